@@ -1,0 +1,486 @@
+/*
+ * coll.c - owns a collection's life: creating and validating the two files,
+ * opening, the clean-close protocol, closing, destroying, metrics and sync.
+ *
+ * Clean-close protocol (DESIGN.md section 4):
+ *  open:  take the structure lock (it also serialises creation); try the
+ *         presence lock exclusively without blocking: success means no other
+ *         process has the collection open, so this is the first opener.  The
+ *         first opener reads the clean-close marker (the index file's final
+ *         byte); if it is missing the previous session died and the
+ *         collection is verified and repaired.  Every writer clears the
+ *         marker, then takes the presence lock shared and drops the
+ *         structure lock.
+ *  close: take the structure lock; a non-blocking exclusive presence lock
+ *         succeeds only for the last holder, which syncs (per durability)
+ *         and writes the marker.
+ * Both steps run under the structure lock, so the non-atomic flock
+ * conversions in between cannot be observed by another opener.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DATA_INITIAL (UINT64_C(256) << 10)
+#define INDEX_INITIAL (UINT64_C(16) << 10)
+
+static const char *kind_name(int k) {
+  return k == FSC__KIND_LIST ? "list"
+         : k == FSC__KIND_DICT ? "dict"
+         : k == FSC__KIND_SET  ? "set"
+                               : "unknown";
+}
+
+static char *concat(const char *a, const char *b) {
+  size_t la = strlen(a), lb = strlen(b);
+  char *s = malloc(la + lb + 1);
+  if (s) {
+    memcpy(s, a, la);
+    memcpy(s + la, b, lb + 1);
+  }
+  return s;
+}
+
+static int flock_retry(int fd, int op) {
+  while (flock(fd, op) != 0)
+    if (errno != EINTR)
+      return -1;
+  return 0;
+}
+
+static int read_marker(int fd, uint8_t *b) {
+  struct stat st;
+  if (fstat(fd, &st) != 0 || st.st_size < 1)
+    return -1;
+  return pread(fd, b, 1, st.st_size - 1) == 1 ? 0 : -1;
+}
+
+static int write_marker(int fd, uint8_t b) {
+  struct stat st;
+  if (fstat(fd, &st) != 0 || st.st_size < 1)
+    return -1;
+  return pwrite(fd, &b, 1, st.st_size - 1) == 1 ? 0 : -1;
+}
+
+/* Options from a caller that may be older (smaller) than this library. */
+static int read_options(const fsc_options *in, fsc_options *o) {
+  fsc_options def = FSC_OPTIONS_INIT;
+  *o = def;
+  if (!in)
+    return 0;
+  if (in->size < offsetof(fsc_options, flags) + sizeof in->flags ||
+      in->size > 4096)
+    return fsc__err(FSC_EINVAL, "fsc_options.size is %zu: start from "
+                                "FSC_OPTIONS_INIT", in->size);
+  memcpy(o, in, in->size < sizeof *o ? in->size : sizeof *o);
+  o->size = sizeof *o;
+  if (o->type != FSC_TYPE_UNSPEC && !fsc__coll_type_valid(o->type))
+    return fsc__err(FSC_EINVAL, "invalid element type %d", (int)o->type);
+  if (o->flags & ~(FSC_CREATE | FSC_RDONLY | FSC_EXCL))
+    return fsc__err(FSC_EINVAL, "unknown flags 0x%x", o->flags);
+  if ((o->flags & FSC_RDONLY) && (o->flags & (FSC_CREATE | FSC_EXCL)) &&
+      in->flags != def.flags)
+    return fsc__err(FSC_EINVAL, "FSC_RDONLY cannot create a collection");
+  if ((o->flags & FSC_RDONLY))
+    o->flags &= ~(unsigned)(FSC_CREATE | FSC_EXCL);
+  if (o->mode & ~07777u)
+    return fsc__err(FSC_EINVAL, "invalid file mode 0%o", o->mode);
+  if ((unsigned)o->durability > FSC_DURABLE_ALWAYS)
+    return fsc__err(FSC_EINVAL, "invalid durability %d", (int)o->durability);
+  return 0;
+}
+
+static void fhdr_init(struct fsc__fhdr *h, const char *magic, int kind,
+                      fsc_type type, uint64_t id) {
+  h->version = FSC__FORMAT_VERSION;
+  h->kind = (uint8_t)kind;
+  h->elem_type = (uint8_t)type;
+  h->hdr_size = FSC__HDR_SIZE;
+  h->file_id = id;
+  h->generation = 1;
+  /* The magic is written last: a file without it is uninitialised. */
+  ck_pr_fence_store();
+  memcpy(h->magic, magic, 8);
+}
+
+/* Initialise both files of a new collection (structure lock held). */
+static int init_files(struct fsc__coll *c, fsc_type type) {
+  int rc;
+  if ((rc = fsc__file_grow(&c->data, DATA_INITIAL)) != 0 ||
+      (rc = fsc__file_grow(&c->index, INDEX_INITIAL)) != 0)
+    return rc;
+  if ((rc = fsc__file_map(&c->data, DATA_INITIAL)) != 0)
+    return rc;
+  if ((rc = fsc__file_map(&c->index, INDEX_INITIAL)) != 0)
+    return rc;
+  c->data.capword = &fsc__dhdr(c)->cap;
+  c->index.capword = &fsc__ihdr(c)->icap;
+  uint64_t id;
+  if (getrandom(&id, sizeof id, 0) != sizeof id)
+    id = (uint64_t)getpid() * 0x9E3779B97F4A7C15u ^ (uint64_t)time(NULL);
+  struct fsc__data_hdr *d = fsc__dhdr(c);
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  d->tail = FSC__HDR_SIZE;
+  d->cap = DATA_INITIAL;
+  ih->icap = INDEX_INITIAL;
+  ih->itail = FSC__HDR_SIZE;
+  ih->last_close_clean = 1;
+  if (c->kind == FSC__KIND_LIST && (rc = fsc__list_init(c)) != 0)
+    return rc;
+  fhdr_init(&d->h, FSC__DATA_MAGIC, c->kind, type, id);
+  fhdr_init(&ih->h, FSC__INDEX_MAGIC, c->kind, type, id);
+  return 0;
+}
+
+static int check_fhdr(struct fsc__coll *c, const struct fsc__fhdr *h,
+                      const char *magic, const char *path) {
+  if (memcmp(h->magic, magic, 8) != 0)
+    return fsc__err(FSC_ECORRUPT, "%s is not an fscollections file (bad "
+                                  "magic)", path);
+  if (h->version != FSC__FORMAT_VERSION)
+    return fsc__err(FSC_EVERSION, "%s has format version %u; this library "
+                                  "reads version %u", path, h->version,
+                    FSC__FORMAT_VERSION);
+  if (h->hdr_size != FSC__HDR_SIZE)
+    return fsc__err(FSC_ECORRUPT, "%s: bad header size %u", path,
+                    h->hdr_size);
+  if (h->kind != c->kind)
+    return fsc__err(FSC_EKIND, "%s holds a %s, not a %s", path,
+                    kind_name(h->kind), kind_name(c->kind));
+  if (!fsc__coll_type_valid(h->elem_type))
+    return fsc__err(FSC_ECORRUPT, "%s: bad element type %u", path,
+                    h->elem_type);
+  return 0;
+}
+
+/* Map and validate an existing collection (structure lock held). */
+static int load_files(struct fsc__coll *c, uint64_t dsize, uint64_t isize,
+                      fsc_type want) {
+  int rc;
+  if (dsize < FSC__HDR_SIZE || isize < FSC__HDR_SIZE + FSC__TRAILER)
+    return fsc__err(FSC_ECORRUPT, "collection %s is truncated", c->path);
+  if ((rc = fsc__file_map(&c->data, FSC__HDR_SIZE)) != 0 ||
+      (rc = fsc__file_map(&c->index, FSC__HDR_SIZE)) != 0)
+    return rc;
+  c->data.capword = &fsc__dhdr(c)->cap;
+  c->index.capword = &fsc__ihdr(c)->icap;
+  struct fsc__data_hdr *d = fsc__dhdr(c);
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  if ((rc = check_fhdr(c, &d->h, FSC__DATA_MAGIC, c->data_path)) != 0 ||
+      (rc = check_fhdr(c, &ih->h, FSC__INDEX_MAGIC, c->index_path)) != 0)
+    return rc;
+  if (d->h.file_id != ih->h.file_id || d->h.elem_type != ih->h.elem_type)
+    return fsc__err(FSC_ECORRUPT, "%s and %s belong to different "
+                                  "collections", c->data_path, c->index_path);
+  uint64_t dcap = ck_pr_load_64(&d->cap), icap = ck_pr_load_64(&ih->icap);
+  uint64_t tail = ck_pr_load_64(&d->tail);
+  if (dcap > dsize || dcap < FSC__HDR_SIZE || tail < FSC__HDR_SIZE ||
+      tail > dcap)
+    return fsc__err(FSC_ECORRUPT, "%s: data header counters are "
+                                  "inconsistent (tail %llu, capacity %llu, "
+                                  "size %llu)", c->data_path,
+                    (unsigned long long)tail, (unsigned long long)dcap,
+                    (unsigned long long)dsize);
+  if (icap > isize || icap < FSC__HDR_SIZE + FSC__TRAILER ||
+      ih->itail > icap - FSC__TRAILER || ih->itail < FSC__HDR_SIZE)
+    return fsc__err(FSC_ECORRUPT, "%s: index header counters are "
+                                  "inconsistent", c->index_path);
+  fsc_type ftype = (fsc_type)d->h.elem_type;
+  if (want != FSC_TYPE_UNSPEC && want != ftype)
+    return fsc__err(FSC_ETYPE, "%s holds %s values, not %s", c->path,
+                    fsc_type_name(ftype), fsc_type_name(want));
+  c->type = ftype;
+  return 0;
+}
+
+static int make_temp_base(char **base) {
+  const char *tmp = getenv("TMPDIR");
+  if (!tmp || !*tmp)
+    tmp = "/tmp";
+  char *dir = concat(tmp, "/fscollection_XXXXXX");
+  if (!dir)
+    return fsc__err(FSC_ENOMEM, "out of memory");
+  if (!mkdtemp(dir)) { /* mode 0700, unpredictable name */
+    int e = errno;
+    free(dir);
+    return fsc__err_errno(e, "creating a temporary directory in", tmp);
+  }
+  *base = concat(dir, "/temp");
+  free(dir);
+  return *base ? 0 : fsc__err(FSC_ENOMEM, "out of memory");
+}
+
+static void remove_temp(const char *data_path, const char *index_path,
+                        const char *base) {
+  unlink(data_path);
+  unlink(index_path);
+  char *dir = strdup(base);
+  if (dir) {
+    char *slash = strrchr(dir, '/');
+    if (slash) {
+      *slash = '\0';
+      rmdir(dir);
+    }
+    free(dir);
+  }
+}
+
+int fsc__coll_open(struct fsc__coll *c, enum fsc__kind kind,
+                   const char *base_path, const fsc_options *in) {
+  fsc_options o;
+  int rc = read_options(in, &o);
+  if (rc)
+    return rc;
+  memset(c, 0, sizeof *c);
+  c->kind = kind;
+  c->data.fd = c->index.fd = -1;
+  c->rdonly = (o.flags & FSC_RDONLY) != 0;
+  c->durability = o.durability;
+  c->owner = getpid();
+  pthread_mutex_init(&c->mu, NULL);
+  char *base = NULL;
+  bool fresh = false;
+  if (!base_path) {
+    if (c->rdonly)
+      return fsc__err(FSC_EINVAL, "a temporary collection cannot be "
+                                  "read-only");
+    c->temp = true;
+    o.flags = FSC_CREATE | FSC_EXCL;
+    o.mode = 0600;
+    if ((rc = make_temp_base(&base)) != 0)
+      return rc;
+  } else {
+    if (!*base_path)
+      return fsc__err(FSC_EINVAL, "empty base path");
+    base = strdup(base_path);
+    if (!base)
+      return fsc__err(FSC_ENOMEM, "out of memory");
+  }
+  c->path = base;
+  c->data_path = concat(base, ".data.fscollection");
+  c->index_path = concat(base, ".index.fscollection");
+  if (!c->data_path || !c->index_path)
+    return fsc__err(FSC_ENOMEM, "out of memory");
+
+  /* O_NOFOLLOW: a symlink planted in place of a collection file is refused. */
+  int oflags = O_CLOEXEC | O_NOFOLLOW | (c->rdonly ? O_RDONLY : O_RDWR);
+  if (o.flags & FSC_CREATE)
+    oflags |= O_CREAT;
+  c->index.fd = open(c->index_path, oflags, o.mode);
+  if (c->index.fd < 0) {
+    rc = errno == ENOENT
+             ? fsc__err(FSC_ENOENT, "collection %s does not exist", base)
+             : fsc__err_errno(errno, "opening", c->index_path);
+    goto fail;
+  }
+  c->index.prot = c->data.prot = PROT_READ | (c->rdonly ? 0 : PROT_WRITE);
+  if (flock_retry(c->index.fd, LOCK_EX) != 0) {
+    rc = fsc__err_errno(errno, "flock", c->index_path);
+    goto fail;
+  }
+  c->data.fd = open(c->data_path, oflags, o.mode);
+  if (c->data.fd < 0) {
+    rc = errno == ENOENT
+             ? fsc__err(FSC_ECORRUPT, "%s exists but %s does not",
+                        c->index_path, c->data_path)
+             : fsc__err_errno(errno, "opening", c->data_path);
+    goto fail_locked;
+  }
+  struct stat ds, is;
+  if (fstat(c->data.fd, &ds) != 0 || fstat(c->index.fd, &is) != 0) {
+    rc = fsc__err_errno(errno, "fstat", base);
+    goto fail_locked;
+  }
+  if (!S_ISREG(ds.st_mode) || !S_ISREG(is.st_mode)) {
+    rc = fsc__err(FSC_EINVAL, "%s: collection files must be regular files",
+                  base);
+    goto fail_locked;
+  }
+  char magic[8] = {0};
+  fresh = is.st_size == 0 ||
+               (pread(c->index.fd, magic, 8, 0) == 8 &&
+                memcmp(magic, "\0\0\0\0\0\0\0\0", 8) == 0 &&
+                ds.st_size <= (off_t)DATA_INITIAL);
+  if (fresh && !(o.flags & FSC_CREATE)) {
+    rc = fsc__err(FSC_ENOENT, "collection %s does not exist", base);
+    goto fail_locked;
+  }
+  if (!fresh && (o.flags & FSC_EXCL)) {
+    rc = fsc__err(FSC_EINVAL, "collection %s already exists", base);
+    goto fail_locked;
+  }
+  if (fresh) {
+    c->type = o.type == FSC_TYPE_UNSPEC ? FSC_TYPE_ANY : o.type;
+    rc = init_files(c, c->type);
+  } else {
+    rc = load_files(c, (uint64_t)ds.st_size, (uint64_t)is.st_size, o.type);
+  }
+  if (rc)
+    goto fail_locked;
+  /* First opener?  (Nobody else holds the presence lock.) */
+  bool first = flock(c->data.fd, LOCK_EX | LOCK_NB) == 0;
+  uint8_t marker = 0;
+  bool clean = fresh || (read_marker(c->index.fd, &marker) == 0 &&
+                         marker == FSC__CLEAN_MARKER);
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  if (first && !c->rdonly) {
+    ck_pr_store_64(&ih->last_close_clean, clean ? 1 : 0);
+    if (c->kind == FSC__KIND_LIST &&
+        (rc = fsc__list_recover(c, !clean)) != 0)
+      goto fail_locked;
+    c->repaired = ck_pr_load_64(&ih->repaired);
+  }
+  c->last_close_clean = ck_pr_load_64(&ih->last_close_clean) != 0;
+  if (first && c->rdonly)
+    c->last_close_clean = clean;
+  if (!c->rdonly) {
+    if (marker == FSC__CLEAN_MARKER && write_marker(c->index.fd, 0) != 0) {
+      rc = fsc__err_errno(errno, "clearing the clean-close marker of",
+                          c->index_path);
+      goto fail_locked;
+    }
+    ck_pr_add_64(&ih->opens, 1);
+  }
+  if (flock_retry(c->data.fd, LOCK_SH) != 0) {
+    rc = fsc__err_errno(errno, "flock", c->data_path);
+    goto fail_locked;
+  }
+  flock_retry(c->index.fd, LOCK_UN);
+  if (c->temp) {
+    /* Unlink at once: nothing is left behind, even after SIGKILL. */
+    remove_temp(c->data_path, c->index_path, base);
+    free(c->path);
+    c->path = NULL;
+  }
+  return 0;
+
+fail_locked:
+  if (fresh && c->temp)
+    remove_temp(c->data_path, c->index_path, base);
+fail:
+  fsc__file_unmap(&c->data);
+  fsc__file_unmap(&c->index);
+  if (c->data.fd >= 0)
+    close(c->data.fd);
+  if (c->index.fd >= 0)
+    close(c->index.fd);
+  free(c->path);
+  free(c->data_path);
+  free(c->index_path);
+  c->path = c->data_path = c->index_path = NULL;
+  c->closed = true;
+  return rc;
+}
+
+int fsc__coll_check(const struct fsc__coll *c, bool write) {
+  fsc__err_clear();
+  if (!c)
+    return fsc__err(FSC_EINVAL, "NULL handle");
+  if (c->closed)
+    return fsc__err(FSC_ECLOSED, "I/O operation on closed file.");
+  if (write && c->rdonly)
+    return fsc__err(FSC_EROFS, "the collection was opened read-only");
+  return 0;
+}
+
+int fsc__coll_sync(struct fsc__coll *c) {
+  struct fsc__file *fs[2] = {&c->data, &c->index};
+  for (int i = 0; i < 2; i++) {
+    struct fsc__file *f = fs[i];
+    uint64_t cap = ck_pr_load_64(f->capword);
+    struct fsc__view *v = ck_pr_load_ptr(&f->cur);
+    uint64_t len = cap < v->len ? cap : v->len;
+    if (!c->rdonly && msync(v->base, (size_t)len, MS_SYNC) != 0)
+      return fsc__err_errno(errno, "msync", NULL);
+    if (fsync(f->fd) != 0 && errno != EINVAL && errno != EBADF)
+      return fsc__err_errno(errno, "fsync", NULL);
+  }
+  return 0;
+}
+
+int fsc__coll_after_write(struct fsc__coll *c) {
+  return c->durability == FSC_DURABLE_ALWAYS ? fsc__coll_sync(c) : 0;
+}
+
+int fsc__coll_close(struct fsc__coll *c, bool destroy) {
+  int rc = fsc__coll_check(c, false);
+  if (rc)
+    return rc;
+  pthread_mutex_lock(&c->mu);
+  if (c->owner != getpid() && (rc = fsc__lock_refork(c)) != 0) {
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+  }
+  if (!c->temp && flock_retry(c->index.fd, LOCK_EX) == 0) {
+    bool last = flock(c->data.fd, LOCK_EX | LOCK_NB) == 0;
+    if (last && !c->rdonly) {
+      if (c->durability != FSC_DURABLE_NONE)
+        rc = fsc__coll_sync(c);
+      if (write_marker(c->index.fd, FSC__CLEAN_MARKER) != 0 && rc == 0)
+        rc = fsc__err_errno(errno, "writing the clean-close marker of",
+                            c->index_path);
+      if (c->durability != FSC_DURABLE_NONE)
+        fdatasync(c->index.fd);
+    }
+    if (destroy) {
+      unlink(c->data_path);
+      unlink(c->index_path);
+    }
+    flock_retry(c->index.fd, LOCK_UN);
+  }
+  pthread_mutex_unlock(&c->mu);
+  fsc__file_unmap(&c->data);
+  fsc__file_unmap(&c->index);
+  close(c->data.fd);
+  close(c->index.fd);
+  c->data.fd = c->index.fd = -1;
+  pthread_mutex_destroy(&c->mu);
+  c->closed = true;
+  return rc;
+}
+
+int fsc__coll_metrics(struct fsc__coll *c, fsc_metrics *out) {
+  size_t sz = out->size;
+  if (sz == 0 || sz > sizeof *out)
+    sz = sizeof *out;
+  fsc_metrics m;
+  memset(&m, 0, sizeof m);
+  m.size = sz;
+  struct fsc__data_hdr *d = fsc__dhdr(c);
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  m.live_bytes = ck_pr_load_64(&d->live_bytes);
+  m.dead_bytes = ck_pr_load_64(&d->dead_bytes);
+  uint64_t tot = m.live_bytes + m.dead_bytes;
+  m.fragmentation_ratio = tot ? (double)m.dead_bytes / (double)tot : 0.0;
+  struct stat st;
+  if (fstat(c->data.fd, &st) == 0)
+    m.data_file_bytes = (uint64_t)st.st_size;
+  if (fstat(c->index.fd, &st) == 0)
+    m.index_file_bytes = (uint64_t)st.st_size;
+  m.total_disk_usage_bytes = m.data_file_bytes + m.index_file_bytes;
+  uint64_t tail = ck_pr_load_64(&d->tail);
+  uint64_t unused_data = m.data_file_bytes > tail ? m.data_file_bytes - tail
+                                                  : 0;
+  m.wasted_bytes = m.dead_bytes + unused_data;
+  m.last_close_clean = c->last_close_clean;
+  m.open_processes = c->temp ? 1 : fsc__lock_count_holders(c);
+  m.generation = ck_pr_load_64(&d->h.generation);
+  m.repaired_items = c->repaired;
+  uint64_t w = ck_pr_load_64(&ih->lenword);
+  if (c->kind == FSC__KIND_LIST) {
+    m.length = FSC__LW_LEN(w);
+    m.structural_epoch = FSC__LW_EPOCH(w);
+  }
+  memcpy(out, &m, sz);
+  return 0;
+}

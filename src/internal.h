@@ -1,0 +1,296 @@
+/*
+ * internal.h - what the library's source files share and users never see:
+ * the on-disk header and record structures (doc/FORMAT.md is their prose
+ * twin), the handle, and the fsc__ internal functions of each module.
+ *
+ * Naming: fsc__noun_verb for internal non-static symbols (libuv's uv__).
+ */
+#ifndef FSC_INTERNAL_H
+#define FSC_INTERNAL_H
+
+#include "config.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <ck_pr.h>
+
+#include "fscollections.h"
+
+/* ------------------------------------------------------------------ */
+/* File format constants (doc/FORMAT.md)                               */
+/* ------------------------------------------------------------------ */
+
+#define FSC__HDR_SIZE 4096u      /* header page of both files */
+#define FSC__FORMAT_VERSION 1u
+#define FSC__DATA_MAGIC "FSCDATA\0"
+#define FSC__INDEX_MAGIC "FSCINDX\0"
+#define FSC__CLEAN_MARKER 0xAAu  /* final byte of the index file */
+#define FSC__TRAILER 64u         /* bytes at the end of the index file that
+                                    no structure uses (holds the marker) */
+
+enum fsc__kind { FSC__KIND_LIST = 1, FSC__KIND_DICT = 2, FSC__KIND_SET = 3 };
+
+/* First 64 bytes of both files. */
+struct fsc__fhdr {
+  char magic[8];
+  uint32_t version;
+  uint8_t kind;          /* enum fsc__kind */
+  uint8_t elem_type;     /* fsc_type */
+  uint16_t hdr_size;     /* FSC__HDR_SIZE */
+  uint64_t file_id;      /* random; equal in both files of a collection */
+  uint64_t generation;   /* bumped by compaction */
+  uint64_t reserved0[4];
+};
+
+/* The data file's header page. */
+struct fsc__data_hdr {
+  struct fsc__fhdr h;
+  /* Shared counters, updated with ck_pr atomics. */
+  uint64_t tail;        /* next free byte: reserved by CAS */
+  uint64_t cap;         /* bytes fallocated; published after fallocate */
+  uint64_t live_bytes;  /* bytes of records the collection references */
+  uint64_t dead_bytes;  /* bytes of records superseded or removed */
+  uint64_t records;     /* records ever written */
+};
+
+/*
+ * The list's length word (one aligned 64-bit word in the index header):
+ *   bit 63      FROZEN: a structural change holds the lock and is copying
+ *   bit 62      BUF: which pointer array (desc[0] or desc[1]) is active
+ *   bits 61..40 EPOCH: bumped by every structural change that completes
+ *   bits 39..0  LEN: number of elements
+ */
+#define FSC__LW_FROZEN (UINT64_C(1) << 63)
+#define FSC__LW_BUF (UINT64_C(1) << 62)
+#define FSC__LW_EPOCH_SHIFT 40
+#define FSC__LW_EPOCH_BITS 22
+#define FSC__LW_EPOCH_MASK ((UINT64_C(1) << FSC__LW_EPOCH_BITS) - 1)
+#define FSC__LW_LEN_MASK ((UINT64_C(1) << 40) - 1)
+#define FSC__LW_LEN(w) ((w) & FSC__LW_LEN_MASK)
+#define FSC__LW_EPOCH(w) (((w) >> FSC__LW_EPOCH_SHIFT) & FSC__LW_EPOCH_MASK)
+#define FSC__LW_BUFIDX(w) ((unsigned)(((w) >> 62) & 1u))
+#define FSC__LW_MAKE(buf, epoch, len)                                        \
+  (((uint64_t)(buf) << 62) |                                                 \
+   (((uint64_t)(epoch) & FSC__LW_EPOCH_MASK) << FSC__LW_EPOCH_SHIFT) |       \
+   ((uint64_t)(len) & FSC__LW_LEN_MASK))
+
+/*
+ * A slot of the list's pointer array (one aligned 64-bit word):
+ *   a record offset (multiple of 8, >= FSC__HDR_SIZE), with bit 0 set once a
+ *     structural change has frozen the slot for copying;
+ *   0                    never used;
+ *   (tag << 3) | 4       empty, emptied by the structural change that
+ *                        started epoch `tag` (stale appenders detect it);
+ *   2                    FENCE: a structural change in progress has closed
+ *                        the slot after the last element to appenders.
+ */
+#define FSC__SLOT_FROZEN UINT64_C(1)
+#define FSC__SLOT_FENCE UINT64_C(2)
+#define FSC__SLOT_EMPTY_FLAG UINT64_C(4)
+#define FSC__SLOT_EMPTY(tag)                                                 \
+  ((((uint64_t)(tag) & FSC__LW_EPOCH_MASK) << 3) | FSC__SLOT_EMPTY_FLAG)
+#define FSC__SLOT_IS_VALUE(s) ((s) >= FSC__HDR_SIZE && ((s) & 6u) == 0)
+#define FSC__SLOT_OFF(s) ((s) & ~UINT64_C(7))
+
+struct fsc__list_desc {
+  uint64_t off; /* byte offset of the array in the index file; 0: none */
+  uint64_t cap; /* slots */
+  uint64_t hw;  /* high water: slots at and above it hold 0 or an empty
+                   tag older than any epoch an appender can still hold */
+};
+
+/* The index file's header page (list layout). */
+struct fsc__index_hdr {
+  struct fsc__fhdr h;
+  uint64_t lenword;                  /* see FSC__LW_* */
+  struct fsc__list_desc desc[2];     /* the two pointer arrays */
+  uint64_t itail;                    /* bytes of the index file handed out */
+  uint64_t icap;                     /* bytes fallocated */
+  uint64_t last_close_clean;         /* set by the first opener */
+  uint64_t repaired;                 /* items dropped by the last recovery */
+  uint64_t opens;                    /* successful opens, ever */
+};
+
+/* A record in the data file: this header, the payload, zero padding to 8. */
+struct fsc__rec {
+  uint8_t type;       /* fsc_type of the payload */
+  uint8_t flags;      /* FSC__REC_DELETED; not covered by the checksum */
+  uint16_t reserved;  /* 0 */
+  uint32_t checksum;  /* fsc__rec_checksum() */
+  uint64_t size;      /* payload bytes */
+};
+#define FSC__REC_DELETED 0x1u
+#define FSC__REC_ALIGN 8u
+#define FSC__REC_TOTAL(payload)                                              \
+  ((sizeof(struct fsc__rec) + (uint64_t)(payload) + 7u) & ~UINT64_C(7))
+
+/* ------------------------------------------------------------------ */
+/* error.c                                                             */
+/* ------------------------------------------------------------------ */
+
+/* Record a detailed message for the calling thread and return `code`. */
+int fsc__err(int code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Map an errno value to an fsc code, recording "what: strerror(errno)". */
+int fsc__err_errno(int err, const char *what, const char *path);
+/* Clear the thread's message (at the start of a public call). */
+void fsc__err_clear(void);
+/* The code of the thread's most recent fsc__err (for NULL-returning
+ * helpers such as fsc__ptr). */
+int fsc__err_last(void);
+
+/* ------------------------------------------------------------------ */
+/* value.c - element types, encoding, validation, ordering             */
+/* ------------------------------------------------------------------ */
+
+/* Is `t` a storable value type (INT32..REF)? */
+bool fsc__type_valid(int t);
+/* Is `t` an acceptable collection element type (a value type or ANY)? */
+bool fsc__coll_type_valid(int t);
+/* Fixed payload size of a type, or 0 for variable-size types. */
+size_t fsc__type_fixed_size(fsc_type t);
+
+/*
+ * Check that `v` may be stored in a collection of element type `coll`:
+ * the type matches (any value type for ANY), strings are valid UTF-8, JSON
+ * parses (jansson), refs have the ref://fscollection:<kind>?path=<p> form.
+ * Returns 0 or FSC_ETYPE / FSC_EINVAL with a message in the seed's words:
+ * "Expected float for float, got string".
+ */
+int fsc__value_check(fsc_type coll, const fsc_value *v);
+/* Encoded payload size of a checked value. */
+size_t fsc__value_size(const fsc_value *v);
+/* Encode a checked value's payload (little-endian) into dst. */
+void fsc__value_encode(const fsc_value *v, void *dst);
+/* Decode a payload of type t and n bytes; variable-size values become
+ * views of `src`.  Returns 0 or FSC_ECORRUPT (bad size for a fixed type). */
+int fsc__value_decode(fsc_type t, const void *src, uint64_t n,
+                      fsc_value *out);
+/* Does the stored payload (t, src, n) equal value v? (fsc_value_equal) */
+bool fsc__value_equals_payload(const fsc_value *v, fsc_type t,
+                               const void *src, uint64_t n);
+/* Order two values for sort: *cmp < 0, 0, > 0.  FSC_ETYPE if they cannot
+ * be ordered ("'<' not supported between instances of str and int"). */
+int fsc__value_compare(const fsc_value *a, const fsc_value *b, int *cmp);
+
+/* ------------------------------------------------------------------ */
+/* map.c - the two files, their mappings, growth                       */
+/* ------------------------------------------------------------------ */
+
+#define FSC__MAX_VIEWS 48
+
+struct fsc__view {
+  uint8_t *base;
+  uint64_t len; /* bytes mapped (may exceed the file: only published
+                   capacity is ever touched) */
+};
+
+/* One collection file and the views of it this handle has mapped.  Views
+ * are never unmapped before the handle closes, so pointers into any of
+ * them stay valid (invariant 7). */
+struct fsc__file {
+  int fd;
+  int prot;
+  struct fsc__view *cur;            /* newest view; ck_pr_load_ptr */
+  uint64_t safe;                    /* bytes known published and mapped:
+                                       min(capacity seen, cur->len) */
+  const uint64_t *capword;          /* the header word publishing the
+                                       file's capacity (data cap / icap) */
+  pthread_mutex_t mu;               /* guards creating views */
+  struct fsc__view views[FSC__MAX_VIEWS];
+  unsigned nviews;
+};
+
+int fsc__file_map(struct fsc__file *f, uint64_t need);
+void fsc__file_unmap(struct fsc__file *f);
+/* Slow path of fsc__ptr: re-read the published capacity, map more if
+ * needed; FSC_ECORRUPT if [0, end) lies beyond the published capacity. */
+int fsc__file_ensure(struct fsc__file *f, uint64_t end);
+/* Grow the file to at least `size` bytes with fallocate (never SIGBUS,
+ * ENOSPC is an error). */
+int fsc__file_grow(struct fsc__file *f, uint64_t size);
+
+/* ------------------------------------------------------------------ */
+/* The handle shared by list, dict and set                             */
+/* ------------------------------------------------------------------ */
+
+struct fsc__coll {
+  enum fsc__kind kind;
+  fsc_type type;              /* element type, ANY for heterogeneous */
+  bool closed;
+  bool rdonly;
+  bool temp;                  /* base_path NULL: files already unlinked */
+  fsc_durability durability;
+  char *path;                 /* base path (NULL for temporary) */
+  char *data_path, *index_path;
+  struct fsc__file data, index;
+  pthread_mutex_t mu;         /* in-process half of the structure lock,
+                                 also guards view creation */
+  pid_t owner;                /* process whose lock descriptions we hold */
+  uint64_t repaired;
+  bool last_close_clean;
+};
+
+static inline struct fsc__data_hdr *fsc__dhdr(struct fsc__coll *c) {
+  return (struct fsc__data_hdr *)c->data.views[0].base;
+}
+static inline struct fsc__index_hdr *fsc__ihdr(struct fsc__coll *c) {
+  return (struct fsc__index_hdr *)c->index.views[0].base;
+}
+
+/* Pointer to [off, off+n) of a file, never beyond its published capacity
+ * (so never a SIGBUS); remaps (slow path) when the file has grown.  NULL
+ * with FSC_ECORRUPT (out of bounds) or FSC_ENOMEM recorded on failure. */
+static inline void *fsc__ptr(struct fsc__coll *c, struct fsc__file *f,
+                             uint64_t off, uint64_t n) {
+  (void)c;
+  if (off > UINT64_MAX / 2 || n > UINT64_MAX / 2 ||
+      off + n > ck_pr_load_64(&f->safe)) {
+    if (fsc__file_ensure(f, off + n) != 0)
+      return NULL;
+  }
+  return ((struct fsc__view *)ck_pr_load_ptr(&f->cur))->base + off;
+}
+
+/* coll.c - open, close, the clean-close protocol */
+int fsc__coll_open(struct fsc__coll *c, enum fsc__kind kind,
+                   const char *base_path, const fsc_options *opts);
+int fsc__coll_close(struct fsc__coll *c, bool destroy);
+/* Public-call prologue: FSC_ECLOSED on a closed handle. */
+int fsc__coll_check(const struct fsc__coll *c, bool write);
+int fsc__coll_metrics(struct fsc__coll *c, fsc_metrics *out);
+int fsc__coll_sync(struct fsc__coll *c);
+/* After a write: sync if durability is ALWAYS. */
+int fsc__coll_after_write(struct fsc__coll *c);
+
+/* lock.c - the structure lock: handle mutex + flock(LOCK_EX) on the index
+ * file, re-taken on a fresh open file description after fork(). */
+int fsc__lock(struct fsc__coll *c);
+void fsc__unlock(struct fsc__coll *c);
+/* In a child after fork, give this process its own lock descriptions. */
+int fsc__lock_refork(struct fsc__coll *c);
+/* How many open file descriptions hold the presence lock (/proc/locks). */
+uint32_t fsc__lock_count_holders(struct fsc__coll *c);
+
+/* record.c - records in the data file */
+uint32_t fsc__rec_checksum(uint8_t type, const void *payload, uint64_t n);
+/* Reserve space (lock-free CAS on the tail, growing the file if needed),
+ * encode v there and return the record's offset. */
+int fsc__rec_write(struct fsc__coll *c, const fsc_value *v, uint64_t *off);
+/* The record at `off`, bounds-checked against the data tail. */
+int fsc__rec_read(struct fsc__coll *c, uint64_t off, fsc_value *out);
+/* Does the record at off verify (bounds, type, checksum)? */
+bool fsc__rec_verify(struct fsc__coll *c, uint64_t off);
+/* Mark a record dead: flag it and move its bytes from live to dead. */
+void fsc__rec_retire(struct fsc__coll *c, uint64_t off);
+
+/* list_recover.c */
+int fsc__list_init(struct fsc__coll *c);
+int fsc__list_recover(struct fsc__coll *c, bool unclean);
+
+#endif /* FSC_INTERNAL_H */

@@ -1,0 +1,493 @@
+/*
+ * list.c - owns the list's handle life and its lock-free operations: get,
+ * len, append, extend, item assignment, and everything built on reading
+ * (index, count, contains, equality, iteration, scan, typed shorthands).
+ * Structural operations live in list_slice.c; the protocol that lets the
+ * two coexist lives in list_struct.c.
+ */
+#include "list_struct.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define CHECK(l, write)                                                     \
+  do {                                                                      \
+    int check_rc_ = fsc__coll_check((l) ? &(l)->c : NULL, (write));         \
+    if (check_rc_)                                                          \
+      return check_rc_;                                                     \
+  } while (0)
+
+#define READ_SPINS 256
+
+/* ------------------------------------------------------------------ */
+/* Handle life                                                         */
+/* ------------------------------------------------------------------ */
+
+int fsc_list_open(const char *base_path, const fsc_options *opts,
+                  fsc_list **out) {
+  fsc__err_clear();
+  if (!out)
+    return fsc__err(FSC_EINVAL, "out is NULL");
+  *out = NULL;
+  fsc_list *l = calloc(1, sizeof *l);
+  if (!l)
+    return fsc__err(FSC_ENOMEM, "out of memory");
+  int rc = fsc__coll_open(&l->c, FSC__KIND_LIST, base_path, opts);
+  if (rc) {
+    free(l);
+    return rc;
+  }
+  *out = l;
+  return 0;
+}
+
+int fsc_list_close(fsc_list *l) {
+  CHECK(l, false);
+  return fsc__coll_close(&l->c, false);
+}
+
+int fsc_list_destroy(fsc_list *l) {
+  CHECK(l, false);
+  return fsc__coll_close(&l->c, !l->c.temp);
+}
+
+void fsc_list_free(fsc_list *l) {
+  if (!l)
+    return;
+  if (!l->c.closed)
+    fsc__coll_close(&l->c, false);
+  free(l->c.path);
+  free(l->c.data_path);
+  free(l->c.index_path);
+  free(l);
+}
+
+const char *fsc_list_path(const fsc_list *l) { return l ? l->c.path : NULL; }
+
+int fsc_list_type(const fsc_list *l) {
+  CHECK(l, false);
+  return (int)l->c.type;
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading                                                             */
+/* ------------------------------------------------------------------ */
+
+int fsc_list_len(fsc_list *l, uint64_t *out) {
+  CHECK(l, false);
+  if (!out)
+    return fsc__err(FSC_EINVAL, "out is NULL");
+  *out = FSC__LW_LEN(ck_pr_load_64(&fsc__ihdr(&l->c)->lenword));
+  return 0;
+}
+
+/* The record offset of element `index`: lock-free, no system call. */
+static int get_off(fsc_list *l, int64_t index, uint64_t *off) {
+  struct fsc__coll *c = &l->c;
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  for (unsigned tries = 0;; tries++) {
+    uint64_t w, *arr, cap;
+    int rc = fsc__ls_view(c, &w, &arr, &cap);
+    if (rc)
+      return rc;
+    uint64_t n = FSC__LW_LEN(w);
+    int64_t i = index < 0 ? index + (int64_t)n : index;
+    if (i < 0 || (uint64_t)i >= n)
+      return fsc__err(FSC_EINDEX, "list index out of range");
+    uint64_t s = ck_pr_load_64(&arr[i]);
+    if (fsc__ls_changed(ih, w))
+      continue;
+    if (FSC__SLOT_IS_VALUE(s)) {
+      *off = FSC__SLOT_OFF(s);
+      return 0;
+    }
+    /* Only a pop of the last element in progress empties a slot below
+     * LEN, and it holds the word frozen while it does. */
+    if (!(w & FSC__LW_FROZEN))
+      return fsc__err(FSC_ECORRUPT, "list slot %lld holds no record",
+                      (long long)i);
+    if (tries < READ_SPINS) {
+      ck_pr_stall();
+    } else if ((rc = fsc__ls_wait(c)) != 0) {
+      return rc;
+    } else {
+      tries = 0;
+    }
+  }
+}
+
+int fsc_list_get(fsc_list *l, int64_t index, fsc_value *out) {
+  CHECK(l, false);
+  if (!out)
+    return fsc__err(FSC_EINVAL, "out is NULL");
+  uint64_t off = 0;
+  int rc = get_off(l, index, &off);
+  return rc ? rc : fsc__rec_read(&l->c, off, out);
+}
+
+/* ------------------------------------------------------------------ */
+/* Lock-free writes                                                    */
+/* ------------------------------------------------------------------ */
+
+/* Wait until the append that filled slot n in epoch of w is counted. */
+static int await_counted(struct fsc__coll *c, uint64_t w) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  uint64_t n = FSC__LW_LEN(w);
+  for (;;) {
+    uint64_t w2 = ck_pr_load_64(&ih->lenword);
+    if (FSC__LW_EPOCH(w2) != FSC__LW_EPOCH(w) || FSC__LW_LEN(w2) > n)
+      return 0; /* bumped, or adopted and published by a change */
+    if (!(w2 & FSC__LW_FROZEN)) {
+      ck_pr_cas_64(&ih->lenword, w2, w2 + 1);
+      continue;
+    }
+    int rc = fsc__ls_wait(c); /* a change is adopting it */
+    if (rc)
+      return rc;
+  }
+}
+
+/* Publish a written record at the end of the list. */
+static int publish_append(struct fsc__coll *c, uint64_t roff) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  ck_pr_fence_store(); /* the record's bytes before the slot that names it */
+  for (;;) {
+    uint64_t w, *arr, cap;
+    int rc = fsc__ls_view(c, &w, &arr, &cap);
+    if (rc)
+      return rc;
+    if (w & FSC__LW_FROZEN) {
+      if ((rc = fsc__ls_wait(c)) != 0)
+        return rc;
+      continue;
+    }
+    uint64_t n = FSC__LW_LEN(w);
+    if (n >= cap) {
+      if ((rc = fsc__ls_grow(c)) != 0)
+        return rc;
+      continue;
+    }
+    uint64_t s = ck_pr_load_64(&arr[n]);
+    if (fsc__ls_changed(ih, w))
+      continue;
+    if (FSC__SLOT_IS_VALUE(s)) { /* another append is pending: help it */
+      ck_pr_cas_64(&ih->lenword, w, w + 1);
+      continue;
+    }
+    if (s == FSC__SLOT_FENCE) { /* a change is freezing the list */
+      ck_pr_stall();
+      continue;
+    }
+    if (s != 0 && !(s & FSC__SLOT_EMPTY_FLAG))
+      return fsc__err(FSC_ECORRUPT, "list slot %llu holds garbage",
+                      (unsigned long long)n);
+    /* s was read within w's epoch, and an empty value never recurs in a
+     * slot within 2^22 epochs: if the CAS succeeds, the slot was free. */
+    if (ck_pr_cas_64(&arr[n], s, roff))
+      return await_counted(c, w);
+  }
+}
+
+int fsc_list_append(fsc_list *l, const fsc_value *v) {
+  CHECK(l, true);
+  int rc = fsc__value_check(l->c.type, v);
+  if (rc)
+    return rc;
+  uint64_t off;
+  if ((rc = fsc__rec_write(&l->c, v, &off)) != 0)
+    return rc;
+  if ((rc = publish_append(&l->c, off)) != 0) {
+    fsc__rec_retire(&l->c, off);
+    return rc;
+  }
+  return fsc__coll_after_write(&l->c);
+}
+
+int fsc_list_extend(fsc_list *l, const fsc_value *vs, size_t n) {
+  CHECK(l, true);
+  if (n && !vs)
+    return fsc__err(FSC_EINVAL, "values are NULL");
+  for (size_t i = 0; i < n; i++) {
+    int rc = fsc__value_check(l->c.type, &vs[i]);
+    if (rc)
+      return rc;
+  }
+  fsc_durability d = l->c.durability;
+  l->c.durability = FSC_DURABLE_NONE; /* sync once, at the end */
+  int rc = 0;
+  for (size_t i = 0; i < n && rc == 0; i++) {
+    uint64_t off;
+    if ((rc = fsc__rec_write(&l->c, &vs[i], &off)) == 0 &&
+        (rc = publish_append(&l->c, off)) != 0)
+      fsc__rec_retire(&l->c, off);
+  }
+  l->c.durability = d;
+  return rc ? rc : fsc__coll_after_write(&l->c);
+}
+
+int fsc_list_set(fsc_list *l, int64_t index, const fsc_value *v) {
+  CHECK(l, true);
+  struct fsc__coll *c = &l->c;
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  int rc = fsc__value_check(c->type, v);
+  if (rc)
+    return rc;
+  uint64_t roff;
+  if ((rc = fsc__rec_write(c, v, &roff)) != 0)
+    return rc;
+  ck_pr_fence_store(); /* the record's bytes before the slot */
+  for (unsigned tries = 0;; tries++) {
+    uint64_t w, *arr, cap;
+    if ((rc = fsc__ls_view(c, &w, &arr, &cap)) != 0)
+      break;
+    if (w & FSC__LW_FROZEN) {
+      if ((rc = fsc__ls_wait(c)) != 0)
+        break;
+      continue;
+    }
+    uint64_t n = FSC__LW_LEN(w);
+    int64_t i = index < 0 ? index + (int64_t)n : index;
+    if (i < 0 || (uint64_t)i >= n) {
+      rc = fsc__err(FSC_EINDEX, "list assignment index out of range");
+      break;
+    }
+    uint64_t s = ck_pr_load_64(&arr[i]);
+    if (fsc__ls_changed(ih, w))
+      continue;
+    if (!FSC__SLOT_IS_VALUE(s) || (s & FSC__SLOT_FROZEN)) {
+      /* Frozen by a change that has not yet frozen the word we read. */
+      if (tries > READ_SPINS && (rc = fsc__ls_wait(c)) != 0)
+        break;
+      ck_pr_stall();
+      continue;
+    }
+    /* A later change freezes this slot before copying it, so a successful
+     * CAS is never lost. */
+    if (ck_pr_cas_64(&arr[i], s, roff)) {
+      fsc__rec_retire(c, FSC__SLOT_OFF(s));
+      return fsc__coll_after_write(c);
+    }
+  }
+  fsc__rec_retire(c, roff);
+  return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Built on reading                                                    */
+/* ------------------------------------------------------------------ */
+
+/* Python's index bounds: negative counts from the end, clamped to [0,n]. */
+static uint64_t clamp_bound(int64_t b, uint64_t n, uint64_t dflt) {
+  if (b == FSC_NONE)
+    return dflt;
+  if (b < 0) {
+    b += (int64_t)n;
+    return b < 0 ? 0 : (uint64_t)b;
+  }
+  return (uint64_t)b > n ? n : (uint64_t)b;
+}
+
+/* Scan [start, stop) for v; stop is re-read as the list changes. */
+static int find(fsc_list *l, const fsc_value *v, int64_t start, int64_t stop,
+                bool count_all, uint64_t *out) {
+  uint64_t n;
+  fsc_list_len(l, &n);
+  uint64_t i = clamp_bound(start, n, 0), found = 0;
+  uint64_t end = clamp_bound(stop, n, UINT64_MAX);
+  for (;; i++) {
+    fsc_value e;
+    if (i >= end)
+      break;
+    int rc = fsc_list_get(l, (int64_t)i, &e);
+    if (rc == FSC_EINDEX)
+      break;
+    if (rc)
+      return rc;
+    if (fsc_value_equal(&e, v)) {
+      if (!count_all) {
+        *out = i;
+        return 1;
+      }
+      found++;
+    }
+  }
+  fsc__err_clear();
+  *out = found;
+  return count_all ? 1 : 0;
+}
+
+int fsc_list_index(fsc_list *l, const fsc_value *v, int64_t start,
+                   int64_t stop, uint64_t *out) {
+  CHECK(l, false);
+  if (!v || !out)
+    return fsc__err(FSC_EINVAL, "NULL argument");
+  int rc = find(l, v, start, stop, false, out);
+  if (rc < 0)
+    return rc;
+  return rc ? 0 : fsc__err(FSC_EVALUE, "value is not in list");
+}
+
+int fsc_list_count(fsc_list *l, const fsc_value *v, uint64_t *out) {
+  CHECK(l, false);
+  if (!v || !out)
+    return fsc__err(FSC_EINVAL, "NULL argument");
+  int rc = find(l, v, FSC_NONE, FSC_NONE, true, out);
+  return rc < 0 ? rc : 0;
+}
+
+int fsc_list_contains(fsc_list *l, const fsc_value *v) {
+  CHECK(l, false);
+  if (!v)
+    return fsc__err(FSC_EINVAL, "NULL argument");
+  uint64_t at;
+  return find(l, v, FSC_NONE, FSC_NONE, false, &at);
+}
+
+int fsc_list_equal(fsc_list *a, fsc_list *b) {
+  CHECK(a, false);
+  CHECK(b, false);
+  uint64_t na, nb;
+  fsc_list_len(a, &na);
+  fsc_list_len(b, &nb);
+  if (na != nb)
+    return 0;
+  for (uint64_t i = 0; i < na; i++) {
+    fsc_value x, y;
+    int ra = fsc_list_get(a, (int64_t)i, &x);
+    int rb = fsc_list_get(b, (int64_t)i, &y);
+    if (ra == FSC_EINDEX || rb == FSC_EINDEX) /* shrank meanwhile */
+      return ra == rb ? 1 : 0;
+    if (ra || rb)
+      return ra ? ra : rb;
+    if (!fsc_value_equal(&x, &y))
+      return 0;
+  }
+  fsc_list_len(a, &na);
+  fsc_list_len(b, &nb);
+  return na == nb ? 1 : 0;
+}
+
+int fsc_list_iter_init(fsc_list *l, fsc_list_iter *it) {
+  CHECK(l, false);
+  if (!it)
+    return fsc__err(FSC_EINVAL, "NULL iterator");
+  it->list = l;
+  it->pos = 0;
+  return 0;
+}
+
+int fsc_list_iter_next(fsc_list_iter *it, fsc_value *out) {
+  if (!it)
+    return fsc__err(FSC_EINVAL, "NULL iterator");
+  CHECK(it->list, false);
+  if (it->pos > INT64_MAX)
+    return 0;
+  int rc = fsc_list_get(it->list, (int64_t)it->pos, out);
+  if (rc == FSC_EINDEX) {
+    fsc__err_clear();
+    return 0;
+  }
+  if (rc)
+    return rc;
+  it->pos++;
+  return 1;
+}
+
+int fsc_list_scan(fsc_list *l, fsc_list_pred pred, fsc_list_emit emit,
+                  void *ctx) {
+  CHECK(l, false);
+  for (uint64_t i = 0;; i++) {
+    fsc_value v;
+    int rc = fsc_list_get(l, (int64_t)i, &v);
+    if (rc == FSC_EINDEX) {
+      fsc__err_clear();
+      return 0;
+    }
+    if (rc)
+      return rc;
+    int keep = pred ? pred(&v, ctx) : 1;
+    if (keep < 0)
+      return keep;
+    if (keep && emit && (rc = emit(i, &v, ctx)) < 0)
+      return rc;
+  }
+}
+
+int fsc_list_metrics(fsc_list *l, fsc_metrics *out) {
+  CHECK(l, false);
+  if (!out)
+    return fsc__err(FSC_EINVAL, "out is NULL");
+  return fsc__coll_metrics(&l->c, out);
+}
+
+int fsc_list_sync(fsc_list *l) {
+  CHECK(l, false);
+  return fsc__coll_sync(&l->c);
+}
+
+/* ------------------------------------------------------------------ */
+/* Typed shorthands                                                    */
+/* ------------------------------------------------------------------ */
+
+int fsc_list_append_i64(fsc_list *l, int64_t v) {
+  fsc_value x = fsc_i64(v);
+  return fsc_list_append(l, &x);
+}
+
+int fsc_list_append_f64(fsc_list *l, double v) {
+  fsc_value x = fsc_f64(v);
+  return fsc_list_append(l, &x);
+}
+
+int fsc_list_append_str(fsc_list *l, const char *s) {
+  if (!s) {
+    fsc__err_clear();
+    return fsc__err(FSC_EINVAL, "NULL string");
+  }
+  fsc_value x = fsc_str(s);
+  return fsc_list_append(l, &x);
+}
+
+int fsc_list_set_i64(fsc_list *l, int64_t index, int64_t v) {
+  fsc_value x = fsc_i64(v);
+  return fsc_list_set(l, index, &x);
+}
+
+static int get_typed(fsc_list *l, int64_t index, fsc_type t, fsc_value *v) {
+  int rc = fsc_list_get(l, index, v);
+  if (rc)
+    return rc;
+  if (v->type != t)
+    return fsc__err(FSC_ETYPE, "Expected %s, got %s", fsc_type_name(t),
+                    fsc_type_name(v->type));
+  return 0;
+}
+
+int fsc_list_get_i64(fsc_list *l, int64_t index, int64_t *out) {
+  fsc_value v;
+  int rc = get_typed(l, index, FSC_TYPE_INT64, &v);
+  if (rc == 0 && out)
+    *out = v.u.i64;
+  return rc;
+}
+
+int fsc_list_get_f64(fsc_list *l, int64_t index, double *out) {
+  fsc_value v;
+  int rc = get_typed(l, index, FSC_TYPE_FLOAT, &v);
+  if (rc == 0 && out)
+    *out = v.u.f;
+  return rc;
+}
+
+int fsc_list_get_str(fsc_list *l, int64_t index, const char **ptr,
+                     size_t *len) {
+  fsc_value v;
+  int rc = get_typed(l, index, FSC_TYPE_STRING, &v);
+  if (rc == 0) {
+    if (ptr)
+      *ptr = v.u.buf.ptr;
+    if (len)
+      *len = v.u.buf.len;
+  }
+  return rc;
+}

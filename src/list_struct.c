@@ -1,0 +1,395 @@
+/*
+ * list_struct.c - owns the list's structural-change protocol: how a change
+ * that moves elements (insert, pop, del, slices, sort, reverse, clear,
+ * growth) coexists with lock-free readers, appenders and item assignment in
+ * any process, and how a change whose process died is finished.
+ * doc/CONCURRENCY.md tells the same story in prose, with the proofs.
+ *
+ * The list is a length word (LEN, EPOCH, BUF, FROZEN) and two pointer
+ * arrays in the index file, desc[0] and desc[1]; BUF names the active one.
+ *
+ *  - Readers validate: they read the word, the active array, a slot, and
+ *    re-read the word; if EPOCH or BUF moved they retry.
+ *  - Appenders CAS slot[LEN] from empty to their record, then CAS the word
+ *    from LEN to LEN+1; anyone who finds slot[LEN] filled helps bump it.
+ *    A filled slot is a promise: it is counted, by a bump or by adoption.
+ *  - A change takes the lock, CASes FROZEN into the word (appenders and
+ *    setters now wait), adopts a filled slot[LEN], and CASes slot[LEN] to
+ *    FENCE so no appender can fill it.  A full change also freezes every
+ *    slot (bit 0) so a racing item assignment's CAS fails and retries after
+ *    the change, instead of being lost in the copy.  It writes the new list
+ *    into the spare array and publishes it with one store of the word:
+ *    (spare, EPOCH+1, new LEN, unfrozen).  Before that store the old list
+ *    is intact, so a death at any point loses nothing acknowledged.
+ *  - Emptied slots of a reused array are tagged with the new epoch, and an
+ *    appender re-validates the epoch after reading the slot it will CAS, so
+ *    the expected value of its CAS cannot recur (no ABA short of 2^22
+ *    changes while one appender is descheduled between two instructions).
+ *  - The next lock holder that finds the word frozen knows its holder died
+ *    (flock was released by the kernel) and republishes the intact list.
+ */
+#include "list_struct.h"
+
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define WAIT_SPINS 4096
+
+static uint64_t next_epoch(uint64_t e) {
+  return (e + 1) & FSC__LW_EPOCH_MASK;
+}
+
+/* Read desc[b] and map its array. */
+static int desc_array(struct fsc__coll *c, unsigned b, uint64_t **arr,
+                      uint64_t *cap) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  uint64_t off = ck_pr_load_64(&ih->desc[b].off);
+  uint64_t n = ck_pr_load_64(&ih->desc[b].cap);
+  if (off < FSC__HDR_SIZE || (off & 7u) || n == 0 || n > (UINT64_C(1) << 40))
+    return fsc__err(FSC_ECORRUPT, "list array %u is invalid (offset %llu, "
+                    "capacity %llu)", b, (unsigned long long)off,
+                    (unsigned long long)n);
+  *arr = fsc__ptr(c, &c->index, off, n * 8);
+  if (!*arr)
+    return fsc__err_last();
+  *cap = n;
+  return 0;
+}
+
+int fsc__ls_view(struct fsc__coll *c, uint64_t *wout, uint64_t **arr,
+                 uint64_t *cap) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  for (;;) {
+    uint64_t w = fsc__lw_load(ih);
+    int rc = desc_array(c, FSC__LW_BUFIDX(w), arr, cap);
+    if (fsc__ls_changed(ih, w))
+      continue; /* a change published meanwhile: desc may be newer */
+    if (rc)
+      return rc;
+    if (FSC__LW_LEN(w) > *cap)
+      return fsc__err(FSC_ECORRUPT, "list length %llu exceeds its array "
+                      "capacity %llu", (unsigned long long)FSC__LW_LEN(w),
+                      (unsigned long long)*cap);
+    *wout = w;
+    return 0;
+  }
+}
+
+/* Freeze slot i (fetch-or of bit 0) and return its value. */
+static uint64_t slot_freeze(uint64_t *slot) {
+  uint64_t s = ck_pr_load_64(slot);
+  while (FSC__SLOT_IS_VALUE(s) && !(s & FSC__SLOT_FROZEN) &&
+         !ck_pr_cas_64_value(slot, s, s | FSC__SLOT_FROZEN, &s))
+    ck_pr_stall();
+  return s;
+}
+
+/* Freeze the word, adopt a pending append, fence.  Lock held.  Returns 1
+ * if the word was already frozen: its holder died (an orphan). */
+static int freeze(struct fsc__coll *c, struct fsc__lsnap *sn) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  uint64_t w;
+  int orphan = 0;
+  for (;;) {
+    w = ck_pr_load_64(&ih->lenword);
+    if (w & FSC__LW_FROZEN) {
+      orphan = 1;
+      break;
+    }
+    if (ck_pr_cas_64(&ih->lenword, w, w | FSC__LW_FROZEN)) {
+      w |= FSC__LW_FROZEN;
+      break;
+    }
+    ck_pr_stall();
+  }
+  memset(sn, 0, sizeof *sn);
+  sn->buf = FSC__LW_BUFIDX(w);
+  sn->epoch = FSC__LW_EPOCH(w);
+  sn->len = FSC__LW_LEN(w);
+  int rc = desc_array(c, sn->buf, &sn->src, &sn->cap);
+  if (rc == 0 && sn->len > sn->cap)
+    rc = fsc__err(FSC_ECORRUPT, "list length exceeds its array capacity");
+  if (rc) {
+    if (!orphan) /* leave the list as it was */
+      ck_pr_store_64(&ih->lenword, w & ~FSC__LW_FROZEN);
+    return rc;
+  }
+  /* Adopt: a filled slot[len] is an append that is promised (at most one
+   * can exist, appenders only fill slot[LEN]).  Then close slot[len]. */
+  while (sn->len < sn->cap) {
+    uint64_t s = ck_pr_load_64(&sn->src[sn->len]);
+    if (FSC__SLOT_IS_VALUE(s)) {
+      sn->len++;
+      continue;
+    }
+    if (s == FSC__SLOT_FENCE || ck_pr_cas_64(&sn->src[sn->len], s,
+                                             FSC__SLOT_FENCE))
+      break;
+  }
+  if (sn->len != FSC__LW_LEN(w))
+    ck_pr_store_64(&ih->lenword,
+                   FSC__LW_MAKE(sn->buf, sn->epoch, sn->len) | FSC__LW_FROZEN);
+  /* Everything at or above hw is untouched by this array's current life. */
+  uint64_t hw = sn->len < sn->cap ? sn->len + 1 : sn->cap;
+  if (ih->desc[sn->buf].hw < hw)
+    ih->desc[sn->buf].hw = hw;
+  return orphan;
+}
+
+/* Freeze every slot and copy the offsets out; skip (and count) anything
+ * that is not a value, which only a dead change can leave behind. */
+static int snapshot(struct fsc__lsnap *sn, uint64_t *skipped) {
+  sn->old = malloc((size_t)(sn->len ? sn->len : 1) * sizeof *sn->old);
+  if (!sn->old)
+    return fsc__err(FSC_ENOMEM, "out of memory copying %llu slots",
+                    (unsigned long long)sn->len);
+  uint64_t k = 0;
+  for (uint64_t i = 0; i < sn->len; i++) {
+    uint64_t s = slot_freeze(&sn->src[i]);
+    if (FSC__SLOT_IS_VALUE(s))
+      sn->old[k++] = FSC__SLOT_OFF(s);
+  }
+  sn->nfrozen = sn->len;
+  *skipped = sn->len - k;
+  sn->len = k;
+  return 0;
+}
+
+static void finish(struct fsc__coll *c, struct fsc__lsnap *sn) {
+  free(sn->old);
+  sn->old = NULL;
+  fsc__unlock(c);
+}
+
+/* Publish arr as the list without unlocking. */
+static int publish(struct fsc__coll *c, struct fsc__lsnap *sn,
+                   const uint64_t *arr, uint64_t n, uint64_t min_cap) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  unsigned t = sn->buf ^ 1u;
+  uint64_t e1 = next_epoch(sn->epoch);
+  uint64_t want = n > min_cap ? n : min_cap;
+  if (want < 64)
+    want = 64;
+  uint64_t toff = ck_pr_load_64(&ih->desc[t].off);
+  uint64_t tcap = ck_pr_load_64(&ih->desc[t].cap);
+  uint64_t hw = ih->desc[t].hw;
+  bool fresh = toff == 0 || tcap < want;
+  if (fresh) {
+    /* A new region at the index tail.  itail is persisted before the
+     * region is used, so a region is never handed out twice.  Headroom
+     * (twice the length, at least the active capacity) keeps appends from
+     * growing it again at once. */
+    tcap = want;
+    if (tcap < 2 * n)
+      tcap = 2 * n;
+    if (tcap < sn->cap)
+      tcap = sn->cap;
+    uint64_t bytes = tcap * 8;
+    toff = ih->itail;
+    uint64_t end = toff + bytes + FSC__TRAILER;
+    uint64_t icap = ck_pr_load_64(&ih->icap);
+    if (end > icap) {
+      uint64_t ncap = icap * 2 > end ? icap * 2 : end;
+      ncap = (ncap + 4095) & ~UINT64_C(4095);
+      int rc = fsc__file_grow(&c->index, ncap);
+      if (rc)
+        return rc;
+      ck_pr_fence_store(); /* publish capacity after fallocate */
+      ck_pr_store_64(&ih->icap, ncap);
+    }
+    ck_pr_store_64(&ih->itail, toff + bytes);
+    hw = tcap; /* fill it all: the bytes may not be zero */
+  }
+  uint64_t *dst = fsc__ptr(c, &c->index, toff, tcap * 8);
+  if (!dst)
+    return fsc__err_last();
+  /* Plain stores are safe: no appender or setter can CAS into the spare
+   * array (every slot it could target is frozen, fenced or newer). */
+  memcpy(dst, arr, (size_t)n * 8);
+  uint64_t empty = fresh ? 0 : FSC__SLOT_EMPTY(e1);
+  if (hw > tcap)
+    hw = tcap;
+  for (uint64_t i = n; i < hw; i++)
+    dst[i] = empty;
+  ck_pr_fence_store();
+  ck_pr_store_64(&ih->desc[t].off, toff);
+  ck_pr_store_64(&ih->desc[t].cap, tcap);
+  ih->desc[t].hw = n;
+  /* The array and its descriptor are complete before the word (release). */
+  ck_pr_fence_store();
+  ck_pr_store_64(&ih->lenword, FSC__LW_MAKE(t, e1, n));
+  return 0;
+}
+
+/* Republish the intact list a dead change left frozen.  Lock held. */
+static int repair_orphan(struct fsc__coll *c, struct fsc__lsnap *sn) {
+  uint64_t skipped = 0;
+  int rc = snapshot(sn, &skipped);
+  if (rc == 0)
+    rc = publish(c, sn, sn->old, sn->len, 0);
+  if (rc == 0)
+    ck_pr_add_64(&fsc__ihdr(c)->repaired, skipped);
+  free(sn->old);
+  sn->old = NULL;
+  return rc;
+}
+
+/* Undo a change that has not published: the list stays as it was, under
+ * a new epoch.  Lock held (and kept). */
+static void unfreeze(struct fsc__coll *c, struct fsc__lsnap *sn) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  /* No setter can have changed a frozen slot: clearing bit 0 restores it. */
+  for (uint64_t i = 0; i < sn->nfrozen; i++)
+    ck_pr_and_64(&sn->src[i], ~FSC__SLOT_FROZEN);
+  uint64_t e1 = next_epoch(sn->epoch);
+  if (sn->len < sn->cap)
+    ck_pr_store_64(&sn->src[sn->len], FSC__SLOT_EMPTY(e1));
+  ck_pr_fence_store();
+  ck_pr_store_64(&ih->lenword, FSC__LW_MAKE(sn->buf, e1, sn->len));
+  free(sn->old);
+  sn->old = NULL;
+}
+
+static int begin_locked(struct fsc__coll *c, struct fsc__lsnap *sn,
+                        bool full) {
+  int rc;
+  while ((rc = freeze(c, sn)) == 1) {
+    if (c->rdonly)
+      return fsc__err(FSC_EAGAIN, "a writer died in the middle of a change; "
+                      "open the list read-write to repair it");
+    if ((rc = repair_orphan(c, sn)) != 0)
+      return rc;
+  }
+  if (rc)
+    return rc;
+  if (full) {
+    uint64_t skipped;
+    if ((rc = snapshot(sn, &skipped)) != 0) {
+      unfreeze(c, sn);
+      return rc;
+    }
+  }
+  return 0;
+}
+
+int fsc__ls_begin(struct fsc__coll *c, struct fsc__lsnap *sn, bool full) {
+  int rc = fsc__lock(c);
+  if (rc)
+    return rc;
+  if ((rc = begin_locked(c, sn, full)) != 0)
+    fsc__unlock(c);
+  return rc;
+}
+
+void fsc__ls_abort(struct fsc__coll *c, struct fsc__lsnap *sn) {
+  unfreeze(c, sn);
+  fsc__unlock(c);
+}
+
+int fsc__ls_commit(struct fsc__coll *c, struct fsc__lsnap *sn,
+                   const uint64_t *arr, uint64_t n, uint64_t min_cap) {
+  int rc = publish(c, sn, arr, n, min_cap);
+  if (rc) {
+    fsc__ls_abort(c, sn);
+    return rc;
+  }
+  finish(c, sn);
+  return 0;
+}
+
+int fsc__ls_pop_last(struct fsc__coll *c, uint64_t *off) {
+  struct fsc__lsnap sn;
+  int rc = fsc__ls_begin(c, &sn, false);
+  if (rc)
+    return rc;
+  if (sn.len == 0) {
+    fsc__ls_abort(c, &sn);
+    return fsc__err(FSC_EINDEX, "pop from empty list");
+  }
+  uint64_t s = slot_freeze(&sn.src[sn.len - 1]);
+  if (!FSC__SLOT_IS_VALUE(s)) {
+    fsc__ls_abort(c, &sn);
+    return fsc__err(FSC_ECORRUPT, "list slot %llu holds no record",
+                    (unsigned long long)(sn.len - 1));
+  }
+  *off = FSC__SLOT_OFF(s);
+  uint64_t e1 = next_epoch(sn.epoch);
+  /* Readers that see the emptied slot retry until the word moves. */
+  ck_pr_store_64(&sn.src[sn.len - 1], FSC__SLOT_EMPTY(e1));
+  if (sn.len < sn.cap)
+    ck_pr_store_64(&sn.src[sn.len], FSC__SLOT_EMPTY(e1));
+  ck_pr_fence_store();
+  ck_pr_store_64(&fsc__ihdr(c)->lenword,
+                 FSC__LW_MAKE(sn.buf, e1, sn.len - 1));
+  finish(c, &sn);
+  return 0;
+}
+
+int fsc__ls_grow(struct fsc__coll *c) {
+  struct fsc__lsnap sn;
+  int rc = fsc__ls_begin(c, &sn, true);
+  if (rc)
+    return rc;
+  if (sn.len < sn.cap) { /* someone else grew it meanwhile */
+    fsc__ls_abort(c, &sn);
+    return 0;
+  }
+  return fsc__ls_commit(c, &sn, sn.old, sn.len, sn.cap * 2);
+}
+
+int fsc__ls_wait(struct fsc__coll *c) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  for (int i = 0; i < WAIT_SPINS; i++) {
+    if (!(ck_pr_load_64(&ih->lenword) & FSC__LW_FROZEN))
+      return 0;
+    if (i < 64)
+      ck_pr_stall();
+    else
+      sched_yield();
+  }
+  /* Still frozen: its holder is slow or dead.  The lock tells which. */
+  struct fsc__lsnap sn;
+  int rc = fsc__lock(c);
+  if (rc)
+    return rc;
+  if (ck_pr_load_64(&ih->lenword) & FSC__LW_FROZEN) {
+    if (c->rdonly)
+      rc = fsc__err(FSC_EAGAIN, "a writer died in the middle of a change; "
+                    "open the list read-write to repair it");
+    else if ((rc = freeze(c, &sn)) == 1)
+      rc = repair_orphan(c, &sn);
+    else if (rc == 0) /* its holder finished meanwhile: undo our freeze */
+      unfreeze(c, &sn);
+  }
+  fsc__unlock(c);
+  return rc < 0 ? rc : 0;
+}
+
+int fsc__ls_recover_locked(struct fsc__coll *c,
+                           bool (*keep)(struct fsc__coll *, uint64_t),
+                           uint64_t *kept_bytes, uint64_t *dropped) {
+  struct fsc__lsnap sn;
+  int rc = freeze(c, &sn);
+  if (rc < 0)
+    return rc;
+  uint64_t skipped = 0;
+  if ((rc = snapshot(&sn, &skipped)) != 0) {
+    unfreeze(c, &sn);
+    return rc;
+  }
+  uint64_t m = 0, bytes = 0;
+  for (uint64_t i = 0; i < sn.len; i++) {
+    if (!keep(c, sn.old[i]))
+      continue;
+    const struct fsc__rec *r = fsc__ptr(c, &c->data, sn.old[i], sizeof *r);
+    bytes += FSC__REC_TOTAL(r->size);
+    sn.old[m++] = sn.old[i];
+  }
+  *dropped = skipped + (sn.len - m);
+  *kept_bytes = bytes;
+  rc = publish(c, &sn, sn.old, m, 0);
+  free(sn.old);
+  sn.old = NULL;
+  return rc;
+}

@@ -1,0 +1,73 @@
+/*
+ * list_struct.h - shared by the list's source files (not installed): the
+ * handle, and the structural-change protocol of list_struct.c.
+ */
+#ifndef FSC_LIST_STRUCT_H
+#define FSC_LIST_STRUCT_H
+
+#include "internal.h"
+
+struct fsc_list {
+  struct fsc__coll c;
+};
+
+/* A structural change in progress: the structure lock is held and the
+ * length word is frozen. */
+struct fsc__lsnap {
+  unsigned buf;       /* active array */
+  uint64_t epoch;     /* epoch being closed */
+  uint64_t len;       /* elements, adopted pending append included */
+  uint64_t *src;      /* the active array (slots) */
+  uint64_t cap;       /* its capacity */
+  uint64_t *old;      /* heap copy of the record offsets [0, len), or NULL
+                         for a light snapshot */
+  uint64_t nfrozen;   /* slots of src frozen by this change */
+};
+
+/* Load the length word with acquire semantics. */
+static inline uint64_t fsc__lw_load(struct fsc__index_hdr *ih) {
+  uint64_t w = ck_pr_load_64(&ih->lenword);
+  ck_pr_fence_load(); /* what we read through w comes after it */
+  return w;
+}
+
+/* A consistent (length word, active array) pair for lock-free operations:
+ * the array is the one the word's epoch published.  May return a frozen
+ * word; the array stays readable while frozen. */
+int fsc__ls_view(struct fsc__coll *c, uint64_t *w, uint64_t **arr,
+                 uint64_t *cap);
+/* Has the structure (epoch or buffer) changed since w? (acquire) */
+static inline bool fsc__ls_changed(struct fsc__index_hdr *ih, uint64_t w) {
+  ck_pr_fence_load(); /* the slot read comes before this re-check */
+  uint64_t w2 = ck_pr_load_64(&ih->lenword);
+  return ((w2 ^ w) & ~(FSC__LW_FROZEN | FSC__LW_LEN_MASK)) != 0;
+}
+
+/* Writers that meet a frozen word wait here; after a while they take the
+ * lock, which finishes a change whose process died. */
+int fsc__ls_wait(struct fsc__coll *c);
+
+/* Begin a change: lock, freeze, adopt a pending append, fence the slot
+ * after the last element.  With `full`, also freeze every slot and copy
+ * the offsets to sn->old (so lock-free item assignment cannot be lost). */
+int fsc__ls_begin(struct fsc__coll *c, struct fsc__lsnap *sn, bool full);
+/* Publish arr[0..n) as the new list in the spare array (capacity at least
+ * min_cap) with one store of the length word; unlock.  On failure
+ * (FSC_ENOSPC growing the index file) the change is aborted. */
+int fsc__ls_commit(struct fsc__coll *c, struct fsc__lsnap *sn,
+                   const uint64_t *arr, uint64_t n, uint64_t min_cap);
+/* Abandon a change: the list is as before (new epoch); unlock. */
+void fsc__ls_abort(struct fsc__coll *c, struct fsc__lsnap *sn);
+/* Pop the last element in place (O(1)); its record offset in *off. */
+int fsc__ls_pop_last(struct fsc__coll *c, uint64_t *off);
+/* Grow the active array (append found it full). */
+int fsc__ls_grow(struct fsc__coll *c);
+
+/* Recovery at open: the caller holds the structure flock (not the mutex).
+ * Finishes a dead change, then keeps the elements whose record `keep`
+ * accepts, republishing if any was dropped.  *dropped counts them. */
+int fsc__ls_recover_locked(struct fsc__coll *c,
+                           bool (*keep)(struct fsc__coll *, uint64_t),
+                           uint64_t *kept_bytes, uint64_t *dropped);
+
+#endif

@@ -1,0 +1,125 @@
+/*
+ * lock.c - owns the structure lock and what fork() does to it.
+ *
+ * The structure lock is two halves taken in order: the handle's pthread
+ * mutex (flock is per open file description, so threads sharing one handle
+ * would otherwise all "hold" it at once), then flock(LOCK_EX) on the index
+ * file.  The kernel releases flock when a holder dies, so a lock can never
+ * be stale; the next holder finds any half-done change (a frozen length
+ * word) and finishes it (list_struct.c).
+ *
+ * The presence lock is flock(LOCK_SH) on the data file, held by every open
+ * handle for its whole life; it tells the first opener and the last closer
+ * apart (coll.c).
+ *
+ * fork(): a child shares its parent's open file descriptions, hence their
+ * flocks.  Before its first lock or close, the child reopens both files
+ * through /proc/self/fd (which works for unlinked temporary files too),
+ * takes its own presence lock, and drops its references to the parent's
+ * descriptions without unlocking them.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+static int flock_retry(int fd, int op) {
+  while (flock(fd, op) != 0) {
+    if (errno != EINTR)
+      return -1;
+  }
+  return 0;
+}
+
+static int reopen_fd(int fd, int flags) {
+  char p[64];
+  snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
+  return open(p, flags | O_CLOEXEC);
+}
+
+int fsc__lock_refork(struct fsc__coll *c) {
+  int flags = c->rdonly ? O_RDONLY : O_RDWR;
+  int ifd = reopen_fd(c->index.fd, flags);
+  if (ifd < 0)
+    return fsc__err_errno(errno, "reopening the index file after fork",
+                          c->index_path);
+  int dfd = reopen_fd(c->data.fd, flags);
+  if (dfd < 0) {
+    int e = errno;
+    close(ifd);
+    return fsc__err_errno(e, "reopening the data file after fork",
+                          c->data_path);
+  }
+  if (flock_retry(dfd, LOCK_SH) != 0) {
+    int e = errno;
+    close(ifd);
+    close(dfd);
+    return fsc__err_errno(e, "flock", c->data_path);
+  }
+  /* close(2) of the inherited descriptors does not release the parent's
+   * locks: the parent still references those open file descriptions. */
+  close(c->index.fd);
+  close(c->data.fd);
+  c->index.fd = ifd;
+  c->data.fd = dfd;
+  c->owner = getpid();
+  return 0;
+}
+
+int fsc__lock(struct fsc__coll *c) {
+  pthread_mutex_lock(&c->mu);
+  if (c->owner != getpid()) {
+    int rc = fsc__lock_refork(c);
+    if (rc != 0) {
+      pthread_mutex_unlock(&c->mu);
+      return rc;
+    }
+  }
+  if (flock_retry(c->index.fd, LOCK_EX) != 0) {
+    int rc = fsc__err_errno(errno, "flock", c->index_path);
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+  }
+  return 0;
+}
+
+void fsc__unlock(struct fsc__coll *c) {
+  flock_retry(c->index.fd, LOCK_UN);
+  pthread_mutex_unlock(&c->mu);
+}
+
+uint32_t fsc__lock_count_holders(struct fsc__coll *c) {
+  struct stat st;
+  if (fstat(c->data.fd, &st) != 0)
+    return 1;
+  FILE *fp = fopen("/proc/locks", "re");
+  if (!fp)
+    return 1;
+  char want[96];
+  snprintf(want, sizeof want, "%02x:%02x:%llu", major(st.st_dev),
+           minor(st.st_dev), (unsigned long long)st.st_ino);
+  char line[256];
+  uint32_t n = 0;
+  while (fgets(line, sizeof line, fp)) {
+    /* "12: FLOCK  ADVISORY  READ  4242 08:01:1234 0 EOF"; lines of waiters
+     * contain "->" and do not hold the lock. */
+    if (strstr(line, "->") || !strstr(line, "FLOCK"))
+      continue;
+    char *tok = strtok(line, " \t\n");
+    while (tok) {
+      if (strcmp(tok, want) == 0) {
+        n++;
+        break;
+      }
+      tok = strtok(NULL, " \t\n");
+    }
+  }
+  fclose(fp);
+  return n ? n : 1;
+}

@@ -1,0 +1,107 @@
+/*
+ * map.c - owns a collection file's mappings and its growth.
+ *
+ * Invariant 7 of DESIGN.md lives here: growth never moves memory under a
+ * reader.  A handle maps a file through "views"; when the file has grown
+ * past the newest view, a larger view is mapped and published with one
+ * pointer store, and the older views stay mapped until the handle closes,
+ * so every pointer handed out stays valid.  Views may extend past the end
+ * of the file (mmap allows it), but nothing ever touches a byte beyond the
+ * capacity published in the file's header, and capacity is published only
+ * after fallocate(2) has allocated it: a full disk is FSC_ENOSPC, never a
+ * SIGBUS.  Nothing here ever truncates a file.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define MIN_VIEW (UINT64_C(1) << 20)
+
+static uint64_t round_up(uint64_t x, uint64_t to) {
+  return (x + to - 1) / to * to;
+}
+
+/* Map a new view of at least `need` bytes and publish it. Caller holds mu
+ * (or is the only user, at open). */
+static int view_add(struct fsc__file *f, uint64_t need) {
+  if (f->nviews == FSC__MAX_VIEWS)
+    return fsc__err(FSC_ENOMEM, "too many views of one file");
+  uint64_t len = need < MIN_VIEW ? MIN_VIEW : need;
+  if (f->nviews > 0 && len < f->views[f->nviews - 1].len * 2)
+    len = f->views[f->nviews - 1].len * 2;
+  len = round_up(len * 2, (uint64_t)sysconf(_SC_PAGESIZE));
+  void *p = mmap(NULL, (size_t)len, f->prot, MAP_SHARED, f->fd, 0);
+  if (p == MAP_FAILED)
+    return fsc__err_errno(errno, "mmap", NULL);
+  struct fsc__view *v = &f->views[f->nviews];
+  v->base = p;
+  v->len = len;
+  f->nviews++;
+  /* The view's fields must be visible before the pointer to it. */
+  ck_pr_fence_store();
+  ck_pr_store_ptr(&f->cur, v);
+  return 0;
+}
+
+int fsc__file_map(struct fsc__file *f, uint64_t need) {
+  f->nviews = 0;
+  f->cur = NULL;
+  f->safe = 0;
+  pthread_mutex_init(&f->mu, NULL);
+  int rc = view_add(f, need);
+  if (rc == 0)
+    f->safe = need; /* the caller checked the file is at least this long */
+  return rc;
+}
+
+void fsc__file_unmap(struct fsc__file *f) {
+  if (!f->cur)
+    return; /* never mapped */
+  for (unsigned i = 0; i < f->nviews; i++)
+    munmap(f->views[i].base, (size_t)f->views[i].len);
+  f->nviews = 0;
+  f->cur = NULL;
+  f->safe = 0;
+  pthread_mutex_destroy(&f->mu);
+}
+
+int fsc__file_ensure(struct fsc__file *f, uint64_t end) {
+  int rc = 0;
+  pthread_mutex_lock(&f->mu);
+  /* Acquire: the capacity word is published after fallocate. */
+  uint64_t cap = ck_pr_load_64(f->capword);
+  ck_pr_fence_load();
+  if (end > cap) {
+    rc = fsc__err(FSC_ECORRUPT,
+                  "offset %llu is beyond the file's capacity %llu",
+                  (unsigned long long)end, (unsigned long long)cap);
+    goto out;
+  }
+  if (cap > f->cur->len && (rc = view_add(f, cap)) != 0)
+    goto out;
+  if (cap > ck_pr_load_64(&f->safe))
+    ck_pr_store_64(&f->safe, cap);
+out:
+  pthread_mutex_unlock(&f->mu);
+  return rc;
+}
+
+int fsc__file_grow(struct fsc__file *f, uint64_t size) {
+  /* fallocate, not posix_fallocate: glibc's fallback for file systems
+   * without fallocate writes zeros into the file, which would race with
+   * other processes writing records there. */
+  for (;;) {
+    if (fallocate(f->fd, 0, 0, (off_t)size) == 0)
+      return 0;
+    if (errno == EINTR)
+      continue;
+    if (errno == EOPNOTSUPP)
+      return fsc__err(FSC_EIO, "the file system does not support "
+                               "fallocate(2), which fscollections needs");
+    return fsc__err_errno(errno, "growing the collection file", NULL);
+  }
+}

@@ -1,0 +1,145 @@
+/*
+ * record.c - owns records in the data file: space reservation (lock-free),
+ * encoding, checksums, bounds-checked reads, and retiring dead records.
+ *
+ * Reservation is a CAS loop on the data tail rather than a fetch-and-add:
+ * with FAA, a writer that then fails to grow the file (disk full) would have
+ * moved the tail past the capacity for good; with CAS the tail only ever
+ * covers space that fallocate has already allocated, so ENOSPC leaves the
+ * collection usable.  Growth itself is lock-free too: fallocate(2) is
+ * idempotent, and the new capacity is published with a CAS-max after it.
+ *
+ * A record is immutable once published, except its "deleted" flag byte,
+ * which the checksum does not cover.
+ */
+#include "internal.h"
+
+#include <string.h>
+#include <xxhash.h>
+
+#define GROW_STEP_MAX (UINT64_C(1) << 30)
+
+uint32_t fsc__rec_checksum(uint8_t type, const void *payload, uint64_t n) {
+  return (uint32_t)XXH3_64bits_withSeed(payload, (size_t)n,
+                                        ((uint64_t)type << 56) ^ n);
+}
+
+static int data_grow(struct fsc__coll *c, uint64_t need) {
+  struct fsc__data_hdr *d = fsc__dhdr(c);
+  uint64_t cap = ck_pr_load_64(&d->cap);
+  if (need <= cap)
+    return 0;
+  uint64_t want = cap;
+  while (want < need)
+    want += want < GROW_STEP_MAX ? want : GROW_STEP_MAX;
+  int rc = fsc__file_grow(&c->data, want);
+  if (rc)
+    return rc;
+  /* Publish after fallocate (release); CAS-max so capacity only grows. */
+  ck_pr_fence_store();
+  while (cap < want && !ck_pr_cas_64_value(&d->cap, cap, want, &cap))
+    ;
+  return 0;
+}
+
+static int reserve(struct fsc__coll *c, uint64_t total, uint64_t *off) {
+  struct fsc__data_hdr *d = fsc__dhdr(c);
+  for (;;) {
+    uint64_t t = ck_pr_load_64(&d->tail);
+    uint64_t cap = ck_pr_load_64(&d->cap);
+    if (t > cap || total > (UINT64_C(1) << 40))
+      return fsc__err(FSC_ECORRUPT, "data tail %llu is beyond capacity "
+                      "%llu", (unsigned long long)t, (unsigned long long)cap);
+    if (t + total > cap) {
+      int rc = data_grow(c, t + total);
+      if (rc)
+        return rc;
+      continue;
+    }
+    if (ck_pr_cas_64(&d->tail, t, t + total)) {
+      *off = t;
+      return 0;
+    }
+    ck_pr_stall();
+  }
+}
+
+int fsc__rec_write(struct fsc__coll *c, const fsc_value *v, uint64_t *off) {
+  uint64_t n = fsc__value_size(v);
+  uint64_t total = FSC__REC_TOTAL(n);
+  int rc = reserve(c, total, off);
+  if (rc)
+    return rc;
+  uint8_t *p = fsc__ptr(c, &c->data, *off, total);
+  if (!p)
+    return fsc__err_last();
+  struct fsc__rec r = {0};
+  r.type = (uint8_t)v->type;
+  r.size = n;
+  uint8_t *payload = p + sizeof r;
+  fsc__value_encode(v, payload);
+  memset(payload + n, 0, (size_t)(total - sizeof r - n));
+  r.checksum = fsc__rec_checksum(r.type, payload, n);
+  memcpy(p, &r, sizeof r);
+  ck_pr_add_64(&fsc__dhdr(c)->live_bytes, total);
+  ck_pr_add_64(&fsc__dhdr(c)->records, 1);
+  /* The bytes are published later by a CAS of a slot, after a store fence
+   * issued by the caller. */
+  return 0;
+}
+
+static int rec_locate(struct fsc__coll *c, uint64_t off,
+                      const struct fsc__rec **rp) {
+  if (off < FSC__HDR_SIZE || (off & 7u))
+    return fsc__err(FSC_ECORRUPT, "bad record offset %llu",
+                    (unsigned long long)off);
+  const struct fsc__rec *r = fsc__ptr(c, &c->data, off, sizeof *r);
+  if (!r)
+    return fsc__err_last();
+  uint64_t n = r->size;
+  if (n > (UINT64_C(1) << 40) ||
+      !fsc__ptr(c, &c->data, off, FSC__REC_TOTAL(n)))
+    return fsc__err(FSC_ECORRUPT, "record at %llu has a bad size %llu",
+                    (unsigned long long)off, (unsigned long long)n);
+  *rp = r;
+  return 0;
+}
+
+int fsc__rec_read(struct fsc__coll *c, uint64_t off, fsc_value *out) {
+  const struct fsc__rec *r;
+  int rc = rec_locate(c, off, &r);
+  if (rc)
+    return rc;
+  rc = fsc__value_decode((fsc_type)r->type, r + 1, r->size, out);
+  if (rc)
+    return fsc__err(FSC_ECORRUPT, "record at %llu does not decode",
+                    (unsigned long long)off);
+  return 0;
+}
+
+bool fsc__rec_verify(struct fsc__coll *c, uint64_t off) {
+  const struct fsc__rec *r;
+  if (rec_locate(c, off, &r) != 0)
+    return false;
+  if (off + FSC__REC_TOTAL(r->size) > ck_pr_load_64(&fsc__dhdr(c)->tail))
+    return false;
+  if (!fsc__type_valid(r->type))
+    return false;
+  if (c->type != FSC_TYPE_ANY && r->type != c->type)
+    return false;
+  fsc_value v;
+  if (fsc__value_decode((fsc_type)r->type, r + 1, r->size, &v) != 0)
+    return false;
+  return fsc__rec_checksum(r->type, r + 1, r->size) == r->checksum;
+}
+
+void fsc__rec_retire(struct fsc__coll *c, uint64_t off) {
+  const struct fsc__rec *r;
+  if (rec_locate(c, off, &r) != 0)
+    return;
+  uint64_t total = FSC__REC_TOTAL(r->size);
+  ck_pr_store_8((uint8_t *)&r->flags, FSC__REC_DELETED);
+  struct fsc__data_hdr *d = fsc__dhdr(c);
+  ck_pr_sub_64(&d->live_bytes, total);
+  ck_pr_add_64(&d->dead_bytes, total);
+}

@@ -1,0 +1,65 @@
+/*
+ * check_common.h - helpers shared by the Check test programs: temporary
+ * base paths, assertions on fsc_ return codes that print fsc_errmsg(),
+ * and the main() that runs a suite in forked children with a timeout.
+ */
+#ifndef FSC_CHECK_COMMON_H
+#define FSC_CHECK_COMMON_H
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fscollections.h"
+
+/* Assert an fsc_ call returned `want`, showing the library's message. */
+#define ck_fsc(call, want)                                                    \
+  do {                                                                        \
+    int ck_fsc_rc_ = (call);                                                  \
+    ck_assert_msg(ck_fsc_rc_ == (want), "%s returned %d (%s: %s), want %d",   \
+                  #call, ck_fsc_rc_, fsc_strerror(ck_fsc_rc_), fsc_errmsg(),  \
+                  (int)(want));                                               \
+  } while (0)
+#define ck_ok(call) ck_fsc(call, 0)
+
+/* A fresh directory for one test; base paths go inside it. */
+static inline const char *tc_dir(void) {
+  static char dir[256];
+  const char *tmp = getenv("TMPDIR");
+  snprintf(dir, sizeof dir, "%s/fsc-test-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+  if (!mkdtemp(dir)) {
+    perror("mkdtemp");
+    abort();
+  }
+  return dir;
+}
+
+/* A base path inside a fresh directory: "<dir>/<name>". */
+static inline const char *tc_path(const char *name) {
+  static char path[512];
+  snprintf(path, sizeof path, "%s/%s", tc_dir(), name);
+  return path;
+}
+
+/* Remove a collection's files (best effort, for cleanup). */
+static inline void tc_rm(const char *base) {
+  char p[600];
+  snprintf(p, sizeof p, "%s.data.fscollection", base);
+  unlink(p);
+  snprintf(p, sizeof p, "%s.index.fscollection", base);
+  unlink(p);
+}
+
+/* Run one suite with Check in fork mode (each test in its own child with a
+ * timeout) and return the exit status for the test driver. */
+static inline int tc_run(Suite *s) {
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+#endif
