@@ -1,7 +1,7 @@
 /*
  * fscollections.h - the public API of libfscollections.
  *
- * Lists (and, in later releases, dicts and sets) stored in two files that every
+ * Lists, dicts and sets stored in two files that every
  * process opening them maps with mmap(MAP_SHARED).  Readers never lock and make
  * no system call on the hot path; point writes (append, item assignment) are
  * lock-free compare-and-swap operations; structural changes (insert, pop, del,
@@ -204,11 +204,14 @@ typedef struct fsc_options {
   unsigned flags;            /* FSC_CREATE | FSC_RDONLY | FSC_EXCL */
   unsigned mode;             /* permission bits of created files (0600) */
   fsc_durability durability; /* FSC_DURABLE_ON_CLOSE by default */
+  fsc_type key_type;         /* dict keys: FSC_TYPE_STRING (UTF-8, the
+                                default; UNSPEC means it) or FSC_TYPE_BYTES
+                                (binary keys).  Ignored by lists and sets. */
 } fsc_options;
 
 #define FSC_OPTIONS_INIT                                                      \
   { sizeof(fsc_options), FSC_TYPE_UNSPEC, FSC_CREATE, 0600,                   \
-    FSC_DURABLE_ON_CLOSE }
+    FSC_DURABLE_ON_CLOSE, FSC_TYPE_UNSPEC }
 
 /* ------------------------------------------------------------------------ */
 /* Metrics                                                                   */
@@ -433,6 +436,268 @@ int fsc_list_get_f64(fsc_list *l, int64_t index, double *out);
 int fsc_list_get_str(fsc_list *l, int64_t index, const char **ptr,
                      size_t *len);
 int fsc_list_set_i64(fsc_list *l, int64_t index, int64_t v);
+
+/* ------------------------------------------------------------------------ */
+/* Dict                                                                      */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * A dict maps keys to values of the dict's element type (FSC_TYPE_ANY for a
+ * heterogeneous dict).  Keys are UTF-8 strings (validated; other bytes are
+ * FSC_ETYPE), or arbitrary bytes when the dict was created with
+ * opts->key_type = FSC_TYPE_BYTES.  A key is passed as (key, klen): klen
+ * bytes at key, which need not be NUL-terminated.  Keys are at most
+ * FSC_KEY_MAX bytes.
+ *
+ * The index is an open-addressing hash table in the mapped index file,
+ * shared by every process: get, contains and len are lock-free and make no
+ * system call; set, del, pop, setdefault and incr are lock-free
+ * compare-and-swap operations; growing the table and clear take the lock.
+ *
+ * Order: iteration follows insertion order, as Python's dict: assigning to
+ * an existing key keeps its place; deleting a key and setting it again moves
+ * it to the end; popitem removes the newest key.
+ *
+ * Iteration while other threads or processes write is weakly consistent:
+ * it never fails because of them, never yields a torn value, and yields
+ * every key that is present for the whole iteration exactly once.  A key
+ * set or deleted meanwhile may or may not be seen; a key deleted and set
+ * again meanwhile may be seen twice (once in each place).
+ */
+typedef struct fsc_dict fsc_dict;
+
+#define FSC_KEY_MAX (UINT32_C(1) << 30)
+
+/* Open (and with FSC_CREATE, create) the dict at base_path; as
+ * fsc_list_open, with FSC_EKIND if the files hold a list or a set and
+ * FSC_ETYPE if opts->key_type differs from the dict's.  base_path NULL
+ * makes a private temporary dict. */
+int fsc_dict_open(const char *base_path, const fsc_options *opts,
+                  fsc_dict **out);
+/* As fsc_list_close / destroy / free / path. */
+int fsc_dict_close(fsc_dict *d);
+int fsc_dict_destroy(fsc_dict *d);
+void fsc_dict_free(fsc_dict *d);
+const char *fsc_dict_path(const fsc_dict *d);
+/* The value type (FSC_TYPE_ANY if heterogeneous), or a negative error. */
+int fsc_dict_type(const fsc_dict *d);
+/* The key type (FSC_TYPE_STRING or FSC_TYPE_BYTES), or a negative error. */
+int fsc_dict_key_type(const fsc_dict *d);
+
+/* Number of keys.  Lock-free, no system call. */
+int fsc_dict_len(fsc_dict *d, uint64_t *out);
+
+/* d[key].  Lock-free, no system call; a variable-size value is a view valid
+ * until the handle closes.  Errors: FSC_EKEY (missing), FSC_ETYPE (a key
+ * that is not valid UTF-8 in a string-keyed dict), FSC_EINVAL,
+ * FSC_ECLOSED, FSC_ECORRUPT. */
+int fsc_dict_get(fsc_dict *d, const void *key, size_t klen, fsc_value *out);
+
+/* d.get(key, default): as fsc_dict_get, but a missing key gives *dflt in
+ * *out and returns 0 (dflt may be NULL: then FSC_EKEY as fsc_dict_get). */
+int fsc_dict_get_default(fsc_dict *d, const void *key, size_t klen,
+                         const fsc_value *dflt, fsc_value *out);
+
+/* key in d: 1 or 0, or a negative error.  Lock-free, no system call. */
+int fsc_dict_contains(fsc_dict *d, const void *key, size_t klen);
+
+/* d[key] = v.  Lock-free: the record is written, then one compare-and-swap
+ * of the key's slot publishes it.  Two writers of one key both succeed, one
+ * after the other.  Errors: FSC_ETYPE (value or key type), FSC_ENOSPC,
+ * FSC_EROFS, FSC_ECLOSED, FSC_EINVAL. */
+int fsc_dict_set(fsc_dict *d, const void *key, size_t klen,
+                 const fsc_value *v);
+
+/* del d[key].  Lock-free.  Errors: FSC_EKEY, as fsc_dict_set. */
+int fsc_dict_del(fsc_dict *d, const void *key, size_t klen);
+
+/* d.pop(key[, default]): removes key and gives its value in *out (out may
+ * be NULL).  A missing key gives *dflt and returns 0, or FSC_EKEY when
+ * dflt is NULL.  Lock-free. */
+int fsc_dict_pop(fsc_dict *d, const void *key, size_t klen,
+                 const fsc_value *dflt, fsc_value *out);
+
+/* d.popitem(): removes the newest key (the last in iteration order) and
+ * gives it in *key (a STRING or BYTES view) and its value in *val (either
+ * may be NULL).  Errors: FSC_EKEY ("popitem(): dictionary is empty").
+ * Cost: a walk of the data file (O(records written since the last
+ * compaction)); use a list as a stack when that matters. */
+int fsc_dict_popitem(fsc_dict *d, fsc_value *key, fsc_value *val);
+
+/* d.setdefault(key, dflt): if key is missing, insert *dflt (atomically:
+ * of several processes racing, exactly one inserts); give the key's value
+ * in *out (may be NULL).  Lock-free. */
+int fsc_dict_setdefault(fsc_dict *d, const void *key, size_t klen,
+                        const fsc_value *dflt, fsc_value *out);
+
+/* Atomically add delta to the int64 value of key (missing: 0), giving the
+ * new value in *out (may be NULL): a lock-free read-modify-write that loses
+ * no increment of any process.  The dict's type must be int64 or any.
+ * Errors: FSC_ETYPE (the value is not an int64), FSC_EVALUE (overflow). */
+int fsc_dict_incr(fsc_dict *d, const void *key, size_t klen, int64_t delta,
+                  int64_t *out);
+
+/* A key and a value, for fsc_dict_update_pairs. */
+typedef struct fsc_dict_pair {
+  const void *key;
+  size_t klen;
+  fsc_value value;
+} fsc_dict_pair;
+
+/* d.update(src): set every item of src in d, in src's order.  Each value is
+ * checked first; if one is invalid nothing is set. */
+int fsc_dict_update(fsc_dict *d, fsc_dict *src);
+int fsc_dict_update_pairs(fsc_dict *d, const fsc_dict_pair *pairs, size_t n);
+
+/* d.clear().  Structural: takes the lock.  Space is reclaimed by
+ * compaction. */
+int fsc_dict_clear(fsc_dict *d);
+
+/* 1 if both dicts hold the same keys with equal values (order does not
+ * matter, as in Python), 0 if not, or a negative error. */
+int fsc_dict_equal(fsc_dict *a, fsc_dict *b);
+
+/*
+ * Iteration in insertion order (see "Order" above).  keys(), values() and
+ * items() are the same iterator: pass NULL for what you do not want.
+ *
+ *   fsc_dict_iter it;  fsc_value k, v;
+ *   fsc_dict_iter_init(d, &it);
+ *   while ((rc = fsc_dict_iter_next(&it, &k, &v)) == 1) ...
+ *
+ * fsc_dict_iter_next returns 1 with an item, 0 at the end, or an error.
+ * Keys and values are views valid until the handle closes.  The iterator
+ * holds no resource: abandon it at any time.
+ */
+typedef struct fsc_dict_iter {
+  fsc_dict *dict;
+  uint64_t pos;
+  uint64_t reserved[2];
+} fsc_dict_iter;
+
+int fsc_dict_iter_init(fsc_dict *d, fsc_dict_iter *it);
+int fsc_dict_iter_next(fsc_dict_iter *it, fsc_value *key, fsc_value *val);
+
+/* Predicate pushdown scan in iteration order: pred(key, value, ctx) for
+ * each item, emit(key, value, ctx) for each one it accepts.  A negative
+ * return from either stops the scan and is returned.  O(1) memory. */
+typedef int (*fsc_dict_pred)(const fsc_value *key, const fsc_value *val,
+                             void *ctx);
+typedef int (*fsc_dict_emit)(const fsc_value *key, const fsc_value *val,
+                             void *ctx);
+int fsc_dict_scan(fsc_dict *d, fsc_dict_pred pred, fsc_dict_emit emit,
+                  void *ctx);
+
+/* As fsc_list_metrics / fsc_list_sync. */
+int fsc_dict_metrics(fsc_dict *d, fsc_metrics *out);
+int fsc_dict_sync(fsc_dict *d);
+
+/* Typed shorthands with NUL-terminated keys.  _get_ variants fail with
+ * FSC_ETYPE if the value is of another type; fsc_dict_get_str gives a view
+ * (not NUL-terminated). */
+int fsc_dict_set_str(fsc_dict *d, const char *key, const char *val);
+int fsc_dict_set_i64(fsc_dict *d, const char *key, int64_t val);
+int fsc_dict_set_f64(fsc_dict *d, const char *key, double val);
+int fsc_dict_get_str(fsc_dict *d, const char *key, const char **ptr,
+                     size_t *len);
+int fsc_dict_get_i64(fsc_dict *d, const char *key, int64_t *out);
+int fsc_dict_get_f64(fsc_dict *d, const char *key, double *out);
+int fsc_dict_del_str(fsc_dict *d, const char *key);
+
+/* ------------------------------------------------------------------------ */
+/* Set                                                                       */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * A set of values of its element type.  An element's identity is its type
+ * and its encoded bytes: in a heterogeneous (FSC_TYPE_ANY) set, int32 1,
+ * int64 1 and float 1.0 are three different elements (in Python they are
+ * one), and two floats are the same element when their bits are (so NaN
+ * can be found again, and 0.0 and -0.0 differ).  JSON is compared as text.
+ *
+ * Concurrency is the dict's: contains and len lock-free without a system
+ * call; add, discard, remove and pop lock-free; growth and clear take the
+ * lock.  Iteration order is the order elements were added; it is weakly
+ * consistent in the dict's sense.
+ */
+typedef struct fsc_set fsc_set;
+
+/* As fsc_list_open / close / destroy / free / path / type. */
+int fsc_set_open(const char *base_path, const fsc_options *opts,
+                 fsc_set **out);
+int fsc_set_close(fsc_set *s);
+int fsc_set_destroy(fsc_set *s);
+void fsc_set_free(fsc_set *s);
+const char *fsc_set_path(const fsc_set *s);
+int fsc_set_type(const fsc_set *s);
+
+/* Number of elements.  Lock-free, no system call. */
+int fsc_set_len(fsc_set *s, uint64_t *out);
+
+/* s.add(v): 1 if v was added, 0 if it was already there.  Lock-free.
+ * Errors: FSC_ETYPE, FSC_ENOSPC, FSC_EROFS, FSC_ECLOSED, FSC_EINVAL. */
+int fsc_set_add(fsc_set *s, const fsc_value *v);
+
+/* s.discard(v): 1 if v was removed, 0 if it was not there. */
+int fsc_set_discard(fsc_set *s, const fsc_value *v);
+
+/* s.remove(v): 0, or FSC_EKEY if v is not there. */
+int fsc_set_remove(fsc_set *s, const fsc_value *v);
+
+/* v in s: 1 or 0, or a negative error.  Lock-free, no system call.  A
+ * value of another type than a typed set's is not in it (0, as Python's
+ * `1 in {"a"}`); fsc_set_discard likewise returns 0 for it. */
+int fsc_set_contains(fsc_set *s, const fsc_value *v);
+
+/* s.pop(): removes an element (the newest) and gives it in *out (a view;
+ * out may be NULL).  Errors: FSC_EKEY ("pop from an empty set").  Cost as
+ * fsc_dict_popitem. */
+int fsc_set_pop(fsc_set *s, fsc_value *out);
+
+/* s.clear().  Structural. */
+int fsc_set_clear(fsc_set *s);
+
+/* Iteration (1 with an element, 0 at the end); elements are views. */
+typedef struct fsc_set_iter {
+  fsc_set *set;
+  uint64_t pos;
+  uint64_t reserved[2];
+} fsc_set_iter;
+
+int fsc_set_iter_init(fsc_set *s, fsc_set_iter *it);
+int fsc_set_iter_next(fsc_set_iter *it, fsc_value *out);
+
+/*
+ * Set algebra.  out := a OP b.  `out` may be `a` (the in-place forms:
+ * a |= b, a &= b, a -= b, a ^= b) or a third set (typically a new temporary
+ * one, base_path NULL), whose previous contents are replaced.  `out` may
+ * not be `b` unless it is also `a`.  Every element written to out must
+ * suit out's type (FSC_ETYPE otherwise, with out left partly updated).
+ */
+int fsc_set_union(fsc_set *out, fsc_set *a, fsc_set *b);
+int fsc_set_intersection(fsc_set *out, fsc_set *a, fsc_set *b);
+int fsc_set_difference(fsc_set *out, fsc_set *a, fsc_set *b);
+int fsc_set_symmetric_difference(fsc_set *out, fsc_set *a, fsc_set *b);
+
+/* Predicates: 1 (true), 0 (false) or a negative error. */
+int fsc_set_isdisjoint(fsc_set *a, fsc_set *b);
+int fsc_set_issubset(fsc_set *a, fsc_set *b);   /* a <= b */
+int fsc_set_issuperset(fsc_set *a, fsc_set *b); /* a >= b */
+int fsc_set_equal(fsc_set *a, fsc_set *b);
+
+/* Predicate pushdown scan, as fsc_list_scan (the index argument of emit is
+ * the element's position in iteration order). */
+int fsc_set_scan(fsc_set *s, fsc_list_pred pred, fsc_list_emit emit,
+                 void *ctx);
+
+int fsc_set_metrics(fsc_set *s, fsc_metrics *out);
+int fsc_set_sync(fsc_set *s);
+
+/* Typed shorthands. */
+int fsc_set_add_str(fsc_set *s, const char *v);
+int fsc_set_add_i64(fsc_set *s, int64_t v);
+int fsc_set_contains_str(fsc_set *s, const char *v);
+int fsc_set_contains_i64(fsc_set *s, int64_t v);
 
 #ifdef __cplusplus
 }

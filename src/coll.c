@@ -97,14 +97,21 @@ static int read_options(const fsc_options *in, fsc_options *o) {
     return fsc__err(FSC_EINVAL, "invalid file mode 0%o", o->mode);
   if ((unsigned)o->durability > FSC_DURABLE_ALWAYS)
     return fsc__err(FSC_EINVAL, "invalid durability %d", (int)o->durability);
+  if (in->size < offsetof(fsc_options, key_type) + sizeof in->key_type)
+    o->key_type = FSC_TYPE_UNSPEC; /* an older caller */
+  if (o->key_type != FSC_TYPE_UNSPEC && o->key_type != FSC_TYPE_STRING &&
+      o->key_type != FSC_TYPE_BYTES)
+    return fsc__err(FSC_EINVAL, "invalid key type %d: dict keys are string "
+                    "or bytes", (int)o->key_type);
   return 0;
 }
 
-static void fhdr_init(struct fsc__fhdr *h, const char *magic, int kind,
-                      fsc_type type, uint64_t id) {
+static void fhdr_init(struct fsc__fhdr *h, const char *magic,
+                      const struct fsc__coll *c, uint64_t id) {
   h->version = FSC__FORMAT_VERSION;
-  h->kind = (uint8_t)kind;
-  h->elem_type = (uint8_t)type;
+  h->kind = (uint8_t)c->kind;
+  h->elem_type = (uint8_t)c->type;
+  h->key_type = (uint8_t)(c->kind == FSC__KIND_DICT ? c->key_type : 0);
   h->hdr_size = FSC__HDR_SIZE;
   h->file_id = id;
   h->generation = 1;
@@ -114,7 +121,7 @@ static void fhdr_init(struct fsc__fhdr *h, const char *magic, int kind,
 }
 
 /* Initialise both files of a new collection (structure lock held). */
-static int init_files(struct fsc__coll *c, fsc_type type) {
+static int init_files(struct fsc__coll *c) {
   int rc;
   if ((rc = fsc__file_grow(&c->data, DATA_INITIAL)) != 0 ||
       (rc = fsc__file_grow(&c->index, INDEX_INITIAL)) != 0)
@@ -135,10 +142,11 @@ static int init_files(struct fsc__coll *c, fsc_type type) {
   ih->icap = INDEX_INITIAL;
   ih->itail = FSC__HDR_SIZE;
   ih->last_close_clean = 1;
-  if (c->kind == FSC__KIND_LIST && (rc = fsc__list_init(c)) != 0)
+  rc = c->kind == FSC__KIND_LIST ? fsc__list_init(c) : fsc__hash_init(c);
+  if (rc)
     return rc;
-  fhdr_init(&d->h, FSC__DATA_MAGIC, c->kind, type, id);
-  fhdr_init(&ih->h, FSC__INDEX_MAGIC, c->kind, type, id);
+  fhdr_init(&d->h, FSC__DATA_MAGIC, c, id);
+  fhdr_init(&ih->h, FSC__INDEX_MAGIC, c, id);
   return 0;
 }
 
@@ -165,7 +173,7 @@ static int check_fhdr(struct fsc__coll *c, const struct fsc__fhdr *h,
 
 /* Map and validate an existing collection (structure lock held). */
 static int load_files(struct fsc__coll *c, uint64_t dsize, uint64_t isize,
-                      fsc_type want) {
+                      fsc_type want, fsc_type want_key) {
   int rc;
   if (dsize < FSC__HDR_SIZE || isize < FSC__HDR_SIZE + FSC__TRAILER)
     return fsc__err(FSC_ECORRUPT, "collection %s is truncated", c->path);
@@ -179,7 +187,8 @@ static int load_files(struct fsc__coll *c, uint64_t dsize, uint64_t isize,
   if ((rc = check_fhdr(c, &d->h, FSC__DATA_MAGIC, c->data_path)) != 0 ||
       (rc = check_fhdr(c, &ih->h, FSC__INDEX_MAGIC, c->index_path)) != 0)
     return rc;
-  if (d->h.file_id != ih->h.file_id || d->h.elem_type != ih->h.elem_type)
+  if (d->h.file_id != ih->h.file_id || d->h.elem_type != ih->h.elem_type ||
+      d->h.key_type != ih->h.key_type)
     return fsc__err(FSC_ECORRUPT, "%s and %s belong to different "
                                   "collections", c->data_path, c->index_path);
   uint64_t dcap = ck_pr_load_64(&d->cap), icap = ck_pr_load_64(&ih->icap);
@@ -200,6 +209,16 @@ static int load_files(struct fsc__coll *c, uint64_t dsize, uint64_t isize,
     return fsc__err(FSC_ETYPE, "%s holds %s values, not %s", c->path,
                     fsc_type_name(ftype), fsc_type_name(want));
   c->type = ftype;
+  if (c->kind == FSC__KIND_DICT) {
+    fsc_type kt = (fsc_type)d->h.key_type;
+    if (kt != FSC_TYPE_STRING && kt != FSC_TYPE_BYTES)
+      return fsc__err(FSC_ECORRUPT, "%s: bad key type %u", c->data_path,
+                      d->h.key_type);
+    if (want_key != FSC_TYPE_UNSPEC && want_key != kt)
+      return fsc__err(FSC_ETYPE, "%s has %s keys, not %s", c->path,
+                      fsc_type_name(kt), fsc_type_name(want_key));
+    c->key_type = kt;
+  }
   return 0;
 }
 
@@ -321,9 +340,12 @@ int fsc__coll_open(struct fsc__coll *c, enum fsc__kind kind,
   }
   if (fresh) {
     c->type = o.type == FSC_TYPE_UNSPEC ? FSC_TYPE_ANY : o.type;
-    rc = init_files(c, c->type);
+    c->key_type = o.key_type == FSC_TYPE_UNSPEC ? FSC_TYPE_STRING
+                                                : o.key_type;
+    rc = init_files(c);
   } else {
-    rc = load_files(c, (uint64_t)ds.st_size, (uint64_t)is.st_size, o.type);
+    rc = load_files(c, (uint64_t)ds.st_size, (uint64_t)is.st_size, o.type,
+                    o.key_type);
   }
   if (rc)
     goto fail_locked;
@@ -335,8 +357,9 @@ int fsc__coll_open(struct fsc__coll *c, enum fsc__kind kind,
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   if (first && !c->rdonly) {
     ck_pr_store_64(&ih->last_close_clean, clean ? 1 : 0);
-    if (c->kind == FSC__KIND_LIST &&
-        (rc = fsc__list_recover(c, !clean)) != 0)
+    rc = c->kind == FSC__KIND_LIST ? fsc__list_recover(c, !clean)
+                                   : fsc__hash_recover(c, !clean);
+    if (rc)
       goto fail_locked;
     c->repaired = ck_pr_load_64(&ih->repaired);
   }
@@ -477,10 +500,8 @@ int fsc__coll_metrics(struct fsc__coll *c, fsc_metrics *out) {
   m.generation = ck_pr_load_64(&d->h.generation);
   m.repaired_items = c->repaired;
   uint64_t w = ck_pr_load_64(&ih->lenword);
-  if (c->kind == FSC__KIND_LIST) {
-    m.length = FSC__LW_LEN(w);
-    m.structural_epoch = FSC__LW_EPOCH(w);
-  }
+  m.length = FSC__LW_LEN(w);
+  m.structural_epoch = FSC__LW_EPOCH(w);
   memcpy(out, &m, sz);
   return 0;
 }

@@ -44,7 +44,9 @@ struct fsc__fhdr {
   uint16_t hdr_size;     /* FSC__HDR_SIZE */
   uint64_t file_id;      /* random; equal in both files of a collection */
   uint64_t generation;   /* bumped by compaction */
-  uint64_t reserved0[4];
+  uint8_t key_type;      /* dict: FSC_TYPE_STRING or FSC_TYPE_BYTES; else 0 */
+  uint8_t reserved1[7];
+  uint64_t reserved0[3];
 };
 
 /* The data file's header page. */
@@ -114,6 +116,8 @@ struct fsc__index_hdr {
   uint64_t last_close_clean;         /* set by the first opener */
   uint64_t repaired;                 /* items dropped by the last recovery */
   uint64_t opens;                    /* successful opens, ever */
+  uint64_t kused;                    /* dict/set: slots of the active table
+                                        that are not empty (live + tomb) */
 };
 
 /* A record in the data file: this header, the payload, zero padding to 8. */
@@ -175,7 +179,8 @@ int fsc__value_decode(fsc_type t, const void *src, uint64_t n,
 bool fsc__value_equals_payload(const fsc_value *v, fsc_type t,
                                const void *src, uint64_t n);
 /* Order two values for sort: *cmp < 0, 0, > 0.  FSC_ETYPE if they cannot
- * be ordered ("'<' not supported between instances of str and int"). */
+ * be ordered ("'<' not supported between instances of 'str' and 'int'"
+ * for a < b with a str and b an int, as Python words it). */
 int fsc__value_compare(const fsc_value *a, const fsc_value *b, int *cmp);
 
 /* ------------------------------------------------------------------ */
@@ -234,6 +239,7 @@ struct fsc__coll {
   pid_t owner;                /* process whose lock descriptions we hold */
   uint64_t repaired;
   bool last_close_clean;
+  fsc_type key_type;          /* dict keys: STRING or BYTES */
 };
 
 static inline struct fsc__data_hdr *fsc__dhdr(struct fsc__coll *c) {
@@ -282,12 +288,26 @@ uint32_t fsc__rec_checksum(uint8_t type, const void *payload, uint64_t n);
 /* Reserve space (lock-free CAS on the tail, growing the file if needed),
  * encode v there and return the record's offset. */
 int fsc__rec_write(struct fsc__coll *c, const fsc_value *v, uint64_t *off);
+/* Reserve a record of n payload bytes; *payload points at them, to be
+ * filled by the caller and then sealed. */
+int fsc__rec_alloc(struct fsc__coll *c, uint64_t n, uint64_t *off,
+                   uint8_t **payload);
+/* Write the record header (type, size, checksum) and zero the padding of
+ * a filled payload.  Also after changing an unpublished record. */
+void fsc__rec_seal(uint8_t *payload, uint8_t type, uint64_t n);
+/* The record header at off, bounds-checked (size within the capacity). */
+int fsc__rec_locate(struct fsc__coll *c, uint64_t off,
+                    const struct fsc__rec **rp);
 /* The record at `off`, bounds-checked against the data tail. */
 int fsc__rec_read(struct fsc__coll *c, uint64_t off, fsc_value *out);
 /* Does the record at off verify (bounds, type, checksum)? */
 bool fsc__rec_verify(struct fsc__coll *c, uint64_t off);
 /* Mark a record dead: flag it and move its bytes from live to dead. */
 void fsc__rec_retire(struct fsc__coll *c, uint64_t off);
+
+/* hash.c - the dict/set index (hash.h has the rest) */
+int fsc__hash_init(struct fsc__coll *c);
+int fsc__hash_recover(struct fsc__coll *c, bool unclean);
 
 /* list_recover.c */
 int fsc__list_init(struct fsc__coll *c);

@@ -252,7 +252,8 @@ int fsc_list_clear(fsc_list *l) {
     return rc;
   uint64_t n = sn.len, *dropped = sn.old;
   sn.old = NULL; /* keep the offsets past commit, to retire them */
-  if ((rc = fsc__ls_commit(&l->c, &sn, NULL, 0, 0)) == 0)
+  /* Zero elements, but a real pointer: publish() memcpy()s from it. */
+  if ((rc = fsc__ls_commit(&l->c, &sn, dropped, 0, 0)) == 0)
     retire_all(&l->c, dropped, n);
   free(dropped);
   return rc ? rc : fsc__coll_after_write(&l->c);

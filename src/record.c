@@ -64,8 +64,11 @@ static int reserve(struct fsc__coll *c, uint64_t total, uint64_t *off) {
   }
 }
 
-int fsc__rec_write(struct fsc__coll *c, const fsc_value *v, uint64_t *off) {
-  uint64_t n = fsc__value_size(v);
+int fsc__rec_alloc(struct fsc__coll *c, uint64_t n, uint64_t *off,
+                   uint8_t **payload) {
+  if (n > (UINT64_C(1) << 40))
+    return fsc__err(FSC_EINVAL, "a record of %llu bytes is too large",
+                    (unsigned long long)n);
   uint64_t total = FSC__REC_TOTAL(n);
   int rc = reserve(c, total, off);
   if (rc)
@@ -73,23 +76,39 @@ int fsc__rec_write(struct fsc__coll *c, const fsc_value *v, uint64_t *off) {
   uint8_t *p = fsc__ptr(c, &c->data, *off, total);
   if (!p)
     return fsc__err_last();
-  struct fsc__rec r = {0};
-  r.type = (uint8_t)v->type;
-  r.size = n;
-  uint8_t *payload = p + sizeof r;
-  fsc__value_encode(v, payload);
-  memset(payload + n, 0, (size_t)(total - sizeof r - n));
-  r.checksum = fsc__rec_checksum(r.type, payload, n);
-  memcpy(p, &r, sizeof r);
   ck_pr_add_64(&fsc__dhdr(c)->live_bytes, total);
   ck_pr_add_64(&fsc__dhdr(c)->records, 1);
-  /* The bytes are published later by a CAS of a slot, after a store fence
-   * issued by the caller. */
+  *payload = p + sizeof(struct fsc__rec);
   return 0;
 }
 
-static int rec_locate(struct fsc__coll *c, uint64_t off,
-                      const struct fsc__rec **rp) {
+void fsc__rec_seal(uint8_t *payload, uint8_t type, uint64_t n) {
+  uint64_t total = FSC__REC_TOTAL(n);
+  struct fsc__rec r = {0};
+  r.type = type;
+  r.size = n;
+  memset(payload + n, 0, (size_t)(total - sizeof r - n));
+  r.checksum = fsc__rec_checksum(type, payload, n);
+  /* The header last: a walker of the data file (hash.c) that meets this
+   * record half-written sees a checksum that does not match. */
+  memcpy(payload - sizeof r, &r, sizeof r);
+  /* The bytes are published later by a CAS of a slot, after a store fence
+   * issued by the caller. */
+}
+
+int fsc__rec_write(struct fsc__coll *c, const fsc_value *v, uint64_t *off) {
+  uint64_t n = fsc__value_size(v);
+  uint8_t *payload;
+  int rc = fsc__rec_alloc(c, n, off, &payload);
+  if (rc)
+    return rc;
+  fsc__value_encode(v, payload);
+  fsc__rec_seal(payload, (uint8_t)v->type, n);
+  return 0;
+}
+
+int fsc__rec_locate(struct fsc__coll *c, uint64_t off,
+                    const struct fsc__rec **rp) {
   if (off < FSC__HDR_SIZE || (off & 7u))
     return fsc__err(FSC_ECORRUPT, "bad record offset %llu",
                     (unsigned long long)off);
@@ -107,7 +126,7 @@ static int rec_locate(struct fsc__coll *c, uint64_t off,
 
 int fsc__rec_read(struct fsc__coll *c, uint64_t off, fsc_value *out) {
   const struct fsc__rec *r;
-  int rc = rec_locate(c, off, &r);
+  int rc = fsc__rec_locate(c, off, &r);
   if (rc)
     return rc;
   rc = fsc__value_decode((fsc_type)r->type, r + 1, r->size, out);
@@ -119,7 +138,7 @@ int fsc__rec_read(struct fsc__coll *c, uint64_t off, fsc_value *out) {
 
 bool fsc__rec_verify(struct fsc__coll *c, uint64_t off) {
   const struct fsc__rec *r;
-  if (rec_locate(c, off, &r) != 0)
+  if (fsc__rec_locate(c, off, &r) != 0)
     return false;
   if (off + FSC__REC_TOTAL(r->size) > ck_pr_load_64(&fsc__dhdr(c)->tail))
     return false;
@@ -135,7 +154,7 @@ bool fsc__rec_verify(struct fsc__coll *c, uint64_t off) {
 
 void fsc__rec_retire(struct fsc__coll *c, uint64_t off) {
   const struct fsc__rec *r;
-  if (rec_locate(c, off, &r) != 0)
+  if (fsc__rec_locate(c, off, &r) != 0)
     return;
   uint64_t total = FSC__REC_TOTAL(r->size);
   ck_pr_store_8((uint8_t *)&r->flags, FSC__REC_DELETED);

@@ -459,8 +459,9 @@ static int cmp_bufs(const fsc_value *a, const fsc_value *b) {
 int fsc__value_compare(const fsc_value *a, const fsc_value *b, int *cmp) {
   enum order_class ca = order_class(a->type), cb = order_class(b->type);
   if (ca == OC_NONE || cb == OC_NONE || ca != cb)
-    return fsc__err(FSC_ETYPE, "'<' not supported between instances of %s "
-                    "and %s", py_name(b->type), py_name(a->type));
+    /* Python's words for `a < b`: "... of 'str' and 'int'". */
+    return fsc__err(FSC_ETYPE, "'<' not supported between instances of "
+                    "'%s' and '%s'", py_name(a->type), py_name(b->type));
   *cmp = ca == OC_NUMBER ? cmp_numbers(a, b) : cmp_bufs(a, b);
   return 0;
 }

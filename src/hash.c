@@ -1,0 +1,892 @@
+/*
+ * hash.c - owns the dict/set index: an open-addressing hash table of
+ * 64-bit slots in the mapped index file, shared by every process; keyed
+ * records; insertion-order iteration; growth; verification and rebuild.
+ * doc/CONCURRENCY.md tells the same story in prose.
+ *
+ * The table word (the index header's lenword) is (FROZEN, BUF, EPOCH,
+ * COUNT), the list's layout: BUF names the active table, desc[BUF].
+ *
+ * A slot (one aligned 64-bit word):
+ *   bits 63..44 the key hash's top 20 bits (a tag: most misses never touch
+ *               the data file), bits 43..3 the record offset  -> a key;
+ *   0, or (epoch << 3) | 4                                   -> empty;
+ *   2                                                        -> tombstone;
+ *   bit 0 set on any of them: frozen by a rebuild that is copying.
+ *
+ * Invariants, and where they are kept:
+ *  - Lookups are lock-free: probe from hash & (cap - 1) until an empty
+ *    slot; then re-check the word: if EPOCH or BUF moved, a rebuild
+ *    published meanwhile and the probe is retried (probe, hash_find).
+ *  - Every write is one CAS of one slot, after the record it names is
+ *    complete (fence_store before each CAS).  A key's slot never moves
+ *    within a table's life, and tombstones are never reused, so writers
+ *    of one key meet at one slot (hash_put, hash_del).
+ *  - COUNT moves with a CAS on the word that keeps EPOCH and BUF, so an
+ *    increment owed to a slot of an older table is dropped: the rebuild
+ *    that published the newer table counted that slot itself (count_add).
+ *  - A rebuild (growth, tombstone clean-up, clear) holds the lock, freezes
+ *    the word, then every slot (a racing CAS fails and retries after it),
+ *    fills the spare table, and publishes it with one store of the word.
+ *    Before that store the old table is intact, so a rebuilder that dies
+ *    loses nothing: the next one that finds the word frozen redoes it
+ *    (rebuild_locked, kwait).
+ *  - Empty slots of a reused table carry the new epoch, so a writer that
+ *    slept through two rebuilds cannot CAS into a slot it saw empty in an
+ *    older life of the same memory.
+ */
+#include "hash.h"
+
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#define KS_FROZEN UINT64_C(1)
+#define KS_TOMB UINT64_C(2)
+#define KS_EMPTYF UINT64_C(4)
+#define KS_OFF_BITS 44
+#define KS_OFF_MASK ((((uint64_t)1 << KS_OFF_BITS) - 1) & ~UINT64_C(7))
+#define KS_TAG(h) ((uint64_t)(h) >> KS_OFF_BITS)
+#define KS_MAKE(h, off) ((KS_TAG(h) << KS_OFF_BITS) | (off))
+#define KS_EMPTY(epoch)                                                      \
+  ((((uint64_t)(epoch) & FSC__LW_EPOCH_MASK) << 3) | KS_EMPTYF)
+
+#define MIN_CAP UINT64_C(64)
+#define MAX_CAP (UINT64_C(1) << 40)
+#define WAIT_SPINS 4096
+
+static inline bool ks_value(uint64_t s) {
+  return (s & 6u) == 0 && (s & KS_OFF_MASK) >= FSC__HDR_SIZE;
+}
+static inline bool ks_empty(uint64_t s) {
+  return (s & ~KS_FROZEN) == 0 || (s & KS_EMPTYF);
+}
+static inline bool ks_tomb(uint64_t s) {
+  return (s & ~KS_FROZEN) == KS_TOMB;
+}
+
+static bool is_dict(const struct fsc__coll *c) {
+  return c->kind == FSC__KIND_DICT;
+}
+
+/* ------------------------------------------------------------------ */
+/* Keys and keyed records                                              */
+/* ------------------------------------------------------------------ */
+
+void fsc__kkey_make(struct fsc__kkey *k, uint8_t type, const void *p,
+                    size_t n) {
+  k->p = p;
+  k->n = (uint32_t)n;
+  k->type = type;
+  k->h = XXH3_64bits_withSeed(p, n, type);
+}
+
+static uint32_t get_u32(const uint8_t *p) {
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+         (uint32_t)p[3] << 24;
+}
+static uint64_t get_u64(const uint8_t *p) {
+  uint64_t x = 0;
+  for (int i = 7; i >= 0; i--)
+    x = x << 8 | p[i];
+  return x;
+}
+static void put_u64(uint8_t *p, uint64_t x) {
+  for (int i = 0; i < 8; i++)
+    p[i] = (uint8_t)(x >> (8 * i));
+}
+
+/* Parse a payload of n bytes at pl as a keyed record of this collection. */
+static int krec_parse(const struct fsc__coll *c, uint8_t type,
+                      const uint8_t *pl, uint64_t n, struct fsc__krec *r) {
+  if (n < 4)
+    return -1;
+  uint32_t kl = get_u32(pl);
+  uint64_t tail = is_dict(c) ? 8 : 0;
+  if ((uint64_t)kl + 4 + tail > n)
+    return -1;
+  if (!fsc__type_valid(type) || (c->type != FSC_TYPE_ANY && type != c->type))
+    return -1;
+  r->type = type;
+  r->key = pl + 4;
+  r->klen = kl;
+  r->val = pl + 4 + kl;
+  r->vlen = n - 4 - kl - tail;
+  if (is_dict(c)) {
+    size_t f = fsc__type_fixed_size((fsc_type)type);
+    if (f && r->vlen != f)
+      return -1;
+    r->origin = get_u64(pl + n - 8);
+  } else {
+    size_t f = fsc__type_fixed_size((fsc_type)type);
+    if ((f && kl != f) || r->vlen != 0)
+      return -1;
+  }
+  r->total = FSC__REC_TOTAL(n);
+  return 0;
+}
+
+int fsc__krec_read(struct fsc__coll *c, uint64_t off, struct fsc__krec *r) {
+  const struct fsc__rec *h;
+  int rc = fsc__rec_locate(c, off, &h);
+  if (rc)
+    return rc;
+  if (krec_parse(c, h->type, (const uint8_t *)(h + 1), h->size, r) != 0)
+    return fsc__err(FSC_ECORRUPT, "record at %llu is not a valid %s record",
+                    (unsigned long long)off, is_dict(c) ? "dict" : "set");
+  if (!is_dict(c))
+    r->origin = off;
+  return 0;
+}
+
+int fsc__krec_write(struct fsc__coll *c, const struct fsc__kkey *k,
+                    const fsc_value *v, uint64_t *off) {
+  bool dict = is_dict(c);
+  uint64_t vn = dict ? fsc__value_size(v) : 0;
+  uint64_t n = 4 + (uint64_t)k->n + vn + (dict ? 8 : 0);
+  uint8_t *pl;
+  int rc = fsc__rec_alloc(c, n, off, &pl);
+  if (rc)
+    return rc;
+  if ((*off & KS_OFF_MASK) != *off) {
+    fsc__rec_seal(pl, dict ? (uint8_t)v->type : k->type, n);
+    fsc__rec_retire(c, *off);
+    return fsc__err(FSC_ENOSPC, "the data file has reached the 16 TiB a "
+                                "dict or set can address");
+  }
+  pl[0] = (uint8_t)k->n;
+  pl[1] = (uint8_t)(k->n >> 8);
+  pl[2] = (uint8_t)(k->n >> 16);
+  pl[3] = (uint8_t)(k->n >> 24);
+  if (k->n)
+    memcpy(pl + 4, k->p, k->n);
+  if (dict) {
+    fsc__value_encode(v, pl + 4 + k->n);
+    put_u64(pl + n - 8, *off);
+  }
+  fsc__rec_seal(pl, dict ? (uint8_t)v->type : k->type, n);
+  return 0;
+}
+
+/* Point an unpublished dict record's origin at `origin`. */
+static int set_origin(struct fsc__coll *c, uint64_t roff, uint64_t origin) {
+  const struct fsc__rec *h;
+  int rc = fsc__rec_locate(c, roff, &h);
+  if (rc)
+    return rc;
+  uint8_t *pl = (uint8_t *)(h + 1);
+  uint64_t n = h->size;
+  if (get_u64(pl + n - 8) != origin) {
+    put_u64(pl + n - 8, origin);
+    fsc__rec_seal(pl, h->type, n);
+  }
+  return 0;
+}
+
+static bool key_matches(struct fsc__coll *c, uint64_t off,
+                        const struct fsc__kkey *k) {
+  struct fsc__krec r;
+  if (fsc__krec_read(c, off, &r) != 0)
+    return false;
+  if (r.klen != k->n || (!is_dict(c) && r.type != k->type))
+    return false;
+  return k->n == 0 || memcmp(r.key, k->p, k->n) == 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The table and its word                                              */
+/* ------------------------------------------------------------------ */
+
+struct ktab {
+  uint64_t w;
+  uint64_t *arr;
+  uint64_t cap;
+  unsigned buf;
+};
+
+static int desc_table(struct fsc__coll *c, unsigned b, struct ktab *t) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  uint64_t off = ck_pr_load_64(&ih->desc[b].off);
+  uint64_t cap = ck_pr_load_64(&ih->desc[b].cap);
+  if (off < FSC__HDR_SIZE || (off & 7u) || cap < MIN_CAP || cap > MAX_CAP ||
+      (cap & (cap - 1)))
+    return fsc__err(FSC_ECORRUPT, "hash table %u is invalid (offset %llu, "
+                    "capacity %llu)", b, (unsigned long long)off,
+                    (unsigned long long)cap);
+  t->arr = fsc__ptr(c, &c->index, off, cap * 8);
+  if (!t->arr)
+    return fsc__err_last();
+  t->cap = cap;
+  t->buf = b;
+  return 0;
+}
+
+static inline uint64_t word_load(struct fsc__index_hdr *ih) {
+  uint64_t w = ck_pr_load_64(&ih->lenword);
+  ck_pr_fence_load(); /* the table is read after the word that names it */
+  return w;
+}
+
+/* Has a rebuild published since w (EPOCH or BUF moved)? */
+static inline bool tab_changed(struct fsc__index_hdr *ih, uint64_t w) {
+  ck_pr_fence_load(); /* the slot reads come before this re-check */
+  uint64_t w2 = ck_pr_load_64(&ih->lenword);
+  return ((w2 ^ w) & ~(FSC__LW_FROZEN | FSC__LW_LEN_MASK)) != 0;
+}
+
+/* A consistent (word, table) pair. */
+static int tab_view(struct fsc__coll *c, struct ktab *t) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  for (;;) {
+    uint64_t w = word_load(ih);
+    int rc = desc_table(c, FSC__LW_BUFIDX(w), t);
+    if (tab_changed(ih, w))
+      continue;
+    if (rc)
+      return rc;
+    t->w = w;
+    return 0;
+  }
+}
+
+enum probe_result { P_FOUND, P_EMPTY, P_FULL, P_ODD };
+
+/* Probe t for k: P_FOUND (slot *idx holds *slot naming record *off) or
+ * P_EMPTY (*idx is the first empty slot, holding *slot).  P_ODD: a slot
+ * that is no valid state (a stale table being reused, or corruption). */
+static enum probe_result probe(struct fsc__coll *c, const struct ktab *t,
+                               const struct fsc__kkey *k, uint64_t *idx,
+                               uint64_t *slot, uint64_t *off) {
+  uint64_t mask = t->cap - 1, i = k->h & mask, tag = KS_TAG(k->h);
+  for (uint64_t n = 0; n < t->cap; n++, i = (i + 1) & mask) {
+    uint64_t s = ck_pr_load_64(&t->arr[i]);
+    if (ks_empty(s)) {
+      *idx = i;
+      *slot = s;
+      return P_EMPTY;
+    }
+    if (ks_tomb(s))
+      continue;
+    if (!ks_value(s))
+      return P_ODD;
+    if ((s >> KS_OFF_BITS) != tag)
+      continue;
+    ck_pr_fence_load(); /* the record is read after the slot naming it */
+    uint64_t o = s & KS_OFF_MASK;
+    if (key_matches(c, o, k)) {
+      *idx = i;
+      *slot = s;
+      *off = o;
+      return P_FOUND;
+    }
+  }
+  return P_FULL;
+}
+
+static int rebuild_locked(struct fsc__coll *c, bool clear);
+
+/* A writer met a frozen word: wait for the rebuild; after a while take
+ * the lock, which finishes a rebuild whose process died. */
+static int kwait(struct fsc__coll *c) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  for (int i = 0; i < WAIT_SPINS; i++) {
+    if (!(ck_pr_load_64(&ih->lenword) & FSC__LW_FROZEN))
+      return 0;
+    if (i < 64)
+      ck_pr_stall();
+    else
+      sched_yield();
+  }
+  int rc = fsc__lock(c);
+  if (rc)
+    return rc;
+  if (ck_pr_load_64(&ih->lenword) & FSC__LW_FROZEN)
+    rc = c->rdonly ? fsc__err(FSC_EAGAIN, "a writer died in the middle of "
+                              "a rebuild; open read-write to repair it")
+                   : rebuild_locked(c, false);
+  fsc__unlock(c);
+  return rc;
+}
+
+/* COUNT += d for a slot CASed while the word was w (unfrozen).  Dropped
+ * if a rebuild has published since: it counted the slot itself. */
+static int count_add(struct fsc__coll *c, uint64_t w, int d) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  for (unsigned spins = 0;; spins++) {
+    uint64_t w2 = ck_pr_load_64(&ih->lenword);
+    if ((w2 ^ w) & ~(FSC__LW_FROZEN | FSC__LW_LEN_MASK))
+      return 0;
+    if (w2 & FSC__LW_FROZEN) { /* an aborted rebuild keeps the epoch */
+      int rc = kwait(c);
+      if (rc)
+        return rc;
+      continue;
+    }
+    if (d < 0 && FSC__LW_LEN(w2) == 0) {
+      /* The insert of this very key has not counted itself yet.  It will
+       * soon; if its process died, a rebuild recounts. */
+      if (spins < WAIT_SPINS) {
+        sched_yield();
+        continue;
+      }
+      int rc = fsc__lock(c);
+      if (rc)
+        return rc;
+      if (ck_pr_load_64(&ih->lenword) == w2)
+        rc = rebuild_locked(c, false);
+      fsc__unlock(c);
+      return rc;
+    }
+    if (ck_pr_cas_64(&ih->lenword, w2, w2 + (uint64_t)(int64_t)d))
+      return 0;
+  }
+}
+
+/* ------------------------------------------------------------------ */
+/* Rebuild: growth, tombstone clean-up, clear, repair of a dead one     */
+/* ------------------------------------------------------------------ */
+
+static uint64_t slot_freeze(uint64_t *slot) {
+  uint64_t s = ck_pr_load_64(slot);
+  while (!(s & KS_FROZEN) &&
+         !ck_pr_cas_64_value(slot, s, s | KS_FROZEN, &s))
+    ck_pr_stall();
+  return s & ~KS_FROZEN;
+}
+
+/* A table region of cap slots for the spare buffer t: the spare itself if
+ * it has that capacity, else new space at the index tail. */
+static int spare_region(struct fsc__coll *c, unsigned t, uint64_t cap,
+                        uint64_t *off, bool *fresh) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  uint64_t toff = ck_pr_load_64(&ih->desc[t].off);
+  if (toff && ck_pr_load_64(&ih->desc[t].cap) == cap) {
+    *off = toff;
+    *fresh = false;
+    return 0;
+  }
+  uint64_t start = ih->itail, end = start + cap * 8 + FSC__TRAILER;
+  uint64_t icap = ck_pr_load_64(&ih->icap);
+  if (end > icap) {
+    uint64_t ncap = icap * 2 > end ? icap * 2 : end;
+    ncap = (ncap + 4095) & ~UINT64_C(4095);
+    int rc = fsc__file_grow(&c->index, ncap);
+    if (rc)
+      return rc;
+    ck_pr_fence_store(); /* capacity is published after fallocate */
+    ck_pr_store_64(&ih->icap, ncap);
+  }
+  /* itail moves before the region is used: it is never handed out twice,
+   * even if this rebuild dies. */
+  ck_pr_store_64(&ih->itail, start + cap * 8);
+  *off = start;
+  *fresh = true;
+  return 0;
+}
+
+/* Place record off (hash h) in a table being built (plain stores: no one
+ * else can reach it). */
+static void place(uint64_t *dst, uint64_t cap, uint64_t fill, uint64_t h,
+                  uint64_t off) {
+  uint64_t mask = cap - 1, i = h & mask;
+  while (dst[i] != fill)
+    i = (i + 1) & mask;
+  dst[i] = KS_MAKE(h, off);
+}
+
+static int rec_hash(struct fsc__coll *c, uint64_t off, uint64_t *h) {
+  struct fsc__krec r;
+  int rc = fsc__krec_read(c, off, &r);
+  if (rc)
+    return rc;
+  struct fsc__kkey k;
+  fsc__kkey_make(&k, is_dict(c) ? 0 : r.type, r.key, r.klen);
+  *h = k.h;
+  return 0;
+}
+
+static uint64_t pow2_at_least(uint64_t x) {
+  uint64_t p = MIN_CAP;
+  while (p < x && p < MAX_CAP)
+    p <<= 1;
+  return p;
+}
+
+/* Structure lock held.  Freeze, copy the live keys into the spare table
+ * (none with `clear`), publish.  Also finishes a rebuild whose process
+ * died (the word is then frozen already). */
+static int rebuild_locked(struct fsc__coll *c, bool clear) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  uint64_t w;
+  for (;;) {
+    w = ck_pr_load_64(&ih->lenword);
+    if (w & FSC__LW_FROZEN)
+      break; /* an orphan: its rebuilder died */
+    if (ck_pr_cas_64(&ih->lenword, w, w | FSC__LW_FROZEN)) {
+      w |= FSC__LW_FROZEN;
+      break;
+    }
+  }
+  struct ktab src;
+  int rc = desc_table(c, FSC__LW_BUFIDX(w), &src);
+  if (rc)
+    return rc; /* left frozen: the table itself is corrupt */
+  uint64_t n = 0, bad = 0;
+  for (uint64_t i = 0; i < src.cap; i++) {
+    uint64_t s = slot_freeze(&src.arr[i]);
+    if (ks_value(s))
+      n++;
+  }
+  uint64_t cap = clear ? MIN_CAP : pow2_at_least(2 * (n + 1));
+  unsigned t = src.buf ^ 1u;
+  uint64_t e1 = (FSC__LW_EPOCH(w) + 1) & FSC__LW_EPOCH_MASK;
+  uint64_t toff;
+  bool fresh;
+  if ((rc = spare_region(c, t, cap, &toff, &fresh)) != 0)
+    goto unfreeze;
+  uint64_t *dst = fsc__ptr(c, &c->index, toff, cap * 8);
+  if (!dst) {
+    rc = fsc__err_last();
+    goto unfreeze;
+  }
+  uint64_t fill = fresh ? 0 : KS_EMPTY(e1);
+  for (uint64_t i = 0; i < cap; i++)
+    dst[i] = fill;
+  uint64_t live = 0;
+  if (!clear) {
+    for (uint64_t i = 0; i < src.cap; i++) {
+      uint64_t s = ck_pr_load_64(&src.arr[i]) & ~KS_FROZEN, h;
+      if (!ks_value(s))
+        continue;
+      uint64_t off = s & KS_OFF_MASK;
+      if (rec_hash(c, off, &h) != 0) {
+        bad++; /* a slot naming no valid record: dropped */
+        continue;
+      }
+      place(dst, cap, fill, h, off);
+      live++;
+    }
+  }
+  ck_pr_fence_store(); /* the table is complete before its descriptor */
+  ck_pr_store_64(&ih->desc[t].off, toff);
+  ck_pr_store_64(&ih->desc[t].cap, cap);
+  ck_pr_store_64(&ih->kused, live);
+  ck_pr_fence_store(); /* ... and the descriptor before the word */
+  ck_pr_store_64(&ih->lenword, FSC__LW_MAKE(t, e1, live));
+  if (bad)
+    ck_pr_add_64(&ih->repaired, bad);
+  if (clear) {
+    for (uint64_t i = 0; i < src.cap; i++) {
+      uint64_t s = ck_pr_load_64(&src.arr[i]) & ~KS_FROZEN;
+      if (ks_value(s))
+        fsc__rec_retire(c, s & KS_OFF_MASK);
+    }
+  }
+  fsc__err_clear();
+  return 0;
+
+unfreeze:
+  /* The old table stays, under the same epoch and count: writers that
+   * CASed a slot before the freeze still count themselves. */
+  for (uint64_t i = 0; i < src.cap; i++)
+    ck_pr_and_64(&src.arr[i], ~KS_FROZEN);
+  ck_pr_fence_store();
+  ck_pr_store_64(&ih->lenword, w & ~FSC__LW_FROZEN);
+  return rc;
+}
+
+/* Grow (or clean tombstones from) the table seen with word w. */
+static int grow(struct fsc__coll *c, uint64_t w) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  int rc = fsc__lock(c);
+  if (rc)
+    return rc;
+  uint64_t now = ck_pr_load_64(&ih->lenword);
+  if ((now & FSC__LW_FROZEN) || !((now ^ w) & ~FSC__LW_LEN_MASK))
+    rc = rebuild_locked(c, false); /* else another writer grew it */
+  fsc__unlock(c);
+  return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Lock-free operations                                                */
+/* ------------------------------------------------------------------ */
+
+uint64_t fsc__hash_len(struct fsc__coll *c) {
+  return FSC__LW_LEN(ck_pr_load_64(&fsc__ihdr(c)->lenword));
+}
+
+int fsc__hash_find(struct fsc__coll *c, const struct fsc__kkey *k,
+                   uint64_t *off) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  for (;;) {
+    struct ktab t;
+    int rc = tab_view(c, &t);
+    if (rc)
+      return rc;
+    uint64_t idx, s, o = 0;
+    enum probe_result r = probe(c, &t, k, &idx, &s, &o);
+    if (tab_changed(ih, t.w))
+      continue;
+    if (r == P_ODD)
+      return fsc__err(FSC_ECORRUPT, "hash slot %llu holds garbage",
+                      (unsigned long long)idx);
+    if (r != P_FOUND)
+      return 0;
+    *off = o;
+    return 1;
+  }
+}
+
+int fsc__hash_put(struct fsc__coll *c, const struct fsc__kkey *k,
+                  uint64_t roff, enum fsc__put_mode mode, uint64_t expect,
+                  uint64_t *prev) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  bool dict = is_dict(c);
+  *prev = 0;
+  for (;;) {
+    struct ktab t;
+    int rc = tab_view(c, &t);
+    if (rc)
+      return rc;
+    if (t.w & FSC__LW_FROZEN) {
+      if ((rc = kwait(c)) != 0)
+        return rc;
+      continue;
+    }
+    uint64_t idx = 0, s = 0, old = 0;
+    enum probe_result r = probe(c, &t, k, &idx, &s, &old);
+    if (tab_changed(ih, t.w))
+      continue;
+    if (r == P_ODD)
+      return fsc__err(FSC_ECORRUPT, "hash slot %llu holds garbage",
+                      (unsigned long long)idx);
+    if (r == P_FOUND) {
+      *prev = old;
+      if (mode == FSC__PUT_ABSENT)
+        return 0;
+      if (mode == FSC__PUT_EXPECT && old != expect)
+        return FSC_EAGAIN;
+      if (s & KS_FROZEN) { /* a rebuild froze it after our view */
+        if ((rc = kwait(c)) != 0)
+          return rc;
+        continue;
+      }
+      if (dict) { /* an update keeps the key's place */
+        struct fsc__krec o;
+        if ((rc = fsc__krec_read(c, old, &o)) != 0 ||
+            (rc = set_origin(c, roff, o.origin)) != 0)
+          return rc;
+      }
+      ck_pr_fence_store(); /* the record before the slot naming it */
+      if (ck_pr_cas_64(&t.arr[idx], s, KS_MAKE(k->h, roff))) {
+        fsc__rec_retire(c, old);
+        return 0;
+      }
+      continue;
+    }
+    *prev = 0;
+    if (mode == FSC__PUT_EXPECT && expect != 0)
+      return FSC_EAGAIN;
+    if (r == P_FULL ||
+        (ck_pr_load_64(&ih->kused) + 1) * 4 > t.cap * 3) {
+      if ((rc = grow(c, t.w)) != 0)
+        return rc;
+      continue;
+    }
+    if (s & KS_FROZEN) {
+      if ((rc = kwait(c)) != 0)
+        return rc;
+      continue;
+    }
+    if (dict && (rc = set_origin(c, roff, roff)) != 0)
+      return rc;
+    ck_pr_fence_store(); /* the record before the slot naming it */
+    if (ck_pr_cas_64(&t.arr[idx], s, KS_MAKE(k->h, roff))) {
+      ck_pr_inc_64(&ih->kused);
+      if ((rc = count_add(c, t.w, 1)) != 0)
+        return rc;
+      return 1;
+    }
+  }
+}
+
+int fsc__hash_del(struct fsc__coll *c, const struct fsc__kkey *k,
+                  uint64_t expect, uint64_t *old) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  for (;;) {
+    struct ktab t;
+    int rc = tab_view(c, &t);
+    if (rc)
+      return rc;
+    if (t.w & FSC__LW_FROZEN) {
+      if ((rc = kwait(c)) != 0)
+        return rc;
+      continue;
+    }
+    uint64_t idx = 0, s = 0, o = 0;
+    enum probe_result r = probe(c, &t, k, &idx, &s, &o);
+    if (tab_changed(ih, t.w))
+      continue;
+    if (r == P_ODD)
+      return fsc__err(FSC_ECORRUPT, "hash slot %llu holds garbage",
+                      (unsigned long long)idx);
+    if (r != P_FOUND || (expect && o != expect))
+      return 0;
+    if (s & KS_FROZEN) {
+      if ((rc = kwait(c)) != 0)
+        return rc;
+      continue;
+    }
+    if (ck_pr_cas_64(&t.arr[idx], s, KS_TOMB)) {
+      fsc__rec_retire(c, o);
+      *old = o;
+      if ((rc = count_add(c, t.w, -1)) != 0)
+        return rc;
+      return 1;
+    }
+  }
+}
+
+int fsc__hash_clear(struct fsc__coll *c) {
+  int rc = fsc__lock(c);
+  if (rc)
+    return rc;
+  rc = rebuild_locked(c, true);
+  fsc__unlock(c);
+  return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Walking the data file: iteration order                              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The next keyed record at or after *pos and below end that verifies
+ * (checksum included).  A record still being written, or left half-written
+ * by a writer that died, does not verify: the walk then moves on 8 bytes at
+ * a time until a record verifies again.  Records are 8-aligned and space is
+ * handed out contiguously, so the next complete record is found.
+ */
+static int walk(struct fsc__coll *c, uint64_t *pos, uint64_t end,
+                uint64_t *roff, struct fsc__krec *kr) {
+  uint64_t p = *pos < FSC__HDR_SIZE ? FSC__HDR_SIZE : (*pos + 7) & ~7ull;
+  while (p + sizeof(struct fsc__rec) <= end) {
+    const struct fsc__rec *h =
+        fsc__ptr(c, &c->data, p, sizeof(struct fsc__rec));
+    if (!h)
+      return fsc__err_last();
+    uint8_t type = ck_pr_load_8((const uint8_t *)&h->type);
+    uint64_t n = ck_pr_load_64((const uint64_t *)&h->size);
+    if (type && fsc__type_valid(type) &&
+        n <= end - p - sizeof(struct fsc__rec) &&
+        FSC__REC_TOTAL(n) <= end - p) {
+      const uint8_t *pl = (const uint8_t *)(h + 1);
+      uint32_t sum = ck_pr_load_32((const uint32_t *)&h->checksum);
+      ck_pr_fence_load();
+      if (krec_parse(c, type, pl, n, kr) == 0 &&
+          fsc__rec_checksum(type, pl, n) == sum) {
+        if (!is_dict(c))
+          kr->origin = p;
+        *roff = p;
+        *pos = p + FSC__REC_TOTAL(n);
+        return 1;
+      }
+    }
+    p += 8;
+  }
+  *pos = p;
+  return 0;
+}
+
+/* Is record r (parsed in kr) where a live key's current life began?  Then
+ * *live is the key's live record. */
+static int live_origin(struct fsc__coll *c, uint64_t r,
+                       const struct fsc__krec *kr, uint64_t *live) {
+  if (kr->origin != r)
+    return 0;
+  struct fsc__kkey k;
+  fsc__kkey_make(&k, is_dict(c) ? 0 : kr->type, kr->key, kr->klen);
+  uint64_t off;
+  int rc = fsc__hash_find(c, &k, &off);
+  if (rc <= 0)
+    return rc;
+  if (off != r) {
+    struct fsc__krec cur;
+    if ((rc = fsc__krec_read(c, off, &cur)) != 0)
+      return rc;
+    if (cur.origin != r)
+      return 0;
+  }
+  *live = off;
+  return 1;
+}
+
+int fsc__hash_next(struct fsc__coll *c, uint64_t *pos, uint64_t *off) {
+  struct fsc__data_hdr *d = fsc__dhdr(c);
+  for (;;) {
+    uint64_t end = ck_pr_load_64(&d->tail), r;
+    struct fsc__krec kr;
+    int rc = walk(c, pos, end, &r, &kr);
+    if (rc <= 0)
+      return rc;
+    if ((rc = live_origin(c, r, &kr, off)) != 0)
+      return rc;
+  }
+}
+
+int fsc__hash_newest(struct fsc__coll *c, uint64_t *off) {
+  uint64_t pos = 0, o;
+  int found = 0, rc;
+  while ((rc = fsc__hash_next(c, &pos, &o)) == 1) {
+    *off = o;
+    found = 1;
+  }
+  return rc < 0 ? rc : found;
+}
+
+/* ------------------------------------------------------------------ */
+/* A new index, verification and repair                                */
+/* ------------------------------------------------------------------ */
+
+int fsc__hash_init(struct fsc__coll *c) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  uint64_t icap = ck_pr_load_64(&ih->icap);
+  uint64_t room = (icap - FSC__HDR_SIZE - FSC__TRAILER) / 8, cap = MIN_CAP;
+  while (cap * 2 <= room)
+    cap *= 2;
+  if (cap > room)
+    return fsc__err(FSC_EIO, "the initial index file is too small");
+  ih->desc[0].off = FSC__HDR_SIZE;
+  ih->desc[0].cap = cap;
+  ih->itail = FSC__HDR_SIZE + cap * 8;
+  ih->kused = 0;
+  ih->lenword = FSC__LW_MAKE(0, 0, 0);
+  return 0;
+}
+
+/* Is the active table sound?  Every key slot names a record that verifies,
+ * carries its key's tag, is found by a lookup (so no duplicate shadows it
+ * and no empty slot cuts its probe chain), and COUNT matches. */
+static bool table_sound(struct fsc__coll *c, uint64_t *live_bytes) {
+  struct ktab t;
+  if (tab_view(c, &t) != 0 || (t.w & FSC__LW_FROZEN))
+    return false;
+  uint64_t n = 0, bytes = 0;
+  for (uint64_t i = 0; i < t.cap; i++) {
+    uint64_t s = t.arr[i];
+    if (s & KS_FROZEN)
+      return false;
+    if (ks_empty(s) || ks_tomb(s))
+      continue;
+    if (!ks_value(s))
+      return false;
+    uint64_t off = s & KS_OFF_MASK, h, found;
+    struct fsc__krec r;
+    if (!fsc__rec_verify(c, off) || fsc__krec_read(c, off, &r) != 0 ||
+        rec_hash(c, off, &h) != 0 || KS_TAG(h) != (s >> KS_OFF_BITS))
+      return false;
+    struct fsc__kkey k;
+    fsc__kkey_make(&k, is_dict(c) ? 0 : r.type, r.key, r.klen);
+    if (fsc__hash_find(c, &k, &found) != 1 || found != off)
+      return false;
+    n++;
+    bytes += r.total;
+  }
+  *live_bytes = bytes;
+  return n == FSC__LW_LEN(t.w);
+}
+
+/* Rebuild the index from the data file alone: every record that verifies
+ * and is not flagged deleted, the later record of a key winning. */
+static int rebuild_from_data(struct fsc__coll *c, uint64_t *live_bytes) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  struct fsc__data_hdr *d = fsc__dhdr(c);
+  uint64_t end = ck_pr_load_64(&d->tail), pos = 0, r, m = 0;
+  struct fsc__krec kr;
+  int rc;
+  while ((rc = walk(c, &pos, end, &r, &kr)) == 1)
+    m++;
+  if (rc < 0)
+    return rc;
+  uint64_t cap = pow2_at_least(2 * (m + 1)), toff;
+  uint64_t w = ck_pr_load_64(&ih->lenword);
+  unsigned t = FSC__LW_BUFIDX(w) ^ 1u;
+  uint64_t e1 = (FSC__LW_EPOCH(w) + 1) & FSC__LW_EPOCH_MASK;
+  /* Force new space: the spare may be what is damaged. */
+  ck_pr_store_64(&ih->desc[t].off, 0);
+  bool fresh;
+  if ((rc = spare_region(c, t, cap, &toff, &fresh)) != 0)
+    return rc;
+  uint64_t *dst = fsc__ptr(c, &c->index, toff, cap * 8);
+  if (!dst)
+    return fsc__err_last();
+  memset(dst, 0, (size_t)(cap * 8));
+  uint64_t mask = cap - 1, live = 0, bytes = 0;
+  pos = 0;
+  while ((rc = walk(c, &pos, end, &r, &kr)) == 1) {
+    const struct fsc__rec *h;
+    if (fsc__rec_locate(c, r, &h) != 0 || (h->flags & FSC__REC_DELETED))
+      continue;
+    struct fsc__kkey k;
+    fsc__kkey_make(&k, is_dict(c) ? 0 : kr.type, kr.key, kr.klen);
+    uint64_t i = k.h & mask;
+    for (;; i = (i + 1) & mask) {
+      uint64_t s = dst[i];
+      if (s == 0) {
+        dst[i] = KS_MAKE(k.h, r);
+        live++;
+        bytes += kr.total;
+        break;
+      }
+      uint64_t o = s & KS_OFF_MASK;
+      if ((s >> KS_OFF_BITS) == KS_TAG(k.h) && key_matches(c, o, &k)) {
+        struct fsc__krec old;
+        if (fsc__krec_read(c, o, &old) == 0)
+          bytes -= old.total;
+        fsc__rec_retire(c, o);
+        dst[i] = KS_MAKE(k.h, r);
+        bytes += kr.total;
+        break;
+      }
+    }
+  }
+  if (rc < 0)
+    return rc;
+  ck_pr_fence_store();
+  ck_pr_store_64(&ih->desc[t].off, toff);
+  ck_pr_store_64(&ih->desc[t].cap, cap);
+  ck_pr_store_64(&ih->kused, live);
+  ck_pr_fence_store();
+  ck_pr_store_64(&ih->lenword, FSC__LW_MAKE(t, e1, live));
+  *live_bytes = bytes;
+  return 0;
+}
+
+int fsc__hash_recover(struct fsc__coll *c, bool unclean) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  struct fsc__data_hdr *d = fsc__dhdr(c);
+  if (!unclean) {
+    ck_pr_store_64(&ih->repaired, 0);
+    return 0;
+  }
+  ck_pr_store_64(&ih->repaired, 0);
+  int rc;
+  if ((ck_pr_load_64(&ih->lenword) & FSC__LW_FROZEN) &&
+      (rc = rebuild_locked(c, false)) != 0 && rc != FSC_ECORRUPT)
+    return rc;
+  uint64_t before = fsc__hash_len(c), bytes = 0;
+  if (!table_sound(c, &bytes)) {
+    if ((rc = rebuild_from_data(c, &bytes)) != 0)
+      return rc;
+    uint64_t after = fsc__hash_len(c);
+    ck_pr_add_64(&ih->repaired,
+                 (before > after ? before - after : after - before) + 1);
+  }
+  uint64_t used = ck_pr_load_64(&d->tail) - FSC__HDR_SIZE;
+  ck_pr_store_64(&d->live_bytes, bytes);
+  ck_pr_store_64(&d->dead_bytes, used > bytes ? used - bytes : 0);
+  fsc__err_clear();
+  return 0;
+}

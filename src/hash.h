@@ -1,0 +1,93 @@
+/*
+ * hash.h - shared by dict.c and set.c (not installed): keyed records and
+ * the lock-free hash index of hash.c.
+ *
+ * A keyed record's payload (doc/FORMAT.md):
+ *   dict: [u32 key length][key bytes][value payload][u64 origin]
+ *   set:  [u32 key length][key bytes]        (key = the element's payload)
+ * The record's type byte is the value's (dict) or the element's (set)
+ * type.  `origin` is the offset of the record that first inserted the key
+ * in its current life: iteration follows origins, which is how a dict keeps
+ * insertion order without a second shared structure (doc/CONCURRENCY.md).
+ */
+#ifndef FSC_HASH_H
+#define FSC_HASH_H
+
+#include "internal.h"
+
+/* A key to look up: bytes, the set element's type (0 for dict keys), and
+ * its hash. */
+struct fsc__kkey {
+  const uint8_t *p;
+  uint32_t n;
+  uint8_t type;
+  uint64_t h;
+};
+
+/* A keyed record, parsed (views into the mapping). */
+struct fsc__krec {
+  uint8_t type;          /* value (dict) or element (set) type */
+  const uint8_t *key;
+  uint32_t klen;
+  const uint8_t *val;    /* dict: value payload */
+  uint64_t vlen;
+  uint64_t origin;       /* dict: first record of the key's life; set: self */
+  uint64_t total;        /* the record's bytes */
+};
+
+/* Hash a key (XXH3; the element type is part of a set element's key). */
+void fsc__kkey_make(struct fsc__kkey *k, uint8_t type, const void *p,
+                    size_t n);
+
+/* Parse the keyed record at off (bounds-checked; FSC_ECORRUPT). */
+int fsc__krec_read(struct fsc__coll *c, uint64_t off, struct fsc__krec *r);
+
+/* Write a keyed record: key, then (dict) the value and an origin equal to
+ * the record's own offset.  v is checked by the caller. */
+int fsc__krec_write(struct fsc__coll *c, const struct fsc__kkey *k,
+                    const fsc_value *v, uint64_t *off);
+
+/* Lock-free lookup: 1 and the live record's offset, 0 if absent, or an
+ * error. */
+int fsc__hash_find(struct fsc__coll *c, const struct fsc__kkey *k,
+                   uint64_t *off);
+
+/* How fsc__hash_put treats a key that is present. */
+enum fsc__put_mode {
+  FSC__PUT_ANY,      /* insert or replace */
+  FSC__PUT_ABSENT,   /* insert only if absent; else leave it (returns 0) */
+  FSC__PUT_EXPECT    /* replace only if the live record is `expect` (0:
+                        insert only if absent); else FSC_EAGAIN */
+};
+
+/*
+ * Publish the sealed, unpublished record roff for key k with one CAS.
+ * Returns 1 if the key was inserted, 0 if it replaced a record (or, for
+ * FSC__PUT_ABSENT, found one: then roff is not published), with the
+ * previous live record in *prev (0 if none).  The replaced record is
+ * retired here; roff is not retired on failure (the caller does it).
+ */
+int fsc__hash_put(struct fsc__coll *c, const struct fsc__kkey *k,
+                  uint64_t roff, enum fsc__put_mode mode, uint64_t expect,
+                  uint64_t *prev);
+
+/* Lock-free delete: 1 and the removed record's offset (retired, still
+ * readable until the handle closes), 0 if absent.  With expect != 0, only
+ * the live record `expect` is removed (else 0). */
+int fsc__hash_del(struct fsc__coll *c, const struct fsc__kkey *k,
+                  uint64_t expect, uint64_t *old);
+
+/* Iteration in insertion order: from *pos (0 to start), the next live
+ * item's record.  1 with *off, 0 at the end. */
+int fsc__hash_next(struct fsc__coll *c, uint64_t *pos, uint64_t *off);
+
+/* The newest live item (last in iteration order): 1 with *off, or 0. */
+int fsc__hash_newest(struct fsc__coll *c, uint64_t *off);
+
+/* Remove every item (structural: takes the lock). */
+int fsc__hash_clear(struct fsc__coll *c);
+
+/* Number of live keys (lock-free). */
+uint64_t fsc__hash_len(struct fsc__coll *c);
+
+#endif
