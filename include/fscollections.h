@@ -204,9 +204,11 @@ typedef struct fsc_options {
   unsigned flags;            /* FSC_CREATE | FSC_RDONLY | FSC_EXCL */
   unsigned mode;             /* permission bits of created files (0600) */
   fsc_durability durability; /* FSC_DURABLE_ON_CLOSE by default */
-  fsc_type key_type;         /* dict keys: FSC_TYPE_STRING (UTF-8, the
-                                default; UNSPEC means it) or FSC_TYPE_BYTES
-                                (binary keys).  Ignored by lists and sets. */
+  fsc_type key_type;         /* dict keys: FSC_TYPE_STRING (UTF-8) or
+                                FSC_TYPE_BYTES (binary keys); UNSPEC: the
+                                file's, STRING for a new dict.  Another
+                                than the file's is FSC_ETYPE.  Ignored by
+                                lists and sets. */
 } fsc_options;
 
 #define FSC_OPTIONS_INIT                                                      \
@@ -427,7 +429,8 @@ int fsc_list_metrics(fsc_list *l, fsc_metrics *out);
 int fsc_list_sync(fsc_list *l);
 
 /* Typed shorthands.  _get_ variants fail with FSC_ETYPE if the element is of
- * another type.  fsc_list_get_str gives a view (not NUL-terminated). */
+ * another type, FSC_EINVAL if an output pointer is NULL.  fsc_list_get_str
+ * gives a view (not NUL-terminated). */
 int fsc_list_append_i64(fsc_list *l, int64_t v);
 int fsc_list_append_f64(fsc_list *l, double v);
 int fsc_list_append_str(fsc_list *l, const char *s);
@@ -459,10 +462,11 @@ int fsc_list_set_i64(fsc_list *l, int64_t index, int64_t v);
  * it to the end; popitem removes the newest key.
  *
  * Iteration while other threads or processes write is weakly consistent:
- * it never fails because of them, never yields a torn value, and yields
- * every key that is present for the whole iteration exactly once.  A key
- * set or deleted meanwhile may or may not be seen; a key deleted and set
- * again meanwhile may be seen twice (once in each place).
+ * it never fails because of them, never yields a torn value, yields each
+ * key at most once, and yields every key that is present for the whole
+ * iteration.  A key updated meanwhile is seen with one of its values; a
+ * key deleted meanwhile may or may not be seen; a key inserted after the
+ * iteration began (or deleted and inserted again) is not seen there.
  */
 typedef struct fsc_dict fsc_dict;
 
@@ -484,7 +488,11 @@ int fsc_dict_type(const fsc_dict *d);
 /* The key type (FSC_TYPE_STRING or FSC_TYPE_BYTES), or a negative error. */
 int fsc_dict_key_type(const fsc_dict *d);
 
-/* Number of keys.  Lock-free, no system call. */
+/* Number of keys.  Lock-free, no system call.  Caveat: a process killed
+ * between publishing an insert or delete and counting it leaves the count
+ * one off for as long as other processes keep the dict open; the last
+ * close (and the first open after an unclean exit) recounts.  Growth of
+ * the table recounts too.  Iteration is not affected. */
 int fsc_dict_len(fsc_dict *d, uint64_t *out);
 
 /* d[key].  Lock-free, no system call; a variable-size value is a view valid

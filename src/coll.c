@@ -162,6 +162,9 @@ static int check_fhdr(struct fsc__coll *c, const struct fsc__fhdr *h,
   if (h->hdr_size != FSC__HDR_SIZE)
     return fsc__err(FSC_ECORRUPT, "%s: bad header size %u", path,
                     h->hdr_size);
+  if (h->kind < FSC__KIND_LIST || h->kind > FSC__KIND_SET)
+    return fsc__err(FSC_ECORRUPT, "%s: bad collection kind %u", path,
+                    h->kind);
   if (h->kind != c->kind)
     return fsc__err(FSC_EKIND, "%s holds a %s, not a %s", path,
                     kind_name(h->kind), kind_name(c->kind));
@@ -169,6 +172,20 @@ static int check_fhdr(struct fsc__coll *c, const struct fsc__fhdr *h,
     return fsc__err(FSC_ECORRUPT, "%s: bad element type %u", path,
                     h->elem_type);
   return 0;
+}
+
+/* Is this data file one that an unfinished creation may have left: too
+ * short for a header, header never finished (magic zero), or nothing ever
+ * reserved past the header? */
+static bool data_has_no_records(int fd, off_t size) {
+  if (size < (off_t)sizeof(struct fsc__data_hdr))
+    return true;
+  struct fsc__data_hdr h;
+  if (pread(fd, &h, sizeof h, 0) != (ssize_t)sizeof h)
+    return false;
+  if (memcmp(h.h.magic, "\0\0\0\0\0\0\0\0", 8) == 0)
+    return true;
+  return h.tail <= FSC__HDR_SIZE;
 }
 
 /* Map and validate an existing collection (structure lock held). */
@@ -191,8 +208,17 @@ static int load_files(struct fsc__coll *c, uint64_t dsize, uint64_t isize,
       d->h.key_type != ih->h.key_type)
     return fsc__err(FSC_ECORRUPT, "%s and %s belong to different "
                                   "collections", c->data_path, c->index_path);
-  uint64_t dcap = ck_pr_load_64(&d->cap), icap = ck_pr_load_64(&ih->icap);
+  /* Appenders in other processes reserve and grow the data file without
+   * the structure lock, so the size seen before we read its header may be
+   * stale.  Read in the order the writers publish: tail (<= cap at all
+   * times), then cap (published after fallocate), then the file size. */
   uint64_t tail = ck_pr_load_64(&d->tail);
+  ck_pr_fence_load();
+  uint64_t dcap = ck_pr_load_64(&d->cap), icap = ck_pr_load_64(&ih->icap);
+  ck_pr_fence_load();
+  struct stat dst;
+  if (dcap > dsize && fstat(c->data.fd, &dst) == 0)
+    dsize = (uint64_t)dst.st_size;
   if (dcap > dsize || dcap < FSC__HDR_SIZE || tail < FSC__HDR_SIZE ||
       tail > dcap)
     return fsc__err(FSC_ECORRUPT, "%s: data header counters are "
@@ -262,7 +288,7 @@ int fsc__coll_open(struct fsc__coll *c, enum fsc__kind kind,
     return rc;
   memset(c, 0, sizeof *c);
   c->kind = kind;
-  c->data.fd = c->index.fd = -1;
+  c->data.fd = c->index.fd = c->pfd = -1;
   c->rdonly = (o.flags & FSC_RDONLY) != 0;
   c->durability = o.durability;
   c->owner = getpid();
@@ -325,11 +351,16 @@ int fsc__coll_open(struct fsc__coll *c, enum fsc__kind kind,
                   base);
     goto fail_locked;
   }
+  /* A collection whose creation never finished (the index magic is
+   * written last) is initialised again, but only if its data file holds
+   * no record: records exist only after both headers were complete, so an
+   * index that is empty or zeroed next to records is damage, and
+   * re-initialising would silently drop every element. */
   char magic[8] = {0};
-  fresh = is.st_size == 0 ||
-               (pread(c->index.fd, magic, 8, 0) == 8 &&
-                memcmp(magic, "\0\0\0\0\0\0\0\0", 8) == 0 &&
-                ds.st_size <= (off_t)DATA_INITIAL);
+  fresh = (is.st_size == 0 ||
+           (pread(c->index.fd, magic, 8, 0) == 8 &&
+            memcmp(magic, "\0\0\0\0\0\0\0\0", 8) == 0)) &&
+          data_has_no_records(c->data.fd, ds.st_size);
   if (fresh && !(o.flags & FSC_CREATE)) {
     rc = fsc__err(FSC_ENOENT, "collection %s does not exist", base);
     goto fail_locked;
@@ -349,8 +380,19 @@ int fsc__coll_open(struct fsc__coll *c, enum fsc__kind kind,
   }
   if (rc)
     goto fail_locked;
+  /* The presence lock lives on a description of its own, never mapped:
+   * closing it must release the lock (see fsc__coll_close). */
+  {
+    char pp[64];
+    snprintf(pp, sizeof pp, "/proc/self/fd/%d", c->data.fd);
+    c->pfd = open(pp, O_RDONLY | O_CLOEXEC);
+    if (c->pfd < 0) {
+      rc = fsc__err_errno(errno, "reopening", c->data_path);
+      goto fail_locked;
+    }
+  }
   /* First opener?  (Nobody else holds the presence lock.) */
-  bool first = flock(c->data.fd, LOCK_EX | LOCK_NB) == 0;
+  bool first = flock(c->pfd, LOCK_EX | LOCK_NB) == 0;
   uint8_t marker = 0;
   bool clean = fresh || (read_marker(c->index.fd, &marker) == 0 &&
                          marker == FSC__CLEAN_MARKER);
@@ -374,7 +416,7 @@ int fsc__coll_open(struct fsc__coll *c, enum fsc__kind kind,
     }
     ck_pr_add_64(&ih->opens, 1);
   }
-  if (flock_retry(c->data.fd, LOCK_SH) != 0) {
+  if (flock_retry(c->pfd, LOCK_SH) != 0) {
     rc = fsc__err_errno(errno, "flock", c->data_path);
     goto fail_locked;
   }
@@ -393,10 +435,13 @@ fail_locked:
 fail:
   fsc__file_unmap(&c->data);
   fsc__file_unmap(&c->index);
+  if (c->pfd >= 0)
+    close(c->pfd);
   if (c->data.fd >= 0)
     close(c->data.fd);
   if (c->index.fd >= 0)
     close(c->index.fd);
+  c->pfd = -1;
   free(c->path);
   free(c->data_path);
   free(c->index_path);
@@ -440,13 +485,29 @@ int fsc__coll_close(struct fsc__coll *c, bool destroy) {
   if (rc)
     return rc;
   pthread_mutex_lock(&c->mu);
-  if (c->owner != getpid() && (rc = fsc__lock_refork(c)) != 0) {
+  bool inherited = c->owner != getpid();
+  if (inherited && (rc = fsc__lock_refork(c)) != 0) {
     pthread_mutex_unlock(&c->mu);
     return rc;
   }
+  /* The last-closer test below converts our presence lock to exclusive.
+   * If this process forked since it opened, a child may still use the
+   * list through the same open file descriptions (it re-opens its own
+   * only at its first structural change or close): converting their
+   * shared lock would succeed, call us "last" while the child writes on,
+   * and leave an exclusive lock held by the child's copy, on which every
+   * later opener and the child's own re-open would block forever.  So the
+   * test runs on a presence description of our own (if that fails, on the
+   * old one, as before). */
+  if (!c->temp && !inherited && fsc__lock_presence_refork(c) != 0)
+    fsc__err_clear();
   if (!c->temp && flock_retry(c->index.fd, LOCK_EX) == 0) {
-    bool last = flock(c->data.fd, LOCK_EX | LOCK_NB) == 0;
+    bool last = flock(c->pfd, LOCK_EX | LOCK_NB) == 0;
     if (last && !c->rdonly) {
+      /* No other process writes now: make COUNT exact again if a writer
+       * was killed between its slot CAS and its count update. */
+      if (c->kind != FSC__KIND_LIST && fsc__hash_recount(c) != 0)
+        fsc__err_clear();
       if (c->durability != FSC_DURABLE_NONE)
         rc = fsc__coll_sync(c);
       if (write_marker(c->index.fd, FSC__CLEAN_MARKER) != 0 && rc == 0)
@@ -464,9 +525,10 @@ int fsc__coll_close(struct fsc__coll *c, bool destroy) {
   pthread_mutex_unlock(&c->mu);
   fsc__file_unmap(&c->data);
   fsc__file_unmap(&c->index);
+  close(c->pfd);
   close(c->data.fd);
   close(c->index.fd);
-  c->data.fd = c->index.fd = -1;
+  c->data.fd = c->index.fd = c->pfd = -1;
   pthread_mutex_destroy(&c->mu);
   c->closed = true;
   return rc;

@@ -340,8 +340,6 @@ int fsc_dict_update_pairs(fsc_dict *d, const fsc_dict_pair *pairs,
     if ((rc = key_make(d, pairs[i].key, pairs[i].klen, &k)) != 0 ||
         (rc = fsc__value_check(d->c.type, &pairs[i].value)) != 0)
       return rc;
-  fsc_durability dur = d->c.durability;
-  d->c.durability = FSC_DURABLE_NONE; /* one sync, at the end */
   for (size_t i = 0; i < n && rc == 0; i++) {
     uint64_t roff, prev;
     key_make(d, pairs[i].key, pairs[i].klen, &k);
@@ -349,7 +347,6 @@ int fsc_dict_update_pairs(fsc_dict *d, const fsc_dict_pair *pairs,
     if (rc > 0)
       rc = 0;
   }
-  d->c.durability = dur;
   return rc ? rc : fsc__coll_after_write(&d->c);
 }
 
@@ -419,6 +416,7 @@ int fsc_dict_iter_init(fsc_dict *d, fsc_dict_iter *it) {
     return fsc__err(FSC_EINVAL, "NULL iterator");
   memset(it, 0, sizeof *it);
   it->dict = d;
+  it->reserved[0] = fsc__hash_tail(&d->c); /* keys begun later: unseen */
   return 0;
 }
 
@@ -427,7 +425,7 @@ int fsc_dict_iter_next(fsc_dict_iter *it, fsc_value *key, fsc_value *val) {
     return fsc__err(FSC_EINVAL, "NULL iterator");
   CHECK(it->dict, false);
   uint64_t off;
-  int rc = fsc__hash_next(&it->dict->c, &it->pos, &off);
+  int rc = fsc__hash_next(&it->dict->c, &it->pos, it->reserved[0], &off);
   if (rc <= 0)
     return rc;
   rc = item_read(it->dict, off, key, val);

@@ -55,6 +55,7 @@
 #define MIN_CAP UINT64_C(64)
 #define MAX_CAP (UINT64_C(1) << 40)
 #define WAIT_SPINS 4096
+#define COUNT_SLACK 16 /* writers that died mid-operation, at most */
 
 static inline bool ks_value(uint64_t s) {
   return (s & 6u) == 0 && (s & KS_OFF_MASK) >= FSC__HDR_SIZE;
@@ -360,8 +361,11 @@ static uint64_t slot_freeze(uint64_t *slot) {
 static int spare_region(struct fsc__coll *c, unsigned t, uint64_t cap,
                         uint64_t *off, bool *fresh) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
+  /* desc.hw is the slots the region has room for (a table may use less
+   * of it after a rebuild that shrank it). */
   uint64_t toff = ck_pr_load_64(&ih->desc[t].off);
-  if (toff && ck_pr_load_64(&ih->desc[t].cap) == cap) {
+  uint64_t room = ck_pr_load_64(&ih->desc[t].hw);
+  if (toff && room >= cap && room <= MAX_CAP) {
     *off = toff;
     *fresh = false;
     return 0;
@@ -380,6 +384,7 @@ static int spare_region(struct fsc__coll *c, unsigned t, uint64_t cap,
   /* itail moves before the region is used: it is never handed out twice,
    * even if this rebuild dies. */
   ck_pr_store_64(&ih->itail, start + cap * 8);
+  ck_pr_store_64(&ih->desc[t].hw, 0); /* the old region is given up */
   *off = start;
   *fresh = true;
   return 0;
@@ -395,14 +400,19 @@ static void place(uint64_t *dst, uint64_t cap, uint64_t fill, uint64_t h,
   dst[i] = KS_MAKE(h, off);
 }
 
+/* The hash of the key of record off.  Reads only the header and the key
+ * (not the origin at the record's end: a rebuild rehashes every key, and
+ * a second cache line per key would double its cost). */
 static int rec_hash(struct fsc__coll *c, uint64_t off, uint64_t *h) {
-  struct fsc__krec r;
-  int rc = fsc__krec_read(c, off, &r);
+  const struct fsc__rec *r;
+  int rc = fsc__rec_locate(c, off, &r);
   if (rc)
     return rc;
-  struct fsc__kkey k;
-  fsc__kkey_make(&k, is_dict(c) ? 0 : r.type, r.key, r.klen);
-  *h = k.h;
+  const uint8_t *pl = (const uint8_t *)(r + 1);
+  if (r->size < 4 || get_u32(pl) > r->size - 4)
+    return fsc__err(FSC_ECORRUPT, "record at %llu has a bad key length",
+                    (unsigned long long)off);
+  *h = XXH3_64bits_withSeed(pl + 4, get_u32(pl), is_dict(c) ? 0 : r->type);
   return 0;
 }
 
@@ -471,6 +481,8 @@ static int rebuild_locked(struct fsc__coll *c, bool clear) {
   ck_pr_fence_store(); /* the table is complete before its descriptor */
   ck_pr_store_64(&ih->desc[t].off, toff);
   ck_pr_store_64(&ih->desc[t].cap, cap);
+  if (fresh)
+    ck_pr_store_64(&ih->desc[t].hw, cap);
   ck_pr_store_64(&ih->kused, live);
   ck_pr_fence_store(); /* ... and the descriptor before the word */
   ck_pr_store_64(&ih->lenword, FSC__LW_MAKE(t, e1, live));
@@ -682,6 +694,12 @@ static int walk(struct fsc__coll *c, uint64_t *pos, uint64_t end,
     if (type && fsc__type_valid(type) &&
         n <= end - p - sizeof(struct fsc__rec) &&
         FSC__REC_TOTAL(n) <= end - p) {
+      /* The record may lie past the view h points into: map all of it. */
+      const struct fsc__rec *whole = fsc__ptr(c, &c->data, p,
+                                              FSC__REC_TOTAL(n));
+      if (!whole)
+        return fsc__err_last();
+      h = whole;
       const uint8_t *pl = (const uint8_t *)(h + 1);
       uint32_t sum = ck_pr_load_32((const uint32_t *)&h->checksum);
       ck_pr_fence_load();
@@ -712,21 +730,27 @@ static int live_origin(struct fsc__coll *c, uint64_t r,
   int rc = fsc__hash_find(c, &k, &off);
   if (rc <= 0)
     return rc;
-  if (off != r) {
-    struct fsc__krec cur;
-    if ((rc = fsc__krec_read(c, off, &cur)) != 0)
-      return rc;
-    if (cur.origin != r)
-      return 0;
-  }
+  /* Read the live record's origin after the lookup that found it
+   * published, even when it is r itself: the walk may have read r while
+   * it was unpublished and still named itself, before its writer pointed
+   * it at the origin of the record it replaced. */
+  struct fsc__krec cur;
+  if ((rc = fsc__krec_read(c, off, &cur)) != 0)
+    return rc;
+  if (cur.origin != r)
+    return 0;
   *live = off;
   return 1;
 }
 
-int fsc__hash_next(struct fsc__coll *c, uint64_t *pos, uint64_t *off) {
-  struct fsc__data_hdr *d = fsc__dhdr(c);
+uint64_t fsc__hash_tail(struct fsc__coll *c) {
+  return ck_pr_load_64(&fsc__dhdr(c)->tail);
+}
+
+int fsc__hash_next(struct fsc__coll *c, uint64_t *pos, uint64_t end,
+                   uint64_t *off) {
   for (;;) {
-    uint64_t end = ck_pr_load_64(&d->tail), r;
+    uint64_t r;
     struct fsc__krec kr;
     int rc = walk(c, pos, end, &r, &kr);
     if (rc <= 0)
@@ -737,9 +761,9 @@ int fsc__hash_next(struct fsc__coll *c, uint64_t *pos, uint64_t *off) {
 }
 
 int fsc__hash_newest(struct fsc__coll *c, uint64_t *off) {
-  uint64_t pos = 0, o;
+  uint64_t pos = 0, o, end = fsc__hash_tail(c);
   int found = 0, rc;
-  while ((rc = fsc__hash_next(c, &pos, &o)) == 1) {
+  while ((rc = fsc__hash_next(c, &pos, end, &o)) == 1) {
     *off = o;
     found = 1;
   }
@@ -760,16 +784,30 @@ int fsc__hash_init(struct fsc__coll *c) {
     return fsc__err(FSC_EIO, "the initial index file is too small");
   ih->desc[0].off = FSC__HDR_SIZE;
   ih->desc[0].cap = cap;
+  ih->desc[0].hw = cap;
   ih->itail = FSC__HDR_SIZE + cap * 8;
   ih->kused = 0;
   ih->lenword = FSC__LW_MAKE(0, 0, 0);
   return 0;
 }
 
+/* Does the keyed record at off verify: bounds, layout, type, checksum? */
+static bool krec_verify(struct fsc__coll *c, uint64_t off,
+                        struct fsc__krec *r) {
+  const struct fsc__rec *h;
+  if (fsc__rec_locate(c, off, &h) != 0 ||
+      off + FSC__REC_TOTAL(h->size) > ck_pr_load_64(&fsc__dhdr(c)->tail) ||
+      fsc__krec_read(c, off, r) != 0)
+    return false;
+  return fsc__rec_checksum(h->type, h + 1, h->size) == h->checksum;
+}
+
 /* Is the active table sound?  Every key slot names a record that verifies,
- * carries its key's tag, is found by a lookup (so no duplicate shadows it
- * and no empty slot cuts its probe chain), and COUNT matches. */
-static bool table_sound(struct fsc__coll *c, uint64_t *live_bytes) {
+ * carries its key's tag, and is found by a lookup (so no duplicate shadows
+ * it and no empty slot cuts its probe chain).  *live is the keys counted,
+ * which the caller compares with COUNT. */
+static bool table_sound(struct fsc__coll *c, uint64_t *live,
+                        uint64_t *live_bytes) {
   struct ktab t;
   if (tab_view(c, &t) != 0 || (t.w & FSC__LW_FROZEN))
     return false;
@@ -784,8 +822,8 @@ static bool table_sound(struct fsc__coll *c, uint64_t *live_bytes) {
       return false;
     uint64_t off = s & KS_OFF_MASK, h, found;
     struct fsc__krec r;
-    if (!fsc__rec_verify(c, off) || fsc__krec_read(c, off, &r) != 0 ||
-        rec_hash(c, off, &h) != 0 || KS_TAG(h) != (s >> KS_OFF_BITS))
+    if (!krec_verify(c, off, &r) || rec_hash(c, off, &h) != 0 ||
+        KS_TAG(h) != (s >> KS_OFF_BITS))
       return false;
     struct fsc__kkey k;
     fsc__kkey_make(&k, is_dict(c) ? 0 : r.type, r.key, r.klen);
@@ -795,7 +833,34 @@ static bool table_sound(struct fsc__coll *c, uint64_t *live_bytes) {
     bytes += r.total;
   }
   *live_bytes = bytes;
-  return n == FSC__LW_LEN(t.w);
+  *live = n;
+  return true;
+}
+
+/* Set COUNT to n if it differs (a writer killed between its slot CAS and
+ * its count update leaves it one off).  Only when no other process can
+ * write: at the first open after an unclean exit, or at the last close. */
+static uint64_t count_fix(struct fsc__coll *c, uint64_t n) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  uint64_t w = ck_pr_load_64(&ih->lenword);
+  if (FSC__LW_LEN(w) == n)
+    return 0;
+  ck_pr_store_64(&ih->lenword, (w & ~FSC__LW_LEN_MASK) | n);
+  return FSC__LW_LEN(w) > n ? FSC__LW_LEN(w) - n : n - FSC__LW_LEN(w);
+}
+
+int fsc__hash_recount(struct fsc__coll *c) {
+  struct ktab t;
+  int rc = tab_view(c, &t);
+  if (rc)
+    return rc;
+  if (t.w & FSC__LW_FROZEN)
+    return 0; /* the next writer finishes the rebuild, which counts */
+  uint64_t n = 0;
+  for (uint64_t i = 0; i < t.cap; i++)
+    n += ks_value(ck_pr_load_64(&t.arr[i]));
+  count_fix(c, n);
+  return 0;
 }
 
 /* Rebuild the index from the data file alone: every record that verifies
@@ -857,6 +922,7 @@ static int rebuild_from_data(struct fsc__coll *c, uint64_t *live_bytes) {
   ck_pr_fence_store();
   ck_pr_store_64(&ih->desc[t].off, toff);
   ck_pr_store_64(&ih->desc[t].cap, cap);
+  ck_pr_store_64(&ih->desc[t].hw, cap);
   ck_pr_store_64(&ih->kused, live);
   ck_pr_fence_store();
   ck_pr_store_64(&ih->lenword, FSC__LW_MAKE(t, e1, live));
@@ -876,8 +942,14 @@ int fsc__hash_recover(struct fsc__coll *c, bool unclean) {
   if ((ck_pr_load_64(&ih->lenword) & FSC__LW_FROZEN) &&
       (rc = rebuild_locked(c, false)) != 0 && rc != FSC_ECORRUPT)
     return rc;
-  uint64_t before = fsc__hash_len(c), bytes = 0;
-  if (!table_sound(c, &bytes)) {
+  uint64_t before = fsc__hash_len(c), bytes = 0, n = 0;
+  /* A writer killed between its slot CAS and its count update leaves COUNT
+   * one off, so a small difference is corrected.  A table that lost more
+   * keys than that (pages of the index lost with the power) is rebuilt. */
+  if (table_sound(c, &n, &bytes) &&
+      (n >= before || before - n <= COUNT_SLACK)) {
+    ck_pr_add_64(&ih->repaired, count_fix(c, n));
+  } else {
     if ((rc = rebuild_from_data(c, &bytes)) != 0)
       return rc;
     uint64_t after = fsc__hash_len(c);

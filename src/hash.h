@@ -77,9 +77,16 @@ int fsc__hash_put(struct fsc__coll *c, const struct fsc__kkey *k,
 int fsc__hash_del(struct fsc__coll *c, const struct fsc__kkey *k,
                   uint64_t expect, uint64_t *old);
 
+/* The data file's tail: records that exist now lie below it. */
+uint64_t fsc__hash_tail(struct fsc__coll *c);
+
 /* Iteration in insertion order: from *pos (0 to start), the next live
- * item's record.  1 with *off, 0 at the end. */
-int fsc__hash_next(struct fsc__coll *c, uint64_t *pos, uint64_t *off);
+ * item whose key's life began below `end` (the tail when the iteration
+ * began: a key deleted and inserted again meanwhile is not met twice).
+ * 1 with *off, 0 at the end. */
+int fsc__hash_next(struct fsc__coll *c, uint64_t *pos, uint64_t end,
+                   uint64_t *off);
+
 
 /* The newest live item (last in iteration order): 1 with *off, or 0. */
 int fsc__hash_newest(struct fsc__coll *c, uint64_t *off);

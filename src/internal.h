@@ -236,6 +236,10 @@ struct fsc__coll {
   struct fsc__file data, index;
   pthread_mutex_t mu;         /* in-process half of the structure lock,
                                  also guards view creation */
+  int pfd;                    /* presence lock: the data file opened once
+                                 more and never mapped, so that closing it
+                                 drops the lock (a mapping would keep its
+                                 open file description, and lock, alive) */
   pid_t owner;                /* process whose lock descriptions we hold */
   uint64_t repaired;
   bool last_close_clean;
@@ -280,6 +284,9 @@ int fsc__lock(struct fsc__coll *c);
 void fsc__unlock(struct fsc__coll *c);
 /* In a child after fork, give this process its own lock descriptions. */
 int fsc__lock_refork(struct fsc__coll *c);
+/* Take the presence lock (shared) on a new description of our own and
+ * drop the old one (which a child forked since may share). */
+int fsc__lock_presence_refork(struct fsc__coll *c);
 /* How many open file descriptions hold the presence lock (/proc/locks). */
 uint32_t fsc__lock_count_holders(struct fsc__coll *c);
 
@@ -308,6 +315,8 @@ void fsc__rec_retire(struct fsc__coll *c, uint64_t off);
 /* hash.c - the dict/set index (hash.h has the rest) */
 int fsc__hash_init(struct fsc__coll *c);
 int fsc__hash_recover(struct fsc__coll *c, bool unclean);
+/* Recount the live keys into COUNT (no other process may write). */
+int fsc__hash_recount(struct fsc__coll *c);
 
 /* list_recover.c */
 int fsc__list_init(struct fsc__coll *c);

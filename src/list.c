@@ -212,8 +212,8 @@ int fsc_list_extend(fsc_list *l, const fsc_value *vs, size_t n) {
     if (rc)
       return rc;
   }
-  fsc_durability d = l->c.durability;
-  l->c.durability = FSC_DURABLE_NONE; /* sync once, at the end */
+  /* Nothing below syncs, so one sync at the end (the handle's durability
+   * is not touched: other threads may be using the handle). */
   int rc = 0;
   for (size_t i = 0; i < n && rc == 0; i++) {
     uint64_t off;
@@ -221,7 +221,6 @@ int fsc_list_extend(fsc_list *l, const fsc_value *vs, size_t n) {
         (rc = publish_append(&l->c, off)) != 0)
       fsc__rec_retire(&l->c, off);
   }
-  l->c.durability = d;
   return rc ? rc : fsc__coll_after_write(&l->c);
 }
 
@@ -453,7 +452,14 @@ int fsc_list_set_i64(fsc_list *l, int64_t index, int64_t v) {
   return fsc_list_set(l, index, &x);
 }
 
-static int get_typed(fsc_list *l, int64_t index, fsc_type t, fsc_value *v) {
+/* `have_out`: the caller's output pointers are non-NULL (as for
+ * fsc_list_get, a NULL output is FSC_EINVAL). */
+static int get_typed(fsc_list *l, int64_t index, fsc_type t, fsc_value *v,
+                     bool have_out) {
+  if (!have_out) {
+    CHECK(l, false);
+    return fsc__err(FSC_EINVAL, "out is NULL");
+  }
   int rc = fsc_list_get(l, index, v);
   if (rc)
     return rc;
@@ -465,16 +471,16 @@ static int get_typed(fsc_list *l, int64_t index, fsc_type t, fsc_value *v) {
 
 int fsc_list_get_i64(fsc_list *l, int64_t index, int64_t *out) {
   fsc_value v;
-  int rc = get_typed(l, index, FSC_TYPE_INT64, &v);
-  if (rc == 0 && out)
+  int rc = get_typed(l, index, FSC_TYPE_INT64, &v, out != NULL);
+  if (rc == 0)
     *out = v.u.i64;
   return rc;
 }
 
 int fsc_list_get_f64(fsc_list *l, int64_t index, double *out) {
   fsc_value v;
-  int rc = get_typed(l, index, FSC_TYPE_FLOAT, &v);
-  if (rc == 0 && out)
+  int rc = get_typed(l, index, FSC_TYPE_FLOAT, &v, out != NULL);
+  if (rc == 0)
     *out = v.u.f;
   return rc;
 }
@@ -482,12 +488,10 @@ int fsc_list_get_f64(fsc_list *l, int64_t index, double *out) {
 int fsc_list_get_str(fsc_list *l, int64_t index, const char **ptr,
                      size_t *len) {
   fsc_value v;
-  int rc = get_typed(l, index, FSC_TYPE_STRING, &v);
+  int rc = get_typed(l, index, FSC_TYPE_STRING, &v, ptr && len);
   if (rc == 0) {
-    if (ptr)
-      *ptr = v.u.buf.ptr;
-    if (len)
-      *len = v.u.buf.len;
+    *ptr = v.u.buf.ptr;
+    *len = v.u.buf.len;
   }
   return rc;
 }

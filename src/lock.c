@@ -9,8 +9,9 @@
  * word) and finishes it (list_struct.c).
  *
  * The presence lock is flock(LOCK_SH) on the data file, held by every open
- * handle for its whole life; it tells the first opener and the last closer
- * apart (coll.c).
+ * handle for its whole life through a descriptor of its own that is never
+ * mapped (c->pfd); it tells the first opener and the last closer apart
+ * (coll.c).
  *
  * fork(): a child shares its parent's open file descriptions, hence their
  * flocks.  Before its first lock or close, the child reopens both files
@@ -43,6 +44,22 @@ static int reopen_fd(int fd, int flags) {
   return open(p, flags | O_CLOEXEC);
 }
 
+int fsc__lock_presence_refork(struct fsc__coll *c) {
+  int pfd = reopen_fd(c->pfd, O_RDONLY);
+  if (pfd < 0)
+    return fsc__err_errno(errno, "reopening the data file", c->data_path);
+  if (flock_retry(pfd, LOCK_SH) != 0) {
+    int e = errno;
+    close(pfd);
+    return fsc__err_errno(e, "flock", c->data_path);
+  }
+  /* Closing the old description drops its lock unless a child that
+   * inherited it still holds it open: then the child is present. */
+  close(c->pfd);
+  c->pfd = pfd;
+  return 0;
+}
+
 int fsc__lock_refork(struct fsc__coll *c) {
   int flags = c->rdonly ? O_RDONLY : O_RDWR;
   int ifd = reopen_fd(c->index.fd, flags);
@@ -56,11 +73,11 @@ int fsc__lock_refork(struct fsc__coll *c) {
     return fsc__err_errno(e, "reopening the data file after fork",
                           c->data_path);
   }
-  if (flock_retry(dfd, LOCK_SH) != 0) {
-    int e = errno;
+  int rc = fsc__lock_presence_refork(c);
+  if (rc != 0) {
     close(ifd);
     close(dfd);
-    return fsc__err_errno(e, "flock", c->data_path);
+    return rc;
   }
   /* close(2) of the inherited descriptors does not release the parent's
    * locks: the parent still references those open file descriptions. */
@@ -94,16 +111,11 @@ void fsc__unlock(struct fsc__coll *c) {
   pthread_mutex_unlock(&c->mu);
 }
 
-uint32_t fsc__lock_count_holders(struct fsc__coll *c) {
-  struct stat st;
-  if (fstat(c->data.fd, &st) != 0)
-    return 1;
+/* One pass over /proc/locks: how many flock holders of `want` (dev:ino). */
+static int count_pass(const char *want, uint32_t *out) {
   FILE *fp = fopen("/proc/locks", "re");
   if (!fp)
-    return 1;
-  char want[96];
-  snprintf(want, sizeof want, "%02x:%02x:%llu", major(st.st_dev),
-           minor(st.st_dev), (unsigned long long)st.st_ino);
+    return -1;
   char line[256];
   uint32_t n = 0;
   while (fgets(line, sizeof line, fp)) {
@@ -111,15 +123,37 @@ uint32_t fsc__lock_count_holders(struct fsc__coll *c) {
      * contain "->" and do not hold the lock. */
     if (strstr(line, "->") || !strstr(line, "FLOCK"))
       continue;
-    char *tok = strtok(line, " \t\n");
-    while (tok) {
+    char *save = NULL; /* strtok_r: metrics may run in many threads */
+    for (char *tok = strtok_r(line, " \t\n", &save); tok;
+         tok = strtok_r(NULL, " \t\n", &save)) {
       if (strcmp(tok, want) == 0) {
         n++;
         break;
       }
-      tok = strtok(NULL, " \t\n");
     }
   }
   fclose(fp);
+  *out = n;
+  return 0;
+}
+
+uint32_t fsc__lock_count_holders(struct fsc__coll *c) {
+  struct stat st;
+  if (fstat(c->data.fd, &st) != 0)
+    return 1;
+  char want[96];
+  snprintf(want, sizeof want, "%02x:%02x:%llu", major(st.st_dev),
+           minor(st.st_dev), (unsigned long long)st.st_ino);
+  /* /proc/locks is produced a page per read(2): when other processes take
+   * or drop locks meanwhile, one pass can see an entry twice or miss one.
+   * Take two passes that agree (a few tries, then the last one). */
+  uint32_t n = 0, prev = UINT32_MAX;
+  for (int i = 0; i < 5; i++) {
+    if (count_pass(want, &n) != 0)
+      return 1;
+    if (n == prev)
+      break;
+    prev = n;
+  }
   return n ? n : 1;
 }

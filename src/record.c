@@ -116,11 +116,15 @@ int fsc__rec_locate(struct fsc__coll *c, uint64_t off,
   if (!r)
     return fsc__err_last();
   uint64_t n = r->size;
+  /* The whole record may lie beyond the view `r` points into (another
+   * process appended it after this handle last mapped): use the pointer
+   * that covers all of it, from the view fsc__ptr maps for it. */
+  const struct fsc__rec *whole = NULL;
   if (n > (UINT64_C(1) << 40) ||
-      !fsc__ptr(c, &c->data, off, FSC__REC_TOTAL(n)))
+      !(whole = fsc__ptr(c, &c->data, off, FSC__REC_TOTAL(n))))
     return fsc__err(FSC_ECORRUPT, "record at %llu has a bad size %llu",
                     (unsigned long long)off, (unsigned long long)n);
-  *rp = r;
+  *rp = whole;
   return 0;
 }
 

@@ -223,6 +223,7 @@ int fsc_set_iter_init(fsc_set *s, fsc_set_iter *it) {
     return fsc__err(FSC_EINVAL, "NULL iterator");
   memset(it, 0, sizeof *it);
   it->set = s;
+  it->reserved[0] = fsc__hash_tail(&s->c); /* keys begun later: unseen */
   return 0;
 }
 
@@ -231,7 +232,7 @@ int fsc_set_iter_next(fsc_set_iter *it, fsc_value *out) {
     return fsc__err(FSC_EINVAL, "NULL iterator");
   CHECK(it->set, false);
   uint64_t off;
-  int rc = fsc__hash_next(&it->set->c, &it->pos, &off);
+  int rc = fsc__hash_next(&it->set->c, &it->pos, it->reserved[0], &off);
   if (rc <= 0)
     return rc;
   if (out && (rc = elem_read(it->set, off, out)) != 0)
