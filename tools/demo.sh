@@ -1,7 +1,9 @@
 #!/bin/sh
-# Install what is missing, build, and run the demo: worker processes sharing
-# one list through one base path.
+# Install what is missing, build, and run the demo (`fsc demo`): worker
+# processes share a job queue (a list), counters (a dict) and the set of
+# jobs done through one directory, and the totals are verified.
+# Arguments go to fsc demo: [-w WORKERS] [-n JOBS] [DIR].
 set -e
 cd "$(dirname "$0")/.."
 sh tools/build.sh
-exec build/examples/demo "$@"
+exec "${BUILD:-build}/fsc" demo "$@"

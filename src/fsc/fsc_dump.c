@@ -1,0 +1,351 @@
+/*
+ * fsc_dump.c - owns `fsc dump` and `fsc load`: a collection as portable
+ * JSON lines and back (the format is in doc/fsc.1, "DUMP FORMAT"):
+ *
+ *   {"fscollections":1,"kind":"dict","type":"int64","key_type":"string","length":2}
+ *   {"k":"hits","v":41}
+ *   {"k":"misses","v":3}
+ *   {"end":true,"count":2}
+ *
+ * A typed collection writes each value in its natural JSON form; a
+ * heterogeneous (any) one tags each with "t".  Every type round-trips
+ * exactly: int128 as a decimal string, float as a hex float string,
+ * bytes and binary keys as base64, json as the value itself (plus its
+ * exact "text" when re-encoding would change a byte).
+ */
+#include "fsc.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static FILE *open_out(const char *name) {
+  if (!name || strcmp(name, "-") == 0)
+    return stdout;
+  return fopen(name, "w");
+}
+
+static int write_line(FILE *f, json_t *obj) {
+  int rc = json_dumpf(obj, f, JSON_COMPACT | JSON_PRESERVE_ORDER);
+  json_decref(obj);
+  if (rc != 0 || fputc('\n', f) == EOF)
+    return -1;
+  return 0;
+}
+
+static int write_failed(const char *name) {
+  cli_msg("%s: write error: %s", name ? name : "stdout", strerror(errno));
+  return CLI_IO;
+}
+
+int cli_cmd_dump(const struct cli_opts *o, int argc, char **argv) {
+  const char *path = argv[0], *outname = argc > 1 ? argv[1] : NULL;
+  struct cli_coll c;
+  int ex = cli_open(path, FSC_RDONLY, &c);
+  if (ex)
+    return ex;
+  FILE *f = open_out(outname);
+  if (!f) {
+    cli_msg("%s: %s", outname, strerror(errno));
+    cli_close(&c);
+    return CLI_IO;
+  }
+  uint64_t n = 0;
+  cli_len(&c, &n);
+  json_t *h = json_object();
+  json_object_set_new(h, "fscollections", json_integer(1));
+  json_object_set_new(h, "kind", json_string(cli_kind_name(c.kind)));
+  json_object_set_new(h, "type", json_string(fsc_type_name(c.type)));
+  if (c.kind == CLI_KIND_DICT)
+    json_object_set_new(h, "key_type",
+                        json_string(fsc_type_name(c.key_type)));
+  json_object_set_new(h, "length", json_integer((json_int_t)n));
+  if (write_line(f, h)) {
+    ex = write_failed(outname);
+    goto out;
+  }
+
+  struct cli_progress p;
+  cli_progress_start(&p, o, "dump", n);
+  struct cli_iter it;
+  fsc_value k, v;
+  uint64_t count = 0;
+  bool tagged = c.type == FSC_TYPE_ANY;
+  int rc = cli_iter_init(&c, &it);
+  while (rc == 0 && (rc = cli_iter_next(&it, &k, &v)) == 1) {
+    json_t *line = json_object();
+    if (c.kind == CLI_KIND_DICT)
+      json_object_set_new(line, "k", cli_key_to_json(&k));
+    if (cli_value_to_json(line, &v, tagged) != CLI_OK) {
+      json_decref(line);
+      cli_progress_end(&p);
+      cli_msg("%s: element %llu: cannot encode a %s value", path,
+              (unsigned long long)count, fsc_type_name(v.type));
+      ex = CLI_CORRUPT;
+      goto out;
+    }
+    if (write_line(f, line)) {
+      cli_progress_end(&p);
+      ex = write_failed(outname);
+      goto out;
+    }
+    cli_progress_tick(&p, ++count);
+    rc = 0;
+  }
+  cli_progress_end(&p);
+  if (rc < 0) {
+    ex = cli_fail(path, rc);
+    goto out;
+  }
+  json_t *end = json_object();
+  json_object_set_new(end, "end", json_true());
+  json_object_set_new(end, "count", json_integer((json_int_t)count));
+  if (write_line(f, end) || fflush(f) != 0)
+    ex = write_failed(outname);
+out:
+  if (f != stdout && fclose(f) != 0 && !ex)
+    ex = write_failed(outname);
+  int cex = cli_close(&c);
+  return ex ? ex : cex;
+}
+
+/* ------------------------------------------------------------------ */
+/* load                                                                */
+/* ------------------------------------------------------------------ */
+
+struct header {
+  cli_kind kind;
+  int type, key_type;
+  uint64_t length;
+};
+
+static int parse_header(json_t *h, struct header *hd, char *err,
+                        size_t errlen) {
+  json_t *ver = json_object_get(h, "fscollections");
+  if (!json_is_integer(ver)) {
+    snprintf(err, errlen, "not an fsc dump (the first line has no "
+                          "\"fscollections\" version)");
+    return CLI_USAGE;
+  }
+  if (json_integer_value(ver) != 1) {
+    snprintf(err, errlen, "dump format version %lld is not supported "
+             "(this fsc reads version 1)", (long long)json_integer_value(ver));
+    return CLI_USAGE;
+  }
+  json_t *kj = json_object_get(h, "kind");
+  int k = json_is_string(kj) ? cli_kind_parse(json_string_value(kj)) : -1;
+  if (k < 0) {
+    snprintf(err, errlen, "\"kind\" must be \"list\", \"dict\" or \"set\"");
+    return CLI_USAGE;
+  }
+  hd->kind = (cli_kind)k;
+  json_t *tj = json_object_get(h, "type");
+  hd->type = tj ? (json_is_string(tj) ? fsc_type_parse(json_string_value(tj))
+                                      : -1)
+                : FSC_TYPE_ANY;
+  if (hd->type < 0 || hd->type == FSC_TYPE_UNSPEC) {
+    snprintf(err, errlen, "\"type\" is not an element type");
+    return CLI_USAGE;
+  }
+  hd->key_type = FSC_TYPE_UNSPEC;
+  if (hd->kind == CLI_KIND_DICT) {
+    json_t *kt = json_object_get(h, "key_type");
+    hd->key_type = kt ? (json_is_string(kt)
+                             ? fsc_type_parse(json_string_value(kt))
+                             : -1)
+                      : FSC_TYPE_STRING;
+    if (hd->key_type != FSC_TYPE_STRING && hd->key_type != FSC_TYPE_BYTES) {
+      snprintf(err, errlen, "\"key_type\" must be \"string\" or \"bytes\"");
+      return CLI_USAGE;
+    }
+  }
+  json_t *lj = json_object_get(h, "length");
+  hd->length = json_is_integer(lj) && json_integer_value(lj) > 0
+                   ? (uint64_t)json_integer_value(lj)
+                   : 0;
+  return CLI_OK;
+}
+
+/* Open or create the target: an existing collection that is not empty, or
+ * of another kind or type, is replaced only with --force. */
+static int prepare_target(const struct cli_opts *o, const char *path,
+                          const struct header *hd, struct cli_coll *c) {
+  int rc = cli_open_rc(path, 0, c);
+  if (rc == 0) {
+    uint64_t n = 0;
+    cli_len(c, &n);
+    bool same = c->kind == hd->kind && c->type == hd->type &&
+                (hd->kind != CLI_KIND_DICT || c->key_type == hd->key_type);
+    if ((n > 0 || !same) && !o->force) {
+      if (!same)
+        cli_msg("%s: holds a %s of %s; the input is a %s of %s (use --force "
+                "to replace it)", path, cli_kind_name(c->kind),
+                fsc_type_name(c->type), cli_kind_name(hd->kind),
+                fsc_type_name(hd->type));
+      else
+        cli_msg("%s: the %s is not empty (%llu items; use --force to "
+                "replace them)", path, cli_kind_name(c->kind),
+                (unsigned long long)n);
+      cli_close(c);
+      return CLI_FAIL;
+    }
+    if (same) {
+      rc = n > 0 ? cli_clear(c) : 0;
+      if (rc) {
+        int ex = cli_fail(path, rc);
+        cli_close(c);
+        return ex;
+      }
+      return CLI_OK;
+    }
+    int ex = cli_destroy(c);
+    if (ex)
+      return ex;
+  } else if (rc != FSC_ENOENT) {
+    return cli_fail(path, rc);
+  }
+  return cli_create(path, hd->kind, hd->type, hd->key_type, FSC_CREATE, c);
+}
+
+static int store(struct cli_coll *c, const fsc_value *k, const fsc_value *v) {
+  switch (c->kind) {
+  case CLI_KIND_LIST:
+    return fsc_list_append(c->h.l, v);
+  case CLI_KIND_DICT:
+    return fsc_dict_set(c->h.d, k->u.buf.ptr, k->u.buf.len, v);
+  case CLI_KIND_SET: {
+    int rc = fsc_set_add(c->h.s, v);
+    return rc > 0 ? 0 : rc;
+  }
+  default:
+    return FSC_EINVAL;
+  }
+}
+
+int cli_cmd_load(const struct cli_opts *o, int argc, char **argv) {
+  const char *path = argv[0];
+  const char *inname = argc > 1 && strcmp(argv[1], "-") != 0 ? argv[1] : NULL;
+  const char *shown = inname ? inname : "stdin";
+  FILE *f = inname ? fopen(inname, "r") : stdin;
+  if (!f) {
+    cli_msg("%s: %s", inname, strerror(errno));
+    return CLI_IO;
+  }
+  char *line = NULL, err[256];
+  size_t cap = 0;
+  ssize_t len;
+  unsigned long lineno = 0;
+  int ex = CLI_OK;
+  struct cli_coll c = {0};
+  struct header hd;
+  json_error_t je;
+
+  /* The header. */
+  json_t *h = NULL;
+  while ((len = getline(&line, &cap, f)) >= 0) {
+    lineno++;
+    if (strspn(line, " \t\r\n") == (size_t)len)
+      continue;
+    h = json_loadb(line, (size_t)len, JSON_ALLOW_NUL, &je);
+    break;
+  }
+  if (!h) {
+    if (lineno == 0 || len < 0)
+      cli_msg("%s: empty input: not an fsc dump", shown);
+    else
+      cli_msg("%s:%lu: %s", shown, lineno, je.text);
+    ex = CLI_USAGE;
+    goto out;
+  }
+  ex = parse_header(h, &hd, err, sizeof err);
+  json_decref(h);
+  if (ex) {
+    cli_msg("%s:%lu: %s", shown, lineno, err);
+    goto out;
+  }
+  if ((ex = prepare_target(o, path, &hd, &c)) != CLI_OK)
+    goto out;
+
+  /* The elements, then the end line. */
+  struct cli_progress p;
+  cli_progress_start(&p, o, "load", hd.length);
+  uint64_t count = 0;
+  bool ended = false;
+  while ((len = getline(&line, &cap, f)) >= 0) {
+    lineno++;
+    if (strspn(line, " \t\r\n") == (size_t)len)
+      continue;
+    if (ended) {
+      cli_progress_end(&p);
+      cli_msg("%s:%lu: input continues after the end line", shown, lineno);
+      ex = CLI_USAGE;
+      goto out;
+    }
+    json_t *obj = json_loadb(line, (size_t)len, JSON_ALLOW_NUL, &je);
+    if (!json_is_object(obj)) {
+      cli_progress_end(&p);
+      cli_msg("%s:%lu: %s", shown, lineno,
+              obj ? "expected a JSON object" : je.text);
+      json_decref(obj);
+      ex = CLI_USAGE;
+      goto out;
+    }
+    if (json_object_get(obj, "end")) {
+      json_t *cj = json_object_get(obj, "count");
+      if (json_is_integer(cj) && (uint64_t)json_integer_value(cj) != count) {
+        cli_progress_end(&p);
+        cli_msg("%s:%lu: the end line counts %lld items, the input held "
+                "%llu", shown, lineno, (long long)json_integer_value(cj),
+                (unsigned long long)count);
+        json_decref(obj);
+        ex = CLI_USAGE;
+        goto out;
+      }
+      json_decref(obj);
+      ended = true;
+      continue;
+    }
+    struct cli_val key = {0}, val;
+    int e = CLI_OK;
+    if (hd.kind == CLI_KIND_DICT)
+      e = cli_key_from_json(json_object_get(obj, "k"), hd.key_type, &key, err,
+                            sizeof err);
+    if (e == CLI_OK)
+      e = cli_value_from_json(obj, hd.type, &val, err, sizeof err);
+    else
+      memset(&val, 0, sizeof val);
+    int rc = e == CLI_OK ? store(&c, &key.v, &val.v) : 0;
+    cli_val_free(&key);
+    cli_val_free(&val);
+    json_decref(obj);
+    if (e != CLI_OK || rc) {
+      cli_progress_end(&p);
+      if (e != CLI_OK)
+        cli_msg("%s:%lu: %s", shown, lineno, err);
+      else
+        cli_msg("%s: %s: %s (input line %lu)", path, fsc_strerror(rc),
+                fsc_errmsg(), lineno);
+      ex = e != CLI_OK ? e : cli_exit_code(rc);
+      goto out;
+    }
+    cli_progress_tick(&p, ++count);
+  }
+  cli_progress_end(&p);
+  if (ferror(f)) {
+    cli_msg("%s: read error: %s", shown, strerror(errno));
+    ex = CLI_IO;
+  } else if (!ended) {
+    cli_msg("warning: %s: no end line: the input may be truncated (%llu "
+            "items loaded)", shown, (unsigned long long)count);
+  }
+out:
+  free(line);
+  if (f != stdin)
+    fclose(f);
+  if (c.kind != CLI_KIND_NONE) {
+    int cex = cli_close(&c);
+    if (!ex)
+      ex = cex;
+  }
+  return ex;
+}

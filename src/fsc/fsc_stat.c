@@ -1,0 +1,199 @@
+/*
+ * fsc_stat.c - owns the commands that look at a collection as a whole:
+ * `fsc stat` (its metrics), `fsc verify` (open it as a writer, so that an
+ * unclean previous close makes the library verify and repair it, then read
+ * back every element) and `fsc compact` (not supported yet).
+ */
+#include "fsc.h"
+
+#include <string.h>
+
+/* "262144 (256.0 KiB)" */
+static const char *human(uint64_t n, char buf[64]) {
+  static const char *const units[] = {"KiB", "MiB", "GiB", "TiB", "PiB"};
+  if (n < 1024) {
+    snprintf(buf, 64, "%llu", (unsigned long long)n);
+    return buf;
+  }
+  double d = (double)n;
+  int u = -1;
+  while (d >= 1024 && u < 4) {
+    d /= 1024;
+    u++;
+  }
+  snprintf(buf, 64, "%llu (%.1f %s)", (unsigned long long)n, d, units[u]);
+  return buf;
+}
+
+static json_t *describe(const struct cli_coll *c) {
+  json_t *j = json_object();
+  json_object_set_new(j, "path", json_string(c->path));
+  json_object_set_new(j, "kind", json_string(cli_kind_name(c->kind)));
+  json_object_set_new(j, "type", json_string(fsc_type_name(c->type)));
+  if (c->kind == CLI_KIND_DICT)
+    json_object_set_new(j, "key_type",
+                        json_string(fsc_type_name(c->key_type)));
+  return j;
+}
+
+#define JU(x) json_integer((json_int_t)(x))
+
+int cli_cmd_stat(const struct cli_opts *o, int argc, char **argv) {
+  struct cli_coll c;
+  int ex = cli_open(argv[0], FSC_RDONLY, &c);
+  if (ex)
+    return ex;
+  fsc_metrics m;
+  int rc = cli_metrics(&c, &m);
+  if (rc) {
+    ex = cli_fail(c.path, rc);
+    cli_close(&c);
+    return ex;
+  }
+  if (o->json) {
+    json_t *j = describe(&c);
+    json_object_set_new(j, "length", JU(m.length));
+    json_object_set_new(j, "live_bytes", JU(m.live_bytes));
+    json_object_set_new(j, "dead_bytes", JU(m.dead_bytes));
+    json_object_set_new(j, "fragmentation_ratio",
+                        json_real(m.fragmentation_ratio));
+    json_object_set_new(j, "wasted_bytes", JU(m.wasted_bytes));
+    json_object_set_new(j, "data_file_bytes", JU(m.data_file_bytes));
+    json_object_set_new(j, "index_file_bytes", JU(m.index_file_bytes));
+    json_object_set_new(j, "total_disk_usage_bytes",
+                        JU(m.total_disk_usage_bytes));
+    json_object_set_new(j, "last_close_clean",
+                        json_boolean(m.last_close_clean));
+    json_object_set_new(j, "open_processes", JU(m.open_processes));
+    json_object_set_new(j, "generation", JU(m.generation));
+    json_object_set_new(j, "structural_epoch", JU(m.structural_epoch));
+    json_object_set_new(j, "repaired_items", JU(m.repaired_items));
+    json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    putchar('\n');
+    json_decref(j);
+  } else {
+    char b[64];
+    printf("path:              %s\n", c.path);
+    printf("kind:              %s\n", cli_kind_name(c.kind));
+    printf("type:              %s\n", fsc_type_name(c.type));
+    if (c.kind == CLI_KIND_DICT)
+      printf("key type:          %s\n", fsc_type_name(c.key_type));
+    printf("length:            %llu\n", (unsigned long long)m.length);
+    printf("live bytes:        %s\n", human(m.live_bytes, b));
+    printf("dead bytes:        %s\n", human(m.dead_bytes, b));
+    printf("fragmentation:     %.1f%%\n", m.fragmentation_ratio * 100);
+    printf("wasted bytes:      %s\n", human(m.wasted_bytes, b));
+    printf("data file:         %s\n", human(m.data_file_bytes, b));
+    printf("index file:        %s\n", human(m.index_file_bytes, b));
+    printf("disk usage:        %s\n", human(m.total_disk_usage_bytes, b));
+    printf("last close clean:  %s\n", m.last_close_clean ? "yes" : "no");
+    printf("open processes:    %u\n", (unsigned)m.open_processes);
+    printf("generation:        %llu\n", (unsigned long long)m.generation);
+    printf("structural epoch:  %llu\n",
+           (unsigned long long)m.structural_epoch);
+    printf("repaired items:    %llu\n",
+           (unsigned long long)m.repaired_items);
+  }
+  return cli_close(&c);
+}
+
+int cli_cmd_verify(const struct cli_opts *o, int argc, char **argv) {
+  const char *path = argv[0];
+  struct cli_coll c;
+  /* A writer's open runs the library's verification and repair when the
+   * previous session did not close cleanly; without write permission, a
+   * read-only open still lets every element be read back. */
+  bool rdonly = false;
+  int rc = cli_open_rc(path, 0, &c);
+  if (rc == FSC_EACCES) {
+    rdonly = true;
+    rc = cli_open_rc(path, FSC_RDONLY, &c);
+  }
+  if (rc)
+    return cli_fail(path, rc);
+  fsc_metrics m;
+  if ((rc = cli_metrics(&c, &m)) != 0) {
+    int ex = cli_fail(path, rc);
+    cli_close(&c);
+    return ex;
+  }
+
+  /* Read back every element. */
+  uint64_t len = 0, count = 0;
+  cli_len(&c, &len);
+  struct cli_progress p;
+  cli_progress_start(&p, o, "verify", len);
+  struct cli_iter it;
+  fsc_value k, v;
+  rc = cli_iter_init(&c, &it);
+  while (rc == 0 && (rc = cli_iter_next(&it, &k, &v)) == 1) {
+    cli_progress_tick(&p, ++count);
+    rc = 0;
+  }
+  cli_progress_end(&p);
+  int ex = CLI_OK;
+  const char *problem = NULL;
+  char pbuf[256];
+  if (rc < 0) {
+    snprintf(pbuf, sizeof pbuf, "reading element %llu: %s: %s",
+             (unsigned long long)count, fsc_strerror(rc), fsc_errmsg());
+    problem = pbuf;
+    ex = cli_exit_code(rc);
+  } else if (count != len && m.open_processes <= 1) {
+    snprintf(pbuf, sizeof pbuf, "the length says %llu but %llu elements "
+             "were read", (unsigned long long)len, (unsigned long long)count);
+    problem = pbuf;
+    ex = CLI_CORRUPT;
+  }
+
+  if (o->json) {
+    json_t *j = describe(&c);
+    json_object_set_new(j, "ok", json_boolean(ex == CLI_OK));
+    json_object_set_new(j, "length", JU(len));
+    json_object_set_new(j, "elements_read", JU(count));
+    json_object_set_new(j, "last_close_clean",
+                        json_boolean(m.last_close_clean));
+    json_object_set_new(j, "repaired_items", JU(m.repaired_items));
+    json_object_set_new(j, "open_processes", JU(m.open_processes));
+    json_object_set_new(j, "read_only", json_boolean(rdonly));
+    json_object_set_new(j, "problem", problem ? json_string(problem)
+                                              : json_null());
+    json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    putchar('\n');
+    json_decref(j);
+  } else {
+    printf("%s: %s of %s", path, cli_kind_name(c.kind),
+           fsc_type_name(c.type));
+    if (c.kind == CLI_KIND_DICT)
+      printf(" (%s keys)", fsc_type_name(c.key_type));
+    printf(", %llu elements\n", (unsigned long long)len);
+    if (m.last_close_clean)
+      printf("previous close:  clean\n");
+    else if (rdonly || m.open_processes > 1)
+      printf("previous close:  NOT clean (not repaired: %s)\n",
+             rdonly ? "no write permission"
+                    : "other processes have it open; the first opener "
+                      "after a crash repairs");
+    else
+      printf("previous close:  NOT clean: verified and repaired at this "
+             "open\n");
+    printf("repaired items:  %llu\n", (unsigned long long)m.repaired_items);
+    printf("read back:       %llu elements\n", (unsigned long long)count);
+    if (problem)
+      printf("PROBLEM: %s\n", problem);
+    else
+      printf("OK\n");
+  }
+  if (problem)
+    cli_msg("%s: %s", path, problem);
+  int cex = cli_close(&c);
+  return ex ? ex : cex;
+}
+
+int cli_cmd_compact(const struct cli_opts *o, int argc, char **argv) {
+  cli_msg("%s: compact is not supported by this version (fscollections %s "
+          "has no compaction yet); while no process uses it, 'fsc dump P F "
+          "&& fsc destroy P && fsc load P F' rewrites it without dead bytes",
+          argv[0], fsc_version());
+  return CLI_UNSUPPORTED;
+}
