@@ -55,6 +55,19 @@ extern "C" {
 #define FSC_VERSION_PATCH 0
 #define FSC_VERSION_STRING "0.1.0"
 
+/*
+ * FSC_API marks the library's exported functions.  The library is built
+ * with -fvisibility=hidden, so only these are in its dynamic symbol table:
+ * its internal calls bind locally (no PLT, and they can be inlined).
+ */
+#ifndef FSC_API
+#if defined(__GNUC__) && __GNUC__ >= 4
+#define FSC_API __attribute__((visibility("default")))
+#else
+#define FSC_API
+#endif
+#endif
+
 /* ------------------------------------------------------------------------ */
 /* Errors                                                                    */
 /* ------------------------------------------------------------------------ */
@@ -92,15 +105,15 @@ typedef enum fsc_errno {
 
 /* The fixed text of an error code (never NULL; unknown codes get a generic
  * text).  Thread-safe; the string is static. */
-const char *fsc_strerror(int code);
+FSC_API const char *fsc_strerror(int code);
 
 /* The detailed message of the calling thread's most recent failed fsc_ call,
  * e.g. "Expected float for float, got string".  Never NULL ("" if none).
  * Valid until the same thread's next fsc_ call. */
-const char *fsc_errmsg(void);
+FSC_API const char *fsc_errmsg(void);
 
 /* The library version as a string ("0.1.0"). */
-const char *fsc_version(void);
+FSC_API const char *fsc_version(void);
 
 /* ------------------------------------------------------------------------ */
 /* Values                                                                    */
@@ -153,21 +166,21 @@ typedef struct fsc_value {
 
 /* Value constructors (no allocation; `s` must outlive the call it is
  * passed to).  fsc_str() takes a NUL-terminated string. */
-fsc_value fsc_i32(int32_t v);
-fsc_value fsc_i64(int64_t v);
-fsc_value fsc_i128(fsc_int128 v);
-fsc_value fsc_bool(bool v);
-fsc_value fsc_f64(double v);
-fsc_value fsc_str(const char *s);
-fsc_value fsc_strn(const char *s, size_t len);
-fsc_value fsc_bytes(const void *p, size_t len);
-fsc_value fsc_json(const char *text, size_t len);
+FSC_API fsc_value fsc_i32(int32_t v);
+FSC_API fsc_value fsc_i64(int64_t v);
+FSC_API fsc_value fsc_i128(fsc_int128 v);
+FSC_API fsc_value fsc_bool(bool v);
+FSC_API fsc_value fsc_f64(double v);
+FSC_API fsc_value fsc_str(const char *s);
+FSC_API fsc_value fsc_strn(const char *s, size_t len);
+FSC_API fsc_value fsc_bytes(const void *p, size_t len);
+FSC_API fsc_value fsc_json(const char *text, size_t len);
 
 /* The name of a type as the seed spells it: "int32", "int64", "int128",
  * "string", "bool", "float", "bytes", "json", "ref", "any". */
-const char *fsc_type_name(fsc_type t);
+FSC_API const char *fsc_type_name(fsc_type t);
 /* Parse such a name; returns the type or FSC_EINVAL. */
-int fsc_type_parse(const char *name);
+FSC_API int fsc_type_parse(const char *name);
 
 /*
  * Equality of two values as the collections use it (count, index, remove,
@@ -175,7 +188,7 @@ int fsc_type_parse(const char *name);
  * an ANY list, int32 1, int64 1 and float 1.0 are three different values
  * (unlike Python, where 1 == 1.0); JSON compares as text.
  */
-bool fsc_value_equal(const fsc_value *a, const fsc_value *b);
+FSC_API bool fsc_value_equal(const fsc_value *a, const fsc_value *b);
 
 /* ------------------------------------------------------------------------ */
 /* Options                                                                   */
@@ -230,7 +243,9 @@ typedef struct fsc_metrics {
   uint64_t index_file_bytes;   /* size of P.index.fscollection */
   uint64_t total_disk_usage_bytes; /* data + index */
   bool last_close_clean;       /* the previous session ended cleanly */
-  uint32_t open_processes;     /* open file descriptions holding it (>= 1) */
+  uint32_t open_processes;     /* open handles holding it (>= 1), read from
+                                  /proc/locks: while other processes take
+                                  and drop file locks it may be off by one */
   uint64_t generation;         /* bumped by compaction */
   uint64_t structural_epoch;   /* bumped by every structural change */
   uint64_t repaired_items;     /* what recovery repaired at this open */
@@ -273,8 +288,8 @@ typedef struct fsc_list fsc_list;
  * FSC_ENOSPC, FSC_ENOMEM, FSC_EIO.
  * On success *out is a new handle; on failure *out is NULL.
  */
-int fsc_list_open(const char *base_path, const fsc_options *opts,
-                  fsc_list **out);
+FSC_API int fsc_list_open(const char *base_path, const fsc_options *opts,
+                          fsc_list **out);
 
 /*
  * Close the handle: the last process to close syncs (per durability) and
@@ -283,31 +298,31 @@ int fsc_list_open(const char *base_path, const fsc_options *opts,
  * handed out by this handle become invalid.  Closing twice returns
  * FSC_ECLOSED.  Not to be called while another thread uses the handle.
  */
-int fsc_list_close(fsc_list *l);
+FSC_API int fsc_list_close(fsc_list *l);
 
 /* Close the handle and delete both files (for a temporary list: just close).
  * Other processes that have the list open keep their mappings. */
-int fsc_list_destroy(fsc_list *l);
+FSC_API int fsc_list_destroy(fsc_list *l);
 
 /* Close the handle if open, then free it.  NULL is a no-op. */
-void fsc_list_free(fsc_list *l);
+FSC_API void fsc_list_free(fsc_list *l);
 
 /* The base path the handle was opened with (NULL for a temporary list). */
-const char *fsc_list_path(const fsc_list *l);
+FSC_API const char *fsc_list_path(const fsc_list *l);
 
 /* The list's element type (FSC_TYPE_ANY for a heterogeneous list), or a
  * negative error. */
-int fsc_list_type(const fsc_list *l);
+FSC_API int fsc_list_type(const fsc_list *l);
 
 /* Number of elements.  Lock-free, no system call. */
-int fsc_list_len(fsc_list *l, uint64_t *out);
+FSC_API int fsc_list_len(fsc_list *l, uint64_t *out);
 
 /*
  * Element at `index` (negative counts from the end, as in Python).
  * Lock-free, no system call.  Variable-size values are zero-copy views.
  * Errors: FSC_EINDEX, FSC_ECLOSED, FSC_ECORRUPT.
  */
-int fsc_list_get(fsc_list *l, int64_t index, fsc_value *out);
+FSC_API int fsc_list_get(fsc_list *l, int64_t index, fsc_value *out);
 
 /*
  * Append a value.  Lock-free: a reservation in the data file and one
@@ -316,45 +331,45 @@ int fsc_list_get(fsc_list *l, int64_t index, fsc_value *out);
  * FSC_ENOSPC (the file could not grow; nothing stored is lost),
  * FSC_EROFS, FSC_ECLOSED.
  */
-int fsc_list_append(fsc_list *l, const fsc_value *v);
+FSC_API int fsc_list_append(fsc_list *l, const fsc_value *v);
 
 /* Append n values in order.  Each is validated first; if one is invalid
  * nothing is appended.  Other processes' appends may interleave. */
-int fsc_list_extend(fsc_list *l, const fsc_value *vs, size_t n);
+FSC_API int fsc_list_extend(fsc_list *l, const fsc_value *vs, size_t n);
 
 /* list[index] = v.  Lock-free compare-and-swap of one slot.
  * Errors: FSC_EINDEX, FSC_ETYPE, FSC_ENOSPC, FSC_EROFS, FSC_ECLOSED. */
-int fsc_list_set(fsc_list *l, int64_t index, const fsc_value *v);
+FSC_API int fsc_list_set(fsc_list *l, int64_t index, const fsc_value *v);
 
 /* list.insert(index, v): index clamped to [0, len] as Python does.
  * Structural: takes the lock. */
-int fsc_list_insert(fsc_list *l, int64_t index, const fsc_value *v);
+FSC_API int fsc_list_insert(fsc_list *l, int64_t index, const fsc_value *v);
 
 /* list.pop(index); pass -1 for Python's default.  `out` may be NULL; a
  * popped variable-size value is a view valid until close.
  * Errors: FSC_EINDEX ("pop from empty list" / "pop index out of range"). */
-int fsc_list_pop(fsc_list *l, int64_t index, fsc_value *out);
+FSC_API int fsc_list_pop(fsc_list *l, int64_t index, fsc_value *out);
 
 /* del list[index].  Errors: FSC_EINDEX. */
-int fsc_list_del(fsc_list *l, int64_t index);
+FSC_API int fsc_list_del(fsc_list *l, int64_t index);
 
 /* list.index(v, start, stop): the first position of v in the slice
  * [start:stop] (FSC_NONE for either bound).  Errors: FSC_EVALUE (not found,
  * "x not in list"). */
-int fsc_list_index(fsc_list *l, const fsc_value *v, int64_t start,
-                   int64_t stop, uint64_t *out);
+FSC_API int fsc_list_index(fsc_list *l, const fsc_value *v, int64_t start,
+                           int64_t stop, uint64_t *out);
 
 /* list.count(v). */
-int fsc_list_count(fsc_list *l, const fsc_value *v, uint64_t *out);
+FSC_API int fsc_list_count(fsc_list *l, const fsc_value *v, uint64_t *out);
 
 /* list.remove(v): removes the first occurrence.  Errors: FSC_EVALUE. */
-int fsc_list_remove(fsc_list *l, const fsc_value *v);
+FSC_API int fsc_list_remove(fsc_list *l, const fsc_value *v);
 
 /* v in list: 1 if present, 0 if not, or a negative error. */
-int fsc_list_contains(fsc_list *l, const fsc_value *v);
+FSC_API int fsc_list_contains(fsc_list *l, const fsc_value *v);
 
 /* list.reverse(), in place.  Structural. */
-int fsc_list_reverse(fsc_list *l);
+FSC_API int fsc_list_reverse(fsc_list *l);
 
 /*
  * Stable sort in place, ascending (or descending with `reverse`, keeping
@@ -364,10 +379,10 @@ int fsc_list_reverse(fsc_list *l);
  * Errors: FSC_ETYPE for json or ref elements, or for a mix of numbers,
  * strings and bytes ("'<' not supported between instances of ...").
  */
-int fsc_list_sort(fsc_list *l, bool reverse);
+FSC_API int fsc_list_sort(fsc_list *l, bool reverse);
 
 /* list.clear().  Structural.  Space is reclaimed by compaction. */
-int fsc_list_clear(fsc_list *l);
+FSC_API int fsc_list_clear(fsc_list *l);
 
 /*
  * list[start:stop:step] into `out` (views).  Call with out NULL to learn
@@ -375,21 +390,21 @@ int fsc_list_clear(fsc_list *l);
  * more elements, FSC_EINVAL is returned and *n says how many are needed.
  * Errors: FSC_EVALUE (step 0).
  */
-int fsc_list_slice_get(fsc_list *l, fsc_slice s, fsc_value *out, size_t cap,
-                       size_t *n);
+FSC_API int fsc_list_slice_get(fsc_list *l, fsc_slice s, fsc_value *out,
+                               size_t cap, size_t *n);
 
 /* list[start:stop:step] = vs[0..n).  For step 1 any n; otherwise n must be
  * the slice's length (FSC_EVALUE: "attempt to assign sequence of size N to
  * extended slice of size M").  Structural and atomic: other processes see the
  * list before or after, never between. */
-int fsc_list_slice_set(fsc_list *l, fsc_slice s, const fsc_value *vs,
-                       size_t n);
+FSC_API int fsc_list_slice_set(fsc_list *l, fsc_slice s, const fsc_value *vs,
+                               size_t n);
 
 /* del list[start:stop:step].  Structural and atomic. */
-int fsc_list_slice_del(fsc_list *l, fsc_slice s);
+FSC_API int fsc_list_slice_del(fsc_list *l, fsc_slice s);
 
 /* 1 if both lists hold equal values in the same order, 0 if not. */
-int fsc_list_equal(fsc_list *a, fsc_list *b);
+FSC_API int fsc_list_equal(fsc_list *a, fsc_list *b);
 
 /*
  * Iteration, as Python's list iterator: a position that advances by one.
@@ -407,8 +422,8 @@ typedef struct fsc_list_iter {
   uint64_t pos;
 } fsc_list_iter;
 
-int fsc_list_iter_init(fsc_list *l, fsc_list_iter *it);
-int fsc_list_iter_next(fsc_list_iter *it, fsc_value *out);
+FSC_API int fsc_list_iter_init(fsc_list *l, fsc_list_iter *it);
+FSC_API int fsc_list_iter_next(fsc_list_iter *it, fsc_value *out);
 
 /*
  * Predicate pushdown scan: calls pred(value, ctx) for each element in order
@@ -418,27 +433,27 @@ int fsc_list_iter_next(fsc_list_iter *it, fsc_value *out);
  */
 typedef int (*fsc_list_pred)(const fsc_value *v, void *ctx);
 typedef int (*fsc_list_emit)(uint64_t index, const fsc_value *v, void *ctx);
-int fsc_list_scan(fsc_list *l, fsc_list_pred pred, fsc_list_emit emit,
-                  void *ctx);
+FSC_API int fsc_list_scan(fsc_list *l, fsc_list_pred pred, fsc_list_emit emit,
+                          void *ctx);
 
 /* Fill `out` (set out->size = sizeof *out first, or use memset 0 and let
  * the library fill what it knows). */
-int fsc_list_metrics(fsc_list *l, fsc_metrics *out);
+FSC_API int fsc_list_metrics(fsc_list *l, fsc_metrics *out);
 
 /* msync(MS_SYNC) and fsync of both files. */
-int fsc_list_sync(fsc_list *l);
+FSC_API int fsc_list_sync(fsc_list *l);
 
 /* Typed shorthands.  _get_ variants fail with FSC_ETYPE if the element is of
  * another type, FSC_EINVAL if an output pointer is NULL.  fsc_list_get_str
  * gives a view (not NUL-terminated). */
-int fsc_list_append_i64(fsc_list *l, int64_t v);
-int fsc_list_append_f64(fsc_list *l, double v);
-int fsc_list_append_str(fsc_list *l, const char *s);
-int fsc_list_get_i64(fsc_list *l, int64_t index, int64_t *out);
-int fsc_list_get_f64(fsc_list *l, int64_t index, double *out);
-int fsc_list_get_str(fsc_list *l, int64_t index, const char **ptr,
-                     size_t *len);
-int fsc_list_set_i64(fsc_list *l, int64_t index, int64_t v);
+FSC_API int fsc_list_append_i64(fsc_list *l, int64_t v);
+FSC_API int fsc_list_append_f64(fsc_list *l, double v);
+FSC_API int fsc_list_append_str(fsc_list *l, const char *s);
+FSC_API int fsc_list_get_i64(fsc_list *l, int64_t index, int64_t *out);
+FSC_API int fsc_list_get_f64(fsc_list *l, int64_t index, double *out);
+FSC_API int fsc_list_get_str(fsc_list *l, int64_t index, const char **ptr,
+                             size_t *len);
+FSC_API int fsc_list_set_i64(fsc_list *l, int64_t index, int64_t v);
 
 /* ------------------------------------------------------------------------ */
 /* Dict                                                                      */
@@ -476,74 +491,75 @@ typedef struct fsc_dict fsc_dict;
  * fsc_list_open, with FSC_EKIND if the files hold a list or a set and
  * FSC_ETYPE if opts->key_type differs from the dict's.  base_path NULL
  * makes a private temporary dict. */
-int fsc_dict_open(const char *base_path, const fsc_options *opts,
-                  fsc_dict **out);
+FSC_API int fsc_dict_open(const char *base_path, const fsc_options *opts,
+                          fsc_dict **out);
 /* As fsc_list_close / destroy / free / path. */
-int fsc_dict_close(fsc_dict *d);
-int fsc_dict_destroy(fsc_dict *d);
-void fsc_dict_free(fsc_dict *d);
-const char *fsc_dict_path(const fsc_dict *d);
+FSC_API int fsc_dict_close(fsc_dict *d);
+FSC_API int fsc_dict_destroy(fsc_dict *d);
+FSC_API void fsc_dict_free(fsc_dict *d);
+FSC_API const char *fsc_dict_path(const fsc_dict *d);
 /* The value type (FSC_TYPE_ANY if heterogeneous), or a negative error. */
-int fsc_dict_type(const fsc_dict *d);
+FSC_API int fsc_dict_type(const fsc_dict *d);
 /* The key type (FSC_TYPE_STRING or FSC_TYPE_BYTES), or a negative error. */
-int fsc_dict_key_type(const fsc_dict *d);
+FSC_API int fsc_dict_key_type(const fsc_dict *d);
 
 /* Number of keys.  Lock-free, no system call.  Caveat: a process killed
  * between publishing an insert or delete and counting it leaves the count
  * one off for as long as other processes keep the dict open; the last
  * close (and the first open after an unclean exit) recounts.  Growth of
  * the table recounts too.  Iteration is not affected. */
-int fsc_dict_len(fsc_dict *d, uint64_t *out);
+FSC_API int fsc_dict_len(fsc_dict *d, uint64_t *out);
 
 /* d[key].  Lock-free, no system call; a variable-size value is a view valid
  * until the handle closes.  Errors: FSC_EKEY (missing), FSC_ETYPE (a key
  * that is not valid UTF-8 in a string-keyed dict), FSC_EINVAL,
  * FSC_ECLOSED, FSC_ECORRUPT. */
-int fsc_dict_get(fsc_dict *d, const void *key, size_t klen, fsc_value *out);
+FSC_API int fsc_dict_get(fsc_dict *d, const void *key, size_t klen,
+                         fsc_value *out);
 
 /* d.get(key, default): as fsc_dict_get, but a missing key gives *dflt in
  * *out and returns 0 (dflt may be NULL: then FSC_EKEY as fsc_dict_get). */
-int fsc_dict_get_default(fsc_dict *d, const void *key, size_t klen,
-                         const fsc_value *dflt, fsc_value *out);
+FSC_API int fsc_dict_get_default(fsc_dict *d, const void *key, size_t klen,
+                                 const fsc_value *dflt, fsc_value *out);
 
 /* key in d: 1 or 0, or a negative error.  Lock-free, no system call. */
-int fsc_dict_contains(fsc_dict *d, const void *key, size_t klen);
+FSC_API int fsc_dict_contains(fsc_dict *d, const void *key, size_t klen);
 
 /* d[key] = v.  Lock-free: the record is written, then one compare-and-swap
  * of the key's slot publishes it.  Two writers of one key both succeed, one
  * after the other.  Errors: FSC_ETYPE (value or key type), FSC_ENOSPC,
  * FSC_EROFS, FSC_ECLOSED, FSC_EINVAL. */
-int fsc_dict_set(fsc_dict *d, const void *key, size_t klen,
-                 const fsc_value *v);
+FSC_API int fsc_dict_set(fsc_dict *d, const void *key, size_t klen,
+                         const fsc_value *v);
 
 /* del d[key].  Lock-free.  Errors: FSC_EKEY, as fsc_dict_set. */
-int fsc_dict_del(fsc_dict *d, const void *key, size_t klen);
+FSC_API int fsc_dict_del(fsc_dict *d, const void *key, size_t klen);
 
 /* d.pop(key[, default]): removes key and gives its value in *out (out may
  * be NULL).  A missing key gives *dflt and returns 0, or FSC_EKEY when
  * dflt is NULL.  Lock-free. */
-int fsc_dict_pop(fsc_dict *d, const void *key, size_t klen,
-                 const fsc_value *dflt, fsc_value *out);
+FSC_API int fsc_dict_pop(fsc_dict *d, const void *key, size_t klen,
+                         const fsc_value *dflt, fsc_value *out);
 
 /* d.popitem(): removes the newest key (the last in iteration order) and
  * gives it in *key (a STRING or BYTES view) and its value in *val (either
  * may be NULL).  Errors: FSC_EKEY ("popitem(): dictionary is empty").
  * Cost: a walk of the data file (O(records written since the last
  * compaction)); use a list as a stack when that matters. */
-int fsc_dict_popitem(fsc_dict *d, fsc_value *key, fsc_value *val);
+FSC_API int fsc_dict_popitem(fsc_dict *d, fsc_value *key, fsc_value *val);
 
 /* d.setdefault(key, dflt): if key is missing, insert *dflt (atomically:
  * of several processes racing, exactly one inserts); give the key's value
  * in *out (may be NULL).  Lock-free. */
-int fsc_dict_setdefault(fsc_dict *d, const void *key, size_t klen,
-                        const fsc_value *dflt, fsc_value *out);
+FSC_API int fsc_dict_setdefault(fsc_dict *d, const void *key, size_t klen,
+                                const fsc_value *dflt, fsc_value *out);
 
 /* Atomically add delta to the int64 value of key (missing: 0), giving the
  * new value in *out (may be NULL): a lock-free read-modify-write that loses
  * no increment of any process.  The dict's type must be int64 or any.
  * Errors: FSC_ETYPE (the value is not an int64), FSC_EVALUE (overflow). */
-int fsc_dict_incr(fsc_dict *d, const void *key, size_t klen, int64_t delta,
-                  int64_t *out);
+FSC_API int fsc_dict_incr(fsc_dict *d, const void *key, size_t klen,
+                          int64_t delta, int64_t *out);
 
 /* A key and a value, for fsc_dict_update_pairs. */
 typedef struct fsc_dict_pair {
@@ -554,16 +570,17 @@ typedef struct fsc_dict_pair {
 
 /* d.update(src): set every item of src in d, in src's order.  Each value is
  * checked first; if one is invalid nothing is set. */
-int fsc_dict_update(fsc_dict *d, fsc_dict *src);
-int fsc_dict_update_pairs(fsc_dict *d, const fsc_dict_pair *pairs, size_t n);
+FSC_API int fsc_dict_update(fsc_dict *d, fsc_dict *src);
+FSC_API int fsc_dict_update_pairs(fsc_dict *d, const fsc_dict_pair *pairs,
+                                  size_t n);
 
 /* d.clear().  Structural: takes the lock.  Space is reclaimed by
  * compaction. */
-int fsc_dict_clear(fsc_dict *d);
+FSC_API int fsc_dict_clear(fsc_dict *d);
 
 /* 1 if both dicts hold the same keys with equal values (order does not
  * matter, as in Python), 0 if not, or a negative error. */
-int fsc_dict_equal(fsc_dict *a, fsc_dict *b);
+FSC_API int fsc_dict_equal(fsc_dict *a, fsc_dict *b);
 
 /*
  * Iteration in insertion order (see "Order" above).  keys(), values() and
@@ -583,8 +600,9 @@ typedef struct fsc_dict_iter {
   uint64_t reserved[2];
 } fsc_dict_iter;
 
-int fsc_dict_iter_init(fsc_dict *d, fsc_dict_iter *it);
-int fsc_dict_iter_next(fsc_dict_iter *it, fsc_value *key, fsc_value *val);
+FSC_API int fsc_dict_iter_init(fsc_dict *d, fsc_dict_iter *it);
+FSC_API int fsc_dict_iter_next(fsc_dict_iter *it, fsc_value *key,
+                               fsc_value *val);
 
 /* Predicate pushdown scan in iteration order: pred(key, value, ctx) for
  * each item, emit(key, value, ctx) for each one it accepts.  A negative
@@ -593,24 +611,24 @@ typedef int (*fsc_dict_pred)(const fsc_value *key, const fsc_value *val,
                              void *ctx);
 typedef int (*fsc_dict_emit)(const fsc_value *key, const fsc_value *val,
                              void *ctx);
-int fsc_dict_scan(fsc_dict *d, fsc_dict_pred pred, fsc_dict_emit emit,
-                  void *ctx);
+FSC_API int fsc_dict_scan(fsc_dict *d, fsc_dict_pred pred, fsc_dict_emit emit,
+                          void *ctx);
 
 /* As fsc_list_metrics / fsc_list_sync. */
-int fsc_dict_metrics(fsc_dict *d, fsc_metrics *out);
-int fsc_dict_sync(fsc_dict *d);
+FSC_API int fsc_dict_metrics(fsc_dict *d, fsc_metrics *out);
+FSC_API int fsc_dict_sync(fsc_dict *d);
 
 /* Typed shorthands with NUL-terminated keys.  _get_ variants fail with
  * FSC_ETYPE if the value is of another type; fsc_dict_get_str gives a view
  * (not NUL-terminated). */
-int fsc_dict_set_str(fsc_dict *d, const char *key, const char *val);
-int fsc_dict_set_i64(fsc_dict *d, const char *key, int64_t val);
-int fsc_dict_set_f64(fsc_dict *d, const char *key, double val);
-int fsc_dict_get_str(fsc_dict *d, const char *key, const char **ptr,
-                     size_t *len);
-int fsc_dict_get_i64(fsc_dict *d, const char *key, int64_t *out);
-int fsc_dict_get_f64(fsc_dict *d, const char *key, double *out);
-int fsc_dict_del_str(fsc_dict *d, const char *key);
+FSC_API int fsc_dict_set_str(fsc_dict *d, const char *key, const char *val);
+FSC_API int fsc_dict_set_i64(fsc_dict *d, const char *key, int64_t val);
+FSC_API int fsc_dict_set_f64(fsc_dict *d, const char *key, double val);
+FSC_API int fsc_dict_get_str(fsc_dict *d, const char *key, const char **ptr,
+                             size_t *len);
+FSC_API int fsc_dict_get_i64(fsc_dict *d, const char *key, int64_t *out);
+FSC_API int fsc_dict_get_f64(fsc_dict *d, const char *key, double *out);
+FSC_API int fsc_dict_del_str(fsc_dict *d, const char *key);
 
 /* ------------------------------------------------------------------------ */
 /* Set                                                                       */
@@ -631,39 +649,39 @@ int fsc_dict_del_str(fsc_dict *d, const char *key);
 typedef struct fsc_set fsc_set;
 
 /* As fsc_list_open / close / destroy / free / path / type. */
-int fsc_set_open(const char *base_path, const fsc_options *opts,
-                 fsc_set **out);
-int fsc_set_close(fsc_set *s);
-int fsc_set_destroy(fsc_set *s);
-void fsc_set_free(fsc_set *s);
-const char *fsc_set_path(const fsc_set *s);
-int fsc_set_type(const fsc_set *s);
+FSC_API int fsc_set_open(const char *base_path, const fsc_options *opts,
+                         fsc_set **out);
+FSC_API int fsc_set_close(fsc_set *s);
+FSC_API int fsc_set_destroy(fsc_set *s);
+FSC_API void fsc_set_free(fsc_set *s);
+FSC_API const char *fsc_set_path(const fsc_set *s);
+FSC_API int fsc_set_type(const fsc_set *s);
 
 /* Number of elements.  Lock-free, no system call. */
-int fsc_set_len(fsc_set *s, uint64_t *out);
+FSC_API int fsc_set_len(fsc_set *s, uint64_t *out);
 
 /* s.add(v): 1 if v was added, 0 if it was already there.  Lock-free.
  * Errors: FSC_ETYPE, FSC_ENOSPC, FSC_EROFS, FSC_ECLOSED, FSC_EINVAL. */
-int fsc_set_add(fsc_set *s, const fsc_value *v);
+FSC_API int fsc_set_add(fsc_set *s, const fsc_value *v);
 
 /* s.discard(v): 1 if v was removed, 0 if it was not there. */
-int fsc_set_discard(fsc_set *s, const fsc_value *v);
+FSC_API int fsc_set_discard(fsc_set *s, const fsc_value *v);
 
 /* s.remove(v): 0, or FSC_EKEY if v is not there. */
-int fsc_set_remove(fsc_set *s, const fsc_value *v);
+FSC_API int fsc_set_remove(fsc_set *s, const fsc_value *v);
 
 /* v in s: 1 or 0, or a negative error.  Lock-free, no system call.  A
  * value of another type than a typed set's is not in it (0, as Python's
  * `1 in {"a"}`); fsc_set_discard likewise returns 0 for it. */
-int fsc_set_contains(fsc_set *s, const fsc_value *v);
+FSC_API int fsc_set_contains(fsc_set *s, const fsc_value *v);
 
 /* s.pop(): removes an element (the newest) and gives it in *out (a view;
  * out may be NULL).  Errors: FSC_EKEY ("pop from an empty set").  Cost as
  * fsc_dict_popitem. */
-int fsc_set_pop(fsc_set *s, fsc_value *out);
+FSC_API int fsc_set_pop(fsc_set *s, fsc_value *out);
 
 /* s.clear().  Structural. */
-int fsc_set_clear(fsc_set *s);
+FSC_API int fsc_set_clear(fsc_set *s);
 
 /* Iteration (1 with an element, 0 at the end); elements are views. */
 typedef struct fsc_set_iter {
@@ -672,8 +690,8 @@ typedef struct fsc_set_iter {
   uint64_t reserved[2];
 } fsc_set_iter;
 
-int fsc_set_iter_init(fsc_set *s, fsc_set_iter *it);
-int fsc_set_iter_next(fsc_set_iter *it, fsc_value *out);
+FSC_API int fsc_set_iter_init(fsc_set *s, fsc_set_iter *it);
+FSC_API int fsc_set_iter_next(fsc_set_iter *it, fsc_value *out);
 
 /*
  * Set algebra.  out := a OP b.  `out` may be `a` (the in-place forms:
@@ -682,30 +700,30 @@ int fsc_set_iter_next(fsc_set_iter *it, fsc_value *out);
  * not be `b` unless it is also `a`.  Every element written to out must
  * suit out's type (FSC_ETYPE otherwise, with out left partly updated).
  */
-int fsc_set_union(fsc_set *out, fsc_set *a, fsc_set *b);
-int fsc_set_intersection(fsc_set *out, fsc_set *a, fsc_set *b);
-int fsc_set_difference(fsc_set *out, fsc_set *a, fsc_set *b);
-int fsc_set_symmetric_difference(fsc_set *out, fsc_set *a, fsc_set *b);
+FSC_API int fsc_set_union(fsc_set *out, fsc_set *a, fsc_set *b);
+FSC_API int fsc_set_intersection(fsc_set *out, fsc_set *a, fsc_set *b);
+FSC_API int fsc_set_difference(fsc_set *out, fsc_set *a, fsc_set *b);
+FSC_API int fsc_set_symmetric_difference(fsc_set *out, fsc_set *a, fsc_set *b);
 
 /* Predicates: 1 (true), 0 (false) or a negative error. */
-int fsc_set_isdisjoint(fsc_set *a, fsc_set *b);
-int fsc_set_issubset(fsc_set *a, fsc_set *b);   /* a <= b */
-int fsc_set_issuperset(fsc_set *a, fsc_set *b); /* a >= b */
-int fsc_set_equal(fsc_set *a, fsc_set *b);
+FSC_API int fsc_set_isdisjoint(fsc_set *a, fsc_set *b);
+FSC_API int fsc_set_issubset(fsc_set *a, fsc_set *b);   /* a <= b */
+        FSC_API int fsc_set_issuperset(fsc_set *a, fsc_set *b); /* a >= b */
+        FSC_API int fsc_set_equal(fsc_set *a, fsc_set *b);
 
 /* Predicate pushdown scan, as fsc_list_scan (the index argument of emit is
  * the element's position in iteration order). */
-int fsc_set_scan(fsc_set *s, fsc_list_pred pred, fsc_list_emit emit,
-                 void *ctx);
+FSC_API int fsc_set_scan(fsc_set *s, fsc_list_pred pred, fsc_list_emit emit,
+                         void *ctx);
 
-int fsc_set_metrics(fsc_set *s, fsc_metrics *out);
-int fsc_set_sync(fsc_set *s);
+FSC_API int fsc_set_metrics(fsc_set *s, fsc_metrics *out);
+FSC_API int fsc_set_sync(fsc_set *s);
 
 /* Typed shorthands. */
-int fsc_set_add_str(fsc_set *s, const char *v);
-int fsc_set_add_i64(fsc_set *s, int64_t v);
-int fsc_set_contains_str(fsc_set *s, const char *v);
-int fsc_set_contains_i64(fsc_set *s, int64_t v);
+FSC_API int fsc_set_add_str(fsc_set *s, const char *v);
+FSC_API int fsc_set_add_i64(fsc_set *s, int64_t v);
+FSC_API int fsc_set_contains_str(fsc_set *s, const char *v);
+FSC_API int fsc_set_contains_i64(fsc_set *s, int64_t v);
 
 #ifdef __cplusplus
 }

@@ -450,8 +450,7 @@ fail:
   return rc;
 }
 
-int fsc__coll_check(const struct fsc__coll *c, bool write) {
-  fsc__err_clear();
+int fsc__coll_check_fail(const struct fsc__coll *c, bool write) {
   if (!c)
     return fsc__err(FSC_EINVAL, "NULL handle");
   if (c->closed)

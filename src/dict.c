@@ -115,9 +115,24 @@ static int key_make(fsc_dict *d, const void *key, size_t klen,
   return 0;
 }
 
+/* FSC_EKEY, "KeyError: '<key>'" (at most 64 bytes of it). */
 static int key_missing(const struct fsc__kkey *k) {
-  return fsc__err(FSC_EKEY, "KeyError: '%.*s'", (int)(k->n > 64 ? 64 : k->n),
-                  (const char *)k->p);
+  return fsc__err_keyerror(k->p, k->n);
+}
+
+/* The key and value of the record at off, parsed in r, as views. */
+static int item_view(fsc_dict *d, uint64_t off, const struct fsc__krec *r,
+                     fsc_value *key, fsc_value *val) {
+  if (key) {
+    memset(key, 0, sizeof *key);
+    key->type = d->c.key_type;
+    key->u.buf.ptr = r->key;
+    key->u.buf.len = r->klen;
+  }
+  if (val && fsc__value_decode((fsc_type)r->type, r->val, r->vlen, val) != 0)
+    return fsc__err(FSC_ECORRUPT, "record at %llu does not decode",
+                    (unsigned long long)off);
+  return 0;
 }
 
 /* The key and value of the record at off, as views. */
@@ -125,18 +140,7 @@ static int item_read(fsc_dict *d, uint64_t off, fsc_value *key,
                      fsc_value *val) {
   struct fsc__krec r;
   int rc = fsc__krec_read(&d->c, off, &r);
-  if (rc)
-    return rc;
-  if (key) {
-    memset(key, 0, sizeof *key);
-    key->type = d->c.key_type;
-    key->u.buf.ptr = r.key;
-    key->u.buf.len = r.klen;
-  }
-  if (val && fsc__value_decode((fsc_type)r.type, r.val, r.vlen, val) != 0)
-    return fsc__err(FSC_ECORRUPT, "record at %llu does not decode",
-                    (unsigned long long)off);
-  return 0;
+  return rc ? rc : item_view(d, off, &r, key, val);
 }
 
 /* ------------------------------------------------------------------ */
@@ -153,11 +157,12 @@ int fsc_dict_get_default(fsc_dict *d, const void *key, size_t klen,
   if (!out)
     return fsc__err(FSC_EINVAL, "out is NULL");
   struct fsc__kkey k;
+  struct fsc__krec r;
   uint64_t off;
   int rc = key_make(d, key, klen, &k);
   if (rc)
     return rc;
-  if ((rc = fsc__hash_find(&d->c, &k, &off)) < 0)
+  if ((rc = fsc__hash_find_rec(&d->c, &k, &off, &r)) < 0)
     return rc;
   if (rc == 0) {
     if (!dflt)
@@ -165,7 +170,7 @@ int fsc_dict_get_default(fsc_dict *d, const void *key, size_t klen,
     *out = *dflt;
     return 0;
   }
-  return item_read(d, off, NULL, out);
+  return item_view(d, off, &r, NULL, out);
 }
 
 int fsc_dict_contains(fsc_dict *d, const void *key, size_t klen) {

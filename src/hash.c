@@ -40,6 +40,9 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+/* XXH3 compiled in (as in record.c): a 16-byte key hashes in a few dozen
+ * instructions, about what the library call and its dispatch cost. */
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #define KS_FROZEN UINT64_C(1)
@@ -83,24 +86,29 @@ void fsc__kkey_make(struct fsc__kkey *k, uint8_t type, const void *p,
   k->h = XXH3_64bits_withSeed(p, n, type);
 }
 
+/* Little-endian fields of a keyed record (unaligned: the origin follows
+ * the key and the value). */
 static uint32_t get_u32(const uint8_t *p) {
-  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-         (uint32_t)p[3] << 24;
+  uint32_t x;
+  memcpy(&x, p, 4);
+  return le32toh(x);
 }
 static uint64_t get_u64(const uint8_t *p) {
-  uint64_t x = 0;
-  for (int i = 7; i >= 0; i--)
-    x = x << 8 | p[i];
-  return x;
+  uint64_t x;
+  memcpy(&x, p, 8);
+  return le64toh(x);
 }
 static void put_u64(uint8_t *p, uint64_t x) {
-  for (int i = 0; i < 8; i++)
-    p[i] = (uint8_t)(x >> (8 * i));
+  x = htole64(x);
+  memcpy(p, &x, 8);
 }
 
+/* Inline into the lookups, where a hit parses one record. */
+#define HOT static inline __attribute__((always_inline))
+
 /* Parse a payload of n bytes at pl as a keyed record of this collection. */
-static int krec_parse(const struct fsc__coll *c, uint8_t type,
-                      const uint8_t *pl, uint64_t n, struct fsc__krec *r) {
+HOT int krec_parse(const struct fsc__coll *c, uint8_t type,
+                   const uint8_t *pl, uint64_t n, struct fsc__krec *r) {
   if (n < 4)
     return -1;
   uint32_t kl = get_u32(pl);
@@ -128,7 +136,7 @@ static int krec_parse(const struct fsc__coll *c, uint8_t type,
   return 0;
 }
 
-int fsc__krec_read(struct fsc__coll *c, uint64_t off, struct fsc__krec *r) {
+HOT int krec_read(struct fsc__coll *c, uint64_t off, struct fsc__krec *r) {
   const struct fsc__rec *h;
   int rc = fsc__rec_locate(c, off, &h);
   if (rc)
@@ -139,6 +147,10 @@ int fsc__krec_read(struct fsc__coll *c, uint64_t off, struct fsc__krec *r) {
   if (!is_dict(c))
     r->origin = off;
   return 0;
+}
+
+int fsc__krec_read(struct fsc__coll *c, uint64_t off, struct fsc__krec *r) {
+  return krec_read(c, off, r);
 }
 
 int fsc__krec_write(struct fsc__coll *c, const struct fsc__kkey *k,
@@ -185,14 +197,37 @@ static int set_origin(struct fsc__coll *c, uint64_t roff, uint64_t origin) {
   return 0;
 }
 
-static bool key_matches(struct fsc__coll *c, uint64_t off,
-                        const struct fsc__kkey *k) {
-  struct fsc__krec r;
-  if (fsc__krec_read(c, off, &r) != 0)
+/* Are the n bytes at a and b equal?  Keys of up to 16 bytes (the common
+ * kind) compare as two overlapping words, without a call to memcmp. */
+HOT bool key_eq(const uint8_t *a, const uint8_t *b, uint32_t n) {
+  if (n >= 8 && n <= 16) {
+    uint64_t a0, a1, b0, b1;
+    memcpy(&a0, a, 8);
+    memcpy(&b0, b, 8);
+    memcpy(&a1, a + n - 8, 8);
+    memcpy(&b1, b + n - 8, 8);
+    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+  }
+  if (n >= 4 && n < 8) {
+    uint32_t a0, a1, b0, b1;
+    memcpy(&a0, a, 4);
+    memcpy(&b0, b, 4);
+    memcpy(&a1, a + n - 4, 4);
+    memcpy(&b1, b + n - 4, 4);
+    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+  }
+  return n == 0 || memcmp(a, b, n) == 0;
+}
+
+/* Does the record at off hold key k?  It is parsed into *r, which a
+ * lookup hands on to its caller (so a hit parses the record once). */
+HOT bool key_matches(struct fsc__coll *c, uint64_t off,
+                     const struct fsc__kkey *k, struct fsc__krec *r) {
+  if (krec_read(c, off, r) != 0)
     return false;
-  if (r.klen != k->n || (!is_dict(c) && r.type != k->type))
+  if (r->klen != k->n || (!is_dict(c) && r->type != k->type))
     return false;
-  return k->n == 0 || memcmp(r.key, k->p, k->n) == 0;
+  return key_eq(r->key, k->p, k->n);
 }
 
 /* ------------------------------------------------------------------ */
@@ -206,7 +241,7 @@ struct ktab {
   unsigned buf;
 };
 
-static int desc_table(struct fsc__coll *c, unsigned b, struct ktab *t) {
+HOT int desc_table(struct fsc__coll *c, unsigned b, struct ktab *t) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   uint64_t off = ck_pr_load_64(&ih->desc[b].off);
   uint64_t cap = ck_pr_load_64(&ih->desc[b].cap);
@@ -237,7 +272,7 @@ static inline bool tab_changed(struct fsc__index_hdr *ih, uint64_t w) {
 }
 
 /* A consistent (word, table) pair. */
-static int tab_view(struct fsc__coll *c, struct ktab *t) {
+HOT int tab_view(struct fsc__coll *c, struct ktab *t) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   for (;;) {
     uint64_t w = word_load(ih);
@@ -253,13 +288,18 @@ static int tab_view(struct fsc__coll *c, struct ktab *t) {
 
 enum probe_result { P_FOUND, P_EMPTY, P_FULL, P_ODD };
 
-/* Probe t for k: P_FOUND (slot *idx holds *slot naming record *off) or
- * P_EMPTY (*idx is the first empty slot, holding *slot).  P_ODD: a slot
- * that is no valid state (a stale table being reused, or corruption). */
+/* Probe t for k: P_FOUND (slot *idx holds *slot naming record *off,
+ * parsed in *rec if rec is not NULL) or P_EMPTY (*idx is the first empty
+ * slot, holding *slot).  P_ODD: a slot that is no valid state (a stale
+ * table being reused, or corruption). */
 static enum probe_result probe(struct fsc__coll *c, const struct ktab *t,
                                const struct fsc__kkey *k, uint64_t *idx,
-                               uint64_t *slot, uint64_t *off) {
+                               uint64_t *slot, uint64_t *off,
+                               struct fsc__krec *rec) {
   uint64_t mask = t->cap - 1, i = k->h & mask, tag = KS_TAG(k->h);
+  struct fsc__krec scratch;
+  if (!rec)
+    rec = &scratch;
   for (uint64_t n = 0; n < t->cap; n++, i = (i + 1) & mask) {
     uint64_t s = ck_pr_load_64(&t->arr[i]);
     if (ks_empty(s)) {
@@ -275,7 +315,7 @@ static enum probe_result probe(struct fsc__coll *c, const struct ktab *t,
       continue;
     ck_pr_fence_load(); /* the record is read after the slot naming it */
     uint64_t o = s & KS_OFF_MASK;
-    if (key_matches(c, o, k)) {
+    if (key_matches(c, o, k, rec)) {
       *idx = i;
       *slot = s;
       *off = o;
@@ -308,6 +348,21 @@ static int kwait(struct fsc__coll *c) {
                    : rebuild_locked(c, false);
   fsc__unlock(c);
   return rc;
+}
+
+/* A writer met slot *p frozen under the unfrozen word w it probed with.
+ * A rebuild freezes the word before any slot, and one that gives up
+ * unfreezes its slots before the word: a slot still frozen after the word
+ * is seen unchanged and unfrozen is damage (a hostile or broken file),
+ * not a rebuild to wait for (waiting would spin for ever). */
+static int frozen_slot(struct fsc__coll *c, uint64_t w, const uint64_t *p) {
+  if (ck_pr_load_64(&fsc__ihdr(c)->lenword) == w) {
+    ck_pr_fence_load();
+    if (ck_pr_load_64(p) & KS_FROZEN)
+      return fsc__err(FSC_ECORRUPT, "a hash slot is frozen, but no rebuild "
+                      "holds the table");
+  }
+  return kwait(c);
 }
 
 /* COUNT += d for a slot CASed while the word was w (unfrozen).  Dropped
@@ -359,18 +414,26 @@ static uint64_t slot_freeze(uint64_t *slot) {
 /* A table region of cap slots for the spare buffer t: the spare itself if
  * it has that capacity, else new space at the index tail. */
 static int spare_region(struct fsc__coll *c, unsigned t, uint64_t cap,
-                        uint64_t *off, bool *fresh) {
+                        uint64_t aoff, uint64_t abytes, uint64_t *off,
+                        bool *fresh) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   /* desc.hw is the slots the region has room for (a table may use less
-   * of it after a rebuild that shrank it). */
+   * of it after a rebuild that shrank it).  The region must be one the
+   * index handed out, clear of the table being copied [aoff, +abytes):
+   * only a hostile or broken index names another, never written. */
   uint64_t toff = ck_pr_load_64(&ih->desc[t].off);
   uint64_t room = ck_pr_load_64(&ih->desc[t].hw);
-  if (toff && room >= cap && room <= MAX_CAP) {
+  if (toff >= FSC__HDR_SIZE && !(toff & 7u) && room >= cap &&
+      room <= MAX_CAP && toff + room * 8 <= ck_pr_load_64(&ih->itail) &&
+      (toff + room * 8 <= aoff || aoff + abytes <= toff)) {
     *off = toff;
     *fresh = false;
     return 0;
   }
   uint64_t start = ih->itail, end = start + cap * 8 + FSC__TRAILER;
+  if (start < aoff + abytes && aoff < start + cap * 8)
+    return fsc__err(FSC_ECORRUPT, "the index tail %llu lies inside the "
+                    "hash table", (unsigned long long)start);
   uint64_t icap = ck_pr_load_64(&ih->icap);
   if (end > icap) {
     uint64_t ncap = icap * 2 > end ? icap * 2 : end;
@@ -390,14 +453,16 @@ static int spare_region(struct fsc__coll *c, unsigned t, uint64_t cap,
   return 0;
 }
 
-/* Place record off (hash h) in a table being built (plain stores: no one
- * else can reach it). */
+/* Place record off (hash h) in a table being built.  No one else writes
+ * it, but a reader or writer that met this memory in an older life of the
+ * table may still load (or fail a CAS on) a slot: atomic stores, so that
+ * no word is ever seen half-written (also in the fill of rebuild_locked). */
 static void place(uint64_t *dst, uint64_t cap, uint64_t fill, uint64_t h,
                   uint64_t off) {
   uint64_t mask = cap - 1, i = h & mask;
   while (dst[i] != fill)
     i = (i + 1) & mask;
-  dst[i] = KS_MAKE(h, off);
+  ck_pr_store_64(&dst[i], KS_MAKE(h, off));
 }
 
 /* The hash of the key of record off.  Reads only the header and the key
@@ -438,7 +503,7 @@ static int rebuild_locked(struct fsc__coll *c, bool clear) {
       break;
     }
   }
-  struct ktab src;
+  struct ktab src = {0};
   int rc = desc_table(c, FSC__LW_BUFIDX(w), &src);
   if (rc)
     return rc; /* left frozen: the table itself is corrupt */
@@ -453,7 +518,8 @@ static int rebuild_locked(struct fsc__coll *c, bool clear) {
   uint64_t e1 = (FSC__LW_EPOCH(w) + 1) & FSC__LW_EPOCH_MASK;
   uint64_t toff;
   bool fresh;
-  if ((rc = spare_region(c, t, cap, &toff, &fresh)) != 0)
+  if ((rc = spare_region(c, t, cap, ck_pr_load_64(&ih->desc[src.buf].off),
+                         src.cap * 8, &toff, &fresh)) != 0)
     goto unfreeze;
   uint64_t *dst = fsc__ptr(c, &c->index, toff, cap * 8);
   if (!dst) {
@@ -462,7 +528,7 @@ static int rebuild_locked(struct fsc__coll *c, bool clear) {
   }
   uint64_t fill = fresh ? 0 : KS_EMPTY(e1);
   for (uint64_t i = 0; i < cap; i++)
-    dst[i] = fill;
+    ck_pr_store_64(&dst[i], fill);
   uint64_t live = 0;
   if (!clear) {
     for (uint64_t i = 0; i < src.cap; i++) {
@@ -531,6 +597,11 @@ uint64_t fsc__hash_len(struct fsc__coll *c) {
 
 int fsc__hash_find(struct fsc__coll *c, const struct fsc__kkey *k,
                    uint64_t *off) {
+  return fsc__hash_find_rec(c, k, off, NULL);
+}
+
+int fsc__hash_find_rec(struct fsc__coll *c, const struct fsc__kkey *k,
+                       uint64_t *off, struct fsc__krec *rec) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   for (;;) {
     struct ktab t;
@@ -538,7 +609,7 @@ int fsc__hash_find(struct fsc__coll *c, const struct fsc__kkey *k,
     if (rc)
       return rc;
     uint64_t idx, s, o = 0;
-    enum probe_result r = probe(c, &t, k, &idx, &s, &o);
+    enum probe_result r = probe(c, &t, k, &idx, &s, &o, rec);
     if (tab_changed(ih, t.w))
       continue;
     if (r == P_ODD)
@@ -568,7 +639,8 @@ int fsc__hash_put(struct fsc__coll *c, const struct fsc__kkey *k,
       continue;
     }
     uint64_t idx = 0, s = 0, old = 0;
-    enum probe_result r = probe(c, &t, k, &idx, &s, &old);
+    struct fsc__krec cur; /* the live record, parsed by a hit */
+    enum probe_result r = probe(c, &t, k, &idx, &s, &old, &cur);
     if (tab_changed(ih, t.w))
       continue;
     if (r == P_ODD)
@@ -581,16 +653,14 @@ int fsc__hash_put(struct fsc__coll *c, const struct fsc__kkey *k,
       if (mode == FSC__PUT_EXPECT && old != expect)
         return FSC_EAGAIN;
       if (s & KS_FROZEN) { /* a rebuild froze it after our view */
-        if ((rc = kwait(c)) != 0)
+        if ((rc = frozen_slot(c, t.w, &t.arr[idx])) != 0)
           return rc;
         continue;
       }
-      if (dict) { /* an update keeps the key's place */
-        struct fsc__krec o;
-        if ((rc = fsc__krec_read(c, old, &o)) != 0 ||
-            (rc = set_origin(c, roff, o.origin)) != 0)
-          return rc;
-      }
+      /* An update keeps the key's place.  (The live record is immutable
+       * once published: its origin is the one the probe parsed.) */
+      if (dict && (rc = set_origin(c, roff, cur.origin)) != 0)
+        return rc;
       ck_pr_fence_store(); /* the record before the slot naming it */
       if (ck_pr_cas_64(&t.arr[idx], s, KS_MAKE(k->h, roff))) {
         fsc__rec_retire(c, old);
@@ -608,7 +678,7 @@ int fsc__hash_put(struct fsc__coll *c, const struct fsc__kkey *k,
       continue;
     }
     if (s & KS_FROZEN) {
-      if ((rc = kwait(c)) != 0)
+      if ((rc = frozen_slot(c, t.w, &t.arr[idx])) != 0)
         return rc;
       continue;
     }
@@ -638,7 +708,7 @@ int fsc__hash_del(struct fsc__coll *c, const struct fsc__kkey *k,
       continue;
     }
     uint64_t idx = 0, s = 0, o = 0;
-    enum probe_result r = probe(c, &t, k, &idx, &s, &o);
+    enum probe_result r = probe(c, &t, k, &idx, &s, &o, NULL);
     if (tab_changed(ih, t.w))
       continue;
     if (r == P_ODD)
@@ -647,7 +717,7 @@ int fsc__hash_del(struct fsc__coll *c, const struct fsc__kkey *k,
     if (r != P_FOUND || (expect && o != expect))
       return 0;
     if (s & KS_FROZEN) {
-      if ((rc = kwait(c)) != 0)
+      if ((rc = frozen_slot(c, t.w, &t.arr[idx])) != 0)
         return rc;
       continue;
     }
@@ -808,7 +878,7 @@ static bool krec_verify(struct fsc__coll *c, uint64_t off,
  * which the caller compares with COUNT. */
 static bool table_sound(struct fsc__coll *c, uint64_t *live,
                         uint64_t *live_bytes) {
-  struct ktab t;
+  struct ktab t = {0};
   if (tab_view(c, &t) != 0 || (t.w & FSC__LW_FROZEN))
     return false;
   uint64_t n = 0, bytes = 0;
@@ -839,7 +909,8 @@ static bool table_sound(struct fsc__coll *c, uint64_t *live,
 
 /* Set COUNT to n if it differs (a writer killed between its slot CAS and
  * its count update leaves it one off).  Only when no other process can
- * write: at the first open after an unclean exit, or at the last close. */
+ * write, with the structure lock held: at the first open after an unclean
+ * exit, or at the last close. */
 static uint64_t count_fix(struct fsc__coll *c, uint64_t n) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   uint64_t w = ck_pr_load_64(&ih->lenword);
@@ -850,12 +921,12 @@ static uint64_t count_fix(struct fsc__coll *c, uint64_t n) {
 }
 
 int fsc__hash_recount(struct fsc__coll *c) {
-  struct ktab t;
+  struct ktab t = {0};
   int rc = tab_view(c, &t);
   if (rc)
     return rc;
-  if (t.w & FSC__LW_FROZEN)
-    return 0; /* the next writer finishes the rebuild, which counts */
+  if (t.w & FSC__LW_FROZEN) /* a rebuilder died: finish it (it counts) */
+    return rebuild_locked(c, false);
   uint64_t n = 0;
   for (uint64_t i = 0; i < t.cap; i++)
     n += ks_value(ck_pr_load_64(&t.arr[i]));
@@ -882,8 +953,8 @@ static int rebuild_from_data(struct fsc__coll *c, uint64_t *live_bytes) {
   /* Force new space: the spare may be what is damaged. */
   ck_pr_store_64(&ih->desc[t].off, 0);
   bool fresh;
-  if ((rc = spare_region(c, t, cap, &toff, &fresh)) != 0)
-    return rc;
+  if ((rc = spare_region(c, t, cap, 0, 0, &toff, &fresh)) != 0)
+    return rc; /* (the active table is replaced, not copied) */
   uint64_t *dst = fsc__ptr(c, &c->index, toff, cap * 8);
   if (!dst)
     return fsc__err_last();
@@ -906,7 +977,9 @@ static int rebuild_from_data(struct fsc__coll *c, uint64_t *live_bytes) {
         break;
       }
       uint64_t o = s & KS_OFF_MASK;
-      if ((s >> KS_OFF_BITS) == KS_TAG(k.h) && key_matches(c, o, &k)) {
+      struct fsc__krec cur = {0};
+      if ((s >> KS_OFF_BITS) == KS_TAG(k.h) &&
+          key_matches(c, o, &k, &cur)) {
         struct fsc__krec old;
         if (fsc__krec_read(c, o, &old) == 0)
           bytes -= old.total;

@@ -51,6 +51,10 @@ int fsc__krec_write(struct fsc__coll *c, const struct fsc__kkey *k,
  * error. */
 int fsc__hash_find(struct fsc__coll *c, const struct fsc__kkey *k,
                    uint64_t *off);
+/* The same, also giving the live record parsed in *rec on a hit (the
+ * lookup parses it anyway to compare the key). */
+int fsc__hash_find_rec(struct fsc__coll *c, const struct fsc__kkey *k,
+                       uint64_t *off, struct fsc__krec *rec);
 
 /* How fsc__hash_put treats a key that is present. */
 enum fsc__put_mode {

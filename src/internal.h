@@ -14,10 +14,15 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <endian.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 
 #include <ck_pr.h>
+#ifdef FSC_TSAN
+#include "ck_pr_tsan.h" /* --enable-tsan: loads/stores TSan can see */
+#endif
 
 #include "fscollections.h"
 
@@ -137,13 +142,31 @@ struct fsc__rec {
 /* error.c                                                             */
 /* ------------------------------------------------------------------ */
 
-/* Record a detailed message for the calling thread and return `code`. */
+/* Record a detailed message for the calling thread and return `code`.
+ * Cold: the paths that call it are the unlikely ones. */
 int fsc__err(int code, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3), cold));
 /* Map an errno value to an fsc code, recording "what: strerror(errno)". */
-int fsc__err_errno(int err, const char *what, const char *path);
-/* Clear the thread's message (at the start of a public call). */
-void fsc__err_clear(void);
+int fsc__err_errno(int err, const char *what, const char *path)
+    __attribute__((cold));
+/* FSC_EKEY with "KeyError: '<at most 64 bytes of the key>'", formatted
+ * without printf (missing keys are common). */
+int fsc__err_keyerror(const void *key, size_t n);
+
+/* Thread-local state the hot paths touch: initial-exec, so an access is
+ * one %fs-relative load rather than a call to __tls_get_addr.  Only a few
+ * bytes use it (static TLS is scarce for a dlopen'ed library); the message
+ * buffer stays in error.c with the default model. */
+#define FSC__TLS_FAST __attribute__((tls_model("initial-exec")))
+/* The code of the thread's recorded failure; 0: none, and no message. */
+extern _Thread_local int fsc__err_code FSC__TLS_FAST;
+void fsc__err_reset(void);
+/* Clear the thread's message (at the start of a public call).  Inline: a
+ * load and a branch when there is nothing to clear, the common case. */
+static inline void fsc__err_clear(void) {
+  if (__builtin_expect(fsc__err_code != 0, 0))
+    fsc__err_reset();
+}
 /* The code of the thread's most recent fsc__err (for NULL-returning
  * helpers such as fsc__ptr). */
 int fsc__err_last(void);
@@ -152,12 +175,33 @@ int fsc__err_last(void);
 /* value.c - element types, encoding, validation, ordering             */
 /* ------------------------------------------------------------------ */
 
+/* The hot helpers are inline here (get, append and set run through them
+ * on every call); value.c keeps the rest. */
+
 /* Is `t` a storable value type (INT32..REF)? */
-bool fsc__type_valid(int t);
+static inline bool fsc__type_valid(int t) {
+  return t >= FSC_TYPE_INT32 && t <= FSC_TYPE_REF;
+}
 /* Is `t` an acceptable collection element type (a value type or ANY)? */
-bool fsc__coll_type_valid(int t);
+static inline bool fsc__coll_type_valid(int t) {
+  return fsc__type_valid(t) || t == FSC_TYPE_ANY;
+}
 /* Fixed payload size of a type, or 0 for variable-size types. */
-size_t fsc__type_fixed_size(fsc_type t);
+static inline size_t fsc__type_fixed_size(fsc_type t) {
+  switch (t) {
+  case FSC_TYPE_INT32:
+    return 4;
+  case FSC_TYPE_INT64:
+  case FSC_TYPE_FLOAT:
+    return 8;
+  case FSC_TYPE_INT128:
+    return 16;
+  case FSC_TYPE_BOOL:
+    return 1;
+  default:
+    return 0;
+  }
+}
 
 /*
  * Check that `v` may be stored in a collection of element type `coll`:
@@ -166,15 +210,104 @@ size_t fsc__type_fixed_size(fsc_type t);
  * Returns 0 or FSC_ETYPE / FSC_EINVAL with a message in the seed's words:
  * "Expected float for float, got string".
  */
-int fsc__value_check(fsc_type coll, const fsc_value *v);
+int fsc__value_check_full(fsc_type coll, const fsc_value *v);
+static inline int fsc__value_check(fsc_type coll, const fsc_value *v) {
+  /* A fixed-size value of the right type has nothing more to check. */
+  if (__builtin_expect(v && (v->type == coll || coll == FSC_TYPE_ANY) &&
+                           fsc__type_fixed_size(v->type) != 0, 1))
+    return 0;
+  return fsc__value_check_full(coll, v);
+}
 /* Encoded payload size of a checked value. */
-size_t fsc__value_size(const fsc_value *v);
+static inline size_t fsc__value_size(const fsc_value *v) {
+  size_t f = fsc__type_fixed_size(v->type);
+  return f ? f : v->u.buf.len;
+}
 /* Encode a checked value's payload (little-endian) into dst. */
-void fsc__value_encode(const fsc_value *v, void *dst);
+static inline void fsc__value_encode(const fsc_value *v, void *dst) {
+  uint8_t *d = dst;
+  switch (v->type) {
+  case FSC_TYPE_INT32: {
+    uint32_t x = htole32((uint32_t)v->u.i32);
+    memcpy(d, &x, 4);
+    break;
+  }
+  case FSC_TYPE_INT64:
+  case FSC_TYPE_FLOAT: { /* i64 and f: the union's first 8 bytes */
+    uint64_t x;
+    memcpy(&x, &v->u, 8);
+    x = htole64(x);
+    memcpy(d, &x, 8);
+    break;
+  }
+  case FSC_TYPE_INT128: {
+    uint64_t lo = htole64(v->u.i128.lo), hi = htole64((uint64_t)v->u.i128.hi);
+    memcpy(d, &lo, 8);
+    memcpy(d + 8, &hi, 8);
+    break;
+  }
+  case FSC_TYPE_BOOL:
+    d[0] = v->u.b ? 1 : 0;
+    break;
+  default:
+    if (v->u.buf.len)
+      memcpy(d, v->u.buf.ptr, v->u.buf.len);
+    break;
+  }
+}
 /* Decode a payload of type t and n bytes; variable-size values become
- * views of `src`.  Returns 0 or FSC_ECORRUPT (bad size for a fixed type). */
-int fsc__value_decode(fsc_type t, const void *src, uint64_t n,
-                      fsc_value *out);
+ * views of `src`.  Returns 0 or FSC_ECORRUPT (bad size for a fixed type,
+ * a bool byte other than 0 or 1, an unknown type).  Never reads outside
+ * [src, src + n). */
+static inline int fsc__value_decode(fsc_type t, const void *src, uint64_t n,
+                                    fsc_value *out) {
+  const uint8_t *s = src;
+  if (__builtin_expect(t == FSC_TYPE_INT64 || t == FSC_TYPE_FLOAT, 1)) {
+    /* The common fixed-size case first, straight through. */
+    uint64_t x;
+    if (n != 8)
+      return FSC_ECORRUPT;
+    memcpy(&x, s, 8);
+    x = le64toh(x);
+    memset(out, 0, sizeof *out);
+    out->type = t;
+    memcpy(&out->u, &x, 8); /* i64 and f: the union's first 8 bytes */
+    return 0;
+  }
+  size_t f = fsc__type_fixed_size(t);
+  if (!fsc__type_valid(t) || (f && n != f))
+    return FSC_ECORRUPT;
+  memset(out, 0, sizeof *out); /* constant size: a few stores */
+  out->type = t;
+  switch (t) {
+  case FSC_TYPE_INT32: {
+    uint32_t x;
+    memcpy(&x, s, 4);
+    out->u.i32 = (int32_t)le32toh(x);
+    break;
+  }
+  case FSC_TYPE_INT128: {
+    uint64_t lo, hi;
+    memcpy(&lo, s, 8);
+    memcpy(&hi, s + 8, 8);
+    out->u.i128.lo = le64toh(lo);
+    out->u.i128.hi = (int64_t)le64toh(hi);
+    break;
+  }
+  case FSC_TYPE_BOOL:
+    if (s[0] > 1)
+      return FSC_ECORRUPT;
+    out->u.b = s[0] != 0;
+    break;
+  default:
+    if (n > SIZE_MAX)
+      return FSC_ECORRUPT;
+    out->u.buf.ptr = s;
+    out->u.buf.len = (size_t)n;
+    break;
+  }
+  return 0;
+}
 /* Does the stored payload (t, src, n) equal value v? (fsc_value_equal) */
 bool fsc__value_equals_payload(const fsc_value *v, fsc_type t,
                                const void *src, uint64_t n);
@@ -261,9 +394,22 @@ static inline void *fsc__ptr(struct fsc__coll *c, struct fsc__file *f,
   (void)c;
   if (off > UINT64_MAX / 2 || n > UINT64_MAX / 2 ||
       off + n > ck_pr_load_64(&f->safe)) {
-    if (fsc__file_ensure(f, off + n) != 0)
+    /* (A huge off or n must not wrap off + n into range: it is out.) */
+    if (fsc__file_ensure(f, off > UINT64_MAX / 2 || n > UINT64_MAX / 2
+                                ? UINT64_MAX
+                                : off + n) != 0)
       return NULL;
   }
+  return ((struct fsc__view *)ck_pr_load_ptr(&f->cur))->base + off;
+}
+
+/* fsc__ptr's fast path alone: NULL, with nothing recorded, where fsc__ptr
+ * would take its slow path. */
+static inline void *fsc__ptr_try(struct fsc__file *f, uint64_t off,
+                                 uint64_t n) {
+  if (off > UINT64_MAX / 2 || n > UINT64_MAX / 2 ||
+      off + n > ck_pr_load_64(&f->safe))
+    return NULL;
   return ((struct fsc__view *)ck_pr_load_ptr(&f->cur))->base + off;
 }
 
@@ -271,8 +417,17 @@ static inline void *fsc__ptr(struct fsc__coll *c, struct fsc__file *f,
 int fsc__coll_open(struct fsc__coll *c, enum fsc__kind kind,
                    const char *base_path, const fsc_options *opts);
 int fsc__coll_close(struct fsc__coll *c, bool destroy);
-/* Public-call prologue: FSC_ECLOSED on a closed handle. */
-int fsc__coll_check(const struct fsc__coll *c, bool write);
+/* The failure half of fsc__coll_check: records and returns the error. */
+int fsc__coll_check_fail(const struct fsc__coll *c, bool write)
+    __attribute__((cold));
+/* Public-call prologue: FSC_ECLOSED on a closed handle.  Inline: it runs
+ * at the start of every public call. */
+static inline int fsc__coll_check(const struct fsc__coll *c, bool write) {
+  fsc__err_clear();
+  if (__builtin_expect(!c || c->closed || (write && c->rdonly), 0))
+    return fsc__coll_check_fail(c, write);
+  return 0;
+}
 int fsc__coll_metrics(struct fsc__coll *c, fsc_metrics *out);
 int fsc__coll_sync(struct fsc__coll *c);
 /* After a write: sync if durability is ALWAYS. */
@@ -302,15 +457,62 @@ int fsc__rec_alloc(struct fsc__coll *c, uint64_t n, uint64_t *off,
 /* Write the record header (type, size, checksum) and zero the padding of
  * a filled payload.  Also after changing an unpublished record. */
 void fsc__rec_seal(uint8_t *payload, uint8_t type, uint64_t n);
+/* fsc__rec_locate when the fast path cannot tell: remaps if the file has
+ * grown, or records FSC_ECORRUPT. */
+int fsc__rec_locate_slow(struct fsc__coll *c, uint64_t off,
+                         const struct fsc__rec **rp);
+/* fsc__rec_locate's fast path alone: the record at off if all of it lies
+ * below the bytes known published and mapped, so that the newest view
+ * covers it (what the two fsc__ptr calls of the slow path find, with one
+ * load of each word, in fsc__ptr's order: `safe`, then the view); NULL,
+ * with nothing recorded, when the slow path must decide. */
+static inline const struct fsc__rec *fsc__rec_locate_try(struct fsc__coll *c,
+                                                         uint64_t off) {
+  uint64_t safe = ck_pr_load_64(&c->data.safe);
+  if (__builtin_expect(off < FSC__HDR_SIZE || (off & 7u) || off >= safe ||
+                           safe - off < sizeof(struct fsc__rec), 0))
+    return NULL;
+  const struct fsc__rec *r =
+      (const struct fsc__rec *)(((struct fsc__view *)ck_pr_load_ptr(
+                                     &c->data.cur))->base + off);
+  uint64_t n = r->size;
+  if (__builtin_expect(n > (UINT64_C(1) << 40) ||
+                           FSC__REC_TOTAL(n) > safe - off, 0))
+    return NULL;
+  return r;
+}
 /* The record header at off, bounds-checked (size within the capacity). */
-int fsc__rec_locate(struct fsc__coll *c, uint64_t off,
-                    const struct fsc__rec **rp);
+static inline int fsc__rec_locate(struct fsc__coll *c, uint64_t off,
+                                  const struct fsc__rec **rp) {
+  const struct fsc__rec *r = fsc__rec_locate_try(c, off);
+  if (__builtin_expect(r != NULL, 1)) {
+    *rp = r;
+    return 0;
+  }
+  return fsc__rec_locate_slow(c, off, rp);
+}
+/* The record at off does not decode: record FSC_ECORRUPT. */
+int fsc__rec_bad(uint64_t off) __attribute__((cold));
 /* The record at `off`, bounds-checked against the data tail. */
-int fsc__rec_read(struct fsc__coll *c, uint64_t off, fsc_value *out);
+static inline int fsc__rec_read(struct fsc__coll *c, uint64_t off,
+                                fsc_value *out) {
+  const struct fsc__rec *r;
+  int rc = fsc__rec_locate(c, off, &r);
+  if (rc)
+    return rc;
+  if (__builtin_expect(
+          fsc__value_decode((fsc_type)r->type, r + 1, r->size, out) != 0, 0))
+    return fsc__rec_bad(off);
+  return 0;
+}
 /* Does the record at off verify (bounds, type, checksum)? */
 bool fsc__rec_verify(struct fsc__coll *c, uint64_t off);
 /* Mark a record dead: flag it and move its bytes from live to dead. */
 void fsc__rec_retire(struct fsc__coll *c, uint64_t off);
+/* The same for a record known to hold `payload` bytes (a list of a fixed
+ * size type): the header need not be read first. */
+void fsc__rec_retire_sized(struct fsc__coll *c, uint64_t off,
+                           uint64_t payload);
 
 /* hash.c - the dict/set index (hash.h has the rest) */
 int fsc__hash_init(struct fsc__coll *c);

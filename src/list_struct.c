@@ -40,41 +40,19 @@ static uint64_t next_epoch(uint64_t e) {
   return (e + 1) & FSC__LW_EPOCH_MASK;
 }
 
-/* Read desc[b] and map its array. */
-static int desc_array(struct fsc__coll *c, unsigned b, uint64_t **arr,
-                      uint64_t *cap) {
-  struct fsc__index_hdr *ih = fsc__ihdr(c);
-  uint64_t off = ck_pr_load_64(&ih->desc[b].off);
-  uint64_t n = ck_pr_load_64(&ih->desc[b].cap);
-  if (off < FSC__HDR_SIZE || (off & 7u) || n == 0 || n > (UINT64_C(1) << 40))
-    return fsc__err(FSC_ECORRUPT, "list array %u is invalid (offset %llu, "
-                    "capacity %llu)", b, (unsigned long long)off,
-                    (unsigned long long)n);
-  *arr = fsc__ptr(c, &c->index, off, n * 8);
-  if (!*arr)
-    return fsc__err_last();
-  *cap = n;
-  return 0;
+int fsc__ls_bad_desc(unsigned b, uint64_t off, uint64_t n) {
+  return fsc__err(FSC_ECORRUPT, "list array %u is invalid (offset %llu, "
+                  "capacity %llu)", b, (unsigned long long)off,
+                  (unsigned long long)n);
 }
 
-int fsc__ls_view(struct fsc__coll *c, uint64_t *wout, uint64_t **arr,
-                 uint64_t *cap) {
-  struct fsc__index_hdr *ih = fsc__ihdr(c);
-  for (;;) {
-    uint64_t w = fsc__lw_load(ih);
-    int rc = desc_array(c, FSC__LW_BUFIDX(w), arr, cap);
-    if (fsc__ls_changed(ih, w))
-      continue; /* a change published meanwhile: desc may be newer */
-    if (rc)
-      return rc;
-    if (FSC__LW_LEN(w) > *cap)
-      return fsc__err(FSC_ECORRUPT, "list length %llu exceeds its array "
-                      "capacity %llu", (unsigned long long)FSC__LW_LEN(w),
-                      (unsigned long long)*cap);
-    *wout = w;
-    return 0;
-  }
+int fsc__ls_bad_len(uint64_t len, uint64_t cap) {
+  return fsc__err(FSC_ECORRUPT, "list length %llu exceeds its array "
+                  "capacity %llu", (unsigned long long)len,
+                  (unsigned long long)cap);
 }
+
+/* fsc__ls_desc_array and fsc__ls_view are inline in list_struct.h. */
 
 /* Freeze slot i (fetch-or of bit 0) and return its value. */
 static uint64_t slot_freeze(uint64_t *slot) {
@@ -107,7 +85,7 @@ static int freeze(struct fsc__coll *c, struct fsc__lsnap *sn) {
   sn->buf = FSC__LW_BUFIDX(w);
   sn->epoch = FSC__LW_EPOCH(w);
   sn->len = FSC__LW_LEN(w);
-  int rc = desc_array(c, sn->buf, &sn->src, &sn->cap);
+  int rc = fsc__ls_desc_array(c, sn->buf, &sn->src, &sn->cap);
   if (rc == 0 && sn->len > sn->cap)
     rc = fsc__err(FSC_ECORRUPT, "list length exceeds its array capacity");
   if (rc) {
@@ -174,7 +152,16 @@ static int publish(struct fsc__coll *c, struct fsc__lsnap *sn,
   uint64_t toff = ck_pr_load_64(&ih->desc[t].off);
   uint64_t tcap = ck_pr_load_64(&ih->desc[t].cap);
   uint64_t hw = ih->desc[t].hw;
+  /* The active array, which the new one must not overlap.  Only a hostile
+   * or broken index names a spare (or an itail) that would. */
+  uint64_t aoff = ck_pr_load_64(&ih->desc[sn->buf].off);
+  uint64_t aend = aoff + sn->cap * 8;
   bool fresh = toff == 0 || tcap < want;
+  if (!fresh && (toff < FSC__HDR_SIZE || (toff & 7u) ||
+                 tcap > (UINT64_C(1) << 40) ||
+                 toff + tcap * 8 > ck_pr_load_64(&ih->itail) ||
+                 (toff < aend && aoff < toff + tcap * 8)))
+    fresh = true; /* not a region this list handed out: never write it */
   if (fresh) {
     /* A new region at the index tail.  itail is persisted before the
      * region is used, so a region is never handed out twice.  Headroom
@@ -187,6 +174,9 @@ static int publish(struct fsc__coll *c, struct fsc__lsnap *sn,
       tcap = sn->cap;
     uint64_t bytes = tcap * 8;
     toff = ih->itail;
+    if (toff < aend && aoff < toff + bytes)
+      return fsc__err(FSC_ECORRUPT, "the index tail %llu lies inside the "
+                      "list's array", (unsigned long long)toff);
     uint64_t end = toff + bytes + FSC__TRAILER;
     uint64_t icap = ck_pr_load_64(&ih->icap);
     if (end > icap) {
@@ -204,14 +194,19 @@ static int publish(struct fsc__coll *c, struct fsc__lsnap *sn,
   uint64_t *dst = fsc__ptr(c, &c->index, toff, tcap * 8);
   if (!dst)
     return fsc__err_last();
-  /* Plain stores are safe: no appender or setter can CAS into the spare
-   * array (every slot it could target is frozen, fenced or newer). */
-  memcpy(dst, arr, (size_t)n * 8);
+  /* No appender or setter can CAS into the spare array successfully
+   * (every slot it could target is frozen, fenced or newer), but one that
+   * read this array in an older life may still load a slot or try (and
+   * fail) a CAS on it: so one atomic store per slot, never memcpy, which
+   * may write a word in pieces (a data race, and a torn word a stale CAS
+   * could match). */
+  for (uint64_t i = 0; i < n; i++)
+    ck_pr_store_64(&dst[i], arr[i]);
   uint64_t empty = fresh ? 0 : FSC__SLOT_EMPTY(e1);
   if (hw > tcap)
     hw = tcap;
   for (uint64_t i = n; i < hw; i++)
-    dst[i] = empty;
+    ck_pr_store_64(&dst[i], empty);
   ck_pr_fence_store();
   ck_pr_store_64(&ih->desc[t].off, toff);
   ck_pr_store_64(&ih->desc[t].cap, tcap);

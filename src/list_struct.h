@@ -31,16 +31,63 @@ static inline uint64_t fsc__lw_load(struct fsc__index_hdr *ih) {
   return w;
 }
 
-/* A consistent (length word, active array) pair for lock-free operations:
- * the array is the one the word's epoch published.  May return a frozen
- * word; the array stays readable while frozen. */
-int fsc__ls_view(struct fsc__coll *c, uint64_t *w, uint64_t **arr,
-                 uint64_t *cap);
 /* Has the structure (epoch or buffer) changed since w? (acquire) */
 static inline bool fsc__ls_changed(struct fsc__index_hdr *ih, uint64_t w) {
   ck_pr_fence_load(); /* the slot read comes before this re-check */
   uint64_t w2 = ck_pr_load_64(&ih->lenword);
   return ((w2 ^ w) & ~(FSC__LW_FROZEN | FSC__LW_LEN_MASK)) != 0;
+}
+
+/* desc[b] failed validation: record FSC_ECORRUPT. */
+int fsc__ls_bad_desc(unsigned b, uint64_t off, uint64_t n)
+    __attribute__((cold));
+/* LEN exceeds the array's capacity: record FSC_ECORRUPT. */
+int fsc__ls_bad_len(uint64_t len, uint64_t cap) __attribute__((cold));
+
+/* Read desc[b] of the index header ih and map its array.  (Inline: every
+ * get, append and item assignment runs through it.) */
+static inline int fsc__ls_desc_array_ih(struct fsc__coll *c,
+                                        struct fsc__index_hdr *ih,
+                                        unsigned b, uint64_t **arr,
+                                        uint64_t *cap) {
+  uint64_t off = ck_pr_load_64(&ih->desc[b].off);
+  uint64_t n = ck_pr_load_64(&ih->desc[b].cap);
+  *cap = n;
+  if (__builtin_expect(off < FSC__HDR_SIZE || (off & 7u) || n == 0 ||
+                           n > (UINT64_C(1) << 40), 0)) {
+    *arr = NULL;
+    return fsc__ls_bad_desc(b, off, n);
+  }
+  *arr = fsc__ptr(c, &c->index, off, n * 8);
+  if (__builtin_expect(!*arr, 0))
+    return fsc__err_last();
+  return 0;
+}
+
+/* Read desc[b] and map its array. */
+static inline int fsc__ls_desc_array(struct fsc__coll *c, unsigned b,
+                                     uint64_t **arr, uint64_t *cap) {
+  return fsc__ls_desc_array_ih(c, fsc__ihdr(c), b, arr, cap);
+}
+
+/* A consistent (length word, active array) pair for lock-free operations:
+ * the array is the one the word's epoch published.  May return a frozen
+ * word; the array stays readable while frozen. */
+static inline int fsc__ls_view(struct fsc__coll *c, uint64_t *wout,
+                               uint64_t **arr, uint64_t *cap) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  for (;;) {
+    uint64_t w = fsc__lw_load(ih);
+    *wout = w;
+    int rc = fsc__ls_desc_array_ih(c, ih, FSC__LW_BUFIDX(w), arr, cap);
+    if (fsc__ls_changed(ih, w))
+      continue; /* a change published meanwhile: desc may be newer */
+    if (__builtin_expect(rc != 0, 0))
+      return rc;
+    if (__builtin_expect(FSC__LW_LEN(w) > *cap, 0))
+      return fsc__ls_bad_len(FSC__LW_LEN(w), *cap);
+    return 0;
+  }
 }
 
 /* Writers that meet a frozen word wait here; after a while they take the

@@ -146,13 +146,14 @@ uint32_t fsc__lock_count_holders(struct fsc__coll *c) {
            minor(st.st_dev), (unsigned long long)st.st_ino);
   /* /proc/locks is produced a page per read(2): when other processes take
    * or drop locks meanwhile, one pass can see an entry twice or miss one.
-   * Take two passes that agree (a few tries, then the last one). */
+   * Take three passes in a row that agree (a few tries, then the most
+   * recent count). */
   uint32_t n = 0, prev = UINT32_MAX;
-  for (int i = 0; i < 5; i++) {
+  int same = 0;
+  for (int i = 0; i < 12 && same < 2; i++) {
     if (count_pass(want, &n) != 0)
       return 1;
-    if (n == prev)
-      break;
+    same = n == prev ? same + 1 : 0;
     prev = n;
   }
   return n ? n : 1;

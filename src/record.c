@@ -15,6 +15,10 @@
 #include "internal.h"
 
 #include <string.h>
+/* XXH3 compiled in, not called through libxxhash: the checksum of a short
+ * record is a few dozen instructions, about what the call and its length
+ * dispatch cost.  The same algorithm (XXH3 is stable since 0.8.0). */
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #define GROW_STEP_MAX (UINT64_C(1) << 30)
@@ -83,11 +87,19 @@ int fsc__rec_alloc(struct fsc__coll *c, uint64_t n, uint64_t *off,
 }
 
 void fsc__rec_seal(uint8_t *payload, uint8_t type, uint64_t n) {
-  uint64_t total = FSC__REC_TOTAL(n);
   struct fsc__rec r = {0};
   r.type = type;
   r.size = n;
-  memset(payload + n, 0, (size_t)(total - sizeof r - n));
+  /* Zero the padding: the bytes after the payload in its last 8-byte word
+   * (the payload starts 8-aligned).  One word rewritten, not a memset. */
+  unsigned used = (unsigned)(n & 7u);
+  if (used) {
+    uint8_t *last = payload + (n & ~UINT64_C(7));
+    uint64_t x;
+    memcpy(&x, last, 8);
+    x = htole64(le64toh(x) & ((UINT64_C(1) << (8 * used)) - 1));
+    memcpy(last, &x, 8);
+  }
   r.checksum = fsc__rec_checksum(type, payload, n);
   /* The header last: a walker of the data file (hash.c) that meets this
    * record half-written sees a checksum that does not match. */
@@ -107,8 +119,8 @@ int fsc__rec_write(struct fsc__coll *c, const fsc_value *v, uint64_t *off) {
   return 0;
 }
 
-int fsc__rec_locate(struct fsc__coll *c, uint64_t off,
-                    const struct fsc__rec **rp) {
+int fsc__rec_locate_slow(struct fsc__coll *c, uint64_t off,
+                         const struct fsc__rec **rp) {
   if (off < FSC__HDR_SIZE || (off & 7u))
     return fsc__err(FSC_ECORRUPT, "bad record offset %llu",
                     (unsigned long long)off);
@@ -128,16 +140,9 @@ int fsc__rec_locate(struct fsc__coll *c, uint64_t off,
   return 0;
 }
 
-int fsc__rec_read(struct fsc__coll *c, uint64_t off, fsc_value *out) {
-  const struct fsc__rec *r;
-  int rc = fsc__rec_locate(c, off, &r);
-  if (rc)
-    return rc;
-  rc = fsc__value_decode((fsc_type)r->type, r + 1, r->size, out);
-  if (rc)
-    return fsc__err(FSC_ECORRUPT, "record at %llu does not decode",
-                    (unsigned long long)off);
-  return 0;
+int fsc__rec_bad(uint64_t off) {
+  return fsc__err(FSC_ECORRUPT, "record at %llu does not decode",
+                  (unsigned long long)off);
 }
 
 bool fsc__rec_verify(struct fsc__coll *c, uint64_t off) {
@@ -156,13 +161,30 @@ bool fsc__rec_verify(struct fsc__coll *c, uint64_t off) {
   return fsc__rec_checksum(r->type, r + 1, r->size) == r->checksum;
 }
 
-void fsc__rec_retire(struct fsc__coll *c, uint64_t off) {
-  const struct fsc__rec *r;
-  if (fsc__rec_locate(c, off, &r) != 0)
-    return;
-  uint64_t total = FSC__REC_TOTAL(r->size);
+/* Flag the record (of `total` bytes) dead and move its bytes from live
+ * to dead. */
+static void retire(struct fsc__coll *c, const struct fsc__rec *r,
+                   uint64_t total) {
   ck_pr_store_8((uint8_t *)&r->flags, FSC__REC_DELETED);
   struct fsc__data_hdr *d = fsc__dhdr(c);
   ck_pr_sub_64(&d->live_bytes, total);
   ck_pr_add_64(&d->dead_bytes, total);
+}
+
+void fsc__rec_retire(struct fsc__coll *c, uint64_t off) {
+  const struct fsc__rec *r;
+  if (fsc__rec_locate(c, off, &r) != 0)
+    return;
+  retire(c, r, FSC__REC_TOTAL(r->size));
+}
+
+void fsc__rec_retire_sized(struct fsc__coll *c, uint64_t off,
+                           uint64_t payload) {
+  uint64_t total = FSC__REC_TOTAL(payload);
+  if (off < FSC__HDR_SIZE || (off & 7u))
+    return;
+  const struct fsc__rec *r = fsc__ptr(c, &c->data, off, total);
+  if (!r)
+    return;
+  retire(c, r, total);
 }

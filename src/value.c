@@ -51,30 +51,6 @@ int fsc_type_parse(const char *name) {
   return fsc__err(FSC_EINVAL, "unknown type name '%s'", name);
 }
 
-bool fsc__type_valid(int t) {
-  return t >= FSC_TYPE_INT32 && t <= FSC_TYPE_REF;
-}
-
-bool fsc__coll_type_valid(int t) {
-  return fsc__type_valid(t) || t == FSC_TYPE_ANY;
-}
-
-size_t fsc__type_fixed_size(fsc_type t) {
-  switch (t) {
-  case FSC_TYPE_INT32:
-    return 4;
-  case FSC_TYPE_INT64:
-  case FSC_TYPE_FLOAT:
-    return 8;
-  case FSC_TYPE_INT128:
-    return 16;
-  case FSC_TYPE_BOOL:
-    return 1;
-  default:
-    return 0;
-  }
-}
-
 static bool type_is_buf(fsc_type t) {
   return t == FSC_TYPE_STRING || t == FSC_TYPE_BYTES || t == FSC_TYPE_JSON ||
          t == FSC_TYPE_REF;
@@ -137,11 +113,42 @@ fsc_value fsc_json(const char *text, size_t len) {
 static size_t utf8_bad(const uint8_t *s, size_t n) {
   size_t i = 0;
   while (i < n) {
-    uint8_t c = s[i];
-    if (c < 0x80) {
-      i++;
-      continue;
+    /* ASCII runs 32, 16, 8 bytes at a time (no byte with its top bit
+     * set), then the last 8 bytes of the string as one word. */
+    const uint64_t top = UINT64_C(0x8080808080808080);
+    for (; n - i >= 32; i += 32) {
+      uint64_t a, b, c, d;
+      memcpy(&a, s + i, 8);
+      memcpy(&b, s + i + 8, 8);
+      memcpy(&c, s + i + 16, 8);
+      memcpy(&d, s + i + 24, 8);
+      if ((a | b | c | d) & top)
+        break;
     }
+    if (n - i >= 16) {
+      uint64_t a, b;
+      memcpy(&a, s + i, 8);
+      memcpy(&b, s + i + 8, 8);
+      if (!((a | b) & top))
+        i += 16;
+    }
+    if (n - i >= 8) {
+      uint64_t a;
+      memcpy(&a, s + i, 8);
+      if (!(a & top))
+        i += 8;
+    }
+    if (i < n && n - i < 8 && n >= 8) { /* the rest: the last 8 bytes */
+      uint64_t a;
+      memcpy(&a, s + n - 8, 8);
+      if (!(a & top))
+        i = n;
+    }
+    while (i < n && s[i] < 0x80)
+      i++;
+    if (i >= n)
+      break;
+    uint8_t c = s[i]; /* >= 0x80: the lead byte of a sequence */
     size_t need;
     uint8_t lo = 0x80, hi = 0xBF; /* range of the second byte */
     if (c >= 0xC2 && c <= 0xDF) {
@@ -191,7 +198,7 @@ static bool ref_valid(const char *s, size_t n) {
   return false;
 }
 
-int fsc__value_check(fsc_type coll, const fsc_value *v) {
+int fsc__value_check_full(fsc_type coll, const fsc_value *v) {
   if (!v)
     return fsc__err(FSC_EINVAL, "value is NULL");
   if (!fsc__type_valid(v->type))
@@ -245,92 +252,8 @@ int fsc__value_check(fsc_type coll, const fsc_value *v) {
 /* Encoding (little-endian, doc/FORMAT.md)                             */
 /* ------------------------------------------------------------------ */
 
-static void put_le(uint8_t *d, uint64_t x, unsigned bytes) {
-  for (unsigned i = 0; i < bytes; i++)
-    d[i] = (uint8_t)(x >> (8 * i));
-}
-
-static uint64_t get_le(const uint8_t *s, unsigned bytes) {
-  uint64_t x = 0;
-  for (unsigned i = 0; i < bytes; i++)
-    x |= (uint64_t)s[i] << (8 * i);
-  return x;
-}
-
-size_t fsc__value_size(const fsc_value *v) {
-  size_t f = fsc__type_fixed_size(v->type);
-  return f ? f : v->u.buf.len;
-}
-
-void fsc__value_encode(const fsc_value *v, void *dst) {
-  uint8_t *d = dst;
-  switch (v->type) {
-  case FSC_TYPE_INT32:
-    put_le(d, (uint32_t)v->u.i32, 4);
-    break;
-  case FSC_TYPE_INT64:
-    put_le(d, (uint64_t)v->u.i64, 8);
-    break;
-  case FSC_TYPE_INT128:
-    put_le(d, v->u.i128.lo, 8);
-    put_le(d + 8, (uint64_t)v->u.i128.hi, 8);
-    break;
-  case FSC_TYPE_BOOL:
-    d[0] = v->u.b ? 1 : 0;
-    break;
-  case FSC_TYPE_FLOAT: {
-    uint64_t bits;
-    memcpy(&bits, &v->u.f, 8);
-    put_le(d, bits, 8);
-    break;
-  }
-  default:
-    if (v->u.buf.len)
-      memcpy(d, v->u.buf.ptr, v->u.buf.len);
-    break;
-  }
-}
-
-int fsc__value_decode(fsc_type t, const void *src, uint64_t n,
-                      fsc_value *out) {
-  const uint8_t *s = src;
-  size_t f = fsc__type_fixed_size(t);
-  if (!fsc__type_valid(t))
-    return FSC_ECORRUPT;
-  if (f && n != f)
-    return FSC_ECORRUPT;
-  memset(out, 0, sizeof *out);
-  out->type = t;
-  switch (t) {
-  case FSC_TYPE_INT32:
-    out->u.i32 = (int32_t)(uint32_t)get_le(s, 4);
-    break;
-  case FSC_TYPE_INT64:
-    out->u.i64 = (int64_t)get_le(s, 8);
-    break;
-  case FSC_TYPE_INT128:
-    out->u.i128.lo = get_le(s, 8);
-    out->u.i128.hi = (int64_t)get_le(s + 8, 8);
-    break;
-  case FSC_TYPE_BOOL:
-    if (s[0] > 1)
-      return FSC_ECORRUPT;
-    out->u.b = s[0] != 0;
-    break;
-  case FSC_TYPE_FLOAT: {
-    uint64_t bits = get_le(s, 8);
-    memcpy(&out->u.f, &bits, 8);
-    break;
-  }
-  default:
-    if (n > SIZE_MAX)
-      return FSC_ECORRUPT;
-    out->u.buf.ptr = s;
-    out->u.buf.len = (size_t)n;
-    break;
-  }
-  return 0;
-}
+/* fsc__value_size, fsc__value_encode and fsc__value_decode are inline in
+ * internal.h: get, append and set run through them on every call. */
 
 /* ------------------------------------------------------------------ */
 /* Equality and order                                                  */

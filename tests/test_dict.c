@@ -1448,6 +1448,9 @@ START_TEST(test_temporary) {
   const char *base = tc_dir();
   char tmp[300];
   snprintf(tmp, sizeof tmp, "%s", base);
+  const char *old_tmp = getenv("TMPDIR");
+  char saved[300];
+  snprintf(saved, sizeof saved, "%s", old_tmp ? old_tmp : "");
   setenv("TMPDIR", tmp, 1);
   fsc_dict *d = dopen(NULL, FSC_TYPE_ANY);
   fsc_dict *d2 = dopen(NULL, FSC_TYPE_ANY);
@@ -1485,6 +1488,11 @@ START_TEST(test_temporary) {
   closedir(dir);
   ck_assert_int_eq(entries, 0);
   rmdir(tmp);
+  /* Put $TMPDIR back (the suite also runs in one process, CK_FORK=no). */
+  if (old_tmp)
+    setenv("TMPDIR", saved, 1);
+  else
+    unsetenv("TMPDIR");
 }
 END_TEST
 
@@ -2033,7 +2041,7 @@ END_TEST
 
 struct wctx {
   fsc_dict *d;
-  volatile int stop;
+  int stop; /* __atomic: read by the writer thread */
   int rc;
 };
 
@@ -2041,7 +2049,8 @@ static void *thr_writer(void *arg) {
   struct wctx *t = arg;
   char key[32];
   uint64_t x = 88172645463325252u;
-  for (int i = 0; !t->stop && t->rc == 0 && i < 400000; i++) {
+  for (int i = 0; !__atomic_load_n(&t->stop, __ATOMIC_ACQUIRE) &&
+                  t->rc == 0 && i < 400000; i++) {
     x ^= x << 13;
     x ^= x >> 7;
     x ^= x << 17;
@@ -2108,7 +2117,7 @@ START_TEST(test_iter_concurrent) {
     FAST_ASSERT(next_orig == N0, "pass %d: %d of %d original keys", pass,
                 next_orig, N0);
   }
-  w.stop = 1;
+  __atomic_store_n(&w.stop, 1, __ATOMIC_RELEASE);
   pthread_join(th, NULL);
   ck_assert_msg(w.rc == 0, "writer: %d (%s)", w.rc, fsc_strerror(w.rc));
   fsc_dict_free(r);
