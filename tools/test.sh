@@ -1,35 +1,103 @@
 #!/bin/sh
 # Install what is missing, build, run the whole test suite, and print one
 # closing line "N passed, N failed" summing every test case that ran.
+#
+# Extra arguments go to configure (e.g. --enable-sanitizers, with
+# BUILD=build-asan).  Two more runs can be added (CI, .ci/run, adds both),
+# and are summed into the same closing line:
+#   FSC_TEST_SANITIZERS=1  the whole suite again, built with ASan+UBSan in
+#                          ./build-asan (LeakSanitizer on)
+#   FSC_TEST_FUZZ=SECONDS  tools/fuzz.sh for that long (one test: passed if
+#                          the fuzzer found no crash, leak or hang)
+#   FSC_TEST_TSAN=1        tools/tsan.sh: the thread cases under
+#                          ThreadSanitizer (about 2 minutes)
 cd "$(dirname "$0")/.."
-sh tools/build.sh "$@" || { echo "0 passed, 1 failed"; exit 1; }
-cd "${BUILD:-build}"
-make -j"$(nproc)" check >/dev/null 2>&1
-status=$?
 passed=0
 failed=0
-for trs in tests/*.trs; do
-  [ -f "$trs" ] || continue
-  log="${trs%.trs}.log"
-  name=$(basename "${trs%.trs}")
-  # Check prints "100%: Checks: 25, Failures: 0, Errors: 0".
-  line=$(grep -E '^[0-9]+%: Checks: [0-9]+' "$log" 2>/dev/null | tail -n 1)
-  if [ -n "$line" ]; then
-    n=$(echo "$line" | sed -E 's/.*Checks: ([0-9]+).*/\1/')
-    f=$(echo "$line" | sed -E 's/.*Failures: ([0-9]+).*/\1/')
-    e=$(echo "$line" | sed -E 's/.*Errors: ([0-9]+).*/\1/')
-    p=$((n - f - e))
-    echo "$name: $p passed, $((f + e)) failed"
-    grep -E ':(F|E):' "$log" | head -n 20
+
+# suite LABEL BUILD [configure args]: build in BUILD, run make check there,
+# add its cases to the totals.
+suite() {
+  label=$1
+  dir=$2
+  shift 2
+  BUILD=$dir sh tools/build.sh "$@" || {
+    echo "${label}build failed"
+    failed=$((failed + 1))
+    return
+  }
+  (cd "$dir" && make -j"$(nproc)" check >/dev/null 2>&1)
+  status=$?
+  sfailed=0
+  for trs in "$dir"/tests/*.trs; do
+    [ -f "$trs" ] || continue
+    log="${trs%.trs}.log"
+    name=$(basename "${trs%.trs}")
+    # Check prints "100%: Checks: 25, Failures: 0, Errors: 0".
+    line=$(grep -E '^[0-9]+%: Checks: [0-9]+' "$log" 2>/dev/null | tail -n 1)
+    if [ -n "$line" ]; then
+      n=$(echo "$line" | sed -E 's/.*Checks: ([0-9]+).*/\1/')
+      f=$(echo "$line" | sed -E 's/.*Failures: ([0-9]+).*/\1/')
+      e=$(echo "$line" | sed -E 's/.*Errors: ([0-9]+).*/\1/')
+      p=$((n - f - e))
+      echo "$label$name: $p passed, $((f + e)) failed"
+      grep -E ':(F|E):' "$log" | head -n 20
+      # A sanitizer report that Check did not count (from a process a
+      # test forked and did not check) fails the program too.
+      if [ $((f + e)) -eq 0 ] && [ "$p" -gt 0 ] &&
+         grep -qE '==[0-9]+==ERROR: (Address|Leak)Sanitizer|: runtime error: ' "$log"; then
+        echo "$label$name: a sanitizer report that no test case counted"
+        grep -E 'ERROR|SUMMARY|runtime error' "$log" | head -n 10
+        p=$((p - 1)); f=$((f + 1))
+      fi
+    else
+      # The program died before Check could report: count it as one failure.
+      p=0; f=1; e=0
+      echo "$label$name: did not report ($(grep -E '^:test-result:' "$trs"))"
+      tail -n 20 "$log"
+    fi
+    passed=$((passed + p))
+    failed=$((failed + f + e))
+    sfailed=$((sfailed + f + e))
+  done
+  [ "$status" -ne 0 ] && [ "$sfailed" -eq 0 ] && failed=$((failed + 1))
+}
+
+suite "" "${BUILD:-build}" "$@"
+
+if [ "${FSC_TEST_SANITIZERS:-0}" != 0 ]; then
+  # Check runs every test case in a forked child; LeakSanitizer checks each
+  # child at its exit (a leak fails that case) and UBSan aborts on the
+  # first undefined behaviour (-fno-sanitize-recover).
+  ASAN_OPTIONS="detect_leaks=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+  UBSAN_OPTIONS="print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+  export ASAN_OPTIONS UBSAN_OPTIONS
+  suite "asan " build-asan --enable-sanitizers
+fi
+
+if [ "${FSC_TEST_FUZZ:-0}" != 0 ]; then
+  out=$(sh tools/fuzz.sh "$FSC_TEST_FUZZ" 2>&1)
+  echo "$out" | sed '$d'
+  last=$(echo "$out" | tail -n 1)
+  if echo "$last" | grep -qE '^1 passed, 0 failed$'; then
+    passed=$((passed + 1))
   else
-    # The program died before Check could report: count it as one failure.
-    p=0; f=1; e=0
-    echo "$name: did not report ($(grep -E '^:test-result:' "$trs"))"
-    tail -n 20 "$log"
+    failed=$((failed + 1))
   fi
-  passed=$((passed + p))
-  failed=$((failed + f + e))
-done
-[ "$status" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1
+fi
+
+if [ "${FSC_TEST_TSAN:-0}" != 0 ]; then
+  out=$(sh tools/tsan.sh 2>&1)
+  echo "$out" | sed '$d' | sed 's/^/tsan /'
+  last=$(echo "$out" | tail -n 1)
+  tp=$(echo "$last" | sed -nE 's/^([0-9]+) passed, ([0-9]+) failed$/\1/p')
+  tf=$(echo "$last" | sed -nE 's/^([0-9]+) passed, ([0-9]+) failed$/\2/p')
+  if [ -n "$tp" ]; then
+    passed=$((passed + tp)); failed=$((failed + tf))
+  else
+    failed=$((failed + 1))
+  fi
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

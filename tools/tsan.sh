@@ -1,0 +1,56 @@
+#!/bin/sh
+# Build fscollections with ThreadSanitizer (in ./build-tsan, or $BUILD) and
+# run the test cases where threads of one process share handles.  Prints
+# one line per case and a closing "N passed, N failed"; exits non-zero on
+# any failure or TSan report (TSan makes the test's child exit with 66,
+# which Check counts as an error).
+#
+#   sh tools/tsan.sh                     # the thread cases below
+#   sh tools/tsan.sh test_dict:growth    # chosen program:case pairs
+#
+# Extra TSan options can be given in TSAN_OPTIONS.  tests/tsan.supp, if
+# present, holds suppressions, each with the reason it is not a race.
+cd "$(dirname "$0")/.."
+root=$(pwd)
+BUILD=${BUILD:-build-tsan}
+export BUILD
+if [ ! -f "$BUILD/Makefile" ] || ! grep -q 'fsanitize=thread' "$BUILD/Makefile"; then
+  sh tools/build.sh --enable-tsan || { echo "0 passed, 1 failed"; exit 1; }
+else
+  sh tools/build.sh || { echo "0 passed, 1 failed"; exit 1; }
+fi
+cd "$BUILD" && make -j"$(nproc)" check TESTS= >/dev/null 2>&1 ||
+  { echo "building the tests failed"; echo "0 passed, 1 failed"; exit 1; }
+
+# program:case -- every Check test case that runs threads on shared handles.
+CASES=${*:-"test_value:errors test_list_mp:threads test_dict:growth
+  test_set:model test_keyed_mp:races"}
+
+supp=""
+[ -f "$root/tests/tsan.supp" ] && supp="suppressions=$root/tests/tsan.supp:"
+export TSAN_OPTIONS="${supp}halt_on_error=0:second_deadlock_stack=1:history_size=4${TSAN_OPTIONS:+:$TSAN_OPTIONS}"
+export CK_TIMEOUT_MULTIPLIER=${CK_TIMEOUT_MULTIPLIER:-10}
+passed=0
+failed=0
+for spec in $CASES; do
+  prog=${spec%%:*}
+  case_=${spec#*:}
+  log="tests/$prog.tsan-$case_.log"
+  CK_RUN_CASE=$case_ "./tests/$prog" >"$log" 2>&1
+  line=$(grep -E '^[0-9]+%: Checks: [0-9]+' "$log" | tail -n 1)
+  races=$(grep -c 'WARNING: ThreadSanitizer' "$log")
+  if [ -n "$line" ]; then
+    n=$(echo "$line" | sed -E 's/.*Checks: ([0-9]+).*/\1/')
+    f=$(echo "$line" | sed -E 's/.*Failures: ([0-9]+).*/\1/')
+    e=$(echo "$line" | sed -E 's/.*Errors: ([0-9]+).*/\1/')
+  else
+    n=1; f=1; e=0
+  fi
+  echo "$prog:$case_: $((n - f - e)) passed, $((f + e)) failed, $races TSan reports ($BUILD/$log)"
+  grep -E ':(F|E):' "$log" | head -n 10
+  grep -A 12 'WARNING: ThreadSanitizer' "$log" | head -n 40
+  passed=$((passed + n - f - e))
+  failed=$((failed + f + e))
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
