@@ -222,11 +222,25 @@ typedef struct fsc_options {
                                 file's, STRING for a new dict.  Another
                                 than the file's is FSC_ETYPE.  Ignored by
                                 lists and sets. */
+  double compaction_threshold; /* 0 (default): off.  Else a ratio in
+                                (0, 1]: a write that leaves the
+                                collection's fragmentation ratio (dead /
+                                (live + dead) bytes) at or above it, with
+                                at least 1 MiB dead, compacts the
+                                collection before it returns (see
+                                fsc_list_compact).  Per handle: the
+                                handles that set it run compactions. */
+  bool auto_compact;           /* false (default).  Lists of a fixed-size
+                                type (int32, int64, int128, bool, float)
+                                only, else FSC_EINVAL: pop and del at index
+                                i move the last element into i (swap and
+                                pop: O(1), the order changes) and give the
+                                record's space back to the next append. */
 } fsc_options;
 
 #define FSC_OPTIONS_INIT                                                      \
   { sizeof(fsc_options), FSC_TYPE_UNSPEC, FSC_CREATE, 0600,                   \
-    FSC_DURABLE_ON_CLOSE, FSC_TYPE_UNSPEC }
+    FSC_DURABLE_ON_CLOSE, FSC_TYPE_UNSPEC, 0.0, false }
 
 /* ------------------------------------------------------------------------ */
 /* Metrics                                                                   */
@@ -443,6 +457,36 @@ FSC_API int fsc_list_metrics(fsc_list *l, fsc_metrics *out);
 /* msync(MS_SYNC) and fsync of both files. */
 FSC_API int fsc_list_sync(fsc_list *l);
 
+/*
+ * Compaction: write the live records into new files and move every process
+ * to them.  Takes the structure lock and freezes the list for its duration:
+ * readers go on reading, writers in every process wait (the pause is the
+ * time to copy the live bytes; see bench/compact_bench), then carry on in
+ * the new files.  Nothing acknowledged is lost; order is kept.  Afterwards
+ * dead_bytes is 0 and the files hold only what is live.  Other processes
+ * move to the new files at their next call.  Views handed out before stay
+ * valid until the handle that gave them closes (or fsc_list_reclaim): the
+ * old files' disk space is freed when the last process unmaps them.
+ * A process killed at any point leaves the old or the new list, whole;
+ * the next process to lock it finishes or undoes the switch and removes
+ * left-over files (P.data.fscollection.compact, P.index.fscollection.compact).
+ * An iterator begun before a compaction returns FSC_EAGAIN: start again.
+ * Thread and process safe.
+ * Errors: FSC_EROFS, FSC_ENOSPC (the old files are untouched), FSC_EIO,
+ * FSC_EAGAIN (a temporary collection shared with forked processes),
+ * FSC_ECLOSED.
+ */
+FSC_API int fsc_list_compact(fsc_list *l);
+
+/*
+ * Unmap the files of generations this handle used before compactions, and
+ * so let the file system free their space.  Every view (zero-copy value)
+ * obtained through this handle before its last move to new files becomes
+ * invalid.  Call it when no other thread is inside a call on this handle
+ * and no such view is in use.  Errors: FSC_ECLOSED.
+ */
+FSC_API int fsc_list_reclaim(fsc_list *l);
+
 /* Typed shorthands.  _get_ variants fail with FSC_ETYPE if the element is of
  * another type, FSC_EINVAL if an output pointer is NULL.  fsc_list_get_str
  * gives a view (not NUL-terminated). */
@@ -618,6 +662,36 @@ FSC_API int fsc_dict_scan(fsc_dict *d, fsc_dict_pred pred, fsc_dict_emit emit,
 FSC_API int fsc_dict_metrics(fsc_dict *d, fsc_metrics *out);
 FSC_API int fsc_dict_sync(fsc_dict *d);
 
+/*
+ * Compaction: write the live records into new files and move every process
+ * to them.  Takes the structure lock and freezes the dict for its duration:
+ * readers go on reading, writers in every process wait (the pause is the
+ * time to copy the live bytes; see bench/compact_bench), then carry on in
+ * the new files.  Nothing acknowledged is lost; order is kept.  Afterwards
+ * dead_bytes is 0 and the files hold only what is live.  Other processes
+ * move to the new files at their next call.  Views handed out before stay
+ * valid until the handle that gave them closes (or fsc_dict_reclaim): the
+ * old files' disk space is freed when the last process unmaps them.
+ * A process killed at any point leaves the old or the new dict, whole;
+ * the next process to lock it finishes or undoes the switch and removes
+ * left-over files (P.data.fscollection.compact, P.index.fscollection.compact).
+ * An iterator begun before a compaction returns FSC_EAGAIN: start again.
+ * Thread and process safe.
+ * Errors: FSC_EROFS, FSC_ENOSPC (the old files are untouched), FSC_EIO,
+ * FSC_EAGAIN (a temporary collection shared with forked processes),
+ * FSC_ECLOSED.
+ */
+FSC_API int fsc_dict_compact(fsc_dict *d);
+
+/*
+ * Unmap the files of generations this handle used before compactions, and
+ * so let the file system free their space.  Every view (zero-copy value)
+ * obtained through this handle before its last move to new files becomes
+ * invalid.  Call it when no other thread is inside a call on this handle
+ * and no such view is in use.  Errors: FSC_ECLOSED.
+ */
+FSC_API int fsc_dict_reclaim(fsc_dict *d);
+
 /* Typed shorthands with NUL-terminated keys.  _get_ variants fail with
  * FSC_ETYPE if the value is of another type; fsc_dict_get_str gives a view
  * (not NUL-terminated). */
@@ -719,11 +793,163 @@ FSC_API int fsc_set_scan(fsc_set *s, fsc_list_pred pred, fsc_list_emit emit,
 FSC_API int fsc_set_metrics(fsc_set *s, fsc_metrics *out);
 FSC_API int fsc_set_sync(fsc_set *s);
 
+/*
+ * Compaction: write the live records into new files and move every process
+ * to them.  Takes the structure lock and freezes the set for its duration:
+ * readers go on reading, writers in every process wait (the pause is the
+ * time to copy the live bytes; see bench/compact_bench), then carry on in
+ * the new files.  Nothing acknowledged is lost; order is kept.  Afterwards
+ * dead_bytes is 0 and the files hold only what is live.  Other processes
+ * move to the new files at their next call.  Views handed out before stay
+ * valid until the handle that gave them closes (or fsc_set_reclaim): the
+ * old files' disk space is freed when the last process unmaps them.
+ * A process killed at any point leaves the old or the new set, whole;
+ * the next process to lock it finishes or undoes the switch and removes
+ * left-over files (P.data.fscollection.compact, P.index.fscollection.compact).
+ * An iterator begun before a compaction returns FSC_EAGAIN: start again.
+ * Thread and process safe.
+ * Errors: FSC_EROFS, FSC_ENOSPC (the old files are untouched), FSC_EIO,
+ * FSC_EAGAIN (a temporary collection shared with forked processes),
+ * FSC_ECLOSED.
+ */
+FSC_API int fsc_set_compact(fsc_set *s);
+
+/*
+ * Unmap the files of generations this handle used before compactions, and
+ * so let the file system free their space.  Every view (zero-copy value)
+ * obtained through this handle before its last move to new files becomes
+ * invalid.  Call it when no other thread is inside a call on this handle
+ * and no such view is in use.  Errors: FSC_ECLOSED.
+ */
+FSC_API int fsc_set_reclaim(fsc_set *s);
+
 /* Typed shorthands. */
 FSC_API int fsc_set_add_str(fsc_set *s, const char *v);
 FSC_API int fsc_set_add_i64(fsc_set *s, int64_t v);
 FSC_API int fsc_set_contains_str(fsc_set *s, const char *v);
 FSC_API int fsc_set_contains_i64(fsc_set *s, int64_t v);
+
+/* ------------------------------------------------------------------------ */
+/* Verification and repair                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* fsc_list_verify / fsc_dict_verify / fsc_set_verify flags */
+#define FSC_VERIFY_REPAIR 0x1u /* repair what the check finds */
+
+/*
+ * What a verify call found (and repaired).  Versioned by `size` as
+ * fsc_metrics is: set out->size = sizeof *out (or memset it to 0 and let
+ * the library fill all it knows); the library fills at most `size` bytes
+ * and sets `size` to what it filled.  The counts are those of the check
+ * that ran first, before any repair; `healthy`, `problems_left` and
+ * `length` describe the collection as the call leaves it.  Counts of one
+ * problem kind are counted once per slot or counter, so a collection with
+ * problems has at least one nonzero count.
+ */
+typedef struct fsc_verify_report {
+  size_t size;                   /* set by the caller: sizeof *out */
+  bool healthy;                  /* no problem (left, with REPAIR) */
+  bool repaired;                 /* the repair changed the collection */
+  bool counters_checked;         /* the counters were compared: false if
+                                    other writers kept moving them during
+                                    every pass tried (then they were not
+                                    judged, and not repaired) */
+  uint64_t length;               /* elements (list) or keys (COUNT) */
+  uint64_t records_checked;      /* records the index references, each
+                                    read and its checksum verified */
+  uint64_t records_bad;          /* of those, bad: the sum of the next 3 */
+  uint64_t records_bad_bounds;   /* extends past the written data */
+  uint64_t records_bad_type;     /* a type the collection cannot hold, or
+                                    a payload that does not decode (or
+                                    is no valid dict/set record) */
+  uint64_t records_bad_checksum; /* does not match its checksum */
+  uint64_t slots_checked;        /* index slots examined */
+  uint64_t index_problems;       /* the sum of the next 3 */
+  uint64_t index_dangling;       /* slots naming an offset outside the
+                                    written data */
+  uint64_t index_structure;      /* descriptors naming no region of the
+                                    index; slots in no valid state; a
+                                    frozen slot or fence no change holds;
+                                    keys a lookup cannot reach (a wrong
+                                    hash tag, a broken probe chain); a key
+                                    in two slots; a structural change or
+                                    rebuild left half-done by a process
+                                    that died */
+  uint64_t index_counters;       /* counters that disagree with the index:
+                                    list length vs its slots, dict/set
+                                    COUNT vs its keys, used slots, live
+                                    and dead bytes, data tail/capacity */
+  uint64_t items_repaired;       /* index problems the repair fixed, plus
+                                    keys it recovered from the data file */
+  uint64_t items_dropped;        /* elements or keys the repair removed:
+                                    their record is bad or dangling */
+  uint64_t problems_left;        /* problems a check still finds at the end
+                                    (without REPAIR: all that were found) */
+  uint64_t reserved[8];          /* zero; for growth */
+} fsc_verify_report;
+
+/*
+ * Check a collection while it is in use, and optionally repair it: what
+ * the first open after an unclean shutdown does by itself, on demand.
+ *
+ * The check reads every record the index references (bounds within the
+ * written data, type, layout, checksum), the index structure (the list's
+ * pointer array and its length word; the dict/set hash table: every slot's
+ * state, each key's hash tag and that a lookup reaches it, no key in two
+ * slots) and the shared counters (length or COUNT, used slots, live and
+ * dead bytes).  Cost: O(length) for a list, O(table slots) for a dict or
+ * set, one checksum per referenced record; no memory proportional to the
+ * collection, except a list of damaged slots.
+ *
+ * Concurrency: it holds the structure lock for its whole run, so no
+ * structural change (insert, pop, sort, slices, clear, growth, rebuild,
+ * compaction) runs meanwhile; readers and lock-free writers (append, item
+ * assignment, dict set/del, set add/discard) of every process go on, and
+ * cannot make it report a problem that is not there: a bad record or slot
+ * is counted only if it is still referenced when looked at again, and the
+ * counters are compared only over a pass during which no writer moved
+ * them (a few passes are tried; counters_checked says whether one was
+ * quiet).  Thread-safe; a read-only handle can check.
+ *
+ * flags: 0 or FSC_VERIFY_REPAIR, which repairs what the check found, then
+ * checks again (report: healthy, problems_left):
+ *  - list: the list's own recovery, a structural change safe while others
+ *    write: it keeps the elements whose record verifies (the others are
+ *    dropped: a list cannot be rebuilt from its data file, its records do
+ *    not carry their position), finishes a change whose process died, and
+ *    sets the length from the slots;
+ *  - dict and set: slots naming a bad or dangling record, holding garbage,
+ *    or shadowing another slot of the same key become tombstones (a key
+ *    whose record is bad is dropped), then the table is rebuilt from
+ *    itself (as growth does: safe while others write), which re-places
+ *    every key by its hash and recounts.  A table that cannot be used, or
+ *    that lost keys (COUNT more than 16 above the keys it holds: index
+ *    pages lost with the power), is rebuilt from the data file instead:
+ *    every record that verifies and is not flagged deleted, the newest of
+ *    a key winning.  That needs the collection alone: no other handle,
+ *    in any process, may have it open (FSC_EAGAIN otherwise, with nothing
+ *    changed), and no other thread may write through this handle
+ *    during the call;
+ *  - counters: live and dead bytes are corrected by the difference
+ *    measured over a quiet pass.
+ * What is dropped is reported (items_dropped), never silently lost.
+ *
+ * `out` may be NULL.  Returns 0 if the collection is healthy when the call
+ * returns (with REPAIR: after the repair).  Errors: FSC_ECORRUPT (problems
+ * found, or left after the repair; fsc_errmsg() names the first, the
+ * report counts them all), FSC_EAGAIN (REPAIR needs the collection alone,
+ * see above), FSC_EROFS (REPAIR on a read-only handle: nothing is
+ * checked), FSC_ENOSPC (the repair needed to grow the index file and could
+ * not: the collection is as it was), FSC_EINVAL (unknown flags, NULL
+ * handle), FSC_ECLOSED, FSC_ENOMEM, FSC_EIO.  The report is filled as far
+ * as the check went, whatever the return code.
+ */
+FSC_API int fsc_list_verify(fsc_list *l, unsigned flags,
+                            fsc_verify_report *out);
+FSC_API int fsc_dict_verify(fsc_dict *d, unsigned flags,
+                            fsc_verify_report *out);
+FSC_API int fsc_set_verify(fsc_set *s, unsigned flags,
+                           fsc_verify_report *out);
 
 #ifdef __cplusplus
 }

@@ -99,6 +99,13 @@ static int read_options(const fsc_options *in, fsc_options *o) {
     return fsc__err(FSC_EINVAL, "invalid durability %d", (int)o->durability);
   if (in->size < offsetof(fsc_options, key_type) + sizeof in->key_type)
     o->key_type = FSC_TYPE_UNSPEC; /* an older caller */
+  if (in->size < offsetof(fsc_options, auto_compact) + sizeof in->auto_compact) {
+    o->compaction_threshold = 0; /* an older caller */
+    o->auto_compact = false;
+  }
+  if (!(o->compaction_threshold >= 0 && o->compaction_threshold <= 1))
+    return fsc__err(FSC_EINVAL, "compaction_threshold %g is not a ratio "
+                    "between 0 and 1", o->compaction_threshold);
   if (o->key_type != FSC_TYPE_UNSPEC && o->key_type != FSC_TYPE_STRING &&
       o->key_type != FSC_TYPE_BYTES)
     return fsc__err(FSC_EINVAL, "invalid key type %d: dict keys are string "
@@ -248,6 +255,16 @@ static int load_files(struct fsc__coll *c, uint64_t dsize, uint64_t isize,
   return 0;
 }
 
+/* auto_compact (swap and pop) needs records of one fixed size. */
+static int check_auto_compact(const struct fsc__coll *c) {
+  if (c->auto_compact &&
+      (c->kind != FSC__KIND_LIST || fsc__type_fixed_size(c->type) == 0))
+    return fsc__err(FSC_EINVAL, "auto_compact needs a list of a fixed-size "
+                    "type (int32, int64, int128, bool, float), not a %s of "
+                    "%s", kind_name(c->kind), fsc_type_name(c->type));
+  return 0;
+}
+
 static int make_temp_base(char **base) {
   const char *tmp = getenv("TMPDIR");
   if (!tmp || !*tmp)
@@ -282,11 +299,29 @@ static void remove_temp(const char *data_path, const char *index_path,
 
 int fsc__coll_open(struct fsc__coll *c, enum fsc__kind kind,
                    const char *base_path, const fsc_options *in) {
+  return fsc__coll_open_suffix(c, kind, base_path, NULL, in);
+}
+
+/* Read the index header's cstate through the descriptor. */
+static uint64_t read_cstate(int fd) {
+  uint64_t cs = 0;
+  if (pread(fd, &cs, sizeof cs, offsetof(struct fsc__index_hdr, cstate)) !=
+      (ssize_t)sizeof cs)
+    return 0;
+  return le64toh(cs);
+}
+
+int fsc__coll_open_suffix(struct fsc__coll *c, enum fsc__kind kind,
+                          const char *base_path, const char *suffix,
+                          const fsc_options *in) {
   fsc_options o;
   int rc = read_options(in, &o);
   if (rc)
     return rc;
   memset(c, 0, sizeof *c);
+  c->opts = o;
+  c->threshold = o.compaction_threshold;
+  c->auto_compact = o.auto_compact;
   c->kind = kind;
   c->data.fd = c->index.fd = c->pfd = -1;
   c->rdonly = (o.flags & FSC_RDONLY) != 0;
@@ -312,8 +347,10 @@ int fsc__coll_open(struct fsc__coll *c, enum fsc__kind kind,
       return fsc__err(FSC_ENOMEM, "out of memory");
   }
   c->path = base;
-  c->data_path = concat(base, ".data.fscollection");
-  c->index_path = concat(base, ".index.fscollection");
+  c->data_path = concat(base, suffix ? ".data.fscollection.compact"
+                                     : ".data.fscollection");
+  c->index_path = concat(base, suffix ? ".index.fscollection.compact"
+                                      : ".index.fscollection");
   if (!c->data_path || !c->index_path)
     return fsc__err(FSC_ENOMEM, "out of memory");
 
@@ -321,17 +358,44 @@ int fsc__coll_open(struct fsc__coll *c, enum fsc__kind kind,
   int oflags = O_CLOEXEC | O_NOFOLLOW | (c->rdonly ? O_RDONLY : O_RDWR);
   if (o.flags & FSC_CREATE)
     oflags |= O_CREAT;
-  c->index.fd = open(c->index_path, oflags, o.mode);
-  if (c->index.fd < 0) {
-    rc = errno == ENOENT
-             ? fsc__err(FSC_ENOENT, "collection %s does not exist", base)
-             : fsc__err_errno(errno, "opening", c->index_path);
-    goto fail;
-  }
   c->index.prot = c->data.prot = PROT_READ | (c->rdonly ? 0 : PROT_WRITE);
-  if (flock_retry(c->index.fd, LOCK_EX) != 0) {
-    rc = fsc__err_errno(errno, "flock", c->index_path);
-    goto fail;
+  for (int tries = 0;; tries++) {
+    c->index.fd = open(c->index_path, oflags, o.mode);
+    if (c->index.fd < 0) {
+      rc = errno == ENOENT
+               ? fsc__err(FSC_ENOENT, "collection %s does not exist", base)
+               : fsc__err_errno(errno, "opening", c->index_path);
+      goto fail;
+    }
+    if (flock_retry(c->index.fd, LOCK_EX) != 0) {
+      rc = fsc__err_errno(errno, "flock", c->index_path);
+      goto fail;
+    }
+    /* A compaction may have moved the collection to new files since we
+     * opened this index (MOVED: open the new ones), or died while moving
+     * it (MOVING: we hold the lock, so it is not running; finish or undo
+     * it).  See compact.c. */
+    uint64_t cs = read_cstate(c->index.fd);
+    if (cs & FSC__CS_MOVING)
+      rc = fsc__compact_resolve_fd(c->index.fd, c->rdonly, c->data_path,
+                                   c->index_path);
+    else
+      rc = (cs & FSC__CS_MOVED) ? FSC__EMOVED : 0;
+    if (rc == 0) {
+      /* No compaction runs (we hold the lock, and cstate is clear): files
+       * one left beside the collection are garbage. */
+      if (!suffix && !c->temp && !c->rdonly)
+        fsc__compact_unlink_leftovers(c->data_path, c->index_path);
+      break;
+    }
+    close(c->index.fd); /* drops the lock */
+    c->index.fd = -1;
+    if (rc != FSC__EMOVED)
+      goto fail;
+    if (tries == 1000) {
+      rc = fsc__err(FSC_EAGAIN, "%s keeps being compacted", base);
+      goto fail;
+    }
   }
   c->data.fd = open(c->data_path, oflags, o.mode);
   if (c->data.fd < 0) {
@@ -373,13 +437,21 @@ int fsc__coll_open(struct fsc__coll *c, enum fsc__kind kind,
     c->type = o.type == FSC_TYPE_UNSPEC ? FSC_TYPE_ANY : o.type;
     c->key_type = o.key_type == FSC_TYPE_UNSPEC ? FSC_TYPE_STRING
                                                 : o.key_type;
-    rc = init_files(c);
+    if ((rc = check_auto_compact(c)) == 0)
+      rc = init_files(c);
   } else {
     rc = load_files(c, (uint64_t)ds.st_size, (uint64_t)is.st_size, o.type,
                     o.key_type);
+    if (rc == 0)
+      rc = check_auto_compact(c);
   }
-  if (rc)
+  if (rc) {
+    if (fresh && !c->temp) { /* leave nothing behind */
+      unlink(c->data_path);
+      unlink(c->index_path);
+    }
     goto fail_locked;
+  }
   /* The presence lock lives on a description of its own, never mapped:
    * closing it must release the lock (see fsc__coll_close). */
   {
@@ -475,8 +547,28 @@ int fsc__coll_sync(struct fsc__coll *c) {
   return 0;
 }
 
-int fsc__coll_after_write(struct fsc__coll *c) {
-  return c->durability == FSC_DURABLE_ALWAYS ? fsc__coll_sync(c) : 0;
+int fsc__coll_after_write_slow(struct fsc__coll *c) {
+  int rc = c->durability == FSC_DURABLE_ALWAYS ? fsc__coll_sync(c) : 0;
+  if (rc == 0 && c->threshold > 0)
+    fsc__compact_maybe(c);
+  return rc;
+}
+
+void fsc__coll_release(struct fsc__coll *c) {
+  fsc__file_unmap(&c->data);
+  fsc__file_unmap(&c->index);
+  if (c->pfd >= 0)
+    close(c->pfd);
+  if (c->data.fd >= 0)
+    close(c->data.fd);
+  if (c->index.fd >= 0)
+    close(c->index.fd);
+  c->data.fd = c->index.fd = c->pfd = -1;
+  free(c->path);
+  free(c->data_path);
+  free(c->index_path);
+  c->path = c->data_path = c->index_path = NULL;
+  c->closed = true;
 }
 
 int fsc__coll_close(struct fsc__coll *c, bool destroy) {
@@ -501,7 +593,10 @@ int fsc__coll_close(struct fsc__coll *c, bool destroy) {
   if (!c->temp && !inherited && fsc__lock_presence_refork(c) != 0)
     fsc__err_clear();
   if (!c->temp && flock_retry(c->index.fd, LOCK_EX) == 0) {
-    bool last = flock(c->pfd, LOCK_EX | LOCK_NB) == 0;
+    /* A generation compacted away is not the collection any more: its
+     * marker and counters mean nothing. */
+    bool moved = ck_pr_load_64(&fsc__ihdr(c)->cstate) != 0;
+    bool last = !moved && flock(c->pfd, LOCK_EX | LOCK_NB) == 0;
     if (last && !c->rdonly) {
       /* No other process writes now: make COUNT exact again if a writer
        * was killed between its slot CAS and its count update. */

@@ -9,15 +9,27 @@
 #include <string.h>
 
 struct fsc_dict {
-  struct fsc__coll c;
+  struct fsc__handle h;
 };
 
 #define CHECK(d, write)                                                     \
   do {                                                                      \
-    int check_rc_ = fsc__coll_check((d) ? &(d)->c : NULL, (write));         \
+    int check_rc_ =                                                         \
+        fsc__coll_check((d) ? fsc__cur(&(d)->h) : NULL, (write));           \
     if (check_rc_)                                                          \
       return check_rc_;                                                     \
   } while (0)
+
+#define CHECK_C(c, write)                                                   \
+  do {                                                                      \
+    int check_rc_ = fsc__coll_check((c), (write));                          \
+    if (check_rc_)                                                          \
+      return check_rc_;                                                     \
+  } while (0)
+
+struct fsc__coll *fsc__dict_coll(fsc_dict *d) {
+  return d ? fsc__cur(&d->h) : NULL;
+}
 
 /* ------------------------------------------------------------------ */
 /* Handle life                                                         */
@@ -32,7 +44,7 @@ int fsc_dict_open(const char *base_path, const fsc_options *opts,
   fsc_dict *d = calloc(1, sizeof *d);
   if (!d)
     return fsc__err(FSC_ENOMEM, "out of memory");
-  int rc = fsc__coll_open(&d->c, FSC__KIND_DICT, base_path, opts);
+  int rc = fsc__handle_open(&d->h, FSC__KIND_DICT, base_path, opts);
   if (rc) {
     free(d);
     return rc;
@@ -43,69 +55,86 @@ int fsc_dict_open(const char *base_path, const fsc_options *opts,
 
 int fsc_dict_close(fsc_dict *d) {
   CHECK(d, false);
-  return fsc__coll_close(&d->c, false);
+  return fsc__handle_close(&d->h, false);
 }
 
 int fsc_dict_destroy(fsc_dict *d) {
   CHECK(d, false);
-  return fsc__coll_close(&d->c, !d->c.temp);
+  return fsc__handle_close(&d->h, !fsc__cur(&d->h)->temp);
 }
 
 void fsc_dict_free(fsc_dict *d) {
   if (!d)
     return;
-  if (!d->c.closed)
-    fsc__coll_close(&d->c, false);
-  free(d->c.path);
-  free(d->c.data_path);
-  free(d->c.index_path);
+  fsc__handle_free(&d->h);
   free(d);
 }
 
-const char *fsc_dict_path(const fsc_dict *d) { return d ? d->c.path : NULL; }
+const char *fsc_dict_path(const fsc_dict *d) {
+  return d ? fsc__cur((struct fsc__handle *)&d->h)->path : NULL;
+}
 
 int fsc_dict_type(const fsc_dict *d) {
   CHECK(d, false);
-  return (int)d->c.type;
+  return (int)fsc__cur((struct fsc__handle *)&d->h)->type;
 }
 
 int fsc_dict_key_type(const fsc_dict *d) {
   CHECK(d, false);
-  return (int)d->c.key_type;
+  return (int)fsc__cur((struct fsc__handle *)&d->h)->key_type;
 }
 
-int fsc_dict_len(fsc_dict *d, uint64_t *out) {
-  CHECK(d, false);
+static int len_g(struct fsc__coll *c, uint64_t *out) {
+  CHECK_C(c, false);
   if (!out)
     return fsc__err(FSC_EINVAL, "out is NULL");
-  *out = fsc__hash_len(&d->c);
+  uint64_t w = ck_pr_load_64(&fsc__ihdr(c)->lenword);
+  if ((w & FSC__LW_FROZEN) && fsc__coll_moved(c))
+    return FSC__EMOVED;
+  *out = FSC__LW_LEN(w);
   return 0;
 }
 
-int fsc_dict_metrics(fsc_dict *d, fsc_metrics *out) {
-  CHECK(d, false);
+int fsc_dict_len(fsc_dict *d, uint64_t *out) {
+  FSC__GEN(d, len_g(c, out));
+}
+
+static int metrics_g(struct fsc__coll *c, fsc_metrics *out) {
+  CHECK_C(c, false);
   if (!out)
     return fsc__err(FSC_EINVAL, "out is NULL");
-  return fsc__coll_metrics(&d->c, out);
+  if (fsc__coll_moved(c))
+    return FSC__EMOVED;
+  return fsc__coll_metrics(c, out);
+}
+
+int fsc_dict_metrics(fsc_dict *d, fsc_metrics *out) {
+  FSC__GEN(d, metrics_g(c, out));
+}
+
+static int sync_g(struct fsc__coll *c) {
+  CHECK_C(c, false);
+  if (fsc__coll_moved(c))
+    return FSC__EMOVED;
+  return fsc__coll_sync(c);
 }
 
 int fsc_dict_sync(fsc_dict *d) {
-  CHECK(d, false);
-  return fsc__coll_sync(&d->c);
+  FSC__GEN(d, sync_g(c));
 }
 
 /* ------------------------------------------------------------------ */
 /* Keys and values                                                     */
 /* ------------------------------------------------------------------ */
 
-static int key_make(fsc_dict *d, const void *key, size_t klen,
+static int key_make(struct fsc__coll *c, const void *key, size_t klen,
                     struct fsc__kkey *k) {
   if (!key && klen)
     return fsc__err(FSC_EINVAL, "key is NULL with length %zu", klen);
   if (klen > FSC_KEY_MAX)
     return fsc__err(FSC_EINVAL, "a key of %zu bytes is longer than "
                     "FSC_KEY_MAX", klen);
-  if (d->c.key_type == FSC_TYPE_STRING) {
+  if (c->key_type == FSC_TYPE_STRING) {
     fsc_value kv = fsc_strn(key, klen);
     if (fsc__value_check(FSC_TYPE_STRING, &kv) != 0)
       return fsc__err(FSC_ETYPE, "Expected string for key, got bytes that "
@@ -121,11 +150,11 @@ static int key_missing(const struct fsc__kkey *k) {
 }
 
 /* The key and value of the record at off, parsed in r, as views. */
-static int item_view(fsc_dict *d, uint64_t off, const struct fsc__krec *r,
+static int item_view(struct fsc__coll *c, uint64_t off, const struct fsc__krec *r,
                      fsc_value *key, fsc_value *val) {
   if (key) {
     memset(key, 0, sizeof *key);
-    key->type = d->c.key_type;
+    key->type = c->key_type;
     key->u.buf.ptr = r->key;
     key->u.buf.len = r->klen;
   }
@@ -136,11 +165,11 @@ static int item_view(fsc_dict *d, uint64_t off, const struct fsc__krec *r,
 }
 
 /* The key and value of the record at off, as views. */
-static int item_read(fsc_dict *d, uint64_t off, fsc_value *key,
+static int item_read(struct fsc__coll *c, uint64_t off, fsc_value *key,
                      fsc_value *val) {
   struct fsc__krec r;
-  int rc = fsc__krec_read(&d->c, off, &r);
-  return rc ? rc : item_view(d, off, &r, key, val);
+  int rc = fsc__krec_read(c, off, &r);
+  return rc ? rc : item_view(c, off, &r, key, val);
 }
 
 /* ------------------------------------------------------------------ */
@@ -151,18 +180,17 @@ int fsc_dict_get(fsc_dict *d, const void *key, size_t klen, fsc_value *out) {
   return fsc_dict_get_default(d, key, klen, NULL, out);
 }
 
-int fsc_dict_get_default(fsc_dict *d, const void *key, size_t klen,
-                         const fsc_value *dflt, fsc_value *out) {
-  CHECK(d, false);
+static int get_default_g(struct fsc__coll *c, const void *key, size_t klen, const fsc_value *dflt, fsc_value *out) {
+  CHECK_C(c, false);
   if (!out)
     return fsc__err(FSC_EINVAL, "out is NULL");
   struct fsc__kkey k;
   struct fsc__krec r;
   uint64_t off;
-  int rc = key_make(d, key, klen, &k);
+  int rc = key_make(c, key, klen, &k);
   if (rc)
     return rc;
-  if ((rc = fsc__hash_find_rec(&d->c, &k, &off, &r)) < 0)
+  if ((rc = fsc__hash_find_rec(c, &k, &off, &r)) < 0)
     return rc;
   if (rc == 0) {
     if (!dflt)
@@ -170,15 +198,23 @@ int fsc_dict_get_default(fsc_dict *d, const void *key, size_t klen,
     *out = *dflt;
     return 0;
   }
-  return item_view(d, off, &r, NULL, out);
+  return item_view(c, off, &r, NULL, out);
+}
+
+int fsc_dict_get_default(fsc_dict *d, const void *key, size_t klen, const fsc_value *dflt, fsc_value *out) {
+  FSC__GEN(d, get_default_g(c, key, klen, dflt, out));
+}
+
+static int contains_g(struct fsc__coll *c, const void *key, size_t klen) {
+  CHECK_C(c, false);
+  struct fsc__kkey k;
+  uint64_t off;
+  int rc = key_make(c, key, klen, &k);
+  return rc ? rc : fsc__hash_find(c, &k, &off);
 }
 
 int fsc_dict_contains(fsc_dict *d, const void *key, size_t klen) {
-  CHECK(d, false);
-  struct fsc__kkey k;
-  uint64_t off;
-  int rc = key_make(d, key, klen, &k);
-  return rc ? rc : fsc__hash_find(&d->c, &k, &off);
+  FSC__GEN(d, contains_g(c, key, klen));
 }
 
 /* ------------------------------------------------------------------ */
@@ -186,44 +222,46 @@ int fsc_dict_contains(fsc_dict *d, const void *key, size_t klen) {
 /* ------------------------------------------------------------------ */
 
 /* Write the record for (k, v) and publish it with `mode`. */
-static int put(fsc_dict *d, const struct fsc__kkey *k, const fsc_value *v,
+static int put(struct fsc__coll *c, const struct fsc__kkey *k, const fsc_value *v,
                enum fsc__put_mode mode, uint64_t expect, uint64_t *roff,
                uint64_t *prev) {
-  int rc = fsc__krec_write(&d->c, k, v, roff);
+  int rc = fsc__krec_write(c, k, v, roff);
   if (rc)
     return rc;
-  rc = fsc__hash_put(&d->c, k, *roff, mode, expect, prev);
+  rc = fsc__hash_put(c, k, *roff, mode, expect, prev);
   if (rc < 0 || (rc == 0 && mode == FSC__PUT_ABSENT && *prev))
-    fsc__rec_retire(&d->c, *roff);
+    fsc__rec_retire(c, *roff);
   return rc;
 }
 
-int fsc_dict_set(fsc_dict *d, const void *key, size_t klen,
-                 const fsc_value *v) {
-  CHECK(d, true);
+static int set_g(struct fsc__coll *c, const void *key, size_t klen, const fsc_value *v) {
+  CHECK_C(c, true);
   struct fsc__kkey k;
   uint64_t roff, prev;
-  int rc = key_make(d, key, klen, &k);
-  if (rc || (rc = fsc__value_check(d->c.type, v)) != 0)
+  int rc = key_make(c, key, klen, &k);
+  if (rc || (rc = fsc__value_check(c->type, v)) != 0)
     return rc;
-  if ((rc = put(d, &k, v, FSC__PUT_ANY, 0, &roff, &prev)) < 0)
+  if ((rc = put(c, &k, v, FSC__PUT_ANY, 0, &roff, &prev)) < 0)
     return rc;
-  return fsc__coll_after_write(&d->c);
+  return fsc__coll_after_write(c);
+}
+
+int fsc_dict_set(fsc_dict *d, const void *key, size_t klen, const fsc_value *v) {
+  FSC__GEN(d, set_g(c, key, klen, v));
 }
 
 int fsc_dict_del(fsc_dict *d, const void *key, size_t klen) {
   return fsc_dict_pop(d, key, klen, NULL, NULL);
 }
 
-int fsc_dict_pop(fsc_dict *d, const void *key, size_t klen,
-                 const fsc_value *dflt, fsc_value *out) {
-  CHECK(d, true);
+static int pop_g(struct fsc__coll *c, const void *key, size_t klen, const fsc_value *dflt, fsc_value *out) {
+  CHECK_C(c, true);
   struct fsc__kkey k;
   uint64_t old;
-  int rc = key_make(d, key, klen, &k);
+  int rc = key_make(c, key, klen, &k);
   if (rc)
     return rc;
-  if ((rc = fsc__hash_del(&d->c, &k, 0, &old)) < 0)
+  if ((rc = fsc__hash_del(c, &k, 0, &old)) < 0)
     return rc;
   if (rc == 0) {
     if (!dflt)
@@ -233,79 +271,89 @@ int fsc_dict_pop(fsc_dict *d, const void *key, size_t klen,
     return 0;
   }
   /* The removed record is immutable and stays mapped: a valid view. */
-  if (out && (rc = item_read(d, old, NULL, out)) != 0)
+  if (out && (rc = item_read(c, old, NULL, out)) != 0)
     return rc;
-  return fsc__coll_after_write(&d->c);
+  return fsc__coll_after_write(c);
 }
 
-int fsc_dict_popitem(fsc_dict *d, fsc_value *key, fsc_value *val) {
-  CHECK(d, true);
+int fsc_dict_pop(fsc_dict *d, const void *key, size_t klen, const fsc_value *dflt, fsc_value *out) {
+  FSC__GEN(d, pop_g(c, key, klen, dflt, out));
+}
+
+static int popitem_g(struct fsc__coll *c, fsc_value *key, fsc_value *val) {
+  CHECK_C(c, true);
   for (;;) {
     uint64_t off, old;
-    int rc = fsc__hash_newest(&d->c, &off);
+    int rc = fsc__hash_newest(c, &off);
     if (rc < 0)
       return rc;
     if (rc == 0)
       return fsc__err(FSC_EKEY, "popitem(): dictionary is empty");
     struct fsc__krec r;
-    if ((rc = fsc__krec_read(&d->c, off, &r)) != 0)
+    if ((rc = fsc__krec_read(c, off, &r)) != 0)
       return rc;
     struct fsc__kkey k;
     fsc__kkey_make(&k, 0, r.key, r.klen);
-    if ((rc = fsc__hash_del(&d->c, &k, off, &old)) < 0)
+    if ((rc = fsc__hash_del(c, &k, off, &old)) < 0)
       return rc;
     if (rc == 1) { /* else another writer changed it first: again */
-      if ((rc = item_read(d, off, key, val)) != 0)
+      if ((rc = item_read(c, off, key, val)) != 0)
         return rc;
-      return fsc__coll_after_write(&d->c);
+      return fsc__coll_after_write(c);
     }
   }
 }
 
-int fsc_dict_setdefault(fsc_dict *d, const void *key, size_t klen,
-                        const fsc_value *dflt, fsc_value *out) {
-  CHECK(d, true);
+int fsc_dict_popitem(fsc_dict *d, fsc_value *key, fsc_value *val) {
+  FSC__GEN(d, popitem_g(c, key, val));
+}
+
+static int setdefault_g(struct fsc__coll *c, const void *key, size_t klen, const fsc_value *dflt, fsc_value *out) {
+  CHECK_C(c, true);
   struct fsc__kkey k;
   uint64_t off, roff;
-  int rc = key_make(d, key, klen, &k);
+  int rc = key_make(c, key, klen, &k);
   if (rc)
     return rc;
   if (!dflt)
     return fsc__err(FSC_EINVAL, "default is NULL");
-  if ((rc = fsc__hash_find(&d->c, &k, &off)) < 0)
+  if ((rc = fsc__hash_find(c, &k, &off)) < 0)
     return rc;
   if (rc == 0) { /* absent when we looked: insert unless someone did */
-    if ((rc = fsc__value_check(d->c.type, dflt)) != 0)
+    if ((rc = fsc__value_check(c->type, dflt)) != 0)
       return rc;
-    if ((rc = put(d, &k, dflt, FSC__PUT_ABSENT, 0, &roff, &off)) < 0)
+    if ((rc = put(c, &k, dflt, FSC__PUT_ABSENT, 0, &roff, &off)) < 0)
       return rc;
     if (rc == 1) {
       off = roff;
-      if ((rc = fsc__coll_after_write(&d->c)) != 0)
+      if ((rc = fsc__coll_after_write(c)) != 0)
         return rc;
     }
   }
-  return out ? item_read(d, off, NULL, out) : 0;
+  return out ? item_read(c, off, NULL, out) : 0;
 }
 
-int fsc_dict_incr(fsc_dict *d, const void *key, size_t klen, int64_t delta,
-                  int64_t *out) {
-  CHECK(d, true);
-  if (d->c.type != FSC_TYPE_INT64 && d->c.type != FSC_TYPE_ANY)
+int fsc_dict_setdefault(fsc_dict *d, const void *key, size_t klen, const fsc_value *dflt, fsc_value *out) {
+  FSC__GEN(d, setdefault_g(c, key, klen, dflt, out));
+}
+
+static int incr_g(struct fsc__coll *c, const void *key, size_t klen, int64_t delta, int64_t *out) {
+  CHECK_C(c, true);
+  if (c->type != FSC_TYPE_INT64 && c->type != FSC_TYPE_ANY)
     return fsc__err(FSC_ETYPE, "Expected int64 for %s, got int64 "
-                    "increment", fsc_type_name(d->c.type));
+                    "increment", fsc_type_name(c->type));
   struct fsc__kkey k;
-  int rc = key_make(d, key, klen, &k);
+  int rc = key_make(c, key, klen, &k);
   if (rc)
     return rc;
   for (;;) {
     uint64_t off = 0, roff, prev;
     int64_t cur = 0;
-    if ((rc = fsc__hash_find(&d->c, &k, &off)) < 0)
+    if ((rc = fsc__hash_find(c, &k, &off)) < 0)
       return rc;
     if (rc == 1) {
       fsc_value v;
-      if ((rc = item_read(d, off, NULL, &v)) != 0)
+      if ((rc = item_read(c, off, NULL, &v)) != 0)
         return rc;
       if (v.type != FSC_TYPE_INT64)
         return fsc__err(FSC_ETYPE, "Expected int64 for increment, got %s",
@@ -319,45 +367,61 @@ int fsc_dict_incr(fsc_dict *d, const void *key, size_t klen, int64_t delta,
       return fsc__err(FSC_EVALUE, "int64 overflow: %lld + %lld",
                       (long long)cur, (long long)delta);
     fsc_value x = fsc_i64(nv);
-    rc = put(d, &k, &x, FSC__PUT_EXPECT, off, &roff, &prev);
+    rc = put(c, &k, &x, FSC__PUT_EXPECT, off, &roff, &prev);
     if (rc == FSC_EAGAIN)
       continue; /* another writer got there first: read again */
     if (rc < 0)
       return rc;
     if (out)
       *out = nv;
-    return fsc__coll_after_write(&d->c);
+    return fsc__coll_after_write(c);
   }
+}
+
+int fsc_dict_incr(fsc_dict *d, const void *key, size_t klen, int64_t delta, int64_t *out) {
+  FSC__GEN(d, incr_g(c, key, klen, delta, out));
 }
 
 /* ------------------------------------------------------------------ */
 /* update / clear / equal                                              */
 /* ------------------------------------------------------------------ */
 
-int fsc_dict_update_pairs(fsc_dict *d, const fsc_dict_pair *pairs,
-                          size_t n) {
-  CHECK(d, true);
+/* Put pairs[*done..n) into generation c, counting in *done: a retry
+ * after a compaction goes on from there. */
+static int update_pairs_g(struct fsc__coll *c, const fsc_dict_pair *pairs,
+                          size_t n, size_t *done) {
+  CHECK_C(c, true);
   if (n && !pairs)
     return fsc__err(FSC_EINVAL, "pairs is NULL");
   struct fsc__kkey k;
   int rc = 0;
-  for (size_t i = 0; i < n; i++)
-    if ((rc = key_make(d, pairs[i].key, pairs[i].klen, &k)) != 0 ||
-        (rc = fsc__value_check(d->c.type, &pairs[i].value)) != 0)
+  for (size_t i = *done; i < n; i++)
+    if ((rc = key_make(c, pairs[i].key, pairs[i].klen, &k)) != 0 ||
+        (rc = fsc__value_check(c->type, &pairs[i].value)) != 0)
       return rc;
-  for (size_t i = 0; i < n && rc == 0; i++) {
+  for (; *done < n && rc == 0;) {
     uint64_t roff, prev;
-    key_make(d, pairs[i].key, pairs[i].klen, &k);
-    rc = put(d, &k, &pairs[i].value, FSC__PUT_ANY, 0, &roff, &prev);
+    key_make(c, pairs[*done].key, pairs[*done].klen, &k);
+    rc = put(c, &k, &pairs[*done].value, FSC__PUT_ANY, 0, &roff, &prev);
     if (rc > 0)
       rc = 0;
+    if (rc == 0)
+      (*done)++;
   }
-  return rc ? rc : fsc__coll_after_write(&d->c);
+  return rc ? rc : fsc__coll_after_write(c);
+}
+
+int fsc_dict_update_pairs(fsc_dict *d, const fsc_dict_pair *pairs,
+                          size_t n) {
+  size_t done = 0;
+  FSC__GEN(d, update_pairs_g(c, pairs, n, &done));
 }
 
 int fsc_dict_update(fsc_dict *d, fsc_dict *src) {
   CHECK(d, true);
   CHECK(src, false);
+  struct fsc__coll *c = fsc__cur(&d->h); /* types: the same in every
+                                            generation */
   fsc_dict_iter it;
   fsc_value k, v;
   int rc;
@@ -365,8 +429,8 @@ int fsc_dict_update(fsc_dict *d, fsc_dict *src) {
   fsc_dict_iter_init(src, &it);
   while ((rc = fsc_dict_iter_next(&it, &k, &v)) == 1) {
     struct fsc__kkey kk;
-    if ((rc = key_make(d, k.u.buf.ptr, k.u.buf.len, &kk)) != 0 ||
-        (rc = fsc__value_check(d->c.type, &v)) != 0)
+    if ((rc = key_make(c, k.u.buf.ptr, k.u.buf.len, &kk)) != 0 ||
+        (rc = fsc__value_check(c->type, &v)) != 0)
       return rc;
   }
   if (rc < 0)
@@ -380,16 +444,26 @@ int fsc_dict_update(fsc_dict *d, fsc_dict *src) {
   return rc;
 }
 
+static int clear_g(struct fsc__coll *c) {
+  CHECK_C(c, true);
+  int rc = fsc__hash_clear(c);
+  return rc ? rc : fsc__coll_after_write(c);
+}
+
 int fsc_dict_clear(fsc_dict *d) {
-  CHECK(d, true);
-  int rc = fsc__hash_clear(&d->c);
-  return rc ? rc : fsc__coll_after_write(&d->c);
+  FSC__GEN(d, clear_g(c));
+}
+
+static uint64_t dlen(fsc_dict *d) {
+  uint64_t n = 0;
+  fsc_dict_len(d, &n);
+  return n;
 }
 
 int fsc_dict_equal(fsc_dict *a, fsc_dict *b) {
   CHECK(a, false);
   CHECK(b, false);
-  if (fsc__hash_len(&a->c) != fsc__hash_len(&b->c))
+  if (dlen(a) != dlen(b))
     return 0;
   fsc_dict_iter it;
   fsc_value k, v, w;
@@ -408,33 +482,53 @@ int fsc_dict_equal(fsc_dict *a, fsc_dict *b) {
   }
   if (rc < 0)
     return rc;
-  return fsc__hash_len(&a->c) == fsc__hash_len(&b->c) ? 1 : 0;
+  return dlen(a) == dlen(b) ? 1 : 0;
 }
 
 /* ------------------------------------------------------------------ */
 /* Iteration                                                           */
 /* ------------------------------------------------------------------ */
 
-int fsc_dict_iter_init(fsc_dict *d, fsc_dict_iter *it) {
-  CHECK(d, false);
+static int iter_init_g(struct fsc__coll *c, fsc_dict *d, fsc_dict_iter *it) {
+  CHECK_C(c, false);
   if (!it)
     return fsc__err(FSC_EINVAL, "NULL iterator");
+  if (fsc__coll_moved(c))
+    return FSC__EMOVED;
   memset(it, 0, sizeof *it);
   it->dict = d;
-  it->reserved[0] = fsc__hash_tail(&d->c); /* keys begun later: unseen */
+  it->reserved[0] = fsc__hash_tail(c); /* keys begun later: unseen */
+  it->reserved[1] = fsc__dhdr(c)->h.generation;
   return 0;
 }
 
-int fsc_dict_iter_next(fsc_dict_iter *it, fsc_value *key, fsc_value *val) {
-  if (!it)
-    return fsc__err(FSC_EINVAL, "NULL iterator");
-  CHECK(it->dict, false);
+int fsc_dict_iter_init(fsc_dict *d, fsc_dict_iter *it) {
+  FSC__GEN(d, iter_init_g(c, d, it));
+}
+
+/* Positions are offsets in one generation's data file: an iteration
+ * cannot go on in the files a compaction made. */
+static int iter_next_g(struct fsc__coll *c, fsc_dict_iter *it,
+                       fsc_value *key, fsc_value *val) {
+  CHECK_C(c, false);
+  if (fsc__dhdr(c)->h.generation != it->reserved[1])
+    return fsc__err(FSC_EAGAIN, "the dict was compacted during the "
+                    "iteration; start it again");
   uint64_t off;
-  int rc = fsc__hash_next(&it->dict->c, &it->pos, it->reserved[0], &off);
+  int rc = fsc__hash_next(c, &it->pos, it->reserved[0], &off);
   if (rc <= 0)
     return rc;
-  rc = item_read(it->dict, off, key, val);
+  rc = item_read(c, off, key, val);
   return rc ? rc : 1;
+}
+
+int fsc_dict_iter_next(fsc_dict_iter *it, fsc_value *key, fsc_value *val) {
+  if (!it) {
+    fsc__err_clear();
+    return fsc__err(FSC_EINVAL, "NULL iterator");
+  }
+  fsc_dict *d = it->dict;
+  FSC__GEN(d, iter_next_g(c, it, key, val));
 }
 
 int fsc_dict_scan(fsc_dict *d, fsc_dict_pred pred, fsc_dict_emit emit,
@@ -452,6 +546,22 @@ int fsc_dict_scan(fsc_dict *d, fsc_dict_pred pred, fsc_dict_emit emit,
       return p;
   }
   return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Compaction                                                          */
+/* ------------------------------------------------------------------ */
+
+static int compact_g(struct fsc__coll *c) {
+  CHECK_C(c, true);
+  return fsc__compact(c, false);
+}
+
+int fsc_dict_compact(fsc_dict *d) { FSC__GEN(d, compact_g(c)); }
+
+int fsc_dict_reclaim(fsc_dict *d) {
+  CHECK(d, false);
+  return fsc__handle_reclaim(&d->h);
 }
 
 /* ------------------------------------------------------------------ */

@@ -276,6 +276,9 @@ HOT int tab_view(struct fsc__coll *c, struct ktab *t) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   for (;;) {
     uint64_t w = word_load(ih);
+    /* A generation compacted away stays frozen: move to the new files. */
+    if (__builtin_expect((w & FSC__LW_FROZEN) != 0, 0) && fsc__coll_moved(c))
+      return FSC__EMOVED;
     int rc = desc_table(c, FSC__LW_BUFIDX(w), t);
     if (tab_changed(ih, w))
       continue;
@@ -334,6 +337,8 @@ static int kwait(struct fsc__coll *c) {
   for (int i = 0; i < WAIT_SPINS; i++) {
     if (!(ck_pr_load_64(&ih->lenword) & FSC__LW_FROZEN))
       return 0;
+    if (fsc__coll_moved(c))
+      return FSC__EMOVED;
     if (i < 64)
       ck_pr_stall();
     else
@@ -374,7 +379,12 @@ static int count_add(struct fsc__coll *c, uint64_t w, int d) {
     if ((w2 ^ w) & ~(FSC__LW_FROZEN | FSC__LW_LEN_MASK))
       return 0;
     if (w2 & FSC__LW_FROZEN) { /* an aborted rebuild keeps the epoch */
+      /* Frozen for a compaction, which copies our slot and counts it in
+       * the new files: the write is done (retrying it would apply it
+       * twice). */
       int rc = kwait(c);
+      if (rc == FSC__EMOVED)
+        return 0;
       if (rc)
         return rc;
       continue;
@@ -388,7 +398,7 @@ static int count_add(struct fsc__coll *c, uint64_t w, int d) {
       }
       int rc = fsc__lock(c);
       if (rc)
-        return rc;
+        return rc == FSC__EMOVED ? 0 : rc; /* the compaction counted it */
       if (ck_pr_load_64(&ih->lenword) == w2)
         rc = rebuild_locked(c, false);
       fsc__unlock(c);
@@ -572,6 +582,45 @@ unfreeze:
   ck_pr_fence_store();
   ck_pr_store_64(&ih->lenword, w & ~FSC__LW_FROZEN);
   return rc;
+}
+
+/* Compaction (lock held): freeze the word and every slot of the table,
+ * after finishing a rebuild whose process died. */
+int fsc__hash_freeze(struct fsc__coll *c) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  uint64_t w;
+  for (;;) {
+    w = ck_pr_load_64(&ih->lenword);
+    if (w & FSC__LW_FROZEN) {
+      int rc = rebuild_locked(c, false);
+      if (rc)
+        return rc;
+      continue;
+    }
+    if (ck_pr_cas_64(&ih->lenword, w, w | FSC__LW_FROZEN))
+      break;
+  }
+  struct ktab t = {0};
+  int rc = desc_table(c, FSC__LW_BUFIDX(w), &t);
+  if (rc) {
+    ck_pr_store_64(&ih->lenword, w);
+    return rc;
+  }
+  for (uint64_t i = 0; i < t.cap; i++)
+    slot_freeze(&t.arr[i]);
+  return 0;
+}
+
+/* Undo fsc__hash_freeze (lock held). */
+void fsc__hash_thaw(struct fsc__coll *c) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  uint64_t w = ck_pr_load_64(&ih->lenword);
+  struct ktab t = {0};
+  if (desc_table(c, FSC__LW_BUFIDX(w), &t) == 0)
+    for (uint64_t i = 0; i < t.cap; i++)
+      ck_pr_and_64(&t.arr[i], ~KS_FROZEN);
+  ck_pr_fence_store();
+  ck_pr_store_64(&ih->lenword, w & ~FSC__LW_FROZEN);
 }
 
 /* Grow (or clean tombstones from) the table seen with word w. */
@@ -1034,4 +1083,13 @@ int fsc__hash_recover(struct fsc__coll *c, bool unclean) {
   ck_pr_store_64(&d->dead_bytes, used > bytes ? used - bytes : 0);
   fsc__err_clear();
   return 0;
+}
+
+/* verify.c's repairs, with the structure lock held: rebuild the table from
+ * itself (as growth does: safe while others write), or from the data file
+ * (only while no one else writes). */
+int fsc__hash_rebuild(struct fsc__coll *c) { return rebuild_locked(c, false); }
+
+int fsc__hash_rebuild_from_data(struct fsc__coll *c, uint64_t *live_bytes) {
+  return rebuild_from_data(c, live_bytes);
 }

@@ -98,6 +98,11 @@ int fsc__hash_newest(struct fsc__coll *c, uint64_t *off);
 /* Remove every item (structural: takes the lock). */
 int fsc__hash_clear(struct fsc__coll *c);
 
+/* Compaction, with the lock held: freeze the table (word and slots) so
+ * that no lock-free writer can change it; undo that. */
+int fsc__hash_freeze(struct fsc__coll *c);
+void fsc__hash_thaw(struct fsc__coll *c);
+
 /* Number of live keys (lock-free). */
 uint64_t fsc__hash_len(struct fsc__coll *c);
 

@@ -123,7 +123,18 @@ struct fsc__index_hdr {
   uint64_t opens;                    /* successful opens, ever */
   uint64_t kused;                    /* dict/set: slots of the active table
                                         that are not empty (live + tomb) */
+  uint64_t cstate;                   /* compaction: 0, or FSC__CS_MOVING /
+                                        FSC__CS_MOVED | the generation the
+                                        collection is moving / moved to
+                                        (compact.c) */
 };
+
+/* cstate: a compaction holds the lock and is renaming new files into
+ * place (MOVING), or has finished: these files are a retired generation
+ * and the collection lives in the files now at its paths (MOVED). */
+#define FSC__CS_MOVING (UINT64_C(1) << 62)
+#define FSC__CS_MOVED (UINT64_C(2) << 62)
+#define FSC__CS_GEN(s) ((s) & ((UINT64_C(1) << 62) - 1))
 
 /* A record in the data file: this header, the payload, zero padding to 8. */
 struct fsc__rec {
@@ -137,6 +148,11 @@ struct fsc__rec {
 #define FSC__REC_ALIGN 8u
 #define FSC__REC_TOTAL(payload)                                              \
   ((sizeof(struct fsc__rec) + (uint64_t)(payload) + 7u) & ~UINT64_C(7))
+
+/* Internal only, never returned to users: the generation a handle used
+ * was compacted away (its files are MOVED).  The public call follows the
+ * handle to the new files and runs again (FSC__GEN). */
+#define FSC__EMOVED (-30999)
 
 /* ------------------------------------------------------------------ */
 /* error.c                                                             */
@@ -357,6 +373,11 @@ int fsc__file_grow(struct fsc__file *f, uint64_t size);
 /* The handle shared by list, dict and set                             */
 /* ------------------------------------------------------------------ */
 
+struct fsc__handle;
+
+/* One generation of an open collection: its two files as this handle
+ * mapped them.  Compaction moves a handle to a new generation; the old
+ * one stays mapped (views into it stay valid) until the handle closes. */
 struct fsc__coll {
   enum fsc__kind kind;
   fsc_type type;              /* element type, ANY for heterogeneous */
@@ -377,7 +398,64 @@ struct fsc__coll {
   uint64_t repaired;
   bool last_close_clean;
   fsc_type key_type;          /* dict keys: STRING or BYTES */
+  fsc_options opts;           /* as opened (to follow a compaction) */
+  double threshold;           /* compaction_threshold; 0: off */
+  bool auto_compact;          /* swap-and-pop (fixed-size lists) */
+  struct fsc__handle *h;      /* the handle this generation belongs to */
+  struct fsc__coll *next;     /* older retired generations */
 };
+
+/* A public handle (fsc_list, fsc_dict, fsc_set): the generation in use,
+ * and the retired ones, kept mapped until close. */
+struct fsc__handle {
+  struct fsc__coll *cur;      /* ck_pr_load_ptr; never NULL once open */
+  pthread_mutex_t mu;         /* guards following and retiring */
+};
+
+static inline struct fsc__coll *fsc__cur(const struct fsc__handle *h) {
+  return (struct fsc__coll *)ck_pr_load_ptr(
+      (struct fsc__coll **)(uintptr_t)&h->cur);
+}
+
+/* handle.c */
+int fsc__handle_open(struct fsc__handle *h, enum fsc__kind kind,
+                     const char *base_path, const fsc_options *opts);
+int fsc__handle_close(struct fsc__handle *h, bool destroy);
+/* Release everything (after close, or for a handle never closed). */
+void fsc__handle_free(struct fsc__handle *h);
+/* Move h from generation `old` to the files now at its path (no-op if
+ * another thread did).  Errors: those of open, FSC_ECORRUPT if the path
+ * holds another collection now. */
+int fsc__handle_follow(struct fsc__handle *h, struct fsc__coll *old);
+/* Install a generation built by this process's compaction. */
+void fsc__handle_install(struct fsc__handle *h, struct fsc__coll *old,
+                         struct fsc__coll *nc);
+/* Unmap the retired generations (fsc_*_reclaim). */
+int fsc__handle_reclaim(struct fsc__handle *h);
+
+/*
+ * The body of a public call on handle hp (an fsc_list/dict/set pointer
+ * whose member `h` is the fsc__handle): evaluates `call` with `c` bound
+ * to the current generation; when that generation was compacted away
+ * (FSC__EMOVED), follows the handle and runs `call` again.  `call` must
+ * have changed nothing visible when it returns FSC__EMOVED.
+ */
+#define FSC__GEN(hp, call)                                                  \
+  do {                                                                      \
+    if (__builtin_expect(!(hp), 0)) {                                       \
+      fsc__err_clear();                                                     \
+      return fsc__coll_check_fail(NULL, false);                             \
+    }                                                                       \
+    for (;;) {                                                              \
+      struct fsc__coll *c = fsc__cur(&(hp)->h);                             \
+      int gen_rc_ = (call);                                                 \
+      if (__builtin_expect(gen_rc_ != FSC__EMOVED, 1))                      \
+        return gen_rc_;                                                     \
+      fsc__err_clear();                                                     \
+      if ((gen_rc_ = fsc__handle_follow(&(hp)->h, c)) != 0)                 \
+        return gen_rc_;                                                     \
+    }                                                                       \
+  } while (0)
 
 static inline struct fsc__data_hdr *fsc__dhdr(struct fsc__coll *c) {
   return (struct fsc__data_hdr *)c->data.views[0].base;
@@ -413,9 +491,23 @@ static inline void *fsc__ptr_try(struct fsc__file *f, uint64_t off,
   return ((struct fsc__view *)ck_pr_load_ptr(&f->cur))->base + off;
 }
 
-/* coll.c - open, close, the clean-close protocol */
+/* coll.c - open, close, the clean-close protocol.  `suffix` (NULL for
+ * none) is appended to both file names: compaction builds the next
+ * generation in P.data.fscollection.compact and P.index.fscollection.compact. */
 int fsc__coll_open(struct fsc__coll *c, enum fsc__kind kind,
                    const char *base_path, const fsc_options *opts);
+int fsc__coll_open_suffix(struct fsc__coll *c, enum fsc__kind kind,
+                          const char *base_path, const char *suffix,
+                          const fsc_options *opts);
+/* Release a generation's resources (mappings, descriptors, paths) without
+ * the close protocol: a retired generation, or one compaction abandons. */
+void fsc__coll_release(struct fsc__coll *c);
+/* Has this generation been compacted away?  (One load; readers call it
+ * only when they see a frozen word.) */
+static inline bool fsc__coll_moved(struct fsc__coll *c) {
+  return (ck_pr_load_64(&((struct fsc__index_hdr *)c->index.views[0].base)
+                             ->cstate) & FSC__CS_MOVED) != 0;
+}
 int fsc__coll_close(struct fsc__coll *c, bool destroy);
 /* The failure half of fsc__coll_check: records and returns the error. */
 int fsc__coll_check_fail(const struct fsc__coll *c, bool write)
@@ -429,9 +521,33 @@ static inline int fsc__coll_check(const struct fsc__coll *c, bool write) {
   return 0;
 }
 int fsc__coll_metrics(struct fsc__coll *c, fsc_metrics *out);
+
+/* compact.c */
+/* Compact generation c of handle h into new files and move h to them.
+ * With `automatic`, only if the threshold is still crossed once the lock
+ * is held.  FSC__EMOVED if another process compacted c first. */
+int fsc__compact(struct fsc__coll *c, bool automatic);
+/* Under the structure lock (taken by fsc__lock) on a generation whose
+ * cstate is MOVING, that compaction's process died: finish it (the new
+ * data file is in place: FSC__EMOVED) or undo it (0). */
+int fsc__compact_resolve(struct fsc__coll *c);
+/* The same at open, through the index descriptor ifd (flock held). */
+int fsc__compact_resolve_fd(int ifd, bool rdonly, const char *data_path,
+                            const char *index_path);
+/* Remove P.*.fscollection.compact (structure lock held, cstate clear). */
+void fsc__compact_unlink_leftovers(const char *data_path,
+                                   const char *index_path);
+/* After a write that left dead bytes: compact if the threshold says so. */
+void fsc__compact_maybe(struct fsc__coll *c);
 int fsc__coll_sync(struct fsc__coll *c);
 /* After a write: sync if durability is ALWAYS. */
-int fsc__coll_after_write(struct fsc__coll *c);
+int fsc__coll_after_write_slow(struct fsc__coll *c);
+static inline int fsc__coll_after_write(struct fsc__coll *c) {
+  if (__builtin_expect(c->durability == FSC_DURABLE_ALWAYS ||
+                           c->threshold > 0, 0))
+    return fsc__coll_after_write_slow(c);
+  return 0;
+}
 
 /* lock.c - the structure lock: handle mutex + flock(LOCK_EX) on the index
  * file, re-taken on a fresh open file description after fork(). */
@@ -519,6 +635,17 @@ int fsc__hash_init(struct fsc__coll *c);
 int fsc__hash_recover(struct fsc__coll *c, bool unclean);
 /* Recount the live keys into COUNT (no other process may write). */
 int fsc__hash_recount(struct fsc__coll *c);
+/* verify.c's repairs (structure lock held): rebuild the active table from
+ * itself (freeze, re-place every key, recount; safe while others write),
+ * or from the data file alone (no one else may write meanwhile). */
+int fsc__hash_rebuild(struct fsc__coll *c);
+int fsc__hash_rebuild_from_data(struct fsc__coll *c, uint64_t *live_bytes);
+
+/* The collection state behind a public handle (its current generation:
+ * compaction may move a handle to new files between calls). */
+struct fsc__coll *fsc__list_coll(fsc_list *l);
+struct fsc__coll *fsc__dict_coll(fsc_dict *d);
+struct fsc__coll *fsc__set_coll(fsc_set *s);
 
 /* list_recover.c */
 int fsc__list_init(struct fsc__coll *c);

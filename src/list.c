@@ -10,14 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CHECK(l, write)                                                     \
-  do {                                                                      \
-    int check_rc_ = fsc__coll_check((l) ? &(l)->c : NULL, (write));         \
-    if (check_rc_)                                                          \
-      return check_rc_;                                                     \
-  } while (0)
-
 #define READ_SPINS 256
+
+struct fsc__coll *fsc__list_coll(fsc_list *l) {
+  return l ? fsc__cur(&l->h) : NULL;
+}
 
 /* ------------------------------------------------------------------ */
 /* Handle life                                                         */
@@ -32,7 +29,7 @@ int fsc_list_open(const char *base_path, const fsc_options *opts,
   fsc_list *l = calloc(1, sizeof *l);
   if (!l)
     return fsc__err(FSC_ENOMEM, "out of memory");
-  int rc = fsc__coll_open(&l->c, FSC__KIND_LIST, base_path, opts);
+  int rc = fsc__handle_open(&l->h, FSC__KIND_LIST, base_path, opts);
   if (rc) {
     free(l);
     return rc;
@@ -43,55 +40,67 @@ int fsc_list_open(const char *base_path, const fsc_options *opts,
 
 int fsc_list_close(fsc_list *l) {
   CHECK(l, false);
-  return fsc__coll_close(&l->c, false);
+  return fsc__handle_close(&l->h, false);
 }
 
 int fsc_list_destroy(fsc_list *l) {
   CHECK(l, false);
-  return fsc__coll_close(&l->c, !l->c.temp);
+  return fsc__handle_close(&l->h, !fsc__cur(&l->h)->temp);
 }
 
 void fsc_list_free(fsc_list *l) {
   if (!l)
     return;
-  if (!l->c.closed)
-    fsc__coll_close(&l->c, false);
-  free(l->c.path);
-  free(l->c.data_path);
-  free(l->c.index_path);
+  fsc__handle_free(&l->h);
   free(l);
 }
 
-const char *fsc_list_path(const fsc_list *l) { return l ? l->c.path : NULL; }
+const char *fsc_list_path(const fsc_list *l) {
+  return l ? fsc__cur((struct fsc__handle *)&l->h)->path : NULL;
+}
 
 int fsc_list_type(const fsc_list *l) {
   CHECK(l, false);
-  return (int)l->c.type;
+  return (int)fsc__cur((struct fsc__handle *)&l->h)->type;
 }
 
 /* ------------------------------------------------------------------ */
 /* Reading                                                             */
 /* ------------------------------------------------------------------ */
 
-static int __attribute__((noinline)) len_slow(fsc_list *l, uint64_t *out) {
-  CHECK(l, false);
+static int len_g(struct fsc__coll *c, uint64_t *out) {
+  CHECK_C(c, false);
   if (!out)
     return fsc__err(FSC_EINVAL, "out is NULL");
-  *out = FSC__LW_LEN(ck_pr_load_64(&fsc__ihdr(&l->c)->lenword));
+  uint64_t w = ck_pr_load_64(&fsc__ihdr(c)->lenword);
+  if ((w & FSC__LW_FROZEN) && fsc__coll_moved(c))
+    return FSC__EMOVED;
+  *out = FSC__LW_LEN(w);
   return 0;
 }
 
+static int __attribute__((noinline)) len_slow(fsc_list *l, uint64_t *out) {
+  FSC__GEN(l, len_g(c, out));
+}
+
 int fsc_list_len(fsc_list *l, uint64_t *out) {
-  /* The common case without a stack frame; len_slow does the rest. */
-  if (__builtin_expect(!l || fsc__err_code != 0 || l->c.closed || !out, 0))
+  /* The common case without a stack frame; len_slow does the rest (a
+   * frozen word may be a generation compacted away). */
+  struct fsc__coll *c;
+  if (__builtin_expect(!l || fsc__err_code != 0 || !out, 0))
     return len_slow(l, out);
-  *out = FSC__LW_LEN(ck_pr_load_64(&fsc__ihdr(&l->c)->lenword));
+  c = fsc__cur(&l->h);
+  if (__builtin_expect(c->closed, 0))
+    return len_slow(l, out);
+  uint64_t w = ck_pr_load_64(&fsc__ihdr(c)->lenword);
+  if (__builtin_expect((w & FSC__LW_FROZEN) != 0, 0))
+    return len_slow(l, out);
+  *out = FSC__LW_LEN(w);
   return 0;
 }
 
 /* The record offset of element `index`: lock-free, no system call. */
-static int get_off(fsc_list *l, int64_t index, uint64_t *off) {
-  struct fsc__coll *c = &l->c;
+static int get_off(struct fsc__coll *c, int64_t index, uint64_t *off) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   for (unsigned tries = 0;; tries++) {
     uint64_t w, *arr, cap;
@@ -125,14 +134,18 @@ static int get_off(fsc_list *l, int64_t index, uint64_t *off) {
 }
 
 /* fsc_list_get, in full: every case, every error. */
-static int __attribute__((noinline)) get_slow(fsc_list *l, int64_t index,
-                                              fsc_value *out) {
-  CHECK(l, false);
+static int get_g(struct fsc__coll *c, int64_t index, fsc_value *out) {
+  CHECK_C(c, false);
   if (!out)
     return fsc__err(FSC_EINVAL, "out is NULL");
   uint64_t off = 0;
-  int rc = get_off(l, index, &off);
-  return rc ? rc : fsc__rec_read(&l->c, off, out);
+  int rc = get_off(c, index, &off);
+  return rc ? rc : fsc__rec_read(c, off, out);
+}
+
+static int __attribute__((noinline)) get_slow(fsc_list *l, int64_t index,
+                                              fsc_value *out) {
+  FSC__GEN(l, get_g(c, index, out));
 }
 
 /*
@@ -146,11 +159,17 @@ static int __attribute__((noinline)) get_slow(fsc_list *l, int64_t index,
  * always retry.
  */
 int fsc_list_get(fsc_list *l, int64_t index, fsc_value *out) {
-  if (__builtin_expect(!l || fsc__err_code != 0 || l->c.closed || !out, 0))
+  if (__builtin_expect(!l || fsc__err_code != 0 || !out, 0))
     return get_slow(l, index, out);
-  struct fsc__coll *c = &l->c;
+  struct fsc__coll *c = fsc__cur(&l->h);
+  if (__builtin_expect(c->closed, 0))
+    return get_slow(l, index, out);
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   uint64_t w = fsc__lw_load(ih);
+  /* A frozen word: a change in progress, or a generation compacted away
+   * (get_slow tells which). */
+  if (__builtin_expect((w & FSC__LW_FROZEN) != 0, 0))
+    return get_slow(l, index, out);
   unsigned b = FSC__LW_BUFIDX(w);
   uint64_t aoff = ck_pr_load_64(&ih->desc[b].off);
   uint64_t cap = ck_pr_load_64(&ih->desc[b].cap);
@@ -193,6 +212,8 @@ static int await_counted(struct fsc__coll *c, uint64_t w) {
       continue;
     }
     int rc = fsc__ls_wait(c); /* a change is adopting it */
+    if (rc == FSC__EMOVED)
+      return 0; /* a compaction adopted it, and copied it */
     if (rc)
       return rc;
   }
@@ -244,45 +265,58 @@ static int publish_append(struct fsc__coll *c, uint64_t roff) {
   }
 }
 
-int fsc_list_append(fsc_list *l, const fsc_value *v) {
-  CHECK(l, true);
-  int rc = fsc__value_check(l->c.type, v);
+static int append_g(struct fsc__coll *c, const fsc_value *v) {
+  CHECK_C(c, true);
+  int rc = fsc__value_check(c->type, v);
   if (rc)
     return rc;
   uint64_t off;
-  if ((rc = fsc__rec_write(&l->c, v, &off)) != 0)
+  if ((rc = fsc__rec_write(c, v, &off)) != 0)
     return rc;
-  if ((rc = publish_append(&l->c, off)) != 0) {
-    fsc__rec_retire(&l->c, off);
+  if ((rc = publish_append(c, off)) != 0) {
+    fsc__rec_retire(c, off);
     return rc;
   }
-  return fsc__coll_after_write(&l->c);
+  return fsc__coll_after_write(c);
 }
 
-int fsc_list_extend(fsc_list *l, const fsc_value *vs, size_t n) {
-  CHECK(l, true);
+int fsc_list_append(fsc_list *l, const fsc_value *v) {
+  FSC__GEN(l, append_g(c, v));
+}
+
+/* Append vs[*done..n) to generation c, counting in *done: a retry after
+ * a compaction goes on from there. */
+static int extend_g(struct fsc__coll *c, const fsc_value *vs, size_t n,
+                    size_t *done) {
+  CHECK_C(c, true);
   if (n && !vs)
     return fsc__err(FSC_EINVAL, "values are NULL");
-  for (size_t i = 0; i < n; i++) {
-    int rc = fsc__value_check(l->c.type, &vs[i]);
+  for (size_t i = *done; i < n; i++) {
+    int rc = fsc__value_check(c->type, &vs[i]);
     if (rc)
       return rc;
   }
   /* Nothing below syncs, so one sync at the end (the handle's durability
    * is not touched: other threads may be using the handle). */
   int rc = 0;
-  for (size_t i = 0; i < n && rc == 0; i++) {
+  for (; *done < n && rc == 0;) {
     uint64_t off;
-    if ((rc = fsc__rec_write(&l->c, &vs[i], &off)) == 0 &&
-        (rc = publish_append(&l->c, off)) != 0)
-      fsc__rec_retire(&l->c, off);
+    if ((rc = fsc__rec_write(c, &vs[*done], &off)) == 0 &&
+        (rc = publish_append(c, off)) != 0)
+      fsc__rec_retire(c, off);
+    if (rc == 0)
+      (*done)++;
   }
-  return rc ? rc : fsc__coll_after_write(&l->c);
+  return rc ? rc : fsc__coll_after_write(c);
 }
 
-int fsc_list_set(fsc_list *l, int64_t index, const fsc_value *v) {
-  CHECK(l, true);
-  struct fsc__coll *c = &l->c;
+int fsc_list_extend(fsc_list *l, const fsc_value *vs, size_t n) {
+  size_t done = 0;
+  FSC__GEN(l, extend_g(c, vs, n, &done));
+}
+
+static int set_g(struct fsc__coll *c, int64_t index, const fsc_value *v) {
+  CHECK_C(c, true);
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   int rc = fsc__value_check(c->type, v);
   if (rc)
@@ -340,6 +374,10 @@ int fsc_list_set(fsc_list *l, int64_t index, const fsc_value *v) {
   }
   fsc__rec_retire(c, roff);
   return rc;
+}
+
+int fsc_list_set(fsc_list *l, int64_t index, const fsc_value *v) {
+  FSC__GEN(l, set_g(c, index, v));
 }
 
 /* ------------------------------------------------------------------ */
@@ -483,16 +521,42 @@ int fsc_list_scan(fsc_list *l, fsc_list_pred pred, fsc_list_emit emit,
   }
 }
 
-int fsc_list_metrics(fsc_list *l, fsc_metrics *out) {
-  CHECK(l, false);
+static int metrics_g(struct fsc__coll *c, fsc_metrics *out) {
+  CHECK_C(c, false);
   if (!out)
     return fsc__err(FSC_EINVAL, "out is NULL");
-  return fsc__coll_metrics(&l->c, out);
+  if (fsc__coll_moved(c))
+    return FSC__EMOVED;
+  return fsc__coll_metrics(c, out);
+}
+
+int fsc_list_metrics(fsc_list *l, fsc_metrics *out) {
+  FSC__GEN(l, metrics_g(c, out));
+}
+
+static int sync_g(struct fsc__coll *c) {
+  CHECK_C(c, false);
+  if (fsc__coll_moved(c))
+    return FSC__EMOVED;
+  return fsc__coll_sync(c);
 }
 
 int fsc_list_sync(fsc_list *l) {
+  FSC__GEN(l, sync_g(c));
+}
+
+static int compact_g(struct fsc__coll *c) {
+  CHECK_C(c, true);
+  return fsc__compact(c, false);
+}
+
+int fsc_list_compact(fsc_list *l) {
+  FSC__GEN(l, compact_g(c));
+}
+
+int fsc_list_reclaim(fsc_list *l) {
   CHECK(l, false);
-  return fsc__coll_sync(&l->c);
+  return fsc__handle_reclaim(&l->h);
 }
 
 /* ------------------------------------------------------------------ */

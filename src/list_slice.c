@@ -11,13 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CHECK(l, write)                                                     \
-  do {                                                                      \
-    int check_rc_ = fsc__coll_check((l) ? &(l)->c : NULL, (write));         \
-    if (check_rc_)                                                          \
-      return check_rc_;                                                     \
-  } while (0)
-
 /* ------------------------------------------------------------------ */
 /* Python's slice arithmetic (PySlice_Unpack + PySlice_AdjustIndices)  */
 /* ------------------------------------------------------------------ */
@@ -109,9 +102,8 @@ static uint64_t *alloc_offs(uint64_t n) {
 /* insert / pop / del / remove                                         */
 /* ------------------------------------------------------------------ */
 
-int fsc_list_insert(fsc_list *l, int64_t index, const fsc_value *v) {
-  CHECK(l, true);
-  struct fsc__coll *c = &l->c;
+static int insert_g(struct fsc__coll *c, int64_t index, const fsc_value *v) {
+  CHECK_C(c, true);
   uint64_t *rec;
   int rc = write_records(c, v, 1, &rec);
   if (rc)
@@ -145,10 +137,13 @@ fail:
   return rc;
 }
 
+int fsc_list_insert(fsc_list *l, int64_t index, const fsc_value *v) {
+  FSC__GEN(l, insert_g(c, index, v));
+}
+
 /* Remove element `index` (Python's pop/del); its record offset in *off. */
-static int remove_at(fsc_list *l, int64_t index, uint64_t *off,
+static int remove_at(struct fsc__coll *c, int64_t index, uint64_t *off,
                      const char *empty_msg, const char *range_msg) {
-  struct fsc__coll *c = &l->c;
   int rc;
   if (index == -1) { /* the common case: O(1), in place */
     rc = fsc__ls_pop_last(c, off);
@@ -171,37 +166,44 @@ static int remove_at(fsc_list *l, int64_t index, uint64_t *off,
   return fsc__ls_commit(c, &sn, sn.old, n - 1, 0);
 }
 
-int fsc_list_pop(fsc_list *l, int64_t index, fsc_value *out) {
-  CHECK(l, true);
+static int pop_g(struct fsc__coll *c, int64_t index, fsc_value *out) {
+  CHECK_C(c, true);
   uint64_t off;
-  int rc = remove_at(l, index, &off, "pop from empty list",
+  int rc = remove_at(c, index, &off, "pop from empty list",
                      "pop index out of range");
   if (rc)
     return rc;
   /* The record stays in the file (until compaction) and is immutable:
    * the view is valid until the handle closes. */
-  if (out && (rc = fsc__rec_read(&l->c, off, out)) != 0)
+  if (out && (rc = fsc__rec_read(c, off, out)) != 0)
     return rc;
-  fsc__rec_retire(&l->c, off);
-  return fsc__coll_after_write(&l->c);
+  fsc__rec_retire(c, off);
+  return fsc__coll_after_write(c);
 }
 
-int fsc_list_del(fsc_list *l, int64_t index) {
-  CHECK(l, true);
+int fsc_list_pop(fsc_list *l, int64_t index, fsc_value *out) {
+  FSC__GEN(l, pop_g(c, index, out));
+}
+
+static int del_g(struct fsc__coll *c, int64_t index) {
+  CHECK_C(c, true);
   uint64_t off;
-  int rc = remove_at(l, index, &off, "list assignment index out of range",
+  int rc = remove_at(c, index, &off, "list assignment index out of range",
                      "list assignment index out of range");
   if (rc)
     return rc;
-  fsc__rec_retire(&l->c, off);
-  return fsc__coll_after_write(&l->c);
+  fsc__rec_retire(c, off);
+  return fsc__coll_after_write(c);
 }
 
-int fsc_list_remove(fsc_list *l, const fsc_value *v) {
-  CHECK(l, true);
+int fsc_list_del(fsc_list *l, int64_t index) {
+  FSC__GEN(l, del_g(c, index));
+}
+
+static int remove_g(struct fsc__coll *c, const fsc_value *v) {
+  CHECK_C(c, true);
   if (!v)
     return fsc__err(FSC_EINVAL, "NULL value");
-  struct fsc__coll *c = &l->c;
   struct fsc__lsnap sn;
   int rc = fsc__ls_begin(c, &sn, true);
   if (rc)
@@ -225,14 +227,18 @@ int fsc_list_remove(fsc_list *l, const fsc_value *v) {
   return fsc__err(FSC_EVALUE, "list.remove(x): x not in list");
 }
 
+int fsc_list_remove(fsc_list *l, const fsc_value *v) {
+  FSC__GEN(l, remove_g(c, v));
+}
+
 /* ------------------------------------------------------------------ */
 /* reverse / clear / sort                                              */
 /* ------------------------------------------------------------------ */
 
-int fsc_list_reverse(fsc_list *l) {
-  CHECK(l, true);
+static int reverse_g(struct fsc__coll *c) {
+  CHECK_C(c, true);
   struct fsc__lsnap sn;
-  int rc = fsc__ls_begin(&l->c, &sn, true);
+  int rc = fsc__ls_begin(c, &sn, true);
   if (rc)
     return rc;
   for (uint64_t i = 0, j = sn.len; i + 1 < j; i++, j--) {
@@ -240,23 +246,31 @@ int fsc_list_reverse(fsc_list *l) {
     sn.old[i] = sn.old[j - 1];
     sn.old[j - 1] = t;
   }
-  rc = fsc__ls_commit(&l->c, &sn, sn.old, sn.len, 0);
-  return rc ? rc : fsc__coll_after_write(&l->c);
+  rc = fsc__ls_commit(c, &sn, sn.old, sn.len, 0);
+  return rc ? rc : fsc__coll_after_write(c);
 }
 
-int fsc_list_clear(fsc_list *l) {
-  CHECK(l, true);
+int fsc_list_reverse(fsc_list *l) {
+  FSC__GEN(l, reverse_g(c));
+}
+
+static int clear_g(struct fsc__coll *c) {
+  CHECK_C(c, true);
   struct fsc__lsnap sn;
-  int rc = fsc__ls_begin(&l->c, &sn, true);
+  int rc = fsc__ls_begin(c, &sn, true);
   if (rc)
     return rc;
   uint64_t n = sn.len, *dropped = sn.old;
   sn.old = NULL; /* keep the offsets past commit, to retire them */
   /* Zero elements, but a real pointer: publish() memcpy()s from it. */
-  if ((rc = fsc__ls_commit(&l->c, &sn, dropped, 0, 0)) == 0)
-    retire_all(&l->c, dropped, n);
+  if ((rc = fsc__ls_commit(c, &sn, dropped, 0, 0)) == 0)
+    retire_all(c, dropped, n);
   free(dropped);
-  return rc ? rc : fsc__coll_after_write(&l->c);
+  return rc ? rc : fsc__coll_after_write(c);
+}
+
+int fsc_list_clear(fsc_list *l) {
+  FSC__GEN(l, clear_g(c));
 }
 
 struct sorter {
@@ -295,9 +309,8 @@ static void merge_sort(struct sorter *s, uint64_t *idx, uint64_t *tmp,
     idx[k++] = tmp[i++];
 }
 
-int fsc_list_sort(fsc_list *l, bool reverse) {
-  CHECK(l, true);
-  struct fsc__coll *c = &l->c;
+static int sort_g(struct fsc__coll *c, bool reverse) {
+  CHECK_C(c, true);
   struct fsc__lsnap sn;
   int rc = fsc__ls_begin(c, &sn, true);
   if (rc)
@@ -334,16 +347,18 @@ abort:
   return rc;
 }
 
+int fsc_list_sort(fsc_list *l, bool reverse) {
+  FSC__GEN(l, sort_g(c, reverse));
+}
+
 /* ------------------------------------------------------------------ */
 /* Slices                                                              */
 /* ------------------------------------------------------------------ */
 
-int fsc_list_slice_get(fsc_list *l, fsc_slice sl, fsc_value *out, size_t cap,
-                       size_t *n) {
-  CHECK(l, false);
+static int slice_get_g(struct fsc__coll *c, fsc_slice sl, fsc_value *out, size_t cap, size_t *n) {
+  CHECK_C(c, false);
   if (!n)
     return fsc__err(FSC_EINVAL, "n is NULL");
-  struct fsc__coll *c = &l->c;
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   for (;;) {
     /* One consistent snapshot: every slot read within one epoch. */
@@ -384,10 +399,12 @@ int fsc_list_slice_get(fsc_list *l, fsc_slice sl, fsc_value *out, size_t cap,
   }
 }
 
-int fsc_list_slice_set(fsc_list *l, fsc_slice sl, const fsc_value *vs,
-                       size_t nv) {
-  CHECK(l, true);
-  struct fsc__coll *c = &l->c;
+int fsc_list_slice_get(fsc_list *l, fsc_slice sl, fsc_value *out, size_t cap, size_t *n) {
+  FSC__GEN(l, slice_get_g(c, sl, out, cap, n));
+}
+
+static int slice_set_g(struct fsc__coll *c, fsc_slice sl, const fsc_value *vs, size_t nv) {
+  CHECK_C(c, true);
   uint64_t *recs;
   int rc = write_records(c, vs, nv, &recs);
   if (rc)
@@ -459,9 +476,12 @@ abort:
   return rc;
 }
 
-int fsc_list_slice_del(fsc_list *l, fsc_slice sl) {
-  CHECK(l, true);
-  struct fsc__coll *c = &l->c;
+int fsc_list_slice_set(fsc_list *l, fsc_slice sl, const fsc_value *vs, size_t nv) {
+  FSC__GEN(l, slice_set_g(c, sl, vs, nv));
+}
+
+static int slice_del_g(struct fsc__coll *c, fsc_slice sl) {
+  CHECK_C(c, true);
   struct fsc__lsnap sn;
   int rc = fsc__ls_begin(c, &sn, true);
   if (rc)
@@ -492,4 +512,8 @@ int fsc_list_slice_del(fsc_list *l, fsc_slice sl) {
     retire_all(c, dropped, r.len);
   free(dropped);
   return rc ? rc : fsc__coll_after_write(c);
+}
+
+int fsc_list_slice_del(fsc_list *l, fsc_slice sl) {
+  FSC__GEN(l, slice_del_g(c, sl));
 }

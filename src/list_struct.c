@@ -338,6 +338,8 @@ int fsc__ls_wait(struct fsc__coll *c) {
   for (int i = 0; i < WAIT_SPINS; i++) {
     if (!(ck_pr_load_64(&ih->lenword) & FSC__LW_FROZEN))
       return 0;
+    if (fsc__coll_moved(c))
+      return FSC__EMOVED;
     if (i < 64)
       ck_pr_stall();
     else
@@ -387,4 +389,21 @@ int fsc__ls_recover_locked(struct fsc__coll *c,
   free(sn.old);
   sn.old = NULL;
   return rc;
+}
+
+/* Compaction (compact.c) holds the lock and copies the list out of the
+ * frozen array slot by slot. */
+int fsc__ls_begin_locked(struct fsc__coll *c, struct fsc__lsnap *sn) {
+  return begin_locked(c, sn, false);
+}
+
+uint64_t fsc__ls_freeze_slot(struct fsc__lsnap *sn, uint64_t i) {
+  uint64_t s = slot_freeze(&sn->src[i]);
+  if (i + 1 > sn->nfrozen)
+    sn->nfrozen = i + 1;
+  return s;
+}
+
+void fsc__ls_abort_locked(struct fsc__coll *c, struct fsc__lsnap *sn) {
+  unfreeze(c, sn);
 }

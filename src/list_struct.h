@@ -8,8 +8,25 @@
 #include "internal.h"
 
 struct fsc_list {
-  struct fsc__coll c;
+  struct fsc__handle h;
 };
+
+/* The public-call prologue on a list handle: FSC_ECLOSED and friends. */
+#define CHECK(l, write)                                                     \
+  do {                                                                      \
+    int check_rc_ =                                                         \
+        fsc__coll_check((l) ? fsc__cur(&(l)->h) : NULL, (write));           \
+    if (check_rc_)                                                          \
+      return check_rc_;                                                     \
+  } while (0)
+
+/* The same on a generation (inside FSC__GEN). */
+#define CHECK_C(c, write)                                                   \
+  do {                                                                      \
+    int check_rc_ = fsc__coll_check((c), (write));                          \
+    if (check_rc_)                                                          \
+      return check_rc_;                                                     \
+  } while (0)
 
 /* A structural change in progress: the structure lock is held and the
  * length word is frozen. */
@@ -78,6 +95,9 @@ static inline int fsc__ls_view(struct fsc__coll *c, uint64_t *wout,
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   for (;;) {
     uint64_t w = fsc__lw_load(ih);
+    /* A generation compacted away stays frozen: move to the new files. */
+    if (__builtin_expect((w & FSC__LW_FROZEN) != 0, 0) && fsc__coll_moved(c))
+      return FSC__EMOVED;
     *wout = w;
     int rc = fsc__ls_desc_array_ih(c, ih, FSC__LW_BUFIDX(w), arr, cap);
     if (fsc__ls_changed(ih, w))
@@ -109,6 +129,12 @@ void fsc__ls_abort(struct fsc__coll *c, struct fsc__lsnap *sn);
 int fsc__ls_pop_last(struct fsc__coll *c, uint64_t *off);
 /* Grow the active array (append found it full). */
 int fsc__ls_grow(struct fsc__coll *c);
+
+/* For compaction, with the lock held: freeze the word (finishing a dead
+ * change first); freeze slot i and return its value; undo the freeze. */
+int fsc__ls_begin_locked(struct fsc__coll *c, struct fsc__lsnap *sn);
+uint64_t fsc__ls_freeze_slot(struct fsc__lsnap *sn, uint64_t i);
+void fsc__ls_abort_locked(struct fsc__coll *c, struct fsc__lsnap *sn);
 
 /* Recovery at open: the caller holds the structure flock (not the mutex).
  * Finishes a dead change, then keeps the elements whose record `keep`

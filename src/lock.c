@@ -103,6 +103,17 @@ int fsc__lock(struct fsc__coll *c) {
     pthread_mutex_unlock(&c->mu);
     return rc;
   }
+  /* A generation compacted away stays frozen for good: the caller must
+   * move to the new files (FSC__EMOVED).  MOVING under a lock we hold
+   * means the compaction's process died: finish or undo it. */
+  uint64_t cs = ck_pr_load_64(&fsc__ihdr(c)->cstate);
+  if (__builtin_expect(cs != 0, 0)) {
+    int rc = (cs & FSC__CS_MOVING) ? fsc__compact_resolve(c) : FSC__EMOVED;
+    if (rc != 0) {
+      fsc__unlock(c);
+      return rc;
+    }
+  }
   return 0;
 }
 

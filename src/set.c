@@ -9,15 +9,27 @@
 #include <string.h>
 
 struct fsc_set {
-  struct fsc__coll c;
+  struct fsc__handle h;
 };
 
 #define CHECK(s, write)                                                     \
   do {                                                                      \
-    int check_rc_ = fsc__coll_check((s) ? &(s)->c : NULL, (write));         \
+    int check_rc_ =                                                         \
+        fsc__coll_check((s) ? fsc__cur(&(s)->h) : NULL, (write));           \
     if (check_rc_)                                                          \
       return check_rc_;                                                     \
   } while (0)
+
+#define CHECK_C(c, write)                                                   \
+  do {                                                                      \
+    int check_rc_ = fsc__coll_check((c), (write));                          \
+    if (check_rc_)                                                          \
+      return check_rc_;                                                     \
+  } while (0)
+
+struct fsc__coll *fsc__set_coll(fsc_set *s) {
+  return s ? fsc__cur(&s->h) : NULL;
+}
 
 /* ------------------------------------------------------------------ */
 /* Handle life                                                         */
@@ -32,7 +44,7 @@ int fsc_set_open(const char *base_path, const fsc_options *opts,
   fsc_set *s = calloc(1, sizeof *s);
   if (!s)
     return fsc__err(FSC_ENOMEM, "out of memory");
-  int rc = fsc__coll_open(&s->c, FSC__KIND_SET, base_path, opts);
+  int rc = fsc__handle_open(&s->h, FSC__KIND_SET, base_path, opts);
   if (rc) {
     free(s);
     return rc;
@@ -43,50 +55,67 @@ int fsc_set_open(const char *base_path, const fsc_options *opts,
 
 int fsc_set_close(fsc_set *s) {
   CHECK(s, false);
-  return fsc__coll_close(&s->c, false);
+  return fsc__handle_close(&s->h, false);
 }
 
 int fsc_set_destroy(fsc_set *s) {
   CHECK(s, false);
-  return fsc__coll_close(&s->c, !s->c.temp);
+  return fsc__handle_close(&s->h, !fsc__cur(&s->h)->temp);
 }
 
 void fsc_set_free(fsc_set *s) {
   if (!s)
     return;
-  if (!s->c.closed)
-    fsc__coll_close(&s->c, false);
-  free(s->c.path);
-  free(s->c.data_path);
-  free(s->c.index_path);
+  fsc__handle_free(&s->h);
   free(s);
 }
 
-const char *fsc_set_path(const fsc_set *s) { return s ? s->c.path : NULL; }
+const char *fsc_set_path(const fsc_set *s) {
+  return s ? fsc__cur((struct fsc__handle *)&s->h)->path : NULL;
+}
 
 int fsc_set_type(const fsc_set *s) {
   CHECK(s, false);
-  return (int)s->c.type;
+  return (int)fsc__cur((struct fsc__handle *)&s->h)->type;
 }
 
-int fsc_set_len(fsc_set *s, uint64_t *out) {
-  CHECK(s, false);
+static int len_g(struct fsc__coll *c, uint64_t *out) {
+  CHECK_C(c, false);
   if (!out)
     return fsc__err(FSC_EINVAL, "out is NULL");
-  *out = fsc__hash_len(&s->c);
+  uint64_t w = ck_pr_load_64(&fsc__ihdr(c)->lenword);
+  if ((w & FSC__LW_FROZEN) && fsc__coll_moved(c))
+    return FSC__EMOVED;
+  *out = FSC__LW_LEN(w);
   return 0;
 }
 
-int fsc_set_metrics(fsc_set *s, fsc_metrics *out) {
-  CHECK(s, false);
+int fsc_set_len(fsc_set *s, uint64_t *out) {
+  FSC__GEN(s, len_g(c, out));
+}
+
+static int metrics_g(struct fsc__coll *c, fsc_metrics *out) {
+  CHECK_C(c, false);
   if (!out)
     return fsc__err(FSC_EINVAL, "out is NULL");
-  return fsc__coll_metrics(&s->c, out);
+  if (fsc__coll_moved(c))
+    return FSC__EMOVED;
+  return fsc__coll_metrics(c, out);
+}
+
+int fsc_set_metrics(fsc_set *s, fsc_metrics *out) {
+  FSC__GEN(s, metrics_g(c, out));
+}
+
+static int sync_g(struct fsc__coll *c) {
+  CHECK_C(c, false);
+  if (fsc__coll_moved(c))
+    return FSC__EMOVED;
+  return fsc__coll_sync(c);
 }
 
 int fsc_set_sync(fsc_set *s) {
-  CHECK(s, false);
-  return fsc__coll_sync(&s->c);
+  FSC__GEN(s, sync_g(c));
 }
 
 /* ------------------------------------------------------------------ */
@@ -94,9 +123,9 @@ int fsc_set_sync(fsc_set *s) {
 /* ------------------------------------------------------------------ */
 
 /* The key of element v: its encoded payload (in buf for fixed sizes). */
-static int elem_key(fsc_set *s, const fsc_value *v, uint8_t buf[16],
+static int elem_key(struct fsc__coll *c, const fsc_value *v, uint8_t buf[16],
                     struct fsc__kkey *k) {
-  int rc = fsc__value_check(s->c.type, v);
+  int rc = fsc__value_check(c->type, v);
   if (rc)
     return rc;
   size_t n = fsc__value_size(v);
@@ -114,9 +143,9 @@ static int elem_key(fsc_set *s, const fsc_value *v, uint8_t buf[16],
   return 0;
 }
 
-static int elem_read(fsc_set *s, uint64_t off, fsc_value *out) {
+static int elem_read(struct fsc__coll *c, uint64_t off, fsc_value *out) {
   struct fsc__krec r;
-  int rc = fsc__krec_read(&s->c, off, &r);
+  int rc = fsc__krec_read(c, off, &r);
   if (rc)
     return rc;
   if (fsc__value_decode((fsc_type)r.type, r.key, r.klen, out) != 0)
@@ -125,55 +154,67 @@ static int elem_read(fsc_set *s, uint64_t off, fsc_value *out) {
   return 0;
 }
 
-int fsc_set_contains(fsc_set *s, const fsc_value *v) {
-  CHECK(s, false);
+static int contains_g(struct fsc__coll *c, const fsc_value *v) {
+  CHECK_C(c, false);
   uint8_t buf[16];
   struct fsc__kkey k;
   uint64_t off;
-  int rc = elem_key(s, v, buf, &k);
+  int rc = elem_key(c, v, buf, &k);
   if (rc == FSC_ETYPE && v && fsc__type_valid(v->type)) {
     fsc__err_clear(); /* another type cannot be in a typed set */
     return 0;
   }
-  return rc ? rc : fsc__hash_find(&s->c, &k, &off);
+  return rc ? rc : fsc__hash_find(c, &k, &off);
 }
 
-int fsc_set_add(fsc_set *s, const fsc_value *v) {
-  CHECK(s, true);
+int fsc_set_contains(fsc_set *s, const fsc_value *v) {
+  FSC__GEN(s, contains_g(c, v));
+}
+
+static int add_g(struct fsc__coll *c, const fsc_value *v) {
+  CHECK_C(c, true);
   uint8_t buf[16];
   struct fsc__kkey k;
   uint64_t off, roff, prev;
-  int rc = elem_key(s, v, buf, &k);
+  int rc = elem_key(c, v, buf, &k);
   if (rc)
     return rc;
   /* Present already: nothing to write (the common case of a hot set). */
-  if ((rc = fsc__hash_find(&s->c, &k, &off)) != 0)
+  if ((rc = fsc__hash_find(c, &k, &off)) != 0)
     return rc < 0 ? rc : 0;
-  if ((rc = fsc__krec_write(&s->c, &k, v, &roff)) != 0)
+  if ((rc = fsc__krec_write(c, &k, v, &roff)) != 0)
     return rc;
-  rc = fsc__hash_put(&s->c, &k, roff, FSC__PUT_ABSENT, 0, &prev);
+  rc = fsc__hash_put(c, &k, roff, FSC__PUT_ABSENT, 0, &prev);
   if (rc <= 0) {
-    fsc__rec_retire(&s->c, roff);
+    fsc__rec_retire(c, roff);
     return rc;
   }
-  rc = fsc__coll_after_write(&s->c);
+  rc = fsc__coll_after_write(c);
   return rc ? rc : 1;
 }
 
-int fsc_set_discard(fsc_set *s, const fsc_value *v) {
-  CHECK(s, true);
+int fsc_set_add(fsc_set *s, const fsc_value *v) {
+  FSC__GEN(s, add_g(c, v));
+}
+
+static int discard_g(struct fsc__coll *c, const fsc_value *v) {
+  CHECK_C(c, true);
   uint8_t buf[16];
   struct fsc__kkey k;
   uint64_t old;
-  int rc = elem_key(s, v, buf, &k);
+  int rc = elem_key(c, v, buf, &k);
   if (rc == FSC_ETYPE && v && fsc__type_valid(v->type)) {
     fsc__err_clear();
     return 0;
   }
-  if (rc || (rc = fsc__hash_del(&s->c, &k, 0, &old)) <= 0)
+  if (rc || (rc = fsc__hash_del(c, &k, 0, &old)) <= 0)
     return rc;
-  rc = fsc__coll_after_write(&s->c);
+  rc = fsc__coll_after_write(c);
   return rc ? rc : 1;
+}
+
+int fsc_set_discard(fsc_set *s, const fsc_value *v) {
+  FSC__GEN(s, discard_g(c, v));
 }
 
 int fsc_set_remove(fsc_set *s, const fsc_value *v) {
@@ -183,61 +224,101 @@ int fsc_set_remove(fsc_set *s, const fsc_value *v) {
   return rc < 0 ? rc : 0;
 }
 
-int fsc_set_pop(fsc_set *s, fsc_value *out) {
-  CHECK(s, true);
+static int pop_g(struct fsc__coll *c, fsc_value *out) {
+  CHECK_C(c, true);
   for (;;) {
     uint64_t off, old;
-    int rc = fsc__hash_newest(&s->c, &off);
+    int rc = fsc__hash_newest(c, &off);
     if (rc < 0)
       return rc;
     if (rc == 0)
       return fsc__err(FSC_EKEY, "pop from an empty set");
     struct fsc__krec r;
-    if ((rc = fsc__krec_read(&s->c, off, &r)) != 0)
+    if ((rc = fsc__krec_read(c, off, &r)) != 0)
       return rc;
     struct fsc__kkey k;
     fsc__kkey_make(&k, r.type, r.key, r.klen);
-    if ((rc = fsc__hash_del(&s->c, &k, off, &old)) < 0)
+    if ((rc = fsc__hash_del(c, &k, off, &old)) < 0)
       return rc;
     if (rc == 1) {
-      if (out && (rc = elem_read(s, off, out)) != 0)
+      if (out && (rc = elem_read(c, off, out)) != 0)
         return rc;
-      return fsc__coll_after_write(&s->c);
+      return fsc__coll_after_write(c);
     }
   }
 }
 
+int fsc_set_pop(fsc_set *s, fsc_value *out) {
+  FSC__GEN(s, pop_g(c, out));
+}
+
+static int clear_g(struct fsc__coll *c) {
+  CHECK_C(c, true);
+  int rc = fsc__hash_clear(c);
+  return rc ? rc : fsc__coll_after_write(c);
+}
+
 int fsc_set_clear(fsc_set *s) {
-  CHECK(s, true);
-  int rc = fsc__hash_clear(&s->c);
-  return rc ? rc : fsc__coll_after_write(&s->c);
+  FSC__GEN(s, clear_g(c));
 }
 
 /* ------------------------------------------------------------------ */
 /* Iteration and scan                                                  */
 /* ------------------------------------------------------------------ */
 
-int fsc_set_iter_init(fsc_set *s, fsc_set_iter *it) {
-  CHECK(s, false);
+static int iter_init_g(struct fsc__coll *c, fsc_set *s, fsc_set_iter *it) {
+  CHECK_C(c, false);
   if (!it)
     return fsc__err(FSC_EINVAL, "NULL iterator");
+  if (fsc__coll_moved(c))
+    return FSC__EMOVED;
   memset(it, 0, sizeof *it);
   it->set = s;
-  it->reserved[0] = fsc__hash_tail(&s->c); /* keys begun later: unseen */
+  it->reserved[0] = fsc__hash_tail(c); /* keys begun later: unseen */
+  it->reserved[1] = fsc__dhdr(c)->h.generation;
   return 0;
 }
 
-int fsc_set_iter_next(fsc_set_iter *it, fsc_value *out) {
-  if (!it)
-    return fsc__err(FSC_EINVAL, "NULL iterator");
-  CHECK(it->set, false);
+int fsc_set_iter_init(fsc_set *s, fsc_set_iter *it) {
+  FSC__GEN(s, iter_init_g(c, s, it));
+}
+
+/* Positions are offsets in one generation's data file: an iteration
+ * cannot go on in the files a compaction made. */
+static int iter_next_g(struct fsc__coll *c, fsc_set_iter *it,
+                       fsc_value *out) {
+  CHECK_C(c, false);
+  if (fsc__dhdr(c)->h.generation != it->reserved[1])
+    return fsc__err(FSC_EAGAIN, "the set was compacted during the "
+                    "iteration; start it again");
   uint64_t off;
-  int rc = fsc__hash_next(&it->set->c, &it->pos, it->reserved[0], &off);
+  int rc = fsc__hash_next(c, &it->pos, it->reserved[0], &off);
   if (rc <= 0)
     return rc;
-  if (out && (rc = elem_read(it->set, off, out)) != 0)
+  if (out && (rc = elem_read(c, off, out)) != 0)
     return rc;
   return 1;
+}
+
+int fsc_set_iter_next(fsc_set_iter *it, fsc_value *out) {
+  if (!it) {
+    fsc__err_clear();
+    return fsc__err(FSC_EINVAL, "NULL iterator");
+  }
+  fsc_set *s = it->set;
+  FSC__GEN(s, iter_next_g(c, it, out));
+}
+
+static int compact_g(struct fsc__coll *c) {
+  CHECK_C(c, true);
+  return fsc__compact(c, false);
+}
+
+int fsc_set_compact(fsc_set *s) { FSC__GEN(s, compact_g(c)); }
+
+int fsc_set_reclaim(fsc_set *s) {
+  CHECK(s, false);
+  return fsc__handle_reclaim(&s->h);
 }
 
 int fsc_set_scan(fsc_set *s, fsc_list_pred pred, fsc_list_emit emit,
@@ -353,6 +434,12 @@ int fsc_set_symmetric_difference(fsc_set *out, fsc_set *a, fsc_set *b) {
 }
 
 /* 1 if every element of a is in b (want 1) or none is (want 0). */
+static uint64_t slen(fsc_set *s) {
+  uint64_t n = 0;
+  fsc_set_len(s, &n);
+  return n;
+}
+
 static int all_in(fsc_set *a, fsc_set *b, int want) {
   fsc_set_iter it;
   fsc_value v;
@@ -377,7 +464,7 @@ int fsc_set_isdisjoint(fsc_set *a, fsc_set *b) {
 int fsc_set_issubset(fsc_set *a, fsc_set *b) {
   CHECK(a, false);
   CHECK(b, false);
-  if (fsc__hash_len(&a->c) > fsc__hash_len(&b->c))
+  if (slen(a) > slen(b))
     return 0;
   return all_in(a, b, 1);
 }
@@ -389,12 +476,12 @@ int fsc_set_issuperset(fsc_set *a, fsc_set *b) {
 int fsc_set_equal(fsc_set *a, fsc_set *b) {
   CHECK(a, false);
   CHECK(b, false);
-  if (fsc__hash_len(&a->c) != fsc__hash_len(&b->c))
+  if (slen(a) != slen(b))
     return 0;
   int rc = all_in(a, b, 1);
   if (rc != 1)
     return rc;
-  return fsc__hash_len(&a->c) == fsc__hash_len(&b->c) ? 1 : 0;
+  return slen(a) == slen(b) ? 1 : 0;
 }
 
 /* ------------------------------------------------------------------ */

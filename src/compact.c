@@ -1,0 +1,421 @@
+/*
+ * compact.c - owns compaction: copying a collection's live records into
+ * new files and moving every process to them (the generation switch), the
+ * recovery of a compaction whose process died, and the threshold that
+ * runs it automatically.
+ *
+ * Protocol (doc/CONCURRENCY.md, "Compaction"), for base path P:
+ *  1. Take the structure lock on P's index (the old generation) and
+ *     freeze the collection: the length/table word and every slot, so no
+ *     lock-free writer can change it (they wait; readers read on).
+ *  2. Create P.data.fscollection.compact and P.index.fscollection.compact
+ *     (left-overs of a dead compaction are unlinked first), copy the live
+ *     records in order, build the index, give both headers the old
+ *     file_id and generation + 1; sync them if durability asks.
+ *  3. cstate := MOVING | gen+1 in the old index.  rename the new data file
+ *     over P's (the commit point), then the new index over P's.
+ *  4. Move this handle to the new files, cstate := MOVED | gen+1, unlock.
+ * The old files stay frozen for good.  A process that meets them frozen
+ * with MOVED set opens the files now at P and retries (FSC__EMOVED,
+ * handle.c); its old mappings stay valid until its handle closes.
+ *
+ * A process killed anywhere leaves the old or the new collection whole:
+ * before the data rename P's files are the old ones (the next lock holder
+ * sees MOVING, finds the old data file at P, deletes the new files,
+ * clears cstate; the frozen word is then repaired as any dead change's);
+ * after it, the new data file is at P and the new index is complete, at
+ * P or still beside it (the next lock holder renames it into place).
+ * Either way nothing acknowledged is lost: writes wait while the
+ * collection is frozen, and every write that landed before the freeze is
+ * in the copy.
+ *
+ * Heap use is bounded: records are copied one at a time from the mapping,
+ * in place of a list of offsets (the list's array is read slot by slot;
+ * the dict and set are walked in insertion order through the data file).
+ */
+#include "hash.h"
+#include "list_struct.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define AUTO_MIN_DEAD (UINT64_C(1) << 20) /* automatic: at least 1 MiB */
+
+static char *with_suffix(const char *path) {
+  size_t n = strlen(path);
+  char *s = malloc(n + sizeof ".compact");
+  if (s) {
+    memcpy(s, path, n);
+    memcpy(s + n, ".compact", sizeof ".compact");
+  }
+  return s;
+}
+
+/* Read a file header (data or index) by path; false if unreadable. */
+static bool read_fhdr(const char *path, struct fsc__fhdr *h) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    return false;
+  bool ok = pread(fd, h, sizeof *h, 0) == (ssize_t)sizeof *h;
+  close(fd);
+  return ok;
+}
+
+/* Store cstate in the index header through a mapping of its own (an
+ * atomic store, as the words' other users expect). */
+static int store_cstate(int ifd, uint64_t v) {
+  void *p = mmap(NULL, FSC__HDR_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+                 ifd, 0);
+  if (p == MAP_FAILED)
+    return fsc__err_errno(errno, "mmap", NULL);
+  ck_pr_fence_store();
+  ck_pr_store_64(&((struct fsc__index_hdr *)p)->cstate, v);
+  munmap(p, FSC__HDR_SIZE);
+  return 0;
+}
+
+static void fsync_dir(const char *path) {
+  char *dir = strdup(path);
+  if (!dir)
+    return;
+  char *slash = strrchr(dir, '/');
+  const char *d = ".";
+  if (slash) {
+    *slash = '\0';
+    d = slash == dir ? "/" : dir;
+  }
+  int fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    fsync(fd);
+    close(fd);
+  }
+  free(dir);
+}
+
+int fsc__compact_resolve_fd(int ifd, bool rdonly, const char *data_path,
+                            const char *index_path) {
+  struct fsc__index_hdr ih;
+  if (pread(ifd, &ih, sizeof ih, 0) != (ssize_t)sizeof ih)
+    return fsc__err_errno(errno, "reading", index_path);
+  uint64_t cs = le64toh(ih.cstate);
+  if (!(cs & FSC__CS_MOVING))
+    return (cs & FSC__CS_MOVED) ? FSC__EMOVED : 0;
+  uint64_t to = FSC__CS_GEN(cs);
+  char *tdata = with_suffix(data_path), *tindex = with_suffix(index_path);
+  int rc = 0;
+  if (!tdata || !tindex) {
+    rc = fsc__err(FSC_ENOMEM, "out of memory");
+    goto out;
+  }
+  struct fsc__fhdr dh, th;
+  if (!read_fhdr(data_path, &dh)) {
+    rc = fsc__err(FSC_ECORRUPT, "%s is missing or unreadable after an "
+                  "interrupted compaction", data_path);
+    goto out;
+  }
+  if (dh.file_id == ih.h.file_id && dh.generation == to) {
+    /* The new data file is in place: finish. */
+    if (read_fhdr(tindex, &th) && th.file_id == ih.h.file_id &&
+        th.generation == to) {
+      if (rdonly) {
+        rc = fsc__err(FSC_EAGAIN, "a compaction of %s was interrupted; "
+                      "open it read-write to finish it", data_path);
+        goto out;
+      }
+      if (rename(tindex, index_path) != 0) {
+        rc = fsc__err_errno(errno, "renaming", tindex);
+        goto out;
+      }
+    }
+    if (!rdonly && (rc = store_cstate(ifd, FSC__CS_MOVED | to)) != 0)
+      goto out;
+    rc = FSC__EMOVED;
+  } else if (dh.file_id == ih.h.file_id &&
+             dh.generation == ih.h.generation) {
+    /* It died before its commit point: undo.  The frozen word left
+     * behind is repaired as any dead change's. */
+    if (rdonly) {
+      rc = fsc__err(FSC_EAGAIN, "a compaction of %s was interrupted; "
+                    "open it read-write to undo it", data_path);
+      goto out;
+    }
+    unlink(tdata);
+    unlink(tindex);
+    rc = store_cstate(ifd, 0);
+  } else {
+    rc = fsc__err(FSC_ECORRUPT, "%s does not belong to %s after an "
+                  "interrupted compaction", data_path, index_path);
+  }
+out:
+  free(tdata);
+  free(tindex);
+  return rc;
+}
+
+int fsc__compact_resolve(struct fsc__coll *c) {
+  if (c->temp) { /* a temporary collection moves within one process */
+    ck_pr_store_64(&fsc__ihdr(c)->cstate, 0);
+    return 0;
+  }
+  return fsc__compact_resolve_fd(c->index.fd, c->rdonly, c->data_path,
+                                 c->index_path);
+}
+
+/* Copy the record at off of c into nc: its offset there in *noff and the
+ * new copy's payload in *npl. */
+static int copy_rec(struct fsc__coll *c, struct fsc__coll *nc, uint64_t off,
+                    uint64_t *noff, uint8_t **npl, uint8_t *type,
+                    uint64_t *size) {
+  const struct fsc__rec *r;
+  int rc = fsc__rec_locate(c, off, &r);
+  if (rc)
+    return rc;
+  uint64_t n = r->size;
+  uint8_t *pl;
+  if ((rc = fsc__rec_alloc(nc, n, noff, &pl)) != 0)
+    return rc;
+  memcpy(pl, r + 1, (size_t)n);
+  fsc__rec_seal(pl, r->type, n);
+  *npl = pl;
+  *type = r->type;
+  *size = n;
+  return 0;
+}
+
+/* The new list's array, of room for n slots (nc is private to us). */
+static int list_array(struct fsc__coll *nc, uint64_t n, uint64_t **arr) {
+  struct fsc__index_hdr *ih = fsc__ihdr(nc);
+  uint64_t cap = ih->desc[0].cap;
+  if (n > cap) {
+    cap = n + n / 4 + 64;
+    uint64_t off = ih->itail, end = off + cap * 8 + FSC__TRAILER;
+    end = (end + 4095) & ~UINT64_C(4095);
+    int rc = fsc__file_grow(&nc->index, end);
+    if (rc)
+      return rc;
+    ck_pr_fence_store();
+    ck_pr_store_64(&ih->icap, end);
+    ih->itail = off + cap * 8;
+    ih->desc[0].off = off;
+    ih->desc[0].cap = cap;
+    ih->desc[0].hw = 0;
+  }
+  *arr = fsc__ptr(nc, &nc->index, ih->desc[0].off, cap * 8);
+  return *arr ? 0 : fsc__err_last();
+}
+
+/* Copy the frozen list of c into nc. */
+static int copy_list(struct fsc__coll *c, struct fsc__lsnap *sn,
+                     struct fsc__coll *nc) {
+  uint64_t *dst;
+  int rc = list_array(nc, sn->len, &dst);
+  if (rc)
+    return rc;
+  uint64_t k = 0;
+  for (uint64_t i = 0; i < sn->len; i++) {
+    uint64_t s = fsc__ls_freeze_slot(sn, i);
+    if (!FSC__SLOT_IS_VALUE(s))
+      continue; /* left by a dead change: not an element */
+    uint64_t noff, size;
+    uint8_t *pl, type;
+    if ((rc = copy_rec(c, nc, FSC__SLOT_OFF(s), &noff, &pl, &type,
+                       &size)) != 0)
+      return rc;
+    ck_pr_store_64(&dst[k++], noff);
+  }
+  struct fsc__index_hdr *ih = fsc__ihdr(nc);
+  ih->desc[0].hw = k;
+  ck_pr_fence_store();
+  ck_pr_store_64(&ih->lenword, FSC__LW_MAKE(0, 0, k));
+  return 0;
+}
+
+/* Copy the frozen dict or set of c into nc, in insertion order. */
+static int copy_keyed(struct fsc__coll *c, struct fsc__coll *nc) {
+  uint64_t pos = 0, off, end = fsc__hash_tail(c);
+  bool dict = c->kind == FSC__KIND_DICT;
+  int rc;
+  while ((rc = fsc__hash_next(c, &pos, end, &off)) == 1) {
+    uint64_t noff, size, prev;
+    uint8_t *pl, type;
+    if ((rc = copy_rec(c, nc, off, &noff, &pl, &type, &size)) != 0)
+      return rc;
+    struct fsc__krec r;
+    if ((rc = fsc__krec_read(nc, noff, &r)) != 0)
+      return rc;
+    struct fsc__kkey k;
+    fsc__kkey_make(&k, dict ? 0 : type, r.key, r.klen);
+    /* (hash_put points a dict record's origin at itself.) */
+    if ((rc = fsc__hash_put(nc, &k, noff, FSC__PUT_ANY, 0, &prev)) < 0)
+      return rc;
+  }
+  return rc;
+}
+
+/* Should an automatic compaction run now? */
+static bool over_threshold(struct fsc__coll *c) {
+  struct fsc__data_hdr *d = fsc__dhdr(c);
+  uint64_t dead = ck_pr_load_64(&d->dead_bytes);
+  uint64_t live = ck_pr_load_64(&d->live_bytes);
+  if (dead < AUTO_MIN_DEAD)
+    return false;
+  return (double)dead >= c->threshold * (double)(dead + live);
+}
+
+void fsc__compact_maybe(struct fsc__coll *c) {
+  if (!c->rdonly && c->h && over_threshold(c)) {
+    int rc = fsc__compact(c, true);
+    (void)rc; /* the write succeeded; a compaction that did not is
+                 retried by the next write over the threshold */
+    fsc__err_clear();
+  }
+}
+
+void fsc__compact_unlink_leftovers(const char *data_path,
+                                   const char *index_path) {
+  char *td = with_suffix(data_path), *ti = with_suffix(index_path);
+  if (td && ti) {
+    unlink(td);
+    unlink(ti);
+  }
+  free(td);
+  free(ti);
+}
+
+/* Open the next generation's files beside c's. */
+static int open_next(struct fsc__coll *c, struct fsc__coll *nc) {
+  fsc_options o = c->opts;
+  o.flags = FSC_CREATE | FSC_EXCL;
+  o.type = c->type;
+  o.key_type = c->kind == FSC__KIND_DICT ? c->key_type : FSC_TYPE_UNSPEC;
+  o.durability = FSC_DURABLE_NONE; /* synced below, before the renames */
+  o.compaction_threshold = 0;
+  o.auto_compact = false;
+  struct stat st;
+  if (fstat(c->data.fd, &st) == 0)
+    o.mode = st.st_mode & 07777;
+  if (c->temp)
+    return fsc__coll_open(nc, c->kind, NULL, &o);
+  /* Left by a compaction that died: we hold the lock. */
+  fsc__compact_unlink_leftovers(c->data_path, c->index_path);
+  return fsc__coll_open_suffix(nc, c->kind, c->path, ".compact", &o);
+}
+
+/* Give up on nc (not yet in place). */
+static void drop_next(struct fsc__coll *nc, bool opened) {
+  if (opened) {
+    if (!nc->temp) {
+      unlink(nc->data_path);
+      unlink(nc->index_path);
+    }
+    fsc__coll_close(nc, false);
+    fsc__coll_release(nc);
+  }
+  free(nc);
+}
+
+int fsc__compact(struct fsc__coll *c, bool automatic) {
+  if (c->rdonly)
+    return fsc__err(FSC_EROFS, "the collection was opened read-only");
+  int rc = fsc__lock(c);
+  if (rc)
+    return rc;
+  if (automatic && !over_threshold(c)) {
+    fsc__unlock(c); /* another writer compacted it meanwhile */
+    return 0;
+  }
+  if (c->temp && fsc__lock_count_holders(c) > 1) {
+    fsc__unlock(c);
+    return fsc__err(FSC_EAGAIN, "a temporary collection shared with other "
+                                "processes cannot be compacted");
+  }
+  struct fsc__lsnap sn;
+  bool list = c->kind == FSC__KIND_LIST;
+  rc = list ? fsc__ls_begin_locked(c, &sn) : fsc__hash_freeze(c);
+  if (rc) {
+    fsc__unlock(c);
+    return rc;
+  }
+  struct fsc__coll *nc = calloc(1, sizeof *nc);
+  bool opened = false;
+  if (!nc) {
+    rc = fsc__err(FSC_ENOMEM, "out of memory");
+    goto abort;
+  }
+  if ((rc = open_next(c, nc)) != 0)
+    goto abort;
+  opened = true;
+  rc = list ? copy_list(c, &sn, nc) : copy_keyed(c, nc);
+  if (rc)
+    goto abort;
+  struct fsc__data_hdr *od = fsc__dhdr(c), *nd = fsc__dhdr(nc);
+  struct fsc__index_hdr *oi = fsc__ihdr(c), *ni = fsc__ihdr(nc);
+  uint64_t gen = od->h.generation + 1;
+  nd->h.file_id = ni->h.file_id = od->h.file_id;
+  nd->h.generation = ni->h.generation = gen;
+  ck_pr_store_64(&ni->opens, ck_pr_load_64(&oi->opens));
+  nc->durability = c->durability;
+  nc->opts = c->opts;
+  nc->threshold = c->threshold;
+  nc->auto_compact = c->auto_compact;
+  if (c->durability != FSC_DURABLE_NONE && (rc = fsc__coll_sync(nc)) != 0)
+    goto abort;
+  if (!c->temp) {
+    ck_pr_fence_store(); /* the new files are complete before MOVING */
+    ck_pr_store_64(&oi->cstate, FSC__CS_MOVING | gen);
+    if (rename(nc->data_path, c->data_path) != 0) {
+      rc = fsc__err_errno(errno, "renaming", nc->data_path);
+      ck_pr_store_64(&oi->cstate, 0);
+      goto abort;
+    }
+    /* Committed: from here on the new collection is the collection. */
+    if (rename(nc->index_path, c->index_path) != 0) {
+      /* Left MOVING: the next lock holder renames it (resolve). */
+      rc = fsc__err_errno(errno, "renaming", nc->index_path);
+      fsc__unlock(c);
+      fsc__coll_close(nc, false); /* keeps its files */
+      fsc__coll_release(nc);
+      free(nc);
+      return rc;
+    }
+    if (c->durability != FSC_DURABLE_NONE)
+      fsync_dir(c->data_path);
+    char *p = strdup(c->path), *dp = strdup(c->data_path),
+         *ip = strdup(c->index_path);
+    if (p && dp && ip) {
+      free(nc->path);
+      free(nc->data_path);
+      free(nc->index_path);
+      nc->path = p;
+      nc->data_path = dp;
+      nc->index_path = ip;
+    } else {
+      free(p);
+      free(dp);
+      free(ip);
+    }
+  }
+  /* Threads of this process move at once; others, and other processes,
+   * when they meet MOVED. */
+  fsc__handle_install(c->h, c, nc);
+  ck_pr_fence_store();
+  ck_pr_store_64(&oi->cstate, FSC__CS_MOVED | gen);
+  fsc__unlock(c);
+  return 0;
+
+abort:
+  if (list)
+    fsc__ls_abort_locked(c, &sn);
+  else
+    fsc__hash_thaw(c);
+  fsc__unlock(c);
+  if (nc)
+    drop_next(nc, opened);
+  return rc;
+}

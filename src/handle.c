@@ -1,0 +1,154 @@
+/*
+ * handle.c - owns the public handle's generations: which generation of
+ * the collection's files a handle uses now, following a compaction to the
+ * next one, and keeping the retired ones mapped until close.
+ *
+ * Invariant: a public call reads h->cur once (FSC__GEN) and works on that
+ * generation only, so an offset it found in one generation's index is
+ * never used in another generation's data file.  A generation compacted
+ * away is frozen for good with cstate MOVED; a call that meets it returns
+ * FSC__EMOVED having changed nothing, and FSC__GEN follows and retries.
+ * Retired generations stay mapped (zero-copy views into them stay valid)
+ * until the handle closes, or until fsc_*_reclaim() unmaps them.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+int fsc__handle_open(struct fsc__handle *h, enum fsc__kind kind,
+                     const char *base_path, const fsc_options *opts) {
+  struct fsc__coll *c = calloc(1, sizeof *c);
+  if (!c)
+    return fsc__err(FSC_ENOMEM, "out of memory");
+  int rc = fsc__coll_open(c, kind, base_path, opts);
+  if (rc) {
+    free(c);
+    return rc;
+  }
+  c->h = h;
+  pthread_mutex_init(&h->mu, NULL);
+  ck_pr_store_ptr(&h->cur, c);
+  return 0;
+}
+
+/* Retire `old` (h->mu held): it stays mapped; its presence lock goes, so
+ * it no longer counts as an open handle of the (renamed) files. */
+static void retire(struct fsc__coll *old, struct fsc__coll *nc) {
+  nc->next = old;
+  if (old->pfd >= 0) {
+    close(old->pfd);
+    old->pfd = -1;
+  }
+}
+
+void fsc__handle_install(struct fsc__handle *h, struct fsc__coll *old,
+                         struct fsc__coll *nc) {
+  pthread_mutex_lock(&h->mu);
+  nc->h = h;
+  /* nc is complete before other threads can load it. */
+  ck_pr_fence_store();
+  ck_pr_store_ptr(&h->cur, nc);
+  retire(old, nc);
+  pthread_mutex_unlock(&h->mu);
+}
+
+int fsc__handle_follow(struct fsc__handle *h, struct fsc__coll *old) {
+  int rc = 0;
+  pthread_mutex_lock(&h->mu);
+  if (fsc__cur(h) != old)
+    goto out; /* another thread followed first */
+  if (old->closed) {
+    rc = fsc__coll_check_fail(old, false);
+    goto out;
+  }
+  if (old->temp) {
+    /* Nothing names a temporary collection's new files: only the process
+     * that compacted it can move, and it did.  (Compaction refuses while
+     * another process shares it.) */
+    rc = fsc__err(FSC_EAGAIN, "this temporary collection was compacted by "
+                              "another process");
+    goto out;
+  }
+  struct fsc__coll *nc = calloc(1, sizeof *nc);
+  if (!nc) {
+    rc = fsc__err(FSC_ENOMEM, "out of memory");
+    goto out;
+  }
+  fsc_options o = old->opts;
+  o.flags &= ~(unsigned)(FSC_CREATE | FSC_EXCL);
+  o.type = old->type;
+  if (old->kind == FSC__KIND_DICT)
+    o.key_type = old->key_type;
+  if ((rc = fsc__coll_open(nc, old->kind, old->path, &o)) != 0) {
+    free(nc);
+    goto out;
+  }
+  const struct fsc__fhdr *a = &fsc__dhdr(old)->h, *b = &fsc__dhdr(nc)->h;
+  if (a->file_id != b->file_id || b->generation <= a->generation) {
+    fsc__coll_close(nc, false);
+    fsc__coll_release(nc);
+    free(nc);
+    rc = fsc__err(FSC_ECORRUPT, "%s now holds another collection than the "
+                  "one this handle opened", old->path);
+    goto out;
+  }
+  nc->h = h;
+  ck_pr_fence_store();
+  ck_pr_store_ptr(&h->cur, nc);
+  retire(old, nc);
+out:
+  pthread_mutex_unlock(&h->mu);
+  return rc;
+}
+
+int fsc__handle_close(struct fsc__handle *h, bool destroy) {
+  struct fsc__coll *c = fsc__cur(h);
+  int rc = fsc__coll_check(c, false);
+  if (rc)
+    return rc;
+  if (destroy && fsc__coll_moved(c)) {
+    /* Destroy the files at the path, not a generation already gone. */
+    if (fsc__handle_follow(h, c) == 0)
+      c = fsc__cur(h);
+    fsc__err_clear();
+  }
+  rc = fsc__coll_close(c, destroy);
+  /* The retired generations' mappings go now: views end at close. */
+  pthread_mutex_lock(&h->mu);
+  for (struct fsc__coll *o = c->next; o; o = o->next)
+    fsc__coll_release(o);
+  pthread_mutex_unlock(&h->mu);
+  return rc;
+}
+
+void fsc__handle_free(struct fsc__handle *h) {
+  struct fsc__coll *c = fsc__cur(h);
+  if (!c)
+    return;
+  if (!c->closed)
+    fsc__handle_close(h, false);
+  while (c) {
+    struct fsc__coll *next = c->next;
+    fsc__coll_release(c); /* idempotent */
+    free(c);
+    c = next;
+  }
+  h->cur = NULL;
+  pthread_mutex_destroy(&h->mu);
+}
+
+int fsc__handle_reclaim(struct fsc__handle *h) {
+  pthread_mutex_lock(&h->mu);
+  struct fsc__coll *c = fsc__cur(h);
+  struct fsc__coll *o = c->next;
+  c->next = NULL;
+  pthread_mutex_unlock(&h->mu);
+  while (o) {
+    struct fsc__coll *next = o->next;
+    fsc__coll_release(o);
+    free(o);
+    o = next;
+  }
+  return 0;
+}

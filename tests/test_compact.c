@@ -1,0 +1,638 @@
+/*
+ * test_compact.c - compaction: manual for every kind and type, the
+ * generation switch seen by other handles and processes, writers racing
+ * it, a process killed anywhere inside it, the threshold, and swap-and-pop
+ * (auto_compact).
+ */
+#include "check_common.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+static fsc_metrics metrics_list(fsc_list *l) {
+  fsc_metrics m = {.size = sizeof m};
+  ck_ok(fsc_list_metrics(l, &m));
+  return m;
+}
+
+static fsc_metrics metrics_dict(fsc_dict *d) {
+  fsc_metrics m = {.size = sizeof m};
+  ck_ok(fsc_dict_metrics(d, &m));
+  return m;
+}
+
+static fsc_metrics metrics_set(fsc_set *s) {
+  fsc_metrics m = {.size = sizeof m};
+  ck_ok(fsc_set_metrics(s, &m));
+  return m;
+}
+
+static bool exists(const char *base, const char *suffix) {
+  char p[700];
+  snprintf(p, sizeof p, "%s%s", base, suffix);
+  struct stat st;
+  return stat(p, &st) == 0;
+}
+
+/* The i-th test value of type t (ANY cycles through the types). */
+static fsc_value val_of(fsc_type t, int64_t i, char *buf, size_t cap) {
+  if (t == FSC_TYPE_ANY) {
+    t = (fsc_type)(FSC_TYPE_INT32 + (i % 9));
+    if (t == FSC_TYPE_BOOL) /* two values only: keep elements distinct */
+      t = FSC_TYPE_INT64;
+  }
+  switch (t) {
+  case FSC_TYPE_INT32:
+    return fsc_i32((int32_t)i);
+  case FSC_TYPE_INT64:
+    return fsc_i64(i * 1000003);
+  case FSC_TYPE_INT128: {
+    fsc_int128 x = {.lo = (uint64_t)i, .hi = -i};
+    return fsc_i128(x);
+  }
+  case FSC_TYPE_BOOL:
+    return fsc_bool(i & 1);
+  case FSC_TYPE_FLOAT:
+    return fsc_f64((double)i / 4);
+  case FSC_TYPE_STRING:
+    snprintf(buf, cap, "string-%lld-é", (long long)i);
+    return fsc_str(buf);
+  case FSC_TYPE_BYTES:
+    snprintf(buf, cap, "b%lld", (long long)i);
+    buf[0] = 0; /* a NUL inside */
+    return fsc_bytes(buf, strlen(buf + 1) + 1);
+  case FSC_TYPE_JSON:
+    snprintf(buf, cap, "{\"i\": %lld}", (long long)i);
+    return fsc_json(buf, strlen(buf));
+  case FSC_TYPE_REF:
+    snprintf(buf, cap, "ref://fscollection:list?path=/x/%lld", (long long)i);
+    {
+      fsc_value r = {.type = FSC_TYPE_REF};
+      r.u.buf.ptr = buf;
+      r.u.buf.len = strlen(buf);
+      return r;
+    }
+  default:
+    return fsc_i64(i);
+  }
+}
+
+static const fsc_type all_types[] = {
+    FSC_TYPE_INT32,  FSC_TYPE_INT64, FSC_TYPE_INT128, FSC_TYPE_BOOL,
+    FSC_TYPE_FLOAT,  FSC_TYPE_STRING, FSC_TYPE_BYTES, FSC_TYPE_JSON,
+    FSC_TYPE_REF,    FSC_TYPE_ANY};
+
+/* A list of every type: overwrite, pop and delete, compact, and find
+ * exactly the model, with dead bytes gone, in this handle, in another one
+ * opened before, and after a reopen. */
+START_TEST(test_list_every_type) {
+  fsc_type t = all_types[_i];
+  const char *base = tc_path("l");
+  fsc_options o = FSC_OPTIONS_INIT;
+  o.type = t;
+  fsc_list *l, *other;
+  ck_ok(fsc_list_open(base, &o, &l));
+  ck_ok(fsc_list_open(base, NULL, &other));
+  enum { N = 3000 };
+  static int64_t model[N];
+  int64_t n = 0;
+  char buf[128];
+  for (int64_t i = 0; i < N; i++) {
+    fsc_value v = val_of(t, i, buf, sizeof buf);
+    ck_ok(fsc_list_append(l, &v));
+    model[n++] = i;
+  }
+  for (int64_t i = 0; i < N; i += 3) { /* overwrite a third */
+    fsc_value v = val_of(t, i + N, buf, sizeof buf);
+    ck_ok(fsc_list_set(l, i, &v));
+    model[i] = i + N;
+  }
+  for (int k = 0; k < 200; k++) { /* pop from the middle and the end */
+    int64_t at = k % 2 ? n - 1 : (k * 7) % n;
+    ck_ok(fsc_list_del(l, at));
+    memmove(model + at, model + at + 1, (size_t)(n - at - 1) * 8);
+    n--;
+  }
+  fsc_metrics before = metrics_list(l);
+  ck_assert_uint_gt(before.dead_bytes, 0);
+  ck_ok(fsc_list_compact(l));
+  fsc_metrics after = metrics_list(l);
+  ck_assert_uint_eq(after.dead_bytes, 0);
+  ck_assert(after.fragmentation_ratio == 0.0);
+  ck_assert_uint_eq(after.live_bytes, before.live_bytes);
+  ck_assert_uint_eq(after.generation, before.generation + 1);
+  ck_assert_uint_eq(after.length, (uint64_t)n);
+  ck_assert_uint_lt(after.data_file_bytes, before.data_file_bytes + 1);
+  ck_assert(!exists(base, ".data.fscollection.compact"));
+  ck_assert(!exists(base, ".index.fscollection.compact"));
+  fsc_list *hs[2] = {l, other};
+  for (int h = 0; h < 2; h++) {
+    uint64_t len;
+    ck_ok(fsc_list_len(hs[h], &len));
+    ck_assert_uint_eq(len, (uint64_t)n);
+    for (int64_t i = 0; i < n; i++) {
+      fsc_value got, want = val_of(t, model[i], buf, sizeof buf);
+      ck_ok(fsc_list_get(hs[h], i, &got));
+      ck_assert_msg(fsc_value_equal(&got, &want), "element %lld differs",
+                    (long long)i);
+    }
+  }
+  /* Both handles keep writing in the new files. */
+  fsc_value v = val_of(t, 7, buf, sizeof buf);
+  ck_ok(fsc_list_append(other, &v));
+  ck_ok(fsc_list_append(l, &v));
+  ck_ok(fsc_list_close(other));
+  ck_ok(fsc_list_close(l));
+  fsc_list_free(other);
+  fsc_list_free(l);
+  ck_ok(fsc_list_open(base, NULL, &l));
+  fsc_metrics m = metrics_list(l);
+  ck_assert_uint_eq(m.length, (uint64_t)n + 2);
+  ck_assert_uint_eq(m.generation, before.generation + 1);
+  ck_assert(m.last_close_clean);
+  for (int64_t i = 0; i < n; i++) {
+    fsc_value got, want = val_of(t, model[i], buf, sizeof buf);
+    ck_ok(fsc_list_get(l, i, &got));
+    ck_assert(fsc_value_equal(&got, &want));
+  }
+  ck_ok(fsc_list_destroy(l));
+  fsc_list_free(l);
+}
+END_TEST
+
+/* A dict of every value type: insertion order, updates keeping their
+ * place, deletes, then compaction gives the same items in the same
+ * order. */
+START_TEST(test_dict_every_type) {
+  fsc_type t = all_types[_i];
+  const char *base = tc_path("d");
+  fsc_options o = FSC_OPTIONS_INIT;
+  o.type = t;
+  fsc_dict *d;
+  ck_ok(fsc_dict_open(base, &o, &d));
+  enum { N = 2000 };
+  char key[32], buf[128];
+  for (int i = 0; i < N; i++) {
+    snprintf(key, sizeof key, "key-%d", i);
+    fsc_value v = val_of(t, i, buf, sizeof buf);
+    ck_ok(fsc_dict_set(d, key, strlen(key), &v));
+  }
+  for (int i = 0; i < N; i += 4) { /* update: keeps the key's place */
+    snprintf(key, sizeof key, "key-%d", i);
+    fsc_value v = val_of(t, i + 1, buf, sizeof buf);
+    ck_ok(fsc_dict_set(d, key, strlen(key), &v));
+  }
+  for (int i = 1; i < N; i += 4) { /* delete a quarter */
+    snprintf(key, sizeof key, "key-%d", i);
+    ck_ok(fsc_dict_del(d, key, strlen(key)));
+  }
+  fsc_metrics before = metrics_dict(d);
+  ck_assert_uint_gt(before.dead_bytes, 0);
+  ck_ok(fsc_dict_compact(d));
+  fsc_metrics after = metrics_dict(d);
+  ck_assert_uint_eq(after.dead_bytes, 0);
+  ck_assert_uint_eq(after.length, before.length);
+  ck_assert_uint_eq(after.generation, before.generation + 1);
+  ck_assert_uint_lt(after.live_bytes, before.live_bytes + 1);
+  /* Iteration order is insertion order, as before. */
+  fsc_dict_iter it;
+  fsc_value k, v;
+  int i = 0, rc;
+  ck_ok(fsc_dict_iter_init(d, &it));
+  while ((rc = fsc_dict_iter_next(&it, &k, &v)) == 1) {
+    while (i % 4 == 1)
+      i++;
+    snprintf(key, sizeof key, "key-%d", i);
+    ck_assert_uint_eq(k.u.buf.len, strlen(key));
+    ck_assert(memcmp(k.u.buf.ptr, key, k.u.buf.len) == 0);
+    fsc_value want = val_of(t, i % 4 == 0 ? i + 1 : i, buf, sizeof buf);
+    ck_assert(fsc_value_equal(&v, &want));
+    i++;
+  }
+  ck_assert_int_eq(rc, 0);
+  ck_assert_int_eq(i, N);
+  /* Still a working dict: updates, inserts, deletes. */
+  fsc_value x = val_of(t, 5, buf, sizeof buf);
+  ck_ok(fsc_dict_set(d, "new", 3, &x));
+  ck_ok(fsc_dict_del(d, "key-0", 5));
+  ck_fsc(fsc_dict_del(d, "key-1", 5), FSC_EKEY);
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+}
+END_TEST
+
+START_TEST(test_set_every_type) {
+  fsc_type t = all_types[_i];
+  if (t == FSC_TYPE_BOOL)
+    return; /* two elements: covered by ANY */
+  const char *base = tc_path("s");
+  fsc_options o = FSC_OPTIONS_INIT;
+  o.type = t;
+  fsc_set *s;
+  ck_ok(fsc_set_open(base, &o, &s));
+  enum { N = 2000 };
+  char buf[128];
+  for (int i = 0; i < N; i++) {
+    fsc_value v = val_of(t, i, buf, sizeof buf);
+    ck_fsc(fsc_set_add(s, &v), 1);
+  }
+  for (int i = 0; i < N; i += 2) {
+    fsc_value v = val_of(t, i, buf, sizeof buf);
+    ck_ok(fsc_set_remove(s, &v));
+  }
+  fsc_metrics before = metrics_set(s);
+  ck_ok(fsc_set_compact(s));
+  fsc_metrics after = metrics_set(s);
+  ck_assert_uint_eq(after.dead_bytes, 0);
+  ck_assert_uint_eq(after.length, before.length);
+  for (int i = 0; i < N; i++) {
+    fsc_value v = val_of(t, i, buf, sizeof buf);
+    ck_assert_int_eq(fsc_set_contains(s, &v), i % 2);
+  }
+  uint64_t len;
+  ck_ok(fsc_set_len(s, &len));
+  ck_assert_uint_eq(len, before.length);
+  fsc_set_iter it;
+  fsc_value e;
+  uint64_t seen = 0;
+  int rc;
+  ck_ok(fsc_set_iter_init(s, &it));
+  while ((rc = fsc_set_iter_next(&it, &e)) == 1) {
+    ck_assert_int_eq(fsc_set_contains(s, &e), 1);
+    seen++;
+  }
+  ck_assert_int_eq(rc, 0);
+  ck_assert_uint_eq(seen, len);
+  ck_ok(fsc_set_destroy(s));
+  fsc_set_free(s);
+}
+END_TEST
+
+/* Zero-copy views handed out before a compaction stay readable until the
+ * handle closes; iterators begun before say FSC_EAGAIN. */
+START_TEST(test_views_survive) {
+  const char *base = tc_path("v");
+  fsc_options o = FSC_OPTIONS_INIT;
+  o.type = FSC_TYPE_STRING;
+  fsc_dict *d;
+  ck_ok(fsc_dict_open(base, &o, &d));
+  ck_ok(fsc_dict_set_str(d, "a", "the value of a"));
+  ck_ok(fsc_dict_set_str(d, "a", "the second value of a"));
+  ck_ok(fsc_dict_set_str(d, "b", "bee"));
+  const char *p;
+  size_t n;
+  ck_ok(fsc_dict_get_str(d, "a", &p, &n));
+  fsc_dict_iter it;
+  fsc_value k, v;
+  ck_ok(fsc_dict_iter_init(d, &it));
+  ck_fsc(fsc_dict_iter_next(&it, &k, &v), 1);
+  ck_ok(fsc_dict_compact(d));
+  ck_assert_uint_eq(n, strlen("the second value of a"));
+  ck_assert(memcmp(p, "the second value of a", n) == 0);
+  ck_fsc(fsc_dict_iter_next(&it, &k, &v), FSC_EAGAIN);
+  ck_ok(fsc_dict_compact(d)); /* again: generation 3 */
+  ck_assert(memcmp(p, "the second value of a", n) == 0);
+  fsc_metrics m = metrics_dict(d);
+  ck_assert_uint_eq(m.generation, 3);
+  ck_ok(fsc_dict_reclaim(d));
+  ck_ok(fsc_dict_get_str(d, "b", &p, &n));
+  ck_assert(n == 3 && memcmp(p, "bee", 3) == 0);
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+}
+END_TEST
+
+/* A temporary collection compacts within its process. */
+START_TEST(test_temporary) {
+  fsc_list *l;
+  ck_ok(fsc_list_open(NULL, NULL, &l));
+  for (int i = 0; i < 1000; i++)
+    ck_ok(fsc_list_append_i64(l, i));
+  for (int i = 0; i < 500; i++)
+    ck_ok(fsc_list_pop(l, 0, NULL));
+  ck_ok(fsc_list_compact(l));
+  fsc_metrics m = metrics_list(l);
+  ck_assert_uint_eq(m.dead_bytes, 0);
+  ck_assert_uint_eq(m.length, 500);
+  for (int i = 0; i < 500; i++) {
+    int64_t x;
+    ck_ok(fsc_list_get_i64(l, i, &x));
+    ck_assert_int_eq(x, i + 500);
+  }
+  ck_ok(fsc_list_close(l));
+  fsc_list_free(l);
+}
+END_TEST
+
+/* Read-only handles cannot compact, but follow one. */
+START_TEST(test_rdonly_follows) {
+  const char *base = tc_path("r");
+  fsc_list *w, *r;
+  ck_ok(fsc_list_open(base, NULL, &w));
+  for (int i = 0; i < 100; i++)
+    ck_ok(fsc_list_append_i64(w, i));
+  fsc_options o = FSC_OPTIONS_INIT;
+  o.flags = FSC_RDONLY;
+  ck_ok(fsc_list_open(base, &o, &r));
+  ck_fsc(fsc_list_compact(r), FSC_EROFS);
+  ck_ok(fsc_list_del(w, 0));
+  ck_ok(fsc_list_compact(w));
+  ck_ok(fsc_list_append_i64(w, 100));
+  uint64_t n;
+  ck_ok(fsc_list_len(r, &n));
+  ck_assert_uint_eq(n, 100);
+  int64_t x;
+  ck_ok(fsc_list_get_i64(r, 99, &x));
+  ck_assert_int_eq(x, 100);
+  fsc_metrics m = metrics_list(r);
+  ck_assert_uint_eq(m.generation, 2);
+  ck_ok(fsc_list_close(r));
+  ck_ok(fsc_list_destroy(w));
+  fsc_list_free(r);
+  fsc_list_free(w);
+}
+END_TEST
+
+START_TEST(test_options_checked) {
+  const char *base = tc_path("o");
+  fsc_options o = FSC_OPTIONS_INIT;
+  fsc_list *l;
+  fsc_dict *d;
+  o.auto_compact = true;
+  o.type = FSC_TYPE_STRING;
+  ck_fsc(fsc_list_open(base, &o, &l), FSC_EINVAL);
+  o.type = FSC_TYPE_ANY;
+  ck_fsc(fsc_list_open(base, &o, &l), FSC_EINVAL);
+  o.type = FSC_TYPE_INT64;
+  ck_fsc(fsc_dict_open(base, &o, &d), FSC_EINVAL);
+  o = (fsc_options)FSC_OPTIONS_INIT;
+  o.compaction_threshold = 1.5;
+  ck_fsc(fsc_list_open(base, &o, &l), FSC_EINVAL);
+  o.compaction_threshold = -0.1;
+  ck_fsc(fsc_list_open(base, &o, &l), FSC_EINVAL);
+  o.compaction_threshold = 0.0 / 0.0;
+  ck_fsc(fsc_list_open(base, &o, &l), FSC_EINVAL);
+  /* An older caller's smaller options struct: no compaction fields. */
+  o = (fsc_options)FSC_OPTIONS_INIT;
+  o.size = offsetof(fsc_options, compaction_threshold);
+  ck_ok(fsc_list_open(base, &o, &l));
+  ck_ok(fsc_list_destroy(l));
+  fsc_list_free(l);
+}
+END_TEST
+
+/* compaction_threshold: the write that crosses it compacts. */
+START_TEST(test_threshold) {
+  const char *base = tc_path("t");
+  fsc_options o = FSC_OPTIONS_INIT;
+  o.type = FSC_TYPE_STRING;
+  o.compaction_threshold = 0.25;
+  fsc_dict *d, *plain;
+  ck_ok(fsc_dict_open(base, &o, &d));
+  ck_ok(fsc_dict_open(base, NULL, &plain));
+  char big[1000];
+  memset(big, 'x', sizeof big - 1);
+  big[sizeof big - 1] = 0;
+  /* 1000 live keys of ~1 KB: 1 MB live. */
+  for (int i = 0; i < 1000; i++) {
+    char key[16];
+    snprintf(key, sizeof key, "k%d", i);
+    ck_ok(fsc_dict_set_str(d, key, big));
+  }
+  /* A handle without the option never compacts, whatever it leaves. */
+  for (int i = 0; i < 1500; i++) {
+    char key[16];
+    snprintf(key, sizeof key, "k%d", i % 1000);
+    ck_ok(fsc_dict_set_str(plain, key, big));
+  }
+  fsc_metrics m = metrics_dict(d);
+  ck_assert_uint_eq(m.generation, 1);
+  ck_assert(m.fragmentation_ratio > 0.5);
+  /* One write through the compacting handle crosses it. */
+  ck_ok(fsc_dict_set_str(d, "k0", "small"));
+  m = metrics_dict(d);
+  ck_assert_uint_eq(m.generation, 2);
+  ck_assert_uint_lt(m.dead_bytes, 2048);
+  ck_assert_uint_eq(m.length, 1000);
+  m = metrics_dict(plain);
+  ck_assert_uint_eq(m.generation, 2);
+  const char *p;
+  size_t n;
+  ck_ok(fsc_dict_get_str(plain, "k0", &p, &n));
+  ck_assert(n == 5 && memcmp(p, "small", 5) == 0);
+  ck_ok(fsc_dict_close(plain));
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(plain);
+  fsc_dict_free(d);
+}
+END_TEST
+
+/* Writers in other processes append and count while this one compacts,
+ * over and over: every acknowledged write is in the final contents. */
+START_TEST(test_compact_under_writers) {
+  const char *base = tc_path("w");
+  char lbase[600], dbase[600];
+  snprintf(lbase, sizeof lbase, "%s-list", base);
+  snprintf(dbase, sizeof dbase, "%s-dict", base);
+  fsc_options o = FSC_OPTIONS_INIT;
+  o.type = FSC_TYPE_INT64;
+  fsc_list *l;
+  fsc_dict *d;
+  ck_ok(fsc_list_open(lbase, &o, &l));
+  ck_ok(fsc_dict_open(dbase, &o, &d));
+  enum { WRITERS = 3, PER = 3000 };
+  pid_t pids[WRITERS];
+  for (int w = 0; w < WRITERS; w++) {
+    pids[w] = fork();
+    ck_assert_int_ge(pids[w], 0);
+    if (pids[w] == 0) {
+      fsc_list *cl;
+      fsc_dict *cd;
+      if (fsc_list_open(lbase, NULL, &cl) || fsc_dict_open(dbase, NULL, &cd))
+        _exit(2);
+      for (int i = 0; i < PER; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "c%d", i % 50);
+        int rc = fsc_list_append_i64(cl, (int64_t)w * PER + i);
+        if (rc == 0)
+          rc = fsc_dict_incr(cd, key, strlen(key), 1, NULL);
+        if (rc == 0 && i % 7 == 0) { /* a structural change, and a dead
+                                          record left behind */
+          fsc_value junk = fsc_i64(INT64_C(1) << 40 | (w * PER + i));
+          rc = fsc_list_append(cl, &junk);
+          if (rc == 0)
+            rc = fsc_list_remove(cl, &junk);
+        }
+        if (rc) {
+          fprintf(stderr, "writer %d: %s: %s\n", w, fsc_strerror(rc),
+                  fsc_errmsg());
+          _exit(1);
+        }
+      }
+      fsc_list_close(cl);
+      fsc_dict_close(cd);
+      _exit(0);
+    }
+  }
+  int compactions = 0;
+  for (;;) {
+    int done = 0;
+    for (int w = 0; w < WRITERS; w++) {
+      int st;
+      if (pids[w] == 0) {
+        done++;
+        continue;
+      }
+      pid_t r = waitpid(pids[w], &st, WNOHANG);
+      if (r == pids[w]) {
+        ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+                      "writer %d failed", w);
+        pids[w] = 0;
+        done++;
+      }
+    }
+    if (done == WRITERS)
+      break;
+    ck_ok(fsc_list_compact(l));
+    ck_ok(fsc_dict_compact(d));
+    compactions++;
+  }
+  ck_assert_int_gt(compactions, 0);
+  /* The list: each writer's values appear once each, in its order. */
+  uint64_t n;
+  ck_ok(fsc_list_len(l, &n));
+  ck_assert_uint_eq(n, WRITERS * PER);
+  int64_t next[WRITERS] = {0};
+  for (uint64_t i = 0; i < n; i++) {
+    int64_t x;
+    ck_ok(fsc_list_get_i64(l, (int64_t)i, &x));
+    int w = (int)(x / PER);
+    ck_assert_int_lt(w, WRITERS);
+    ck_assert_int_eq(x % PER, next[w]);
+    next[w]++;
+  }
+  int64_t total = 0;
+  for (int k = 0; k < 50; k++) {
+    char key[16];
+    snprintf(key, sizeof key, "c%d", k);
+    int64_t x;
+    ck_ok(fsc_dict_get_i64(d, key, &x));
+    total += x;
+  }
+  ck_assert_int_eq(total, WRITERS * PER);
+  ck_ok(fsc_list_destroy(l));
+  ck_ok(fsc_dict_destroy(d));
+  fsc_list_free(l);
+  fsc_dict_free(d);
+}
+END_TEST
+
+/* A compacting process killed at a random moment: the next open finds
+ * the old or the new collection, whole, and no left-over files. */
+START_TEST(test_kill_during_compaction) {
+  const char *base = tc_path("k");
+  char lbase[600], dbase[600];
+  snprintf(lbase, sizeof lbase, "%s-list", base);
+  snprintf(dbase, sizeof dbase, "%s-dict", base);
+  fsc_options o = FSC_OPTIONS_INIT;
+  o.type = FSC_TYPE_STRING;
+  enum { N = 20000 };
+  {
+    fsc_list *l;
+    fsc_dict *d;
+    ck_ok(fsc_list_open(lbase, &o, &l));
+    ck_ok(fsc_dict_open(dbase, &o, &d));
+    for (int i = 0; i < N; i++) {
+      char s[32];
+      snprintf(s, sizeof s, "v%d", i);
+      ck_ok(fsc_list_append_str(l, s));
+      ck_ok(fsc_dict_set_str(d, s, s));
+      if (i % 2)
+        ck_ok(fsc_dict_set_str(d, s, s)); /* a dead record */
+    }
+    ck_ok(fsc_list_close(l));
+    ck_ok(fsc_dict_close(d));
+    fsc_list_free(l);
+    fsc_dict_free(d);
+  }
+  unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid();
+  int rounds = 12, moved = 0;
+  for (int r = 0; r < rounds; r++) {
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+      fsc_list *l;
+      fsc_dict *d;
+      if (fsc_list_open(lbase, NULL, &l) || fsc_dict_open(dbase, NULL, &d))
+        _exit(2);
+      for (;;) {
+        if (fsc_list_compact(l) || fsc_dict_compact(d))
+          _exit(1);
+      }
+    }
+    usleep(1000 + rand_r(&seed) % 60000);
+    kill(pid, SIGKILL);
+    int st;
+    waitpid(pid, &st, 0);
+    ck_assert(WIFSIGNALED(st));
+    fsc_list *l;
+    fsc_dict *d;
+    ck_ok(fsc_list_open(lbase, NULL, &l));
+    ck_ok(fsc_dict_open(dbase, NULL, &d));
+    ck_assert(!exists(lbase, ".data.fscollection.compact"));
+    ck_assert(!exists(lbase, ".index.fscollection.compact"));
+    ck_assert(!exists(dbase, ".data.fscollection.compact"));
+    ck_assert(!exists(dbase, ".index.fscollection.compact"));
+    uint64_t n;
+    ck_ok(fsc_list_len(l, &n));
+    ck_assert_uint_eq(n, N);
+    ck_ok(fsc_dict_len(d, &n));
+    ck_assert_uint_eq(n, N);
+    for (int i = 0; i < N; i += 97) {
+      char s[32];
+      const char *p;
+      size_t len;
+      snprintf(s, sizeof s, "v%d", i);
+      ck_ok(fsc_list_get_str(l, i, &p, &len));
+      ck_assert(len == strlen(s) && memcmp(p, s, len) == 0);
+      ck_ok(fsc_dict_get_str(d, s, &p, &len));
+      ck_assert(len == strlen(s) && memcmp(p, s, len) == 0);
+    }
+    fsc_metrics m = metrics_list(l);
+    moved += m.generation > 1;
+    /* Still writable, then back to the shape the next round expects. */
+    ck_ok(fsc_list_append_str(l, "extra"));
+    ck_ok(fsc_list_pop(l, -1, NULL));
+    ck_ok(fsc_list_close(l));
+    ck_ok(fsc_dict_close(d));
+    fsc_list_free(l);
+    fsc_dict_free(d);
+  }
+  ck_assert_int_gt(moved, 0);
+}
+END_TEST
+
+static Suite *compact_suite(void) {
+  Suite *s = suite_create("compact");
+  TCase *tc = tcase_create("compact");
+  tcase_set_timeout(tc, 120);
+  int ntypes = (int)(sizeof all_types / sizeof all_types[0]);
+  tcase_add_loop_test(tc, test_list_every_type, 0, ntypes);
+  tcase_add_loop_test(tc, test_dict_every_type, 0, ntypes);
+  tcase_add_loop_test(tc, test_set_every_type, 0, ntypes);
+  tcase_add_test(tc, test_views_survive);
+  tcase_add_test(tc, test_temporary);
+  tcase_add_test(tc, test_rdonly_follows);
+  tcase_add_test(tc, test_options_checked);
+  tcase_add_test(tc, test_threshold);
+  tcase_add_test(tc, test_compact_under_writers);
+  tcase_add_test(tc, test_kill_during_compaction);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) { return tc_run(compact_suite()); }
