@@ -100,7 +100,8 @@ int fsc_list_len(fsc_list *l, uint64_t *out) {
 }
 
 /* The record offset of element `index`: lock-free, no system call. */
-static int get_off(struct fsc__coll *c, int64_t index, uint64_t *off) {
+static int get_off(struct fsc__coll *c, int64_t index, uint64_t *off,
+                   uint64_t *wout) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   for (unsigned tries = 0;; tries++) {
     uint64_t w, *arr, cap;
@@ -116,6 +117,7 @@ static int get_off(struct fsc__coll *c, int64_t index, uint64_t *off) {
       continue;
     if (FSC__SLOT_IS_VALUE(s)) {
       *off = FSC__SLOT_OFF(s);
+      *wout = w;
       return 0;
     }
     /* Only a pop of the last element in progress empties a slot below
@@ -138,9 +140,18 @@ static int get_g(struct fsc__coll *c, int64_t index, fsc_value *out) {
   CHECK_C(c, false);
   if (!out)
     return fsc__err(FSC_EINVAL, "out is NULL");
-  uint64_t off = 0;
-  int rc = get_off(c, index, &off);
-  return rc ? rc : fsc__rec_read(c, off, out);
+  for (;;) {
+    uint64_t off = 0, w = 0;
+    int rc = get_off(c, index, &off, &w);
+    if (rc)
+      return rc;
+    rc = fsc__rec_read(c, off, out);
+    /* Swap and pop rewrites records of fixed-size lists once their slot
+     * has moved on: what was read holds only if the epoch did not move. */
+    if (!fsc__ls_changed(fsc__ihdr(c), w))
+      return rc;
+    fsc__err_clear();
+  }
 }
 
 static int __attribute__((noinline)) get_slow(fsc_list *l, int64_t index,
@@ -190,7 +201,8 @@ int fsc_list_get(fsc_list *l, int64_t index, fsc_value *out) {
    * the slot naming it, as in get_off.) */
   const struct fsc__rec *r = fsc__rec_locate_try(c, FSC__SLOT_OFF(s));
   if (__builtin_expect(!r, 0) ||
-      fsc__value_decode((fsc_type)r->type, r + 1, r->size, out) != 0)
+      fsc__value_decode((fsc_type)r->type, r + 1, r->size, out) != 0 ||
+      fsc__ls_changed(ih, w)) /* swap and pop may rewrite a record */
     return get_slow(l, index, out);
   return 0;
 }

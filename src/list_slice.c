@@ -168,6 +168,11 @@ static int remove_at(struct fsc__coll *c, int64_t index, uint64_t *off,
 
 static int pop_g(struct fsc__coll *c, int64_t index, fsc_value *out) {
   CHECK_C(c, true);
+  if (c->auto_compact) {
+    int rc = fsc__ls_swap_pop(c, index, out, "pop from empty list",
+                              "pop index out of range");
+    return rc ? rc : fsc__coll_after_write(c);
+  }
   uint64_t off;
   int rc = remove_at(c, index, &off, "pop from empty list",
                      "pop index out of range");
@@ -187,6 +192,12 @@ int fsc_list_pop(fsc_list *l, int64_t index, fsc_value *out) {
 
 static int del_g(struct fsc__coll *c, int64_t index) {
   CHECK_C(c, true);
+  if (c->auto_compact) {
+    int rc = fsc__ls_swap_pop(c, index, NULL,
+                              "list assignment index out of range",
+                              "list assignment index out of range");
+    return rc ? rc : fsc__coll_after_write(c);
+  }
   uint64_t off;
   int rc = remove_at(c, index, &off, "list assignment index out of range",
                      "list assignment index out of range");
@@ -394,8 +405,12 @@ static int slice_get_g(struct fsc__coll *c, fsc_slice sl, fsc_value *out, size_t
     }
     for (uint64_t k = 0; k < r.len; k++)
       if ((rc = fsc__rec_read(c, (uint64_t)out[k].u.i64, &out[k])) != 0)
-        return rc;
-    return 0;
+        break;
+    /* Swap and pop rewrites records of fixed-size lists: values read are
+     * the slice's only if the epoch has not moved since. */
+    if (fsc__ls_changed(ih, w))
+      continue;
+    return rc;
   }
 }
 

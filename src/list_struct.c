@@ -407,3 +407,113 @@ uint64_t fsc__ls_freeze_slot(struct fsc__lsnap *sn, uint64_t i) {
 void fsc__ls_abort_locked(struct fsc__coll *c, struct fsc__lsnap *sn) {
   unfreeze(c, sn);
 }
+
+/* ------------------------------------------------------------------ */
+/* Swap and pop (auto_compact)                                         */
+/* ------------------------------------------------------------------ */
+
+/* Undo a light freeze in which only slots a and b were frozen. */
+static void unfreeze_two(struct fsc__coll *c, struct fsc__lsnap *sn,
+                         uint64_t a, uint64_t b) {
+  ck_pr_and_64(&sn->src[a], ~FSC__SLOT_FROZEN);
+  ck_pr_and_64(&sn->src[b], ~FSC__SLOT_FROZEN);
+  sn->nfrozen = 0;
+  unfreeze(c, sn);
+}
+
+/*
+ * Remove element `index` of a list of a fixed-size type by moving the
+ * last element into its place, in O(1), and give the space back:
+ *  A. (one change) slot[L] emptied, slot[i] := the last element's record
+ *     rL, published as LEN-1 with a new epoch.  The removed record ri is
+ *     now unreferenced; its value is decoded into *out.
+ *  B. If rL is the data file's last record, a second change copies rL's
+ *     bytes over ri, points slot[i] back at ri (the same value), publishes
+ *     a new epoch, and moves the data tail back over rL with a CAS (an
+ *     append that reserved meanwhile makes it fail: rL is then dead).
+ * Records are rewritten here, so readers of fixed-size lists re-check the
+ * epoch after reading a record (list.c): one holding ri or rL from before
+ * a publish sees the epoch move and reads again.  A reader inside change
+ * A's window may see the moved element at index i just before the pop is
+ * published (the documented cost of swap and pop).
+ */
+int fsc__ls_swap_pop(struct fsc__coll *c, int64_t index, fsc_value *out,
+                     const char *empty_msg, const char *range_msg) {
+  struct fsc__lsnap sn;
+  int rc = fsc__ls_begin(c, &sn, false);
+  if (rc)
+    return rc;
+  uint64_t n = sn.len;
+  int64_t ii = index < 0 ? index + (int64_t)n : index;
+  if (n == 0 || ii < 0 || (uint64_t)ii >= n) {
+    fsc__ls_abort(c, &sn);
+    return fsc__err(FSC_EINDEX, "%s", n == 0 ? empty_msg : range_msg);
+  }
+  uint64_t i = (uint64_t)ii, L = n - 1;
+  uint64_t si = slot_freeze(&sn.src[i]);
+  uint64_t sl = i == L ? si : slot_freeze(&sn.src[L]);
+  if (!FSC__SLOT_IS_VALUE(si) || !FSC__SLOT_IS_VALUE(sl)) {
+    unfreeze_two(c, &sn, i, L);
+    fsc__unlock(c);
+    return fsc__err(FSC_ECORRUPT, "list slot %llu holds no record",
+                    (unsigned long long)(FSC__SLOT_IS_VALUE(si) ? L : i));
+  }
+  uint64_t ri = FSC__SLOT_OFF(si), rl = FSC__SLOT_OFF(sl);
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  struct fsc__data_hdr *d = fsc__dhdr(c);
+  uint64_t total = FSC__REC_TOTAL(fsc__type_fixed_size(c->type));
+  /* A: the logical pop.  slot[L] is emptied before slot[i] takes rL, so
+   * a reader that meets rL at i finds L gone when it gets there. */
+  uint64_t e1 = next_epoch(sn.epoch);
+  ck_pr_store_64(&sn.src[L], FSC__SLOT_EMPTY(e1));
+  if (n < sn.cap)
+    ck_pr_store_64(&sn.src[n], FSC__SLOT_EMPTY(e1)); /* the fence */
+  ck_pr_fence_store();
+  if (i != L)
+    ck_pr_store_64(&sn.src[i], rl);
+  ck_pr_fence_store();
+  ck_pr_store_64(&ih->lenword, FSC__LW_MAKE(sn.buf, e1, L));
+  /* The value goes out before its bytes can be reused. */
+  if (out && (rc = fsc__rec_read(c, ri, out)) != 0)
+    out = NULL; /* reported below, after the list is consistent */
+  int rrc = rc;
+  /* B: give the space back. */
+  uint64_t free_off = i == L ? ri : rl; /* the record no slot will name */
+  bool moved = false;
+  if (i != L && rl + total == ck_pr_load_64(&d->tail)) {
+    struct fsc__lsnap sb;
+    if (freeze(c, &sb) == 0) {
+      uint64_t s = slot_freeze(&sb.src[i]);
+      const uint8_t *from = fsc__ptr(c, &c->data, rl, total);
+      uint8_t *to = fsc__ptr(c, &c->data, ri, total);
+      if (FSC__SLOT_IS_VALUE(s) && FSC__SLOT_OFF(s) == rl && from && to) {
+        /* ri is unreferenced since A: only readers holding it from
+         * before A's epoch can read it, and they read again. */
+        memcpy(to, from, (size_t)total);
+        ck_pr_fence_store();
+        ck_pr_store_64(&sb.src[i], ri);
+        uint64_t e2 = next_epoch(sb.epoch);
+        if (sb.len < sb.cap)
+          ck_pr_store_64(&sb.src[sb.len], FSC__SLOT_EMPTY(e2));
+        ck_pr_fence_store();
+        ck_pr_store_64(&ih->lenword, FSC__LW_MAKE(sb.buf, e2, sb.len));
+        moved = true;
+      } else {
+        ck_pr_and_64(&sb.src[i], ~FSC__SLOT_FROZEN);
+        sb.nfrozen = 0;
+        unfreeze(c, &sb);
+      }
+    }
+    fsc__err_clear();
+    if (!moved)
+      free_off = ri;
+  }
+  if (free_off + total == ck_pr_load_64(&d->tail) &&
+      ck_pr_cas_64(&d->tail, free_off + total, free_off)) {
+    ck_pr_sub_64(&d->live_bytes, total); /* gone, not dead */
+  } else {
+    fsc__rec_retire_sized(c, free_off, fsc__type_fixed_size(c->type));
+  }
+  fsc__unlock(c);
+  return rrc;
+}

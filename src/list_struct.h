@@ -127,6 +127,11 @@ int fsc__ls_commit(struct fsc__coll *c, struct fsc__lsnap *sn,
 void fsc__ls_abort(struct fsc__coll *c, struct fsc__lsnap *sn);
 /* Pop the last element in place (O(1)); its record offset in *off. */
 int fsc__ls_pop_last(struct fsc__coll *c, uint64_t *off);
+/* Swap and pop for auto_compact lists of a fixed-size type: remove
+ * element index (its value in *out if not NULL) in O(1), moving the last
+ * element into its place, and give the record space back. */
+int fsc__ls_swap_pop(struct fsc__coll *c, int64_t index, fsc_value *out,
+                     const char *empty_msg, const char *range_msg);
 /* Grow the active array (append found it full). */
 int fsc__ls_grow(struct fsc__coll *c);
 

@@ -81,6 +81,11 @@ static fsc_value val_of(fsc_type t, int64_t i, char *buf, size_t cap) {
   }
 }
 
+static unsigned fsc__fixed(fsc_type t) {
+  return t == FSC_TYPE_INT32 ? 4 : t == FSC_TYPE_INT128 ? 16
+         : t == FSC_TYPE_BOOL ? 1 : 8;
+}
+
 static const fsc_type all_types[] = {
     FSC_TYPE_INT32,  FSC_TYPE_INT64, FSC_TYPE_INT128, FSC_TYPE_BOOL,
     FSC_TYPE_FLOAT,  FSC_TYPE_STRING, FSC_TYPE_BYTES, FSC_TYPE_JSON,
@@ -616,6 +621,178 @@ START_TEST(test_kill_during_compaction) {
 }
 END_TEST
 
+
+static fsc_list *open_swap(const char *base, fsc_type t) {
+  fsc_options o = FSC_OPTIONS_INIT;
+  o.type = t;
+  o.auto_compact = true;
+  fsc_list *l;
+  ck_ok(fsc_list_open(base, &o, &l));
+  return l;
+}
+
+/* The seed's example, and swap-and-pop against a model for every
+ * fixed-size type. */
+START_TEST(test_swap_pop_semantics) {
+  fsc_list *l = open_swap(tc_path("sp"), FSC_TYPE_INT64);
+  ck_ok(fsc_list_append_i64(l, 100));
+  ck_ok(fsc_list_append_i64(l, 200));
+  ck_ok(fsc_list_append_i64(l, 300));
+  fsc_value v;
+  ck_ok(fsc_list_pop(l, 1, &v));
+  ck_assert_int_eq(v.u.i64, 200);
+  int64_t x;
+  uint64_t n;
+  ck_ok(fsc_list_len(l, &n));
+  ck_assert_uint_eq(n, 2);
+  ck_ok(fsc_list_get_i64(l, 0, &x));
+  ck_assert_int_eq(x, 100);
+  ck_ok(fsc_list_get_i64(l, 1, &x));
+  ck_assert_int_eq(x, 300);
+  ck_ok(fsc_list_append_i64(l, 400));
+  ck_ok(fsc_list_append_i64(l, 500)); /* [100, 300, 400, 500] */
+  ck_ok(fsc_list_del(l, 0));           /* [500, 300, 400] */
+  int64_t want[] = {500, 300, 400};
+  for (int i = 0; i < 3; i++) {
+    ck_ok(fsc_list_get_i64(l, i, &x));
+    ck_assert_int_eq(x, want[i]);
+  }
+  ck_fsc(fsc_list_pop(l, 3, NULL), FSC_EINDEX);
+  ck_fsc(fsc_list_pop(l, -4, NULL), FSC_EINDEX);
+  ck_ok(fsc_list_pop(l, -1, &v)); /* the last: no swap */
+  ck_assert_int_eq(v.u.i64, 400);
+  ck_ok(fsc_list_pop(l, 0, NULL));
+  ck_ok(fsc_list_pop(l, 0, &v));
+  ck_assert_int_eq(v.u.i64, 300);
+  ck_fsc(fsc_list_pop(l, 0, NULL), FSC_EINDEX);
+  ck_ok(fsc_list_destroy(l));
+  fsc_list_free(l);
+
+  static const fsc_type fixed[] = {FSC_TYPE_INT32, FSC_TYPE_INT64,
+                                   FSC_TYPE_INT128, FSC_TYPE_BOOL,
+                                   FSC_TYPE_FLOAT};
+  for (unsigned t = 0; t < 5; t++) {
+    l = open_swap(tc_path("spm"), fixed[t]);
+    static int64_t model[4000];
+    int64_t n2 = 0;
+    unsigned seed = 7 + t;
+    char buf[8];
+    for (int step = 0; step < 6000; step++) {
+      if (n2 == 0 || rand_r(&seed) % 3) {
+        fsc_value e = val_of(fixed[t], step, buf, sizeof buf);
+        ck_ok(fsc_list_append(l, &e));
+        model[n2++] = step;
+      } else {
+        int64_t i = (int64_t)(rand_r(&seed) % (unsigned)n2);
+        fsc_value got, exp = val_of(fixed[t], model[i], buf, sizeof buf);
+        ck_ok(fsc_list_pop(l, i, &got));
+        ck_assert(fsc_value_equal(&got, &exp));
+        model[i] = model[n2 - 1];
+        n2--;
+      }
+    }
+    ck_ok(fsc_list_len(l, &n));
+    ck_assert_uint_eq(n, (uint64_t)n2);
+    for (int64_t i = 0; i < n2; i++) {
+      fsc_value got, exp = val_of(fixed[t], model[i], buf, sizeof buf);
+      ck_ok(fsc_list_get(l, i, &got));
+      ck_assert(fsc_value_equal(&got, &exp));
+    }
+    /* Appends and swap-pops only: every removed record's space came
+     * back, nothing is dead. */
+    fsc_metrics m = metrics_list(l);
+    ck_assert_uint_eq(m.dead_bytes, 0);
+    ck_assert_uint_eq(m.live_bytes, (uint64_t)n2 * ((16 + fsc__fixed(fixed[t]) + 7) / 8 * 8));
+    ck_ok(fsc_list_destroy(l));
+    fsc_list_free(l);
+  }
+}
+END_TEST
+
+/* O(1) space: a queue of constant length under append + pop(i) cycles
+ * keeps the data file where it was. */
+START_TEST(test_swap_pop_space) {
+  fsc_list *l = open_swap(tc_path("sq"), FSC_TYPE_INT64);
+  for (int i = 0; i < 10000; i++)
+    ck_ok(fsc_list_append_i64(l, i));
+  fsc_metrics m0 = metrics_list(l);
+  for (int i = 0; i < 100000; i++) {
+    ck_ok(fsc_list_append_i64(l, i));
+    ck_ok(fsc_list_pop(l, (i * 7919) % 10000, NULL));
+  }
+  fsc_metrics m1 = metrics_list(l);
+  ck_assert_uint_eq(m1.length, 10000);
+  ck_assert_uint_eq(m1.dead_bytes, 0);
+  ck_assert_uint_eq(m1.live_bytes, m0.live_bytes);
+  ck_assert_uint_eq(m1.data_file_bytes, m0.data_file_bytes);
+  /* Without auto_compact the same work leaves 100000 dead records. */
+  fsc_list *p;
+  ck_ok(fsc_list_open(tc_path("sq2"), NULL, &p));
+  for (int i = 0; i < 1000; i++)
+    ck_ok(fsc_list_append_i64(p, i));
+  for (int i = 0; i < 1000; i++) {
+    ck_ok(fsc_list_append_i64(p, i));
+    ck_ok(fsc_list_pop(p, 0, NULL));
+  }
+  fsc_metrics mp = metrics_list(p);
+  ck_assert_uint_eq(mp.dead_bytes, 1000 * 24);
+  ck_ok(fsc_list_destroy(p));
+  ck_ok(fsc_list_destroy(l));
+  fsc_list_free(p);
+  fsc_list_free(l);
+}
+END_TEST
+
+/* Readers in other processes never see a torn or foreign value while a
+ * writer swap-pops and appends (records are rewritten in place). */
+START_TEST(test_swap_pop_readers) {
+  const char *base = tc_path("sr");
+  fsc_list *l = open_swap(base, FSC_TYPE_INT128);
+  for (int64_t i = 0; i < 2000; i++) {
+    fsc_int128 x = {.lo = (uint64_t)i, .hi = ~i};
+    fsc_value v = fsc_i128(x);
+    ck_ok(fsc_list_append(l, &v));
+  }
+  enum { READERS = 2 };
+  pid_t pids[READERS];
+  for (int r = 0; r < READERS; r++) {
+    pids[r] = fork();
+    if (pids[r] == 0) {
+      fsc_list *rl;
+      if (fsc_list_open(base, NULL, &rl))
+        _exit(2);
+      unsigned seed = (unsigned)getpid();
+      for (int k = 0; k < 400000; k++) {
+        fsc_value v;
+        int rc = fsc_list_get(rl, rand_r(&seed) % 2000, &v);
+        if (rc == FSC_EINDEX)
+          continue;
+        if (rc || v.u.i128.hi != ~(int64_t)v.u.i128.lo)
+          _exit(1);
+      }
+      _exit(0);
+    }
+  }
+  unsigned seed = 3;
+  int64_t next = 2000;
+  for (int k = 0; k < 60000; k++) {
+    ck_ok(fsc_list_pop(l, rand_r(&seed) % 1990, NULL));
+    fsc_int128 x = {.lo = (uint64_t)next, .hi = ~next};
+    next++;
+    fsc_value v = fsc_i128(x);
+    ck_ok(fsc_list_append(l, &v));
+  }
+  for (int r = 0; r < READERS; r++) {
+    int st;
+    waitpid(pids[r], &st, 0);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+                  "reader %d saw a torn value", r);
+  }
+  ck_ok(fsc_list_destroy(l));
+  fsc_list_free(l);
+}
+END_TEST
+
 static Suite *compact_suite(void) {
   Suite *s = suite_create("compact");
   TCase *tc = tcase_create("compact");
@@ -631,6 +808,9 @@ static Suite *compact_suite(void) {
   tcase_add_test(tc, test_threshold);
   tcase_add_test(tc, test_compact_under_writers);
   tcase_add_test(tc, test_kill_during_compaction);
+  tcase_add_test(tc, test_swap_pop_semantics);
+  tcase_add_test(tc, test_swap_pop_space);
+  tcase_add_test(tc, test_swap_pop_readers);
   suite_add_tcase(s, tc);
   return s;
 }
