@@ -38,7 +38,7 @@
 
 enum opk {
   OP_DSET, OP_DDEL, OP_INCR, OP_SADD, OP_SDISC, OP_LAPP, OP_LINS, OP_LPOP,
-  OP_LSORT
+  OP_LSORT, OP_COMPACT
 };
 
 struct msg {
@@ -51,7 +51,7 @@ struct msg {
 
 static char dir[512], lpath[600], dpath[600], spath[600];
 static uint64_t seed;
-static unsigned kills_mid_op[OP_LSORT + 1];
+static unsigned kills_mid_op[OP_COMPACT + 1];
 
 static uint64_t rnd(uint64_t *s) {
   *s ^= *s << 13;
@@ -191,8 +191,9 @@ static int writer(unsigned w, int round, int fd) {
            : x < 58 ? OP_SDISC
            : x < 72 ? OP_LAPP
            : x < 78 ? OP_LINS
-           : x < 98 ? OP_LPOP
-                    : OP_LSORT;
+           : x < 96 ? OP_LPOP
+           : x < 98 ? OP_LSORT
+                    : OP_COMPACT;
     m.a = key;
     m.b = m.op == OP_DSET ? ((int64_t)round << 32 | i)
           : m.op == OP_LAPP || m.op == OP_LINS ? tok
@@ -237,6 +238,11 @@ static int writer(unsigned w, int round, int fd) {
       break;
     case OP_LSORT:
       rc = key % 2 ? fsc_list_sort(l, key % 4 == 1) : fsc_list_reverse(l);
+      break;
+    case OP_COMPACT: /* changes no content: the model stays */
+      rc = key % 3 == 0   ? fsc_list_compact(l)
+           : key % 3 == 1 ? fsc_dict_compact(d)
+                          : fsc_set_compact(s);
       break;
     }
     m.phase = 1;
@@ -625,15 +631,16 @@ START_TEST(test_torture) {
   for (int round = 0; round < rounds; round++)
     one_round(round, &rs);
   unsigned mid = 0;
-  for (int i = 0; i <= OP_LSORT; i++)
+  for (int i = 0; i <= OP_COMPACT; i++)
     mid += kills_mid_op[i];
   fprintf(stderr, "torture: %d rounds in %.1f s; %u kills inside an "
           "operation (dict set %u, del %u, incr %u; set add %u, discard %u; "
-          "list append %u, insert %u, pop %u, sort/reverse %u)\n", rounds,
+          "list append %u, insert %u, pop %u, sort/reverse %u; compact "
+          "%u)\n", rounds,
           now() - t0, mid, kills_mid_op[OP_DSET], kills_mid_op[OP_DDEL],
           kills_mid_op[OP_INCR], kills_mid_op[OP_SADD], kills_mid_op[OP_SDISC],
           kills_mid_op[OP_LAPP], kills_mid_op[OP_LINS], kills_mid_op[OP_LPOP],
-          kills_mid_op[OP_LSORT]);
+          kills_mid_op[OP_LSORT], kills_mid_op[OP_COMPACT]);
   ck_assert_msg(mid >= (unsigned)rounds / 4, "only %u of %d rounds killed "
                 "a writer inside an operation", mid, rounds);
   tc_rm(lpath);
