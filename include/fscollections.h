@@ -38,6 +38,18 @@
  *    flock(2) and posix_fallocate(3).  Network file systems are not supported.
  *  - Only Linux is supported in this release (the open-process count reads
  *    /proc/locks; temporary collections reopen through /proc/self/fd).
+ *  - Compaction (fsc_*_compact, compaction_threshold) moves a collection to
+ *    new files.  Each handle keeps the files it used mapped, so that views
+ *    it handed out stay valid, until it closes or calls fsc_*_reclaim: the
+ *    disk space of the old files comes back only then.  A long-lived
+ *    process that compacts often (or shares a collection with one that
+ *    does) should call fsc_*_reclaim at a point where it holds no view.
+ *  - A dict or set iterator does not survive a compaction (FSC_EAGAIN:
+ *    start again); list iteration, by index, does.
+ *  - A temporary collection (NULL base path) shared with forked children
+ *    cannot be compacted (FSC_EAGAIN): nothing names its new files.
+ *  - With auto_compact, a reader racing pop(i) may see the moved last
+ *    element at index i an instant before the pop is published.
  */
 #ifndef FSCOLLECTIONS_H
 #define FSCOLLECTIONS_H
@@ -850,10 +862,11 @@ typedef struct fsc_verify_report {
   size_t size;                   /* set by the caller: sizeof *out */
   bool healthy;                  /* no problem (left, with REPAIR) */
   bool repaired;                 /* the repair changed the collection */
-  bool counters_checked;         /* the counters were compared: false if
-                                    other writers kept moving them during
-                                    every pass tried (then they were not
-                                    judged, and not repaired) */
+  bool counters_checked;         /* the counters were compared (only while
+                                    no other handle has the collection
+                                    open, and a pass found them still:
+                                    see Concurrency below); false: they
+                                    were not judged, nor repaired */
   uint64_t length;               /* elements (list) or keys (COUNT) */
   uint64_t records_checked;      /* records the index references, each
                                     read and its checksum verified */
@@ -906,10 +919,15 @@ typedef struct fsc_verify_report {
  * compaction) runs meanwhile; readers and lock-free writers (append, item
  * assignment, dict set/del, set add/discard) of every process go on, and
  * cannot make it report a problem that is not there: a bad record or slot
- * is counted only if it is still referenced when looked at again, and the
- * counters are compared only over a pass during which no writer moved
- * them (a few passes are tried; counters_checked says whether one was
- * quiet).  Thread-safe; a read-only handle can check.
+ * is counted only if it is still referenced when looked at again.  The
+ * counters move with every write, and a writer may pause in the middle of
+ * one (waiting for the lock), so they are judged only while no other
+ * handle, in any process, has the collection open, over two passes
+ * (without the lock) during which no writer moved them, a moment apart;
+ * else counters_checked is false and they are left alone.  (Other threads
+ * writing through this same handle meanwhile cannot be seen: a counter
+ * problem reported then may be one of their writes in flight.)
+ * Thread-safe; a read-only handle can check.
  *
  * flags: 0 or FSC_VERIFY_REPAIR, which repairs what the check found, then
  * checks again (report: healthy, problems_left):

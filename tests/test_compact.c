@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <pthread.h>
 #include <time.h>
 
 static fsc_metrics metrics_list(fsc_list *l) {
@@ -793,6 +794,77 @@ START_TEST(test_swap_pop_readers) {
 }
 END_TEST
 
+
+/* Threads of one process share handles while another thread compacts
+ * them: the handle moves between generations under their feet. */
+struct thr {
+  fsc_list *l;
+  fsc_dict *d;
+  int id, fails;
+};
+
+enum { TH = 3, TPER = 4000 };
+
+static void *thr_main(void *arg) {
+  struct thr *t = arg;
+  for (int i = 0; i < TPER; i++) {
+    int rc = fsc_list_append_i64(t->l, (int64_t)t->id * TPER + i);
+    if (rc == 0)
+      rc = fsc_dict_incr(t->d, "n", 1, 1, NULL);
+    fsc_value v;
+    if (rc == 0 && (rc = fsc_list_get(t->l, i / 2, &v)) == 0 &&
+        v.type != FSC_TYPE_INT64)
+      rc = -1;
+    if (rc) {
+      fprintf(stderr, "thread %d: %s: %s\n", t->id, fsc_strerror(rc),
+              fsc_errmsg());
+      t->fails++;
+      return NULL;
+    }
+  }
+  return NULL;
+}
+
+START_TEST(test_threads) {
+  fsc_options o = FSC_OPTIONS_INIT;
+  o.type = FSC_TYPE_INT64;
+  fsc_list *l;
+  fsc_dict *d;
+  ck_ok(fsc_list_open(tc_path("tl"), &o, &l));
+  ck_ok(fsc_dict_open(tc_path("td"), &o, &d));
+  pthread_t th[TH];
+  struct thr t[TH];
+  for (int i = 0; i < TH; i++) {
+    t[i] = (struct thr){l, d, i, 0};
+    pthread_create(&th[i], NULL, thr_main, &t[i]);
+  }
+  for (int k = 0; k < 40; k++) {
+    ck_ok(fsc_list_compact(l));
+    ck_ok(fsc_dict_compact(d));
+  }
+  for (int i = 0; i < TH; i++) {
+    pthread_join(th[i], NULL);
+    ck_assert_int_eq(t[i].fails, 0);
+  }
+  uint64_t n;
+  ck_ok(fsc_list_len(l, &n));
+  ck_assert_uint_eq(n, TH * TPER);
+  int64_t next[TH] = {0}, x;
+  for (uint64_t i = 0; i < n; i++) {
+    ck_ok(fsc_list_get_i64(l, (int64_t)i, &x));
+    ck_assert_int_eq(x % TPER, next[x / TPER]++);
+  }
+  ck_ok(fsc_dict_get_i64(d, "n", &x));
+  ck_assert_int_eq(x, TH * TPER);
+  fsc_metrics m = metrics_list(l);
+  ck_assert_uint_eq(m.generation, 41);
+  ck_ok(fsc_list_destroy(l));
+  ck_ok(fsc_dict_destroy(d));
+  fsc_list_free(l);
+  fsc_dict_free(d);
+}
+END_TEST
+
 static Suite *compact_suite(void) {
   Suite *s = suite_create("compact");
   TCase *tc = tcase_create("compact");
@@ -812,6 +884,10 @@ static Suite *compact_suite(void) {
   tcase_add_test(tc, test_swap_pop_space);
   tcase_add_test(tc, test_swap_pop_readers);
   suite_add_tcase(s, tc);
+  TCase *th = tcase_create("threads");
+  tcase_set_timeout(th, 300);
+  tcase_add_test(th, test_threads);
+  suite_add_tcase(s, th);
   return s;
 }
 

@@ -24,7 +24,7 @@ cd "$BUILD" && make -j"$(nproc)" check TESTS= >/dev/null 2>&1 ||
 
 # program:case -- every Check test case that runs threads on shared handles.
 CASES=${*:-"test_value:errors test_list_mp:threads test_dict:growth
-  test_set:model test_keyed_mp:races"}
+  test_set:model test_keyed_mp:races test_compact:threads"}
 
 supp=""
 [ -f "$root/tests/tsan.supp" ] && supp="suppressions=$root/tests/tsan.supp:"
