@@ -120,9 +120,11 @@ static int get_off(struct fsc__coll *c, int64_t index, uint64_t *off,
       *wout = w;
       return 0;
     }
-    /* Only a pop of the last element in progress empties a slot below
-     * LEN, and it holds the word frozen while it does. */
-    if (!(w & FSC__LW_FROZEN))
+    /* Only a pop in progress empties a slot below LEN, and it freezes the
+     * word before it does: if the word is still exactly w, unfrozen, the
+     * slot is damage.  (w itself may predate the freeze: the epoch check
+     * above ignores FROZEN.) */
+    if (!(w & FSC__LW_FROZEN) && ck_pr_load_64(&ih->lenword) == w)
       return fsc__err(FSC_ECORRUPT, "list slot %lld holds no record",
                       (long long)i);
     if (tries < READ_SPINS) {

@@ -397,7 +397,9 @@ static int slice_get_g(struct fsc__coll *c, fsc_slice sl, fsc_value *out, size_t
       out[k].u.i64 = (int64_t)FSC__SLOT_OFF(s);
     }
     if (retry || fsc__ls_changed(ih, w)) {
-      if (!(w & FSC__LW_FROZEN) && retry && !fsc__ls_changed(ih, w))
+      /* (A pop freezes the word before it empties a slot: damage only if
+       * the word is still exactly w.) */
+      if (!(w & FSC__LW_FROZEN) && retry && ck_pr_load_64(&ih->lenword) == w)
         return fsc__err(FSC_ECORRUPT, "list slot holds no record");
       if ((w & FSC__LW_FROZEN) && (rc = fsc__ls_wait(c)) != 0)
         return rc;
