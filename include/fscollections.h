@@ -50,6 +50,11 @@
  *    cannot be compacted (FSC_EAGAIN): nothing names its new files.
  *  - With auto_compact, a reader racing pop(i) may see the moved last
  *    element at index i an instant before the pop is published.
+ *  - Durability (doc/DURABILITY.md): a process crash loses no acknowledged
+ *    write in any mode; power loss keeps what was synced (the last close
+ *    with FSC_DURABLE_ON_CLOSE, every write with FSC_DURABLE_ALWAYS,
+ *    fsc_*_sync).  Reads do not verify checksums: fsc_*_verify does, and
+ *    so does the first open after an unclean shutdown.
  */
 #ifndef FSCOLLECTIONS_H
 #define FSCOLLECTIONS_H

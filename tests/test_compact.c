@@ -779,8 +779,10 @@ START_TEST(test_swap_pop_readers) {
     pids[r] = fork();
     if (pids[r] == 0) {
       fsc_list *rl;
-      if (fsc_list_open(base, NULL, &rl))
+      if (fsc_list_open(base, NULL, &rl)) {
+        fprintf(stderr, "reader: open: %s\n", fsc_errmsg());
         _exit(2);
+      }
       unsigned seed = (unsigned)getpid();
       for (int k = 0; k < 400000; k++) {
         fsc_value v;
@@ -810,7 +812,7 @@ START_TEST(test_swap_pop_readers) {
     int st;
     waitpid(pids[r], &st, 0);
     ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
-                  "reader %d saw a torn value", r);
+                  "reader %d failed (status 0x%x)", r, st);
   }
   ck_ok(fsc_list_destroy(l));
   fsc_list_free(l);

@@ -316,7 +316,52 @@ START_TEST(test_stat) {
   ck_assert(json_integer_value(json_object_get(j, "data_file_bytes")) > 0);
   json_decref(j);
   res_free(&r);
-  EXPECT_ERROR(5, "not supported", "compact", p);
+}
+END_TEST
+
+/* fsc compact: dead bytes go, a handle held open meanwhile follows, the
+ * JSON report parses, and errors are one line with exit 4. */
+START_TEST(test_compact) {
+  const char *p = tc_path("cp");
+  fsc_dict *d;
+  fsc_options o = FSC_OPTIONS_INIT;
+  o.type = FSC_TYPE_STRING;
+  ck_ok(fsc_dict_open(p, &o, &d));
+  for (int i = 0; i < 200; i++) {
+    char k[16];
+    snprintf(k, sizeof k, "k%d", i % 20);
+    ck_ok(fsc_dict_set_str(d, k, "a value that will be dead soon"));
+  }
+  struct res r = RUN("compact", p);
+  EXPECT(r, 0);
+  ck_assert_msg(strstr(r.out, "generation 1 -> 2"), "%s", r.out);
+  ck_assert_msg(strstr(r.out, "dead bytes  "), "%s", r.out);
+  ck_assert_msg(strstr(r.out, " -> 0\n"), "%s", r.out);
+  res_free(&r);
+  /* This process's handle moves to the new files at its next call. */
+  ck_ok(fsc_dict_set_str(d, "k0", "after"));
+  fsc_metrics m = {.size = sizeof m};
+  ck_ok(fsc_dict_metrics(d, &m));
+  ck_assert_uint_eq(m.generation, 2);
+  ck_assert_uint_eq(m.length, 20);
+  EXPECT_RUN(0, "after\n", "get", p, "k0");
+  r = RUN("compact", "--json", p);
+  EXPECT(r, 0);
+  json_error_t je;
+  json_t *j = json_loads(r.out, 0, &je);
+  ck_assert_msg(j, "not JSON: %s", r.out);
+  json_t *before = json_object_get(j, "before"), *after = json_object_get(j, "after");
+  ck_assert_int_eq(json_integer_value(json_object_get(before, "generation")), 2);
+  ck_assert_int_eq(json_integer_value(json_object_get(after, "generation")), 3);
+  ck_assert_int_gt(json_integer_value(json_object_get(before, "dead_bytes")), 0);
+  ck_assert_int_eq(json_integer_value(json_object_get(after, "dead_bytes")), 0);
+  ck_assert_int_eq(json_integer_value(json_object_get(after, "length")), 20);
+  json_decref(j);
+  res_free(&r);
+  ck_ok(fsc_dict_close(d));
+  fsc_dict_free(d);
+  EXPECT_ERROR(4, "does not exist", "compact", cat(p, "-missing"));
+  EXPECT_ERROR(2, "", "compact");
 }
 END_TEST
 
@@ -354,10 +399,79 @@ START_TEST(test_verify) {
   ck_assert_int_eq(json_integer_value(json_object_get(j, "elements_read")), 2);
   json_decref(j);
   res_free(&r);
-  r = RUN("verify", p); /* verify closed it cleanly */
+  /* A check is read-only: the marker is still missing.  --repair opens
+   * as a writer (repairing at open) and its close is clean. */
+  r = RUN("verify", p);
+  EXPECT(r, 0);
+  ck_assert_msg(strstr(r.out, "previous close:  NOT clean"), "%s", r.out);
+  res_free(&r);
+  r = RUN("verify", "--repair", p);
+  EXPECT(r, 0);
+  ck_assert_msg(strstr(r.out, "repair:          nothing changed") &&
+                    strstr(r.out, "OK\n"),
+                "%s", r.out);
+  res_free(&r);
+  r = RUN("verify", p);
   EXPECT(r, 0);
   ck_assert(strstr(r.out, "previous close:  clean"));
   res_free(&r);
+
+  /* Damage: the payload of the value of "a" ([u32 1]["a"][u64 value]... of
+   * the first record, at 4096 + 16).  The check finds it (exit 3, the
+   * report in text and JSON) and writes nothing; --repair drops it. */
+  char dpath[700];
+  snprintf(dpath, sizeof dpath, "%s.data.fscollection", p);
+  int fd = open(dpath, O_RDWR);
+  ck_assert_int_ge(fd, 0);
+  ck_assert_int_eq(pwrite(fd, "Z", 1, 4096 + 16 + 4 + 1), 1);
+  close(fd);
+  r = RUN("verify", p);
+  EXPECT(r, 3);
+  ck_assert_msg(strstr(r.out, "1 bad (0 bounds, 0 type, 1 checksum)") &&
+                    strstr(r.out, "PROBLEM: ") &&
+                    strstr(r.err, "checksum") &&
+                    strstr(r.err, "--repair"),
+                "%s%s", r.out, r.err);
+  res_free(&r);
+  r = RUN("verify", "--json", p);
+  EXPECT(r, 3);
+  j = json_loads(r.out, 0, NULL);
+  ck_assert_msg(j, "not JSON: %s", r.out);
+  ck_assert(json_is_false(json_object_get(j, "ok")));
+  json_t *vj = json_object_get(j, "verify");
+  ck_assert(json_is_false(json_object_get(vj, "healthy")));
+  ck_assert_int_eq(json_integer_value(json_object_get(vj, "records_checked")),
+                   2);
+  ck_assert_int_eq(
+      json_integer_value(json_object_get(vj, "records_bad_checksum")), 1);
+  ck_assert(json_is_string(json_object_get(j, "problem")));
+  json_decref(j);
+  res_free(&r);
+  r = RUN("verify", "--repair", "--json", p);
+  EXPECT(r, 0);
+  j = json_loads(r.out, 0, NULL);
+  ck_assert_msg(j, "not JSON: %s", r.out);
+  vj = json_object_get(j, "verify");
+  ck_assert(json_is_true(json_object_get(j, "ok")));
+  ck_assert(json_is_true(json_object_get(vj, "healthy")));
+  ck_assert(json_is_true(json_object_get(vj, "repaired")));
+  ck_assert_int_eq(json_integer_value(json_object_get(vj, "items_dropped")),
+                   1);
+  ck_assert_int_eq(json_integer_value(json_object_get(j, "elements_read")),
+                   1);
+  json_decref(j);
+  res_free(&r);
+  EXPECT_RUN(0, "2\n", "get", p, "b");
+  EXPECT_ERROR(1, "KeyError", "get", p, "a");
+  /* --repair without write permission: exit 4, says why. */
+  char ipath[700];
+  snprintf(ipath, sizeof ipath, "%s.index.fscollection", p);
+  if (geteuid() != 0) {
+    ck_assert_int_eq(chmod(ipath, 0400), 0);
+    EXPECT_ERROR(4, "write permission", "verify", "--repair", p);
+    EXPECT_RUN(0, NULL, "verify", p);
+    chmod(ipath, 0600);
+  }
 }
 END_TEST
 
@@ -784,6 +898,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, test_list_commands);
   tcase_add_test(tc, test_set_and_bytes_commands);
   tcase_add_test(tc, test_stat);
+  tcase_add_test(tc, test_compact);
   tcase_add_test(tc, test_verify);
   tcase_add_test(tc, test_errors);
   tcase_add_test(tc, test_roundtrip_lists);

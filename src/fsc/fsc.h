@@ -23,7 +23,7 @@ enum {
   CLI_USAGE = 2,       /* bad command line, value, type or kind; bad input */
   CLI_CORRUPT = 3,     /* the collection is corrupt or of a newer format */
   CLI_IO = 4,          /* missing collection, permission, space, I/O */
-  CLI_UNSUPPORTED = 5  /* not supported by this version (compact) */
+  CLI_UNSUPPORTED = 5  /* not supported by this version */
 };
 
 /* The parsed command line.  type / key_type are FSC_TYPE_UNSPEC unless
@@ -40,6 +40,7 @@ struct cli_opts {
   int key_type;      /* --key-type */
   cli_kind kind;     /* --kind (create) */
   bool force;        /* --force (load) */
+  bool repair;       /* --repair (verify) */
   bool json;         /* --json (stat, get, pop, verify) */
   bool hex;          /* --hex: bytes as hex instead of base64 */
   bool raw;          /* --raw: get/pop write a value's bytes as they are */
@@ -92,6 +93,8 @@ int cli_close(struct cli_coll *c);
 int cli_destroy(struct cli_coll *c);
 int cli_len(struct cli_coll *c, uint64_t *n);
 int cli_metrics(struct cli_coll *c, fsc_metrics *m);
+/* fsc_*_verify with flags into *r (its size set here). */
+int cli_verify(struct cli_coll *c, unsigned flags, fsc_verify_report *r);
 int cli_clear(struct cli_coll *c);
 /* Iterate: 1 with an element (key is set for dicts only), 0 at the end, or
  * an fsc_ error. */

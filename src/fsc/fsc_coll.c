@@ -160,6 +160,21 @@ int cli_len(struct cli_coll *c, uint64_t *n) {
   }
 }
 
+int cli_verify(struct cli_coll *c, unsigned flags, fsc_verify_report *r) {
+  memset(r, 0, sizeof *r);
+  r->size = sizeof *r;
+  switch (c->kind) {
+  case CLI_KIND_LIST:
+    return fsc_list_verify(c->h.l, flags, r);
+  case CLI_KIND_DICT:
+    return fsc_dict_verify(c->h.d, flags, r);
+  case CLI_KIND_SET:
+    return fsc_set_verify(c->h.s, flags, r);
+  default:
+    return FSC_EINVAL;
+  }
+}
+
 int cli_metrics(struct cli_coll *c, fsc_metrics *m) {
   memset(m, 0, sizeof *m);
   m->size = sizeof *m;

@@ -149,17 +149,33 @@ static const struct cmd cmds[] = {
      "Atomically add DELTA (default 1) to the int64 value of KEY (a missing\n"
      "key counts from 0) and print the new value.  Lock-free: no increment\n"
      "of any process is lost.  The dict must be of int64 or any.\n"},
-    {"verify", cli_cmd_verify, 1, 1, "[--json] PATH",
-     "check a collection (repairing it after a crash)",
-     "Open PATH as a writer: if the previous session did not close cleanly,\n"
-     "the library verifies and repairs it (checksums, index, counters) before\n"
-     "the open returns.  Then read back every element.  Prints whether the\n"
-     "last close was clean and how many items were repaired.  Exit 0 if it\n"
-     "is sound, 3 if it is corrupt.\n"},
-    {"compact", cli_cmd_compact, 1, 1, "PATH",
-     "not supported by this version (exit 5)",
-     "Compaction does not exist in this version of the library: fsc compact\n"
-     "prints an error and exits 5.\n"},
+    {"verify", cli_cmd_verify, 1, 1, "[--repair] [--json] PATH",
+     "check a collection; --repair: and repair it",
+     "Check PATH while other processes may use it (fsc_*_verify): the\n"
+     "checksum, bounds and type of every record the index references, the\n"
+     "index structure (slots, probe chains, a change left half-done by a\n"
+     "process that died) and the counters (length, used slots, live and dead\n"
+     "bytes; only when no other process has it open).  Then read back every\n"
+     "element.  Prints what was checked and every problem found; --json\n"
+     "prints it as one JSON object.  Without --repair the collection is\n"
+     "opened read-only and nothing is written.\n"
+     "--repair opens it as a writer (so the first open after a crash repairs\n"
+     "it as usual) and repairs what the check finds: a list keeps the\n"
+     "elements whose record verifies, a dict or set drops the keys whose\n"
+     "record is bad and rebuilds its table (from the data file if keys were\n"
+     "lost from the index: that needs no other process to have it open),\n"
+     "and the counters are corrected.  What is dropped is reported.\n"
+     "Exit 0 if it is sound (after the repair, with --repair), 3 if problems\n"
+     "were found (or are left), 4 if it could not be checked (missing,\n"
+     "permission denied: --repair needs write permission, I/O).\n"},
+    {"compact", cli_cmd_compact, 1, 1, "[--json] PATH",
+     "write the live records into new files, dropping dead ones",
+     "Compact PATH while other processes keep using it: the live records are\n"
+     "copied into new files, which replace the old ones, and every process\n"
+     "moves to them (fsc_list_compact(3)).  Prints the generation, dead\n"
+     "bytes and file sizes before and after (--json: one object).  Shows a\n"
+     "progress bar on a terminal.  Exit 0, or 4 if it could not run (no\n"
+     "space: the old files are untouched).\n"},
     {"demo", cli_cmd_demo, 0, 1, "[-w WORKERS] [-n JOBS] [DIR]",
      "worker processes share a job queue and counters",
      "The project's main job in one command.  WORKERS processes (default 4:\n"
@@ -204,6 +220,7 @@ static void usage(FILE *f) {
           "                    bool float bytes json ref (create: any too)\n"
           "  -k, --key-type K  create: a dict's keys, string or bytes\n"
           "  -f, --force       load: replace an existing collection\n"
+          "      --repair      verify: repair what the check finds\n"
           "  -j, --json        stat, verify, get, pop: JSON output\n"
           "      --hex         bytes values and keys in hex, not base64\n"
           "  -r, --raw         get, pop: the value's bytes exactly\n"
@@ -217,9 +234,10 @@ static void usage(FILE *f) {
           "exit status: 0 success; 1 not found or refused (missing key or\n"
           "index, value not there, contains false, load onto a non-empty\n"
           "collection); 2 usage (bad arguments, a value of the wrong type, a\n"
-          "command for another kind, malformed input); 3 corrupt collection;\n"
+          "command for another kind, malformed input); 3 corrupt collection\n"
+          "(verify: problems found, or left after --repair);\n"
           "4 other errors (missing collection, permissions, space, I/O);\n"
-          "5 not supported by this version.\n"
+          "5 not supported by this version (no command uses it now).\n"
           "\n"
           "See fsc(1).\n");
 }
@@ -241,7 +259,7 @@ static int cmd_help(const char *name) {
 /* ------------------------------------------------------------------ */
 
 enum opt_id {
-  O_TYPE, O_KEY_TYPE, O_FORCE, O_JSON, O_HEX, O_RAW, O_QUIET, O_PROGRESS,
+  O_TYPE, O_KEY_TYPE, O_FORCE, O_REPAIR, O_JSON, O_HEX, O_RAW, O_QUIET, O_PROGRESS,
   O_WORKERS, O_JOBS, O_HELP, O_VERSION
 };
 
@@ -253,6 +271,7 @@ static const struct opt {
 } opts[] = {
     {"type", 't', true, O_TYPE},         {"key-type", 'k', true, O_KEY_TYPE},
     {"force", 'f', false, O_FORCE},      {"json", 'j', false, O_JSON},
+    {"repair", 0, false, O_REPAIR},
     {"hex", 0, false, O_HEX},            {"raw", 'r', false, O_RAW},
     {"quiet", 'q', false, O_QUIET},      {"progress", 'p', false, O_PROGRESS},
     {"workers", 'w', true, O_WORKERS},   {"jobs", 'n', true, O_JOBS},
@@ -303,6 +322,9 @@ static int apply(struct cli_opts *o, const struct opt *op, const char *val,
     return CLI_OK;
   case O_FORCE:
     o->force = true;
+    return CLI_OK;
+  case O_REPAIR:
+    o->repair = true;
     return CLI_OK;
   case O_JSON:
     o->json = true;

@@ -1,8 +1,8 @@
 /*
  * fsc_stat.c - owns the commands that look at a collection as a whole:
- * `fsc stat` (its metrics), `fsc verify` (open it as a writer, so that an
- * unclean previous close makes the library verify and repair it, then read
- * back every element) and `fsc compact` (not supported yet).
+ * `fsc stat` (its metrics), `fsc verify` (fsc_*_verify, read-only; with
+ * --repair as a writer, repairing, then read back every element) and
+ * `fsc compact`.
  */
 #include "fsc.h"
 
@@ -97,25 +97,71 @@ int cli_cmd_stat(const struct cli_opts *o, int argc, char **argv) {
   return cli_close(&c);
 }
 
+static json_t *report_json(const fsc_verify_report *r) {
+  json_t *j = json_object();
+  json_object_set_new(j, "healthy", json_boolean(r->healthy));
+  json_object_set_new(j, "repaired", json_boolean(r->repaired));
+  json_object_set_new(j, "counters_checked",
+                      json_boolean(r->counters_checked));
+  json_object_set_new(j, "length", JU(r->length));
+  json_object_set_new(j, "records_checked", JU(r->records_checked));
+  json_object_set_new(j, "records_bad", JU(r->records_bad));
+  json_object_set_new(j, "records_bad_bounds", JU(r->records_bad_bounds));
+  json_object_set_new(j, "records_bad_type", JU(r->records_bad_type));
+  json_object_set_new(j, "records_bad_checksum",
+                      JU(r->records_bad_checksum));
+  json_object_set_new(j, "slots_checked", JU(r->slots_checked));
+  json_object_set_new(j, "index_problems", JU(r->index_problems));
+  json_object_set_new(j, "index_dangling", JU(r->index_dangling));
+  json_object_set_new(j, "index_structure", JU(r->index_structure));
+  json_object_set_new(j, "index_counters", JU(r->index_counters));
+  json_object_set_new(j, "items_repaired", JU(r->items_repaired));
+  json_object_set_new(j, "items_dropped", JU(r->items_dropped));
+  json_object_set_new(j, "problems_left", JU(r->problems_left));
+  return j;
+}
+
 int cli_cmd_verify(const struct cli_opts *o, int argc, char **argv) {
   const char *path = argv[0];
   struct cli_coll c;
-  /* A writer's open runs the library's verification and repair when the
-   * previous session did not close cleanly; without write permission, a
-   * read-only open still lets every element be read back. */
-  bool rdonly = false;
-  int rc = cli_open_rc(path, 0, &c);
-  if (rc == FSC_EACCES) {
-    rdonly = true;
-    rc = cli_open_rc(path, FSC_RDONLY, &c);
-  }
-  if (rc)
+  /* A check writes nothing: read-only.  --repair opens as a writer, so an
+   * unclean previous close is also verified and repaired by the open. */
+  int rc = cli_open_rc(path, o->repair ? 0 : FSC_RDONLY, &c);
+  if (rc) {
+    if (o->repair && (rc == FSC_EACCES || rc == FSC_EROFS)) {
+      cli_msg("%s: --repair needs write permission (%s)", path,
+              fsc_errmsg());
+      return cli_exit_code(rc);
+    }
     return cli_fail(path, rc);
+  }
   fsc_metrics m;
   if ((rc = cli_metrics(&c, &m)) != 0) {
     int ex = cli_fail(path, rc);
     cli_close(&c);
     return ex;
+  }
+
+  /* The library's check (and repair). */
+  fsc_verify_report r;
+  int vrc = cli_verify(&c, o->repair ? FSC_VERIFY_REPAIR : 0, &r);
+  char vmsg[512] = "";
+  if (vrc)
+    snprintf(vmsg, sizeof vmsg, "%s", fsc_errmsg());
+  int ex = CLI_OK;
+  const char *problem = NULL;
+  char pbuf[700];
+  if (vrc == FSC_ECORRUPT || vrc == FSC_EAGAIN) {
+    snprintf(pbuf, sizeof pbuf, "%s%s", vmsg,
+             o->repair || vrc == FSC_EAGAIN
+                 ? ""
+                 : " (fsc verify --repair repairs it)");
+    problem = pbuf;
+    ex = CLI_CORRUPT;
+  } else if (vrc) {
+    snprintf(pbuf, sizeof pbuf, "%s: %s", fsc_strerror(vrc), vmsg);
+    problem = pbuf;
+    ex = cli_exit_code(vrc);
   }
 
   /* Read back every element. */
@@ -131,15 +177,12 @@ int cli_cmd_verify(const struct cli_opts *o, int argc, char **argv) {
     rc = 0;
   }
   cli_progress_end(&p);
-  int ex = CLI_OK;
-  const char *problem = NULL;
-  char pbuf[256];
-  if (rc < 0) {
+  if (rc < 0 && !problem) {
     snprintf(pbuf, sizeof pbuf, "reading element %llu: %s: %s",
              (unsigned long long)count, fsc_strerror(rc), fsc_errmsg());
     problem = pbuf;
     ex = cli_exit_code(rc);
-  } else if (count != len && m.open_processes <= 1) {
+  } else if (!problem && count != len && m.open_processes <= 1) {
     snprintf(pbuf, sizeof pbuf, "the length says %llu but %llu elements "
              "were read", (unsigned long long)len, (unsigned long long)count);
     problem = pbuf;
@@ -149,13 +192,15 @@ int cli_cmd_verify(const struct cli_opts *o, int argc, char **argv) {
   if (o->json) {
     json_t *j = describe(&c);
     json_object_set_new(j, "ok", json_boolean(ex == CLI_OK));
+    json_object_set_new(j, "repair", json_boolean(o->repair));
     json_object_set_new(j, "length", JU(len));
     json_object_set_new(j, "elements_read", JU(count));
     json_object_set_new(j, "last_close_clean",
                         json_boolean(m.last_close_clean));
     json_object_set_new(j, "repaired_items", JU(m.repaired_items));
     json_object_set_new(j, "open_processes", JU(m.open_processes));
-    json_object_set_new(j, "read_only", json_boolean(rdonly));
+    json_object_set_new(j, "read_only", json_boolean(!o->repair));
+    json_object_set_new(j, "verify", report_json(&r));
     json_object_set_new(j, "problem", problem ? json_string(problem)
                                               : json_null());
     json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -169,15 +214,46 @@ int cli_cmd_verify(const struct cli_opts *o, int argc, char **argv) {
     printf(", %llu elements\n", (unsigned long long)len);
     if (m.last_close_clean)
       printf("previous close:  clean\n");
-    else if (rdonly || m.open_processes > 1)
-      printf("previous close:  NOT clean (not repaired: %s)\n",
-             rdonly ? "no write permission"
-                    : "other processes have it open; the first opener "
-                      "after a crash repairs");
+    else if (!o->repair)
+      printf("previous close:  NOT clean (the check below tells what that "
+             "left)\n");
+    else if (m.open_processes > 1)
+      printf("previous close:  NOT clean (not repaired at open: other "
+             "processes have it open; the first opener after a crash "
+             "repairs)\n");
     else
       printf("previous close:  NOT clean: verified and repaired at this "
-             "open\n");
-    printf("repaired items:  %llu\n", (unsigned long long)m.repaired_items);
+             "open (%llu items)\n", (unsigned long long)m.repaired_items);
+    printf("repaired items:  %llu\n",
+           (unsigned long long)(m.repaired_items + r.items_repaired));
+    printf("records:         %llu checked, %llu bad (%llu bounds, %llu "
+           "type, %llu checksum)\n",
+           (unsigned long long)r.records_checked,
+           (unsigned long long)r.records_bad,
+           (unsigned long long)r.records_bad_bounds,
+           (unsigned long long)r.records_bad_type,
+           (unsigned long long)r.records_bad_checksum);
+    printf("index:           %llu slots checked, %llu problems (%llu "
+           "dangling, %llu structure, %llu counters)\n",
+           (unsigned long long)r.slots_checked,
+           (unsigned long long)r.index_problems,
+           (unsigned long long)r.index_dangling,
+           (unsigned long long)r.index_structure,
+           (unsigned long long)r.index_counters);
+    printf("counters:        %s\n",
+           r.counters_checked ? "checked"
+           : r.records_bad || r.index_problems
+               ? "not judged (the problems above come first)"
+           : m.open_processes > 1
+               ? "not checked (other processes have it open)"
+               : "not checked (writers kept changing them)");
+    if (o->repair)
+      printf("repair:          %s: %llu problems fixed, %llu elements "
+             "dropped, %llu left\n",
+             r.repaired ? "done" : "nothing changed",
+             (unsigned long long)r.items_repaired,
+             (unsigned long long)r.items_dropped,
+             (unsigned long long)r.problems_left);
     printf("read back:       %llu elements\n", (unsigned long long)count);
     if (problem)
       printf("PROBLEM: %s\n", problem);
@@ -188,12 +264,4 @@ int cli_cmd_verify(const struct cli_opts *o, int argc, char **argv) {
     cli_msg("%s: %s", path, problem);
   int cex = cli_close(&c);
   return ex ? ex : cex;
-}
-
-int cli_cmd_compact(const struct cli_opts *o, int argc, char **argv) {
-  cli_msg("%s: compact is not supported by this version (fscollections %s "
-          "has no compaction yet); while no process uses it, 'fsc dump P F "
-          "&& fsc destroy P && fsc load P F' rewrites it without dead bytes",
-          argv[0], fsc_version());
-  return CLI_UNSUPPORTED;
 }

@@ -1,0 +1,1255 @@
+/*
+ * test_verify.c - fsc_list_verify, fsc_dict_verify and fsc_set_verify: the
+ * check of a live collection and its repair.
+ *
+ *  - a sound collection, after every kind of operation (so the counters
+ *    the check compares are kept exact by the library), is healthy;
+ *  - the report: versioned by size, zero-filled, the flags and the
+ *    handle states it refuses (read-only repair is FSC_EROFS);
+ *  - each kind of damage, made with pwrite into the files of an open
+ *    collection, is found and counted where the report says it is (bad
+ *    checksum, bad type, dangling slot, broken length, frozen word, byte
+ *    counters, dict COUNT, hash tags, duplicate keys, lost index slots),
+ *    and repaired: what is dropped is exactly the damaged element, every
+ *    other element is intact, and a second check is healthy;
+ *  - a repair that needs the collection alone gets FSC_EAGAIN while
+ *    another process has it open, and changes nothing;
+ *  - while other processes append, assign and set, a check reports no
+ *    problem that is not there, and a repair loses no acknowledged write.
+ */
+#define _GNU_SOURCE
+#include "check_common.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+/* ------------------------------------------------------------------ */
+/* Helpers                                                             */
+/* ------------------------------------------------------------------ */
+
+/* doc/FORMAT.md */
+#define HDR 4096
+#define REC_HDR 16
+#define D_TAIL 64
+#define D_LIVE 80
+#define D_DEAD 88
+#define I_LENWORD 64
+#define I_DESC(b) (72 + 24 * (b))
+#define I_KUSED 160
+#define LW_FROZEN (UINT64_C(1) << 63)
+#define LW_LEN(w) ((w) & ((UINT64_C(1) << 40) - 1))
+#define LW_BUF(w) ((unsigned)(((w) >> 62) & 1u))
+
+/* base.data.fscollection / base.index.fscollection, in one of 64
+ * rotating buffers (the helpers below use their own). */
+static char *fpath(const char *base, const char *which) {
+  static char p[64][1024];
+  static unsigned k;
+  char *b = p[k++ % 64];
+  snprintf(b, 1024, "%.900s.%.5s.fscollection", base, which);
+  return b;
+}
+
+/* The same into a caller's buffer. */
+static const char *fpath_in(char buf[1024], const char *base,
+                            const char *which) {
+  snprintf(buf, 1024, "%.900s.%.5s.fscollection", base, which);
+  return buf;
+}
+
+static void poke(const char *p, off_t off, const void *b, size_t n) {
+  int fd = open(p, O_RDWR);
+  ck_assert_msg(fd >= 0, "open %s: %s", p, strerror(errno));
+  ck_assert_int_eq(pwrite(fd, b, n, off), (ssize_t)n);
+  close(fd);
+}
+
+static void peek(const char *p, off_t off, void *b, size_t n) {
+  int fd = open(p, O_RDONLY);
+  ck_assert_msg(fd >= 0, "open %s: %s", p, strerror(errno));
+  ck_assert_int_eq(pread(fd, b, n, off), (ssize_t)n);
+  close(fd);
+}
+
+static uint64_t peek64(const char *p, off_t off) {
+  uint64_t v;
+  peek(p, off, &v, 8);
+  return v;
+}
+
+static void poke64(const char *p, off_t off, uint64_t v) {
+  poke(p, off, &v, 8);
+}
+
+static fsc_verify_report rep(void) {
+  fsc_verify_report r;
+  memset(&r, 0xEE, sizeof r); /* the library must fill every field */
+  r.size = sizeof r;
+  return r;
+}
+
+static void show(const char *what, const fsc_verify_report *r) {
+  fprintf(stderr,
+          "%s: healthy %d repaired %d counters_checked %d length %llu "
+          "records %llu bad %llu (bounds %llu type %llu sum %llu) slots "
+          "%llu index %llu (dangling %llu structure %llu counters %llu) "
+          "repaired %llu dropped %llu left %llu [%s]\n",
+          what, r->healthy, r->repaired, r->counters_checked,
+          (unsigned long long)r->length,
+          (unsigned long long)r->records_checked,
+          (unsigned long long)r->records_bad,
+          (unsigned long long)r->records_bad_bounds,
+          (unsigned long long)r->records_bad_type,
+          (unsigned long long)r->records_bad_checksum,
+          (unsigned long long)r->slots_checked,
+          (unsigned long long)r->index_problems,
+          (unsigned long long)r->index_dangling,
+          (unsigned long long)r->index_structure,
+          (unsigned long long)r->index_counters,
+          (unsigned long long)r->items_repaired,
+          (unsigned long long)r->items_dropped,
+          (unsigned long long)r->problems_left, fsc_errmsg());
+}
+
+/* A healthy report with nothing repaired. */
+static void ck_healthy(const fsc_verify_report *r, uint64_t length) {
+  if (!r->healthy || r->index_problems || r->records_bad ||
+      r->problems_left || r->length != length)
+    show("expected healthy", r);
+  ck_assert(r->healthy);
+  ck_assert_uint_eq(r->size, sizeof *r);
+  ck_assert_uint_eq(r->records_bad, 0);
+  ck_assert_uint_eq(r->index_problems, 0);
+  ck_assert_uint_eq(r->problems_left, 0);
+  ck_assert_uint_eq(r->items_repaired, 0);
+  ck_assert_uint_eq(r->items_dropped, 0);
+  ck_assert(!r->repaired);
+  ck_assert_uint_eq(r->length, length);
+  for (int i = 0; i < 8; i++)
+    ck_assert_uint_eq(r->reserved[i], 0);
+}
+
+/* The sums hold. */
+static void ck_sums(const fsc_verify_report *r) {
+  ck_assert_uint_eq(r->records_bad, r->records_bad_bounds +
+                                        r->records_bad_type +
+                                        r->records_bad_checksum);
+  ck_assert_uint_eq(r->index_problems, r->index_dangling +
+                                           r->index_structure +
+                                           r->index_counters);
+}
+
+static fsc_list *list_open(const char *base, fsc_type t) {
+  fsc_options o = FSC_OPTIONS_INIT;
+  o.type = t;
+  fsc_list *l = NULL;
+  ck_ok(fsc_list_open(base, &o, &l));
+  return l;
+}
+
+static fsc_dict *dict_open(const char *base, fsc_type t) {
+  fsc_options o = FSC_OPTIONS_INIT;
+  o.type = t;
+  fsc_dict *d = NULL;
+  ck_ok(fsc_dict_open(base, &o, &d));
+  return d;
+}
+
+static fsc_set *set_open(const char *base, fsc_type t) {
+  fsc_options o = FSC_OPTIONS_INIT;
+  o.type = t;
+  fsc_set *s = NULL;
+  ck_ok(fsc_set_open(base, &o, &s));
+  return s;
+}
+
+/* The record offset list slot i names (the active array). */
+static uint64_t list_slot_at(const char *base, uint64_t i, off_t *where) {
+  char ib[1024];
+  const char *ip = fpath_in(ib, base, "index");
+  uint64_t w = peek64(ip, I_LENWORD);
+  uint64_t arr = peek64(ip, I_DESC(LW_BUF(w)));
+  if (where)
+    *where = (off_t)(arr + 8 * i);
+  return peek64(ip, (off_t)(arr + 8 * i));
+}
+
+/* Recompute the checksum of the record at off after changing it. */
+static void reseal(const char *dp, uint64_t off) {
+  uint8_t h[REC_HDR];
+  peek(dp, (off_t)off, h, sizeof h);
+  uint64_t n;
+  memcpy(&n, h + 8, 8);
+  uint8_t *pl = malloc(n ? n : 1);
+  peek(dp, (off_t)(off + REC_HDR), pl, n);
+  uint32_t sum = (uint32_t)XXH3_64bits_withSeed(pl, n,
+                                                ((uint64_t)h[0] << 56) ^ n);
+  poke(dp, (off_t)(off + 4), &sum, 4);
+  free(pl);
+}
+
+/* The active hash table: its offset and capacity. */
+static void table_of(const char *base, uint64_t *off, uint64_t *cap) {
+  char ib[1024];
+  const char *ip = fpath_in(ib, base, "index");
+  uint64_t w = peek64(ip, I_LENWORD);
+  *off = peek64(ip, I_DESC(LW_BUF(w)));
+  *cap = peek64(ip, I_DESC(LW_BUF(w)) + 8);
+}
+
+#define KS_OFF(s) ((s) & ((((uint64_t)1 << 44) - 1) & ~UINT64_C(7)))
+#define KS_IS_KEY(s) (((s) & 7u) == 0 && KS_OFF(s) >= HDR)
+
+/* The slot (index and value) holding a dict key or a set element's
+ * payload `key`; aborts the test if there is none. */
+static uint64_t slot_of(const char *base, const void *key, uint32_t klen,
+                        uint64_t *idx) {
+  uint64_t toff, cap;
+  table_of(base, &toff, &cap);
+  char ib[1024], db[1024];
+  const char *ip = fpath_in(ib, base, "index");
+  const char *dp = fpath_in(db, base, "data");
+  for (uint64_t i = 0; i < cap; i++) {
+    uint64_t s = peek64(ip, (off_t)(toff + 8 * i));
+    if (!KS_IS_KEY(s))
+      continue;
+    uint32_t kl;
+    peek(dp, (off_t)(KS_OFF(s) + REC_HDR), &kl, 4);
+    if (kl != klen)
+      continue;
+    char buf[256];
+    ck_assert_uint_le(kl, sizeof buf);
+    peek(dp, (off_t)(KS_OFF(s) + REC_HDR + 4), buf, kl);
+    if (memcmp(buf, key, kl) == 0) {
+      *idx = i;
+      return s;
+    }
+  }
+  ck_abort_msg("key not found in the table");
+  return 0;
+}
+
+static int64_t lget(fsc_list *l, int64_t i) {
+  int64_t x = 0;
+  ck_ok(fsc_list_get_i64(l, i, &x));
+  return x;
+}
+
+static uint64_t llen(fsc_list *l) {
+  uint64_t n = 0;
+  ck_ok(fsc_list_len(l, &n));
+  return n;
+}
+
+static uint64_t dlen(fsc_dict *d) {
+  uint64_t n = 0;
+  ck_ok(fsc_dict_len(d, &n));
+  return n;
+}
+
+/* A list of n int64 values i*10 (closed cleanly, then opened again). */
+static fsc_list *int_list(const char *base, int n) {
+  fsc_list *l = list_open(base, FSC_TYPE_INT64);
+  for (int i = 0; i < n; i++)
+    ck_ok(fsc_list_append_i64(l, i * 10));
+  return l;
+}
+
+/* The list holds i*10 for i in [0, n) except `skip` (-1: none). */
+static void ck_list_values(fsc_list *l, int n, int skip) {
+  ck_assert_uint_eq(llen(l), (uint64_t)(n - (skip >= 0)));
+  for (int i = 0, k = 0; i < n; i++) {
+    if (i == skip)
+      continue;
+    ck_assert_int_eq(lget(l, k++), i * 10);
+  }
+}
+
+static char *key(int i) {
+  static char b[4][32];
+  static unsigned k;
+  char *s = b[k++ % 4];
+  snprintf(s, 32, "key-%d", i);
+  return s;
+}
+
+static fsc_dict *int_dict(const char *base, int n) {
+  fsc_dict *d = dict_open(base, FSC_TYPE_INT64);
+  for (int i = 0; i < n; i++)
+    ck_ok(fsc_dict_set_i64(d, key(i), i));
+  return d;
+}
+
+/* The dict holds key(i) = i for i in [0, n) except `skip`. */
+static void ck_dict_values(fsc_dict *d, int n, int skip) {
+  ck_assert_uint_eq(dlen(d), (uint64_t)(n - (skip >= 0)));
+  for (int i = 0; i < n; i++) {
+    int64_t x;
+    if (i == skip) {
+      ck_fsc(fsc_dict_get_i64(d, key(i), &x), FSC_EKEY);
+      continue;
+    }
+    ck_ok(fsc_dict_get_i64(d, key(i), &x));
+    ck_assert_int_eq(x, i);
+  }
+  /* Iteration agrees with the length. */
+  fsc_dict_iter it;
+  fsc_value k, v;
+  uint64_t seen = 0;
+  int rc;
+  ck_ok(fsc_dict_iter_init(d, &it));
+  while ((rc = fsc_dict_iter_next(&it, &k, &v)) == 1)
+    seen++;
+  ck_assert_int_eq(rc, 0);
+  ck_assert_uint_eq(seen, dlen(d));
+}
+
+/* ------------------------------------------------------------------ */
+/* Sound collections                                                   */
+/* ------------------------------------------------------------------ */
+
+START_TEST(test_sound_list) {
+  const char *base = tc_path("l");
+  fsc_list *l = list_open(base, FSC_TYPE_ANY);
+  fsc_verify_report r = rep();
+  ck_ok(fsc_list_verify(l, 0, &r)); /* empty */
+  ck_healthy(&r, 0);
+  ck_assert(r.counters_checked);
+  ck_assert_uint_eq(r.records_checked, 0);
+  /* Every operation, and growth of both files and of the array. */
+  for (int i = 0; i < 5000; i++)
+    ck_ok(fsc_list_append_i64(l, i));
+  ck_ok(fsc_list_append_str(l, "a string"));
+  fsc_value vs[3] = {fsc_str("x"), fsc_f64(2.5), fsc_bytes("\0\1", 2)};
+  ck_ok(fsc_list_extend(l, vs, 3));
+  ck_ok(fsc_list_set_i64(l, 7, -7));
+  fsc_value v = fsc_json("[1,2]", 5);
+  ck_ok(fsc_list_set(l, 8, &v));
+  ck_ok(fsc_list_insert(l, 0, &vs[0]));
+  fsc_value got;
+  ck_ok(fsc_list_pop(l, -1, &got));
+  ck_ok(fsc_list_pop(l, 3, &got));
+  ck_ok(fsc_list_del(l, 10));
+  ck_ok(fsc_list_slice_del(l, FSC_SLICE(100, 200, 3)));
+  ck_ok(fsc_list_slice_set(l, FSC_SLICE(0, 5, 1), vs, 2));
+  ck_ok(fsc_list_reverse(l));
+  fsc_value gone = fsc_str("never there"), there = fsc_i64(100);
+  ck_fsc(fsc_list_remove(l, &gone), FSC_EVALUE);
+  ck_ok(fsc_list_remove(l, &there));
+  uint64_t n = llen(l);
+  r = rep();
+  ck_ok(fsc_list_verify(l, 0, &r));
+  ck_healthy(&r, n);
+  ck_assert(r.counters_checked);
+  ck_assert_uint_eq(r.records_checked, n);
+  ck_assert_uint_ge(r.slots_checked, n);
+  /* Repair of a sound list changes nothing. */
+  r = rep();
+  ck_ok(fsc_list_verify(l, FSC_VERIFY_REPAIR, &r));
+  ck_healthy(&r, n);
+  /* A typed list, sorted, cleared. */
+  fsc_list *t = int_list(tc_path("t"), 3000);
+  ck_ok(fsc_list_sort(t, true));
+  r = rep();
+  ck_ok(fsc_list_verify(t, 0, &r));
+  ck_healthy(&r, 3000);
+  ck_ok(fsc_list_clear(t));
+  ck_ok(fsc_list_append_i64(t, 1));
+  r = rep();
+  ck_ok(fsc_list_verify(t, 0, &r));
+  ck_healthy(&r, 1);
+  ck_ok(fsc_list_destroy(t));
+  fsc_list_free(t);
+  ck_ok(fsc_list_destroy(l));
+  fsc_list_free(l);
+}
+END_TEST
+
+START_TEST(test_sound_dict_set) {
+  fsc_dict *d = dict_open(tc_path("d"), FSC_TYPE_ANY);
+  fsc_verify_report r = rep();
+  ck_ok(fsc_dict_verify(d, 0, &r));
+  ck_healthy(&r, 0);
+  ck_assert_uint_ge(r.slots_checked, 64);
+  /* Growth (several rebuilds), replacements, deletes, every writer. */
+  for (int i = 0; i < 3000; i++)
+    ck_ok(fsc_dict_set_i64(d, key(i), i));
+  for (int i = 0; i < 3000; i += 3)
+    ck_ok(fsc_dict_set_str(d, key(i), "replaced"));
+  for (int i = 1; i < 3000; i += 7)
+    ck_ok(fsc_dict_del_str(d, key(i)));
+  fsc_value out, dflt = fsc_i64(5);
+  ck_ok(fsc_dict_pop(d, key(2), strlen(key(2)), NULL, &out));
+  ck_ok(fsc_dict_popitem(d, NULL, NULL));
+  ck_ok(fsc_dict_setdefault(d, "new", 3, &dflt, &out));
+  ck_ok(fsc_dict_setdefault(d, "new", 3, &dflt, &out));
+  int64_t x;
+  ck_ok(fsc_dict_incr(d, "ctr", 3, 5, &x));
+  ck_ok(fsc_dict_incr(d, "ctr", 3, 5, &x));
+  uint64_t n = dlen(d);
+  r = rep();
+  ck_ok(fsc_dict_verify(d, 0, &r));
+  ck_healthy(&r, n);
+  ck_assert(r.counters_checked);
+  ck_assert_uint_eq(r.records_checked, n);
+  r = rep();
+  ck_ok(fsc_dict_verify(d, FSC_VERIFY_REPAIR, &r));
+  ck_healthy(&r, n);
+  ck_ok(fsc_dict_clear(d));
+  r = rep();
+  ck_ok(fsc_dict_verify(d, 0, &r));
+  ck_healthy(&r, 0);
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+
+  fsc_set *s = set_open(tc_path("s"), FSC_TYPE_ANY);
+  for (int i = 0; i < 2000; i++)
+    ck_assert_int_eq(fsc_set_add_i64(s, i), 1);
+  ck_assert_int_eq(fsc_set_add_str(s, "one"), 1);
+  ck_assert_int_eq(fsc_set_add_str(s, "one"), 0);
+  fsc_value e = fsc_i64(10);
+  ck_assert_int_eq(fsc_set_discard(s, &e), 1);
+  ck_ok(fsc_set_pop(s, NULL));
+  uint64_t sn;
+  ck_ok(fsc_set_len(s, &sn));
+  r = rep();
+  ck_ok(fsc_set_verify(s, 0, &r));
+  ck_healthy(&r, sn);
+  ck_assert(r.counters_checked);
+  ck_assert_uint_eq(r.records_checked, sn);
+  ck_ok(fsc_set_destroy(s));
+  fsc_set_free(s);
+}
+END_TEST
+
+/* The report grows by its size: an older caller's smaller struct is
+ * filled only that far; 0 means "all you know". */
+START_TEST(test_report_versioning) {
+  fsc_list *l = int_list(tc_path("v"), 10);
+  struct {
+    fsc_verify_report r;
+    unsigned char guard[64];
+  } big;
+  memset(&big, 0xAB, sizeof big);
+  size_t small = offsetof(fsc_verify_report, records_checked);
+  big.r.size = small;
+  ck_ok(fsc_list_verify(l, 0, &big.r));
+  ck_assert_uint_eq(big.r.size, small);
+  ck_assert(big.r.healthy);
+  const unsigned char *b = (const unsigned char *)&big.r;
+  for (size_t i = small; i < sizeof big; i++)
+    ck_assert_msg(b[i] == 0xAB, "byte %zu beyond the caller's size written",
+                  i);
+  memset(&big, 0xAB, sizeof big);
+  big.r.size = 0;
+  ck_ok(fsc_list_verify(l, 0, &big.r));
+  ck_assert_uint_eq(big.r.size, sizeof(fsc_verify_report));
+  ck_assert_uint_eq(big.r.length, 10);
+  for (size_t i = 0; i < sizeof big.guard; i++)
+    ck_assert_uint_eq(big.guard[i], 0xAB);
+  /* A NULL report: just the verdict. */
+  ck_ok(fsc_list_verify(l, FSC_VERIFY_REPAIR, NULL));
+  ck_ok(fsc_list_destroy(l));
+  fsc_list_free(l);
+}
+END_TEST
+
+START_TEST(test_refusals) {
+  const char *base = tc_path("ro");
+  fsc_list *l = int_list(base, 10);
+  fsc_verify_report r = rep();
+  ck_fsc(fsc_list_verify(l, 0x80, &r), FSC_EINVAL);
+  ck_assert(!r.healthy);
+  ck_assert_uint_eq(r.records_checked, 0);
+  ck_fsc(fsc_list_verify(NULL, 0, &r), FSC_EINVAL);
+  ck_fsc(fsc_dict_verify(NULL, 0, NULL), FSC_EINVAL);
+  ck_fsc(fsc_set_verify(NULL, 0, NULL), FSC_EINVAL);
+  /* A read-only handle checks, but cannot repair. */
+  fsc_options o = FSC_OPTIONS_INIT;
+  o.flags = FSC_RDONLY;
+  fsc_list *ro = NULL;
+  ck_ok(fsc_list_open(base, &o, &ro));
+  r = rep();
+  ck_ok(fsc_list_verify(ro, 0, &r));
+  ck_healthy(&r, 10);
+  r = rep();
+  ck_fsc(fsc_list_verify(ro, FSC_VERIFY_REPAIR, &r), FSC_EROFS);
+  ck_assert_str_ne(fsc_errmsg(), "");
+  ck_assert_uint_eq(r.records_checked, 0);
+  ck_ok(fsc_list_close(ro));
+  ck_fsc(fsc_list_verify(ro, 0, &r), FSC_ECLOSED);
+  fsc_list_free(ro);
+  fsc_dict *d = dict_open(tc_path("rd"), FSC_TYPE_INT64);
+  ck_ok(fsc_dict_close(d));
+  ck_fsc(fsc_dict_verify(d, 0, NULL), FSC_ECLOSED);
+  fsc_dict_free(d);
+  ck_ok(fsc_list_destroy(l));
+  fsc_list_free(l);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Damaged lists                                                       */
+/* ------------------------------------------------------------------ */
+
+/* Flip one payload byte of element 3: a get does not notice, the check
+ * does, and the repair drops exactly that element. */
+START_TEST(test_list_bad_checksum) {
+  const char *base = tc_path("sum");
+  fsc_list *l = int_list(base, 10);
+  uint64_t off = list_slot_at(base, 3, NULL);
+  uint8_t b;
+  peek(fpath(base, "data"), (off_t)(off + REC_HDR), &b, 1);
+  ck_assert_uint_eq(b, 30);
+  b ^= 0x40;
+  poke(fpath(base, "data"), (off_t)(off + REC_HDR), &b, 1);
+  ck_assert_int_eq(lget(l, 3), 30 ^ 0x40); /* reads do not checksum */
+  fsc_verify_report r = rep();
+  ck_fsc(fsc_list_verify(l, 0, &r), FSC_ECORRUPT);
+  ck_sums(&r);
+  ck_assert(!r.healthy && !r.repaired);
+  ck_assert_uint_eq(r.records_checked, 10);
+  ck_assert_uint_eq(r.records_bad, 1);
+  ck_assert_uint_eq(r.records_bad_checksum, 1);
+  ck_assert_uint_eq(r.index_problems, 0);
+  ck_assert_uint_eq(r.problems_left, 1);
+  ck_assert_msg(strstr(fsc_errmsg(), "checksum"), "%s", fsc_errmsg());
+  ck_assert_uint_eq(llen(l), 10); /* a check changes nothing */
+  r = rep();
+  ck_ok(fsc_list_verify(l, FSC_VERIFY_REPAIR, &r));
+  ck_sums(&r);
+  ck_assert(r.healthy && r.repaired);
+  ck_assert_uint_eq(r.records_bad_checksum, 1);
+  ck_assert_uint_eq(r.items_dropped, 1);
+  ck_assert_uint_eq(r.problems_left, 0);
+  ck_assert_uint_eq(r.length, 9);
+  ck_list_values(l, 10, 3);
+  r = rep();
+  ck_ok(fsc_list_verify(l, 0, &r));
+  ck_healthy(&r, 9);
+  /* It keeps working, and survives a reopen. */
+  ck_ok(fsc_list_append_i64(l, 100));
+  ck_ok(fsc_list_close(l));
+  fsc_list_free(l);
+  l = list_open(base, FSC_TYPE_INT64);
+  ck_assert_uint_eq(llen(l), 10);
+  ck_assert_int_eq(lget(l, -1), 100);
+  r = rep();
+  ck_ok(fsc_list_verify(l, 0, &r));
+  ck_healthy(&r, 10);
+  ck_ok(fsc_list_destroy(l));
+  fsc_list_free(l);
+}
+END_TEST
+
+/* A record with a valid checksum but a type the list cannot hold (an
+ * int32 record in an int64 list), and one whose payload does not decode
+ * (a bool byte of 7 in an any list). */
+START_TEST(test_list_bad_type) {
+  const char *base = tc_path("type");
+  fsc_list *l = int_list(base, 5);
+  const char *dp = fpath(base, "data");
+  uint64_t off = list_slot_at(base, 2, NULL);
+  uint8_t t = FSC_TYPE_INT32;
+  uint64_t n = 4;
+  poke(dp, (off_t)off, &t, 1);
+  poke(dp, (off_t)(off + 8), &n, 8);
+  reseal(dp, off);
+  fsc_verify_report r = rep();
+  ck_fsc(fsc_list_verify(l, 0, &r), FSC_ECORRUPT);
+  ck_sums(&r);
+  ck_assert_uint_eq(r.records_bad_type, 1);
+  ck_assert_uint_eq(r.records_bad, 1);
+  r = rep();
+  ck_ok(fsc_list_verify(l, FSC_VERIFY_REPAIR, &r));
+  ck_assert_uint_eq(r.items_dropped, 1);
+  ck_list_values(l, 5, 2);
+  ck_ok(fsc_list_destroy(l));
+  fsc_list_free(l);
+
+  base = tc_path("bool");
+  l = list_open(base, FSC_TYPE_ANY);
+  fsc_value tv = fsc_bool(true);
+  for (int i = 0; i < 4; i++)
+    ck_ok(fsc_list_append(l, &tv));
+  dp = fpath(base, "data");
+  off = list_slot_at(base, 1, NULL);
+  uint8_t seven = 7;
+  poke(dp, (off_t)(off + REC_HDR), &seven, 1);
+  reseal(dp, off);
+  r = rep();
+  ck_fsc(fsc_list_verify(l, 0, &r), FSC_ECORRUPT);
+  ck_assert_uint_eq(r.records_bad_type, 1);
+  r = rep();
+  ck_ok(fsc_list_verify(l, FSC_VERIFY_REPAIR, &r));
+  ck_assert_uint_eq(llen(l), 3);
+  ck_ok(fsc_list_destroy(l));
+  fsc_list_free(l);
+}
+END_TEST
+
+/* Slots naming offsets outside the written data: past the tail, inside
+ * the header page; and a record whose size runs past the tail. */
+START_TEST(test_list_dangling_and_bounds) {
+  const char *base = tc_path("dang");
+  fsc_list *l = int_list(base, 20);
+  const char *ip = fpath(base, "index"), *dp = fpath(base, "data");
+  off_t at5, at6;
+  list_slot_at(base, 5, &at5);
+  list_slot_at(base, 6, &at6);
+  uint64_t tail = peek64(dp, D_TAIL);
+  poke64(ip, at5, tail + 4096);
+  poke64(ip, at6, 1024);
+  uint64_t off9 = list_slot_at(base, 9, NULL);
+  uint64_t huge = tail; /* runs past the tail */
+  poke64(dp, (off_t)(off9 + 8), huge);
+  fsc_verify_report r = rep();
+  ck_fsc(fsc_list_verify(l, 0, &r), FSC_ECORRUPT);
+  ck_sums(&r);
+  ck_assert_uint_eq(r.index_dangling, 2);
+  ck_assert_uint_eq(r.records_bad_bounds, 1);
+  ck_assert_uint_eq(r.records_checked, 20);
+  /* A get of a dangling slot is refused, never a crash. */
+  int64_t x;
+  ck_fsc(fsc_list_get_i64(l, 5, &x), FSC_ECORRUPT);
+  r = rep();
+  ck_ok(fsc_list_verify(l, FSC_VERIFY_REPAIR, &r));
+  ck_assert_uint_eq(r.items_dropped, 3);
+  ck_assert_uint_eq(r.length, 17);
+  ck_assert_uint_eq(llen(l), 17);
+  ck_assert_int_eq(lget(l, 5), 70);
+  ck_assert_int_eq(lget(l, 7), 100);
+  r = rep();
+  ck_ok(fsc_list_verify(l, 0, &r));
+  ck_healthy(&r, 17);
+  ck_ok(fsc_list_destroy(l));
+  fsc_list_free(l);
+}
+END_TEST
+
+/* A length word that claims two elements more than the slots hold. */
+START_TEST(test_list_length) {
+  const char *base = tc_path("len");
+  fsc_list *l = int_list(base, 8);
+  const char *ip = fpath(base, "index");
+  uint64_t w = peek64(ip, I_LENWORD);
+  poke64(ip, I_LENWORD, w + 2);
+  ck_assert_uint_eq(llen(l), 10);
+  fsc_verify_report r = rep();
+  ck_fsc(fsc_list_verify(l, 0, &r), FSC_ECORRUPT);
+  ck_sums(&r);
+  ck_assert_uint_eq(r.index_counters, 1);
+  ck_assert_uint_eq(r.records_bad, 0);
+  ck_assert_msg(strstr(fsc_errmsg(), "length"), "%s", fsc_errmsg());
+  r = rep();
+  ck_ok(fsc_list_verify(l, FSC_VERIFY_REPAIR, &r));
+  ck_assert(r.healthy);
+  ck_assert_uint_ge(r.items_repaired, 1);
+  ck_list_values(l, 8, -1);
+  ck_ok(fsc_list_append_i64(l, 80));
+  ck_list_values(l, 9, -1);
+  ck_ok(fsc_list_destroy(l));
+  fsc_list_free(l);
+}
+END_TEST
+
+/* The word left frozen by a structural change whose process died. */
+START_TEST(test_list_frozen_word) {
+  const char *base = tc_path("frozen");
+  fsc_list *l = int_list(base, 30);
+  const char *ip = fpath(base, "index");
+  poke64(ip, I_LENWORD, peek64(ip, I_LENWORD) | LW_FROZEN);
+  fsc_verify_report r = rep();
+  ck_fsc(fsc_list_verify(l, 0, &r), FSC_ECORRUPT);
+  ck_sums(&r);
+  ck_assert_uint_eq(r.index_structure, 1);
+  ck_assert_msg(strstr(fsc_errmsg(), "interrupted"), "%s", fsc_errmsg());
+  r = rep();
+  ck_ok(fsc_list_verify(l, FSC_VERIFY_REPAIR, &r));
+  ck_assert(r.healthy && r.repaired);
+  ck_assert_uint_eq(r.items_dropped, 0);
+  ck_assert_uint_eq(peek64(ip, I_LENWORD) & LW_FROZEN, 0);
+  ck_list_values(l, 30, -1);
+  ck_ok(fsc_list_destroy(l));
+  fsc_list_free(l);
+}
+END_TEST
+
+/* Byte counters that drifted (as a writer killed between reserving and
+ * counting leaves them): found only by the counter comparison, corrected
+ * by the measured difference, nothing dropped. */
+START_TEST(test_list_byte_counters) {
+  const char *base = tc_path("bytes");
+  fsc_list *l = int_list(base, 100);
+  const char *dp = fpath(base, "data");
+  uint64_t live = peek64(dp, D_LIVE), dead = peek64(dp, D_DEAD);
+  ck_assert_uint_eq(live, 100 * 24);
+  poke64(dp, D_LIVE, live + 48);
+  poke64(dp, D_DEAD, dead + 8);
+  fsc_verify_report r = rep();
+  ck_fsc(fsc_list_verify(l, 0, &r), FSC_ECORRUPT);
+  ck_sums(&r);
+  ck_assert(r.counters_checked);
+  ck_assert_uint_eq(r.index_counters, 2);
+  ck_assert_uint_eq(r.records_bad, 0);
+  ck_assert_msg(strstr(fsc_errmsg(), "live bytes"), "%s", fsc_errmsg());
+  r = rep();
+  ck_ok(fsc_list_verify(l, FSC_VERIFY_REPAIR, &r));
+  ck_assert(r.healthy && r.repaired);
+  ck_assert_uint_eq(r.items_repaired, 2);
+  ck_assert_uint_eq(r.items_dropped, 0);
+  ck_assert_uint_eq(peek64(dp, D_LIVE), live);
+  ck_assert_uint_eq(peek64(dp, D_DEAD), dead);
+  fsc_metrics m;
+  memset(&m, 0, sizeof m);
+  m.size = sizeof m;
+  ck_ok(fsc_list_metrics(l, &m));
+  ck_assert_uint_eq(m.live_bytes, live);
+  ck_list_values(l, 100, -1);
+  ck_ok(fsc_list_destroy(l));
+  fsc_list_free(l);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Damaged dicts and sets                                              */
+/* ------------------------------------------------------------------ */
+
+START_TEST(test_dict_bad_record) {
+  const char *base = tc_path("dbad");
+  fsc_dict *d = int_dict(base, 200);
+  uint64_t idx;
+  uint64_t s = slot_of(base, "key-17", 6, &idx);
+  /* The value's last byte ([u32 len][key][i64 value][u64 origin]). */
+  off_t at = (off_t)(KS_OFF(s) + REC_HDR + 4 + 6 + 7);
+  uint8_t b = 0x55;
+  poke(fpath(base, "data"), at, &b, 1);
+  fsc_verify_report r = rep();
+  ck_fsc(fsc_dict_verify(d, 0, &r), FSC_ECORRUPT);
+  ck_sums(&r);
+  ck_assert_uint_eq(r.records_checked, 200);
+  ck_assert_uint_eq(r.records_bad_checksum, 1);
+  ck_assert_uint_eq(r.index_problems, 0);
+  r = rep();
+  ck_ok(fsc_dict_verify(d, FSC_VERIFY_REPAIR, &r));
+  ck_assert(r.healthy && r.repaired);
+  ck_assert_uint_eq(r.items_dropped, 1);
+  ck_assert_uint_eq(r.length, 199);
+  ck_dict_values(d, 200, 17);
+  r = rep();
+  ck_ok(fsc_dict_verify(d, 0, &r));
+  ck_healthy(&r, 199);
+  /* Usable: the key can be set again; and after a reopen. */
+  ck_ok(fsc_dict_set_i64(d, "key-17", 17));
+  ck_ok(fsc_dict_close(d));
+  fsc_dict_free(d);
+  d = dict_open(base, FSC_TYPE_INT64);
+  ck_dict_values(d, 200, -1);
+  r = rep();
+  ck_ok(fsc_dict_verify(d, 0, &r));
+  ck_healthy(&r, 200);
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+}
+END_TEST
+
+/* A slot whose hash tag was damaged: lookups miss the key.  The rebuild
+ * places it by its hash again; nothing is lost. */
+START_TEST(test_dict_bad_tag) {
+  const char *base = tc_path("tag");
+  fsc_dict *d = int_dict(base, 100);
+  uint64_t idx, toff, cap;
+  uint64_t s = slot_of(base, "key-42", 6, &idx);
+  table_of(base, &toff, &cap);
+  poke64(fpath(base, "index"), (off_t)(toff + 8 * idx),
+         s ^ (UINT64_C(1) << 50));
+  int64_t x;
+  ck_fsc(fsc_dict_get_i64(d, "key-42", &x), FSC_EKEY);
+  fsc_verify_report r = rep();
+  ck_fsc(fsc_dict_verify(d, 0, &r), FSC_ECORRUPT);
+  ck_sums(&r);
+  ck_assert_uint_eq(r.index_structure, 1);
+  ck_assert_uint_eq(r.records_bad, 0);
+  ck_assert_msg(strstr(fsc_errmsg(), "tag"), "%s", fsc_errmsg());
+  r = rep();
+  ck_ok(fsc_dict_verify(d, FSC_VERIFY_REPAIR, &r));
+  ck_assert(r.healthy);
+  ck_assert_uint_eq(r.items_dropped, 0);
+  ck_dict_values(d, 100, -1);
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+}
+END_TEST
+
+/* A key copied into the slot after its own (a key in two slots, the
+ * second shadowed), and a COUNT off by three. */
+START_TEST(test_dict_duplicate_and_count) {
+  const char *base = tc_path("dup");
+  fsc_dict *d = int_dict(base, 50);
+  const char *ip = fpath(base, "index");
+  uint64_t toff, cap, idx = 0, s = 0;
+  table_of(base, &toff, &cap);
+  int k;
+  for (k = 0; k < 50; k++) {
+    char *kk = key(k);
+    s = slot_of(base, kk, (uint32_t)strlen(kk), &idx);
+    if (peek64(ip, (off_t)(toff + 8 * ((idx + 1) & (cap - 1)))) == 0)
+      break;
+  }
+  ck_assert_int_lt(k, 50);
+  poke64(ip, (off_t)(toff + 8 * ((idx + 1) & (cap - 1))), s);
+  poke64(ip, I_KUSED, peek64(ip, I_KUSED) + 1);
+  poke64(ip, I_LENWORD, peek64(ip, I_LENWORD) + 1);
+  fsc_verify_report r = rep();
+  ck_fsc(fsc_dict_verify(d, 0, &r), FSC_ECORRUPT);
+  ck_sums(&r);
+  ck_assert_uint_eq(r.index_structure, 1);
+  ck_assert_msg(strstr(fsc_errmsg(), "same key"), "%s", fsc_errmsg());
+  r = rep();
+  ck_ok(fsc_dict_verify(d, FSC_VERIFY_REPAIR, &r));
+  ck_assert(r.healthy);
+  ck_assert_uint_eq(r.items_dropped, 0);
+  ck_dict_values(d, 50, -1);
+  /* COUNT three too high (a deleter killed before counting, thrice). */
+  poke64(ip, I_LENWORD, peek64(ip, I_LENWORD) + 3);
+  ck_assert_uint_eq(dlen(d), 53);
+  r = rep();
+  ck_fsc(fsc_dict_verify(d, 0, &r), FSC_ECORRUPT);
+  ck_assert(r.counters_checked);
+  ck_assert_uint_eq(r.index_counters, 1);
+  ck_assert_msg(strstr(fsc_errmsg(), "count"), "%s", fsc_errmsg());
+  r = rep();
+  ck_ok(fsc_dict_verify(d, FSC_VERIFY_REPAIR, &r));
+  ck_assert(r.healthy);
+  ck_dict_values(d, 50, -1);
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+}
+END_TEST
+
+/* Index slots lost (zeroed, as pages of the index lost with the power):
+ * COUNT far above the keys the table holds.  Only the data file has the
+ * keys: the repair rebuilds from it, which needs the dict alone. */
+START_TEST(test_dict_lost_slots) {
+  const char *base = tc_path("lost");
+  fsc_dict *d = int_dict(base, 300);
+  const char *ip = fpath(base, "index");
+  uint64_t toff, cap;
+  table_of(base, &toff, &cap);
+  int zeroed = 0;
+  for (uint64_t i = 0; i < cap && zeroed < 40; i += 3) {
+    if (KS_IS_KEY(peek64(ip, (off_t)(toff + 8 * i)))) {
+      poke64(ip, (off_t)(toff + 8 * i), 0);
+      zeroed++;
+    }
+  }
+  ck_assert_int_eq(zeroed, 40);
+  fsc_verify_report r = rep();
+  ck_fsc(fsc_dict_verify(d, 0, &r), FSC_ECORRUPT);
+  ck_sums(&r);
+  ck_assert_uint_ge(r.index_counters, 1);
+  ck_assert_uint_eq(r.records_checked, 260);
+
+  /* Another process has it open: the repair is refused, nothing changes. */
+  int go[2], done[2];
+  ck_assert_int_eq(pipe(go), 0);
+  ck_assert_int_eq(pipe(done), 0);
+  pid_t p = fork();
+  ck_assert_int_ge(p, 0);
+  if (p == 0) {
+    fsc_dict *o = NULL;
+    char c = 0;
+    if (fsc_dict_open(base, NULL, &o) != 0)
+      _exit(2);
+    if (write(go[1], "x", 1) != 1 || read(done[0], &c, 1) != 1)
+      _exit(3);
+    fsc_dict_free(o);
+    fsc_dict_free(d); /* the parent's, inherited: closed here only */
+    _exit(0);
+  }
+  char c;
+  ck_assert_int_eq(read(go[0], &c, 1), 1);
+  uint64_t before = peek64(ip, I_LENWORD);
+  r = rep();
+  ck_fsc(fsc_dict_verify(d, FSC_VERIFY_REPAIR, &r), FSC_EAGAIN);
+  ck_assert_msg(strstr(fsc_errmsg(), "alone"), "%s", fsc_errmsg());
+  ck_assert(!r.healthy && !r.repaired);
+  ck_assert_uint_eq(peek64(ip, I_LENWORD), before);
+  ck_assert_int_eq(write(done[1], "x", 1), 1);
+  int st;
+  ck_assert_int_eq(waitpid(p, &st, 0), p);
+  ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+
+  /* Alone now: rebuilt from the data file, every key back. */
+  r = rep();
+  ck_ok(fsc_dict_verify(d, FSC_VERIFY_REPAIR, &r));
+  if (!r.healthy)
+    show("lost slots repair", &r);
+  ck_assert(r.healthy && r.repaired);
+  ck_assert_uint_eq(r.items_dropped, 0);
+  ck_assert_uint_ge(r.items_repaired, 40);
+  ck_assert_uint_eq(r.length, 300);
+  ck_dict_values(d, 300, -1);
+  r = rep();
+  ck_ok(fsc_dict_verify(d, 0, &r));
+  ck_healthy(&r, 300);
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+}
+END_TEST
+
+/* A set: a damaged element, garbage in a slot, a frozen slot. */
+START_TEST(test_set_damage) {
+  const char *base = tc_path("set");
+  fsc_set *s = set_open(base, FSC_TYPE_STRING);
+  char b[32];
+  for (int i = 0; i < 100; i++) {
+    snprintf(b, sizeof b, "elem-%03d", i);
+    ck_assert_int_eq(fsc_set_add_str(s, b), 1);
+  }
+  const char *ip = fpath(base, "index"), *dp = fpath(base, "data");
+  uint64_t idx, toff, cap;
+  uint64_t sl = slot_of(base, "elem-007", 8, &idx);
+  uint8_t x = 'X';
+  poke(dp, (off_t)(KS_OFF(sl) + REC_HDR + 4 + 2), &x, 1);
+  table_of(base, &toff, &cap);
+  uint64_t e = 0;
+  for (e = 0; e < cap; e++)
+    if (peek64(ip, (off_t)(toff + 8 * e)) == 0)
+      break;
+  poke64(ip, (off_t)(toff + 8 * e), 0x10002); /* no valid state */
+  poke64(ip, I_KUSED, peek64(ip, I_KUSED) + 1);
+  uint64_t idx2, sl2 = slot_of(base, "elem-050", 8, &idx2);
+  poke64(ip, (off_t)(toff + 8 * idx2), sl2 | 1); /* frozen, no rebuild */
+  fsc_verify_report r = rep();
+  ck_fsc(fsc_set_verify(s, 0, &r), FSC_ECORRUPT);
+  ck_sums(&r);
+  if (r.index_structure != 2)
+    show("set damage", &r);
+  ck_assert_uint_eq(r.records_bad_checksum, 1);
+  ck_assert_uint_eq(r.index_structure, 2);
+  r = rep();
+  ck_ok(fsc_set_verify(s, FSC_VERIFY_REPAIR, &r));
+  ck_assert(r.healthy);
+  ck_assert_uint_eq(r.items_dropped, 1);
+  uint64_t n;
+  ck_ok(fsc_set_len(s, &n));
+  ck_assert_uint_eq(n, 99);
+  for (int i = 0; i < 100; i++) {
+    snprintf(b, sizeof b, "elem-%03d", i);
+    ck_assert_int_eq(fsc_set_contains_str(s, b), i != 7);
+  }
+  /* The frozen slot no longer blocks writers. */
+  fsc_value v = fsc_str("elem-050");
+  ck_assert_int_eq(fsc_set_discard(s, &v), 1);
+  ck_assert_int_eq(fsc_set_add_str(s, "elem-007"), 1);
+  r = rep();
+  ck_ok(fsc_set_verify(s, 0, &r));
+  ck_healthy(&r, 99);
+  ck_ok(fsc_set_destroy(s));
+  fsc_set_free(s);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* While others write                                                  */
+/* ------------------------------------------------------------------ */
+
+#define W_N 20000
+
+/* Append 0..W_N-1 to the list, assign to a few slots, set keys in the
+ * dict; report each acknowledged write count through the exit status. */
+static void writer(const char *lbase, const char *dbase, int id) {
+  fsc_list *l = NULL;
+  fsc_dict *d = NULL;
+  fsc_options o = FSC_OPTIONS_INIT;
+  o.type = FSC_TYPE_INT64;
+  if (fsc_list_open(lbase, &o, &l) || fsc_dict_open(dbase, &o, &d))
+    _exit(2);
+  char k[32];
+  for (int i = 0; i < W_N; i++) {
+    if (fsc_list_append_i64(l, (int64_t)id * 1000000 + i) != 0)
+      _exit(3);
+    if (i % 10 == 0 && fsc_list_set_i64(l, 0, i) != 0)
+      _exit(4);
+    snprintf(k, sizeof k, "w%d-%d", id, i % 3000);
+    if (fsc_dict_set_i64(d, k, i) != 0)
+      _exit(5);
+    if (i % 7 == 0) {
+      snprintf(k, sizeof k, "w%d-%d", id, (i / 7) % 3000);
+      int rc = fsc_dict_del_str(d, k);
+      if (rc != 0 && rc != FSC_EKEY)
+        _exit(6);
+      snprintf(k, sizeof k, "w%d-%d", id, (i / 7) % 3000);
+      if (fsc_dict_set_i64(d, k, -1) != 0)
+        _exit(7);
+    }
+  }
+  fsc_list_free(l);
+  fsc_dict_free(d);
+  _exit(0);
+}
+
+/* Checks and repairs of damaged and sound collections while two writer
+ * processes write: no check reports a problem that is not there, and no
+ * acknowledged write is lost. */
+START_TEST(test_concurrent_writers) {
+  const char *dir = tc_dir();
+  char lbase[600], dbase[600];
+  snprintf(lbase, sizeof lbase, "%s/l", dir);
+  snprintf(dbase, sizeof dbase, "%s/d", dir);
+  /* Damage one element of each before the writers start. */
+  fsc_list *l = int_list(lbase, 10);
+  fsc_dict *d = int_dict(dbase, 10);
+  uint64_t off = list_slot_at(lbase, 4, NULL);
+  uint8_t b = 0xFF;
+  poke(fpath(lbase, "data"), (off_t)(off + REC_HDR + 2), &b, 1);
+  uint64_t idx, s = slot_of(dbase, "key-4", 5, &idx);
+  poke(fpath(dbase, "data"), (off_t)(KS_OFF(s) + REC_HDR + 4 + 5), &b, 1);
+  /* (Closed across the fork, so that the writers inherit no handle; the
+   * last close leaves the damage where it is.) */
+  ck_ok(fsc_list_close(l));
+  fsc_list_free(l);
+  ck_ok(fsc_dict_close(d));
+  fsc_dict_free(d);
+  pid_t pid[2];
+  for (int w = 0; w < 2; w++) {
+    pid[w] = fork();
+    ck_assert_int_ge(pid[w], 0);
+    if (pid[w] == 0)
+      writer(lbase, dbase, w + 1);
+  }
+  l = list_open(lbase, FSC_TYPE_INT64);
+  d = dict_open(dbase, FSC_TYPE_INT64);
+  /* Repair while they write: the damaged element goes, nothing else. */
+  fsc_verify_report r = rep();
+  ck_ok(fsc_list_verify(l, FSC_VERIFY_REPAIR, &r));
+  ck_assert_uint_eq(r.records_bad, 1);
+  ck_assert_uint_eq(r.items_dropped, 1);
+  r = rep();
+  ck_ok(fsc_dict_verify(d, FSC_VERIFY_REPAIR, &r));
+  ck_assert_uint_eq(r.records_bad, 1);
+  ck_assert_uint_eq(r.items_dropped, 1);
+  /* Checks while they write find nothing. */
+  int checks = 0, quiet = 0, st, status[2];
+  bool done[2] = {false, false};
+  for (;;) {
+    int alive = 0;
+    for (int w = 0; w < 2; w++) {
+      if (!done[w] && waitpid(pid[w], &status[w], WNOHANG) == pid[w])
+        done[w] = true;
+      alive += !done[w];
+    }
+    r = rep();
+    int rc = fsc_list_verify(l, 0, &r);
+    if (rc)
+      show("list check while writing", &r);
+    ck_assert_int_eq(rc, 0);
+    quiet += r.counters_checked; /* (only once the writers are gone) */
+    r = rep();
+    rc = fsc_dict_verify(d, 0, &r);
+    if (rc)
+      show("dict check while writing", &r);
+    ck_assert_int_eq(rc, 0);
+    r = rep();
+    rc = fsc_dict_verify(d, FSC_VERIFY_REPAIR, &r);
+    if (rc || r.repaired)
+      show("dict repair while writing", &r);
+    ck_assert_int_eq(rc, 0);
+    ck_assert(!r.repaired);
+    checks++;
+    if (!alive)
+      break;
+  }
+  (void)quiet;
+  for (int w = 0; w < 2; w++) {
+    st = status[w];
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+                  "writer %d: status %d", w, st);
+  }
+  ck_assert_int_gt(checks, 0);
+  /* Every acknowledged append is there, in each writer's order, and the
+   * survivors of the first ten; every dict key written last. */
+  uint64_t n = llen(l);
+  ck_assert_uint_eq(n, 9 + 2 * W_N);
+  int64_t next[3] = {0, 0, 0};
+  for (uint64_t i = 1; i < n; i++) {
+    int64_t x = lget(l, (int64_t)i);
+    if (x < 1000000) {
+      ck_assert_uint_lt(i, 9);
+      continue;
+    }
+    int w = (int)(x / 1000000);
+    ck_assert(w == 1 || w == 2);
+    ck_assert_int_eq(x % 1000000, next[w]++);
+  }
+  ck_assert_int_eq(next[1], W_N);
+  ck_assert_int_eq(next[2], W_N);
+  for (int w = 1; w <= 2; w++)
+    for (int k = 0; k < 3000; k++) {
+      char kk[32];
+      snprintf(kk, sizeof kk, "w%d-%d", w, k);
+      int64_t x;
+      ck_ok(fsc_dict_get_i64(d, kk, &x));
+    }
+  int64_t x;
+  ck_fsc(fsc_dict_get_i64(d, "key-4", &x), FSC_EKEY);
+  /* Alone again: the counters are judged, and right. */
+  r = rep();
+  ck_ok(fsc_list_verify(l, 0, &r));
+  ck_healthy(&r, n);
+  ck_assert(r.counters_checked);
+  r = rep();
+  ck_ok(fsc_dict_verify(d, 0, &r));
+  ck_healthy(&r, dlen(d));
+  ck_assert(r.counters_checked);
+  ck_ok(fsc_list_destroy(l));
+  fsc_list_free(l);
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+}
+END_TEST
+
+/* A writer killed at a random moment while this process keeps the list
+ * and dict open (so no open-time recovery runs): the repair leaves them
+ * healthy with every acknowledged write. */
+START_TEST(test_killed_writer_repaired) {
+  const char *dir = tc_dir();
+  char lbase[600], dbase[600];
+  snprintf(lbase, sizeof lbase, "%s/l", dir);
+  snprintf(dbase, sizeof dbase, "%s/d", dir);
+  fsc_list *l = list_open(lbase, FSC_TYPE_INT64);
+  fsc_dict *d = dict_open(dbase, FSC_TYPE_INT64);
+  for (int round = 0; round < 5; round++) {
+    int pfd[2];
+    ck_assert_int_eq(pipe(pfd), 0);
+    pid_t p = fork();
+    ck_assert_int_ge(p, 0);
+    if (p == 0) {
+      close(pfd[0]);
+      fsc_list *cl = list_open(lbase, FSC_TYPE_INT64);
+      fsc_dict *cd = dict_open(dbase, FSC_TYPE_INT64);
+      char k[32];
+      for (int64_t i = 0;; i++) {
+        if (fsc_list_append_i64(cl, i) != 0)
+          _exit(3);
+        snprintf(k, sizeof k, "k%d", (int)(i % 500));
+        if (fsc_dict_set_i64(cd, k, i) != 0)
+          _exit(4);
+        if (i == 1000 && write(pfd[1], "x", 1) != 1)
+          _exit(5);
+      }
+    }
+    close(pfd[1]);
+    char c;
+    ck_assert_int_eq(read(pfd[0], &c, 1), 1);
+    close(pfd[0]);
+    usleep(1000 * (unsigned)(round * 3 + 1));
+    kill(p, SIGKILL);
+    int st;
+    ck_assert_int_eq(waitpid(p, &st, 0), p);
+    ck_assert(WIFSIGNALED(st));
+    uint64_t n = llen(l);
+    fsc_verify_report r = rep();
+    int rc = fsc_list_verify(l, FSC_VERIFY_REPAIR, &r);
+    if (rc)
+      show("list after kill", &r);
+    ck_ok(rc);
+    ck_assert(r.healthy);
+    ck_assert_uint_eq(r.items_dropped, 0);
+    ck_assert_uint_ge(llen(l), n); /* a promised append may be counted */
+    r = rep();
+    rc = fsc_dict_verify(d, FSC_VERIFY_REPAIR, &r);
+    if (rc)
+      show("dict after kill", &r);
+    ck_ok(rc);
+    ck_assert(r.healthy);
+    ck_assert_uint_eq(r.items_dropped, 0);
+    ck_assert_uint_eq(dlen(d), 500);
+  }
+  ck_ok(fsc_list_destroy(l));
+  fsc_list_free(l);
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+}
+END_TEST
+
+/* A handle whose collection another handle compacted (new files, a new
+ * generation) is followed to the new files: the check is of those. */
+START_TEST(test_after_compaction) {
+  const char *lbase = tc_path("cl");
+  fsc_list *l = int_list(lbase, 2000), *other = list_open(lbase,
+                                                          FSC_TYPE_INT64);
+  for (int i = 0; i < 1000; i++)
+    ck_ok(fsc_list_set_i64(other, i, i * 10)); /* dead bytes */
+  ck_ok(fsc_list_compact(other));
+  fsc_verify_report r = rep();
+  ck_ok(fsc_list_verify(l, 0, &r)); /* l still maps the old files */
+  ck_healthy(&r, 2000);
+  ck_assert(!r.counters_checked); /* two handles are open */
+  ck_list_values(l, 2000, -1);
+  fsc_list_free(other);
+  r = rep();
+  ck_ok(fsc_list_verify(l, FSC_VERIFY_REPAIR, &r));
+  ck_healthy(&r, 2000);
+  ck_assert(r.counters_checked);
+  ck_ok(fsc_list_destroy(l));
+  fsc_list_free(l);
+
+  const char *dbase = tc_path("cd");
+  fsc_dict *d = int_dict(dbase, 500), *od = dict_open(dbase, FSC_TYPE_INT64);
+  for (int i = 0; i < 500; i++)
+    ck_ok(fsc_dict_set_i64(od, key(i), i));
+  ck_ok(fsc_dict_compact(od));
+  fsc_dict_free(od);
+  r = rep();
+  ck_ok(fsc_dict_verify(d, 0, &r));
+  ck_healthy(&r, 500);
+  ck_assert(r.counters_checked);
+  ck_dict_values(d, 500, -1);
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+}
+END_TEST
+
+static TCase *tcase(Suite *s, const char *name) {
+  TCase *tc = tcase_create(name);
+  tcase_set_timeout(tc, 120);
+  suite_add_tcase(s, tc);
+  return tc;
+}
+
+static Suite *verify_suite(void) {
+  Suite *s = suite_create("verify");
+  TCase *tc = tcase(s, "sound");
+  tcase_add_test(tc, test_sound_list);
+  tcase_add_test(tc, test_sound_dict_set);
+  tcase_add_test(tc, test_report_versioning);
+  tcase_add_test(tc, test_refusals);
+  tcase_add_test(tc, test_after_compaction);
+  tc = tcase(s, "list");
+  tcase_add_test(tc, test_list_bad_checksum);
+  tcase_add_test(tc, test_list_bad_type);
+  tcase_add_test(tc, test_list_dangling_and_bounds);
+  tcase_add_test(tc, test_list_length);
+  tcase_add_test(tc, test_list_frozen_word);
+  tcase_add_test(tc, test_list_byte_counters);
+  tc = tcase(s, "keyed");
+  tcase_add_test(tc, test_dict_bad_record);
+  tcase_add_test(tc, test_dict_bad_tag);
+  tcase_add_test(tc, test_dict_duplicate_and_count);
+  tcase_add_test(tc, test_dict_lost_slots);
+  tcase_add_test(tc, test_set_damage);
+  tc = tcase(s, "concurrent");
+  tcase_add_test(tc, test_concurrent_writers);
+  tcase_add_test(tc, test_killed_writer_repaired);
+  return s;
+}
+
+int main(void) { return tc_run(verify_suite()); }
