@@ -255,6 +255,15 @@ static int load_files(struct fsc__coll *c, uint64_t dsize, uint64_t isize,
   return 0;
 }
 
+/* A collection file that would not open: a symbolic link planted in its
+ * place (O_NOFOLLOW gives ELOOP) is named as such. */
+static int open_failed(int e, const char *path) {
+  if (e == ELOOP)
+    return fsc__err(FSC_EINVAL, "%s is a symbolic link: collection files "
+                    "are never opened through one", path);
+  return fsc__err_errno(e, "opening", path);
+}
+
 /* auto_compact (swap and pop) needs records of one fixed size. */
 static int check_auto_compact(const struct fsc__coll *c) {
   if (c->auto_compact &&
@@ -364,7 +373,7 @@ int fsc__coll_open_suffix(struct fsc__coll *c, enum fsc__kind kind,
     if (c->index.fd < 0) {
       rc = errno == ENOENT
                ? fsc__err(FSC_ENOENT, "collection %s does not exist", base)
-               : fsc__err_errno(errno, "opening", c->index_path);
+               : open_failed(errno, c->index_path);
       goto fail;
     }
     if (flock_retry(c->index.fd, LOCK_EX) != 0) {
@@ -402,7 +411,7 @@ int fsc__coll_open_suffix(struct fsc__coll *c, enum fsc__kind kind,
     rc = errno == ENOENT
              ? fsc__err(FSC_ECORRUPT, "%s exists but %s does not",
                         c->index_path, c->data_path)
-             : fsc__err_errno(errno, "opening", c->data_path);
+             : open_failed(errno, c->data_path);
     goto fail_locked;
   }
   struct stat ds, is;
