@@ -484,6 +484,43 @@ START_TEST(test_compact_under_writers) {
       _exit(0);
     }
   }
+  /* A reader process walks the list and reads the counters throughout:
+   * every value it meets is one a writer wrote. */
+  int stop_pipe[2];
+  ck_assert_int_eq(pipe(stop_pipe), 0);
+  pid_t reader = fork();
+  ck_assert_int_ge(reader, 0);
+  if (reader == 0) {
+    close(stop_pipe[1]);
+    fcntl(stop_pipe[0], F_SETFL, O_NONBLOCK);
+    fsc_list *rl;
+    fsc_dict *rd;
+    if (fsc_list_open(lbase, NULL, &rl) || fsc_dict_open(dbase, NULL, &rd))
+      _exit(2);
+    char b;
+    while (read(stop_pipe[0], &b, 1) < 0) {
+      uint64_t n;
+      if (fsc_list_len(rl, &n))
+        _exit(3);
+      for (uint64_t i = 0; i < n; i += 13) {
+        int64_t x;
+        int rc = fsc_list_get_i64(rl, (int64_t)i, &x);
+        if (rc == FSC_EINDEX)
+          break;
+        if (rc || x < 0 || (x >= WRITERS * PER && !(x >> 40))) {
+          fprintf(stderr, "reader: %s, value %lld\n", fsc_errmsg(),
+                  (long long)x);
+          _exit(4);
+        }
+      }
+      int64_t c;
+      int rc = fsc_dict_get_i64(rd, "c0", &c);
+      if (rc && rc != FSC_EKEY)
+        _exit(5);
+    }
+    _exit(0);
+  }
+  close(stop_pipe[0]);
   int compactions = 0;
   for (;;) {
     int done = 0;
@@ -508,6 +545,11 @@ START_TEST(test_compact_under_writers) {
     compactions++;
   }
   ck_assert_int_gt(compactions, 0);
+  close(stop_pipe[1]);
+  int rst;
+  waitpid(reader, &rst, 0);
+  ck_assert_msg(WIFEXITED(rst) && WEXITSTATUS(rst) == 0,
+                "the reader failed (status 0x%x)", rst);
   /* The list: each writer's values appear once each, in its order. */
   uint64_t n;
   ck_ok(fsc_list_len(l, &n));
