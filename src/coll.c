@@ -311,6 +311,31 @@ int fsc__coll_open(struct fsc__coll *c, enum fsc__kind kind,
   return fsc__coll_open_suffix(c, kind, base_path, NULL, in);
 }
 
+/* Is cstate one a compaction writes: 0, or MOVING or MOVED (not both)
+ * with the generation after this file's?  A MOVED index is renamed away
+ * from its path before anyone can see MOVED: meeting the same file again
+ * at the path (*prev, the inode found MOVED before) is damage too. */
+static int check_cstate(int fd, uint64_t cs, const char *path,
+                        struct stat *prev) {
+  if (cs == 0)
+    return 0;
+  struct fsc__fhdr h;
+  struct stat st;
+  bool moving = (cs & FSC__CS_MOVING) != 0, moved = (cs & FSC__CS_MOVED) != 0;
+  if (moving == moved ||
+      pread(fd, &h, sizeof h, 0) != (ssize_t)sizeof h ||
+      FSC__CS_GEN(cs) != le64toh(h.generation) + 1 || fstat(fd, &st) != 0)
+    return fsc__err(FSC_ECORRUPT, "%s: bad compaction state 0x%llx", path,
+                    (unsigned long long)cs);
+  if (moved) {
+    if (prev->st_ino == st.st_ino && prev->st_dev == st.st_dev)
+      return fsc__err(FSC_ECORRUPT, "%s says it was compacted away, but "
+                      "is still the collection's index", path);
+    *prev = st;
+  }
+  return 0;
+}
+
 /* Read the index header's cstate through the descriptor. */
 static uint64_t read_cstate(int fd) {
   uint64_t cs = 0;
@@ -368,6 +393,7 @@ int fsc__coll_open_suffix(struct fsc__coll *c, enum fsc__kind kind,
   if (o.flags & FSC_CREATE)
     oflags |= O_CREAT;
   c->index.prot = c->data.prot = PROT_READ | (c->rdonly ? 0 : PROT_WRITE);
+  struct stat moved_st = {0}; /* the index we found MOVED, if any */
   for (int tries = 0;; tries++) {
     c->index.fd = open(c->index_path, oflags, o.mode);
     if (c->index.fd < 0) {
@@ -385,7 +411,9 @@ int fsc__coll_open_suffix(struct fsc__coll *c, enum fsc__kind kind,
      * it (MOVING: we hold the lock, so it is not running; finish or undo
      * it).  See compact.c. */
     uint64_t cs = read_cstate(c->index.fd);
-    if (cs & FSC__CS_MOVING)
+    if ((rc = check_cstate(c->index.fd, cs, c->index_path, &moved_st)) != 0)
+      ;
+    else if (cs & FSC__CS_MOVING)
       rc = fsc__compact_resolve_fd(c->index.fd, c->rdonly, c->data_path,
                                    c->index_path);
     else
