@@ -189,6 +189,14 @@ static void run_list(void) {
   say("list reverse", fsc_list_reverse(l));
   say("list sort", fsc_list_sort(l, false));
   fsc_list_len(l, &n);
+  /* Compaction copies whatever is left, or refuses; then read again. */
+  if (say("list compact", fsc_list_compact(l)) == 0 &&
+      fsc_list_len(l, &n) == 0)
+    for (uint64_t i = 0; i < n && i < 100000; i++)
+      if (fsc_list_get(l, (int64_t)i, &v) == 0)
+        sink += touch(&v);
+  fsc_verify_report vr = {.size = sizeof vr};
+  say("list verify", fsc_list_verify(l, FSC_VERIFY_REPAIR, &vr));
   fsc_list_free(l);
 }
 
@@ -227,6 +235,12 @@ static void run_dict(void) {
   if (say("dict popitem", fsc_dict_popitem(d, &k, &v)) == 0)
     sink += touch(&k) + touch(&v);
   say("dict del", fsc_dict_del(d, "fuzz", 4));
+  if (say("dict compact", fsc_dict_compact(d)) == 0 &&
+      fsc_dict_iter_init(d, &it) == 0)
+    for (int i = 0; i < 100000 && fsc_dict_iter_next(&it, &k, &v) == 1; i++)
+      sink += touch(&k) + touch(&v);
+  fsc_verify_report vr = {.size = sizeof vr};
+  say("dict verify", fsc_dict_verify(d, FSC_VERIFY_REPAIR, &vr));
   say("dict clear", fsc_dict_clear(d));
   fsc_dict_len(d, &n);
   fsc_dict_free(d);
@@ -259,6 +273,12 @@ static void run_set(void) {
   if (type == FSC_TYPE_INT32)
     w = fsc_i32(7);
   say("set add", fsc_set_add(s, &w));
+  if (say("set compact", fsc_set_compact(s)) == 0 &&
+      fsc_set_iter_init(s, &it) == 0)
+    for (int i = 0; i < 100000 && fsc_set_iter_next(&it, &v) == 1; i++)
+      sink += touch(&v);
+  fsc_verify_report vr = {.size = sizeof vr};
+  say("set verify", fsc_set_verify(s, FSC_VERIFY_REPAIR, &vr));
   say("set discard", fsc_set_discard(s, &w));
   if (say("set pop", fsc_set_pop(s, &v)) == 0)
     sink += touch(&v);

@@ -176,6 +176,14 @@ static int copy_rec(struct fsc__coll *c, struct fsc__coll *nc, uint64_t off,
   int rc = fsc__rec_locate(c, off, &r);
   if (rc)
     return rc;
+  /* Sealing the copy computes a fresh checksum: a damaged record would
+   * come out looking sound.  Refuse it, and keep the evidence. */
+  if (!fsc__type_valid(r->type) ||
+      fsc__rec_checksum(r->type, r + 1, r->size) != r->checksum)
+    return fsc__err(FSC_ECORRUPT, "the record at offset %llu does not "
+                    "verify: repair the collection (fsc_*_verify with "
+                    "FSC_VERIFY_REPAIR) before compacting it",
+                    (unsigned long long)off);
   uint64_t n = r->size;
   uint8_t *pl;
   if ((rc = fsc__rec_alloc(nc, n, noff, &pl)) != 0)
@@ -314,7 +322,8 @@ static void drop_next(struct fsc__coll *nc, bool opened) {
       unlink(nc->data_path);
       unlink(nc->index_path);
     }
-    fsc__coll_close(nc, false);
+    /* Not fsc__coll_close: it would clear the caller's error message. */
+    pthread_mutex_destroy(&nc->mu);
     fsc__coll_release(nc);
   }
   free(nc);
@@ -379,7 +388,7 @@ int fsc__compact(struct fsc__coll *c, bool automatic) {
       /* Left MOVING: the next lock holder renames it (resolve). */
       rc = fsc__err_errno(errno, "renaming", nc->index_path);
       fsc__unlock(c);
-      fsc__coll_close(nc, false); /* keeps its files */
+      pthread_mutex_destroy(&nc->mu); /* keeps its files */
       fsc__coll_release(nc);
       free(nc);
       return rc;
