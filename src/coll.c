@@ -130,8 +130,8 @@ static void fhdr_init(struct fsc__fhdr *h, const char *magic,
 /* Initialise both files of a new collection (structure lock held). */
 static int init_files(struct fsc__coll *c) {
   int rc;
-  if ((rc = fsc__file_grow(&c->data, DATA_INITIAL)) != 0 ||
-      (rc = fsc__file_grow(&c->index, INDEX_INITIAL)) != 0)
+  if ((rc = fsc__file_grow(&c->data, DATA_INITIAL, c->data_path)) != 0 ||
+      (rc = fsc__file_grow(&c->index, INDEX_INITIAL, c->index_path)) != 0)
     return rc;
   if ((rc = fsc__file_map(&c->data, DATA_INITIAL)) != 0)
     return rc;

@@ -204,7 +204,7 @@ static int list_array(struct fsc__coll *nc, uint64_t n, uint64_t **arr) {
     cap = n + n / 4 + 64;
     uint64_t off = ih->itail, end = off + cap * 8 + FSC__TRAILER;
     end = (end + 4095) & ~UINT64_C(4095);
-    int rc = fsc__file_grow(&nc->index, end);
+    int rc = fsc__file_grow(&nc->index, end, nc->index_path);
     if (rc)
       return rc;
     ck_pr_fence_store();

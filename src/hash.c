@@ -448,7 +448,7 @@ static int spare_region(struct fsc__coll *c, unsigned t, uint64_t cap,
   if (end > icap) {
     uint64_t ncap = icap * 2 > end ? icap * 2 : end;
     ncap = (ncap + 4095) & ~UINT64_C(4095);
-    int rc = fsc__file_grow(&c->index, ncap);
+    int rc = fsc__file_grow(&c->index, ncap, c->index_path);
     if (rc)
       return rc;
     ck_pr_fence_store(); /* capacity is published after fallocate */

@@ -366,8 +366,8 @@ void fsc__file_unmap(struct fsc__file *f);
  * needed; FSC_ECORRUPT if [0, end) lies beyond the published capacity. */
 int fsc__file_ensure(struct fsc__file *f, uint64_t end);
 /* Grow the file to at least `size` bytes with fallocate (never SIGBUS,
- * ENOSPC is an error). */
-int fsc__file_grow(struct fsc__file *f, uint64_t size);
+ * ENOSPC is an error whose message names `path`, the file's path). */
+int fsc__file_grow(struct fsc__file *f, uint64_t size, const char *path);
 
 /* ------------------------------------------------------------------ */
 /* The handle shared by list, dict and set                             */

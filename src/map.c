@@ -90,7 +90,7 @@ out:
   return rc;
 }
 
-int fsc__file_grow(struct fsc__file *f, uint64_t size) {
+int fsc__file_grow(struct fsc__file *f, uint64_t size, const char *path) {
   /* fallocate, not posix_fallocate: glibc's fallback for file systems
    * without fallocate writes zeros into the file, which would race with
    * other processes writing records there. */
@@ -100,8 +100,9 @@ int fsc__file_grow(struct fsc__file *f, uint64_t size) {
     if (errno == EINTR)
       continue;
     if (errno == EOPNOTSUPP)
-      return fsc__err(FSC_EIO, "the file system does not support "
-                               "fallocate(2), which fscollections needs");
-    return fsc__err_errno(errno, "growing the collection file", NULL);
+      return fsc__err(FSC_EIO, "%s: the file system does not support "
+                               "fallocate(2), which fscollections needs",
+                      path ? path : "(collection file)");
+    return fsc__err_errno(errno, "growing", path);
   }
 }

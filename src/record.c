@@ -36,7 +36,7 @@ static int data_grow(struct fsc__coll *c, uint64_t need) {
   uint64_t want = cap;
   while (want < need)
     want += want < GROW_STEP_MAX ? want : GROW_STEP_MAX;
-  int rc = fsc__file_grow(&c->data, want);
+  int rc = fsc__file_grow(&c->data, want, c->data_path);
   if (rc)
     return rc;
   /* Publish after fallocate (release); CAS-max so capacity only grows. */

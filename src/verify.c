@@ -790,7 +790,7 @@ static int list_reserve_index(struct fsc__coll *c) {
     return 0;
   uint64_t ncap = icap * 2 > end ? icap * 2 : end;
   ncap = (ncap + 4095) & ~UINT64_C(4095);
-  return fsc__file_grow(&c->index, ncap);
+  return fsc__file_grow(&c->index, ncap, c->index_path);
 }
 
 /* Correct the byte counters by what a quiet pass measured. */

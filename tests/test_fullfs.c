@@ -170,7 +170,11 @@ static void list_until_full(const char *base, const char *which) {
   while ((rc = fsc_list_append_i64(l, n)) == 0)
     n++;
   CHK(rc == FSC_ENOSPC, "append returned %d (%s)", rc, fsc_strerror(rc));
-  CHK(fsc_errmsg()[0] != '\0', "no message");
+  /* The message names the file that could not grow. */
+  char want[512];
+  snprintf(want, sizeof want, "%s.%s.fscollection", base, which);
+  CHK(strstr(fsc_errmsg(), want) != NULL, "message '%s' does not name %s",
+      fsc_errmsg(), want);
   CHK(n >= 1000, "only %lld appends fitted", (long long)n);
   CHK(fsize(base, which) == before, "the %s file grew", which);
   /* Nothing stored is lost; every write that needs space fails cleanly,
@@ -267,6 +271,8 @@ static void dict_rehash_full(const char *base) {
   while ((rc = fsc_dict_set_i64(d, key(n), n)) == 0)
     n++;
   CHK(rc == FSC_ENOSPC, "set returned %d (%s)", rc, fsc_strerror(rc));
+  CHK(strstr(fsc_errmsg(), ".index.fscollection") != NULL, "message: %s",
+      fsc_errmsg());
   CHK(n >= 500 && n <= 1024, "%d keys fitted in the first table", n);
   CHK(fsize(base, "index") == before, "the index grew");
   int64_t x;
