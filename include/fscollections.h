@@ -44,6 +44,8 @@
  *    disk space of the old files comes back only then.  A long-lived
  *    process that compacts often (or shares a collection with one that
  *    does) should call fsc_*_reclaim at a point where it holds no view.
+ *    The old files' descriptors are closed at once (only the mappings are
+ *    kept), so following compactions does not use up descriptors.
  *  - A dict or set iterator does not survive a compaction (FSC_EAGAIN:
  *    start again); list iteration, by index, does.
  *  - A temporary collection (NULL base path) shared with forked children

@@ -570,22 +570,17 @@ int fsc__coll_check_fail(const struct fsc__coll *c, bool write) {
 }
 
 int fsc__coll_sync(struct fsc__coll *c) {
-  struct fsc__file *fs[2] = {&c->data, &c->index};
-  for (int i = 0; i < 2; i++) {
-    struct fsc__file *f = fs[i];
-    uint64_t cap = ck_pr_load_64(f->capword);
-    struct fsc__view *v = ck_pr_load_ptr(&f->cur);
-    uint64_t len = cap < v->len ? cap : v->len;
-    if (!c->rdonly && msync(v->base, (size_t)len, MS_SYNC) != 0)
-      return fsc__err_errno(errno, "msync", NULL);
-    if (fsync(f->fd) != 0 && errno != EINVAL && errno != EBADF)
-      return fsc__err_errno(errno, "fsync", NULL);
-  }
-  return 0;
+  int rc = fsc__file_sync(&c->data, !c->rdonly);
+  return rc ? rc : fsc__file_sync(&c->index, !c->rdonly);
 }
 
 int fsc__coll_after_write_slow(struct fsc__coll *c) {
   int rc = c->durability == FSC_DURABLE_ALWAYS ? fsc__coll_sync(c) : 0;
+  /* Retired meanwhile: the compaction copied this write and synced the
+   * new files (it does when durability is not none).  Not FSC__EMOVED,
+   * which would make FSC__GEN run the write a second time. */
+  if (rc == FSC__EMOVED)
+    rc = 0;
   if (rc == 0 && c->threshold > 0)
     fsc__compact_maybe(c);
   return rc;
@@ -679,9 +674,15 @@ int fsc__coll_metrics(struct fsc__coll *c, fsc_metrics *out) {
   uint64_t tot = m.live_bytes + m.dead_bytes;
   m.fragmentation_ratio = tot ? (double)m.dead_bytes / (double)tot : 0.0;
   struct stat st;
-  if (fstat(c->data.fd, &st) == 0)
+  int src = fsc__file_stat(&c->data, &st);
+  if (src == FSC__EMOVED)
+    return src; /* retired meanwhile: FSC__GEN asks the new generation */
+  if (src == 0)
     m.data_file_bytes = (uint64_t)st.st_size;
-  if (fstat(c->index.fd, &st) == 0)
+  src = fsc__file_stat(&c->index, &st);
+  if (src == FSC__EMOVED)
+    return src;
+  if (src == 0)
     m.index_file_bytes = (uint64_t)st.st_size;
   m.total_disk_usage_bytes = m.data_file_bytes + m.index_file_bytes;
   uint64_t tail = ck_pr_load_64(&d->tail);

@@ -416,6 +416,8 @@ int fsc__compact(struct fsc__coll *c, bool automatic) {
   ck_pr_fence_store();
   ck_pr_store_64(&oi->cstate, FSC__CS_MOVED | gen);
   fsc__unlock(c);
+  /* c's descriptors could not close while we held its lock. */
+  fsc__handle_sweep(c->h);
   return 0;
 
 abort:

@@ -9,7 +9,9 @@
  * away is frozen for good with cstate MOVED; a call that meets it returns
  * FSC__EMOVED having changed nothing, and FSC__GEN follows and retries.
  * Retired generations stay mapped (zero-copy views into them stay valid)
- * until the handle closes, or until fsc_*_reclaim() unmaps them.
+ * until the handle closes, or until fsc_*_reclaim() unmaps them; their
+ * descriptors are closed as soon as no thread is inside their structure
+ * lock (sweep_locked), so following compactions costs no descriptors.
  */
 #include "internal.h"
 
@@ -32,14 +34,41 @@ int fsc__handle_open(struct fsc__handle *h, enum fsc__kind kind,
   return 0;
 }
 
+/* Close the descriptors of the retired generations after `cur` (h->mu
+ * held), keeping their mappings.  Each one's structure-lock mutex is only
+ * tried: a thread inside fsc__lock on it (about to find it moved), or the
+ * compactor that is retiring it right now, is never waited for; that
+ * generation is swept at the next retirement or fsc__handle_sweep.  So a
+ * handle that follows any number of compactions holds the descriptors of
+ * at most one or two generations besides its current one. */
+static void sweep_locked(struct fsc__coll *cur) {
+  for (struct fsc__coll *o = cur->next; o; o = o->next) {
+    if (pthread_mutex_trylock(&o->mu) != 0)
+      continue;
+    fsc__file_close_fd(&o->index);
+    fsc__file_close_fd(&o->data);
+    pthread_mutex_unlock(&o->mu);
+  }
+}
+
+void fsc__handle_sweep(struct fsc__handle *h) {
+  pthread_mutex_lock(&h->mu);
+  struct fsc__coll *c = fsc__cur(h);
+  if (c && !c->closed)
+    sweep_locked(c);
+  pthread_mutex_unlock(&h->mu);
+}
+
 /* Retire `old` (h->mu held): it stays mapped; its presence lock goes, so
- * it no longer counts as an open handle of the (renamed) files. */
+ * it no longer counts as an open handle of the (renamed) files; its
+ * descriptors go when sweep_locked can take its mutex. */
 static void retire(struct fsc__coll *old, struct fsc__coll *nc) {
   nc->next = old;
   if (old->pfd >= 0) {
     close(old->pfd);
     old->pfd = -1;
   }
+  sweep_locked(nc);
 }
 
 void fsc__handle_install(struct fsc__handle *h, struct fsc__coll *old,

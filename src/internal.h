@@ -17,6 +17,7 @@
 #include <endian.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <ck_pr.h>
@@ -368,6 +369,17 @@ int fsc__file_ensure(struct fsc__file *f, uint64_t end);
 /* Grow the file to at least `size` bytes with fallocate (never SIGBUS,
  * ENOSPC is an error whose message names `path`, the file's path). */
 int fsc__file_grow(struct fsc__file *f, uint64_t size, const char *path);
+/* fstat(2) of the file: 0, -1 (errno set), or FSC__EMOVED once the
+ * descriptor of a retired generation is closed. */
+int fsc__file_stat(struct fsc__file *f, struct stat *st);
+/* msync (if msync_too) and fsync: 0, an error, or FSC__EMOVED (retired). */
+int fsc__file_sync(struct fsc__file *f, bool msync_too);
+/* Retiring a generation: map the whole file, then close its descriptor
+ * (fd = -1) so that a process following many compactions does not run
+ * out of descriptors.  Every later user of the descriptor (view_add,
+ * grow, stat, sync, the structure lock) checks fd under mu and gets
+ * FSC__EMOVED, so a closed number that open(2) reuses is never touched. */
+void fsc__file_close_fd(struct fsc__file *f);
 
 /* ------------------------------------------------------------------ */
 /* The handle shared by list, dict and set                             */
@@ -427,6 +439,8 @@ void fsc__handle_free(struct fsc__handle *h);
  * another thread did).  Errors: those of open, FSC_ECORRUPT if the path
  * holds another collection now. */
 int fsc__handle_follow(struct fsc__handle *h, struct fsc__coll *old);
+/* Close the descriptors of retired generations no thread is locking. */
+void fsc__handle_sweep(struct fsc__handle *h);
 /* Install a generation built by this process's compaction. */
 void fsc__handle_install(struct fsc__handle *h, struct fsc__coll *old,
                          struct fsc__coll *nc);

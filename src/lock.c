@@ -91,6 +91,12 @@ int fsc__lock_refork(struct fsc__coll *c) {
 
 int fsc__lock(struct fsc__coll *c) {
   pthread_mutex_lock(&c->mu);
+  /* A retired generation whose descriptors are closed (handle.c closes
+   * them holding this mutex, so the check cannot race the close). */
+  if (__builtin_expect(c->index.fd < 0, 0)) {
+    pthread_mutex_unlock(&c->mu);
+    return FSC__EMOVED;
+  }
   if (c->owner != getpid()) {
     int rc = fsc__lock_refork(c);
     if (rc != 0) {
@@ -150,7 +156,7 @@ static int count_pass(const char *want, uint32_t *out) {
 
 uint32_t fsc__lock_count_holders(struct fsc__coll *c) {
   struct stat st;
-  if (fstat(c->data.fd, &st) != 0)
+  if (fsc__file_stat(&c->data, &st) != 0)
     return 1;
   char want[96];
   snprintf(want, sizeof want, "%02x:%02x:%llu", major(st.st_dev),

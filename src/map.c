@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define MIN_VIEW (UINT64_C(1) << 20)
@@ -28,6 +29,8 @@ static uint64_t round_up(uint64_t x, uint64_t to) {
 /* Map a new view of at least `need` bytes and publish it. Caller holds mu
  * (or is the only user, at open). */
 static int view_add(struct fsc__file *f, uint64_t need) {
+  if (f->fd < 0) /* retired: FSC__GEN moves to the new generation */
+    return fsc__err(FSC__EMOVED, "this generation of the files is retired");
   if (f->nviews == FSC__MAX_VIEWS)
     return fsc__err(FSC_ENOMEM, "too many views of one file");
   uint64_t len = need < MIN_VIEW ? MIN_VIEW : need;
@@ -93,16 +96,72 @@ out:
 int fsc__file_grow(struct fsc__file *f, uint64_t size, const char *path) {
   /* fallocate, not posix_fallocate: glibc's fallback for file systems
    * without fallocate writes zeros into the file, which would race with
-   * other processes writing records there. */
-  for (;;) {
-    if (fallocate(f->fd, 0, 0, (off_t)size) == 0)
-      return 0;
+   * other processes writing records there.  Under mu: a lock-free writer
+   * still working in a retired generation must not fallocate a descriptor
+   * number fsc__file_close_fd has closed and open(2) has since reused. */
+  int rc = 0;
+  bool mapped = f->cur != NULL; /* not yet: a new file, one user, no mu */
+  if (mapped)
+    pthread_mutex_lock(&f->mu);
+  if (f->fd < 0) {
+    rc = FSC__EMOVED;
+    goto out;
+  }
+  while (fallocate(f->fd, 0, 0, (off_t)size) != 0) {
     if (errno == EINTR)
       continue;
     if (errno == EOPNOTSUPP)
-      return fsc__err(FSC_EIO, "%s: the file system does not support "
-                               "fallocate(2), which fscollections needs",
-                      path ? path : "(collection file)");
-    return fsc__err_errno(errno, "growing", path);
+      rc = fsc__err(FSC_EIO, "%s: the file system does not support "
+                             "fallocate(2), which fscollections needs",
+                    path ? path : "(collection file)");
+    else
+      rc = fsc__err_errno(errno, "growing", path);
+    break;
   }
+out:
+  if (mapped)
+    pthread_mutex_unlock(&f->mu);
+  return rc;
+}
+
+int fsc__file_stat(struct fsc__file *f, struct stat *st) {
+  if (!f->cur)
+    return fstat(f->fd, st) == 0 ? 0 : -1;
+  pthread_mutex_lock(&f->mu);
+  int rc = f->fd < 0 ? FSC__EMOVED : fstat(f->fd, st) == 0 ? 0 : -1;
+  pthread_mutex_unlock(&f->mu);
+  return rc;
+}
+
+int fsc__file_sync(struct fsc__file *f, bool msync_too) {
+  int rc = 0;
+  pthread_mutex_lock(&f->mu);
+  if (f->fd < 0) {
+    rc = FSC__EMOVED;
+    goto out;
+  }
+  uint64_t cap = ck_pr_load_64(f->capword);
+  uint64_t len = cap < f->cur->len ? cap : f->cur->len;
+  if (msync_too && msync(f->cur->base, (size_t)len, MS_SYNC) != 0)
+    rc = fsc__err_errno(errno, "msync", NULL);
+  else if (fsync(f->fd) != 0 && errno != EINVAL && errno != EBADF)
+    rc = fsc__err_errno(errno, "fsync", NULL);
+out:
+  pthread_mutex_unlock(&f->mu);
+  return rc;
+}
+
+void fsc__file_close_fd(struct fsc__file *f) {
+  pthread_mutex_lock(&f->mu);
+  if (f->fd >= 0) {
+    /* Map what the file holds first, so that a reader still working in
+     * this generation never needs a new view (view_add needs the fd). */
+    uint64_t cap = ck_pr_load_64(f->capword);
+    if (cap > f->cur->len && view_add(f, cap) == 0 &&
+        cap > ck_pr_load_64(&f->safe))
+      ck_pr_store_64(&f->safe, cap);
+    close(f->fd);
+    f->fd = -1;
+  }
+  pthread_mutex_unlock(&f->mu);
 }

@@ -6,9 +6,11 @@
  */
 #include "check_common.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <pthread.h>
@@ -540,6 +542,10 @@ START_TEST(test_compact_under_writers) {
     }
     if (done == WRITERS)
       break;
+    if (compactions == 300) { /* enough (slow writers, e.g. valgrind) */
+      usleep(10000);
+      continue;
+    }
     ck_ok(fsc_list_compact(l));
     ck_ok(fsc_dict_compact(d));
     compactions++;
@@ -870,7 +876,7 @@ END_TEST
  * them: the handle moves between generations under their feet. */
 struct thr {
   fsc_list *l;
-  fsc_dict *d;
+  fsc_dict *d, *d2; /* d2: a second handle, which follows d's compactions */
   int id, fails;
 };
 
@@ -882,6 +888,11 @@ static void *thr_main(void *arg) {
     int rc = fsc_list_append_i64(t->l, (int64_t)t->id * TPER + i);
     if (rc == 0)
       rc = fsc_dict_incr(t->d, "n", 1, 1, NULL);
+    if (rc == 0)
+      rc = fsc_dict_incr(t->d2, "m", 1, 1, NULL);
+    fsc_metrics m = {.size = sizeof m};
+    if (rc == 0 && i % 64 == 0)
+      rc = fsc_dict_metrics(t->d2, &m);
     fsc_value v;
     if (rc == 0 && (rc = fsc_list_get(t->l, i / 2, &v)) == 0 &&
         v.type != FSC_TYPE_INT64)
@@ -902,11 +913,15 @@ START_TEST(test_threads) {
   fsc_list *l;
   fsc_dict *d;
   ck_ok(fsc_list_open(tc_path("tl"), &o, &l));
-  ck_ok(fsc_dict_open(tc_path("td"), &o, &d));
+  char dpath[600];
+  snprintf(dpath, sizeof dpath, "%s", tc_path("td"));
+  ck_ok(fsc_dict_open(dpath, &o, &d));
+  fsc_dict *d2;
+  ck_ok(fsc_dict_open(dpath, NULL, &d2));
   pthread_t th[TH];
   struct thr t[TH];
   for (int i = 0; i < TH; i++) {
-    t[i] = (struct thr){l, d, i, 0};
+    t[i] = (struct thr){l, d, d2, i, 0};
     pthread_create(&th[i], NULL, thr_main, &t[i]);
   }
   for (int k = 0; k < 40; k++) {
@@ -927,8 +942,12 @@ START_TEST(test_threads) {
   }
   ck_ok(fsc_dict_get_i64(d, "n", &x));
   ck_assert_int_eq(x, TH * TPER);
+  ck_ok(fsc_dict_get_i64(d, "m", &x));
+  ck_assert_int_eq(x, TH * TPER);
   fsc_metrics m = metrics_list(l);
   ck_assert_uint_eq(m.generation, 41);
+  ck_ok(fsc_dict_close(d2));
+  fsc_dict_free(d2);
   ck_ok(fsc_list_destroy(l));
   ck_ok(fsc_dict_destroy(d));
   fsc_list_free(l);
@@ -973,6 +992,98 @@ START_TEST(test_refuses_damage) {
 }
 END_TEST
 
+static int count_fds(void) {
+  DIR *d = opendir("/proc/self/fd");
+  if (!d)
+    return -1;
+  int n = 0;
+  while (readdir(d))
+    n++;
+  closedir(d);
+  return n;
+}
+
+/* Following many compactions costs no descriptors: a handle closes those
+ * of the generations it leaves (keeping their mappings, so views stay
+ * valid), in the compacting handle and in the one that follows.  Run in a
+ * child with a low RLIMIT_NOFILE, where keeping them would fail with
+ * EMFILE long before the last round. */
+START_TEST(test_descriptors_bounded) {
+  const char *base = tc_path("fds");
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    struct rlimit rl = {64, 64};
+    setrlimit(RLIMIT_NOFILE, &rl); /* valgrind may refuse: counted below */
+    fsc_options o = FSC_OPTIONS_INIT;
+    o.type = FSC_TYPE_STRING;
+    fsc_dict *a, *b;
+    fsc_list *la, *lb;
+    char lbase[600];
+    snprintf(lbase, sizeof lbase, "%s-list", base);
+    if (fsc_dict_open(base, &o, &a) || fsc_dict_open(base, NULL, &b) ||
+        fsc_list_open(lbase, &o, &la) || fsc_list_open(lbase, NULL, &lb))
+      _exit(2);
+    if (fsc_dict_set_str(b, "k", "the first value") ||
+        fsc_list_append_str(lb, "element zero"))
+      _exit(3);
+    const char *view, *lview;
+    size_t vn, ln;
+    if (fsc_dict_get_str(a, "k", &view, &vn) ||
+        fsc_list_get_str(la, 0, &lview, &ln))
+      _exit(4);
+    int before = count_fds();
+    for (int i = 0; i < 300; i++) {
+      char v[32];
+      snprintf(v, sizeof v, "value %d", i);
+      const char *p;
+      size_t n;
+      fsc_value fv = fsc_str(v);
+      if (fsc_dict_set_str(b, "k", v) || fsc_dict_compact(b) ||
+          fsc_list_set(lb, 0, &fv) || fsc_list_compact(lb)) {
+        fprintf(stderr, "round %d: %s\n", i, fsc_errmsg());
+        _exit(5);
+      }
+      /* a follows b to the new files, and sees b's write */
+      if (fsc_dict_get_str(a, "k", &p, &n) || n != strlen(v) ||
+          memcmp(p, v, n) != 0 || fsc_list_get_str(la, 0, &p, &n) ||
+          n != strlen(v) || memcmp(p, v, n) != 0) {
+        fprintf(stderr, "round %d: %s\n", i, fsc_errmsg());
+        _exit(6);
+      }
+    }
+    int after = count_fds();
+    if (after > before + 8) {
+      fprintf(stderr, "descriptors: %d before, %d after\n", before, after);
+      _exit(7);
+    }
+    /* The first views still read what they read (old mappings kept). */
+    if (vn != strlen("the first value") ||
+        memcmp(view, "the first value", vn) != 0 ||
+        ln != strlen("element zero") || memcmp(lview, "element zero", ln))
+      _exit(8);
+    fsc_metrics m;
+    if (fsc_dict_metrics(a, &m) || m.generation != 301 ||
+        m.data_file_bytes == 0)
+      _exit(9);
+    if (fsc_dict_reclaim(a) || fsc_dict_sync(a) || fsc_list_sync(la))
+      _exit(10);
+    if (fsc_dict_close(a) || fsc_dict_destroy(b) || fsc_list_close(la) ||
+        fsc_list_destroy(lb))
+      _exit(11);
+    fsc_dict_free(a);
+    fsc_dict_free(b);
+    fsc_list_free(la);
+    fsc_list_free(lb);
+    _exit(0);
+  }
+  int st;
+  ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+                "the child failed (status 0x%x)", st);
+}
+END_TEST
+
 static Suite *compact_suite(void) {
   Suite *s = suite_create("compact");
   TCase *tc = tcase_create("compact");
@@ -982,6 +1093,7 @@ static Suite *compact_suite(void) {
   tcase_add_loop_test(tc, test_dict_every_type, 0, ntypes);
   tcase_add_loop_test(tc, test_set_every_type, 0, ntypes);
   tcase_add_test(tc, test_views_survive);
+  tcase_add_test(tc, test_descriptors_bounded);
   tcase_add_test(tc, test_temporary);
   tcase_add_test(tc, test_rdonly_follows);
   tcase_add_test(tc, test_options_checked);
