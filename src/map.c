@@ -100,7 +100,9 @@ int fsc__file_grow(struct fsc__file *f, uint64_t size, const char *path) {
    * still working in a retired generation must not fallocate a descriptor
    * number fsc__file_close_fd has closed and open(2) has since reused. */
   int rc = 0;
-  bool mapped = f->cur != NULL; /* not yet: a new file, one user, no mu */
+  /* Not yet mapped: a new file, one user, mu not yet initialised.  (An
+   * atomic load: view_add publishes cur while other threads grow.) */
+  bool mapped = ck_pr_load_ptr(&f->cur) != NULL;
   if (mapped)
     pthread_mutex_lock(&f->mu);
   if (f->fd < 0) {
@@ -125,7 +127,7 @@ out:
 }
 
 int fsc__file_stat(struct fsc__file *f, struct stat *st) {
-  if (!f->cur)
+  if (!ck_pr_load_ptr(&f->cur))
     return fstat(f->fd, st) == 0 ? 0 : -1;
   pthread_mutex_lock(&f->mu);
   int rc = f->fd < 0 ? FSC__EMOVED : fstat(f->fd, st) == 0 ? 0 : -1;
