@@ -57,6 +57,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
+
 /* ------------------------------------------------------------------ */
 /* Configuration and small helpers                                      */
 /* ------------------------------------------------------------------ */
@@ -159,40 +161,8 @@ static void make_path(char *out, const char *name, bool lmdb) {
 static char g_fsc_base[PATH_MAX], g_fsc_one[PATH_MAX];
 static char g_lmdb_path[PATH_MAX], g_lmdb_batch_path[PATH_MAX];
 
-static inline uint64_t now_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
-
-/* xorshift64 (Marsaglia), fixed seeds: every engine sees the same keys in
- * the same order. */
-static inline uint64_t xorshift(uint64_t *s) {
-  uint64_t x = *s;
-  x ^= x << 13;
-  x ^= x >> 7;
-  x ^= x << 17;
-  return *s = x;
-}
-
-/* A random index in [0, n) (Lemire's multiply-shift, no division). */
-static inline uint64_t rand_index(uint64_t *s, uint64_t n) {
-  return (uint64_t)(((unsigned __int128)xorshift(s) * n) >> 64);
-}
-
-/* Key i is the 16-digit zero-padded decimal of perm(i), a bijection of
- * [0, 2^50): keys 0..N-1 are stored, N..2N-1 are the missing keys.  It is
- * computed in the loop (about a dozen multiplications), not read from a
- * table, so that no engine pays a cache miss for its key. */
-#define PERM_MASK ((UINT64_C(1) << 50) - 1)
-static inline uint64_t perm(uint64_t x) {
-  x = (x * UINT64_C(0x9E3779B97F4A7C15)) & PERM_MASK; /* odd: invertible */
-  x ^= x >> 23;
-  x = (x * UINT64_C(0xD1B54A32D192ED03)) & PERM_MASK;
-  x ^= x >> 26;
-  return x;
-}
-
+/* Key i is the 16-digit zero-padded decimal of perm(i): keys 0..N-1 are
+ * stored, N..2N-1 are the missing keys. */
 static char g_d2[200]; /* "00" "01" ... "99" */
 
 static void init_digits(void) {

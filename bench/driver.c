@@ -36,6 +36,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include "bench_util.h"
 #include "engine.h"
 
 #include <dirent.h>
@@ -235,37 +236,6 @@ void bench_path(char *buf, size_t cap, const char *dir, const char *name) {
     bench_die("path too long: %s/%s", dir, name);
 }
 
-static inline uint64_t now_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
-
-/* xorshift64, fixed seeds: every engine sees the same sequence. */
-static inline uint64_t xorshift(uint64_t *s) {
-  uint64_t x = *s;
-  x ^= x << 13;
-  x ^= x >> 7;
-  x ^= x << 17;
-  return *s = x;
-}
-
-/* A random index in [0, n) (multiply-shift, no division). */
-static inline uint64_t rand_index(uint64_t *s, uint64_t n) {
-  return (uint64_t)(((unsigned __int128)xorshift(s) * n) >> 64);
-}
-
-/* A bijection of [0, 2^50): key i is derived from perm(i), so keys are
- * put in an order unrelated to their byte order or their hash. */
-#define PERM_MASK ((UINT64_C(1) << 50) - 1)
-static inline uint64_t perm(uint64_t x) {
-  x = (x * UINT64_C(0x9E3779B97F4A7C15)) & PERM_MASK;
-  x ^= x >> 23;
-  x = (x * UINT64_C(0xD1B54A32D192ED03)) & PERM_MASK;
-  x ^= x >> 26;
-  return x;
-}
-
 static char g_d2[200];
 
 /* Key i: K >= 16 bytes: 'k' padding, then the 16-digit decimal of perm(i);
@@ -282,8 +252,7 @@ static inline void make_key(uint64_t i, char *k) {
       d[p + 1] = g_d2[2 * r + 1];
     }
   } else {
-    for (int b = 7; b >= 0; b--, x >>= 8)
-      k[kl - 8 + (size_t)b] = (char)(unsigned char)x;
+    be64(x, (unsigned char *)k + kl - 8);
   }
 }
 

@@ -12,6 +12,7 @@
  * shared one, so a second process can open the store only when no writer
  * has it open: no concurrent reader and writer processes.
  */
+#include "bench_util.h"
 #include "engine.h"
 
 #include <inttypes.h>
@@ -70,11 +71,6 @@ static int tk_get(void *hp, const void *key, size_t klen, const void **val,
   *val = h->last;
   *vlen = (size_t)n;
   return 1;
-}
-
-static void be64(uint64_t i, unsigned char k[8]) {
-  for (int b = 7; b >= 0; b--, i >>= 8)
-    k[b] = (unsigned char)i;
 }
 
 static void tk_append(void *hp, const void *val, size_t vlen) {

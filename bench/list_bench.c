@@ -46,6 +46,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
+
 /* ------------------------------------------------------------------ */
 /* Configuration and small helpers                                      */
 /* ------------------------------------------------------------------ */
@@ -127,12 +129,6 @@ static const char *base_path(const char *name) {
   return b;
 }
 
-static inline uint64_t now_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
-
 /* CPU time of the calling process: with wall time, it tells whether the
  * process was descheduled (another program competing for the CPUs). */
 static inline uint64_t cpu_ns(void) {
@@ -141,19 +137,6 @@ static inline uint64_t cpu_ns(void) {
   return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
-/* xorshift64 (Marsaglia), fixed seeds: both engines see the same indices. */
-static inline uint64_t xorshift(uint64_t *s) {
-  uint64_t x = *s;
-  x ^= x << 13;
-  x ^= x >> 7;
-  x ^= x << 17;
-  return *s = x;
-}
-
-/* A random index in [0, n) (Lemire's multiply-shift, no division). */
-static inline int64_t rand_index(uint64_t *s, uint64_t n) {
-  return (int64_t)(((unsigned __int128)xorshift(s) * n) >> 64);
-}
 
 /* The i-th value of a workload.  Strings are STR_LEN bytes of ASCII
  * (0x40..0x7F, valid UTF-8); one 8-byte store makes each one distinct. */

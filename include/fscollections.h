@@ -501,8 +501,9 @@ FSC_API int fsc_list_compact(fsc_list *l);
  * Unmap the files of generations this handle used before compactions, and
  * so let the file system free their space.  Every view (zero-copy value)
  * obtained through this handle before its last move to new files becomes
- * invalid, and so does a path string fsc_*_path returned before it.  Call it when no other thread is inside a call on this handle
- * and no such view is in use.  Errors: FSC_ECLOSED.
+ * invalid, and so does a path string fsc_*_path returned before it.
+ * Call it when no other thread is inside a call on this handle and no
+ * such view is in use.  Errors: FSC_ECLOSED.
  */
 FSC_API int fsc_list_reclaim(fsc_list *l);
 
@@ -706,8 +707,9 @@ FSC_API int fsc_dict_compact(fsc_dict *d);
  * Unmap the files of generations this handle used before compactions, and
  * so let the file system free their space.  Every view (zero-copy value)
  * obtained through this handle before its last move to new files becomes
- * invalid, and so does a path string fsc_*_path returned before it.  Call it when no other thread is inside a call on this handle
- * and no such view is in use.  Errors: FSC_ECLOSED.
+ * invalid, and so does a path string fsc_*_path returned before it.
+ * Call it when no other thread is inside a call on this handle and no
+ * such view is in use.  Errors: FSC_ECLOSED.
  */
 FSC_API int fsc_dict_reclaim(fsc_dict *d);
 
@@ -837,8 +839,9 @@ FSC_API int fsc_set_compact(fsc_set *s);
  * Unmap the files of generations this handle used before compactions, and
  * so let the file system free their space.  Every view (zero-copy value)
  * obtained through this handle before its last move to new files becomes
- * invalid, and so does a path string fsc_*_path returned before it.  Call it when no other thread is inside a call on this handle
- * and no such view is in use.  Errors: FSC_ECLOSED.
+ * invalid, and so does a path string fsc_*_path returned before it.
+ * Call it when no other thread is inside a call on this handle and no
+ * such view is in use.  Errors: FSC_ECLOSED.
  */
 FSC_API int fsc_set_reclaim(fsc_set *s);
 

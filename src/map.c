@@ -72,6 +72,17 @@ void fsc__file_unmap(struct fsc__file *f) {
   pthread_mutex_destroy(&f->mu);
 }
 
+/* Map [0, cap) of the file, cap being its published capacity (mu held),
+ * and let fsc__ptr's fast path reach it. */
+static int map_through(struct fsc__file *f, uint64_t cap) {
+  int rc = 0;
+  if (cap > f->cur->len && (rc = view_add(f, cap)) != 0)
+    return rc;
+  if (cap > ck_pr_load_64(&f->safe))
+    ck_pr_store_64(&f->safe, cap);
+  return 0;
+}
+
 int fsc__file_ensure(struct fsc__file *f, uint64_t end) {
   int rc = 0;
   pthread_mutex_lock(&f->mu);
@@ -84,10 +95,7 @@ int fsc__file_ensure(struct fsc__file *f, uint64_t end) {
                   (unsigned long long)end, (unsigned long long)cap);
     goto out;
   }
-  if (cap > f->cur->len && (rc = view_add(f, cap)) != 0)
-    goto out;
-  if (cap > ck_pr_load_64(&f->safe))
-    ck_pr_store_64(&f->safe, cap);
+  rc = map_through(f, cap);
 out:
   pthread_mutex_unlock(&f->mu);
   return rc;
@@ -158,10 +166,7 @@ void fsc__file_close_fd(struct fsc__file *f) {
   if (f->fd >= 0) {
     /* Map what the file holds first, so that a reader still working in
      * this generation never needs a new view (view_add needs the fd). */
-    uint64_t cap = ck_pr_load_64(f->capword);
-    if (cap > f->cur->len && view_add(f, cap) == 0 &&
-        cap > ck_pr_load_64(&f->safe))
-      ck_pr_store_64(&f->safe, cap);
+    (void)map_through(f, ck_pr_load_64(f->capword)); /* best effort */
     close(f->fd);
     f->fd = -1;
   }
