@@ -7,9 +7,11 @@
 #define FSC_CHECK_COMMON_H
 
 #include <check.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fscollections.h"
@@ -52,13 +54,46 @@ static inline void tc_rm(const char *base) {
   unlink(p);
 }
 
+/* tc_run's removal of its private directory: first make every directory
+ * writable and searchable (a test may have taken its bits away), then
+ * remove depth first. */
+static inline int tc_rm_open_(const char *p, const struct stat *st, int type,
+                              struct FTW *f) {
+  (void)f;
+  if (type == FTW_D || type == FTW_DNR)
+    chmod(p, (st->st_mode & 07777) | 0700);
+  return 0;
+}
+static inline int tc_rm_one_(const char *p, const struct stat *st, int type,
+                             struct FTW *f) {
+  (void)st, (void)type, (void)f;
+  remove(p);
+  return 0;
+}
+
 /* Run one suite with Check in fork mode (each test in its own child with a
- * timeout) and return the exit status for the test driver. */
+ * timeout) and return the exit status for the test driver.  Everything the
+ * tests make lives in one private directory under $TMPDIR (TMPDIR points
+ * there while they run), which is removed afterwards whatever the tests
+ * did, so no test leaves a file behind, even when it fails or is killed by
+ * its timeout. */
 static inline int tc_run(Suite *s) {
+  const char *tmp = getenv("TMPDIR");
+  char dir[512];
+  snprintf(dir, sizeof dir, "%s/fsc-test-run-XXXXXX",
+           tmp && *tmp ? tmp : "/tmp");
+  if (!mkdtemp(dir)) {
+    perror("mkdtemp");
+    abort();
+  }
+  chmod(dir, 0755); /* tests that drop privileges must reach their files */
+  setenv("TMPDIR", dir, 1);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
   int failed = srunner_ntests_failed(sr);
   srunner_free(sr);
+  nftw(dir, tc_rm_open_, 16, FTW_PHYS);
+  nftw(dir, tc_rm_one_, 16, FTW_PHYS | FTW_DEPTH);
   return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
