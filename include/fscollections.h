@@ -979,6 +979,166 @@ FSC_API int fsc_dict_verify(fsc_dict *d, unsigned flags,
 FSC_API int fsc_set_verify(fsc_set *s, unsigned flags,
                            fsc_verify_report *out);
 
+/* ------------------------------------------------------------------------ */
+/* Collections of any kind                                                   */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * fsc_coll is the kind-neutral face of an open collection: every operation
+ * that means the same for a list, a dict and a set is here once, and a
+ * program (or a tool, or a binding) that handles collections of any kind
+ * needs no switch on the kind.  fsc_list, fsc_dict and fsc_set are typed
+ * faces of the same handle: fsc_list_coll() and friends, and fsc_coll_list()
+ * and friends, convert between the faces without a new open and without
+ * allocating.  A handle has one life whichever face it is used through:
+ * close or destroy it once, through any face, and free it once, through
+ * any face (fsc_coll_free(fsc_list_coll(l)) and fsc_list_free(l) are the
+ * same call).  The typed functions named after these (fsc_list_close,
+ * fsc_dict_metrics, fsc_set_compact, ...) do exactly what the fsc_coll_
+ * function does.
+ */
+typedef struct fsc_coll fsc_coll;
+
+/* Collection kinds.  The numbering is part of the file format. */
+typedef enum fsc_kind {
+  FSC_KIND_ANY = 0,  /* fsc_open only: whatever the files hold */
+  FSC_KIND_LIST = 1,
+  FSC_KIND_DICT = 2,
+  FSC_KIND_SET = 3
+} fsc_kind;
+
+/* "list", "dict", "set", "any"; "unknown" for another number.  Static. */
+FSC_API const char *fsc_kind_name(fsc_kind k);
+
+/* Parse "list", "dict" or "set"; returns the kind or FSC_EINVAL. */
+FSC_API int fsc_kind_parse(const char *name);
+
+/*
+ * Open the collection at `base_path` as a collection of `kind`, or, with
+ * FSC_KIND_ANY, of whatever kind its files hold (fsc_coll_kind tells which).
+ * Everything fsc_list_open says about paths, options, temporary collections
+ * (base_path NULL) and recovery after an unclean shutdown holds for every
+ * kind.  FSC_KIND_ANY never creates: FSC_CREATE and FSC_EXCL are ignored
+ * with it, a missing collection is FSC_ENOENT, and a temporary collection
+ * needs a kind (FSC_EINVAL).
+ * Errors: FSC_EINVAL (bad kind or options), FSC_ENOENT (missing, and
+ * FSC_CREATE not given or FSC_KIND_ANY), FSC_EKIND (the files hold another
+ * kind than `kind`), FSC_ETYPE (element or key type differs from the
+ * options'), FSC_EACCES, FSC_ECORRUPT, FSC_EVERSION, FSC_ENOSPC,
+ * FSC_ENOMEM, FSC_EIO.
+ * On success *out is a new handle (release it with fsc_coll_free); on
+ * failure *out is NULL.  Thread-safe.
+ */
+FSC_API int fsc_open(const char *base_path, fsc_kind kind,
+                     const fsc_options *opts, fsc_coll **out);
+
+/* The collection's kind (FSC_KIND_LIST, _DICT or _SET), or FSC_EINVAL for
+ * a NULL handle, FSC_ECLOSED for a closed one. */
+FSC_API int fsc_coll_kind(const fsc_coll *c);
+
+/*
+ * Conversions between the faces.  To the neutral face: never fails (NULL
+ * gives NULL).  To a typed face: the same handle, or NULL when `c` is NULL,
+ * closed, or of another kind; NULL records FSC_EKIND (or FSC_EINVAL /
+ * FSC_ECLOSED) for fsc_errmsg(), and every typed function given NULL returns
+ * FSC_EINVAL, so a mistaken conversion fails at its first use.
+ */
+FSC_API fsc_coll *fsc_list_coll(fsc_list *l);
+FSC_API fsc_coll *fsc_dict_coll(fsc_dict *d);
+FSC_API fsc_coll *fsc_set_coll(fsc_set *s);
+FSC_API fsc_list *fsc_coll_list(fsc_coll *c);
+FSC_API fsc_dict *fsc_coll_dict(fsc_coll *c);
+FSC_API fsc_set *fsc_coll_set(fsc_coll *c);
+
+/*
+ * Close the handle: the last process to close syncs (per durability) and
+ * writes the clean-close marker.  The handle memory stays allocated, so
+ * every later call returns FSC_ECLOSED; release it with fsc_coll_free().
+ * Views handed out by this handle become invalid.  Not to be called while
+ * another thread uses the handle.
+ * Errors: FSC_ECLOSED (closed twice), FSC_EINVAL (NULL), FSC_EIO (the sync
+ * or the marker could not be written: the next opener verifies).
+ */
+FSC_API int fsc_coll_close(fsc_coll *c);
+
+/* Close the handle and delete both files (a temporary collection is just
+ * closed).  Other processes that have it open keep their mappings and go on
+ * using the unlinked files.  Errors: as fsc_coll_close. */
+FSC_API int fsc_coll_destroy(fsc_coll *c);
+
+/* Close the handle if it is open, then free it.  NULL is a no-op. */
+FSC_API void fsc_coll_free(fsc_coll *c);
+
+/* The base path the handle was opened with: NULL for a temporary
+ * collection or a NULL handle.  Valid until the handle is freed. */
+FSC_API const char *fsc_coll_path(const fsc_coll *c);
+
+/* The element type (FSC_TYPE_ANY for a heterogeneous collection; a dict's
+ * value type), or FSC_EINVAL / FSC_ECLOSED. */
+FSC_API int fsc_coll_type(const fsc_coll *c);
+
+/* Number of elements or keys.  Lock-free, no system call.
+ * Errors: FSC_EINVAL (NULL handle or out), FSC_ECLOSED. */
+FSC_API int fsc_coll_len(fsc_coll *c, uint64_t *out);
+
+/* Remove every element or key (Python's clear()).  A structural change
+ * (takes the lock); the space comes back with compaction.
+ * Errors: FSC_EROFS, FSC_ECLOSED, FSC_EINVAL, FSC_ETIMEDOUT (the lock). */
+FSC_API int fsc_coll_clear(fsc_coll *c);
+
+/* Fill *out (set out->size = sizeof *out first; an older, smaller struct
+ * gets its fields only).  No lock; one fstat per file, and a read of
+ * /proc/locks for open_processes.
+ * Errors: FSC_EINVAL (NULL handle or out), FSC_ECLOSED. */
+FSC_API int fsc_coll_metrics(fsc_coll *c, fsc_metrics *out);
+
+/* msync(MS_SYNC) and fsync of both files: when it returns 0, every write
+ * that returned before the call survives a power loss.
+ * Errors: FSC_EIO, FSC_ECLOSED, FSC_EINVAL. */
+FSC_API int fsc_coll_sync(fsc_coll *c);
+
+/* Write the live records into new files and move every process to them
+ * (see fsc_list_compact for the protocol and what it costs).
+ * Errors: FSC_EROFS, FSC_ECLOSED, FSC_ENOSPC (nothing changed), FSC_EAGAIN
+ * (a temporary collection shared across fork), FSC_ECORRUPT (a record
+ * failed its checksum: nothing changed), FSC_EIO, FSC_ENOMEM. */
+FSC_API int fsc_coll_compact(fsc_coll *c);
+
+/* Unmap the files of generations this handle left behind by following
+ * compactions: views taken from them become invalid.  Always 0 on an open
+ * handle; FSC_ECLOSED, FSC_EINVAL. */
+FSC_API int fsc_coll_reclaim(fsc_coll *c);
+
+/* Check, and with FSC_VERIFY_REPAIR repair, the collection: see
+ * fsc_list_verify for what is checked, repaired and reported. */
+FSC_API int fsc_coll_verify(fsc_coll *c, unsigned flags,
+                            fsc_verify_report *out);
+
+/*
+ * Iteration over a collection of any kind: for a list, *key is the index
+ * (FSC_TYPE_INT64) and *val the element; for a dict, the key and its value
+ * in insertion order; for a set, *key and *val both hold the member.
+ * Either pointer may be NULL.  The guarantees are the typed iterators'
+ * (weakly consistent while others write; a dict or set iteration ends with
+ * FSC_EAGAIN if the collection is compacted meanwhile).
+ * fsc_coll_iter_next returns 1 with an element, 0 at the end, or a negative
+ * error (FSC_ECLOSED, FSC_EAGAIN, FSC_ECORRUPT).  Views are valid until the
+ * handle closes.  An iterator is used by one thread at a time.
+ */
+typedef struct fsc_coll_iter {
+  fsc_coll *coll;
+  union {
+    fsc_list_iter l;
+    fsc_dict_iter d;
+    fsc_set_iter s;
+  } u;
+  uint64_t reserved[2];
+} fsc_coll_iter;
+
+FSC_API int fsc_coll_iter_init(fsc_coll *c, fsc_coll_iter *it);
+FSC_API int fsc_coll_iter_next(fsc_coll_iter *it, fsc_value *key,
+                               fsc_value *val);
+
 #ifdef __cplusplus
 }
 #endif

@@ -172,6 +172,8 @@ static int check_fhdr(struct fsc__coll *c, const struct fsc__fhdr *h,
   if (h->kind < FSC__KIND_LIST || h->kind > FSC__KIND_SET)
     return fsc__err(FSC_ECORRUPT, "%s: bad collection kind %u", path,
                     h->kind);
+  if (c->kind == 0) /* fsc_open with FSC_KIND_ANY: the files say */
+    c->kind = (enum fsc__kind)h->kind;
   if (h->kind != c->kind)
     return fsc__err(FSC_EKIND, "%s holds a %s, not a %s", path,
                     kind_name(h->kind), kind_name(c->kind));
@@ -352,6 +354,12 @@ int fsc__coll_open_suffix(struct fsc__coll *c, enum fsc__kind kind,
   int rc = read_options(in, &o);
   if (rc)
     return rc;
+  if (kind == 0) {
+    /* Any kind: what the files hold.  Nothing to create. */
+    if (!base_path)
+      return fsc__err(FSC_EINVAL, "a temporary collection needs a kind");
+    o.flags &= ~(unsigned)(FSC_CREATE | FSC_EXCL);
+  }
   memset(c, 0, sizeof *c);
   c->opts = o;
   c->threshold = o.compaction_threshold;

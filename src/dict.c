@@ -8,27 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct fsc_dict {
-  struct fsc__handle h;
-};
-
-#define CHECK(d, write)                                                     \
-  do {                                                                      \
-    int check_rc_ =                                                         \
-        fsc__coll_check((d) ? fsc__cur(&(d)->h) : NULL, (write));           \
-    if (check_rc_)                                                          \
-      return check_rc_;                                                     \
-  } while (0)
-
-#define CHECK_C(c, write)                                                   \
-  do {                                                                      \
-    int check_rc_ = fsc__coll_check((c), (write));                          \
-    if (check_rc_)                                                          \
-      return check_rc_;                                                     \
-  } while (0)
-
 struct fsc__coll *fsc__dict_coll(fsc_dict *d) {
-  return d ? fsc__cur(&d->h) : NULL;
+  return d ? fsc__cur(FSC__H(d)) : NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -37,91 +18,41 @@ struct fsc__coll *fsc__dict_coll(fsc_dict *d) {
 
 int fsc_dict_open(const char *base_path, const fsc_options *opts,
                   fsc_dict **out) {
-  fsc__err_clear();
-  if (!out)
-    return fsc__err(FSC_EINVAL, "out is NULL");
-  *out = NULL;
-  fsc_dict *d = calloc(1, sizeof *d);
-  if (!d)
-    return fsc__err(FSC_ENOMEM, "out of memory");
-  int rc = fsc__handle_open(&d->h, FSC__KIND_DICT, base_path, opts);
-  if (rc) {
-    free(d);
-    return rc;
-  }
-  *out = d;
-  return 0;
+  fsc_coll *c = NULL;
+  int rc = fsc_open(base_path, FSC_KIND_DICT, opts, out ? &c : NULL);
+  if (out)
+    *out = (fsc_dict *)(void *)c;
+  return rc;
 }
 
-int fsc_dict_close(fsc_dict *d) {
-  CHECK(d, false);
-  return fsc__handle_close(&d->h, false);
-}
+int fsc_dict_close(fsc_dict *d) { return fsc_coll_close(fsc_dict_coll(d)); }
 
-int fsc_dict_destroy(fsc_dict *d) {
-  CHECK(d, false);
-  return fsc__handle_close(&d->h, !fsc__cur(&d->h)->temp);
-}
+int fsc_dict_destroy(fsc_dict *d) { return fsc_coll_destroy(fsc_dict_coll(d)); }
 
-void fsc_dict_free(fsc_dict *d) {
-  if (!d)
-    return;
-  fsc__handle_free(&d->h);
-  free(d);
-}
+void fsc_dict_free(fsc_dict *d) { fsc_coll_free(fsc_dict_coll(d)); }
 
 const char *fsc_dict_path(const fsc_dict *d) {
-  return d ? fsc__cur((struct fsc__handle *)&d->h)->path : NULL;
+  return fsc_coll_path((const fsc_coll *)(const void *)d);
 }
 
 int fsc_dict_type(const fsc_dict *d) {
-  CHECK(d, false);
-  return (int)fsc__cur((struct fsc__handle *)&d->h)->type;
+  return fsc_coll_type((const fsc_coll *)(const void *)d);
 }
 
 int fsc_dict_key_type(const fsc_dict *d) {
   CHECK(d, false);
-  return (int)fsc__cur((struct fsc__handle *)&d->h)->key_type;
-}
-
-static int len_g(struct fsc__coll *c, uint64_t *out) {
-  CHECK_C(c, false);
-  if (!out)
-    return fsc__err(FSC_EINVAL, "out is NULL");
-  uint64_t w = ck_pr_load_64(&fsc__ihdr(c)->lenword);
-  if ((w & FSC__LW_FROZEN) && fsc__coll_moved(c))
-    return FSC__EMOVED;
-  *out = FSC__LW_LEN(w);
-  return 0;
+  return (int)fsc__cur(FSC__H(d))->key_type;
 }
 
 int fsc_dict_len(fsc_dict *d, uint64_t *out) {
-  FSC__GEN(d, len_g(c, out));
-}
-
-static int metrics_g(struct fsc__coll *c, fsc_metrics *out) {
-  CHECK_C(c, false);
-  if (!out)
-    return fsc__err(FSC_EINVAL, "out is NULL");
-  if (fsc__coll_moved(c))
-    return FSC__EMOVED;
-  return fsc__coll_metrics(c, out);
+  return fsc_coll_len(fsc_dict_coll(d), out);
 }
 
 int fsc_dict_metrics(fsc_dict *d, fsc_metrics *out) {
-  FSC__GEN(d, metrics_g(c, out));
+  return fsc_coll_metrics(fsc_dict_coll(d), out);
 }
 
-static int sync_g(struct fsc__coll *c) {
-  CHECK_C(c, false);
-  if (fsc__coll_moved(c))
-    return FSC__EMOVED;
-  return fsc__coll_sync(c);
-}
-
-int fsc_dict_sync(fsc_dict *d) {
-  FSC__GEN(d, sync_g(c));
-}
+int fsc_dict_sync(fsc_dict *d) { return fsc_coll_sync(fsc_dict_coll(d)); }
 
 /* ------------------------------------------------------------------ */
 /* Keys and values                                                     */
@@ -420,7 +351,7 @@ int fsc_dict_update_pairs(fsc_dict *d, const fsc_dict_pair *pairs,
 int fsc_dict_update(fsc_dict *d, fsc_dict *src) {
   CHECK(d, true);
   CHECK(src, false);
-  struct fsc__coll *c = fsc__cur(&d->h); /* types: the same in every
+  struct fsc__coll *c = fsc__cur(FSC__H(d)); /* types: the same in every
                                             generation */
   fsc_dict_iter it;
   fsc_value k, v;
@@ -552,17 +483,9 @@ int fsc_dict_scan(fsc_dict *d, fsc_dict_pred pred, fsc_dict_emit emit,
 /* Compaction                                                          */
 /* ------------------------------------------------------------------ */
 
-static int compact_g(struct fsc__coll *c) {
-  CHECK_C(c, true);
-  return fsc__compact(c, false);
-}
+int fsc_dict_compact(fsc_dict *d) { return fsc_coll_compact(fsc_dict_coll(d)); }
 
-int fsc_dict_compact(fsc_dict *d) { FSC__GEN(d, compact_g(c)); }
-
-int fsc_dict_reclaim(fsc_dict *d) {
-  CHECK(d, false);
-  return fsc__handle_reclaim(&d->h);
-}
+int fsc_dict_reclaim(fsc_dict *d) { return fsc_coll_reclaim(fsc_dict_coll(d)); }
 
 /* ------------------------------------------------------------------ */
 /* Typed shorthands                                                    */

@@ -417,12 +417,19 @@ struct fsc__coll {
   struct fsc__coll *next;     /* older retired generations */
 };
 
-/* A public handle (fsc_list, fsc_dict, fsc_set): the generation in use,
- * and the retired ones, kept mapped until close. */
+/* A public handle (fsc_coll, and its typed faces fsc_list, fsc_dict,
+ * fsc_set): the generation in use, and the retired ones, kept mapped until
+ * close. */
 struct fsc__handle {
   struct fsc__coll *cur;      /* ck_pr_load_ptr; never NULL once open */
   pthread_mutex_t mu;         /* guards following and retiring */
 };
+
+/* The public handle types are never defined: an fsc_coll, fsc_list,
+ * fsc_dict or fsc_set pointer points at a struct fsc__handle, so that
+ * converting between the faces is a cast and the object is only ever
+ * accessed as what it is. */
+#define FSC__H(p) ((struct fsc__handle *)(uintptr_t)(const void *)(p))
 
 static inline struct fsc__coll *fsc__cur(const struct fsc__handle *h) {
   return (struct fsc__coll *)ck_pr_load_ptr(
@@ -448,8 +455,8 @@ void fsc__handle_install(struct fsc__handle *h, struct fsc__coll *old,
 int fsc__handle_reclaim(struct fsc__handle *h);
 
 /*
- * The body of a public call on handle hp (an fsc_list/dict/set pointer
- * whose member `h` is the fsc__handle): evaluates `call` with `c` bound
+ * The body of a public call on handle hp (an fsc_coll, fsc_list,
+ * fsc_dict or fsc_set pointer: see FSC__H): evaluates `call` with `c` bound
  * to the current generation; when that generation was compacted away
  * (FSC__EMOVED), follows the handle and runs `call` again.  `call` must
  * have changed nothing visible when it returns FSC__EMOVED.
@@ -461,12 +468,12 @@ int fsc__handle_reclaim(struct fsc__handle *h);
       return fsc__coll_check_fail(NULL, false);                             \
     }                                                                       \
     for (;;) {                                                              \
-      struct fsc__coll *c = fsc__cur(&(hp)->h);                             \
+      struct fsc__coll *c = fsc__cur(FSC__H(hp));                           \
       int gen_rc_ = (call);                                                 \
       if (__builtin_expect(gen_rc_ != FSC__EMOVED, 1))                      \
         return gen_rc_;                                                     \
       fsc__err_clear();                                                     \
-      if ((gen_rc_ = fsc__handle_follow(&(hp)->h, c)) != 0)                 \
+      if ((gen_rc_ = fsc__handle_follow(FSC__H(hp), c)) != 0)               \
         return gen_rc_;                                                     \
     }                                                                       \
   } while (0)
@@ -534,6 +541,24 @@ static inline int fsc__coll_check(const struct fsc__coll *c, bool write) {
     return fsc__coll_check_fail(c, write);
   return 0;
 }
+/* The public-call prologue on a handle of any face (fsc_coll, fsc_list,
+ * fsc_dict, fsc_set): FSC_EINVAL for NULL, FSC_ECLOSED, FSC_EROFS. */
+#define CHECK(hp, write)                                                    \
+  do {                                                                      \
+    int check_rc_ =                                                         \
+        fsc__coll_check((hp) ? fsc__cur(FSC__H(hp)) : NULL, (write));       \
+    if (check_rc_)                                                          \
+      return check_rc_;                                                     \
+  } while (0)
+
+/* The same on a generation (inside FSC__GEN). */
+#define CHECK_C(c, write)                                                   \
+  do {                                                                      \
+    int check_rc_ = fsc__coll_check((c), (write));                          \
+    if (check_rc_)                                                          \
+      return check_rc_;                                                     \
+  } while (0)
+
 int fsc__coll_metrics(struct fsc__coll *c, fsc_metrics *out);
 
 /* compact.c */

@@ -13,7 +13,7 @@
 #define READ_SPINS 256
 
 struct fsc__coll *fsc__list_coll(fsc_list *l) {
-  return l ? fsc__cur(&l->h) : NULL;
+  return l ? fsc__cur(FSC__H(l)) : NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -22,46 +22,25 @@ struct fsc__coll *fsc__list_coll(fsc_list *l) {
 
 int fsc_list_open(const char *base_path, const fsc_options *opts,
                   fsc_list **out) {
-  fsc__err_clear();
-  if (!out)
-    return fsc__err(FSC_EINVAL, "out is NULL");
-  *out = NULL;
-  fsc_list *l = calloc(1, sizeof *l);
-  if (!l)
-    return fsc__err(FSC_ENOMEM, "out of memory");
-  int rc = fsc__handle_open(&l->h, FSC__KIND_LIST, base_path, opts);
-  if (rc) {
-    free(l);
-    return rc;
-  }
-  *out = l;
-  return 0;
+  fsc_coll *c = NULL;
+  int rc = fsc_open(base_path, FSC_KIND_LIST, opts, out ? &c : NULL);
+  if (out)
+    *out = (fsc_list *)(void *)c;
+  return rc;
 }
 
-int fsc_list_close(fsc_list *l) {
-  CHECK(l, false);
-  return fsc__handle_close(&l->h, false);
-}
+int fsc_list_close(fsc_list *l) { return fsc_coll_close(fsc_list_coll(l)); }
 
-int fsc_list_destroy(fsc_list *l) {
-  CHECK(l, false);
-  return fsc__handle_close(&l->h, !fsc__cur(&l->h)->temp);
-}
+int fsc_list_destroy(fsc_list *l) { return fsc_coll_destroy(fsc_list_coll(l)); }
 
-void fsc_list_free(fsc_list *l) {
-  if (!l)
-    return;
-  fsc__handle_free(&l->h);
-  free(l);
-}
+void fsc_list_free(fsc_list *l) { fsc_coll_free(fsc_list_coll(l)); }
 
 const char *fsc_list_path(const fsc_list *l) {
-  return l ? fsc__cur((struct fsc__handle *)&l->h)->path : NULL;
+  return fsc_coll_path((const fsc_coll *)(const void *)l);
 }
 
 int fsc_list_type(const fsc_list *l) {
-  CHECK(l, false);
-  return (int)fsc__cur((struct fsc__handle *)&l->h)->type;
+  return fsc_coll_type((const fsc_coll *)(const void *)l);
 }
 
 /* ------------------------------------------------------------------ */
@@ -89,7 +68,7 @@ int fsc_list_len(fsc_list *l, uint64_t *out) {
   struct fsc__coll *c;
   if (__builtin_expect(!l || fsc__err_code != 0 || !out, 0))
     return len_slow(l, out);
-  c = fsc__cur(&l->h);
+  c = fsc__cur(FSC__H(l));
   if (__builtin_expect(c->closed, 0))
     return len_slow(l, out);
   uint64_t w = ck_pr_load_64(&fsc__ihdr(c)->lenword);
@@ -174,7 +153,7 @@ static int __attribute__((noinline)) get_slow(fsc_list *l, int64_t index,
 int fsc_list_get(fsc_list *l, int64_t index, fsc_value *out) {
   if (__builtin_expect(!l || fsc__err_code != 0 || !out, 0))
     return get_slow(l, index, out);
-  struct fsc__coll *c = fsc__cur(&l->h);
+  struct fsc__coll *c = fsc__cur(FSC__H(l));
   if (__builtin_expect(c->closed, 0))
     return get_slow(l, index, out);
   struct fsc__index_hdr *ih = fsc__ihdr(c);
@@ -535,43 +514,15 @@ int fsc_list_scan(fsc_list *l, fsc_list_pred pred, fsc_list_emit emit,
   }
 }
 
-static int metrics_g(struct fsc__coll *c, fsc_metrics *out) {
-  CHECK_C(c, false);
-  if (!out)
-    return fsc__err(FSC_EINVAL, "out is NULL");
-  if (fsc__coll_moved(c))
-    return FSC__EMOVED;
-  return fsc__coll_metrics(c, out);
-}
-
 int fsc_list_metrics(fsc_list *l, fsc_metrics *out) {
-  FSC__GEN(l, metrics_g(c, out));
+  return fsc_coll_metrics(fsc_list_coll(l), out);
 }
 
-static int sync_g(struct fsc__coll *c) {
-  CHECK_C(c, false);
-  if (fsc__coll_moved(c))
-    return FSC__EMOVED;
-  return fsc__coll_sync(c);
-}
+int fsc_list_sync(fsc_list *l) { return fsc_coll_sync(fsc_list_coll(l)); }
 
-int fsc_list_sync(fsc_list *l) {
-  FSC__GEN(l, sync_g(c));
-}
+int fsc_list_compact(fsc_list *l) { return fsc_coll_compact(fsc_list_coll(l)); }
 
-static int compact_g(struct fsc__coll *c) {
-  CHECK_C(c, true);
-  return fsc__compact(c, false);
-}
-
-int fsc_list_compact(fsc_list *l) {
-  FSC__GEN(l, compact_g(c));
-}
-
-int fsc_list_reclaim(fsc_list *l) {
-  CHECK(l, false);
-  return fsc__handle_reclaim(&l->h);
-}
+int fsc_list_reclaim(fsc_list *l) { return fsc_coll_reclaim(fsc_list_coll(l)); }
 
 /* ------------------------------------------------------------------ */
 /* Typed shorthands                                                    */

@@ -7,27 +7,6 @@
 
 #include "internal.h"
 
-struct fsc_list {
-  struct fsc__handle h;
-};
-
-/* The public-call prologue on a list handle: FSC_ECLOSED and friends. */
-#define CHECK(l, write)                                                     \
-  do {                                                                      \
-    int check_rc_ =                                                         \
-        fsc__coll_check((l) ? fsc__cur(&(l)->h) : NULL, (write));           \
-    if (check_rc_)                                                          \
-      return check_rc_;                                                     \
-  } while (0)
-
-/* The same on a generation (inside FSC__GEN). */
-#define CHECK_C(c, write)                                                   \
-  do {                                                                      \
-    int check_rc_ = fsc__coll_check((c), (write));                          \
-    if (check_rc_)                                                          \
-      return check_rc_;                                                     \
-  } while (0)
-
 /* A structural change in progress: the structure lock is held and the
  * length word is frozen. */
 struct fsc__lsnap {

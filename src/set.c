@@ -8,27 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct fsc_set {
-  struct fsc__handle h;
-};
-
-#define CHECK(s, write)                                                     \
-  do {                                                                      \
-    int check_rc_ =                                                         \
-        fsc__coll_check((s) ? fsc__cur(&(s)->h) : NULL, (write));           \
-    if (check_rc_)                                                          \
-      return check_rc_;                                                     \
-  } while (0)
-
-#define CHECK_C(c, write)                                                   \
-  do {                                                                      \
-    int check_rc_ = fsc__coll_check((c), (write));                          \
-    if (check_rc_)                                                          \
-      return check_rc_;                                                     \
-  } while (0)
-
 struct fsc__coll *fsc__set_coll(fsc_set *s) {
-  return s ? fsc__cur(&s->h) : NULL;
+  return s ? fsc__cur(FSC__H(s)) : NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -37,86 +18,36 @@ struct fsc__coll *fsc__set_coll(fsc_set *s) {
 
 int fsc_set_open(const char *base_path, const fsc_options *opts,
                  fsc_set **out) {
-  fsc__err_clear();
-  if (!out)
-    return fsc__err(FSC_EINVAL, "out is NULL");
-  *out = NULL;
-  fsc_set *s = calloc(1, sizeof *s);
-  if (!s)
-    return fsc__err(FSC_ENOMEM, "out of memory");
-  int rc = fsc__handle_open(&s->h, FSC__KIND_SET, base_path, opts);
-  if (rc) {
-    free(s);
-    return rc;
-  }
-  *out = s;
-  return 0;
+  fsc_coll *c = NULL;
+  int rc = fsc_open(base_path, FSC_KIND_SET, opts, out ? &c : NULL);
+  if (out)
+    *out = (fsc_set *)(void *)c;
+  return rc;
 }
 
-int fsc_set_close(fsc_set *s) {
-  CHECK(s, false);
-  return fsc__handle_close(&s->h, false);
-}
+int fsc_set_close(fsc_set *s) { return fsc_coll_close(fsc_set_coll(s)); }
 
-int fsc_set_destroy(fsc_set *s) {
-  CHECK(s, false);
-  return fsc__handle_close(&s->h, !fsc__cur(&s->h)->temp);
-}
+int fsc_set_destroy(fsc_set *s) { return fsc_coll_destroy(fsc_set_coll(s)); }
 
-void fsc_set_free(fsc_set *s) {
-  if (!s)
-    return;
-  fsc__handle_free(&s->h);
-  free(s);
-}
+void fsc_set_free(fsc_set *s) { fsc_coll_free(fsc_set_coll(s)); }
 
 const char *fsc_set_path(const fsc_set *s) {
-  return s ? fsc__cur((struct fsc__handle *)&s->h)->path : NULL;
+  return fsc_coll_path((const fsc_coll *)(const void *)s);
 }
 
 int fsc_set_type(const fsc_set *s) {
-  CHECK(s, false);
-  return (int)fsc__cur((struct fsc__handle *)&s->h)->type;
-}
-
-static int len_g(struct fsc__coll *c, uint64_t *out) {
-  CHECK_C(c, false);
-  if (!out)
-    return fsc__err(FSC_EINVAL, "out is NULL");
-  uint64_t w = ck_pr_load_64(&fsc__ihdr(c)->lenword);
-  if ((w & FSC__LW_FROZEN) && fsc__coll_moved(c))
-    return FSC__EMOVED;
-  *out = FSC__LW_LEN(w);
-  return 0;
+  return fsc_coll_type((const fsc_coll *)(const void *)s);
 }
 
 int fsc_set_len(fsc_set *s, uint64_t *out) {
-  FSC__GEN(s, len_g(c, out));
-}
-
-static int metrics_g(struct fsc__coll *c, fsc_metrics *out) {
-  CHECK_C(c, false);
-  if (!out)
-    return fsc__err(FSC_EINVAL, "out is NULL");
-  if (fsc__coll_moved(c))
-    return FSC__EMOVED;
-  return fsc__coll_metrics(c, out);
+  return fsc_coll_len(fsc_set_coll(s), out);
 }
 
 int fsc_set_metrics(fsc_set *s, fsc_metrics *out) {
-  FSC__GEN(s, metrics_g(c, out));
+  return fsc_coll_metrics(fsc_set_coll(s), out);
 }
 
-static int sync_g(struct fsc__coll *c) {
-  CHECK_C(c, false);
-  if (fsc__coll_moved(c))
-    return FSC__EMOVED;
-  return fsc__coll_sync(c);
-}
-
-int fsc_set_sync(fsc_set *s) {
-  FSC__GEN(s, sync_g(c));
-}
+int fsc_set_sync(fsc_set *s) { return fsc_coll_sync(fsc_set_coll(s)); }
 
 /* ------------------------------------------------------------------ */
 /* Elements                                                            */
@@ -309,17 +240,9 @@ int fsc_set_iter_next(fsc_set_iter *it, fsc_value *out) {
   FSC__GEN(s, iter_next_g(c, it, out));
 }
 
-static int compact_g(struct fsc__coll *c) {
-  CHECK_C(c, true);
-  return fsc__compact(c, false);
-}
+int fsc_set_compact(fsc_set *s) { return fsc_coll_compact(fsc_set_coll(s)); }
 
-int fsc_set_compact(fsc_set *s) { FSC__GEN(s, compact_g(c)); }
-
-int fsc_set_reclaim(fsc_set *s) {
-  CHECK(s, false);
-  return fsc__handle_reclaim(&s->h);
-}
+int fsc_set_reclaim(fsc_set *s) { return fsc_coll_reclaim(fsc_set_coll(s)); }
 
 int fsc_set_scan(fsc_set *s, fsc_list_pred pred, fsc_list_emit emit,
                  void *ctx) {

@@ -27,18 +27,11 @@ enum {
 };
 
 /* The parsed command line.  type / key_type are FSC_TYPE_UNSPEC unless
- * given; kind is 0 unless given. */
-typedef enum cli_kind {
-  CLI_KIND_NONE = 0,
-  CLI_KIND_LIST,
-  CLI_KIND_DICT,
-  CLI_KIND_SET
-} cli_kind;
-
+ * given; kind is FSC_KIND_ANY unless given. */
 struct cli_opts {
   int type;          /* --type */
   int key_type;      /* --key-type */
-  cli_kind kind;     /* --kind (create) */
+  fsc_kind kind;     /* --kind (create) */
   bool force;        /* --force (load) */
   bool repair;       /* --repair (verify) */
   bool json;         /* --json (stat, get, pop, verify) */
@@ -53,15 +46,11 @@ struct cli_opts {
 
 /* An open collection of any kind. */
 struct cli_coll {
-  cli_kind kind;
+  fsc_kind kind;     /* FSC_KIND_ANY: none open */
   const char *path;
-  int type;     /* element type (FSC_TYPE_ANY if heterogeneous) */
-  int key_type; /* dicts: FSC_TYPE_STRING or FSC_TYPE_BYTES */
-  union {
-    fsc_list *l;
-    fsc_dict *d;
-    fsc_set *s;
-  } h;
+  int type;          /* element type (FSC_TYPE_ANY if heterogeneous) */
+  int key_type;      /* dicts: FSC_TYPE_STRING or FSC_TYPE_BYTES */
+  fsc_coll *h;       /* typed faces: fsc_coll_list(h), ... */
 };
 
 /* ---- fsc_main.c: messages ---- */
@@ -76,38 +65,21 @@ int cli_exit_code(int rc);
 
 /* ---- fsc_coll.c: collections of any kind ---- */
 
-const char *cli_kind_name(cli_kind k);
-int cli_kind_parse(const char *name); /* a cli_kind, or -1 */
-/* Open PATH (no FSC_CREATE) whatever its kind: a list, else a dict, else a
- * set (FSC_EKIND moves on to the next).  `flags` is FSC_RDONLY or 0.
- * Reports failures; returns an exit code. */
+/* Open PATH (no FSC_CREATE) whatever its kind (fsc_open, FSC_KIND_ANY).
+ * `flags` is FSC_RDONLY or 0.  Reports failures; returns an exit code. */
 int cli_open(const char *path, unsigned flags, struct cli_coll *c);
 /* As cli_open, silently: returns 0 or the fsc_ error code. */
 int cli_open_rc(const char *path, unsigned flags, struct cli_coll *c);
 /* Create (or open) a collection of a given kind and types. */
-int cli_create(const char *path, cli_kind kind, int type, int key_type,
+int cli_create(const char *path, fsc_kind kind, int type, int key_type,
                unsigned flags, struct cli_coll *c);
 /* Close and free; reports a failed close, returns an exit code. */
 int cli_close(struct cli_coll *c);
 /* Destroy (close and delete both files). */
 int cli_destroy(struct cli_coll *c);
-int cli_len(struct cli_coll *c, uint64_t *n);
+/* fsc_coll_metrics / fsc_coll_verify with the struct's size set here. */
 int cli_metrics(struct cli_coll *c, fsc_metrics *m);
-/* fsc_*_verify with flags into *r (its size set here). */
 int cli_verify(struct cli_coll *c, unsigned flags, fsc_verify_report *r);
-int cli_clear(struct cli_coll *c);
-/* Iterate: 1 with an element (key is set for dicts only), 0 at the end, or
- * an fsc_ error. */
-struct cli_iter {
-  struct cli_coll *c;
-  union {
-    fsc_list_iter l;
-    fsc_dict_iter d;
-    fsc_set_iter s;
-  } it;
-};
-int cli_iter_init(struct cli_coll *c, struct cli_iter *it);
-int cli_iter_next(struct cli_iter *it, fsc_value *key, fsc_value *val);
 
 /* ---- fsc_value.c: values as text and as JSON ---- */
 

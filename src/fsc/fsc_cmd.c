@@ -23,7 +23,7 @@ static fsc_type value_type(const struct cli_opts *o, const struct cli_coll *c) {
 static int wrong_kind(const char *cmd, const struct cli_coll *c,
                       const char *needs) {
   cli_msg("%s: '%s' needs %s; this is a %s", c->path, cmd, needs,
-          cli_kind_name(c->kind));
+          fsc_kind_name(c->kind));
   return CLI_USAGE;
 }
 
@@ -84,7 +84,7 @@ static int finish_ex(struct cli_coll *c, int ex) {
 }
 
 int cli_cmd_create(const struct cli_opts *o, int argc, char **argv) {
-  int k = cli_kind_parse(argv[0]);
+  int k = fsc_kind_parse(argv[0]);
   if (k < 0) {
     cli_msg("'%s' is not a kind: list, dict or set", argv[0]);
     return CLI_USAGE;
@@ -92,15 +92,15 @@ int cli_cmd_create(const struct cli_opts *o, int argc, char **argv) {
   const char *path = argv[1];
   struct cli_coll c;
   if (cli_open_rc(path, FSC_RDONLY, &c) == 0) {
-    cli_msg("%s: a %s already exists there", path, cli_kind_name(c.kind));
+    cli_msg("%s: a %s already exists there", path, fsc_kind_name(c.kind));
     cli_close(&c);
     return CLI_FAIL;
   }
-  if (k != CLI_KIND_DICT && o->key_type != FSC_TYPE_UNSPEC) {
+  if (k != FSC_KIND_DICT && o->key_type != FSC_TYPE_UNSPEC) {
     cli_msg("--key-type is for dicts");
     return CLI_USAGE;
   }
-  int ex = cli_create(path, (cli_kind)k, o->type, o->key_type,
+  int ex = cli_create(path, (fsc_kind)k, o->type, o->key_type,
                       FSC_CREATE | FSC_EXCL, &c);
   return ex ? ex : cli_close(&c);
 }
@@ -114,7 +114,7 @@ int cli_cmd_destroy(const struct cli_opts *o, int argc, char **argv) {
 int cli_cmd_clear(const struct cli_opts *o, int argc, char **argv) {
   struct cli_coll c;
   int ex = cli_open(argv[0], 0, &c);
-  return ex ? ex : finish(&c, cli_clear(&c));
+  return ex ? ex : finish(&c, fsc_coll_clear(c.h));
 }
 
 int cli_cmd_len(const struct cli_opts *o, int argc, char **argv) {
@@ -123,7 +123,7 @@ int cli_cmd_len(const struct cli_opts *o, int argc, char **argv) {
   if (ex)
     return ex;
   uint64_t n;
-  int rc = cli_len(&c, &n);
+  int rc = fsc_coll_len(c.h, &n);
   if (!rc)
     printf("%llu\n", (unsigned long long)n);
   return finish(&c, rc);
@@ -136,17 +136,17 @@ int cli_cmd_get(const struct cli_opts *o, int argc, char **argv) {
     return ex;
   fsc_value v;
   int rc;
-  if (c.kind == CLI_KIND_DICT) {
+  if (c.kind == FSC_KIND_DICT) {
     struct cli_val k;
     if ((ex = parse_key(o, &c, argv[1], &k)) != 0)
       return finish_ex(&c, ex);
-    rc = fsc_dict_get(c.h.d, k.v.u.buf.ptr, k.v.u.buf.len, &v);
+    rc = fsc_dict_get(fsc_coll_dict(c.h), k.v.u.buf.ptr, k.v.u.buf.len, &v);
     cli_val_free(&k);
-  } else if (c.kind == CLI_KIND_LIST) {
+  } else if (c.kind == FSC_KIND_LIST) {
     int64_t i;
     if ((ex = parse_index(argv[1], &i)) != 0)
       return finish_ex(&c, ex);
-    rc = fsc_list_get(c.h.l, i, &v);
+    rc = fsc_list_get(fsc_coll_list(c.h), i, &v);
   } else {
     return finish_ex(&c, wrong_kind("get", &c, "a dict or a list (for a "
                                                "set, use 'contains')"));
@@ -161,12 +161,12 @@ int cli_cmd_set(const struct cli_opts *o, int argc, char **argv) {
   int ex = cli_open(argv[0], 0, &c);
   if (ex)
     return ex;
-  if (c.kind == CLI_KIND_SET)
+  if (c.kind == FSC_KIND_SET)
     return finish_ex(&c, wrong_kind("set", &c, "a dict or a list (for a set, "
                                                "use 'add')"));
   struct cli_val v, k = {0};
   int64_t i = 0;
-  if (c.kind == CLI_KIND_DICT)
+  if (c.kind == FSC_KIND_DICT)
     ex = parse_key(o, &c, argv[1], &k);
   else
     ex = parse_index(argv[1], &i);
@@ -174,9 +174,9 @@ int cli_cmd_set(const struct cli_opts *o, int argc, char **argv) {
     cli_val_free(&k);
     return finish_ex(&c, ex);
   }
-  int rc = c.kind == CLI_KIND_DICT
-               ? fsc_dict_set(c.h.d, k.v.u.buf.ptr, k.v.u.buf.len, &v.v)
-               : fsc_list_set(c.h.l, i, &v.v);
+  int rc = c.kind == FSC_KIND_DICT
+               ? fsc_dict_set(fsc_coll_dict(c.h), k.v.u.buf.ptr, k.v.u.buf.len, &v.v)
+               : fsc_list_set(fsc_coll_list(c.h), i, &v.v);
   cli_val_free(&k);
   cli_val_free(&v);
   return finish(&c, rc);
@@ -188,17 +188,17 @@ int cli_cmd_del(const struct cli_opts *o, int argc, char **argv) {
   if (ex)
     return ex;
   int rc;
-  if (c.kind == CLI_KIND_DICT) {
+  if (c.kind == FSC_KIND_DICT) {
     struct cli_val k;
     if ((ex = parse_key(o, &c, argv[1], &k)) != 0)
       return finish_ex(&c, ex);
-    rc = fsc_dict_del(c.h.d, k.v.u.buf.ptr, k.v.u.buf.len);
+    rc = fsc_dict_del(fsc_coll_dict(c.h), k.v.u.buf.ptr, k.v.u.buf.len);
     cli_val_free(&k);
-  } else if (c.kind == CLI_KIND_LIST) {
+  } else if (c.kind == FSC_KIND_LIST) {
     int64_t i;
     if ((ex = parse_index(argv[1], &i)) != 0)
       return finish_ex(&c, ex);
-    rc = fsc_list_del(c.h.l, i);
+    rc = fsc_list_del(fsc_coll_list(c.h), i);
   } else {
     return finish_ex(&c, wrong_kind("del", &c, "a dict or a list (for a set, "
                                                "use 'remove')"));
@@ -211,14 +211,14 @@ int cli_cmd_append(const struct cli_opts *o, int argc, char **argv) {
   int ex = cli_open(argv[0], 0, &c);
   if (ex)
     return ex;
-  if (c.kind != CLI_KIND_LIST)
+  if (c.kind != FSC_KIND_LIST)
     return finish_ex(&c, wrong_kind("append", &c, "a list"));
   int rc = 0;
   for (int a = 1; a < argc && !rc; a++) {
     struct cli_val v;
     if ((ex = parse_val(o, &c, argv[a], &v)) != 0)
       return finish_ex(&c, ex);
-    rc = fsc_list_append(c.h.l, &v.v);
+    rc = fsc_list_append(fsc_coll_list(c.h), &v.v);
     cli_val_free(&v);
   }
   return finish(&c, rc);
@@ -231,12 +231,12 @@ int cli_cmd_pop(const struct cli_opts *o, int argc, char **argv) {
     return ex;
   fsc_value v;
   int rc;
-  if (c.kind == CLI_KIND_LIST) {
+  if (c.kind == FSC_KIND_LIST) {
     int64_t i = -1;
     if (argc > 1 && (ex = parse_index(argv[1], &i)) != 0)
       return finish_ex(&c, ex);
-    rc = fsc_list_pop(c.h.l, i, &v);
-  } else if (c.kind == CLI_KIND_DICT) {
+    rc = fsc_list_pop(fsc_coll_list(c.h), i, &v);
+  } else if (c.kind == FSC_KIND_DICT) {
     if (argc < 2) {
       cli_msg("pop of a dict needs a KEY");
       return finish_ex(&c, CLI_USAGE);
@@ -244,14 +244,14 @@ int cli_cmd_pop(const struct cli_opts *o, int argc, char **argv) {
     struct cli_val k;
     if ((ex = parse_key(o, &c, argv[1], &k)) != 0)
       return finish_ex(&c, ex);
-    rc = fsc_dict_pop(c.h.d, k.v.u.buf.ptr, k.v.u.buf.len, NULL, &v);
+    rc = fsc_dict_pop(fsc_coll_dict(c.h), k.v.u.buf.ptr, k.v.u.buf.len, NULL, &v);
     cli_val_free(&k);
   } else {
     if (argc > 1) {
       cli_msg("pop of a set takes no argument");
       return finish_ex(&c, CLI_USAGE);
     }
-    rc = fsc_set_pop(c.h.s, &v);
+    rc = fsc_set_pop(fsc_coll_set(c.h), &v);
   }
   if (!rc)
     show(o, &v);
@@ -263,14 +263,14 @@ int cli_cmd_add(const struct cli_opts *o, int argc, char **argv) {
   int ex = cli_open(argv[0], 0, &c);
   if (ex)
     return ex;
-  if (c.kind != CLI_KIND_SET)
+  if (c.kind != FSC_KIND_SET)
     return finish_ex(&c, wrong_kind("add", &c, "a set"));
   int rc = 0;
   for (int a = 1; a < argc && rc >= 0; a++) {
     struct cli_val v;
     if ((ex = parse_val(o, &c, argv[a], &v)) != 0)
       return finish_ex(&c, ex);
-    rc = fsc_set_add(c.h.s, &v.v);
+    rc = fsc_set_add(fsc_coll_set(c.h), &v.v);
     cli_val_free(&v);
   }
   return finish(&c, rc < 0 ? rc : 0);
@@ -281,14 +281,14 @@ int cli_cmd_remove(const struct cli_opts *o, int argc, char **argv) {
   int ex = cli_open(argv[0], 0, &c);
   if (ex)
     return ex;
-  if (c.kind == CLI_KIND_DICT)
+  if (c.kind == FSC_KIND_DICT)
     return finish_ex(&c, wrong_kind("remove", &c, "a set or a list (for a "
                                                   "dict, use 'del')"));
   struct cli_val v;
   if ((ex = parse_val(o, &c, argv[1], &v)) != 0)
     return finish_ex(&c, ex);
-  int rc = c.kind == CLI_KIND_SET ? fsc_set_remove(c.h.s, &v.v)
-                                  : fsc_list_remove(c.h.l, &v.v);
+  int rc = c.kind == FSC_KIND_SET ? fsc_set_remove(fsc_coll_set(c.h), &v.v)
+                                  : fsc_list_remove(fsc_coll_list(c.h), &v.v);
   cli_val_free(&v);
   return finish(&c, rc);
 }
@@ -300,15 +300,15 @@ int cli_cmd_contains(const struct cli_opts *o, int argc, char **argv) {
     return ex;
   struct cli_val v;
   int rc;
-  if (c.kind == CLI_KIND_DICT) {
+  if (c.kind == FSC_KIND_DICT) {
     if ((ex = parse_key(o, &c, argv[1], &v)) != 0)
       return finish_ex(&c, ex);
-    rc = fsc_dict_contains(c.h.d, v.v.u.buf.ptr, v.v.u.buf.len);
+    rc = fsc_dict_contains(fsc_coll_dict(c.h), v.v.u.buf.ptr, v.v.u.buf.len);
   } else {
     if ((ex = parse_val(o, &c, argv[1], &v)) != 0)
       return finish_ex(&c, ex);
-    rc = c.kind == CLI_KIND_SET ? fsc_set_contains(c.h.s, &v.v)
-                                : fsc_list_contains(c.h.l, &v.v);
+    rc = c.kind == FSC_KIND_SET ? fsc_set_contains(fsc_coll_set(c.h), &v.v)
+                                : fsc_list_contains(fsc_coll_list(c.h), &v.v);
   }
   cli_val_free(&v);
   if (rc < 0)
@@ -322,7 +322,7 @@ int cli_cmd_incr(const struct cli_opts *o, int argc, char **argv) {
   int ex = cli_open(argv[0], 0, &c);
   if (ex)
     return ex;
-  if (c.kind != CLI_KIND_DICT)
+  if (c.kind != FSC_KIND_DICT)
     return finish_ex(&c, wrong_kind("incr", &c, "a dict"));
   int64_t delta = 1;
   if (argc > 2) {
@@ -339,7 +339,7 @@ int cli_cmd_incr(const struct cli_opts *o, int argc, char **argv) {
   if ((ex = parse_key(o, &c, argv[1], &k)) != 0)
     return finish_ex(&c, ex);
   int64_t now;
-  int rc = fsc_dict_incr(c.h.d, k.v.u.buf.ptr, k.v.u.buf.len, delta, &now);
+  int rc = fsc_dict_incr(fsc_coll_dict(c.h), k.v.u.buf.ptr, k.v.u.buf.len, delta, &now);
   cli_val_free(&k);
   if (!rc)
     printf("%lld\n", (long long)now);

@@ -52,19 +52,6 @@ static json_t *metrics_json(const fsc_metrics *m) {
   return j;
 }
 
-static int compact(struct cli_coll *c) {
-  switch (c->kind) {
-  case CLI_KIND_LIST:
-    return fsc_list_compact(c->h.l);
-  case CLI_KIND_DICT:
-    return fsc_dict_compact(c->h.d);
-  case CLI_KIND_SET:
-    return fsc_set_compact(c->h.s);
-  default:
-    return FSC_EINVAL;
-  }
-}
-
 int cli_cmd_compact(const struct cli_opts *o, int argc, char **argv) {
   (void)argc;
   const char *path = argv[0];
@@ -83,7 +70,7 @@ int cli_cmd_compact(const struct cli_opts *o, int argc, char **argv) {
                   pthread_create(&th, NULL, watcher, &w) == 0;
   double t0 = cli_now();
   if (rc == 0)
-    rc = compact(&c);
+    rc = fsc_coll_compact(c.h);
   double secs = cli_now() - t0;
   if (watching) {
     atomic_store(&w.stop, true);

@@ -51,12 +51,12 @@ int cli_cmd_dump(const struct cli_opts *o, int argc, char **argv) {
     return CLI_IO;
   }
   uint64_t n = 0;
-  cli_len(&c, &n);
+  fsc_coll_len(c.h, &n);
   json_t *h = json_object();
   json_object_set_new(h, "fscollections", json_integer(1));
-  json_object_set_new(h, "kind", json_string(cli_kind_name(c.kind)));
+  json_object_set_new(h, "kind", json_string(fsc_kind_name(c.kind)));
   json_object_set_new(h, "type", json_string(fsc_type_name(c.type)));
-  if (c.kind == CLI_KIND_DICT)
+  if (c.kind == FSC_KIND_DICT)
     json_object_set_new(h, "key_type",
                         json_string(fsc_type_name(c.key_type)));
   json_object_set_new(h, "length", json_integer((json_int_t)n));
@@ -67,14 +67,14 @@ int cli_cmd_dump(const struct cli_opts *o, int argc, char **argv) {
 
   struct cli_progress p;
   cli_progress_start(&p, o, "dump", n);
-  struct cli_iter it;
+  fsc_coll_iter it;
   fsc_value k, v;
   uint64_t count = 0;
   bool tagged = c.type == FSC_TYPE_ANY;
-  int rc = cli_iter_init(&c, &it);
-  while (rc == 0 && (rc = cli_iter_next(&it, &k, &v)) == 1) {
+  int rc = fsc_coll_iter_init(c.h, &it);
+  while (rc == 0 && (rc = fsc_coll_iter_next(&it, &k, &v)) == 1) {
     json_t *line = json_object();
-    if (c.kind == CLI_KIND_DICT)
+    if (c.kind == FSC_KIND_DICT)
       json_object_set_new(line, "k", cli_key_to_json(&k));
     if (cli_value_to_json(line, &v, tagged) != CLI_OK) {
       json_decref(line);
@@ -114,7 +114,7 @@ out:
 /* ------------------------------------------------------------------ */
 
 struct header {
-  cli_kind kind;
+  fsc_kind kind;
   int type, key_type;
   uint64_t length;
 };
@@ -133,12 +133,12 @@ static int parse_header(json_t *h, struct header *hd, char *err,
     return CLI_USAGE;
   }
   json_t *kj = json_object_get(h, "kind");
-  int k = json_is_string(kj) ? cli_kind_parse(json_string_value(kj)) : -1;
+  int k = json_is_string(kj) ? fsc_kind_parse(json_string_value(kj)) : -1;
   if (k < 0) {
     snprintf(err, errlen, "\"kind\" must be \"list\", \"dict\" or \"set\"");
     return CLI_USAGE;
   }
-  hd->kind = (cli_kind)k;
+  hd->kind = (fsc_kind)k;
   json_t *tj = json_object_get(h, "type");
   hd->type = tj ? (json_is_string(tj) ? fsc_type_parse(json_string_value(tj))
                                       : -1)
@@ -148,7 +148,7 @@ static int parse_header(json_t *h, struct header *hd, char *err,
     return CLI_USAGE;
   }
   hd->key_type = FSC_TYPE_UNSPEC;
-  if (hd->kind == CLI_KIND_DICT) {
+  if (hd->kind == FSC_KIND_DICT) {
     json_t *kt = json_object_get(h, "key_type");
     hd->key_type = kt ? (json_is_string(kt)
                              ? fsc_type_parse(json_string_value(kt))
@@ -173,24 +173,24 @@ static int prepare_target(const struct cli_opts *o, const char *path,
   int rc = cli_open_rc(path, 0, c);
   if (rc == 0) {
     uint64_t n = 0;
-    cli_len(c, &n);
+    fsc_coll_len(c->h, &n);
     bool same = c->kind == hd->kind && c->type == hd->type &&
-                (hd->kind != CLI_KIND_DICT || c->key_type == hd->key_type);
+                (hd->kind != FSC_KIND_DICT || c->key_type == hd->key_type);
     if ((n > 0 || !same) && !o->force) {
       if (!same)
         cli_msg("%s: holds a %s of %s; the input is a %s of %s (use --force "
-                "to replace it)", path, cli_kind_name(c->kind),
-                fsc_type_name(c->type), cli_kind_name(hd->kind),
+                "to replace it)", path, fsc_kind_name(c->kind),
+                fsc_type_name(c->type), fsc_kind_name(hd->kind),
                 fsc_type_name(hd->type));
       else
         cli_msg("%s: the %s is not empty (%llu items; use --force to "
-                "replace them)", path, cli_kind_name(c->kind),
+                "replace them)", path, fsc_kind_name(c->kind),
                 (unsigned long long)n);
       cli_close(c);
       return CLI_FAIL;
     }
     if (same) {
-      rc = n > 0 ? cli_clear(c) : 0;
+      rc = n > 0 ? fsc_coll_clear(c->h) : 0;
       if (rc) {
         int ex = cli_fail(path, rc);
         cli_close(c);
@@ -209,12 +209,12 @@ static int prepare_target(const struct cli_opts *o, const char *path,
 
 static int store(struct cli_coll *c, const fsc_value *k, const fsc_value *v) {
   switch (c->kind) {
-  case CLI_KIND_LIST:
-    return fsc_list_append(c->h.l, v);
-  case CLI_KIND_DICT:
-    return fsc_dict_set(c->h.d, k->u.buf.ptr, k->u.buf.len, v);
-  case CLI_KIND_SET: {
-    int rc = fsc_set_add(c->h.s, v);
+  case FSC_KIND_LIST:
+    return fsc_list_append(fsc_coll_list(c->h), v);
+  case FSC_KIND_DICT:
+    return fsc_dict_set(fsc_coll_dict(c->h), k->u.buf.ptr, k->u.buf.len, v);
+  case FSC_KIND_SET: {
+    int rc = fsc_set_add(fsc_coll_set(c->h), v);
     return rc > 0 ? 0 : rc;
   }
   default:
@@ -307,7 +307,7 @@ int cli_cmd_load(const struct cli_opts *o, int argc, char **argv) {
     }
     struct cli_val key = {0}, val;
     int e = CLI_OK;
-    if (hd.kind == CLI_KIND_DICT)
+    if (hd.kind == FSC_KIND_DICT)
       e = cli_key_from_json(json_object_get(obj, "k"), hd.key_type, &key, err,
                             sizeof err);
     if (e == CLI_OK)
@@ -342,7 +342,7 @@ out:
   free(line);
   if (f != stdin)
     fclose(f);
-  if (c.kind != CLI_KIND_NONE) {
+  if (c.kind != FSC_KIND_ANY) {
     int cex = cli_close(&c);
     if (!ex)
       ex = cex;

@@ -28,9 +28,9 @@ static const char *human(uint64_t n, char buf[64]) {
 static json_t *describe(const struct cli_coll *c) {
   json_t *j = json_object();
   json_object_set_new(j, "path", json_string(c->path));
-  json_object_set_new(j, "kind", json_string(cli_kind_name(c->kind)));
+  json_object_set_new(j, "kind", json_string(fsc_kind_name(c->kind)));
   json_object_set_new(j, "type", json_string(fsc_type_name(c->type)));
-  if (c->kind == CLI_KIND_DICT)
+  if (c->kind == FSC_KIND_DICT)
     json_object_set_new(j, "key_type",
                         json_string(fsc_type_name(c->key_type)));
   return j;
@@ -74,9 +74,9 @@ int cli_cmd_stat(const struct cli_opts *o, int argc, char **argv) {
   } else {
     char b[64];
     printf("path:              %s\n", c.path);
-    printf("kind:              %s\n", cli_kind_name(c.kind));
+    printf("kind:              %s\n", fsc_kind_name(c.kind));
     printf("type:              %s\n", fsc_type_name(c.type));
-    if (c.kind == CLI_KIND_DICT)
+    if (c.kind == FSC_KIND_DICT)
       printf("key type:          %s\n", fsc_type_name(c.key_type));
     printf("length:            %llu\n", (unsigned long long)m.length);
     printf("live bytes:        %s\n", human(m.live_bytes, b));
@@ -166,13 +166,13 @@ int cli_cmd_verify(const struct cli_opts *o, int argc, char **argv) {
 
   /* Read back every element. */
   uint64_t len = 0, count = 0;
-  cli_len(&c, &len);
+  fsc_coll_len(c.h, &len);
   struct cli_progress p;
   cli_progress_start(&p, o, "verify", len);
-  struct cli_iter it;
+  fsc_coll_iter it;
   fsc_value k, v;
-  rc = cli_iter_init(&c, &it);
-  while (rc == 0 && (rc = cli_iter_next(&it, &k, &v)) == 1) {
+  rc = fsc_coll_iter_init(c.h, &it);
+  while (rc == 0 && (rc = fsc_coll_iter_next(&it, &k, &v)) == 1) {
     cli_progress_tick(&p, ++count);
     rc = 0;
   }
@@ -207,9 +207,9 @@ int cli_cmd_verify(const struct cli_opts *o, int argc, char **argv) {
     putchar('\n');
     json_decref(j);
   } else {
-    printf("%s: %s of %s", path, cli_kind_name(c.kind),
+    printf("%s: %s of %s", path, fsc_kind_name(c.kind),
            fsc_type_name(c.type));
-    if (c.kind == CLI_KIND_DICT)
+    if (c.kind == FSC_KIND_DICT)
       printf(" (%s keys)", fsc_type_name(c.key_type));
     printf(", %llu elements\n", (unsigned long long)len);
     if (m.last_close_clean)

@@ -1,0 +1,279 @@
+/*
+ * coll_api.c - owns the kind-neutral public handle, fsc_coll: opening a
+ * collection of any kind (fsc_open), the conversions between fsc_coll and
+ * the typed faces fsc_list / fsc_dict / fsc_set, and the one implementation
+ * of every operation that means the same for every kind: close, destroy,
+ * free, path, type, len, metrics, sync, compact, reclaim, and (through the
+ * kind's own code) clear, verify and iteration.  The typed functions of the
+ * same names (fsc_list_close, fsc_dict_metrics, ...) call these.
+ *
+ * Every public handle type points at one struct fsc__handle (FSC__H in
+ * internal.h): a conversion is a cast, checked against the kind of the
+ * generation the handle uses.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The generation a handle uses now (NULL for a NULL handle). */
+static struct fsc__coll *gen_of(const fsc_coll *h) {
+  return h ? fsc__cur(FSC__H(h)) : NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Kinds                                                               */
+/* ------------------------------------------------------------------ */
+
+const char *fsc_kind_name(fsc_kind k) {
+  switch (k) {
+  case FSC_KIND_ANY:
+    return "any";
+  case FSC_KIND_LIST:
+    return "list";
+  case FSC_KIND_DICT:
+    return "dict";
+  case FSC_KIND_SET:
+    return "set";
+  }
+  return "unknown";
+}
+
+int fsc_kind_parse(const char *name) {
+  fsc__err_clear();
+  if (name) {
+    for (int k = FSC_KIND_LIST; k <= FSC_KIND_SET; k++)
+      if (strcmp(name, fsc_kind_name((fsc_kind)k)) == 0)
+        return k;
+  }
+  return fsc__err(FSC_EINVAL, "'%s' is not a collection kind (list, dict "
+                  "or set)", name ? name : "(null)");
+}
+
+/* ------------------------------------------------------------------ */
+/* Life                                                                */
+/* ------------------------------------------------------------------ */
+
+int fsc_open(const char *base_path, fsc_kind kind, const fsc_options *opts,
+             fsc_coll **out) {
+  fsc__err_clear();
+  if (!out)
+    return fsc__err(FSC_EINVAL, "out is NULL");
+  *out = NULL;
+  if ((unsigned)kind > FSC_KIND_SET)
+    return fsc__err(FSC_EINVAL, "invalid collection kind %d", (int)kind);
+  struct fsc__handle *h = calloc(1, sizeof *h);
+  if (!h)
+    return fsc__err(FSC_ENOMEM, "out of memory");
+  int rc = fsc__handle_open(h, (enum fsc__kind)kind, base_path, opts);
+  if (rc) {
+    free(h);
+    return rc;
+  }
+  *out = (fsc_coll *)(void *)h;
+  return 0;
+}
+
+int fsc_coll_close(fsc_coll *c) {
+  fsc__err_clear();
+  if (!c)
+    return fsc__coll_check_fail(NULL, false);
+  return fsc__handle_close(FSC__H(c), false);
+}
+
+int fsc_coll_destroy(fsc_coll *c) {
+  fsc__err_clear();
+  struct fsc__coll *g = gen_of(c);
+  CHECK_C(g, false);
+  return fsc__handle_close(FSC__H(c), !g->temp);
+}
+
+void fsc_coll_free(fsc_coll *c) {
+  if (!c)
+    return;
+  fsc__handle_free(FSC__H(c));
+  free(FSC__H(c));
+}
+
+const char *fsc_coll_path(const fsc_coll *c) {
+  struct fsc__coll *g = gen_of(c);
+  return g ? g->path : NULL;
+}
+
+int fsc_coll_kind(const fsc_coll *c) {
+  struct fsc__coll *g = gen_of(c);
+  CHECK_C(g, false);
+  return (int)g->kind;
+}
+
+int fsc_coll_type(const fsc_coll *c) {
+  struct fsc__coll *g = gen_of(c);
+  CHECK_C(g, false);
+  return (int)g->type;
+}
+
+/* ------------------------------------------------------------------ */
+/* Faces                                                               */
+/* ------------------------------------------------------------------ */
+
+fsc_coll *fsc_list_coll(fsc_list *l) { return (fsc_coll *)(void *)l; }
+fsc_coll *fsc_dict_coll(fsc_dict *d) { return (fsc_coll *)(void *)d; }
+fsc_coll *fsc_set_coll(fsc_set *s) { return (fsc_coll *)(void *)s; }
+
+/* c itself if it is open and of kind k, else NULL with the reason
+ * recorded. */
+static void *face(fsc_coll *c, enum fsc__kind k) {
+  fsc__err_clear();
+  struct fsc__coll *g = gen_of(c);
+  if (fsc__coll_check(g, false) != 0)
+    return NULL;
+  if (g->kind != k) {
+    fsc__err(FSC_EKIND, "the collection is a %s, not a %s",
+             fsc_kind_name((fsc_kind)g->kind), fsc_kind_name((fsc_kind)k));
+    return NULL;
+  }
+  return c;
+}
+
+fsc_list *fsc_coll_list(fsc_coll *c) { return face(c, FSC__KIND_LIST); }
+fsc_dict *fsc_coll_dict(fsc_coll *c) { return face(c, FSC__KIND_DICT); }
+fsc_set *fsc_coll_set(fsc_coll *c) { return face(c, FSC__KIND_SET); }
+
+/* ------------------------------------------------------------------ */
+/* Operations every kind has                                           */
+/* ------------------------------------------------------------------ */
+
+/* The length word is the list's LEN and the dict/set table's COUNT, in
+ * the same place and layout (internal.h, FSC__LW_*). */
+static int len_g(struct fsc__coll *c, uint64_t *out) {
+  CHECK_C(c, false);
+  if (!out)
+    return fsc__err(FSC_EINVAL, "out is NULL");
+  uint64_t w = ck_pr_load_64(&fsc__ihdr(c)->lenword);
+  if ((w & FSC__LW_FROZEN) && fsc__coll_moved(c))
+    return FSC__EMOVED;
+  *out = FSC__LW_LEN(w);
+  return 0;
+}
+
+int fsc_coll_len(fsc_coll *h, uint64_t *out) { FSC__GEN(h, len_g(c, out)); }
+
+static int metrics_g(struct fsc__coll *c, fsc_metrics *out) {
+  CHECK_C(c, false);
+  if (!out)
+    return fsc__err(FSC_EINVAL, "out is NULL");
+  if (fsc__coll_moved(c))
+    return FSC__EMOVED;
+  return fsc__coll_metrics(c, out);
+}
+
+int fsc_coll_metrics(fsc_coll *h, fsc_metrics *out) {
+  FSC__GEN(h, metrics_g(c, out));
+}
+
+static int sync_g(struct fsc__coll *c) {
+  CHECK_C(c, false);
+  if (fsc__coll_moved(c))
+    return FSC__EMOVED;
+  return fsc__coll_sync(c);
+}
+
+int fsc_coll_sync(fsc_coll *h) { FSC__GEN(h, sync_g(c)); }
+
+static int compact_g(struct fsc__coll *c) {
+  CHECK_C(c, true);
+  return fsc__compact(c, false);
+}
+
+int fsc_coll_compact(fsc_coll *h) { FSC__GEN(h, compact_g(c)); }
+
+int fsc_coll_reclaim(fsc_coll *c) {
+  fsc__err_clear();
+  CHECK_C(gen_of(c), false);
+  return fsc__handle_reclaim(FSC__H(c));
+}
+
+/* ------------------------------------------------------------------ */
+/* Operations each kind does its own way                               */
+/* ------------------------------------------------------------------ */
+
+int fsc_coll_clear(fsc_coll *c) {
+  switch (fsc_coll_kind(c)) {
+  case FSC_KIND_LIST:
+    return fsc_list_clear(fsc_coll_list(c));
+  case FSC_KIND_DICT:
+    return fsc_dict_clear(fsc_coll_dict(c));
+  case FSC_KIND_SET:
+    return fsc_set_clear(fsc_coll_set(c));
+  default:
+    return fsc_coll_kind(c);
+  }
+}
+
+int fsc_coll_verify(fsc_coll *c, unsigned flags, fsc_verify_report *out) {
+  switch (fsc_coll_kind(c)) {
+  case FSC_KIND_LIST:
+    return fsc_list_verify(fsc_coll_list(c), flags, out);
+  case FSC_KIND_DICT:
+    return fsc_dict_verify(fsc_coll_dict(c), flags, out);
+  case FSC_KIND_SET:
+    return fsc_set_verify(fsc_coll_set(c), flags, out);
+  default:
+    return fsc_coll_kind(c);
+  }
+}
+
+int fsc_coll_iter_init(fsc_coll *c, fsc_coll_iter *it) {
+  if (!it) {
+    fsc__err_clear();
+    return fsc__err(FSC_EINVAL, "NULL iterator");
+  }
+  memset(it, 0, sizeof *it);
+  it->coll = c;
+  switch (fsc_coll_kind(c)) {
+  case FSC_KIND_LIST:
+    return fsc_list_iter_init(fsc_coll_list(c), &it->u.l);
+  case FSC_KIND_DICT:
+    return fsc_dict_iter_init(fsc_coll_dict(c), &it->u.d);
+  case FSC_KIND_SET:
+    return fsc_set_iter_init(fsc_coll_set(c), &it->u.s);
+  default:
+    return fsc_coll_kind(c);
+  }
+}
+
+int fsc_coll_iter_next(fsc_coll_iter *it, fsc_value *key, fsc_value *val) {
+  if (!it) {
+    fsc__err_clear();
+    return fsc__err(FSC_EINVAL, "NULL iterator");
+  }
+  fsc_value k, v;
+  int rc;
+  switch (fsc_coll_kind(it->coll)) {
+  case FSC_KIND_LIST: {
+    uint64_t pos = it->u.l.pos;
+    if ((rc = fsc_list_iter_next(&it->u.l, &v)) == 1) {
+      memset(&k, 0, sizeof k);
+      k.type = FSC_TYPE_INT64;
+      k.u.i64 = (int64_t)pos;
+    }
+    break;
+  }
+  case FSC_KIND_DICT:
+    rc = fsc_dict_iter_next(&it->u.d, &k, &v);
+    break;
+  case FSC_KIND_SET:
+    if ((rc = fsc_set_iter_next(&it->u.s, &v)) == 1)
+      k = v;
+    break;
+  default:
+    return fsc_coll_kind(it->coll);
+  }
+  if (rc == 1) {
+    if (key)
+      *key = k;
+    if (val)
+      *val = v;
+  }
+  return rc;
+}
