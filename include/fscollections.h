@@ -281,8 +281,30 @@ typedef struct fsc_metrics {
                                   and drop file locks it may be off by one */
   uint64_t generation;         /* bumped by compaction */
   uint64_t structural_epoch;   /* bumped by every structural change */
-  uint64_t repaired_items;     /* what recovery repaired at this open */
-  uint64_t reserved[8];        /* zero; for growth */
+  uint64_t repaired_items;     /* what recovery repaired at this open (the
+                                  first open after an unclean shutdown):
+                                  the sum of the next four, 0 otherwise */
+  uint64_t repaired_dropped;   /* list elements or keys dropped: their
+                                  record was bad, dangling or superseded */
+  uint64_t repaired_restored;  /* list structure words (length word, array
+                                  descriptors) restored from their sealed
+                                  copy in the index header (doc/FORMAT.md),
+                                  list elements adopted back above a
+                                  damaged length, structural changes a dead
+                                  process left half-done and that were
+                                  finished */
+  uint64_t repaired_rebuilt;   /* dict/set tables rebuilt (from the data
+                                  file, or from themselves) */
+  uint64_t repaired_counters;  /* counters corrected: the length or COUNT
+                                  (by how much), and the byte counters
+                                  (1 if they changed) */
+  uint64_t repaired_at_close;  /* what the last close of the previous
+                                  session repaired before it wrote the
+                                  clean-close marker, because a process
+                                  that had the collection open for writing
+                                  died without closing (same units as
+                                  repaired_items; see fsc_list_close) */
+  uint64_t reserved[3];        /* zero; for growth */
 } fsc_metrics;
 
 /* ------------------------------------------------------------------------ */
@@ -908,7 +930,22 @@ typedef struct fsc_verify_report {
                                     their record is bad or dangling */
   uint64_t problems_left;        /* problems a check still finds at the end
                                     (without REPAIR: all that were found) */
-  uint64_t reserved[8];          /* zero; for growth */
+  uint64_t index_superseded;     /* of index_dangling: slots naming a record
+                                    flagged deleted (an older version of
+                                    the element or key, which a later write
+                                    superseded): the value there is stale */
+  uint64_t items_restored;       /* list structure words (length word, array
+                                    descriptors) the repair restored from
+                                    their sealed copy, or elements above a
+                                    damaged length it adopted back; never a
+                                    rollback to an older list */
+  uint64_t items_tombstoned;     /* dict/set slots the repair turned into
+                                    tombstones */
+  uint64_t tables_rebuilt;       /* dict/set tables the repair rebuilt (from
+                                    themselves or from the data file) */
+  uint64_t counters_corrected;   /* counters the repair set right (length or
+                                    COUNT, used slots, live/dead bytes) */
+  uint64_t reserved[3];          /* zero; for growth */
 } fsc_verify_report;
 
 /*
