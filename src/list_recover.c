@@ -48,6 +48,23 @@ int fsc__list_recover(struct fsc__coll *c, bool unclean) {
   } else {
     rep[FSC__REP_RESTORED]++; /* the interrupted change, finished */
   }
+  w = ck_pr_load_64(&ih->lenword);
+  if (!(w & FSC__LW_FROZEN)) {
+    /* A length no array of this capacity can hold (damage): take it from
+     * the slots, the elements being the leading values. */
+    unsigned b = FSC__LW_BUFIDX(w);
+    uint64_t cap = ck_pr_load_64(&ih->desc[b].cap);
+    uint64_t *arr = NULL;
+    if (FSC__LW_LEN(w) > cap &&
+        fsc__ls_desc_array(c, b, &arr, &cap) == 0) {
+      uint64_t k = 0;
+      while (k < cap && FSC__SLOT_IS_VALUE(ck_pr_load_64(&arr[k])))
+        k++;
+      ck_pr_store_64(&ih->lenword, (w & ~FSC__LW_LEN_MASK) | k);
+      rep[FSC__REP_COUNTERS]++;
+    }
+    fsc__err_clear();
+  }
   uint64_t kept = 0, dropped = 0, adopted = 0;
   int rc = fsc__ls_recover_locked(c, fsc__rec_verify_live, &kept, &dropped,
                                   &adopted);

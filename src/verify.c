@@ -103,6 +103,7 @@ struct pass {
   bool need_struct;          /* list: republish; dict: tombstone + rebuild */
   bool need_data;            /* dict: rebuild from the data file */
   bool unrepairable;         /* list: the array itself is unusable */
+  bool len_over;             /* list: LEN above the array's capacity */
   bool seal_fix;             /* list: live structure words and their seal
                                 disagree (fsc__ls_seal_fix first) */
   int64_t fix_live, fix_dead; /* byte counter corrections (quiet pass) */
@@ -384,7 +385,12 @@ static void scan_list(struct pass *p) {
   if (len > cap) {
     note(p, &p->counters, "the list's length %llu exceeds its array's "
          "capacity %llu", (unsigned long long)len, (unsigned long long)cap);
-    p->unrepairable = true;
+    /* (With the array sound, the repair takes the length from its
+     * slots.) */
+    if (frozen || by_seal)
+      p->unrepairable = true;
+    else
+      p->len_over = true;
     return;
   }
   uint64_t *arr = fsc__ptr(c, &c->index, off, cap * 8);
@@ -910,6 +916,28 @@ static int repair_list(struct pass *p, bool *changed, struct tally *t) {
   if (p->unrepairable)
     return fsc__err(FSC_ECORRUPT, "the list cannot be repaired: %s",
                     p->first);
+  if (p->len_over) {
+    /* A length no array of this capacity can hold: take it from the
+     * slots (the elements are the leading values), then judge again. */
+    struct fsc__index_hdr *ih = fsc__ihdr(c);
+    uint64_t w = ck_pr_load_64(&ih->lenword);
+    unsigned b = FSC__LW_BUFIDX(w);
+    uint64_t cap = ck_pr_load_64(&ih->desc[b].cap);
+    uint64_t *arr = fsc__ptr(c, &c->index, ck_pr_load_64(&ih->desc[b].off),
+                             cap * 8);
+    if (!arr)
+      return fsc__err_last();
+    uint64_t k = 0;
+    while (k < cap && FSC__SLOT_IS_VALUE(ck_pr_load_64(&arr[k])))
+      k++;
+    /* (No appender moves a LEN above the capacity: it waits for growth,
+     * which needs the lock we hold.) */
+    if (FSC__LW_LEN(w) > cap &&
+        ck_pr_cas_64(&ih->lenword, w, (w & ~FSC__LW_LEN_MASK) | k))
+      t->counters++;
+    *changed = true;
+    return 0;
+  }
   if (p->need_struct) {
     int rc = list_reserve_index(c);
     if (rc)

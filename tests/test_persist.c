@@ -1518,6 +1518,58 @@ START_TEST(test_open_restores_structure_word) {
 }
 END_TEST
 
+/* The same at open for each of the seven structure words (the length word,
+ * both descriptors' offset, capacity, high water) and many bits: after an
+ * unclean close the open restores the list whole, or fails with
+ * FSC_ECORRUPT; never a shorter or older list reported as nothing
+ * dropped. */
+START_TEST(test_open_structure_words) {
+  static const int bits[] = {0, 1, 3, 6, 12, 39, 41, 55, 62, 63};
+  int whole = 0, failed = 0;
+  for (int word = 0; word < 7; word++) {
+    for (size_t b = 0; b < sizeof bits / sizeof bits[0]; b++) {
+      const char *base = tc_path("words");
+      fsc_list *l = open_t(base, FSC_TYPE_INT64);
+      for (int64_t i = 0; i < 12; i++)
+        ck_ok(fsc_list_append_i64(l, i));
+      fsc_value v = fsc_i64(999);
+      ck_ok(fsc_list_insert(l, 0, &v));
+      close_free(l);
+      const char *ip = fpath(base, "index");
+      off_t at = word == 0 ? OFF_LENWORD : 72 + 24 * ((word - 1) / 3) +
+                                               8 * ((word - 1) % 3);
+      poke64(ip, at, peek64(ip, at) ^ (UINT64_C(1) << bits[b]));
+      unmark(base);
+      fsc_options o = opts_type(FSC_TYPE_INT64);
+      l = NULL;
+      int rc = fsc_list_open(base, &o, &l);
+      if (rc != 0) {
+        ck_assert_int_eq(rc, FSC_ECORRUPT);
+        failed++;
+        tc_rm(base);
+        continue;
+      }
+      fsc_metrics m = metrics(l);
+      bool ok = m.length == 13;
+      for (int64_t i = 0; ok && i < 13; i++) {
+        int64_t x;
+        ok = fsc_list_get_i64(l, i, &x) == 0 && x == (i ? i - 1 : 999);
+      }
+      ck_assert_msg(ok || m.repaired_dropped > 0,
+                    "word %d bit %d: the open lost elements and reports "
+                    "none dropped (length %llu)", word, bits[b],
+                    (unsigned long long)m.length);
+      whole += ok;
+      ck_ok(fsc_list_verify(l, 0, NULL));
+      ck_ok(fsc_list_destroy(l));
+      fsc_list_free(l);
+    }
+  }
+  ck_assert_int_eq(failed, 0);
+  ck_assert_int_eq(whole, 70);
+}
+END_TEST
+
 /* A dict slot pointed at the superseded version of its key's record, then
  * an unclean close: the open rebuilds the index from the data file (the
  * newest live version wins) and says so. */
@@ -1749,6 +1801,7 @@ static Suite *persist_suite(void) {
   tc = tcase(s, "truth");
   tcase_set_timeout(tc, 240);
   tcase_add_test(tc, test_open_restores_structure_word);
+  tcase_add_test(tc, test_open_structure_words);
   tcase_add_test(tc, test_open_superseded_slot);
   tcase_add_test(tc, test_survivor_close_vouches);
   tcase_add_test(tc, test_rdonly_unclean_checks_reads);

@@ -1271,6 +1271,13 @@ START_TEST(test_list_structure_words) {
         ck_abort_msg("word %d bit %d: the repair lost elements and reports "
                      "nothing dropped", word, bits[b]);
       }
+      /* Every one of them is repairable, and nothing is lost: the seal
+       * restores the words, a length is taken from the slots. */
+      ck_assert_msg(rc == 0, "word %d bit %d: not repaired: %s", word,
+                    bits[b], fsc_errmsg());
+      ck_assert_msg(list_is_inserted(l, 12) && r.items_dropped == 0,
+                    "word %d bit %d: the repair lost elements", word,
+                    bits[b]);
       if (rc == 0) {
         r = rep();
         ck_ok(fsc_list_verify(l, 0, &r));
