@@ -526,6 +526,7 @@ int fsc__coll_open_suffix(struct fsc__coll *c, enum fsc__kind kind,
     /* Unverified, and we may not repair: every record read through this
      * handle has its checksum checked (fsc__rec_locate). */
     c->check_reads = !clean;
+    c->rep[FSC__REP_AT_CLOSE] = ck_pr_load_64(&ih->rep[FSC__REP_AT_CLOSE]);
   }
   if (!c->rdonly) {
     if (marker == FSC__CLEAN_MARKER && write_marker(c->index.fd, 0) != 0) {

@@ -1704,7 +1704,9 @@ START_TEST(test_survivor_close_vouches) {
     ck_ok(fsc_dict_close(d));
     fsc_dict_free(d);
   }
-  (void)repaired_sessions;
+  /* (The writer never closes, so every last close recovers; most find
+   * something to set right, and say so to the next opener.) */
+  ck_assert_int_gt(repaired_sessions, 0);
   tc_rm(lbase);
   tc_rm(dbase);
 }
