@@ -13,7 +13,15 @@
  *         structure lock.
  *  close: take the structure lock; a non-blocking exclusive presence lock
  *         succeeds only for the last holder, which syncs (per durability)
- *         and writes the marker.
+ *         and writes the marker.  The marker vouches for the files: the
+ *         index header counts read-write handles opened minus closed
+ *         (`writers`; a forked child counts when lock.c re-forks its
+ *         locks), and a last closer that finds more than itself knows a
+ *         writer died without closing: it runs the first opener's
+ *         recovery before writing the marker (or, if that fails, writes
+ *         none, so that the next opener repairs).
+ *  A read-only first opener that finds the marker missing cannot repair:
+ *  its handle checks each record's checksum on read (check_reads).
  * Both steps run under the structure lock, so the non-atomic flock
  * conversions in between cannot be observed by another opener.
  */

@@ -27,6 +27,11 @@
  *    changes while one appender is descheduled between two instructions).
  *  - The next lock holder that finds the word frozen knows its holder died
  *    (flock was released by the kernel) and republishes the intact list.
+ *  - Before publishing, a change seals the structure words (the word's BUF
+ *    and EPOCH, both descriptors) into the header (fsc__ls_seal): while
+ *    the word is not frozen they equal the seal, so recovery and verify
+ *    can tell a damaged word from the newest list and restore it, instead
+ *    of rolling the list back to the older array (doc/FORMAT.md).
  */
 #include "list_struct.h"
 
@@ -127,9 +132,10 @@ enum fsc__seal_state fsc__ls_seal_state(struct fsc__index_hdr *ih,
   *differ = n;
   if (sum == 0)
     return FSC__SEAL_NONE;
+  /* A seal whose sum fails is the damaged word (one at a time): the live
+   * words are whole, whether or not they differ from it. */
   if (seal_sum(word, sd) != sum || (word & ~SEAL_BITS))
-    return n == 0 ? FSC__SEAL_BROKEN /* (only the sum itself) */
-                  : FSC__SEAL_BROKEN;
+    return FSC__SEAL_BROKEN;
   return n ? FSC__SEAL_LIVE : FSC__SEAL_OK;
 }
 

@@ -28,9 +28,20 @@
  *    or set whose COUNT is far above the keys its table holds lost keys
  *    from the index; that is judged under the lock.)
  *
+ *  - A slot naming a record flagged deleted (superseded by a later write,
+ *    or removed) is damage: it hands out a stale value.  A lock-free
+ *    writer CASes the new record in, THEN flags the old one, so the slot
+ *    is read again before the problem is counted (as for the others).
+ *  - A list's structure words (BUF and EPOCH of the length word, both
+ *    descriptors) are compared with their seal (internal.h) under the
+ *    lock; a live word that differs from a seal that holds would make
+ *    another array the list, so the array is judged by the seal's words.
+ *
  * Repair (FSC_VERIFY_REPAIR) is done in rounds, each fixing one layer and
  * followed by a fresh check, at most REPAIR_ROUNDS (verify_coll):
- *  - list: a structure, length or record problem is repaired by the
+ *  - list: damaged structure words are restored from the seal first (a
+ *    round of its own), a length above the array's capacity is taken from
+ *    the slots; then a structure, length or record problem is repaired by the
  *    list's own recovery (fsc__ls_recover_locked): freeze, keep the
  *    elements whose record verifies (fsc__rec_verify), republish.  That is
  *    a structural change, safe while others write.
@@ -42,7 +53,10 @@
  *    COUNT and the used-slot count, safe while others write.  A table that
  *    cannot be used, or that lost keys (COUNT far above the keys it
  *    holds: index pages lost with the power), is rebuilt from the data
- *    file (rebuild_from_data in hash.c), which needs the collection alone.
+ *    file (rebuild_from_data in hash.c), which needs the collection alone;
+ *    so is a table with a slot naming a superseded record (the key's
+ *    newest live record is only in the data file).
+ * Every repair is counted by kind (struct tally: the report's items_*).
  *  - byte counters: corrected by the difference measured over a quiet
  *    pass (an atomic add, so a write that lands afterwards still counts).
  */

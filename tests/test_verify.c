@@ -42,6 +42,7 @@
 #define I_LENWORD 64
 #define I_DESC(b) (72 + 24 * (b))
 #define I_KUSED 160
+#define I_SEAL 224
 #define LW_FROZEN (UINT64_C(1) << 63)
 #define LW_LEN(w) ((w) & ((UINT64_C(1) << 40) - 1))
 #define LW_BUF(w) ((unsigned)(((w) >> 62) & 1u))
@@ -1236,7 +1237,8 @@ START_TEST(test_list_buf_flip) {
 END_TEST
 
 /* The whole class: any one of the seven structure words (the length word,
- * both descriptors' offset, capacity and high water) damaged, in any of
+ * both descriptors' offset, capacity and high water) or of the eight words
+ * of their seal damaged, in any of
  * many bits, is either harmless (the list reads back whole) or found by
  * the check; after the repair the list is whole again, or the report says
  * what was dropped.  Never "healthy" over a list that lost elements. */
@@ -1244,13 +1246,15 @@ START_TEST(test_list_structure_words) {
   static const int bits[] = {0, 1, 3, 4, 6, 9, 12, 20, 39, 40, 45, 61, 62, 63};
   const char *ip;
   int cases = 0, found = 0;
-  for (int word = 0; word < 7; word++) {
+  /* Words 0..6: the live ones; 7..14: their seal (doc/FORMAT.md). */
+  for (int word = 0; word < 15; word++) {
     for (size_t b = 0; b < sizeof bits / sizeof bits[0]; b++) {
       const char *base = tc_path("words");
       fsc_list *l = inserted_list(base, 12);
       ip = fpath(base, "index");
-      off_t at = word == 0 ? I_LENWORD : I_DESC((word - 1) / 3) +
-                                             8 * ((word - 1) % 3);
+      off_t at = word == 0  ? I_LENWORD
+                 : word < 7 ? I_DESC((word - 1) / 3) + 8 * ((word - 1) % 3)
+                            : I_SEAL + 8 * (word - 7);
       poke64(ip, at, peek64(ip, at) ^ (UINT64_C(1) << bits[b]));
       fsc_verify_report r = rep();
       int rc = fsc_list_verify(l, 0, &r);
