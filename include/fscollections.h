@@ -57,6 +57,22 @@
  *    with FSC_DURABLE_ON_CLOSE, every write with FSC_DURABLE_ALWAYS,
  *    fsc_*_sync).  Reads do not verify checksums: fsc_*_verify does, and
  *    so does the first open after an unclean shutdown.
+ *  - Read-only opens cannot repair.  A read-only handle that is the first
+ *    opener after an unclean shutdown (no clean-close marker) checks each
+ *    record's checksum when it reads it, for its whole life, and returns
+ *    FSC_ECORRUPT for a record that fails (fsc_metrics.last_close_clean
+ *    is false): it never hands out a damaged record as a value.  It does
+ *    not see every kind of damage (a slot naming an older version of an
+ *    element or key, a counter off, a change a dead process left
+ *    half-done): fsc_*_verify does (it works on a read-only handle), and
+ *    the first read-write open repairs.  A read-only handle that opens
+ *    while others have the collection open trusts them (no check).
+ *  - The clean-close marker vouches for the files: the last close writes
+ *    it only after repairing what a writer that died without closing left
+ *    behind (see fsc_list_close).  A writer that inherits a handle across
+ *    fork() and uses it only for lock-free writes (append, item
+ *    assignment, dict set/del, set add/discard), never for a structural
+ *    change or close, is not counted, and neither is its death.
  */
 #ifndef FSCOLLECTIONS_H
 #define FSCOLLECTIONS_H
@@ -281,8 +297,30 @@ typedef struct fsc_metrics {
                                   and drop file locks it may be off by one */
   uint64_t generation;         /* bumped by compaction */
   uint64_t structural_epoch;   /* bumped by every structural change */
-  uint64_t repaired_items;     /* what recovery repaired at this open */
-  uint64_t reserved[8];        /* zero; for growth */
+  uint64_t repaired_items;     /* what recovery repaired at this open (the
+                                  first open after an unclean shutdown):
+                                  the sum of the next four, 0 otherwise */
+  uint64_t repaired_dropped;   /* list elements or keys dropped: their
+                                  record was bad, dangling or superseded */
+  uint64_t repaired_restored;  /* list structure words (length word, array
+                                  descriptors) restored from their sealed
+                                  copy in the index header (doc/FORMAT.md),
+                                  list elements adopted back above a
+                                  damaged length, structural changes a dead
+                                  process left half-done and that were
+                                  finished */
+  uint64_t repaired_rebuilt;   /* dict/set tables rebuilt (from the data
+                                  file, or from themselves) */
+  uint64_t repaired_counters;  /* counters corrected: the length or COUNT
+                                  (by how much), and the byte counters
+                                  (1 if they changed) */
+  uint64_t repaired_at_close;  /* what the last close of the previous
+                                  session repaired before it wrote the
+                                  clean-close marker, because a process
+                                  that had the collection open for writing
+                                  died without closing (same units as
+                                  repaired_items; see fsc_list_close) */
+  uint64_t reserved[3];        /* zero; for growth */
 } fsc_metrics;
 
 /* ------------------------------------------------------------------------ */
@@ -313,8 +351,15 @@ typedef struct fsc_list fsc_list;
  * new 0700 directory under $TMPDIR (default /tmp) and unlinked at once, so
  * nothing is left behind even after SIGKILL; children that inherit the
  * handle across fork() share it.
- * If the previous session did not close cleanly, the list is verified and
- * repaired before this returns (see fsc_metrics.repaired_items).
+ * If the previous session did not close cleanly, the first read-write opener
+ * verifies and repairs the list before this returns: elements whose record
+ * is bad or names a superseded version are dropped, a damaged structure
+ * word (length word, array descriptor) is restored from its sealed copy,
+ * a change a dead process left half-done is finished, the counters are set
+ * right; fsc_metrics.repaired_* say what, by kind.  A read-only first
+ * opener cannot repair: it checks each record's checksum as it reads it
+ * (see Caveats).  Other openers (the collection is open elsewhere) do not
+ * check.
  * Errors: FSC_EINVAL (bad options), FSC_ENOENT (missing, no FSC_CREATE),
  * FSC_EACCES, FSC_EKIND (the files hold a dict or set), FSC_ETYPE (the file's
  * element type differs from opts->type), FSC_ECORRUPT, FSC_EVERSION,
@@ -326,7 +371,15 @@ FSC_API int fsc_list_open(const char *base_path, const fsc_options *opts,
 
 /*
  * Close the handle: the last process to close syncs (per durability) and
- * writes the clean-close marker.  The handle memory stays allocated, so every
+ * writes the clean-close marker.  The marker vouches for the files: if a
+ * process that opened the collection read-write died without closing it
+ * (the index header counts read-write handles opened and closed), the
+ * last closer first runs the recovery the first open after an unclean
+ * shutdown would (finishes a change left half-done, counts a pending
+ * append, drops what does not verify, sets the counters right); the next
+ * opener's fsc_metrics.repaired_at_close says what it did.  If that
+ * recovery fails, the marker is not written and the next opener repairs.
+ * A read-only last closer writes nothing.  The handle memory stays allocated, so every
  * later call returns FSC_ECLOSED; release it with fsc_list_free().  Views
  * handed out by this handle become invalid.  Closing twice returns
  * FSC_ECLOSED.  Not to be called while another thread uses the handle.
@@ -554,7 +607,11 @@ typedef struct fsc_dict fsc_dict;
 /* Open (and with FSC_CREATE, create) the dict at base_path; as
  * fsc_list_open, with FSC_EKIND if the files hold a list or a set and
  * FSC_ETYPE if opts->key_type differs from the dict's.  base_path NULL
- * makes a private temporary dict. */
+ * makes a private temporary dict.  After an unclean shutdown the first
+ * read-write opener verifies the table and, if a slot names a bad record
+ * or an older (superseded) version of its key, or keys were lost, rebuilds
+ * it from the data file (the newest live version of each key wins);
+ * fsc_metrics.repaired_* say what.  Read-only opens: as fsc_list_open. */
 FSC_API int fsc_dict_open(const char *base_path, const fsc_options *opts,
                           fsc_dict **out);
 /* As fsc_list_close / destroy / free / path. */
@@ -908,7 +965,22 @@ typedef struct fsc_verify_report {
                                     their record is bad or dangling */
   uint64_t problems_left;        /* problems a check still finds at the end
                                     (without REPAIR: all that were found) */
-  uint64_t reserved[8];          /* zero; for growth */
+  uint64_t index_superseded;     /* of index_dangling: slots naming a record
+                                    flagged deleted (an older version of
+                                    the element or key, which a later write
+                                    superseded): the value there is stale */
+  uint64_t items_restored;       /* list structure words (length word, array
+                                    descriptors) the repair restored from
+                                    their sealed copy, or elements above a
+                                    damaged length it adopted back; never a
+                                    rollback to an older list */
+  uint64_t items_tombstoned;     /* dict/set slots the repair turned into
+                                    tombstones */
+  uint64_t tables_rebuilt;       /* dict/set tables the repair rebuilt (from
+                                    themselves or from the data file) */
+  uint64_t counters_corrected;   /* counters the repair set right (length or
+                                    COUNT, used slots, live/dead bytes) */
+  uint64_t reserved[3];          /* zero; for growth */
 } fsc_verify_report;
 
 /*

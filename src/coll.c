@@ -13,7 +13,15 @@
  *         structure lock.
  *  close: take the structure lock; a non-blocking exclusive presence lock
  *         succeeds only for the last holder, which syncs (per durability)
- *         and writes the marker.
+ *         and writes the marker.  The marker vouches for the files: the
+ *         index header counts read-write handles opened minus closed
+ *         (`writers`; a forked child counts when lock.c re-forks its
+ *         locks), and a last closer that finds more than itself knows a
+ *         writer died without closing: it runs the first opener's
+ *         recovery before writing the marker (or, if that fails, writes
+ *         none, so that the next opener repairs).
+ *  A read-only first opener that finds the marker missing cannot repair:
+ *  its handle checks each record's checksum on read (check_reads).
  * Both steps run under the structure lock, so the non-atomic flock
  * conversions in between cannot be observed by another opener.
  */
@@ -521,10 +529,21 @@ int fsc__coll_open_suffix(struct fsc__coll *c, enum fsc__kind kind,
     if (rc)
       goto fail_locked;
     c->repaired = ck_pr_load_64(&ih->repaired);
+    for (int k = 0; k < FSC__REP_N; k++)
+      c->rep[k] = ck_pr_load_64(&ih->rep[k]);
+    /* What the previous session's last close repaired is told once. */
+    ck_pr_store_64(&ih->rep[FSC__REP_AT_CLOSE], 0);
+    /* A new session: no writer handle is open but ours (counted below). */
+    ck_pr_store_64(&ih->writers, 0);
   }
   c->last_close_clean = ck_pr_load_64(&ih->last_close_clean) != 0;
-  if (first && c->rdonly)
+  if (first && c->rdonly) {
     c->last_close_clean = clean;
+    /* Unverified, and we may not repair: every record read through this
+     * handle has its checksum checked (fsc__rec_locate). */
+    c->check_reads = !clean;
+    c->rep[FSC__REP_AT_CLOSE] = ck_pr_load_64(&ih->rep[FSC__REP_AT_CLOSE]);
+  }
   if (!c->rdonly) {
     if (marker == FSC__CLEAN_MARKER && write_marker(c->index.fd, 0) != 0) {
       rc = fsc__err_errno(errno, "clearing the clean-close marker of",
@@ -532,6 +551,7 @@ int fsc__coll_open_suffix(struct fsc__coll *c, enum fsc__kind kind,
       goto fail_locked;
     }
     ck_pr_add_64(&ih->opens, 1);
+    ck_pr_add_64(&ih->writers, 1); /* (fsc__coll_close takes it back) */
   }
   if (flock_retry(c->pfd, LOCK_SH) != 0) {
     rc = fsc__err_errno(errno, "flock", c->data_path);
@@ -637,14 +657,39 @@ int fsc__coll_close(struct fsc__coll *c, bool destroy) {
      * marker and counters mean nothing. */
     bool moved = ck_pr_load_64(&fsc__ihdr(c)->cstate) != 0;
     bool last = !moved && flock(c->pfd, LOCK_EX | LOCK_NB) == 0;
+    uint64_t others = 0;
+    if (!c->rdonly && !moved)
+      others = ck_pr_faa_64(&fsc__ihdr(c)->writers, UINT64_MAX) - 1;
+    bool vouch = true; /* the files are fit for the marker */
     if (last && !c->rdonly) {
-      /* No other process writes now: make COUNT exact again if a writer
-       * was killed between its slot CAS and its count update. */
-      if (c->kind != FSC__KIND_LIST && fsc__hash_recount(c) != 0)
+      /* No other process writes now.  If writers opened it that never
+       * closed (`writers` still counts them), one died: it may have left
+       * a structural change half-done, a pending append, counters off.
+       * Run the recovery an unclean open would, so that the marker we
+       * write vouches for the files (fsc_metrics.repaired_at_close tells
+       * the next opener what it did). */
+      if (others != 0) {
+        int rrc = c->kind == FSC__KIND_LIST ? fsc__list_recover(c, true)
+                                            : fsc__hash_recover(c, true);
+        struct fsc__index_hdr *ih = fsc__ihdr(c);
+        if (rrc != 0) {
+          /* Not repaired: no marker, so the next opener repairs. */
+          fsc__err_clear();
+          vouch = false;
+        } else {
+          ck_pr_store_64(&ih->rep[FSC__REP_AT_CLOSE],
+                         ck_pr_load_64(&ih->repaired));
+        }
+        ck_pr_store_64(&ih->writers, 0);
+      } else if (c->kind != FSC__KIND_LIST && fsc__hash_recount(c) != 0) {
+        /* Make COUNT exact again if a writer was killed between its slot
+         * CAS and its count update. */
         fsc__err_clear();
+      }
       if (c->durability != FSC_DURABLE_NONE)
         rc = fsc__coll_sync(c);
-      if (write_marker(c->index.fd, FSC__CLEAN_MARKER) != 0 && rc == 0)
+      if (vouch && write_marker(c->index.fd, FSC__CLEAN_MARKER) != 0 &&
+          rc == 0)
         rc = fsc__err_errno(errno, "writing the clean-close marker of",
                             c->index_path);
       if (c->durability != FSC_DURABLE_NONE)
@@ -666,6 +711,16 @@ int fsc__coll_close(struct fsc__coll *c, bool destroy) {
   pthread_mutex_destroy(&c->mu);
   c->closed = true;
   return rc;
+}
+
+void fsc__coll_note_repairs(struct fsc__coll *c, const uint64_t *rep) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  uint64_t sum = 0;
+  for (int k = 0; k < FSC__REP_AT_CLOSE; k++) {
+    ck_pr_store_64(&ih->rep[k], rep[k]);
+    sum += rep[k];
+  }
+  ck_pr_store_64(&ih->repaired, sum);
 }
 
 int fsc__coll_metrics(struct fsc__coll *c, fsc_metrics *out) {
@@ -701,6 +756,11 @@ int fsc__coll_metrics(struct fsc__coll *c, fsc_metrics *out) {
   m.open_processes = c->temp ? 1 : fsc__lock_count_holders(c);
   m.generation = ck_pr_load_64(&d->h.generation);
   m.repaired_items = c->repaired;
+  m.repaired_dropped = c->rep[FSC__REP_DROPPED];
+  m.repaired_restored = c->rep[FSC__REP_RESTORED];
+  m.repaired_rebuilt = c->rep[FSC__REP_REBUILT];
+  m.repaired_counters = c->rep[FSC__REP_COUNTERS];
+  m.repaired_at_close = c->rep[FSC__REP_AT_CLOSE];
   uint64_t w = ck_pr_load_64(&ih->lenword);
   m.length = FSC__LW_LEN(w);
   m.structural_epoch = FSC__LW_EPOCH(w);

@@ -240,6 +240,7 @@ static int copy_list(struct fsc__coll *c, struct fsc__lsnap *sn,
   struct fsc__index_hdr *ih = fsc__ihdr(nc);
   ih->desc[0].hw = k;
   ck_pr_fence_store();
+  fsc__ls_seal(ih, FSC__LW_MAKE(0, 0, k)); /* (list_struct.h) */
   ck_pr_store_64(&ih->lenword, FSC__LW_MAKE(0, 0, k));
   return 0;
 }

@@ -944,6 +944,10 @@ static bool table_sound(struct fsc__coll *c, uint64_t *live,
     if (!krec_verify(c, off, &r) || rec_hash(c, off, &h) != 0 ||
         KS_TAG(h) != (s >> KS_OFF_BITS))
       return false;
+    const struct fsc__rec *rh;
+    if (fsc__rec_locate(c, off, &rh) != 0 ||
+        (ck_pr_load_8((uint8_t *)(uintptr_t)&rh->flags) & FSC__REC_DELETED))
+      return false; /* a superseded version: the data file has the newest */
     struct fsc__kkey k;
     fsc__kkey_make(&k, is_dict(c) ? 0 : r.type, r.key, r.klen);
     if (fsc__hash_find(c, &k, &found) != 1 || found != off)
@@ -1055,32 +1059,44 @@ static int rebuild_from_data(struct fsc__coll *c, uint64_t *live_bytes) {
 int fsc__hash_recover(struct fsc__coll *c, bool unclean) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   struct fsc__data_hdr *d = fsc__dhdr(c);
+  uint64_t rep[FSC__REP_N] = {0};
+  ck_pr_store_64(&ih->repaired, 0);
   if (!unclean) {
-    ck_pr_store_64(&ih->repaired, 0);
+    for (int k = 0; k < FSC__REP_AT_CLOSE; k++)
+      ck_pr_store_64(&ih->rep[k], 0);
     return 0;
   }
-  ck_pr_store_64(&ih->repaired, 0);
   int rc;
-  if ((ck_pr_load_64(&ih->lenword) & FSC__LW_FROZEN) &&
-      (rc = rebuild_locked(c, false)) != 0 && rc != FSC_ECORRUPT)
-    return rc;
+  if (ck_pr_load_64(&ih->lenword) & FSC__LW_FROZEN) {
+    if ((rc = rebuild_locked(c, false)) != 0 && rc != FSC_ECORRUPT)
+      return rc;
+    rep[FSC__REP_RESTORED]++; /* the interrupted rebuild, finished */
+  }
   uint64_t before = fsc__hash_len(c), bytes = 0, n = 0;
   /* A writer killed between its slot CAS and its count update leaves COUNT
    * one off, so a small difference is corrected.  A table that lost more
-   * keys than that (pages of the index lost with the power) is rebuilt. */
+   * keys than that (pages of the index lost with the power), or a slot
+   * that names a superseded record or one that fails its checksum, is
+   * rebuilt from the data file. */
   if (table_sound(c, &n, &bytes) &&
       (n >= before || before - n <= COUNT_SLACK)) {
-    ck_pr_add_64(&ih->repaired, count_fix(c, n));
+    rep[FSC__REP_COUNTERS] += count_fix(c, n);
   } else {
     if ((rc = rebuild_from_data(c, &bytes)) != 0)
       return rc;
     uint64_t after = fsc__hash_len(c);
-    ck_pr_add_64(&ih->repaired,
-                 (before > after ? before - after : after - before) + 1);
+    rep[FSC__REP_REBUILT]++;
+    if (after < before)
+      rep[FSC__REP_DROPPED] += before - after;
   }
   uint64_t used = ck_pr_load_64(&d->tail) - FSC__HDR_SIZE;
+  uint64_t dead = used > bytes ? used - bytes : 0;
+  if (ck_pr_load_64(&d->live_bytes) != bytes ||
+      ck_pr_load_64(&d->dead_bytes) != dead)
+    rep[FSC__REP_COUNTERS]++;
   ck_pr_store_64(&d->live_bytes, bytes);
-  ck_pr_store_64(&d->dead_bytes, used > bytes ? used - bytes : 0);
+  ck_pr_store_64(&d->dead_bytes, dead);
+  fsc__coll_note_repairs(c, rep);
   fsc__err_clear();
   return 0;
 }

@@ -112,6 +112,36 @@ struct fsc__list_desc {
                    tag older than any epoch an appender can still hold */
 };
 
+/* What a recovery repaired, by kind (fsc_metrics.repaired_*). */
+enum fsc__rep {
+  FSC__REP_DROPPED,  /* elements or keys dropped */
+  FSC__REP_RESTORED, /* structure words restored, elements adopted back,
+                        interrupted changes finished */
+  FSC__REP_REBUILT,  /* dict/set tables rebuilt */
+  FSC__REP_COUNTERS, /* counters corrected */
+  FSC__REP_AT_CLOSE, /* the total the last close of the previous session
+                        repaired (a writer had died) */
+  FSC__REP_N = 5
+};
+
+/*
+ * The list's seal: a copy of the structure words that only structural
+ * changes (lock held) write, made before the change publishes its length
+ * word: BUF and EPOCH of that word (`word`, LEN and FROZEN zero), both
+ * descriptors, and `sum`, a checksum of those seven words (never 0; 0
+ * means "no seal": a file written before seals existed).  While the word
+ * is not frozen, the live words equal the seal; a recovery or check that
+ * finds one live word differing from a seal whose sum holds restores it
+ * from the seal, and one that finds the seal's sum broken while the live
+ * words are whole rewrites the seal: any one damaged word among the eight
+ * is found, and neither case rolls the list back (doc/FORMAT.md).
+ */
+struct fsc__list_seal {
+  uint64_t word;
+  struct fsc__list_desc desc[2];
+  uint64_t sum;
+};
+
 /* The index file's header page (list layout). */
 struct fsc__index_hdr {
   struct fsc__fhdr h;
@@ -128,6 +158,18 @@ struct fsc__index_hdr {
                                         FSC__CS_MOVED | the generation the
                                         collection is moving / moved to
                                         (compact.c) */
+  uint64_t writers;                  /* read-write handles opened minus
+                                        closed this session (a forked child
+                                        that re-forks its locks counts as
+                                        an opener); reset by the first
+                                        opener; atomic.  The last closer
+                                        finding more than itself knows a
+                                        writer died (coll.c) */
+  uint64_t rep[FSC__REP_N];          /* what the last recovery repaired, by
+                                        kind (enum fsc__rep) */
+  struct fsc__list_seal seal;        /* list: the structure words as the
+                                        last structural change published
+                                        them (list_struct.c) */
 };
 
 /* cstate: a compaction holds the lock and is renaming new files into
@@ -408,7 +450,12 @@ struct fsc__coll {
                                  open file description, and lock, alive) */
   pid_t owner;                /* process whose lock descriptions we hold */
   uint64_t repaired;
+  uint64_t rep[FSC__REP_N];   /* what recovery repaired at this open, by
+                                 kind (enum fsc__rep) */
   bool last_close_clean;
+  bool check_reads;           /* verify each record's checksum on read: a
+                                 read-only first opener found the marker
+                                 missing and cannot repair (coll.c) */
   fsc_type key_type;          /* dict keys: STRING or BYTES */
   fsc_options opts;           /* as opened (to follow a compaction) */
   double threshold;           /* compaction_threshold; 0: off */
@@ -560,6 +607,10 @@ static inline int fsc__coll_check(const struct fsc__coll *c, bool write) {
   } while (0)
 
 int fsc__coll_metrics(struct fsc__coll *c, fsc_metrics *out);
+/* Record what a recovery repaired, by kind (enum fsc__rep; the AT_CLOSE
+ * entry is ignored): the index header's rep[] and `repaired` (their sum),
+ * read by this and later handles' metrics. */
+void fsc__coll_note_repairs(struct fsc__coll *c, const uint64_t *rep);
 
 /* compact.c */
 /* Compact generation c of handle h into new files and move h to them.
@@ -624,6 +675,8 @@ int fsc__rec_locate_slow(struct fsc__coll *c, uint64_t off,
 static inline const struct fsc__rec *fsc__rec_locate_try(struct fsc__coll *c,
                                                          uint64_t off) {
   uint64_t safe = ck_pr_load_64(&c->data.safe);
+  if (__builtin_expect(c->check_reads, 0))
+    return NULL; /* unverified: the slow path checks the checksum */
   if (__builtin_expect(off < FSC__HDR_SIZE || (off & 7u) || off >= safe ||
                            safe - off < sizeof(struct fsc__rec), 0))
     return NULL;
@@ -662,6 +715,11 @@ static inline int fsc__rec_read(struct fsc__coll *c, uint64_t off,
 }
 /* Does the record at off verify (bounds, type, checksum)? */
 bool fsc__rec_verify(struct fsc__coll *c, uint64_t off);
+/* ... and is it not flagged deleted (superseded by a later write, or
+ * removed)?  What a list slot may name once no writer is between its
+ * slot CAS and its retirement of the old record (a structural change
+ * holds the list frozen, or no other process has it open). */
+bool fsc__rec_verify_live(struct fsc__coll *c, uint64_t off);
 /* Mark a record dead: flag it and move its bytes from live to dead. */
 void fsc__rec_retire(struct fsc__coll *c, uint64_t off);
 /* The same for a record known to hold `payload` bytes (a list of a fixed

@@ -27,6 +27,11 @@
  *    changes while one appender is descheduled between two instructions).
  *  - The next lock holder that finds the word frozen knows its holder died
  *    (flock was released by the kernel) and republishes the intact list.
+ *  - Before publishing, a change seals the structure words (the word's BUF
+ *    and EPOCH, both descriptors) into the header (fsc__ls_seal): while
+ *    the word is not frozen they equal the seal, so recovery and verify
+ *    can tell a damaged word from the newest list and restore it, instead
+ *    of rolling the list back to the older array (doc/FORMAT.md).
  */
 #include "list_struct.h"
 
@@ -53,6 +58,112 @@ int fsc__ls_bad_len(uint64_t len, uint64_t cap) {
 }
 
 /* fsc__ls_desc_array and fsc__ls_view are inline in list_struct.h. */
+
+/* ------------------------------------------------------------------ */
+/* The seal                                                            */
+/* ------------------------------------------------------------------ */
+
+#define SEAL_BITS (FSC__LW_BUF | (FSC__LW_EPOCH_MASK << FSC__LW_EPOCH_SHIFT))
+
+static uint64_t seal_mix(uint64_t h, uint64_t x) {
+  h ^= x + UINT64_C(0x9E3779B97F4A7C15) + (h << 6) + (h >> 2);
+  h ^= h >> 31;
+  h *= UINT64_C(0xBF58476D1CE4E5B9);
+  return h ^ (h >> 29);
+}
+
+static uint64_t seal_sum(uint64_t word, const struct fsc__list_desc *d) {
+  uint64_t h = UINT64_C(0x5EA15EA15EA15EA1);
+  h = seal_mix(h, word);
+  for (int b = 0; b < 2; b++) {
+    h = seal_mix(h, d[b].off);
+    h = seal_mix(h, d[b].cap);
+    h = seal_mix(h, d[b].hw);
+  }
+  return h ? h : 1;
+}
+
+static void live_desc(struct fsc__index_hdr *ih, struct fsc__list_desc *d) {
+  for (int b = 0; b < 2; b++) {
+    d[b].off = ck_pr_load_64(&ih->desc[b].off);
+    d[b].cap = ck_pr_load_64(&ih->desc[b].cap);
+    d[b].hw = ck_pr_load_64(&ih->desc[b].hw);
+  }
+}
+
+void fsc__ls_seal(struct fsc__index_hdr *ih, uint64_t w) {
+  struct fsc__list_desc d[2];
+  live_desc(ih, d);
+  uint64_t word = w & SEAL_BITS;
+  struct fsc__list_seal *s = &ih->seal;
+  ck_pr_store_64(&s->word, word);
+  for (int b = 0; b < 2; b++) {
+    ck_pr_store_64(&s->desc[b].off, d[b].off);
+    ck_pr_store_64(&s->desc[b].cap, d[b].cap);
+    ck_pr_store_64(&s->desc[b].hw, d[b].hw);
+  }
+  ck_pr_store_64(&s->sum, seal_sum(word, d));
+  ck_pr_fence_store(); /* the seal before the word it describes */
+}
+
+static void seal_load(struct fsc__index_hdr *ih, uint64_t *word,
+                      struct fsc__list_desc *d, uint64_t *sum) {
+  struct fsc__list_seal *s = &ih->seal;
+  *word = ck_pr_load_64(&s->word);
+  for (int b = 0; b < 2; b++) {
+    d[b].off = ck_pr_load_64(&s->desc[b].off);
+    d[b].cap = ck_pr_load_64(&s->desc[b].cap);
+    d[b].hw = ck_pr_load_64(&s->desc[b].hw);
+  }
+  *sum = ck_pr_load_64(&s->sum);
+}
+
+enum fsc__seal_state fsc__ls_seal_state(struct fsc__index_hdr *ih,
+                                        uint64_t *differ) {
+  uint64_t word, sum;
+  struct fsc__list_desc sd[2], ld[2];
+  seal_load(ih, &word, sd, &sum);
+  live_desc(ih, ld);
+  uint64_t lw = ck_pr_load_64(&ih->lenword) & SEAL_BITS;
+  uint64_t n = lw != word;
+  for (int b = 0; b < 2; b++)
+    n += (ld[b].off != sd[b].off) + (ld[b].cap != sd[b].cap) +
+         (ld[b].hw != sd[b].hw);
+  *differ = n;
+  if (sum == 0)
+    return FSC__SEAL_NONE;
+  /* A seal whose sum fails is the damaged word (one at a time): the live
+   * words are whole, whether or not they differ from it. */
+  if (seal_sum(word, sd) != sum || (word & ~SEAL_BITS))
+    return FSC__SEAL_BROKEN;
+  return n ? FSC__SEAL_LIVE : FSC__SEAL_OK;
+}
+
+uint64_t fsc__ls_seal_fix(struct fsc__coll *c) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  uint64_t n = 0;
+  enum fsc__seal_state st = fsc__ls_seal_state(ih, &n);
+  if (st == FSC__SEAL_OK)
+    return 0;
+  if (st != FSC__SEAL_LIVE) {
+    fsc__ls_seal(ih, ck_pr_load_64(&ih->lenword));
+    return 0;
+  }
+  uint64_t word, sum;
+  struct fsc__list_desc sd[2];
+  seal_load(ih, &word, sd, &sum);
+  for (int b = 0; b < 2; b++) {
+    ck_pr_store_64(&ih->desc[b].off, sd[b].off);
+    ck_pr_store_64(&ih->desc[b].cap, sd[b].cap);
+    ck_pr_store_64(&ih->desc[b].hw, sd[b].hw);
+  }
+  ck_pr_fence_store();
+  /* Appenders move LEN meanwhile (lock-free): keep theirs. */
+  uint64_t w = ck_pr_load_64(&ih->lenword);
+  while (!ck_pr_cas_64_value(&ih->lenword, w, (w & ~SEAL_BITS) | word, &w))
+    ck_pr_stall();
+  return n;
+}
 
 /* Freeze slot i (fetch-or of bit 0) and return its value. */
 static uint64_t slot_freeze(uint64_t *slot) {
@@ -212,7 +323,7 @@ static int publish(struct fsc__coll *c, struct fsc__lsnap *sn,
   ck_pr_store_64(&ih->desc[t].cap, tcap);
   ih->desc[t].hw = n;
   /* The array and its descriptor are complete before the word (release). */
-  ck_pr_fence_store();
+  fsc__ls_seal(ih, FSC__LW_MAKE(t, e1, n));
   ck_pr_store_64(&ih->lenword, FSC__LW_MAKE(t, e1, n));
   return 0;
 }
@@ -241,6 +352,7 @@ static void unfreeze(struct fsc__coll *c, struct fsc__lsnap *sn) {
   if (sn->len < sn->cap)
     ck_pr_store_64(&sn->src[sn->len], FSC__SLOT_EMPTY(e1));
   ck_pr_fence_store();
+  fsc__ls_seal(ih, FSC__LW_MAKE(sn->buf, e1, sn->len));
   ck_pr_store_64(&ih->lenword, FSC__LW_MAKE(sn->buf, e1, sn->len));
   free(sn->old);
   sn->old = NULL;
@@ -315,6 +427,7 @@ int fsc__ls_pop_last(struct fsc__coll *c, uint64_t *off) {
   if (sn.len < sn.cap)
     ck_pr_store_64(&sn.src[sn.len], FSC__SLOT_EMPTY(e1));
   ck_pr_fence_store();
+  fsc__ls_seal(fsc__ihdr(c), FSC__LW_MAKE(sn.buf, e1, sn.len - 1));
   ck_pr_store_64(&fsc__ihdr(c)->lenword,
                  FSC__LW_MAKE(sn.buf, e1, sn.len - 1));
   finish(c, &sn);
@@ -365,11 +478,14 @@ int fsc__ls_wait(struct fsc__coll *c) {
 
 int fsc__ls_recover_locked(struct fsc__coll *c,
                            bool (*keep)(struct fsc__coll *, uint64_t),
-                           uint64_t *kept_bytes, uint64_t *dropped) {
+                           uint64_t *kept_bytes, uint64_t *dropped,
+                           uint64_t *adopted) {
   struct fsc__lsnap sn;
+  uint64_t len0 = FSC__LW_LEN(ck_pr_load_64(&fsc__ihdr(c)->lenword));
   int rc = freeze(c, &sn);
   if (rc < 0)
     return rc;
+  *adopted = sn.len > len0 ? sn.len - len0 : 0;
   uint64_t skipped = 0;
   if ((rc = snapshot(&sn, &skipped)) != 0) {
     unfreeze(c, &sn);
@@ -472,6 +588,7 @@ int fsc__ls_swap_pop(struct fsc__coll *c, int64_t index, fsc_value *out,
   if (i != L)
     ck_pr_store_64(&sn.src[i], rl);
   ck_pr_fence_store();
+  fsc__ls_seal(ih, FSC__LW_MAKE(sn.buf, e1, L));
   ck_pr_store_64(&ih->lenword, FSC__LW_MAKE(sn.buf, e1, L));
   /* The value goes out before its bytes can be reused. */
   if (out && (rc = fsc__rec_read(c, ri, out)) != 0)
@@ -496,6 +613,7 @@ int fsc__ls_swap_pop(struct fsc__coll *c, int64_t index, fsc_value *out,
         if (sb.len < sb.cap)
           ck_pr_store_64(&sb.src[sb.len], FSC__SLOT_EMPTY(e2));
         ck_pr_fence_store();
+        fsc__ls_seal(ih, FSC__LW_MAKE(sb.buf, e2, sb.len));
         ck_pr_store_64(&ih->lenword, FSC__LW_MAKE(sb.buf, e2, sb.len));
         moved = true;
       } else {

@@ -122,9 +122,33 @@ void fsc__ls_abort_locked(struct fsc__coll *c, struct fsc__lsnap *sn);
 
 /* Recovery at open: the caller holds the structure flock (not the mutex).
  * Finishes a dead change, then keeps the elements whose record `keep`
- * accepts, republishing if any was dropped.  *dropped counts them. */
+ * accepts, republishing if any was dropped.  *dropped counts them;
+ * *adopted counts the elements found filled at and above LEN and taken
+ * into the list (a pending append, or elements a damaged LEN hid). */
 int fsc__ls_recover_locked(struct fsc__coll *c,
                            bool (*keep)(struct fsc__coll *, uint64_t),
-                           uint64_t *kept_bytes, uint64_t *dropped);
+                           uint64_t *kept_bytes, uint64_t *dropped,
+                           uint64_t *adopted);
+
+/* The seal (internal.h, struct fsc__list_seal).  fsc__ls_seal writes it
+ * for the word w about to be published (lock held, word frozen or the
+ * list new): call it after the descriptors are final, before the store of
+ * the word. */
+void fsc__ls_seal(struct fsc__index_hdr *ih, uint64_t w);
+enum fsc__seal_state {
+  FSC__SEAL_OK,    /* the live words are the sealed ones */
+  FSC__SEAL_NONE,  /* no seal (an older file) */
+  FSC__SEAL_LIVE,  /* the seal holds; live words differ from it: damage */
+  FSC__SEAL_BROKEN /* the seal's own sum fails: the seal is damaged */
+};
+/* Compare the live words with the seal (lock held, word not frozen).
+ * *differ: how many live words differ from the seal. */
+enum fsc__seal_state fsc__ls_seal_state(struct fsc__index_hdr *ih,
+                                        uint64_t *differ);
+/* Make the live words and the seal agree again (lock held, word not
+ * frozen): restore the live words from a seal that holds, or write the
+ * seal again from live words (no seal, or a broken one).  Returns how
+ * many live words were restored. */
+uint64_t fsc__ls_seal_fix(struct fsc__coll *c);
 
 #endif

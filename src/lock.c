@@ -86,6 +86,10 @@ int fsc__lock_refork(struct fsc__coll *c) {
   c->index.fd = ifd;
   c->data.fd = dfd;
   c->owner = getpid();
+  /* This process now uses the handle as a writer of its own: count it as
+   * an opener, as its close will count a closer (coll.c, `writers`). */
+  if (!c->rdonly)
+    ck_pr_add_64(&fsc__ihdr(c)->writers, 1);
   return 0;
 }
 

@@ -136,6 +136,12 @@ int fsc__rec_locate_slow(struct fsc__coll *c, uint64_t off,
       !(whole = fsc__ptr(c, &c->data, off, FSC__REC_TOTAL(n))))
     return fsc__err(FSC_ECORRUPT, "record at %llu has a bad size %llu",
                     (unsigned long long)off, (unsigned long long)n);
+  if (c->check_reads &&
+      fsc__rec_checksum(whole->type, whole + 1, n) != whole->checksum)
+    return fsc__err(FSC_ECORRUPT, "the record at %llu does not match its "
+                    "checksum (the collection was not closed cleanly, and a "
+                    "read-only handle cannot repair it: open it read-write "
+                    "or run fsc verify --repair)", (unsigned long long)off);
   *rp = whole;
   return 0;
 }
@@ -159,6 +165,15 @@ bool fsc__rec_verify(struct fsc__coll *c, uint64_t off) {
   if (fsc__value_decode((fsc_type)r->type, r + 1, r->size, &v) != 0)
     return false;
   return fsc__rec_checksum(r->type, r + 1, r->size) == r->checksum;
+}
+
+bool fsc__rec_verify_live(struct fsc__coll *c, uint64_t off) {
+  if (!fsc__rec_verify(c, off))
+    return false;
+  const struct fsc__rec *r;
+  if (fsc__rec_locate(c, off, &r) != 0)
+    return false;
+  return !(ck_pr_load_8((uint8_t *)(uintptr_t)&r->flags) & FSC__REC_DELETED);
 }
 
 /* Flag the record (of `total` bytes) dead and move its bytes from live

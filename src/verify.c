@@ -28,9 +28,20 @@
  *    or set whose COUNT is far above the keys its table holds lost keys
  *    from the index; that is judged under the lock.)
  *
+ *  - A slot naming a record flagged deleted (superseded by a later write,
+ *    or removed) is damage: it hands out a stale value.  A lock-free
+ *    writer CASes the new record in, THEN flags the old one, so the slot
+ *    is read again before the problem is counted (as for the others).
+ *  - A list's structure words (BUF and EPOCH of the length word, both
+ *    descriptors) are compared with their seal (internal.h) under the
+ *    lock; a live word that differs from a seal that holds would make
+ *    another array the list, so the array is judged by the seal's words.
+ *
  * Repair (FSC_VERIFY_REPAIR) is done in rounds, each fixing one layer and
  * followed by a fresh check, at most REPAIR_ROUNDS (verify_coll):
- *  - list: a structure, length or record problem is repaired by the
+ *  - list: damaged structure words are restored from the seal first (a
+ *    round of its own), a length above the array's capacity is taken from
+ *    the slots; then a structure, length or record problem is repaired by the
  *    list's own recovery (fsc__ls_recover_locked): freeze, keep the
  *    elements whose record verifies (fsc__rec_verify), republish.  That is
  *    a structural change, safe while others write.
@@ -42,7 +53,10 @@
  *    COUNT and the used-slot count, safe while others write.  A table that
  *    cannot be used, or that lost keys (COUNT far above the keys it
  *    holds: index pages lost with the power), is rebuilt from the data
- *    file (rebuild_from_data in hash.c), which needs the collection alone.
+ *    file (rebuild_from_data in hash.c), which needs the collection alone;
+ *    so is a table with a slot naming a superseded record (the key's
+ *    newest live record is only in the data file).
+ * Every repair is counted by kind (struct tally: the report's items_*).
  *  - byte counters: corrected by the difference measured over a quiet
  *    pass (an atomic add, so a write that lands afterwards still counts).
  */
@@ -71,10 +85,10 @@
 #define LOST_KEYS_SLACK 16
 
 #define QUIET_TRIES 4    /* passes tried for a quiet counter comparison */
-#define REPAIR_ROUNDS 3  /* structure, then counters, then a spare */
+#define REPAIR_ROUNDS 4  /* seal, structure, then counters, a spare */
 #define MAX_SLOT_RETRY 8 /* re-reads of a slot a writer keeps changing */
 
-enum verdict { RV_OK, RV_DANGLING, RV_BOUNDS, RV_TYPE, RV_SUM };
+enum verdict { RV_OK, RV_DANGLING, RV_BOUNDS, RV_TYPE, RV_SUM, RV_SUPERSEDED };
 
 /* The shared words that move with every write. */
 struct words {
@@ -96,12 +110,16 @@ struct pass {
   /* findings */
   uint64_t records_checked, bad_bounds, bad_type, bad_sum;
   uint64_t slots_checked, dangling, structure, counters;
+  uint64_t superseded;       /* of dangling: slots naming a deleted record */
   char first[240];           /* the first problem, for fsc_errmsg */
   bool counters_checked;
   /* what the repair needs */
   bool need_struct;          /* list: republish; dict: tombstone + rebuild */
   bool need_data;            /* dict: rebuild from the data file */
   bool unrepairable;         /* list: the array itself is unusable */
+  bool len_over;             /* list: LEN above the array's capacity */
+  bool seal_fix;             /* list: live structure words and their seal
+                                disagree (fsc__ls_seal_fix first) */
   int64_t fix_live, fix_dead; /* byte counter corrections (quiet pass) */
   struct mark *marks;
   size_t nmarks, capmarks;
@@ -109,6 +127,7 @@ struct pass {
   /* sums of the pass, for the counters */
   uint64_t elems;            /* list: elements (LEN and a pending append) */
   uint64_t phantoms;         /* list: slots below LEN that hold none */
+  bool pending;              /* list: slot LEN holds an element */
   uint64_t vslots;           /* dict: slots in key form (good or bad) */
   uint64_t keys;             /* dict: keys with a good record */
   uint64_t nonempty;         /* dict: slots that are not empty */
@@ -213,6 +232,11 @@ static enum verdict check_rec(struct pass *p, uint64_t off,
       return RV_TYPE;
   }
   *total = FSC__REC_TOTAL(n);
+  /* A record a later write superseded (or a delete removed) is flagged
+   * after the slot stopped naming it: the caller re-reads the slot before
+   * counting this. */
+  if (ck_pr_load_8((uint8_t *)(uintptr_t)&h->flags) & FSC__REC_DELETED)
+    return RV_SUPERSEDED;
   return RV_OK;
 }
 
@@ -239,6 +263,12 @@ static void note_bad(struct pass *p, enum verdict r, uint64_t idx,
   case RV_SUM:
     note(p, &p->bad_sum, "the record at %llu (%s %llu) does not match its "
          "checksum", o, what, i);
+    break;
+  case RV_SUPERSEDED:
+    p->superseded++;
+    note(p, &p->dangling, "%s %llu names the record at %llu, which a later "
+         "write superseded (it is flagged deleted): the value there is "
+         "stale", what, i, o);
     break;
   case RV_OK:
     break;
@@ -330,8 +360,33 @@ static void scan_list(struct pass *p) {
          "interrupted (its process died holding the lock)");
     p->need_struct = true;
   }
-  uint64_t off = ck_pr_load_64(&ih->desc[buf].off);
-  uint64_t cap = ck_pr_load_64(&ih->desc[buf].cap);
+  bool by_seal = false; /* judge the array by the seal's descriptors */
+  if (!frozen && p->locked) {
+    /* Under the lock only LEN moves: the other words must be the sealed
+     * ones.  A live word that differs from a seal that holds is damage
+     * that would make another array (an older list) the list; judge the
+     * array by the seal's words (see internal.h, struct fsc__list_seal). */
+    uint64_t n = 0;
+    enum fsc__seal_state st = fsc__ls_seal_state(ih, &n);
+    if (st == FSC__SEAL_LIVE) {
+      note(p, &p->structure, "%llu of the list's structure words (the "
+           "length word's array and epoch, the array descriptors) differ "
+           "from their sealed copy: damage that would make another array "
+           "the list", (unsigned long long)n);
+      p->seal_fix = p->need_struct = by_seal = true;
+      w = (w & ~(FSC__LW_BUF | (FSC__LW_EPOCH_MASK << FSC__LW_EPOCH_SHIFT))) |
+          ck_pr_load_64(&ih->seal.word);
+      buf = FSC__LW_BUFIDX(w);
+    } else if (st == FSC__SEAL_BROKEN) {
+      note(p, &p->structure, "the sealed copy of the list's structure "
+           "words is damaged");
+      p->seal_fix = p->need_struct = true;
+    }
+  }
+  const struct fsc__list_desc *dsc =
+      by_seal ? &ih->seal.desc[buf] : &ih->desc[buf];
+  uint64_t off = ck_pr_load_64(&dsc->off);
+  uint64_t cap = ck_pr_load_64(&dsc->cap);
   if (!region_ok(c, off, cap)) {
     note(p, &p->structure, "the list's array descriptor (offset %llu, "
          "capacity %llu) names no region of the index",
@@ -339,11 +394,17 @@ static void scan_list(struct pass *p) {
     p->unrepairable = true;
     return;
   }
-  check_spare(p, buf, off, cap);
+  if (!by_seal)
+    check_spare(p, buf, off, cap);
   if (len > cap) {
     note(p, &p->counters, "the list's length %llu exceeds its array's "
          "capacity %llu", (unsigned long long)len, (unsigned long long)cap);
-    p->unrepairable = true;
+    /* (With the array sound, the repair takes the length from its
+     * slots.) */
+    if (frozen || by_seal)
+      p->unrepairable = true;
+    else
+      p->len_over = true;
     return;
   }
   uint64_t *arr = fsc__ptr(c, &c->index, off, cap * 8);
@@ -363,7 +424,7 @@ static void scan_list(struct pass *p) {
        * list.  Anything else, or a fence under an unfrozen word, is
        * damage that blocks appenders. */
       if (FSC__SLOT_IS_VALUE(s)) {
-        /* fall through to the record check */
+        p->pending = true; /* and on to the record check */
       } else if (s == FSC__SLOT_FENCE) {
         if (!frozen) {
           note(p, &p->structure, "list slot %llu (the length) is fenced, "
@@ -434,6 +495,19 @@ static void scan_list(struct pass *p) {
     note(p, &p->counters, "the list's length says %llu elements, but %llu "
          "of those slots hold none", (unsigned long long)len,
          (unsigned long long)empty_below);
+  /* Above slot LEN nothing is ever filled while the word holds still
+   * (appenders fill slot LEN only, and the lock keeps changes out): an
+   * element there is one a damaged (shrunken) length hides. */
+  if (p->locked && !frozen && p->pending && len + 1 < cap &&
+      FSC__SLOT_IS_VALUE(ck_pr_load_64(&arr[len + 1]))) {
+    ck_pr_fence_load();
+    if (FSC__LW_LEN(ck_pr_load_64(&ih->lenword)) == len) {
+      note(p, &p->counters, "list slot %llu, above the length %llu, holds "
+           "an element: the length word lost elements",
+           (unsigned long long)(len + 1), (unsigned long long)len);
+      p->need_struct = true;
+    }
+  }
 }
 
 /* ------------------------------------------------------------------ */
@@ -556,6 +630,12 @@ static void scan_keyed(struct pass *p) {
         goto again;
       }
       note_bad(p, r, i, roff);
+      if (r == RV_SUPERSEDED) {
+        /* The key's newest live record is in the data file (the slot
+         * lost it): only a rebuild from the data file finds it. */
+        p->need_data = true;
+        continue;
+      }
       p->need_struct = true;
       mark(p, i, s, true);
       continue;
@@ -661,6 +741,15 @@ static void compare_counters(struct pass *out, const struct pass *p,
            (unsigned long long)q->nonempty);
       out->need_struct = true;
     }
+  }
+  if (!p->keyed && q->pending && !(w->lenword & FSC__LW_FROZEN)) {
+    /* Nobody else has it open and nothing moved: an element in slot LEN
+     * is an append whose process died after filling the slot, before
+     * counting it.  (Adopted by the repair, as the next change would.) */
+    note(out, &out->counters, "list slot %llu (the length) holds an "
+         "element the length does not count",
+         (unsigned long long)FSC__LW_LEN(w->lenword));
+    out->need_struct = true;
   }
   /* Byte counters, once everything else is sound (the repair of the rest
    * changes which records are live). */
@@ -822,33 +911,76 @@ static void retire_marked(struct pass *p) {
   fsc__err_clear();
 }
 
+/* What the repair did, by kind (the report's items_* fields). */
+struct tally {
+  uint64_t dropped, recovered, restored, tombstoned, rebuilt, counters;
+};
+
 /* One round of repair for what pass p found.  *changed: it did
- * something.  *dropped: elements or keys it removed. */
-static int repair_list(struct pass *p, bool *changed, uint64_t *dropped) {
+ * something; t counts what. */
+static int repair_list(struct pass *p, bool *changed, struct tally *t) {
   struct fsc__coll *c = p->c;
+  if (p->seal_fix) {
+    /* First the structure words: the array to keep is the one the seal
+     * names; the next round judges it. */
+    t->restored += fsc__ls_seal_fix(c);
+    *changed = true;
+    return 0;
+  }
   if (p->unrepairable)
     return fsc__err(FSC_ECORRUPT, "the list cannot be repaired: %s",
                     p->first);
+  if (p->len_over) {
+    /* A length no array of this capacity can hold: take it from the
+     * slots (the elements are the leading values), then judge again. */
+    struct fsc__index_hdr *ih = fsc__ihdr(c);
+    uint64_t w = ck_pr_load_64(&ih->lenword);
+    unsigned b = FSC__LW_BUFIDX(w);
+    uint64_t cap = ck_pr_load_64(&ih->desc[b].cap);
+    uint64_t *arr = fsc__ptr(c, &c->index, ck_pr_load_64(&ih->desc[b].off),
+                             cap * 8);
+    if (!arr)
+      return fsc__err_last();
+    uint64_t k = 0;
+    while (k < cap && FSC__SLOT_IS_VALUE(ck_pr_load_64(&arr[k])))
+      k++;
+    /* (No appender moves a LEN above the capacity: it waits for growth,
+     * which needs the lock we hold.) */
+    if (FSC__LW_LEN(w) > cap &&
+        ck_pr_cas_64(&ih->lenword, w, (w & ~FSC__LW_LEN_MASK) | k))
+      t->counters++;
+    *changed = true;
+    return 0;
+  }
   if (p->need_struct) {
     int rc = list_reserve_index(c);
     if (rc)
       return rc;
-    uint64_t kept = 0, n = 0;
-    rc = fsc__ls_recover_locked(c, fsc__rec_verify, &kept, &n);
+    uint64_t w = ck_pr_load_64(&fsc__ihdr(c)->lenword);
+    uint64_t kept = 0, n = 0, adopted = 0;
+    rc = fsc__ls_recover_locked(c, fsc__rec_verify_live, &kept, &n,
+                                &adopted);
     if (rc)
       return rc;
     /* (Slots below the length that held no element were no elements.) */
-    *dropped += n > p->phantoms ? n - p->phantoms : 0;
+    t->dropped += n > p->phantoms ? n - p->phantoms : 0;
+    if (w & FSC__LW_FROZEN)
+      t->restored++; /* the interrupted change, finished */
+    /* Elements above the length adopted back (one pending append is a
+     * count corrected; more are elements a damaged length hid). */
+    t->restored += adopted > 1 ? adopted - 1 : 0;
+    if (adopted || p->phantoms)
+      t->counters++;
     retire_marked(p);
     *changed = true;
     return 0;
   }
   *changed = fix_bytes(c, p);
+  t->counters += *changed;
   return 0;
 }
 
-static int repair_keyed(struct pass *p, bool *changed, uint64_t *dropped,
-                        uint64_t *recovered) {
+static int repair_keyed(struct pass *p, bool *changed, struct tally *t) {
   struct fsc__coll *c = p->c;
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   struct fsc__data_hdr *d = fsc__dhdr(c);
@@ -871,9 +1003,10 @@ static int repair_keyed(struct pass *p, bool *changed, uint64_t *dropped,
     for (size_t i = 0; i < p->nmarks; i++)
       nbad += p->marks[i].key;
     if (before + nbad > after)
-      *dropped += before + nbad - after;
+      t->dropped += before + nbad - after;
     else
-      *recovered += after - before - nbad;
+      t->recovered += after - before - nbad;
+    t->rebuilt++;
     *changed = true;
     return 0;
   }
@@ -892,8 +1025,9 @@ static int repair_keyed(struct pass *p, bool *changed, uint64_t *dropped,
       return fsc__err_last();
     for (size_t i = 0; i < p->nmarks; i++) {
       if (ck_pr_cas_64(&arr[p->marks[i].idx], p->marks[i].val, KS_TOMB)) {
+        t->tombstoned++;
         if (p->marks[i].key)
-          (*dropped)++;
+          t->dropped++;
       } else {
         p->marks[i].key = false; /* a writer replaced it: not ours */
       }
@@ -906,10 +1040,12 @@ static int repair_keyed(struct pass *p, bool *changed, uint64_t *dropped,
     int rc = fsc__hash_rebuild(c);
     if (rc)
       return rc;
+    t->rebuilt++;
     *changed = true;
     return 0;
   }
   *changed = fix_bytes(c, p);
+  t->counters += *changed;
   return 0;
 }
 
@@ -928,6 +1064,7 @@ static void report_pass(fsc_verify_report *r, const struct pass *p) {
   r->index_structure = p->structure;
   r->index_counters = p->counters;
   r->index_problems = p->dangling + p->structure + p->counters;
+  r->index_superseded = p->superseded;
   r->counters_checked = p->counters_checked;
 }
 
@@ -937,7 +1074,8 @@ static int verify_coll(struct fsc__coll *c, bool repair,
                        fsc_verify_report *r) {
   struct pass p = {.c = c, .keyed = c->kind != FSC__KIND_LIST};
   bool reported = false;
-  uint64_t found = 0, dropped = 0, recovered = 0;
+  uint64_t found = 0;
+  struct tally t = {0};
   char first[sizeof p.first] = "";
   int rc = 0;
   for (int round = 0; round <= REPAIR_ROUNDS; round++) {
@@ -957,8 +1095,8 @@ static int verify_coll(struct fsc__coll *c, bool repair,
         reported = true;
       }
       if (repair && round < REPAIR_ROUNDS)
-        rc = p.keyed ? repair_keyed(&p, &changed, &dropped, &recovered)
-                     : repair_list(&p, &changed, &dropped);
+        rc = p.keyed ? repair_keyed(&p, &changed, &t)
+                     : repair_list(&p, &changed, &t);
       fsc__unlock(c);
     } else {
       bool solo = alone(c);
@@ -972,13 +1110,15 @@ static int verify_coll(struct fsc__coll *c, bool repair,
         reported = true;
       }
       if (problems(&p) && repair && round < REPAIR_ROUNDS) {
-        if (p.need_struct || p.need_data) { /* a dict's COUNT: rebuild */
+        if (p.need_struct || p.need_data) { /* a COUNT: rebuild; a LEN */
           if ((rc = fsc__lock(c)) != 0)
             break;
-          rc = repair_keyed(&p, &changed, &dropped, &recovered);
+          rc = p.keyed ? repair_keyed(&p, &changed, &t)
+                       : repair_list(&p, &changed, &t);
           fsc__unlock(c);
         } else {
           changed = fix_bytes(c, &p);
+          t.counters += changed;
         }
       }
     }
@@ -990,11 +1130,15 @@ static int verify_coll(struct fsc__coll *c, bool repair,
   uint64_t left = problems(&p);
   if (repair) {
     uint64_t index_left = p.dangling + p.structure + p.counters;
-    r->items_dropped = dropped;
+    r->items_dropped = t.dropped;
     r->items_repaired =
         (r->index_problems > index_left ? r->index_problems - index_left
                                         : 0) +
-        recovered;
+        t.recovered;
+    r->items_restored = t.restored;
+    r->items_tombstoned = t.tombstoned;
+    r->tables_rebuilt = t.rebuilt;
+    r->counters_corrected = t.counters;
   }
   r->problems_left = rc ? (left ? left : found) : left;
   if (rc == 0 && left && repair)

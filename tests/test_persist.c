@@ -932,7 +932,12 @@ START_TEST(test_killed_writer) {
   fsc_list *l = open_t(base, FSC_TYPE_INT64);
   fsc_metrics m = metrics(l);
   ck_assert(!m.last_close_clean);
-  ck_assert_uint_eq(m.repaired_items, 0);
+  /* Nothing dropped; what was repaired (a pending append counted, the
+   * byte counters) is said, kind by kind. */
+  ck_assert_uint_eq(m.repaired_dropped, 0);
+  ck_assert_uint_eq(m.repaired_items, m.repaired_dropped +
+                    m.repaired_restored + m.repaired_rebuilt +
+                    m.repaired_counters);
   check_prefix(l, UNCLEAN_N);
   ck_ok(fsc_list_destroy(l));
   fsc_list_free(l);
@@ -968,7 +973,11 @@ START_TEST(test_unclean_repairs_bad_record) {
   fsc_list *l = open_t(base, FSC_TYPE_INT64);
   fsc_metrics m = metrics(l);
   ck_assert(!m.last_close_clean);
-  ck_assert_uint_eq(m.repaired_items, 1);
+  ck_assert_uint_eq(m.repaired_dropped, 1);
+  ck_assert_uint_eq(m.repaired_restored, 0);
+  ck_assert_uint_eq(m.repaired_rebuilt, 0);
+  ck_assert_uint_eq(m.repaired_counters, 1); /* the byte counters */
+  ck_assert_uint_eq(m.repaired_items, 2);
   ck_assert_uint_eq(m.length, 9);
   for (int64_t i = 0, k = 0; i < 10; i++) {
     if (i == 3)
@@ -1463,6 +1472,301 @@ START_TEST(test_rdonly_sees_live_writes) {
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* Recovery tells the truth                                            */
+/* ------------------------------------------------------------------ */
+
+/* Remove the clean-close marker, as a session that died leaves it. */
+static void unmark(const char *base) {
+  const char *ip = fpath(base, "index");
+  uint8_t z = 0;
+  poke(ip, fsize(ip) - 1, &z, 1);
+}
+
+/* The length word's BUF bit flipped in a list whose last change was an
+ * insert(0): the open after an unclean close must not make the older
+ * array the list (that loses the insert); it restores the word from its
+ * seal and says so. */
+START_TEST(test_open_restores_structure_word) {
+  const char *base = tc_path("bufflip");
+  fsc_list *l = open_t(base, FSC_TYPE_INT64);
+  for (int64_t i = 0; i < 20; i++)
+    ck_ok(fsc_list_append_i64(l, i));
+  fsc_value v = fsc_i64(999);
+  ck_ok(fsc_list_insert(l, 0, &v));
+  close_free(l);
+  const char *ip = fpath(base, "index");
+  poke64(ip, OFF_LENWORD, peek64(ip, OFF_LENWORD) ^ (UINT64_C(1) << 62));
+  unmark(base);
+  l = open_t(base, FSC_TYPE_INT64);
+  fsc_metrics m = metrics(l);
+  ck_assert(!m.last_close_clean);
+  ck_assert_uint_eq(m.length, 21);
+  int64_t x;
+  ck_ok(fsc_list_get_i64(l, 0, &x));
+  ck_assert_int_eq(x, 999);
+  for (int64_t i = 0; i < 20; i++) {
+    ck_ok(fsc_list_get_i64(l, i + 1, &x));
+    ck_assert_int_eq(x, i);
+  }
+  ck_assert_uint_ge(m.repaired_restored, 1);
+  ck_assert_uint_eq(m.repaired_dropped, 0);
+  ck_assert_uint_ge(m.repaired_items, 1);
+  ck_ok(fsc_list_verify(l, 0, NULL));
+  ck_ok(fsc_list_destroy(l));
+  fsc_list_free(l);
+}
+END_TEST
+
+/* The same at open for each of the seven structure words (the length word,
+ * both descriptors' offset, capacity, high water) and many bits: after an
+ * unclean close the open restores the list whole, or fails with
+ * FSC_ECORRUPT; never a shorter or older list reported as nothing
+ * dropped. */
+START_TEST(test_open_structure_words) {
+  static const int bits[] = {0, 1, 3, 6, 12, 39, 41, 55, 62, 63};
+  int whole = 0, failed = 0;
+  for (int word = 0; word < 7; word++) {
+    for (size_t b = 0; b < sizeof bits / sizeof bits[0]; b++) {
+      const char *base = tc_path("words");
+      fsc_list *l = open_t(base, FSC_TYPE_INT64);
+      for (int64_t i = 0; i < 12; i++)
+        ck_ok(fsc_list_append_i64(l, i));
+      fsc_value v = fsc_i64(999);
+      ck_ok(fsc_list_insert(l, 0, &v));
+      close_free(l);
+      const char *ip = fpath(base, "index");
+      off_t at = word == 0 ? OFF_LENWORD : 72 + 24 * ((word - 1) / 3) +
+                                               8 * ((word - 1) % 3);
+      poke64(ip, at, peek64(ip, at) ^ (UINT64_C(1) << bits[b]));
+      unmark(base);
+      fsc_options o = opts_type(FSC_TYPE_INT64);
+      l = NULL;
+      int rc = fsc_list_open(base, &o, &l);
+      if (rc != 0) {
+        ck_assert_int_eq(rc, FSC_ECORRUPT);
+        failed++;
+        tc_rm(base);
+        continue;
+      }
+      fsc_metrics m = metrics(l);
+      bool ok = m.length == 13;
+      for (int64_t i = 0; ok && i < 13; i++) {
+        int64_t x;
+        ok = fsc_list_get_i64(l, i, &x) == 0 && x == (i ? i - 1 : 999);
+      }
+      ck_assert_msg(ok || m.repaired_dropped > 0,
+                    "word %d bit %d: the open lost elements and reports "
+                    "none dropped (length %llu)", word, bits[b],
+                    (unsigned long long)m.length);
+      whole += ok;
+      ck_ok(fsc_list_verify(l, 0, NULL));
+      ck_ok(fsc_list_destroy(l));
+      fsc_list_free(l);
+    }
+  }
+  ck_assert_int_eq(failed, 0);
+  ck_assert_int_eq(whole, 70);
+}
+END_TEST
+
+/* A dict slot pointed at the superseded version of its key's record, then
+ * an unclean close: the open rebuilds the index from the data file (the
+ * newest live version wins) and says so. */
+START_TEST(test_open_superseded_slot) {
+  const char *base = tc_path("dsup");
+  fsc_options o = opts_type(FSC_TYPE_INT64);
+  fsc_dict *d = NULL;
+  ck_ok(fsc_dict_open(base, &o, &d));
+  int64_t x = 0;
+  for (int i = 0; i < 3; i++)
+    ck_ok(fsc_dict_incr(d, "ctr", 3, 1, &x));
+  ck_ok(fsc_dict_close(d));
+  fsc_dict_free(d);
+  /* Save the slot of ctr = 3, then count on to 30. */
+  const char *ip = fpath(base, "index");
+  uint64_t w = peek64(ip, OFF_LENWORD);
+  uint64_t toff = peek64(ip, 72 + 24 * ((w >> 62) & 1));
+  uint64_t cap = peek64(ip, 80 + 24 * ((w >> 62) & 1));
+  uint64_t idx = cap, s3 = 0;
+  for (uint64_t i = 0; i < cap; i++) {
+    uint64_t s = peek64(ip, (off_t)(toff + 8 * i));
+    if ((s & 7) == 0 && (s & ((UINT64_C(1) << 44) - 8)) >= HDR) {
+      idx = i;
+      s3 = s;
+    }
+  }
+  ck_assert_uint_lt(idx, cap);
+  ck_ok(fsc_dict_open(base, &o, &d));
+  for (int i = 3; i < 30; i++)
+    ck_ok(fsc_dict_incr(d, "ctr", 3, 1, &x));
+  ck_assert_int_eq(x, 30);
+  ck_ok(fsc_dict_close(d));
+  fsc_dict_free(d);
+  ck_assert_uint_eq(peek64(ip, OFF_LENWORD) >> 62 & 1, (w >> 62) & 1);
+  poke64(ip, (off_t)(toff + 8 * idx), s3);
+  unmark(base);
+  ck_ok(fsc_dict_open(base, &o, &d));
+  ck_ok(fsc_dict_get_i64(d, "ctr", &x));
+  ck_assert_int_eq(x, 30);
+  fsc_metrics m;
+  memset(&m, 0, sizeof m);
+  m.size = sizeof m;
+  ck_ok(fsc_dict_metrics(d, &m));
+  ck_assert_uint_ge(m.repaired_rebuilt, 1);
+  ck_assert_uint_eq(m.repaired_dropped, 0);
+  ck_assert_uint_ge(m.repaired_items, 1);
+  ck_ok(fsc_dict_verify(d, 0, NULL));
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+}
+END_TEST
+
+/* The writer killed at many points while a survivor has the same dict
+ * and list open: the survivor's close (the last) must leave files that a
+ * check without repair finds healthy, with the clean-close marker. */
+START_TEST(test_survivor_close_vouches) {
+  const char *dir = tc_dir();
+  char lbase[500], dbase[500];
+  snprintf(lbase, sizeof lbase, "%s/l", dir);
+  snprintf(dbase, sizeof dbase, "%s/d", dir);
+  fsc_options lo = opts_type(FSC_TYPE_INT64), dopt = opts_type(FSC_TYPE_INT64);
+  int repaired_sessions = 0;
+  for (int round = 0; round < 24; round++) {
+    fsc_list *l = NULL;
+    fsc_dict *d = NULL;
+    ck_ok(fsc_list_open(lbase, &lo, &l));
+    ck_ok(fsc_dict_open(dbase, &dopt, &d));
+    int pfd[2];
+    ck_assert_int_eq(pipe(pfd), 0);
+    pid_t p = fork();
+    ck_assert_int_ge(p, 0);
+    if (p == 0) {
+      close(pfd[0]);
+      fsc_list *cl = NULL;
+      fsc_dict *cd = NULL;
+      if (fsc_list_open(lbase, &lo, &cl) || fsc_dict_open(dbase, &dopt, &cd))
+        _exit(2);
+      fsc_value v = fsc_i64(7);
+      for (int64_t i = 0;; i++) {
+        char k[16];
+        int64_t x;
+        snprintf(k, sizeof k, "k%d", (int)(i % 64));
+        if (fsc_list_append_i64(cl, i) || fsc_dict_incr(cd, k, strlen(k), 1, &x) ||
+            fsc_list_insert(cl, 0, &v) || fsc_list_del(cl, 0) ||
+            fsc_dict_set_i64(cd, "last", i))
+          _exit(3);
+        if (i == 50 && write(pfd[1], "x", 1) != 1)
+          _exit(4);
+      }
+    }
+    close(pfd[1]);
+    char c;
+    ck_assert_int_eq(read(pfd[0], &c, 1), 1);
+    close(pfd[0]);
+    usleep((useconds_t)(137 * round % 2000));
+    kill(p, SIGKILL);
+    int st;
+    ck_assert_int_eq(waitpid(p, &st, 0), p);
+    ck_assert(WIFSIGNALED(st));
+    ck_ok(fsc_list_close(l));
+    fsc_list_free(l);
+    ck_ok(fsc_dict_close(d));
+    fsc_dict_free(d);
+    ck_assert_uint_eq(last_byte(fpath(lbase, "index")), 0xAA);
+    ck_assert_uint_eq(last_byte(fpath(dbase, "index")), 0xAA);
+    /* A read-only open (no repair of its own) and a check. */
+    fsc_options ro = opts_type(FSC_TYPE_INT64);
+    ro.flags = FSC_RDONLY;
+    ck_ok(fsc_list_open(lbase, &ro, &l));
+    ck_ok(fsc_dict_open(dbase, &ro, &d));
+    fsc_verify_report r;
+    memset(&r, 0, sizeof r);
+    r.size = sizeof r;
+    int rc = fsc_list_verify(l, 0, &r);
+    ck_assert_msg(rc == 0, "round %d: list after the survivor's close: %s",
+                  round, fsc_errmsg());
+    ck_assert(r.counters_checked);
+    memset(&r, 0, sizeof r);
+    r.size = sizeof r;
+    rc = fsc_dict_verify(d, 0, &r);
+    ck_assert_msg(rc == 0, "round %d: dict after the survivor's close: %s",
+                  round, fsc_errmsg());
+    ck_assert(r.counters_checked);
+    fsc_metrics m;
+    memset(&m, 0, sizeof m);
+    m.size = sizeof m;
+    ck_ok(fsc_list_metrics(l, &m));
+    ck_assert(m.last_close_clean);
+    repaired_sessions += m.repaired_at_close > 0;
+    ck_ok(fsc_list_close(l));
+    fsc_list_free(l);
+    ck_ok(fsc_dict_close(d));
+    fsc_dict_free(d);
+  }
+  /* (The writer never closes, so every last close recovers; most find
+   * something to set right, and say so to the next opener.) */
+  ck_assert_int_gt(repaired_sessions, 0);
+  tc_rm(lbase);
+  tc_rm(dbase);
+}
+END_TEST
+
+/* A read-only first opener after an unclean shutdown cannot repair, but
+ * must not hand out a damaged record as if nothing happened: a record
+ * that fails its checksum reads as FSC_ECORRUPT; the others read. */
+START_TEST(test_rdonly_unclean_checks_reads) {
+  const char *base = tc_path("rdunclean");
+  pid_t p = fork();
+  ck_assert_int_ge(p, 0);
+  if (p == 0) {
+    fsc_list *l = NULL;
+    fsc_options o = opts_type(FSC_TYPE_STRING);
+    if (fsc_list_open(base, &o, &l) != 0)
+      _exit(2);
+    const char *vals[] = {"alpha", "bravo", "charlie", "delta"};
+    for (int i = 0; i < 4; i++)
+      if (fsc_list_append_str(l, vals[i]) != 0)
+        _exit(3);
+    _exit(0); /* no close: an unclean shutdown */
+  }
+  int st;
+  ck_assert_int_eq(waitpid(p, &st, 0), p);
+  ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  /* The record of element 0 is the first, at 4096: flip its first
+   * payload byte ('a' -> 'A'). */
+  uint8_t b;
+  peek(fpath(base, "data"), HDR + REC_HDR, &b, 1);
+  ck_assert_uint_eq(b, 'a');
+  b = 'A';
+  poke(fpath(base, "data"), HDR + REC_HDR, &b, 1);
+  fsc_options ro = opts_type(FSC_TYPE_STRING);
+  ro.flags = FSC_RDONLY;
+  fsc_list *l = NULL;
+  ck_ok(fsc_list_open(base, &ro, &l));
+  const char *s = NULL;
+  size_t n = 0;
+  ck_fsc(fsc_list_get_str(l, 0, &s, &n), FSC_ECORRUPT);
+  ck_assert_msg(strstr(fsc_errmsg(), "checksum"), "%s", fsc_errmsg());
+  ck_ok(fsc_list_get_str(l, 1, &s, &n));
+  ck_assert_uint_eq(n, 5);
+  ck_assert_int_eq(memcmp(s, "bravo", 5), 0);
+  fsc_metrics m = metrics(l);
+  ck_assert(!m.last_close_clean);
+  close_free(l);
+  /* The marker is still missing: a writer's open repairs (drops it). */
+  ck_assert_uint_ne(last_byte(fpath(base, "index")), 0xAA);
+  l = open_t(base, FSC_TYPE_STRING);
+  m = metrics(l);
+  ck_assert_uint_eq(m.repaired_dropped, 1);
+  ck_assert_uint_eq(m.length, 3);
+  ck_ok(fsc_list_get_str(l, 0, &s, &n));
+  ck_assert_int_eq(memcmp(s, "bravo", 5), 0);
+  ck_ok(fsc_list_destroy(l));
+  fsc_list_free(l);
+}
+END_TEST
+
 static TCase *tcase(Suite *s, const char *name) {
   TCase *tc = tcase_create(name);
   tcase_set_timeout(tc, 60);
@@ -1496,6 +1800,13 @@ static Suite *persist_suite(void) {
   tcase_add_test(tc, test_destroy_removes_files);
   tcase_add_test(tc, test_rdonly);
   tcase_add_test(tc, test_rdonly_sees_live_writes);
+  tc = tcase(s, "truth");
+  tcase_set_timeout(tc, 240);
+  tcase_add_test(tc, test_open_restores_structure_word);
+  tcase_add_test(tc, test_open_structure_words);
+  tcase_add_test(tc, test_open_superseded_slot);
+  tcase_add_test(tc, test_survivor_close_vouches);
+  tcase_add_test(tc, test_rdonly_unclean_checks_reads);
   return s;
 }
 

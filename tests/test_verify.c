@@ -42,6 +42,7 @@
 #define I_LENWORD 64
 #define I_DESC(b) (72 + 24 * (b))
 #define I_KUSED 160
+#define I_SEAL 224
 #define LW_FROZEN (UINT64_C(1) << 63)
 #define LW_LEN(w) ((w) & ((UINT64_C(1) << 40) - 1))
 #define LW_BUF(w) ((unsigned)(((w) >> 62) & 1u))
@@ -131,7 +132,7 @@ static void ck_healthy(const fsc_verify_report *r, uint64_t length) {
   ck_assert_uint_eq(r->items_dropped, 0);
   ck_assert(!r->repaired);
   ck_assert_uint_eq(r->length, length);
-  for (int i = 0; i < 8; i++)
+  for (int i = 0; i < 3; i++)
     ck_assert_uint_eq(r->reserved[i], 0);
 }
 
@@ -1180,6 +1181,193 @@ START_TEST(test_killed_writer_repaired) {
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* The list's structure words, and superseded records                  */
+/* ------------------------------------------------------------------ */
+
+/* The list 999, 0, 10, ..., (n-1)*10 (an insert(0) last: the active array
+ * is the second one). */
+static fsc_list *inserted_list(const char *base, int n) {
+  fsc_list *l = int_list(base, n);
+  fsc_value v = fsc_i64(999);
+  ck_ok(fsc_list_insert(l, 0, &v));
+  return l;
+}
+
+static bool list_is_inserted(fsc_list *l, int n) {
+  uint64_t len = 0;
+  if (fsc_list_len(l, &len) != 0 || len != (uint64_t)n + 1)
+    return false;
+  for (int i = 0; i <= n; i++) {
+    int64_t x;
+    if (fsc_list_get_i64(l, i, &x) != 0 || x != (i ? (i - 1) * 10 : 999))
+      return false;
+  }
+  return true;
+}
+
+/* Bit 62 of the length word (BUF) flipped: the older array would become
+ * the list, silently losing the insert.  The check finds it; the repair
+ * restores the word from its sealed copy, and says so. */
+START_TEST(test_list_buf_flip) {
+  const char *base = tc_path("buf");
+  fsc_list *l = inserted_list(base, 20);
+  const char *ip = fpath(base, "index");
+  uint64_t w = peek64(ip, I_LENWORD);
+  poke64(ip, I_LENWORD, w ^ (UINT64_C(1) << 62));
+  fsc_verify_report r = rep();
+  ck_fsc(fsc_list_verify(l, 0, &r), FSC_ECORRUPT);
+  ck_sums(&r);
+  ck_assert_uint_ge(r.index_structure, 1);
+  r = rep();
+  int rc = fsc_list_verify(l, FSC_VERIFY_REPAIR, &r);
+  if (rc || !list_is_inserted(l, 20))
+    show("buf flip repair", &r);
+  ck_ok(rc);
+  ck_assert(r.healthy && r.repaired);
+  ck_assert_uint_ge(r.items_restored, 1);
+  ck_assert_uint_eq(r.items_dropped, 0);
+  ck_assert(list_is_inserted(l, 20));
+  r = rep();
+  ck_ok(fsc_list_verify(l, 0, &r));
+  ck_healthy(&r, 21);
+  ck_ok(fsc_list_destroy(l));
+  fsc_list_free(l);
+}
+END_TEST
+
+/* The whole class: any one of the seven structure words (the length word,
+ * both descriptors' offset, capacity and high water) or of the eight words
+ * of their seal damaged, in any of
+ * many bits, is either harmless (the list reads back whole) or found by
+ * the check; after the repair the list is whole again, or the report says
+ * what was dropped.  Never "healthy" over a list that lost elements. */
+START_TEST(test_list_structure_words) {
+  static const int bits[] = {0, 1, 3, 4, 6, 9, 12, 20, 39, 40, 45, 61, 62, 63};
+  const char *ip;
+  int cases = 0, found = 0;
+  /* Words 0..6: the live ones; 7..14: their seal (doc/FORMAT.md). */
+  for (int word = 0; word < 15; word++) {
+    for (size_t b = 0; b < sizeof bits / sizeof bits[0]; b++) {
+      const char *base = tc_path("words");
+      fsc_list *l = inserted_list(base, 12);
+      ip = fpath(base, "index");
+      off_t at = word == 0  ? I_LENWORD
+                 : word < 7 ? I_DESC((word - 1) / 3) + 8 * ((word - 1) % 3)
+                            : I_SEAL + 8 * (word - 7);
+      poke64(ip, at, peek64(ip, at) ^ (UINT64_C(1) << bits[b]));
+      fsc_verify_report r = rep();
+      int rc = fsc_list_verify(l, 0, &r);
+      ck_sums(&r);
+      cases++;
+      if (rc == 0) {
+        if (!list_is_inserted(l, 12))
+          ck_abort_msg("word %d bit %d: healthy, but the list is not whole",
+                       word, bits[b]);
+      } else {
+        ck_assert_int_eq(rc, FSC_ECORRUPT);
+        found++;
+      }
+      r = rep();
+      rc = fsc_list_verify(l, FSC_VERIFY_REPAIR, &r);
+      if (rc == 0 && !list_is_inserted(l, 12) && r.items_dropped == 0) {
+        show("structure word repair", &r);
+        ck_abort_msg("word %d bit %d: the repair lost elements and reports "
+                     "nothing dropped", word, bits[b]);
+      }
+      /* Every one of them is repairable, and nothing is lost: the seal
+       * restores the words, a length is taken from the slots. */
+      ck_assert_msg(rc == 0, "word %d bit %d: not repaired: %s", word,
+                    bits[b], fsc_errmsg());
+      ck_assert_msg(list_is_inserted(l, 12) && r.items_dropped == 0,
+                    "word %d bit %d: the repair lost elements", word,
+                    bits[b]);
+      if (rc == 0) {
+        r = rep();
+        ck_ok(fsc_list_verify(l, 0, &r));
+        /* And it keeps working. */
+        fsc_value five = fsc_i64(5);
+        ck_ok(fsc_list_insert(l, 0, &five));
+        ck_ok(fsc_list_append_i64(l, 6));
+        ck_ok(fsc_list_verify(l, 0, NULL));
+      } else {
+        ck_assert_int_eq(rc, FSC_ECORRUPT);
+      }
+      ck_ok(fsc_list_destroy(l));
+      fsc_list_free(l);
+    }
+  }
+  ck_assert_int_gt(found, cases / 2);
+}
+END_TEST
+
+/* A list slot pointed back at the record an item assignment superseded:
+ * the check reports it, the repair drops the element and says so. */
+START_TEST(test_list_superseded) {
+  const char *base = tc_path("lsup");
+  fsc_list *l = int_list(base, 10);
+  off_t where;
+  uint64_t old = list_slot_at(base, 4, &where);
+  ck_ok(fsc_list_set_i64(l, 4, 77));
+  ck_assert_int_eq(lget(l, 4), 77);
+  poke64(fpath(base, "index"), where, old);
+  ck_assert_int_eq(lget(l, 4), 40); /* the stale value */
+  fsc_verify_report r = rep();
+  ck_fsc(fsc_list_verify(l, 0, &r), FSC_ECORRUPT);
+  ck_sums(&r);
+  ck_assert_uint_eq(r.index_superseded, 1);
+  ck_assert_uint_eq(r.index_dangling, 1);
+  ck_assert_msg(strstr(fsc_errmsg(), "superseded"), "%s", fsc_errmsg());
+  r = rep();
+  ck_ok(fsc_list_verify(l, FSC_VERIFY_REPAIR, &r));
+  ck_assert(r.healthy && r.repaired);
+  ck_assert_uint_eq(r.items_dropped, 1);
+  ck_list_values(l, 10, 4);
+  ck_ok(fsc_list_verify(l, 0, NULL));
+  ck_ok(fsc_list_destroy(l));
+  fsc_list_free(l);
+}
+END_TEST
+
+/* A dict slot pointed back at the older version of its key's record (a
+ * counter 3 then 30): the check reports it; the repair finds the newest
+ * live version in the data file. */
+START_TEST(test_dict_superseded) {
+  const char *base = tc_path("dsup");
+  fsc_dict *d = int_dict(base, 50);
+  ck_ok(fsc_dict_set_i64(d, "ctr", 3));
+  uint64_t idx;
+  uint64_t s3 = slot_of(base, "ctr", 3, &idx);
+  ck_ok(fsc_dict_set_i64(d, "ctr", 30));
+  uint64_t toff, cap;
+  table_of(base, &toff, &cap);
+  poke64(fpath(base, "index"), (off_t)(toff + 8 * idx), s3);
+  int64_t x = 0;
+  ck_ok(fsc_dict_get_i64(d, "ctr", &x));
+  ck_assert_int_eq(x, 3); /* the stale value */
+  fsc_verify_report r = rep();
+  ck_fsc(fsc_dict_verify(d, 0, &r), FSC_ECORRUPT);
+  ck_sums(&r);
+  ck_assert_uint_eq(r.index_superseded, 1);
+  ck_assert_msg(strstr(fsc_errmsg(), "superseded"), "%s", fsc_errmsg());
+  r = rep();
+  ck_ok(fsc_dict_verify(d, FSC_VERIFY_REPAIR, &r));
+  ck_assert(r.healthy && r.repaired);
+  ck_assert_uint_eq(r.items_dropped, 0);
+  ck_assert_uint_ge(r.tables_rebuilt, 1);
+  ck_ok(fsc_dict_get_i64(d, "ctr", &x));
+  ck_assert_int_eq(x, 30);
+  ck_assert_uint_eq(dlen(d), 51);
+  for (int i = 0; i < 50; i++) {
+    ck_ok(fsc_dict_get_i64(d, key(i), &x));
+    ck_assert_int_eq(x, i);
+  }
+  ck_ok(fsc_dict_verify(d, 0, NULL));
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+}
+END_TEST
+
 /* A handle whose collection another handle compacted (new files, a new
  * generation) is followed to the new files: the check is of those. */
 START_TEST(test_after_compaction) {
@@ -1246,6 +1434,11 @@ static Suite *verify_suite(void) {
   tcase_add_test(tc, test_dict_duplicate_and_count);
   tcase_add_test(tc, test_dict_lost_slots);
   tcase_add_test(tc, test_set_damage);
+  tc = tcase(s, "truth");
+  tcase_add_test(tc, test_list_buf_flip);
+  tcase_add_test(tc, test_list_structure_words);
+  tcase_add_test(tc, test_list_superseded);
+  tcase_add_test(tc, test_dict_superseded);
   tc = tcase(s, "concurrent");
   tcase_add_test(tc, test_concurrent_writers);
   tcase_add_test(tc, test_killed_writer_repaired);

@@ -25,6 +25,32 @@ static const char *human(uint64_t n, char buf[64]) {
   return buf;
 }
 
+#define JU(x) json_integer((json_int_t)(x))
+
+/* What the open's recovery (and the previous session's last close)
+ * repaired, by kind. */
+static void repairs_json(json_t *j, const fsc_metrics *m) {
+  json_object_set_new(j, "repaired_dropped", JU(m->repaired_dropped));
+  json_object_set_new(j, "repaired_restored", JU(m->repaired_restored));
+  json_object_set_new(j, "repaired_rebuilt", JU(m->repaired_rebuilt));
+  json_object_set_new(j, "repaired_counters", JU(m->repaired_counters));
+  json_object_set_new(j, "repaired_at_close", JU(m->repaired_at_close));
+}
+
+static void print_repairs(const char *indent, const fsc_metrics *m) {
+  if (m->repaired_items)
+    printf("%s(%llu dropped, %llu restored, %llu tables rebuilt, %llu "
+           "counters corrected)\n", indent,
+           (unsigned long long)m->repaired_dropped,
+           (unsigned long long)m->repaired_restored,
+           (unsigned long long)m->repaired_rebuilt,
+           (unsigned long long)m->repaired_counters);
+  if (m->repaired_at_close)
+    printf("%s%llu repaired by the previous session's last close (a "
+           "writer had died)\n", indent,
+           (unsigned long long)m->repaired_at_close);
+}
+
 static json_t *describe(const struct cli_coll *c) {
   json_t *j = json_object();
   json_object_set_new(j, "path", json_string(c->path));
@@ -36,7 +62,6 @@ static json_t *describe(const struct cli_coll *c) {
   return j;
 }
 
-#define JU(x) json_integer((json_int_t)(x))
 
 int cli_cmd_stat(const struct cli_opts *o, int argc, char **argv) {
   struct cli_coll c;
@@ -68,6 +93,7 @@ int cli_cmd_stat(const struct cli_opts *o, int argc, char **argv) {
     json_object_set_new(j, "generation", JU(m.generation));
     json_object_set_new(j, "structural_epoch", JU(m.structural_epoch));
     json_object_set_new(j, "repaired_items", JU(m.repaired_items));
+    repairs_json(j, &m);
     json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     putchar('\n');
     json_decref(j);
@@ -93,6 +119,7 @@ int cli_cmd_stat(const struct cli_opts *o, int argc, char **argv) {
            (unsigned long long)m.structural_epoch);
     printf("repaired items:    %llu\n",
            (unsigned long long)m.repaired_items);
+    print_repairs("                   ", &m);
   }
   return cli_close(&c);
 }
@@ -118,6 +145,11 @@ static json_t *report_json(const fsc_verify_report *r) {
   json_object_set_new(j, "items_repaired", JU(r->items_repaired));
   json_object_set_new(j, "items_dropped", JU(r->items_dropped));
   json_object_set_new(j, "problems_left", JU(r->problems_left));
+  json_object_set_new(j, "index_superseded", JU(r->index_superseded));
+  json_object_set_new(j, "items_restored", JU(r->items_restored));
+  json_object_set_new(j, "items_tombstoned", JU(r->items_tombstoned));
+  json_object_set_new(j, "tables_rebuilt", JU(r->tables_rebuilt));
+  json_object_set_new(j, "counters_corrected", JU(r->counters_corrected));
   return j;
 }
 
@@ -198,6 +230,7 @@ int cli_cmd_verify(const struct cli_opts *o, int argc, char **argv) {
     json_object_set_new(j, "last_close_clean",
                         json_boolean(m.last_close_clean));
     json_object_set_new(j, "repaired_items", JU(m.repaired_items));
+    repairs_json(j, &m);
     json_object_set_new(j, "open_processes", JU(m.open_processes));
     json_object_set_new(j, "read_only", json_boolean(!o->repair));
     json_object_set_new(j, "verify", report_json(&r));
@@ -226,6 +259,7 @@ int cli_cmd_verify(const struct cli_opts *o, int argc, char **argv) {
              "open (%llu items)\n", (unsigned long long)m.repaired_items);
     printf("repaired items:  %llu\n",
            (unsigned long long)(m.repaired_items + r.items_repaired));
+    print_repairs("                 ", &m);
     printf("records:         %llu checked, %llu bad (%llu bounds, %llu "
            "type, %llu checksum)\n",
            (unsigned long long)r.records_checked,
@@ -254,6 +288,13 @@ int cli_cmd_verify(const struct cli_opts *o, int argc, char **argv) {
              (unsigned long long)r.items_repaired,
              (unsigned long long)r.items_dropped,
              (unsigned long long)r.problems_left);
+    if (o->repair && r.repaired)
+      printf("                 %llu restored, %llu slots tombstoned, %llu "
+             "tables rebuilt, %llu counters corrected\n",
+             (unsigned long long)r.items_restored,
+             (unsigned long long)r.items_tombstoned,
+             (unsigned long long)r.tables_rebuilt,
+             (unsigned long long)r.counters_corrected);
     printf("read back:       %llu elements\n", (unsigned long long)count);
     if (problem)
       printf("PROBLEM: %s\n", problem);
