@@ -255,11 +255,20 @@ typedef struct fsc_options {
                                 i move the last element into i (swap and
                                 pop: O(1), the order changes) and give the
                                 record's space back to the next append. */
+  int64_t lock_timeout_ms;     /* how long any wait for a file lock may
+                                last (opening, closing, structural
+                                changes, compaction): 10000 (default);
+                                0: one try; FSC_LOCK_WAIT_FOREVER (-1):
+                                no limit.  A wait that runs out is
+                                FSC_ETIMEDOUT. */
 } fsc_options;
+
+/* fsc_options.lock_timeout_ms: wait for file locks without a limit. */
+#define FSC_LOCK_WAIT_FOREVER (-1)
 
 #define FSC_OPTIONS_INIT                                                      \
   { sizeof(fsc_options), FSC_TYPE_UNSPEC, FSC_CREATE, 0600,                   \
-    FSC_DURABLE_ON_CLOSE, FSC_TYPE_UNSPEC, 0.0, false }
+    FSC_DURABLE_ON_CLOSE, FSC_TYPE_UNSPEC, 0.0, false, 10000 }
 
 /* ------------------------------------------------------------------------ */
 /* Metrics                                                                   */
