@@ -166,8 +166,10 @@ START_TEST(test_zeroed_headers_not_reinitialised) {
 END_TEST
 
 START_TEST(test_foreign_file) {
-  const char *base = tc_path("foreign");
-  char data[600], index[600];
+  char base[600], donor[600], data[600], index[600], ddata[600], dindex[600];
+  snprintf(base, sizeof base, "%s", tc_path("foreign"));
+  snprintf(donor, sizeof donor, "%s", tc_path("donor"));
+  paths(donor, ddata, dindex);
   paths(base, data, index);
   /* A program copied to both paths, then to the index path only, then
    * a file too short to hold a header. */
@@ -180,9 +182,9 @@ START_TEST(test_foreign_file) {
         snprintf(cmd, sizeof cmd, "cp /bin/ls '%s'", data);
         ck_assert_int_eq(system(cmd), 0);
       } else {
-        make_list(tc_path("donor"), 1); /* any collection's data file */
+        make_list(donor, 1); /* a collection's data file, a foreign index */
         unlink(data);
-        snprintf(cmd, sizeof cmd, "cp '%s' '%s'", index, data);
+        snprintf(cmd, sizeof cmd, "cp '%s' '%s'", ddata, data);
         ck_assert_int_eq(system(cmd), 0);
       }
     } else {
