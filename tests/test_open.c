@@ -486,6 +486,57 @@ START_TEST(test_group_sharing) {
 }
 END_TEST
 
+/* Many processes creating one new collection at once: every one opens the
+ * same collection (none re-creates it under another), nothing is lost. */
+START_TEST(test_concurrent_create) {
+  char base[600], data[600], index[600];
+  for (int round = 0; round < 5; round++) {
+    snprintf(base, sizeof base, "%s", tc_path("race"));
+    paths(base, data, index);
+    enum { N = 8 };
+    pid_t kids[N];
+    int go[2];
+    ck_assert_int_eq(pipe(go), 0);
+    for (int i = 0; i < N; i++) {
+      kids[i] = fork();
+      ck_assert_int_ge(kids[i], 0);
+      if (kids[i] == 0) {
+        char c;
+        close(go[1]);
+        if (read(go[0], &c, 1) != 0)
+          _exit(2);
+        fsc_options o = FSC_OPTIONS_INIT;
+        o.type = FSC_TYPE_INT64;
+        fsc_list *l = NULL;
+        int rc = fsc_list_open(base, &o, &l);
+        CHK(rc == 0, "open returned %d", rc);
+        CHK(fsc_list_append_i64(l, i) == 0, "append");
+        CHK(fsc_list_close(l) == 0, "close");
+        fsc_list_free(l);
+        _exit(0);
+      }
+    }
+    close(go[0]);
+    close(go[1]); /* all start at once */
+    for (int i = 0; i < N; i++) {
+      int st;
+      ck_assert_int_eq(waitpid(kids[i], &st, 0), kids[i]);
+      ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child %d: %d",
+                    i, st);
+    }
+    fsc_list *l;
+    ck_ok(fsc_list_open(base, NULL, &l));
+    ck_assert_uint_eq(list_len(l), N);
+    fsc_list_free(l);
+    /* Only the two files: no private file was left beside them. */
+    char cmd[1400];
+    snprintf(cmd, sizeof cmd, "test $(ls -A \"$(dirname '%s')\" | wc -l) "
+             "-eq 2", base);
+    ck_assert_int_eq(system(cmd), 0);
+  }
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* FIFOs                                                               */
 /* ------------------------------------------------------------------ */
@@ -714,6 +765,7 @@ static Suite *open_suite(void) {
   tcase_add_test(tc, test_precreated_by_other_user);
   tcase_add_test(tc, test_existing_unsafe_modes);
   tcase_add_test(tc, test_group_sharing);
+  tcase_add_test(tc, test_concurrent_create);
   tcase_add_test(tc, test_fifo);
   tcase_add_test(tc, test_lock_timeout);
   tcase_add_test(tc, test_mode_special_bits);
