@@ -49,8 +49,14 @@ static void fill(struct cli_coll *c) {
   }
 }
 
-static int open_kind(const char *path, cli_kind k, const fsc_options *o,
+int64_t cli_lock_timeout_ms = -2;
+
+static int open_kind(const char *path, cli_kind k, const fsc_options *in,
                      struct cli_coll *c) {
+  fsc_options oo = *in;
+  const fsc_options *o = &oo;
+  if (cli_lock_timeout_ms >= FSC_LOCK_WAIT_FOREVER)
+    oo.lock_timeout_ms = cli_lock_timeout_ms;
   switch (k) {
   case CLI_KIND_LIST:
     return fsc_list_open(path, o, &c->h.l);
