@@ -60,12 +60,15 @@ static char *with_suffix(const char *path) {
   return s;
 }
 
-/* Read a file header (data or index) by path; false if unreadable. */
+/* Read a file header (data or index) by path; false if unreadable or
+ * not a regular file (O_NONBLOCK: a FIFO planted there must not hang). */
 static bool read_fhdr(const char *path, struct fsc__fhdr *h) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0)
     return false;
-  bool ok = pread(fd, h, sizeof *h, 0) == (ssize_t)sizeof *h;
+  struct stat st;
+  bool ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+            pread(fd, h, sizeof *h, 0) == (ssize_t)sizeof *h;
   close(fd);
   return ok;
 }
