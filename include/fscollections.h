@@ -36,6 +36,16 @@
  *    a process dies, and no per-process slot is kept in the files.
  *  - Files live on a local file system that supports mmap(MAP_SHARED),
  *    flock(2) and posix_fallocate(3).  Network file systems are not supported.
+ *  - Who may read the files may hold their locks: flock(2) needs only a
+ *    descriptor, so anyone who can open a collection file can make opens,
+ *    closes and structural changes wait; every such wait is bounded by
+ *    fsc_options.lock_timeout_ms (FSC_ETIMEDOUT).  Let only trusted users
+ *    read a collection.  doc/DURABILITY.md, "What a hostile or careless
+ *    user can and cannot do", has the whole policy: world-writable files
+ *    and files planted by others are refused (FSC_EACCES), files that are
+ *    not empty are never re-initialised, FIFOs and symlinks are refused.
+ *  - A file size limit (RLIMIT_FSIZE) is checked before the files grow:
+ *    past it a write is FSC_ENOSPC, and SIGXFSZ is never raised.
  *  - Only Linux is supported in this release (the open-process count reads
  *    /proc/locks; temporary collections reopen through /proc/self/fd).
  *  - Compaction (fsc_*_compact, compaction_threshold) moves a collection to
@@ -230,7 +240,12 @@ FSC_API bool fsc_value_equal(const fsc_value *a, const fsc_value *b);
 /* ------------------------------------------------------------------------ */
 
 /* fsc_options.flags */
-#define FSC_CREATE 0x1u   /* create the collection if it does not exist */
+#define FSC_CREATE 0x1u   /* create the collection if it does not exist.
+                             In FSC_OPTIONS_INIT: a mistyped path creates
+                             a new, empty collection; clear it where a
+                             missing collection must be FSC_ENOENT.
+                             Creation is atomic and exclusive (see
+                             fsc_list_open) */
 #define FSC_RDONLY 0x2u   /* open read-only: every write returns FSC_EROFS */
 #define FSC_EXCL 0x4u     /* with FSC_CREATE: fail (FSC_EINVAL) if it exists */
 
@@ -250,7 +265,10 @@ typedef struct fsc_options {
   size_t size;               /* sizeof(fsc_options) of the caller */
   fsc_type type;             /* element type; UNSPEC: the file's, ANY if new */
   unsigned flags;            /* FSC_CREATE | FSC_RDONLY | FSC_EXCL */
-  unsigned mode;             /* permission bits of created files (0600) */
+  unsigned mode;             /* permission bits of created files (0600),
+                                minus the umask; at most 0777 (setuid,
+                                setgid and sticky bits are FSC_EINVAL).
+                                Group sharing: 0660 in a setgid directory */
   fsc_durability durability; /* FSC_DURABLE_ON_CLOSE by default */
   fsc_type key_type;         /* dict keys: FSC_TYPE_STRING (UTF-8) or
                                 FSC_TYPE_BYTES (binary keys); UNSPEC: the
@@ -271,11 +289,20 @@ typedef struct fsc_options {
                                 i move the last element into i (swap and
                                 pop: O(1), the order changes) and give the
                                 record's space back to the next append. */
+  int64_t lock_timeout_ms;     /* how long any wait for a file lock may
+                                last (opening, closing, structural
+                                changes, compaction): 10000 (default);
+                                0: one try; FSC_LOCK_WAIT_FOREVER (-1):
+                                no limit.  A wait that runs out is
+                                FSC_ETIMEDOUT. */
 } fsc_options;
+
+/* fsc_options.lock_timeout_ms: wait for file locks without a limit. */
+#define FSC_LOCK_WAIT_FOREVER (-1)
 
 #define FSC_OPTIONS_INIT                                                      \
   { sizeof(fsc_options), FSC_TYPE_UNSPEC, FSC_CREATE, 0600,                   \
-    FSC_DURABLE_ON_CLOSE, FSC_TYPE_UNSPEC, 0.0, false }
+    FSC_DURABLE_ON_CLOSE, FSC_TYPE_UNSPEC, 0.0, false, 10000 }
 
 /* ------------------------------------------------------------------------ */
 /* Metrics                                                                   */
@@ -360,10 +387,26 @@ typedef struct fsc_list fsc_list;
  * opener cannot repair: it checks each record's checksum as it reads it
  * (see Caveats).  Other openers (the collection is open elsewhere) do not
  * check.
- * Errors: FSC_EINVAL (bad options), FSC_ENOENT (missing, no FSC_CREATE),
- * FSC_EACCES, FSC_EKIND (the files hold a dict or set), FSC_ETYPE (the file's
- * element type differs from opts->type), FSC_ECORRUPT, FSC_EVERSION,
- * FSC_ENOSPC, FSC_ENOMEM, FSC_EIO.
+ * Creation (FSC_CREATE, no index file at the path) builds both files under
+ * no name and links them into place, so other processes see the whole new
+ * list or none, and never adopts a file someone else put at a path.  Files
+ * that are not empty are never re-initialised or deleted; an EMPTY file at
+ * a path is replaced only if this user owns it and neither group nor
+ * others may write it.  Both files must be regular files (checked before
+ * they are locked or read: a FIFO fails at once), are never opened through
+ * a symlink, may not be writable by every user, and must have one owner.
+ * Errors: FSC_EINVAL (bad options; a path that is a symlink, a FIFO or
+ * another non-regular file; FSC_EXCL and the list exists), FSC_ENOENT
+ * (missing, no FSC_CREATE), FSC_EACCES (no permission; a file writable by
+ * every user; the two files owned by different users; an empty file at a
+ * path owned by another user or writable by group or others), FSC_EKIND
+ * (the files hold a dict or set), FSC_ETYPE (the file's element type
+ * differs from opts->type), FSC_ECORRUPT (not a collection file: bad or
+ * zeroed magic, shorter than a header; files of two different
+ * collections; a data file that is not empty beside a missing or empty
+ * index; damaged headers), FSC_EVERSION, FSC_ETIMEDOUT (another process
+ * held a lock longer than opts->lock_timeout_ms), FSC_EAGAIN, FSC_ENOSPC,
+ * FSC_ENOMEM, FSC_EIO.
  * On success *out is a new handle; on failure *out is NULL.
  */
 FSC_API int fsc_list_open(const char *base_path, const fsc_options *opts,
@@ -383,6 +426,9 @@ FSC_API int fsc_list_open(const char *base_path, const fsc_options *opts,
  * later call returns FSC_ECLOSED; release it with fsc_list_free().  Views
  * handed out by this handle become invalid.  Closing twice returns
  * FSC_ECLOSED.  Not to be called while another thread uses the handle.
+ * FSC_ETIMEDOUT: the structure lock did not come within lock_timeout_ms;
+ * the handle is closed all the same, but the clean-close marker is not
+ * written, so the next first opener verifies the list.
  */
 FSC_API int fsc_list_close(fsc_list *l);
 
@@ -428,7 +474,10 @@ FSC_API int fsc_list_extend(fsc_list *l, const fsc_value *vs, size_t n);
 FSC_API int fsc_list_set(fsc_list *l, int64_t index, const fsc_value *v);
 
 /* list.insert(index, v): index clamped to [0, len] as Python does.
- * Structural: takes the lock. */
+ * Structural: takes the lock.  Every structural call (insert, pop, del,
+ * remove, slices, sort, reverse, clear, and an append or dict/set write
+ * that must grow the index) can also fail with FSC_ETIMEDOUT when another
+ * process holds the lock longer than lock_timeout_ms. */
 FSC_API int fsc_list_insert(fsc_list *l, int64_t index, const fsc_value *v);
 
 /* list.pop(index); pass -1 for Python's default.  `out` may be NULL; a
@@ -544,9 +593,13 @@ FSC_API int fsc_list_sync(fsc_list *l);
  * left-over files (P.data.fscollection.compact, P.index.fscollection.compact).
  * An iterator begun before a compaction returns FSC_EAGAIN: start again.
  * Thread and process safe.
+ * The new files get the old files' owner, group and mode (a compaction by
+ * another member of a shared collection's group takes nothing over).
  * Errors: FSC_EROFS, FSC_ENOSPC (the old files are untouched), FSC_EIO,
  * FSC_EAGAIN (a temporary collection shared with forked processes),
- * FSC_ECLOSED.
+ * FSC_EACCES (this user cannot give the new files the old files' owner:
+ * the owner or root must compact), FSC_ETIMEDOUT (the lock did not come
+ * within lock_timeout_ms), FSC_ECLOSED.
  */
 FSC_API int fsc_list_compact(fsc_list *l);
 
@@ -754,9 +807,13 @@ FSC_API int fsc_dict_sync(fsc_dict *d);
  * left-over files (P.data.fscollection.compact, P.index.fscollection.compact).
  * An iterator begun before a compaction returns FSC_EAGAIN: start again.
  * Thread and process safe.
+ * The new files get the old files' owner, group and mode (a compaction by
+ * another member of a shared collection's group takes nothing over).
  * Errors: FSC_EROFS, FSC_ENOSPC (the old files are untouched), FSC_EIO,
  * FSC_EAGAIN (a temporary collection shared with forked processes),
- * FSC_ECLOSED.
+ * FSC_EACCES (this user cannot give the new files the old files' owner:
+ * the owner or root must compact), FSC_ETIMEDOUT (the lock did not come
+ * within lock_timeout_ms), FSC_ECLOSED.
  */
 FSC_API int fsc_dict_compact(fsc_dict *d);
 
@@ -771,8 +828,9 @@ FSC_API int fsc_dict_compact(fsc_dict *d);
 FSC_API int fsc_dict_reclaim(fsc_dict *d);
 
 /* Typed shorthands with NUL-terminated keys.  _get_ variants fail with
- * FSC_ETYPE if the value is of another type; fsc_dict_get_str gives a view
- * (not NUL-terminated). */
+ * FSC_ETYPE if the value is of another type, FSC_EINVAL if an output
+ * pointer is NULL (as the list's); fsc_dict_get_str gives a view (not
+ * NUL-terminated).  A NULL key or string value is FSC_EINVAL. */
 FSC_API int fsc_dict_set_str(fsc_dict *d, const char *key, const char *val);
 FSC_API int fsc_dict_set_i64(fsc_dict *d, const char *key, int64_t val);
 FSC_API int fsc_dict_set_f64(fsc_dict *d, const char *key, double val);
@@ -886,9 +944,13 @@ FSC_API int fsc_set_sync(fsc_set *s);
  * left-over files (P.data.fscollection.compact, P.index.fscollection.compact).
  * An iterator begun before a compaction returns FSC_EAGAIN: start again.
  * Thread and process safe.
+ * The new files get the old files' owner, group and mode (a compaction by
+ * another member of a shared collection's group takes nothing over).
  * Errors: FSC_EROFS, FSC_ENOSPC (the old files are untouched), FSC_EIO,
  * FSC_EAGAIN (a temporary collection shared with forked processes),
- * FSC_ECLOSED.
+ * FSC_EACCES (this user cannot give the new files the old files' owner:
+ * the owner or root must compact), FSC_ETIMEDOUT (the lock did not come
+ * within lock_timeout_ms), FSC_ECLOSED.
  */
 FSC_API int fsc_set_compact(fsc_set *s);
 

@@ -101,8 +101,10 @@ static int read_options(const fsc_options *in, fsc_options *o) {
     return fsc__err(FSC_EINVAL, "FSC_RDONLY cannot create a collection");
   if ((o->flags & FSC_RDONLY))
     o->flags &= ~(unsigned)(FSC_CREATE | FSC_EXCL);
-  if (o->mode & ~07777u)
-    return fsc__err(FSC_EINVAL, "invalid file mode 0%o", o->mode);
+  if (o->mode & ~0777u)
+    return fsc__err(FSC_EINVAL, "invalid file mode 0%o: only permission "
+                    "bits (0777) are allowed; setuid, setgid and sticky "
+                    "bits have no meaning on collection files", o->mode);
   if ((unsigned)o->durability > FSC_DURABLE_ALWAYS)
     return fsc__err(FSC_EINVAL, "invalid durability %d", (int)o->durability);
   if (in->size < offsetof(fsc_options, key_type) + sizeof in->key_type)
@@ -111,6 +113,13 @@ static int read_options(const fsc_options *in, fsc_options *o) {
     o->compaction_threshold = 0; /* an older caller */
     o->auto_compact = false;
   }
+  if (in->size < offsetof(fsc_options, lock_timeout_ms) +
+                     sizeof in->lock_timeout_ms)
+    o->lock_timeout_ms = def.lock_timeout_ms; /* an older caller */
+  if (o->lock_timeout_ms < FSC_LOCK_WAIT_FOREVER)
+    return fsc__err(FSC_EINVAL, "invalid lock_timeout_ms %lld: milliseconds, "
+                    "or FSC_LOCK_WAIT_FOREVER (-1)",
+                    (long long)o->lock_timeout_ms);
   if (!(o->compaction_threshold >= 0 && o->compaction_threshold <= 1))
     return fsc__err(FSC_EINVAL, "compaction_threshold %g is not a ratio "
                     "between 0 and 1", o->compaction_threshold);
@@ -191,20 +200,6 @@ static int check_fhdr(struct fsc__coll *c, const struct fsc__fhdr *h,
   return 0;
 }
 
-/* Is this data file one that an unfinished creation may have left: too
- * short for a header, header never finished (magic zero), or nothing ever
- * reserved past the header? */
-static bool data_has_no_records(int fd, off_t size) {
-  if (size < (off_t)sizeof(struct fsc__data_hdr))
-    return true;
-  struct fsc__data_hdr h;
-  if (pread(fd, &h, sizeof h, 0) != (ssize_t)sizeof h)
-    return false;
-  if (memcmp(h.h.magic, "\0\0\0\0\0\0\0\0", 8) == 0)
-    return true;
-  return h.tail <= FSC__HDR_SIZE;
-}
-
 /* Map and validate an existing collection (structure lock held). */
 static int load_files(struct fsc__coll *c, uint64_t dsize, uint64_t isize,
                       fsc_type want, fsc_type want_key) {
@@ -282,6 +277,255 @@ static int check_auto_compact(const struct fsc__coll *c) {
                     "type (int32, int64, int128, bool, float), not a %s of "
                     "%s", kind_name(c->kind), fsc_type_name(c->type));
   return 0;
+}
+
+/*
+ * Files found at a collection's paths (doc/DURABILITY.md, "What a hostile
+ * or careless user can and cannot do").  The policy, kept here:
+ *  - a collection file is opened with O_NOFOLLOW (never through a
+ *    symlink) and O_NONBLOCK (a FIFO must not hang the open), and must be
+ *    a regular file (fstat) before it is locked or read;
+ *  - a file writable by every user (S_IWOTH) is refused (FSC_EACCES):
+ *    anyone could rewrite it under us.  Group write is allowed: a 0660
+ *    collection in a group directory is shared by the group's members;
+ *  - the two files of a collection have one owner (compaction keeps it),
+ *    else FSC_EACCES: someone replaced one of them;
+ *  - a file that is not empty is a collection file (magic first, then
+ *    the rest of the header) or FSC_ECORRUPT: nothing at the path is ever
+ *    re-initialised or deleted by an open;
+ *  - an EMPTY file at a path (an interrupted creation of an older
+ *    version) is replaced only if the opener owns it and neither group nor
+ *    others may write it; else FSC_EACCES, since adopting a file someone
+ *    else created would let them read and rewrite what we store in it.
+ * A new collection is built in two unnamed files (O_TMPFILE; a random
+ * name where unsupported) and linked into place, index first and locked:
+ * an opener that finds the index waits for the lock and then finds both
+ * files complete; link(2) fails with EEXIST rather than adopt anything.
+ */
+
+#define OPEN_RETRY 1 /* create_files: another process won a race; retry */
+
+static int open_existing(const char *path, bool rdonly) {
+  return open(path, O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK |
+                        (rdonly ? O_RDONLY : O_RDWR));
+}
+
+static const char *file_type_name(mode_t m) {
+  return S_ISFIFO(m)  ? "FIFO"
+         : S_ISDIR(m) ? "directory"
+         : S_ISCHR(m) ? "character device"
+         : S_ISBLK(m) ? "block device"
+         : S_ISSOCK(m) ? "socket"
+                      : "special file";
+}
+
+/* fstat fd and check it may be a collection file (see above). */
+static int check_file(int fd, const char *path, struct stat *st) {
+  if (fstat(fd, st) != 0)
+    return fsc__err_errno(errno, "fstat", path);
+  if (!S_ISREG(st->st_mode))
+    return fsc__err(FSC_EINVAL, "%s is a %s: collection files must be "
+                    "regular files", path, file_type_name(st->st_mode));
+  if (st->st_mode & S_IWOTH)
+    return fsc__err(FSC_EACCES, "%s is writable by every user (mode 0%o): "
+                    "anyone could change or corrupt it, so it is not used "
+                    "(chmod o-w to use it; group write is allowed)", path,
+                    (unsigned)(st->st_mode & 07777));
+  return 0;
+}
+
+/* May this empty file be replaced by a collection we create? */
+static int check_empty_reusable(const struct stat *st, const char *path) {
+  if (st->st_uid != geteuid())
+    return fsc__err(FSC_EACCES, "%s is an empty file owned by uid %u, "
+                    "not by this user: it is not adopted as a collection "
+                    "file (its owner could read and rewrite what is stored "
+                    "in it); remove it", path, (unsigned)st->st_uid);
+  if (st->st_mode & (S_IWGRP | S_IWOTH))
+    return fsc__err(FSC_EACCES, "%s is an empty file writable by group or "
+                    "others (mode 0%o): it is not adopted as a collection "
+                    "file; remove it", path, (unsigned)(st->st_mode & 07777));
+  return 0;
+}
+
+/* The header's first bytes: a collection file, or "not a collection". */
+static int check_magic(int fd, const struct stat *st, const char *magic,
+                       const char *path) {
+  char m[8];
+  if (st->st_size < (off_t)FSC__HDR_SIZE)
+    return fsc__err(FSC_ECORRUPT, "%s is not a collection file: %lld "
+                    "bytes, shorter than a header (%u)", path,
+                    (long long)st->st_size, FSC__HDR_SIZE);
+  if (pread(fd, m, 8, 0) != 8)
+    return fsc__err_errno(errno, "reading", path);
+  if (memcmp(m, magic, 8) == 0)
+    return 0;
+  if (memcmp(m, "\0\0\0\0\0\0\0\0", 8) == 0)
+    return fsc__err(FSC_ECORRUPT, "%s is not a collection file: its header "
+                    "is zeroed (damage, or an interrupted creation); it was "
+                    "left as it is", path);
+  return fsc__err(FSC_ECORRUPT, "%s is not a collection file (bad magic)",
+                  path);
+}
+
+/* A new unnamed file in path's directory (O_TMPFILE), or one under a
+ * random name (*tmp, to unlink) where the file system has no O_TMPFILE. */
+static int make_private(const char *path, unsigned mode, char **tmp) {
+  *tmp = NULL;
+  char *dir = strdup(path);
+  if (!dir)
+    return fsc__err(FSC_ENOMEM, "out of memory");
+  char *slash = strrchr(dir, '/');
+  if (slash)
+    slash == dir ? (void)(slash[1] = '\0') : (void)(*slash = '\0');
+  int fd = open(slash ? dir : ".", O_TMPFILE | O_RDWR | O_CLOEXEC, mode);
+  free(dir);
+  if (fd >= 0)
+    return fd;
+  if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+    return fsc__err_errno(errno, "creating", path);
+  for (int i = 0; i < 100; i++) {
+    uint64_t r;
+    if (getrandom(&r, sizeof r, 0) != sizeof r)
+      r = (uint64_t)getpid() * 0x9E3779B97F4A7C15u ^ (uint64_t)time(NULL) ^
+          (uint64_t)i;
+    char suf[40];
+    snprintf(suf, sizeof suf, ".%016llx.new", (unsigned long long)r);
+    char *t = concat(path, suf);
+    if (!t)
+      return fsc__err(FSC_ENOMEM, "out of memory");
+    fd = open(t, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    if (fd >= 0) {
+      *tmp = t;
+      return fd;
+    }
+    int e = errno;
+    free(t);
+    if (e != EEXIST)
+      return fsc__err_errno(e, "creating", path);
+  }
+  return fsc__err(FSC_EIO, "cannot find a free name beside %s", path);
+}
+
+/* Give the private file fd (tmp: its name, or NULL) the name path:
+ * 0, or -1 with errno (EEXIST: something is there). */
+static int publish(int fd, const char *tmp, const char *path) {
+  if (tmp)
+    return link(tmp, path);
+  char pp[64];
+  snprintf(pp, sizeof pp, "/proc/self/fd/%d", fd);
+  return linkat(AT_FDCWD, pp, AT_FDCWD, path, AT_SYMLINK_FOLLOW);
+}
+
+/* Does path still name the file open as fd? */
+static bool names_fd(const char *path, int fd) {
+  struct stat a, b;
+  return lstat(path, &a) == 0 && fstat(fd, &b) == 0 &&
+         a.st_ino == b.st_ino && a.st_dev == b.st_dev;
+}
+
+/* The data path is taken (EEXIST) while we create: an empty file we may
+ * replace is removed (0: link again); anything else is refused. */
+static int data_path_taken(const char *data_path, const char *index_path) {
+  int fd = open_existing(data_path, true);
+  if (fd < 0)
+    return errno == ENOENT ? 0 : open_failed(errno, data_path);
+  struct stat st;
+  int rc = check_file(fd, data_path, &st);
+  if (rc == 0 && st.st_size == 0)
+    rc = check_empty_reusable(&st, data_path);
+  else if (rc == 0)
+    rc = fsc__err(FSC_ECORRUPT, "%s exists without its index %s and is "
+                  "not empty: it may hold records, so it is left as it is "
+                  "(restore the index, or move the data file away)",
+                  data_path, index_path);
+  close(fd);
+  if (rc == 0 && unlink(data_path) != 0 && errno != ENOENT)
+    rc = fsc__err_errno(errno, "removing the empty", data_path);
+  return rc;
+}
+
+/* The index file is empty: 0 if the data file is missing or empty too,
+ * else FSC_ECORRUPT (or the data file's own problem). */
+static int empty_index_data(const char *data_path, const char *index_path) {
+  int fd = open_existing(data_path, true);
+  if (fd < 0)
+    return errno == ENOENT ? 0 : open_failed(errno, data_path);
+  struct stat st;
+  int rc = check_file(fd, data_path, &st);
+  close(fd);
+  if (rc == 0 && st.st_size != 0)
+    rc = fsc__err(FSC_ECORRUPT, "%s is empty but %s is not: the collection "
+                  "is damaged (nothing was changed)", index_path, data_path);
+  return rc;
+}
+
+/* Create a new collection at c's paths: build both files privately, lock
+ * the index, link it into place, then the data file.  0: c's files are
+ * open, mapped and initialised, the index locked; OPEN_RETRY: another
+ * process created (or is creating) it first: open that; or an error, and
+ * nothing was left at the paths. */
+static int create_files(struct fsc__coll *c, const fsc_options *o) {
+  char *itmp = NULL, *dtmp = NULL;
+  bool linked = false;
+  int rc = 0;
+  c->type = o->type == FSC_TYPE_UNSPEC ? FSC_TYPE_ANY : o->type;
+  c->key_type =
+      o->key_type == FSC_TYPE_UNSPEC ? FSC_TYPE_STRING : o->key_type;
+  if ((rc = check_auto_compact(c)) != 0)
+    return rc;
+  if ((c->index.fd = make_private(c->index_path, o->mode, &itmp)) < 0) {
+    rc = c->index.fd;
+    goto out;
+  }
+  if ((c->data.fd = make_private(c->data_path, o->mode, &dtmp)) < 0) {
+    rc = c->data.fd;
+    goto out;
+  }
+  /* Private: nobody else can hold it.  Held until the open completes. */
+  if (flock(c->index.fd, LOCK_EX | LOCK_NB) != 0) {
+    rc = fsc__err_errno(errno, "flock", c->index_path);
+    goto out;
+  }
+  if ((rc = init_files(c)) != 0)
+    goto out;
+  if (publish(c->index.fd, itmp, c->index_path) != 0) {
+    rc = errno == EEXIST ? OPEN_RETRY
+                         : fsc__err_errno(errno, "creating", c->index_path);
+    goto out;
+  }
+  linked = true;
+  for (int i = 0;; i++) {
+    if (publish(c->data.fd, dtmp, c->data_path) == 0)
+      break;
+    rc = errno == EEXIST ? data_path_taken(c->data_path, c->index_path)
+                         : fsc__err_errno(errno, "creating", c->data_path);
+    if (rc == 0 && i == 10)
+      rc = fsc__err(FSC_EAGAIN, "%s keeps appearing while %s is created",
+                    c->data_path, c->path);
+    if (rc)
+      goto out;
+  }
+  linked = false;
+out:
+  if (linked && names_fd(c->index_path, c->index.fd))
+    unlink(c->index_path); /* leave nothing behind */
+  if (itmp)
+    unlink(itmp);
+  if (dtmp)
+    unlink(dtmp);
+  free(itmp);
+  free(dtmp);
+  if (rc) {
+    fsc__file_unmap(&c->data);
+    fsc__file_unmap(&c->index);
+    if (c->index.fd >= 0)
+      close(c->index.fd);
+    if (c->data.fd >= 0)
+      close(c->data.fd);
+    c->index.fd = c->data.fd = -1;
+  }
+  return rc;
 }
 
 static int make_temp_base(char **base) {
@@ -404,23 +648,76 @@ int fsc__coll_open_suffix(struct fsc__coll *c, enum fsc__kind kind,
   if (!c->data_path || !c->index_path)
     return fsc__err(FSC_ENOMEM, "out of memory");
 
-  /* O_NOFOLLOW: a symlink planted in place of a collection file is refused. */
-  int oflags = O_CLOEXEC | O_NOFOLLOW | (c->rdonly ? O_RDONLY : O_RDWR);
-  if (o.flags & FSC_CREATE)
-    oflags |= O_CREAT;
+  /* Opening: see "Files found at a collection's paths" above. */
   c->index.prot = c->data.prot = PROT_READ | (c->rdonly ? 0 : PROT_WRITE);
+  int64_t tmo = o.lock_timeout_ms;
   struct stat moved_st = {0}; /* the index we found MOVED, if any */
+  struct stat ds, is;
   for (int tries = 0;; tries++) {
-    c->index.fd = open(c->index_path, oflags, o.mode);
-    if (c->index.fd < 0) {
-      rc = errno == ENOENT
-               ? fsc__err(FSC_ENOENT, "collection %s does not exist", base)
-               : open_failed(errno, c->index_path);
+    if (tries == 1000) {
+      rc = fsc__err(FSC_EAGAIN, "%s keeps being compacted, created or "
+                    "removed while we open it", base);
       goto fail;
     }
-    if (flock_retry(c->index.fd, LOCK_EX) != 0) {
-      rc = fsc__err_errno(errno, "flock", c->index_path);
+    c->index.fd = open_existing(c->index_path, c->rdonly);
+    if (c->index.fd < 0) {
+      if (errno != ENOENT) {
+        rc = open_failed(errno, c->index_path);
+        goto fail;
+      }
+      if (!(o.flags & FSC_CREATE)) {
+        rc = fsc__err(FSC_ENOENT, "collection %s does not exist", base);
+        goto fail;
+      }
+      rc = create_files(c, &o);
+      if (rc == OPEN_RETRY)
+        continue;
+      if (rc)
+        goto fail;
+      fresh = true;
+      break;
+    }
+    if ((rc = check_file(c->index.fd, c->index_path, &is)) != 0)
       goto fail;
+    if (is.st_size == 0) {
+      /* No collection yet, only an empty file: replaced by a new
+       * collection if we may (see above), never adopted.  But an empty
+       * index beside a data file that is not empty is damage: records
+       * exist only once both headers were complete. */
+      if ((rc = empty_index_data(c->data_path, c->index_path)) != 0)
+        goto fail;
+      if (!(o.flags & FSC_CREATE)) {
+        rc = fsc__err(FSC_ENOENT, "collection %s does not exist (%s is "
+                      "empty)", base, c->index_path);
+        goto fail;
+      }
+      if ((rc = check_empty_reusable(&is, c->index_path)) != 0 ||
+          (rc = fsc__flock_timed(c->index.fd, LOCK_EX, tmo,
+                                 c->index_path)) != 0)
+        goto fail;
+      if (names_fd(c->index_path, c->index.fd) &&
+          unlink(c->index_path) != 0 && errno != ENOENT) {
+        rc = fsc__err_errno(errno, "removing the empty", c->index_path);
+        goto fail;
+      }
+      close(c->index.fd); /* drops the lock */
+      c->index.fd = -1;
+      continue;
+    }
+    /* Magic first: a foreign file is "not a collection", whatever its
+     * other bytes say. */
+    if ((rc = check_magic(c->index.fd, &is, FSC__INDEX_MAGIC,
+                          c->index_path)) != 0)
+      goto fail;
+    if ((rc = fsc__flock_timed(c->index.fd, LOCK_EX, tmo, c->index_path)) !=
+        0)
+      goto fail;
+    /* Removed or replaced while we waited (destroyed, or an empty file
+     * replaced by a creation): open what the path names now. */
+    if (!names_fd(c->index_path, c->index.fd)) {
+      close(c->index.fd);
+      c->index.fd = -1;
+      continue;
     }
     /* A compaction may have moved the collection to new files since we
      * opened this index (MOVED: open the new ones), or died while moving
@@ -445,65 +742,41 @@ int fsc__coll_open_suffix(struct fsc__coll *c, enum fsc__kind kind,
     c->index.fd = -1;
     if (rc != FSC__EMOVED)
       goto fail;
-    if (tries == 1000) {
-      rc = fsc__err(FSC_EAGAIN, "%s keeps being compacted", base);
-      goto fail;
+  }
+  if (!fresh) {
+    if (o.flags & FSC_EXCL) {
+      rc = fsc__err(FSC_EINVAL, "collection %s already exists", base);
+      goto fail_locked;
     }
-  }
-  c->data.fd = open(c->data_path, oflags, o.mode);
-  if (c->data.fd < 0) {
-    rc = errno == ENOENT
-             ? fsc__err(FSC_ECORRUPT, "%s exists but %s does not",
-                        c->index_path, c->data_path)
-             : open_failed(errno, c->data_path);
-    goto fail_locked;
-  }
-  struct stat ds, is;
-  if (fstat(c->data.fd, &ds) != 0 || fstat(c->index.fd, &is) != 0) {
-    rc = fsc__err_errno(errno, "fstat", base);
-    goto fail_locked;
-  }
-  if (!S_ISREG(ds.st_mode) || !S_ISREG(is.st_mode)) {
-    rc = fsc__err(FSC_EINVAL, "%s: collection files must be regular files",
-                  base);
-    goto fail_locked;
-  }
-  /* A collection whose creation never finished (the index magic is
-   * written last) is initialised again, but only if its data file holds
-   * no record: records exist only after both headers were complete, so an
-   * index that is empty or zeroed next to records is damage, and
-   * re-initialising would silently drop every element. */
-  char magic[8] = {0};
-  fresh = (is.st_size == 0 ||
-           (pread(c->index.fd, magic, 8, 0) == 8 &&
-            memcmp(magic, "\0\0\0\0\0\0\0\0", 8) == 0)) &&
-          data_has_no_records(c->data.fd, ds.st_size);
-  if (fresh && !(o.flags & FSC_CREATE)) {
-    rc = fsc__err(FSC_ENOENT, "collection %s does not exist", base);
-    goto fail_locked;
-  }
-  if (!fresh && (o.flags & FSC_EXCL)) {
-    rc = fsc__err(FSC_EINVAL, "collection %s already exists", base);
-    goto fail_locked;
-  }
-  if (fresh) {
-    c->type = o.type == FSC_TYPE_UNSPEC ? FSC_TYPE_ANY : o.type;
-    c->key_type = o.key_type == FSC_TYPE_UNSPEC ? FSC_TYPE_STRING
-                                                : o.key_type;
-    if ((rc = check_auto_compact(c)) == 0)
-      rc = init_files(c);
-  } else {
+    c->data.fd = open_existing(c->data_path, c->rdonly);
+    if (c->data.fd < 0) {
+      rc = errno == ENOENT
+               ? fsc__err(FSC_ECORRUPT, "%s exists but %s does not",
+                          c->index_path, c->data_path)
+               : open_failed(errno, c->data_path);
+      goto fail_locked;
+    }
+    if ((rc = check_file(c->data.fd, c->data_path, &ds)) != 0 ||
+        (rc = fstat(c->index.fd, &is) != 0
+                  ? fsc__err_errno(errno, "fstat", c->index_path)
+                  : 0) != 0)
+      goto fail_locked;
+    if (ds.st_uid != is.st_uid) {
+      rc = fsc__err(FSC_EACCES, "%s and %s are owned by different users "
+                    "(uid %u and %u): one of them was replaced, so neither "
+                    "is used", c->data_path, c->index_path,
+                    (unsigned)ds.st_uid, (unsigned)is.st_uid);
+      goto fail_locked;
+    }
+    if ((rc = check_magic(c->data.fd, &ds, FSC__DATA_MAGIC,
+                          c->data_path)) != 0)
+      goto fail_locked;
     rc = load_files(c, (uint64_t)ds.st_size, (uint64_t)is.st_size, o.type,
                     o.key_type);
     if (rc == 0)
       rc = check_auto_compact(c);
-  }
-  if (rc) {
-    if (fresh && !c->temp) { /* leave nothing behind */
-      unlink(c->data_path);
-      unlink(c->index_path);
-    }
-    goto fail_locked;
+    if (rc)
+      goto fail_locked;
   }
   /* The presence lock lives on a description of its own, never mapped:
    * closing it must release the lock (see fsc__coll_close). */
@@ -553,10 +826,8 @@ int fsc__coll_open_suffix(struct fsc__coll *c, enum fsc__kind kind,
     ck_pr_add_64(&ih->opens, 1);
     ck_pr_add_64(&ih->writers, 1); /* (fsc__coll_close takes it back) */
   }
-  if (flock_retry(c->pfd, LOCK_SH) != 0) {
-    rc = fsc__err_errno(errno, "flock", c->data_path);
+  if ((rc = fsc__flock_timed(c->pfd, LOCK_SH, tmo, c->data_path)) != 0)
     goto fail_locked;
-  }
   flock_retry(c->index.fd, LOCK_UN);
   if (c->temp) {
     /* Unlink at once: nothing is left behind, even after SIGKILL. */
@@ -569,6 +840,12 @@ int fsc__coll_open_suffix(struct fsc__coll *c, enum fsc__kind kind,
 fail_locked:
   if (fresh && c->temp)
     remove_temp(c->data_path, c->index_path, base);
+  else if (fresh) { /* leave nothing behind (we hold the index lock) */
+    if (c->data.fd >= 0 && names_fd(c->data_path, c->data.fd))
+      unlink(c->data_path);
+    if (names_fd(c->index_path, c->index.fd))
+      unlink(c->index_path);
+  }
 fail:
   fsc__file_unmap(&c->data);
   fsc__file_unmap(&c->index);
@@ -652,7 +929,16 @@ int fsc__coll_close(struct fsc__coll *c, bool destroy) {
    * old one, as before). */
   if (!c->temp && !inherited && fsc__lock_presence_refork(c) != 0)
     fsc__err_clear();
-  if (!c->temp && flock_retry(c->index.fd, LOCK_EX) == 0) {
+  /* A lock that does not come within lock_timeout_ms: the handle is
+   * released all the same, without the marker (the next opener then
+   * checks the collection), and the close returns FSC_ETIMEDOUT. */
+  int lrc = c->temp ? 1
+                    : fsc__flock_timed(c->index.fd, LOCK_EX,
+                                       c->opts.lock_timeout_ms,
+                                       c->index_path);
+  if (lrc < 0)
+    rc = lrc;
+  if (lrc == 0) {
     /* A generation compacted away is not the collection any more: its
      * marker and counters mean nothing. */
     bool moved = ck_pr_load_64(&fsc__ihdr(c)->cstate) != 0;

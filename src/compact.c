@@ -9,7 +9,10 @@
  *     freeze the collection: the length/table word and every slot, so no
  *     lock-free writer can change it (they wait; readers read on).
  *  2. Create P.data.fscollection.compact and P.index.fscollection.compact
- *     (left-overs of a dead compaction are unlinked first), copy the live
+ *     (left-overs of a dead compaction are unlinked first) with the owner,
+ *     group and mode of P's files (FSC_EACCES if this user cannot give
+ *     them that owner: a group member must not take a shared collection
+ *     over, nor narrow its mode to its umask), copy the live
  *     records in order, build the index, give both headers the old
  *     file_id and generation + 1; sync them if durability asks.
  *  3. cstate := MOVING | gen+1 in the old index.  rename the new data file
@@ -57,12 +60,15 @@ static char *with_suffix(const char *path) {
   return s;
 }
 
-/* Read a file header (data or index) by path; false if unreadable. */
+/* Read a file header (data or index) by path; false if unreadable or
+ * not a regular file (O_NONBLOCK: a FIFO planted there must not hang). */
 static bool read_fhdr(const char *path, struct fsc__fhdr *h) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0)
     return false;
-  bool ok = pread(fd, h, sizeof *h, 0) == (ssize_t)sizeof *h;
+  struct stat st;
+  bool ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+            pread(fd, h, sizeof *h, 0) == (ssize_t)sizeof *h;
   close(fd);
   return ok;
 }
@@ -297,8 +303,39 @@ void fsc__compact_unlink_leftovers(const char *data_path,
   free(ti);
 }
 
-/* Open the next generation's files beside c's. */
-static int open_next(struct fsc__coll *c, struct fsc__coll *nc) {
+/* Give new file nfd (named npath) the owner, group and permission bits
+ * of old file ofd, so that a compaction by another member of a shared
+ * collection's group neither takes the files over nor narrows their
+ * mode to its umask.  Mode first: after a chown we may no longer chmod. */
+static int keep_owner(int ofd, int nfd, const char *opath,
+                      const char *npath) {
+  struct stat os, ns;
+  if (fstat(ofd, &os) != 0)
+    return fsc__err_errno(errno, "fstat", opath);
+  if (fstat(nfd, &ns) != 0)
+    return fsc__err_errno(errno, "fstat", npath);
+  if ((ns.st_mode & 0777) != (os.st_mode & 0777) &&
+      fchmod(nfd, os.st_mode & 0777) != 0)
+    return fsc__err_errno(errno, "setting the mode of", npath);
+  if (ns.st_uid == os.st_uid && ns.st_gid == os.st_gid)
+    return 0;
+  if (fchown(nfd, ns.st_uid == os.st_uid ? (uid_t)-1 : os.st_uid,
+             ns.st_gid == os.st_gid ? (gid_t)-1 : os.st_gid) != 0) {
+    if (errno == EPERM)
+      return fsc__err(FSC_EACCES, "cannot compact %s: it is owned by uid "
+                      "%u (group %u), and the new files this user (uid %u) "
+                      "makes could not be given that owner; the owner or "
+                      "root must compact it", opath, (unsigned)os.st_uid,
+                      (unsigned)os.st_gid, (unsigned)geteuid());
+    return fsc__err_errno(errno, "setting the owner of", npath);
+  }
+  return 0;
+}
+
+/* Open the next generation's files beside c's (*opened: nc must be
+ * dropped), with the owner, group and mode of c's. */
+static int open_next(struct fsc__coll *c, struct fsc__coll *nc,
+                     bool *opened) {
   fsc_options o = c->opts;
   o.flags = FSC_CREATE | FSC_EXCL;
   o.type = c->type;
@@ -308,12 +345,23 @@ static int open_next(struct fsc__coll *c, struct fsc__coll *nc) {
   o.auto_compact = false;
   struct stat st;
   if (fstat(c->data.fd, &st) == 0)
-    o.mode = st.st_mode & 07777;
-  if (c->temp)
-    return fsc__coll_open(nc, c->kind, NULL, &o);
+    o.mode = st.st_mode & 0777;
+  int rc;
+  if (c->temp) {
+    rc = fsc__coll_open(nc, c->kind, NULL, &o);
+    *opened = rc == 0;
+    return rc;
+  }
   /* Left by a compaction that died: we hold the lock. */
   fsc__compact_unlink_leftovers(c->data_path, c->index_path);
-  return fsc__coll_open_suffix(nc, c->kind, c->path, ".compact", &o);
+  rc = fsc__coll_open_suffix(nc, c->kind, c->path, ".compact", &o);
+  *opened = rc == 0;
+  if (rc == 0 &&
+      (rc = keep_owner(c->data.fd, nc->data.fd, c->data_path,
+                       nc->data_path)) == 0)
+    rc = keep_owner(c->index.fd, nc->index.fd, c->index_path,
+                    nc->index_path);
+  return rc;
 }
 
 /* Give up on nc (not yet in place). */
@@ -358,9 +406,8 @@ int fsc__compact(struct fsc__coll *c, bool automatic) {
     rc = fsc__err(FSC_ENOMEM, "out of memory");
     goto abort;
   }
-  if ((rc = open_next(c, nc)) != 0)
+  if ((rc = open_next(c, nc, &opened)) != 0)
     goto abort;
-  opened = true;
   rc = list ? copy_list(c, &sn, nc) : copy_keyed(c, nc);
   if (rc)
     goto abort;

@@ -497,8 +497,12 @@ static int null_key(void) {
 }
 
 int fsc_dict_set_str(fsc_dict *d, const char *key, const char *val) {
-  if (!key || !val)
+  if (!key)
     return null_key();
+  if (!val) {
+    fsc__err_clear();
+    return fsc__err(FSC_EINVAL, "NULL value");
+  }
   fsc_value v = fsc_str(val);
   return fsc_dict_set(d, key, strlen(key), &v);
 }
@@ -517,10 +521,16 @@ int fsc_dict_set_f64(fsc_dict *d, const char *key, double val) {
   return fsc_dict_set(d, key, strlen(key), &v);
 }
 
+/* `have_out`: the caller's output pointers are non-NULL (as for
+ * fsc_list_get_i64 and fsc_dict_get, a NULL output is FSC_EINVAL). */
 static int get_typed(fsc_dict *d, const char *key, fsc_type t,
-                     fsc_value *v) {
+                     fsc_value *v, bool have_out) {
   if (!key)
     return null_key();
+  if (!have_out) {
+    fsc__err_clear();
+    return fsc__err(FSC_EINVAL, "out is NULL");
+  }
   int rc = fsc_dict_get(d, key, strlen(key), v);
   if (rc)
     return rc;
@@ -533,28 +543,26 @@ static int get_typed(fsc_dict *d, const char *key, fsc_type t,
 int fsc_dict_get_str(fsc_dict *d, const char *key, const char **ptr,
                      size_t *len) {
   fsc_value v;
-  int rc = get_typed(d, key, FSC_TYPE_STRING, &v);
+  int rc = get_typed(d, key, FSC_TYPE_STRING, &v, ptr && len);
   if (rc == 0) {
-    if (ptr)
-      *ptr = v.u.buf.ptr;
-    if (len)
-      *len = v.u.buf.len;
+    *ptr = v.u.buf.ptr;
+    *len = v.u.buf.len;
   }
   return rc;
 }
 
 int fsc_dict_get_i64(fsc_dict *d, const char *key, int64_t *out) {
   fsc_value v;
-  int rc = get_typed(d, key, FSC_TYPE_INT64, &v);
-  if (rc == 0 && out)
+  int rc = get_typed(d, key, FSC_TYPE_INT64, &v, out != NULL);
+  if (rc == 0)
     *out = v.u.i64;
   return rc;
 }
 
 int fsc_dict_get_f64(fsc_dict *d, const char *key, double *out) {
   fsc_value v;
-  int rc = get_typed(d, key, FSC_TYPE_FLOAT, &v);
-  if (rc == 0 && out)
+  int rc = get_typed(d, key, FSC_TYPE_FLOAT, &v, out != NULL);
+  if (rc == 0)
     *out = v.u.f;
   return rc;
 }

@@ -642,6 +642,10 @@ static inline int fsc__coll_after_write(struct fsc__coll *c) {
 /* lock.c - the structure lock: handle mutex + flock(LOCK_EX) on the index
  * file, re-taken on a fresh open file description after fork(). */
 int fsc__lock(struct fsc__coll *c);
+/* flock(fd, op) waiting at most timeout_ms (< 0: no limit): LOCK_NB
+ * first, then a short spin and sleeps backing off to 1 ms.  0, or
+ * FSC_ETIMEDOUT naming `path` and the holder's pid (from /proc/locks). */
+int fsc__flock_timed(int fd, int op, int64_t timeout_ms, const char *path);
 void fsc__unlock(struct fsc__coll *c);
 /* In a child after fork, give this process its own lock descriptions. */
 int fsc__lock_refork(struct fsc__coll *c);

@@ -13,6 +13,11 @@
  * mapped (c->pfd); it tells the first opener and the last closer apart
  * (coll.c).
  *
+ * Every wait for a flock is bounded by the handle's lock_timeout_ms
+ * (fsc__flock_timed): anyone who can open a collection file can flock it,
+ * so a lock held forever by another user must not hang us forever.  An
+ * uncontended lock costs one flock(2) call (LOCK_NB first).
+ *
  * fork(): a child shares its parent's open file descriptions, hence their
  * flocks.  Before its first lock or close, the child reopens both files
  * through /proc/self/fd (which works for unlinked temporary files too),
@@ -22,12 +27,15 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 
 static int flock_retry(int fd, int op) {
@@ -36,6 +44,79 @@ static int flock_retry(int fd, int op) {
       return -1;
   }
   return 0;
+}
+
+static int64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* The pid /proc/locks names as holding a flock on fd's file; 0: unknown. */
+static long lock_holder(int fd) {
+  struct stat st;
+  if (fstat(fd, &st) != 0)
+    return 0;
+  char want[96];
+  snprintf(want, sizeof want, "%02x:%02x:%llu", major(st.st_dev),
+           minor(st.st_dev), (unsigned long long)st.st_ino);
+  FILE *fp = fopen("/proc/locks", "re");
+  if (!fp)
+    return 0;
+  char line[256];
+  long pid = 0;
+  while (!pid && fgets(line, sizeof line, fp)) {
+    /* "12: FLOCK  ADVISORY  WRITE 4242 08:01:1234 0 EOF" (waiters: "->") */
+    if (strstr(line, "->") || !strstr(line, "FLOCK") || !strstr(line, want))
+      continue;
+    char *save = NULL, *tok = strtok_r(line, " \t\n", &save);
+    for (int i = 0; tok && i < 4; i++)
+      tok = strtok_r(NULL, " \t\n", &save);
+    if (tok)
+      pid = strtol(tok, NULL, 10);
+  }
+  fclose(fp);
+  return pid > 0 ? pid : 0;
+}
+
+int fsc__flock_timed(int fd, int op, int64_t timeout_ms, const char *path) {
+  if (flock(fd, op | LOCK_NB) == 0)
+    return 0; /* the common case: one call */
+  if (errno != EWOULDBLOCK && errno != EINTR)
+    return fsc__err_errno(errno, "flock", path);
+  if (timeout_ms < 0) { /* FSC_LOCK_WAIT_FOREVER */
+    if (flock_retry(fd, op) != 0)
+      return fsc__err_errno(errno, "flock", path);
+    return 0;
+  }
+  int64_t deadline = now_ns() + timeout_ms * 1000000;
+  long sleep_ns = 1000;
+  for (int i = 0;; i++) {
+    if (i < 16)
+      sched_yield(); /* a short spin: most holders are done in microseconds */
+    else {
+      struct timespec ts = {0, sleep_ns};
+      nanosleep(&ts, NULL);
+      if (sleep_ns < 1000000)
+        sleep_ns *= 2; /* exponential backoff, capped at 1 ms */
+      if (sleep_ns > 1000000)
+        sleep_ns = 1000000;
+    }
+    if (flock(fd, op | LOCK_NB) == 0)
+      return 0;
+    if (errno != EWOULDBLOCK && errno != EINTR)
+      return fsc__err_errno(errno, "flock", path);
+    if (now_ns() >= deadline)
+      break;
+  }
+  long pid = lock_holder(fd);
+  if (pid)
+    return fsc__err(FSC_ETIMEDOUT, "timed out after %lld ms waiting for the "
+                    "lock on %s, held by pid %ld (lock_timeout_ms)",
+                    (long long)timeout_ms, path ? path : "(file)", pid);
+  return fsc__err(FSC_ETIMEDOUT, "timed out after %lld ms waiting for the "
+                  "lock on %s (lock_timeout_ms)", (long long)timeout_ms,
+                  path ? path : "(file)");
 }
 
 static int reopen_fd(int fd, int flags) {
@@ -48,10 +129,11 @@ int fsc__lock_presence_refork(struct fsc__coll *c) {
   int pfd = reopen_fd(c->pfd, O_RDONLY);
   if (pfd < 0)
     return fsc__err_errno(errno, "reopening the data file", c->data_path);
-  if (flock_retry(pfd, LOCK_SH) != 0) {
-    int e = errno;
+  int rc = fsc__flock_timed(pfd, LOCK_SH, c->opts.lock_timeout_ms,
+                            c->data_path);
+  if (rc != 0) {
     close(pfd);
-    return fsc__err_errno(e, "flock", c->data_path);
+    return rc;
   }
   /* Closing the old description drops its lock unless a child that
    * inherited it still holds it open: then the child is present. */
@@ -108,10 +190,11 @@ int fsc__lock(struct fsc__coll *c) {
       return rc;
     }
   }
-  if (flock_retry(c->index.fd, LOCK_EX) != 0) {
-    int rc = fsc__err_errno(errno, "flock", c->index_path);
+  int lrc = fsc__flock_timed(c->index.fd, LOCK_EX, c->opts.lock_timeout_ms,
+                             c->index_path);
+  if (lrc != 0) {
     pthread_mutex_unlock(&c->mu);
-    return rc;
+    return lrc;
   }
   /* A generation compacted away stays frozen for good: the caller must
    * move to the new files (FSC__EMOVED).  MOVING under a lock we hold

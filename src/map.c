@@ -10,6 +10,11 @@
  * capacity published in the file's header, and capacity is published only
  * after fallocate(2) has allocated it: a full disk is FSC_ENOSPC, never a
  * SIGBUS.  Nothing here ever truncates a file.
+ *
+ * Growth past the process's file size limit (RLIMIT_FSIZE, ulimit -f)
+ * would raise SIGXFSZ, whose default action kills the process: growth is
+ * checked against the limit first and fails with FSC_ENOSPC instead, so
+ * the signal is never raised, whatever the application does with it.
  */
 #include "internal.h"
 
@@ -17,6 +22,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -115,6 +121,16 @@ int fsc__file_grow(struct fsc__file *f, uint64_t size, const char *path) {
     pthread_mutex_lock(&f->mu);
   if (f->fd < 0) {
     rc = FSC__EMOVED;
+    goto out;
+  }
+  /* (Read each time: the application may raise the limit later.) */
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+      size > (uint64_t)rl.rlim_cur) {
+    rc = fsc__err(FSC_ENOSPC, "growing %s to %llu bytes would pass the "
+                  "process's file size limit (RLIMIT_FSIZE, ulimit -f) of "
+                  "%llu bytes", path ? path : "(collection file)",
+                  (unsigned long long)size, (unsigned long long)rl.rlim_cur);
     goto out;
   }
   while (fallocate(f->fd, 0, 0, (off_t)size) != 0) {

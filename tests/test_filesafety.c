@@ -17,7 +17,14 @@
  *    open for writing fails with FSC_EACCES and says why, creating a
  *    collection in a directory it may not write fails the same way, and a
  *    read-only open works: every element reads back, verify checks, and
- *    a repair is refused with FSC_EROFS.
+ *    a repair is refused with FSC_EROFS;
+ *  - compaction keeps the owner, group and mode of a shared collection:
+ *    compacted under umask 077 a 0660 collection stays 0660; in a setgid
+ *    group directory, another member (root here) compacting a 0660
+ *    collection of uid 65534 leaves it 65534's, and 65534 opens it and
+ *    reads everything; a member who cannot keep the owner (uid 65534
+ *    compacting root's collection) is refused with FSC_EACCES naming the
+ *    owner, and the collection is untouched.
  */
 #define _GNU_SOURCE
 #include "check_common.h"
@@ -444,6 +451,174 @@ START_TEST(test_unwritable) {
 }
 END_TEST
 
+
+/* ------------------------------------------------------------------ */
+/* Compaction keeps owner, group and mode                              */
+/* ------------------------------------------------------------------ */
+
+#define GROUP 4242
+
+static int compact_any(struct coll *c) {
+  switch (c->k) {
+  case K_LIST:
+    return fsc_list_compact(c->l);
+  case K_DICT:
+    return fsc_dict_compact(c->d);
+  default:
+    return fsc_set_compact(c->s);
+  }
+}
+
+/* Write and delete so that compaction has something to drop. */
+static void churn(struct coll *c, int n) {
+  for (int i = 0; i < n; i++) {
+    char k[32];
+    snprintf(k, sizeof k, "k%d", i);
+    if (c->k == K_LIST)
+      ck_ok(fsc_list_set_i64(c->l, i, i));
+    else if (c->k == K_DICT)
+      ck_ok(fsc_dict_set_i64(c->d, k, i));
+  }
+}
+
+static void owner_mode(const char *p, uid_t uid, gid_t gid, mode_t mode) {
+  struct stat st;
+  ck_assert_msg(stat(p, &st) == 0, "stat %s", p);
+  ck_assert_msg(st.st_uid == uid && st.st_gid == gid &&
+                    (st.st_mode & 07777) == mode,
+                "%s: uid %u gid %u mode 0%o, want %u %u 0%o", p,
+                (unsigned)st.st_uid, (unsigned)st.st_gid,
+                (unsigned)(st.st_mode & 07777), (unsigned)uid,
+                (unsigned)gid, (unsigned)mode);
+}
+
+START_TEST(test_compact_keeps_mode) {
+  const char *dir = tc_dir();
+  for (enum kind k = K_LIST; k <= K_SET; k++) {
+    char base[600], data[600], index[600];
+    snprintf(base, sizeof base, "%s/%s", dir, kind_name[k]);
+    paths(base, data, index);
+    make(k, base, 50);
+    ck_assert_int_eq(chmod(data, 0660), 0);
+    ck_assert_int_eq(chmod(index, 0640), 0);
+    mode_t old = umask(077);
+    struct coll c;
+    ck_ok(coll_open(k, base, NULL, &c));
+    churn(&c, 50);
+    ck_ok(compact_any(&c));
+    umask(old);
+    owner_mode(data, geteuid(), getegid(), 0660);
+    owner_mode(index, geteuid(), getegid(), 0640);
+    ck_assert(coll_has(&c, 49));
+    coll_free(&c);
+  }
+}
+END_TEST
+
+/* Child of test_compact_shared: as `uid` (groups: GROUP), umask 077,
+ * open `base` and compact it; expect `want`. */
+static void compact_as(uid_t uid, enum kind k, const char *base, int want,
+                       int n) {
+  fflush(stderr);
+  pid_t p = fork();
+  ck_assert_int_ge(p, 0);
+  if (p == 0) {
+    gid_t g = GROUP;
+    if (setgroups(1, &g) != 0 || setgid(uid == 0 ? 0 : NOBODY) != 0 ||
+        setuid(uid) != 0)
+      _exit(SKIP_EXIT);
+    umask(077);
+    struct coll c;
+    int rc = coll_open(k, base, NULL, &c);
+    CHK(rc == 0, "open as uid %u returned %d", (unsigned)uid, rc);
+    for (int i = 0; i < n; i++)
+      CHK(coll_has(&c, i), "element %d before", i);
+    rc = compact_any(&c);
+    CHK(rc == want, "compact as uid %u returned %d (%s), want %d",
+        (unsigned)uid, rc, fsc_strerror(rc), want);
+    if (want == FSC_EACCES) {
+      char own[64];
+      snprintf(own, sizeof own, "uid %u", 0u);
+      CHK(strstr(fsc_errmsg(), own) != NULL, "message does not name the "
+          "owner");
+    }
+    for (int i = 0; i < n; i++)
+      CHK(coll_has(&c, i), "element %d after", i);
+    CHK(coll_put(&c, n) == 0, "a write after the compaction");
+    coll_free(&c);
+    _exit(0);
+  }
+  int st;
+  ck_assert_int_eq(waitpid(p, &st, 0), p);
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+                "the child failed (status %d): see its message above", st);
+}
+
+START_TEST(test_compact_shared) {
+  if (geteuid() != 0) {
+    fprintf(stderr, "test_compact_shared: skipped (needs root to act as "
+                    "two users)\n");
+    return;
+  }
+  const char *dir = tc_dir();
+  ck_assert_int_eq(chown(dir, 0, GROUP), 0);
+  ck_assert_int_eq(chmod(dir, 02770), 0); /* a setgid group directory */
+  for (enum kind k = K_LIST; k <= K_SET; k++) {
+    char base[600], data[600], index[600];
+    /* 65534's collection, compacted by root (who can keep the owner). */
+    snprintf(base, sizeof base, "%s/nobody-%s", dir, kind_name[k]);
+    paths(base, data, index);
+    mode_t old = umask(007);
+    make(k, base, 30);
+    umask(old);
+    ck_assert_int_eq(chown(data, NOBODY, GROUP), 0);
+    ck_assert_int_eq(chown(index, NOBODY, GROUP), 0);
+    ck_assert_int_eq(chmod(data, 0660), 0);
+    ck_assert_int_eq(chmod(index, 0660), 0);
+    struct coll c;
+    ck_ok(coll_open(k, base, NULL, &c)); /* an open handle of root's */
+    compact_as(0, k, base, 0, 30);
+    owner_mode(data, NOBODY, GROUP, 0660);
+    owner_mode(index, NOBODY, GROUP, 0660);
+    ck_assert(coll_has(&c, 30)); /* the handle follows */
+    coll_free(&c);
+    /* ...and the owner opens it and reads everything. */
+    pid_t p = fork();
+    ck_assert_int_ge(p, 0);
+    if (p == 0) {
+      gid_t g = GROUP;
+      if (setgroups(1, &g) != 0 || setgid(NOBODY) != 0 ||
+          setuid(NOBODY) != 0)
+        _exit(SKIP_EXIT);
+      struct coll o;
+      CHK(coll_open(k, base, NULL, &o) == 0, "the owner's open");
+      for (int i = 0; i <= 30; i++)
+        CHK(coll_has(&o, i), "element %d", i);
+      coll_free(&o);
+      _exit(0);
+    }
+    int st;
+    ck_assert_int_eq(waitpid(p, &st, 0), p);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "owner failed");
+    /* root's collection, compacted by 65534: refused, untouched. */
+    snprintf(base, sizeof base, "%s/root-%s", dir, kind_name[k]);
+    paths(base, data, index);
+    umask(007);
+    make(k, base, 30);
+    umask(old);
+    ck_assert_int_eq(chmod(data, 0660), 0);
+    ck_assert_int_eq(chmod(index, 0660), 0);
+    compact_as(NOBODY, k, base, FSC_EACCES, 30);
+    owner_mode(data, 0, GROUP, 0660);
+    owner_mode(index, 0, GROUP, 0660);
+    ck_ok(coll_open(k, base, NULL, &c));
+    for (int i = 0; i <= 30; i++)
+      ck_assert(coll_has(&c, i));
+    coll_free(&c);
+  }
+}
+END_TEST
+
 static Suite *filesafety_suite(void) {
   Suite *s = suite_create("filesafety");
   TCase *tc = tcase_create("files");
@@ -452,6 +627,8 @@ static Suite *filesafety_suite(void) {
   tcase_add_test(tc, test_temp_dir_private);
   tcase_add_test(tc, test_symlink_dict_set);
   tcase_add_test(tc, test_unwritable);
+  tcase_add_test(tc, test_compact_keeps_mode);
+  tcase_add_test(tc, test_compact_shared);
   suite_add_tcase(s, tc);
   return s;
 }

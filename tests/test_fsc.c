@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
@@ -610,6 +611,31 @@ static size_t samples(fsc_value *v) {
   return n;
 }
 
+/* --lock-timeout bounds the wait for a lock someone else holds; a FIFO
+ * at a collection path fails at once (no hang). */
+START_TEST(test_lock_timeout_and_fifo) {
+  const char *dir = tc_dir();
+  char base[600], index[700], fifo[600], fifoidx[700];
+  snprintf(base, sizeof base, "%s/locked", dir);
+  snprintf(index, sizeof index, "%s.index.fscollection", base);
+  EXPECT_RUN(0, "", "create", "list", base);
+  int fd = open(index, O_RDONLY | O_CLOEXEC);
+  ck_assert_int_ge(fd, 0);
+  ck_assert_int_eq(flock(fd, LOCK_EX), 0); /* held by this process */
+  EXPECT_ERROR(4, "timed out", "--lock-timeout", "200", "append", base, "1");
+  EXPECT_ERROR(4, index, "--lock-timeout=0", "len", base);
+  EXPECT_ERROR(2, "non-negative", "--lock-timeout", "soon", "len", base);
+  close(fd);
+  EXPECT_RUN(0, "", "--lock-timeout", "-1", "append", base, "1");
+  EXPECT_RUN(0, "1\n", "len", base);
+  snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+  snprintf(fifoidx, sizeof fifoidx, "%s.index.fscollection", fifo);
+  ck_assert_int_eq(mkfifo(fifoidx, 0600), 0);
+  EXPECT_ERROR(2, "FIFO", "stat", fifo);
+  EXPECT_ERROR(2, "FIFO", "verify", fifo);
+}
+END_TEST
+
 START_TEST(test_roundtrip_lists) {
   fsc_value all[64];
   size_t n = samples(all);
@@ -901,6 +927,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, test_compact);
   tcase_add_test(tc, test_verify);
   tcase_add_test(tc, test_errors);
+  tcase_add_test(tc, test_lock_timeout_and_fifo);
   tcase_add_test(tc, test_roundtrip_lists);
   tcase_add_test(tc, test_roundtrip_dicts_sets);
   tcase_add_test(tc, test_load_rules);

@@ -44,6 +44,10 @@ struct cli_opts {
   const char *prog;  /* argv[0] for messages */
 };
 
+/* --lock-timeout: fsc_options.lock_timeout_ms of every open; below
+ * FSC_LOCK_WAIT_FOREVER: the library's default. */
+extern int64_t cli_lock_timeout_ms;
+
 /* An open collection of any kind. */
 struct cli_coll {
   fsc_kind kind;     /* FSC_KIND_ANY: none open */

@@ -16,12 +16,23 @@ static void fill(struct cli_coll *c) {
                     : FSC_TYPE_UNSPEC;
 }
 
+int64_t cli_lock_timeout_ms = -2;
+
+/* fsc_open with --lock-timeout applied. */
+static int open_with(const char *path, fsc_kind k, const fsc_options *in,
+                     fsc_coll **out) {
+  fsc_options o = *in;
+  if (cli_lock_timeout_ms >= FSC_LOCK_WAIT_FOREVER)
+    o.lock_timeout_ms = cli_lock_timeout_ms;
+  return fsc_open(path, k, &o, out);
+}
+
 int cli_open_rc(const char *path, unsigned flags, struct cli_coll *c) {
   memset(c, 0, sizeof *c);
   c->path = path;
   fsc_options o = FSC_OPTIONS_INIT;
   o.flags = flags & FSC_RDONLY;
-  int rc = fsc_open(path, FSC_KIND_ANY, &o, &c->h);
+  int rc = open_with(path, FSC_KIND_ANY, &o, &c->h);
   if (rc == 0)
     fill(c);
   return rc;
@@ -40,7 +51,7 @@ int cli_create(const char *path, fsc_kind kind, int type, int key_type,
   o.flags = flags;
   o.type = (fsc_type)type;
   o.key_type = (fsc_type)key_type;
-  int rc = fsc_open(path, kind, &o, &c->h);
+  int rc = open_with(path, kind, &o, &c->h);
   if (rc)
     return cli_fail(path, rc);
   fill(c);

@@ -228,6 +228,8 @@ static void usage(FILE *f) {
           "  -p, --progress    a progress bar even when stderr is no terminal\n"
           "  -w, --workers N   demo: worker processes (default 4)\n"
           "  -n, --jobs N      demo: jobs (default 100000)\n"
+          "      --lock-timeout MS  give up waiting for a file lock after\n"
+          "                    MS milliseconds (default 10000; -1: never)\n"
           "  -h, --help        this help; fsc help COMMAND: a command's\n"
           "  -V, --version     print the version\n"
           "\n"
@@ -260,7 +262,7 @@ static int cmd_help(const char *name) {
 
 enum opt_id {
   O_TYPE, O_KEY_TYPE, O_FORCE, O_REPAIR, O_JSON, O_HEX, O_RAW, O_QUIET, O_PROGRESS,
-  O_WORKERS, O_JOBS, O_HELP, O_VERSION
+  O_WORKERS, O_JOBS, O_LOCK_TIMEOUT, O_HELP, O_VERSION
 };
 
 static const struct opt {
@@ -275,6 +277,7 @@ static const struct opt {
     {"hex", 0, false, O_HEX},            {"raw", 'r', false, O_RAW},
     {"quiet", 'q', false, O_QUIET},      {"progress", 'p', false, O_PROGRESS},
     {"workers", 'w', true, O_WORKERS},   {"jobs", 'n', true, O_JOBS},
+    {"lock-timeout", 0, true, O_LOCK_TIMEOUT},
     {"help", 'h', false, O_HELP},        {"version", 'V', false, O_VERSION},
 };
 
@@ -345,6 +348,17 @@ static int apply(struct cli_opts *o, const struct opt *op, const char *val,
     return parse_long(op->lng, val, &o->workers);
   case O_JOBS:
     return parse_long(op->lng, val, &o->jobs);
+  case O_LOCK_TIMEOUT: {
+    if (strcmp(val, "-1") == 0) {
+      cli_lock_timeout_ms = FSC_LOCK_WAIT_FOREVER;
+      return CLI_OK;
+    }
+    long ms;
+    int ex = parse_long(op->lng, val, &ms);
+    if (ex == CLI_OK)
+      cli_lock_timeout_ms = ms;
+    return ex;
+  }
   case O_HELP:
     *help = true;
     return CLI_OK;
