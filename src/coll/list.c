@@ -5,7 +5,7 @@
  * Structural operations live in list_slice.c; the protocol that lets the
  * two coexist lives in list_struct.c.
  */
-#include "list_struct.h"
+#include "struct/list_struct.h"
 
 #include <stdlib.h>
 #include <string.h>

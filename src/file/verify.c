@@ -60,8 +60,8 @@
  *  - byte counters: corrected by the difference measured over a quiet
  *    pass (an atomic add, so a write that lands afterwards still counts).
  */
-#include "hash.h"
-#include "list_struct.h"
+#include "struct/hash.h"
+#include "struct/list_struct.h"
 
 #include <errno.h>
 #include <stdarg.h>

@@ -33,7 +33,7 @@
  *    can tell a damaged word from the newest list and restore it, instead
  *    of rolling the list back to the older array (doc/FORMAT.md).
  */
-#include "list_struct.h"
+#include "struct/list_struct.h"
 
 #include <sched.h>
 #include <stdlib.h>

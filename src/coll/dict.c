@@ -3,7 +3,7 @@
  * and Python's dict operations built on the shared index of hash.c.
  * Nothing here touches a slot directly: every change is one hash.c call.
  */
-#include "hash.h"
+#include "struct/hash.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -36,8 +36,8 @@
  * in place of a list of offsets (the list's array is read slot by slot;
  * the dict and set are walked in insertion order through the data file).
  */
-#include "hash.h"
-#include "list_struct.h"
+#include "struct/hash.h"
+#include "struct/list_struct.h"
 
 #include <errno.h>
 #include <fcntl.h>

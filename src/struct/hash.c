@@ -35,7 +35,7 @@
  *    slept through two rebuilds cannot CAS into a slot it saw empty in an
  *    older life of the same memory.
  */
-#include "hash.h"
+#include "struct/hash.h"
 
 #include <sched.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
  * of hash.c (identity = type + encoded bytes), Python's set operations and
  * the set algebra built on them.
  */
-#include "hash.h"
+#include "struct/hash.h"
 
 #include <stdlib.h>
 #include <string.h>

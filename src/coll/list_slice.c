@@ -6,7 +6,7 @@
  * publish it with one store.  Records it drops are retired only after the
  * change is published.
  */
-#include "list_struct.h"
+#include "struct/list_struct.h"
 
 #include <stdlib.h>
 #include <string.h>

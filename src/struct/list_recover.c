@@ -15,7 +15,7 @@
  * the list kept is the newest one, never an older array.  Each kind of
  * repair is counted apart (fsc_metrics.repaired_*, enum fsc__rep).
  */
-#include "list_struct.h"
+#include "struct/list_struct.h"
 
 int fsc__list_init(struct fsc__coll *c) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
