@@ -138,6 +138,22 @@ if [ "${FSC_TEST_TSAN:-0}" != 0 ]; then
   fi
 fi
 
+if [ "${FSC_TEST_PACKAGE:-0}" != 0 ]; then
+  sh tools/package-check.sh >"$suite_tmp/package.out" 2>&1 &
+  ppid=$!
+  # Print its lines as they come, all but the closing one.
+  tail -n +1 -f --pid="$ppid" "$suite_tmp/package.out" | grep -vE '^[0-9]+ passed, [0-9]+ failed$'
+  wait "$ppid"
+  last=$(tail -n 1 "$suite_tmp/package.out")
+  pp=$(echo "$last" | sed -nE 's/^([0-9]+) passed, ([0-9]+) failed$/\1/p')
+  pf=$(echo "$last" | sed -nE 's/^([0-9]+) passed, ([0-9]+) failed$/\2/p')
+  if [ -n "$pp" ]; then
+    passed=$((passed + pp)); failed=$((failed + pf))
+  else
+    failed=$((failed + 1))
+  fi
+fi
+
 left=$(find "$suite_tmp" -mindepth 1 -maxdepth 1 -name 'fsc-test-*' 2>/dev/null)
 if [ -n "$left" ]; then
   echo "litter: the tests left $(echo "$left" | wc -l) fsc-test-* directories in TMPDIR:"

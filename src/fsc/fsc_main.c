@@ -7,11 +7,13 @@
  */
 #include "fsc.h"
 
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* ------------------------------------------------------------------ */
 /* Messages and exit codes                                             */
@@ -47,12 +49,55 @@ int cli_exit_code(int rc) {
   }
 }
 
+static bool ends_with(const char *s, const char *suffix) {
+  size_t n = strlen(s), k = strlen(suffix);
+  return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+static bool file_exists(const char *base, const char *suffix) {
+  char p[4096];
+  struct stat st;
+  if ((size_t)snprintf(p, sizeof p, "%s%s", base, suffix) >= sizeof p)
+    return false;
+  return lstat(p, &st) == 0;
+}
+
+/* FSC_ENOENT, said once, with what the user can do about it: a path typed
+ * with a file's suffix gets the base path to use; a collection with one of
+ * its two files is damaged, not missing (exit 3). */
+static int missing(const char *path) {
+  static const char *const sfx[] = {".data.fscollection", ".index.fscollection"};
+  for (int i = 0; i < 2; i++) {
+    if (ends_with(path, sfx[i])) {
+      int n = (int)(strlen(path) - strlen(sfx[i]));
+      cli_msg("%s: collection does not exist; name a collection by its base "
+              "path, without %s: %.*s", path, sfx[i], n, path);
+      return CLI_IO;
+    }
+  }
+  bool data = file_exists(path, sfx[0]), index = file_exists(path, sfx[1]);
+  if (data != index) {
+    cli_msg("%s: collection is incomplete: %s%s exists but %s%s is missing",
+            path, path, data ? sfx[0] : sfx[1], path, data ? sfx[1] : sfx[0]);
+    return CLI_CORRUPT;
+  }
+  cli_msg("%s: collection does not exist", path);
+  return CLI_IO;
+}
+
 int cli_fail(const char *path, int rc) {
+  if (rc == FSC_ENOENT)
+    return missing(path);
+  const char *what = fsc_strerror(rc);
   const char *detail = fsc_errmsg();
-  if (detail && *detail && strcmp(detail, fsc_strerror(rc)) != 0)
-    cli_msg("%s: %s: %s", path, fsc_strerror(rc), detail);
+  /* The library's detail may name the error in Python's words ("KeyError:
+   * 'k'") or restate the text: keep only what it adds. */
+  if (detail && rc == FSC_EKEY && strncmp(detail, "KeyError: ", 10) == 0)
+    detail += 10;
+  if (detail && *detail && strcmp(detail, what) != 0)
+    cli_msg("%s: %s: %s", path, what, detail);
   else
-    cli_msg("%s: %s", path, fsc_strerror(rc));
+    cli_msg("%s: %s", path, what);
   return cli_exit_code(rc);
 }
 

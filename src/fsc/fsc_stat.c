@@ -68,7 +68,7 @@ int cli_cmd_stat(const struct cli_opts *o, int argc, char **argv) {
     json_object_set_new(j, "generation", JU(m.generation));
     json_object_set_new(j, "structural_epoch", JU(m.structural_epoch));
     json_object_set_new(j, "repaired_items", JU(m.repaired_items));
-    json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_dumpf(j, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
     putchar('\n');
     json_decref(j);
   } else {
@@ -203,7 +203,7 @@ int cli_cmd_verify(const struct cli_opts *o, int argc, char **argv) {
     json_object_set_new(j, "verify", report_json(&r));
     json_object_set_new(j, "problem", problem ? json_string(problem)
                                               : json_null());
-    json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_dumpf(j, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
     putchar('\n');
     json_decref(j);
   } else {
