@@ -122,7 +122,7 @@ static const struct cmd cmds[] = {
      "Open PATH read-only, whatever it holds, and print its kind, element\n"
      "type, key type (dicts), length and metrics: live and dead bytes, file\n"
      "sizes, whether the previous session closed cleanly, open processes.\n"
-     "--json prints them as one JSON object.\n"},
+     "--json prints them as one JSON object on one line.\n"},
     {"dump", cli_cmd_dump, 1, 2, "PATH [FILE]",
      "write the collection as JSON lines (to FILE or stdout)",
      "Write PATH as JSON lines: a header {\"fscollections\":1,\"kind\":...,\n"
@@ -137,9 +137,12 @@ static const struct cmd cmds[] = {
      "create the collection from JSON lines (from FILE or stdin)",
      "Create PATH as the header of the dump says and store every line.  A\n"
      "collection that exists and is not empty, or is of another kind or type,\n"
-     "is refused (exit 1) unless --force, which clears it (or destroys and\n"
-     "re-creates it for another kind or type).  A malformed line stops the\n"
-     "load with its line number (exit 2); what was stored before stays.\n"},
+     "is refused (exit 1) unless --force, which replaces it.  All or nothing:\n"
+     "the lines go into a new collection PATH.loading-XXXXXX, which replaces\n"
+     "PATH only when every line has loaded (index file first, under its\n"
+     "lock, then the data file), so a malformed line (exit 2, with its line\n"
+     "number) leaves PATH as it was.  A collection that another process has\n"
+     "open is refused (exit 1): it would keep the old files.\n"},
     {"create", cli_cmd_create, 2, 2,
      "[--type T] [--key-type string|bytes] KIND PATH",
      "create an empty list, dict or set",
@@ -165,7 +168,8 @@ static const struct cmd cmds[] = {
     {"set", cli_cmd_set, 3, 3, "PATH KEY|INDEX VALUE",
      "d[KEY] = VALUE, or l[INDEX] = VALUE",
      "Set KEY of a dict (or the element at INDEX of a list) to VALUE, parsed\n"
-     "as --type or the collection's type (string in an any collection).\n"
+     "as --type or the collection's type (in an any collection, the type\n"
+     "it looks like: 7 int64, 2.5 float, true bool, else string).\n"
      "Bytes values and binary keys are given in base64, or hex with --hex.\n"},
     {"del", cli_cmd_del, 2, 2, "PATH KEY|INDEX",
      "del d[KEY], or del l[INDEX]",
@@ -173,7 +177,11 @@ static const struct cmd cmds[] = {
      "if it does not exist.\n"},
     {"append", cli_cmd_append, 2, -1, "PATH VALUE...",
      "append values to a list",
-     "Append each VALUE to the list at PATH (lock-free).\n"},
+     "Append each VALUE to the list at PATH (lock-free), parsed as --type or\n"
+     "the list's type.  In an any list each is the type it looks like: an\n"
+     "integer is int64 (int128 if larger), a decimal real a float, true or\n"
+     "false a bool, anything else a string; --type string keeps them all\n"
+     "strings.\n"},
     {"pop", cli_cmd_pop, 1, 2, "PATH [INDEX|KEY]",
      "remove and print an element",
      "List: remove and print the element at INDEX (default -1, the last).\n"
@@ -202,7 +210,7 @@ static const struct cmd cmds[] = {
      "process that died) and the counters (length, used slots, live and dead\n"
      "bytes; only when no other process has it open).  Then read back every\n"
      "element.  Prints what was checked and every problem found; --json\n"
-     "prints it as one JSON object.  Without --repair the collection is\n"
+     "prints it as one JSON object on one line.  Without --repair the collection is\n"
      "opened read-only and nothing is written.\n"
      "--repair opens it as a writer (so the first open after a crash repairs\n"
      "it as usual) and repairs what the check finds: a list keeps the\n"
@@ -266,7 +274,8 @@ static void usage(FILE *f) {
           "  -k, --key-type K  create: a dict's keys, string or bytes\n"
           "  -f, --force       load: replace an existing collection\n"
           "      --repair      verify: repair what the check finds\n"
-          "  -j, --json        stat, verify, get, pop: JSON output\n"
+          "  -j, --json        stat, verify, compact, get, pop: JSON output,\n"
+          "                    one document on one line\n"
           "      --hex         bytes values and keys in hex, not base64\n"
           "  -r, --raw         get, pop: the value's bytes exactly\n"
           "  -q, --quiet       no progress bar\n"
@@ -279,7 +288,8 @@ static void usage(FILE *f) {
           "exit status: 0 success; 1 not found or refused (missing key or\n"
           "index, value not there, contains false, load onto a non-empty\n"
           "collection); 2 usage (bad arguments, a value of the wrong type, a\n"
-          "command for another kind, malformed input); 3 corrupt collection\n"
+          "command for another kind, malformed input); 3 corrupt or incomplete\n"
+          "collection "
           "(verify: problems found, or left after --repair);\n"
           "4 other errors (missing collection, permissions, space, I/O);\n"
           "5 not supported by this version (no command uses it now).\n"
