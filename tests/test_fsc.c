@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_fsc.c - the fsc command-line tool, driven as a user drives it: the
  * built binary ($FSC_BIN, set by `make check`; ./fsc otherwise) run with

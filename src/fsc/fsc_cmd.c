@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fsc_cmd.c - owns the point commands of the fsc tool: create, destroy,
  * clear, len, get, set, del, append, pop, add, remove, contains, incr.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fsc_dump.c - owns `fsc dump` and `fsc load`: a collection as portable
  * JSON lines and back (the format is in doc/fsc.1, "DUMP FORMAT"):

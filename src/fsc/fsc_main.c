@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fsc_main.c - owns the fsc command line: the command table, option
  * parsing, --help / help CMD / --version, error messages and exit codes.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fsc_stat.c - owns the commands that look at a collection as a whole:
  * `fsc stat` (its metrics), `fsc verify` (fsc_*_verify, read-only; with
