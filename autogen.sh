@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Regenerate the build system (configure, Makefile.in) from configure.ac.
 set -e
 cd "$(dirname "$0")"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fscollections.h - the public API of libfscollections.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_fsc.c - the fsc command-line tool, driven as a user drives it: the
  * built binary ($FSC_BIN, set by `make check`; ./fsc otherwise) run with
@@ -17,6 +18,7 @@
 #define _GNU_SOURCE
 #include "check_common.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -240,7 +242,8 @@ START_TEST(test_list_commands) {
   EXPECT_ERROR(2, "needs a set", "add", p, "x");
   EXPECT_ERROR(2, "needs a dict", "incr", p, "k");
 
-  /* An any list: values are strings unless --type says otherwise. */
+  /* An any list: values are what they look like (12 is an int64) unless
+   * --type says otherwise. */
   const char *q = tc_path("any");
   EXPECT_RUN(0, "", "create", "list", q);
   EXPECT_RUN(0, "", "append", q, "12");
@@ -250,7 +253,7 @@ START_TEST(test_list_commands) {
   EXPECT_RUN(0, "", "append", "--type", "bool", q, "true");
   EXPECT_RUN(0, "", "append", "--type", "json", q, "{\"a\":[1,2]}");
   EXPECT_ERROR(2, "wrong value type", "append", "--type", "json", q, "{oops");
-  EXPECT_RUN(0, "{\"t\":\"string\",\"v\":\"12\"}\n", "get", "-j", q, "0");
+  EXPECT_RUN(0, "{\"t\":\"int64\",\"v\":12}\n", "get", "-j", q, "0");
   EXPECT_RUN(0, "-170141183460469231731687303715884105728\n", "get", q, "1");
   EXPECT_RUN(0, "0.1\n", "get", q, "2");
   EXPECT_RUN(0, "{\"t\":\"float\",\"v\":\"0x1.999999999999ap-4\"}\n", "get",
@@ -463,7 +466,7 @@ START_TEST(test_verify) {
   json_decref(j);
   res_free(&r);
   EXPECT_RUN(0, "2\n", "get", p, "b");
-  EXPECT_ERROR(1, "KeyError", "get", p, "a");
+  EXPECT_ERROR(1, "key not found: 'a'", "get", p, "a");
   /* --repair without write permission: exit 4, says why. */
   char ipath[700];
   snprintf(ipath, sizeof ipath, "%s.index.fscollection", p);
@@ -823,7 +826,7 @@ START_TEST(test_load_rules) {
   EXPECT_RUN(0, "", "load", "--force", p, in2);
   EXPECT_RUN(0, "2\n", "len", p);
   EXPECT_RUN(0, "2\n", "get", p, "1");
-  EXPECT_RUN(0, "", "load", "-f", p, in2); /* same kind: cleared first */
+  EXPECT_RUN(0, "", "load", "-f", p, in2); /* same kind: replaced too */
   EXPECT_RUN(0, "2\n", "len", p);
 
   /* Malformed input: the line is named; exit 2. */
@@ -915,6 +918,178 @@ START_TEST(test_demo) {
 }
 END_TEST
 
+
+/* ------------------------------------------------------------------ */
+/* Messages said once, with a hint; --json on one line; any values     */
+/* ------------------------------------------------------------------ */
+
+/* Exit `want` and stderr exactly `err`. */
+static void expect_stderr(int want, const char *err, const char *const *args) {
+  struct res r = run_v(NULL, args);
+  EXPECT(r, want);
+  ck_assert_msg(strcmp(r.err, err) == 0, "%s: stderr\n'%s'\nwant\n'%s'",
+                args[0], r.err, err);
+  res_free(&r);
+}
+#define EXPECT_STDERR(want, err, ...)                                         \
+  expect_stderr(want, err, (const char *const[]){__VA_ARGS__, NULL})
+
+START_TEST(test_messages) {
+  const char *dir = tc_dir();
+  char p[600], d[600], l[600], want[4096];
+  snprintf(p, sizeof p, "%s/nothere", dir);
+  snprintf(want, sizeof want, "fsc: %s: collection does not exist\n", p);
+  EXPECT_STDERR(4, want, "stat", p);
+  EXPECT_STDERR(4, want, "get", p, "k");
+
+  snprintf(d, sizeof d, "%s/d", dir);
+  EXPECT_RUN(0, "", "create", "dict", d);
+  snprintf(want, sizeof want, "fsc: %s: key not found: 'nope'\n", d);
+  EXPECT_STDERR(1, want, "get", d, "nope");
+
+  /* A path typed with a file's suffix: the base path to use. */
+  snprintf(want, sizeof want,
+           "fsc: %s.data.fscollection: collection does not exist; name a "
+           "collection by its base path, without .data.fscollection: %s\n",
+           d, d);
+  EXPECT_STDERR(4, want, "stat", cat(d, ".data.fscollection"));
+  snprintf(want, sizeof want,
+           "fsc: %s.index.fscollection: collection does not exist; name a "
+           "collection by its base path, without .index.fscollection: %s\n",
+           d, d);
+  EXPECT_STDERR(4, want, "len", cat(d, ".index.fscollection"));
+
+  /* Only the data file (or only the index file): damaged, not missing. */
+  snprintf(l, sizeof l, "%s/l", dir);
+  EXPECT_RUN(0, "", "create", "list", l);
+  ck_assert_int_eq(unlink(cat(l, ".index.fscollection")), 0);
+  snprintf(want, sizeof want,
+           "fsc: %s: collection is incomplete: %s.data.fscollection exists "
+           "but %s.index.fscollection is missing\n", l, l, l);
+  EXPECT_STDERR(3, want, "stat", l);
+  EXPECT_STDERR(3, want, "dump", l);
+
+  /* --json: one JSON document on one line, for every command. */
+  EXPECT_RUN(0, "", "set", d, "k", "v");
+  const char *const json_cmds[][5] = {{"stat", "--json", d, NULL},
+                                      {"verify", "--json", d, NULL},
+                                      {"compact", "--json", d, NULL},
+                                      {"get", "--json", d, "k"}};
+  for (size_t i = 0; i < sizeof json_cmds / sizeof json_cmds[0]; i++) {
+    struct res r = run_v(NULL, json_cmds[i]);
+    EXPECT(r, 0);
+    char *nl = strchr(r.out, '\n');
+    ck_assert_msg(nl && nl[1] == '\0', "%s --json: not one line: %s",
+                  json_cmds[i][0], r.out);
+    json_t *j = json_loads(r.out, 0, NULL);
+    ck_assert_msg(j, "%s --json: not JSON: %s", json_cmds[i][0], r.out);
+    json_decref(j);
+    res_free(&r);
+  }
+}
+END_TEST
+
+/* Values typed for an any collection are what they look like; --type
+ * string keeps them strings. */
+START_TEST(test_any_values) {
+  char p[600];
+  snprintf(p, sizeof p, "%s/a", tc_dir());
+  EXPECT_RUN(0, "", "create", "list", p);
+  EXPECT_RUN(0, "", "append", p, "1", "-3", "2.5", "1e3", "-.5", "true",
+             "false", "x", "inf", "0x10", "", "1.2.3", "99999999999999999999");
+  EXPECT_RUN(0, "", "append", "--type", "string", p, "7");
+  const char *want[] = {"int64", "int64", "float",  "float",  "float",
+                        "bool",  "bool",  "string", "string", "string",
+                        "string", "string", "int128", "string"};
+  size_t n = sizeof want / sizeof want[0];
+  for (size_t i = 0; i < n; i++) {
+    char idx[16];
+    snprintf(idx, sizeof idx, "%zu", i);
+    struct res r = RUN("get", "--json", p, idx);
+    EXPECT(r, 0);
+    json_t *j = json_loads(r.out, 0, NULL);
+    ck_assert_msg(j, "not JSON: %s", r.out);
+    ck_assert_msg(strcmp(json_string_value(json_object_get(j, "t")), want[i]) == 0,
+                  "element %zu: %s, want type %s", i, r.out, want[i]);
+    json_decref(j);
+    res_free(&r);
+  }
+  EXPECT_RUN(0, "7\n", "get", p, "-1");
+  EXPECT_RUN(0, "1\n", "get", p, "0");
+  EXPECT_RUN(0, "1000\n", "get", p, "3");
+}
+END_TEST
+
+/* Whether DIR holds a name starting with `prefix`. */
+static bool dir_has(const char *dir, const char *prefix) {
+  DIR *d = opendir(dir);
+  ck_assert(d != NULL);
+  struct dirent *e;
+  bool found = false;
+  while ((e = readdir(d)) != NULL)
+    if (strncmp(e->d_name, prefix, strlen(prefix)) == 0)
+      found = true;
+  closedir(d);
+  return found;
+}
+
+/* fsc load is all or nothing: a bad line leaves the target as it was (no
+ * collection, or the old one), and nothing beside it; --force refuses a
+ * collection another process has open. */
+START_TEST(test_load_atomic) {
+  const char *dir = tc_dir();
+  char p[600], want[2048];
+  snprintf(p, sizeof p, "%s/t", dir);
+  const char *bad = write_file(
+      dir, "bad.jsonl",
+      "{\"fscollections\":1,\"kind\":\"list\",\"type\":\"int64\"}\n"
+      "{\"v\":1}\n{\"v\":2}\n{\"v\":\"three\"}\n{\"end\":true,\"count\":3}\n");
+  const char *good = write_file(
+      dir, "good.jsonl",
+      "{\"fscollections\":1,\"kind\":\"list\",\"type\":\"int64\"}\n"
+      "{\"v\":10}\n{\"v\":20}\n{\"v\":30}\n{\"end\":true,\"count\":3}\n");
+
+  /* A new path: nothing is created. */
+  struct res r = RUN("load", p, bad);
+  EXPECT(r, 2);
+  ck_assert_msg(strstr(r.err, ":4: "), "%s", r.err);
+  res_free(&r);
+  ck_assert(!dir_has(dir, "t."));
+  ck_assert(!dir_has(dir, "t"));
+
+  /* A loaded one: a bad --force load leaves it whole. */
+  EXPECT_RUN(0, "", "load", p, good);
+  EXPECT_RUN(0, "3\n", "len", p);
+  r = RUN("load", "--force", p, bad);
+  EXPECT(r, 2);
+  res_free(&r);
+  EXPECT_RUN(0, "3\n", "len", p);
+  EXPECT_RUN(0, "10\n", "get", p, "0");
+  EXPECT_RUN(0, "30\n", "get", p, "2");
+  ck_assert(!dir_has(dir, "t.loading-"));
+
+  /* Open in another process (this one): --force refuses. */
+  fsc_list *l;
+  ck_ok(fsc_list_open(p, NULL, &l));
+  snprintf(want, sizeof want,
+           "fsc: %s: open in 1 other process: fsc load replaces the "
+           "collection's files, so close it everywhere first\n", p);
+  EXPECT_STDERR(1, want, "load", "--force", p, good);
+  ck_ok(fsc_list_close(l));
+  fsc_list_free(l);
+
+  /* Closed: replaced, with the new type. */
+  const char *strs = write_file(
+      dir, "s.jsonl",
+      "{\"fscollections\":1,\"kind\":\"set\",\"type\":\"string\"}\n"
+      "{\"v\":\"a\"}\n{\"end\":true,\"count\":1}\n");
+  EXPECT_RUN(0, "", "load", "--force", p, strs);
+  EXPECT_RUN(0, "1\n", "len", p);
+  EXPECT_RUN(0, "true\n", "contains", p, "a");
+  ck_assert(!dir_has(dir, "t.loading-"));
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("fsc");
   TCase *tc = tcase_create("cli");
@@ -933,6 +1108,9 @@ static Suite *suite(void) {
   tcase_add_test(tc, test_load_rules);
   tcase_add_test(tc, test_progress);
   tcase_add_test(tc, test_demo);
+  tcase_add_test(tc, test_messages);
+  tcase_add_test(tc, test_any_values);
+  tcase_add_test(tc, test_load_atomic);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Install the peers that make bench measures fscollections against, on
 # Debian/Ubuntu, if anything is missing:
 #   liblmdb-dev libtkrzw-dev libkyotocabinet-dev libsqlite3-dev
@@ -11,10 +12,13 @@
 #   tools/bench-deps.sh --found  print the peer libraries pkg-config finds
 #                                (as configure's BENCH_PEERS)
 #
-# Note: on a machine that runs systemd, Debian's redis-server package
-# starts a system Redis service.  The benchmark does not use it (it starts
-# its own server on a private unix socket); stop it with
-# `systemctl disable --now redis-server` if you do not want it.
+# Only `make bench-deps` runs it: `make bench` installs nothing.
+#
+# Debian's redis-server package starts and enables a system Redis service.
+# The benchmark never uses it (bench/eng_redis.c starts private servers on
+# unix sockets of its own), so the install runs under a policy-rc.d that
+# forbids starting services (invoke-rc.d honours it), and afterwards the
+# redis-server service is stopped and disabled where systemd runs.
 PEER_MODULES="lmdb tkrzw kyotocabinet sqlite3 hiredis"
 if [ "$1" = "--found" ]; then
   found=""
@@ -50,7 +54,20 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "bench-deps: installing:$missing"
 export DEBIAN_FRONTEND=noninteractive
+# A policy-rc.d of our own (only if there is none): exit 101 = "action
+# forbidden", so no package installed here starts a service.
+policy=/usr/sbin/policy-rc.d
+ours=""
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\n# tools/bench-deps.sh: no service starts while it installs\nexit 101\n' |
+    $SUDO tee "$policy" >/dev/null && $SUDO chmod 755 "$policy" && ours=1
+fi
 if ! { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq $missing; }; then
   echo "bench-deps: apt-get failed; the benchmark runs without:$missing" >&2
+fi
+[ -n "$ours" ] && $SUDO rm -f "$policy"
+if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ] &&
+   systemctl list-unit-files redis-server.service >/dev/null 2>&1; then
+  $SUDO systemctl disable --now redis-server.service >/dev/null 2>&1 || true
 fi
 exit 0

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Generate, configure and build fscollections in ./build (out of tree).
 # Extra arguments go to configure (e.g. --enable-sanitizers).
 set -e

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Install what building and testing fscollections needs on Debian/Ubuntu,
 # if anything is missing.  Run as root (or with sudo available).
 set -e

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Build fscollections with ThreadSanitizer (in ./build-tsan, or $BUILD) and
 # run the test cases where threads of one process share handles.  Prints
 # one line per case and a closing "N passed, N failed"; exits non-zero on

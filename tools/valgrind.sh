@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Run the unit suites under valgrind memcheck, in one process each
 # (CK_FORK=no, so that every allocation of every test is seen): no invalid
 # access, no use of uninitialised memory, no leak (definite, indirect or

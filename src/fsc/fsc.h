@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fsc.h - what the files of the fsc command-line tool share: exit codes,
  * the parsed command line, an open collection of any kind, values parsed

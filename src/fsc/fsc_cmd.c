@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fsc_cmd.c - owns the point commands of the fsc tool: create, destroy,
  * clear, len, get, set, del, append, pop, add, remove, contains, incr.
@@ -6,18 +7,59 @@
  */
 #include "fsc.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* The type values are parsed as: --type, else the collection's, else
- * (an any collection) string. */
+ * (an any collection) FSC_TYPE_ANY: the type the text looks like
+ * (guess_type; --type string forces strings). */
 static fsc_type value_type(const struct cli_opts *o, const struct cli_coll *c) {
   if (o->type != FSC_TYPE_UNSPEC && o->type != FSC_TYPE_ANY)
     return (fsc_type)o->type;
   if (c->type != FSC_TYPE_ANY && c->type > 0)
     return (fsc_type)c->type;
-  return FSC_TYPE_STRING;
+  return FSC_TYPE_ANY;
+}
+
+/* What a value typed for an any collection looks like: an integer
+ * ("-12": int64, int128 beyond int64), a decimal float ("2.5", "1e3",
+ * "-.5"), true or false (bool); anything else, "inf" and "0x10"
+ * included, is a string.  fsc(1) documents the same rule. */
+static fsc_type guess_type(const char *text) {
+  const char *p = text;
+  if (!strcmp(text, "true") || !strcmp(text, "false"))
+    return FSC_TYPE_BOOL;
+  if (*p == '-' || *p == '+')
+    p++;
+  if (!*p)
+    return FSC_TYPE_STRING;
+  bool digits = false, point = false, exp = false;
+  for (; *p; p++) {
+    if (isdigit((unsigned char)*p)) {
+      digits = true;
+    } else if (*p == '.' && !point && !exp) {
+      point = true;
+    } else if ((*p == 'e' || *p == 'E') && digits && !exp) {
+      exp = true;
+      digits = false;       /* the exponent needs digits of its own */
+      if (p[1] == '-' || p[1] == '+')
+        p++;
+    } else {
+      return FSC_TYPE_STRING;
+    }
+  }
+  if (!digits)
+    return FSC_TYPE_STRING;
+  if (point || exp)
+    return FSC_TYPE_FLOAT;
+  errno = 0;
+  (void)strtoll(text, NULL, 10);
+  if (errno != ERANGE)
+    return FSC_TYPE_INT64;
+  fsc_int128 x;
+  return cli_i128_parse(text, &x) == 0 ? FSC_TYPE_INT128 : FSC_TYPE_STRING;
 }
 
 static int wrong_kind(const char *cmd, const struct cli_coll *c,
@@ -42,8 +84,10 @@ static int parse_index(const char *text, int64_t *out) {
 static int parse_val(const struct cli_opts *o, const struct cli_coll *c,
                      const char *text, struct cli_val *out) {
   char err[256];
-  int ex = cli_parse_value(text, value_type(o, c), o->hex, out, err,
-                           sizeof err);
+  fsc_type t = value_type(o, c);
+  if (t == FSC_TYPE_ANY)
+    t = guess_type(text);
+  int ex = cli_parse_value(text, t, o->hex, out, err, sizeof err);
   if (ex)
     cli_msg("%s", err);
   return ex;

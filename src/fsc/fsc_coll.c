@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fsc_coll.c - owns the fsc tool's open collection (struct cli_coll): opening
  * a path whatever it holds, creating one, closing with the tool's messages.

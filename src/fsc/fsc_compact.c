@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fsc_compact.c - owns `fsc compact PATH`: compact a collection while other
  * processes keep using it, with a progress bar (the new data file's tail,

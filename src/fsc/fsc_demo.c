@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fsc_demo.c - owns `fsc demo`, the project's main job in one command:
  * worker processes share, by path, three collections in one directory

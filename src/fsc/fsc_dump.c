@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fsc_dump.c - owns `fsc dump` and `fsc load`: a collection as portable
  * JSON lines and back (the format is in doc/fsc.1, "DUMP FORMAT"):
@@ -16,8 +17,12 @@
 #include "fsc.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static FILE *open_out(const char *name) {
   if (!name || strcmp(name, "-") == 0)
@@ -168,43 +173,148 @@ static int parse_header(json_t *h, struct header *hd, char *err,
 
 /* Open or create the target: an existing collection that is not empty, or
  * of another kind or type, is replaced only with --force. */
-static int prepare_target(const struct cli_opts *o, const char *path,
-                          const struct header *hd, struct cli_coll *c) {
-  int rc = cli_open_rc(path, 0, c);
-  if (rc == 0) {
-    uint64_t n = 0;
-    fsc_coll_len(c->h, &n);
-    bool same = c->kind == hd->kind && c->type == hd->type &&
-                (hd->kind != FSC_KIND_DICT || c->key_type == hd->key_type);
-    if ((n > 0 || !same) && !o->force) {
-      if (!same)
-        cli_msg("%s: holds a %s of %s; the input is a %s of %s (use --force "
-                "to replace it)", path, fsc_kind_name(c->kind),
-                fsc_type_name(c->type), fsc_kind_name(hd->kind),
-                fsc_type_name(hd->type));
-      else
-        cli_msg("%s: the %s is not empty (%llu items; use --force to "
-                "replace them)", path, fsc_kind_name(c->kind),
-                (unsigned long long)n);
-      cli_close(c);
+/* Whether loading into PATH may go ahead (nothing is changed here):
+ * *exists tells whether a collection is there to be replaced.  Refused
+ * without --force: a collection of another kind or type, a non-empty one,
+ * one of whose two files is missing.  Refused always: one that another
+ * process has open, since the load replaces its files (doc/fsc.1, "fsc
+ * load"). */
+static int check_target(const struct cli_opts *o, const char *path,
+                        const struct header *hd, bool *exists) {
+  struct cli_coll c;
+  int rc = cli_open_rc(path, 0, &c);
+  *exists = rc == 0;
+  if (rc == FSC_ENOENT) {
+    char p[4096];
+    struct stat st;
+    bool any = false;
+    static const char *const sfx[] = {".data.fscollection", ".index.fscollection"};
+    for (int i = 0; i < 2 && !any; i++)
+      any = (size_t)snprintf(p, sizeof p, "%s%s", path, sfx[i]) < sizeof p &&
+            lstat(p, &st) == 0;
+    if (any && !o->force) {
+      cli_msg("%s: one of the collection's two files exists without the "
+              "other (use --force to replace it)", path);
       return CLI_FAIL;
     }
-    if (same) {
-      rc = n > 0 ? fsc_coll_clear(c->h) : 0;
-      if (rc) {
-        int ex = cli_fail(path, rc);
-        cli_close(c);
-        return ex;
-      }
-      return CLI_OK;
-    }
-    int ex = cli_destroy(c);
-    if (ex)
-      return ex;
-  } else if (rc != FSC_ENOENT) {
-    return cli_fail(path, rc);
+    *exists = any;
+    return CLI_OK;
   }
-  return cli_create(path, hd->kind, hd->type, hd->key_type, FSC_CREATE, c);
+  if (rc)
+    return cli_fail(path, rc);
+  uint64_t n = 0;
+  fsc_coll_len(c.h, &n);
+  bool same = c.kind == hd->kind && c.type == hd->type &&
+              (hd->kind != FSC_KIND_DICT || c.key_type == hd->key_type);
+  int ex = CLI_OK;
+  fsc_metrics m;
+  if ((n > 0 || !same) && !o->force) {
+    if (!same)
+      cli_msg("%s: holds a %s of %s; the input is a %s of %s (use --force "
+              "to replace it)", path, fsc_kind_name(c.kind),
+              fsc_type_name(c.type), fsc_kind_name(hd->kind),
+              fsc_type_name(hd->type));
+    else
+      cli_msg("%s: the %s is not empty (%llu items; use --force to "
+              "replace them)", path, fsc_kind_name(c.kind),
+              (unsigned long long)n);
+    ex = CLI_FAIL;
+  } else if (cli_metrics(&c, &m) == 0 && m.open_processes > 1) {
+    cli_msg("%s: open in %u other process%s: fsc load replaces the "
+            "collection's files, so close it everywhere first", path,
+            (unsigned)(m.open_processes - 1), m.open_processes > 2 ? "es" : "");
+    ex = CLI_FAIL;
+  }
+  int cex = cli_close(&c);
+  return ex ? ex : cex;
+}
+
+/* The sibling base path the load fills: PATH.loading-XXXXXX, reserved by
+ * an empty placeholder file of that name (removed at the end).  0 or
+ * CLI_IO; *out is malloc'd. */
+static int reserve_temp(const char *path, char **out) {
+  size_t n = strlen(path) + sizeof ".loading-XXXXXX";
+  char *t = malloc(n);
+  if (!t) {
+    cli_msg("out of memory");
+    return CLI_IO;
+  }
+  snprintf(t, n, "%s.loading-XXXXXX", path);
+  int fd = mkstemp(t);
+  if (fd < 0) {
+    cli_msg("%s: cannot create a temporary file beside it: %s", t,
+            strerror(errno));
+    free(t);
+    return CLI_IO;
+  }
+  close(fd);
+  *out = t;
+  return CLI_OK;
+}
+
+static int sync_dir_of(const char *path) {
+  char *d = strdup(path);
+  if (!d)
+    return -1;
+  char *slash = strrchr(d, '/');
+  const char *dir = slash ? (slash == d ? "/" : (*slash = 0, d)) : ".";
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int rc = fd < 0 ? -1 : fsync(fd);
+  if (fd >= 0)
+    close(fd);
+  free(d);
+  return rc;
+}
+
+/* Move the loaded collection at TMP (closed, clean) to PATH: the old one,
+ * if any, is destroyed first; then TMP's index is renamed into place while
+ * this process holds its flock, then its data file.  An opener that finds
+ * the new index blocks on that lock (src/coll.c opens and locks the index
+ * before it opens the data file) until both files are in place, so it sees
+ * the whole new collection; before the index rename it finds no
+ * collection. */
+static int install(const char *tmp, const char *path, bool exists) {
+  char ti[4096], td[4096], pi[4096], pd[4096];
+  if ((size_t)snprintf(ti, sizeof ti, "%s.index.fscollection", tmp) >= sizeof ti ||
+      (size_t)snprintf(td, sizeof td, "%s.data.fscollection", tmp) >= sizeof td ||
+      (size_t)snprintf(pi, sizeof pi, "%s.index.fscollection", path) >= sizeof pi ||
+      (size_t)snprintf(pd, sizeof pd, "%s.data.fscollection", path) >= sizeof pd) {
+    cli_msg("%s: path too long", path);
+    return CLI_USAGE;
+  }
+  int fd = open(ti, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0 || flock(fd, LOCK_EX) != 0) {
+    cli_msg("%s: %s", ti, strerror(errno));
+    if (fd >= 0)
+      close(fd);
+    return CLI_IO;
+  }
+  int ex = CLI_OK;
+  if (exists) {
+    struct cli_coll old;
+    int rc = cli_open_rc(path, 0, &old);
+    if (rc == 0)
+      ex = cli_destroy(&old);
+    else if (rc == FSC_ENOENT) /* a lone file, replaced with --force */
+      unlink(pi), unlink(pd);
+    else
+      ex = cli_fail(path, rc);
+  }
+  if (!ex && rename(ti, pi) != 0) {
+    cli_msg("%s: cannot rename %s into place: %s", path, ti, strerror(errno));
+    ex = CLI_IO;
+  }
+  if (!ex && rename(td, pd) != 0) {
+    cli_msg("%s: cannot rename %s into place: %s", path, td, strerror(errno));
+    unlink(pi); /* an index without its data is no collection */
+    ex = CLI_IO;
+  }
+  if (!ex && sync_dir_of(path) != 0) {
+    cli_msg("%s: fsync of its directory: %s", path, strerror(errno));
+    ex = CLI_IO;
+  }
+  close(fd); /* drops the lock: openers waiting on it see both files */
+  return ex;
 }
 
 static int store(struct cli_coll *c, const fsc_value *k, const fsc_value *v) {
@@ -238,6 +348,8 @@ int cli_cmd_load(const struct cli_opts *o, int argc, char **argv) {
   int ex = CLI_OK;
   struct cli_coll c = {0};
   struct header hd;
+  char *tmp = NULL;
+  bool exists = false;
   json_error_t je;
 
   /* The header. */
@@ -263,7 +375,13 @@ int cli_cmd_load(const struct cli_opts *o, int argc, char **argv) {
     cli_msg("%s:%lu: %s", shown, lineno, err);
     goto out;
   }
-  if ((ex = prepare_target(o, path, &hd, &c)) != CLI_OK)
+  /* Atomic: the input goes into a new collection beside PATH, which
+   * replaces PATH only once every line has loaded (install). */
+  if ((ex = check_target(o, path, &hd, &exists)) != CLI_OK ||
+      (ex = reserve_temp(path, &tmp)) != CLI_OK)
+    goto out;
+  if ((ex = cli_create(tmp, hd.kind, hd.type, hd.key_type,
+                       FSC_CREATE | FSC_EXCL, &c)) != CLI_OK)
     goto out;
 
   /* The elements, then the end line. */
@@ -343,9 +461,20 @@ out:
   if (f != stdin)
     fclose(f);
   if (c.kind != FSC_KIND_ANY) {
-    int cex = cli_close(&c);
-    if (!ex)
-      ex = cex;
+    /* Loaded: close (sync, clean marker) and move into place; failed:
+     * the partial collection goes, and PATH is as it was. */
+    if (ex) {
+      cli_destroy(&c);
+    } else if ((ex = cli_close(&c)) == CLI_OK &&
+               (ex = install(tmp, path, exists)) != CLI_OK) {
+      struct cli_coll t;
+      if (cli_open_rc(tmp, 0, &t) == 0)
+        cli_destroy(&t);
+    }
+  }
+  if (tmp) {
+    unlink(tmp); /* the placeholder */
+    free(tmp);
   }
   return ex;
 }

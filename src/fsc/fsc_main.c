@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fsc_main.c - owns the fsc command line: the command table, option
  * parsing, --help / help CMD / --version, error messages and exit codes.
@@ -7,11 +8,13 @@
  */
 #include "fsc.h"
 
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* ------------------------------------------------------------------ */
 /* Messages and exit codes                                             */
@@ -47,12 +50,55 @@ int cli_exit_code(int rc) {
   }
 }
 
+static bool ends_with(const char *s, const char *suffix) {
+  size_t n = strlen(s), k = strlen(suffix);
+  return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+static bool file_exists(const char *base, const char *suffix) {
+  char p[4096];
+  struct stat st;
+  if ((size_t)snprintf(p, sizeof p, "%s%s", base, suffix) >= sizeof p)
+    return false;
+  return lstat(p, &st) == 0;
+}
+
+/* FSC_ENOENT, said once, with what the user can do about it: a path typed
+ * with a file's suffix gets the base path to use; a collection with one of
+ * its two files is damaged, not missing (exit 3). */
+static int missing(const char *path) {
+  static const char *const sfx[] = {".data.fscollection", ".index.fscollection"};
+  for (int i = 0; i < 2; i++) {
+    if (ends_with(path, sfx[i])) {
+      int n = (int)(strlen(path) - strlen(sfx[i]));
+      cli_msg("%s: collection does not exist; name a collection by its base "
+              "path, without %s: %.*s", path, sfx[i], n, path);
+      return CLI_IO;
+    }
+  }
+  bool data = file_exists(path, sfx[0]), index = file_exists(path, sfx[1]);
+  if (data != index) {
+    cli_msg("%s: collection is incomplete: %s%s exists but %s%s is missing",
+            path, path, data ? sfx[0] : sfx[1], path, data ? sfx[1] : sfx[0]);
+    return CLI_CORRUPT;
+  }
+  cli_msg("%s: collection does not exist", path);
+  return CLI_IO;
+}
+
 int cli_fail(const char *path, int rc) {
+  if (rc == FSC_ENOENT)
+    return missing(path);
+  const char *what = fsc_strerror(rc);
   const char *detail = fsc_errmsg();
-  if (detail && *detail && strcmp(detail, fsc_strerror(rc)) != 0)
-    cli_msg("%s: %s: %s", path, fsc_strerror(rc), detail);
+  /* The library's detail may name the error in Python's words ("KeyError:
+   * 'k'") or restate the text: keep only what it adds. */
+  if (detail && rc == FSC_EKEY && strncmp(detail, "KeyError: ", 10) == 0)
+    detail += 10;
+  if (detail && *detail && strcmp(detail, what) != 0)
+    cli_msg("%s: %s: %s", path, what, detail);
   else
-    cli_msg("%s: %s", path, fsc_strerror(rc));
+    cli_msg("%s: %s", path, what);
   return cli_exit_code(rc);
 }
 
@@ -77,7 +123,7 @@ static const struct cmd cmds[] = {
      "Open PATH read-only, whatever it holds, and print its kind, element\n"
      "type, key type (dicts), length and metrics: live and dead bytes, file\n"
      "sizes, whether the previous session closed cleanly, open processes.\n"
-     "--json prints them as one JSON object.\n"},
+     "--json prints them as one JSON object on one line.\n"},
     {"dump", cli_cmd_dump, 1, 2, "PATH [FILE]",
      "write the collection as JSON lines (to FILE or stdout)",
      "Write PATH as JSON lines: a header {\"fscollections\":1,\"kind\":...,\n"
@@ -92,9 +138,12 @@ static const struct cmd cmds[] = {
      "create the collection from JSON lines (from FILE or stdin)",
      "Create PATH as the header of the dump says and store every line.  A\n"
      "collection that exists and is not empty, or is of another kind or type,\n"
-     "is refused (exit 1) unless --force, which clears it (or destroys and\n"
-     "re-creates it for another kind or type).  A malformed line stops the\n"
-     "load with its line number (exit 2); what was stored before stays.\n"},
+     "is refused (exit 1) unless --force, which replaces it.  All or nothing:\n"
+     "the lines go into a new collection PATH.loading-XXXXXX, which replaces\n"
+     "PATH only when every line has loaded (index file first, under its\n"
+     "lock, then the data file), so a malformed line (exit 2, with its line\n"
+     "number) leaves PATH as it was.  A collection that another process has\n"
+     "open is refused (exit 1): it would keep the old files.\n"},
     {"create", cli_cmd_create, 2, 2,
      "[--type T] [--key-type string|bytes] KIND PATH",
      "create an empty list, dict or set",
@@ -120,7 +169,8 @@ static const struct cmd cmds[] = {
     {"set", cli_cmd_set, 3, 3, "PATH KEY|INDEX VALUE",
      "d[KEY] = VALUE, or l[INDEX] = VALUE",
      "Set KEY of a dict (or the element at INDEX of a list) to VALUE, parsed\n"
-     "as --type or the collection's type (string in an any collection).\n"
+     "as --type or the collection's type (in an any collection, the type\n"
+     "it looks like: 7 int64, 2.5 float, true bool, else string).\n"
      "Bytes values and binary keys are given in base64, or hex with --hex.\n"},
     {"del", cli_cmd_del, 2, 2, "PATH KEY|INDEX",
      "del d[KEY], or del l[INDEX]",
@@ -128,7 +178,11 @@ static const struct cmd cmds[] = {
      "if it does not exist.\n"},
     {"append", cli_cmd_append, 2, -1, "PATH VALUE...",
      "append values to a list",
-     "Append each VALUE to the list at PATH (lock-free).\n"},
+     "Append each VALUE to the list at PATH (lock-free), parsed as --type or\n"
+     "the list's type.  In an any list each is the type it looks like: an\n"
+     "integer is int64 (int128 if larger), a decimal real a float, true or\n"
+     "false a bool, anything else a string; --type string keeps them all\n"
+     "strings.\n"},
     {"pop", cli_cmd_pop, 1, 2, "PATH [INDEX|KEY]",
      "remove and print an element",
      "List: remove and print the element at INDEX (default -1, the last).\n"
@@ -157,7 +211,7 @@ static const struct cmd cmds[] = {
      "process that died) and the counters (length, used slots, live and dead\n"
      "bytes; only when no other process has it open).  Then read back every\n"
      "element.  Prints what was checked and every problem found; --json\n"
-     "prints it as one JSON object.  Without --repair the collection is\n"
+     "prints it as one JSON object on one line.  Without --repair the collection is\n"
      "opened read-only and nothing is written.\n"
      "--repair opens it as a writer (so the first open after a crash repairs\n"
      "it as usual) and repairs what the check finds: a list keeps the\n"
@@ -221,7 +275,8 @@ static void usage(FILE *f) {
           "  -k, --key-type K  create: a dict's keys, string or bytes\n"
           "  -f, --force       load: replace an existing collection\n"
           "      --repair      verify: repair what the check finds\n"
-          "  -j, --json        stat, verify, get, pop: JSON output\n"
+          "  -j, --json        stat, verify, compact, get, pop: JSON output,\n"
+          "                    one document on one line\n"
           "      --hex         bytes values and keys in hex, not base64\n"
           "  -r, --raw         get, pop: the value's bytes exactly\n"
           "  -q, --quiet       no progress bar\n"
@@ -236,7 +291,8 @@ static void usage(FILE *f) {
           "exit status: 0 success; 1 not found or refused (missing key or\n"
           "index, value not there, contains false, load onto a non-empty\n"
           "collection); 2 usage (bad arguments, a value of the wrong type, a\n"
-          "command for another kind, malformed input); 3 corrupt collection\n"
+          "command for another kind, malformed input); 3 corrupt or incomplete\n"
+          "collection "
           "(verify: problems found, or left after --repair);\n"
           "4 other errors (missing collection, permissions, space, I/O);\n"
           "5 not supported by this version (no command uses it now).\n"

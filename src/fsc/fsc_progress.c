@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fsc_progress.c - owns the progress bar of long operations (dump, load,
  * verify): drawn on stderr when stderr is a terminal (or with --progress),

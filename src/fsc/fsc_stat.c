@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fsc_stat.c - owns the commands that look at a collection as a whole:
  * `fsc stat` (its metrics), `fsc verify` (fsc_*_verify, read-only; with
@@ -94,7 +95,7 @@ int cli_cmd_stat(const struct cli_opts *o, int argc, char **argv) {
     json_object_set_new(j, "structural_epoch", JU(m.structural_epoch));
     json_object_set_new(j, "repaired_items", JU(m.repaired_items));
     repairs_json(j, &m);
-    json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_dumpf(j, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
     putchar('\n');
     json_decref(j);
   } else {
@@ -236,7 +237,7 @@ int cli_cmd_verify(const struct cli_opts *o, int argc, char **argv) {
     json_object_set_new(j, "verify", report_json(&r));
     json_object_set_new(j, "problem", problem ? json_string(problem)
                                               : json_null());
-    json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_dumpf(j, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
     putchar('\n');
     json_decref(j);
   } else {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fsc_value.c - owns values as text for the fsc tool: parsing a value from
  * the command line per type, printing one for a person, and the lossless
