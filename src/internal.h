@@ -242,7 +242,7 @@ static inline bool fsc__type_valid(int t) {
   return t >= FSC_TYPE_INT32 && t <= FSC_TYPE_REF;
 }
 /* Is `t` an acceptable collection element type (a value type or ANY)? */
-static inline bool fsc__coll_type_valid(int t) {
+static inline bool fsc__gen_type_valid(int t) {
   return fsc__type_valid(t) || t == FSC_TYPE_ANY;
 }
 /* Fixed payload size of a type, or 0 for variable-size types. */
@@ -432,7 +432,7 @@ struct fsc__handle;
 /* One generation of an open collection: its two files as this handle
  * mapped them.  Compaction moves a handle to a new generation; the old
  * one stays mapped (views into it stay valid) until the handle closes. */
-struct fsc__coll {
+struct fsc__gen {
   enum fsc__kind kind;
   fsc_type type;              /* element type, ANY for heterogeneous */
   bool closed;
@@ -461,14 +461,14 @@ struct fsc__coll {
   double threshold;           /* compaction_threshold; 0: off */
   bool auto_compact;          /* swap-and-pop (fixed-size lists) */
   struct fsc__handle *h;      /* the handle this generation belongs to */
-  struct fsc__coll *next;     /* older retired generations */
+  struct fsc__gen *next;     /* older retired generations */
 };
 
 /* A public handle (fsc_coll, and its typed faces fsc_list, fsc_dict,
  * fsc_set): the generation in use, and the retired ones, kept mapped until
  * close. */
 struct fsc__handle {
-  struct fsc__coll *cur;      /* ck_pr_load_ptr; never NULL once open */
+  struct fsc__gen *cur;      /* ck_pr_load_ptr; never NULL once open */
   pthread_mutex_t mu;         /* guards following and retiring */
 };
 
@@ -478,9 +478,9 @@ struct fsc__handle {
  * accessed as what it is. */
 #define FSC__H(p) ((struct fsc__handle *)(uintptr_t)(const void *)(p))
 
-static inline struct fsc__coll *fsc__cur(const struct fsc__handle *h) {
-  return (struct fsc__coll *)ck_pr_load_ptr(
-      (struct fsc__coll **)(uintptr_t)&h->cur);
+static inline struct fsc__gen *fsc__cur(const struct fsc__handle *h) {
+  return (struct fsc__gen *)ck_pr_load_ptr(
+      (struct fsc__gen **)(uintptr_t)&h->cur);
 }
 
 /* handle.c */
@@ -492,12 +492,12 @@ void fsc__handle_free(struct fsc__handle *h);
 /* Move h from generation `old` to the files now at its path (no-op if
  * another thread did).  Errors: those of open, FSC_ECORRUPT if the path
  * holds another collection now. */
-int fsc__handle_follow(struct fsc__handle *h, struct fsc__coll *old);
+int fsc__handle_follow(struct fsc__handle *h, struct fsc__gen *old);
 /* Close the descriptors of retired generations no thread is locking. */
 void fsc__handle_sweep(struct fsc__handle *h);
 /* Install a generation built by this process's compaction. */
-void fsc__handle_install(struct fsc__handle *h, struct fsc__coll *old,
-                         struct fsc__coll *nc);
+void fsc__handle_install(struct fsc__handle *h, struct fsc__gen *old,
+                         struct fsc__gen *nc);
 /* Unmap the retired generations (fsc_*_reclaim). */
 int fsc__handle_reclaim(struct fsc__handle *h);
 
@@ -512,10 +512,10 @@ int fsc__handle_reclaim(struct fsc__handle *h);
   do {                                                                      \
     if (__builtin_expect(!(hp), 0)) {                                       \
       fsc__err_clear();                                                     \
-      return fsc__coll_check_fail(NULL, false);                             \
+      return fsc__gen_check_fail(NULL, false);                             \
     }                                                                       \
     for (;;) {                                                              \
-      struct fsc__coll *c = fsc__cur(FSC__H(hp));                           \
+      struct fsc__gen *c = fsc__cur(FSC__H(hp));                           \
       int gen_rc_ = (call);                                                 \
       if (__builtin_expect(gen_rc_ != FSC__EMOVED, 1))                      \
         return gen_rc_;                                                     \
@@ -525,17 +525,17 @@ int fsc__handle_reclaim(struct fsc__handle *h);
     }                                                                       \
   } while (0)
 
-static inline struct fsc__data_hdr *fsc__dhdr(struct fsc__coll *c) {
+static inline struct fsc__data_hdr *fsc__dhdr(struct fsc__gen *c) {
   return (struct fsc__data_hdr *)c->data.views[0].base;
 }
-static inline struct fsc__index_hdr *fsc__ihdr(struct fsc__coll *c) {
+static inline struct fsc__index_hdr *fsc__ihdr(struct fsc__gen *c) {
   return (struct fsc__index_hdr *)c->index.views[0].base;
 }
 
 /* Pointer to [off, off+n) of a file, never beyond its published capacity
  * (so never a SIGBUS); remaps (slow path) when the file has grown.  NULL
  * with FSC_ECORRUPT (out of bounds) or FSC_ENOMEM recorded on failure. */
-static inline void *fsc__ptr(struct fsc__coll *c, struct fsc__file *f,
+static inline void *fsc__ptr(struct fsc__gen *c, struct fsc__file *f,
                              uint64_t off, uint64_t n) {
   (void)c;
   if (off > UINT64_MAX / 2 || n > UINT64_MAX / 2 ||
@@ -562,30 +562,30 @@ static inline void *fsc__ptr_try(struct fsc__file *f, uint64_t off,
 /* coll.c - open, close, the clean-close protocol.  `suffix` (NULL for
  * none) is appended to both file names: compaction builds the next
  * generation in P.data.fscollection.compact and P.index.fscollection.compact. */
-int fsc__coll_open(struct fsc__coll *c, enum fsc__kind kind,
+int fsc__gen_open(struct fsc__gen *c, enum fsc__kind kind,
                    const char *base_path, const fsc_options *opts);
-int fsc__coll_open_suffix(struct fsc__coll *c, enum fsc__kind kind,
+int fsc__gen_open_suffix(struct fsc__gen *c, enum fsc__kind kind,
                           const char *base_path, const char *suffix,
                           const fsc_options *opts);
 /* Release a generation's resources (mappings, descriptors, paths) without
  * the close protocol: a retired generation, or one compaction abandons. */
-void fsc__coll_release(struct fsc__coll *c);
+void fsc__gen_release(struct fsc__gen *c);
 /* Has this generation been compacted away?  (One load; readers call it
  * only when they see a frozen word.) */
-static inline bool fsc__coll_moved(struct fsc__coll *c) {
+static inline bool fsc__gen_moved(struct fsc__gen *c) {
   return (ck_pr_load_64(&((struct fsc__index_hdr *)c->index.views[0].base)
                              ->cstate) & FSC__CS_MOVED) != 0;
 }
-int fsc__coll_close(struct fsc__coll *c, bool destroy);
-/* The failure half of fsc__coll_check: records and returns the error. */
-int fsc__coll_check_fail(const struct fsc__coll *c, bool write)
+int fsc__gen_close(struct fsc__gen *c, bool destroy);
+/* The failure half of fsc__gen_check: records and returns the error. */
+int fsc__gen_check_fail(const struct fsc__gen *c, bool write)
     __attribute__((cold));
 /* Public-call prologue: FSC_ECLOSED on a closed handle.  Inline: it runs
  * at the start of every public call. */
-static inline int fsc__coll_check(const struct fsc__coll *c, bool write) {
+static inline int fsc__gen_check(const struct fsc__gen *c, bool write) {
   fsc__err_clear();
   if (__builtin_expect(!c || c->closed || (write && c->rdonly), 0))
-    return fsc__coll_check_fail(c, write);
+    return fsc__gen_check_fail(c, write);
   return 0;
 }
 /* The public-call prologue on a handle of any face (fsc_coll, fsc_list,
@@ -593,7 +593,7 @@ static inline int fsc__coll_check(const struct fsc__coll *c, bool write) {
 #define CHECK(hp, write)                                                    \
   do {                                                                      \
     int check_rc_ =                                                         \
-        fsc__coll_check((hp) ? fsc__cur(FSC__H(hp)) : NULL, (write));       \
+        fsc__gen_check((hp) ? fsc__cur(FSC__H(hp)) : NULL, (write));       \
     if (check_rc_)                                                          \
       return check_rc_;                                                     \
   } while (0)
@@ -601,26 +601,26 @@ static inline int fsc__coll_check(const struct fsc__coll *c, bool write) {
 /* The same on a generation (inside FSC__GEN). */
 #define CHECK_C(c, write)                                                   \
   do {                                                                      \
-    int check_rc_ = fsc__coll_check((c), (write));                          \
+    int check_rc_ = fsc__gen_check((c), (write));                          \
     if (check_rc_)                                                          \
       return check_rc_;                                                     \
   } while (0)
 
-int fsc__coll_metrics(struct fsc__coll *c, fsc_metrics *out);
+int fsc__gen_metrics(struct fsc__gen *c, fsc_metrics *out);
 /* Record what a recovery repaired, by kind (enum fsc__rep; the AT_CLOSE
  * entry is ignored): the index header's rep[] and `repaired` (their sum),
  * read by this and later handles' metrics. */
-void fsc__coll_note_repairs(struct fsc__coll *c, const uint64_t *rep);
+void fsc__gen_note_repairs(struct fsc__gen *c, const uint64_t *rep);
 
 /* compact.c */
 /* Compact generation c of handle h into new files and move h to them.
  * With `automatic`, only if the threshold is still crossed once the lock
  * is held.  FSC__EMOVED if another process compacted c first. */
-int fsc__compact(struct fsc__coll *c, bool automatic);
+int fsc__compact(struct fsc__gen *c, bool automatic);
 /* Under the structure lock (taken by fsc__lock) on a generation whose
  * cstate is MOVING, that compaction's process died: finish it (the new
  * data file is in place: FSC__EMOVED) or undo it (0). */
-int fsc__compact_resolve(struct fsc__coll *c);
+int fsc__compact_resolve(struct fsc__gen *c);
 /* The same at open, through the index descriptor ifd (flock held). */
 int fsc__compact_resolve_fd(int ifd, bool rdonly, const char *data_path,
                             const char *index_path);
@@ -628,55 +628,55 @@ int fsc__compact_resolve_fd(int ifd, bool rdonly, const char *data_path,
 void fsc__compact_unlink_leftovers(const char *data_path,
                                    const char *index_path);
 /* After a write that left dead bytes: compact if the threshold says so. */
-void fsc__compact_maybe(struct fsc__coll *c);
-int fsc__coll_sync(struct fsc__coll *c);
+void fsc__compact_maybe(struct fsc__gen *c);
+int fsc__gen_sync(struct fsc__gen *c);
 /* After a write: sync if durability is ALWAYS. */
-int fsc__coll_after_write_slow(struct fsc__coll *c);
-static inline int fsc__coll_after_write(struct fsc__coll *c) {
+int fsc__gen_after_write_slow(struct fsc__gen *c);
+static inline int fsc__gen_after_write(struct fsc__gen *c) {
   if (__builtin_expect(c->durability == FSC_DURABLE_ALWAYS ||
                            c->threshold > 0, 0))
-    return fsc__coll_after_write_slow(c);
+    return fsc__gen_after_write_slow(c);
   return 0;
 }
 
 /* lock.c - the structure lock: handle mutex + flock(LOCK_EX) on the index
  * file, re-taken on a fresh open file description after fork(). */
-int fsc__lock(struct fsc__coll *c);
+int fsc__lock(struct fsc__gen *c);
 /* flock(fd, op) waiting at most timeout_ms (< 0: no limit): LOCK_NB
  * first, then a short spin and sleeps backing off to 1 ms.  0, or
  * FSC_ETIMEDOUT naming `path` and the holder's pid (from /proc/locks). */
 int fsc__flock_timed(int fd, int op, int64_t timeout_ms, const char *path);
-void fsc__unlock(struct fsc__coll *c);
+void fsc__unlock(struct fsc__gen *c);
 /* In a child after fork, give this process its own lock descriptions. */
-int fsc__lock_refork(struct fsc__coll *c);
+int fsc__lock_refork(struct fsc__gen *c);
 /* Take the presence lock (shared) on a new description of our own and
  * drop the old one (which a child forked since may share). */
-int fsc__lock_presence_refork(struct fsc__coll *c);
+int fsc__lock_presence_refork(struct fsc__gen *c);
 /* How many open file descriptions hold the presence lock (/proc/locks). */
-uint32_t fsc__lock_count_holders(struct fsc__coll *c);
+uint32_t fsc__lock_count_holders(struct fsc__gen *c);
 
 /* record.c - records in the data file */
 uint32_t fsc__rec_checksum(uint8_t type, const void *payload, uint64_t n);
 /* Reserve space (lock-free CAS on the tail, growing the file if needed),
  * encode v there and return the record's offset. */
-int fsc__rec_write(struct fsc__coll *c, const fsc_value *v, uint64_t *off);
+int fsc__rec_write(struct fsc__gen *c, const fsc_value *v, uint64_t *off);
 /* Reserve a record of n payload bytes; *payload points at them, to be
  * filled by the caller and then sealed. */
-int fsc__rec_alloc(struct fsc__coll *c, uint64_t n, uint64_t *off,
+int fsc__rec_alloc(struct fsc__gen *c, uint64_t n, uint64_t *off,
                    uint8_t **payload);
 /* Write the record header (type, size, checksum) and zero the padding of
  * a filled payload.  Also after changing an unpublished record. */
 void fsc__rec_seal(uint8_t *payload, uint8_t type, uint64_t n);
 /* fsc__rec_locate when the fast path cannot tell: remaps if the file has
  * grown, or records FSC_ECORRUPT. */
-int fsc__rec_locate_slow(struct fsc__coll *c, uint64_t off,
+int fsc__rec_locate_slow(struct fsc__gen *c, uint64_t off,
                          const struct fsc__rec **rp);
 /* fsc__rec_locate's fast path alone: the record at off if all of it lies
  * below the bytes known published and mapped, so that the newest view
  * covers it (what the two fsc__ptr calls of the slow path find, with one
  * load of each word, in fsc__ptr's order: `safe`, then the view); NULL,
  * with nothing recorded, when the slow path must decide. */
-static inline const struct fsc__rec *fsc__rec_locate_try(struct fsc__coll *c,
+static inline const struct fsc__rec *fsc__rec_locate_try(struct fsc__gen *c,
                                                          uint64_t off) {
   uint64_t safe = ck_pr_load_64(&c->data.safe);
   if (__builtin_expect(c->check_reads, 0))
@@ -694,7 +694,7 @@ static inline const struct fsc__rec *fsc__rec_locate_try(struct fsc__coll *c,
   return r;
 }
 /* The record header at off, bounds-checked (size within the capacity). */
-static inline int fsc__rec_locate(struct fsc__coll *c, uint64_t off,
+static inline int fsc__rec_locate(struct fsc__gen *c, uint64_t off,
                                   const struct fsc__rec **rp) {
   const struct fsc__rec *r = fsc__rec_locate_try(c, off);
   if (__builtin_expect(r != NULL, 1)) {
@@ -706,7 +706,7 @@ static inline int fsc__rec_locate(struct fsc__coll *c, uint64_t off,
 /* The record at off does not decode: record FSC_ECORRUPT. */
 int fsc__rec_bad(uint64_t off) __attribute__((cold));
 /* The record at `off`, bounds-checked against the data tail. */
-static inline int fsc__rec_read(struct fsc__coll *c, uint64_t off,
+static inline int fsc__rec_read(struct fsc__gen *c, uint64_t off,
                                 fsc_value *out) {
   const struct fsc__rec *r;
   int rc = fsc__rec_locate(c, off, &r);
@@ -718,38 +718,38 @@ static inline int fsc__rec_read(struct fsc__coll *c, uint64_t off,
   return 0;
 }
 /* Does the record at off verify (bounds, type, checksum)? */
-bool fsc__rec_verify(struct fsc__coll *c, uint64_t off);
+bool fsc__rec_verify(struct fsc__gen *c, uint64_t off);
 /* ... and is it not flagged deleted (superseded by a later write, or
  * removed)?  What a list slot may name once no writer is between its
  * slot CAS and its retirement of the old record (a structural change
  * holds the list frozen, or no other process has it open). */
-bool fsc__rec_verify_live(struct fsc__coll *c, uint64_t off);
+bool fsc__rec_verify_live(struct fsc__gen *c, uint64_t off);
 /* Mark a record dead: flag it and move its bytes from live to dead. */
-void fsc__rec_retire(struct fsc__coll *c, uint64_t off);
+void fsc__rec_retire(struct fsc__gen *c, uint64_t off);
 /* The same for a record known to hold `payload` bytes (a list of a fixed
  * size type): the header need not be read first. */
-void fsc__rec_retire_sized(struct fsc__coll *c, uint64_t off,
+void fsc__rec_retire_sized(struct fsc__gen *c, uint64_t off,
                            uint64_t payload);
 
 /* hash.c - the dict/set index (hash.h has the rest) */
-int fsc__hash_init(struct fsc__coll *c);
-int fsc__hash_recover(struct fsc__coll *c, bool unclean);
+int fsc__hash_init(struct fsc__gen *c);
+int fsc__hash_recover(struct fsc__gen *c, bool unclean);
 /* Recount the live keys into COUNT (no other process may write). */
-int fsc__hash_recount(struct fsc__coll *c);
+int fsc__hash_recount(struct fsc__gen *c);
 /* verify.c's repairs (structure lock held): rebuild the active table from
  * itself (freeze, re-place every key, recount; safe while others write),
  * or from the data file alone (no one else may write meanwhile). */
-int fsc__hash_rebuild(struct fsc__coll *c);
-int fsc__hash_rebuild_from_data(struct fsc__coll *c, uint64_t *live_bytes);
+int fsc__hash_rebuild(struct fsc__gen *c);
+int fsc__hash_rebuild_from_data(struct fsc__gen *c, uint64_t *live_bytes);
 
 /* The collection state behind a public handle (its current generation:
  * compaction may move a handle to new files between calls). */
-struct fsc__coll *fsc__list_coll(fsc_list *l);
-struct fsc__coll *fsc__dict_coll(fsc_dict *d);
-struct fsc__coll *fsc__set_coll(fsc_set *s);
+struct fsc__gen *fsc__list_gen(fsc_list *l);
+struct fsc__gen *fsc__dict_gen(fsc_dict *d);
+struct fsc__gen *fsc__set_gen(fsc_set *s);
 
 /* list_recover.c */
-int fsc__list_init(struct fsc__coll *c);
-int fsc__list_recover(struct fsc__coll *c, bool unclean);
+int fsc__list_init(struct fsc__gen *c);
+int fsc__list_recover(struct fsc__gen *c, bool unclean);
 
 #endif /* FSC_INTERNAL_H */

@@ -99,6 +99,8 @@ suite() {
 # check_common.h): point it at a directory of this run, and fail the run
 # if a fsc-test-* directory is left there at the end.
 suite_tmp=$(mktemp -d "${TMPDIR:-/tmp}/fsc-suite-XXXXXX") || exit 1
+# Tests that act as another user (uid 65534) must reach their files.
+chmod 755 "$suite_tmp"
 TMPDIR=$suite_tmp
 export TMPDIR
 

@@ -17,7 +17,7 @@
 #include <string.h>
 
 /* The generation a handle uses now (NULL for a NULL handle). */
-static struct fsc__coll *gen_of(const fsc_coll *h) {
+static struct fsc__gen *gen_of(const fsc_coll *h) {
   return h ? fsc__cur(FSC__H(h)) : NULL;
 }
 
@@ -77,13 +77,13 @@ int fsc_open(const char *base_path, fsc_kind kind, const fsc_options *opts,
 int fsc_coll_close(fsc_coll *c) {
   fsc__err_clear();
   if (!c)
-    return fsc__coll_check_fail(NULL, false);
+    return fsc__gen_check_fail(NULL, false);
   return fsc__handle_close(FSC__H(c), false);
 }
 
 int fsc_coll_destroy(fsc_coll *c) {
   fsc__err_clear();
-  struct fsc__coll *g = gen_of(c);
+  struct fsc__gen *g = gen_of(c);
   CHECK_C(g, false);
   return fsc__handle_close(FSC__H(c), !g->temp);
 }
@@ -96,18 +96,18 @@ void fsc_coll_free(fsc_coll *c) {
 }
 
 const char *fsc_coll_path(const fsc_coll *c) {
-  struct fsc__coll *g = gen_of(c);
+  struct fsc__gen *g = gen_of(c);
   return g ? g->path : NULL;
 }
 
 int fsc_coll_kind(const fsc_coll *c) {
-  struct fsc__coll *g = gen_of(c);
+  struct fsc__gen *g = gen_of(c);
   CHECK_C(g, false);
   return (int)g->kind;
 }
 
 int fsc_coll_type(const fsc_coll *c) {
-  struct fsc__coll *g = gen_of(c);
+  struct fsc__gen *g = gen_of(c);
   CHECK_C(g, false);
   return (int)g->type;
 }
@@ -124,8 +124,8 @@ fsc_coll *fsc_set_coll(fsc_set *s) { return (fsc_coll *)(void *)s; }
  * recorded. */
 static void *face(fsc_coll *c, enum fsc__kind k) {
   fsc__err_clear();
-  struct fsc__coll *g = gen_of(c);
-  if (fsc__coll_check(g, false) != 0)
+  struct fsc__gen *g = gen_of(c);
+  if (fsc__gen_check(g, false) != 0)
     return NULL;
   if (g->kind != k) {
     fsc__err(FSC_EKIND, "the collection is a %s, not a %s",
@@ -145,12 +145,12 @@ fsc_set *fsc_coll_set(fsc_coll *c) { return face(c, FSC__KIND_SET); }
 
 /* The length word is the list's LEN and the dict/set table's COUNT, in
  * the same place and layout (internal.h, FSC__LW_*). */
-static int len_g(struct fsc__coll *c, uint64_t *out) {
+static int len_g(struct fsc__gen *c, uint64_t *out) {
   CHECK_C(c, false);
   if (!out)
     return fsc__err(FSC_EINVAL, "out is NULL");
   uint64_t w = ck_pr_load_64(&fsc__ihdr(c)->lenword);
-  if ((w & FSC__LW_FROZEN) && fsc__coll_moved(c))
+  if ((w & FSC__LW_FROZEN) && fsc__gen_moved(c))
     return FSC__EMOVED;
   *out = FSC__LW_LEN(w);
   return 0;
@@ -158,29 +158,29 @@ static int len_g(struct fsc__coll *c, uint64_t *out) {
 
 int fsc_coll_len(fsc_coll *h, uint64_t *out) { FSC__GEN(h, len_g(c, out)); }
 
-static int metrics_g(struct fsc__coll *c, fsc_metrics *out) {
+static int metrics_g(struct fsc__gen *c, fsc_metrics *out) {
   CHECK_C(c, false);
   if (!out)
     return fsc__err(FSC_EINVAL, "out is NULL");
-  if (fsc__coll_moved(c))
+  if (fsc__gen_moved(c))
     return FSC__EMOVED;
-  return fsc__coll_metrics(c, out);
+  return fsc__gen_metrics(c, out);
 }
 
 int fsc_coll_metrics(fsc_coll *h, fsc_metrics *out) {
   FSC__GEN(h, metrics_g(c, out));
 }
 
-static int sync_g(struct fsc__coll *c) {
+static int sync_g(struct fsc__gen *c) {
   CHECK_C(c, false);
-  if (fsc__coll_moved(c))
+  if (fsc__gen_moved(c))
     return FSC__EMOVED;
-  return fsc__coll_sync(c);
+  return fsc__gen_sync(c);
 }
 
 int fsc_coll_sync(fsc_coll *h) { FSC__GEN(h, sync_g(c)); }
 
-static int compact_g(struct fsc__coll *c) {
+static int compact_g(struct fsc__gen *c) {
   CHECK_C(c, true);
   return fsc__compact(c, false);
 }

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct fsc__coll *fsc__dict_coll(fsc_dict *d) {
+struct fsc__gen *fsc__dict_gen(fsc_dict *d) {
   return d ? fsc__cur(FSC__H(d)) : NULL;
 }
 
@@ -58,7 +58,7 @@ int fsc_dict_sync(fsc_dict *d) { return fsc_coll_sync(fsc_dict_coll(d)); }
 /* Keys and values                                                     */
 /* ------------------------------------------------------------------ */
 
-static int key_make(struct fsc__coll *c, const void *key, size_t klen,
+static int key_make(struct fsc__gen *c, const void *key, size_t klen,
                     struct fsc__kkey *k) {
   if (!key && klen)
     return fsc__err(FSC_EINVAL, "key is NULL with length %zu", klen);
@@ -81,7 +81,7 @@ static int key_missing(const struct fsc__kkey *k) {
 }
 
 /* The key and value of the record at off, parsed in r, as views. */
-static int item_view(struct fsc__coll *c, uint64_t off, const struct fsc__krec *r,
+static int item_view(struct fsc__gen *c, uint64_t off, const struct fsc__krec *r,
                      fsc_value *key, fsc_value *val) {
   if (key) {
     memset(key, 0, sizeof *key);
@@ -96,7 +96,7 @@ static int item_view(struct fsc__coll *c, uint64_t off, const struct fsc__krec *
 }
 
 /* The key and value of the record at off, as views. */
-static int item_read(struct fsc__coll *c, uint64_t off, fsc_value *key,
+static int item_read(struct fsc__gen *c, uint64_t off, fsc_value *key,
                      fsc_value *val) {
   struct fsc__krec r;
   int rc = fsc__krec_read(c, off, &r);
@@ -111,7 +111,7 @@ int fsc_dict_get(fsc_dict *d, const void *key, size_t klen, fsc_value *out) {
   return fsc_dict_get_default(d, key, klen, NULL, out);
 }
 
-static int get_default_g(struct fsc__coll *c, const void *key, size_t klen, const fsc_value *dflt, fsc_value *out) {
+static int get_default_g(struct fsc__gen *c, const void *key, size_t klen, const fsc_value *dflt, fsc_value *out) {
   CHECK_C(c, false);
   if (!out)
     return fsc__err(FSC_EINVAL, "out is NULL");
@@ -136,7 +136,7 @@ int fsc_dict_get_default(fsc_dict *d, const void *key, size_t klen, const fsc_va
   FSC__GEN(d, get_default_g(c, key, klen, dflt, out));
 }
 
-static int contains_g(struct fsc__coll *c, const void *key, size_t klen) {
+static int contains_g(struct fsc__gen *c, const void *key, size_t klen) {
   CHECK_C(c, false);
   struct fsc__kkey k;
   uint64_t off;
@@ -153,7 +153,7 @@ int fsc_dict_contains(fsc_dict *d, const void *key, size_t klen) {
 /* ------------------------------------------------------------------ */
 
 /* Write the record for (k, v) and publish it with `mode`. */
-static int put(struct fsc__coll *c, const struct fsc__kkey *k, const fsc_value *v,
+static int put(struct fsc__gen *c, const struct fsc__kkey *k, const fsc_value *v,
                enum fsc__put_mode mode, uint64_t expect, uint64_t *roff,
                uint64_t *prev) {
   int rc = fsc__krec_write(c, k, v, roff);
@@ -165,7 +165,7 @@ static int put(struct fsc__coll *c, const struct fsc__kkey *k, const fsc_value *
   return rc;
 }
 
-static int set_g(struct fsc__coll *c, const void *key, size_t klen, const fsc_value *v) {
+static int set_g(struct fsc__gen *c, const void *key, size_t klen, const fsc_value *v) {
   CHECK_C(c, true);
   struct fsc__kkey k;
   uint64_t roff, prev;
@@ -174,7 +174,7 @@ static int set_g(struct fsc__coll *c, const void *key, size_t klen, const fsc_va
     return rc;
   if ((rc = put(c, &k, v, FSC__PUT_ANY, 0, &roff, &prev)) < 0)
     return rc;
-  return fsc__coll_after_write(c);
+  return fsc__gen_after_write(c);
 }
 
 int fsc_dict_set(fsc_dict *d, const void *key, size_t klen, const fsc_value *v) {
@@ -185,7 +185,7 @@ int fsc_dict_del(fsc_dict *d, const void *key, size_t klen) {
   return fsc_dict_pop(d, key, klen, NULL, NULL);
 }
 
-static int pop_g(struct fsc__coll *c, const void *key, size_t klen, const fsc_value *dflt, fsc_value *out) {
+static int pop_g(struct fsc__gen *c, const void *key, size_t klen, const fsc_value *dflt, fsc_value *out) {
   CHECK_C(c, true);
   struct fsc__kkey k;
   uint64_t old;
@@ -204,14 +204,14 @@ static int pop_g(struct fsc__coll *c, const void *key, size_t klen, const fsc_va
   /* The removed record is immutable and stays mapped: a valid view. */
   if (out && (rc = item_read(c, old, NULL, out)) != 0)
     return rc;
-  return fsc__coll_after_write(c);
+  return fsc__gen_after_write(c);
 }
 
 int fsc_dict_pop(fsc_dict *d, const void *key, size_t klen, const fsc_value *dflt, fsc_value *out) {
   FSC__GEN(d, pop_g(c, key, klen, dflt, out));
 }
 
-static int popitem_g(struct fsc__coll *c, fsc_value *key, fsc_value *val) {
+static int popitem_g(struct fsc__gen *c, fsc_value *key, fsc_value *val) {
   CHECK_C(c, true);
   for (;;) {
     uint64_t off, old;
@@ -230,7 +230,7 @@ static int popitem_g(struct fsc__coll *c, fsc_value *key, fsc_value *val) {
     if (rc == 1) { /* else another writer changed it first: again */
       if ((rc = item_read(c, off, key, val)) != 0)
         return rc;
-      return fsc__coll_after_write(c);
+      return fsc__gen_after_write(c);
     }
   }
 }
@@ -239,7 +239,7 @@ int fsc_dict_popitem(fsc_dict *d, fsc_value *key, fsc_value *val) {
   FSC__GEN(d, popitem_g(c, key, val));
 }
 
-static int setdefault_g(struct fsc__coll *c, const void *key, size_t klen, const fsc_value *dflt, fsc_value *out) {
+static int setdefault_g(struct fsc__gen *c, const void *key, size_t klen, const fsc_value *dflt, fsc_value *out) {
   CHECK_C(c, true);
   struct fsc__kkey k;
   uint64_t off, roff;
@@ -257,7 +257,7 @@ static int setdefault_g(struct fsc__coll *c, const void *key, size_t klen, const
       return rc;
     if (rc == 1) {
       off = roff;
-      if ((rc = fsc__coll_after_write(c)) != 0)
+      if ((rc = fsc__gen_after_write(c)) != 0)
         return rc;
     }
   }
@@ -268,7 +268,7 @@ int fsc_dict_setdefault(fsc_dict *d, const void *key, size_t klen, const fsc_val
   FSC__GEN(d, setdefault_g(c, key, klen, dflt, out));
 }
 
-static int incr_g(struct fsc__coll *c, const void *key, size_t klen, int64_t delta, int64_t *out) {
+static int incr_g(struct fsc__gen *c, const void *key, size_t klen, int64_t delta, int64_t *out) {
   CHECK_C(c, true);
   if (c->type != FSC_TYPE_INT64 && c->type != FSC_TYPE_ANY)
     return fsc__err(FSC_ETYPE, "Expected int64 for %s, got int64 "
@@ -305,7 +305,7 @@ static int incr_g(struct fsc__coll *c, const void *key, size_t klen, int64_t del
       return rc;
     if (out)
       *out = nv;
-    return fsc__coll_after_write(c);
+    return fsc__gen_after_write(c);
   }
 }
 
@@ -319,7 +319,7 @@ int fsc_dict_incr(fsc_dict *d, const void *key, size_t klen, int64_t delta, int6
 
 /* Put pairs[*done..n) into generation c, counting in *done: a retry
  * after a compaction goes on from there. */
-static int update_pairs_g(struct fsc__coll *c, const fsc_dict_pair *pairs,
+static int update_pairs_g(struct fsc__gen *c, const fsc_dict_pair *pairs,
                           size_t n, size_t *done) {
   CHECK_C(c, true);
   if (n && !pairs)
@@ -339,7 +339,7 @@ static int update_pairs_g(struct fsc__coll *c, const fsc_dict_pair *pairs,
     if (rc == 0)
       (*done)++;
   }
-  return rc ? rc : fsc__coll_after_write(c);
+  return rc ? rc : fsc__gen_after_write(c);
 }
 
 int fsc_dict_update_pairs(fsc_dict *d, const fsc_dict_pair *pairs,
@@ -351,7 +351,7 @@ int fsc_dict_update_pairs(fsc_dict *d, const fsc_dict_pair *pairs,
 int fsc_dict_update(fsc_dict *d, fsc_dict *src) {
   CHECK(d, true);
   CHECK(src, false);
-  struct fsc__coll *c = fsc__cur(FSC__H(d)); /* types: the same in every
+  struct fsc__gen *c = fsc__cur(FSC__H(d)); /* types: the same in every
                                             generation */
   fsc_dict_iter it;
   fsc_value k, v;
@@ -375,10 +375,10 @@ int fsc_dict_update(fsc_dict *d, fsc_dict *src) {
   return rc;
 }
 
-static int clear_g(struct fsc__coll *c) {
+static int clear_g(struct fsc__gen *c) {
   CHECK_C(c, true);
   int rc = fsc__hash_clear(c);
-  return rc ? rc : fsc__coll_after_write(c);
+  return rc ? rc : fsc__gen_after_write(c);
 }
 
 int fsc_dict_clear(fsc_dict *d) {
@@ -420,11 +420,11 @@ int fsc_dict_equal(fsc_dict *a, fsc_dict *b) {
 /* Iteration                                                           */
 /* ------------------------------------------------------------------ */
 
-static int iter_init_g(struct fsc__coll *c, fsc_dict *d, fsc_dict_iter *it) {
+static int iter_init_g(struct fsc__gen *c, fsc_dict *d, fsc_dict_iter *it) {
   CHECK_C(c, false);
   if (!it)
     return fsc__err(FSC_EINVAL, "NULL iterator");
-  if (fsc__coll_moved(c))
+  if (fsc__gen_moved(c))
     return FSC__EMOVED;
   memset(it, 0, sizeof *it);
   it->dict = d;
@@ -439,7 +439,7 @@ int fsc_dict_iter_init(fsc_dict *d, fsc_dict_iter *it) {
 
 /* Positions are offsets in one generation's data file: an iteration
  * cannot go on in the files a compaction made. */
-static int iter_next_g(struct fsc__coll *c, fsc_dict_iter *it,
+static int iter_next_g(struct fsc__gen *c, fsc_dict_iter *it,
                        fsc_value *key, fsc_value *val) {
   CHECK_C(c, false);
   if (fsc__dhdr(c)->h.generation != it->reserved[1])

@@ -12,7 +12,7 @@
 
 #define READ_SPINS 256
 
-struct fsc__coll *fsc__list_coll(fsc_list *l) {
+struct fsc__gen *fsc__list_gen(fsc_list *l) {
   return l ? fsc__cur(FSC__H(l)) : NULL;
 }
 
@@ -47,12 +47,12 @@ int fsc_list_type(const fsc_list *l) {
 /* Reading                                                             */
 /* ------------------------------------------------------------------ */
 
-static int len_g(struct fsc__coll *c, uint64_t *out) {
+static int len_g(struct fsc__gen *c, uint64_t *out) {
   CHECK_C(c, false);
   if (!out)
     return fsc__err(FSC_EINVAL, "out is NULL");
   uint64_t w = ck_pr_load_64(&fsc__ihdr(c)->lenword);
-  if ((w & FSC__LW_FROZEN) && fsc__coll_moved(c))
+  if ((w & FSC__LW_FROZEN) && fsc__gen_moved(c))
     return FSC__EMOVED;
   *out = FSC__LW_LEN(w);
   return 0;
@@ -65,7 +65,7 @@ static int __attribute__((noinline)) len_slow(fsc_list *l, uint64_t *out) {
 int fsc_list_len(fsc_list *l, uint64_t *out) {
   /* The common case without a stack frame; len_slow does the rest (a
    * frozen word may be a generation compacted away). */
-  struct fsc__coll *c;
+  struct fsc__gen *c;
   if (__builtin_expect(!l || fsc__err_code != 0 || !out, 0))
     return len_slow(l, out);
   c = fsc__cur(FSC__H(l));
@@ -79,7 +79,7 @@ int fsc_list_len(fsc_list *l, uint64_t *out) {
 }
 
 /* The record offset of element `index`: lock-free, no system call. */
-static int get_off(struct fsc__coll *c, int64_t index, uint64_t *off,
+static int get_off(struct fsc__gen *c, int64_t index, uint64_t *off,
                    uint64_t *wout) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   for (unsigned tries = 0;; tries++) {
@@ -117,7 +117,7 @@ static int get_off(struct fsc__coll *c, int64_t index, uint64_t *off,
 }
 
 /* fsc_list_get, in full: every case, every error. */
-static int get_g(struct fsc__coll *c, int64_t index, fsc_value *out) {
+static int get_g(struct fsc__gen *c, int64_t index, fsc_value *out) {
   CHECK_C(c, false);
   if (!out)
     return fsc__err(FSC_EINVAL, "out is NULL");
@@ -153,7 +153,7 @@ static int __attribute__((noinline)) get_slow(fsc_list *l, int64_t index,
 int fsc_list_get(fsc_list *l, int64_t index, fsc_value *out) {
   if (__builtin_expect(!l || fsc__err_code != 0 || !out, 0))
     return get_slow(l, index, out);
-  struct fsc__coll *c = fsc__cur(FSC__H(l));
+  struct fsc__gen *c = fsc__cur(FSC__H(l));
   if (__builtin_expect(c->closed, 0))
     return get_slow(l, index, out);
   struct fsc__index_hdr *ih = fsc__ihdr(c);
@@ -193,7 +193,7 @@ int fsc_list_get(fsc_list *l, int64_t index, fsc_value *out) {
 /* ------------------------------------------------------------------ */
 
 /* Wait until the append that filled slot n in epoch of w is counted. */
-static int await_counted(struct fsc__coll *c, uint64_t w) {
+static int await_counted(struct fsc__gen *c, uint64_t w) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   uint64_t n = FSC__LW_LEN(w);
   for (;;) {
@@ -213,7 +213,7 @@ static int await_counted(struct fsc__coll *c, uint64_t w) {
 }
 
 /* Publish a written record at the end of the list. */
-static int publish_append(struct fsc__coll *c, uint64_t roff) {
+static int publish_append(struct fsc__gen *c, uint64_t roff) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   ck_pr_fence_store(); /* the record's bytes before the slot that names it */
   for (unsigned fenced = 0;;) {
@@ -258,7 +258,7 @@ static int publish_append(struct fsc__coll *c, uint64_t roff) {
   }
 }
 
-static int append_g(struct fsc__coll *c, const fsc_value *v) {
+static int append_g(struct fsc__gen *c, const fsc_value *v) {
   CHECK_C(c, true);
   int rc = fsc__value_check(c->type, v);
   if (rc)
@@ -270,7 +270,7 @@ static int append_g(struct fsc__coll *c, const fsc_value *v) {
     fsc__rec_retire(c, off);
     return rc;
   }
-  return fsc__coll_after_write(c);
+  return fsc__gen_after_write(c);
 }
 
 int fsc_list_append(fsc_list *l, const fsc_value *v) {
@@ -279,7 +279,7 @@ int fsc_list_append(fsc_list *l, const fsc_value *v) {
 
 /* Append vs[*done..n) to generation c, counting in *done: a retry after
  * a compaction goes on from there. */
-static int extend_g(struct fsc__coll *c, const fsc_value *vs, size_t n,
+static int extend_g(struct fsc__gen *c, const fsc_value *vs, size_t n,
                     size_t *done) {
   CHECK_C(c, true);
   if (n && !vs)
@@ -300,7 +300,7 @@ static int extend_g(struct fsc__coll *c, const fsc_value *vs, size_t n,
     if (rc == 0)
       (*done)++;
   }
-  return rc ? rc : fsc__coll_after_write(c);
+  return rc ? rc : fsc__gen_after_write(c);
 }
 
 int fsc_list_extend(fsc_list *l, const fsc_value *vs, size_t n) {
@@ -308,7 +308,7 @@ int fsc_list_extend(fsc_list *l, const fsc_value *vs, size_t n) {
   FSC__GEN(l, extend_g(c, vs, n, &done));
 }
 
-static int set_g(struct fsc__coll *c, int64_t index, const fsc_value *v) {
+static int set_g(struct fsc__gen *c, int64_t index, const fsc_value *v) {
   CHECK_C(c, true);
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   int rc = fsc__value_check(c->type, v);
@@ -362,7 +362,7 @@ static int set_g(struct fsc__coll *c, int64_t index, const fsc_value *v) {
         fsc__rec_retire_sized(c, FSC__SLOT_OFF(s), f);
       else
         fsc__rec_retire(c, FSC__SLOT_OFF(s));
-      return fsc__coll_after_write(c);
+      return fsc__gen_after_write(c);
     }
   }
   fsc__rec_retire(c, roff);

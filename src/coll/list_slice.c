@@ -61,14 +61,14 @@ static uint64_t range_at(const struct range *r, uint64_t k) {
 /* Helpers                                                             */
 /* ------------------------------------------------------------------ */
 
-static void retire_all(struct fsc__coll *c, const uint64_t *offs,
+static void retire_all(struct fsc__gen *c, const uint64_t *offs,
                        uint64_t n) {
   for (uint64_t i = 0; i < n; i++)
     fsc__rec_retire(c, offs[i]);
 }
 
 /* Validate and write n values; on failure nothing stays live. */
-static int write_records(struct fsc__coll *c, const fsc_value *vs, size_t n,
+static int write_records(struct fsc__gen *c, const fsc_value *vs, size_t n,
                          uint64_t **out) {
   *out = NULL;
   if (n && !vs)
@@ -102,7 +102,7 @@ static uint64_t *alloc_offs(uint64_t n) {
 /* insert / pop / del / remove                                         */
 /* ------------------------------------------------------------------ */
 
-static int insert_g(struct fsc__coll *c, int64_t index, const fsc_value *v) {
+static int insert_g(struct fsc__gen *c, int64_t index, const fsc_value *v) {
   CHECK_C(c, true);
   uint64_t *rec;
   int rc = write_records(c, v, 1, &rec);
@@ -130,7 +130,7 @@ static int insert_g(struct fsc__coll *c, int64_t index, const fsc_value *v) {
   if (rc)
     goto fail;
   free(rec);
-  return fsc__coll_after_write(c);
+  return fsc__gen_after_write(c);
 fail:
   fsc__rec_retire(c, rec[0]);
   free(rec);
@@ -142,7 +142,7 @@ int fsc_list_insert(fsc_list *l, int64_t index, const fsc_value *v) {
 }
 
 /* Remove element `index` (Python's pop/del); its record offset in *off. */
-static int remove_at(struct fsc__coll *c, int64_t index, uint64_t *off,
+static int remove_at(struct fsc__gen *c, int64_t index, uint64_t *off,
                      const char *empty_msg, const char *range_msg) {
   int rc;
   if (index == -1) { /* the common case: O(1), in place */
@@ -166,12 +166,12 @@ static int remove_at(struct fsc__coll *c, int64_t index, uint64_t *off,
   return fsc__ls_commit(c, &sn, sn.old, n - 1, 0);
 }
 
-static int pop_g(struct fsc__coll *c, int64_t index, fsc_value *out) {
+static int pop_g(struct fsc__gen *c, int64_t index, fsc_value *out) {
   CHECK_C(c, true);
   if (c->auto_compact) {
     int rc = fsc__ls_swap_pop(c, index, out, "pop from empty list",
                               "pop index out of range");
-    return rc ? rc : fsc__coll_after_write(c);
+    return rc ? rc : fsc__gen_after_write(c);
   }
   uint64_t off;
   int rc = remove_at(c, index, &off, "pop from empty list",
@@ -183,20 +183,20 @@ static int pop_g(struct fsc__coll *c, int64_t index, fsc_value *out) {
   if (out && (rc = fsc__rec_read(c, off, out)) != 0)
     return rc;
   fsc__rec_retire(c, off);
-  return fsc__coll_after_write(c);
+  return fsc__gen_after_write(c);
 }
 
 int fsc_list_pop(fsc_list *l, int64_t index, fsc_value *out) {
   FSC__GEN(l, pop_g(c, index, out));
 }
 
-static int del_g(struct fsc__coll *c, int64_t index) {
+static int del_g(struct fsc__gen *c, int64_t index) {
   CHECK_C(c, true);
   if (c->auto_compact) {
     int rc = fsc__ls_swap_pop(c, index, NULL,
                               "list assignment index out of range",
                               "list assignment index out of range");
-    return rc ? rc : fsc__coll_after_write(c);
+    return rc ? rc : fsc__gen_after_write(c);
   }
   uint64_t off;
   int rc = remove_at(c, index, &off, "list assignment index out of range",
@@ -204,14 +204,14 @@ static int del_g(struct fsc__coll *c, int64_t index) {
   if (rc)
     return rc;
   fsc__rec_retire(c, off);
-  return fsc__coll_after_write(c);
+  return fsc__gen_after_write(c);
 }
 
 int fsc_list_del(fsc_list *l, int64_t index) {
   FSC__GEN(l, del_g(c, index));
 }
 
-static int remove_g(struct fsc__coll *c, const fsc_value *v) {
+static int remove_g(struct fsc__gen *c, const fsc_value *v) {
   CHECK_C(c, true);
   if (!v)
     return fsc__err(FSC_EINVAL, "NULL value");
@@ -231,7 +231,7 @@ static int remove_g(struct fsc__coll *c, const fsc_value *v) {
       if ((rc = fsc__ls_commit(c, &sn, sn.old, sn.len - 1, 0)) != 0)
         return rc;
       fsc__rec_retire(c, off);
-      return fsc__coll_after_write(c);
+      return fsc__gen_after_write(c);
     }
   }
   fsc__ls_abort(c, &sn);
@@ -246,7 +246,7 @@ int fsc_list_remove(fsc_list *l, const fsc_value *v) {
 /* reverse / clear / sort                                              */
 /* ------------------------------------------------------------------ */
 
-static int reverse_g(struct fsc__coll *c) {
+static int reverse_g(struct fsc__gen *c) {
   CHECK_C(c, true);
   struct fsc__lsnap sn;
   int rc = fsc__ls_begin(c, &sn, true);
@@ -258,14 +258,14 @@ static int reverse_g(struct fsc__coll *c) {
     sn.old[j - 1] = t;
   }
   rc = fsc__ls_commit(c, &sn, sn.old, sn.len, 0);
-  return rc ? rc : fsc__coll_after_write(c);
+  return rc ? rc : fsc__gen_after_write(c);
 }
 
 int fsc_list_reverse(fsc_list *l) {
   FSC__GEN(l, reverse_g(c));
 }
 
-static int clear_g(struct fsc__coll *c) {
+static int clear_g(struct fsc__gen *c) {
   CHECK_C(c, true);
   struct fsc__lsnap sn;
   int rc = fsc__ls_begin(c, &sn, true);
@@ -277,7 +277,7 @@ static int clear_g(struct fsc__coll *c) {
   if ((rc = fsc__ls_commit(c, &sn, dropped, 0, 0)) == 0)
     retire_all(c, dropped, n);
   free(dropped);
-  return rc ? rc : fsc__coll_after_write(c);
+  return rc ? rc : fsc__gen_after_write(c);
 }
 
 int fsc_list_clear(fsc_list *l) {
@@ -320,7 +320,7 @@ static void merge_sort(struct sorter *s, uint64_t *idx, uint64_t *tmp,
     idx[k++] = tmp[i++];
 }
 
-static int sort_g(struct fsc__coll *c, bool reverse) {
+static int sort_g(struct fsc__gen *c, bool reverse) {
   CHECK_C(c, true);
   struct fsc__lsnap sn;
   int rc = fsc__ls_begin(c, &sn, true);
@@ -349,7 +349,7 @@ static int sort_g(struct fsc__coll *c, bool reverse) {
   free(s.vals);
   free(idx);
   free(tmp);
-  return rc ? rc : fsc__coll_after_write(c);
+  return rc ? rc : fsc__gen_after_write(c);
 abort:
   fsc__ls_abort(c, &sn);
   free(s.vals);
@@ -366,7 +366,7 @@ int fsc_list_sort(fsc_list *l, bool reverse) {
 /* Slices                                                              */
 /* ------------------------------------------------------------------ */
 
-static int slice_get_g(struct fsc__coll *c, fsc_slice sl, fsc_value *out, size_t cap, size_t *n) {
+static int slice_get_g(struct fsc__gen *c, fsc_slice sl, fsc_value *out, size_t cap, size_t *n) {
   CHECK_C(c, false);
   if (!n)
     return fsc__err(FSC_EINVAL, "n is NULL");
@@ -420,7 +420,7 @@ int fsc_list_slice_get(fsc_list *l, fsc_slice sl, fsc_value *out, size_t cap, si
   FSC__GEN(l, slice_get_g(c, sl, out, cap, n));
 }
 
-static int slice_set_g(struct fsc__coll *c, fsc_slice sl, const fsc_value *vs, size_t nv) {
+static int slice_set_g(struct fsc__gen *c, fsc_slice sl, const fsc_value *vs, size_t nv) {
   CHECK_C(c, true);
   uint64_t *recs;
   int rc = write_records(c, vs, nv, &recs);
@@ -477,7 +477,7 @@ static int slice_set_g(struct fsc__coll *c, fsc_slice sl, const fsc_value *vs, s
   free(arr);
   free(dropped);
   free(recs);
-  return rc ? rc : fsc__coll_after_write(c);
+  return rc ? rc : fsc__gen_after_write(c);
 nomem:
   rc = fsc__err(FSC_ENOMEM, "out of memory");
 abort:
@@ -497,7 +497,7 @@ int fsc_list_slice_set(fsc_list *l, fsc_slice sl, const fsc_value *vs, size_t nv
   FSC__GEN(l, slice_set_g(c, sl, vs, nv));
 }
 
-static int slice_del_g(struct fsc__coll *c, fsc_slice sl) {
+static int slice_del_g(struct fsc__gen *c, fsc_slice sl) {
   CHECK_C(c, true);
   struct fsc__lsnap sn;
   int rc = fsc__ls_begin(c, &sn, true);
@@ -528,7 +528,7 @@ static int slice_del_g(struct fsc__coll *c, fsc_slice sl) {
   if (rc == 0)
     retire_all(c, dropped, r.len);
   free(dropped);
-  return rc ? rc : fsc__coll_after_write(c);
+  return rc ? rc : fsc__gen_after_write(c);
 }
 
 int fsc_list_slice_del(fsc_list *l, fsc_slice sl) {

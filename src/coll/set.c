@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct fsc__coll *fsc__set_coll(fsc_set *s) {
+struct fsc__gen *fsc__set_gen(fsc_set *s) {
   return s ? fsc__cur(FSC__H(s)) : NULL;
 }
 
@@ -54,7 +54,7 @@ int fsc_set_sync(fsc_set *s) { return fsc_coll_sync(fsc_set_coll(s)); }
 /* ------------------------------------------------------------------ */
 
 /* The key of element v: its encoded payload (in buf for fixed sizes). */
-static int elem_key(struct fsc__coll *c, const fsc_value *v, uint8_t buf[16],
+static int elem_key(struct fsc__gen *c, const fsc_value *v, uint8_t buf[16],
                     struct fsc__kkey *k) {
   int rc = fsc__value_check(c->type, v);
   if (rc)
@@ -74,7 +74,7 @@ static int elem_key(struct fsc__coll *c, const fsc_value *v, uint8_t buf[16],
   return 0;
 }
 
-static int elem_read(struct fsc__coll *c, uint64_t off, fsc_value *out) {
+static int elem_read(struct fsc__gen *c, uint64_t off, fsc_value *out) {
   struct fsc__krec r;
   int rc = fsc__krec_read(c, off, &r);
   if (rc)
@@ -85,7 +85,7 @@ static int elem_read(struct fsc__coll *c, uint64_t off, fsc_value *out) {
   return 0;
 }
 
-static int contains_g(struct fsc__coll *c, const fsc_value *v) {
+static int contains_g(struct fsc__gen *c, const fsc_value *v) {
   CHECK_C(c, false);
   uint8_t buf[16];
   struct fsc__kkey k;
@@ -102,7 +102,7 @@ int fsc_set_contains(fsc_set *s, const fsc_value *v) {
   FSC__GEN(s, contains_g(c, v));
 }
 
-static int add_g(struct fsc__coll *c, const fsc_value *v) {
+static int add_g(struct fsc__gen *c, const fsc_value *v) {
   CHECK_C(c, true);
   uint8_t buf[16];
   struct fsc__kkey k;
@@ -120,7 +120,7 @@ static int add_g(struct fsc__coll *c, const fsc_value *v) {
     fsc__rec_retire(c, roff);
     return rc;
   }
-  rc = fsc__coll_after_write(c);
+  rc = fsc__gen_after_write(c);
   return rc ? rc : 1;
 }
 
@@ -128,7 +128,7 @@ int fsc_set_add(fsc_set *s, const fsc_value *v) {
   FSC__GEN(s, add_g(c, v));
 }
 
-static int discard_g(struct fsc__coll *c, const fsc_value *v) {
+static int discard_g(struct fsc__gen *c, const fsc_value *v) {
   CHECK_C(c, true);
   uint8_t buf[16];
   struct fsc__kkey k;
@@ -140,7 +140,7 @@ static int discard_g(struct fsc__coll *c, const fsc_value *v) {
   }
   if (rc || (rc = fsc__hash_del(c, &k, 0, &old)) <= 0)
     return rc;
-  rc = fsc__coll_after_write(c);
+  rc = fsc__gen_after_write(c);
   return rc ? rc : 1;
 }
 
@@ -155,7 +155,7 @@ int fsc_set_remove(fsc_set *s, const fsc_value *v) {
   return rc < 0 ? rc : 0;
 }
 
-static int pop_g(struct fsc__coll *c, fsc_value *out) {
+static int pop_g(struct fsc__gen *c, fsc_value *out) {
   CHECK_C(c, true);
   for (;;) {
     uint64_t off, old;
@@ -174,7 +174,7 @@ static int pop_g(struct fsc__coll *c, fsc_value *out) {
     if (rc == 1) {
       if (out && (rc = elem_read(c, off, out)) != 0)
         return rc;
-      return fsc__coll_after_write(c);
+      return fsc__gen_after_write(c);
     }
   }
 }
@@ -183,10 +183,10 @@ int fsc_set_pop(fsc_set *s, fsc_value *out) {
   FSC__GEN(s, pop_g(c, out));
 }
 
-static int clear_g(struct fsc__coll *c) {
+static int clear_g(struct fsc__gen *c) {
   CHECK_C(c, true);
   int rc = fsc__hash_clear(c);
-  return rc ? rc : fsc__coll_after_write(c);
+  return rc ? rc : fsc__gen_after_write(c);
 }
 
 int fsc_set_clear(fsc_set *s) {
@@ -197,11 +197,11 @@ int fsc_set_clear(fsc_set *s) {
 /* Iteration and scan                                                  */
 /* ------------------------------------------------------------------ */
 
-static int iter_init_g(struct fsc__coll *c, fsc_set *s, fsc_set_iter *it) {
+static int iter_init_g(struct fsc__gen *c, fsc_set *s, fsc_set_iter *it) {
   CHECK_C(c, false);
   if (!it)
     return fsc__err(FSC_EINVAL, "NULL iterator");
-  if (fsc__coll_moved(c))
+  if (fsc__gen_moved(c))
     return FSC__EMOVED;
   memset(it, 0, sizeof *it);
   it->set = s;
@@ -216,7 +216,7 @@ int fsc_set_iter_init(fsc_set *s, fsc_set_iter *it) {
 
 /* Positions are offsets in one generation's data file: an iteration
  * cannot go on in the files a compaction made. */
-static int iter_next_g(struct fsc__coll *c, fsc_set_iter *it,
+static int iter_next_g(struct fsc__gen *c, fsc_set_iter *it,
                        fsc_value *out) {
   CHECK_C(c, false);
   if (fsc__dhdr(c)->h.generation != it->reserved[1])

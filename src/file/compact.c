@@ -164,7 +164,7 @@ out:
   return rc;
 }
 
-int fsc__compact_resolve(struct fsc__coll *c) {
+int fsc__compact_resolve(struct fsc__gen *c) {
   if (c->temp) { /* a temporary collection moves within one process */
     ck_pr_store_64(&fsc__ihdr(c)->cstate, 0);
     return 0;
@@ -175,7 +175,7 @@ int fsc__compact_resolve(struct fsc__coll *c) {
 
 /* Copy the record at off of c into nc: its offset there in *noff and the
  * new copy's payload in *npl. */
-static int copy_rec(struct fsc__coll *c, struct fsc__coll *nc, uint64_t off,
+static int copy_rec(struct fsc__gen *c, struct fsc__gen *nc, uint64_t off,
                     uint64_t *noff, uint8_t **npl, uint8_t *type,
                     uint64_t *size) {
   const struct fsc__rec *r;
@@ -203,7 +203,7 @@ static int copy_rec(struct fsc__coll *c, struct fsc__coll *nc, uint64_t off,
 }
 
 /* The new list's array, of room for n slots (nc is private to us). */
-static int list_array(struct fsc__coll *nc, uint64_t n, uint64_t **arr) {
+static int list_array(struct fsc__gen *nc, uint64_t n, uint64_t **arr) {
   struct fsc__index_hdr *ih = fsc__ihdr(nc);
   uint64_t cap = ih->desc[0].cap;
   if (n > cap) {
@@ -225,8 +225,8 @@ static int list_array(struct fsc__coll *nc, uint64_t n, uint64_t **arr) {
 }
 
 /* Copy the frozen list of c into nc. */
-static int copy_list(struct fsc__coll *c, struct fsc__lsnap *sn,
-                     struct fsc__coll *nc) {
+static int copy_list(struct fsc__gen *c, struct fsc__lsnap *sn,
+                     struct fsc__gen *nc) {
   uint64_t *dst;
   int rc = list_array(nc, sn->len, &dst);
   if (rc)
@@ -252,7 +252,7 @@ static int copy_list(struct fsc__coll *c, struct fsc__lsnap *sn,
 }
 
 /* Copy the frozen dict or set of c into nc, in insertion order. */
-static int copy_keyed(struct fsc__coll *c, struct fsc__coll *nc) {
+static int copy_keyed(struct fsc__gen *c, struct fsc__gen *nc) {
   uint64_t pos = 0, off, end = fsc__hash_tail(c);
   bool dict = c->kind == FSC__KIND_DICT;
   int rc;
@@ -274,7 +274,7 @@ static int copy_keyed(struct fsc__coll *c, struct fsc__coll *nc) {
 }
 
 /* Should an automatic compaction run now? */
-static bool over_threshold(struct fsc__coll *c) {
+static bool over_threshold(struct fsc__gen *c) {
   struct fsc__data_hdr *d = fsc__dhdr(c);
   uint64_t dead = ck_pr_load_64(&d->dead_bytes);
   uint64_t live = ck_pr_load_64(&d->live_bytes);
@@ -283,7 +283,7 @@ static bool over_threshold(struct fsc__coll *c) {
   return (double)dead >= c->threshold * (double)(dead + live);
 }
 
-void fsc__compact_maybe(struct fsc__coll *c) {
+void fsc__compact_maybe(struct fsc__gen *c) {
   if (!c->rdonly && c->h && over_threshold(c)) {
     int rc = fsc__compact(c, true);
     (void)rc; /* the write succeeded; a compaction that did not is
@@ -334,7 +334,7 @@ static int keep_owner(int ofd, int nfd, const char *opath,
 
 /* Open the next generation's files beside c's (*opened: nc must be
  * dropped), with the owner, group and mode of c's. */
-static int open_next(struct fsc__coll *c, struct fsc__coll *nc,
+static int open_next(struct fsc__gen *c, struct fsc__gen *nc,
                      bool *opened) {
   fsc_options o = c->opts;
   o.flags = FSC_CREATE | FSC_EXCL;
@@ -348,13 +348,13 @@ static int open_next(struct fsc__coll *c, struct fsc__coll *nc,
     o.mode = st.st_mode & 0777;
   int rc;
   if (c->temp) {
-    rc = fsc__coll_open(nc, c->kind, NULL, &o);
+    rc = fsc__gen_open(nc, c->kind, NULL, &o);
     *opened = rc == 0;
     return rc;
   }
   /* Left by a compaction that died: we hold the lock. */
   fsc__compact_unlink_leftovers(c->data_path, c->index_path);
-  rc = fsc__coll_open_suffix(nc, c->kind, c->path, ".compact", &o);
+  rc = fsc__gen_open_suffix(nc, c->kind, c->path, ".compact", &o);
   *opened = rc == 0;
   if (rc == 0 &&
       (rc = keep_owner(c->data.fd, nc->data.fd, c->data_path,
@@ -365,20 +365,20 @@ static int open_next(struct fsc__coll *c, struct fsc__coll *nc,
 }
 
 /* Give up on nc (not yet in place). */
-static void drop_next(struct fsc__coll *nc, bool opened) {
+static void drop_next(struct fsc__gen *nc, bool opened) {
   if (opened) {
     if (!nc->temp) {
       unlink(nc->data_path);
       unlink(nc->index_path);
     }
-    /* Not fsc__coll_close: it would clear the caller's error message. */
+    /* Not fsc__gen_close: it would clear the caller's error message. */
     pthread_mutex_destroy(&nc->mu);
-    fsc__coll_release(nc);
+    fsc__gen_release(nc);
   }
   free(nc);
 }
 
-int fsc__compact(struct fsc__coll *c, bool automatic) {
+int fsc__compact(struct fsc__gen *c, bool automatic) {
   if (c->rdonly)
     return fsc__err(FSC_EROFS, "the collection was opened read-only");
   int rc = fsc__lock(c);
@@ -400,7 +400,7 @@ int fsc__compact(struct fsc__coll *c, bool automatic) {
     fsc__unlock(c);
     return rc;
   }
-  struct fsc__coll *nc = calloc(1, sizeof *nc);
+  struct fsc__gen *nc = calloc(1, sizeof *nc);
   bool opened = false;
   if (!nc) {
     rc = fsc__err(FSC_ENOMEM, "out of memory");
@@ -421,7 +421,7 @@ int fsc__compact(struct fsc__coll *c, bool automatic) {
   nc->opts = c->opts;
   nc->threshold = c->threshold;
   nc->auto_compact = c->auto_compact;
-  if (c->durability != FSC_DURABLE_NONE && (rc = fsc__coll_sync(nc)) != 0)
+  if (c->durability != FSC_DURABLE_NONE && (rc = fsc__gen_sync(nc)) != 0)
     goto abort;
   if (!c->temp) {
     ck_pr_fence_store(); /* the new files are complete before MOVING */
@@ -437,7 +437,7 @@ int fsc__compact(struct fsc__coll *c, bool automatic) {
       rc = fsc__err_errno(errno, "renaming", nc->index_path);
       fsc__unlock(c);
       pthread_mutex_destroy(&nc->mu); /* keeps its files */
-      fsc__coll_release(nc);
+      fsc__gen_release(nc);
       free(nc);
       return rc;
     }

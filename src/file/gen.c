@@ -92,7 +92,7 @@ static int read_options(const fsc_options *in, fsc_options *o) {
                                 "FSC_OPTIONS_INIT", in->size);
   memcpy(o, in, in->size < sizeof *o ? in->size : sizeof *o);
   o->size = sizeof *o;
-  if (o->type != FSC_TYPE_UNSPEC && !fsc__coll_type_valid(o->type))
+  if (o->type != FSC_TYPE_UNSPEC && !fsc__gen_type_valid(o->type))
     return fsc__err(FSC_EINVAL, "invalid element type %d", (int)o->type);
   if (o->flags & ~(FSC_CREATE | FSC_RDONLY | FSC_EXCL))
     return fsc__err(FSC_EINVAL, "unknown flags 0x%x", o->flags);
@@ -131,7 +131,7 @@ static int read_options(const fsc_options *in, fsc_options *o) {
 }
 
 static void fhdr_init(struct fsc__fhdr *h, const char *magic,
-                      const struct fsc__coll *c, uint64_t id) {
+                      const struct fsc__gen *c, uint64_t id) {
   h->version = FSC__FORMAT_VERSION;
   h->kind = (uint8_t)c->kind;
   h->elem_type = (uint8_t)c->type;
@@ -145,7 +145,7 @@ static void fhdr_init(struct fsc__fhdr *h, const char *magic,
 }
 
 /* Initialise both files of a new collection (structure lock held). */
-static int init_files(struct fsc__coll *c) {
+static int init_files(struct fsc__gen *c) {
   int rc;
   if ((rc = fsc__file_grow(&c->data, DATA_INITIAL, c->data_path)) != 0 ||
       (rc = fsc__file_grow(&c->index, INDEX_INITIAL, c->index_path)) != 0)
@@ -174,7 +174,7 @@ static int init_files(struct fsc__coll *c) {
   return 0;
 }
 
-static int check_fhdr(struct fsc__coll *c, const struct fsc__fhdr *h,
+static int check_fhdr(struct fsc__gen *c, const struct fsc__fhdr *h,
                       const char *magic, const char *path) {
   if (memcmp(h->magic, magic, 8) != 0)
     return fsc__err(FSC_ECORRUPT, "%s is not an fscollections file (bad "
@@ -194,14 +194,14 @@ static int check_fhdr(struct fsc__coll *c, const struct fsc__fhdr *h,
   if (h->kind != c->kind)
     return fsc__err(FSC_EKIND, "%s holds a %s, not a %s", path,
                     kind_name(h->kind), kind_name(c->kind));
-  if (!fsc__coll_type_valid(h->elem_type))
+  if (!fsc__gen_type_valid(h->elem_type))
     return fsc__err(FSC_ECORRUPT, "%s: bad element type %u", path,
                     h->elem_type);
   return 0;
 }
 
 /* Map and validate an existing collection (structure lock held). */
-static int load_files(struct fsc__coll *c, uint64_t dsize, uint64_t isize,
+static int load_files(struct fsc__gen *c, uint64_t dsize, uint64_t isize,
                       fsc_type want, fsc_type want_key) {
   int rc;
   if (dsize < FSC__HDR_SIZE || isize < FSC__HDR_SIZE + FSC__TRAILER)
@@ -270,7 +270,7 @@ static int open_failed(int e, const char *path) {
 }
 
 /* auto_compact (swap and pop) needs records of one fixed size. */
-static int check_auto_compact(const struct fsc__coll *c) {
+static int check_auto_compact(const struct fsc__gen *c) {
   if (c->auto_compact &&
       (c->kind != FSC__KIND_LIST || fsc__type_fixed_size(c->type) == 0))
     return fsc__err(FSC_EINVAL, "auto_compact needs a list of a fixed-size "
@@ -465,7 +465,7 @@ static int empty_index_data(const char *data_path, const char *index_path) {
  * open, mapped and initialised, the index locked; OPEN_RETRY: another
  * process created (or is creating) it first: open that; or an error, and
  * nothing was left at the paths. */
-static int create_files(struct fsc__coll *c, const fsc_options *o) {
+static int create_files(struct fsc__gen *c, const fsc_options *o) {
   char *itmp = NULL, *dtmp = NULL;
   bool linked = false;
   int rc = 0;
@@ -560,9 +560,9 @@ static void remove_temp(const char *data_path, const char *index_path,
   }
 }
 
-int fsc__coll_open(struct fsc__coll *c, enum fsc__kind kind,
+int fsc__gen_open(struct fsc__gen *c, enum fsc__kind kind,
                    const char *base_path, const fsc_options *in) {
-  return fsc__coll_open_suffix(c, kind, base_path, NULL, in);
+  return fsc__gen_open_suffix(c, kind, base_path, NULL, in);
 }
 
 /* Is cstate one a compaction writes: 0, or MOVING or MOVED (not both)
@@ -599,7 +599,7 @@ static uint64_t read_cstate(int fd) {
   return le64toh(cs);
 }
 
-int fsc__coll_open_suffix(struct fsc__coll *c, enum fsc__kind kind,
+int fsc__gen_open_suffix(struct fsc__gen *c, enum fsc__kind kind,
                           const char *base_path, const char *suffix,
                           const fsc_options *in) {
   fsc_options o;
@@ -779,7 +779,7 @@ int fsc__coll_open_suffix(struct fsc__coll *c, enum fsc__kind kind,
       goto fail_locked;
   }
   /* The presence lock lives on a description of its own, never mapped:
-   * closing it must release the lock (see fsc__coll_close). */
+   * closing it must release the lock (see fsc__gen_close). */
   {
     char pp[64];
     snprintf(pp, sizeof pp, "/proc/self/fd/%d", c->data.fd);
@@ -824,7 +824,7 @@ int fsc__coll_open_suffix(struct fsc__coll *c, enum fsc__kind kind,
       goto fail_locked;
     }
     ck_pr_add_64(&ih->opens, 1);
-    ck_pr_add_64(&ih->writers, 1); /* (fsc__coll_close takes it back) */
+    ck_pr_add_64(&ih->writers, 1); /* (fsc__gen_close takes it back) */
   }
   if ((rc = fsc__flock_timed(c->pfd, LOCK_SH, tmo, c->data_path)) != 0)
     goto fail_locked;
@@ -864,7 +864,7 @@ fail:
   return rc;
 }
 
-int fsc__coll_check_fail(const struct fsc__coll *c, bool write) {
+int fsc__gen_check_fail(const struct fsc__gen *c, bool write) {
   if (!c)
     return fsc__err(FSC_EINVAL, "NULL handle");
   if (c->closed)
@@ -874,13 +874,13 @@ int fsc__coll_check_fail(const struct fsc__coll *c, bool write) {
   return 0;
 }
 
-int fsc__coll_sync(struct fsc__coll *c) {
+int fsc__gen_sync(struct fsc__gen *c) {
   int rc = fsc__file_sync(&c->data, !c->rdonly);
   return rc ? rc : fsc__file_sync(&c->index, !c->rdonly);
 }
 
-int fsc__coll_after_write_slow(struct fsc__coll *c) {
-  int rc = c->durability == FSC_DURABLE_ALWAYS ? fsc__coll_sync(c) : 0;
+int fsc__gen_after_write_slow(struct fsc__gen *c) {
+  int rc = c->durability == FSC_DURABLE_ALWAYS ? fsc__gen_sync(c) : 0;
   /* Retired meanwhile: the compaction copied this write and synced the
    * new files (it does when durability is not none).  Not FSC__EMOVED,
    * which would make FSC__GEN run the write a second time. */
@@ -891,7 +891,7 @@ int fsc__coll_after_write_slow(struct fsc__coll *c) {
   return rc;
 }
 
-void fsc__coll_release(struct fsc__coll *c) {
+void fsc__gen_release(struct fsc__gen *c) {
   fsc__file_unmap(&c->data);
   fsc__file_unmap(&c->index);
   if (c->pfd >= 0)
@@ -908,8 +908,8 @@ void fsc__coll_release(struct fsc__coll *c) {
   c->closed = true;
 }
 
-int fsc__coll_close(struct fsc__coll *c, bool destroy) {
-  int rc = fsc__coll_check(c, false);
+int fsc__gen_close(struct fsc__gen *c, bool destroy) {
+  int rc = fsc__gen_check(c, false);
   if (rc)
     return rc;
   pthread_mutex_lock(&c->mu);
@@ -973,7 +973,7 @@ int fsc__coll_close(struct fsc__coll *c, bool destroy) {
         fsc__err_clear();
       }
       if (c->durability != FSC_DURABLE_NONE)
-        rc = fsc__coll_sync(c);
+        rc = fsc__gen_sync(c);
       if (vouch && write_marker(c->index.fd, FSC__CLEAN_MARKER) != 0 &&
           rc == 0)
         rc = fsc__err_errno(errno, "writing the clean-close marker of",
@@ -999,7 +999,7 @@ int fsc__coll_close(struct fsc__coll *c, bool destroy) {
   return rc;
 }
 
-void fsc__coll_note_repairs(struct fsc__coll *c, const uint64_t *rep) {
+void fsc__gen_note_repairs(struct fsc__gen *c, const uint64_t *rep) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   uint64_t sum = 0;
   for (int k = 0; k < FSC__REP_AT_CLOSE; k++) {
@@ -1009,7 +1009,7 @@ void fsc__coll_note_repairs(struct fsc__coll *c, const uint64_t *rep) {
   ck_pr_store_64(&ih->repaired, sum);
 }
 
-int fsc__coll_metrics(struct fsc__coll *c, fsc_metrics *out) {
+int fsc__gen_metrics(struct fsc__gen *c, fsc_metrics *out) {
   size_t sz = out->size;
   if (sz == 0 || sz > sizeof *out)
     sz = sizeof *out;

@@ -20,10 +20,10 @@
 
 int fsc__handle_open(struct fsc__handle *h, enum fsc__kind kind,
                      const char *base_path, const fsc_options *opts) {
-  struct fsc__coll *c = calloc(1, sizeof *c);
+  struct fsc__gen *c = calloc(1, sizeof *c);
   if (!c)
     return fsc__err(FSC_ENOMEM, "out of memory");
-  int rc = fsc__coll_open(c, kind, base_path, opts);
+  int rc = fsc__gen_open(c, kind, base_path, opts);
   if (rc) {
     free(c);
     return rc;
@@ -41,8 +41,8 @@ int fsc__handle_open(struct fsc__handle *h, enum fsc__kind kind,
  * generation is swept at the next retirement or fsc__handle_sweep.  So a
  * handle that follows any number of compactions holds the descriptors of
  * at most one or two generations besides its current one. */
-static void sweep_locked(struct fsc__coll *cur) {
-  for (struct fsc__coll *o = cur->next; o; o = o->next) {
+static void sweep_locked(struct fsc__gen *cur) {
+  for (struct fsc__gen *o = cur->next; o; o = o->next) {
     if (pthread_mutex_trylock(&o->mu) != 0)
       continue;
     fsc__file_close_fd(&o->index);
@@ -53,7 +53,7 @@ static void sweep_locked(struct fsc__coll *cur) {
 
 void fsc__handle_sweep(struct fsc__handle *h) {
   pthread_mutex_lock(&h->mu);
-  struct fsc__coll *c = fsc__cur(h);
+  struct fsc__gen *c = fsc__cur(h);
   if (c && !c->closed)
     sweep_locked(c);
   pthread_mutex_unlock(&h->mu);
@@ -62,7 +62,7 @@ void fsc__handle_sweep(struct fsc__handle *h) {
 /* Retire `old` (h->mu held): it stays mapped; its presence lock goes, so
  * it no longer counts as an open handle of the (renamed) files; its
  * descriptors go when sweep_locked can take its mutex. */
-static void retire(struct fsc__coll *old, struct fsc__coll *nc) {
+static void retire(struct fsc__gen *old, struct fsc__gen *nc) {
   nc->next = old;
   if (old->pfd >= 0) {
     close(old->pfd);
@@ -71,8 +71,8 @@ static void retire(struct fsc__coll *old, struct fsc__coll *nc) {
   sweep_locked(nc);
 }
 
-void fsc__handle_install(struct fsc__handle *h, struct fsc__coll *old,
-                         struct fsc__coll *nc) {
+void fsc__handle_install(struct fsc__handle *h, struct fsc__gen *old,
+                         struct fsc__gen *nc) {
   pthread_mutex_lock(&h->mu);
   nc->h = h;
   /* nc is complete before other threads can load it. */
@@ -82,13 +82,13 @@ void fsc__handle_install(struct fsc__handle *h, struct fsc__coll *old,
   pthread_mutex_unlock(&h->mu);
 }
 
-int fsc__handle_follow(struct fsc__handle *h, struct fsc__coll *old) {
+int fsc__handle_follow(struct fsc__handle *h, struct fsc__gen *old) {
   int rc = 0;
   pthread_mutex_lock(&h->mu);
   if (fsc__cur(h) != old)
     goto out; /* another thread followed first */
   if (old->closed) {
-    rc = fsc__coll_check_fail(old, false);
+    rc = fsc__gen_check_fail(old, false);
     goto out;
   }
   if (old->temp) {
@@ -99,7 +99,7 @@ int fsc__handle_follow(struct fsc__handle *h, struct fsc__coll *old) {
                               "another process");
     goto out;
   }
-  struct fsc__coll *nc = calloc(1, sizeof *nc);
+  struct fsc__gen *nc = calloc(1, sizeof *nc);
   if (!nc) {
     rc = fsc__err(FSC_ENOMEM, "out of memory");
     goto out;
@@ -109,14 +109,14 @@ int fsc__handle_follow(struct fsc__handle *h, struct fsc__coll *old) {
   o.type = old->type;
   if (old->kind == FSC__KIND_DICT)
     o.key_type = old->key_type;
-  if ((rc = fsc__coll_open(nc, old->kind, old->path, &o)) != 0) {
+  if ((rc = fsc__gen_open(nc, old->kind, old->path, &o)) != 0) {
     free(nc);
     goto out;
   }
   const struct fsc__fhdr *a = &fsc__dhdr(old)->h, *b = &fsc__dhdr(nc)->h;
   if (a->file_id != b->file_id || b->generation <= a->generation) {
-    fsc__coll_close(nc, false);
-    fsc__coll_release(nc);
+    fsc__gen_close(nc, false);
+    fsc__gen_release(nc);
     free(nc);
     rc = fsc__err(FSC_ECORRUPT, "%s now holds another collection than the "
                   "one this handle opened", old->path);
@@ -132,34 +132,34 @@ out:
 }
 
 int fsc__handle_close(struct fsc__handle *h, bool destroy) {
-  struct fsc__coll *c = fsc__cur(h);
-  int rc = fsc__coll_check(c, false);
+  struct fsc__gen *c = fsc__cur(h);
+  int rc = fsc__gen_check(c, false);
   if (rc)
     return rc;
-  if (destroy && fsc__coll_moved(c)) {
+  if (destroy && fsc__gen_moved(c)) {
     /* Destroy the files at the path, not a generation already gone. */
     if (fsc__handle_follow(h, c) == 0)
       c = fsc__cur(h);
     fsc__err_clear();
   }
-  rc = fsc__coll_close(c, destroy);
+  rc = fsc__gen_close(c, destroy);
   /* The retired generations' mappings go now: views end at close. */
   pthread_mutex_lock(&h->mu);
-  for (struct fsc__coll *o = c->next; o; o = o->next)
-    fsc__coll_release(o);
+  for (struct fsc__gen *o = c->next; o; o = o->next)
+    fsc__gen_release(o);
   pthread_mutex_unlock(&h->mu);
   return rc;
 }
 
 void fsc__handle_free(struct fsc__handle *h) {
-  struct fsc__coll *c = fsc__cur(h);
+  struct fsc__gen *c = fsc__cur(h);
   if (!c)
     return;
   if (!c->closed)
     fsc__handle_close(h, false);
   while (c) {
-    struct fsc__coll *next = c->next;
-    fsc__coll_release(c); /* idempotent */
+    struct fsc__gen *next = c->next;
+    fsc__gen_release(c); /* idempotent */
     free(c);
     c = next;
   }
@@ -169,13 +169,13 @@ void fsc__handle_free(struct fsc__handle *h) {
 
 int fsc__handle_reclaim(struct fsc__handle *h) {
   pthread_mutex_lock(&h->mu);
-  struct fsc__coll *c = fsc__cur(h);
-  struct fsc__coll *o = c->next;
+  struct fsc__gen *c = fsc__cur(h);
+  struct fsc__gen *o = c->next;
   c->next = NULL;
   pthread_mutex_unlock(&h->mu);
   while (o) {
-    struct fsc__coll *next = o->next;
-    fsc__coll_release(o);
+    struct fsc__gen *next = o->next;
+    fsc__gen_release(o);
     free(o);
     o = next;
   }

@@ -125,7 +125,7 @@ static int reopen_fd(int fd, int flags) {
   return open(p, flags | O_CLOEXEC);
 }
 
-int fsc__lock_presence_refork(struct fsc__coll *c) {
+int fsc__lock_presence_refork(struct fsc__gen *c) {
   int pfd = reopen_fd(c->pfd, O_RDONLY);
   if (pfd < 0)
     return fsc__err_errno(errno, "reopening the data file", c->data_path);
@@ -142,7 +142,7 @@ int fsc__lock_presence_refork(struct fsc__coll *c) {
   return 0;
 }
 
-int fsc__lock_refork(struct fsc__coll *c) {
+int fsc__lock_refork(struct fsc__gen *c) {
   int flags = c->rdonly ? O_RDONLY : O_RDWR;
   int ifd = reopen_fd(c->index.fd, flags);
   if (ifd < 0)
@@ -175,7 +175,7 @@ int fsc__lock_refork(struct fsc__coll *c) {
   return 0;
 }
 
-int fsc__lock(struct fsc__coll *c) {
+int fsc__lock(struct fsc__gen *c) {
   pthread_mutex_lock(&c->mu);
   /* A retired generation whose descriptors are closed (handle.c closes
    * them holding this mutex, so the check cannot race the close). */
@@ -210,7 +210,7 @@ int fsc__lock(struct fsc__coll *c) {
   return 0;
 }
 
-void fsc__unlock(struct fsc__coll *c) {
+void fsc__unlock(struct fsc__gen *c) {
   flock_retry(c->index.fd, LOCK_UN);
   pthread_mutex_unlock(&c->mu);
 }
@@ -241,7 +241,7 @@ static int count_pass(const char *want, uint32_t *out) {
   return 0;
 }
 
-uint32_t fsc__lock_count_holders(struct fsc__coll *c) {
+uint32_t fsc__lock_count_holders(struct fsc__gen *c) {
   struct stat st;
   if (fsc__file_stat(&c->data, &st) != 0)
     return 1;

@@ -28,7 +28,7 @@ uint32_t fsc__rec_checksum(uint8_t type, const void *payload, uint64_t n) {
                                         ((uint64_t)type << 56) ^ n);
 }
 
-static int data_grow(struct fsc__coll *c, uint64_t need) {
+static int data_grow(struct fsc__gen *c, uint64_t need) {
   struct fsc__data_hdr *d = fsc__dhdr(c);
   uint64_t cap = ck_pr_load_64(&d->cap);
   if (need <= cap)
@@ -46,7 +46,7 @@ static int data_grow(struct fsc__coll *c, uint64_t need) {
   return 0;
 }
 
-static int reserve(struct fsc__coll *c, uint64_t total, uint64_t *off) {
+static int reserve(struct fsc__gen *c, uint64_t total, uint64_t *off) {
   struct fsc__data_hdr *d = fsc__dhdr(c);
   for (;;) {
     uint64_t t = ck_pr_load_64(&d->tail);
@@ -68,7 +68,7 @@ static int reserve(struct fsc__coll *c, uint64_t total, uint64_t *off) {
   }
 }
 
-int fsc__rec_alloc(struct fsc__coll *c, uint64_t n, uint64_t *off,
+int fsc__rec_alloc(struct fsc__gen *c, uint64_t n, uint64_t *off,
                    uint8_t **payload) {
   if (n > (UINT64_C(1) << 40))
     return fsc__err(FSC_EINVAL, "a record of %llu bytes is too large",
@@ -108,7 +108,7 @@ void fsc__rec_seal(uint8_t *payload, uint8_t type, uint64_t n) {
    * issued by the caller. */
 }
 
-int fsc__rec_write(struct fsc__coll *c, const fsc_value *v, uint64_t *off) {
+int fsc__rec_write(struct fsc__gen *c, const fsc_value *v, uint64_t *off) {
   uint64_t n = fsc__value_size(v);
   uint8_t *payload;
   int rc = fsc__rec_alloc(c, n, off, &payload);
@@ -119,7 +119,7 @@ int fsc__rec_write(struct fsc__coll *c, const fsc_value *v, uint64_t *off) {
   return 0;
 }
 
-int fsc__rec_locate_slow(struct fsc__coll *c, uint64_t off,
+int fsc__rec_locate_slow(struct fsc__gen *c, uint64_t off,
                          const struct fsc__rec **rp) {
   if (off < FSC__HDR_SIZE || (off & 7u))
     return fsc__err(FSC_ECORRUPT, "bad record offset %llu",
@@ -151,7 +151,7 @@ int fsc__rec_bad(uint64_t off) {
                   (unsigned long long)off);
 }
 
-bool fsc__rec_verify(struct fsc__coll *c, uint64_t off) {
+bool fsc__rec_verify(struct fsc__gen *c, uint64_t off) {
   const struct fsc__rec *r;
   if (fsc__rec_locate(c, off, &r) != 0)
     return false;
@@ -167,7 +167,7 @@ bool fsc__rec_verify(struct fsc__coll *c, uint64_t off) {
   return fsc__rec_checksum(r->type, r + 1, r->size) == r->checksum;
 }
 
-bool fsc__rec_verify_live(struct fsc__coll *c, uint64_t off) {
+bool fsc__rec_verify_live(struct fsc__gen *c, uint64_t off) {
   if (!fsc__rec_verify(c, off))
     return false;
   const struct fsc__rec *r;
@@ -178,7 +178,7 @@ bool fsc__rec_verify_live(struct fsc__coll *c, uint64_t off) {
 
 /* Flag the record (of `total` bytes) dead and move its bytes from live
  * to dead. */
-static void retire(struct fsc__coll *c, const struct fsc__rec *r,
+static void retire(struct fsc__gen *c, const struct fsc__rec *r,
                    uint64_t total) {
   ck_pr_store_8((uint8_t *)&r->flags, FSC__REC_DELETED);
   struct fsc__data_hdr *d = fsc__dhdr(c);
@@ -186,14 +186,14 @@ static void retire(struct fsc__coll *c, const struct fsc__rec *r,
   ck_pr_add_64(&d->dead_bytes, total);
 }
 
-void fsc__rec_retire(struct fsc__coll *c, uint64_t off) {
+void fsc__rec_retire(struct fsc__gen *c, uint64_t off) {
   const struct fsc__rec *r;
   if (fsc__rec_locate(c, off, &r) != 0)
     return;
   retire(c, r, FSC__REC_TOTAL(r->size));
 }
 
-void fsc__rec_retire_sized(struct fsc__coll *c, uint64_t off,
+void fsc__rec_retire_sized(struct fsc__gen *c, uint64_t off,
                            uint64_t payload) {
   uint64_t total = FSC__REC_TOTAL(payload);
   if (off < FSC__HDR_SIZE || (off & 7u))

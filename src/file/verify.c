@@ -103,7 +103,7 @@ struct mark {
 
 /* One check pass and what it found. */
 struct pass {
-  struct fsc__coll *c;
+  struct fsc__gen *c;
   bool keyed;
   uint64_t tail;             /* the data tail, re-read when needed */
   bool locked;               /* the structure lock is held */
@@ -166,7 +166,7 @@ static void mark(struct pass *p, uint64_t idx, uint64_t val, bool key) {
   p->marks[p->nmarks++] = (struct mark){idx, val, key};
 }
 
-static void words_load(struct fsc__coll *c, struct words *w) {
+static void words_load(struct fsc__gen *c, struct words *w) {
   struct fsc__data_hdr *d = fsc__dhdr(c);
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   ck_pr_fence_load();
@@ -205,7 +205,7 @@ static bool below_tail(struct pass *p, uint64_t off, uint64_t need) {
  * *total is its size in the file and *kr (keyed) its parse. */
 static enum verdict check_rec(struct pass *p, uint64_t off,
                               struct fsc__krec *kr, uint64_t *total) {
-  struct fsc__coll *c = p->c;
+  struct fsc__gen *c = p->c;
   if (off < FSC__HDR_SIZE || (off & 7u) ||
       !below_tail(p, off, sizeof(struct fsc__rec)))
     return RV_DANGLING;
@@ -277,7 +277,7 @@ static void note_bad(struct pass *p, enum verdict r, uint64_t idx,
 
 /* Index file counters that every structure relies on. */
 static void check_files(struct pass *p) {
-  struct fsc__coll *c = p->c;
+  struct fsc__gen *c = p->c;
   struct fsc__data_hdr *d = fsc__dhdr(c);
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   uint64_t tail = ck_pr_load_64(&d->tail);
@@ -310,7 +310,7 @@ static void check_files(struct pass *p) {
 }
 
 /* Does a descriptor (off, cap slots) name a region the index handed out? */
-static bool region_ok(struct fsc__coll *c, uint64_t off, uint64_t cap) {
+static bool region_ok(struct fsc__gen *c, uint64_t off, uint64_t cap) {
   uint64_t itail = ck_pr_load_64(&fsc__ihdr(c)->itail);
   return off >= FSC__HDR_SIZE && !(off & 7u) && cap > 0 &&
          cap <= (UINT64_C(1) << 40) && off <= itail &&
@@ -345,7 +345,7 @@ static void check_spare(struct pass *p, unsigned buf, uint64_t aoff,
 /* ------------------------------------------------------------------ */
 
 static void scan_list(struct pass *p) {
-  struct fsc__coll *c = p->c;
+  struct fsc__gen *c = p->c;
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   p->tail = ck_pr_load_64(&fsc__dhdr(c)->tail);
   ck_pr_fence_load();
@@ -558,7 +558,7 @@ static int reach(struct pass *p, const uint64_t *arr, uint64_t cap,
 }
 
 static void scan_keyed(struct pass *p) {
-  struct fsc__coll *c = p->c;
+  struct fsc__gen *c = p->c;
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   bool dict = c->kind == FSC__KIND_DICT;
   p->tail = ck_pr_load_64(&fsc__dhdr(c)->tail);
@@ -706,7 +706,7 @@ static void scan(struct pass *p) {
 }
 
 static void pass_reset(struct pass *p) {
-  struct fsc__coll *c = p->c;
+  struct fsc__gen *c = p->c;
   bool keyed = p->keyed;
   free(p->marks);
   memset(p, 0, sizeof *p);
@@ -786,7 +786,7 @@ static int flock_retry(int fd, int op) {
  * shared lock), then the shared one again.  Openers and closers convert
  * theirs only under the structure lock, so none sees the moment ours is
  * dropped. */
-static bool alone(struct fsc__coll *c) {
+static bool alone(struct fsc__gen *c) {
   if (fsc__lock_presence_refork(c) != 0) {
     fsc__err_clear();
     return false;
@@ -864,7 +864,7 @@ static void counters(struct pass *p, bool solo, uint64_t opens) {
 /* Allocate now the index space the list's republish may need, so that a
  * full disk fails before the list is frozen, not inside the change
  * (fsc__ls_recover_locked does not abort a change it cannot publish). */
-static int list_reserve_index(struct fsc__coll *c) {
+static int list_reserve_index(struct fsc__gen *c) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   uint64_t w = ck_pr_load_64(&ih->lenword);
   unsigned buf = FSC__LW_BUFIDX(w);
@@ -883,7 +883,7 @@ static int list_reserve_index(struct fsc__coll *c) {
 }
 
 /* Correct the byte counters by what a quiet pass measured. */
-static bool fix_bytes(struct fsc__coll *c, const struct pass *p) {
+static bool fix_bytes(struct fsc__gen *c, const struct pass *p) {
   struct fsc__data_hdr *d = fsc__dhdr(c);
   if (p->fix_live)
     ck_pr_add_64(&d->live_bytes, (uint64_t)p->fix_live);
@@ -919,7 +919,7 @@ struct tally {
 /* One round of repair for what pass p found.  *changed: it did
  * something; t counts what. */
 static int repair_list(struct pass *p, bool *changed, struct tally *t) {
-  struct fsc__coll *c = p->c;
+  struct fsc__gen *c = p->c;
   if (p->seal_fix) {
     /* First the structure words: the array to keep is the one the seal
      * names; the next round judges it. */
@@ -981,7 +981,7 @@ static int repair_list(struct pass *p, bool *changed, struct tally *t) {
 }
 
 static int repair_keyed(struct pass *p, bool *changed, struct tally *t) {
-  struct fsc__coll *c = p->c;
+  struct fsc__gen *c = p->c;
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   struct fsc__data_hdr *d = fsc__dhdr(c);
   if (p->need_data) {
@@ -1070,7 +1070,7 @@ static void report_pass(fsc_verify_report *r, const struct pass *p) {
 
 /* The check, and the repair in rounds: the structure under the lock
  * (repaired under it), then the counters without it (and their repair). */
-static int verify_coll(struct fsc__coll *c, bool repair,
+static int verify_coll(struct fsc__gen *c, bool repair,
                        fsc_verify_report *r) {
   struct pass p = {.c = c, .keyed = c->kind != FSC__KIND_LIST};
   bool reported = false;
@@ -1156,7 +1156,7 @@ static int verify_coll(struct fsc__coll *c, bool repair,
   return rc;
 }
 
-typedef struct fsc__coll *(*coll_of)(void *h);
+typedef struct fsc__gen *(*coll_of)(void *h);
 typedef void (*follow_fn)(void *h);
 
 static int verify(void *h, coll_of get, follow_fn follow, unsigned flags,
@@ -1171,8 +1171,8 @@ static int verify(void *h, coll_of get, follow_fn follow, unsigned flags,
     goto out;
   }
   for (int tries = 0;; tries++) {
-    struct fsc__coll *c = h ? get(h) : NULL;
-    if ((rc = fsc__coll_check(c, repair)) != 0)
+    struct fsc__gen *c = h ? get(h) : NULL;
+    if ((rc = fsc__gen_check(c, repair)) != 0)
       goto out;
     memset(&r, 0, sizeof r);
     rc = verify_coll(c, repair, &r);
@@ -1200,9 +1200,9 @@ out:
   return rc;
 }
 
-static struct fsc__coll *list_coll(void *h) { return fsc__list_coll(h); }
-static struct fsc__coll *dict_coll(void *h) { return fsc__dict_coll(h); }
-static struct fsc__coll *set_coll(void *h) { return fsc__set_coll(h); }
+static struct fsc__gen *list_coll(void *h) { return fsc__list_gen(h); }
+static struct fsc__gen *dict_coll(void *h) { return fsc__dict_gen(h); }
+static struct fsc__gen *set_coll(void *h) { return fsc__set_gen(h); }
 
 /* A public call that follows a handle to its collection's new files (the
  * metrics call does, as every FSC__GEN call). */

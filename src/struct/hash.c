@@ -70,7 +70,7 @@ static inline bool ks_tomb(uint64_t s) {
   return (s & ~KS_FROZEN) == KS_TOMB;
 }
 
-static bool is_dict(const struct fsc__coll *c) {
+static bool is_dict(const struct fsc__gen *c) {
   return c->kind == FSC__KIND_DICT;
 }
 
@@ -107,7 +107,7 @@ static void put_u64(uint8_t *p, uint64_t x) {
 #define HOT static inline __attribute__((always_inline))
 
 /* Parse a payload of n bytes at pl as a keyed record of this collection. */
-HOT int krec_parse(const struct fsc__coll *c, uint8_t type,
+HOT int krec_parse(const struct fsc__gen *c, uint8_t type,
                    const uint8_t *pl, uint64_t n, struct fsc__krec *r) {
   if (n < 4)
     return -1;
@@ -136,7 +136,7 @@ HOT int krec_parse(const struct fsc__coll *c, uint8_t type,
   return 0;
 }
 
-HOT int krec_read(struct fsc__coll *c, uint64_t off, struct fsc__krec *r) {
+HOT int krec_read(struct fsc__gen *c, uint64_t off, struct fsc__krec *r) {
   const struct fsc__rec *h;
   int rc = fsc__rec_locate(c, off, &h);
   if (rc)
@@ -149,11 +149,11 @@ HOT int krec_read(struct fsc__coll *c, uint64_t off, struct fsc__krec *r) {
   return 0;
 }
 
-int fsc__krec_read(struct fsc__coll *c, uint64_t off, struct fsc__krec *r) {
+int fsc__krec_read(struct fsc__gen *c, uint64_t off, struct fsc__krec *r) {
   return krec_read(c, off, r);
 }
 
-int fsc__krec_write(struct fsc__coll *c, const struct fsc__kkey *k,
+int fsc__krec_write(struct fsc__gen *c, const struct fsc__kkey *k,
                     const fsc_value *v, uint64_t *off) {
   bool dict = is_dict(c);
   uint64_t vn = dict ? fsc__value_size(v) : 0;
@@ -183,7 +183,7 @@ int fsc__krec_write(struct fsc__coll *c, const struct fsc__kkey *k,
 }
 
 /* Point an unpublished dict record's origin at `origin`. */
-static int set_origin(struct fsc__coll *c, uint64_t roff, uint64_t origin) {
+static int set_origin(struct fsc__gen *c, uint64_t roff, uint64_t origin) {
   const struct fsc__rec *h;
   int rc = fsc__rec_locate(c, roff, &h);
   if (rc)
@@ -221,7 +221,7 @@ HOT bool key_eq(const uint8_t *a, const uint8_t *b, uint32_t n) {
 
 /* Does the record at off hold key k?  It is parsed into *r, which a
  * lookup hands on to its caller (so a hit parses the record once). */
-HOT bool key_matches(struct fsc__coll *c, uint64_t off,
+HOT bool key_matches(struct fsc__gen *c, uint64_t off,
                      const struct fsc__kkey *k, struct fsc__krec *r) {
   if (krec_read(c, off, r) != 0)
     return false;
@@ -241,7 +241,7 @@ struct ktab {
   unsigned buf;
 };
 
-HOT int desc_table(struct fsc__coll *c, unsigned b, struct ktab *t) {
+HOT int desc_table(struct fsc__gen *c, unsigned b, struct ktab *t) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   uint64_t off = ck_pr_load_64(&ih->desc[b].off);
   uint64_t cap = ck_pr_load_64(&ih->desc[b].cap);
@@ -272,12 +272,12 @@ static inline bool tab_changed(struct fsc__index_hdr *ih, uint64_t w) {
 }
 
 /* A consistent (word, table) pair. */
-HOT int tab_view(struct fsc__coll *c, struct ktab *t) {
+HOT int tab_view(struct fsc__gen *c, struct ktab *t) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   for (;;) {
     uint64_t w = word_load(ih);
     /* A generation compacted away stays frozen: move to the new files. */
-    if (__builtin_expect((w & FSC__LW_FROZEN) != 0, 0) && fsc__coll_moved(c))
+    if (__builtin_expect((w & FSC__LW_FROZEN) != 0, 0) && fsc__gen_moved(c))
       return FSC__EMOVED;
     int rc = desc_table(c, FSC__LW_BUFIDX(w), t);
     if (tab_changed(ih, w))
@@ -295,7 +295,7 @@ enum probe_result { P_FOUND, P_EMPTY, P_FULL, P_ODD };
  * parsed in *rec if rec is not NULL) or P_EMPTY (*idx is the first empty
  * slot, holding *slot).  P_ODD: a slot that is no valid state (a stale
  * table being reused, or corruption). */
-static enum probe_result probe(struct fsc__coll *c, const struct ktab *t,
+static enum probe_result probe(struct fsc__gen *c, const struct ktab *t,
                                const struct fsc__kkey *k, uint64_t *idx,
                                uint64_t *slot, uint64_t *off,
                                struct fsc__krec *rec) {
@@ -328,16 +328,16 @@ static enum probe_result probe(struct fsc__coll *c, const struct ktab *t,
   return P_FULL;
 }
 
-static int rebuild_locked(struct fsc__coll *c, bool clear);
+static int rebuild_locked(struct fsc__gen *c, bool clear);
 
 /* A writer met a frozen word: wait for the rebuild; after a while take
  * the lock, which finishes a rebuild whose process died. */
-static int kwait(struct fsc__coll *c) {
+static int kwait(struct fsc__gen *c) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   for (int i = 0; i < WAIT_SPINS; i++) {
     if (!(ck_pr_load_64(&ih->lenword) & FSC__LW_FROZEN))
       return 0;
-    if (fsc__coll_moved(c))
+    if (fsc__gen_moved(c))
       return FSC__EMOVED;
     if (i < 64)
       ck_pr_stall();
@@ -360,7 +360,7 @@ static int kwait(struct fsc__coll *c) {
  * unfreezes its slots before the word: a slot still frozen after the word
  * is seen unchanged and unfrozen is damage (a hostile or broken file),
  * not a rebuild to wait for (waiting would spin for ever). */
-static int frozen_slot(struct fsc__coll *c, uint64_t w, const uint64_t *p) {
+static int frozen_slot(struct fsc__gen *c, uint64_t w, const uint64_t *p) {
   if (ck_pr_load_64(&fsc__ihdr(c)->lenword) == w) {
     ck_pr_fence_load();
     if (ck_pr_load_64(p) & KS_FROZEN)
@@ -372,7 +372,7 @@ static int frozen_slot(struct fsc__coll *c, uint64_t w, const uint64_t *p) {
 
 /* COUNT += d for a slot CASed while the word was w (unfrozen).  Dropped
  * if a rebuild has published since: it counted the slot itself. */
-static int count_add(struct fsc__coll *c, uint64_t w, int d) {
+static int count_add(struct fsc__gen *c, uint64_t w, int d) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   for (unsigned spins = 0;; spins++) {
     uint64_t w2 = ck_pr_load_64(&ih->lenword);
@@ -423,7 +423,7 @@ static uint64_t slot_freeze(uint64_t *slot) {
 
 /* A table region of cap slots for the spare buffer t: the spare itself if
  * it has that capacity, else new space at the index tail. */
-static int spare_region(struct fsc__coll *c, unsigned t, uint64_t cap,
+static int spare_region(struct fsc__gen *c, unsigned t, uint64_t cap,
                         uint64_t aoff, uint64_t abytes, uint64_t *off,
                         bool *fresh) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
@@ -478,7 +478,7 @@ static void place(uint64_t *dst, uint64_t cap, uint64_t fill, uint64_t h,
 /* The hash of the key of record off.  Reads only the header and the key
  * (not the origin at the record's end: a rebuild rehashes every key, and
  * a second cache line per key would double its cost). */
-static int rec_hash(struct fsc__coll *c, uint64_t off, uint64_t *h) {
+static int rec_hash(struct fsc__gen *c, uint64_t off, uint64_t *h) {
   const struct fsc__rec *r;
   int rc = fsc__rec_locate(c, off, &r);
   if (rc)
@@ -501,7 +501,7 @@ static uint64_t pow2_at_least(uint64_t x) {
 /* Structure lock held.  Freeze, copy the live keys into the spare table
  * (none with `clear`), publish.  Also finishes a rebuild whose process
  * died (the word is then frozen already). */
-static int rebuild_locked(struct fsc__coll *c, bool clear) {
+static int rebuild_locked(struct fsc__gen *c, bool clear) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   uint64_t w;
   for (;;) {
@@ -586,7 +586,7 @@ unfreeze:
 
 /* Compaction (lock held): freeze the word and every slot of the table,
  * after finishing a rebuild whose process died. */
-int fsc__hash_freeze(struct fsc__coll *c) {
+int fsc__hash_freeze(struct fsc__gen *c) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   uint64_t w;
   for (;;) {
@@ -612,7 +612,7 @@ int fsc__hash_freeze(struct fsc__coll *c) {
 }
 
 /* Undo fsc__hash_freeze (lock held). */
-void fsc__hash_thaw(struct fsc__coll *c) {
+void fsc__hash_thaw(struct fsc__gen *c) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   uint64_t w = ck_pr_load_64(&ih->lenword);
   struct ktab t = {0};
@@ -624,7 +624,7 @@ void fsc__hash_thaw(struct fsc__coll *c) {
 }
 
 /* Grow (or clean tombstones from) the table seen with word w. */
-static int grow(struct fsc__coll *c, uint64_t w) {
+static int grow(struct fsc__gen *c, uint64_t w) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   int rc = fsc__lock(c);
   if (rc)
@@ -640,16 +640,16 @@ static int grow(struct fsc__coll *c, uint64_t w) {
 /* Lock-free operations                                                */
 /* ------------------------------------------------------------------ */
 
-uint64_t fsc__hash_len(struct fsc__coll *c) {
+uint64_t fsc__hash_len(struct fsc__gen *c) {
   return FSC__LW_LEN(ck_pr_load_64(&fsc__ihdr(c)->lenword));
 }
 
-int fsc__hash_find(struct fsc__coll *c, const struct fsc__kkey *k,
+int fsc__hash_find(struct fsc__gen *c, const struct fsc__kkey *k,
                    uint64_t *off) {
   return fsc__hash_find_rec(c, k, off, NULL);
 }
 
-int fsc__hash_find_rec(struct fsc__coll *c, const struct fsc__kkey *k,
+int fsc__hash_find_rec(struct fsc__gen *c, const struct fsc__kkey *k,
                        uint64_t *off, struct fsc__krec *rec) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   for (;;) {
@@ -671,7 +671,7 @@ int fsc__hash_find_rec(struct fsc__coll *c, const struct fsc__kkey *k,
   }
 }
 
-int fsc__hash_put(struct fsc__coll *c, const struct fsc__kkey *k,
+int fsc__hash_put(struct fsc__gen *c, const struct fsc__kkey *k,
                   uint64_t roff, enum fsc__put_mode mode, uint64_t expect,
                   uint64_t *prev) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
@@ -743,7 +743,7 @@ int fsc__hash_put(struct fsc__coll *c, const struct fsc__kkey *k,
   }
 }
 
-int fsc__hash_del(struct fsc__coll *c, const struct fsc__kkey *k,
+int fsc__hash_del(struct fsc__gen *c, const struct fsc__kkey *k,
                   uint64_t expect, uint64_t *old) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   for (;;) {
@@ -780,7 +780,7 @@ int fsc__hash_del(struct fsc__coll *c, const struct fsc__kkey *k,
   }
 }
 
-int fsc__hash_clear(struct fsc__coll *c) {
+int fsc__hash_clear(struct fsc__gen *c) {
   int rc = fsc__lock(c);
   if (rc)
     return rc;
@@ -800,7 +800,7 @@ int fsc__hash_clear(struct fsc__coll *c) {
  * a time until a record verifies again.  Records are 8-aligned and space is
  * handed out contiguously, so the next complete record is found.
  */
-static int walk(struct fsc__coll *c, uint64_t *pos, uint64_t end,
+static int walk(struct fsc__gen *c, uint64_t *pos, uint64_t end,
                 uint64_t *roff, struct fsc__krec *kr) {
   uint64_t p = *pos < FSC__HDR_SIZE ? FSC__HDR_SIZE : (*pos + 7) & ~7ull;
   while (p + sizeof(struct fsc__rec) <= end) {
@@ -839,7 +839,7 @@ static int walk(struct fsc__coll *c, uint64_t *pos, uint64_t end,
 
 /* Is record r (parsed in kr) where a live key's current life began?  Then
  * *live is the key's live record. */
-static int live_origin(struct fsc__coll *c, uint64_t r,
+static int live_origin(struct fsc__gen *c, uint64_t r,
                        const struct fsc__krec *kr, uint64_t *live) {
   if (kr->origin != r)
     return 0;
@@ -862,11 +862,11 @@ static int live_origin(struct fsc__coll *c, uint64_t r,
   return 1;
 }
 
-uint64_t fsc__hash_tail(struct fsc__coll *c) {
+uint64_t fsc__hash_tail(struct fsc__gen *c) {
   return ck_pr_load_64(&fsc__dhdr(c)->tail);
 }
 
-int fsc__hash_next(struct fsc__coll *c, uint64_t *pos, uint64_t end,
+int fsc__hash_next(struct fsc__gen *c, uint64_t *pos, uint64_t end,
                    uint64_t *off) {
   for (;;) {
     uint64_t r;
@@ -879,7 +879,7 @@ int fsc__hash_next(struct fsc__coll *c, uint64_t *pos, uint64_t end,
   }
 }
 
-int fsc__hash_newest(struct fsc__coll *c, uint64_t *off) {
+int fsc__hash_newest(struct fsc__gen *c, uint64_t *off) {
   uint64_t pos = 0, o, end = fsc__hash_tail(c);
   int found = 0, rc;
   while ((rc = fsc__hash_next(c, &pos, end, &o)) == 1) {
@@ -893,7 +893,7 @@ int fsc__hash_newest(struct fsc__coll *c, uint64_t *off) {
 /* A new index, verification and repair                                */
 /* ------------------------------------------------------------------ */
 
-int fsc__hash_init(struct fsc__coll *c) {
+int fsc__hash_init(struct fsc__gen *c) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   uint64_t icap = ck_pr_load_64(&ih->icap);
   uint64_t room = (icap - FSC__HDR_SIZE - FSC__TRAILER) / 8, cap = MIN_CAP;
@@ -911,7 +911,7 @@ int fsc__hash_init(struct fsc__coll *c) {
 }
 
 /* Does the keyed record at off verify: bounds, layout, type, checksum? */
-static bool krec_verify(struct fsc__coll *c, uint64_t off,
+static bool krec_verify(struct fsc__gen *c, uint64_t off,
                         struct fsc__krec *r) {
   const struct fsc__rec *h;
   if (fsc__rec_locate(c, off, &h) != 0 ||
@@ -925,7 +925,7 @@ static bool krec_verify(struct fsc__coll *c, uint64_t off,
  * carries its key's tag, and is found by a lookup (so no duplicate shadows
  * it and no empty slot cuts its probe chain).  *live is the keys counted,
  * which the caller compares with COUNT. */
-static bool table_sound(struct fsc__coll *c, uint64_t *live,
+static bool table_sound(struct fsc__gen *c, uint64_t *live,
                         uint64_t *live_bytes) {
   struct ktab t = {0};
   if (tab_view(c, &t) != 0 || (t.w & FSC__LW_FROZEN))
@@ -964,7 +964,7 @@ static bool table_sound(struct fsc__coll *c, uint64_t *live,
  * its count update leaves it one off).  Only when no other process can
  * write, with the structure lock held: at the first open after an unclean
  * exit, or at the last close. */
-static uint64_t count_fix(struct fsc__coll *c, uint64_t n) {
+static uint64_t count_fix(struct fsc__gen *c, uint64_t n) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   uint64_t w = ck_pr_load_64(&ih->lenword);
   if (FSC__LW_LEN(w) == n)
@@ -973,7 +973,7 @@ static uint64_t count_fix(struct fsc__coll *c, uint64_t n) {
   return FSC__LW_LEN(w) > n ? FSC__LW_LEN(w) - n : n - FSC__LW_LEN(w);
 }
 
-int fsc__hash_recount(struct fsc__coll *c) {
+int fsc__hash_recount(struct fsc__gen *c) {
   struct ktab t = {0};
   int rc = tab_view(c, &t);
   if (rc)
@@ -989,7 +989,7 @@ int fsc__hash_recount(struct fsc__coll *c) {
 
 /* Rebuild the index from the data file alone: every record that verifies
  * and is not flagged deleted, the later record of a key winning. */
-static int rebuild_from_data(struct fsc__coll *c, uint64_t *live_bytes) {
+static int rebuild_from_data(struct fsc__gen *c, uint64_t *live_bytes) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   struct fsc__data_hdr *d = fsc__dhdr(c);
   uint64_t end = ck_pr_load_64(&d->tail), pos = 0, r, m = 0;
@@ -1056,7 +1056,7 @@ static int rebuild_from_data(struct fsc__coll *c, uint64_t *live_bytes) {
   return 0;
 }
 
-int fsc__hash_recover(struct fsc__coll *c, bool unclean) {
+int fsc__hash_recover(struct fsc__gen *c, bool unclean) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   struct fsc__data_hdr *d = fsc__dhdr(c);
   uint64_t rep[FSC__REP_N] = {0};
@@ -1096,7 +1096,7 @@ int fsc__hash_recover(struct fsc__coll *c, bool unclean) {
     rep[FSC__REP_COUNTERS]++;
   ck_pr_store_64(&d->live_bytes, bytes);
   ck_pr_store_64(&d->dead_bytes, dead);
-  fsc__coll_note_repairs(c, rep);
+  fsc__gen_note_repairs(c, rep);
   fsc__err_clear();
   return 0;
 }
@@ -1104,8 +1104,8 @@ int fsc__hash_recover(struct fsc__coll *c, bool unclean) {
 /* verify.c's repairs, with the structure lock held: rebuild the table from
  * itself (as growth does: safe while others write), or from the data file
  * (only while no one else writes). */
-int fsc__hash_rebuild(struct fsc__coll *c) { return rebuild_locked(c, false); }
+int fsc__hash_rebuild(struct fsc__gen *c) { return rebuild_locked(c, false); }
 
-int fsc__hash_rebuild_from_data(struct fsc__coll *c, uint64_t *live_bytes) {
+int fsc__hash_rebuild_from_data(struct fsc__gen *c, uint64_t *live_bytes) {
   return rebuild_from_data(c, live_bytes);
 }

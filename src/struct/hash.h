@@ -40,20 +40,20 @@ void fsc__kkey_make(struct fsc__kkey *k, uint8_t type, const void *p,
                     size_t n);
 
 /* Parse the keyed record at off (bounds-checked; FSC_ECORRUPT). */
-int fsc__krec_read(struct fsc__coll *c, uint64_t off, struct fsc__krec *r);
+int fsc__krec_read(struct fsc__gen *c, uint64_t off, struct fsc__krec *r);
 
 /* Write a keyed record: key, then (dict) the value and an origin equal to
  * the record's own offset.  v is checked by the caller. */
-int fsc__krec_write(struct fsc__coll *c, const struct fsc__kkey *k,
+int fsc__krec_write(struct fsc__gen *c, const struct fsc__kkey *k,
                     const fsc_value *v, uint64_t *off);
 
 /* Lock-free lookup: 1 and the live record's offset, 0 if absent, or an
  * error. */
-int fsc__hash_find(struct fsc__coll *c, const struct fsc__kkey *k,
+int fsc__hash_find(struct fsc__gen *c, const struct fsc__kkey *k,
                    uint64_t *off);
 /* The same, also giving the live record parsed in *rec on a hit (the
  * lookup parses it anyway to compare the key). */
-int fsc__hash_find_rec(struct fsc__coll *c, const struct fsc__kkey *k,
+int fsc__hash_find_rec(struct fsc__gen *c, const struct fsc__kkey *k,
                        uint64_t *off, struct fsc__krec *rec);
 
 /* How fsc__hash_put treats a key that is present. */
@@ -71,39 +71,39 @@ enum fsc__put_mode {
  * previous live record in *prev (0 if none).  The replaced record is
  * retired here; roff is not retired on failure (the caller does it).
  */
-int fsc__hash_put(struct fsc__coll *c, const struct fsc__kkey *k,
+int fsc__hash_put(struct fsc__gen *c, const struct fsc__kkey *k,
                   uint64_t roff, enum fsc__put_mode mode, uint64_t expect,
                   uint64_t *prev);
 
 /* Lock-free delete: 1 and the removed record's offset (retired, still
  * readable until the handle closes), 0 if absent.  With expect != 0, only
  * the live record `expect` is removed (else 0). */
-int fsc__hash_del(struct fsc__coll *c, const struct fsc__kkey *k,
+int fsc__hash_del(struct fsc__gen *c, const struct fsc__kkey *k,
                   uint64_t expect, uint64_t *old);
 
 /* The data file's tail: records that exist now lie below it. */
-uint64_t fsc__hash_tail(struct fsc__coll *c);
+uint64_t fsc__hash_tail(struct fsc__gen *c);
 
 /* Iteration in insertion order: from *pos (0 to start), the next live
  * item whose key's life began below `end` (the tail when the iteration
  * began: a key deleted and inserted again meanwhile is not met twice).
  * 1 with *off, 0 at the end. */
-int fsc__hash_next(struct fsc__coll *c, uint64_t *pos, uint64_t end,
+int fsc__hash_next(struct fsc__gen *c, uint64_t *pos, uint64_t end,
                    uint64_t *off);
 
 
 /* The newest live item (last in iteration order): 1 with *off, or 0. */
-int fsc__hash_newest(struct fsc__coll *c, uint64_t *off);
+int fsc__hash_newest(struct fsc__gen *c, uint64_t *off);
 
 /* Remove every item (structural: takes the lock). */
-int fsc__hash_clear(struct fsc__coll *c);
+int fsc__hash_clear(struct fsc__gen *c);
 
 /* Compaction, with the lock held: freeze the table (word and slots) so
  * that no lock-free writer can change it; undo that. */
-int fsc__hash_freeze(struct fsc__coll *c);
-void fsc__hash_thaw(struct fsc__coll *c);
+int fsc__hash_freeze(struct fsc__gen *c);
+void fsc__hash_thaw(struct fsc__gen *c);
 
 /* Number of live keys (lock-free). */
-uint64_t fsc__hash_len(struct fsc__coll *c);
+uint64_t fsc__hash_len(struct fsc__gen *c);
 
 #endif

@@ -17,7 +17,7 @@
  */
 #include "struct/list_struct.h"
 
-int fsc__list_init(struct fsc__coll *c) {
+int fsc__list_init(struct fsc__gen *c) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   uint64_t icap = ck_pr_load_64(&ih->icap);
   uint64_t cap = (icap - FSC__HDR_SIZE - FSC__TRAILER) / 8;
@@ -30,7 +30,7 @@ int fsc__list_init(struct fsc__coll *c) {
   return 0;
 }
 
-int fsc__list_recover(struct fsc__coll *c, bool unclean) {
+int fsc__list_recover(struct fsc__gen *c, bool unclean) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   struct fsc__data_hdr *d = fsc__dhdr(c);
   uint64_t rep[FSC__REP_N] = {0};
@@ -83,6 +83,6 @@ int fsc__list_recover(struct fsc__coll *c, bool unclean) {
     rep[FSC__REP_COUNTERS]++;
   ck_pr_store_64(&d->live_bytes, kept);
   ck_pr_store_64(&d->dead_bytes, dead);
-  fsc__coll_note_repairs(c, rep);
+  fsc__gen_note_repairs(c, rep);
   return 0;
 }

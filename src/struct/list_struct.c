@@ -139,7 +139,7 @@ enum fsc__seal_state fsc__ls_seal_state(struct fsc__index_hdr *ih,
   return n ? FSC__SEAL_LIVE : FSC__SEAL_OK;
 }
 
-uint64_t fsc__ls_seal_fix(struct fsc__coll *c) {
+uint64_t fsc__ls_seal_fix(struct fsc__gen *c) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   uint64_t n = 0;
   enum fsc__seal_state st = fsc__ls_seal_state(ih, &n);
@@ -176,7 +176,7 @@ static uint64_t slot_freeze(uint64_t *slot) {
 
 /* Freeze the word, adopt a pending append, fence.  Lock held.  Returns 1
  * if the word was already frozen: its holder died (an orphan). */
-static int freeze(struct fsc__coll *c, struct fsc__lsnap *sn) {
+static int freeze(struct fsc__gen *c, struct fsc__lsnap *sn) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   uint64_t w;
   int orphan = 0;
@@ -245,14 +245,14 @@ static int snapshot(struct fsc__lsnap *sn, uint64_t *skipped) {
   return 0;
 }
 
-static void finish(struct fsc__coll *c, struct fsc__lsnap *sn) {
+static void finish(struct fsc__gen *c, struct fsc__lsnap *sn) {
   free(sn->old);
   sn->old = NULL;
   fsc__unlock(c);
 }
 
 /* Publish arr as the list without unlocking. */
-static int publish(struct fsc__coll *c, struct fsc__lsnap *sn,
+static int publish(struct fsc__gen *c, struct fsc__lsnap *sn,
                    const uint64_t *arr, uint64_t n, uint64_t min_cap) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   unsigned t = sn->buf ^ 1u;
@@ -329,7 +329,7 @@ static int publish(struct fsc__coll *c, struct fsc__lsnap *sn,
 }
 
 /* Republish the intact list a dead change left frozen.  Lock held. */
-static int repair_orphan(struct fsc__coll *c, struct fsc__lsnap *sn) {
+static int repair_orphan(struct fsc__gen *c, struct fsc__lsnap *sn) {
   uint64_t skipped = 0;
   int rc = snapshot(sn, &skipped);
   if (rc == 0)
@@ -343,7 +343,7 @@ static int repair_orphan(struct fsc__coll *c, struct fsc__lsnap *sn) {
 
 /* Undo a change that has not published: the list stays as it was, under
  * a new epoch.  Lock held (and kept). */
-static void unfreeze(struct fsc__coll *c, struct fsc__lsnap *sn) {
+static void unfreeze(struct fsc__gen *c, struct fsc__lsnap *sn) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   /* No setter can have changed a frozen slot: clearing bit 0 restores it. */
   for (uint64_t i = 0; i < sn->nfrozen; i++)
@@ -358,7 +358,7 @@ static void unfreeze(struct fsc__coll *c, struct fsc__lsnap *sn) {
   sn->old = NULL;
 }
 
-static int begin_locked(struct fsc__coll *c, struct fsc__lsnap *sn,
+static int begin_locked(struct fsc__gen *c, struct fsc__lsnap *sn,
                         bool full) {
   int rc;
   while ((rc = freeze(c, sn)) == 1) {
@@ -380,7 +380,7 @@ static int begin_locked(struct fsc__coll *c, struct fsc__lsnap *sn,
   return 0;
 }
 
-int fsc__ls_begin(struct fsc__coll *c, struct fsc__lsnap *sn, bool full) {
+int fsc__ls_begin(struct fsc__gen *c, struct fsc__lsnap *sn, bool full) {
   int rc = fsc__lock(c);
   if (rc)
     return rc;
@@ -389,12 +389,12 @@ int fsc__ls_begin(struct fsc__coll *c, struct fsc__lsnap *sn, bool full) {
   return rc;
 }
 
-void fsc__ls_abort(struct fsc__coll *c, struct fsc__lsnap *sn) {
+void fsc__ls_abort(struct fsc__gen *c, struct fsc__lsnap *sn) {
   unfreeze(c, sn);
   fsc__unlock(c);
 }
 
-int fsc__ls_commit(struct fsc__coll *c, struct fsc__lsnap *sn,
+int fsc__ls_commit(struct fsc__gen *c, struct fsc__lsnap *sn,
                    const uint64_t *arr, uint64_t n, uint64_t min_cap) {
   int rc = publish(c, sn, arr, n, min_cap);
   if (rc) {
@@ -405,7 +405,7 @@ int fsc__ls_commit(struct fsc__coll *c, struct fsc__lsnap *sn,
   return 0;
 }
 
-int fsc__ls_pop_last(struct fsc__coll *c, uint64_t *off) {
+int fsc__ls_pop_last(struct fsc__gen *c, uint64_t *off) {
   struct fsc__lsnap sn;
   int rc = fsc__ls_begin(c, &sn, false);
   if (rc)
@@ -434,7 +434,7 @@ int fsc__ls_pop_last(struct fsc__coll *c, uint64_t *off) {
   return 0;
 }
 
-int fsc__ls_grow(struct fsc__coll *c) {
+int fsc__ls_grow(struct fsc__gen *c) {
   struct fsc__lsnap sn;
   int rc = fsc__ls_begin(c, &sn, true);
   if (rc)
@@ -446,12 +446,12 @@ int fsc__ls_grow(struct fsc__coll *c) {
   return fsc__ls_commit(c, &sn, sn.old, sn.len, sn.cap * 2);
 }
 
-int fsc__ls_wait(struct fsc__coll *c) {
+int fsc__ls_wait(struct fsc__gen *c) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   for (int i = 0; i < WAIT_SPINS; i++) {
     if (!(ck_pr_load_64(&ih->lenword) & FSC__LW_FROZEN))
       return 0;
-    if (fsc__coll_moved(c))
+    if (fsc__gen_moved(c))
       return FSC__EMOVED;
     if (i < 64)
       ck_pr_stall();
@@ -476,8 +476,8 @@ int fsc__ls_wait(struct fsc__coll *c) {
   return rc < 0 ? rc : 0;
 }
 
-int fsc__ls_recover_locked(struct fsc__coll *c,
-                           bool (*keep)(struct fsc__coll *, uint64_t),
+int fsc__ls_recover_locked(struct fsc__gen *c,
+                           bool (*keep)(struct fsc__gen *, uint64_t),
                            uint64_t *kept_bytes, uint64_t *dropped,
                            uint64_t *adopted) {
   struct fsc__lsnap sn;
@@ -509,7 +509,7 @@ int fsc__ls_recover_locked(struct fsc__coll *c,
 
 /* Compaction (compact.c) holds the lock and copies the list out of the
  * frozen array slot by slot. */
-int fsc__ls_begin_locked(struct fsc__coll *c, struct fsc__lsnap *sn) {
+int fsc__ls_begin_locked(struct fsc__gen *c, struct fsc__lsnap *sn) {
   return begin_locked(c, sn, false);
 }
 
@@ -520,7 +520,7 @@ uint64_t fsc__ls_freeze_slot(struct fsc__lsnap *sn, uint64_t i) {
   return s;
 }
 
-void fsc__ls_abort_locked(struct fsc__coll *c, struct fsc__lsnap *sn) {
+void fsc__ls_abort_locked(struct fsc__gen *c, struct fsc__lsnap *sn) {
   unfreeze(c, sn);
 }
 
@@ -529,7 +529,7 @@ void fsc__ls_abort_locked(struct fsc__coll *c, struct fsc__lsnap *sn) {
 /* ------------------------------------------------------------------ */
 
 /* Undo a light freeze in which only slots a and b were frozen. */
-static void unfreeze_two(struct fsc__coll *c, struct fsc__lsnap *sn,
+static void unfreeze_two(struct fsc__gen *c, struct fsc__lsnap *sn,
                          uint64_t a, uint64_t b) {
   ck_pr_and_64(&sn->src[a], ~FSC__SLOT_FROZEN);
   ck_pr_and_64(&sn->src[b], ~FSC__SLOT_FROZEN);
@@ -553,7 +553,7 @@ static void unfreeze_two(struct fsc__coll *c, struct fsc__lsnap *sn,
  * A's window may see the moved element at index i just before the pop is
  * published (the documented cost of swap and pop).
  */
-int fsc__ls_swap_pop(struct fsc__coll *c, int64_t index, fsc_value *out,
+int fsc__ls_swap_pop(struct fsc__gen *c, int64_t index, fsc_value *out,
                      const char *empty_msg, const char *range_msg) {
   struct fsc__lsnap sn;
   int rc = fsc__ls_begin(c, &sn, false);

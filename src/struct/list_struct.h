@@ -42,7 +42,7 @@ int fsc__ls_bad_len(uint64_t len, uint64_t cap) __attribute__((cold));
 
 /* Read desc[b] of the index header ih and map its array.  (Inline: every
  * get, append and item assignment runs through it.) */
-static inline int fsc__ls_desc_array_ih(struct fsc__coll *c,
+static inline int fsc__ls_desc_array_ih(struct fsc__gen *c,
                                         struct fsc__index_hdr *ih,
                                         unsigned b, uint64_t **arr,
                                         uint64_t *cap) {
@@ -61,7 +61,7 @@ static inline int fsc__ls_desc_array_ih(struct fsc__coll *c,
 }
 
 /* Read desc[b] and map its array. */
-static inline int fsc__ls_desc_array(struct fsc__coll *c, unsigned b,
+static inline int fsc__ls_desc_array(struct fsc__gen *c, unsigned b,
                                      uint64_t **arr, uint64_t *cap) {
   return fsc__ls_desc_array_ih(c, fsc__ihdr(c), b, arr, cap);
 }
@@ -69,13 +69,13 @@ static inline int fsc__ls_desc_array(struct fsc__coll *c, unsigned b,
 /* A consistent (length word, active array) pair for lock-free operations:
  * the array is the one the word's epoch published.  May return a frozen
  * word; the array stays readable while frozen. */
-static inline int fsc__ls_view(struct fsc__coll *c, uint64_t *wout,
+static inline int fsc__ls_view(struct fsc__gen *c, uint64_t *wout,
                                uint64_t **arr, uint64_t *cap) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   for (;;) {
     uint64_t w = fsc__lw_load(ih);
     /* A generation compacted away stays frozen: move to the new files. */
-    if (__builtin_expect((w & FSC__LW_FROZEN) != 0, 0) && fsc__coll_moved(c))
+    if (__builtin_expect((w & FSC__LW_FROZEN) != 0, 0) && fsc__gen_moved(c))
       return FSC__EMOVED;
     *wout = w;
     int rc = fsc__ls_desc_array_ih(c, ih, FSC__LW_BUFIDX(w), arr, cap);
@@ -91,42 +91,42 @@ static inline int fsc__ls_view(struct fsc__coll *c, uint64_t *wout,
 
 /* Writers that meet a frozen word wait here; after a while they take the
  * lock, which finishes a change whose process died. */
-int fsc__ls_wait(struct fsc__coll *c);
+int fsc__ls_wait(struct fsc__gen *c);
 
 /* Begin a change: lock, freeze, adopt a pending append, fence the slot
  * after the last element.  With `full`, also freeze every slot and copy
  * the offsets to sn->old (so lock-free item assignment cannot be lost). */
-int fsc__ls_begin(struct fsc__coll *c, struct fsc__lsnap *sn, bool full);
+int fsc__ls_begin(struct fsc__gen *c, struct fsc__lsnap *sn, bool full);
 /* Publish arr[0..n) as the new list in the spare array (capacity at least
  * min_cap) with one store of the length word; unlock.  On failure
  * (FSC_ENOSPC growing the index file) the change is aborted. */
-int fsc__ls_commit(struct fsc__coll *c, struct fsc__lsnap *sn,
+int fsc__ls_commit(struct fsc__gen *c, struct fsc__lsnap *sn,
                    const uint64_t *arr, uint64_t n, uint64_t min_cap);
 /* Abandon a change: the list is as before (new epoch); unlock. */
-void fsc__ls_abort(struct fsc__coll *c, struct fsc__lsnap *sn);
+void fsc__ls_abort(struct fsc__gen *c, struct fsc__lsnap *sn);
 /* Pop the last element in place (O(1)); its record offset in *off. */
-int fsc__ls_pop_last(struct fsc__coll *c, uint64_t *off);
+int fsc__ls_pop_last(struct fsc__gen *c, uint64_t *off);
 /* Swap and pop for auto_compact lists of a fixed-size type: remove
  * element index (its value in *out if not NULL) in O(1), moving the last
  * element into its place, and give the record space back. */
-int fsc__ls_swap_pop(struct fsc__coll *c, int64_t index, fsc_value *out,
+int fsc__ls_swap_pop(struct fsc__gen *c, int64_t index, fsc_value *out,
                      const char *empty_msg, const char *range_msg);
 /* Grow the active array (append found it full). */
-int fsc__ls_grow(struct fsc__coll *c);
+int fsc__ls_grow(struct fsc__gen *c);
 
 /* For compaction, with the lock held: freeze the word (finishing a dead
  * change first); freeze slot i and return its value; undo the freeze. */
-int fsc__ls_begin_locked(struct fsc__coll *c, struct fsc__lsnap *sn);
+int fsc__ls_begin_locked(struct fsc__gen *c, struct fsc__lsnap *sn);
 uint64_t fsc__ls_freeze_slot(struct fsc__lsnap *sn, uint64_t i);
-void fsc__ls_abort_locked(struct fsc__coll *c, struct fsc__lsnap *sn);
+void fsc__ls_abort_locked(struct fsc__gen *c, struct fsc__lsnap *sn);
 
 /* Recovery at open: the caller holds the structure flock (not the mutex).
  * Finishes a dead change, then keeps the elements whose record `keep`
  * accepts, republishing if any was dropped.  *dropped counts them;
  * *adopted counts the elements found filled at and above LEN and taken
  * into the list (a pending append, or elements a damaged LEN hid). */
-int fsc__ls_recover_locked(struct fsc__coll *c,
-                           bool (*keep)(struct fsc__coll *, uint64_t),
+int fsc__ls_recover_locked(struct fsc__gen *c,
+                           bool (*keep)(struct fsc__gen *, uint64_t),
                            uint64_t *kept_bytes, uint64_t *dropped,
                            uint64_t *adopted);
 
@@ -149,6 +149,6 @@ enum fsc__seal_state fsc__ls_seal_state(struct fsc__index_hdr *ih,
  * frozen): restore the live words from a seal that holds, or write the
  * seal again from live words (no seal, or a broken one).  Returns how
  * many live words were restored. */
-uint64_t fsc__ls_seal_fix(struct fsc__coll *c);
+uint64_t fsc__ls_seal_fix(struct fsc__gen *c);
 
 #endif
