@@ -460,16 +460,60 @@ struct fsc__gen {
   fsc_options opts;           /* as opened (to follow a compaction) */
   double threshold;           /* compaction_threshold; 0: off */
   bool auto_compact;          /* swap-and-pop (fixed-size lists) */
+  const struct fsc__kind_ops *ops; /* the kind's structure */
   struct fsc__handle *h;      /* the handle this generation belongs to */
   struct fsc__gen *next;     /* older retired generations */
 };
+
+/*
+ * What differs between the kinds below the public API, behind one table:
+ * the file layer (gen.c's open and close, compact.c, verify.c) reaches a
+ * kind's structure only through it, so nothing in src/file calls up into
+ * src/struct.  struct/list_ops.c fills fsc__list_ops, struct/hash_ops.c
+ * fsc__dict_ops and fsc__set_ops; coll/coll.c hands the table of every kind
+ * (indexed by enum fsc__kind) to the handles it opens.
+ */
+struct fsc__vpass;  /* file/verify.h */
+struct fsc__vtally;
+struct fsc__kind_ops {
+  enum fsc__kind kind;
+  /* Lay out a new collection's index (files private to the creator). */
+  int (*init)(struct fsc__gen *g);
+  /* Structure lock held, no other process has the collection open: the
+   * first opener (unclean: the marker was missing) or the last closer
+   * after a writer died (unclean = true).  Finishes what a dead process
+   * left half-done, checks and repairs, recounts; reports in ih->rep. */
+  int (*recover)(struct fsc__gen *g, bool unclean);
+  /* The last closer, no writer died: make the counters exact (NULL: the
+   * kind keeps them exact by construction). */
+  int (*recount)(struct fsc__gen *g);
+  /* Compaction, structure lock held: stop lock-free writers (readers go
+   * on); *state is the kind's own, handed to copy and to thaw or done. */
+  int (*freeze)(struct fsc__gen *g, void **state);
+  /* Copy the frozen live elements into the new generation ng, in order. */
+  int (*copy)(struct fsc__gen *g, void *state, struct fsc__gen *ng);
+  /* The compaction gave up: let writers in again; frees state. */
+  void (*thaw)(struct fsc__gen *g, void *state);
+  /* The compaction succeeded (g stays frozen for good): frees state. */
+  void (*done)(void *state);
+  /* verify.c: check the index and every record it names, noting problems
+   * in the pass; then, with REPAIR, fix what the pass found. */
+  void (*vscan)(struct fsc__vpass *p);
+  int (*vrepair)(struct fsc__vpass *p, bool *changed,
+                 struct fsc__vtally *t);
+};
+
+/* The rows (struct/list_ops.c, struct/hash_ops.c). */
+extern const struct fsc__kind_ops fsc__list_ops, fsc__dict_ops,
+    fsc__set_ops;
 
 /* A public handle (fsc_coll, and its typed faces fsc_list, fsc_dict,
  * fsc_set): the generation in use, and the retired ones, kept mapped until
  * close. */
 struct fsc__handle {
-  struct fsc__gen *cur;      /* ck_pr_load_ptr; never NULL once open */
+  struct fsc__gen *cur;       /* ck_pr_load_ptr; never NULL once open */
   pthread_mutex_t mu;         /* guards following and retiring */
+  const struct fsc__kind_ops *const *kinds; /* by enum fsc__kind */
 };
 
 /* The public handle types are never defined: an fsc_coll, fsc_list,
@@ -484,7 +528,9 @@ static inline struct fsc__gen *fsc__cur(const struct fsc__handle *h) {
 }
 
 /* handle.c */
-int fsc__handle_open(struct fsc__handle *h, enum fsc__kind kind,
+int fsc__handle_open(struct fsc__handle *h,
+                     const struct fsc__kind_ops *const *kinds,
+                     enum fsc__kind kind,
                      const char *base_path, const fsc_options *opts);
 int fsc__handle_close(struct fsc__handle *h, bool destroy);
 /* Release everything (after close, or for a handle never closed). */
@@ -559,14 +605,17 @@ static inline void *fsc__ptr_try(struct fsc__file *f, uint64_t off,
   return ((struct fsc__view *)ck_pr_load_ptr(&f->cur))->base + off;
 }
 
-/* coll.c - open, close, the clean-close protocol.  `suffix` (NULL for
- * none) is appended to both file names: compaction builds the next
- * generation in P.data.fscollection.compact and P.index.fscollection.compact. */
-int fsc__gen_open(struct fsc__gen *c, enum fsc__kind kind,
-                   const char *base_path, const fsc_options *opts);
-int fsc__gen_open_suffix(struct fsc__gen *c, enum fsc__kind kind,
-                          const char *base_path, const char *suffix,
-                          const fsc_options *opts);
+/* gen.c - a generation's open, close, the clean-close protocol.  The
+ * generation belongs to handle h (whose kind table gives its operations);
+ * kind 0 opens whatever the files hold.  `suffix` (NULL for none) is
+ * appended to both file names: compaction builds the next generation in
+ * P.data.fscollection.compact and P.index.fscollection.compact. */
+int fsc__gen_open(struct fsc__gen *c, struct fsc__handle *h,
+                  enum fsc__kind kind, const char *base_path,
+                  const fsc_options *opts);
+int fsc__gen_open_suffix(struct fsc__gen *c, struct fsc__handle *h,
+                         enum fsc__kind kind, const char *base_path,
+                         const char *suffix, const fsc_options *opts);
 /* Release a generation's resources (mappings, descriptors, paths) without
  * the close protocol: a retired generation, or one compaction abandons. */
 void fsc__gen_release(struct fsc__gen *c);
@@ -717,6 +766,13 @@ static inline int fsc__rec_read(struct fsc__gen *c, uint64_t off,
     return fsc__rec_bad(off);
   return 0;
 }
+/* Compaction: copy the record at off of c into the new generation nc
+ * (its offset there in *noff, the copy's payload, type and size in *npl,
+ * *type, *size).  A record whose checksum fails is FSC_ECORRUPT: sealing
+ * the copy would make damage look sound. */
+int fsc__rec_copy(struct fsc__gen *c, struct fsc__gen *nc, uint64_t off,
+                  uint64_t *noff, uint8_t **npl, uint8_t *type,
+                  uint64_t *size);
 /* Does the record at off verify (bounds, type, checksum)? */
 bool fsc__rec_verify(struct fsc__gen *c, uint64_t off);
 /* ... and is it not flagged deleted (superseded by a later write, or

@@ -16,6 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The structure of each kind (enum fsc__kind), given to every handle:
+ * the file layer reaches a kind only through it. */
+static const struct fsc__kind_ops *const kinds[] = {
+    NULL, &fsc__list_ops, &fsc__dict_ops, &fsc__set_ops};
+
 /* The generation a handle uses now (NULL for a NULL handle). */
 static struct fsc__gen *gen_of(const fsc_coll *h) {
   return h ? fsc__cur(FSC__H(h)) : NULL;
@@ -65,7 +70,7 @@ int fsc_open(const char *base_path, fsc_kind kind, const fsc_options *opts,
   struct fsc__handle *h = calloc(1, sizeof *h);
   if (!h)
     return fsc__err(FSC_ENOMEM, "out of memory");
-  int rc = fsc__handle_open(h, (enum fsc__kind)kind, base_path, opts);
+  int rc = fsc__handle_open(h, kinds, (enum fsc__kind)kind, base_path, opts);
   if (rc) {
     free(h);
     return rc;

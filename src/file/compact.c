@@ -36,8 +36,7 @@
  * in place of a list of offsets (the list's array is read slot by slot;
  * the dict and set are walked in insertion order through the data file).
  */
-#include "struct/hash.h"
-#include "struct/list_struct.h"
+#include "internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -173,106 +172,6 @@ int fsc__compact_resolve(struct fsc__gen *c) {
                                  c->index_path);
 }
 
-/* Copy the record at off of c into nc: its offset there in *noff and the
- * new copy's payload in *npl. */
-static int copy_rec(struct fsc__gen *c, struct fsc__gen *nc, uint64_t off,
-                    uint64_t *noff, uint8_t **npl, uint8_t *type,
-                    uint64_t *size) {
-  const struct fsc__rec *r;
-  int rc = fsc__rec_locate(c, off, &r);
-  if (rc)
-    return rc;
-  /* Sealing the copy computes a fresh checksum: a damaged record would
-   * come out looking sound.  Refuse it, and keep the evidence. */
-  if (!fsc__type_valid(r->type) ||
-      fsc__rec_checksum(r->type, r + 1, r->size) != r->checksum)
-    return fsc__err(FSC_ECORRUPT, "the record at offset %llu does not "
-                    "verify: repair the collection (fsc_*_verify with "
-                    "FSC_VERIFY_REPAIR) before compacting it",
-                    (unsigned long long)off);
-  uint64_t n = r->size;
-  uint8_t *pl;
-  if ((rc = fsc__rec_alloc(nc, n, noff, &pl)) != 0)
-    return rc;
-  memcpy(pl, r + 1, (size_t)n);
-  fsc__rec_seal(pl, r->type, n);
-  *npl = pl;
-  *type = r->type;
-  *size = n;
-  return 0;
-}
-
-/* The new list's array, of room for n slots (nc is private to us). */
-static int list_array(struct fsc__gen *nc, uint64_t n, uint64_t **arr) {
-  struct fsc__index_hdr *ih = fsc__ihdr(nc);
-  uint64_t cap = ih->desc[0].cap;
-  if (n > cap) {
-    cap = n + n / 4 + 64;
-    uint64_t off = ih->itail, end = off + cap * 8 + FSC__TRAILER;
-    end = (end + 4095) & ~UINT64_C(4095);
-    int rc = fsc__file_grow(&nc->index, end, nc->index_path);
-    if (rc)
-      return rc;
-    ck_pr_fence_store();
-    ck_pr_store_64(&ih->icap, end);
-    ih->itail = off + cap * 8;
-    ih->desc[0].off = off;
-    ih->desc[0].cap = cap;
-    ih->desc[0].hw = 0;
-  }
-  *arr = fsc__ptr(nc, &nc->index, ih->desc[0].off, cap * 8);
-  return *arr ? 0 : fsc__err_last();
-}
-
-/* Copy the frozen list of c into nc. */
-static int copy_list(struct fsc__gen *c, struct fsc__lsnap *sn,
-                     struct fsc__gen *nc) {
-  uint64_t *dst;
-  int rc = list_array(nc, sn->len, &dst);
-  if (rc)
-    return rc;
-  uint64_t k = 0;
-  for (uint64_t i = 0; i < sn->len; i++) {
-    uint64_t s = fsc__ls_freeze_slot(sn, i);
-    if (!FSC__SLOT_IS_VALUE(s))
-      continue; /* left by a dead change: not an element */
-    uint64_t noff, size;
-    uint8_t *pl, type;
-    if ((rc = copy_rec(c, nc, FSC__SLOT_OFF(s), &noff, &pl, &type,
-                       &size)) != 0)
-      return rc;
-    ck_pr_store_64(&dst[k++], noff);
-  }
-  struct fsc__index_hdr *ih = fsc__ihdr(nc);
-  ih->desc[0].hw = k;
-  ck_pr_fence_store();
-  fsc__ls_seal(ih, FSC__LW_MAKE(0, 0, k)); /* (list_struct.h) */
-  ck_pr_store_64(&ih->lenword, FSC__LW_MAKE(0, 0, k));
-  return 0;
-}
-
-/* Copy the frozen dict or set of c into nc, in insertion order. */
-static int copy_keyed(struct fsc__gen *c, struct fsc__gen *nc) {
-  uint64_t pos = 0, off, end = fsc__hash_tail(c);
-  bool dict = c->kind == FSC__KIND_DICT;
-  int rc;
-  while ((rc = fsc__hash_next(c, &pos, end, &off)) == 1) {
-    uint64_t noff, size, prev;
-    uint8_t *pl, type;
-    if ((rc = copy_rec(c, nc, off, &noff, &pl, &type, &size)) != 0)
-      return rc;
-    struct fsc__krec r;
-    if ((rc = fsc__krec_read(nc, noff, &r)) != 0)
-      return rc;
-    struct fsc__kkey k;
-    fsc__kkey_make(&k, dict ? 0 : type, r.key, r.klen);
-    /* (hash_put points a dict record's origin at itself.) */
-    if ((rc = fsc__hash_put(nc, &k, noff, FSC__PUT_ANY, 0, &prev)) < 0)
-      return rc;
-  }
-  return rc;
-}
-
 /* Should an automatic compaction run now? */
 static bool over_threshold(struct fsc__gen *c) {
   struct fsc__data_hdr *d = fsc__dhdr(c);
@@ -348,13 +247,13 @@ static int open_next(struct fsc__gen *c, struct fsc__gen *nc,
     o.mode = st.st_mode & 0777;
   int rc;
   if (c->temp) {
-    rc = fsc__gen_open(nc, c->kind, NULL, &o);
+    rc = fsc__gen_open(nc, c->h, c->kind, NULL, &o);
     *opened = rc == 0;
     return rc;
   }
   /* Left by a compaction that died: we hold the lock. */
   fsc__compact_unlink_leftovers(c->data_path, c->index_path);
-  rc = fsc__gen_open_suffix(nc, c->kind, c->path, ".compact", &o);
+  rc = fsc__gen_open_suffix(nc, c->h, c->kind, c->path, ".compact", &o);
   *opened = rc == 0;
   if (rc == 0 &&
       (rc = keep_owner(c->data.fd, nc->data.fd, c->data_path,
@@ -393,10 +292,8 @@ int fsc__compact(struct fsc__gen *c, bool automatic) {
     return fsc__err(FSC_EAGAIN, "a temporary collection shared with other "
                                 "processes cannot be compacted");
   }
-  struct fsc__lsnap sn;
-  bool list = c->kind == FSC__KIND_LIST;
-  rc = list ? fsc__ls_begin_locked(c, &sn) : fsc__hash_freeze(c);
-  if (rc) {
+  void *frozen = NULL;
+  if ((rc = c->ops->freeze(c, &frozen)) != 0) {
     fsc__unlock(c);
     return rc;
   }
@@ -408,7 +305,7 @@ int fsc__compact(struct fsc__gen *c, bool automatic) {
   }
   if ((rc = open_next(c, nc, &opened)) != 0)
     goto abort;
-  rc = list ? copy_list(c, &sn, nc) : copy_keyed(c, nc);
+  rc = c->ops->copy(c, frozen, nc);
   if (rc)
     goto abort;
   struct fsc__data_hdr *od = fsc__dhdr(c), *nd = fsc__dhdr(nc);
@@ -435,6 +332,7 @@ int fsc__compact(struct fsc__gen *c, bool automatic) {
     if (rename(nc->index_path, c->index_path) != 0) {
       /* Left MOVING: the next lock holder renames it (resolve). */
       rc = fsc__err_errno(errno, "renaming", nc->index_path);
+      c->ops->done(frozen); /* stays frozen: resolve finishes the move */
       fsc__unlock(c);
       pthread_mutex_destroy(&nc->mu); /* keeps its files */
       fsc__gen_release(nc);
@@ -463,16 +361,14 @@ int fsc__compact(struct fsc__gen *c, bool automatic) {
   fsc__handle_install(c->h, c, nc);
   ck_pr_fence_store();
   ck_pr_store_64(&oi->cstate, FSC__CS_MOVED | gen);
+  c->ops->done(frozen);
   fsc__unlock(c);
   /* c's descriptors could not close while we held its lock. */
   fsc__handle_sweep(c->h);
   return 0;
 
 abort:
-  if (list)
-    fsc__ls_abort_locked(c, &sn);
-  else
-    fsc__hash_thaw(c);
+  c->ops->thaw(c, frozen);
   fsc__unlock(c);
   if (nc)
     drop_next(nc, opened);

@@ -166,7 +166,7 @@ static int init_files(struct fsc__gen *c) {
   ih->icap = INDEX_INITIAL;
   ih->itail = FSC__HDR_SIZE;
   ih->last_close_clean = 1;
-  rc = c->kind == FSC__KIND_LIST ? fsc__list_init(c) : fsc__hash_init(c);
+  rc = c->ops->init(c);
   if (rc)
     return rc;
   fhdr_init(&d->h, FSC__DATA_MAGIC, c, id);
@@ -189,8 +189,10 @@ static int check_fhdr(struct fsc__gen *c, const struct fsc__fhdr *h,
   if (h->kind < FSC__KIND_LIST || h->kind > FSC__KIND_SET)
     return fsc__err(FSC_ECORRUPT, "%s: bad collection kind %u", path,
                     h->kind);
-  if (c->kind == 0) /* fsc_open with FSC_KIND_ANY: the files say */
+  if (c->kind == 0) { /* fsc_open with FSC_KIND_ANY: the files say */
     c->kind = (enum fsc__kind)h->kind;
+    c->ops = c->h->kinds[c->kind];
+  }
   if (h->kind != c->kind)
     return fsc__err(FSC_EKIND, "%s holds a %s, not a %s", path,
                     kind_name(h->kind), kind_name(c->kind));
@@ -560,9 +562,10 @@ static void remove_temp(const char *data_path, const char *index_path,
   }
 }
 
-int fsc__gen_open(struct fsc__gen *c, enum fsc__kind kind,
+int fsc__gen_open(struct fsc__gen *c, struct fsc__handle *h,
+                  enum fsc__kind kind,
                    const char *base_path, const fsc_options *in) {
-  return fsc__gen_open_suffix(c, kind, base_path, NULL, in);
+  return fsc__gen_open_suffix(c, h, kind, base_path, NULL, in);
 }
 
 /* Is cstate one a compaction writes: 0, or MOVING or MOVED (not both)
@@ -599,7 +602,8 @@ static uint64_t read_cstate(int fd) {
   return le64toh(cs);
 }
 
-int fsc__gen_open_suffix(struct fsc__gen *c, enum fsc__kind kind,
+int fsc__gen_open_suffix(struct fsc__gen *c, struct fsc__handle *h,
+                         enum fsc__kind kind,
                           const char *base_path, const char *suffix,
                           const fsc_options *in) {
   fsc_options o;
@@ -613,6 +617,8 @@ int fsc__gen_open_suffix(struct fsc__gen *c, enum fsc__kind kind,
     o.flags &= ~(unsigned)(FSC_CREATE | FSC_EXCL);
   }
   memset(c, 0, sizeof *c);
+  c->h = h;
+  c->ops = kind ? h->kinds[kind] : NULL; /* kind 0: once the files say */
   c->opts = o;
   c->threshold = o.compaction_threshold;
   c->auto_compact = o.auto_compact;
@@ -797,8 +803,7 @@ int fsc__gen_open_suffix(struct fsc__gen *c, enum fsc__kind kind,
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   if (first && !c->rdonly) {
     ck_pr_store_64(&ih->last_close_clean, clean ? 1 : 0);
-    rc = c->kind == FSC__KIND_LIST ? fsc__list_recover(c, !clean)
-                                   : fsc__hash_recover(c, !clean);
+    rc = c->ops->recover(c, !clean);
     if (rc)
       goto fail_locked;
     c->repaired = ck_pr_load_64(&ih->repaired);
@@ -955,8 +960,7 @@ int fsc__gen_close(struct fsc__gen *c, bool destroy) {
        * write vouches for the files (fsc_metrics.repaired_at_close tells
        * the next opener what it did). */
       if (others != 0) {
-        int rrc = c->kind == FSC__KIND_LIST ? fsc__list_recover(c, true)
-                                            : fsc__hash_recover(c, true);
+        int rrc = c->ops->recover(c, true);
         struct fsc__index_hdr *ih = fsc__ihdr(c);
         if (rrc != 0) {
           /* Not repaired: no marker, so the next opener repairs. */
@@ -967,7 +971,7 @@ int fsc__gen_close(struct fsc__gen *c, bool destroy) {
                          ck_pr_load_64(&ih->repaired));
         }
         ck_pr_store_64(&ih->writers, 0);
-      } else if (c->kind != FSC__KIND_LIST && fsc__hash_recount(c) != 0) {
+      } else if (c->ops->recount && c->ops->recount(c) != 0) {
         /* Make COUNT exact again if a writer was killed between its slot
          * CAS and its count update. */
         fsc__err_clear();

@@ -18,12 +18,15 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-int fsc__handle_open(struct fsc__handle *h, enum fsc__kind kind,
+int fsc__handle_open(struct fsc__handle *h,
+                     const struct fsc__kind_ops *const *kinds,
+                     enum fsc__kind kind,
                      const char *base_path, const fsc_options *opts) {
   struct fsc__gen *c = calloc(1, sizeof *c);
   if (!c)
     return fsc__err(FSC_ENOMEM, "out of memory");
-  int rc = fsc__gen_open(c, kind, base_path, opts);
+  h->kinds = kinds;
+  int rc = fsc__gen_open(c, h, kind, base_path, opts);
   if (rc) {
     free(c);
     return rc;
@@ -109,7 +112,7 @@ int fsc__handle_follow(struct fsc__handle *h, struct fsc__gen *old) {
   o.type = old->type;
   if (old->kind == FSC__KIND_DICT)
     o.key_type = old->key_type;
-  if ((rc = fsc__gen_open(nc, old->kind, old->path, &o)) != 0) {
+  if ((rc = fsc__gen_open(nc, h, old->kind, old->path, &o)) != 0) {
     free(nc);
     goto out;
   }

@@ -203,3 +203,30 @@ void fsc__rec_retire_sized(struct fsc__gen *c, uint64_t off,
     return;
   retire(c, r, total);
 }
+
+int fsc__rec_copy(struct fsc__gen *c, struct fsc__gen *nc, uint64_t off,
+                  uint64_t *noff, uint8_t **npl, uint8_t *type,
+                  uint64_t *size) {
+  const struct fsc__rec *r;
+  int rc = fsc__rec_locate(c, off, &r);
+  if (rc)
+    return rc;
+  /* Sealing the copy computes a fresh checksum: a damaged record would
+   * come out looking sound.  Refuse it, and keep the evidence. */
+  if (!fsc__type_valid(r->type) ||
+      fsc__rec_checksum(r->type, r + 1, r->size) != r->checksum)
+    return fsc__err(FSC_ECORRUPT, "the record at offset %llu does not "
+                    "verify: repair the collection (fsc_*_verify with "
+                    "FSC_VERIFY_REPAIR) before compacting it",
+                    (unsigned long long)off);
+  uint64_t n = r->size;
+  uint8_t *pl;
+  if ((rc = fsc__rec_alloc(nc, n, noff, &pl)) != 0)
+    return rc;
+  memcpy(pl, r + 1, (size_t)n);
+  fsc__rec_seal(pl, r->type, n);
+  *npl = pl;
+  *type = r->type;
+  *size = n;
+  return 0;
+}

@@ -1,0 +1,67 @@
+/*
+ * hash_ops.c - owns the dict's and the set's rows of the kind operations
+ * table (struct fsc__kind_ops, internal.h): what the file layer calls to
+ * lay out, recover, recount, compact and verify a hash index, and the hash
+ * index's half of compaction: copying the live keys, in insertion order,
+ * into the next generation.
+ */
+#include "struct/hash.h"
+
+/* Compaction: freeze the table word and every slot (hash.c), so no
+ * lock-free writer changes the index meanwhile. */
+static int freeze(struct fsc__gen *c, void **state) {
+  *state = NULL;
+  return fsc__hash_freeze(c);
+}
+
+static void thaw(struct fsc__gen *c, void *state) {
+  (void)state;
+  fsc__hash_thaw(c);
+}
+
+static void done(void *state) { (void)state; }
+
+/* Copy the frozen dict or set of c into nc, in insertion order. */
+static int copy(struct fsc__gen *c, void *state, struct fsc__gen *nc) {
+  (void)state;
+  uint64_t pos = 0, off, end = fsc__hash_tail(c);
+  bool dict = c->kind == FSC__KIND_DICT;
+  int rc;
+  while ((rc = fsc__hash_next(c, &pos, end, &off)) == 1) {
+    uint64_t noff, size, prev;
+    uint8_t *pl, type;
+    if ((rc = fsc__rec_copy(c, nc, off, &noff, &pl, &type, &size)) != 0)
+      return rc;
+    struct fsc__krec r;
+    if ((rc = fsc__krec_read(nc, noff, &r)) != 0)
+      return rc;
+    struct fsc__kkey k;
+    fsc__kkey_make(&k, dict ? 0 : type, r.key, r.klen);
+    /* (hash_put points a dict record's origin at itself.) */
+    if ((rc = fsc__hash_put(nc, &k, noff, FSC__PUT_ANY, 0, &prev)) < 0)
+      return rc;
+  }
+  return rc;
+}
+
+const struct fsc__kind_ops fsc__dict_ops = {
+    .kind = FSC__KIND_DICT,
+    .init = fsc__hash_init,
+    .recover = fsc__hash_recover,
+    .recount = fsc__hash_recount,
+    .freeze = freeze,
+    .copy = copy,
+    .thaw = thaw,
+    .done = done,
+};
+
+const struct fsc__kind_ops fsc__set_ops = {
+    .kind = FSC__KIND_SET,
+    .init = fsc__hash_init,
+    .recover = fsc__hash_recover,
+    .recount = fsc__hash_recount,
+    .freeze = freeze,
+    .copy = copy,
+    .thaw = thaw,
+    .done = done,
+};

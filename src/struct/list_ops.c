@@ -1,0 +1,92 @@
+/*
+ * list_ops.c - owns the list's row of the kind operations table
+ * (struct fsc__kind_ops, internal.h): what the file layer calls to lay out,
+ * recover, compact and verify a list, and the list's half of compaction:
+ * freezing the pointer array and copying its live elements, in order, into
+ * the next generation.
+ */
+#include "struct/list_struct.h"
+
+#include <stdlib.h>
+
+/* Compaction: freeze the length word and, as copy reads them, the slots
+ * (list_struct.c), so no lock-free writer changes the list meanwhile. */
+static int freeze(struct fsc__gen *c, void **state) {
+  struct fsc__lsnap *sn = calloc(1, sizeof *sn);
+  if (!sn)
+    return fsc__err(FSC_ENOMEM, "out of memory");
+  int rc = fsc__ls_begin_locked(c, sn);
+  if (rc) {
+    free(sn);
+    return rc;
+  }
+  *state = sn;
+  return 0;
+}
+
+static void thaw(struct fsc__gen *c, void *state) {
+  fsc__ls_abort_locked(c, state);
+  free(state);
+}
+
+static void done(void *state) { free(state); }
+
+/* The new list's array, of room for n slots (nc is private to us). */
+static int list_array(struct fsc__gen *nc, uint64_t n, uint64_t **arr) {
+  struct fsc__index_hdr *ih = fsc__ihdr(nc);
+  uint64_t cap = ih->desc[0].cap;
+  if (n > cap) {
+    cap = n + n / 4 + 64;
+    uint64_t off = ih->itail, end = off + cap * 8 + FSC__TRAILER;
+    end = (end + 4095) & ~UINT64_C(4095);
+    int rc = fsc__file_grow(&nc->index, end, nc->index_path);
+    if (rc)
+      return rc;
+    ck_pr_fence_store();
+    ck_pr_store_64(&ih->icap, end);
+    ih->itail = off + cap * 8;
+    ih->desc[0].off = off;
+    ih->desc[0].cap = cap;
+    ih->desc[0].hw = 0;
+  }
+  *arr = fsc__ptr(nc, &nc->index, ih->desc[0].off, cap * 8);
+  return *arr ? 0 : fsc__err_last();
+}
+
+/* Copy the frozen list of c into nc. */
+static int copy(struct fsc__gen *c, void *state, struct fsc__gen *nc) {
+  struct fsc__lsnap *sn = state;
+  uint64_t *dst;
+  int rc = list_array(nc, sn->len, &dst);
+  if (rc)
+    return rc;
+  uint64_t k = 0;
+  for (uint64_t i = 0; i < sn->len; i++) {
+    uint64_t s = fsc__ls_freeze_slot(sn, i);
+    if (!FSC__SLOT_IS_VALUE(s))
+      continue; /* left by a dead change: not an element */
+    uint64_t noff, size;
+    uint8_t *pl, type;
+    if ((rc = fsc__rec_copy(c, nc, FSC__SLOT_OFF(s), &noff, &pl, &type,
+                       &size)) != 0)
+      return rc;
+    ck_pr_store_64(&dst[k++], noff);
+  }
+  struct fsc__index_hdr *ih = fsc__ihdr(nc);
+  ih->desc[0].hw = k;
+  ck_pr_fence_store();
+  fsc__ls_seal(ih, FSC__LW_MAKE(0, 0, k));
+  ck_pr_store_64(&ih->lenword, FSC__LW_MAKE(0, 0, k));
+  return 0;
+}
+
+const struct fsc__kind_ops fsc__list_ops = {
+    .kind = FSC__KIND_LIST,
+    .init = fsc__list_init,
+    .recover = fsc__list_recover,
+    .recount = NULL, /* the length word is exact by construction */
+    .freeze = freeze,
+    .copy = copy,
+    .thaw = thaw,
+    .done = done,
+};
