@@ -666,16 +666,31 @@ void fsc__gen_note_repairs(struct fsc__gen *c, const uint64_t *rep);
  * With `automatic`, only if the threshold is still crossed once the lock
  * is held.  FSC__EMOVED if another process compacted c first. */
 int fsc__compact(struct fsc__gen *c, bool automatic);
+
+/* switch.c - the generation switch's state on disk */
 /* Under the structure lock (taken by fsc__lock) on a generation whose
  * cstate is MOVING, that compaction's process died: finish it (the new
  * data file is in place: FSC__EMOVED) or undo it (0). */
-int fsc__compact_resolve(struct fsc__gen *c);
+int fsc__switch_resolve(struct fsc__gen *c);
 /* The same at open, through the index descriptor ifd (flock held). */
-int fsc__compact_resolve_fd(int ifd, bool rdonly, const char *data_path,
-                            const char *index_path);
+int fsc__switch_resolve_fd(int ifd, bool rdonly, const char *data_path,
+                           const char *index_path);
 /* Remove P.*.fscollection.compact (structure lock held, cstate clear). */
-void fsc__compact_unlink_leftovers(const char *data_path,
-                                   const char *index_path);
+void fsc__switch_unlink_leftovers(const char *data_path,
+                                  const char *index_path);
+/* fsync the directory holding path (after renames). */
+void fsc__switch_fsync_dir(const char *path);
+
+/* gen_files.c - what an open finds or makes at a collection's paths */
+/* Find (or, with FSC_CREATE, create: *fresh) the collection's two files,
+ * take the structure flock on the index, check and map both headers.  On
+ * failure the caller closes what is open (dropping the lock). */
+int fsc__gen_files_open(struct fsc__gen *c, const fsc_options *o,
+                        const char *suffix, bool *fresh);
+/* Remove the files of a collection this open created (lock held). */
+void fsc__gen_files_unmake(struct fsc__gen *c);
+/* a + b, malloc'ed (NULL: out of memory). */
+char *fsc__concat(const char *a, const char *b);
 /* After a write that left dead bytes: compact if the threshold says so. */
 void fsc__compact_maybe(struct fsc__gen *c);
 int fsc__gen_sync(struct fsc__gen *c);
@@ -695,6 +710,8 @@ int fsc__lock(struct fsc__gen *c);
  * first, then a short spin and sleeps backing off to 1 ms.  0, or
  * FSC_ETIMEDOUT naming `path` and the holder's pid (from /proc/locks). */
 int fsc__flock_timed(int fd, int op, int64_t timeout_ms, const char *path);
+/* Drop a flock (LOCK_UN, retried on EINTR). */
+void fsc__flock_unlock(int fd);
 void fsc__unlock(struct fsc__gen *c);
 /* In a child after fork, give this process its own lock descriptions. */
 int fsc__lock_refork(struct fsc__gen *c);

@@ -46,6 +46,8 @@ static int flock_retry(int fd, int op) {
   return 0;
 }
 
+void fsc__flock_unlock(int fd) { flock_retry(fd, LOCK_UN); }
+
 static int64_t now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -201,7 +203,7 @@ int fsc__lock(struct fsc__gen *c) {
    * means the compaction's process died: finish or undo it. */
   uint64_t cs = ck_pr_load_64(&fsc__ihdr(c)->cstate);
   if (__builtin_expect(cs != 0, 0)) {
-    int rc = (cs & FSC__CS_MOVING) ? fsc__compact_resolve(c) : FSC__EMOVED;
+    int rc = (cs & FSC__CS_MOVING) ? fsc__switch_resolve(c) : FSC__EMOVED;
     if (rc != 0) {
       fsc__unlock(c);
       return rc;
@@ -211,7 +213,7 @@ int fsc__lock(struct fsc__gen *c) {
 }
 
 void fsc__unlock(struct fsc__gen *c) {
-  flock_retry(c->index.fd, LOCK_UN);
+  fsc__flock_unlock(c->index.fd);
   pthread_mutex_unlock(&c->mu);
 }
 
