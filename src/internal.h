@@ -694,12 +694,13 @@ char *fsc__concat(const char *a, const char *b);
 /* After a write that left dead bytes: compact if the threshold says so. */
 void fsc__compact_maybe(struct fsc__gen *c);
 int fsc__gen_sync(struct fsc__gen *c);
-/* After a write: sync if durability is ALWAYS. */
-int fsc__gen_after_write_slow(struct fsc__gen *c);
+/* After a write: sync if durability is ALWAYS, compact if the write left
+ * the collection over compaction_threshold (compact.c). */
+int fsc__compact_after_write(struct fsc__gen *c);
 static inline int fsc__gen_after_write(struct fsc__gen *c) {
   if (__builtin_expect(c->durability == FSC_DURABLE_ALWAYS ||
                            c->threshold > 0, 0))
-    return fsc__gen_after_write_slow(c);
+    return fsc__compact_after_write(c);
   return 0;
 }
 

@@ -199,6 +199,117 @@ int fsc_coll_reclaim(fsc_coll *c) {
 }
 
 /* ------------------------------------------------------------------ */
+/* The typed faces' names for the same operations                      */
+/* ------------------------------------------------------------------ */
+
+int fsc_list_open(const char *base_path, const fsc_options *opts,
+                  fsc_list **out) {
+  fsc_coll *c = NULL;
+  int rc = fsc_open(base_path, FSC_KIND_LIST, opts, out ? &c : NULL);
+  if (out)
+    *out = (fsc_list *)(void *)c;
+  return rc;
+}
+
+int fsc_list_close(fsc_list *l) { return fsc_coll_close(fsc_list_coll(l)); }
+
+int fsc_list_destroy(fsc_list *l) { return fsc_coll_destroy(fsc_list_coll(l)); }
+
+void fsc_list_free(fsc_list *l) { fsc_coll_free(fsc_list_coll(l)); }
+
+const char *fsc_list_path(const fsc_list *l) {
+  return fsc_coll_path((const fsc_coll *)(const void *)l);
+}
+
+int fsc_list_type(const fsc_list *l) {
+  return fsc_coll_type((const fsc_coll *)(const void *)l);
+}
+
+int fsc_list_metrics(fsc_list *l, fsc_metrics *out) {
+  return fsc_coll_metrics(fsc_list_coll(l), out);
+}
+
+int fsc_list_sync(fsc_list *l) { return fsc_coll_sync(fsc_list_coll(l)); }
+
+int fsc_list_compact(fsc_list *l) { return fsc_coll_compact(fsc_list_coll(l)); }
+
+int fsc_list_reclaim(fsc_list *l) { return fsc_coll_reclaim(fsc_list_coll(l)); }
+
+int fsc_dict_open(const char *base_path, const fsc_options *opts,
+                  fsc_dict **out) {
+  fsc_coll *c = NULL;
+  int rc = fsc_open(base_path, FSC_KIND_DICT, opts, out ? &c : NULL);
+  if (out)
+    *out = (fsc_dict *)(void *)c;
+  return rc;
+}
+
+int fsc_dict_close(fsc_dict *d) { return fsc_coll_close(fsc_dict_coll(d)); }
+
+int fsc_dict_destroy(fsc_dict *d) { return fsc_coll_destroy(fsc_dict_coll(d)); }
+
+void fsc_dict_free(fsc_dict *d) { fsc_coll_free(fsc_dict_coll(d)); }
+
+const char *fsc_dict_path(const fsc_dict *d) {
+  return fsc_coll_path((const fsc_coll *)(const void *)d);
+}
+
+int fsc_dict_type(const fsc_dict *d) {
+  return fsc_coll_type((const fsc_coll *)(const void *)d);
+}
+
+int fsc_dict_metrics(fsc_dict *d, fsc_metrics *out) {
+  return fsc_coll_metrics(fsc_dict_coll(d), out);
+}
+
+int fsc_dict_sync(fsc_dict *d) { return fsc_coll_sync(fsc_dict_coll(d)); }
+
+int fsc_dict_compact(fsc_dict *d) { return fsc_coll_compact(fsc_dict_coll(d)); }
+
+int fsc_dict_reclaim(fsc_dict *d) { return fsc_coll_reclaim(fsc_dict_coll(d)); }
+
+int fsc_dict_len(fsc_dict *d, uint64_t *out) {
+  return fsc_coll_len(fsc_dict_coll(d), out);
+}
+
+int fsc_set_open(const char *base_path, const fsc_options *opts,
+                 fsc_set **out) {
+  fsc_coll *c = NULL;
+  int rc = fsc_open(base_path, FSC_KIND_SET, opts, out ? &c : NULL);
+  if (out)
+    *out = (fsc_set *)(void *)c;
+  return rc;
+}
+
+int fsc_set_close(fsc_set *s) { return fsc_coll_close(fsc_set_coll(s)); }
+
+int fsc_set_destroy(fsc_set *s) { return fsc_coll_destroy(fsc_set_coll(s)); }
+
+void fsc_set_free(fsc_set *s) { fsc_coll_free(fsc_set_coll(s)); }
+
+const char *fsc_set_path(const fsc_set *s) {
+  return fsc_coll_path((const fsc_coll *)(const void *)s);
+}
+
+int fsc_set_type(const fsc_set *s) {
+  return fsc_coll_type((const fsc_coll *)(const void *)s);
+}
+
+int fsc_set_metrics(fsc_set *s, fsc_metrics *out) {
+  return fsc_coll_metrics(fsc_set_coll(s), out);
+}
+
+int fsc_set_sync(fsc_set *s) { return fsc_coll_sync(fsc_set_coll(s)); }
+
+int fsc_set_compact(fsc_set *s) { return fsc_coll_compact(fsc_set_coll(s)); }
+
+int fsc_set_reclaim(fsc_set *s) { return fsc_coll_reclaim(fsc_set_coll(s)); }
+
+int fsc_set_len(fsc_set *s, uint64_t *out) {
+  return fsc_coll_len(fsc_set_coll(s), out);
+}
+
+/* ------------------------------------------------------------------ */
 /* Operations each kind does its own way                               */
 /* ------------------------------------------------------------------ */
 

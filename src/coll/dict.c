@@ -16,43 +16,10 @@ struct fsc__gen *fsc__dict_gen(fsc_dict *d) {
 /* Handle life                                                         */
 /* ------------------------------------------------------------------ */
 
-int fsc_dict_open(const char *base_path, const fsc_options *opts,
-                  fsc_dict **out) {
-  fsc_coll *c = NULL;
-  int rc = fsc_open(base_path, FSC_KIND_DICT, opts, out ? &c : NULL);
-  if (out)
-    *out = (fsc_dict *)(void *)c;
-  return rc;
-}
-
-int fsc_dict_close(fsc_dict *d) { return fsc_coll_close(fsc_dict_coll(d)); }
-
-int fsc_dict_destroy(fsc_dict *d) { return fsc_coll_destroy(fsc_dict_coll(d)); }
-
-void fsc_dict_free(fsc_dict *d) { fsc_coll_free(fsc_dict_coll(d)); }
-
-const char *fsc_dict_path(const fsc_dict *d) {
-  return fsc_coll_path((const fsc_coll *)(const void *)d);
-}
-
-int fsc_dict_type(const fsc_dict *d) {
-  return fsc_coll_type((const fsc_coll *)(const void *)d);
-}
-
 int fsc_dict_key_type(const fsc_dict *d) {
   CHECK(d, false);
   return (int)fsc__cur(FSC__H(d))->key_type;
 }
-
-int fsc_dict_len(fsc_dict *d, uint64_t *out) {
-  return fsc_coll_len(fsc_dict_coll(d), out);
-}
-
-int fsc_dict_metrics(fsc_dict *d, fsc_metrics *out) {
-  return fsc_coll_metrics(fsc_dict_coll(d), out);
-}
-
-int fsc_dict_sync(fsc_dict *d) { return fsc_coll_sync(fsc_dict_coll(d)); }
 
 /* ------------------------------------------------------------------ */
 /* Keys and values                                                     */
@@ -386,9 +353,9 @@ int fsc_dict_clear(fsc_dict *d) {
 }
 
 static uint64_t dlen(fsc_dict *d) {
-  uint64_t n = 0;
-  fsc_dict_len(d, &n);
-  return n;
+  /* (the count of the generation in use: a hint for sizes and early
+   * answers; the callers re-check what they read) */
+  return fsc__hash_len(fsc__cur(FSC__H(d)));
 }
 
 int fsc_dict_equal(fsc_dict *a, fsc_dict *b) {
@@ -482,10 +449,6 @@ int fsc_dict_scan(fsc_dict *d, fsc_dict_pred pred, fsc_dict_emit emit,
 /* ------------------------------------------------------------------ */
 /* Compaction                                                          */
 /* ------------------------------------------------------------------ */
-
-int fsc_dict_compact(fsc_dict *d) { return fsc_coll_compact(fsc_dict_coll(d)); }
-
-int fsc_dict_reclaim(fsc_dict *d) { return fsc_coll_reclaim(fsc_dict_coll(d)); }
 
 /* ------------------------------------------------------------------ */
 /* Typed shorthands                                                    */

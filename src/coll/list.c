@@ -20,29 +20,6 @@ struct fsc__gen *fsc__list_gen(fsc_list *l) {
 /* Handle life                                                         */
 /* ------------------------------------------------------------------ */
 
-int fsc_list_open(const char *base_path, const fsc_options *opts,
-                  fsc_list **out) {
-  fsc_coll *c = NULL;
-  int rc = fsc_open(base_path, FSC_KIND_LIST, opts, out ? &c : NULL);
-  if (out)
-    *out = (fsc_list *)(void *)c;
-  return rc;
-}
-
-int fsc_list_close(fsc_list *l) { return fsc_coll_close(fsc_list_coll(l)); }
-
-int fsc_list_destroy(fsc_list *l) { return fsc_coll_destroy(fsc_list_coll(l)); }
-
-void fsc_list_free(fsc_list *l) { fsc_coll_free(fsc_list_coll(l)); }
-
-const char *fsc_list_path(const fsc_list *l) {
-  return fsc_coll_path((const fsc_coll *)(const void *)l);
-}
-
-int fsc_list_type(const fsc_list *l) {
-  return fsc_coll_type((const fsc_coll *)(const void *)l);
-}
-
 /* ------------------------------------------------------------------ */
 /* Reading                                                             */
 /* ------------------------------------------------------------------ */
@@ -513,16 +490,6 @@ int fsc_list_scan(fsc_list *l, fsc_list_pred pred, fsc_list_emit emit,
       return rc;
   }
 }
-
-int fsc_list_metrics(fsc_list *l, fsc_metrics *out) {
-  return fsc_coll_metrics(fsc_list_coll(l), out);
-}
-
-int fsc_list_sync(fsc_list *l) { return fsc_coll_sync(fsc_list_coll(l)); }
-
-int fsc_list_compact(fsc_list *l) { return fsc_coll_compact(fsc_list_coll(l)); }
-
-int fsc_list_reclaim(fsc_list *l) { return fsc_coll_reclaim(fsc_list_coll(l)); }
 
 /* ------------------------------------------------------------------ */
 /* Typed shorthands                                                    */

@@ -247,3 +247,15 @@ abort:
     drop_next(nc, opened);
   return rc;
 }
+
+int fsc__compact_after_write(struct fsc__gen *c) {
+  int rc = c->durability == FSC_DURABLE_ALWAYS ? fsc__gen_sync(c) : 0;
+  /* Retired meanwhile: the compaction copied this write and synced the
+   * new files (it does when durability is not none).  Not FSC__EMOVED,
+   * which would make FSC__GEN run the write a second time. */
+  if (rc == FSC__EMOVED)
+    rc = 0;
+  if (rc == 0 && c->threshold > 0)
+    fsc__compact_maybe(c);
+  return rc;
+}

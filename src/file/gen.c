@@ -320,17 +320,6 @@ int fsc__gen_sync(struct fsc__gen *c) {
   return rc ? rc : fsc__file_sync(&c->index, !c->rdonly);
 }
 
-int fsc__gen_after_write_slow(struct fsc__gen *c) {
-  int rc = c->durability == FSC_DURABLE_ALWAYS ? fsc__gen_sync(c) : 0;
-  /* Retired meanwhile: the compaction copied this write and synced the
-   * new files (it does when durability is not none).  Not FSC__EMOVED,
-   * which would make FSC__GEN run the write a second time. */
-  if (rc == FSC__EMOVED)
-    rc = 0;
-  if (rc == 0 && c->threshold > 0)
-    fsc__compact_maybe(c);
-  return rc;
-}
 
 void fsc__gen_release(struct fsc__gen *c) {
   fsc__file_unmap(&c->data);
