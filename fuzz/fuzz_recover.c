@@ -110,13 +110,25 @@ static void say(const char *fmt, ...) {
   fputc('\n', stderr);
 }
 
-static void violation(const char *fmt, ...) {
+/* A broken invariant: abort, so that libFuzzer saves the input.  `tag`
+ * names the invariant; FSC_FUZZ_RECOVER_IGNORE="tag,tag" only prints
+ * those (to look for other failures while one has a known cause). */
+__attribute__((format(printf, 2, 3))) static void
+violation(const char *tag, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  fputs("fuzz_recover: INVARIANT ", stderr);
+  fprintf(stderr, "fuzz_recover: INVARIANT [%s] ", tag);
   vfprintf(stderr, fmt, ap);
   va_end(ap);
   fputc('\n', stderr);
+  const char *p = getenv("FSC_FUZZ_RECOVER_IGNORE");
+  size_t n = strlen(tag);
+  while (p && *p) {
+    size_t k = strcspn(p, ",");
+    if (k == n && !strncmp(p, tag, n))
+      return;
+    p += k + (p[k] == ',');
+  }
   abort();
 }
 
@@ -167,8 +179,7 @@ static fsc_value value_of(fsc_type t, int64_t v, struct vbuf *vb) {
     size_t len = (size_t)k + (size_t)((uint64_t)v % 24);
     for (size_t i = (size_t)k; i < len; i++)
       vb->b[i] = t == FSC_TYPE_STRING ? (char)('a' + i % 26) : (char)0xff;
-    return t == FSC_TYPE_STRING ? fsc_strn(vb->b, len)
-                                : fsc_bytes(vb->b, len);
+    return t == FSC_TYPE_STRING ? fsc_strn(vb->b, len) : fsc_bytes(vb->b, len);
   }
   default:
     return fsc_i64(v);
@@ -224,8 +235,10 @@ static int find_key(const struct model *m, int k) {
   return -1;
 }
 static void remove_at(struct model *m, int i) {
-  memmove(m->val + i, m->val + i + 1, sizeof m->val[0] * (size_t)(m->n - i - 1));
-  memmove(m->key + i, m->key + i + 1, sizeof m->key[0] * (size_t)(m->n - i - 1));
+  memmove(m->val + i, m->val + i + 1,
+          sizeof m->val[0] * (size_t)(m->n - i - 1));
+  memmove(m->key + i, m->key + i + 1,
+          sizeof m->key[0] * (size_t)(m->n - i - 1));
   m->n--;
 }
 
@@ -241,11 +254,11 @@ static fsc_options create_opts(fsc_type t) {
   return o;
 }
 
-#define OKW(call)                                                             \
-  do {                                                                        \
-    int rc_ = (call);                                                         \
-    if (rc_ < 0)                                                              \
-      die(#call, rc_);                                                        \
+#define OKW(call)                                                              \
+  do {                                                                         \
+    int rc_ = (call);                                                          \
+    if (rc_ < 0)                                                               \
+      die(#call, rc_);                                                         \
   } while (0)
 
 /* One operation on the list and the model.  The writes here run on
@@ -289,7 +302,8 @@ static void list_op(fsc_list *l, struct model *m, uint8_t op, uint8_t arg,
       return;
     OKW(fsc_list_pop(l, 0, &out));
     if (!is_value(m->type, &out, m->val[0]))
-      violation("list pop(0) on sound files returned another value");
+      violation("sound-write",
+                "list pop(0) on sound files returned another value");
     remove_at(m, 0);
     say("pop 0");
     return;
@@ -298,7 +312,8 @@ static void list_op(fsc_list *l, struct model *m, uint8_t op, uint8_t arg,
       return;
     OKW(fsc_list_pop(l, -1, &out));
     if (!is_value(m->type, &out, m->val[m->n - 1]))
-      violation("list pop(-1) on sound files returned another value");
+      violation("sound-write",
+                "list pop(-1) on sound files returned another value");
     m->n--;
     say("pop -1");
     return;
@@ -369,7 +384,7 @@ static void dict_op(fsc_dict *d, struct model *m, uint8_t op, uint8_t arg,
     OKW(fsc_dict_incr(d, kn, strlen(kn), delta, &x));
     int64_t want = (i >= 0 ? m->val[i] : 0) + delta;
     if (x != want)
-      violation("dict incr on sound files gave %lld, not %lld",
+      violation("sound-write", "dict incr on sound files gave %lld, not %lld",
                 (long long)x, (long long)want);
     hist_add(m, k, want);
     if (i >= 0) {
@@ -448,7 +463,8 @@ static void set_op(fsc_set *s, struct model *m, uint8_t op, uint8_t arg,
   }
 }
 
-/* ---- files ---------------------------------------------------------------- */
+/* ---- files ----------------------------------------------------------------
+ */
 
 struct file {
   uint8_t *p;
@@ -548,7 +564,8 @@ static void mutate(struct file *df, struct file *xf, struct input *in,
       action == 0 ? "^=" : "=", b);
 }
 
-/* ---- the oracle ----------------------------------------------------------- */
+/* ---- the oracle -----------------------------------------------------------
+ */
 
 struct verdict {
   bool damage;      /* some call reported damage or repair */
@@ -664,16 +681,19 @@ static void check_list_seen(const struct model *m, const struct verdict *vd,
     return;
   if (!vd->damage) {
     if (with_len && (!s->len_ok || s->len != (uint64_t)m->n))
-      violation("%s %s: no damage reported, but the list's length is %llu, "
+      violation("list-len",
+                "%s %s: no damage reported, but the list's length is %llu, "
                 "the model's %d",
                 vd->mode, what, (unsigned long long)s->len, m->n);
     if (s->n != m->n || s->truncated)
-      violation("%s %s: no damage reported, but %d elements were read, the "
+      violation("list-count",
+                "%s %s: no damage reported, but %d elements were read, the "
                 "model holds %d",
                 vd->mode, what, s->n, m->n);
     for (int i = 0; i < m->n; i++)
       if (!is_value(m->type, &s->v[i], m->val[i]))
-        violation("%s %s: no damage reported, but element %d differs from "
+        violation("list-value",
+                  "%s %s: no damage reported, but element %d differs from "
                   "the model (a silent rollback or a wrong value)",
                   vd->mode, what, i);
     return;
@@ -687,14 +707,14 @@ static void check_list_seen(const struct model *m, const struct verdict *vd,
     for (int64_t v = 0; v < 256 && !found; v++)
       found = ever_has(m, v) && is_value(m->type, &s->v[i], v);
     if (!found)
-      violation("%s %s: element %d read after damage was reported is no "
+      violation("list-never-written",
+                "%s %s: element %d read after damage was reported is no "
                 "value ever written to the list",
                 vd->mode, what, i);
   }
 }
 
-static void judge_list(fsc_list *l, const struct model *m,
-                       struct verdict *vd) {
+static void judge_list(fsc_list *l, const struct model *m, struct verdict *vd) {
   const char *what = "get";
   struct seen got, it;
   read_list(l, vd, &got, &it);
@@ -728,8 +748,7 @@ static bool dict_held(const struct model *m, int k, const fsc_value *v) {
   return false;
 }
 
-static void judge_dict(fsc_dict *d, const struct model *m,
-                       struct verdict *vd) {
+static void judge_dict(fsc_dict *d, const struct model *m, struct verdict *vd) {
   struct seen it;
   memset(&it, 0, sizeof it);
   int rc = fsc_dict_len(d, &it.len);
@@ -764,20 +783,24 @@ static void judge_dict(fsc_dict *d, const struct model *m,
     return;
   if (!vd->damage) {
     if (!it.len_ok || it.len != (uint64_t)m->n)
-      violation("%s: no damage reported, but the dict's length is %llu, the "
+      violation("dict-len",
+                "%s: no damage reported, but the dict's length is %llu, the "
                 "model's %d",
                 vd->mode, (unsigned long long)it.len, m->n);
     if (it.n != m->n || it.truncated)
-      violation("%s: no damage reported, but iteration gave %d keys, the "
+      violation("dict-iter-count",
+                "%s: no damage reported, but iteration gave %d keys, the "
                 "model holds %d",
                 vd->mode, it.n, m->n);
     for (int i = 0; i < m->n; i++) {
       if (key_of(&it.k[i]) != m->key[i])
-        violation("%s: no damage reported, but key %d of the iteration "
+        violation("dict-iter-order",
+                  "%s: no damage reported, but key %d of the iteration "
                   "differs from the model's (insertion order)",
                   vd->mode, i);
       if (!is_value(m->type, &it.v[i], m->val[i]))
-        violation("%s: no damage reported, but the iteration's value of "
+        violation("dict-iter-value",
+                  "%s: no damage reported, but the iteration's value of "
                   "k%d differs from the model (a silent rollback or a "
                   "wrong value)",
                   vd->mode, m->key[i]);
@@ -785,11 +808,13 @@ static void judge_dict(fsc_dict *d, const struct model *m,
     for (int k = 0; k < NKEYS; k++) {
       int i = find_key(m, k);
       if (i < 0 && grc[k] != FSC_EKEY)
-        violation("%s: no damage reported, but get(k%d) gave %d, the model "
+        violation("dict-key-back",
+                  "%s: no damage reported, but get(k%d) gave %d, the model "
                   "does not hold the key (a deleted key came back?)",
                   vd->mode, k, grc[k]);
       if (i >= 0 && (grc[k] != 0 || !is_value(m->type, &gv[k], m->val[i])))
-        violation("%s: no damage reported, but get(k%d) (rc %d) differs "
+        violation("dict-get-value",
+                  "%s: no damage reported, but get(k%d) (rc %d) differs "
                   "from the model (a silent rollback or a wrong value)",
                   vd->mode, k, grc[k]);
     }
@@ -800,11 +825,13 @@ static void judge_dict(fsc_dict *d, const struct model *m,
   for (int i = 0; i < it.n; i++) {
     int k = key_of(&it.k[i]);
     if (k < 0 || !m->key_ever[k])
-      violation("%s: iteration after damage was reported gave a key never "
+      violation("dict-never-key",
+                "%s: iteration after damage was reported gave a key never "
                 "written",
                 vd->mode);
     if (!dict_held(m, k, &it.v[i]))
-      violation("%s: iteration after damage was reported gave k%d a value "
+      violation("dict-never-value",
+                "%s: iteration after damage was reported gave k%d a value "
                 "it never held",
                 vd->mode, k);
   }
@@ -812,18 +839,19 @@ static void judge_dict(fsc_dict *d, const struct model *m,
     if (grc[k] != 0)
       continue;
     if (!m->key_ever[k])
-      violation("%s: get(k%d) after damage was reported found a key never "
+      violation("dict-never-key",
+                "%s: get(k%d) after damage was reported found a key never "
                 "written",
                 vd->mode, k);
     if (!dict_held(m, k, &gv[k]))
-      violation("%s: get(k%d) after damage was reported gave a value the "
+      violation("dict-never-value",
+                "%s: get(k%d) after damage was reported gave a value the "
                 "key never held",
                 vd->mode, k);
   }
 }
 
-static void judge_set(fsc_set *s, const struct model *m,
-                      struct verdict *vd) {
+static void judge_set(fsc_set *s, const struct model *m, struct verdict *vd) {
   struct seen it;
   memset(&it, 0, sizeof it);
   int rc = fsc_set_len(s, &it.len);
@@ -866,17 +894,20 @@ static void judge_set(fsc_set *s, const struct model *m,
       if (ever_has(m, v) && is_value(m->type, &it.v[i], v))
         what[i] = v;
     if (what[i] < 0)
-      violation("%s: the set's iteration gave an element never added%s",
+      violation("set-never-added",
+                "%s: the set's iteration gave an element never added%s",
                 vd->mode, vd->damage ? " (after damage was reported)" : "");
   }
   if (vd->damage)
     return;
   if (!it.len_ok || it.len != (uint64_t)m->n)
-    violation("%s: no damage reported, but the set's length is %llu, the "
+    violation("set-len",
+              "%s: no damage reported, but the set's length is %llu, the "
               "model's %d",
               vd->mode, (unsigned long long)it.len, m->n);
   if (it.n != m->n || it.truncated)
-    violation("%s: no damage reported, but iteration gave %d elements, the "
+    violation("set-iter-count",
+              "%s: no damage reported, but iteration gave %d elements, the "
               "model holds %d",
               vd->mode, it.n, m->n);
   for (int i = 0; i < m->n; i++) {
@@ -884,7 +915,8 @@ static void judge_set(fsc_set *s, const struct model *m,
     for (int j = 0; j < it.n; j++)
       in = in || what[j] == m->val[i];
     if (!in)
-      violation("%s: no damage reported, but element %lld is missing from "
+      violation("set-missing",
+                "%s: no damage reported, but element %lld is missing from "
                 "the iteration",
                 vd->mode, (long long)m->val[i]);
   }
@@ -895,13 +927,15 @@ static void judge_set(fsc_set *s, const struct model *m,
     for (int i = 0; i < m->n; i++)
       want = want || m->val[i] == v;
     if (crc[v] != (int)want)
-      violation("%s: no damage reported, but contains(%lld) is %d, the "
+      violation("set-contains",
+                "%s: no damage reported, but contains(%lld) is %d, the "
                 "model says %d (a discarded element came back?)",
                 vd->mode, (long long)v, crc[v], (int)want);
   }
 }
 
-/* ---- opening the result ---------------------------------------------------- */
+/* ---- opening the result ----------------------------------------------------
+ */
 
 static fsc_options reopen_opts(bool rdonly) {
   fsc_options o = FSC_OPTIONS_INIT;
@@ -919,36 +953,36 @@ static fsc_options reopen_opts(bool rdonly) {
  * (judged; plain reads if the last close was clean), verify with repair,
  * read again (judged, checked), close.
  */
-#define CHECK_KIND(NAME, T, checkfn)                                          \
-  static void check_##NAME(const struct model *m, struct verdict *vd,        \
-                           bool rdonly) {                                    \
-    fsc_options o = reopen_opts(rdonly);                                     \
-    fsc_metrics mt = {.size = sizeof mt};                                    \
-    fsc_verify_report r = {.size = sizeof r}, rr = {.size = sizeof rr};      \
-    T *h = NULL;                                                             \
-    int rc = fsc_##NAME##_open(base, &o, &h);                                \
-    note(vd, "open", rc);                                                    \
-    if (rc)                                                                  \
-      return;                                                                \
-    note_metrics(vd, fsc_##NAME##_metrics(h, &mt), &mt);                     \
-    if (rdonly) {                                                            \
-      vd->judge = vd->checked = vd->unclean;                                 \
-      checkfn(h, m, vd);                                                     \
-      note_report(vd, "verify", fsc_##NAME##_verify(h, 0, &r), &r);          \
-      vd->judge = true;                                                      \
-      checkfn(h, m, vd);                                                     \
-    } else {                                                                 \
-      note_report(vd, "verify", fsc_##NAME##_verify(h, 0, &r), &r);          \
-      vd->judge = true;                                                      \
-      vd->checked = vd->unclean;                                             \
-      checkfn(h, m, vd);                                                     \
-      note_report(vd, "repair",                                              \
-                  fsc_##NAME##_verify(h, FSC_VERIFY_REPAIR, &rr), &rr);      \
-      vd->checked = true;                                                    \
-      checkfn(h, m, vd);                                                     \
-      note(vd, "close", fsc_##NAME##_close(h));                              \
-    }                                                                        \
-    fsc_##NAME##_free(h);                                                    \
+#define CHECK_KIND(NAME, T, checkfn)                                           \
+  static void check_##NAME(const struct model *m, struct verdict *vd,          \
+                           bool rdonly) {                                      \
+    fsc_options o = reopen_opts(rdonly);                                       \
+    fsc_metrics mt = {.size = sizeof mt};                                      \
+    fsc_verify_report r = {.size = sizeof r}, rr = {.size = sizeof rr};        \
+    T *h = NULL;                                                               \
+    int rc = fsc_##NAME##_open(base, &o, &h);                                  \
+    note(vd, "open", rc);                                                      \
+    if (rc)                                                                    \
+      return;                                                                  \
+    note_metrics(vd, fsc_##NAME##_metrics(h, &mt), &mt);                       \
+    if (rdonly) {                                                              \
+      vd->judge = vd->checked = vd->unclean;                                   \
+      checkfn(h, m, vd);                                                       \
+      note_report(vd, "verify", fsc_##NAME##_verify(h, 0, &r), &r);            \
+      vd->judge = true;                                                        \
+      checkfn(h, m, vd);                                                       \
+    } else {                                                                   \
+      note_report(vd, "verify", fsc_##NAME##_verify(h, 0, &r), &r);            \
+      vd->judge = true;                                                        \
+      vd->checked = vd->unclean;                                               \
+      checkfn(h, m, vd);                                                       \
+      note_report(vd, "repair",                                                \
+                  fsc_##NAME##_verify(h, FSC_VERIFY_REPAIR, &rr), &rr);        \
+      vd->checked = true;                                                      \
+      checkfn(h, m, vd);                                                       \
+      note(vd, "close", fsc_##NAME##_close(h));                                \
+    }                                                                          \
+    fsc_##NAME##_free(h);                                                      \
   }
 
 CHECK_KIND(list, fsc_list, judge_list)
@@ -956,8 +990,8 @@ CHECK_KIND(dict, fsc_dict, judge_dict)
 CHECK_KIND(set, fsc_set, judge_set)
 
 static void check_files(const struct model *m, bool mutated, bool rdonly) {
-  struct verdict vd = {false, rdonly ? "read-only" : "read-write", false,
-                       false, false};
+  struct verdict vd = {false, rdonly ? "read-only" : "read-write", false, false,
+                       false};
   if (m->kind == K_LIST)
     check_list(m, &vd, rdonly);
   else if (m->kind == K_DICT)
@@ -965,12 +999,14 @@ static void check_files(const struct model *m, bool mutated, bool rdonly) {
   else
     check_set(m, &vd, rdonly);
   if (!mutated && vd.damage)
-    violation("%s: damage reported or repaired on files no mutation touched "
+    violation("untouched-reported",
+              "%s: damage reported or repaired on files no mutation touched "
               "(a writer that died after its calls returned)",
               vd.mode);
 }
 
-/* ---- the target --------------------------------------------------------------- */
+/* ---- the target
+ * --------------------------------------------------------------- */
 
 /* Run the program on a fresh collection; leave its files as the end mode
  * says, in *df and *xf. */
@@ -1032,8 +1068,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   m.kind = next(&in) % 3;
   m.type = types[next(&in) % NTYPES];
   int end = next(&in) % 3;
-  say("--- %s of %s", m.kind == K_LIST ? "list" : m.kind == K_DICT ? "dict"
-                                                                    : "set",
+  say("--- %s of %s",
+      m.kind == K_LIST   ? "list"
+      : m.kind == K_DICT ? "dict"
+                         : "set",
       fsc_type_name(m.type));
   struct file df, xf;
   run_program(&m, &in, end, &df, &xf);
