@@ -49,7 +49,8 @@
  * Build and run: sh tools/fuzz.sh (seeds: fuzz/corpus-recover).
  * FSC_FUZZ_VERBOSE=1 prints the program, the mutations and each answer;
  * FSC_FUZZ_RECOVER_PHASES=ro or rw runs only the read-only or read-write
- * half.
+ * half, FSC_FUZZ_RECOVER_KIND=list, dict or set only that kind, and
+ * FSC_FUZZ_RECOVER_IGNORE=tag,... only prints the invariants named.
  */
 #include "internal.h"
 
@@ -1066,6 +1067,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static struct model m;
   memset(&m, 0, sizeof m);
   m.kind = next(&in) % 3;
+  /* FSC_FUZZ_RECOVER_KIND=list, dict or set: only that kind. */
+  const char *kind = getenv("FSC_FUZZ_RECOVER_KIND");
+  if (kind && *kind)
+    m.kind = !strcmp(kind, "list")   ? K_LIST
+             : !strcmp(kind, "dict") ? K_DICT
+                                     : K_SET;
   m.type = types[next(&in) % NTYPES];
   int end = next(&in) % 3;
   say("--- %s of %s",
