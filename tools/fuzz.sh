@@ -98,7 +98,9 @@ for t in $targets; do
     echo "fuzz: $t failed (log: $BUILD/$t.log, inputs: $BUILD/$artifacts/)"
     failed="$failed $t"
   else
-    echo "fuzz: $t: ${runs:-?} inputs in $each s, no crash, leak, hang or lie (log: $BUILD/$t.log)"
+    what="no crash, leak or hang"
+    [ "$t" = fuzz_recover ] && what="no crash, leak, hang or lie"
+    echo "fuzz: $t: ${runs:-?} inputs in $each s, $what (log: $BUILD/$t.log)"
   fi
 done
 if [ -n "$failed" ]; then
