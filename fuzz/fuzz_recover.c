@@ -49,7 +49,8 @@
  * Build and run: sh tools/fuzz.sh (seeds: fuzz/corpus-recover).
  * FSC_FUZZ_VERBOSE=1 prints the program, the mutations and each answer;
  * FSC_FUZZ_RECOVER_PHASES=ro or rw runs only the read-only or read-write
- * half, FSC_FUZZ_RECOVER_KIND=list, dict or set only that kind, and
+ * half, FSC_FUZZ_RECOVER_KIND=list, dict or set only that kind,
+ * FSC_FUZZ_RECOVER_FILES=data or index damages only that file, and
  * FSC_FUZZ_RECOVER_IGNORE=tag,... only prints the invariants named.
  */
 #include "internal.h"
@@ -521,6 +522,10 @@ static void mutate(struct file *df, struct file *xf, struct input *in,
   uint8_t sel = next(in);
   uint32_t r = next(in);
   r |= (uint32_t)next(in) << 8;
+  /* FSC_FUZZ_RECOVER_FILES=data or index: damage only that file. */
+  const char *only = getenv("FSC_FUZZ_RECOVER_FILES");
+  if (only && *only)
+    sel = (uint8_t)((sel & ~1u) | (strcmp(only, "data") != 0));
   struct file *f = sel & 1 ? xf : df;
   int action = sel >> 1 & 3;
   if (action == 3) {
