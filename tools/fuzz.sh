@@ -1,18 +1,27 @@
 #!/bin/sh
-# Fuzz the opening of hostile collection files (fuzz/fuzz_open.c) with
-# libFuzzer, ASan and UBSan, for a bounded time.
+# Fuzz the library with libFuzzer, ASan and UBSan, for a bounded time, with
+# two targets that share the seconds (half each):
+#  - fuzz/fuzz_open.c: hostile collection files opened as a list, a dict
+#    and a set: a clean error or success, never a crash, leak or hang;
+#  - fuzz/fuzz_recover.c: a program of writes on a fresh collection and a
+#    shadow model, a clean or killed end, damage to the files; recovery,
+#    verify and repair must never lie (every value read is the model's, or
+#    damage was reported).
 #
 #   sh tools/fuzz.sh [SECONDS] [libFuzzer options...]     (default 60 s)
+#   FSC_FUZZ_TARGETS="fuzz_recover" sh tools/fuzz.sh 120  (one target)
 #
 # Builds the library with clang and coverage in ./build-fuzz (or $BUILD),
-# seeds from fuzz/corpus (regenerate it with FSC_FUZZ_SEEDS=1, from
-# fuzz/make_corpus.c), keeps what the fuzzer learns in $BUILD/corpus, and
-# writes any crashing input to $BUILD/artifacts/.  Exits non-zero if the
-# fuzzer found a crash, leak, hang or undefined behaviour: copy the input
-# to tests/hostile/ (the test_hostile suite replays every file there) and
-# fix the library.  Installs clang and its runtimes with apt-get if they
-# are missing.  Prints one closing line "N passed, N failed" (the run
-# counts as one test).
+# seeds fuzz_open from fuzz/corpus (regenerate it with FSC_FUZZ_SEEDS=1,
+# from fuzz/make_corpus.c) and fuzz_recover from fuzz/corpus-recover, keeps
+# what the fuzzer learns in $BUILD/corpus (and $BUILD/corpus-recover), and
+# writes any failing input to $BUILD/artifacts/ (and
+# $BUILD/artifacts-recover/).  Exits non-zero if a target found a crash,
+# leak, hang, undefined behaviour or (fuzz_recover) a lie: copy the input
+# to tests/hostile/ or tests/hostile-recover/ (test_hostile replays every
+# file there) and fix the library.  Installs clang and its runtimes with
+# apt-get if they are missing.  Prints one closing line "N passed, N
+# failed" (the run counts as one test, failed if either target failed).
 cd "$(dirname "$0")/.."
 root=$(pwd)
 secs=${1:-60}
@@ -46,9 +55,12 @@ fi
 make -j"$(nproc)" libfscollections.la >/dev/null || fail "building failed"
 LIBS="$(pkg-config --libs ck jansson libxxhash) -lpthread"
 INC="-I$root/include -I$root/src -I."
-clang -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer $SAN $INC \
-  "$root/fuzz/fuzz_open.c" .libs/libfscollections.a $LIBS -o fuzz_open ||
-  fail "building fuzz_open failed"
+targets=${FSC_FUZZ_TARGETS:-"fuzz_open fuzz_recover"}
+for t in $targets; do
+  clang -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer $SAN $INC \
+    "$root/fuzz/$t.c" .libs/libfscollections.a $LIBS -o "$t" ||
+    fail "building $t failed"
+done
 
 # (Built every time, so that it keeps up with src/internal.h.)
 clang -g -O1 $SAN $INC "$root/fuzz/make_corpus.c" .libs/libfscollections.a \
@@ -58,21 +70,41 @@ if [ -n "$FSC_FUZZ_SEEDS" ] || ! ls "$root/fuzz/corpus/"* >/dev/null 2>&1; then
   ./make_corpus "$root/fuzz/corpus" || fail "make_corpus failed"
 fi
 
-mkdir -p corpus artifacts
-# Private files for the target (it writes the collection there).
-FUZZ_TMP=$(mktemp -d "${TMPDIR:-/tmp}/fsc-fuzz.XXXXXX") || fail "mktemp"
+# The seconds, split between the targets.
+ntargets=$(echo $targets | wc -w)
+each=$((secs / ntargets))
+[ "$each" -ge 1 ] || each=1
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
-TMPDIR=$FUZZ_TMP ./fuzz_open -max_total_time="$secs" -timeout=20 \
-  -rss_limit_mb=4096 -artifact_prefix=artifacts/ -print_final_stats=1 \
-  "$@" corpus "$root/fuzz/corpus" >fuzz.log 2>&1
-status=$?
-rm -rf "$FUZZ_TMP"
-runs=$(sed -nE 's/^stat::number_of_executed_units: *([0-9]+).*/\1/p' fuzz.log)
-if [ "$status" -ne 0 ]; then
-  grep -E 'ERROR|SUMMARY|runtime error|Test unit written' fuzz.log | head -n 20
-  echo "fuzz: failed (log: $BUILD/fuzz.log, inputs: $BUILD/artifacts/)"
+failed=""
+for t in $targets; do
+  case $t in
+  fuzz_open) corpus=corpus artifacts=artifacts seeds=$root/fuzz/corpus ;;
+  fuzz_recover) corpus=corpus-recover artifacts=artifacts-recover
+    seeds=$root/fuzz/corpus-recover ;;
+  *) fail "unknown target $t" ;;
+  esac
+  mkdir -p "$corpus" "$artifacts"
+  # Private files for the target (it writes the collection there).
+  FUZZ_TMP=$(mktemp -d "${TMPDIR:-/tmp}/fsc-fuzz.XXXXXX") || fail "mktemp"
+  TMPDIR=$FUZZ_TMP ./"$t" -max_total_time="$each" -timeout=20 \
+    -rss_limit_mb=4096 -artifact_prefix="$artifacts/" -print_final_stats=1 \
+    "$@" "$corpus" "$seeds" >"$t.log" 2>&1
+  status=$?
+  rm -rf "$FUZZ_TMP"
+  runs=$(sed -nE 's/^stat::number_of_executed_units: *([0-9]+).*/\1/p' "$t.log")
+  if [ "$status" -ne 0 ]; then
+    grep -E 'ERROR|SUMMARY|runtime error|INVARIANT|Test unit written' "$t.log" |
+      head -n 20
+    echo "fuzz: $t failed (log: $BUILD/$t.log, inputs: $BUILD/$artifacts/)"
+    failed="$failed $t"
+  else
+    what="no crash, leak or hang"
+    [ "$t" = fuzz_recover ] && what="no crash, leak, hang or lie"
+    echo "fuzz: $t: ${runs:-?} inputs in $each s, $what (log: $BUILD/$t.log)"
+  fi
+done
+if [ -n "$failed" ]; then
   echo "0 passed, 1 failed"
   exit 1
 fi
-echo "fuzz: ${runs:-?} inputs in $secs s, no crash, leak or hang (log: $BUILD/fuzz.log)"
 echo "1 passed, 0 failed"
