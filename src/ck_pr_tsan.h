@@ -12,8 +12,9 @@
  *
  * The library's protocol is "write the bytes, ck_pr_fence_store, publish
  * with ck_pr_store / CAS" and "ck_pr_load the word, ck_pr_fence_load, read
- * what it names" (DESIGN.md section 3).  TSan models exactly that ordering
- * when the load is an acquire and the store a release, so here they are.
+ * what it names" (rule 2 of doc/DESIGN.md).  TSan models exactly that
+ * ordering when the load is an acquire and the store a release, so here
+ * they are.
  * (On x86-64, every load and store already has these semantics in the
  * hardware; the release build is unchanged.)
  */

@@ -1,7 +1,7 @@
 /*
  * map.c - owns a collection file's mappings and its growth.
  *
- * Invariant 7 of DESIGN.md lives here: growth never moves memory under a
+ * Rule 8 of doc/DESIGN.md lives here: growth never moves memory under a
  * reader.  A handle maps a file through "views"; when the file has grown
  * past the newest view, a larger view is mapped and published with one
  * pointer store, and the older views stay mapped until the handle closes,
