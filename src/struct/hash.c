@@ -7,12 +7,8 @@
  * The table word (the index header's lenword) is (FROZEN, BUF, EPOCH,
  * COUNT), the list's layout: BUF names the active table, desc[BUF].
  *
- * A slot (one aligned 64-bit word):
- *   bits 63..44 the key hash's top 20 bits (a tag: most misses never touch
- *               the data file), bits 43..3 the record offset  -> a key;
- *   0, or (epoch << 3) | 4                                   -> empty;
- *   2                                                        -> tombstone;
- *   bit 0 set on any of them: frozen by a rebuild that is copying.
+ * A slot holds a key (its hash's tag and its record's offset), an empty
+ * mark or a tombstone, and a frozen bit: the encoding is hash_slot.h's.
  *
  * Invariants, and where they are kept:
  *  - Lookups are lock-free: probe from hash & (cap - 1) until an empty
@@ -35,7 +31,7 @@
  *    slept through two rebuilds cannot CAS into a slot it saw empty in an
  *    older life of the same memory.
  */
-#include "struct/hash.h"
+#include "struct/hash_slot.h"
 
 #include <sched.h>
 #include <stdlib.h>
@@ -45,30 +41,7 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-#define KS_FROZEN UINT64_C(1)
-#define KS_TOMB UINT64_C(2)
-#define KS_EMPTYF UINT64_C(4)
-#define KS_OFF_BITS 44
-#define KS_OFF_MASK ((((uint64_t)1 << KS_OFF_BITS) - 1) & ~UINT64_C(7))
-#define KS_TAG(h) ((uint64_t)(h) >> KS_OFF_BITS)
-#define KS_MAKE(h, off) ((KS_TAG(h) << KS_OFF_BITS) | (off))
-#define KS_EMPTY(epoch)                                                      \
-  ((((uint64_t)(epoch) & FSC__LW_EPOCH_MASK) << 3) | KS_EMPTYF)
-
-#define MIN_CAP UINT64_C(64)
-#define MAX_CAP (UINT64_C(1) << 40)
 #define WAIT_SPINS 4096
-#define COUNT_SLACK 16 /* writers that died mid-operation, at most */
-
-static inline bool ks_value(uint64_t s) {
-  return (s & 6u) == 0 && (s & KS_OFF_MASK) >= FSC__HDR_SIZE;
-}
-static inline bool ks_empty(uint64_t s) {
-  return (s & ~KS_FROZEN) == 0 || (s & KS_EMPTYF);
-}
-static inline bool ks_tomb(uint64_t s) {
-  return (s & ~KS_FROZEN) == KS_TOMB;
-}
 
 static bool is_dict(const struct fsc__gen *c) {
   return c->kind == FSC__KIND_DICT;
@@ -245,8 +218,8 @@ HOT int desc_table(struct fsc__gen *c, unsigned b, struct ktab *t) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   uint64_t off = ck_pr_load_64(&ih->desc[b].off);
   uint64_t cap = ck_pr_load_64(&ih->desc[b].cap);
-  if (off < FSC__HDR_SIZE || (off & 7u) || cap < MIN_CAP || cap > MAX_CAP ||
-      (cap & (cap - 1)))
+  if (off < FSC__HDR_SIZE || (off & 7u) || cap < KS_MIN_CAP ||
+      cap > KS_MAX_CAP || (cap & (cap - 1)))
     return fsc__err(FSC_ECORRUPT, "hash table %u is invalid (offset %llu, "
                     "capacity %llu)", b, (unsigned long long)off,
                     (unsigned long long)cap);
@@ -305,14 +278,14 @@ static enum probe_result probe(struct fsc__gen *c, const struct ktab *t,
     rec = &scratch;
   for (uint64_t n = 0; n < t->cap; n++, i = (i + 1) & mask) {
     uint64_t s = ck_pr_load_64(&t->arr[i]);
-    if (ks_empty(s)) {
+    if (fsc__ks_empty(s)) {
       *idx = i;
       *slot = s;
       return P_EMPTY;
     }
-    if (ks_tomb(s))
+    if (fsc__ks_tomb(s))
       continue;
-    if (!ks_value(s))
+    if (!fsc__ks_value(s))
       return P_ODD;
     if ((s >> KS_OFF_BITS) != tag)
       continue;
@@ -434,7 +407,7 @@ static int spare_region(struct fsc__gen *c, unsigned t, uint64_t cap,
   uint64_t toff = ck_pr_load_64(&ih->desc[t].off);
   uint64_t room = ck_pr_load_64(&ih->desc[t].hw);
   if (toff >= FSC__HDR_SIZE && !(toff & 7u) && room >= cap &&
-      room <= MAX_CAP && toff + room * 8 <= ck_pr_load_64(&ih->itail) &&
+      room <= KS_MAX_CAP && toff + room * 8 <= ck_pr_load_64(&ih->itail) &&
       (toff + room * 8 <= aoff || aoff + abytes <= toff)) {
     *off = toff;
     *fresh = false;
@@ -492,8 +465,8 @@ static int rec_hash(struct fsc__gen *c, uint64_t off, uint64_t *h) {
 }
 
 static uint64_t pow2_at_least(uint64_t x) {
-  uint64_t p = MIN_CAP;
-  while (p < x && p < MAX_CAP)
+  uint64_t p = KS_MIN_CAP;
+  while (p < x && p < KS_MAX_CAP)
     p <<= 1;
   return p;
 }
@@ -520,10 +493,10 @@ static int rebuild_locked(struct fsc__gen *c, bool clear) {
   uint64_t n = 0, bad = 0;
   for (uint64_t i = 0; i < src.cap; i++) {
     uint64_t s = slot_freeze(&src.arr[i]);
-    if (ks_value(s))
+    if (fsc__ks_value(s))
       n++;
   }
-  uint64_t cap = clear ? MIN_CAP : pow2_at_least(2 * (n + 1));
+  uint64_t cap = clear ? KS_MIN_CAP : pow2_at_least(2 * (n + 1));
   unsigned t = src.buf ^ 1u;
   uint64_t e1 = (FSC__LW_EPOCH(w) + 1) & FSC__LW_EPOCH_MASK;
   uint64_t toff;
@@ -543,7 +516,7 @@ static int rebuild_locked(struct fsc__gen *c, bool clear) {
   if (!clear) {
     for (uint64_t i = 0; i < src.cap; i++) {
       uint64_t s = ck_pr_load_64(&src.arr[i]) & ~KS_FROZEN, h;
-      if (!ks_value(s))
+      if (!fsc__ks_value(s))
         continue;
       uint64_t off = s & KS_OFF_MASK;
       if (rec_hash(c, off, &h) != 0) {
@@ -567,7 +540,7 @@ static int rebuild_locked(struct fsc__gen *c, bool clear) {
   if (clear) {
     for (uint64_t i = 0; i < src.cap; i++) {
       uint64_t s = ck_pr_load_64(&src.arr[i]) & ~KS_FROZEN;
-      if (ks_value(s))
+      if (fsc__ks_value(s))
         fsc__rec_retire(c, s & KS_OFF_MASK);
     }
   }
@@ -896,7 +869,8 @@ int fsc__hash_newest(struct fsc__gen *c, uint64_t *off) {
 int fsc__hash_init(struct fsc__gen *c) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   uint64_t icap = ck_pr_load_64(&ih->icap);
-  uint64_t room = (icap - FSC__HDR_SIZE - FSC__TRAILER) / 8, cap = MIN_CAP;
+  uint64_t room = (icap - FSC__HDR_SIZE - FSC__TRAILER) / 8;
+  uint64_t cap = KS_MIN_CAP;
   while (cap * 2 <= room)
     cap *= 2;
   if (cap > room)
@@ -935,9 +909,9 @@ static bool table_sound(struct fsc__gen *c, uint64_t *live,
     uint64_t s = t.arr[i];
     if (s & KS_FROZEN)
       return false;
-    if (ks_empty(s) || ks_tomb(s))
+    if (fsc__ks_empty(s) || fsc__ks_tomb(s))
       continue;
-    if (!ks_value(s))
+    if (!fsc__ks_value(s))
       return false;
     uint64_t off = s & KS_OFF_MASK, h, found;
     struct fsc__krec r;
@@ -982,7 +956,7 @@ int fsc__hash_recount(struct fsc__gen *c) {
     return rebuild_locked(c, false);
   uint64_t n = 0;
   for (uint64_t i = 0; i < t.cap; i++)
-    n += ks_value(ck_pr_load_64(&t.arr[i]));
+    n += fsc__ks_value(ck_pr_load_64(&t.arr[i]));
   count_fix(c, n);
   return 0;
 }
@@ -1079,7 +1053,7 @@ int fsc__hash_recover(struct fsc__gen *c, bool unclean) {
    * that names a superseded record or one that fails its checksum, is
    * rebuilt from the data file. */
   if (table_sound(c, &n, &bytes) &&
-      (n >= before || before - n <= COUNT_SLACK)) {
+      (n >= before || before - n <= KS_COUNT_SLACK)) {
     rep[FSC__REP_COUNTERS] += count_fix(c, n);
   } else {
     if ((rc = rebuild_from_data(c, &bytes)) != 0)
