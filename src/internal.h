@@ -787,17 +787,6 @@ void fsc__rec_retire(struct fsc__gen *c, uint64_t off);
 void fsc__rec_retire_sized(struct fsc__gen *c, uint64_t off,
                            uint64_t payload);
 
-/* hash.c - the dict/set index (hash.h has the rest) */
-int fsc__hash_init(struct fsc__gen *c);
-int fsc__hash_recover(struct fsc__gen *c, bool unclean);
-/* Recount the live keys into COUNT (no other process may write). */
-int fsc__hash_recount(struct fsc__gen *c);
-/* verify.c's repairs (structure lock held): rebuild the active table from
- * itself (freeze, re-place every key, recount; safe while others write),
- * or from the data file alone (no one else may write meanwhile). */
-int fsc__hash_rebuild(struct fsc__gen *c);
-int fsc__hash_rebuild_from_data(struct fsc__gen *c, uint64_t *live_bytes);
-
 /* The collection state behind a public handle (its current generation:
  * compaction may move a handle to new files between calls). */
 struct fsc__gen *fsc__list_gen(fsc_list *l);

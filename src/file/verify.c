@@ -60,7 +60,7 @@
  *  - byte counters: corrected by the difference measured over a quiet
  *    pass (an atomic add, so a write that lands afterwards still counts).
  */
-#include "struct/hash.h"
+#include "struct/hash_slot.h"
 #include "struct/list_struct.h"
 
 #include <errno.h>
@@ -72,17 +72,9 @@
 #include <sys/stat.h>
 #include <time.h>
 
-/* The dict/set slot encoding (doc/FORMAT.md, "Hash slots"). */
-#define KS_FROZEN UINT64_C(1)
-#define KS_TOMB UINT64_C(2)
-#define KS_EMPTYF UINT64_C(4)
-#define KS_OFF_BITS 44
-#define KS_OFF_MASK ((((uint64_t)1 << KS_OFF_BITS) - 1) & ~UINT64_C(7))
-#define KS_MIN_CAP UINT64_C(64)
-#define KS_MAX_CAP (UINT64_C(1) << 40)
 /* A COUNT this far above the keys the table holds is keys lost from the
  * index, not writers killed before counting (hash.c's COUNT_SLACK). */
-#define LOST_KEYS_SLACK 16
+#define LOST_KEYS_SLACK KS_COUNT_SLACK
 
 #define QUIET_TRIES 4    /* passes tried for a quiet counter comparison */
 #define REPAIR_ROUNDS 4  /* seal, structure, then counters, a spare */
@@ -514,14 +506,6 @@ static void scan_list(struct pass *p) {
 /* The dict and the set                                                */
 /* ------------------------------------------------------------------ */
 
-static bool ks_empty(uint64_t s) {
-  return (s & ~KS_FROZEN) == 0 || (s & KS_EMPTYF);
-}
-static bool ks_tomb(uint64_t s) { return (s & ~KS_FROZEN) == KS_TOMB; }
-static bool ks_value(uint64_t s) {
-  return (s & 6u) == 0 && (s & KS_OFF_MASK) >= FSC__HDR_SIZE;
-}
-
 /* Is record off (slot s) the key k?  (A record that does not parse is no
  * key, as for hash.c's probes.) */
 static bool holds_key(struct pass *p, uint64_t s, const struct fsc__kkey *k,
@@ -547,9 +531,9 @@ static int reach(struct pass *p, const uint64_t *arr, uint64_t cap,
   for (uint64_t j = k->h & mask, n = 0; j != i && n < cap;
        j = (j + 1) & mask, n++) {
     uint64_t t = ck_pr_load_64(&arr[j]);
-    if (ks_empty(t))
+    if (fsc__ks_empty(t))
       return 1;
-    if (ks_value(t) && holds_key(p, t & ~KS_FROZEN, k, kr)) {
+    if (fsc__ks_value(t) && holds_key(p, t & ~KS_FROZEN, k, kr)) {
       *dup = j;
       return 2;
     }
@@ -601,12 +585,12 @@ static void scan_keyed(struct pass *p) {
            "holds the table", (unsigned long long)i);
       p->need_struct = true;
     }
-    if (ks_empty(s))
+    if (fsc__ks_empty(s))
       continue;
     p->nonempty++;
-    if (ks_tomb(s))
+    if (fsc__ks_tomb(s))
       continue;
-    if (!ks_value(s)) {
+    if (!fsc__ks_value(s)) {
       note(p, &p->structure, "hash slot %llu holds garbage %#llx",
            (unsigned long long)i, (unsigned long long)s);
       p->need_struct = true;
@@ -677,7 +661,7 @@ static void scan_keyed(struct pass *p) {
       uint64_t w0 = ck_pr_load_64(&ih->lenword), n = 0;
       ck_pr_fence_load();
       for (uint64_t i = 0; i < cap; i++)
-        n += ks_value(ck_pr_load_64(&arr[i]));
+        n += fsc__ks_value(ck_pr_load_64(&arr[i]));
       ck_pr_fence_load();
       uint64_t w1 = ck_pr_load_64(&ih->lenword);
       if (w0 != w1)
@@ -1037,7 +1021,7 @@ static int repair_keyed(struct pass *p, bool *changed, struct tally *t) {
      * hash, tombstones dropped, frozen bits cleared, COUNT and the used
      * slots recounted.  Writers' CASes fail on the frozen table and
      * retry in the new one. */
-    int rc = fsc__hash_rebuild(c);
+    int rc = fsc__hash_rebuild_locked(c, false);
     if (rc)
       return rc;
     t->rebuilt++;

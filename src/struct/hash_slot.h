@@ -43,4 +43,99 @@ static inline bool fsc__ks_tomb(uint64_t s) {
   return (s & ~KS_FROZEN) == KS_TOMB;
 }
 
+static inline bool fsc__hash_is_dict(const struct fsc__gen *c) {
+  return c->kind == FSC__KIND_DICT;
+}
+
+/* The smallest table capacity of at least x slots (at most KS_MAX_CAP). */
+static inline uint64_t fsc__ktab_cap_for(uint64_t x) {
+  uint64_t p = KS_MIN_CAP;
+  while (p < x && p < KS_MAX_CAP)
+    p <<= 1;
+  return p;
+}
+
+/* The table and its word (inline: every lookup and write starts here). */
+
+/* A table as one view of it saw it: the word, and the table it names. */
+struct fsc__ktab {
+  uint64_t w;
+  uint64_t *arr;
+  uint64_t cap;
+  unsigned buf;
+};
+
+/* Table b of the word (desc[b]), checked: FSC_ECORRUPT if invalid. */
+static inline __attribute__((always_inline)) int
+fsc__ktab_desc(struct fsc__gen *c, unsigned b, struct fsc__ktab *t) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  uint64_t off = ck_pr_load_64(&ih->desc[b].off);
+  uint64_t cap = ck_pr_load_64(&ih->desc[b].cap);
+  if (off < FSC__HDR_SIZE || (off & 7u) || cap < KS_MIN_CAP ||
+      cap > KS_MAX_CAP || (cap & (cap - 1)))
+    return fsc__err(FSC_ECORRUPT, "hash table %u is invalid (offset %llu, "
+                    "capacity %llu)", b, (unsigned long long)off,
+                    (unsigned long long)cap);
+  t->arr = fsc__ptr(c, &c->index, off, cap * 8);
+  if (!t->arr)
+    return fsc__err_last();
+  t->cap = cap;
+  t->buf = b;
+  return 0;
+}
+
+static inline uint64_t fsc__ktab_word(struct fsc__index_hdr *ih) {
+  uint64_t w = ck_pr_load_64(&ih->lenword);
+  ck_pr_fence_load(); /* the table is read after the word that names it */
+  return w;
+}
+
+/* Has a rebuild published since w (EPOCH or BUF moved)? */
+static inline bool fsc__ktab_changed(struct fsc__index_hdr *ih, uint64_t w) {
+  ck_pr_fence_load(); /* the slot reads come before this re-check */
+  uint64_t w2 = ck_pr_load_64(&ih->lenword);
+  return ((w2 ^ w) & ~(FSC__LW_FROZEN | FSC__LW_LEN_MASK)) != 0;
+}
+
+/* A consistent (word, table) pair. */
+static inline __attribute__((always_inline)) int
+fsc__ktab_view(struct fsc__gen *c, struct fsc__ktab *t) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  for (;;) {
+    uint64_t w = fsc__ktab_word(ih);
+    /* A generation compacted away stays frozen: move to the new files. */
+    if (__builtin_expect((w & FSC__LW_FROZEN) != 0, 0) && fsc__gen_moved(c))
+      return FSC__EMOVED;
+    int rc = fsc__ktab_desc(c, FSC__LW_BUFIDX(w), t);
+    if (fsc__ktab_changed(ih, w))
+      continue;
+    if (rc)
+      return rc;
+    t->w = w;
+    return 0;
+  }
+}
+
+
+/* hash.c: the hash of the key of record off (reads only the record's
+ * header and key); does record off hold key k (parsed into *r); the next
+ * keyed record at or after *pos and below end that verifies (1, with its
+ * offset and parse), 0 at the end. */
+int fsc__krec_hash(struct fsc__gen *c, uint64_t off, uint64_t *h);
+bool fsc__krec_matches(struct fsc__gen *c, uint64_t off,
+                       const struct fsc__kkey *k, struct fsc__krec *r);
+int fsc__hash_walk(struct fsc__gen *c, uint64_t *pos, uint64_t end,
+                   uint64_t *roff, struct fsc__krec *kr);
+
+/* hash_grow.c: rebuild the table with the structure lock held (freeze,
+ * re-place every live key, or none with `clear`, into the spare table,
+ * publish; also finishes a rebuild whose process died); take the lock and
+ * grow the table seen with word w (unless another writer did); a region
+ * of cap slots for spare table t, clear of [aoff, aoff + abytes). */
+int fsc__hash_rebuild_locked(struct fsc__gen *c, bool clear);
+int fsc__hash_grow(struct fsc__gen *c, uint64_t w);
+int fsc__hash_spare_region(struct fsc__gen *c, unsigned t, uint64_t cap,
+                           uint64_t aoff, uint64_t abytes, uint64_t *off,
+                           bool *fresh);
+
 #endif
