@@ -787,12 +787,6 @@ void fsc__rec_retire(struct fsc__gen *c, uint64_t off);
 void fsc__rec_retire_sized(struct fsc__gen *c, uint64_t off,
                            uint64_t payload);
 
-/* The collection state behind a public handle (its current generation:
- * compaction may move a handle to new files between calls). */
-struct fsc__gen *fsc__list_gen(fsc_list *l);
-struct fsc__gen *fsc__dict_gen(fsc_dict *d);
-struct fsc__gen *fsc__set_gen(fsc_set *s);
-
 /* list_recover.c */
 int fsc__list_init(struct fsc__gen *c);
 int fsc__list_recover(struct fsc__gen *c, bool unclean);

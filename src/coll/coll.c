@@ -1,11 +1,12 @@
 /*
- * coll_api.c - owns the kind-neutral public handle, fsc_coll: opening a
+ * coll.c - owns the kind-neutral public handle, fsc_coll: opening a
  * collection of any kind (fsc_open), the conversions between fsc_coll and
  * the typed faces fsc_list / fsc_dict / fsc_set, and the one implementation
  * of every operation that means the same for every kind: close, destroy,
  * free, path, type, len, metrics, sync, compact, reclaim, and (through the
- * kind's own code) clear, verify and iteration.  The typed functions of the
- * same names (fsc_list_close, fsc_dict_metrics, ...) call these.
+ * kind's own code) clear and iteration (verify's is file/verify.c's).
+ * The typed functions of the same names (fsc_list_close, fsc_dict_metrics,
+ * fsc_set_verify, ...) call these.
  *
  * Every public handle type points at one struct fsc__handle (FSC__H in
  * internal.h): a conversion is a cast, checked against the kind of the
@@ -210,19 +211,6 @@ int fsc_coll_clear(fsc_coll *c) {
     return fsc_dict_clear(fsc_coll_dict(c));
   case FSC_KIND_SET:
     return fsc_set_clear(fsc_coll_set(c));
-  default:
-    return fsc_coll_kind(c);
-  }
-}
-
-int fsc_coll_verify(fsc_coll *c, unsigned flags, fsc_verify_report *out) {
-  switch (fsc_coll_kind(c)) {
-  case FSC_KIND_LIST:
-    return fsc_list_verify(fsc_coll_list(c), flags, out);
-  case FSC_KIND_DICT:
-    return fsc_dict_verify(fsc_coll_dict(c), flags, out);
-  case FSC_KIND_SET:
-    return fsc_set_verify(fsc_coll_set(c), flags, out);
   default:
     return fsc_coll_kind(c);
   }

@@ -8,10 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct fsc__gen *fsc__dict_gen(fsc_dict *d) {
-  return d ? fsc__cur(FSC__H(d)) : NULL;
-}
-
 /* ------------------------------------------------------------------ */
 /* Handle life                                                         */
 /* ------------------------------------------------------------------ */
@@ -53,6 +49,10 @@ int fsc_dict_metrics(fsc_dict *d, fsc_metrics *out) {
 }
 
 int fsc_dict_sync(fsc_dict *d) { return fsc_coll_sync(fsc_dict_coll(d)); }
+
+int fsc_dict_verify(fsc_dict *d, unsigned flags, fsc_verify_report *out) {
+  return fsc_coll_verify(fsc_dict_coll(d), flags, out);
+}
 
 /* ------------------------------------------------------------------ */
 /* Keys and values                                                     */

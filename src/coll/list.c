@@ -12,10 +12,6 @@
 
 #define READ_SPINS 256
 
-struct fsc__gen *fsc__list_gen(fsc_list *l) {
-  return l ? fsc__cur(FSC__H(l)) : NULL;
-}
-
 /* ------------------------------------------------------------------ */
 /* Handle life                                                         */
 /* ------------------------------------------------------------------ */
@@ -519,6 +515,10 @@ int fsc_list_metrics(fsc_list *l, fsc_metrics *out) {
 }
 
 int fsc_list_sync(fsc_list *l) { return fsc_coll_sync(fsc_list_coll(l)); }
+
+int fsc_list_verify(fsc_list *l, unsigned flags, fsc_verify_report *out) {
+  return fsc_coll_verify(fsc_list_coll(l), flags, out);
+}
 
 int fsc_list_compact(fsc_list *l) { return fsc_coll_compact(fsc_list_coll(l)); }
 

@@ -8,10 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct fsc__gen *fsc__set_gen(fsc_set *s) {
-  return s ? fsc__cur(FSC__H(s)) : NULL;
-}
-
 /* ------------------------------------------------------------------ */
 /* Handle life                                                         */
 /* ------------------------------------------------------------------ */
@@ -48,6 +44,10 @@ int fsc_set_metrics(fsc_set *s, fsc_metrics *out) {
 }
 
 int fsc_set_sync(fsc_set *s) { return fsc_coll_sync(fsc_set_coll(s)); }
+
+int fsc_set_verify(fsc_set *s, unsigned flags, fsc_verify_report *out) {
+  return fsc_coll_verify(fsc_set_coll(s), flags, out);
+}
 
 /* ------------------------------------------------------------------ */
 /* Elements                                                            */

@@ -112,6 +112,12 @@ int fsc__hash_recover(struct fsc__gen *c, bool unclean);
 int fsc__hash_recount(struct fsc__gen *c);
 int fsc__hash_rebuild_from_data(struct fsc__gen *c, uint64_t *live_bytes);
 
+/* hash_verify.c: verify's check and repair of the index (struct
+ * fsc__kind_ops vscan and vrepair; file/verify.h). */
+void fsc__hash_vscan(struct fsc__vpass *p);
+int fsc__hash_vrepair(struct fsc__vpass *p, bool *changed,
+                      struct fsc__vtally *t);
+
 /* Number of live keys (lock-free). */
 uint64_t fsc__hash_len(struct fsc__gen *c);
 
