@@ -65,7 +65,6 @@
  */
 #include "file/verify.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -360,13 +359,6 @@ static void compare_counters(struct fsc__vpass *out,
   }
 }
 
-static int flock_retry(int fd, int op) {
-  while (flock(fd, op) != 0)
-    if (errno != EINTR)
-      return -1;
-  return 0;
-}
-
 /* Is this handle the only one that has the collection open (structure
  * lock held)?  (Other threads writing through this very handle cannot be
  * seen: the header tells callers not to count on the counters then.)
@@ -381,7 +373,13 @@ bool fsc__valone(struct fsc__gen *c) {
     return false;
   }
   bool only = flock(c->pfd, LOCK_EX | LOCK_NB) == 0;
-  flock_retry(c->pfd, LOCK_SH);
+  /* Back to shared: at once (no one else can hold it exclusively: that
+   * takes the structure lock), the wait bounded as every flock's is. */
+  if (fsc__flock_timed(c->pfd, LOCK_SH, c->opts.lock_timeout_ms,
+                       c->data_path) != 0) {
+    fsc__err_clear();
+    return false; /* presence unknown: not alone, to be safe */
+  }
   return only;
 }
 
