@@ -135,6 +135,15 @@ static bool words_eq(const struct words *a, const struct words *b) {
 /* Records                                                             */
 /* ------------------------------------------------------------------ */
 
+uint64_t fsc__vbegin(struct fsc__vpass *p) {
+  p->tail = ck_pr_load_64(&fsc__dhdr(p->c)->tail);
+  ck_pr_fence_load();
+  uint64_t w = ck_pr_load_64(&fsc__ihdr(p->c)->lenword);
+  ck_pr_fence_load();
+  p->count_word = FSC__LW_LEN(w);
+  return w;
+}
+
 /* Is [off, off + need) below the data tail?  A record published after
  * the pass read the tail lies beyond it: read the tail again (it only
  * grows; the reservation came before the slot that named the record). */

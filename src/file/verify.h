@@ -88,6 +88,11 @@ void fsc__vnote(struct fsc__vpass *p, uint64_t *counter, const char *fmt,
 void fsc__vmark(struct fsc__vpass *p, uint64_t idx, uint64_t val,
                 uint64_t rec, bool key);
 
+/* Begin a structure's scan: read the data tail, then the structure word
+ * (the index header's lenword; its LEN / COUNT goes to p->count_word),
+ * which is returned. */
+uint64_t fsc__vbegin(struct fsc__vpass *p);
+
 /* A structure's parse of the record at off (header h, checksum and type
  * checked): 0 if it is one of its records (parsed into out). */
 typedef int (*fsc__vparse_fn)(struct fsc__gen *c, uint64_t off,

@@ -79,13 +79,9 @@ void fsc__hash_vscan(struct fsc__vpass *p) {
   struct fsc__gen *c = p->c;
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   bool dict = c->kind == FSC__KIND_DICT;
-  p->tail = ck_pr_load_64(&fsc__dhdr(c)->tail);
-  ck_pr_fence_load();
-  uint64_t w = ck_pr_load_64(&ih->lenword);
-  ck_pr_fence_load();
+  uint64_t w = fsc__vbegin(p);
   bool frozen = (w & FSC__LW_FROZEN) != 0;
   unsigned buf = FSC__LW_BUFIDX(w);
-  p->count_word = FSC__LW_LEN(w);
   p->lost_slack = KS_COUNT_SLACK;
   if (frozen) {
     fsc__vnote(p, &p->structure, "a rebuild of the %s's index was interrupted "

@@ -34,14 +34,10 @@ static int list_parse(struct fsc__gen *c, uint64_t off,
 void fsc__list_vscan(struct fsc__vpass *p) {
   struct fsc__gen *c = p->c;
   struct fsc__index_hdr *ih = fsc__ihdr(c);
-  p->tail = ck_pr_load_64(&fsc__dhdr(c)->tail);
-  ck_pr_fence_load();
-  uint64_t w = ck_pr_load_64(&ih->lenword);
-  ck_pr_fence_load();
+  uint64_t w = fsc__vbegin(p);
   bool frozen = (w & FSC__LW_FROZEN) != 0;
   unsigned buf = FSC__LW_BUFIDX(w);
   uint64_t len = FSC__LW_LEN(w);
-  p->count_word = len;
   if (frozen) {
     fsc__vnote(p, &p->structure, "a structural change of the list was "
          "interrupted (its process died holding the lock)");
