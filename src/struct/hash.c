@@ -1,8 +1,8 @@
 /*
  * hash.c - owns the dict/set index's lock-free side: keyed records (their
- * layout, parse and hash), probing the open-addressing table of 64-bit
- * slots in the mapped index file, lookup, insert, replace, delete, clear,
- * and insertion-order iteration (the walk of the data file).  What a
+ * layout and parse) and key hashes, probing the open-addressing table of
+ * 64-bit slots in the mapped index file, lookup, insert, replace, delete,
+ * clear, and insertion-order iteration (the walk of the data file).  What a
  * writer that meets a rebuild does (kwait, count_add) is here; the
  * rebuilds themselves are hash_grow.c's, the recovery and the rebuild from
  * the data file hash_recover.c's, the check and repair hash_verify.c's.
@@ -58,12 +58,7 @@ void fsc__kkey_make(struct fsc__kkey *k, uint8_t type, const void *p,
 }
 
 /* Little-endian fields of a keyed record (unaligned: the origin follows
- * the key and the value). */
-static uint32_t get_u32(const uint8_t *p) {
-  uint32_t x;
-  memcpy(&x, p, 4);
-  return le32toh(x);
-}
+ * the key and the value; the key length is fsc__krec_klen). */
 static uint64_t get_u64(const uint8_t *p) {
   uint64_t x;
   memcpy(&x, p, 8);
@@ -82,7 +77,7 @@ HOT int krec_parse(const struct fsc__gen *c, uint8_t type,
                    const uint8_t *pl, uint64_t n, struct fsc__krec *r) {
   if (n < 4)
     return -1;
-  uint32_t kl = get_u32(pl);
+  uint32_t kl = fsc__krec_klen(pl);
   uint64_t tail = fsc__hash_is_dict(c) ? 8 : 0;
   if ((uint64_t)kl + 4 + tail > n)
     return -1;
@@ -206,23 +201,6 @@ HOT bool key_matches(struct fsc__gen *c, uint64_t off,
 bool fsc__krec_matches(struct fsc__gen *c, uint64_t off,
                        const struct fsc__kkey *k, struct fsc__krec *r) {
   return key_matches(c, off, k, r);
-}
-
-/* The hash of the key of record off.  Reads only the header and the key
- * (not the origin at the record's end: a rebuild rehashes every key, and
- * a second cache line per key would double its cost). */
-int fsc__krec_hash(struct fsc__gen *c, uint64_t off, uint64_t *h) {
-  const struct fsc__rec *r;
-  int rc = fsc__rec_locate(c, off, &r);
-  if (rc)
-    return rc;
-  const uint8_t *pl = (const uint8_t *)(r + 1);
-  if (r->size < 4 || get_u32(pl) > r->size - 4)
-    return fsc__err(FSC_ECORRUPT, "record at %llu has a bad key length",
-                    (unsigned long long)off);
-  *h = XXH3_64bits_withSeed(pl + 4, get_u32(pl),
-                            fsc__hash_is_dict(c) ? 0 : r->type);
-  return 0;
 }
 
 /* ------------------------------------------------------------------ */

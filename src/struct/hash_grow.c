@@ -3,7 +3,8 @@
  * others read and write it: growth and tombstone clean-up (a writer that
  * found the table full), clear, the finish of a rebuild whose process
  * died, verify's repair of a damaged table (hash_verify.c), and
- * compaction's freeze and thaw of the table.  The lock-free side that
+ * compaction's freeze and thaw of the table; and the hash of a stored
+ * key (fsc__krec_hash), which they rehash by.  The lock-free side that
  * meets a rebuild (kwait, count_add) is hash.c's; the slot encoding is
  * hash_slot.h's.
  *
@@ -22,6 +23,11 @@
  *    empty in an older life of the same memory.
  */
 #include "struct/hash_slot.h"
+
+#include <string.h>
+/* XXH3 compiled in, as in hash.c: the rebuild rehashes every key. */
+#define XXH_INLINE_ALL
+#include <xxhash.h>
 
 static uint64_t slot_freeze(uint64_t *slot) {
   uint64_t s = ck_pr_load_64(slot);
@@ -84,6 +90,23 @@ static void place(uint64_t *dst, uint64_t cap, uint64_t fill, uint64_t h,
   while (dst[i] != fill)
     i = (i + 1) & mask;
   ck_pr_store_64(&dst[i], KS_MAKE(h, off));
+}
+
+/* The hash of the key of record off.  Reads only the header and the key
+ * (not the origin at the record's end: a rebuild rehashes every key, and
+ * a second cache line per key would double its cost). */
+int fsc__krec_hash(struct fsc__gen *c, uint64_t off, uint64_t *h) {
+  const struct fsc__rec *r;
+  int rc = fsc__rec_locate(c, off, &r);
+  if (rc)
+    return rc;
+  const uint8_t *pl = (const uint8_t *)(r + 1);
+  if (r->size < 4 || fsc__krec_klen(pl) > r->size - 4)
+    return fsc__err(FSC_ECORRUPT, "record at %llu has a bad key length",
+                    (unsigned long long)off);
+  *h = XXH3_64bits_withSeed(pl + 4, fsc__krec_klen(pl),
+                            fsc__hash_is_dict(c) ? 0 : r->type);
+  return 0;
 }
 
 /* Structure lock held.  Freeze, copy the live keys into the spare table

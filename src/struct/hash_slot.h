@@ -15,6 +15,9 @@
 
 #include "struct/hash.h"
 
+#include <endian.h>
+#include <string.h>
+
 #define KS_FROZEN UINT64_C(1)
 #define KS_TOMB UINT64_C(2)
 #define KS_EMPTYF UINT64_C(4)
@@ -117,11 +120,17 @@ fsc__ktab_view(struct fsc__gen *c, struct fsc__ktab *t) {
 }
 
 
-/* hash.c: the hash of the key of record off (reads only the record's
- * header and key); does record off hold key k (parsed into *r); the next
- * keyed record at or after *pos and below end that verifies (1, with its
- * offset and parse), 0 at the end. */
-int fsc__krec_hash(struct fsc__gen *c, uint64_t off, uint64_t *h);
+/* A keyed record's key length: the little-endian u32 that starts its
+ * payload pl (doc/FORMAT.md). */
+static inline uint32_t fsc__krec_klen(const uint8_t *pl) {
+  uint32_t x;
+  memcpy(&x, pl, 4);
+  return le32toh(x);
+}
+
+/* hash.c: does record off hold key k (parsed into *r); the next keyed
+ * record at or after *pos and below end that verifies (1, with its offset
+ * and parse), 0 at the end. */
 bool fsc__krec_matches(struct fsc__gen *c, uint64_t off,
                        const struct fsc__kkey *k, struct fsc__krec *r);
 int fsc__hash_walk(struct fsc__gen *c, uint64_t *pos, uint64_t end,
@@ -134,6 +143,9 @@ int fsc__hash_walk(struct fsc__gen *c, uint64_t *pos, uint64_t end,
  * of cap slots for spare table t, clear of [aoff, aoff + abytes). */
 int fsc__hash_rebuild_locked(struct fsc__gen *c, bool clear);
 int fsc__hash_grow(struct fsc__gen *c, uint64_t w);
+/* hash_grow.c: the hash of the key of record off (reads only the
+ * record's header and key). */
+int fsc__krec_hash(struct fsc__gen *c, uint64_t off, uint64_t *h);
 int fsc__hash_spare_region(struct fsc__gen *c, unsigned t, uint64_t cap,
                            uint64_t aoff, uint64_t abytes, uint64_t *off,
                            bool *fresh);
