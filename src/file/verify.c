@@ -131,10 +131,6 @@ static bool words_eq(const struct words *a, const struct words *b) {
          a->kused == b->kused && a->opens == b->opens;
 }
 
-/* ------------------------------------------------------------------ */
-/* Records                                                             */
-/* ------------------------------------------------------------------ */
-
 uint64_t fsc__vbegin(struct fsc__vpass *p) {
   p->tail = ck_pr_load_64(&fsc__dhdr(p->c)->tail);
   ck_pr_fence_load();
@@ -143,6 +139,10 @@ uint64_t fsc__vbegin(struct fsc__vpass *p) {
   p->count_word = FSC__LW_LEN(w);
   return w;
 }
+
+/* ------------------------------------------------------------------ */
+/* Records                                                             */
+/* ------------------------------------------------------------------ */
 
 /* Is [off, off + need) below the data tail?  A record published after
  * the pass read the tail lies beyond it: read the tail again (it only
@@ -253,8 +253,8 @@ static void check_files(struct fsc__vpass *p) {
   }
   if (fstat(c->index.fd, &st) == 0 && (uint64_t)st.st_size < icap) {
     fsc__vnote(p, &p->structure, "the index capacity %llu exceeds the index "
-         "file's size %llu", (unsigned long long)icap,
-         (unsigned long long)st.st_size);
+               "file's size %llu", (unsigned long long)icap,
+               (unsigned long long)st.st_size);
     p->unrepairable = true;
   }
 }
@@ -283,9 +283,9 @@ void fsc__vcheck_spare(struct fsc__vpass *p, unsigned buf, uint64_t aoff,
     return;
   if (!fsc__vregion_ok(p->c, off, cap) || overlap(off, cap, aoff, acap)) {
     fsc__vnote(p, &p->structure, "the spare %s descriptor (offset %llu, "
-         "capacity %llu) names no region of the index",
-         p->keyed ? "table" : "array", (unsigned long long)off,
-         (unsigned long long)cap);
+               "capacity %llu) names no region of the index",
+               p->keyed ? "table" : "array", (unsigned long long)off,
+               (unsigned long long)cap);
     p->need_struct = true;
   }
 }
@@ -343,8 +343,8 @@ static void compare_counters(struct fsc__vpass *out,
      * is an append whose process died after filling the slot, before
      * counting it.  (Adopted by the repair, as the next change would.) */
     fsc__vnote(out, &out->counters, "list slot %llu (the length) holds an "
-         "element the length does not count",
-         (unsigned long long)FSC__LW_LEN(w->lenword));
+               "element the length does not count",
+               (unsigned long long)FSC__LW_LEN(w->lenword));
     out->need_struct = true;
   }
   /* Byte counters, once everything else is sound (the repair of the rest
@@ -362,8 +362,8 @@ static void compare_counters(struct fsc__vpass *out,
   if (w->tail >= FSC__HDR_SIZE && q->bytes <= used &&
       w->dead != used - q->bytes) {
     fsc__vnote(out, &out->counters, "dead bytes say %llu, but %llu bytes of "
-         "records are not in use", (unsigned long long)w->dead,
-         (unsigned long long)(used - q->bytes));
+               "records are not in use", (unsigned long long)w->dead,
+               (unsigned long long)(used - q->bytes));
     out->fix_dead = (int64_t)(used - q->bytes - w->dead);
   }
 }

@@ -85,7 +85,7 @@ void fsc__hash_vscan(struct fsc__vpass *p) {
   p->lost_slack = KS_COUNT_SLACK;
   if (frozen) {
     fsc__vnote(p, &p->structure, "a rebuild of the %s's index was interrupted "
-         "(its process died holding the lock)", dict ? "dict" : "set");
+               "(its process died holding the lock)", dict ? "dict" : "set");
     p->need_struct = true;
   }
   uint64_t off = ck_pr_load_64(&ih->desc[buf].off);
@@ -93,8 +93,8 @@ void fsc__hash_vscan(struct fsc__vpass *p) {
   if (!fsc__vregion_ok(c, off, cap) || cap < KS_MIN_CAP ||
       cap > KS_MAX_CAP || (cap & (cap - 1))) {
     fsc__vnote(p, &p->structure, "the hash table descriptor (offset %llu, "
-         "capacity %llu) names no valid table", (unsigned long long)off,
-         (unsigned long long)cap);
+               "capacity %llu) names no valid table", (unsigned long long)off,
+               (unsigned long long)cap);
     p->need_data = true;
     return;
   }
@@ -102,7 +102,7 @@ void fsc__hash_vscan(struct fsc__vpass *p) {
   const uint64_t *arr = fsc__ptr(c, &c->index, off, cap * 8);
   if (!arr) {
     fsc__vnote(p, &p->structure, "the hash table lies beyond the index "
-         "capacity");
+               "capacity");
     p->need_data = true;
     return;
   }
@@ -113,7 +113,7 @@ void fsc__hash_vscan(struct fsc__vpass *p) {
   again:
     if ((s & KS_FROZEN) && !frozen) {
       fsc__vnote(p, &p->structure, "hash slot %llu is frozen, but no rebuild "
-           "holds the table", (unsigned long long)i);
+                 "holds the table", (unsigned long long)i);
       p->need_struct = true;
     }
     if (fsc__ks_empty(s))
@@ -123,7 +123,7 @@ void fsc__hash_vscan(struct fsc__vpass *p) {
       continue;
     if (!fsc__ks_value(s)) {
       fsc__vnote(p, &p->structure, "hash slot %llu holds garbage %#llx",
-           (unsigned long long)i, (unsigned long long)s);
+                 (unsigned long long)i, (unsigned long long)s);
       p->need_struct = true;
       fsc__vmark(p, i, s, 0, false);
       continue;
@@ -202,8 +202,8 @@ void fsc__hash_vscan(struct fsc__vpass *p) {
         continue;
       if (FSC__LW_LEN(w1) > n + KS_COUNT_SLACK) {
         fsc__vnote(p, &p->counters, "the count says %llu keys, but the table "
-             "holds %llu: keys were lost from the index",
-             (unsigned long long)FSC__LW_LEN(w1), (unsigned long long)n);
+                   "holds %llu: keys were lost from the index",
+                   (unsigned long long)FSC__LW_LEN(w1), (unsigned long long)n);
         p->need_data = true;
       }
       break;

@@ -40,7 +40,7 @@ void fsc__list_vscan(struct fsc__vpass *p) {
   uint64_t len = FSC__LW_LEN(w);
   if (frozen) {
     fsc__vnote(p, &p->structure, "a structural change of the list was "
-         "interrupted (its process died holding the lock)");
+               "interrupted (its process died holding the lock)");
     p->need_struct = true;
   }
   bool by_seal = false; /* judge the array by the seal's descriptors */
@@ -53,16 +53,16 @@ void fsc__list_vscan(struct fsc__vpass *p) {
     enum fsc__seal_state st = fsc__ls_seal_state(ih, &n);
     if (st == FSC__SEAL_LIVE) {
       fsc__vnote(p, &p->structure, "%llu of the list's structure words (the "
-           "length word's array and epoch, the array descriptors) differ "
-           "from their sealed copy: damage that would make another array "
-           "the list", (unsigned long long)n);
+                 "length word's array and epoch, the array descriptors) "
+                 "differ from their sealed copy: damage that would make "
+                 "another array the list", (unsigned long long)n);
       p->seal_fix = p->need_struct = by_seal = true;
       w = (w & ~(FSC__LW_BUF | (FSC__LW_EPOCH_MASK << FSC__LW_EPOCH_SHIFT))) |
           ck_pr_load_64(&ih->seal.word);
       buf = FSC__LW_BUFIDX(w);
     } else if (st == FSC__SEAL_BROKEN) {
       fsc__vnote(p, &p->structure, "the sealed copy of the list's structure "
-           "words is damaged");
+                 "words is damaged");
       p->seal_fix = p->need_struct = true;
     }
   }
@@ -72,8 +72,8 @@ void fsc__list_vscan(struct fsc__vpass *p) {
   uint64_t cap = ck_pr_load_64(&dsc->cap);
   if (!fsc__vregion_ok(c, off, cap)) {
     fsc__vnote(p, &p->structure, "the list's array descriptor (offset %llu, "
-         "capacity %llu) names no region of the index",
-         (unsigned long long)off, (unsigned long long)cap);
+               "capacity %llu) names no region of the index",
+               (unsigned long long)off, (unsigned long long)cap);
     p->unrepairable = true;
     return;
   }
@@ -81,7 +81,8 @@ void fsc__list_vscan(struct fsc__vpass *p) {
     fsc__vcheck_spare(p, buf, off, cap);
   if (len > cap) {
     fsc__vnote(p, &p->counters, "the list's length %llu exceeds its array's "
-         "capacity %llu", (unsigned long long)len, (unsigned long long)cap);
+               "capacity %llu", (unsigned long long)len,
+               (unsigned long long)cap);
     /* (With the array sound, the repair takes the length from its
      * slots.) */
     if (frozen || by_seal)
@@ -93,7 +94,7 @@ void fsc__list_vscan(struct fsc__vpass *p) {
   uint64_t *arr = fsc__ptr(c, &c->index, off, cap * 8);
   if (!arr) {
     fsc__vnote(p, &p->structure, "the list's array lies beyond the index "
-         "capacity");
+               "capacity");
     p->unrepairable = true;
     return;
   }
@@ -135,7 +136,7 @@ void fsc__list_vscan(struct fsc__vpass *p) {
           fsc__vnote_bad(p, FSC__RV_DANGLING, i, FSC__SLOT_OFF(s));
         } else
           fsc__vnote(p, &p->structure, "list slot %llu holds garbage %#llx",
-               (unsigned long long)i, (unsigned long long)s);
+                     (unsigned long long)i, (unsigned long long)s);
         continue;
       }
       /* Below the length every slot holds an element, except under a
