@@ -595,6 +595,12 @@ static inline void *fsc__ptr(struct fsc__gen *c, struct fsc__file *f,
   return ((struct fsc__view *)ck_pr_load_ptr(&f->cur))->base + off;
 }
 
+/* map.c, structure lock held: make the index file hold at least `end`
+ * bytes (its capacity doubled, page-rounded), then publish the new
+ * capacity in the index header (icap).  For a region handed out at the
+ * index tail. */
+int fsc__index_grow(struct fsc__gen *c, uint64_t end);
+
 /* fsc__ptr's fast path alone: NULL, with nothing recorded, where fsc__ptr
  * would take its slow path. */
 static inline void *fsc__ptr_try(struct fsc__file *f, uint64_t off,

@@ -60,16 +60,9 @@ int fsc__hash_spare_region(struct fsc__gen *c, unsigned t, uint64_t cap,
   if (start < aoff + abytes && aoff < start + cap * 8)
     return fsc__err(FSC_ECORRUPT, "the index tail %llu lies inside the "
                     "hash table", (unsigned long long)start);
-  uint64_t icap = ck_pr_load_64(&ih->icap);
-  if (end > icap) {
-    uint64_t ncap = icap * 2 > end ? icap * 2 : end;
-    ncap = (ncap + 4095) & ~UINT64_C(4095);
-    int rc = fsc__file_grow(&c->index, ncap, c->index_path);
-    if (rc)
-      return rc;
-    ck_pr_fence_store(); /* capacity is published after fallocate */
-    ck_pr_store_64(&ih->icap, ncap);
-  }
+  int rc = fsc__index_grow(c, end);
+  if (rc)
+    return rc;
   /* itail moves before the region is used: it is never handed out twice,
    * even if this rebuild dies. */
   ck_pr_store_64(&ih->itail, start + cap * 8);

@@ -209,13 +209,8 @@ static int list_reserve_index(struct fsc__gen *c) {
   uint64_t slots = 2 * len > cap ? 2 * len : cap;
   if (slots < 64)
     slots = 64;
-  uint64_t end = ck_pr_load_64(&ih->itail) + slots * 8 + FSC__TRAILER;
-  uint64_t icap = ck_pr_load_64(&ih->icap);
-  if (end <= icap)
-    return 0;
-  uint64_t ncap = icap * 2 > end ? icap * 2 : end;
-  ncap = (ncap + 4095) & ~UINT64_C(4095);
-  return fsc__file_grow(&c->index, ncap, c->index_path);
+  return fsc__index_grow(c, ck_pr_load_64(&ih->itail) + slots * 8 +
+                                FSC__TRAILER);
 }
 
 /* One round of repair for what pass p found (struct fsc__kind_ops
