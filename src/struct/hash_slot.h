@@ -1,7 +1,10 @@
 /*
  * hash_slot.h - the dict/set index's slot encoding (doc/FORMAT.md, "Hash
- * slots") and its table view, in one place for the files of the hash index
- * (hash.c, hash_grow.c, hash_recover.c, hash_verify.c); not installed.
+ * slots"), its table view (the word and the table it names, inline for the
+ * lookups), and the few functions the files of the hash index share with
+ * each other (hash.c, hash_grow.c, hash_recover.c, hash_verify.c): the one
+ * place each of these is written.  Not installed; dict.c and set.c use
+ * hash.h.
  *
  * A slot (one aligned 64-bit word):
  *   bits 63..44 the key hash's top 20 bits (a tag: most misses never touch
