@@ -595,6 +595,12 @@ static inline void *fsc__ptr(struct fsc__gen *c, struct fsc__file *f,
   return ((struct fsc__view *)ck_pr_load_ptr(&f->cur))->base + off;
 }
 
+/* map.c, structure lock held: make the index file hold at least `end`
+ * bytes (its capacity doubled, page-rounded), then publish the new
+ * capacity in the index header (icap).  For a region handed out at the
+ * index tail. */
+int fsc__index_grow(struct fsc__gen *c, uint64_t end);
+
 /* fsc__ptr's fast path alone: NULL, with nothing recorded, where fsc__ptr
  * would take its slow path. */
 static inline void *fsc__ptr_try(struct fsc__file *f, uint64_t off,
@@ -804,23 +810,6 @@ void fsc__rec_retire(struct fsc__gen *c, uint64_t off);
  * size type): the header need not be read first. */
 void fsc__rec_retire_sized(struct fsc__gen *c, uint64_t off,
                            uint64_t payload);
-
-/* hash.c - the dict/set index (hash.h has the rest) */
-int fsc__hash_init(struct fsc__gen *c);
-int fsc__hash_recover(struct fsc__gen *c, bool unclean);
-/* Recount the live keys into COUNT (no other process may write). */
-int fsc__hash_recount(struct fsc__gen *c);
-/* verify.c's repairs (structure lock held): rebuild the active table from
- * itself (freeze, re-place every key, recount; safe while others write),
- * or from the data file alone (no one else may write meanwhile). */
-int fsc__hash_rebuild(struct fsc__gen *c);
-int fsc__hash_rebuild_from_data(struct fsc__gen *c, uint64_t *live_bytes);
-
-/* The collection state behind a public handle (its current generation:
- * compaction may move a handle to new files between calls). */
-struct fsc__gen *fsc__list_gen(fsc_list *l);
-struct fsc__gen *fsc__dict_gen(fsc_dict *d);
-struct fsc__gen *fsc__set_gen(fsc_set *s);
 
 /* list_recover.c */
 int fsc__list_init(struct fsc__gen *c);

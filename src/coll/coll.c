@@ -1,11 +1,12 @@
 /*
- * coll_api.c - owns the kind-neutral public handle, fsc_coll: opening a
+ * coll.c - owns the kind-neutral public handle, fsc_coll: opening a
  * collection of any kind (fsc_open), the conversions between fsc_coll and
  * the typed faces fsc_list / fsc_dict / fsc_set, and the one implementation
  * of every operation that means the same for every kind: close, destroy,
  * free, path, type, len, metrics, sync, compact, reclaim, and (through the
- * kind's own code) clear, verify and iteration.  The typed functions of the
- * same names (fsc_list_close, fsc_dict_metrics, ...) call these.
+ * kind's own code) clear and iteration (verify's is file/verify.c's).
+ * The typed functions of the same names (fsc_list_close, fsc_dict_metrics,
+ * fsc_set_verify, ...) call these.
  *
  * Every public handle type points at one struct fsc__handle (FSC__H in
  * internal.h): a conversion is a cast, checked against the kind of the
@@ -309,6 +310,18 @@ int fsc_set_len(fsc_set *s, uint64_t *out) {
   return fsc_coll_len(fsc_set_coll(s), out);
 }
 
+int fsc_list_verify(fsc_list *l, unsigned flags, fsc_verify_report *out) {
+  return fsc_coll_verify(fsc_list_coll(l), flags, out);
+}
+
+int fsc_dict_verify(fsc_dict *d, unsigned flags, fsc_verify_report *out) {
+  return fsc_coll_verify(fsc_dict_coll(d), flags, out);
+}
+
+int fsc_set_verify(fsc_set *s, unsigned flags, fsc_verify_report *out) {
+  return fsc_coll_verify(fsc_set_coll(s), flags, out);
+}
+
 /* ------------------------------------------------------------------ */
 /* Operations each kind does its own way                               */
 /* ------------------------------------------------------------------ */
@@ -321,19 +334,6 @@ int fsc_coll_clear(fsc_coll *c) {
     return fsc_dict_clear(fsc_coll_dict(c));
   case FSC_KIND_SET:
     return fsc_set_clear(fsc_coll_set(c));
-  default:
-    return fsc_coll_kind(c);
-  }
-}
-
-int fsc_coll_verify(fsc_coll *c, unsigned flags, fsc_verify_report *out) {
-  switch (fsc_coll_kind(c)) {
-  case FSC_KIND_LIST:
-    return fsc_list_verify(fsc_coll_list(c), flags, out);
-  case FSC_KIND_DICT:
-    return fsc_dict_verify(fsc_coll_dict(c), flags, out);
-  case FSC_KIND_SET:
-    return fsc_set_verify(fsc_coll_set(c), flags, out);
   default:
     return fsc_coll_kind(c);
   }

@@ -8,10 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct fsc__gen *fsc__dict_gen(fsc_dict *d) {
-  return d ? fsc__cur(FSC__H(d)) : NULL;
-}
-
 /* ------------------------------------------------------------------ */
 /* Handle life                                                         */
 /* ------------------------------------------------------------------ */

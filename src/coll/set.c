@@ -8,10 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct fsc__gen *fsc__set_gen(fsc_set *s) {
-  return s ? fsc__cur(FSC__H(s)) : NULL;
-}
-
 /* ------------------------------------------------------------------ */
 /* Handle life                                                         */
 /* ------------------------------------------------------------------ */

@@ -150,6 +150,21 @@ out:
   return rc;
 }
 
+int fsc__index_grow(struct fsc__gen *c, uint64_t end) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  uint64_t icap = ck_pr_load_64(&ih->icap);
+  if (end <= icap)
+    return 0;
+  uint64_t ncap = icap * 2 > end ? icap * 2 : end; /* doubling: amortised */
+  ncap = (ncap + 4095) & ~UINT64_C(4095);
+  int rc = fsc__file_grow(&c->index, ncap, c->index_path);
+  if (rc)
+    return rc;
+  ck_pr_fence_store(); /* capacity is published after fallocate */
+  ck_pr_store_64(&ih->icap, ncap);
+  return 0;
+}
+
 int fsc__file_stat(struct fsc__file *f, struct stat *st) {
   if (!ck_pr_load_ptr(&f->cur))
     return fstat(f->fd, st) == 0 ? 0 : -1;

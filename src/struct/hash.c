@@ -1,23 +1,24 @@
 /*
- * hash.c - owns the dict/set index: an open-addressing hash table of
- * 64-bit slots in the mapped index file, shared by every process; keyed
- * records; insertion-order iteration; growth; verification and rebuild.
+ * hash.c - owns the dict/set index's lock-free side: keyed records (their
+ * layout and parse) and key hashes, probing the open-addressing table of
+ * 64-bit slots in the mapped index file, lookup, insert, replace, delete,
+ * clear, and insertion-order iteration (the walk of the data file).  What a
+ * writer that meets a rebuild does (kwait, count_add) is here; the
+ * rebuilds themselves are hash_grow.c's, the recovery and the rebuild from
+ * the data file hash_recover.c's, the check and repair hash_verify.c's.
  * doc/CONCURRENCY.md tells the same story in prose.
  *
  * The table word (the index header's lenword) is (FROZEN, BUF, EPOCH,
  * COUNT), the list's layout: BUF names the active table, desc[BUF].
  *
- * A slot (one aligned 64-bit word):
- *   bits 63..44 the key hash's top 20 bits (a tag: most misses never touch
- *               the data file), bits 43..3 the record offset  -> a key;
- *   0, or (epoch << 3) | 4                                   -> empty;
- *   2                                                        -> tombstone;
- *   bit 0 set on any of them: frozen by a rebuild that is copying.
+ * A slot holds a key (its hash's tag and its record's offset), an empty
+ * mark or a tombstone, and a frozen bit: the encoding is hash_slot.h's.
  *
  * Invariants, and where they are kept:
  *  - Lookups are lock-free: probe from hash & (cap - 1) until an empty
  *    slot; then re-check the word: if EPOCH or BUF moved, a rebuild
- *    published meanwhile and the probe is retried (probe, hash_find).
+ *    published meanwhile and the probe is retried (probe,
+ *    fsc__hash_find_rec).
  *  - Every write is one CAS of one slot, after the record it names is
  *    complete (fence_store before each CAS).  A key's slot never moves
  *    within a table's life, and tombstones are never reused, so writers
@@ -30,12 +31,9 @@
  *    fills the spare table, and publishes it with one store of the word.
  *    Before that store the old table is intact, so a rebuilder that dies
  *    loses nothing: the next one that finds the word frozen redoes it
- *    (rebuild_locked, kwait).
- *  - Empty slots of a reused table carry the new epoch, so a writer that
- *    slept through two rebuilds cannot CAS into a slot it saw empty in an
- *    older life of the same memory.
+ *    (fsc__hash_rebuild_locked in hash_grow.c, kwait).
  */
-#include "struct/hash.h"
+#include "struct/hash_slot.h"
 
 #include <sched.h>
 #include <stdlib.h>
@@ -45,34 +43,7 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-#define KS_FROZEN UINT64_C(1)
-#define KS_TOMB UINT64_C(2)
-#define KS_EMPTYF UINT64_C(4)
-#define KS_OFF_BITS 44
-#define KS_OFF_MASK ((((uint64_t)1 << KS_OFF_BITS) - 1) & ~UINT64_C(7))
-#define KS_TAG(h) ((uint64_t)(h) >> KS_OFF_BITS)
-#define KS_MAKE(h, off) ((KS_TAG(h) << KS_OFF_BITS) | (off))
-#define KS_EMPTY(epoch)                                                      \
-  ((((uint64_t)(epoch) & FSC__LW_EPOCH_MASK) << 3) | KS_EMPTYF)
-
-#define MIN_CAP UINT64_C(64)
-#define MAX_CAP (UINT64_C(1) << 40)
 #define WAIT_SPINS 4096
-#define COUNT_SLACK 16 /* writers that died mid-operation, at most */
-
-static inline bool ks_value(uint64_t s) {
-  return (s & 6u) == 0 && (s & KS_OFF_MASK) >= FSC__HDR_SIZE;
-}
-static inline bool ks_empty(uint64_t s) {
-  return (s & ~KS_FROZEN) == 0 || (s & KS_EMPTYF);
-}
-static inline bool ks_tomb(uint64_t s) {
-  return (s & ~KS_FROZEN) == KS_TOMB;
-}
-
-static bool is_dict(const struct fsc__gen *c) {
-  return c->kind == FSC__KIND_DICT;
-}
 
 /* ------------------------------------------------------------------ */
 /* Keys and keyed records                                              */
@@ -87,12 +58,7 @@ void fsc__kkey_make(struct fsc__kkey *k, uint8_t type, const void *p,
 }
 
 /* Little-endian fields of a keyed record (unaligned: the origin follows
- * the key and the value). */
-static uint32_t get_u32(const uint8_t *p) {
-  uint32_t x;
-  memcpy(&x, p, 4);
-  return le32toh(x);
-}
+ * the key and the value; the key length is fsc__krec_klen). */
 static uint64_t get_u64(const uint8_t *p) {
   uint64_t x;
   memcpy(&x, p, 8);
@@ -111,8 +77,8 @@ HOT int krec_parse(const struct fsc__gen *c, uint8_t type,
                    const uint8_t *pl, uint64_t n, struct fsc__krec *r) {
   if (n < 4)
     return -1;
-  uint32_t kl = get_u32(pl);
-  uint64_t tail = is_dict(c) ? 8 : 0;
+  uint32_t kl = fsc__krec_klen(pl);
+  uint64_t tail = fsc__hash_is_dict(c) ? 8 : 0;
   if ((uint64_t)kl + 4 + tail > n)
     return -1;
   if (!fsc__type_valid(type) || (c->type != FSC_TYPE_ANY && type != c->type))
@@ -122,7 +88,7 @@ HOT int krec_parse(const struct fsc__gen *c, uint8_t type,
   r->klen = kl;
   r->val = pl + 4 + kl;
   r->vlen = n - 4 - kl - tail;
-  if (is_dict(c)) {
+  if (fsc__hash_is_dict(c)) {
     size_t f = fsc__type_fixed_size((fsc_type)type);
     if (f && r->vlen != f)
       return -1;
@@ -143,8 +109,9 @@ HOT int krec_read(struct fsc__gen *c, uint64_t off, struct fsc__krec *r) {
     return rc;
   if (krec_parse(c, h->type, (const uint8_t *)(h + 1), h->size, r) != 0)
     return fsc__err(FSC_ECORRUPT, "record at %llu is not a valid %s record",
-                    (unsigned long long)off, is_dict(c) ? "dict" : "set");
-  if (!is_dict(c))
+                    (unsigned long long)off,
+                    fsc__hash_is_dict(c) ? "dict" : "set");
+  if (!fsc__hash_is_dict(c))
     r->origin = off;
   return 0;
 }
@@ -155,7 +122,7 @@ int fsc__krec_read(struct fsc__gen *c, uint64_t off, struct fsc__krec *r) {
 
 int fsc__krec_write(struct fsc__gen *c, const struct fsc__kkey *k,
                     const fsc_value *v, uint64_t *off) {
-  bool dict = is_dict(c);
+  bool dict = fsc__hash_is_dict(c);
   uint64_t vn = dict ? fsc__value_size(v) : 0;
   uint64_t n = 4 + (uint64_t)k->n + vn + (dict ? 8 : 0);
   uint8_t *pl;
@@ -225,69 +192,20 @@ HOT bool key_matches(struct fsc__gen *c, uint64_t off,
                      const struct fsc__kkey *k, struct fsc__krec *r) {
   if (krec_read(c, off, r) != 0)
     return false;
-  if (r->klen != k->n || (!is_dict(c) && r->type != k->type))
+  if (r->klen != k->n || (!fsc__hash_is_dict(c) && r->type != k->type))
     return false;
   return key_eq(r->key, k->p, k->n);
 }
 
+
+bool fsc__krec_matches(struct fsc__gen *c, uint64_t off,
+                       const struct fsc__kkey *k, struct fsc__krec *r) {
+  return key_matches(c, off, k, r);
+}
+
 /* ------------------------------------------------------------------ */
-/* The table and its word                                              */
+/* Probing a table                                                     */
 /* ------------------------------------------------------------------ */
-
-struct ktab {
-  uint64_t w;
-  uint64_t *arr;
-  uint64_t cap;
-  unsigned buf;
-};
-
-HOT int desc_table(struct fsc__gen *c, unsigned b, struct ktab *t) {
-  struct fsc__index_hdr *ih = fsc__ihdr(c);
-  uint64_t off = ck_pr_load_64(&ih->desc[b].off);
-  uint64_t cap = ck_pr_load_64(&ih->desc[b].cap);
-  if (off < FSC__HDR_SIZE || (off & 7u) || cap < MIN_CAP || cap > MAX_CAP ||
-      (cap & (cap - 1)))
-    return fsc__err(FSC_ECORRUPT, "hash table %u is invalid (offset %llu, "
-                    "capacity %llu)", b, (unsigned long long)off,
-                    (unsigned long long)cap);
-  t->arr = fsc__ptr(c, &c->index, off, cap * 8);
-  if (!t->arr)
-    return fsc__err_last();
-  t->cap = cap;
-  t->buf = b;
-  return 0;
-}
-
-static inline uint64_t word_load(struct fsc__index_hdr *ih) {
-  uint64_t w = ck_pr_load_64(&ih->lenword);
-  ck_pr_fence_load(); /* the table is read after the word that names it */
-  return w;
-}
-
-/* Has a rebuild published since w (EPOCH or BUF moved)? */
-static inline bool tab_changed(struct fsc__index_hdr *ih, uint64_t w) {
-  ck_pr_fence_load(); /* the slot reads come before this re-check */
-  uint64_t w2 = ck_pr_load_64(&ih->lenword);
-  return ((w2 ^ w) & ~(FSC__LW_FROZEN | FSC__LW_LEN_MASK)) != 0;
-}
-
-/* A consistent (word, table) pair. */
-HOT int tab_view(struct fsc__gen *c, struct ktab *t) {
-  struct fsc__index_hdr *ih = fsc__ihdr(c);
-  for (;;) {
-    uint64_t w = word_load(ih);
-    /* A generation compacted away stays frozen: move to the new files. */
-    if (__builtin_expect((w & FSC__LW_FROZEN) != 0, 0) && fsc__gen_moved(c))
-      return FSC__EMOVED;
-    int rc = desc_table(c, FSC__LW_BUFIDX(w), t);
-    if (tab_changed(ih, w))
-      continue;
-    if (rc)
-      return rc;
-    t->w = w;
-    return 0;
-  }
-}
 
 enum probe_result { P_FOUND, P_EMPTY, P_FULL, P_ODD };
 
@@ -295,7 +213,7 @@ enum probe_result { P_FOUND, P_EMPTY, P_FULL, P_ODD };
  * parsed in *rec if rec is not NULL) or P_EMPTY (*idx is the first empty
  * slot, holding *slot).  P_ODD: a slot that is no valid state (a stale
  * table being reused, or corruption). */
-static enum probe_result probe(struct fsc__gen *c, const struct ktab *t,
+static enum probe_result probe(struct fsc__gen *c, const struct fsc__ktab *t,
                                const struct fsc__kkey *k, uint64_t *idx,
                                uint64_t *slot, uint64_t *off,
                                struct fsc__krec *rec) {
@@ -305,14 +223,14 @@ static enum probe_result probe(struct fsc__gen *c, const struct ktab *t,
     rec = &scratch;
   for (uint64_t n = 0; n < t->cap; n++, i = (i + 1) & mask) {
     uint64_t s = ck_pr_load_64(&t->arr[i]);
-    if (ks_empty(s)) {
+    if (fsc__ks_empty(s)) {
       *idx = i;
       *slot = s;
       return P_EMPTY;
     }
-    if (ks_tomb(s))
+    if (fsc__ks_tomb(s))
       continue;
-    if (!ks_value(s))
+    if (!fsc__ks_value(s))
       return P_ODD;
     if ((s >> KS_OFF_BITS) != tag)
       continue;
@@ -327,8 +245,6 @@ static enum probe_result probe(struct fsc__gen *c, const struct ktab *t,
   }
   return P_FULL;
 }
-
-static int rebuild_locked(struct fsc__gen *c, bool clear);
 
 /* A writer met a frozen word: wait for the rebuild; after a while take
  * the lock, which finishes a rebuild whose process died. */
@@ -350,7 +266,7 @@ static int kwait(struct fsc__gen *c) {
   if (ck_pr_load_64(&ih->lenword) & FSC__LW_FROZEN)
     rc = c->rdonly ? fsc__err(FSC_EAGAIN, "a writer died in the middle of "
                               "a rebuild; open read-write to repair it")
-                   : rebuild_locked(c, false);
+                   : fsc__hash_rebuild_locked(c, false);
   fsc__unlock(c);
   return rc;
 }
@@ -400,240 +316,13 @@ static int count_add(struct fsc__gen *c, uint64_t w, int d) {
       if (rc)
         return rc == FSC__EMOVED ? 0 : rc; /* the compaction counted it */
       if (ck_pr_load_64(&ih->lenword) == w2)
-        rc = rebuild_locked(c, false);
+        rc = fsc__hash_rebuild_locked(c, false);
       fsc__unlock(c);
       return rc;
     }
     if (ck_pr_cas_64(&ih->lenword, w2, w2 + (uint64_t)(int64_t)d))
       return 0;
   }
-}
-
-/* ------------------------------------------------------------------ */
-/* Rebuild: growth, tombstone clean-up, clear, repair of a dead one     */
-/* ------------------------------------------------------------------ */
-
-static uint64_t slot_freeze(uint64_t *slot) {
-  uint64_t s = ck_pr_load_64(slot);
-  while (!(s & KS_FROZEN) &&
-         !ck_pr_cas_64_value(slot, s, s | KS_FROZEN, &s))
-    ck_pr_stall();
-  return s & ~KS_FROZEN;
-}
-
-/* A table region of cap slots for the spare buffer t: the spare itself if
- * it has that capacity, else new space at the index tail. */
-static int spare_region(struct fsc__gen *c, unsigned t, uint64_t cap,
-                        uint64_t aoff, uint64_t abytes, uint64_t *off,
-                        bool *fresh) {
-  struct fsc__index_hdr *ih = fsc__ihdr(c);
-  /* desc.hw is the slots the region has room for (a table may use less
-   * of it after a rebuild that shrank it).  The region must be one the
-   * index handed out, clear of the table being copied [aoff, +abytes):
-   * only a hostile or broken index names another, never written. */
-  uint64_t toff = ck_pr_load_64(&ih->desc[t].off);
-  uint64_t room = ck_pr_load_64(&ih->desc[t].hw);
-  if (toff >= FSC__HDR_SIZE && !(toff & 7u) && room >= cap &&
-      room <= MAX_CAP && toff + room * 8 <= ck_pr_load_64(&ih->itail) &&
-      (toff + room * 8 <= aoff || aoff + abytes <= toff)) {
-    *off = toff;
-    *fresh = false;
-    return 0;
-  }
-  uint64_t start = ih->itail, end = start + cap * 8 + FSC__TRAILER;
-  if (start < aoff + abytes && aoff < start + cap * 8)
-    return fsc__err(FSC_ECORRUPT, "the index tail %llu lies inside the "
-                    "hash table", (unsigned long long)start);
-  uint64_t icap = ck_pr_load_64(&ih->icap);
-  if (end > icap) {
-    uint64_t ncap = icap * 2 > end ? icap * 2 : end;
-    ncap = (ncap + 4095) & ~UINT64_C(4095);
-    int rc = fsc__file_grow(&c->index, ncap, c->index_path);
-    if (rc)
-      return rc;
-    ck_pr_fence_store(); /* capacity is published after fallocate */
-    ck_pr_store_64(&ih->icap, ncap);
-  }
-  /* itail moves before the region is used: it is never handed out twice,
-   * even if this rebuild dies. */
-  ck_pr_store_64(&ih->itail, start + cap * 8);
-  ck_pr_store_64(&ih->desc[t].hw, 0); /* the old region is given up */
-  *off = start;
-  *fresh = true;
-  return 0;
-}
-
-/* Place record off (hash h) in a table being built.  No one else writes
- * it, but a reader or writer that met this memory in an older life of the
- * table may still load (or fail a CAS on) a slot: atomic stores, so that
- * no word is ever seen half-written (also in the fill of rebuild_locked). */
-static void place(uint64_t *dst, uint64_t cap, uint64_t fill, uint64_t h,
-                  uint64_t off) {
-  uint64_t mask = cap - 1, i = h & mask;
-  while (dst[i] != fill)
-    i = (i + 1) & mask;
-  ck_pr_store_64(&dst[i], KS_MAKE(h, off));
-}
-
-/* The hash of the key of record off.  Reads only the header and the key
- * (not the origin at the record's end: a rebuild rehashes every key, and
- * a second cache line per key would double its cost). */
-static int rec_hash(struct fsc__gen *c, uint64_t off, uint64_t *h) {
-  const struct fsc__rec *r;
-  int rc = fsc__rec_locate(c, off, &r);
-  if (rc)
-    return rc;
-  const uint8_t *pl = (const uint8_t *)(r + 1);
-  if (r->size < 4 || get_u32(pl) > r->size - 4)
-    return fsc__err(FSC_ECORRUPT, "record at %llu has a bad key length",
-                    (unsigned long long)off);
-  *h = XXH3_64bits_withSeed(pl + 4, get_u32(pl), is_dict(c) ? 0 : r->type);
-  return 0;
-}
-
-static uint64_t pow2_at_least(uint64_t x) {
-  uint64_t p = MIN_CAP;
-  while (p < x && p < MAX_CAP)
-    p <<= 1;
-  return p;
-}
-
-/* Structure lock held.  Freeze, copy the live keys into the spare table
- * (none with `clear`), publish.  Also finishes a rebuild whose process
- * died (the word is then frozen already). */
-static int rebuild_locked(struct fsc__gen *c, bool clear) {
-  struct fsc__index_hdr *ih = fsc__ihdr(c);
-  uint64_t w;
-  for (;;) {
-    w = ck_pr_load_64(&ih->lenword);
-    if (w & FSC__LW_FROZEN)
-      break; /* an orphan: its rebuilder died */
-    if (ck_pr_cas_64(&ih->lenword, w, w | FSC__LW_FROZEN)) {
-      w |= FSC__LW_FROZEN;
-      break;
-    }
-  }
-  struct ktab src = {0};
-  int rc = desc_table(c, FSC__LW_BUFIDX(w), &src);
-  if (rc)
-    return rc; /* left frozen: the table itself is corrupt */
-  uint64_t n = 0, bad = 0;
-  for (uint64_t i = 0; i < src.cap; i++) {
-    uint64_t s = slot_freeze(&src.arr[i]);
-    if (ks_value(s))
-      n++;
-  }
-  uint64_t cap = clear ? MIN_CAP : pow2_at_least(2 * (n + 1));
-  unsigned t = src.buf ^ 1u;
-  uint64_t e1 = (FSC__LW_EPOCH(w) + 1) & FSC__LW_EPOCH_MASK;
-  uint64_t toff;
-  bool fresh;
-  if ((rc = spare_region(c, t, cap, ck_pr_load_64(&ih->desc[src.buf].off),
-                         src.cap * 8, &toff, &fresh)) != 0)
-    goto unfreeze;
-  uint64_t *dst = fsc__ptr(c, &c->index, toff, cap * 8);
-  if (!dst) {
-    rc = fsc__err_last();
-    goto unfreeze;
-  }
-  uint64_t fill = fresh ? 0 : KS_EMPTY(e1);
-  for (uint64_t i = 0; i < cap; i++)
-    ck_pr_store_64(&dst[i], fill);
-  uint64_t live = 0;
-  if (!clear) {
-    for (uint64_t i = 0; i < src.cap; i++) {
-      uint64_t s = ck_pr_load_64(&src.arr[i]) & ~KS_FROZEN, h;
-      if (!ks_value(s))
-        continue;
-      uint64_t off = s & KS_OFF_MASK;
-      if (rec_hash(c, off, &h) != 0) {
-        bad++; /* a slot naming no valid record: dropped */
-        continue;
-      }
-      place(dst, cap, fill, h, off);
-      live++;
-    }
-  }
-  ck_pr_fence_store(); /* the table is complete before its descriptor */
-  ck_pr_store_64(&ih->desc[t].off, toff);
-  ck_pr_store_64(&ih->desc[t].cap, cap);
-  if (fresh)
-    ck_pr_store_64(&ih->desc[t].hw, cap);
-  ck_pr_store_64(&ih->kused, live);
-  ck_pr_fence_store(); /* ... and the descriptor before the word */
-  ck_pr_store_64(&ih->lenword, FSC__LW_MAKE(t, e1, live));
-  if (bad)
-    ck_pr_add_64(&ih->repaired, bad);
-  if (clear) {
-    for (uint64_t i = 0; i < src.cap; i++) {
-      uint64_t s = ck_pr_load_64(&src.arr[i]) & ~KS_FROZEN;
-      if (ks_value(s))
-        fsc__rec_retire(c, s & KS_OFF_MASK);
-    }
-  }
-  fsc__err_clear();
-  return 0;
-
-unfreeze:
-  /* The old table stays, under the same epoch and count: writers that
-   * CASed a slot before the freeze still count themselves. */
-  for (uint64_t i = 0; i < src.cap; i++)
-    ck_pr_and_64(&src.arr[i], ~KS_FROZEN);
-  ck_pr_fence_store();
-  ck_pr_store_64(&ih->lenword, w & ~FSC__LW_FROZEN);
-  return rc;
-}
-
-/* Compaction (lock held): freeze the word and every slot of the table,
- * after finishing a rebuild whose process died. */
-int fsc__hash_freeze(struct fsc__gen *c) {
-  struct fsc__index_hdr *ih = fsc__ihdr(c);
-  uint64_t w;
-  for (;;) {
-    w = ck_pr_load_64(&ih->lenword);
-    if (w & FSC__LW_FROZEN) {
-      int rc = rebuild_locked(c, false);
-      if (rc)
-        return rc;
-      continue;
-    }
-    if (ck_pr_cas_64(&ih->lenword, w, w | FSC__LW_FROZEN))
-      break;
-  }
-  struct ktab t = {0};
-  int rc = desc_table(c, FSC__LW_BUFIDX(w), &t);
-  if (rc) {
-    ck_pr_store_64(&ih->lenword, w);
-    return rc;
-  }
-  for (uint64_t i = 0; i < t.cap; i++)
-    slot_freeze(&t.arr[i]);
-  return 0;
-}
-
-/* Undo fsc__hash_freeze (lock held). */
-void fsc__hash_thaw(struct fsc__gen *c) {
-  struct fsc__index_hdr *ih = fsc__ihdr(c);
-  uint64_t w = ck_pr_load_64(&ih->lenword);
-  struct ktab t = {0};
-  if (desc_table(c, FSC__LW_BUFIDX(w), &t) == 0)
-    for (uint64_t i = 0; i < t.cap; i++)
-      ck_pr_and_64(&t.arr[i], ~KS_FROZEN);
-  ck_pr_fence_store();
-  ck_pr_store_64(&ih->lenword, w & ~FSC__LW_FROZEN);
-}
-
-/* Grow (or clean tombstones from) the table seen with word w. */
-static int grow(struct fsc__gen *c, uint64_t w) {
-  struct fsc__index_hdr *ih = fsc__ihdr(c);
-  int rc = fsc__lock(c);
-  if (rc)
-    return rc;
-  uint64_t now = ck_pr_load_64(&ih->lenword);
-  if ((now & FSC__LW_FROZEN) || !((now ^ w) & ~FSC__LW_LEN_MASK))
-    rc = rebuild_locked(c, false); /* else another writer grew it */
-  fsc__unlock(c);
-  return rc;
 }
 
 /* ------------------------------------------------------------------ */
@@ -653,13 +342,13 @@ int fsc__hash_find_rec(struct fsc__gen *c, const struct fsc__kkey *k,
                        uint64_t *off, struct fsc__krec *rec) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   for (;;) {
-    struct ktab t;
-    int rc = tab_view(c, &t);
+    struct fsc__ktab t;
+    int rc = fsc__ktab_view(c, &t);
     if (rc)
       return rc;
     uint64_t idx, s, o = 0;
     enum probe_result r = probe(c, &t, k, &idx, &s, &o, rec);
-    if (tab_changed(ih, t.w))
+    if (fsc__ktab_changed(ih, t.w))
       continue;
     if (r == P_ODD)
       return fsc__err(FSC_ECORRUPT, "hash slot %llu holds garbage",
@@ -675,11 +364,11 @@ int fsc__hash_put(struct fsc__gen *c, const struct fsc__kkey *k,
                   uint64_t roff, enum fsc__put_mode mode, uint64_t expect,
                   uint64_t *prev) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
-  bool dict = is_dict(c);
+  bool dict = fsc__hash_is_dict(c);
   *prev = 0;
   for (;;) {
-    struct ktab t;
-    int rc = tab_view(c, &t);
+    struct fsc__ktab t;
+    int rc = fsc__ktab_view(c, &t);
     if (rc)
       return rc;
     if (t.w & FSC__LW_FROZEN) {
@@ -690,7 +379,7 @@ int fsc__hash_put(struct fsc__gen *c, const struct fsc__kkey *k,
     uint64_t idx = 0, s = 0, old = 0;
     struct fsc__krec cur; /* the live record, parsed by a hit */
     enum probe_result r = probe(c, &t, k, &idx, &s, &old, &cur);
-    if (tab_changed(ih, t.w))
+    if (fsc__ktab_changed(ih, t.w))
       continue;
     if (r == P_ODD)
       return fsc__err(FSC_ECORRUPT, "hash slot %llu holds garbage",
@@ -722,7 +411,7 @@ int fsc__hash_put(struct fsc__gen *c, const struct fsc__kkey *k,
       return FSC_EAGAIN;
     if (r == P_FULL ||
         (ck_pr_load_64(&ih->kused) + 1) * 4 > t.cap * 3) {
-      if ((rc = grow(c, t.w)) != 0)
+      if ((rc = fsc__hash_grow(c, t.w)) != 0)
         return rc;
       continue;
     }
@@ -747,8 +436,8 @@ int fsc__hash_del(struct fsc__gen *c, const struct fsc__kkey *k,
                   uint64_t expect, uint64_t *old) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   for (;;) {
-    struct ktab t;
-    int rc = tab_view(c, &t);
+    struct fsc__ktab t;
+    int rc = fsc__ktab_view(c, &t);
     if (rc)
       return rc;
     if (t.w & FSC__LW_FROZEN) {
@@ -758,7 +447,7 @@ int fsc__hash_del(struct fsc__gen *c, const struct fsc__kkey *k,
     }
     uint64_t idx = 0, s = 0, o = 0;
     enum probe_result r = probe(c, &t, k, &idx, &s, &o, NULL);
-    if (tab_changed(ih, t.w))
+    if (fsc__ktab_changed(ih, t.w))
       continue;
     if (r == P_ODD)
       return fsc__err(FSC_ECORRUPT, "hash slot %llu holds garbage",
@@ -784,7 +473,7 @@ int fsc__hash_clear(struct fsc__gen *c) {
   int rc = fsc__lock(c);
   if (rc)
     return rc;
-  rc = rebuild_locked(c, true);
+  rc = fsc__hash_rebuild_locked(c, true);
   fsc__unlock(c);
   return rc;
 }
@@ -800,8 +489,8 @@ int fsc__hash_clear(struct fsc__gen *c) {
  * a time until a record verifies again.  Records are 8-aligned and space is
  * handed out contiguously, so the next complete record is found.
  */
-static int walk(struct fsc__gen *c, uint64_t *pos, uint64_t end,
-                uint64_t *roff, struct fsc__krec *kr) {
+int fsc__hash_walk(struct fsc__gen *c, uint64_t *pos, uint64_t end,
+                   uint64_t *roff, struct fsc__krec *kr) {
   uint64_t p = *pos < FSC__HDR_SIZE ? FSC__HDR_SIZE : (*pos + 7) & ~7ull;
   while (p + sizeof(struct fsc__rec) <= end) {
     const struct fsc__rec *h =
@@ -824,7 +513,7 @@ static int walk(struct fsc__gen *c, uint64_t *pos, uint64_t end,
       ck_pr_fence_load();
       if (krec_parse(c, type, pl, n, kr) == 0 &&
           fsc__rec_checksum(type, pl, n) == sum) {
-        if (!is_dict(c))
+        if (!fsc__hash_is_dict(c))
           kr->origin = p;
         *roff = p;
         *pos = p + FSC__REC_TOTAL(n);
@@ -844,7 +533,7 @@ static int live_origin(struct fsc__gen *c, uint64_t r,
   if (kr->origin != r)
     return 0;
   struct fsc__kkey k;
-  fsc__kkey_make(&k, is_dict(c) ? 0 : kr->type, kr->key, kr->klen);
+  fsc__kkey_make(&k, fsc__hash_is_dict(c) ? 0 : kr->type, kr->key, kr->klen);
   uint64_t off;
   int rc = fsc__hash_find(c, &k, &off);
   if (rc <= 0)
@@ -871,7 +560,7 @@ int fsc__hash_next(struct fsc__gen *c, uint64_t *pos, uint64_t end,
   for (;;) {
     uint64_t r;
     struct fsc__krec kr;
-    int rc = walk(c, pos, end, &r, &kr);
+    int rc = fsc__hash_walk(c, pos, end, &r, &kr);
     if (rc <= 0)
       return rc;
     if ((rc = live_origin(c, r, &kr, off)) != 0)
@@ -887,225 +576,4 @@ int fsc__hash_newest(struct fsc__gen *c, uint64_t *off) {
     found = 1;
   }
   return rc < 0 ? rc : found;
-}
-
-/* ------------------------------------------------------------------ */
-/* A new index, verification and repair                                */
-/* ------------------------------------------------------------------ */
-
-int fsc__hash_init(struct fsc__gen *c) {
-  struct fsc__index_hdr *ih = fsc__ihdr(c);
-  uint64_t icap = ck_pr_load_64(&ih->icap);
-  uint64_t room = (icap - FSC__HDR_SIZE - FSC__TRAILER) / 8, cap = MIN_CAP;
-  while (cap * 2 <= room)
-    cap *= 2;
-  if (cap > room)
-    return fsc__err(FSC_EIO, "the initial index file is too small");
-  ih->desc[0].off = FSC__HDR_SIZE;
-  ih->desc[0].cap = cap;
-  ih->desc[0].hw = cap;
-  ih->itail = FSC__HDR_SIZE + cap * 8;
-  ih->kused = 0;
-  ih->lenword = FSC__LW_MAKE(0, 0, 0);
-  return 0;
-}
-
-/* Does the keyed record at off verify: bounds, layout, type, checksum? */
-static bool krec_verify(struct fsc__gen *c, uint64_t off,
-                        struct fsc__krec *r) {
-  const struct fsc__rec *h;
-  if (fsc__rec_locate(c, off, &h) != 0 ||
-      off + FSC__REC_TOTAL(h->size) > ck_pr_load_64(&fsc__dhdr(c)->tail) ||
-      fsc__krec_read(c, off, r) != 0)
-    return false;
-  return fsc__rec_checksum(h->type, h + 1, h->size) == h->checksum;
-}
-
-/* Is the active table sound?  Every key slot names a record that verifies,
- * carries its key's tag, and is found by a lookup (so no duplicate shadows
- * it and no empty slot cuts its probe chain).  *live is the keys counted,
- * which the caller compares with COUNT. */
-static bool table_sound(struct fsc__gen *c, uint64_t *live,
-                        uint64_t *live_bytes) {
-  struct ktab t = {0};
-  if (tab_view(c, &t) != 0 || (t.w & FSC__LW_FROZEN))
-    return false;
-  uint64_t n = 0, bytes = 0;
-  for (uint64_t i = 0; i < t.cap; i++) {
-    uint64_t s = t.arr[i];
-    if (s & KS_FROZEN)
-      return false;
-    if (ks_empty(s) || ks_tomb(s))
-      continue;
-    if (!ks_value(s))
-      return false;
-    uint64_t off = s & KS_OFF_MASK, h, found;
-    struct fsc__krec r;
-    if (!krec_verify(c, off, &r) || rec_hash(c, off, &h) != 0 ||
-        KS_TAG(h) != (s >> KS_OFF_BITS))
-      return false;
-    const struct fsc__rec *rh;
-    if (fsc__rec_locate(c, off, &rh) != 0 ||
-        (ck_pr_load_8((uint8_t *)(uintptr_t)&rh->flags) & FSC__REC_DELETED))
-      return false; /* a superseded version: the data file has the newest */
-    struct fsc__kkey k;
-    fsc__kkey_make(&k, is_dict(c) ? 0 : r.type, r.key, r.klen);
-    if (fsc__hash_find(c, &k, &found) != 1 || found != off)
-      return false;
-    n++;
-    bytes += r.total;
-  }
-  *live_bytes = bytes;
-  *live = n;
-  return true;
-}
-
-/* Set COUNT to n if it differs (a writer killed between its slot CAS and
- * its count update leaves it one off).  Only when no other process can
- * write, with the structure lock held: at the first open after an unclean
- * exit, or at the last close. */
-static uint64_t count_fix(struct fsc__gen *c, uint64_t n) {
-  struct fsc__index_hdr *ih = fsc__ihdr(c);
-  uint64_t w = ck_pr_load_64(&ih->lenword);
-  if (FSC__LW_LEN(w) == n)
-    return 0;
-  ck_pr_store_64(&ih->lenword, (w & ~FSC__LW_LEN_MASK) | n);
-  return FSC__LW_LEN(w) > n ? FSC__LW_LEN(w) - n : n - FSC__LW_LEN(w);
-}
-
-int fsc__hash_recount(struct fsc__gen *c) {
-  struct ktab t = {0};
-  int rc = tab_view(c, &t);
-  if (rc)
-    return rc;
-  if (t.w & FSC__LW_FROZEN) /* a rebuilder died: finish it (it counts) */
-    return rebuild_locked(c, false);
-  uint64_t n = 0;
-  for (uint64_t i = 0; i < t.cap; i++)
-    n += ks_value(ck_pr_load_64(&t.arr[i]));
-  count_fix(c, n);
-  return 0;
-}
-
-/* Rebuild the index from the data file alone: every record that verifies
- * and is not flagged deleted, the later record of a key winning. */
-static int rebuild_from_data(struct fsc__gen *c, uint64_t *live_bytes) {
-  struct fsc__index_hdr *ih = fsc__ihdr(c);
-  struct fsc__data_hdr *d = fsc__dhdr(c);
-  uint64_t end = ck_pr_load_64(&d->tail), pos = 0, r, m = 0;
-  struct fsc__krec kr;
-  int rc;
-  while ((rc = walk(c, &pos, end, &r, &kr)) == 1)
-    m++;
-  if (rc < 0)
-    return rc;
-  uint64_t cap = pow2_at_least(2 * (m + 1)), toff;
-  uint64_t w = ck_pr_load_64(&ih->lenword);
-  unsigned t = FSC__LW_BUFIDX(w) ^ 1u;
-  uint64_t e1 = (FSC__LW_EPOCH(w) + 1) & FSC__LW_EPOCH_MASK;
-  /* Force new space: the spare may be what is damaged. */
-  ck_pr_store_64(&ih->desc[t].off, 0);
-  bool fresh;
-  if ((rc = spare_region(c, t, cap, 0, 0, &toff, &fresh)) != 0)
-    return rc; /* (the active table is replaced, not copied) */
-  uint64_t *dst = fsc__ptr(c, &c->index, toff, cap * 8);
-  if (!dst)
-    return fsc__err_last();
-  memset(dst, 0, (size_t)(cap * 8));
-  uint64_t mask = cap - 1, live = 0, bytes = 0;
-  pos = 0;
-  while ((rc = walk(c, &pos, end, &r, &kr)) == 1) {
-    const struct fsc__rec *h;
-    if (fsc__rec_locate(c, r, &h) != 0 || (h->flags & FSC__REC_DELETED))
-      continue;
-    struct fsc__kkey k;
-    fsc__kkey_make(&k, is_dict(c) ? 0 : kr.type, kr.key, kr.klen);
-    uint64_t i = k.h & mask;
-    for (;; i = (i + 1) & mask) {
-      uint64_t s = dst[i];
-      if (s == 0) {
-        dst[i] = KS_MAKE(k.h, r);
-        live++;
-        bytes += kr.total;
-        break;
-      }
-      uint64_t o = s & KS_OFF_MASK;
-      struct fsc__krec cur = {0};
-      if ((s >> KS_OFF_BITS) == KS_TAG(k.h) &&
-          key_matches(c, o, &k, &cur)) {
-        struct fsc__krec old;
-        if (fsc__krec_read(c, o, &old) == 0)
-          bytes -= old.total;
-        fsc__rec_retire(c, o);
-        dst[i] = KS_MAKE(k.h, r);
-        bytes += kr.total;
-        break;
-      }
-    }
-  }
-  if (rc < 0)
-    return rc;
-  ck_pr_fence_store();
-  ck_pr_store_64(&ih->desc[t].off, toff);
-  ck_pr_store_64(&ih->desc[t].cap, cap);
-  ck_pr_store_64(&ih->desc[t].hw, cap);
-  ck_pr_store_64(&ih->kused, live);
-  ck_pr_fence_store();
-  ck_pr_store_64(&ih->lenword, FSC__LW_MAKE(t, e1, live));
-  *live_bytes = bytes;
-  return 0;
-}
-
-int fsc__hash_recover(struct fsc__gen *c, bool unclean) {
-  struct fsc__index_hdr *ih = fsc__ihdr(c);
-  struct fsc__data_hdr *d = fsc__dhdr(c);
-  uint64_t rep[FSC__REP_N] = {0};
-  ck_pr_store_64(&ih->repaired, 0);
-  if (!unclean) {
-    for (int k = 0; k < FSC__REP_AT_CLOSE; k++)
-      ck_pr_store_64(&ih->rep[k], 0);
-    return 0;
-  }
-  int rc;
-  if (ck_pr_load_64(&ih->lenword) & FSC__LW_FROZEN) {
-    if ((rc = rebuild_locked(c, false)) != 0 && rc != FSC_ECORRUPT)
-      return rc;
-    rep[FSC__REP_RESTORED]++; /* the interrupted rebuild, finished */
-  }
-  uint64_t before = fsc__hash_len(c), bytes = 0, n = 0;
-  /* A writer killed between its slot CAS and its count update leaves COUNT
-   * one off, so a small difference is corrected.  A table that lost more
-   * keys than that (pages of the index lost with the power), or a slot
-   * that names a superseded record or one that fails its checksum, is
-   * rebuilt from the data file. */
-  if (table_sound(c, &n, &bytes) &&
-      (n >= before || before - n <= COUNT_SLACK)) {
-    rep[FSC__REP_COUNTERS] += count_fix(c, n);
-  } else {
-    if ((rc = rebuild_from_data(c, &bytes)) != 0)
-      return rc;
-    uint64_t after = fsc__hash_len(c);
-    rep[FSC__REP_REBUILT]++;
-    if (after < before)
-      rep[FSC__REP_DROPPED] += before - after;
-  }
-  uint64_t used = ck_pr_load_64(&d->tail) - FSC__HDR_SIZE;
-  uint64_t dead = used > bytes ? used - bytes : 0;
-  if (ck_pr_load_64(&d->live_bytes) != bytes ||
-      ck_pr_load_64(&d->dead_bytes) != dead)
-    rep[FSC__REP_COUNTERS]++;
-  ck_pr_store_64(&d->live_bytes, bytes);
-  ck_pr_store_64(&d->dead_bytes, dead);
-  fsc__gen_note_repairs(c, rep);
-  fsc__err_clear();
-  return 0;
-}
-
-/* verify.c's repairs, with the structure lock held: rebuild the table from
- * itself (as growth does: safe while others write), or from the data file
- * (only while no one else writes). */
-int fsc__hash_rebuild(struct fsc__gen *c) { return rebuild_locked(c, false); }
-
-int fsc__hash_rebuild_from_data(struct fsc__gen *c, uint64_t *live_bytes) {
-  return rebuild_from_data(c, live_bytes);
 }

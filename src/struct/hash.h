@@ -1,6 +1,6 @@
 /*
  * hash.h - shared by dict.c and set.c (not installed): keyed records and
- * the lock-free hash index of hash.c.
+ * the lock-free hash index of hash.c (and its recovery, hash_recover.c).
  *
  * A keyed record's payload (doc/FORMAT.md):
  *   dict: [u32 key length][key bytes][value payload][u64 origin]
@@ -102,6 +102,21 @@ int fsc__hash_clear(struct fsc__gen *c);
  * that no lock-free writer can change it; undo that. */
 int fsc__hash_freeze(struct fsc__gen *c);
 void fsc__hash_thaw(struct fsc__gen *c);
+
+/* hash_recover.c, with the structure lock held: lay out a new index;
+ * recover (struct fsc__kind_ops.recover); recount the live keys into
+ * COUNT (no other process may write); rebuild the index from the data
+ * file alone (no one else may write meanwhile), giving the live bytes. */
+int fsc__hash_init(struct fsc__gen *c);
+int fsc__hash_recover(struct fsc__gen *c, bool unclean);
+int fsc__hash_recount(struct fsc__gen *c);
+int fsc__hash_rebuild_from_data(struct fsc__gen *c, uint64_t *live_bytes);
+
+/* hash_verify.c: verify's check and repair of the index (struct
+ * fsc__kind_ops vscan and vrepair; file/verify.h). */
+void fsc__hash_vscan(struct fsc__vpass *p);
+int fsc__hash_vrepair(struct fsc__vpass *p, bool *changed,
+                      struct fsc__vtally *t);
 
 /* Number of live keys (lock-free). */
 uint64_t fsc__hash_len(struct fsc__gen *c);

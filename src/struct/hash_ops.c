@@ -53,6 +53,8 @@ const struct fsc__kind_ops fsc__dict_ops = {
     .copy = copy,
     .thaw = thaw,
     .done = done,
+    .vscan = fsc__hash_vscan,
+    .vrepair = fsc__hash_vrepair,
 };
 
 const struct fsc__kind_ops fsc__set_ops = {
@@ -64,4 +66,6 @@ const struct fsc__kind_ops fsc__set_ops = {
     .copy = copy,
     .thaw = thaw,
     .done = done,
+    .vscan = fsc__hash_vscan,
+    .vrepair = fsc__hash_vrepair,
 };

@@ -89,4 +89,6 @@ const struct fsc__kind_ops fsc__list_ops = {
     .copy = copy,
     .thaw = thaw,
     .done = done,
+    .vscan = fsc__list_vscan,
+    .vrepair = fsc__list_vrepair,
 };

@@ -288,17 +288,9 @@ static int publish(struct fsc__gen *c, struct fsc__lsnap *sn,
     if (toff < aend && aoff < toff + bytes)
       return fsc__err(FSC_ECORRUPT, "the index tail %llu lies inside the "
                       "list's array", (unsigned long long)toff);
-    uint64_t end = toff + bytes + FSC__TRAILER;
-    uint64_t icap = ck_pr_load_64(&ih->icap);
-    if (end > icap) {
-      uint64_t ncap = icap * 2 > end ? icap * 2 : end;
-      ncap = (ncap + 4095) & ~UINT64_C(4095);
-      int rc = fsc__file_grow(&c->index, ncap, c->index_path);
-      if (rc)
-        return rc;
-      ck_pr_fence_store(); /* publish capacity after fallocate */
-      ck_pr_store_64(&ih->icap, ncap);
-    }
+    int rc = fsc__index_grow(c, toff + bytes + FSC__TRAILER);
+    if (rc)
+      return rc;
     ck_pr_store_64(&ih->itail, toff + bytes);
     hw = tcap; /* fill it all: the bytes may not be zero */
   }

@@ -151,4 +151,10 @@ enum fsc__seal_state fsc__ls_seal_state(struct fsc__index_hdr *ih,
  * many live words were restored. */
 uint64_t fsc__ls_seal_fix(struct fsc__gen *c);
 
+/* list_verify.c: verify's check and repair of the list (struct
+ * fsc__kind_ops vscan and vrepair; file/verify.h). */
+void fsc__list_vscan(struct fsc__vpass *p);
+int fsc__list_vrepair(struct fsc__vpass *p, bool *changed,
+                      struct fsc__vtally *t);
+
 #endif

@@ -1,0 +1,243 @@
+/*
+ * hash_grow.c - owns the rebuilds of the dict/set index that run while
+ * others read and write it: growth and tombstone clean-up (a writer that
+ * found the table full), clear, the finish of a rebuild whose process
+ * died, verify's repair of a damaged table (hash_verify.c), and
+ * compaction's freeze and thaw of the table; and the hash of a stored
+ * key (fsc__krec_hash), which they rehash by.  The lock-free side that
+ * meets a rebuild (kwait, count_add) is hash.c's; the slot encoding is
+ * hash_slot.h's.
+ *
+ * Invariants, and where they are kept:
+ *  - A rebuild holds the structure lock, freezes the word, then every
+ *    slot (a racing CAS fails and retries after it), fills the spare
+ *    table, and publishes it with one store of the word
+ *    (fsc__hash_rebuild_locked).  Before that store the old table is
+ *    intact, so a rebuilder that dies loses nothing: the next one that
+ *    finds the word frozen redoes it.
+ *  - The spare table's region is one the index handed out, clear of the
+ *    active table; new space moves itail before it is used, so no region
+ *    is handed out twice (fsc__hash_spare_region).
+ *  - Empty slots of a reused table carry the new epoch (KS_EMPTY), so a
+ *    writer that slept through two rebuilds cannot CAS into a slot it saw
+ *    empty in an older life of the same memory.
+ */
+#include "struct/hash_slot.h"
+
+#include <string.h>
+/* XXH3 compiled in, as in hash.c: the rebuild rehashes every key. */
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+static uint64_t slot_freeze(uint64_t *slot) {
+  uint64_t s = ck_pr_load_64(slot);
+  while (!(s & KS_FROZEN) &&
+         !ck_pr_cas_64_value(slot, s, s | KS_FROZEN, &s))
+    ck_pr_stall();
+  return s & ~KS_FROZEN;
+}
+
+/* A table region of cap slots for the spare buffer t: the spare itself if
+ * it has that capacity, else new space at the index tail. */
+int fsc__hash_spare_region(struct fsc__gen *c, unsigned t, uint64_t cap,
+                           uint64_t aoff, uint64_t abytes, uint64_t *off,
+                           bool *fresh) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  /* desc.hw is the slots the region has room for (a table may use less
+   * of it after a rebuild that shrank it).  The region must be one the
+   * index handed out, clear of the table being copied [aoff, +abytes):
+   * only a hostile or broken index names another, never written. */
+  uint64_t toff = ck_pr_load_64(&ih->desc[t].off);
+  uint64_t room = ck_pr_load_64(&ih->desc[t].hw);
+  if (toff >= FSC__HDR_SIZE && !(toff & 7u) && room >= cap &&
+      room <= KS_MAX_CAP && toff + room * 8 <= ck_pr_load_64(&ih->itail) &&
+      (toff + room * 8 <= aoff || aoff + abytes <= toff)) {
+    *off = toff;
+    *fresh = false;
+    return 0;
+  }
+  uint64_t start = ih->itail, end = start + cap * 8 + FSC__TRAILER;
+  if (start < aoff + abytes && aoff < start + cap * 8)
+    return fsc__err(FSC_ECORRUPT, "the index tail %llu lies inside the "
+                    "hash table", (unsigned long long)start);
+  int rc = fsc__index_grow(c, end);
+  if (rc)
+    return rc;
+  /* itail moves before the region is used: it is never handed out twice,
+   * even if this rebuild dies. */
+  ck_pr_store_64(&ih->itail, start + cap * 8);
+  ck_pr_store_64(&ih->desc[t].hw, 0); /* the old region is given up */
+  *off = start;
+  *fresh = true;
+  return 0;
+}
+
+/* Place record off (hash h) in a table being built.  No one else writes
+ * it, but a reader or writer that met this memory in an older life of the
+ * table may still load (or fail a CAS on) a slot: atomic stores, so that
+ * no word is ever seen half-written (also in the fill of
+ * fsc__hash_rebuild_locked). */
+static void place(uint64_t *dst, uint64_t cap, uint64_t fill, uint64_t h,
+                  uint64_t off) {
+  uint64_t mask = cap - 1, i = h & mask;
+  while (dst[i] != fill)
+    i = (i + 1) & mask;
+  ck_pr_store_64(&dst[i], KS_MAKE(h, off));
+}
+
+/* The hash of the key of record off.  Reads only the header and the key
+ * (not the origin at the record's end: a rebuild rehashes every key, and
+ * a second cache line per key would double its cost). */
+int fsc__krec_hash(struct fsc__gen *c, uint64_t off, uint64_t *h) {
+  const struct fsc__rec *r;
+  int rc = fsc__rec_locate(c, off, &r);
+  if (rc)
+    return rc;
+  const uint8_t *pl = (const uint8_t *)(r + 1);
+  if (r->size < 4 || fsc__krec_klen(pl) > r->size - 4)
+    return fsc__err(FSC_ECORRUPT, "record at %llu has a bad key length",
+                    (unsigned long long)off);
+  *h = XXH3_64bits_withSeed(pl + 4, fsc__krec_klen(pl),
+                            fsc__hash_is_dict(c) ? 0 : r->type);
+  return 0;
+}
+
+/* Structure lock held.  Freeze, copy the live keys into the spare table
+ * (none with `clear`), publish.  Also finishes a rebuild whose process
+ * died (the word is then frozen already). */
+int fsc__hash_rebuild_locked(struct fsc__gen *c, bool clear) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  uint64_t w;
+  for (;;) {
+    w = ck_pr_load_64(&ih->lenword);
+    if (w & FSC__LW_FROZEN)
+      break; /* an orphan: its rebuilder died */
+    if (ck_pr_cas_64(&ih->lenword, w, w | FSC__LW_FROZEN)) {
+      w |= FSC__LW_FROZEN;
+      break;
+    }
+  }
+  struct fsc__ktab src = {0};
+  int rc = fsc__ktab_desc(c, FSC__LW_BUFIDX(w), &src);
+  if (rc)
+    return rc; /* left frozen: the table itself is corrupt */
+  uint64_t n = 0, bad = 0;
+  for (uint64_t i = 0; i < src.cap; i++) {
+    uint64_t s = slot_freeze(&src.arr[i]);
+    if (fsc__ks_value(s))
+      n++;
+  }
+  uint64_t cap = clear ? KS_MIN_CAP : fsc__ktab_cap_for(2 * (n + 1));
+  unsigned t = src.buf ^ 1u;
+  uint64_t e1 = (FSC__LW_EPOCH(w) + 1) & FSC__LW_EPOCH_MASK;
+  uint64_t toff;
+  bool fresh;
+  if ((rc = fsc__hash_spare_region(c, t, cap,
+                                   ck_pr_load_64(&ih->desc[src.buf].off),
+                                   src.cap * 8, &toff, &fresh)) != 0)
+    goto unfreeze;
+  uint64_t *dst = fsc__ptr(c, &c->index, toff, cap * 8);
+  if (!dst) {
+    rc = fsc__err_last();
+    goto unfreeze;
+  }
+  uint64_t fill = fresh ? 0 : KS_EMPTY(e1);
+  for (uint64_t i = 0; i < cap; i++)
+    ck_pr_store_64(&dst[i], fill);
+  uint64_t live = 0;
+  if (!clear) {
+    for (uint64_t i = 0; i < src.cap; i++) {
+      uint64_t s = ck_pr_load_64(&src.arr[i]) & ~KS_FROZEN, h;
+      if (!fsc__ks_value(s))
+        continue;
+      uint64_t off = s & KS_OFF_MASK;
+      if (fsc__krec_hash(c, off, &h) != 0) {
+        bad++; /* a slot naming no valid record: dropped */
+        continue;
+      }
+      place(dst, cap, fill, h, off);
+      live++;
+    }
+  }
+  ck_pr_fence_store(); /* the table is complete before its descriptor */
+  ck_pr_store_64(&ih->desc[t].off, toff);
+  ck_pr_store_64(&ih->desc[t].cap, cap);
+  if (fresh)
+    ck_pr_store_64(&ih->desc[t].hw, cap);
+  ck_pr_store_64(&ih->kused, live);
+  ck_pr_fence_store(); /* ... and the descriptor before the word */
+  ck_pr_store_64(&ih->lenword, FSC__LW_MAKE(t, e1, live));
+  if (bad)
+    ck_pr_add_64(&ih->repaired, bad);
+  if (clear) {
+    for (uint64_t i = 0; i < src.cap; i++) {
+      uint64_t s = ck_pr_load_64(&src.arr[i]) & ~KS_FROZEN;
+      if (fsc__ks_value(s))
+        fsc__rec_retire(c, s & KS_OFF_MASK);
+    }
+  }
+  fsc__err_clear();
+  return 0;
+
+unfreeze:
+  /* The old table stays, under the same epoch and count: writers that
+   * CASed a slot before the freeze still count themselves. */
+  for (uint64_t i = 0; i < src.cap; i++)
+    ck_pr_and_64(&src.arr[i], ~KS_FROZEN);
+  ck_pr_fence_store();
+  ck_pr_store_64(&ih->lenword, w & ~FSC__LW_FROZEN);
+  return rc;
+}
+
+/* Compaction (lock held): freeze the word and every slot of the table,
+ * after finishing a rebuild whose process died. */
+int fsc__hash_freeze(struct fsc__gen *c) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  uint64_t w;
+  for (;;) {
+    w = ck_pr_load_64(&ih->lenword);
+    if (w & FSC__LW_FROZEN) {
+      int rc = fsc__hash_rebuild_locked(c, false);
+      if (rc)
+        return rc;
+      continue;
+    }
+    if (ck_pr_cas_64(&ih->lenword, w, w | FSC__LW_FROZEN))
+      break;
+  }
+  struct fsc__ktab t = {0};
+  int rc = fsc__ktab_desc(c, FSC__LW_BUFIDX(w), &t);
+  if (rc) {
+    ck_pr_store_64(&ih->lenword, w);
+    return rc;
+  }
+  for (uint64_t i = 0; i < t.cap; i++)
+    slot_freeze(&t.arr[i]);
+  return 0;
+}
+
+/* Undo fsc__hash_freeze (lock held). */
+void fsc__hash_thaw(struct fsc__gen *c) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  uint64_t w = ck_pr_load_64(&ih->lenword);
+  struct fsc__ktab t = {0};
+  if (fsc__ktab_desc(c, FSC__LW_BUFIDX(w), &t) == 0)
+    for (uint64_t i = 0; i < t.cap; i++)
+      ck_pr_and_64(&t.arr[i], ~KS_FROZEN);
+  ck_pr_fence_store();
+  ck_pr_store_64(&ih->lenword, w & ~FSC__LW_FROZEN);
+}
+
+/* Grow (or clean tombstones from) the table seen with word w: a writer
+ * that found it full, or too full to insert. */
+int fsc__hash_grow(struct fsc__gen *c, uint64_t w) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  int rc = fsc__lock(c);
+  if (rc)
+    return rc;
+  uint64_t now = ck_pr_load_64(&ih->lenword);
+  if ((now & FSC__LW_FROZEN) || !((now ^ w) & ~FSC__LW_LEN_MASK))
+    rc = fsc__hash_rebuild_locked(c, false); /* else another writer grew it */
+  fsc__unlock(c);
+  return rc;
+}

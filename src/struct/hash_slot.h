@@ -1,0 +1,156 @@
+/*
+ * hash_slot.h - the dict/set index's slot encoding (doc/FORMAT.md, "Hash
+ * slots"), its table view (the word and the table it names, inline for the
+ * lookups), and the few functions the files of the hash index share with
+ * each other (hash.c, hash_grow.c, hash_recover.c, hash_verify.c): the one
+ * place each of these is written.  Not installed; dict.c and set.c use
+ * hash.h.
+ *
+ * A slot (one aligned 64-bit word):
+ *   bits 63..44 the key hash's top 20 bits (a tag: most misses never touch
+ *               the data file), bits 43..3 the record offset  -> a key;
+ *   0, or (epoch << 3) | 4                                   -> empty;
+ *   2                                                        -> tombstone;
+ *   bit 0 set on any of them: frozen by a rebuild that is copying.
+ */
+#ifndef FSC_HASH_SLOT_H
+#define FSC_HASH_SLOT_H
+
+#include "struct/hash.h"
+
+#include <endian.h>
+#include <string.h>
+
+#define KS_FROZEN UINT64_C(1)
+#define KS_TOMB UINT64_C(2)
+#define KS_EMPTYF UINT64_C(4)
+#define KS_OFF_BITS 44
+#define KS_OFF_MASK ((((uint64_t)1 << KS_OFF_BITS) - 1) & ~UINT64_C(7))
+#define KS_TAG(h) ((uint64_t)(h) >> KS_OFF_BITS)
+#define KS_MAKE(h, off) ((KS_TAG(h) << KS_OFF_BITS) | (off))
+#define KS_EMPTY(epoch)                                                      \
+  ((((uint64_t)(epoch) & FSC__LW_EPOCH_MASK) << 3) | KS_EMPTYF)
+
+/* A table's capacity: a power of two in [KS_MIN_CAP, KS_MAX_CAP]. */
+#define KS_MIN_CAP UINT64_C(64)
+#define KS_MAX_CAP (UINT64_C(1) << 40)
+/* Writers that died between their slot CAS and their COUNT update, at
+ * most: a COUNT further than this above the keys the table holds is keys
+ * lost from the index, which only the data file has. */
+#define KS_COUNT_SLACK 16
+
+static inline bool fsc__ks_value(uint64_t s) {
+  return (s & 6u) == 0 && (s & KS_OFF_MASK) >= FSC__HDR_SIZE;
+}
+static inline bool fsc__ks_empty(uint64_t s) {
+  return (s & ~KS_FROZEN) == 0 || (s & KS_EMPTYF);
+}
+static inline bool fsc__ks_tomb(uint64_t s) {
+  return (s & ~KS_FROZEN) == KS_TOMB;
+}
+
+static inline bool fsc__hash_is_dict(const struct fsc__gen *c) {
+  return c->kind == FSC__KIND_DICT;
+}
+
+/* The smallest table capacity of at least x slots (at most KS_MAX_CAP). */
+static inline uint64_t fsc__ktab_cap_for(uint64_t x) {
+  uint64_t p = KS_MIN_CAP;
+  while (p < x && p < KS_MAX_CAP)
+    p <<= 1;
+  return p;
+}
+
+/* The table and its word (inline: every lookup and write starts here). */
+
+/* A table as one view of it saw it: the word, and the table it names. */
+struct fsc__ktab {
+  uint64_t w;
+  uint64_t *arr;
+  uint64_t cap;
+  unsigned buf;
+};
+
+/* Table b of the word (desc[b]), checked: FSC_ECORRUPT if invalid. */
+static inline __attribute__((always_inline)) int
+fsc__ktab_desc(struct fsc__gen *c, unsigned b, struct fsc__ktab *t) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  uint64_t off = ck_pr_load_64(&ih->desc[b].off);
+  uint64_t cap = ck_pr_load_64(&ih->desc[b].cap);
+  if (off < FSC__HDR_SIZE || (off & 7u) || cap < KS_MIN_CAP ||
+      cap > KS_MAX_CAP || (cap & (cap - 1)))
+    return fsc__err(FSC_ECORRUPT, "hash table %u is invalid (offset %llu, "
+                    "capacity %llu)", b, (unsigned long long)off,
+                    (unsigned long long)cap);
+  t->arr = fsc__ptr(c, &c->index, off, cap * 8);
+  if (!t->arr)
+    return fsc__err_last();
+  t->cap = cap;
+  t->buf = b;
+  return 0;
+}
+
+static inline uint64_t fsc__ktab_word(struct fsc__index_hdr *ih) {
+  uint64_t w = ck_pr_load_64(&ih->lenword);
+  ck_pr_fence_load(); /* the table is read after the word that names it */
+  return w;
+}
+
+/* Has a rebuild published since w (EPOCH or BUF moved)? */
+static inline bool fsc__ktab_changed(struct fsc__index_hdr *ih, uint64_t w) {
+  ck_pr_fence_load(); /* the slot reads come before this re-check */
+  uint64_t w2 = ck_pr_load_64(&ih->lenword);
+  return ((w2 ^ w) & ~(FSC__LW_FROZEN | FSC__LW_LEN_MASK)) != 0;
+}
+
+/* A consistent (word, table) pair. */
+static inline __attribute__((always_inline)) int
+fsc__ktab_view(struct fsc__gen *c, struct fsc__ktab *t) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  for (;;) {
+    uint64_t w = fsc__ktab_word(ih);
+    /* A generation compacted away stays frozen: move to the new files. */
+    if (__builtin_expect((w & FSC__LW_FROZEN) != 0, 0) && fsc__gen_moved(c))
+      return FSC__EMOVED;
+    int rc = fsc__ktab_desc(c, FSC__LW_BUFIDX(w), t);
+    if (fsc__ktab_changed(ih, w))
+      continue;
+    if (rc)
+      return rc;
+    t->w = w;
+    return 0;
+  }
+}
+
+
+/* A keyed record's key length: the little-endian u32 that starts its
+ * payload pl (doc/FORMAT.md). */
+static inline uint32_t fsc__krec_klen(const uint8_t *pl) {
+  uint32_t x;
+  memcpy(&x, pl, 4);
+  return le32toh(x);
+}
+
+/* hash.c: does record off hold key k (parsed into *r); the next keyed
+ * record at or after *pos and below end that verifies (1, with its offset
+ * and parse), 0 at the end. */
+bool fsc__krec_matches(struct fsc__gen *c, uint64_t off,
+                       const struct fsc__kkey *k, struct fsc__krec *r);
+int fsc__hash_walk(struct fsc__gen *c, uint64_t *pos, uint64_t end,
+                   uint64_t *roff, struct fsc__krec *kr);
+
+/* hash_grow.c: rebuild the table with the structure lock held (freeze,
+ * re-place every live key, or none with `clear`, into the spare table,
+ * publish; also finishes a rebuild whose process died); take the lock and
+ * grow the table seen with word w (unless another writer did); a region
+ * of cap slots for spare table t, clear of [aoff, aoff + abytes). */
+int fsc__hash_rebuild_locked(struct fsc__gen *c, bool clear);
+int fsc__hash_grow(struct fsc__gen *c, uint64_t w);
+/* hash_grow.c: the hash of the key of record off (reads only the
+ * record's header and key). */
+int fsc__krec_hash(struct fsc__gen *c, uint64_t off, uint64_t *h);
+int fsc__hash_spare_region(struct fsc__gen *c, unsigned t, uint64_t cap,
+                           uint64_t aoff, uint64_t abytes, uint64_t *off,
+                           bool *fresh);
+
+#endif

@@ -1,0 +1,284 @@
+/*
+ * hash_verify.c - owns the dict/set half of fsc_*_verify (file/verify.c is
+ * the driver; file/verify.h the pass they share): the check of the hash
+ * index under the structure lock (fsc__hash_vscan: the table descriptor,
+ * every slot, the record it names, its tag and probe chain, keys lost from
+ * the index) and its repair (fsc__hash_vrepair), the dict's and the set's
+ * row of the kind operations table (hash_ops.c).  The slot encoding is
+ * hash_slot.h's.
+ *
+ * Under the lock, a table only changes by single-slot CASes: an empty slot
+ * stays empty or is filled, a key never moves, tombstones are never
+ * reused.  So a key that a probe from its home slot cannot reach, or a key
+ * in two slots, is damage; the slot is read again before such a problem
+ * is counted.
+ *
+ * Repair: slots that name a damaged or dangling record, hold garbage or
+ * shadow another slot of the same key are turned into tombstones (one CAS
+ * each, as a delete), then the table is rebuilt from itself
+ * (fsc__hash_rebuild_locked in hash_grow.c: freeze every slot, re-place
+ * every key by its hash, recount), which fixes tags, probe chains, frozen
+ * slots, COUNT and the used-slot count, safe while others write.  A table
+ * that cannot be used, or that lost keys (COUNT far above the keys it
+ * holds: index pages lost with the power), is rebuilt from the data file
+ * (fsc__hash_rebuild_from_data in hash_recover.c), which needs the
+ * collection alone; so is a table with a slot naming a superseded record
+ * (the key's newest live record is only in the data file).
+ */
+#include "file/verify.h"
+#include "struct/hash_slot.h"
+
+#include <string.h>
+
+/* A dict or set record: a keyed record of this collection. */
+static int keyed_parse(struct fsc__gen *c, uint64_t off,
+                       const struct fsc__rec *h, void *out) {
+  (void)h;
+  return fsc__krec_read(c, off, out);
+}
+
+/* Is record off (slot s) the key k?  (A record that does not parse is no
+ * key, as for hash.c's probes.) */
+static bool holds_key(struct fsc__vpass *p, uint64_t s,
+                      const struct fsc__kkey *k,
+                      const struct fsc__krec *want) {
+  if ((s >> KS_OFF_BITS) != (k->h >> KS_OFF_BITS))
+    return false;
+  struct fsc__krec r;
+  if (fsc__krec_read(p->c, s & KS_OFF_MASK, &r) != 0)
+    return false;
+  if (r.klen != want->klen ||
+      (p->c->kind == FSC__KIND_SET && r.type != want->type))
+    return false;
+  return r.klen == 0 || memcmp(r.key, want->key, r.klen) == 0;
+}
+
+/* Key in slot i (value s, record kr, hash k): can a lookup reach it?
+ * 0: yes; 1: an empty slot cuts its probe chain; 2: slot *dup holds the
+ * same key earlier in the chain (this one is shadowed). */
+static int reach(struct fsc__vpass *p, const uint64_t *arr, uint64_t cap,
+                 uint64_t i, const struct fsc__kkey *k,
+                 const struct fsc__krec *kr, uint64_t *dup) {
+  uint64_t mask = cap - 1;
+  for (uint64_t j = k->h & mask, n = 0; j != i && n < cap;
+       j = (j + 1) & mask, n++) {
+    uint64_t t = ck_pr_load_64(&arr[j]);
+    if (fsc__ks_empty(t))
+      return 1;
+    if (fsc__ks_value(t) && holds_key(p, t & ~KS_FROZEN, k, kr)) {
+      *dup = j;
+      return 2;
+    }
+  }
+  return 0;
+}
+
+/* The check of the table, noting problems in p (struct fsc__kind_ops
+ * vscan); with p->locked, the structure lock is held. */
+void fsc__hash_vscan(struct fsc__vpass *p) {
+  struct fsc__gen *c = p->c;
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  bool dict = c->kind == FSC__KIND_DICT;
+  uint64_t w = fsc__vbegin(p);
+  bool frozen = (w & FSC__LW_FROZEN) != 0;
+  unsigned buf = FSC__LW_BUFIDX(w);
+  p->lost_slack = KS_COUNT_SLACK;
+  if (frozen) {
+    fsc__vnote(p, &p->structure, "a rebuild of the %s's index was interrupted "
+               "(its process died holding the lock)", dict ? "dict" : "set");
+    p->need_struct = true;
+  }
+  uint64_t off = ck_pr_load_64(&ih->desc[buf].off);
+  uint64_t cap = ck_pr_load_64(&ih->desc[buf].cap);
+  if (!fsc__vregion_ok(c, off, cap) || cap < KS_MIN_CAP ||
+      cap > KS_MAX_CAP || (cap & (cap - 1))) {
+    fsc__vnote(p, &p->structure, "the hash table descriptor (offset %llu, "
+               "capacity %llu) names no valid table", (unsigned long long)off,
+               (unsigned long long)cap);
+    p->need_data = true;
+    return;
+  }
+  fsc__vcheck_spare(p, buf, off, cap);
+  const uint64_t *arr = fsc__ptr(c, &c->index, off, cap * 8);
+  if (!arr) {
+    fsc__vnote(p, &p->structure, "the hash table lies beyond the index "
+               "capacity");
+    p->need_data = true;
+    return;
+  }
+  for (uint64_t i = 0; i < cap; i++) {
+    uint64_t s = ck_pr_load_64(&arr[i]);
+    int retries = 0;
+    p->slots_checked++;
+  again:
+    if ((s & KS_FROZEN) && !frozen) {
+      fsc__vnote(p, &p->structure, "hash slot %llu is frozen, but no rebuild "
+                 "holds the table", (unsigned long long)i);
+      p->need_struct = true;
+    }
+    if (fsc__ks_empty(s))
+      continue;
+    p->nonempty++;
+    if (fsc__ks_tomb(s))
+      continue;
+    if (!fsc__ks_value(s)) {
+      fsc__vnote(p, &p->structure, "hash slot %llu holds garbage %#llx",
+                 (unsigned long long)i, (unsigned long long)s);
+      p->need_struct = true;
+      fsc__vmark(p, i, s, 0, false);
+      continue;
+    }
+    p->vslots++;
+    uint64_t roff = s & KS_OFF_MASK, total = 0;
+    struct fsc__krec kr;
+    enum fsc__verdict r = fsc__vcheck_rec(p, roff, keyed_parse, &kr, &total);
+    p->records_checked++;
+    if (r != FSC__RV_OK) {
+      ck_pr_fence_load();
+      uint64_t s2 = ck_pr_load_64(&arr[i]);
+      if (s2 != s && retries++ < FSC__V_SLOT_RETRY) {
+        /* Replaced or deleted meanwhile: judge what is there now. */
+        p->vslots--;
+        p->records_checked--;
+        p->nonempty--;
+        s = s2;
+        goto again;
+      }
+      fsc__vnote_bad(p, r, i, roff);
+      if (r == FSC__RV_SUPERSEDED) {
+        /* The key's newest live record is in the data file (the slot
+         * lost it): only a rebuild from the data file finds it. */
+        p->need_data = true;
+        continue;
+      }
+      p->need_struct = true;
+      fsc__vmark(p, i, s, roff, true);
+      continue;
+    }
+    struct fsc__kkey k;
+    fsc__kkey_make(&k, dict ? 0 : kr.type, kr.key, kr.klen);
+    if ((k.h >> KS_OFF_BITS) != (s >> KS_OFF_BITS)) {
+      fsc__vnote(p, &p->structure, "hash slot %llu: its tag does not match "
+                 "its key's hash (lookups miss the key)",
+                 (unsigned long long)i);
+      p->need_struct = true;
+    } else {
+      uint64_t dup = 0;
+      int rr = reach(p, arr, cap, i, &k, &kr, &dup);
+      if (rr) {
+        ck_pr_fence_load();
+        if (ck_pr_load_64(&arr[i]) == s) { /* still there: damage */
+          if (rr == 1)
+            fsc__vnote(p, &p->structure, "hash slot %llu: an empty slot cuts "
+                       "its key's probe chain (lookups miss the key)",
+                       (unsigned long long)i);
+          else {
+            fsc__vnote(p, &p->structure, "hash slots %llu and %llu hold the "
+                       "same key", (unsigned long long)dup,
+                       (unsigned long long)i);
+            /* shadowed: lookups find dup first */
+            fsc__vmark(p, i, s, roff, false);
+          }
+          p->need_struct = true;
+        }
+      }
+    }
+    p->keys++;
+    p->bytes += total;
+  }
+  if (p->locked && !frozen) {
+    /* Keys lost from the index (pages of it lost with the power) leave
+     * COUNT far above the keys the table holds; only the data file has
+     * them.  Counted over the slots alone (fast), until the word held
+     * still meanwhile (no rebuild runs: the lock is held). */
+    for (int t = 0; t < FSC__V_QUIET_TRIES; t++) {
+      uint64_t w0 = ck_pr_load_64(&ih->lenword), n = 0;
+      ck_pr_fence_load();
+      for (uint64_t i = 0; i < cap; i++)
+        n += fsc__ks_value(ck_pr_load_64(&arr[i]));
+      ck_pr_fence_load();
+      uint64_t w1 = ck_pr_load_64(&ih->lenword);
+      if (w0 != w1)
+        continue;
+      if (FSC__LW_LEN(w1) > n + KS_COUNT_SLACK) {
+        fsc__vnote(p, &p->counters, "the count says %llu keys, but the table "
+                   "holds %llu: keys were lost from the index",
+                   (unsigned long long)FSC__LW_LEN(w1), (unsigned long long)n);
+        p->need_data = true;
+      }
+      break;
+    }
+  }
+}
+
+/* One round of repair for what pass p found (struct fsc__kind_ops
+ * vrepair): *changed: it did something; t counts what. */
+int fsc__hash_vrepair(struct fsc__vpass *p, bool *changed,
+                      struct fsc__vtally *t) {
+  struct fsc__gen *c = p->c;
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  struct fsc__data_hdr *d = fsc__dhdr(c);
+  if (p->need_data) {
+    if (!fsc__valone(c))
+      return fsc__err(FSC_EAGAIN, "the index must be rebuilt from the data "
+                      "file (%s), which needs the collection alone: other "
+                      "handles have it open; run the repair when they have "
+                      "closed it (the first open after they exit repairs "
+                      "too)", p->first);
+    uint64_t before = p->keys, bytes = 0;
+    int rc = fsc__hash_rebuild_from_data(c, &bytes);
+    if (rc)
+      return rc;
+    uint64_t after = fsc__hash_len(c);
+    uint64_t used = ck_pr_load_64(&d->tail) - FSC__HDR_SIZE;
+    ck_pr_store_64(&d->live_bytes, bytes);
+    ck_pr_store_64(&d->dead_bytes, used > bytes ? used - bytes : 0);
+    uint64_t nbad = 0;
+    for (size_t i = 0; i < p->nmarks; i++)
+      nbad += p->marks[i].key;
+    if (before + nbad > after)
+      t->dropped += before + nbad - after;
+    else
+      t->recovered += after - before - nbad;
+    t->rebuilt++;
+    *changed = true;
+    return 0;
+  }
+  if (p->need_struct) {
+    if (p->oom)
+      return fsc__err(FSC_ENOMEM, "out of memory listing damaged slots");
+    /* Slots naming a bad record, garbage, or a shadowed duplicate become
+     * tombstones: one CAS each, as a delete does (if a writer changed the
+     * slot meanwhile, its own value is judged by the next check). */
+    uint64_t w = ck_pr_load_64(&ih->lenword);
+    uint64_t *arr = fsc__ptr(c, &c->index,
+                             ck_pr_load_64(&ih->desc[FSC__LW_BUFIDX(w)].off),
+                             ck_pr_load_64(&ih->desc[FSC__LW_BUFIDX(w)].cap) *
+                                 8);
+    if (!arr)
+      return fsc__err_last();
+    for (size_t i = 0; i < p->nmarks; i++) {
+      if (ck_pr_cas_64(&arr[p->marks[i].idx], p->marks[i].val, KS_TOMB)) {
+        t->tombstoned++;
+        if (p->marks[i].key)
+          t->dropped++;
+      } else {
+        p->marks[i].key = false; /* a writer replaced it: not ours */
+      }
+    }
+    fsc__vretire_marked(p);
+    /* Then the table is rebuilt from itself: every key re-placed by its
+     * hash, tombstones dropped, frozen bits cleared, COUNT and the used
+     * slots recounted.  Writers' CASes fail on the frozen table and
+     * retry in the new one. */
+    int rc = fsc__hash_rebuild_locked(c, false);
+    if (rc)
+      return rc;
+    t->rebuilt++;
+    *changed = true;
+    return 0;
+  }
+  *changed = fsc__vfix_bytes(c, p);
+  t->counters += *changed;
+  return 0;
+}
