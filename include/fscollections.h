@@ -167,8 +167,9 @@ FSC_API const char *fsc_version(void);
 
 /*
  * Element types.  A collection declares one when it is created (the
- * Python fscollections package's `klass`); FSC_TYPE_ANY makes a heterogeneous collection that stores each
- * value's type with it.  The numbering is part of the file format.
+ * Python fscollections package's `klass`); FSC_TYPE_ANY makes a
+ * heterogeneous collection that stores each value's type with it.  The
+ * numbering is part of the file format.
  */
 typedef enum fsc_type {
   FSC_TYPE_UNSPEC = 0, /* options only: "as the file says; ANY if new" */
@@ -222,8 +223,9 @@ FSC_API fsc_value fsc_strn(const char *s, size_t len);
 FSC_API fsc_value fsc_bytes(const void *p, size_t len);
 FSC_API fsc_value fsc_json(const char *text, size_t len);
 
-/* The name of a type as the Python fscollections package spells it: "int32", "int64", "int128",
- * "string", "bool", "float", "bytes", "json", "ref", "any". */
+/* The name of a type as the Python fscollections package spells it:
+ * "int32", "int64", "int128", "string", "bool", "float", "bytes", "json",
+ * "ref", "any". */
 FSC_API const char *fsc_type_name(fsc_type t);
 /* Parse such a name; returns the type or FSC_EINVAL. */
 FSC_API int fsc_type_parse(const char *name);
