@@ -5,8 +5,8 @@
  * or a ".so man3/PAGE.3" link to a page whose NAME section names it (so
  * that `man FUNCTION` works once installed), every page is listed in
  * Makefile.am's man3_MANS (so that make install installs it), every page
- * renders without a groff warning, and the header names no outside
- * document.  The files are read from the source tree (FSC_SRCDIR); the
+ * renders without a groff warning, fsc_strerror(3)'s table has a row for
+ * every error code, and the header names no outside document.  The files are read from the source tree (FSC_SRCDIR); the
  * test writes nothing.
  */
 #include "check_common.h"
@@ -217,6 +217,40 @@ START_TEST(page_renders) {
 }
 END_TEST
 
+/* Every error code of the header's table, as fsc_strerror(3) lists it. */
+static const struct {
+  const char *name;
+  int code;
+  const char *text;
+} codes[] = {
+#define ERR_ROW(n, c, t) {"FSC_" #n, c, t},
+    FSC_ERRNO_MAP(ERR_ROW)
+#undef ERR_ROW
+};
+
+START_TEST(error_code_in_table) {
+  char *t = slurp("doc/man3/fsc_strerror.3");
+  ck_assert_ptr_nonnull(t);
+  /* The row: "NAME<tab>\-CODE<tab>TEXT", with the text's hyphens
+   * escaped as roff wants them. */
+  char want[512];
+  int n = snprintf(want, sizeof want, "\n%s\t\\-%d\t", codes[_i].name,
+                   -codes[_i].code);
+  for (const char *p = codes[_i].text; *p && n < (int)sizeof want - 3; p++) {
+    if (*p == '-')
+      want[n++] = '\\';
+    want[n++] = *p;
+  }
+  want[n++] = '\n';
+  want[n] = '\0';
+  ck_assert_msg(strstr(t, want) != NULL, "doc/man3/fsc_strerror.3 has no "
+                "table row for %s (%d, \"%s\")", codes[_i].name,
+                codes[_i].code, codes[_i].text);
+  ck_assert_str_eq(fsc_strerror(codes[_i].code), codes[_i].text);
+  free(t);
+}
+END_TEST
+
 START_TEST(header_names_no_outside_document) {
   char *h = slurp("include/fscollections.h");
   ck_assert_ptr_nonnull(h);
@@ -239,6 +273,8 @@ static Suite *man_suite(void) {
   tcase_add_loop_test(tc, function_has_page, 0, nfuncs);
   tcase_add_loop_test(tc, page_installed, 0, npages);
   tcase_add_loop_test(tc, page_renders, 0, npages);
+  tcase_add_loop_test(tc, error_code_in_table, 0,
+                      (int)(sizeof codes / sizeof codes[0]));
   suite_add_tcase(s, tc);
   return s;
 }
