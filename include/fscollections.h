@@ -13,10 +13,10 @@
  *    value) on success and a negative FSC_E* code on failure.
  *    fsc_strerror(code) gives the fixed text of a code; fsc_errmsg() gives
  *    the detailed message of the calling thread's last failure.
- *  - Each function's comment below is a Doxygen block with
- *    an "Errors:" list: every FSC_E* code it returns and when.  Those
- *    lists leave out two groups, which every function that takes a handle
- *    shares:
+ *  - Each function's comment below is a Doxygen block with an "Errors:"
+ *    list: every FSC_E* code it returns and when.  Two groups of errors,
+ *    which every function that takes a handle shares, are listed only
+ *    where the function says more about them:
  *     - the handle errors: FSC_EINVAL for a NULL handle (or a NULL
  *       pointer the function needs), FSC_ECLOSED for a closed one, and,
  *       for a write, FSC_EROFS on a handle opened with FSC_RDONLY;
