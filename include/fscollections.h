@@ -13,6 +13,23 @@
  *    value) on success and a negative FSC_E* code on failure.
  *    fsc_strerror(code) gives the fixed text of a code; fsc_errmsg() gives
  *    the detailed message of the calling thread's last failure.
+ *  - Each function's comment below is a Doxygen block with an "Errors:"
+ *    list: every FSC_E* code it returns and when.  Two groups of errors,
+ *    which every function that takes a handle shares, are listed only
+ *    where the function says more about them:
+ *     - the handle errors: FSC_EINVAL for a NULL handle (or a NULL
+ *       pointer the function needs), FSC_ECLOSED for a closed one, and,
+ *       for a write, FSC_EROFS on a handle opened with FSC_RDONLY;
+ *     - the errors of following a compaction: when another process has
+ *       compacted the collection, the next call on a handle first moves
+ *       the handle to the new files, which is an open (fsc_list_open) and
+ *       can fail as one: FSC_ENOENT (the collection was deleted
+ *       meanwhile), FSC_EACCES, FSC_ECORRUPT (the path now holds another
+ *       collection), FSC_EKIND, FSC_ETYPE, FSC_ETIMEDOUT, FSC_EAGAIN (a
+ *       temporary collection compacted by another process), FSC_ENOMEM,
+ *       FSC_EIO.  The call has then changed nothing.
+ *    Section-3 manual pages (doc/man3, man fscollections) say the same,
+ *    one page per function family.
  *  - Handles are opaque.  A handle may be shared by the threads of a process;
  *    every function below is thread-safe unless it says otherwise.  Any number
  *    of processes may open the same base path at once.
@@ -118,7 +135,7 @@ extern "C" {
 /* Errors                                                                    */
 /* ------------------------------------------------------------------------ */
 
-/*
+/**
  * The error table: one X-macro generates the codes and fsc_strerror().
  * Codes are negative and live in a private range, so they never collide with
  * -errno values.  The Python exception each one mirrors is in the comment.
@@ -149,26 +166,43 @@ typedef enum fsc_errno {
   FSC_OK = 0
 } fsc_errno;
 
-/* The fixed text of an error code (never NULL; unknown codes get a generic
- * text).  Thread-safe; the string is static. */
+/**
+ * The fixed text of an error code ("success" for 0; unknown codes get a
+ * generic text).
+ *
+ * @param code  an FSC_E* code (or 0)
+ * @return a static string, never NULL.
+ * Errors: none.  Thread-safe.
+ */
 FSC_API const char *fsc_strerror(int code);
 
-/* The detailed message of the calling thread's most recent failed fsc_ call,
- * e.g. "Expected float for float, got string".  Never NULL ("" if none).
- * Valid until the same thread's next fsc_ call. */
+/**
+ * The detailed message of the calling thread's most recent failed fsc_
+ * call, e.g. "Expected float for float, got string".
+ *
+ * @return never NULL; "" if the last call succeeded.  The string belongs
+ *         to the calling thread and is valid until its next fsc_ call.
+ * Errors: none.  Thread-safe: each thread has its own message.
+ */
 FSC_API const char *fsc_errmsg(void);
 
-/* The library version as a string ("0.1.0"). */
+/**
+ * The library version as a string ("0.1.0"; FSC_VERSION_STRING is the
+ * header's).
+ *
+ * @return a static string.  Errors: none.  Thread-safe.
+ */
 FSC_API const char *fsc_version(void);
 
 /* ------------------------------------------------------------------------ */
 /* Values                                                                    */
 /* ------------------------------------------------------------------------ */
 
-/*
- * Element types.  A collection declares one when it is created (the seed's
- * `klass`); FSC_TYPE_ANY makes a heterogeneous collection that stores each
- * value's type with it.  The numbering is part of the file format.
+/**
+ * Element types.  A collection declares one when it is created (the
+ * Python fscollections package's `klass`); FSC_TYPE_ANY makes a
+ * heterogeneous collection that stores each value's type with it.  The
+ * numbering is part of the file format.
  */
 typedef enum fsc_type {
   FSC_TYPE_UNSPEC = 0, /* options only: "as the file says; ANY if new" */
@@ -184,16 +218,17 @@ typedef enum fsc_type {
   FSC_TYPE_ANY = 15    /* collection type only: heterogeneous */
 } fsc_type;
 
-/* A signed 128-bit integer, two's complement: value = hi * 2^64 + lo. */
+/** A signed 128-bit integer, two's complement: value = hi * 2^64 + lo. */
 typedef struct fsc_int128 {
   uint64_t lo;
   int64_t hi;
 } fsc_int128;
 
-/*
+/**
  * A value passed in or handed out.  For STRING, BYTES, JSON and REF the
  * bytes are `u.buf.ptr[0 .. u.buf.len)`; on output they are a zero-copy view
- * (see "Zero-copy views" above).
+ * (see "Zero-copy views" above): immutable, not NUL-terminated, valid until
+ * the handle that returned it closes (or reclaims after a compaction).
  */
 typedef struct fsc_value {
   fsc_type type;
@@ -210,8 +245,17 @@ typedef struct fsc_value {
   } u;
 } fsc_value;
 
-/* Value constructors (no allocation; `s` must outlive the call it is
- * passed to).  fsc_str() takes a NUL-terminated string. */
+/**
+ * Value constructors: fill a fsc_value without allocating.  The bytes of
+ * a string, bytes or JSON value are not copied: `s`, `p` or `text` must
+ * outlive the call the value is passed to (a write copies them into the
+ * collection).  fsc_str() takes a NUL-terminated string (NULL gives the
+ * empty string); the others take a length.  Validation happens when the
+ * value is written: FSC_ETYPE for invalid UTF-8 or JSON, FSC_EINVAL for a
+ * NULL pointer with a nonzero length or more than 2^39 bytes.
+ *
+ * @return the value.  Errors: none.  Thread-safe.
+ */
 FSC_API fsc_value fsc_i32(int32_t v);
 FSC_API fsc_value fsc_i64(int64_t v);
 FSC_API fsc_value fsc_i128(fsc_int128 v);
@@ -222,17 +266,34 @@ FSC_API fsc_value fsc_strn(const char *s, size_t len);
 FSC_API fsc_value fsc_bytes(const void *p, size_t len);
 FSC_API fsc_value fsc_json(const char *text, size_t len);
 
-/* The name of a type as the seed spells it: "int32", "int64", "int128",
- * "string", "bool", "float", "bytes", "json", "ref", "any". */
+/**
+ * The name of a type as the Python fscollections package spells it:
+ * "int32", "int64", "int128", "string", "bool", "float", "bytes", "json",
+ * "ref", "any".
+ *
+ * @return a static string; "unknown" for another number.  Errors: none.
+ * Thread-safe.
+ */
 FSC_API const char *fsc_type_name(fsc_type t);
-/* Parse such a name; returns the type or FSC_EINVAL. */
+/**
+ * Parse such a name (also "int" for int64 and "str" for string).
+ *
+ * @return the type (positive), or FSC_EINVAL.
+ * Errors:
+ *  - FSC_EINVAL: `name` is NULL or names no type.
+ * Thread-safe.
+ */
 FSC_API int fsc_type_parse(const char *name);
 
-/*
+/**
  * Equality of two values as the collections use it (count, index, remove,
  * contains, list equality): the same type and the same encoded bytes.  So in
  * an ANY list, int32 1, int64 1 and float 1.0 are three different values
- * (unlike Python, where 1 == 1.0); JSON compares as text.
+ * (unlike Python, where 1 == 1.0); two floats are equal when their bits are
+ * (NaN equals NaN, 0.0 and -0.0 differ); JSON compares as text.
+ *
+ * @return true if equal; false if not, or if either pointer is NULL.
+ * Errors: none (it cannot fail).  Thread-safe.
  */
 FSC_API bool fsc_value_equal(const fsc_value *a, const fsc_value *b);
 
@@ -240,7 +301,7 @@ FSC_API bool fsc_value_equal(const fsc_value *a, const fsc_value *b);
 /* Options                                                                   */
 /* ------------------------------------------------------------------------ */
 
-/* fsc_options.flags */
+/** fsc_options.flags */
 #define FSC_CREATE 0x1u   /* create the collection if it does not exist.
                              In FSC_OPTIONS_INIT: a mistyped path creates
                              a new, empty collection; clear it where a
@@ -250,14 +311,14 @@ FSC_API bool fsc_value_equal(const fsc_value *a, const fsc_value *b);
 #define FSC_RDONLY 0x2u   /* open read-only: every write returns FSC_EROFS */
 #define FSC_EXCL 0x4u     /* with FSC_CREATE: fail (FSC_EINVAL) if it exists */
 
-/* fsc_options.durability: when fsc_*_sync() runs by itself */
+/** fsc_options.durability: when fsc_*_sync() runs by itself */
 typedef enum fsc_durability {
   FSC_DURABLE_NONE = 0,     /* never; the page cache writes back in time */
   FSC_DURABLE_ON_CLOSE = 1, /* the last process to close syncs (default) */
   FSC_DURABLE_ALWAYS = 2    /* after every write, before it returns */
 } fsc_durability;
 
-/*
+/**
  * Options for opening a collection.  Versioned by `size` so that fields can
  * be added without breaking the ABI: always start from FSC_OPTIONS_INIT.
  * A NULL options pointer means FSC_OPTIONS_INIT.
@@ -298,7 +359,7 @@ typedef struct fsc_options {
                                 FSC_ETIMEDOUT. */
 } fsc_options;
 
-/* fsc_options.lock_timeout_ms: wait for file locks without a limit. */
+/** fsc_options.lock_timeout_ms: wait for file locks without a limit. */
 #define FSC_LOCK_WAIT_FOREVER (-1)
 
 #define FSC_OPTIONS_INIT                                                      \
@@ -309,6 +370,10 @@ typedef struct fsc_options {
 /* Metrics                                                                   */
 /* ------------------------------------------------------------------------ */
 
+/**
+ * What fsc_coll_metrics (and fsc_list_metrics, ...) reports.  Versioned by
+ * `size` as fsc_options is: the library fills at most `size` bytes.
+ */
 typedef struct fsc_metrics {
   size_t size;                 /* set by the caller: sizeof(fsc_metrics) */
   uint64_t length;             /* elements (list) or keys */
@@ -355,10 +420,10 @@ typedef struct fsc_metrics {
 /* Slices                                                                    */
 /* ------------------------------------------------------------------------ */
 
-/* An omitted slice bound, as Python's None. */
+/** An omitted slice bound, as Python's None. */
 #define FSC_NONE INT64_MIN
 
-/* A Python slice: list[start:stop:step]; any field may be FSC_NONE.
+/** A Python slice: list[start:stop:step]; any field may be FSC_NONE.
  * step 0 is FSC_EVALUE ("slice step cannot be zero"). */
 typedef struct fsc_slice {
   int64_t start, stop, step;
@@ -372,7 +437,7 @@ typedef struct fsc_slice {
 
 typedef struct fsc_list fsc_list;
 
-/*
+/**
  * Open (and with FSC_CREATE, create) the list at `base_path`, which names the
  * files base_path.data.fscollection and base_path.index.fscollection.
  * base_path NULL creates a private temporary list: its files are created in a
@@ -396,24 +461,45 @@ typedef struct fsc_list fsc_list;
  * others may write it.  Both files must be regular files (checked before
  * they are locked or read: a FIFO fails at once), are never opened through
  * a symlink, may not be writable by every user, and must have one owner.
- * Errors: FSC_EINVAL (bad options; a path that is a symlink, a FIFO or
- * another non-regular file; FSC_EXCL and the list exists), FSC_ENOENT
- * (missing, no FSC_CREATE), FSC_EACCES (no permission; a file writable by
- * every user; the two files owned by different users; an empty file at a
- * path owned by another user or writable by group or others), FSC_EKIND
- * (the files hold a dict or set), FSC_ETYPE (the file's element type
- * differs from opts->type), FSC_ECORRUPT (not a collection file: bad or
- * zeroed magic, shorter than a header; files of two different
- * collections; a data file that is not empty beside a missing or empty
- * index; damaged headers), FSC_EVERSION, FSC_ETIMEDOUT (another process
- * held a lock longer than opts->lock_timeout_ms), FSC_EAGAIN, FSC_ENOSPC,
- * FSC_ENOMEM, FSC_EIO.
- * On success *out is a new handle; on failure *out is NULL.
+ *
+ * @param base_path  the collection's path without the file suffixes, or
+ *                   NULL for a temporary list
+ * @param opts       options (NULL: FSC_OPTIONS_INIT)
+ * @param out        receives the new handle
+ * @return 0; on success *out is a new handle (release it with
+ *         fsc_list_free), on failure *out is NULL.
+ * Errors:
+ *  - FSC_EINVAL: bad options (see fsc_options: a size below its flags
+ *    field or above 4096, an unknown type, flag, durability or key type, a
+ *    mode above 0777, a negative lock_timeout_ms other than
+ *    FSC_LOCK_WAIT_FOREVER, a compaction_threshold outside [0, 1],
+ *    auto_compact on a list of a variable-size type, FSC_RDONLY with
+ *    FSC_CREATE or FSC_EXCL other than the defaults'); `out` NULL; a path
+ *    that is a symlink, a FIFO or another non-regular file; FSC_EXCL and
+ *    the list exists.
+ *  - FSC_ENOENT: missing, and no FSC_CREATE (always so with FSC_RDONLY).
+ *  - FSC_EACCES: no permission; a file writable by every user; the two
+ *    files owned by different users; an empty file at a path owned by
+ *    another user or writable by group or others.
+ *  - FSC_EKIND: the files hold a dict or set.
+ *  - FSC_ETYPE: the file's element type differs from opts->type.
+ *  - FSC_ECORRUPT: not a collection file (bad or zeroed magic, shorter
+ *    than a header); files of two different collections; a data file that
+ *    is not empty beside a missing or empty index; damaged headers; a
+ *    repair that could not complete.
+ *  - FSC_EVERSION: a file format version this library cannot read.
+ *  - FSC_ETIMEDOUT: another process held a lock longer than
+ *    opts->lock_timeout_ms.
+ *  - FSC_EAGAIN: the files kept appearing, vanishing or being compacted
+ *    while this open looked at them.
+ *  - FSC_ENOSPC: no room to create the files or for the repair.
+ *  - FSC_ENOMEM, FSC_EIO: out of memory; a system call failed.
+ * Thread-safe; any number of processes may open the same path at once.
  */
 FSC_API int fsc_list_open(const char *base_path, const fsc_options *opts,
                           fsc_list **out);
 
-/*
+/**
  * Close the handle: the last process to close syncs (per durability) and
  * writes the clean-close marker.  The marker vouches for the files: if a
  * process that opened the collection read-write died without closing it
@@ -427,122 +513,267 @@ FSC_API int fsc_list_open(const char *base_path, const fsc_options *opts,
  * later call returns FSC_ECLOSED; release it with fsc_list_free().  Views
  * handed out by this handle become invalid.  Closing twice returns
  * FSC_ECLOSED.  Not to be called while another thread uses the handle.
- * FSC_ETIMEDOUT: the structure lock did not come within lock_timeout_ms;
- * the handle is closed all the same, but the clean-close marker is not
- * written, so the next first opener verifies the list.
+ *
+ * @return 0, or an error; the handle is closed whatever the return code.
+ * Errors:
+ *  - FSC_ECLOSED: closed twice.  FSC_EINVAL: `l` is NULL.
+ *  - FSC_ETIMEDOUT: the structure lock did not come within
+ *    lock_timeout_ms; the handle is closed all the same, but the
+ *    clean-close marker is not written, so the next first opener verifies
+ *    the list.
+ *  - FSC_EIO: the sync or the marker could not be written (the next opener
+ *    verifies).
+ * Not thread-safe with respect to the handle: no other thread may be
+ * using it.
  */
 FSC_API int fsc_list_close(fsc_list *l);
 
-/* Close the handle and delete both files (for a temporary list: just close).
- * Other processes that have the list open keep their mappings. */
+/**
+ * Close the handle and delete both files (for a temporary list: just close).
+ * Other processes that have the list open keep their mappings and go on
+ * using the unlinked files.
+ *
+ * Errors: as fsc_list_close.  Not while another thread uses the handle.
+ */
 FSC_API int fsc_list_destroy(fsc_list *l);
 
-/* Close the handle if open, then free it.  NULL is a no-op. */
+/**
+ * Close the handle if open, then free it.  NULL is a no-op.  Errors of the
+ * close are not reported (call fsc_list_close first to see them).  Not
+ * while another thread uses the handle.
+ */
 FSC_API void fsc_list_free(fsc_list *l);
 
-/* The base path the handle was opened with (NULL for a temporary list). */
+/**
+ * The base path the handle was opened with (NULL for a temporary list or a
+ * NULL handle).  The string is valid until the handle is freed, or until
+ * fsc_list_reclaim after a compaction.  Errors: none.  Thread-safe.
+ */
 FSC_API const char *fsc_list_path(const fsc_list *l);
 
-/* The list's element type (FSC_TYPE_ANY for a heterogeneous list), or a
- * negative error. */
+/**
+ * The list's element type (FSC_TYPE_ANY for a heterogeneous list).
+ *
+ * @return the type (positive), or an error.
+ * Errors: FSC_EINVAL (NULL handle), FSC_ECLOSED.  Thread-safe.
+ */
 FSC_API int fsc_list_type(const fsc_list *l);
 
-/* Number of elements.  Lock-free, no system call. */
+/**
+ * Number of elements, in *out.  Lock-free, no system call.
+ *
+ * Errors: FSC_EINVAL (NULL handle or `out`), FSC_ECLOSED.  Thread-safe.
+ */
 FSC_API int fsc_list_len(fsc_list *l, uint64_t *out);
 
-/*
- * Element at `index` (negative counts from the end, as in Python).
- * Lock-free, no system call.  Variable-size values are zero-copy views.
- * Errors: FSC_EINDEX, FSC_ECLOSED, FSC_ECORRUPT.
+/**
+ * Element at `index` (negative counts from the end, as in Python), in
+ * *out.  Lock-free, no system call.  Variable-size values are zero-copy
+ * views, valid until the handle closes (or fsc_list_reclaim).
+ *
+ * Errors:
+ *  - FSC_EINDEX: `index` is out of range ("list index out of range").
+ *  - FSC_EINVAL: NULL handle or `out`.  FSC_ECLOSED.
+ *  - FSC_ECORRUPT: the slot names no valid record, or (a read-only first
+ *    opener after an unclean shutdown) the record fails its checksum.
+ *  - FSC_ETIMEDOUT: a structural change kept the list frozen so long that
+ *    the reader went to the lock, and it did not come within
+ *    lock_timeout_ms.  FSC_EAGAIN: the same on a read-only handle, when
+ *    the writer died in the middle of the change (a read-write open
+ *    repairs it).
+ *  - the errors of following a compaction (see Conventions).
+ * Thread-safe and process-safe.
  */
 FSC_API int fsc_list_get(fsc_list *l, int64_t index, fsc_value *out);
 
-/*
+/**
  * Append a value.  Lock-free: a reservation in the data file and one
  * compare-and-swap publish it; only growth of the files takes the lock.
- * Errors: FSC_ETYPE (wrong type for the list, invalid UTF-8 or JSON),
- * FSC_ENOSPC (the file could not grow; nothing stored is lost),
- * FSC_EROFS, FSC_ECLOSED.
+ * The value's bytes are copied; `v` need not outlive the call.
+ *
+ * Errors:
+ *  - FSC_ETYPE: wrong type for the list, invalid UTF-8 or JSON, a
+ *    malformed ref.
+ *  - FSC_EINVAL: NULL handle or `v`; a NULL pointer with a nonzero
+ *    length; a value of more than 2^39 bytes.
+ *  - FSC_ENOSPC: the file could not grow (full file system, quota,
+ *    RLIMIT_FSIZE); nothing stored is lost.
+ *  - FSC_ETIMEDOUT: growth needed the lock and it did not come within
+ *    lock_timeout_ms.
+ *  - FSC_EROFS, FSC_ECLOSED.
+ *  - FSC_EIO: the sync after the write failed (FSC_DURABLE_ALWAYS).
+ *  - the errors of following a compaction (see Conventions).
+ * Thread-safe and process-safe.
  */
 FSC_API int fsc_list_append(fsc_list *l, const fsc_value *v);
 
-/* Append n values in order.  Each is validated first; if one is invalid
- * nothing is appended.  Other processes' appends may interleave. */
+/**
+ * Append n values in order.  Each is validated first; if one is invalid
+ * nothing is appended.  Other processes' appends may interleave.
+ *
+ * Errors: as fsc_list_append; FSC_EINVAL also for `vs` NULL with n > 0.
+ * Thread-safe and process-safe.
+ */
 FSC_API int fsc_list_extend(fsc_list *l, const fsc_value *vs, size_t n);
 
-/* list[index] = v.  Lock-free compare-and-swap of one slot.
- * Errors: FSC_EINDEX, FSC_ETYPE, FSC_ENOSPC, FSC_EROFS, FSC_ECLOSED. */
+/**
+ * list[index] = v.  Lock-free compare-and-swap of one slot; two writers of
+ * one index both succeed, one after the other.
+ *
+ * Errors: FSC_EINDEX ("list assignment index out of range"); the others
+ * as fsc_list_append (FSC_ETYPE, FSC_EINVAL, FSC_ENOSPC, FSC_ETIMEDOUT,
+ * FSC_EROFS, FSC_ECLOSED, FSC_EIO); FSC_ECORRUPT (the slot names no
+ * record).  Thread-safe and process-safe.
+ */
 FSC_API int fsc_list_set(fsc_list *l, int64_t index, const fsc_value *v);
 
-/* list.insert(index, v): index clamped to [0, len] as Python does.
+/**
+ * list.insert(index, v): index clamped to [0, len] as Python does.
  * Structural: takes the lock.  Every structural call (insert, pop, del,
  * remove, slices, sort, reverse, clear, and an append or dict/set write
  * that must grow the index) can also fail with FSC_ETIMEDOUT when another
- * process holds the lock longer than lock_timeout_ms. */
+ * process holds the lock longer than lock_timeout_ms.
+ *
+ * Errors: FSC_ETYPE, FSC_EINVAL (as fsc_list_append), FSC_ETIMEDOUT,
+ * FSC_ENOSPC, FSC_ENOMEM (the copy of the pointer array), FSC_EROFS,
+ * FSC_ECLOSED, FSC_EIO; the errors of following a compaction.  On failure
+ * the list is unchanged.  Thread-safe and process-safe.
+ */
 FSC_API int fsc_list_insert(fsc_list *l, int64_t index, const fsc_value *v);
 
-/* list.pop(index); pass -1 for Python's default.  `out` may be NULL; a
- * popped variable-size value is a view valid until close.
- * Errors: FSC_EINDEX ("pop from empty list" / "pop index out of range"). */
+/**
+ * list.pop(index); pass -1 for Python's default.  `out` may be NULL; a
+ * popped variable-size value is a view valid until close.  Structural
+ * (pop(-1) is done in place, O(1)).
+ *
+ * Errors: FSC_EINDEX ("pop from empty list" / "pop index out of range"),
+ * FSC_ETIMEDOUT, FSC_ENOMEM, FSC_ECORRUPT (the record cannot be read),
+ * FSC_EROFS, FSC_ECLOSED, FSC_EINVAL, FSC_EIO; the errors of following a
+ * compaction.  Thread-safe and process-safe.
+ */
 FSC_API int fsc_list_pop(fsc_list *l, int64_t index, fsc_value *out);
 
-/* del list[index].  Errors: FSC_EINDEX. */
+/**
+ * del list[index].  Structural.
+ *
+ * Errors: FSC_EINDEX ("list assignment index out of range"), and the
+ * others as fsc_list_pop.  Thread-safe and process-safe.
+ */
 FSC_API int fsc_list_del(fsc_list *l, int64_t index);
 
-/* list.index(v, start, stop): the first position of v in the slice
- * [start:stop] (FSC_NONE for either bound).  Errors: FSC_EVALUE (not found,
- * "x not in list"). */
+/**
+ * list.index(v, start, stop): the first position of v in the slice
+ * [start:stop] (FSC_NONE for either bound), in *out.  Lock-free.
+ *
+ * Errors: FSC_EVALUE (not found, "x not in list"), FSC_EINVAL (NULL
+ * handle, `v` or `out`), FSC_ECLOSED, FSC_ECORRUPT, and a reader's
+ * FSC_ETIMEDOUT / FSC_EAGAIN (see fsc_list_get).  Thread-safe.
+ */
 FSC_API int fsc_list_index(fsc_list *l, const fsc_value *v, int64_t start,
                            int64_t stop, uint64_t *out);
 
-/* list.count(v). */
+/**
+ * list.count(v), in *out.  Lock-free.
+ *
+ * Errors: as fsc_list_index, without FSC_EVALUE.  Thread-safe.
+ */
 FSC_API int fsc_list_count(fsc_list *l, const fsc_value *v, uint64_t *out);
 
-/* list.remove(v): removes the first occurrence.  Errors: FSC_EVALUE. */
+/**
+ * list.remove(v): removes the first occurrence.  Structural.
+ *
+ * Errors: FSC_EVALUE ("list.remove(x): x not in list"), FSC_EINVAL (NULL
+ * handle or `v`), FSC_ETIMEDOUT, FSC_ENOMEM, FSC_ECORRUPT, FSC_EROFS,
+ * FSC_ECLOSED, FSC_EIO.  Thread-safe and process-safe.
+ */
 FSC_API int fsc_list_remove(fsc_list *l, const fsc_value *v);
 
-/* v in list: 1 if present, 0 if not, or a negative error. */
+/**
+ * v in list: 1 if present, 0 if not, or a negative error.  Lock-free.
+ *
+ * Errors: as fsc_list_count.  Thread-safe.
+ */
 FSC_API int fsc_list_contains(fsc_list *l, const fsc_value *v);
 
-/* list.reverse(), in place.  Structural. */
+/**
+ * list.reverse(), in place.  Structural and atomic.
+ *
+ * Errors: FSC_ETIMEDOUT, FSC_ENOSPC, FSC_ENOMEM, FSC_EROFS, FSC_ECLOSED,
+ * FSC_EINVAL, FSC_EIO.  Thread-safe and process-safe.
+ */
 FSC_API int fsc_list_reverse(fsc_list *l);
 
-/*
+/**
  * Stable sort in place, ascending (or descending with `reverse`, keeping
  * equal elements in their original order as Python does).  Numbers (int32,
  * int64, int128, float, bool) compare by value, also across those types in
  * an ANY list; strings compare by code point; bytes lexicographically.
- * Errors: FSC_ETYPE for json or ref elements, or for a mix of numbers,
- * strings and bytes ("'<' not supported between instances of ...").
+ * Structural and atomic: other processes see the list before or after.
+ *
+ * Errors:
+ *  - FSC_ETYPE: json or ref elements, or a mix of numbers, strings and
+ *    bytes ("'<' not supported between instances of ...").
+ *  - FSC_ENOMEM: the sort holds the list's values in memory.
+ *  - FSC_ETIMEDOUT, FSC_ENOSPC, FSC_ECORRUPT (a record cannot be read),
+ *    FSC_EROFS, FSC_ECLOSED, FSC_EINVAL, FSC_EIO.
+ * On failure the list is unchanged.  Thread-safe and process-safe.
  */
 FSC_API int fsc_list_sort(fsc_list *l, bool reverse);
 
-/* list.clear().  Structural.  Space is reclaimed by compaction. */
+/**
+ * list.clear().  Structural.  Space is reclaimed by compaction.
+ *
+ * Errors: as fsc_coll_clear.  Thread-safe and process-safe.
+ */
 FSC_API int fsc_list_clear(fsc_list *l);
 
-/*
- * list[start:stop:step] into `out` (views).  Call with out NULL to learn
- * the count in *n.  With out non-NULL, `cap` is its length; if the slice has
- * more elements, FSC_EINVAL is returned and *n says how many are needed.
- * Errors: FSC_EVALUE (step 0).
+/**
+ * list[start:stop:step] into `out` (views valid until the handle closes).
+ * Call with out NULL to learn the count in *n.  With out non-NULL, `cap` is
+ * its length; if the slice has more elements, FSC_EINVAL is returned and *n
+ * says how many are needed.  Lock-free; the elements are one consistent
+ * snapshot (read within one structural epoch).
+ *
+ * Errors: FSC_EVALUE (step 0), FSC_EINVAL (`n` NULL; `out` too small; NULL
+ * handle), FSC_ECLOSED, FSC_ECORRUPT, and a reader's FSC_ETIMEDOUT /
+ * FSC_EAGAIN (see fsc_list_get).  Thread-safe.
  */
 FSC_API int fsc_list_slice_get(fsc_list *l, fsc_slice s, fsc_value *out,
                                size_t cap, size_t *n);
 
-/* list[start:stop:step] = vs[0..n).  For step 1 any n; otherwise n must be
+/**
+ * list[start:stop:step] = vs[0..n).  For step 1 any n; otherwise n must be
  * the slice's length (FSC_EVALUE: "attempt to assign sequence of size N to
  * extended slice of size M").  Structural and atomic: other processes see the
- * list before or after, never between. */
+ * list before or after, never between.
+ *
+ * Errors: FSC_EVALUE (step 0, or the size above), FSC_ETYPE / FSC_EINVAL
+ * (a value, as fsc_list_append; `vs` NULL with n > 0), FSC_ETIMEDOUT,
+ * FSC_ENOSPC, FSC_ENOMEM, FSC_ECORRUPT, FSC_EROFS, FSC_ECLOSED, FSC_EIO.
+ * On failure the list is unchanged.  Thread-safe and process-safe.
+ */
 FSC_API int fsc_list_slice_set(fsc_list *l, fsc_slice s, const fsc_value *vs,
                                size_t n);
 
-/* del list[start:stop:step].  Structural and atomic. */
+/**
+ * del list[start:stop:step].  Structural and atomic.
+ *
+ * Errors: FSC_EVALUE (step 0), FSC_ETIMEDOUT, FSC_ENOSPC, FSC_ENOMEM,
+ * FSC_EROFS, FSC_ECLOSED, FSC_EINVAL, FSC_EIO.  Thread-safe and
+ * process-safe.
+ */
 FSC_API int fsc_list_slice_del(fsc_list *l, fsc_slice s);
 
-/* 1 if both lists hold equal values in the same order, 0 if not. */
+/**
+ * 1 if both lists hold equal values in the same order (fsc_value_equal),
+ * 0 if not, or a negative error.  Lock-free; not a snapshot while others
+ * write.
+ *
+ * Errors: as fsc_list_get, for either list.  Thread-safe.
+ */
 FSC_API int fsc_list_equal(fsc_list *a, fsc_list *b);
 
-/*
+/**
  * Iteration, as Python's list iterator: a position that advances by one.
  * Elements appended meanwhile are seen; an insert or pop elsewhere shifts
  * what is seen next, exactly as in Python.  Never yields a torn value.
@@ -552,34 +783,59 @@ FSC_API int fsc_list_equal(fsc_list *a, fsc_list *b);
  *   while ((rc = fsc_list_iter_next(&it, &v)) == 1) ...
  *
  * fsc_list_iter_next returns 1 with a value, 0 at the end, or an error.
+ * Values are views valid until the handle closes.  The iterator survives
+ * compaction and holds no resource; one thread uses it at a time.
+ * Errors: FSC_EINVAL (NULL handle or iterator), FSC_ECLOSED,
+ * FSC_ECORRUPT, and a reader's FSC_ETIMEDOUT / FSC_EAGAIN (see
+ * fsc_list_get); fsc_list_iter_init fails only with the first two.
  */
 typedef struct fsc_list_iter {
   fsc_list *list;
   uint64_t pos;
 } fsc_list_iter;
 
+/**
+ * Start an iteration over `l` at index 0 (fsc_list_iter_init), and take
+ * the next element (fsc_list_iter_next: 1 with a value in *out, 0 at the
+ * end): see fsc_list_iter above for the guarantees and errors.
+ */
 FSC_API int fsc_list_iter_init(fsc_list *l, fsc_list_iter *it);
 FSC_API int fsc_list_iter_next(fsc_list_iter *it, fsc_value *out);
 
-/*
+/**
  * Predicate pushdown scan: calls pred(value, ctx) for each element in order
- * and emit(index, value, ctx) for each one it accepts.  Either callback may
- * stop the scan by returning a negative value, which scan returns.  Memory
- * use is O(1).
+ * and emit(index, value, ctx) for each one it accepts (a nonzero return; a
+ * NULL pred accepts every element, a NULL emit is not called).  Either
+ * callback may stop the scan by returning a negative value, which scan
+ * returns.  Memory use is O(1).  Values are views valid until the handle
+ * closes.
+ *
+ * @return 0 at the end, a callback's negative value, or an error.
+ * Errors: as fsc_list_get (FSC_EINDEX never: the end stops the scan).
+ * Thread-safe.
  */
 typedef int (*fsc_list_pred)(const fsc_value *v, void *ctx);
 typedef int (*fsc_list_emit)(uint64_t index, const fsc_value *v, void *ctx);
 FSC_API int fsc_list_scan(fsc_list *l, fsc_list_pred pred, fsc_list_emit emit,
                           void *ctx);
 
-/* Fill `out` (set out->size = sizeof *out first, or use memset 0 and let
- * the library fill what it knows). */
+/**
+ * Fill `out` (set out->size = sizeof *out first, or set it to 0 and let
+ * the library fill what it knows).  As fsc_coll_metrics.
+ *
+ * Errors: FSC_EINVAL (NULL handle or `out`), FSC_ECLOSED.  Thread-safe.
+ */
 FSC_API int fsc_list_metrics(fsc_list *l, fsc_metrics *out);
 
-/* msync(MS_SYNC) and fsync of both files. */
+/**
+ * msync(MS_SYNC) and fsync of both files: when it returns 0, every write
+ * that returned before the call survives a power loss.
+ *
+ * Errors: FSC_EIO, FSC_ECLOSED, FSC_EINVAL.  Thread-safe.
+ */
 FSC_API int fsc_list_sync(fsc_list *l);
 
-/*
+/**
  * Compaction: write the live records into new files and move every process
  * to them.  Takes the structure lock and freezes the list for its duration:
  * readers go on reading, writers in every process wait (the pause is the
@@ -600,23 +856,34 @@ FSC_API int fsc_list_sync(fsc_list *l);
  * FSC_EAGAIN (a temporary collection shared with forked processes),
  * FSC_EACCES (this user cannot give the new files the old files' owner:
  * the owner or root must compact), FSC_ETIMEDOUT (the lock did not come
- * within lock_timeout_ms), FSC_ECLOSED.
+ * within lock_timeout_ms), FSC_ECLOSED, FSC_EINVAL (NULL handle),
+ * FSC_ECORRUPT (a live record failed its checksum: nothing changed),
+ * FSC_ENOMEM.
  */
 FSC_API int fsc_list_compact(fsc_list *l);
 
-/*
+/**
  * Unmap the files of generations this handle used before compactions, and
  * so let the file system free their space.  Every view (zero-copy value)
  * obtained through this handle before its last move to new files becomes
  * invalid, and so does a path string fsc_*_path returned before it.
  * Call it when no other thread is inside a call on this handle and no
- * such view is in use.  Errors: FSC_ECLOSED.
+ * such view is in use.
+ *
+ * @return 0 on an open handle.
+ * Errors: FSC_ECLOSED, FSC_EINVAL (NULL handle).
  */
 FSC_API int fsc_list_reclaim(fsc_list *l);
 
-/* Typed shorthands.  _get_ variants fail with FSC_ETYPE if the element is of
- * another type, FSC_EINVAL if an output pointer is NULL.  fsc_list_get_str
- * gives a view (not NUL-terminated). */
+/**
+ * Typed shorthands for fsc_list_append, fsc_list_get and fsc_list_set with
+ * fsc_i64, fsc_f64 and fsc_str values.  Errors: those of the function
+ * each one calls; besides, the _get_ variants fail with FSC_ETYPE if the
+ * element is of another type, FSC_EINVAL if an output pointer is NULL, and
+ * fsc_list_append_str with FSC_EINVAL for a NULL string.  fsc_list_get_str
+ * gives a view (not NUL-terminated) valid until the handle closes.
+ * Thread-safe and process-safe.
+ */
 FSC_API int fsc_list_append_i64(fsc_list *l, int64_t v);
 FSC_API int fsc_list_append_f64(fsc_list *l, double v);
 FSC_API int fsc_list_append_str(fsc_list *l, const char *s);
@@ -630,7 +897,7 @@ FSC_API int fsc_list_set_i64(fsc_list *l, int64_t index, int64_t v);
 /* Dict                                                                      */
 /* ------------------------------------------------------------------------ */
 
-/*
+/**
  * A dict maps keys to values of the dict's element type (FSC_TYPE_ANY for a
  * heterogeneous dict).  Keys are UTF-8 strings (validated; other bytes are
  * FSC_ETYPE), or arbitrary bytes when the dict was created with
@@ -658,106 +925,189 @@ typedef struct fsc_dict fsc_dict;
 
 #define FSC_KEY_MAX (UINT32_C(1) << 30)
 
-/* Open (and with FSC_CREATE, create) the dict at base_path; as
+/**
+ * Open (and with FSC_CREATE, create) the dict at base_path; as
  * fsc_list_open, with FSC_EKIND if the files hold a list or a set and
  * FSC_ETYPE if opts->key_type differs from the dict's.  base_path NULL
  * makes a private temporary dict.  After an unclean shutdown the first
  * read-write opener verifies the table and, if a slot names a bad record
  * or an older (superseded) version of its key, or keys were lost, rebuilds
  * it from the data file (the newest live version of each key wins);
- * fsc_metrics.repaired_* say what.  Read-only opens: as fsc_list_open. */
+ * fsc_metrics.repaired_* say what.  Read-only opens: as fsc_list_open.
+ *
+ * Errors: those of fsc_list_open (FSC_EINVAL also for auto_compact or a
+ * key_type other than STRING or BYTES), FSC_EKIND, FSC_ETYPE.
+ * On failure *out is NULL.  Thread-safe.
+ */
 FSC_API int fsc_dict_open(const char *base_path, const fsc_options *opts,
                           fsc_dict **out);
-/* As fsc_list_close / destroy / free / path. */
+/** As fsc_list_close / destroy / free / path (same errors, same rules). */
 FSC_API int fsc_dict_close(fsc_dict *d);
 FSC_API int fsc_dict_destroy(fsc_dict *d);
 FSC_API void fsc_dict_free(fsc_dict *d);
 FSC_API const char *fsc_dict_path(const fsc_dict *d);
-/* The value type (FSC_TYPE_ANY if heterogeneous), or a negative error. */
+/**
+ * The value type (FSC_TYPE_ANY if heterogeneous), or a negative error:
+ * FSC_EINVAL (NULL handle), FSC_ECLOSED.  Thread-safe.
+ */
 FSC_API int fsc_dict_type(const fsc_dict *d);
-/* The key type (FSC_TYPE_STRING or FSC_TYPE_BYTES), or a negative error. */
+/**
+ * The key type (FSC_TYPE_STRING or FSC_TYPE_BYTES), or a negative error:
+ * FSC_EINVAL (NULL handle), FSC_ECLOSED.  Thread-safe.
+ */
 FSC_API int fsc_dict_key_type(const fsc_dict *d);
 
-/* Number of keys.  Lock-free, no system call.  Caveat: a process killed
+/** Number of keys.  Lock-free, no system call.  Caveat: a process killed
  * between publishing an insert or delete and counting it leaves the count
  * one off for as long as other processes keep the dict open; the last
  * close (and the first open after an unclean exit) recounts.  Growth of
- * the table recounts too.  Iteration is not affected. */
+ * the table recounts too.  Iteration is not affected.
+ * Errors: FSC_EINVAL (NULL handle or `out`), FSC_ECLOSED.  Thread-safe. */
 FSC_API int fsc_dict_len(fsc_dict *d, uint64_t *out);
 
-/* d[key].  Lock-free, no system call; a variable-size value is a view valid
- * until the handle closes.  Errors: FSC_EKEY (missing), FSC_ETYPE (a key
- * that is not valid UTF-8 in a string-keyed dict), FSC_EINVAL,
- * FSC_ECLOSED, FSC_ECORRUPT. */
+/**
+ * d[key], in *out.  Lock-free, no system call; a variable-size value is a
+ * view valid until the handle closes (or fsc_dict_reclaim).
+ *
+ * Errors:
+ *  - FSC_EKEY: the key is missing.
+ *  - FSC_EINVAL: NULL handle or `out`; a NULL key with a nonzero klen;
+ *    klen above FSC_KEY_MAX.
+ *  - FSC_ETYPE: a key that is not valid UTF-8 in a string-keyed dict.
+ *  - FSC_ECLOSED.
+ *  - FSC_ECORRUPT: a slot or record that does not decode, or that fails
+ *    its checksum on a read-only first opener after an unclean shutdown.
+ *  - FSC_ETIMEDOUT: a table rebuild kept the table frozen so long that the
+ *    reader went to the lock, and it did not come within lock_timeout_ms.
+ *    FSC_EAGAIN: the same on a read-only handle, when the rebuilding
+ *    process died (a read-write open repairs).
+ *  - the errors of following a compaction (see Conventions).
+ * Thread-safe and process-safe.
+ */
 FSC_API int fsc_dict_get(fsc_dict *d, const void *key, size_t klen,
                          fsc_value *out);
 
-/* d.get(key, default): as fsc_dict_get, but a missing key gives *dflt in
- * *out and returns 0 (dflt may be NULL: then FSC_EKEY as fsc_dict_get). */
+/**
+ * d.get(key, default): as fsc_dict_get, but a missing key gives *dflt in
+ * *out and returns 0 (dflt may be NULL: then FSC_EKEY as fsc_dict_get).
+ * Errors: as fsc_dict_get.  Thread-safe.
+ */
 FSC_API int fsc_dict_get_default(fsc_dict *d, const void *key, size_t klen,
                                  const fsc_value *dflt, fsc_value *out);
 
-/* key in d: 1 or 0, or a negative error.  Lock-free, no system call. */
+/**
+ * key in d: 1 or 0, or a negative error.  Lock-free, no system call.
+ * Errors: as fsc_dict_get, without FSC_EKEY.  Thread-safe.
+ */
 FSC_API int fsc_dict_contains(fsc_dict *d, const void *key, size_t klen);
 
-/* d[key] = v.  Lock-free: the record is written, then one compare-and-swap
+/**
+ * d[key] = v.  Lock-free: the record is written, then one compare-and-swap
  * of the key's slot publishes it.  Two writers of one key both succeed, one
- * after the other.  Errors: FSC_ETYPE (value or key type), FSC_ENOSPC,
- * FSC_EROFS, FSC_ECLOSED, FSC_EINVAL. */
+ * after the other.  The key's and value's bytes are copied.
+ *
+ * Errors:
+ *  - FSC_ETYPE: the value's type; invalid UTF-8 or JSON; a key that is
+ *    not valid UTF-8 in a string-keyed dict.
+ *  - FSC_EINVAL: NULL handle or `v`; a NULL key with a nonzero klen, or
+ *    klen above FSC_KEY_MAX; a bad value (as fsc_list_append).
+ *  - FSC_ENOSPC: the files could not grow.
+ *  - FSC_ETIMEDOUT: growth of the files or of the table needed the lock
+ *    and it did not come within lock_timeout_ms.
+ *  - FSC_EROFS, FSC_ECLOSED.
+ *  - FSC_EIO: the sync of FSC_DURABLE_ALWAYS failed.
+ *  - FSC_ECORRUPT: a damaged slot or record met on the way.
+ *  - the errors of following a compaction (see Conventions).
+ * Thread-safe and process-safe.
+ */
 FSC_API int fsc_dict_set(fsc_dict *d, const void *key, size_t klen,
                          const fsc_value *v);
 
-/* del d[key].  Lock-free.  Errors: FSC_EKEY, as fsc_dict_set. */
+/**
+ * del d[key].  Lock-free.  Of two processes deleting one key, one succeeds
+ * and the other gets FSC_EKEY.
+ * Errors: FSC_EKEY (missing), and the others as fsc_dict_set.
+ */
 FSC_API int fsc_dict_del(fsc_dict *d, const void *key, size_t klen);
 
-/* d.pop(key[, default]): removes key and gives its value in *out (out may
- * be NULL).  A missing key gives *dflt and returns 0, or FSC_EKEY when
- * dflt is NULL.  Lock-free. */
+/**
+ * d.pop(key[, default]): removes key and gives its value in *out (out may
+ * be NULL; the value is a view valid until the handle closes).  A missing
+ * key gives *dflt and returns 0, or FSC_EKEY when dflt is NULL.  Lock-free.
+ * Errors: FSC_EKEY, and the others as fsc_dict_set.
+ */
 FSC_API int fsc_dict_pop(fsc_dict *d, const void *key, size_t klen,
                          const fsc_value *dflt, fsc_value *out);
 
-/* d.popitem(): removes the newest key (the last in iteration order) and
+/**
+ * d.popitem(): removes the newest key (the last in iteration order) and
  * gives it in *key (a STRING or BYTES view) and its value in *val (either
- * may be NULL).  Errors: FSC_EKEY ("popitem(): dictionary is empty").
+ * may be NULL; views valid until the handle closes).
  * Cost: a walk of the data file (O(records written since the last
- * compaction)); use a list as a stack when that matters. */
+ * compaction)); use a list as a stack when that matters.
+ * Errors: FSC_EKEY ("popitem(): dictionary is empty"), and the others as
+ * fsc_dict_set.  Thread-safe and process-safe: racing poppers get
+ * different keys.
+ */
 FSC_API int fsc_dict_popitem(fsc_dict *d, fsc_value *key, fsc_value *val);
 
-/* d.setdefault(key, dflt): if key is missing, insert *dflt (atomically:
+/**
+ * d.setdefault(key, dflt): if key is missing, insert *dflt (atomically:
  * of several processes racing, exactly one inserts); give the key's value
- * in *out (may be NULL).  Lock-free. */
+ * in *out (may be NULL; a view valid until the handle closes).  Lock-free.
+ * A write: FSC_EROFS on a read-only handle even when the key is there.
+ * Errors: FSC_EINVAL (`dflt` NULL), FSC_ETYPE (`dflt` does not suit the
+ * dict), and the others as fsc_dict_set.
+ */
 FSC_API int fsc_dict_setdefault(fsc_dict *d, const void *key, size_t klen,
                                 const fsc_value *dflt, fsc_value *out);
 
-/* Atomically add delta to the int64 value of key (missing: 0), giving the
+/**
+ * Atomically add delta to the int64 value of key (missing: 0), giving the
  * new value in *out (may be NULL): a lock-free read-modify-write that loses
  * no increment of any process.  The dict's type must be int64 or any.
- * Errors: FSC_ETYPE (the value is not an int64), FSC_EVALUE (overflow). */
+ * Errors: FSC_ETYPE (the dict's type, or the key's value, is not int64;
+ * a bad key), FSC_EVALUE (int64 overflow: the value is unchanged), and the
+ * others as fsc_dict_set.  Thread-safe and process-safe.
+ */
 FSC_API int fsc_dict_incr(fsc_dict *d, const void *key, size_t klen,
                           int64_t delta, int64_t *out);
 
-/* A key and a value, for fsc_dict_update_pairs. */
+/** A key and a value, for fsc_dict_update_pairs. */
 typedef struct fsc_dict_pair {
   const void *key;
   size_t klen;
   fsc_value value;
 } fsc_dict_pair;
 
-/* d.update(src): set every item of src in d, in src's order.  Each value is
- * checked first; if one is invalid nothing is set. */
+/**
+ * d.update(src): set every item of src in d, in src's order;
+ * fsc_dict_update_pairs sets n pairs in order.  Each value is checked
+ * first; if one is invalid nothing is set.  Not atomic as a whole: other
+ * writers may interleave.
+ * Errors: as fsc_dict_set; FSC_EINVAL also for `pairs` NULL with n > 0;
+ * for fsc_dict_update, src's read errors (as fsc_dict_iter_next, including
+ * FSC_EAGAIN if src was compacted meanwhile: then d may hold part of it).
+ */
 FSC_API int fsc_dict_update(fsc_dict *d, fsc_dict *src);
 FSC_API int fsc_dict_update_pairs(fsc_dict *d, const fsc_dict_pair *pairs,
                                   size_t n);
 
-/* d.clear().  Structural: takes the lock.  Space is reclaimed by
- * compaction. */
+/**
+ * d.clear().  Structural: takes the lock.  Space is reclaimed by
+ * compaction.  Errors: as fsc_coll_clear.
+ */
 FSC_API int fsc_dict_clear(fsc_dict *d);
 
-/* 1 if both dicts hold the same keys with equal values (order does not
- * matter, as in Python), 0 if not, or a negative error. */
+/**
+ * 1 if both dicts hold the same keys with equal values (order does not
+ * matter, as in Python), 0 if not, or a negative error.  Not a snapshot
+ * while others write.  Errors: as fsc_dict_get and fsc_dict_iter_next,
+ * for either dict.
+ */
 FSC_API int fsc_dict_equal(fsc_dict *a, fsc_dict *b);
 
-/*
+/**
  * Iteration in insertion order (see "Order" above).  keys(), values() and
  * items() are the same iterator: pass NULL for what you do not want.
  *
@@ -767,7 +1117,12 @@ FSC_API int fsc_dict_equal(fsc_dict *a, fsc_dict *b);
  *
  * fsc_dict_iter_next returns 1 with an item, 0 at the end, or an error.
  * Keys and values are views valid until the handle closes.  The iterator
- * holds no resource: abandon it at any time.
+ * holds no resource: abandon it at any time.  One thread uses an iterator
+ * at a time.
+ * Errors: FSC_EINVAL (NULL handle or iterator), FSC_ECLOSED, FSC_EAGAIN
+ * (the dict was compacted since fsc_dict_iter_init: start again), and a
+ * reader's FSC_ECORRUPT / FSC_ETIMEDOUT (see fsc_dict_get);
+ * fsc_dict_iter_init fails only with the first two.
  */
 typedef struct fsc_dict_iter {
   fsc_dict *dict;
@@ -775,13 +1130,23 @@ typedef struct fsc_dict_iter {
   uint64_t reserved[2];
 } fsc_dict_iter;
 
+/**
+ * Start an iteration over `d` (fsc_dict_iter_init), and take the next
+ * item (fsc_dict_iter_next: 1 with the key in *key and the value in *val,
+ * either may be NULL; 0 at the end): see fsc_dict_iter above for the
+ * guarantees and errors.
+ */
 FSC_API int fsc_dict_iter_init(fsc_dict *d, fsc_dict_iter *it);
 FSC_API int fsc_dict_iter_next(fsc_dict_iter *it, fsc_value *key,
                                fsc_value *val);
 
-/* Predicate pushdown scan in iteration order: pred(key, value, ctx) for
+/**
+ * Predicate pushdown scan in iteration order: pred(key, value, ctx) for
  * each item, emit(key, value, ctx) for each one it accepts.  A negative
- * return from either stops the scan and is returned.  O(1) memory. */
+ * return from either stops the scan and is returned.  O(1) memory.
+ * @return 0 at the end, a callback's negative value, or an error as
+ *         fsc_dict_iter_next's.
+ */
 typedef int (*fsc_dict_pred)(const fsc_value *key, const fsc_value *val,
                              void *ctx);
 typedef int (*fsc_dict_emit)(const fsc_value *key, const fsc_value *val,
@@ -789,11 +1154,11 @@ typedef int (*fsc_dict_emit)(const fsc_value *key, const fsc_value *val,
 FSC_API int fsc_dict_scan(fsc_dict *d, fsc_dict_pred pred, fsc_dict_emit emit,
                           void *ctx);
 
-/* As fsc_list_metrics / fsc_list_sync. */
+/** As fsc_list_metrics / fsc_list_sync (same errors). */
 FSC_API int fsc_dict_metrics(fsc_dict *d, fsc_metrics *out);
 FSC_API int fsc_dict_sync(fsc_dict *d);
 
-/*
+/**
  * Compaction: write the live records into new files and move every process
  * to them.  Takes the structure lock and freezes the dict for its duration:
  * readers go on reading, writers in every process wait (the pause is the
@@ -814,24 +1179,33 @@ FSC_API int fsc_dict_sync(fsc_dict *d);
  * FSC_EAGAIN (a temporary collection shared with forked processes),
  * FSC_EACCES (this user cannot give the new files the old files' owner:
  * the owner or root must compact), FSC_ETIMEDOUT (the lock did not come
- * within lock_timeout_ms), FSC_ECLOSED.
+ * within lock_timeout_ms), FSC_ECLOSED, FSC_EINVAL (NULL handle),
+ * FSC_ECORRUPT (a live record failed its checksum: nothing changed),
+ * FSC_ENOMEM.
  */
 FSC_API int fsc_dict_compact(fsc_dict *d);
 
-/*
+/**
  * Unmap the files of generations this handle used before compactions, and
  * so let the file system free their space.  Every view (zero-copy value)
  * obtained through this handle before its last move to new files becomes
  * invalid, and so does a path string fsc_*_path returned before it.
  * Call it when no other thread is inside a call on this handle and no
- * such view is in use.  Errors: FSC_ECLOSED.
+ * such view is in use.
+ *
+ * @return 0 on an open handle.
+ * Errors: FSC_ECLOSED, FSC_EINVAL (NULL handle).
  */
 FSC_API int fsc_dict_reclaim(fsc_dict *d);
 
-/* Typed shorthands with NUL-terminated keys.  _get_ variants fail with
- * FSC_ETYPE if the value is of another type, FSC_EINVAL if an output
- * pointer is NULL (as the list's); fsc_dict_get_str gives a view (not
- * NUL-terminated).  A NULL key or string value is FSC_EINVAL. */
+/**
+ * Typed shorthands with NUL-terminated keys, for fsc_dict_set,
+ * fsc_dict_get and fsc_dict_del.  Errors: those of the function each one
+ * calls; besides, _get_ variants fail with FSC_ETYPE if the value is of
+ * another type, FSC_EINVAL if an output pointer is NULL (as the list's);
+ * a NULL key or string value is FSC_EINVAL.  fsc_dict_get_str gives a
+ * view (not NUL-terminated) valid until the handle closes.
+ */
 FSC_API int fsc_dict_set_str(fsc_dict *d, const char *key, const char *val);
 FSC_API int fsc_dict_set_i64(fsc_dict *d, const char *key, int64_t val);
 FSC_API int fsc_dict_set_f64(fsc_dict *d, const char *key, double val);
@@ -845,7 +1219,7 @@ FSC_API int fsc_dict_del_str(fsc_dict *d, const char *key);
 /* Set                                                                       */
 /* ------------------------------------------------------------------------ */
 
-/*
+/**
  * A set of values of its element type.  An element's identity is its type
  * and its encoded bytes: in a heterogeneous (FSC_TYPE_ANY) set, int32 1,
  * int64 1 and float 1.0 are three different elements (in Python they are
@@ -859,7 +1233,11 @@ FSC_API int fsc_dict_del_str(fsc_dict *d, const char *key);
  */
 typedef struct fsc_set fsc_set;
 
-/* As fsc_list_open / close / destroy / free / path / type. */
+/**
+ * As fsc_list_open / close / destroy / free / path / type, with the same
+ * errors; fsc_set_open also FSC_EKIND if the files hold a list or a dict
+ * (and FSC_EINVAL for auto_compact).
+ */
 FSC_API int fsc_set_open(const char *base_path, const fsc_options *opts,
                          fsc_set **out);
 FSC_API int fsc_set_close(fsc_set *s);
@@ -868,69 +1246,122 @@ FSC_API void fsc_set_free(fsc_set *s);
 FSC_API const char *fsc_set_path(const fsc_set *s);
 FSC_API int fsc_set_type(const fsc_set *s);
 
-/* Number of elements.  Lock-free, no system call. */
+/**
+ * Number of elements.  Lock-free, no system call.  As fsc_dict_len.
+ * Errors: FSC_EINVAL (NULL handle or `out`), FSC_ECLOSED.
+ */
 FSC_API int fsc_set_len(fsc_set *s, uint64_t *out);
 
-/* s.add(v): 1 if v was added, 0 if it was already there.  Lock-free.
- * Errors: FSC_ETYPE, FSC_ENOSPC, FSC_EROFS, FSC_ECLOSED, FSC_EINVAL. */
+/**
+ * s.add(v): 1 if v was added, 0 if it was already there.  Lock-free; of
+ * processes racing to add one value, exactly one gets 1.
+ * Errors: FSC_ETYPE (the value's type, invalid UTF-8 or JSON),
+ * FSC_EINVAL (NULL handle or `v`; a bad value as fsc_list_append; an
+ * element above FSC_KEY_MAX bytes), FSC_ENOSPC (the files could not
+ * grow), FSC_ETIMEDOUT (growth of the files or of the table needed the
+ * lock and it did not come within lock_timeout_ms), FSC_EROFS, FSC_EIO
+ * (the sync of FSC_DURABLE_ALWAYS), FSC_ECLOSED,
+ * FSC_ECORRUPT; the errors of following a compaction.
+ */
 FSC_API int fsc_set_add(fsc_set *s, const fsc_value *v);
 
-/* s.discard(v): 1 if v was removed, 0 if it was not there. */
+/**
+ * s.discard(v): 1 if v was removed, 0 if it was not there.  Lock-free.
+ * Errors: as fsc_set_add, but a value of another type than the set's is
+ * not there (0), not FSC_ETYPE.
+ */
 FSC_API int fsc_set_discard(fsc_set *s, const fsc_value *v);
 
-/* s.remove(v): 0, or FSC_EKEY if v is not there. */
+/**
+ * s.remove(v): 0, or FSC_EKEY if v is not there ("KeyError: element not
+ * in set").  Lock-free.  Other errors: as fsc_set_discard.
+ */
 FSC_API int fsc_set_remove(fsc_set *s, const fsc_value *v);
 
-/* v in s: 1 or 0, or a negative error.  Lock-free, no system call.  A
+/**
+ * v in s: 1 or 0, or a negative error.  Lock-free, no system call.  A
  * value of another type than a typed set's is not in it (0, as Python's
- * `1 in {"a"}`); fsc_set_discard likewise returns 0 for it. */
+ * `1 in {"a"}`); fsc_set_discard likewise returns 0 for it.
+ * Errors: FSC_EINVAL (NULL handle or `v`), FSC_ECLOSED, and a reader's
+ * FSC_ECORRUPT, FSC_ETIMEDOUT and FSC_EAGAIN, as fsc_dict_get.
+ */
 FSC_API int fsc_set_contains(fsc_set *s, const fsc_value *v);
 
-/* s.pop(): removes an element (the newest) and gives it in *out (a view;
- * out may be NULL).  Errors: FSC_EKEY ("pop from an empty set").  Cost as
- * fsc_dict_popitem. */
+/**
+ * s.pop(): removes an element (the newest) and gives it in *out (a view
+ * valid until the handle closes; out may be NULL).  Cost as
+ * fsc_dict_popitem.
+ * Errors: FSC_EKEY ("pop from an empty set"), and the others as
+ * fsc_set_add.
+ */
 FSC_API int fsc_set_pop(fsc_set *s, fsc_value *out);
 
-/* s.clear().  Structural. */
+/** s.clear().  Structural.  Errors: as fsc_coll_clear. */
 FSC_API int fsc_set_clear(fsc_set *s);
 
-/* Iteration (1 with an element, 0 at the end); elements are views. */
+/**
+ * Iteration (1 with an element, 0 at the end); elements are views valid
+ * until the handle closes.  Weakly consistent, as the dict's; one thread
+ * uses an iterator at a time.
+ * Errors: as fsc_dict_iter_next (FSC_EAGAIN: the set was compacted since
+ * fsc_set_iter_init; start again).
+ */
 typedef struct fsc_set_iter {
   fsc_set *set;
   uint64_t pos;
   uint64_t reserved[2];
 } fsc_set_iter;
 
+/**
+ * Start an iteration over `s` (fsc_set_iter_init), and take the next
+ * element (fsc_set_iter_next: 1 with it in *out, 0 at the end): see
+ * fsc_set_iter above for the guarantees and errors.
+ */
 FSC_API int fsc_set_iter_init(fsc_set *s, fsc_set_iter *it);
 FSC_API int fsc_set_iter_next(fsc_set_iter *it, fsc_value *out);
 
-/*
+/**
  * Set algebra.  out := a OP b.  `out` may be `a` (the in-place forms:
  * a |= b, a &= b, a -= b, a ^= b) or a third set (typically a new temporary
  * one, base_path NULL), whose previous contents are replaced.  `out` may
  * not be `b` unless it is also `a`.  Every element written to out must
  * suit out's type (FSC_ETYPE otherwise, with out left partly updated).
+ * Not atomic: out is written element by element, and a and b are read as
+ * their iterators read them (weakly consistent).
+ * Errors: FSC_EINVAL (a NULL set; out is b but not a), FSC_ETYPE,
+ * FSC_EAGAIN (an operand was compacted meanwhile: call again), and those
+ * of fsc_set_clear and fsc_set_add on out (FSC_EROFS, FSC_ENOSPC,
+ * FSC_ETIMEDOUT, FSC_EIO, ...) and of iterating a and b (FSC_ECORRUPT,
+ * ...); FSC_ECLOSED for a closed set.
  */
 FSC_API int fsc_set_union(fsc_set *out, fsc_set *a, fsc_set *b);
 FSC_API int fsc_set_intersection(fsc_set *out, fsc_set *a, fsc_set *b);
 FSC_API int fsc_set_difference(fsc_set *out, fsc_set *a, fsc_set *b);
 FSC_API int fsc_set_symmetric_difference(fsc_set *out, fsc_set *a, fsc_set *b);
 
-/* Predicates: 1 (true), 0 (false) or a negative error. */
+/**
+ * Predicates: 1 (true), 0 (false) or a negative error.
+ * Errors: FSC_EINVAL (a NULL set), FSC_ECLOSED, and those of iterating
+ * and looking up (FSC_EAGAIN, FSC_ECORRUPT, FSC_ETIMEDOUT).
+ */
 FSC_API int fsc_set_isdisjoint(fsc_set *a, fsc_set *b);
 FSC_API int fsc_set_issubset(fsc_set *a, fsc_set *b);   /* a <= b */
         FSC_API int fsc_set_issuperset(fsc_set *a, fsc_set *b); /* a >= b */
         FSC_API int fsc_set_equal(fsc_set *a, fsc_set *b);
 
-/* Predicate pushdown scan, as fsc_list_scan (the index argument of emit is
- * the element's position in iteration order). */
+/**
+ * Predicate pushdown scan, as fsc_list_scan (the index argument of emit is
+ * the element's position in iteration order).  Errors: as
+ * fsc_set_iter_next, or a callback's negative value.
+ */
 FSC_API int fsc_set_scan(fsc_set *s, fsc_list_pred pred, fsc_list_emit emit,
                          void *ctx);
 
+/** As fsc_list_metrics / fsc_list_sync (same errors). */
 FSC_API int fsc_set_metrics(fsc_set *s, fsc_metrics *out);
 FSC_API int fsc_set_sync(fsc_set *s);
 
-/*
+/**
  * Compaction: write the live records into new files and move every process
  * to them.  Takes the structure lock and freezes the set for its duration:
  * readers go on reading, writers in every process wait (the pause is the
@@ -951,21 +1382,30 @@ FSC_API int fsc_set_sync(fsc_set *s);
  * FSC_EAGAIN (a temporary collection shared with forked processes),
  * FSC_EACCES (this user cannot give the new files the old files' owner:
  * the owner or root must compact), FSC_ETIMEDOUT (the lock did not come
- * within lock_timeout_ms), FSC_ECLOSED.
+ * within lock_timeout_ms), FSC_ECLOSED, FSC_EINVAL (NULL handle),
+ * FSC_ECORRUPT (a live record failed its checksum: nothing changed),
+ * FSC_ENOMEM.
  */
 FSC_API int fsc_set_compact(fsc_set *s);
 
-/*
+/**
  * Unmap the files of generations this handle used before compactions, and
  * so let the file system free their space.  Every view (zero-copy value)
  * obtained through this handle before its last move to new files becomes
  * invalid, and so does a path string fsc_*_path returned before it.
  * Call it when no other thread is inside a call on this handle and no
- * such view is in use.  Errors: FSC_ECLOSED.
+ * such view is in use.
+ *
+ * @return 0 on an open handle.
+ * Errors: FSC_ECLOSED, FSC_EINVAL (NULL handle).
  */
 FSC_API int fsc_set_reclaim(fsc_set *s);
 
-/* Typed shorthands. */
+/**
+ * Typed shorthands for fsc_set_add and fsc_set_contains with fsc_str (a
+ * NUL-terminated string) and fsc_i64 values.  Errors: those of the
+ * function each one calls; a NULL string is FSC_EINVAL.
+ */
 FSC_API int fsc_set_add_str(fsc_set *s, const char *v);
 FSC_API int fsc_set_add_i64(fsc_set *s, int64_t v);
 FSC_API int fsc_set_contains_str(fsc_set *s, const char *v);
@@ -975,10 +1415,10 @@ FSC_API int fsc_set_contains_i64(fsc_set *s, int64_t v);
 /* Verification and repair                                                   */
 /* ------------------------------------------------------------------------ */
 
-/* fsc_list_verify / fsc_dict_verify / fsc_set_verify flags */
+/** fsc_list_verify / fsc_dict_verify / fsc_set_verify flags */
 #define FSC_VERIFY_REPAIR 0x1u /* repair what the check finds */
 
-/*
+/**
  * What a verify call found (and repaired).  Versioned by `size` as
  * fsc_metrics is: set out->size = sizeof *out (or memset it to 0 and let
  * the library fill all it knows); the library fills at most `size` bytes
@@ -1046,7 +1486,7 @@ typedef struct fsc_verify_report {
   uint64_t reserved[3];          /* zero; for growth */
 } fsc_verify_report;
 
-/*
+/**
  * Check a collection while it is in use, and optionally repair it: what
  * the first open after an unclean shutdown does by itself, on demand.
  *
@@ -1104,7 +1544,9 @@ typedef struct fsc_verify_report {
  * see above), FSC_EROFS (REPAIR on a read-only handle: nothing is
  * checked), FSC_ENOSPC (the repair needed to grow the index file and could
  * not: the collection is as it was), FSC_EINVAL (unknown flags, NULL
- * handle), FSC_ECLOSED, FSC_ENOMEM, FSC_EIO.  The report is filled as far
+ * handle), FSC_ETIMEDOUT (the structure lock did not come within
+ * lock_timeout_ms: nothing checked), FSC_ECLOSED, FSC_ENOMEM, FSC_EIO.
+ * The report is filled as far
  * as the check went, whatever the return code.
  */
 FSC_API int fsc_list_verify(fsc_list *l, unsigned flags,
@@ -1118,7 +1560,7 @@ FSC_API int fsc_set_verify(fsc_set *s, unsigned flags,
 /* Collections of any kind                                                   */
 /* ------------------------------------------------------------------------ */
 
-/*
+/**
  * fsc_coll is the kind-neutral face of an open collection: every operation
  * that means the same for a list, a dict and a set is here once, and a
  * program (or a tool, or a binding) that handles collections of any kind
@@ -1134,7 +1576,7 @@ FSC_API int fsc_set_verify(fsc_set *s, unsigned flags,
  */
 typedef struct fsc_coll fsc_coll;
 
-/* Collection kinds.  The numbering is part of the file format. */
+/** Collection kinds.  The numbering is part of the file format. */
 typedef enum fsc_kind {
   FSC_KIND_ANY = 0,  /* fsc_open only: whatever the files hold */
   FSC_KIND_LIST = 1,
@@ -1142,13 +1584,20 @@ typedef enum fsc_kind {
   FSC_KIND_SET = 3
 } fsc_kind;
 
-/* "list", "dict", "set", "any"; "unknown" for another number.  Static. */
+/**
+ * "list", "dict", "set", "any"; "unknown" for another number.  A static
+ * string.  Errors: none.  Thread-safe.
+ */
 FSC_API const char *fsc_kind_name(fsc_kind k);
 
-/* Parse "list", "dict" or "set"; returns the kind or FSC_EINVAL. */
+/**
+ * Parse "list", "dict" or "set".
+ * @return the kind (positive), or FSC_EINVAL (NULL or another name).
+ * Thread-safe.
+ */
 FSC_API int fsc_kind_parse(const char *name);
 
-/*
+/**
  * Open the collection at `base_path` as a collection of `kind`, or, with
  * FSC_KIND_ANY, of whatever kind its files hold (fsc_coll_kind tells which).
  * Everything fsc_list_open says about paths, options, temporary collections
@@ -1156,27 +1605,43 @@ FSC_API int fsc_kind_parse(const char *name);
  * kind.  FSC_KIND_ANY never creates: FSC_CREATE and FSC_EXCL are ignored
  * with it, a missing collection is FSC_ENOENT, and a temporary collection
  * needs a kind (FSC_EINVAL).
- * Errors: FSC_EINVAL (bad kind or options), FSC_ENOENT (missing, and
- * FSC_CREATE not given or FSC_KIND_ANY), FSC_EKIND (the files hold another
- * kind than `kind`), FSC_ETYPE (element or key type differs from the
- * options'), FSC_EACCES, FSC_ECORRUPT, FSC_EVERSION, FSC_ENOSPC,
- * FSC_ENOMEM, FSC_EIO.
+ *
+ * @param base_path  the collection's path without the file suffixes, or
+ *                   NULL for a temporary collection (not with
+ *                   FSC_KIND_ANY)
+ * @param kind       FSC_KIND_LIST, _DICT, _SET, or FSC_KIND_ANY
+ * @param opts       options (NULL: FSC_OPTIONS_INIT)
+ * @param out        receives the new handle
+ * @return 0, or an error.
+ * Errors:
+ *  - FSC_EINVAL: a bad kind; FSC_KIND_ANY with a NULL base_path; bad
+ *    options; `out` NULL; a path that is not a regular file; FSC_EXCL and
+ *    the collection exists (see fsc_list_open).
+ *  - FSC_ENOENT: missing, and FSC_CREATE not given or FSC_KIND_ANY.
+ *  - FSC_EKIND: the files hold another kind than `kind`.
+ *  - FSC_ETYPE: element or key type differs from the options'.
+ *  - FSC_EACCES, FSC_ECORRUPT, FSC_EVERSION, FSC_ETIMEDOUT, FSC_EAGAIN,
+ *    FSC_ENOSPC, FSC_ENOMEM, FSC_EIO: as fsc_list_open.
  * On success *out is a new handle (release it with fsc_coll_free); on
  * failure *out is NULL.  Thread-safe.
  */
 FSC_API int fsc_open(const char *base_path, fsc_kind kind,
                      const fsc_options *opts, fsc_coll **out);
 
-/* The collection's kind (FSC_KIND_LIST, _DICT or _SET), or FSC_EINVAL for
- * a NULL handle, FSC_ECLOSED for a closed one. */
+/**
+ * The collection's kind (FSC_KIND_LIST, _DICT or _SET), or FSC_EINVAL for
+ * a NULL handle, FSC_ECLOSED for a closed one.  Thread-safe.
+ */
 FSC_API int fsc_coll_kind(const fsc_coll *c);
 
-/*
+/**
  * Conversions between the faces.  To the neutral face: never fails (NULL
  * gives NULL).  To a typed face: the same handle, or NULL when `c` is NULL,
  * closed, or of another kind; NULL records FSC_EKIND (or FSC_EINVAL /
  * FSC_ECLOSED) for fsc_errmsg(), and every typed function given NULL returns
  * FSC_EINVAL, so a mistaken conversion fails at its first use.
+ * Neither allocates nor opens: the result has the handle's life.
+ * Thread-safe.
  */
 FSC_API fsc_coll *fsc_list_coll(fsc_list *l);
 FSC_API fsc_coll *fsc_dict_coll(fsc_dict *d);
@@ -1185,71 +1650,107 @@ FSC_API fsc_list *fsc_coll_list(fsc_coll *c);
 FSC_API fsc_dict *fsc_coll_dict(fsc_coll *c);
 FSC_API fsc_set *fsc_coll_set(fsc_coll *c);
 
-/*
+/**
  * Close the handle: the last process to close syncs (per durability) and
- * writes the clean-close marker.  The handle memory stays allocated, so
+ * writes the clean-close marker (see fsc_list_close for the recovery a
+ * last closer runs first).  The handle memory stays allocated, so
  * every later call returns FSC_ECLOSED; release it with fsc_coll_free().
  * Views handed out by this handle become invalid.  Not to be called while
  * another thread uses the handle.
  * Errors: FSC_ECLOSED (closed twice), FSC_EINVAL (NULL), FSC_EIO (the sync
- * or the marker could not be written: the next opener verifies).
+ * or the marker could not be written: the next opener verifies),
+ * FSC_ETIMEDOUT (the structure lock did not come within lock_timeout_ms:
+ * closed all the same, without the marker).  The handle is closed
+ * whatever the return code.
  */
 FSC_API int fsc_coll_close(fsc_coll *c);
 
-/* Close the handle and delete both files (a temporary collection is just
+/**
+ * Close the handle and delete both files (a temporary collection is just
  * closed).  Other processes that have it open keep their mappings and go on
- * using the unlinked files.  Errors: as fsc_coll_close. */
+ * using the unlinked files.  Errors: as fsc_coll_close.  Not while another
+ * thread uses the handle.
+ */
 FSC_API int fsc_coll_destroy(fsc_coll *c);
 
-/* Close the handle if it is open, then free it.  NULL is a no-op. */
+/**
+ * Close the handle if it is open, then free it.  NULL is a no-op.  The
+ * close's errors are not reported.  Not while another thread uses the
+ * handle.
+ */
 FSC_API void fsc_coll_free(fsc_coll *c);
 
-/* The base path the handle was opened with: NULL for a temporary
- * collection or a NULL handle.  Valid until the handle is freed. */
+/**
+ * The base path the handle was opened with: NULL for a temporary
+ * collection or a NULL handle.  Valid until the handle is freed (or
+ * fsc_coll_reclaim after a compaction).  Errors: none.  Thread-safe.
+ */
 FSC_API const char *fsc_coll_path(const fsc_coll *c);
 
-/* The element type (FSC_TYPE_ANY for a heterogeneous collection; a dict's
- * value type), or FSC_EINVAL / FSC_ECLOSED. */
+/**
+ * The element type (FSC_TYPE_ANY for a heterogeneous collection; a dict's
+ * value type), or FSC_EINVAL (NULL handle) / FSC_ECLOSED.  Thread-safe.
+ */
 FSC_API int fsc_coll_type(const fsc_coll *c);
 
-/* Number of elements or keys.  Lock-free, no system call.
- * Errors: FSC_EINVAL (NULL handle or out), FSC_ECLOSED. */
+/**
+ * Number of elements or keys, in *out.  Lock-free, no system call.
+ * Errors: FSC_EINVAL (NULL handle or out), FSC_ECLOSED.  Thread-safe.
+ */
 FSC_API int fsc_coll_len(fsc_coll *c, uint64_t *out);
 
-/* Remove every element or key (Python's clear()).  A structural change
+/**
+ * Remove every element or key (Python's clear()).  A structural change
  * (takes the lock); the space comes back with compaction.
- * Errors: FSC_EROFS, FSC_ECLOSED, FSC_EINVAL, FSC_ETIMEDOUT (the lock). */
+ * Errors: FSC_EROFS, FSC_ECLOSED, FSC_EINVAL, FSC_ETIMEDOUT (the lock),
+ * FSC_ENOSPC (a new, empty structure could not be made), FSC_EIO (the
+ * sync of FSC_DURABLE_ALWAYS); the errors of following a compaction.
+ * Thread-safe and process-safe.
+ */
 FSC_API int fsc_coll_clear(fsc_coll *c);
 
-/* Fill *out (set out->size = sizeof *out first; an older, smaller struct
- * gets its fields only).  No lock; one fstat per file, and a read of
- * /proc/locks for open_processes.
- * Errors: FSC_EINVAL (NULL handle or out), FSC_ECLOSED. */
+/**
+ * Fill *out (set out->size = sizeof *out first, or 0 for all the library
+ * knows; an older, smaller struct gets its fields only).  No lock; one
+ * fstat per file, and a read of /proc/locks for open_processes.
+ * Errors: FSC_EINVAL (NULL handle or out), FSC_ECLOSED.  Thread-safe.
+ */
 FSC_API int fsc_coll_metrics(fsc_coll *c, fsc_metrics *out);
 
-/* msync(MS_SYNC) and fsync of both files: when it returns 0, every write
+/**
+ * msync(MS_SYNC) and fsync of both files: when it returns 0, every write
  * that returned before the call survives a power loss.
- * Errors: FSC_EIO, FSC_ECLOSED, FSC_EINVAL. */
+ * Errors: FSC_EIO, FSC_ECLOSED, FSC_EINVAL.  Thread-safe.
+ */
 FSC_API int fsc_coll_sync(fsc_coll *c);
 
-/* Write the live records into new files and move every process to them
+/**
+ * Write the live records into new files and move every process to them
  * (see fsc_list_compact for the protocol and what it costs).
- * Errors: FSC_EROFS, FSC_ECLOSED, FSC_ENOSPC (nothing changed), FSC_EAGAIN
- * (a temporary collection shared across fork), FSC_ECORRUPT (a record
- * failed its checksum: nothing changed), FSC_EIO, FSC_ENOMEM. */
+ * Errors: FSC_EROFS, FSC_ECLOSED, FSC_EINVAL, FSC_ENOSPC (nothing
+ * changed), FSC_EAGAIN (a temporary collection shared across fork),
+ * FSC_ECORRUPT (a record failed its checksum: nothing changed),
+ * FSC_EACCES (the new files cannot get the old files' owner),
+ * FSC_ETIMEDOUT (the lock), FSC_EIO, FSC_ENOMEM.  Thread-safe and
+ * process-safe.
+ */
 FSC_API int fsc_coll_compact(fsc_coll *c);
 
-/* Unmap the files of generations this handle left behind by following
- * compactions: views taken from them become invalid.  Always 0 on an open
- * handle; FSC_ECLOSED, FSC_EINVAL. */
+/**
+ * Unmap the files of generations this handle left behind by following
+ * compactions: views taken from them become invalid (and a path string
+ * fsc_coll_path returned before).  Always 0 on an open handle; errors:
+ * FSC_ECLOSED, FSC_EINVAL.  Call it when no other thread is inside a call
+ * on the handle and no such view is in use.
+ */
 FSC_API int fsc_coll_reclaim(fsc_coll *c);
 
-/* Check, and with FSC_VERIFY_REPAIR repair, the collection: see
- * fsc_list_verify for what is checked, repaired and reported. */
+/** Check, and with FSC_VERIFY_REPAIR repair, the collection: see
+ * fsc_list_verify for what is checked, repaired and reported, and errors. */
 FSC_API int fsc_coll_verify(fsc_coll *c, unsigned flags,
                             fsc_verify_report *out);
 
-/*
+/**
  * Iteration over a collection of any kind: for a list, *key is the index
  * (FSC_TYPE_INT64) and *val the element; for a dict, the key and its value
  * in insertion order; for a set, *key and *val both hold the member.
@@ -1257,8 +1758,10 @@ FSC_API int fsc_coll_verify(fsc_coll *c, unsigned flags,
  * (weakly consistent while others write; a dict or set iteration ends with
  * FSC_EAGAIN if the collection is compacted meanwhile).
  * fsc_coll_iter_next returns 1 with an element, 0 at the end, or a negative
- * error (FSC_ECLOSED, FSC_EAGAIN, FSC_ECORRUPT).  Views are valid until the
- * handle closes.  An iterator is used by one thread at a time.
+ * error (FSC_ECLOSED, FSC_EAGAIN, FSC_ECORRUPT, FSC_ETIMEDOUT: the typed
+ * iterators' errors; FSC_EINVAL for a NULL handle or iterator).  Views are
+ * valid until the handle closes.  An iterator is used by one thread at a
+ * time.
  */
 typedef struct fsc_coll_iter {
   fsc_coll *coll;
@@ -1270,6 +1773,10 @@ typedef struct fsc_coll_iter {
   uint64_t reserved[2];
 } fsc_coll_iter;
 
+/**
+ * Start an iteration over `c` (fsc_coll_iter_init: FSC_EINVAL, FSC_ECLOSED),
+ * and take the next element (fsc_coll_iter_next): see fsc_coll_iter above.
+ */
 FSC_API int fsc_coll_iter_init(fsc_coll *c, fsc_coll_iter *it);
 FSC_API int fsc_coll_iter_next(fsc_coll_iter *it, fsc_value *key,
                                fsc_value *val);

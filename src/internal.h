@@ -266,8 +266,8 @@ static inline size_t fsc__type_fixed_size(fsc_type t) {
  * Check that `v` may be stored in a collection of element type `coll`:
  * the type matches (any value type for ANY), strings are valid UTF-8, JSON
  * parses (jansson), refs have the ref://fscollection:<kind>?path=<p> form.
- * Returns 0 or FSC_ETYPE / FSC_EINVAL with a message in the seed's words:
- * "Expected float for float, got string".
+ * Returns 0 or FSC_ETYPE / FSC_EINVAL with a message in the words of the
+ * Python fscollections package: "Expected float for float, got string".
  */
 int fsc__value_check_full(fsc_type coll, const fsc_value *v);
 static inline int fsc__value_check(fsc_type coll, const fsc_value *v) {

@@ -73,7 +73,8 @@ do_install() {
            lib/libfscollections.a lib/pkgconfig/fscollections.pc \
            lib/cmake/fscollections/fscollectionsConfig.cmake \
            lib/cmake/fscollections/fscollectionsConfigVersion.cmake \
-           bin/fsc share/man/man1/fsc.1; do
+           bin/fsc share/man/man1/fsc.1 share/man/man3/fscollections.3 \
+           share/man/man3/fsc_open.3 share/man/man3/fsc_dict_get_i64.3; do
     [ -e "$stage/$f" ] || { echo "missing from the install: $f"; return 1; }
   done
   LD_LIBRARY_PATH=$stage/lib "$stage/bin/fsc" --version

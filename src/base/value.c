@@ -43,7 +43,7 @@ int fsc_type_parse(const char *name) {
        t < sizeof type_names / sizeof type_names[0]; t++)
     if (type_names[t] && strcmp(name, type_names[t]) == 0)
       return (int)t;
-  /* The seed's Python spellings. */
+  /* The Python fscollections package's spellings. */
   if (strcmp(name, "int") == 0)
     return FSC_TYPE_INT64;
   if (strcmp(name, "str") == 0)
