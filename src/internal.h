@@ -571,6 +571,26 @@ int fsc__handle_reclaim(struct fsc__handle *h);
     }                                                                       \
   } while (0)
 
+/* Every face's len (handle.c has the slow path: NULL or closed handles,
+ * a frozen word that may be a generation compacted away).  Inline: a hot
+ * call in worker loops, a few loads with no stack frame. */
+int fsc__handle_len(struct fsc__handle *h, uint64_t *out)
+    __attribute__((noinline));
+static inline int fsc__len(const void *hp, uint64_t *out) {
+  struct fsc__handle *h = FSC__H(hp);
+  if (__builtin_expect(!h || fsc__err_code != 0 || !out, 0))
+    return fsc__handle_len(h, out);
+  struct fsc__gen *c = fsc__cur(h);
+  if (__builtin_expect(c->closed, 0))
+    return fsc__handle_len(h, out);
+  uint64_t w = ck_pr_load_64(
+      &((struct fsc__index_hdr *)c->index.views[0].base)->lenword);
+  if (__builtin_expect((w & FSC__LW_FROZEN) != 0, 0))
+    return fsc__handle_len(h, out);
+  *out = FSC__LW_LEN(w);
+  return 0;
+}
+
 static inline struct fsc__data_hdr *fsc__dhdr(struct fsc__gen *c) {
   return (struct fsc__data_hdr *)c->data.views[0].base;
 }

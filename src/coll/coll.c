@@ -149,20 +149,7 @@ fsc_set *fsc_coll_set(fsc_coll *c) { return face(c, FSC__KIND_SET); }
 /* Operations every kind has                                           */
 /* ------------------------------------------------------------------ */
 
-/* The length word is the list's LEN and the dict/set table's COUNT, in
- * the same place and layout (internal.h, FSC__LW_*). */
-static int len_g(struct fsc__gen *c, uint64_t *out) {
-  CHECK_C(c, false);
-  if (!out)
-    return fsc__err(FSC_EINVAL, "out is NULL");
-  uint64_t w = ck_pr_load_64(&fsc__ihdr(c)->lenword);
-  if ((w & FSC__LW_FROZEN) && fsc__gen_moved(c))
-    return FSC__EMOVED;
-  *out = FSC__LW_LEN(w);
-  return 0;
-}
-
-int fsc_coll_len(fsc_coll *h, uint64_t *out) { FSC__GEN(h, len_g(c, out)); }
+int fsc_coll_len(fsc_coll *h, uint64_t *out) { return fsc__len(h, out); }
 
 static int metrics_g(struct fsc__gen *c, fsc_metrics *out) {
   CHECK_C(c, false);
@@ -210,6 +197,10 @@ int fsc_list_open(const char *base_path, const fsc_options *opts,
   if (out)
     *out = (fsc_list *)(void *)c;
   return rc;
+}
+
+int fsc_list_len(fsc_list *l, uint64_t *out) {
+  return fsc__len(fsc_list_coll(l), out);
 }
 
 int fsc_list_close(fsc_list *l) { return fsc_coll_close(fsc_list_coll(l)); }
@@ -270,7 +261,7 @@ int fsc_dict_compact(fsc_dict *d) { return fsc_coll_compact(fsc_dict_coll(d)); }
 int fsc_dict_reclaim(fsc_dict *d) { return fsc_coll_reclaim(fsc_dict_coll(d)); }
 
 int fsc_dict_len(fsc_dict *d, uint64_t *out) {
-  return fsc_coll_len(fsc_dict_coll(d), out);
+  return fsc__len(fsc_dict_coll(d), out);
 }
 
 int fsc_set_open(const char *base_path, const fsc_options *opts,
@@ -307,7 +298,7 @@ int fsc_set_compact(fsc_set *s) { return fsc_coll_compact(fsc_set_coll(s)); }
 int fsc_set_reclaim(fsc_set *s) { return fsc_coll_reclaim(fsc_set_coll(s)); }
 
 int fsc_set_len(fsc_set *s, uint64_t *out) {
-  return fsc_coll_len(fsc_set_coll(s), out);
+  return fsc__len(fsc_set_coll(s), out);
 }
 
 int fsc_list_verify(fsc_list *l, unsigned flags, fsc_verify_report *out) {

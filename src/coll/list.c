@@ -13,43 +13,11 @@
 #define READ_SPINS 256
 
 /* ------------------------------------------------------------------ */
-/* Handle life                                                         */
-/* ------------------------------------------------------------------ */
-
-/* ------------------------------------------------------------------ */
 /* Reading                                                             */
 /* ------------------------------------------------------------------ */
 
-static int len_g(struct fsc__gen *c, uint64_t *out) {
-  CHECK_C(c, false);
-  if (!out)
-    return fsc__err(FSC_EINVAL, "out is NULL");
-  uint64_t w = ck_pr_load_64(&fsc__ihdr(c)->lenword);
-  if ((w & FSC__LW_FROZEN) && fsc__gen_moved(c))
-    return FSC__EMOVED;
-  *out = FSC__LW_LEN(w);
-  return 0;
-}
 
-static int __attribute__((noinline)) len_slow(fsc_list *l, uint64_t *out) {
-  FSC__GEN(l, len_g(c, out));
-}
 
-int fsc_list_len(fsc_list *l, uint64_t *out) {
-  /* The common case without a stack frame; len_slow does the rest (a
-   * frozen word may be a generation compacted away). */
-  struct fsc__gen *c;
-  if (__builtin_expect(!l || fsc__err_code != 0 || !out, 0))
-    return len_slow(l, out);
-  c = fsc__cur(FSC__H(l));
-  if (__builtin_expect(c->closed, 0))
-    return len_slow(l, out);
-  uint64_t w = ck_pr_load_64(&fsc__ihdr(c)->lenword);
-  if (__builtin_expect((w & FSC__LW_FROZEN) != 0, 0))
-    return len_slow(l, out);
-  *out = FSC__LW_LEN(w);
-  return 0;
-}
 
 /* The record offset of element `index`: lock-free, no system call. */
 static int get_off(struct fsc__gen *c, int64_t index, uint64_t *off,
@@ -365,7 +333,7 @@ static uint64_t clamp_bound(int64_t b, uint64_t n, uint64_t dflt) {
 static int find(fsc_list *l, const fsc_value *v, int64_t start, int64_t stop,
                 bool count_all, uint64_t *out) {
   uint64_t n;
-  fsc_list_len(l, &n);
+  fsc__len(l, &n);
   uint64_t i = clamp_bound(start, n, 0), found = 0;
   uint64_t end = clamp_bound(stop, n, UINT64_MAX);
   for (;; i++) {
@@ -421,8 +389,8 @@ int fsc_list_equal(fsc_list *a, fsc_list *b) {
   CHECK(a, false);
   CHECK(b, false);
   uint64_t na, nb;
-  fsc_list_len(a, &na);
-  fsc_list_len(b, &nb);
+  fsc__len(a, &na);
+  fsc__len(b, &nb);
   if (na != nb)
     return 0;
   for (uint64_t i = 0; i < na; i++) {
@@ -436,8 +404,8 @@ int fsc_list_equal(fsc_list *a, fsc_list *b) {
     if (!fsc_value_equal(&x, &y))
       return 0;
   }
-  fsc_list_len(a, &na);
-  fsc_list_len(b, &nb);
+  fsc__len(a, &na);
+  fsc__len(b, &nb);
   return na == nb ? 1 : 0;
 }
 

@@ -184,3 +184,20 @@ int fsc__handle_reclaim(struct fsc__handle *h) {
   }
   return 0;
 }
+
+/* The length word is the list's LEN and the dict/set table's COUNT, in
+ * the same place and layout (internal.h, FSC__LW_*). */
+static int len_g(struct fsc__gen *c, uint64_t *out) {
+  CHECK_C(c, false);
+  if (!out)
+    return fsc__err(FSC_EINVAL, "out is NULL");
+  uint64_t w = ck_pr_load_64(&fsc__ihdr(c)->lenword);
+  if ((w & FSC__LW_FROZEN) && fsc__gen_moved(c))
+    return FSC__EMOVED;
+  *out = FSC__LW_LEN(w);
+  return 0;
+}
+
+int fsc__handle_len(struct fsc__handle *hp, uint64_t *out) {
+  FSC__GEN(hp, len_g(c, out));
+}
