@@ -1,5 +1,5 @@
 /*
- * test_coll.c - the kind-neutral handle (src/coll_api.c): fsc_open with
+ * test_coll.c - the kind-neutral handle (src/coll/coll.c): fsc_open with
  * every kind and with FSC_KIND_ANY, the conversions between fsc_coll and
  * the typed faces, and every fsc_coll_ operation on every kind, including
  * the errors of NULL, closed, read-only and wrong-kind handles.

@@ -3010,7 +3010,7 @@ END_TEST
 /* ------------------------------------------------------------------ */
 
 /* White-box: fsc_dict_iter.pos is the data-file offset where the walk
- * resumes (src/hash.h, fsc__hash_next).  Each pass starts where the
+ * resumes (src/struct/hash.h, fsc__hash_next).  Each pass starts where the
  * previous one ended, so it walks only records appended since, where
  * overwrites are in flight.  Every key's first record (its place in the
  * order) is at the start of the file, so such a pass must yield nothing:
