@@ -1302,7 +1302,9 @@ FSC_API int fsc_coll_iter_next(fsc_coll_iter *it, fsc_value *key,
  * (or clearing or destroying the parent) does not touch the child's
  * files, as in the Python package; fsc_ref_destroy removes them
  * explicitly.  A reference may name its own parent or an ancestor
- * (cycles): storing it and opening it one level at a time are fine.
+ * (cycles): storing it and opening it one level at a time are fine (an
+ * ancestor in a directory above the child's is outside the child's
+ * directory: opening it needs FSC_REF_ALLOW_OUTSIDE, see below).
  *
  * Safety: the path in a reference is data that anyone who may write the
  * parent can plant.  fsc_ref_open and fsc_ref_destroy refuse (FSC_EACCES)
