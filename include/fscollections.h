@@ -249,13 +249,16 @@ FSC_API bool fsc_value_equal(const fsc_value *a, const fsc_value *b);
                              fsc_list_open) */
 #define FSC_RDONLY 0x2u   /* open read-only: every write returns FSC_EROFS */
 #define FSC_EXCL 0x4u     /* with FSC_CREATE: fail (FSC_EINVAL) if it exists */
-#define FSC_REF_ALLOW_OUTSIDE 0x8u /* references (fsc_ref_open) may name a
-                             collection outside the parent's directory
-                             (an absolute path, or one that climbs out
-                             with ".." or through a symlink).  Without it
-                             such a reference is FSC_EACCES.  Given to an
-                             open, the children opened through that
-                             handle with NULL options inherit it */
+#define FSC_REF_ALLOW_OUTSIDE 0x10u /* references (fsc_ref_open) may
+                             name a collection outside the parent's
+                             directory (an absolute path, or one that
+                             climbs out with ".." or through a symlink).
+                             Without it such a reference is FSC_EACCES.
+                             Given to any open, it is kept by the handle:
+                             children opened through it with NULL options
+                             inherit it.  A flag bit, not a field, so the
+                             struct's layout is unchanged; a library
+                             older than it refuses it (FSC_EINVAL) */
 
 /* fsc_options.durability: when fsc_*_sync() runs by itself */
 typedef enum fsc_durability {
@@ -272,7 +275,8 @@ typedef enum fsc_durability {
 typedef struct fsc_options {
   size_t size;               /* sizeof(fsc_options) of the caller */
   fsc_type type;             /* element type; UNSPEC: the file's, ANY if new */
-  unsigned flags;            /* FSC_CREATE | FSC_RDONLY | FSC_EXCL */
+  unsigned flags;            /* FSC_CREATE | FSC_RDONLY | FSC_EXCL |
+                                FSC_REF_ALLOW_OUTSIDE */
   unsigned mode;             /* permission bits of created files (0600),
                                 minus the umask; at most 0777 (setuid,
                                 setgid and sticky bits are FSC_EINVAL).
