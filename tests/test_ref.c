@@ -12,6 +12,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -667,6 +669,73 @@ START_TEST(test_cache_bounded) {
 }
 END_TEST
 
+
+/* Threads opening references through one parent at once: the same
+ * reference gives one handle; with more children than the cache holds,
+ * evictions race with opens and nothing a thread holds is freed under
+ * it. */
+struct race {
+  fsc_coll *parent;
+  fsc_value refs[FSC_REF_CACHE_MAX + 8];
+  fsc_coll *first[8];
+  int id, fails;
+};
+static struct race race_g;
+
+static void *race_thread(void *arg) {
+  int id = (int)(intptr_t)arg;
+  for (int i = 0; i < 400; i++) {
+    int k = i % 3 == 0 ? 0 : (i * 7 + id) % (FSC_REF_CACHE_MAX + 8);
+    fsc_coll *c = NULL;
+    if (fsc_ref_open(race_g.parent, &race_g.refs[k], NULL, &c) != 0) {
+      __atomic_fetch_add(&race_g.fails, 1, __ATOMIC_RELAXED);
+      return NULL;
+    }
+    uint64_t n;
+    if (fsc_coll_len(c, &n) != 0 || n != 1)
+      __atomic_fetch_add(&race_g.fails, 1, __ATOMIC_RELAXED);
+    if (i == 0)
+      race_g.first[id] = c; /* held: compared below, freed then */
+    else
+      fsc_coll_free(c);
+  }
+  return NULL;
+}
+
+START_TEST(test_threads) {
+  enum { T = 8, K = FSC_REF_CACHE_MAX + 8 };
+  const char *dir = tc_dir();
+  char pp[600], cp[700];
+  snprintf(pp, sizeof pp, "%s/p", dir);
+  race_g.parent = open_kind(pp, FSC_KIND_LIST);
+  for (int k = 0; k < K; k++) {
+    snprintf(cp, sizeof cp, "%s/c%d", dir, k);
+    fsc_coll *c = open_kind(cp, FSC_KIND_LIST);
+    put(c, k);
+    ck_ok(fsc_ref_make(race_g.parent, c, &race_g.refs[k]));
+    fsc_coll_free(c);
+  }
+  /* Warm the cache with reference 0 so every thread's first open hits. */
+  fsc_coll *warm = NULL;
+  ck_ok(fsc_ref_open(race_g.parent, &race_g.refs[0], NULL, &warm));
+  pthread_t th[T];
+  for (int t = 0; t < T; t++)
+    ck_assert_int_eq(
+        pthread_create(&th[t], NULL, race_thread, (void *)(intptr_t)t), 0);
+  for (int t = 0; t < T; t++)
+    pthread_join(th[t], NULL);
+  ck_assert_int_eq(race_g.fails, 0);
+  for (int t = 0; t < T; t++) {
+    ck_assert_ptr_eq(race_g.first[t], warm); /* one handle for all */
+    ck_assert(holds(race_g.first[t], 0));
+    fsc_coll_free(race_g.first[t]);
+  }
+  fsc_coll_free(warm);
+  ck_ok(fsc_coll_close(race_g.parent));
+  fsc_coll_free(race_g.parent);
+}
+END_TEST
+
 static Suite *ref_suite(void) {
   Suite *s = suite_create("ref");
   TCase *tc = tcase_create("ref");
@@ -682,6 +751,7 @@ static Suite *ref_suite(void) {
   tcase_add_test(tc, test_life_cycle_and_dangling);
   tcase_add_test(tc, test_cycle);
   tcase_add_test(tc, test_cache_bounded);
+  tcase_add_test(tc, test_threads);
   suite_add_tcase(s, tc);
   return s;
 }
