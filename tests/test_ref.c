@@ -403,7 +403,8 @@ START_TEST(test_escaping_paths_refused) {
   fsc_coll_free(secret);
   char abs_uri[900];
   snprintf(abs_uri, sizeof abs_uri, "ref://fscollection:list?path=%s", op);
-  const char *planted[] = {abs_uri, "ref://fscollection:list?path=../out/secret",
+  const char *planted[] = {abs_uri,
+                           "ref://fscollection:list?path=../out/secret",
                            "ref://fscollection:list?path=a/../../out/secret",
                            "ref://fscollection:list?path=%2E%2E/out/secret",
                            "ref://fscollection:list?path=link/secret"};
@@ -495,7 +496,8 @@ START_TEST(test_percent_encoding) {
     fsc_coll_free(c);
   }
   /* Lower-case escapes decode too. */
-  fsc_value lc = raw_ref("ref://fscollection:list?path=d%c3%a9j%c3%a0%20vu%3f/100%25");
+  fsc_value lc =
+      raw_ref("ref://fscollection:list?path=d%c3%a9j%c3%a0%20vu%3f/100%25");
   fsc_coll *c = NULL;
   ck_ok(fsc_ref_open(parent, &lc, NULL, &c));
   ck_assert(holds(c, 3));

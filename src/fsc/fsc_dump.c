@@ -710,8 +710,8 @@ int cli_cmd_load(const struct cli_opts *o, int argc, char **argv) {
     target = NULL;
     if (ex || !h)
       break;
-    if ((ex = section_target(path, json_string_value(json_object_get(h, "path")),
-                             &owned)) != CLI_OK) {
+    const char *rel = json_string_value(json_object_get(h, "path"));
+    if ((ex = section_target(path, rel, &owned)) != CLI_OK) {
       json_decref(h);
       break;
     }
