@@ -1349,7 +1349,9 @@ FSC_API int fsc_ref_make(fsc_coll *parent, const fsc_coll *child,
  * reference names; it is never created (FSC_CREATE and FSC_EXCL are
  * ignored: a missing child is FSC_ENOENT).  `opts` NULL: the parent's
  * FSC_RDONLY and FSC_REF_ALLOW_OUTSIDE flags, durability and lock timeout,
- * the child's own types; else opts as for fsc_open.
+ * the child's own types; else opts as for fsc_open.  The child's
+ * fsc_coll_path is the resolved path: absolute, normalised (no "." or
+ * ".." components).
  *
  * Cache: the children opened through a parent handle are kept open by it
  * (at most FSC_REF_CACHE_MAX, the least recently opened closes first),
