@@ -310,6 +310,16 @@ FSC_API bool fsc_value_equal(const fsc_value *a, const fsc_value *b);
                              fsc_list_open) */
 #define FSC_RDONLY 0x2u   /* open read-only: every write returns FSC_EROFS */
 #define FSC_EXCL 0x4u     /* with FSC_CREATE: fail (FSC_EINVAL) if it exists */
+#define FSC_REF_ALLOW_OUTSIDE 0x10u /* references (fsc_ref_open) may
+                             name a collection outside the parent's
+                             directory (an absolute path, or one that
+                             climbs out with ".." or through a symlink).
+                             Without it such a reference is FSC_EACCES.
+                             Given to any open, it is kept by the handle:
+                             children opened through it with NULL options
+                             inherit it.  A flag bit, not a field, so the
+                             struct's layout is unchanged; a library
+                             older than it refuses it (FSC_EINVAL) */
 
 /** fsc_options.durability: when fsc_*_sync() runs by itself */
 typedef enum fsc_durability {
@@ -326,7 +336,8 @@ typedef enum fsc_durability {
 typedef struct fsc_options {
   size_t size;               /* sizeof(fsc_options) of the caller */
   fsc_type type;             /* element type; UNSPEC: the file's, ANY if new */
-  unsigned flags;            /* FSC_CREATE | FSC_RDONLY | FSC_EXCL */
+  unsigned flags;            /* FSC_CREATE | FSC_RDONLY | FSC_EXCL |
+                                FSC_REF_ALLOW_OUTSIDE */
   unsigned mode;             /* permission bits of created files (0600),
                                 minus the umask; at most 0777 (setuid,
                                 setgid and sticky bits are FSC_EINVAL).
@@ -1780,6 +1791,144 @@ typedef struct fsc_coll_iter {
 FSC_API int fsc_coll_iter_init(fsc_coll *c, fsc_coll_iter *it);
 FSC_API int fsc_coll_iter_next(fsc_coll_iter *it, fsc_value *key,
                                fsc_value *val);
+
+/* ------------------------------------------------------------------------ */
+/* Nested collections: references                                           */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * A collection holds another (a dict of lists, a list of dicts, a set of
+ * sets) by reference, as the Python fscollections package does: the parent
+ * stores a FSC_TYPE_REF value, the URI
+ *
+ *     ref://fscollection:<list|dict|set>?path=<percent-encoded base path>
+ *
+ * and the child lives in its own two files.  Mutating the child writes to
+ * the child's files only: a parent never rewrites a big child.  The path
+ * is stored RELATIVE to the parent's directory when the child lives under
+ * it (so a tree of collections can be moved or copied as a directory), and
+ * absolute otherwise.  doc/FORMAT.md, "References", has the stored form.
+ *
+ * Life cycle: deleting, popping or overwriting a reference in the parent
+ * (or clearing or destroying the parent) does not touch the child's
+ * files, as in the Python package; fsc_ref_destroy removes them
+ * explicitly.  A reference may name its own parent or an ancestor
+ * (cycles): storing it and opening it one level at a time are fine (an
+ * ancestor in a directory above the child's is outside the child's
+ * directory: opening it needs FSC_REF_ALLOW_OUTSIDE, see below).
+ *
+ * Safety: the path in a reference is data that anyone who may write the
+ * parent can plant.  fsc_ref_open and fsc_ref_destroy refuse (FSC_EACCES)
+ * a reference that leads outside the parent's directory (an absolute
+ * path, ".." climbing out, a directory on the way that is a symlink to
+ * elsewhere) unless FSC_REF_ALLOW_OUTSIDE is given.
+ */
+
+/*
+ * Make the reference to `child` to be stored in `parent`: *out becomes a
+ * FSC_TYPE_REF value to pass to any write of the parent (fsc_dict_set,
+ * fsc_list_append, fsc_list_set, fsc_set_add, ...) and to any lookup
+ * (fsc_set_contains, fsc_list_index, ...).  The path is relative to the
+ * parent's directory when the child lies under it (after making both
+ * absolute against the current directory, without following symlinks),
+ * else absolute; a temporary parent stores absolute paths.  The typed
+ * handles convert: fsc_ref_make(fsc_dict_coll(d), fsc_list_coll(l), &v).
+ * The child's files are not touched; nothing is written to the parent.
+ *
+ * Lifetime: out->u.buf.ptr points at a NUL-terminated copy the PARENT
+ * handle keeps until it closes (each distinct reference is kept once, so
+ * making the same reference again costs no memory).  Pass it to the
+ * parent's own calls; to store it in another collection, make it for
+ * that one (the relative path differs).
+ *
+ * Errors: FSC_EINVAL (a NULL argument; `child` is a temporary collection:
+ * no path names it), FSC_ECLOSED (either handle closed), FSC_ENOMEM,
+ * FSC_EIO (the current directory cannot be read).  On failure *out is
+ * not changed.  Thread-safe (the parent's reference state has a mutex).
+ */
+FSC_API int fsc_ref_make(fsc_coll *parent, const fsc_coll *child,
+                         fsc_value *out);
+
+/*
+ * Open the collection a reference value `ref` (read from `parent`, or
+ * made by fsc_ref_make for it) names.  A relative path is resolved
+ * against the parent's directory.  The child is opened with the kind the
+ * reference names; it is never created (FSC_CREATE and FSC_EXCL are
+ * ignored: a missing child is FSC_ENOENT).  `opts` NULL: the parent's
+ * FSC_RDONLY and FSC_REF_ALLOW_OUTSIDE flags, durability and lock timeout,
+ * the child's own types; else opts as for fsc_open.  The child's
+ * fsc_coll_path is the resolved path: absolute, normalised (no "." or
+ * ".." components).
+ *
+ * Cache: the children opened through a parent handle are kept open by it
+ * (at most FSC_REF_CACHE_MAX, the least recently opened closes first),
+ * so opening the same reference again (same resolved path, kind and
+ * read-only flag) costs no system call and returns the same handle.
+ * The cache closes with the parent.
+ *
+ * Ownership: *out is a reference to the child handle that the CALLER
+ * releases with fsc_coll_free (or the typed _free) when done, as after
+ * fsc_open; the cache holds its own share, so the handle stays valid after
+ * the parent closes or evicts it, until the caller frees it.  Do not close
+ * or destroy a child handle that came from here: that closes it for the
+ * cache too (the next fsc_ref_open of it opens it again) and for other
+ * callers that hold it.  Views the child hands out are valid until the
+ * child handle is closed (by the last fsc_coll_free of it).
+ *
+ * Errors: FSC_EINVAL (NULL argument; bad options; a relative reference in
+ * a temporary parent, which has no directory), FSC_ETYPE (`ref` is not a
+ * FSC_TYPE_REF value), FSC_EVALUE (not a well-formed reference: bad
+ * prefix or kind, no path, a bad percent escape, an encoded NUL),
+ * FSC_EACCES (the path leads outside the parent's directory and
+ * FSC_REF_ALLOW_OUTSIDE was not given; or an error of the open),
+ * FSC_ENOENT (the child's files, or its directory, do not exist: a
+ * dangling reference), FSC_EKIND (the files hold another kind), and the
+ * errors of fsc_open.  On failure *out is NULL.  Thread-safe; two threads
+ * opening the same reference at once get the same handle.
+ */
+#define FSC_REF_CACHE_MAX 64
+FSC_API int fsc_ref_open(fsc_coll *parent, const fsc_value *ref,
+                         const fsc_options *opts, fsc_coll **out);
+
+/*
+ * Delete the files of the child `ref` names (the reference itself stays in
+ * the parent: delete it there).  The same path policy as fsc_ref_open
+ * (flags: 0 or FSC_REF_ALLOW_OUTSIDE; the parent's own open flags count
+ * too).  The parent's cached handle of the child is dropped; handles
+ * others hold (in this or other processes) keep working on the unlinked
+ * files, as after fsc_coll_destroy.
+ * Errors: as fsc_ref_open (FSC_ENOENT: nothing to delete), FSC_EROFS (the
+ * parent is open read-only).  Thread-safe.
+ */
+FSC_API int fsc_ref_destroy(fsc_coll *parent, const fsc_value *ref,
+                            unsigned flags);
+
+/* What fsc_ref_check found.  Versioned by `size` as fsc_metrics is. */
+typedef struct fsc_ref_report {
+  size_t size;        /* set by the caller: sizeof *out */
+  uint64_t values;    /* values (and set members) walked */
+  uint64_t refs;      /* of those, references */
+  uint64_t dangling;  /* references whose child's files are missing */
+  uint64_t outside;   /* references leading outside the parent's
+                         directory (not checked without
+                         FSC_REF_ALLOW_OUTSIDE) */
+  uint64_t invalid;   /* references that are not well-formed */
+  uint64_t reserved[4]; /* zero; for growth */
+} fsc_ref_report;
+
+/*
+ * Walk `parent` once (fsc_coll_iter) and check every reference it holds:
+ * that it parses and that both of its child's files exist (no child is
+ * opened).  Dangling references are reported, not an error: the parent
+ * itself is sound (fsc_coll_verify checks it).  flags: 0 or
+ * FSC_REF_ALLOW_OUTSIDE (check references leading outside too).
+ * Returns 0 with *out filled; errors: FSC_EINVAL (NULL argument, unknown
+ * flags), FSC_ECLOSED, FSC_EAGAIN (a compaction of a dict or set during the
+ * walk: check again), FSC_ECORRUPT, FSC_ENOMEM.  Thread and process safe
+ * (a weakly consistent walk, as iteration is).
+ */
+FSC_API int fsc_ref_check(fsc_coll *parent, unsigned flags,
+                          fsc_ref_report *out);
 
 #ifdef __cplusplus
 }

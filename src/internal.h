@@ -510,10 +510,24 @@ extern const struct fsc__kind_ops fsc__list_ops, fsc__dict_ops,
 /* A public handle (fsc_coll, and its typed faces fsc_list, fsc_dict,
  * fsc_set): the generation in use, and the retired ones, kept mapped until
  * close. */
+/* State an upper layer hangs off a handle (coll/ref.c's cache of the
+ * children opened through it): the struct begins with its destructor, so
+ * that the handle can release it at close without calling up by name. */
+struct fsc__handle_ext {
+  void (*destroy)(struct fsc__handle_ext *x);
+};
+
 struct fsc__handle {
   struct fsc__gen *cur;       /* ck_pr_load_ptr; never NULL once open */
   pthread_mutex_t mu;         /* guards following and retiring */
   const struct fsc__kind_ops *const *kinds; /* by enum fsc__kind */
+  struct fsc__handle_ext *ext; /* NULL, or installed once by CAS (ref.c);
+                                 destroyed by fsc__handle_close before the
+                                 handle's generation closes */
+  unsigned shares;            /* holders of this handle besides the first
+                                 (ref.c's cache and a caller share a child
+                                 handle); fsc_coll_free drops one share,
+                                 and frees only when none is left.  Atomic */
 };
 
 /* The public handle types are never defined: an fsc_coll, fsc_list,

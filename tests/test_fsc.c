@@ -1090,6 +1090,125 @@ START_TEST(test_load_atomic) {
 }
 END_TEST
 
+
+/* ------------------------------------------------------------------ */
+/* References: stat, verify, dump --follow, load of a tree             */
+/* ------------------------------------------------------------------ */
+
+static int occurrences(const char *hay, const char *needle) {
+  int n = 0;
+  for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++)
+    n++;
+  return n;
+}
+
+START_TEST(test_references) {
+  char dir[600], kids[700], p[700], items[800], s[800], copy[700], cp[800];
+  snprintf(dir, sizeof dir, "%s", tc_dir());
+  snprintf(kids, sizeof kids, "%s/kids", dir);
+  ck_assert_int_eq(mkdir(kids, 0700), 0);
+  snprintf(p, sizeof p, "%s/p", dir);
+  snprintf(items, sizeof items, "%s/items", kids);
+  snprintf(s, sizeof s, "%s/s", kids);
+  fsc_coll *root, *il, *st;
+  ck_ok(fsc_open(p, FSC_KIND_DICT, NULL, &root));
+  ck_ok(fsc_open(items, FSC_KIND_LIST, NULL, &il));
+  ck_ok(fsc_open(s, FSC_KIND_SET, NULL, &st));
+  ck_ok(fsc_list_append_str(fsc_coll_list(il), "apple"));
+  fsc_value ref;
+  ck_ok(fsc_ref_make(root, il, &ref));
+  ck_ok(fsc_dict_set(fsc_coll_dict(root), "items", 5, &ref));
+  ck_ok(fsc_ref_make(root, root, &ref)); /* a cycle */
+  ck_ok(fsc_dict_set(fsc_coll_dict(root), "me", 2, &ref));
+  ck_ok(fsc_ref_make(il, st, &ref));     /* a grandchild */
+  ck_ok(fsc_list_append(fsc_coll_list(il), &ref));
+  ck_ok(fsc_ref_make(il, root, &ref));   /* up: outside kids/ */
+  ck_ok(fsc_list_append(fsc_coll_list(il), &ref));
+  fsc_value gone = fsc_str("x");
+  gone.type = FSC_TYPE_REF;
+  gone.u.buf.ptr = "ref://fscollection:set?path=gone";
+  gone.u.buf.len = strlen(gone.u.buf.ptr);
+  ck_ok(fsc_dict_set(fsc_coll_dict(root), "gone", 4, &gone));
+  fsc_coll_free(st);
+  fsc_coll_free(il);
+  fsc_coll_free(root);
+
+  /* stat and verify count them; a dangling one is no problem of p. */
+  struct res r = RUN("stat", p);
+  EXPECT(r, 0);
+  ck_assert_msg(strstr(r.out, "references:        3 (1 dangling, 0 outside "
+                              "its directory, 0 malformed)"), "%s", r.out);
+  res_free(&r);
+  r = RUN("stat", "--json", p);
+  EXPECT(r, 0);
+  ck_assert_msg(strstr(r.out, "\"references\":{\"count\":3,\"dangling\":1,"
+                              "\"outside\":0,\"invalid\":0}"), "%s", r.out);
+  res_free(&r);
+  r = RUN("verify", p);
+  EXPECT(r, 0);
+  ck_assert_msg(strstr(r.out, "references:      3 (1 dangling"), "%s", r.out);
+  res_free(&r);
+  r = RUN("stat", items);
+  EXPECT(r, 0);
+  ck_assert_msg(strstr(r.out, "references:        2 (0 dangling, 1 outside"),
+                "%s", r.out);
+  res_free(&r);
+
+  /* dump shows references as such; --follow walks the tree once. */
+  r = RUN("dump", p);
+  EXPECT(r, 0);
+  ck_assert_int_eq(occurrences(r.out, "\"fscollections\""), 1);
+  ck_assert_msg(strstr(r.out, "{\"k\":\"items\",\"t\":\"ref\",\"v\":"
+                              "\"ref://fscollection:list?path=kids/items\"}"),
+                "%s", r.out);
+  res_free(&r);
+  r = RUN("dump", "--follow", p);
+  EXPECT(r, 0);
+  ck_assert_int_eq(occurrences(r.out, "\"fscollections\""), 3);
+  ck_assert_int_eq(occurrences(r.out, "\"path\":\"kids/items\""), 1);
+  ck_assert_int_eq(occurrences(r.out, "\"path\":\"kids/s\""), 1);
+  ck_assert_msg(strstr(r.err, "dangling"), "%s", r.err);
+  ck_assert_msg(strstr(r.err, "leads outside"), "%s", r.err);
+  const char *dump = write_file(dir, "tree.jsonl", r.out);
+  char *first = strdup(r.out);
+  res_free(&r);
+
+  /* load restores the tree elsewhere: relative references still work. */
+  snprintf(copy, sizeof copy, "%s/copy", dir);
+  ck_assert_int_eq(mkdir(copy, 0700), 0);
+  snprintf(cp, sizeof cp, "%s/p", copy);
+  r = RUN("load", cp, dump);
+  EXPECT(r, 0);
+  res_free(&r);
+  r = RUN("dump", "--follow", cp);
+  EXPECT(r, 0);
+  ck_assert_str_eq(r.out, first);
+  res_free(&r);
+  free(first);
+  ck_ok(fsc_open(cp, FSC_KIND_DICT, NULL, &root));
+  fsc_value v;
+  fsc_coll *c = NULL;
+  ck_ok(fsc_dict_get(fsc_coll_dict(root), "items", 5, &v));
+  ck_ok(fsc_ref_open(root, &v, NULL, &c));
+  ck_ok(fsc_list_get(fsc_coll_list(c), 0, &v));
+  ck_assert_int_eq(v.u.buf.len, 5);
+  ck_assert(memcmp(v.u.buf.ptr, "apple", 5) == 0);
+  fsc_coll_free(c);
+  fsc_coll_free(root);
+
+  /* A section may not climb out of PATH's directory. */
+  const char *evil = write_file(
+      dir, "evil.jsonl",
+      "{\"fscollections\":1,\"kind\":\"list\"}\n{\"end\":true,\"count\":0}\n"
+      "{\"fscollections\":1,\"path\":\"../evil\",\"kind\":\"list\"}\n"
+      "{\"end\":true,\"count\":0}\n");
+  snprintf(cp, sizeof cp, "%s/q", copy);
+  EXPECT_ERROR(2, "without \"..\"", "load", cp, evil);
+  ck_assert(!dir_has(dir, "evil.data"));
+  ck_assert(!dir_has(dir, "evil.index"));
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("fsc");
   TCase *tc = tcase_create("cli");
@@ -1111,6 +1230,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, test_messages);
   tcase_add_test(tc, test_any_values);
   tcase_add_test(tc, test_load_atomic);
+  tcase_add_test(tc, test_references);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -97,6 +97,12 @@ int fsc_coll_destroy(fsc_coll *c) {
 void fsc_coll_free(fsc_coll *c) {
   if (!c)
     return;
+  /* A handle several hold (a child that coll/ref.c's cache shares with
+   * the caller of fsc_ref_open): drop one share; the last one frees. */
+  unsigned *sh = &FSC__H(c)->shares, n = ck_pr_load_uint(sh);
+  while (n > 0)
+    if (ck_pr_cas_uint_value(sh, n, n - 1, &n))
+      return;
   fsc__handle_free(FSC__H(c));
   free(FSC__H(c));
 }

@@ -74,7 +74,8 @@ static int read_options(const fsc_options *in, fsc_options *o) {
   o->size = sizeof *o;
   if (o->type != FSC_TYPE_UNSPEC && !fsc__gen_type_valid(o->type))
     return fsc__err(FSC_EINVAL, "invalid element type %d", (int)o->type);
-  if (o->flags & ~(FSC_CREATE | FSC_RDONLY | FSC_EXCL))
+  if (o->flags &
+      ~(FSC_CREATE | FSC_RDONLY | FSC_EXCL | FSC_REF_ALLOW_OUTSIDE))
     return fsc__err(FSC_EINVAL, "unknown flags 0x%x", o->flags);
   if ((o->flags & FSC_RDONLY) && (o->flags & (FSC_CREATE | FSC_EXCL)) &&
       in->flags != def.flags)

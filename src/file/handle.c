@@ -134,11 +134,21 @@ out:
   return rc;
 }
 
+/* Release what an upper layer hung off the handle (once). */
+static void ext_destroy(struct fsc__handle *h) {
+  struct fsc__handle_ext *x = ck_pr_fas_ptr(&h->ext, NULL);
+  if (x)
+    x->destroy(x);
+}
+
 int fsc__handle_close(struct fsc__handle *h, bool destroy) {
   struct fsc__gen *c = fsc__cur(h);
   int rc = fsc__gen_check(c, false);
   if (rc)
     return rc;
+  /* The children opened through this handle close with it, first. */
+  ext_destroy(h);
+  fsc__err_clear();
   if (destroy && fsc__gen_moved(c)) {
     /* Destroy the files at the path, not a generation already gone. */
     if (fsc__handle_follow(h, c) == 0)
@@ -160,6 +170,7 @@ void fsc__handle_free(struct fsc__handle *h) {
     return;
   if (!c->closed)
     fsc__handle_close(h, false);
+  ext_destroy(h);
   while (c) {
     struct fsc__gen *next = c->next;
     fsc__gen_release(c); /* idempotent */

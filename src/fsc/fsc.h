@@ -35,6 +35,7 @@ struct cli_opts {
   fsc_kind kind;     /* --kind (create) */
   bool force;        /* --force (load) */
   bool repair;       /* --repair (verify) */
+  bool follow;       /* --follow (dump): referenced collections too */
   bool json;         /* --json (stat, get, pop, verify) */
   bool hex;          /* --hex: bytes as hex instead of base64 */
   bool raw;          /* --raw: get/pop write a value's bytes as they are */

@@ -43,6 +43,171 @@ static int write_failed(const char *name) {
   return CLI_IO;
 }
 
+/* ------------------------------------------------------------------ */
+/* dump --follow: the tree of collections a root references            */
+/* ------------------------------------------------------------------ */
+
+/* `path` made absolute against the current directory and normalised
+ * lexically, as the library resolves references (doc/FORMAT.md,
+ * "References"): malloc'd, NULL when out of memory or no cwd. */
+static char *abs_norm(const char *path) {
+  char cwd[4096];
+  if (path[0] != '/' && !getcwd(cwd, sizeof cwd))
+    return NULL;
+  size_t n = (path[0] != '/' ? strlen(cwd) + 1 : 0) + strlen(path) + 2;
+  char *in = malloc(n), *out = malloc(n);
+  if (!in || !out) {
+    free(in), free(out);
+    return NULL;
+  }
+  snprintf(in, n, "%s%s%s", path[0] != '/' ? cwd : "",
+           path[0] != '/' ? "/" : "", path);
+  size_t o = 0;
+  for (char *p = in; *p;) {
+    while (*p == '/')
+      p++;
+    char *e = p;
+    while (*e && *e != '/')
+      e++;
+    size_t len = (size_t)(e - p);
+    if (len == 2 && p[0] == '.' && p[1] == '.') {
+      while (o > 0 && out[o - 1] != '/')
+        o--;
+      if (o > 0)
+        o--;
+    } else if (len > 0 && !(len == 1 && p[0] == '.')) {
+      out[o++] = '/';
+      memcpy(out + o, p, len);
+      o += len;
+    }
+    p = e;
+  }
+  if (o == 0)
+    out[o++] = '/';
+  out[o] = '\0';
+  free(in);
+  return out;
+}
+
+/* The collections met so far, by absolute path: [0] is the root; those
+ * after `done` are still to be dumped (breadth first). */
+struct tree {
+  char **paths;
+  size_t n, cap, done;
+  char *rootdir; /* the root's directory, absolute, with a final '/' */
+};
+
+static bool tree_add(struct tree *t, const char *abs) {
+  for (size_t i = 0; i < t->n; i++)
+    if (strcmp(t->paths[i], abs) == 0)
+      return true; /* met before: a cycle or a shared child */
+  if (t->n == t->cap) {
+    size_t cap = t->cap ? 2 * t->cap : 16;
+    char **p = realloc(t->paths, cap * sizeof *p);
+    if (!p)
+      return false;
+    t->paths = p;
+    t->cap = cap;
+  }
+  if (!(t->paths[t->n] = strdup(abs)))
+    return false;
+  t->n++;
+  return true;
+}
+
+static void tree_free(struct tree *t) {
+  for (size_t i = 0; i < t->n; i++)
+    free(t->paths[i]);
+  free(t->paths);
+  free(t->rootdir);
+}
+
+/* A reference met while dumping c: note the collection it names. */
+static int follow_ref(struct cli_coll *c, const fsc_value *v,
+                      struct tree *t) {
+  fsc_options ro = FSC_OPTIONS_INIT;
+  ro.flags = FSC_RDONLY;
+  if (cli_lock_timeout_ms >= FSC_LOCK_WAIT_FOREVER)
+    ro.lock_timeout_ms = cli_lock_timeout_ms;
+  fsc_coll *child = NULL;
+  int rc = fsc_ref_open(c->h, v, &ro, &child);
+  if (rc) {
+    cli_msg("warning: %s: the reference %.*s is not followed: %s (%s)",
+            c->path, (int)v->u.buf.len, (const char *)v->u.buf.ptr,
+            rc == FSC_ENOENT ? "dangling" : fsc_strerror(rc), fsc_errmsg());
+    return CLI_OK;
+  }
+  bool ok = tree_add(t, fsc_coll_path(child));
+  fsc_coll_free(child); /* our share; c's cache keeps it until c closes */
+  if (!ok) {
+    cli_msg("out of memory");
+    return CLI_IO;
+  }
+  return CLI_OK;
+}
+
+/* Dump one collection: the header (with "path" for a section after the
+ * root), its elements, the end line. */
+static int dump_one(const struct cli_opts *o, struct cli_coll *c, FILE *f,
+                    const char *outname, const char *section,
+                    struct tree *t) {
+  const char *path = c->path;
+  int ex = CLI_OK;
+  uint64_t n = 0;
+  fsc_coll_len(c->h, &n);
+  json_t *h = json_object();
+  json_object_set_new(h, "fscollections", json_integer(1));
+  if (section)
+    json_object_set_new(h, "path", json_string(section));
+  json_object_set_new(h, "kind", json_string(fsc_kind_name(c->kind)));
+  json_object_set_new(h, "type", json_string(fsc_type_name(c->type)));
+  if (c->kind == FSC_KIND_DICT)
+    json_object_set_new(h, "key_type",
+                        json_string(fsc_type_name(c->key_type)));
+  json_object_set_new(h, "length", json_integer((json_int_t)n));
+  if (write_line(f, h))
+    return write_failed(outname);
+
+  struct cli_progress p;
+  cli_progress_start(&p, o, "dump", n);
+  fsc_coll_iter it;
+  fsc_value k, v;
+  uint64_t count = 0;
+  bool tagged = c->type == FSC_TYPE_ANY;
+  int rc = fsc_coll_iter_init(c->h, &it);
+  while (rc == 0 && (rc = fsc_coll_iter_next(&it, &k, &v)) == 1) {
+    json_t *line = json_object();
+    if (c->kind == FSC_KIND_DICT)
+      json_object_set_new(line, "k", cli_key_to_json(&k));
+    if (cli_value_to_json(line, &v, tagged) != CLI_OK) {
+      json_decref(line);
+      cli_progress_end(&p);
+      cli_msg("%s: element %llu: cannot encode a %s value", path,
+              (unsigned long long)count, fsc_type_name(v.type));
+      return CLI_CORRUPT;
+    }
+    if (write_line(f, line)) {
+      cli_progress_end(&p);
+      return write_failed(outname);
+    }
+    if (t && v.type == FSC_TYPE_REF && (ex = follow_ref(c, &v, t)) != 0) {
+      cli_progress_end(&p);
+      return ex;
+    }
+    cli_progress_tick(&p, ++count);
+    rc = 0;
+  }
+  cli_progress_end(&p);
+  if (rc < 0)
+    return cli_fail(path, rc);
+  json_t *end = json_object();
+  json_object_set_new(end, "end", json_true());
+  json_object_set_new(end, "count", json_integer((json_int_t)count));
+  if (write_line(f, end) || fflush(f) != 0)
+    return write_failed(outname);
+  return CLI_OK;
+}
+
 int cli_cmd_dump(const struct cli_opts *o, int argc, char **argv) {
   const char *path = argv[0], *outname = argc > 1 ? argv[1] : NULL;
   struct cli_coll c;
@@ -55,59 +220,46 @@ int cli_cmd_dump(const struct cli_opts *o, int argc, char **argv) {
     cli_close(&c);
     return CLI_IO;
   }
-  uint64_t n = 0;
-  fsc_coll_len(c.h, &n);
-  json_t *h = json_object();
-  json_object_set_new(h, "fscollections", json_integer(1));
-  json_object_set_new(h, "kind", json_string(fsc_kind_name(c.kind)));
-  json_object_set_new(h, "type", json_string(fsc_type_name(c.type)));
-  if (c.kind == FSC_KIND_DICT)
-    json_object_set_new(h, "key_type",
-                        json_string(fsc_type_name(c.key_type)));
-  json_object_set_new(h, "length", json_integer((json_int_t)n));
-  if (write_line(f, h)) {
-    ex = write_failed(outname);
-    goto out;
-  }
-
-  struct cli_progress p;
-  cli_progress_start(&p, o, "dump", n);
-  fsc_coll_iter it;
-  fsc_value k, v;
-  uint64_t count = 0;
-  bool tagged = c.type == FSC_TYPE_ANY;
-  int rc = fsc_coll_iter_init(c.h, &it);
-  while (rc == 0 && (rc = fsc_coll_iter_next(&it, &k, &v)) == 1) {
-    json_t *line = json_object();
-    if (c.kind == FSC_KIND_DICT)
-      json_object_set_new(line, "k", cli_key_to_json(&k));
-    if (cli_value_to_json(line, &v, tagged) != CLI_OK) {
-      json_decref(line);
-      cli_progress_end(&p);
-      cli_msg("%s: element %llu: cannot encode a %s value", path,
-              (unsigned long long)count, fsc_type_name(v.type));
-      ex = CLI_CORRUPT;
+  struct tree t = {0};
+  if (o->follow) {
+    char *root = abs_norm(path);
+    if (root) {
+      char *slash = strrchr(root, '/');
+      size_t dl = (size_t)(slash - root) + 1;
+      if ((t.rootdir = malloc(dl + 1)) != NULL) {
+        memcpy(t.rootdir, root, dl);
+        t.rootdir[dl] = '\0';
+      }
+    }
+    if (!root || !t.rootdir || !tree_add(&t, root)) {
+      free(root);
+      cli_msg("%s: out of memory, or the current directory is unreadable",
+              path);
+      ex = CLI_IO;
       goto out;
     }
-    if (write_line(f, line)) {
-      cli_progress_end(&p);
-      ex = write_failed(outname);
-      goto out;
+    free(root);
+    t.done = 1;
+  }
+  ex = dump_one(o, &c, f, outname, NULL, o->follow ? &t : NULL);
+  /* The children, breadth first, each once; each stays open until its
+   * own children are noted (their references resolve against it). */
+  while (!ex && o->follow && t.done < t.n) {
+    const char *abs = t.paths[t.done++];
+    size_t dl = strlen(t.rootdir);
+    if (strncmp(abs, t.rootdir, dl) != 0 || !abs[dl]) {
+      cli_msg("warning: %s is outside %s's directory: not dumped", abs, path);
+      continue;
     }
-    cli_progress_tick(&p, ++count);
-    rc = 0;
+    struct cli_coll cc;
+    if ((ex = cli_open(abs, FSC_RDONLY, &cc)) != 0)
+      break;
+    ex = dump_one(o, &cc, f, outname, abs + dl, &t);
+    int cex = cli_close(&cc);
+    ex = ex ? ex : cex;
   }
-  cli_progress_end(&p);
-  if (rc < 0) {
-    ex = cli_fail(path, rc);
-    goto out;
-  }
-  json_t *end = json_object();
-  json_object_set_new(end, "end", json_true());
-  json_object_set_new(end, "count", json_integer((json_int_t)count));
-  if (write_line(f, end) || fflush(f) != 0)
-    ex = write_failed(outname);
 out:
+  tree_free(&t);
   if (f != stdout && fclose(f) != 0 && !ex)
     ex = write_failed(outname);
   int cex = cli_close(&c);
@@ -332,43 +484,68 @@ static int store(struct cli_coll *c, const fsc_value *k, const fsc_value *v) {
   }
 }
 
-int cli_cmd_load(const struct cli_opts *o, int argc, char **argv) {
-  const char *path = argv[0];
-  const char *inname = argc > 1 && strcmp(argv[1], "-") != 0 ? argv[1] : NULL;
-  const char *shown = inname ? inname : "stdin";
-  FILE *f = inname ? fopen(inname, "r") : stdin;
-  if (!f) {
-    cli_msg("%s: %s", inname, strerror(errno));
+/* Is `h` the header of a further section of a dump --follow? */
+static bool section_header(json_t *h) {
+  return json_is_object(h) && json_object_get(h, "fscollections") &&
+         json_is_string(json_object_get(h, "path"));
+}
+
+/* Where the section `rel` of a dump of PATH goes: beside PATH, at rel
+ * (relative, no ".."; directories made).  malloc'd in *out, or an exit
+ * code with the message given. */
+static int section_target(const char *path, const char *rel, char **out) {
+  bool bad = !*rel || rel[0] == '/';
+  for (const char *p = rel; *p && !bad;) {
+    const char *e = strchr(p, '/');
+    size_t len = e ? (size_t)(e - p) : strlen(p);
+    bad = (len == 2 && p[0] == '.' && p[1] == '.') || (!e && len == 0);
+    p = e ? e + 1 : p + len;
+  }
+  if (bad) {
+    cli_msg("%s: a section's \"path\" must be relative, without \"..\": "
+            "'%s'", path, rel);
+    return CLI_USAGE;
+  }
+  const char *slash = strrchr(path, '/');
+  size_t dl = slash ? (size_t)(slash - path) + 1 : 0;
+  size_t n = dl + strlen(rel) + 1;
+  char *t = malloc(n);
+  if (!t) {
+    cli_msg("out of memory");
     return CLI_IO;
   }
-  char *line = NULL, err[256];
-  size_t cap = 0;
+  memcpy(t, path, dl);
+  memcpy(t + dl, rel, strlen(rel) + 1);
+  /* Make the directories on the way (as the dump's tree had them). */
+  for (char *p = t + dl; (p = strchr(p, '/')) != NULL; p++) {
+    *p = '\0';
+    if (mkdir(t, 0777) != 0 && errno != EEXIST) {
+      cli_msg("%s: cannot make the directory: %s", t, strerror(errno));
+      free(t);
+      return CLI_IO;
+    }
+    *p = '/';
+  }
+  *out = t;
+  return CLI_OK;
+}
+
+/* Load one section, whose header line `h` (consumed) was read, into
+ * `path`; *next gets the header of the next section, if one follows. */
+static int load_section(const struct cli_opts *o, const char *path, FILE *f,
+                        const char *shown, json_t *h, unsigned long *plineno,
+                        char **pline, size_t *pcap, json_t **next) {
+  char err[256];
   ssize_t len;
-  unsigned long lineno = 0;
+  unsigned long lineno = *plineno;
   int ex = CLI_OK;
   struct cli_coll c = {0};
   struct header hd;
   char *tmp = NULL;
   bool exists = false;
   json_error_t je;
+  *next = NULL;
 
-  /* The header. */
-  json_t *h = NULL;
-  while ((len = getline(&line, &cap, f)) >= 0) {
-    lineno++;
-    if (strspn(line, " \t\r\n") == (size_t)len)
-      continue;
-    h = json_loadb(line, (size_t)len, JSON_ALLOW_NUL, &je);
-    break;
-  }
-  if (!h) {
-    if (lineno == 0 || len < 0)
-      cli_msg("%s: empty input: not an fsc dump", shown);
-    else
-      cli_msg("%s:%lu: %s", shown, lineno, je.text);
-    ex = CLI_USAGE;
-    goto out;
-  }
   ex = parse_header(h, &hd, err, sizeof err);
   json_decref(h);
   if (ex) {
@@ -389,11 +566,18 @@ int cli_cmd_load(const struct cli_opts *o, int argc, char **argv) {
   cli_progress_start(&p, o, "load", hd.length);
   uint64_t count = 0;
   bool ended = false;
-  while ((len = getline(&line, &cap, f)) >= 0) {
+  while ((len = getline(pline, pcap, f)) >= 0) {
+    char *line = *pline;
     lineno++;
     if (strspn(line, " \t\r\n") == (size_t)len)
       continue;
     if (ended) {
+      json_t *nh = json_loadb(line, (size_t)len, JSON_ALLOW_NUL, &je);
+      if (section_header(nh)) {
+        *next = nh; /* the next section of a dump --follow */
+        break;
+      }
+      json_decref(nh);
       cli_progress_end(&p);
       cli_msg("%s:%lu: input continues after the end line", shown, lineno);
       ex = CLI_USAGE;
@@ -457,9 +641,11 @@ int cli_cmd_load(const struct cli_opts *o, int argc, char **argv) {
             "items loaded)", shown, (unsigned long long)count);
   }
 out:
-  free(line);
-  if (f != stdin)
-    fclose(f);
+  *plineno = lineno;
+  if (ex && *next) {
+    json_decref(*next);
+    *next = NULL;
+  }
   if (c.kind != FSC_KIND_ANY) {
     /* Loaded: close (sync, clean marker) and move into place; failed:
      * the partial collection goes, and PATH is as it was. */
@@ -476,5 +662,64 @@ out:
     unlink(tmp); /* the placeholder */
     free(tmp);
   }
+  return ex;
+}
+
+int cli_cmd_load(const struct cli_opts *o, int argc, char **argv) {
+  const char *path = argv[0];
+  const char *inname = argc > 1 && strcmp(argv[1], "-") != 0 ? argv[1] : NULL;
+  const char *shown = inname ? inname : "stdin";
+  FILE *f = inname ? fopen(inname, "r") : stdin;
+  if (!f) {
+    cli_msg("%s: %s", inname, strerror(errno));
+    return CLI_IO;
+  }
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t len;
+  unsigned long lineno = 0;
+  int ex = CLI_OK;
+  json_error_t je;
+
+  /* The header. */
+  json_t *h = NULL;
+  while ((len = getline(&line, &cap, f)) >= 0) {
+    lineno++;
+    if (strspn(line, " \t\r\n") == (size_t)len)
+      continue;
+    h = json_loadb(line, (size_t)len, JSON_ALLOW_NUL, &je);
+    break;
+  }
+  if (!h) {
+    if (lineno == 0 || len < 0)
+      cli_msg("%s: empty input: not an fsc dump", shown);
+    else
+      cli_msg("%s:%lu: %s", shown, lineno, je.text);
+    ex = CLI_USAGE;
+  }
+  /* The root section into PATH; those of a dump --follow after it beside
+   * PATH, at their "path" (each all or nothing, in order). */
+  const char *target = path;
+  char *owned = NULL;
+  while (h) {
+    json_t *next = NULL;
+    ex = load_section(o, target, f, shown, h, &lineno, &line, &cap, &next);
+    h = next;
+    free(owned);
+    owned = NULL;
+    target = NULL;
+    if (ex || !h)
+      break;
+    const char *rel = json_string_value(json_object_get(h, "path"));
+    if ((ex = section_target(path, rel, &owned)) != CLI_OK) {
+      json_decref(h);
+      break;
+    }
+    target = owned;
+  }
+  free(owned);
+  free(line);
+  if (f != stdin)
+    fclose(f);
   return ex;
 }

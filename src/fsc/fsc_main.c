@@ -122,9 +122,11 @@ static const struct cmd cmds[] = {
      "the collection's kind, types and metrics",
      "Open PATH read-only, whatever it holds, and print its kind, element\n"
      "type, key type (dicts), length and metrics: live and dead bytes, file\n"
-     "sizes, whether the previous session closed cleanly, open processes.\n"
+     "sizes, whether the previous session closed cleanly, open processes;\n"
+     "in a collection of type ref or any, the references it holds and how\n"
+     "many are dangling (a walk of the collection).\n"
      "--json prints them as one JSON object on one line.\n"},
-    {"dump", cli_cmd_dump, 1, 2, "PATH [FILE]",
+    {"dump", cli_cmd_dump, 1, 2, "[--follow] PATH [FILE]",
      "write the collection as JSON lines (to FILE or stdout)",
      "Write PATH as JSON lines: a header {\"fscollections\":1,\"kind\":...,\n"
      "\"type\":...,\"key_type\":...,\"length\":N}, one object per element\n"
@@ -133,7 +135,13 @@ static const struct cmd cmds[] = {
      "as a decimal string, float as a hex float string (\"0x1.8p+1\", \"inf\",\n"
      "\"nan\"), bytes and binary keys as base64, json as the value (with its\n"
      "exact \"text\" when needed).  The dump runs while other processes write:\n"
-     "it sees each element present for the whole dump.\n"},
+     "it sees each element present for the whole dump.  A reference (type\n"
+     "ref) is written as its URI.  --follow also dumps, after PATH, every\n"
+     "collection PATH references, and theirs, each once (cycles are cut),\n"
+     "as sections whose header holds \"path\": the child's path relative to\n"
+     "PATH's directory; fsc load restores the whole tree.  References that\n"
+     "lead outside PATH's directory, or whose files are missing, are not\n"
+     "followed (a warning on stderr).\n"},
     {"load", cli_cmd_load, 1, 2, "[--force] PATH [FILE]",
      "create the collection from JSON lines (from FILE or stdin)",
      "Create PATH as the header of the dump says and store every line.  A\n"
@@ -143,7 +151,10 @@ static const struct cmd cmds[] = {
      "PATH only when every line has loaded (index file first, under its\n"
      "lock, then the data file), so a malformed line (exit 2, with its line\n"
      "number) leaves PATH as it was.  A collection that another process has\n"
-     "open is refused (exit 1): it would keep the old files.\n"},
+     "open is refused (exit 1): it would keep the old files.  The sections\n"
+     "of a dump --follow after the first are loaded, each the same way, at\n"
+     "their \"path\" relative to PATH's directory (directories are made), so\n"
+     "the tree of collections and its relative references come back.\n"},
     {"create", cli_cmd_create, 2, 2,
      "[--type T] [--key-type string|bytes] KIND PATH",
      "create an empty list, dict or set",
@@ -219,6 +230,8 @@ static const struct cmd cmds[] = {
      "record is bad and rebuilds its table (from the data file if keys were\n"
      "lost from the index: that needs no other process to have it open),\n"
      "and the counters are corrected.  What is dropped is reported.\n"
+     "References (fsc_ref_check(3)) are counted, and those whose collection\n"
+     "is missing reported as dangling; they do not make PATH unsound.\n"
      "Exit 0 if it is sound (after the repair, with --repair), 3 if problems\n"
      "were found (or are left), 4 if it could not be checked (missing,\n"
      "permission denied: --repair needs write permission, I/O).\n"},
@@ -275,6 +288,7 @@ static void usage(FILE *f) {
           "  -k, --key-type K  create: a dict's keys, string or bytes\n"
           "  -f, --force       load: replace an existing collection\n"
           "      --repair      verify: repair what the check finds\n"
+          "      --follow      dump: the collections it references too\n"
           "  -j, --json        stat, verify, compact, get, pop: JSON output,\n"
           "                    one document on one line\n"
           "      --hex         bytes values and keys in hex, not base64\n"
@@ -318,7 +332,7 @@ static int cmd_help(const char *name) {
 
 enum opt_id {
   O_TYPE, O_KEY_TYPE, O_FORCE, O_REPAIR, O_JSON, O_HEX, O_RAW, O_QUIET, O_PROGRESS,
-  O_WORKERS, O_JOBS, O_LOCK_TIMEOUT, O_HELP, O_VERSION
+  O_WORKERS, O_JOBS, O_LOCK_TIMEOUT, O_HELP, O_VERSION, O_FOLLOW
 };
 
 static const struct opt {
@@ -329,7 +343,7 @@ static const struct opt {
 } opts[] = {
     {"type", 't', true, O_TYPE},         {"key-type", 'k', true, O_KEY_TYPE},
     {"force", 'f', false, O_FORCE},      {"json", 'j', false, O_JSON},
-    {"repair", 0, false, O_REPAIR},
+    {"repair", 0, false, O_REPAIR},    {"follow", 0, false, O_FOLLOW},
     {"hex", 0, false, O_HEX},            {"raw", 'r', false, O_RAW},
     {"quiet", 'q', false, O_QUIET},      {"progress", 'p', false, O_PROGRESS},
     {"workers", 'w', true, O_WORKERS},   {"jobs", 'n', true, O_JOBS},
@@ -384,6 +398,9 @@ static int apply(struct cli_opts *o, const struct opt *op, const char *val,
     return CLI_OK;
   case O_REPAIR:
     o->repair = true;
+    return CLI_OK;
+  case O_FOLLOW:
+    o->follow = true;
     return CLI_OK;
   case O_JSON:
     o->json = true;

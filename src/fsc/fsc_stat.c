@@ -64,6 +64,33 @@ static json_t *describe(const struct cli_coll *c) {
 }
 
 
+/* References (fsc_ref_check): only a ref or any collection can hold
+ * them, so the walk is skipped for others (*walked false). */
+static int refs_of(struct cli_coll *c, fsc_ref_report *r, bool *walked) {
+  memset(r, 0, sizeof *r);
+  r->size = sizeof *r;
+  *walked = c->type == FSC_TYPE_REF || c->type == FSC_TYPE_ANY;
+  return *walked ? fsc_ref_check(c->h, 0, r) : 0;
+}
+
+static void refs_json(json_t *j, const fsc_ref_report *r) {
+  json_t *x = json_object();
+  json_object_set_new(x, "count", JU(r->refs));
+  json_object_set_new(x, "dangling", JU(r->dangling));
+  json_object_set_new(x, "outside", JU(r->outside));
+  json_object_set_new(x, "invalid", JU(r->invalid));
+  json_object_set_new(j, "references", x);
+}
+
+static void print_refs(const char *label, const fsc_ref_report *r) {
+  printf("%s%llu", label, (unsigned long long)r->refs);
+  if (r->refs)
+    printf(" (%llu dangling, %llu outside its directory, %llu malformed)",
+           (unsigned long long)r->dangling, (unsigned long long)r->outside,
+           (unsigned long long)r->invalid);
+  putchar('\n');
+}
+
 int cli_cmd_stat(const struct cli_opts *o, int argc, char **argv) {
   struct cli_coll c;
   int ex = cli_open(argv[0], FSC_RDONLY, &c);
@@ -72,6 +99,13 @@ int cli_cmd_stat(const struct cli_opts *o, int argc, char **argv) {
   fsc_metrics m;
   int rc = cli_metrics(&c, &m);
   if (rc) {
+    ex = cli_fail(c.path, rc);
+    cli_close(&c);
+    return ex;
+  }
+  fsc_ref_report refs;
+  bool walked;
+  if ((rc = refs_of(&c, &refs, &walked)) != 0) {
     ex = cli_fail(c.path, rc);
     cli_close(&c);
     return ex;
@@ -95,6 +129,8 @@ int cli_cmd_stat(const struct cli_opts *o, int argc, char **argv) {
     json_object_set_new(j, "structural_epoch", JU(m.structural_epoch));
     json_object_set_new(j, "repaired_items", JU(m.repaired_items));
     repairs_json(j, &m);
+    if (walked)
+      refs_json(j, &refs);
     json_dumpf(j, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
     putchar('\n');
     json_decref(j);
@@ -121,6 +157,8 @@ int cli_cmd_stat(const struct cli_opts *o, int argc, char **argv) {
     printf("repaired items:    %llu\n",
            (unsigned long long)m.repaired_items);
     print_repairs("                   ", &m);
+    if (walked)
+      print_refs("references:        ", &refs);
   }
   return cli_close(&c);
 }
@@ -210,6 +248,12 @@ int cli_cmd_verify(const struct cli_opts *o, int argc, char **argv) {
     rc = 0;
   }
   cli_progress_end(&p);
+  /* References whose collection is missing: reported, not a problem of
+   * this collection. */
+  fsc_ref_report refs;
+  bool walked = false;
+  if (rc >= 0 && refs_of(&c, &refs, &walked) != 0)
+    walked = false;
   if (rc < 0 && !problem) {
     snprintf(pbuf, sizeof pbuf, "reading element %llu: %s: %s",
              (unsigned long long)count, fsc_strerror(rc), fsc_errmsg());
@@ -235,6 +279,8 @@ int cli_cmd_verify(const struct cli_opts *o, int argc, char **argv) {
     json_object_set_new(j, "open_processes", JU(m.open_processes));
     json_object_set_new(j, "read_only", json_boolean(!o->repair));
     json_object_set_new(j, "verify", report_json(&r));
+    if (walked)
+      refs_json(j, &refs);
     json_object_set_new(j, "problem", problem ? json_string(problem)
                                               : json_null());
     json_dumpf(j, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -297,6 +343,8 @@ int cli_cmd_verify(const struct cli_opts *o, int argc, char **argv) {
              (unsigned long long)r.tables_rebuilt,
              (unsigned long long)r.counters_corrected);
     printf("read back:       %llu elements\n", (unsigned long long)count);
+    if (walked)
+      print_refs("references:      ", &refs);
     if (problem)
       printf("PROBLEM: %s\n", problem);
     else
