@@ -1,0 +1,178 @@
+/*
+ * format.h - the files' on-disk structures and constants (not installed):
+ * both file headers, the list's length word, slots and seal, the
+ * compaction state word, records.  doc/FORMAT.md is their prose twin;
+ * every on-disk integer is little-endian, and the words that processes
+ * share are updated in place by native atomics.
+ */
+#ifndef FSC_FORMAT_H
+#define FSC_FORMAT_H
+
+#include <stdint.h>
+
+/* ------------------------------------------------------------------ */
+/* File format constants (doc/FORMAT.md)                               */
+/* ------------------------------------------------------------------ */
+
+#define FSC__HDR_SIZE 4096u      /* header page of both files */
+#define FSC__FORMAT_VERSION 1u
+#define FSC__DATA_MAGIC "FSCDATA\0"
+#define FSC__INDEX_MAGIC "FSCINDX\0"
+#define FSC__CLEAN_MARKER 0xAAu  /* final byte of the index file */
+#define FSC__TRAILER 64u         /* bytes at the end of the index file that
+                                    no structure uses (holds the marker) */
+
+enum fsc__kind { FSC__KIND_LIST = 1, FSC__KIND_DICT = 2, FSC__KIND_SET = 3 };
+
+/* First 64 bytes of both files. */
+struct fsc__fhdr {
+  char magic[8];
+  uint32_t version;
+  uint8_t kind;          /* enum fsc__kind */
+  uint8_t elem_type;     /* fsc_type */
+  uint16_t hdr_size;     /* FSC__HDR_SIZE */
+  uint64_t file_id;      /* random; equal in both files of a collection */
+  uint64_t generation;   /* bumped by compaction */
+  uint8_t key_type;      /* dict: FSC_TYPE_STRING or FSC_TYPE_BYTES; else 0 */
+  uint8_t reserved1[7];
+  uint64_t reserved0[3];
+};
+
+/* The data file's header page. */
+struct fsc__data_hdr {
+  struct fsc__fhdr h;
+  /* Shared counters, updated with ck_pr atomics. */
+  uint64_t tail;        /* next free byte: reserved by CAS */
+  uint64_t cap;         /* bytes fallocated; published after fallocate */
+  uint64_t live_bytes;  /* bytes of records the collection references */
+  uint64_t dead_bytes;  /* bytes of records superseded or removed */
+  uint64_t records;     /* records ever written */
+};
+
+/*
+ * The list's length word (one aligned 64-bit word in the index header):
+ *   bit 63      FROZEN: a structural change holds the lock and is copying
+ *   bit 62      BUF: which pointer array (desc[0] or desc[1]) is active
+ *   bits 61..40 EPOCH: bumped by every structural change that completes
+ *   bits 39..0  LEN: number of elements
+ */
+#define FSC__LW_FROZEN (UINT64_C(1) << 63)
+#define FSC__LW_BUF (UINT64_C(1) << 62)
+#define FSC__LW_EPOCH_SHIFT 40
+#define FSC__LW_EPOCH_BITS 22
+#define FSC__LW_EPOCH_MASK ((UINT64_C(1) << FSC__LW_EPOCH_BITS) - 1)
+#define FSC__LW_LEN_MASK ((UINT64_C(1) << 40) - 1)
+#define FSC__LW_LEN(w) ((w) & FSC__LW_LEN_MASK)
+#define FSC__LW_EPOCH(w) (((w) >> FSC__LW_EPOCH_SHIFT) & FSC__LW_EPOCH_MASK)
+#define FSC__LW_BUFIDX(w) ((unsigned)(((w) >> 62) & 1u))
+#define FSC__LW_MAKE(buf, epoch, len)                                        \
+  (((uint64_t)(buf) << 62) |                                                 \
+   (((uint64_t)(epoch) & FSC__LW_EPOCH_MASK) << FSC__LW_EPOCH_SHIFT) |       \
+   ((uint64_t)(len) & FSC__LW_LEN_MASK))
+
+/*
+ * A slot of the list's pointer array (one aligned 64-bit word):
+ *   a record offset (multiple of 8, >= FSC__HDR_SIZE), with bit 0 set once a
+ *     structural change has frozen the slot for copying;
+ *   0                    never used;
+ *   (tag << 3) | 4       empty, emptied by the structural change that
+ *                        started epoch `tag` (stale appenders detect it);
+ *   2                    FENCE: a structural change in progress has closed
+ *                        the slot after the last element to appenders.
+ */
+#define FSC__SLOT_FROZEN UINT64_C(1)
+#define FSC__SLOT_FENCE UINT64_C(2)
+#define FSC__SLOT_EMPTY_FLAG UINT64_C(4)
+#define FSC__SLOT_EMPTY(tag)                                                 \
+  ((((uint64_t)(tag) & FSC__LW_EPOCH_MASK) << 3) | FSC__SLOT_EMPTY_FLAG)
+#define FSC__SLOT_IS_VALUE(s) ((s) >= FSC__HDR_SIZE && ((s) & 6u) == 0)
+#define FSC__SLOT_OFF(s) ((s) & ~UINT64_C(7))
+
+struct fsc__list_desc {
+  uint64_t off; /* byte offset of the array in the index file; 0: none */
+  uint64_t cap; /* slots */
+  uint64_t hw;  /* high water: slots at and above it hold 0 or an empty
+                   tag older than any epoch an appender can still hold */
+};
+
+/* What a recovery repaired, by kind (fsc_metrics.repaired_*). */
+enum fsc__rep {
+  FSC__REP_DROPPED,  /* elements or keys dropped */
+  FSC__REP_RESTORED, /* structure words restored, elements adopted back,
+                        interrupted changes finished */
+  FSC__REP_REBUILT,  /* dict/set tables rebuilt */
+  FSC__REP_COUNTERS, /* counters corrected */
+  FSC__REP_AT_CLOSE, /* the total the last close of the previous session
+                        repaired (a writer had died) */
+  FSC__REP_N = 5
+};
+
+/*
+ * The list's seal: a copy of the structure words that only structural
+ * changes (lock held) write, made before the change publishes its length
+ * word: BUF and EPOCH of that word (`word`, LEN and FROZEN zero), both
+ * descriptors, and `sum`, a checksum of those seven words (never 0; 0
+ * means "no seal": a file written before seals existed).  While the word
+ * is not frozen, the live words equal the seal; a recovery or check that
+ * finds one live word differing from a seal whose sum holds restores it
+ * from the seal, and one that finds the seal's sum broken while the live
+ * words are whole rewrites the seal: any one damaged word among the eight
+ * is found, and neither case rolls the list back (doc/FORMAT.md).
+ */
+struct fsc__list_seal {
+  uint64_t word;
+  struct fsc__list_desc desc[2];
+  uint64_t sum;
+};
+
+/* The index file's header page (list layout). */
+struct fsc__index_hdr {
+  struct fsc__fhdr h;
+  uint64_t lenword;                  /* see FSC__LW_* */
+  struct fsc__list_desc desc[2];     /* the two pointer arrays */
+  uint64_t itail;                    /* bytes of the index file handed out */
+  uint64_t icap;                     /* bytes fallocated */
+  uint64_t last_close_clean;         /* set by the first opener */
+  uint64_t repaired;                 /* items dropped by the last recovery */
+  uint64_t opens;                    /* successful opens, ever */
+  uint64_t kused;                    /* dict/set: slots of the active table
+                                        that are not empty (live + tomb) */
+  uint64_t cstate;                   /* compaction: 0, or FSC__CS_MOVING /
+                                        FSC__CS_MOVED | the generation the
+                                        collection is moving / moved to
+                                        (compact.c) */
+  uint64_t writers;                  /* read-write handles opened minus
+                                        closed this session (a forked child
+                                        that re-forks its locks counts as
+                                        an opener); reset by the first
+                                        opener; atomic.  The last closer
+                                        finding more than itself knows a
+                                        writer died (coll.c) */
+  uint64_t rep[FSC__REP_N];          /* what the last recovery repaired, by
+                                        kind (enum fsc__rep) */
+  struct fsc__list_seal seal;        /* list: the structure words as the
+                                        last structural change published
+                                        them (list_struct.c) */
+};
+
+/* cstate: a compaction holds the lock and is renaming new files into
+ * place (MOVING), or has finished: these files are a retired generation
+ * and the collection lives in the files now at its paths (MOVED). */
+#define FSC__CS_MOVING (UINT64_C(1) << 62)
+#define FSC__CS_MOVED (UINT64_C(2) << 62)
+#define FSC__CS_GEN(s) ((s) & ((UINT64_C(1) << 62) - 1))
+
+/* A record in the data file: this header, the payload, zero padding to 8. */
+struct fsc__rec {
+  uint8_t type;       /* fsc_type of the payload */
+  uint8_t flags;      /* FSC__REC_DELETED; not covered by the checksum */
+  uint16_t reserved;  /* 0 */
+  uint32_t checksum;  /* fsc__rec_checksum() */
+  uint64_t size;      /* payload bytes */
+};
+#define FSC__REC_DELETED 0x1u
+#define FSC__REC_ALIGN 8u
+#define FSC__REC_TOTAL(payload)                                              \
+  ((sizeof(struct fsc__rec) + (uint64_t)(payload) + 7u) & ~UINT64_C(7))
+
+#endif /* FSC_FORMAT_H */
