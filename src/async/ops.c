@@ -34,6 +34,8 @@ static size_t value_extra(const fsc_value *v) {
 static void value_copy(fsc_value *dst, const fsc_value *src, char **space) {
   *dst = *src;
   size_t n = value_extra(src);
+  if (has_bytes(src) && src->u.buf.ptr && src->u.buf.len == 0)
+    dst->u.buf.ptr = ""; /* never the caller's pointer */
   if (n) {
     memcpy(*space, src->u.buf.ptr, n);
     dst->u.buf.ptr = *space;
