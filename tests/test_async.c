@@ -245,6 +245,42 @@ START_TEST(many) {
 }
 END_TEST
 
+/* One handle's requests wait for each other; another handle's do not. */
+static int slow(fsc_req *req, fsc_coll *c, void *arg, fsc_async_result *res) {
+  usleep(100 * 1000);
+  return 0;
+}
+
+START_TEST(order) {
+  fsc_loop *loop = new_loop(4);
+  fsc_list *a, *b;
+  ck_ok(fsc_list_open(NULL, NULL, &a));
+  ck_ok(fsc_list_open(NULL, NULL, &b));
+  fsc_value v = fsc_i64(1);
+  ck_ok(fsc_async_call(loop, fsc_list_coll(a), 0, slow, NULL, logcb, TAG(1),
+                       NULL));
+  ck_ok(fsc_list_insert_async(loop, a, 0, &v, logcb, TAG(2), NULL));
+  ck_ok(fsc_list_insert_async(loop, b, 0, &v, logcb, TAG(3), NULL));
+  spin(loop, 10000, NULL);
+  ck_assert_int_eq(nlog, 3);
+  ck_assert_int_eq(logv[0].tag, 3); /* b did not wait for a */
+  ck_assert_int_eq(logv[1].tag, 1); /* a's insert waited for the slow call */
+  ck_assert_int_eq(logv[2].tag, 2);
+  /* An unordered call runs beside the handle's ordered ones. */
+  nlog = 0;
+  ck_ok(fsc_async_call(loop, fsc_list_coll(a), FSC_ASYNC_UNORDERED, slow,
+                       NULL, logcb, TAG(4), NULL));
+  ck_ok(fsc_list_insert_async(loop, a, 0, &v, logcb, TAG(5), NULL));
+  spin(loop, 10000, NULL);
+  ck_assert_int_eq(nlog, 2);
+  ck_assert_int_eq(logv[0].tag, 5);
+  ck_assert_int_eq(logv[1].tag, 4);
+  fsc_list_free(a);
+  fsc_list_free(b);
+  fsc_loop_free(loop);
+}
+END_TEST
+
 /* A generic call that blocks until released or cancelled. */
 static int gate;
 static int blocker(fsc_req *req, fsc_coll *c, void *arg,
@@ -552,6 +588,7 @@ int main(void) {
   suite_add_tcase(s, tc);
   ADD("ops", ops, 60);
   ADD("many", many, 120);
+  ADD("order", order, 60);
   ADD("cancel", cancel, 60);
   ADD("close_inflight", close_inflight, 60);
   ADD("free_inflight", free_inflight, 60);
