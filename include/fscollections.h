@@ -2008,7 +2008,8 @@ FSC_API int fsc_coll_clear_async(fsc_loop *loop, fsc_coll *c, fsc_async_cb cb,
  * copied at submission (a bad value is the callback's FSC_ETYPE or
  * FSC_EINVAL, as the synchronous call's).
  * Errors of the submission (no callback): FSC_EINVAL (NULL loop, handle,
- * value or cb; `vs` NULL with n > 0), FSC_ENOMEM.  Thread-safe.
+ * value or cb; `vs` NULL with n > 0), FSC_EKIND (the handle is a dict's
+ * or a set's, cast to fsc_list), FSC_ECLOSED, FSC_ENOMEM.  Thread-safe.
  */
 FSC_API int fsc_list_insert_async(fsc_loop *loop, fsc_list *l, int64_t index,
                                   const fsc_value *v, fsc_async_cb cb,
