@@ -157,7 +157,8 @@ extern "C" {
   XX(EACCES, -30913, "permission denied")                                     \
   XX(EKIND, -30914, "collection is of another kind")                          \
   XX(EVERSION, -30915, "unsupported file format version")                     \
-  XX(EROFS, -30916, "collection is open read-only")
+  XX(EROFS, -30916, "collection is open read-only")                          \
+  XX(ECANCELED, -30917, "operation canceled")
 
 typedef enum fsc_errno {
 #define FSC__ERR_ENUM(name, code, text) FSC_##name = (code),
@@ -1929,6 +1930,302 @@ typedef struct fsc_ref_report {
  */
 FSC_API int fsc_ref_check(fsc_coll *parent, unsigned flags,
                           fsc_ref_report *out);
+
+/* ------------------------------------------------------------------------ */
+/* Asynchronous API (event loops)                                            */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * For event-driven programs (libuv, libevent, a raw epoll loop): the
+ * operations that can block or take long run on a small pool of worker
+ * threads that an fsc_loop owns, and their completions are delivered on
+ * the thread that calls fsc_loop_run, which the program calls when the
+ * loop's one file descriptor (fsc_loop_fd, an eventfd) is readable.
+ *
+ *   fsc_loop *loop;  fsc_loop_new(NULL, &loop);
+ *   epoll_ctl(ep, EPOLL_CTL_ADD, fsc_loop_fd(loop), &(struct epoll_event){
+ *                 .events = EPOLLIN});
+ *   fsc_list_insert_async(loop, l, 0, &v, on_done, ctx, NULL);
+ *   ... when epoll says the fd is readable: fsc_loop_run(loop);
+ *
+ * What is asynchronous: open, close, sync, compact, verify, clear, the
+ * list's structural operations (insert, pop, del, remove, reverse, sort,
+ * slice assignment and deletion), and scans, which deliver their matches
+ * in batches.  fsc_async_call runs any other blocking call the same way.
+ * What stays synchronous, because it never waits: get, len, contains,
+ * append, item assignment, dict set/del, set add/discard (lock-free, no
+ * system call on their fast path: call them from the loop thread).  A
+ * lock-free write that must grow the files may take the lock; so may a
+ * reader that finds the structure frozen for long (see fsc_list_get).
+ *
+ * Trying a structural change without waiting: a handle opened with
+ * fsc_options.lock_timeout_ms = 0 tries the structure lock once, and a
+ * busy lock is FSC_ETIMEDOUT at once (not FSC_EAGAIN, which the library
+ * keeps for "start again").  A program can keep such a handle beside its
+ * normal one: try the change synchronously, and on FSC_ETIMEDOUT send it
+ * to the loop on the normal handle.
+ *
+ * Order: the requests on one collection handle run one after another, in
+ * the order they were submitted, and complete in that order; requests on
+ * different handles run in parallel (at most fsc_loop_options.threads at
+ * once).  Requests flagged FSC_ASYNC_UNORDERED (calls that block by
+ * design, such as a wait for a change) run beside the handle's ordered
+ * requests.
+ *
+ * Lifetime: a submission that returns 0 gives exactly one completion
+ * callback, run by fsc_loop_run (or fsc_loop_free) on the loop thread,
+ * never inside the submitting call.  The request handle (fsc_req) is
+ * valid until its completion callback returns.  Values handed to a
+ * callback (a popped element, scan matches) are views into the handle's
+ * files, valid until the handle closes.  Values passed in are copied at
+ * submission.
+ *
+ * Closing: close a handle that has requests in flight with
+ * fsc_coll_close_async: requests that have not started complete with
+ * FSC_ECLOSED, a running scan or wait is cancelled, submissions on the
+ * handle fail with FSC_ECLOSED (no callback) from then on, and the
+ * close's own callback is the handle's last one, so the handle can be
+ * freed there.  To close after the handle's requests instead, submit
+ * the close from the last one's callback.  (A synchronous
+ * fsc_coll_close or fsc_coll_free with requests in flight is a close
+ * while another thread uses the handle: undefined.)  fsc_loop_free
+ * completes what has not started with FSC_ECANCELED, cancels what runs,
+ * waits for the workers, and runs every remaining callback before it
+ * returns.
+ */
+typedef struct fsc_loop fsc_loop;
+typedef struct fsc_req fsc_req;
+
+/** Options of fsc_loop_new: start from FSC_LOOP_OPTIONS_INIT. */
+typedef struct fsc_loop_options {
+  size_t size;      /* sizeof(fsc_loop_options) of the caller */
+  unsigned threads; /* worker threads, 1..64 (default 2).  A request that
+                       blocks (a wait, a structural change waiting for the
+                       lock) holds one for its duration */
+} fsc_loop_options;
+
+#define FSC_LOOP_OPTIONS_INIT { sizeof(fsc_loop_options), 2 }
+
+/**
+ * What a completion carries besides its return code: `coll`, the handle
+ * an open made (the callback owns it: free it with fsc_coll_free); `value`,
+ * the element a pop removed (a view valid until the handle closes); `u64`,
+ * a count or epoch (a scan: the items it delivered).
+ */
+typedef struct fsc_async_result {
+  fsc_coll *coll;
+  fsc_value value;
+  uint64_t u64;
+} fsc_async_result;
+
+/**
+ * A completion callback: `rc` is the operation's return code (what the
+ * synchronous call would have returned), FSC_ECANCELED (cancelled, or the
+ * loop was freed first) or FSC_ECLOSED (the handle was closed first).
+ * Runs on the thread calling fsc_loop_run; it may submit requests and
+ * cancel others.
+ */
+typedef void (*fsc_async_cb)(fsc_req *req, int rc,
+                             const fsc_async_result *res, void *data);
+
+/**
+ * Create a loop and start its worker threads.  `opts` NULL means
+ * FSC_LOOP_OPTIONS_INIT.
+ * Errors: FSC_EINVAL (`out` NULL, a bad size or thread count),
+ * FSC_ENOMEM, FSC_EIO (eventfd(2) or pthread_create failed).
+ * Thread-safe.
+ */
+FSC_API int fsc_loop_new(const fsc_loop_options *opts, fsc_loop **out);
+
+/**
+ * The loop's pollable descriptor (an eventfd): readable when completions
+ * are ready.  Poll it for reading (level-triggered or edge-triggered:
+ * fsc_loop_run drains it); do not read or close it yourself.
+ * @return the descriptor, or FSC_EINVAL for a NULL loop.  Thread-safe.
+ */
+FSC_API int fsc_loop_fd(const fsc_loop *loop);
+
+/**
+ * Deliver the completions that are ready: run their callbacks on the
+ * calling thread, in order, and return.  Never blocks.  Call it from one
+ * thread at a time (the loop's thread).
+ * @return the number of callbacks run (>= 0), or FSC_EINVAL (NULL loop).
+ */
+FSC_API int fsc_loop_run(fsc_loop *loop);
+
+/**
+ * Requests submitted and not yet delivered (their callback has not run):
+ * 0 when the loop is idle.  Errors: FSC_EINVAL (NULL loop).  Thread-safe.
+ */
+FSC_API int64_t fsc_loop_pending(const fsc_loop *loop);
+
+/**
+ * Stop the loop: requests that have not started complete with
+ * FSC_ECANCELED, running scans and cancellable calls are cancelled, the
+ * workers are joined (a running operation is waited for), and every
+ * callback still due runs on the calling thread before this returns.
+ * Then the loop is freed.  NULL is a no-op.  Call it from the loop's
+ * thread, not from a callback.
+ */
+FSC_API void fsc_loop_free(fsc_loop *loop);
+
+/**
+ * Cancel a request, from the loop's thread (or with its own
+ * synchronisation with fsc_loop_run), before its callback has run.
+ * @return 0: it had not started, and completes with FSC_ECANCELED;
+ *         1: it is running and was asked to stop: a scan, a wait, and a
+ *            call that polls fsc_req_cancelled complete with
+ *            FSC_ECANCELED, any other operation runs to its end and
+ *            completes with its own result;
+ *         FSC_EAGAIN: it has already finished (its callback is queued
+ *            and carries its own result);
+ *         FSC_EINVAL: `req` is NULL.
+ */
+FSC_API int fsc_req_cancel(fsc_req *req);
+
+/**
+ * For an fsc_async_fn running on a worker: whether its request was
+ * cancelled (by fsc_req_cancel, fsc_coll_close_async or fsc_loop_free).
+ * A long call should poll it and return FSC_ECANCELED.  Thread-safe.
+ */
+FSC_API bool fsc_req_cancelled(const fsc_req *req);
+
+/** fsc_async_call flags */
+#define FSC_ASYNC_UNORDERED 0x1u /* run beside the handle's ordered requests
+                                    (a call that blocks by design) */
+
+/**
+ * A blocking call to run on a worker: the request, its handle (as given
+ * to fsc_async_call, may be NULL), the caller's argument, and the result
+ * to fill.  Its return value is the completion's rc.
+ */
+typedef int (*fsc_async_fn)(fsc_req *req, fsc_coll *c, void *arg,
+                            fsc_async_result *res);
+
+/**
+ * Run fn(req, c, arg, &res) on a worker and complete with its return code
+ * and result: the generic request every other asynchronous operation is
+ * made of.  With `c` non-NULL the call is ordered with c's other requests
+ * (unless FSC_ASYNC_UNORDERED) and is closed or cancelled with c.  `arg`
+ * is the caller's and must stay valid until the callback.
+ * @param req  receives the request handle (may be NULL)
+ * Errors (no callback will run): FSC_EINVAL (NULL loop, fn or cb; unknown
+ * flags), FSC_ECLOSED (a close of `c` was submitted), FSC_ENOMEM.  Every other outcome comes through the callback.
+ * Thread-safe: any thread may submit.
+ */
+FSC_API int fsc_async_call(fsc_loop *loop, fsc_coll *c, unsigned flags,
+                           fsc_async_fn fn, void *arg, fsc_async_cb cb,
+                           void *data, fsc_req **req);
+
+/**
+ * Asynchronous forms of fsc_open, fsc_coll_close, fsc_coll_sync,
+ * fsc_coll_compact, fsc_coll_verify and fsc_coll_clear: the same
+ * operation on a worker; the callback gets its return code (and for the
+ * open, the new handle in res->coll).  fsc_open_async copies base_path
+ * and opts.  fsc_coll_verify_async fills *report (may be NULL), which must
+ * stay valid until the callback.  fsc_coll_close_async closes the handle
+ * after its running requests end (cancelling scans and waits) and
+ * completes its pending ones with FSC_ECLOSED first (see "Closing"
+ * above); the callback may free the handle.  fsc_open_async is not
+ * tied to a handle: fsc_loop_free waits for it, and its callback gets
+ * the handle.
+ * Errors of the submission (no callback): FSC_EINVAL (NULL loop, handle
+ * or cb; an opts->size fsc_open would refuse; bad verify flags are the
+ * callback's), FSC_ECLOSED (a close of the handle was submitted; also
+ * for every submission below), FSC_ENOMEM.  Thread-safe.
+ */
+FSC_API int fsc_open_async(fsc_loop *loop, const char *base_path,
+                           fsc_kind kind, const fsc_options *opts,
+                           fsc_async_cb cb, void *data, fsc_req **req);
+FSC_API int fsc_coll_close_async(fsc_loop *loop, fsc_coll *c,
+                                 fsc_async_cb cb, void *data, fsc_req **req);
+FSC_API int fsc_coll_sync_async(fsc_loop *loop, fsc_coll *c, fsc_async_cb cb,
+                                void *data, fsc_req **req);
+FSC_API int fsc_coll_compact_async(fsc_loop *loop, fsc_coll *c,
+                                   fsc_async_cb cb, void *data,
+                                   fsc_req **req);
+FSC_API int fsc_coll_verify_async(fsc_loop *loop, fsc_coll *c, unsigned flags,
+                                  fsc_verify_report *report, fsc_async_cb cb,
+                                  void *data, fsc_req **req);
+FSC_API int fsc_coll_clear_async(fsc_loop *loop, fsc_coll *c, fsc_async_cb cb,
+                                 void *data, fsc_req **req);
+
+/**
+ * Asynchronous forms of the list's structural operations: the callback
+ * gets what fsc_list_insert, _pop (the element in res->value), _del,
+ * _remove, _reverse, _sort, _slice_set and _slice_del return.  Values are
+ * copied at submission (a bad value is the callback's FSC_ETYPE or
+ * FSC_EINVAL, as the synchronous call's).
+ * Errors of the submission (no callback): FSC_EINVAL (NULL loop, handle,
+ * value or cb; `vs` NULL with n > 0), FSC_EKIND (the handle is a dict's
+ * or a set's, cast to fsc_list), FSC_ECLOSED, FSC_ENOMEM.  Thread-safe.
+ */
+FSC_API int fsc_list_insert_async(fsc_loop *loop, fsc_list *l, int64_t index,
+                                  const fsc_value *v, fsc_async_cb cb,
+                                  void *data, fsc_req **req);
+FSC_API int fsc_list_pop_async(fsc_loop *loop, fsc_list *l, int64_t index,
+                               fsc_async_cb cb, void *data, fsc_req **req);
+FSC_API int fsc_list_del_async(fsc_loop *loop, fsc_list *l, int64_t index,
+                               fsc_async_cb cb, void *data, fsc_req **req);
+FSC_API int fsc_list_remove_async(fsc_loop *loop, fsc_list *l,
+                                  const fsc_value *v, fsc_async_cb cb,
+                                  void *data, fsc_req **req);
+FSC_API int fsc_list_reverse_async(fsc_loop *loop, fsc_list *l,
+                                   fsc_async_cb cb, void *data,
+                                   fsc_req **req);
+FSC_API int fsc_list_sort_async(fsc_loop *loop, fsc_list *l, bool reverse,
+                                fsc_async_cb cb, void *data, fsc_req **req);
+FSC_API int fsc_list_slice_set_async(fsc_loop *loop, fsc_list *l, fsc_slice s,
+                                     const fsc_value *vs, size_t n,
+                                     fsc_async_cb cb, void *data,
+                                     fsc_req **req);
+FSC_API int fsc_list_slice_del_async(fsc_loop *loop, fsc_list *l, fsc_slice s,
+                                     fsc_async_cb cb, void *data,
+                                     fsc_req **req);
+
+/**
+ * A scan's match: for a list, `key` is the index (FSC_TYPE_INT64) and
+ * `val` the element; for a dict, the key and its value; for a set, both
+ * hold the member (as fsc_coll_iter_next).  Views valid until the handle
+ * closes.
+ */
+typedef struct fsc_scan_item {
+  fsc_value key;
+  fsc_value val;
+} fsc_scan_item;
+
+/**
+ * A scan's predicate, run on a worker thread for each item (nonzero:
+ * a match; NULL accepts every item).  It must be safe to run beside the
+ * loop thread.  A negative return stops the scan with that code.
+ */
+typedef int (*fsc_scan_pred)(const fsc_value *key, const fsc_value *val,
+                             void *data);
+/**
+ * A scan's batch callback, run on the loop thread with up to batch_size
+ * matches in iteration order.  The items are valid during the call (their
+ * values until the handle closes).  A negative return stops the scan,
+ * which then completes with that code.
+ */
+typedef int (*fsc_scan_batch)(fsc_req *req, const fsc_scan_item *items,
+                              size_t n, void *data);
+
+/**
+ * Scan a collection of any kind on a worker: pred selects, matches are
+ * delivered in batches of up to batch_size (0: 64) to `batch` on the loop
+ * thread, then `cb` completes with 0 (res->u64: the matches delivered), a
+ * callback's negative value, FSC_ECANCELED, FSC_ECLOSED or an iteration
+ * error (as fsc_coll_iter_next's).  Memory: two batches, whatever the
+ * collection's size (the worker fills one while the loop reads the other,
+ * and waits for the loop when it is ahead).  Weakly consistent, as
+ * iteration.  Cancellable while it runs.
+ * Errors of the submission (no callback): FSC_EINVAL (NULL loop, handle,
+ * batch or cb; batch_size above 65536), FSC_ENOMEM.  Thread-safe.
+ */
+FSC_API int fsc_coll_scan_async(fsc_loop *loop, fsc_coll *c,
+                                fsc_scan_pred pred, fsc_scan_batch batch,
+                                size_t batch_size, fsc_async_cb cb,
+                                void *data, fsc_req **req);
 
 #ifdef __cplusplus
 }

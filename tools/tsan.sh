@@ -25,7 +25,11 @@ cd "$BUILD" && make -j"$(nproc)" check TESTS= >/dev/null 2>&1 ||
 
 # program:case -- every Check test case that runs threads on shared handles.
 CASES=${*:-"test_value:errors test_list_mp:threads test_dict:growth
-  test_set:model test_keyed_mp:races test_compact:threads"}
+  test_set:model test_keyed_mp:races test_compact:threads
+  test_async:ops test_async:many test_async:order test_async:cancel
+  test_async:close_inflight
+  test_async:free_inflight test_async:generic_and_errors
+  test_async_wait:sliced test_async_wait:woken_by_cancel"}
 
 supp=""
 [ -f "$root/tests/tsan.supp" ] && supp="suppressions=$root/tests/tsan.supp:"
