@@ -20,7 +20,9 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <ck_ec.h>
 #include <ck_pr.h>
+#include <time.h>
 #ifdef FSC_TSAN
 #include "ck_pr_tsan.h" /* --enable-tsan: loads/stores TSan can see */
 #endif
@@ -64,6 +66,12 @@ struct fsc__data_hdr {
   uint64_t live_bytes;  /* bytes of records the collection references */
   uint64_t dead_bytes;  /* bytes of records superseded or removed */
   uint64_t records;     /* records ever written */
+  uint64_t events;      /* the change event count (struct ck_ec64: the
+                           count in bits 63..1, bit 0 "someone waits");
+                           bumped after every published change (wait.c).
+                           0 in files written before it: no waiter ever.
+                           In this cache line because every writer already
+                           owns it (tail, live_bytes, records) */
 };
 
 /*
@@ -183,11 +191,40 @@ struct fsc__index_hdr {
 struct fsc__rec {
   uint8_t type;       /* fsc_type of the payload */
   uint8_t flags;      /* FSC__REC_DELETED; not covered by the checksum */
-  uint16_t reserved;  /* 0 */
+  uint16_t ctl;       /* 0, or a counter record's FSC__CTR_* bits; not
+                         covered by the checksum (record.c) */
   uint32_t checksum;  /* fsc__rec_checksum() */
   uint64_t size;      /* payload bytes */
 };
 #define FSC__REC_DELETED 0x1u
+/*
+ * Counter records (doc/FORMAT.md, "Counter records"): int64 or float
+ * records whose 8-byte value word is changed in place by atomic
+ * read-modify-writes (fsc_dict_incr, fsc_list_incr, the compare-and-swaps).
+ * `ctl` bits:
+ *   FSC__CTR_FLAG      the record is a counter (set when it is written,
+ *                      never cleared): its checksum leaves the value out;
+ *   FSC__CTR_CLOSED    the value is final: writers in place go away and
+ *                      replace the record instead (record.c fsc__ctr_close);
+ *   FSC__CTR_ABANDONED a closer stopped waiting for a writer that stayed
+ *                      inside longer than lock_timeout_ms: that writer,
+ *                      if it ever resumes, reports FSC_ETIMEDOUT;
+ *   bits 12..0         writers inside the value word right now.
+ * The value word is the payload's 8 bytes that precede its last 8 (a dict
+ * record: key padded to 8, value, origin), or the whole payload when it is
+ * 8 bytes (a list element): always 8-byte aligned.
+ */
+#define FSC__CTR_FLAG 0x8000u
+#define FSC__CTR_CLOSED 0x4000u
+#define FSC__CTR_ABANDONED 0x2000u
+#define FSC__CTR_INSIDE 0x1fffu
+static inline uint64_t fsc__ctr_voff(uint64_t n) {
+  return n == 8 ? 0 : n - 16;
+}
+/* Can a payload of n bytes be a counter (8, or 16 + a multiple of 8)? */
+static inline bool fsc__ctr_shape_ok(uint64_t n) {
+  return n == 8 || (n >= 24 && (n & 7u) == 0);
+}
 #define FSC__REC_ALIGN 8u
 #define FSC__REC_TOTAL(payload)                                              \
   ((sizeof(struct fsc__rec) + (uint64_t)(payload) + 7u) & ~UINT64_C(7))
@@ -370,6 +407,10 @@ static inline int fsc__value_decode(fsc_type t, const void *src, uint64_t n,
 /* Does the stored payload (t, src, n) equal value v? (fsc_value_equal) */
 bool fsc__value_equals_payload(const fsc_value *v, fsc_type t,
                                const void *src, uint64_t n);
+/* Is (t, src, n) exactly v's encoding (same type, same bytes)?  What a
+ * compare-and-swap compares: 1 and 1.0 differ, as do two NaNs' bits. */
+bool fsc__value_same_encoding(const fsc_value *v, fsc_type t,
+                              const void *src, uint64_t n);
 /* Order two values for sort: *cmp < 0, 0, > 0.  FSC_ETYPE if they cannot
  * be ordered ("'<' not supported between instances of 'str' and 'int'"
  * for a < b with a str and b an int, as Python words it). */
@@ -512,6 +553,10 @@ extern const struct fsc__kind_ops fsc__list_ops, fsc__dict_ops,
  * close. */
 struct fsc__handle {
   struct fsc__gen *cur;       /* ck_pr_load_ptr; never NULL once open */
+  uint32_t waiters;           /* threads inside a wait on this handle
+                                 (wait.c; atomic) */
+  uint32_t closing;           /* close has begun: waiters leave with
+                                 FSC_ECLOSED (atomic) */
   pthread_mutex_t mu;         /* guards following and retiring */
   const struct fsc__kind_ops *const *kinds; /* by enum fsc__kind */
 };
@@ -703,7 +748,16 @@ int fsc__gen_sync(struct fsc__gen *c);
 /* After a write: sync if durability is ALWAYS, compact if the write left
  * the collection over compaction_threshold (compact.c). */
 int fsc__compact_after_write(struct fsc__gen *c);
+/* The change event count: Concurrency Kit's event count (ck_ec64) on the
+ * data header's `events` word, its waits and wakes futexes shared between
+ * processes (wait.c).  After a published change: one atomic add; the
+ * futex wake (a system call) only when someone waits. */
+extern const struct ck_ec_mode fsc__ec_mode;
+static inline void fsc__ec_bump(struct fsc__gen *c) {
+  ck_ec64_inc((struct ck_ec64 *)&fsc__dhdr(c)->events, &fsc__ec_mode);
+}
 static inline int fsc__gen_after_write(struct fsc__gen *c) {
+  fsc__ec_bump(c);
   if (__builtin_expect(c->durability == FSC_DURABLE_ALWAYS ||
                            c->threshold > 0, 0))
     return fsc__compact_after_write(c);
@@ -804,6 +858,46 @@ bool fsc__rec_verify(struct fsc__gen *c, uint64_t off);
  * slot CAS and its retirement of the old record (a structural change
  * holds the list frozen, or no other process has it open). */
 bool fsc__rec_verify_live(struct fsc__gen *c, uint64_t off);
+/*
+ * Counter records (see FSC__CTR_FLAG).  fsc__rec_alloc_counter reserves
+ * a record of n payload bytes (fsc__ctr_shape_ok) flagged as a counter;
+ * fill and seal it as any record.  fsc__ctr_rmw applies `op` to the value
+ * word of the published counter at off: FSC__CTR_ADD adds *arg (the old
+ * value in *old), FSC__CTR_CAS swaps *arg for arg[1] if the word holds
+ * *arg (the word's value in *old either way; returns 1 swapped, 0 not),
+ * FSC__CTR_ADDF adds the double in *arg (a CAS loop).  Returns FSC__CTR_GONE
+ * when the counter is closed (the caller replaces the record), or
+ * FSC_ETIMEDOUT when a closer gave up waiting for this writer.
+ * fsc__ctr_close closes the counter at off (a no-op for other records),
+ * waiting at most the handle's lock_timeout_ms for the writers inside;
+ * afterwards its value is final.
+ */
+#define FSC__CTR_GONE 2
+enum fsc__ctr_op { FSC__CTR_ADD, FSC__CTR_CAS, FSC__CTR_ADDF };
+int fsc__rec_alloc_counter(struct fsc__gen *c, uint64_t n, uint64_t *off,
+                           uint8_t **payload);
+int fsc__ctr_rmw(struct fsc__gen *c, uint64_t off, enum fsc__ctr_op op,
+                 const uint64_t *arg, uint64_t *old);
+void fsc__ctr_close(struct fsc__gen *c, uint64_t off);
+/* Is the record at off a counter?  (Its value word in *word.) */
+bool fsc__ctr_is(struct fsc__gen *c, uint64_t off, uint64_t **word);
+
+/* wait.c - the change event count (struct fsc__data_hdr `events`;
+ * fsc__ec_bump, after every published change, is with
+ * fsc__gen_after_write) */
+/* The count now (the epoch fsc_coll_wait_change hands out). */
+uint64_t fsc__ec_value(struct fsc__gen *c);
+/* Sleep until the count differs from `seen`, the absolute
+ * CLOCK_MONOTONIC deadline passes (NULL: none), or the handle closes.
+ * 0 (changed, or a spurious wake), FSC_ETIMEDOUT, FSC_ECLOSED. */
+int fsc__ec_wait(struct fsc__gen *c, uint64_t seen,
+                 const struct timespec *deadline);
+/* A deadline timeout_ms from now (< 0: none, *has false). */
+void fsc__ec_deadline(int64_t timeout_ms, struct timespec *d, bool *has);
+/* Close: wake this handle's waiters (FSC_ECLOSED) and wait until they
+ * have left. */
+void fsc__ec_close_handle(struct fsc__handle *h);
+
 /* Mark a record dead: flag it and move its bytes from live to dead. */
 void fsc__rec_retire(struct fsc__gen *c, uint64_t off);
 /* The same for a record known to hold `payload` bytes (a list of a fixed

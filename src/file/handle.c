@@ -139,6 +139,8 @@ int fsc__handle_close(struct fsc__handle *h, bool destroy) {
   int rc = fsc__gen_check(c, false);
   if (rc)
     return rc;
+  /* This handle's waiters leave (FSC_ECLOSED) before anything unmaps. */
+  fsc__ec_close_handle(h);
   if (destroy && fsc__gen_moved(c)) {
     /* Destroy the files at the path, not a generation already gone. */
     if (fsc__handle_follow(h, c) == 0)
