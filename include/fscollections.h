@@ -688,8 +688,8 @@ FSC_API int fsc_list_pop_wait(fsc_list *l, int64_t index, int64_t timeout_ms,
  * Errors: FSC_ETYPE (the list, or the element, is not int64), FSC_EINDEX,
  * FSC_EVALUE (int64 overflow: the value is unchanged, though a reader may
  * see the wrapped value for an instant), FSC_ETIMEDOUT (only if this call
- * stalled inside its add for longer than lock_timeout_ms while a
- * compaction waited for it: it may not have counted), FSC_EROFS,
+ * stalled inside its add for longer than lock_timeout_ms, or 1 s, while a
+ * compaction or a pop waited for it: it may not have counted), FSC_EROFS,
  * FSC_ECLOSED; the errors of following a compaction.  Thread-safe and
  * process-safe.
  */

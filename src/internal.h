@@ -218,6 +218,9 @@ struct fsc__rec {
 #define FSC__CTR_CLOSED 0x4000u
 #define FSC__CTR_ABANDONED 0x2000u
 #define FSC__CTR_INSIDE 0x1fffu
+/* The longest a closer waits for the writers inside (less if the
+ * handle's lock_timeout_ms is less). */
+#define FSC__CTR_WAIT_MS 1000
 static inline uint64_t fsc__ctr_voff(uint64_t n) {
   return n == 8 ? 0 : n - 16;
 }
@@ -869,7 +872,8 @@ bool fsc__rec_verify_live(struct fsc__gen *c, uint64_t off);
  * when the counter is closed (the caller replaces the record), or
  * FSC_ETIMEDOUT when a closer gave up waiting for this writer.
  * fsc__ctr_close closes the counter at off (a no-op for other records),
- * waiting at most the handle's lock_timeout_ms for the writers inside;
+ * waiting at most lock_timeout_ms (and FSC__CTR_WAIT_MS) for the writers
+ * inside;
  * afterwards its value is final.
  */
 #define FSC__CTR_GONE 2

@@ -231,11 +231,15 @@ void fsc__ctr_close(struct fsc__gen *c, uint64_t off) {
     return;
   uint16_t *ctl = (uint16_t *)(uintptr_t)&r->ctl;
   ck_pr_or_16(ctl, FSC__CTR_CLOSED);
-  if (!(ck_pr_load_16(ctl) & FSC__CTR_INSIDE))
-    return;
+  uint16_t g = ck_pr_load_16(ctl);
+  if (!(g & FSC__CTR_INSIDE) || (g & FSC__CTR_ABANDONED))
+    return; /* nobody inside, or only a writer an earlier closer gave up on */
   /* Writers inside take a few instructions; one that stays longer was
-   * stopped or killed there.  Wait as long as a lock wait may take. */
+   * stopped or killed there.  Wait as long as a lock wait may take, but
+   * not beyond FSC__CTR_WAIT_MS: the closer may hold the structure lock. */
   int64_t limit = c->opts.lock_timeout_ms;
+  if (limit < 0 || limit > FSC__CTR_WAIT_MS)
+    limit = FSC__CTR_WAIT_MS;
   struct timespec start, now;
   clock_gettime(CLOCK_MONOTONIC, &start);
   for (unsigned i = 0; ck_pr_load_16(ctl) & FSC__CTR_INSIDE; i++) {
@@ -246,7 +250,7 @@ void fsc__ctr_close(struct fsc__gen *c, uint64_t off) {
     clock_gettime(CLOCK_MONOTONIC, &now);
     int64_t ms = (int64_t)(now.tv_sec - start.tv_sec) * 1000 +
                  (now.tv_nsec - start.tv_nsec) / 1000000;
-    if (limit >= 0 && ms >= limit) {
+    if (ms >= limit) {
       /* A writer that resumes after this reports FSC_ETIMEDOUT. */
       ck_pr_or_16(ctl, FSC__CTR_ABANDONED);
       return;
