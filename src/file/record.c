@@ -178,13 +178,15 @@ bool fsc__ctr_is(struct fsc__gen *c, uint64_t off, uint64_t **word) {
 
 int fsc__ctr_rmw(struct fsc__gen *c, uint64_t off, enum fsc__ctr_op op,
                  const uint64_t *arg, uint64_t *old) {
-  uint64_t *w;
-  if (!fsc__ctr_is(c, off, &w))
-    return FSC__CTR_GONE;
   const struct fsc__rec *r;
-  if (fsc__rec_locate(c, off, &r) != 0)
-    return fsc__err_last();
+  int rc = fsc__rec_locate(c, off, &r);
+  if (rc)
+    return rc;
   uint16_t *ctl = (uint16_t *)(uintptr_t)&r->ctl;
+  if (!(ck_pr_load_16(ctl) & FSC__CTR_FLAG) || !fsc__ctr_shape_ok(r->size))
+    return FSC__CTR_GONE;
+  uint64_t *w = (uint64_t *)(uintptr_t)((const uint8_t *)(r + 1) +
+                                        fsc__ctr_voff(r->size));
   /* Enter: count ourselves in, unless a closer got there first.  The add
    * is a full barrier: a closer that sets CLOSED after it waits for us;
    * one that set it before, we see. */
@@ -193,7 +195,7 @@ int fsc__ctr_rmw(struct fsc__gen *c, uint64_t off, enum fsc__ctr_op op,
     ck_pr_faa_16(ctl, (uint16_t)-1);
     return FSC__CTR_GONE;
   }
-  int rc = 0;
+  rc = 0;
   switch (op) {
   case FSC__CTR_ADD:
     *old = ck_pr_faa_64(w, arg[0]);
