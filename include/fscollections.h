@@ -661,7 +661,9 @@ FSC_API int fsc_list_pop(fsc_list *l, int64_t index, fsc_value *out);
  * the collection's change event count (doc/CONCURRENCY.md, "Waiting"),
  * and a writer makes a wake-up system call only when someone sleeps.  Of
  * several waiters, each element goes to exactly one.  `out` as
- * fsc_list_pop.  The pop itself is fsc_list_pop's (structural: the lock).
+ * fsc_list_pop.  The pop itself is fsc_list_pop's (structural: the lock;
+ * pop(0) costs O(length), so keep a queue short; with auto_compact, pop(0)
+ * is swap and pop, which does not keep the order).
  *
  * Errors: FSC_EINVAL (an index other than 0 and -1), FSC_ETIMEDOUT (still
  * empty at the deadline: nothing popped), FSC_ECLOSED (another thread
