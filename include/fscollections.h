@@ -1850,8 +1850,9 @@ FSC_API int fsc_coll_compact(fsc_coll *c);
  * deletes, a compare-and-swap, a compaction), except increments in place
  * (fsc_dict_incr, fsc_list_incr): they cost one atomic add and bump
  * nothing.  No polling: a futex on the collection's change event count,
- * in the data file's header, shared by every process.  A return may be
- * early when several changes come together, never late.
+ * in the data file's header, shared by every process (a read-only handle
+ * cannot mark itself as waiting in the file, so it wakes every 2 ms to
+ * look).  A return may be early when several changes come together.
  *
  * Errors: FSC_ETIMEDOUT (no change: *epoch is `since`), FSC_ECLOSED
  * (another thread closed the handle, which wakes its waiters), FSC_EINVAL;

@@ -837,6 +837,28 @@ START_TEST(wait_change) {
   ck_assert(now_s() - t0 < 2.0);
   ck_assert_uint_ne(e2, e1);
   reap(&pid, 1, 30);
+  /* A read-only handle waits too (it cannot write the flag bit). */
+  fsc_options ro = opts_typed(FSC_TYPE_INT64);
+  ro.flags = FSC_RDONLY;
+  fsc_dict *rd;
+  ck_ok(fsc_dict_open(p, &ro, &rd));
+  uint64_t r0, r1;
+  ck_ok(fsc_dict_wait_change(rd, FSC_EPOCH_NONE, 0, &r0));
+  ck_fsc(fsc_dict_wait_change(rd, r0, 30, &r1), FSC_ETIMEDOUT);
+  pid = fork();
+  if (pid == 0) {
+    fsc_dict *cd = dict_open(p, FSC_TYPE_INT64);
+    usleep(100000);
+    CHILD_OK(fsc_dict_set(cd, "b", 1, &one));
+    fsc_dict_close(cd);
+    fsc_dict_free(cd);
+    _exit(0);
+  }
+  ck_ok(fsc_dict_wait_change(rd, r0, 10000, &r1));
+  ck_assert_uint_ne(r1, r0);
+  reap(&pid, 1, 30);
+  ck_ok(fsc_dict_close(rd));
+  fsc_dict_free(rd);
   /* A compaction moves on: the epoch never comes back. */
   ck_ok(fsc_dict_wait_change(d, FSC_EPOCH_NONE, 0, &e1));
   ck_ok(fsc_dict_compact(d));

@@ -18,6 +18,9 @@
  * per waiter is recorded in the file: a waiter killed while it sleeps
  * leaves at most bit 0 set, which costs the next writer one needless wake.
  *
+ * A read-only handle cannot write bit 0 (its mapping has no PROT_WRITE):
+ * it naps on the futex for at most 2 ms at a time (wait_rdonly).
+ *
  * Closing a handle wakes the handle's own waiters: close sets `closing`,
  * bumps the count (waking every waiter of the collection; those of other
  * handles see no change they want and sleep again), and waits until the
@@ -124,6 +127,37 @@ static bool past(const struct timespec *d) {
          (now.tv_sec == d->tv_sec && now.tv_nsec >= d->tv_nsec);
 }
 
+/* A read-only handle maps the header without PROT_WRITE, so it cannot set
+ * bit 0 (ck_ec64_wait would fault): it sleeps on the futex anyway, woken
+ * when a read-write waiter had set the bit, else after RDONLY_NAP_NS, and
+ * checks the count again.  A bounded nap, not a wake: documented. */
+#define RDONLY_NAP_NS 2000000L
+static int wait_rdonly(struct fsc__gen *c, uint64_t seen,
+                       const struct timespec *deadline) {
+  const uint64_t *w = &fsc__dhdr(c)->events;
+  for (;;) {
+    uint64_t now = ck_pr_load_64(w);
+    if ((now >> 1) != seen)
+      return 0;
+    if (deadline && past(deadline))
+      return FSC_ETIMEDOUT;
+    if (ck_pr_load_32(&c->h->closing))
+      return 0;
+    struct timespec nap;
+    clock_gettime(CLOCK_MONOTONIC, &nap);
+    nap.tv_nsec += RDONLY_NAP_NS;
+    if (nap.tv_nsec >= 1000000000L) {
+      nap.tv_nsec -= 1000000000L;
+      nap.tv_sec++;
+    }
+    if (deadline && (deadline->tv_sec < nap.tv_sec ||
+                     (deadline->tv_sec == nap.tv_sec &&
+                      deadline->tv_nsec < nap.tv_nsec)))
+      nap = *deadline;
+    futex_wait((const uint32_t *)w, (uint32_t)now, &nap);
+  }
+}
+
 int fsc__ec_wait(struct fsc__gen *c, uint64_t seen,
                  const struct timespec *deadline) {
   struct fsc__handle *h = c->h;
@@ -138,6 +172,8 @@ int fsc__ec_wait(struct fsc__gen *c, uint64_t seen,
   int rc = 0;
   if (deadline && past(deadline)) {
     rc = FSC_ETIMEDOUT;
+  } else if (c->rdonly) {
+    rc = wait_rdonly(c, seen, deadline);
   } else if (ck_ec64_wait(ec_of(c), &fsc__ec_mode, seen, deadline) != 0) {
     rc = ck_ec64_value(ec_of(c)) != seen ? 0 : FSC_ETIMEDOUT;
   }
