@@ -42,10 +42,18 @@ int fsc_list_pop_wait(fsc_list *l, int64_t index, int64_t timeout_ms,
     struct fsc__gen *c = fsc__cur(h);
     CHECK_C(c, true);
     uint64_t seen = fsc__ec_value(c);
-    int rc = fsc_list_pop(l, index, out);
-    if (rc != FSC_EINDEX)
+    /* Empty?  A lock-free look first: the pop takes the structure lock
+     * (two flock calls), which an empty list need not cost. */
+    uint64_t n = 1;
+    int rc = fsc_list_len(l, &n);
+    if (rc)
       return rc;
-    fsc__err_clear();
+    if (n > 0) {
+      rc = fsc_list_pop(l, index, out);
+      if (rc != FSC_EINDEX)
+        return rc;
+      fsc__err_clear();
+    }
     rc = wait_on(h, c, seen, has ? &dl : NULL);
     if (rc == FSC_ETIMEDOUT)
       return fsc__err(FSC_ETIMEDOUT, "pop_wait: the list stayed empty for "
