@@ -237,6 +237,29 @@ START_TEST(incr_first_converts) {
   ck_ok(fsc_dict_compact(d));
   ck_ok(fsc_dict_incr(d, "a", 1, 1, &nv));
   ck_assert_int_eq(nv, -957);
+  /* The copies are counters that verify, iterate and count on. */
+  memset(&rep, 0, sizeof rep);
+  rep.size = sizeof rep;
+  ck_ok(fsc_dict_verify(d, 0, &rep));
+  ck_assert(rep.healthy);
+  fsc_metrics mc = {.size = sizeof mc};
+  ck_ok(fsc_dict_metrics(d, &mc));
+  ck_assert_uint_eq(mc.dead_bytes, 0);
+  for (int kl = 0; kl < 20; kl++) {
+    char k[32];
+    memset(k, 'k', (size_t)kl);
+    ck_ok(fsc_dict_incr(d, k, (size_t)kl, 1, &nv));
+    ck_assert_int_eq(nv, 3 * kl + 1);
+  }
+  fsc_dict_iter it;
+  fsc_value ik, iv;
+  int64_t seen = 0;
+  ck_ok(fsc_dict_iter_init(d, &it));
+  while (fsc_dict_iter_next(&it, &ik, &iv) == 1)
+    if (iv.type == FSC_TYPE_INT64 && ik.u.buf.len > 0 &&
+        ((const char *)ik.u.buf.ptr)[0] == 'k')
+      seen += iv.u.i64;
+  ck_assert_int_eq(seen, 3 * (19 * 20 / 2) + 19);
   ck_ok(fsc_dict_close(d));
   fsc_dict_free(d);
   d = dict_open(p, FSC_TYPE_ANY);
