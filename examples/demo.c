@@ -157,8 +157,13 @@ int main(int argc, char **argv) {
   close(go[0]);
   /* Release the workers into the draining phase once all jobs are in. */
   uint64_t n = 0, want = (uint64_t)nworkers * (uint64_t)njobs;
-  while (fsc_list_len(jobs, &n) == 0 && n < want)
-    usleep(1000);
+  uint64_t epoch = FSC_EPOCH_NONE;
+  /* Sleep until the list changes (no polling: fsc_list_wait_change). */
+  while (fsc_list_len(jobs, &n) == 0 && n < want) {
+    int rc = fsc_list_wait_change(jobs, epoch, 10000, &epoch);
+    if (rc && rc != FSC_ETIMEDOUT)
+      die("wait_change", rc);
+  }
   for (int w = 0; w < nworkers; w++)
     if (write(go[1], "g", 1) != 1)
       return 1;

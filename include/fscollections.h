@@ -666,6 +666,69 @@ FSC_API int fsc_list_insert(fsc_list *l, int64_t index, const fsc_value *v);
 FSC_API int fsc_list_pop(fsc_list *l, int64_t index, fsc_value *out);
 
 /**
+ * A blocking pop for job queues: pop element `index` (0, the head, or -1,
+ * the tail) if there is one; else sleep until an element is appended or
+ * inserted (by any process), then pop it, or until timeout_ms has passed
+ * (< 0: no limit; 0: do not sleep).  No polling: the sleep is a futex on
+ * the collection's change event count (doc/CONCURRENCY.md, "Waiting"),
+ * and a writer makes a wake-up system call only when someone sleeps.  Of
+ * several waiters, each element goes to exactly one.  `out` as
+ * fsc_list_pop.  The pop itself is fsc_list_pop's (structural: the lock;
+ * pop(0) costs O(length), so keep a queue short; with auto_compact, pop(0)
+ * is swap and pop, which does not keep the order).
+ *
+ * Errors: FSC_EINVAL (an index other than 0 and -1), FSC_ETIMEDOUT (still
+ * empty at the deadline: nothing popped), FSC_ECLOSED (another thread
+ * closed this handle meanwhile: that close wakes this handle's waiters),
+ * and fsc_list_pop's other errors.  Thread-safe and process-safe.  A
+ * waiter killed while it sleeps leaves nothing behind.
+ */
+FSC_API int fsc_list_pop_wait(fsc_list *l, int64_t index, int64_t timeout_ms,
+                              fsc_value *out);
+
+/**
+ * Atomically add delta to the int64 element `index` (negative: from the
+ * end), giving the new value in *out (may be NULL).  In place: one atomic
+ * add on the element's record (a counter record, doc/FORMAT.md): no new
+ * record, no growth, no dead bytes, no retry loop.  The first increment
+ * of an element that is not yet a counter writes a counter record in its
+ * place (one record, once); so does an increment of a counter that a
+ * compaction, a pop or a compare-and-swap closed meanwhile.  With
+ * auto_compact the handle's increments write a new record instead (swap
+ * and pop rewrites records).  An increment racing a pop of the same
+ * element is counted in the popped value or not at all, never lost after
+ * it returned.  The list's type must be int64 or any.
+ *
+ * Errors: FSC_ETYPE (the list, or the element, is not int64), FSC_EINDEX,
+ * FSC_EVALUE (int64 overflow: the value is unchanged, though a reader may
+ * see the wrapped value for an instant), FSC_ETIMEDOUT (only if this call
+ * stalled inside its add for longer than lock_timeout_ms, or 1 s, while a
+ * compaction or a pop waited for it: it may not have counted), FSC_EROFS,
+ * FSC_ECLOSED; the errors of following a compaction.  Thread-safe and
+ * process-safe.
+ */
+FSC_API int fsc_list_incr(fsc_list *l, int64_t index, int64_t delta,
+                          int64_t *out);
+
+/**
+ * Compare-and-swap of element `index`: if its value is exactly *expected
+ * (same type, same encoded bytes: int 1 and float 1.0 differ), replace it
+ * with *desired and return 1; else return 0 and give the current value in
+ * *current (may be NULL; a view valid until close).  Never loses a
+ * concurrent write: a write that lands between the compare and the swap
+ * makes the swap fail, and the call compares again.  An 8-byte value
+ * (int64, float) swapped for one of its type is one CAS of the record in
+ * place after the first swap; other swaps write a record.
+ *
+ * Errors: FSC_EINVAL (expected or desired NULL, or desired invalid),
+ * FSC_ETYPE (desired does not suit the list), FSC_EINDEX, FSC_ETIMEDOUT
+ * (as fsc_list_incr), FSC_EROFS, FSC_ECLOSED; the errors of following a
+ * compaction.  Thread-safe and process-safe.
+ */
+FSC_API int fsc_list_cas(fsc_list *l, int64_t index, const fsc_value *expected,
+                         const fsc_value *desired, fsc_value *current);
+
+/**
  * del list[index].  Structural.
  *
  * Errors: FSC_EINDEX ("list assignment index out of range"), and the
@@ -1084,6 +1147,43 @@ FSC_API int fsc_dict_setdefault(fsc_dict *d, const void *key, size_t klen,
  */
 FSC_API int fsc_dict_incr(fsc_dict *d, const void *key, size_t klen,
                           int64_t delta, int64_t *out);
+/*
+ * (fsc_dict_incr is in place: the key's record becomes a counter record
+ * at its first increment, and every later increment is one atomic add on
+ * its value word: no new record, no dead bytes, no retry loop; see
+ * fsc_list_incr for what closes a counter and what an increment racing a
+ * pop, a set or a compaction of the key gives.  FSC_ETIMEDOUT as
+ * fsc_list_incr.)
+ */
+
+/**
+ * fsc_dict_incr for a float value (missing: 0.0): lock-free, a CAS loop on
+ * the counter record's value word (no new record after the first).  The
+ * dict's type must be float or any.  Errors as fsc_dict_incr (no
+ * overflow).  Thread-safe and process-safe.
+ */
+FSC_API int fsc_dict_incr_f64(fsc_dict *d, const void *key, size_t klen,
+                              double delta, double *out);
+
+/**
+ * Compare-and-swap of a key's value: if the key holds exactly *expected
+ * (same type and encoded bytes), or is absent when expected is NULL, make
+ * it hold *desired (desired NULL: delete the key) and return 1; else
+ * return 0 and give the current value in *current (may be NULL; type 0,
+ * FSC_TYPE_UNSPEC, when the key is absent; a view valid until close).
+ * Never loses a concurrent write: a write that lands between the compare
+ * and the swap makes the swap fail and the call compare again.  Usable as
+ * a lock (expected NULL to take it, desired NULL to release it), for
+ * leader election and state machines.  An 8-byte value swapped for one of
+ * its type is one CAS of a counter record in place.
+ *
+ * Errors: FSC_EINVAL (both NULL, a bad key or value), FSC_ETYPE,
+ * FSC_ETIMEDOUT (as fsc_list_incr), and the others as fsc_dict_set.
+ * Thread-safe and process-safe.
+ */
+FSC_API int fsc_dict_cas(fsc_dict *d, const void *key, size_t klen,
+                         const fsc_value *expected, const fsc_value *desired,
+                         fsc_value *current);
 
 /** A key and a value, for fsc_dict_update_pairs. */
 typedef struct fsc_dict_pair {
@@ -1747,6 +1847,37 @@ FSC_API int fsc_coll_sync(fsc_coll *c);
  * process-safe.
  */
 FSC_API int fsc_coll_compact(fsc_coll *c);
+
+/** fsc_coll_wait_change's `since` that is never an epoch: returns at once
+ * with the current epoch. */
+#define FSC_EPOCH_NONE UINT64_MAX
+
+/**
+ * Wait until the collection changed after epoch `since` (what *epoch said
+ * last time; FSC_EPOCH_NONE to learn the current epoch without waiting),
+ * or until timeout_ms has passed (< 0: no limit).  *epoch (may be NULL)
+ * is the collection's change epoch when the call returns, also on
+ * timeout.  Every published change counts (append, item assignment,
+ * insert, pop and every structural change, dict and set writes and
+ * deletes, a compare-and-swap, a compaction), except increments in place
+ * (fsc_dict_incr, fsc_list_incr): they cost one atomic add and bump
+ * nothing.  No polling: a futex on the collection's change event count,
+ * in the data file's header, shared by every process (a read-only handle
+ * cannot mark itself as waiting in the file, so it wakes every 2 ms to
+ * look).  A return may be early when several changes come together.
+ *
+ * Errors: FSC_ETIMEDOUT (no change: *epoch is `since`), FSC_ECLOSED
+ * (another thread closed the handle, which wakes its waiters), FSC_EINVAL;
+ * the errors of following a compaction.  Thread-safe and process-safe; a
+ * waiter killed while it sleeps leaves nothing behind.
+ */
+FSC_API int fsc_coll_wait_change(fsc_coll *c, uint64_t since,
+                                 int64_t timeout_ms, uint64_t *epoch);
+/** fsc_coll_wait_change on a list or a dict handle. */
+FSC_API int fsc_list_wait_change(fsc_list *l, uint64_t since,
+                                 int64_t timeout_ms, uint64_t *epoch);
+FSC_API int fsc_dict_wait_change(fsc_dict *d, uint64_t since,
+                                 int64_t timeout_ms, uint64_t *epoch);
 
 /**
  * Unmap the files of generations this handle left behind by following

@@ -21,7 +21,9 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <ck_ec.h>
 #include <ck_pr.h>
+#include <time.h>
 #ifdef FSC_TSAN
 #include "ck_pr_tsan.h" /* --enable-tsan: loads/stores TSan can see */
 #endif
@@ -180,6 +182,10 @@ struct fsc__handle_ext {
 
 struct fsc__handle {
   struct fsc__gen *cur;       /* ck_pr_load_ptr; never NULL once open */
+  uint32_t waiters;           /* threads inside a wait on this handle
+                                 (wait.c; atomic) */
+  uint32_t closing;           /* close has begun: waiters leave with
+                                 FSC_ECLOSED (atomic) */
   pthread_mutex_t mu;         /* guards following and retiring */
   const struct fsc__kind_ops *const *kinds; /* by enum fsc__kind */
   struct fsc__handle_ext *ext; /* NULL, or installed once by CAS (ref.c);
@@ -398,7 +404,16 @@ int fsc__gen_sync(struct fsc__gen *c);
 /* After a write: sync if durability is ALWAYS, compact if the write left
  * the collection over compaction_threshold (compact.c). */
 int fsc__compact_after_write(struct fsc__gen *c);
+/* The change event count: Concurrency Kit's event count (ck_ec64) on the
+ * data header's `events` word, its waits and wakes futexes shared between
+ * processes (wait.c).  After a published change: one atomic add; the
+ * futex wake (a system call) only when someone waits. */
+extern const struct ck_ec_mode fsc__ec_mode;
+static inline void fsc__ec_bump(struct fsc__gen *c) {
+  ck_ec64_inc((struct ck_ec64 *)&fsc__dhdr(c)->events, &fsc__ec_mode);
+}
 static inline int fsc__gen_after_write(struct fsc__gen *c) {
+  fsc__ec_bump(c);
   if (__builtin_expect(c->durability == FSC_DURABLE_ALWAYS ||
                            c->threshold > 0, 0))
     return fsc__compact_after_write(c);
@@ -499,6 +514,47 @@ bool fsc__rec_verify(struct fsc__gen *c, uint64_t off);
  * slot CAS and its retirement of the old record (a structural change
  * holds the list frozen, or no other process has it open). */
 bool fsc__rec_verify_live(struct fsc__gen *c, uint64_t off);
+/*
+ * Counter records (see FSC__CTR_FLAG).  fsc__rec_alloc_counter reserves
+ * a record of n payload bytes (fsc__ctr_shape_ok) flagged as a counter;
+ * fill and seal it as any record.  fsc__ctr_rmw applies `op` to the value
+ * word of the published counter at off: FSC__CTR_ADD adds *arg (the old
+ * value in *old), FSC__CTR_CAS swaps *arg for arg[1] if the word holds
+ * *arg (the word's value in *old either way; returns 1 swapped, 0 not),
+ * FSC__CTR_ADDF adds the double in *arg (a CAS loop).  Returns FSC__CTR_GONE
+ * when the counter is closed (the caller replaces the record), or
+ * FSC_ETIMEDOUT when a closer gave up waiting for this writer.
+ * fsc__ctr_close closes the counter at off (a no-op for other records),
+ * waiting at most lock_timeout_ms (and FSC__CTR_WAIT_MS) for the writers
+ * inside;
+ * afterwards its value is final.
+ */
+#define FSC__CTR_GONE 2
+enum fsc__ctr_op { FSC__CTR_ADD, FSC__CTR_CAS, FSC__CTR_ADDF };
+int fsc__rec_alloc_counter(struct fsc__gen *c, uint64_t n, uint64_t *off,
+                           uint8_t **payload);
+int fsc__ctr_rmw(struct fsc__gen *c, uint64_t off, enum fsc__ctr_op op,
+                 const uint64_t *arg, uint64_t *old);
+void fsc__ctr_close(struct fsc__gen *c, uint64_t off);
+/* Is the record at off a counter?  (Its value word in *word.) */
+bool fsc__ctr_is(struct fsc__gen *c, uint64_t off, uint64_t **word);
+
+/* wait.c - the change event count (struct fsc__data_hdr `events`;
+ * fsc__ec_bump, after every published change, is with
+ * fsc__gen_after_write) */
+/* The count now (the epoch fsc_coll_wait_change hands out). */
+uint64_t fsc__ec_value(struct fsc__gen *c);
+/* Sleep until the count differs from `seen`, the absolute
+ * CLOCK_MONOTONIC deadline passes (NULL: none), or the handle closes.
+ * 0 (changed, or a spurious wake), FSC_ETIMEDOUT, FSC_ECLOSED. */
+int fsc__ec_wait(struct fsc__gen *c, uint64_t seen,
+                 const struct timespec *deadline);
+/* A deadline timeout_ms from now (< 0: none, *has false). */
+void fsc__ec_deadline(int64_t timeout_ms, struct timespec *d, bool *has);
+/* Close: wake this handle's waiters (FSC_ECLOSED) and wait until they
+ * have left. */
+void fsc__ec_close_handle(struct fsc__handle *h);
+
 /* Mark a record dead: flag it and move its bytes from live to dead. */
 void fsc__rec_retire(struct fsc__gen *c, uint64_t off);
 /* The same for a record known to hold `payload` bytes (a list of a fixed

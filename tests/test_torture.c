@@ -18,6 +18,9 @@
  * even rounds kill one and let the other finish (the survivor's close is
  * the last close).
  *
+ * Half the list pops are fsc_list_pop_wait of the head or the tail (the
+ * queue workload: a consumer killed while it waits or pops).
+ *
  * FSC_TORTURE_ROUNDS sets the number of rounds (default 150; `make
  * torture` runs 3000) and FSC_TORTURE_SEED the seed.
  */
@@ -231,8 +234,14 @@ static int writer(unsigned w, int round, int fd) {
       rc = fsc_list_insert(l, (int64_t)(rnd(&r) % (n + 1)), &v);
       break;
     case OP_LPOP:
-      fsc_list_len(l, &n);
-      rc = fsc_list_pop(l, n ? (int64_t)(rnd(&r) % n) : -1, &v);
+      if (rnd(&r) & 1) { /* the queue workload: a blocking pop of an end */
+        rc = fsc_list_pop_wait(l, (rnd(&r) & 1) ? 0 : -1, 1, &v);
+        if (rc == FSC_ETIMEDOUT)
+          rc = FSC_EINDEX; /* nothing popped, as pop on an empty list */
+      } else {
+        fsc_list_len(l, &n);
+        rc = fsc_list_pop(l, n ? (int64_t)(rnd(&r) % n) : -1, &v);
+      }
       if (rc == 0)
         m.b = v.u.i64;
       break;

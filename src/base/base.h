@@ -187,6 +187,10 @@ static inline int fsc__value_decode(fsc_type t, const void *src, uint64_t n,
 /* Does the stored payload (t, src, n) equal value v? (fsc_value_equal) */
 bool fsc__value_equals_payload(const fsc_value *v, fsc_type t,
                                const void *src, uint64_t n);
+/* Is (t, src, n) exactly v's encoding (same type, same bytes)?  What a
+ * compare-and-swap compares: 1 and 1.0 differ, as do two NaNs' bits. */
+bool fsc__value_same_encoding(const fsc_value *v, fsc_type t,
+                              const void *src, uint64_t n);
 /* Order two values for sort: *cmp < 0, 0, > 0.  FSC_ETYPE if they cannot
  * be ordered ("'<' not supported between instances of 'str' and 'int'"
  * for a < b with a str and b an int, as Python words it). */

@@ -388,3 +388,15 @@ int fsc__value_compare(const fsc_value *a, const fsc_value *b, int *cmp) {
   *cmp = ca == OC_NUMBER ? cmp_numbers(a, b) : cmp_bufs(a, b);
   return 0;
 }
+
+bool fsc__value_same_encoding(const fsc_value *v, fsc_type t,
+                              const void *src, uint64_t n) {
+  if (!v || v->type != t || fsc__value_size(v) != n)
+    return false;
+  size_t f = fsc__type_fixed_size(t);
+  if (!f)
+    return n == 0 || memcmp(v->u.buf.ptr, src, (size_t)n) == 0;
+  uint8_t buf[16];
+  fsc__value_encode(v, buf);
+  return memcmp(buf, src, f) == 0;
+}

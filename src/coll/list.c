@@ -249,31 +249,27 @@ int fsc_list_extend(fsc_list *l, const fsc_value *vs, size_t n) {
   FSC__GEN(l, extend_g(c, vs, n, &done));
 }
 
-static int set_g(struct fsc__gen *c, int64_t index, const fsc_value *v) {
-  CHECK_C(c, true);
+/* Point slot `index` at the written record roff (fence issued), if it
+ * names `expect` (0: whatever it names); retire the record it named.
+ * FSC_EAGAIN (nothing recorded) when it names another record.  The caller
+ * retires roff on failure. */
+static int slot_put(struct fsc__gen *c, int64_t index, uint64_t roff,
+                    uint64_t expect) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
-  int rc = fsc__value_check(c->type, v);
-  if (rc)
-    return rc;
-  uint64_t roff;
-  if ((rc = fsc__rec_write(c, v, &roff)) != 0)
-    return rc;
-  ck_pr_fence_store(); /* the record's bytes before the slot */
+  int rc;
   for (unsigned tries = 0;; tries++) {
     uint64_t w, *arr, cap;
     if ((rc = fsc__ls_view(c, &w, &arr, &cap)) != 0)
-      break;
+      return rc;
     if (w & FSC__LW_FROZEN) {
       if ((rc = fsc__ls_wait(c)) != 0)
-        break;
+        return rc;
       continue;
     }
     uint64_t n = FSC__LW_LEN(w);
     int64_t i = index < 0 ? index + (int64_t)n : index;
-    if (i < 0 || (uint64_t)i >= n) {
-      rc = fsc__err(FSC_EINDEX, "list assignment index out of range");
-      break;
-    }
+    if (i < 0 || (uint64_t)i >= n)
+      return fsc__err(FSC_EINDEX, "list assignment index out of range");
     uint64_t s = ck_pr_load_64(&arr[i]);
     if (fsc__ls_changed(ih, w))
       continue;
@@ -283,16 +279,16 @@ static int set_g(struct fsc__gen *c, int64_t index, const fsc_value *v) {
         /* A change freezes the word before any slot (and a frozen word
          * is waited for above): a slot that stays unusable under the same
          * unfrozen word is damage, not a change in progress. */
-        if (ck_pr_load_64(&ih->lenword) == w) {
-          rc = fsc__err(FSC_ECORRUPT, "list slot %lld holds no record",
-                        (long long)i);
-          break;
-        }
+        if (ck_pr_load_64(&ih->lenword) == w)
+          return fsc__err(FSC_ECORRUPT, "list slot %lld holds no record",
+                          (long long)i);
         tries = 0;
       }
       ck_pr_stall();
       continue;
     }
+    if (expect && FSC__SLOT_OFF(s) != expect)
+      return FSC_EAGAIN;
     /* A later change freezes this slot before copying it, so a successful
      * CAS is never lost. */
     if (ck_pr_cas_64(&arr[i], s, roff)) {
@@ -303,9 +299,22 @@ static int set_g(struct fsc__gen *c, int64_t index, const fsc_value *v) {
         fsc__rec_retire_sized(c, FSC__SLOT_OFF(s), f);
       else
         fsc__rec_retire(c, FSC__SLOT_OFF(s));
-      return fsc__gen_after_write(c);
+      return 0;
     }
   }
+}
+
+static int set_g(struct fsc__gen *c, int64_t index, const fsc_value *v) {
+  CHECK_C(c, true);
+  int rc = fsc__value_check(c->type, v);
+  if (rc)
+    return rc;
+  uint64_t roff;
+  if ((rc = fsc__rec_write(c, v, &roff)) != 0)
+    return rc;
+  ck_pr_fence_store(); /* the record's bytes before the slot */
+  if ((rc = slot_put(c, index, roff, 0)) == 0)
+    return fsc__gen_after_write(c);
   fsc__rec_retire(c, roff);
   return rc;
 }
@@ -525,4 +534,174 @@ int fsc_list_get_str(fsc_list *l, int64_t index, const char **ptr,
     *len = v.u.buf.len;
   }
   return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Counters in place and compare-and-swap                              */
+/* ------------------------------------------------------------------ */
+
+/* Write v (int64 or float, unchecked) as a counter record, unless the
+ * handle swaps and pops (auto_compact rewrites records: plain ones then). */
+static int value_write(struct fsc__gen *c, const fsc_value *v, bool ctr,
+                       uint64_t *roff) {
+  if (!ctr)
+    return fsc__rec_write(c, v, roff);
+  uint8_t *pl;
+  int rc = fsc__rec_alloc_counter(c, 8, roff, &pl);
+  if (rc)
+    return rc;
+  fsc__value_encode(v, pl);
+  fsc__rec_seal(pl, (uint8_t)v->type, 8);
+  return 0;
+}
+
+static int incr_g(struct fsc__gen *c, int64_t index, int64_t delta,
+                  int64_t *out) {
+  CHECK_C(c, true);
+  if (c->type != FSC_TYPE_INT64 && c->type != FSC_TYPE_ANY)
+    return fsc__err(FSC_ETYPE, "Expected int64 for %s, got int64 "
+                    "increment", fsc_type_name(c->type));
+  for (;;) {
+    uint64_t off, w, old;
+    int rc = get_off(c, index, &off, &w);
+    if (rc)
+      return rc;
+    const struct fsc__rec *r;
+    if ((rc = fsc__rec_locate(c, off, &r)) != 0)
+      return rc;
+    if (r->type != FSC_TYPE_INT64 || r->size != 8) {
+      if (fsc__ls_changed(fsc__ihdr(c), w))
+        continue;
+      return fsc__err(FSC_ETYPE, "Expected int64 for increment, got %s",
+                      fsc_type_name((fsc_type)r->type));
+    }
+    if (!c->auto_compact) {
+      /* The fast path: one atomic add on the element's value word. */
+      uint64_t arg = (uint64_t)delta;
+      rc = fsc__ctr_rmw(c, off, FSC__CTR_ADD, &arg, &old);
+      if (rc < 0)
+        return rc;
+      if (rc == 0) {
+        int64_t nv;
+        if (__builtin_add_overflow((int64_t)le64toh(old), delta, &nv)) {
+          uint64_t neg = (uint64_t)0 - arg;
+          fsc__ctr_rmw(c, off, FSC__CTR_ADD, &neg, &old);
+          return fsc__err(FSC_EVALUE, "int64 overflow: %lld + %lld",
+                          (long long)(int64_t)(old - neg), (long long)delta);
+        }
+        if (out)
+          *out = nv;
+        return c->durability == FSC_DURABLE_ALWAYS
+                   ? fsc__compact_after_write(c) : 0;
+      }
+    }
+    /* Not a counter (or closed): replace the element's record. */
+    fsc__ctr_close(c, off);
+    fsc_value cur;
+    if ((rc = fsc__rec_read(c, off, &cur)) != 0)
+      return rc;
+    if (fsc__ls_changed(fsc__ihdr(c), w))
+      continue; /* swap and pop may have rewritten what we read */
+    int64_t nv;
+    if (__builtin_add_overflow(cur.u.i64, delta, &nv))
+      return fsc__err(FSC_EVALUE, "int64 overflow: %lld + %lld",
+                      (long long)cur.u.i64, (long long)delta);
+    fsc_value x = fsc_i64(nv);
+    uint64_t roff;
+    if ((rc = value_write(c, &x, !c->auto_compact, &roff)) != 0)
+      return rc;
+    ck_pr_fence_store(); /* the record's bytes before the slot */
+    rc = slot_put(c, index, roff, off);
+    if (rc == 0) {
+      if (out)
+        *out = nv;
+      return fsc__gen_after_write(c);
+    }
+    fsc__rec_retire(c, roff);
+    if (rc != FSC_EAGAIN)
+      return rc;
+  }
+}
+
+int fsc_list_incr(fsc_list *l, int64_t index, int64_t delta, int64_t *out) {
+  FSC__GEN(l, incr_g(c, index, delta, out));
+}
+
+static int cas_g(struct fsc__gen *c, int64_t index, const fsc_value *expected,
+                 const fsc_value *desired, fsc_value *current) {
+  CHECK_C(c, true);
+  if (!expected || !desired)
+    return fsc__err(FSC_EINVAL, "expected or desired is NULL");
+  int rc = fsc__value_check(c->type, desired);
+  if (rc)
+    return rc;
+  for (;;) {
+    uint64_t off, w;
+    if ((rc = get_off(c, index, &off, &w)) != 0)
+      return rc;
+    const struct fsc__rec *r;
+    if ((rc = fsc__rec_locate(c, off, &r)) != 0)
+      return rc;
+    const uint8_t *pl = (const uint8_t *)(r + 1);
+    bool same = fsc__value_same_encoding(expected, (fsc_type)r->type, pl,
+                                         r->size);
+    if (fsc__ls_changed(fsc__ihdr(c), w))
+      continue;
+    if (!same) {
+      fsc_value now;
+      if ((rc = fsc__rec_read(c, off, &now)) != 0)
+        return rc;
+      if (fsc__ls_changed(fsc__ihdr(c), w))
+        continue;
+      if (current)
+        *current = now;
+      return 0;
+    }
+    if (desired->type == r->type && r->size == 8 && !c->auto_compact) {
+      uint64_t arg[2], old;
+      uint8_t enc[16];
+      fsc__value_encode(expected, enc); /* (8 bytes: the types say so) */
+      memcpy(&arg[0], enc, 8);
+      fsc__value_encode(desired, enc);
+      memcpy(&arg[1], enc, 8);
+      rc = fsc__ctr_rmw(c, off, FSC__CTR_CAS, arg, &old);
+      if (rc < 0)
+        return rc;
+      if (rc == 1) {
+        fsc__ec_bump(c);
+        rc = c->durability == FSC_DURABLE_ALWAYS
+                 ? fsc__compact_after_write(c) : 0;
+        return rc ? rc : 1;
+      }
+      if (rc == 0) {
+        if (current &&
+            fsc__value_decode((fsc_type)r->type, memcpy(enc, &old, 8), 8,
+                              current) != 0)
+          return fsc__rec_bad(off);
+        return 0;
+      }
+    }
+    /* Replace the record: its value final first, and still expected. */
+    fsc__ctr_close(c, off);
+    if (!fsc__value_same_encoding(expected, (fsc_type)r->type, pl, r->size))
+      continue;
+    bool ctr = !c->auto_compact && fsc__type_fixed_size(desired->type) == 8;
+    uint64_t roff;
+    if ((rc = value_write(c, desired, ctr, &roff)) != 0)
+      return rc;
+    ck_pr_fence_store();
+    rc = slot_put(c, index, roff, off);
+    if (rc == 0) {
+      rc = fsc__gen_after_write(c);
+      return rc ? rc : 1;
+    }
+    fsc__rec_retire(c, roff);
+    if (rc != FSC_EAGAIN)
+      return rc;
+  }
+}
+
+int fsc_list_cas(fsc_list *l, int64_t index, const fsc_value *expected,
+                 const fsc_value *desired, fsc_value *current) {
+  FSC__GEN(l, cas_g(c, index, expected, desired, current));
 }

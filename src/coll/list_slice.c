@@ -178,8 +178,10 @@ static int pop_g(struct fsc__gen *c, int64_t index, fsc_value *out) {
                      "pop index out of range");
   if (rc)
     return rc;
-  /* The record stays in the file (until compaction) and is immutable:
-   * the view is valid until the handle closes. */
+  /* The record stays in the file (until compaction) and is immutable
+   * (a counter once closed: record.c): the view is valid until the handle
+   * closes. */
+  fsc__ctr_close(c, off);
   if (out && (rc = fsc__rec_read(c, off, out)) != 0)
     return rc;
   fsc__rec_retire(c, off);

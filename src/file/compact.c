@@ -187,6 +187,11 @@ int fsc__compact(struct fsc__gen *c, bool automatic) {
   nd->h.file_id = ni->h.file_id = od->h.file_id;
   nd->h.generation = ni->h.generation = gen;
   ck_pr_store_64(&ni->opens, ck_pr_load_64(&oi->opens));
+  /* The change count goes on from the old one (a compaction counts as a
+   * change), so an epoch seen before it is never seen again after it;
+   * no waiter has the new files yet (bit 0 clear). */
+  ck_pr_store_64(&nd->events,
+                 (ck_pr_load_64(&od->events) + 2) & ~UINT64_C(1));
   nc->durability = c->durability;
   nc->opts = c->opts;
   nc->threshold = c->threshold;
@@ -234,6 +239,8 @@ int fsc__compact(struct fsc__gen *c, bool automatic) {
   fsc__handle_install(c->h, c, nc);
   ck_pr_fence_store();
   ck_pr_store_64(&oi->cstate, FSC__CS_MOVED | gen);
+  /* Waiters on the old files wake, meet MOVED and follow. */
+  fsc__ec_bump(c);
   c->ops->done(frozen);
   fsc__unlock(c);
   /* c's descriptors could not close while we held its lock. */

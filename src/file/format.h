@@ -8,6 +8,7 @@
 #ifndef FSC_FORMAT_H
 #define FSC_FORMAT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* ------------------------------------------------------------------ */
@@ -47,6 +48,12 @@ struct fsc__data_hdr {
   uint64_t live_bytes;  /* bytes of records the collection references */
   uint64_t dead_bytes;  /* bytes of records superseded or removed */
   uint64_t records;     /* records ever written */
+  uint64_t events;      /* the change event count (struct ck_ec64: the
+                           count in bits 63..1, bit 0 "someone waits");
+                           bumped after every published change (wait.c).
+                           0 in files written before it: no waiter ever.
+                           In this cache line because every writer already
+                           owns it (tail, live_bytes, records) */
 };
 
 /*
@@ -166,11 +173,43 @@ struct fsc__index_hdr {
 struct fsc__rec {
   uint8_t type;       /* fsc_type of the payload */
   uint8_t flags;      /* FSC__REC_DELETED; not covered by the checksum */
-  uint16_t reserved;  /* 0 */
+  uint16_t ctl;       /* 0, or a counter record's FSC__CTR_* bits; not
+                         covered by the checksum (record.c) */
   uint32_t checksum;  /* fsc__rec_checksum() */
   uint64_t size;      /* payload bytes */
 };
 #define FSC__REC_DELETED 0x1u
+/*
+ * Counter records (doc/FORMAT.md, "Counter records"): int64 or float
+ * records whose 8-byte value word is changed in place by atomic
+ * read-modify-writes (fsc_dict_incr, fsc_list_incr, the compare-and-swaps).
+ * `ctl` bits:
+ *   FSC__CTR_FLAG      the record is a counter (set when it is written,
+ *                      never cleared): its checksum leaves the value out;
+ *   FSC__CTR_CLOSED    the value is final: writers in place go away and
+ *                      replace the record instead (record.c fsc__ctr_close);
+ *   FSC__CTR_ABANDONED a closer stopped waiting for a writer that stayed
+ *                      inside longer than lock_timeout_ms: that writer,
+ *                      if it ever resumes, reports FSC_ETIMEDOUT;
+ *   bits 12..0         writers inside the value word right now.
+ * The value word is the payload's 8 bytes that precede its last 8 (a dict
+ * record: key padded to 8, value, origin), or the whole payload when it is
+ * 8 bytes (a list element): always 8-byte aligned.
+ */
+#define FSC__CTR_FLAG 0x8000u
+#define FSC__CTR_CLOSED 0x4000u
+#define FSC__CTR_ABANDONED 0x2000u
+#define FSC__CTR_INSIDE 0x1fffu
+/* The longest a closer waits for the writers inside (less if the
+ * handle's lock_timeout_ms is less). */
+#define FSC__CTR_WAIT_MS 1000
+static inline uint64_t fsc__ctr_voff(uint64_t n) {
+  return n == 8 ? 0 : n - 16;
+}
+/* Can a payload of n bytes be a counter (8, or 16 + a multiple of 8)? */
+static inline bool fsc__ctr_shape_ok(uint64_t n) {
+  return n == 8 || (n >= 24 && (n & 7u) == 0);
+}
 #define FSC__REC_ALIGN 8u
 #define FSC__REC_TOTAL(payload)                                              \
   ((sizeof(struct fsc__rec) + (uint64_t)(payload) + 7u) & ~UINT64_C(7))

@@ -146,6 +146,8 @@ int fsc__handle_close(struct fsc__handle *h, bool destroy) {
   int rc = fsc__gen_check(c, false);
   if (rc)
     return rc;
+  /* This handle's waiters leave (FSC_ECLOSED) before anything unmaps. */
+  fsc__ec_close_handle(h);
   /* The children opened through this handle close with it, first. */
   ext_destroy(h);
   fsc__err_clear();

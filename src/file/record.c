@@ -10,7 +10,13 @@
  * idempotent, and the new capacity is published with a CAS-max after it.
  *
  * A record is immutable once published, except its "deleted" flag byte,
- * which the checksum does not cover.
+ * which the checksum does not cover, and the value word of a counter
+ * record (FSC__CTR_FLAG in the header's `ctl` half-word: fsc_dict_incr and
+ * fsc_list_incr add to it in place).  A counter's checksum leaves its value
+ * word out, and `ctl` counts the writers inside the value word so that
+ * whoever needs the value final (compaction's copy, a pop that returns it,
+ * a compare-and-swap that replaces the record) can close it and wait for
+ * them (doc/CONCURRENCY.md, "Counters in place").
  */
 #include "internal.h"
 
@@ -23,9 +29,32 @@
 
 #define GROW_STEP_MAX (UINT64_C(1) << 30)
 
-uint32_t fsc__rec_checksum(uint8_t type, const void *payload, uint64_t n) {
+/* The checksum of a plain record (doc/FORMAT.md, "Records"). */
+static uint32_t sum_plain(uint8_t type, const void *payload, uint64_t n) {
   return (uint32_t)XXH3_64bits_withSeed(payload, (size_t)n,
                                         ((uint64_t)type << 56) ^ n);
+}
+
+/* The checksum of a counter record: the payload without its value word
+ * (the bytes before it, then the bytes after it, chained), with a seed
+ * that no plain record of the same type and size uses. */
+static uint32_t sum_counter(uint8_t type, const uint8_t *payload,
+                            uint64_t n) {
+  uint64_t v = fsc__ctr_voff(n);
+  uint64_t seed = ((uint64_t)type << 56) ^ n ^ UINT64_C(0xC0C0C0C0C0C0C0C0);
+  uint64_t h = XXH3_64bits_withSeed(payload, (size_t)v, seed);
+  h = XXH3_64bits_withSeed(payload + v + 8, (size_t)(n - v - 8), h);
+  return (uint32_t)h;
+}
+
+uint32_t fsc__rec_checksum(uint8_t type, const void *payload, uint64_t n) {
+  /* Every payload handed here follows its header in the mapping. */
+  const struct fsc__rec *r = (const struct fsc__rec *)payload - 1;
+  if (__builtin_expect(
+          (ck_pr_load_16((uint16_t *)(uintptr_t)&r->ctl) & FSC__CTR_FLAG) &&
+              fsc__ctr_shape_ok(n), 0))
+    return sum_counter(type, payload, n);
+  return sum_plain(type, payload, n);
 }
 
 static int data_grow(struct fsc__gen *c, uint64_t need) {
@@ -82,6 +111,9 @@ int fsc__rec_alloc(struct fsc__gen *c, uint64_t n, uint64_t *off,
     return fsc__err_last();
   ck_pr_add_64(&fsc__dhdr(c)->live_bytes, total);
   ck_pr_add_64(&fsc__dhdr(c)->records, 1);
+  /* A clean header: space a swap and pop gave back may hold an old one,
+   * and sealing keeps the counter flag it finds there. */
+  memset(p, 0, sizeof(struct fsc__rec));
   *payload = p + sizeof(struct fsc__rec);
   return 0;
 }
@@ -90,6 +122,11 @@ void fsc__rec_seal(uint8_t *payload, uint8_t type, uint64_t n) {
   struct fsc__rec r = {0};
   r.type = type;
   r.size = n;
+  /* A counter record (fsc__rec_alloc_counter) stays one when resealed
+   * (a dict replace patches its origin before publishing it). */
+  uint16_t ctl;
+  memcpy(&ctl, payload - sizeof r + offsetof(struct fsc__rec, ctl), 2);
+  r.ctl = ctl & FSC__CTR_FLAG;
   /* Zero the padding: the bytes after the payload in its last 8-byte word
    * (the payload starts 8-aligned).  One word rewritten, not a memset. */
   unsigned used = (unsigned)(n & 7u);
@@ -100,12 +137,129 @@ void fsc__rec_seal(uint8_t *payload, uint8_t type, uint64_t n) {
     x = htole64(le64toh(x) & ((UINT64_C(1) << (8 * used)) - 1));
     memcpy(last, &x, 8);
   }
-  r.checksum = fsc__rec_checksum(type, payload, n);
+  r.checksum = r.ctl ? sum_counter(type, payload, n)
+                     : sum_plain(type, payload, n);
   /* The header last: a walker of the data file (hash.c) that meets this
    * record half-written sees a checksum that does not match. */
   memcpy(payload - sizeof r, &r, sizeof r);
   /* The bytes are published later by a CAS of a slot, after a store fence
    * issued by the caller. */
+}
+
+int fsc__rec_alloc_counter(struct fsc__gen *c, uint64_t n, uint64_t *off,
+                           uint8_t **payload) {
+  if (!fsc__ctr_shape_ok(n))
+    return fsc__err(FSC_EINVAL, "a counter record cannot hold %llu bytes",
+                    (unsigned long long)n);
+  int rc = fsc__rec_alloc(c, n, off, payload);
+  if (rc)
+    return rc;
+  /* Sealing keeps the flag (fsc__rec_seal). */
+  uint16_t ctl = FSC__CTR_FLAG;
+  memcpy(*payload - sizeof(struct fsc__rec) + offsetof(struct fsc__rec, ctl),
+         &ctl, 2);
+  return 0;
+}
+
+bool fsc__ctr_is(struct fsc__gen *c, uint64_t off, uint64_t **word) {
+  const struct fsc__rec *r;
+  if (fsc__rec_locate(c, off, &r) != 0) {
+    fsc__err_clear();
+    return false;
+  }
+  if (!(ck_pr_load_16((uint16_t *)(uintptr_t)&r->ctl) & FSC__CTR_FLAG) ||
+      !fsc__ctr_shape_ok(r->size))
+    return false;
+  if (word)
+    *word = (uint64_t *)(uintptr_t)((const uint8_t *)(r + 1) +
+                                    fsc__ctr_voff(r->size));
+  return true;
+}
+
+int fsc__ctr_rmw(struct fsc__gen *c, uint64_t off, enum fsc__ctr_op op,
+                 const uint64_t *arg, uint64_t *old) {
+  const struct fsc__rec *r;
+  int rc = fsc__rec_locate(c, off, &r);
+  if (rc)
+    return rc;
+  uint16_t *ctl = (uint16_t *)(uintptr_t)&r->ctl;
+  if (!(ck_pr_load_16(ctl) & FSC__CTR_FLAG) || !fsc__ctr_shape_ok(r->size))
+    return FSC__CTR_GONE;
+  uint64_t *w = (uint64_t *)(uintptr_t)((const uint8_t *)(r + 1) +
+                                        fsc__ctr_voff(r->size));
+  /* Enter: count ourselves in, unless a closer got there first.  The add
+   * is a full barrier: a closer that sets CLOSED after it waits for us;
+   * one that set it before, we see. */
+  uint16_t g = ck_pr_faa_16(ctl, 1);
+  if (g & FSC__CTR_CLOSED) {
+    ck_pr_faa_16(ctl, (uint16_t)-1);
+    return FSC__CTR_GONE;
+  }
+  rc = 0;
+  switch (op) {
+  case FSC__CTR_ADD:
+    *old = ck_pr_faa_64(w, arg[0]);
+    break;
+  case FSC__CTR_CAS:
+    rc = ck_pr_cas_64_value(w, arg[0], arg[1], old) ? 1 : 0;
+    break;
+  case FSC__CTR_ADDF: {
+    uint64_t cur = ck_pr_load_64(w), nv;
+    for (;;) {
+      double x, a;
+      memcpy(&x, &cur, 8);
+      memcpy(&a, arg, 8);
+      x += a;
+      memcpy(&nv, &x, 8);
+      if (ck_pr_cas_64_value(w, cur, nv, &cur))
+        break;
+      ck_pr_stall();
+    }
+    *old = cur;
+    break;
+  }
+  }
+  g = ck_pr_faa_16(ctl, (uint16_t)-1);
+  if (__builtin_expect(g & FSC__CTR_ABANDONED, 0))
+    return fsc__err(FSC_ETIMEDOUT, "the counter at %llu was closed while "
+                    "this write stalled for longer than lock_timeout_ms: "
+                    "it may not have counted", (unsigned long long)off);
+  return rc;
+}
+
+void fsc__ctr_close(struct fsc__gen *c, uint64_t off) {
+  const struct fsc__rec *r;
+  if (!fsc__ctr_is(c, off, NULL) || fsc__rec_locate(c, off, &r) != 0)
+    return;
+  uint16_t *ctl = (uint16_t *)(uintptr_t)&r->ctl;
+  ck_pr_or_16(ctl, FSC__CTR_CLOSED);
+  uint16_t g = ck_pr_load_16(ctl);
+  if (!(g & FSC__CTR_INSIDE) || (g & FSC__CTR_ABANDONED))
+    return; /* nobody inside, or only a writer an earlier closer gave up on */
+  /* Writers inside take a few instructions; one that stays longer was
+   * stopped or killed there.  Wait as long as a lock wait may take, but
+   * not beyond FSC__CTR_WAIT_MS: the closer may hold the structure lock. */
+  int64_t limit = c->opts.lock_timeout_ms;
+  if (limit < 0 || limit > FSC__CTR_WAIT_MS)
+    limit = FSC__CTR_WAIT_MS;
+  struct timespec start, now;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  for (unsigned i = 0; ck_pr_load_16(ctl) & FSC__CTR_INSIDE; i++) {
+    if (i < 1000) {
+      ck_pr_stall();
+      continue;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    int64_t ms = (int64_t)(now.tv_sec - start.tv_sec) * 1000 +
+                 (now.tv_nsec - start.tv_nsec) / 1000000;
+    if (ms >= limit) {
+      /* A writer that resumes after this reports FSC_ETIMEDOUT. */
+      ck_pr_or_16(ctl, FSC__CTR_ABANDONED);
+      return;
+    }
+    struct timespec ts = {0, 100000};
+    nanosleep(&ts, NULL);
+  }
 }
 
 int fsc__rec_write(struct fsc__gen *c, const fsc_value *v, uint64_t *off) {
@@ -221,9 +375,22 @@ int fsc__rec_copy(struct fsc__gen *c, struct fsc__gen *nc, uint64_t off,
                     (unsigned long long)off);
   uint64_t n = r->size;
   uint8_t *pl;
-  if ((rc = fsc__rec_alloc(nc, n, noff, &pl)) != 0)
-    return rc;
-  memcpy(pl, r + 1, (size_t)n);
+  uint64_t *w;
+  if (fsc__ctr_is(c, off, &w)) {
+    /* A counter: close it, so that no increment lands after the copy
+     * read it (one that comes later replaces the record, and finds the
+     * old files frozen or moved), then copy its final value. */
+    fsc__ctr_close(c, off);
+    if ((rc = fsc__rec_alloc_counter(nc, n, noff, &pl)) != 0)
+      return rc;
+    memcpy(pl, r + 1, (size_t)n);
+    uint64_t v = ck_pr_load_64(w);
+    memcpy(pl + fsc__ctr_voff(n), &v, 8);
+  } else {
+    if ((rc = fsc__rec_alloc(nc, n, noff, &pl)) != 0)
+      return rc;
+    memcpy(pl, r + 1, (size_t)n);
+  }
   fsc__rec_seal(pl, r->type, n);
   *npl = pl;
   *type = r->type;

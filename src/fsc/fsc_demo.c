@@ -4,9 +4,11 @@
  * worker processes share, by path, three collections in one directory
  *
  *   DIR/jobs      a list used as a job queue: producers append (lock-free),
- *                 consumers pop(0) (under the structure lock);
+ *                 consumers fsc_list_pop_wait(0) (sleeping on the list's
+ *                 change event count while it is empty: no polling);
  *   DIR/counters  a dict of int64 counters every worker bumps with
- *                 fsc_dict_incr (lock-free, no increment lost);
+ *                 fsc_dict_incr (in place: one atomic add, no increment
+ *                 lost, no growth);
  *   DIR/done      a set of finished job ids: a job done twice shows here;
  *
  * and the parent then verifies that every job was done exactly once and
@@ -18,19 +20,33 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #define MAX_WORKERS 64
 #define QUEUE_MAX 1000
+#define LAT_SAMPLES 100000 /* jobs whose hand-off latency is measured */
 
 struct demo {
   const char *dir;
   char jobs_path[4096], counters_path[4096], done_path[4096];
   int workers, producers, consumers;
   int64_t njobs;
+  int64_t lat_stride;      /* every lat_stride-th job is timed */
+  double *lat_appended;    /* shared (MAP_SHARED before fork): when a timed
+                              job was appended, then how long until it was
+                              popped, in seconds */
 };
+
+/* The timed job's slot, or NULL. */
+static double *lat_slot(const struct demo *d, int64_t id) {
+  if (!d->lat_appended || id % d->lat_stride != 0 ||
+      id / d->lat_stride >= LAT_SAMPLES)
+    return NULL;
+  return &d->lat_appended[id / d->lat_stride];
+}
 
 /* One line in one write(2), so that workers' lines do not interleave. */
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -90,20 +106,23 @@ static int64_t counter(fsc_dict *c, const char *key) {
 
 /* A bounded queue: a producer waits while the queue holds QUEUE_MAX jobs
  * (pop(0) shifts the list, so its cost grows with the length, as for a
- * Python list).  A queue that stops draining for 30 s means the consumers
- * are gone. */
+ * Python list), sleeping until the list changes (no polling).  A queue
+ * that stops draining for 30 s means the consumers are gone. */
 static void wait_for_room(fsc_list *jobs) {
-  uint64_t n = 0, before = UINT64_MAX;
-  double since = 0;
-  while (fsc_list_len(jobs, &n) == 0 && n >= QUEUE_MAX) {
-    if (n != before) {
-      before = n;
+  uint64_t n = 0, epoch = FSC_EPOCH_NONE;
+  double since = cli_now();
+  for (;;) {
+    int rc = fsc_list_wait_change(jobs, epoch, 1000, &epoch);
+    if (rc && rc != FSC_ETIMEDOUT)
+      die("wait_change", rc);
+    if (fsc_list_len(jobs, &n) != 0 || n < QUEUE_MAX)
+      return;
+    if (rc == 0) {
       since = cli_now();
     } else if (cli_now() - since > 30) {
       cli_msg("demo: the queue has not drained for 30 s");
       _exit(CLI_FAIL);
     }
-    usleep(100);
   }
 }
 
@@ -113,8 +132,12 @@ static void producer(const struct demo *d, struct handles *h, int w, int p) {
   char key[64];
   snprintf(key, sizeof key, "worker.%d.produced", w);
   for (int64_t id = lo; id < hi; id++) {
-    if (d->workers > 1)
+    uint64_t n = 0;
+    if (d->workers > 1 && fsc_list_len(h->jobs, &n) == 0 && n >= QUEUE_MAX)
       wait_for_room(h->jobs);
+    double *t = lat_slot(d, id);
+    if (t)
+      *t = cli_now();
     int rc = fsc_list_append_i64(h->jobs, id); /* lock-free */
     if (rc)
       die("append", rc);
@@ -131,11 +154,11 @@ static void consumer(const struct demo *d, struct handles *h, int w) {
   char key[64];
   snprintf(key, sizeof key, "worker.%d.done", w);
   int64_t took = 0, dups = 0, first = -1, last = -1;
-  unsigned idle = 0;
   for (;;) {
     fsc_value v;
-    int rc = fsc_list_pop(h->jobs, 0, &v); /* the oldest job */
-    if (rc == FSC_EINDEX) {
+    /* The oldest job; sleeps while the queue is empty. */
+    int rc = fsc_list_pop_wait(h->jobs, 0, 200, &v);
+    if (rc == FSC_ETIMEDOUT) {
       /* Empty: done once every producer has finished and the queue is
        * still empty after that (their last appends came before). */
       if (counter(h->counters, "producers.finished") == d->producers) {
@@ -144,13 +167,14 @@ static void consumer(const struct demo *d, struct handles *h, int w) {
         if (n == 0)
           break;
       }
-      usleep(idle++ < 100 ? 50 : 500);
       continue;
     }
     if (rc)
-      die("pop", rc);
-    idle = 0;
+      die("pop_wait", rc);
     int64_t id = v.u.i64;
+    double *t = lat_slot(d, id);
+    if (t)
+      *t = cli_now() - *t; /* from "appended at" to "waited" */
     rc = fsc_set_add(h->done, &(fsc_value){.type = FSC_TYPE_INT64,
                                           .u.i64 = id});
     if (rc < 0)
@@ -189,6 +213,11 @@ static int worker(const struct demo *d, int w, int fd_go) {
   }
   close_all(&h);
   return CLI_OK;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
 }
 
 static int verify(const struct demo *d, struct handles *h, int failed,
@@ -246,6 +275,24 @@ static int verify(const struct demo *d, struct handles *h, int failed,
   say("  time:     %.2f s (%.0f jobs/s, %.0f counter increments/s)\n", secs,
       secs > 0 ? (double)n / secs : 0,
       secs > 0 ? (double)(6 * n) / secs : 0);
+  if (d->lat_appended) {
+    int64_t m = d->njobs / d->lat_stride;
+    if (m > LAT_SAMPLES)
+      m = LAT_SAMPLES;
+    qsort(d->lat_appended, (size_t)m, sizeof(double), cmp_double);
+    if (m > 0)
+      say("  hand-off: append to pop_wait return, %lld jobs timed: p50 %.1f "
+          "us, p99 %.1f us, max %.1f us\n", (long long)m,
+          d->lat_appended[m / 2] * 1e6,
+          d->lat_appended[(m - 1) * 99 / 100] * 1e6,
+          d->lat_appended[m - 1] * 1e6);
+  }
+  fsc_metrics cm = {.size = sizeof cm};
+  if (fsc_dict_metrics(h->counters, &cm) == 0)
+    say("  counters: %llu keys in a %llu-byte data file, %llu dead bytes "
+        "(increments are in place)\n", (unsigned long long)cm.length,
+        (unsigned long long)cm.data_file_bytes,
+        (unsigned long long)cm.dead_bytes);
   say("look inside: fsc stat %s; fsc dump %s\n", d->counters_path,
       d->counters_path);
   if (jobs_ok && sums_ok) {
@@ -306,14 +353,19 @@ int cli_cmd_demo(const struct cli_opts *o, int argc, char **argv) {
       d.workers == 1 ? 1 : d.producers, d.workers == 1 ? 1 : d.consumers,
       d.dir);
   say("  jobs      a list used as a queue: producers append (lock-free) "
-      "while it holds\n            fewer than %d jobs, consumers pop(0)\n",
+      "while it holds\n            fewer than %d jobs, consumers "
+      "pop_wait(0) (no polling)\n",
       QUEUE_MAX);
   say("  counters  a dict of int64 counters: every worker calls "
-      "fsc_dict_incr (lock-free)\n");
+      "fsc_dict_incr (in place)\n");
   say("  done      a set of the job ids done: a job done twice would show "
       "here\n");
   say("%lld jobs in all.\n\n", (long long)d.njobs);
 
+  d.lat_stride = d.njobs / LAT_SAMPLES + 1;
+  void *lat = mmap(NULL, LAT_SAMPLES * sizeof(double), PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  d.lat_appended = lat == MAP_FAILED ? NULL : lat;
   int go[2];
   if (pipe(go) != 0) {
     cli_msg("demo: pipe: %s", strerror(errno));
@@ -349,5 +401,7 @@ int cli_cmd_demo(const struct cli_opts *o, int argc, char **argv) {
   double secs = cli_now() - t0;
   ex = verify(&d, &h, failed, secs);
   close_all(&h);
+  if (d.lat_appended)
+    munmap(d.lat_appended, LAT_SAMPLES * sizeof(double));
   return ex;
 }

@@ -88,6 +88,18 @@ HOT int krec_parse(const struct fsc__gen *c, uint8_t type,
   r->klen = kl;
   r->val = pl + 4 + kl;
   r->vlen = n - 4 - kl - tail;
+  /* A counter record (FSC__CTR_FLAG in its header, which precedes every
+   * payload in the mapping) pads its key to 8 bytes so that its value
+   * word is aligned: [klen][key][pad][value][origin] (doc/FORMAT.md). */
+  const struct fsc__rec *h = (const struct fsc__rec *)(const void *)pl - 1;
+  if (__builtin_expect(ck_pr_load_16((uint16_t *)(uintptr_t)&h->ctl) &
+                           FSC__CTR_FLAG, 0)) {
+    uint64_t voff = (4 + (uint64_t)kl + 7) & ~UINT64_C(7);
+    if (!fsc__hash_is_dict(c) || n != voff + 16)
+      return -1;
+    r->val = pl + voff;
+    r->vlen = 8;
+  }
   if (fsc__hash_is_dict(c)) {
     size_t f = fsc__type_fixed_size((fsc_type)type);
     if (f && r->vlen != f)

@@ -582,14 +582,20 @@ int fsc__ls_swap_pop(struct fsc__gen *c, int64_t index, fsc_value *out,
   ck_pr_fence_store();
   fsc__ls_seal(ih, FSC__LW_MAKE(sn.buf, e1, L));
   ck_pr_store_64(&ih->lenword, FSC__LW_MAKE(sn.buf, e1, L));
-  /* The value goes out before its bytes can be reused. */
+  /* The value goes out before its bytes can be reused; a counter's is
+   * final once it is closed (record.c). */
+  fsc__ctr_close(c, ri);
   if (out && (rc = fsc__rec_read(c, ri, out)) != 0)
     out = NULL; /* reported below, after the list is consistent */
   int rrc = rc;
   /* B: give the space back. */
   uint64_t free_off = i == L ? ri : rl; /* the record no slot will name */
   bool moved = false;
-  if (i != L && rl + total == ck_pr_load_64(&d->tail)) {
+  /* A counter's bytes are never rewritten or handed out again (a writer
+   * that read its offset may still touch its header): only compaction
+   * takes their space back. */
+  bool ctr = fsc__ctr_is(c, ri, NULL) || fsc__ctr_is(c, rl, NULL);
+  if (i != L && !ctr && rl + total == ck_pr_load_64(&d->tail)) {
     struct fsc__lsnap sb;
     if (freeze(c, &sb) == 0) {
       uint64_t s = slot_freeze(&sb.src[i]);
@@ -618,7 +624,8 @@ int fsc__ls_swap_pop(struct fsc__gen *c, int64_t index, fsc_value *out,
     if (!moved)
       free_off = ri;
   }
-  if (free_off + total == ck_pr_load_64(&d->tail) &&
+  if (!fsc__ctr_is(c, free_off, NULL) &&
+      free_off + total == ck_pr_load_64(&d->tail) &&
       ck_pr_cas_64(&d->tail, free_off + total, free_off)) {
     ck_pr_sub_64(&d->live_bytes, total); /* gone, not dead */
   } else {
