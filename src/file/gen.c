@@ -29,6 +29,7 @@
  * conversions in between cannot be observed by another opener.
  */
 #include "internal.h"
+#include "file/verify.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -260,6 +261,10 @@ int fsc__gen_open_suffix(struct fsc__gen *c, struct fsc__handle *h,
     /* Unverified, and we may not repair: every record read through this
      * handle has its checksum checked (fsc__rec_locate). */
     c->check_reads = !clean;
+    /* ... and what a read-write opener's recovery would check first: the
+     * structure and every record it names (file/verify.c). */
+    if (!clean && (rc = fsc__vcheck_open(c)) != 0)
+      goto fail_locked;
     c->rep[FSC__REP_AT_CLOSE] = ck_pr_load_64(&ih->rep[FSC__REP_AT_CLOSE]);
   }
   if (!c->rdonly) {

@@ -59,6 +59,8 @@ struct fsc__vpass {
   bool len_over;             /* list: LEN above the array's capacity */
   bool seal_fix;             /* list: live structure words and their seal
                                 disagree (fsc__ls_seal_fix first) */
+  bool need_origin;          /* dict: a key's origin (where iteration meets
+                                it) does not verify: write it anew */
   int64_t fix_live, fix_dead; /* byte counter corrections (quiet pass) */
   struct fsc__vmark *marks;
   size_t nmarks, capmarks;
@@ -120,6 +122,10 @@ bool fsc__valone(struct fsc__gen *c);
 /* Retire the bad records the repair removed from the index (fsc__vmark
  * with key): flag them deleted, move their bytes from live to dead. */
 void fsc__vretire_marked(struct fsc__vpass *p);
+/* The check of a read-only first opener after an unclean end (gen.c,
+ * the index lock held): FSC_ECORRUPT if the structure or a record it
+ * names does not verify. */
+int fsc__vcheck_open(struct fsc__gen *c);
 /* Correct the byte counters by what a quiet pass measured: did it? */
 bool fsc__vfix_bytes(struct fsc__gen *c, const struct fsc__vpass *p);
 
