@@ -161,6 +161,39 @@ static void remove_temp(const char *data_path, const char *index_path,
   }
 }
 
+/* A read-only first opener after an unclean end, the open's
+ * exclusive index lock held: one pass of the structure's check, as the
+ * recovery of a read-write opener would make.  A read-only handle cannot
+ * repair, so the open is refused (FSC_ECORRUPT, naming the first
+ * problem) rather than hand out an older list, a stale value, or an
+ * iteration that skips what its length counts.  An interrupted structural
+ * change counts too: only a read-write opener may finish it.  A list
+ * element whose record fails is left to the reads (check_reads: that one
+ * read is FSC_ECORRUPT, the others go on); a dict or set iteration walks
+ * the data file and cannot tell a damaged record from a half-written
+ * one, so there a bad record the index names refuses the open too.  The
+ * counters are not judged here: a killed writer leaves them off, and that
+ * hides no element. */
+static int check_unclean_rdonly(struct fsc__gen *c) {
+  struct fsc__vpass p = {.c = c, .keyed = c->kind != FSC__KIND_LIST,
+                         .locked = true};
+  c->ops->vscan(&p); /* (through the kind table: file/verify.h) */
+  uint64_t n = p.dangling + p.structure + p.counters;
+  if (p.keyed)
+    n += p.bad_bounds + p.bad_type + p.bad_sum;
+  int rc = 0;
+  if (n)
+    rc = fsc__err(FSC_ECORRUPT, "the collection was not closed cleanly and "
+                  "does not verify (%llu problem%s; the first: %s); a "
+                  "read-only handle cannot repair it: open it read-write, or "
+                  "run fsc verify --repair", (unsigned long long)n,
+                  n == 1 ? "" : "s", p.first);
+  else
+    fsc__err_clear();
+  free(p.marks);
+  return rc;
+}
+
 int fsc__gen_open(struct fsc__gen *c, struct fsc__handle *h,
                   enum fsc__kind kind,
                    const char *base_path, const fsc_options *in) {
@@ -262,8 +295,8 @@ int fsc__gen_open_suffix(struct fsc__gen *c, struct fsc__handle *h,
      * handle has its checksum checked (fsc__rec_locate). */
     c->check_reads = !clean;
     /* ... and what a read-write opener's recovery would check first: the
-     * structure and every record it names (file/verify.c). */
-    if (!clean && (rc = fsc__vcheck_open(c)) != 0)
+     * structure and every record it names. */
+    if (!clean && (rc = check_unclean_rdonly(c)) != 0)
       goto fail_locked;
     c->rep[FSC__REP_AT_CLOSE] = ck_pr_load_64(&ih->rep[FSC__REP_AT_CLOSE]);
   }

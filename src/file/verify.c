@@ -591,39 +591,6 @@ static int verify_coll(struct fsc__gen *c, bool repair,
   return rc;
 }
 
-/* A read-only first opener after an unclean end (gen.c), the open's
- * exclusive index lock held: one pass of the structure's check, as the
- * recovery of a read-write opener would make.  A read-only handle cannot
- * repair, so the open is refused (FSC_ECORRUPT, naming the first
- * problem) rather than hand out an older list, a stale value, or an
- * iteration that skips what its length counts.  An interrupted structural
- * change counts too: only a read-write opener may finish it.  A list
- * element whose record fails is left to the reads (check_reads: that one
- * read is FSC_ECORRUPT, the others go on); a dict or set iteration walks
- * the data file and cannot tell a damaged record from a half-written
- * one, so there a bad record the index names refuses the open too.  The
- * counters are not judged here: a killed writer leaves them off, and that
- * hides no element. */
-int fsc__vcheck_open(struct fsc__gen *c) {
-  struct fsc__vpass p = {.c = c, .keyed = c->kind != FSC__KIND_LIST,
-                         .locked = true};
-  scan(&p);
-  uint64_t n = p.dangling + p.structure + p.counters;
-  if (p.keyed)
-    n += p.bad_bounds + p.bad_type + p.bad_sum;
-  int rc = 0;
-  if (n)
-    rc = fsc__err(FSC_ECORRUPT, "the collection was not closed cleanly and "
-                  "does not verify (%llu problem%s; the first: %s); a "
-                  "read-only handle cannot repair it: open it read-write, or "
-                  "run fsc verify --repair", (unsigned long long)n,
-                  n == 1 ? "" : "s", p.first);
-  else
-    fsc__err_clear();
-  free(p.marks);
-  return rc;
-}
-
 /* The public entry: every face's verify (fsc_list_verify, fsc_dict_verify
  * and fsc_set_verify forward to it). */
 int fsc_coll_verify(fsc_coll *hp, unsigned flags, fsc_verify_report *out) {

@@ -122,10 +122,6 @@ bool fsc__valone(struct fsc__gen *c);
 /* Retire the bad records the repair removed from the index (fsc__vmark
  * with key): flag them deleted, move their bytes from live to dead. */
 void fsc__vretire_marked(struct fsc__vpass *p);
-/* The check of a read-only first opener after an unclean end (gen.c,
- * the index lock held): FSC_ECORRUPT if the structure or a record it
- * names does not verify. */
-int fsc__vcheck_open(struct fsc__gen *c);
 /* Correct the byte counters by what a quiet pass measured: did it? */
 bool fsc__vfix_bytes(struct fsc__gen *c, const struct fsc__vpass *p);
 
