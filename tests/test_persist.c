@@ -1767,6 +1767,92 @@ START_TEST(test_rdonly_unclean_checks_reads) {
 }
 END_TEST
 
+/* A read-only first opener after an unclean end cannot repair; damage
+ * that its reads cannot tell (a slot naming a superseded record, a
+ * length word naming the older array, a dict record its iteration would
+ * skip) refuses the open with FSC_ECORRUPT instead of handing out an
+ * older or partial collection as if nothing happened.  A read-write open
+ * then repairs, and says so. */
+START_TEST(test_rdonly_unclean_refuses_damaged_structure) {
+  fsc_options ro = opts_type(FSC_TYPE_INT64);
+  ro.flags = FSC_RDONLY;
+  fsc_list *l = NULL;
+  fsc_metrics m;
+  int64_t x = 0;
+
+  /* A list slot pointed back at the record an assignment superseded. */
+  const char *lb = tc_path("rosup");
+  l = open_t(lb, FSC_TYPE_INT64);
+  ck_ok(fsc_list_append_i64(l, 10));
+  ck_ok(fsc_list_append_i64(l, 20));
+  ck_ok(fsc_list_set_i64(l, 0, 11));
+  close_free(l);
+  ck_assert_uint_eq(peek64(fpath(lb, "index"), HDR), HDR + 48);
+  poke64(fpath(lb, "index"), HDR, HDR); /* slot 0: the record of 10 */
+  unmark(lb);
+  l = NULL;
+  ck_fsc(fsc_list_open(lb, &ro, &l), FSC_ECORRUPT);
+  ck_assert_msg(strstr(fsc_errmsg(), "superseded") &&
+                    strstr(fsc_errmsg(), "read-write"),
+                "%s", fsc_errmsg());
+  ck_assert_ptr_null(l);
+  l = open_t(lb, FSC_TYPE_INT64);
+  m = metrics(l);
+  ck_assert_uint_eq(m.repaired_dropped, 1);
+  ck_assert_uint_eq(m.length, 1);
+  ck_ok(fsc_list_get_i64(l, 0, &x));
+  ck_assert_int_eq(x, 20);
+  ck_ok(fsc_list_destroy(l));
+  fsc_list_free(l);
+
+  /* The length word's BUF bit flipped after a pop: the older array. */
+  lb = tc_path("robuf");
+  l = open_t(lb, FSC_TYPE_INT64);
+  ck_ok(fsc_list_append_i64(l, 1));
+  ck_ok(fsc_list_append_i64(l, 2));
+  fsc_value pv;
+  ck_ok(fsc_list_pop(l, 0, &pv));
+  close_free(l);
+  uint8_t b;
+  peek(fpath(lb, "index"), OFF_LENWORD + 7, &b, 1);
+  b ^= 0x40;
+  poke(fpath(lb, "index"), OFF_LENWORD + 7, &b, 1);
+  unmark(lb);
+  ck_fsc(fsc_list_open(lb, &ro, &l), FSC_ECORRUPT);
+  ck_assert_msg(strstr(fsc_errmsg(), "sealed"), "%s", fsc_errmsg());
+  l = open_t(lb, FSC_TYPE_INT64);
+  m = metrics(l);
+  ck_assert_uint_ge(m.repaired_restored, 1);
+  ck_assert_uint_eq(m.length, 1);
+  ck_ok(fsc_list_get_i64(l, 0, &x));
+  ck_assert_int_eq(x, 2);
+  ck_ok(fsc_list_destroy(l));
+  fsc_list_free(l);
+
+  /* A dict's only record damaged: its iteration would skip the key. */
+  const char *db = tc_path("rodict");
+  fsc_options o = opts_type(FSC_TYPE_INT64);
+  fsc_dict *d = NULL;
+  ck_ok(fsc_dict_open(db, &o, &d));
+  ck_ok(fsc_dict_set_i64(d, "k", 1));
+  ck_ok(fsc_dict_close(d));
+  fsc_dict_free(d);
+  d = NULL;
+  uint8_t zero = 0;
+  poke(fpath(db, "data"), HDR, &zero, 1); /* its type byte */
+  unmark(db);
+  ck_fsc(fsc_dict_open(db, &ro, &d), FSC_ECORRUPT);
+  ck_assert_ptr_null(d);
+  ck_ok(fsc_dict_open(db, &o, &d));
+  fsc_metrics dm = {.size = sizeof dm};
+  ck_ok(fsc_dict_metrics(d, &dm));
+  ck_assert_uint_eq(dm.repaired_dropped, 1);
+  ck_assert_uint_eq(dm.length, 0);
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+}
+END_TEST
+
 static TCase *tcase(Suite *s, const char *name) {
   TCase *tc = tcase_create(name);
   tcase_set_timeout(tc, 60);
@@ -1807,6 +1893,7 @@ static Suite *persist_suite(void) {
   tcase_add_test(tc, test_open_superseded_slot);
   tcase_add_test(tc, test_survivor_close_vouches);
   tcase_add_test(tc, test_rdonly_unclean_checks_reads);
+  tcase_add_test(tc, test_rdonly_unclean_refuses_damaged_structure);
   return s;
 }
 
