@@ -26,6 +26,7 @@ int fsc__hash_init(struct fsc__gen *c) {
   ih->desc[0].hw = cap;
   ih->itail = FSC__HDR_SIZE + cap * 8;
   ih->kused = 0;
+  fsc__ls_seal(ih, FSC__LW_MAKE(0, 0, 0));
   ih->lenword = FSC__LW_MAKE(0, 0, 0);
   return 0;
 }
@@ -126,11 +127,15 @@ int fsc__hash_rebuild_from_data(struct fsc__gen *c, uint64_t *live_bytes) {
   /* Force new space: the spare may be what is damaged. */
   ck_pr_store_64(&ih->desc[t].off, 0);
   bool fresh;
-  if ((rc = fsc__hash_spare_region(c, t, cap, 0, 0, &toff, &fresh)) != 0)
+  if ((rc = fsc__hash_spare_region(c, t, cap, 0, 0, &toff, &fresh)) != 0) {
+    fsc__ls_seal(ih, w); /* the spare given up: the words as they are */
     return rc; /* (the active table is replaced, not copied) */
+  }
   uint64_t *dst = fsc__ptr(c, &c->index, toff, cap * 8);
-  if (!dst)
+  if (!dst) {
+    fsc__ls_seal(ih, w);
     return fsc__err_last();
+  }
   memset(dst, 0, (size_t)(cap * 8));
   uint64_t mask = cap - 1, live = 0, bytes = 0;
   pos = 0;
@@ -163,14 +168,16 @@ int fsc__hash_rebuild_from_data(struct fsc__gen *c, uint64_t *live_bytes) {
       }
     }
   }
-  if (rc < 0)
+  if (rc < 0) {
+    fsc__ls_seal(ih, w);
     return rc;
+  }
   ck_pr_fence_store();
   ck_pr_store_64(&ih->desc[t].off, toff);
   ck_pr_store_64(&ih->desc[t].cap, cap);
   ck_pr_store_64(&ih->desc[t].hw, cap);
   ck_pr_store_64(&ih->kused, live);
-  ck_pr_fence_store();
+  fsc__ls_seal(ih, FSC__LW_MAKE(t, e1, live)); /* (fences its stores) */
   ck_pr_store_64(&ih->lenword, FSC__LW_MAKE(t, e1, live));
   *live_bytes = bytes;
   return 0;
@@ -187,10 +194,16 @@ int fsc__hash_recover(struct fsc__gen *c, bool unclean) {
     return 0;
   }
   int rc;
+  /* The structure words first: one that differs from the seal is damage
+   * (it would make another table the index, or finish a "rebuild" from
+   * a superseded table): restored from the seal, never rolled back. */
   if (ck_pr_load_64(&ih->lenword) & FSC__LW_FROZEN) {
+    rep[FSC__REP_RESTORED] += fsc__hash_seal_frozen(c, true);
     if ((rc = fsc__hash_rebuild_locked(c, false)) != 0 && rc != FSC_ECORRUPT)
       return rc;
     rep[FSC__REP_RESTORED]++; /* the interrupted rebuild, finished */
+  } else {
+    rep[FSC__REP_RESTORED] += fsc__ls_seal_fix(c);
   }
   uint64_t before = fsc__hash_len(c), bytes = 0, n = 0;
   /* A writer killed between its slot CAS and its count update leaves COUNT

@@ -135,6 +135,31 @@ void fsc__hash_vscan(struct fsc__vpass *p) {
                "(its process died holding the lock)", dict ? "dict" : "set");
     p->need_struct = true;
   }
+  if (p->locked) {
+    /* Under the lock the table word's BUF and EPOCH and the descriptors
+     * are the sealed ones (a frozen word: BUF, EPOCH and the source
+     * table's descriptor).  A live word that differs from a seal that
+     * holds would make another table the index, or finish a rebuild from
+     * a superseded one (doc/FORMAT.md, "The seal"). */
+    uint64_t n = 0;
+    enum fsc__seal_state st = fsc__ls_seal_state(ih, &n);
+    if (frozen)
+      n = fsc__hash_seal_frozen(c, false);
+    if (n && (st == FSC__SEAL_OK || st == FSC__SEAL_LIVE)) {
+      fsc__vnote(p, &p->structure, "%llu of the %s's structure words (the "
+                 "table word's table and epoch, the table descriptors) differ "
+                 "from their sealed copy: damage that would make another "
+                 "table the index", (unsigned long long)n,
+                 dict ? "dict" : "set");
+      p->seal_fix = p->need_struct = true;
+      return; /* the table is judged once the words are restored */
+    }
+    if (st == FSC__SEAL_BROKEN) {
+      fsc__vnote(p, &p->structure, "the sealed copy of the %s's structure "
+                 "words is damaged", dict ? "dict" : "set");
+      p->seal_fix = p->need_struct = true;
+    }
+  }
   uint64_t off = ck_pr_load_64(&ih->desc[buf].off);
   uint64_t cap = ck_pr_load_64(&ih->desc[buf].cap);
   if (!fsc__vregion_ok(c, off, cap) || cap < KS_MIN_CAP ||
@@ -272,6 +297,22 @@ int fsc__hash_vrepair(struct fsc__vpass *p, bool *changed,
   struct fsc__gen *c = p->c;
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   struct fsc__data_hdr *d = fsc__dhdr(c);
+  if (p->seal_fix) {
+    /* First the structure words, restored from the seal (or the seal
+     * written again from them); a frozen word's rebuild is then finished
+     * from the table the seal names.  A round of its own. */
+    if (ck_pr_load_64(&ih->lenword) & FSC__LW_FROZEN) {
+      t->restored += fsc__hash_seal_frozen(c, true);
+      int rc = fsc__hash_rebuild_locked(c, false);
+      if (rc)
+        return rc;
+      t->restored++;
+    } else {
+      t->restored += fsc__ls_seal_fix(c);
+    }
+    *changed = true;
+    return 0;
+  }
   if (p->need_data) {
     if (!fsc__valone(c))
       return fsc__err(FSC_EAGAIN, "the index must be rebuilt from the data "
