@@ -1853,6 +1853,43 @@ START_TEST(test_rdonly_unclean_refuses_damaged_structure) {
 }
 END_TEST
 
+/* A set's table word given FROZEN and the other BUF after a clear, the
+ * marker missing: the open must not "finish an interrupted rebuild" from
+ * the superseded, pre-clear table (the clear rolled back, the later add
+ * lost).  The seal names the table: the word is restored, the rebuild
+ * finished from it, and the open says so. */
+START_TEST(test_open_restores_frozen_table_word) {
+  const char *base = tc_path("sfrozen");
+  fsc_options o = opts_type(FSC_TYPE_INT64);
+  fsc_set *s = NULL;
+  fsc_value v30 = fsc_i64(30), v61 = fsc_i64(61);
+  ck_ok(fsc_set_open(base, &o, &s));
+  ck_assert_int_ge(fsc_set_add(s, &v30), 0);
+  ck_ok(fsc_set_clear(s));
+  ck_assert_int_ge(fsc_set_add(s, &v61), 0);
+  ck_ok(fsc_set_close(s));
+  fsc_set_free(s);
+  uint8_t b;
+  peek(fpath(base, "index"), OFF_LENWORD + 7, &b, 1);
+  b ^= 0xC0; /* FROZEN, and the other table */
+  poke(fpath(base, "index"), OFF_LENWORD + 7, &b, 1);
+  unmark(base);
+  s = NULL;
+  ck_ok(fsc_set_open(base, &o, &s));
+  fsc_metrics m = {.size = sizeof m};
+  ck_ok(fsc_set_metrics(s, &m));
+  ck_assert_int_eq(fsc_set_contains(s, &v61), 1);
+  ck_assert_int_eq(fsc_set_contains(s, &v30), 0);
+  ck_assert_uint_eq(m.length, 1);
+  ck_assert_uint_ge(m.repaired_restored, 2); /* the word; the rebuild */
+  fsc_verify_report r = {.size = sizeof r};
+  ck_ok(fsc_set_verify(s, 0, &r));
+  ck_assert(r.healthy);
+  ck_ok(fsc_set_destroy(s));
+  fsc_set_free(s);
+}
+END_TEST
+
 static TCase *tcase(Suite *s, const char *name) {
   TCase *tc = tcase_create(name);
   tcase_set_timeout(tc, 60);
@@ -1894,6 +1931,7 @@ static Suite *persist_suite(void) {
   tcase_add_test(tc, test_survivor_close_vouches);
   tcase_add_test(tc, test_rdonly_unclean_checks_reads);
   tcase_add_test(tc, test_rdonly_unclean_refuses_damaged_structure);
+  tcase_add_test(tc, test_open_restores_frozen_table_word);
   return s;
 }
 

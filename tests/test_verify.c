@@ -1431,6 +1431,47 @@ START_TEST(test_dict_origin_damaged) {
 }
 END_TEST
 
+/* The dict's table word damaged after a clear: its BUF bit flipped (the
+ * word names the superseded, pre-clear table), alone or with FROZEN (a
+ * "rebuild" to finish from that table).  The seal of the structure words
+ * says which table is the dict: the check reports the damage, the repair
+ * restores the word, and nothing is rolled back (the cleared key stays
+ * gone, the later one stays). */
+START_TEST(test_dict_table_word_sealed) {
+  for (int frozen = 0; frozen < 2; frozen++) {
+    const char *base = tc_path(frozen ? "dsealf" : "dseal");
+    fsc_dict *d = dict_open(base, FSC_TYPE_INT64);
+    ck_ok(fsc_dict_set_i64(d, "old", 1));
+    ck_ok(fsc_dict_clear(d));
+    ck_ok(fsc_dict_set_i64(d, "new", 2));
+    const char *ip = fpath(base, "index");
+    uint64_t w = peek64(ip, I_LENWORD);
+    ck_assert(!(w & LW_FROZEN));
+    poke64(ip, I_LENWORD,
+           w ^ (UINT64_C(1) << 62) ^ (frozen ? LW_FROZEN : 0));
+    fsc_verify_report r = rep();
+    ck_fsc(fsc_dict_verify(d, 0, &r), FSC_ECORRUPT);
+    ck_sums(&r);
+    ck_assert_uint_ge(r.index_structure, 1);
+    r = rep();
+    ck_ok(fsc_dict_verify(d, FSC_VERIFY_REPAIR, &r));
+    ck_assert(r.healthy && r.repaired);
+    int64_t x = 0;
+    ck_fsc(fsc_dict_get_i64(d, "old", &x), FSC_EKEY);
+    ck_ok(fsc_dict_get_i64(d, "new", &x));
+    ck_assert_int_eq(x, 2);
+    ck_assert_uint_ge(r.items_restored, 1);
+    ck_assert_uint_eq(r.items_dropped, 0);
+    ck_assert_uint_eq(dlen(d), 1);
+    r = rep();
+    ck_ok(fsc_dict_verify(d, 0, &r));
+    ck_healthy(&r, 1);
+    ck_ok(fsc_dict_destroy(d));
+    fsc_dict_free(d);
+  }
+}
+END_TEST
+
 /* A handle whose collection another handle compacted (new files, a new
  * generation) is followed to the new files: the check is of those. */
 START_TEST(test_after_compaction) {
@@ -1503,6 +1544,7 @@ static Suite *verify_suite(void) {
   tcase_add_test(tc, test_list_superseded);
   tcase_add_test(tc, test_dict_superseded);
   tcase_add_test(tc, test_dict_origin_damaged);
+  tcase_add_test(tc, test_dict_table_word_sealed);
   tc = tcase(s, "concurrent");
   tcase_add_test(tc, test_concurrent_writers);
   tcase_add_test(tc, test_killed_writer_repaired);
