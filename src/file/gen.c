@@ -24,7 +24,9 @@
  *         recovery before writing the marker (or, if that fails, writes
  *         none, so that the next opener repairs).
  *  A read-only first opener that finds the marker missing cannot repair:
- *  its handle checks each record's checksum on read (check_reads).
+ *  it runs the structure's check first and refuses a damaged collection
+ *  (check_unclean_rdonly), then its handle checks each record's checksum
+ *  on read (check_reads).
  * Both steps run under the structure lock, so the non-atomic flock
  * conversions in between cannot be observed by another opener.
  */

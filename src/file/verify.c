@@ -42,6 +42,7 @@
  *    descriptors) are compared with their seal (internal.h) under the
  *    lock; a live word that differs from a seal that holds would make
  *    another array the list, so the array is judged by the seal's words.
+ *    A dict's or set's table word and descriptors have the same seal.
  *
  * Repair (FSC_VERIFY_REPAIR) is done in rounds, each fixing one layer and
  * followed by a fresh check, at most REPAIR_ROUNDS (verify_coll):

@@ -21,6 +21,14 @@
  *  - Empty slots of a reused table carry the new epoch (KS_EMPTY), so a
  *    writer that slept through two rebuilds cannot CAS into a slot it saw
  *    empty in an older life of the same memory.
+ *  - Before the store of the word that publishes, a rebuild seals the
+ *    structure words (the word's BUF and EPOCH, both descriptors:
+ *    fsc__ls_seal, the list's, doc/FORMAT.md "The seal"); one that gives
+ *    up seals them as it leaves them.  So while the word is not frozen
+ *    they equal the seal, and while it is frozen the word's BUF and EPOCH
+ *    and the source table's descriptor do: the finish of an orphan
+ *    restores those from the seal first (fsc__hash_seal_frozen), so that
+ *    it never copies a superseded table a damaged word names.
  */
 #include "struct/hash_slot.h"
 

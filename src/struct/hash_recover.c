@@ -6,7 +6,9 @@
  * file alone, which that recovery and verify's repair (hash_verify.c) use
  * when the table lost keys or cannot be trusted.  Each runs with the
  * structure lock held; the rebuild from the data file also needs the
- * collection alone (no other process writing).
+ * collection alone (no other process writing).  Recovery first restores
+ * a table word or descriptor that differs from its seal (hash_grow.c), so
+ * that the table kept, or the rebuild finished, is the newest.
  */
 #include "struct/hash_slot.h"
 

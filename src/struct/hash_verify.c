@@ -24,6 +24,12 @@
  * (fsc__hash_rebuild_from_data in hash_recover.c), which needs the
  * collection alone; so is a table with a slot naming a superseded record
  * (the key's newest live record is only in the data file).
+ *
+ * Before the table: the table word and descriptors against their seal
+ * (hash_grow.c); a damaged one is restored from it in a round of its own.
+ * After it, for a dict: each key's origin, the record iteration meets the
+ * key at (hash.c, fsc__hash_next), must verify and hold the key; a key
+ * whose origin does not is given a record of its own (origin_fix).
  */
 #include "file/verify.h"
 #include "struct/hash_slot.h"
