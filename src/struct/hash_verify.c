@@ -262,10 +262,11 @@ void fsc__hash_vscan(struct fsc__vpass *p) {
       }
     }
     if (dict && !origin_ok(p, roff, &kr)) {
-      fsc__vnote(p, &p->structure, "hash slot %llu: the record at %llu, where "
-                 "its key's life began (the origin at %llu), does not verify: "
-                 "iteration skips the key", (unsigned long long)i,
-                 (unsigned long long)kr.origin, (unsigned long long)roff);
+      fsc__vnote(p, &p->structure, "hash slot %llu (record %llu): the "
+                 "record its key's life began with (its origin, at %llu) "
+                 "does not verify: iteration skips the key",
+                 (unsigned long long)i, (unsigned long long)roff,
+                 (unsigned long long)kr.origin);
       p->need_origin = true;
     }
     p->keys++;
