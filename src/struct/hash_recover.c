@@ -44,6 +44,64 @@ static bool krec_verify(struct fsc__gen *c, uint64_t off,
   return fsc__rec_checksum(h->type, h + 1, h->size) == h->checksum;
 }
 
+bool fsc__hash_origin_ok(struct fsc__gen *c, uint64_t off,
+                         const struct fsc__krec *kr) {
+  if (kr->origin == off)
+    return true;
+  struct fsc__krec o;
+  const struct fsc__rec *h;
+  if (!krec_verify(c, kr->origin, &o) ||
+      fsc__rec_locate(c, kr->origin, &h) != 0 || !fsc__type_valid(h->type))
+    return false; /* (flagged deleted is normal: it is a dead record) */
+  return o.origin == kr->origin && o.klen == kr->klen &&
+         (o.klen == 0 || memcmp(o.key, kr->key, o.klen) == 0);
+}
+
+/* Give the key of *slot (value s) a life of its own again: a copy of its
+ * record that names itself, swapped in with one CAS (a writer that
+ * replaced the record meanwhile wins; its record is judged next time),
+ * the old record retired.  1 if the slot was rewritten. */
+static int origin_fix(struct fsc__gen *c, uint64_t *slot, uint64_t s) {
+  uint64_t off = s & KS_OFF_MASK, noff;
+  struct fsc__krec kr;
+  fsc_value v;
+  int rc = fsc__krec_read(c, off, &kr);
+  if (rc)
+    return rc;
+  if (fsc__value_decode((fsc_type)kr.type, kr.val, kr.vlen, &v) != 0)
+    return fsc__rec_bad(off);
+  struct fsc__kkey k;
+  fsc__kkey_make(&k, 0, kr.key, kr.klen);
+  if ((rc = fsc__krec_write(c, &k, &v, &noff)) != 0)
+    return rc;
+  if (!ck_pr_cas_64(slot, s, KS_MAKE(k.h, noff))) {
+    fsc__rec_retire(c, noff);
+    return 0;
+  }
+  fsc__rec_retire(c, off);
+  return 1;
+}
+
+int fsc__hash_origins_fix(struct fsc__gen *c, const struct fsc__ktab *t,
+                          uint64_t *fixed) {
+  *fixed = 0;
+  if (!fsc__hash_is_dict(c))
+    return 0;
+  for (uint64_t i = 0; i < t->cap; i++) {
+    uint64_t s = ck_pr_load_64(&t->arr[i]);
+    struct fsc__krec kr;
+    if (!fsc__ks_value(s) || (s & KS_FROZEN) ||
+        !krec_verify(c, s & KS_OFF_MASK, &kr) ||
+        fsc__hash_origin_ok(c, s & KS_OFF_MASK, &kr))
+      continue;
+    int rc = origin_fix(c, &t->arr[i], s);
+    if (rc < 0)
+      return rc;
+    *fixed += (uint64_t)rc;
+  }
+  return 0;
+}
+
 /* Is the active table sound?  Every key slot names a record that verifies,
  * carries its key's tag, and is found by a lookup (so no duplicate shadows
  * it and no empty slot cuts its probe chain).  *live is the keys counted,
@@ -223,6 +281,20 @@ int fsc__hash_recover(struct fsc__gen *c, bool unclean) {
     rep[FSC__REP_REBUILT]++;
     if (after < before)
       rep[FSC__REP_DROPPED] += before - after;
+  }
+  /* Iteration meets a dict key at its origin: a key whose origin does
+   * not verify is given a record of its own (its bytes replace the old
+   * record's in the live count). */
+  struct fsc__ktab tb = {0};
+  uint64_t nfix = 0;
+  if ((rc = fsc__ktab_view(c, &tb)) != 0 ||
+      (rc = fsc__hash_origins_fix(c, &tb, &nfix)) != 0)
+    return rc;
+  if (nfix) {
+    uint64_t n2 = 0, b2 = 0;
+    rep[FSC__REP_RESTORED] += nfix;
+    if (table_sound(c, &n2, &b2))
+      bytes = b2;
   }
   uint64_t used = ck_pr_load_64(&d->tail) - FSC__HDR_SIZE;
   uint64_t dead = used > bytes ? used - bytes : 0;

@@ -154,6 +154,17 @@ int fsc__hash_spare_region(struct fsc__gen *c, unsigned t, uint64_t cap,
                            uint64_t aoff, uint64_t abytes, uint64_t *off,
                            bool *fresh);
 
+/* hash_recover.c: does dict record off (parsed in kr) have an origin
+ * iteration can start from (hash.c, fsc__hash_next: a record that
+ * verifies, holds the same key and names itself)?  Give every key of
+ * table t whose origin does not a record of its own, counted in *fixed
+ * (structure lock held; the key moves to the end of the insertion order,
+ * the best a lost origin allows). */
+bool fsc__hash_origin_ok(struct fsc__gen *c, uint64_t off,
+                         const struct fsc__krec *kr);
+int fsc__hash_origins_fix(struct fsc__gen *c, const struct fsc__ktab *t,
+                          uint64_t *fixed);
+
 /* hash_grow.c: the seal of the table word and the descriptors
  * (doc/FORMAT.md, "The seal"), the list's (fsc__ls_seal and
  * fsc__ls_seal_fix, list_struct.c) since the header words are the same.

@@ -29,7 +29,8 @@
  * (hash_grow.c); a damaged one is restored from it in a round of its own.
  * After it, for a dict: each key's origin, the record iteration meets the
  * key at (hash.c, fsc__hash_next), must verify and hold the key; a key
- * whose origin does not is given a record of its own (origin_fix).
+ * whose origin does not is given a record of its own
+ * (fsc__hash_origins_fix, hash_recover.c).
  */
 #include "file/verify.h"
 #include "struct/hash_slot.h"
@@ -57,53 +58,6 @@ static bool holds_key(struct fsc__vpass *p, uint64_t s,
       (p->c->kind == FSC__KIND_SET && r.type != want->type))
     return false;
   return r.klen == 0 || memcmp(r.key, want->key, r.klen) == 0;
-}
-
-/* Does the dict record kr (at off) have an origin iteration can start
- * from?  Iteration (hash.c, fsc__hash_next) walks the data file and yields
- * a key at the record its current life began with: one that verifies
- * (type, checksum, layout), holds the same key and names itself.  A
- * damaged one, dead as it may be, makes iteration skip a key that get and
- * len still see. */
-static bool origin_ok(struct fsc__vpass *p, uint64_t off,
-                      const struct fsc__krec *kr) {
-  if (kr->origin == off)
-    return true;
-  struct fsc__krec o;
-  uint64_t total = 0;
-  enum fsc__verdict v = fsc__vcheck_rec(p, kr->origin, keyed_parse, &o,
-                                        &total);
-  if (v != FSC__RV_OK && v != FSC__RV_SUPERSEDED) /* (dead is normal) */
-    return false;
-  return o.origin == kr->origin && o.klen == kr->klen &&
-         (o.klen == 0 || memcmp(o.key, kr->key, o.klen) == 0);
-}
-
-/* Give the key of slot i (value s) whose origin does not verify a life of
- * its own again: a copy of its record that names itself, swapped into the
- * slot with one CAS (a writer that replaced the record meanwhile wins;
- * the next check judges its record), the old record retired.  The key
- * moves to the end of the insertion order, the best a lost origin
- * allows.  1 if the slot was rewritten. */
-static int origin_fix(struct fsc__gen *c, uint64_t *slot, uint64_t s) {
-  uint64_t off = s & KS_OFF_MASK, noff;
-  struct fsc__krec kr;
-  fsc_value v;
-  int rc = fsc__krec_read(c, off, &kr);
-  if (rc)
-    return rc;
-  if ((rc = fsc__value_decode((fsc_type)kr.type, kr.val, kr.vlen, &v)) != 0)
-    return fsc__rec_bad(off);
-  struct fsc__kkey k;
-  fsc__kkey_make(&k, 0, kr.key, kr.klen);
-  if ((rc = fsc__krec_write(c, &k, &v, &noff)) != 0)
-    return rc;
-  if (!ck_pr_cas_64(slot, s, KS_MAKE(k.h, noff))) {
-    fsc__rec_retire(c, noff);
-    return 0;
-  }
-  fsc__rec_retire(c, off);
-  return 1;
 }
 
 /* Key in slot i (value s, record kr, hash k): can a lookup reach it?
@@ -261,7 +215,7 @@ void fsc__hash_vscan(struct fsc__vpass *p) {
         }
       }
     }
-    if (dict && !origin_ok(p, roff, &kr)) {
+    if (dict && !fsc__hash_origin_ok(c, roff, &kr)) {
       fsc__vnote(p, &p->structure, "hash slot %llu (record %llu): the "
                  "record its key's life began with (its origin, at %llu) "
                  "does not verify: iteration skips the key",
@@ -387,23 +341,11 @@ int fsc__hash_vrepair(struct fsc__vpass *p, bool *changed,
     int rc = fsc__ktab_view(c, &tb);
     if (rc)
       return rc;
-    struct fsc__vpass q = {.c = c, .keyed = true, .locked = true};
-    q.tail = ck_pr_load_64(&d->tail);
-    for (uint64_t i = 0; i < tb.cap; i++) {
-      uint64_t s = ck_pr_load_64(&tb.arr[i]), total = 0;
-      struct fsc__krec kr;
-      if (!fsc__ks_value(s) || (s & KS_FROZEN) ||
-          fsc__vcheck_rec(&q, s & KS_OFF_MASK, keyed_parse, &kr, &total) !=
-              FSC__RV_OK ||
-          origin_ok(&q, s & KS_OFF_MASK, &kr))
-        continue;
-      if ((rc = origin_fix(c, &tb.arr[i], s)) < 0)
-        return rc;
-      if (rc) {
-        t->restored++;
-        *changed = true;
-      }
-    }
+    uint64_t n = 0;
+    if ((rc = fsc__hash_origins_fix(c, &tb, &n)) != 0)
+      return rc;
+    t->restored += n;
+    *changed = n > 0;
     return 0;
   }
   *changed = fsc__vfix_bytes(c, p);
