@@ -1890,6 +1890,61 @@ START_TEST(test_open_restores_frozen_table_word) {
 }
 END_TEST
 
+/* Iteration meets a dict key at its origin (the record its life began
+ * with, dead once the key was set again).  That record damaged and the
+ * marker missing: the first open gives the key a record of its own, so
+ * iteration yields it again (last: the order is lost with the origin),
+ * and says so. */
+START_TEST(test_open_repairs_damaged_origin) {
+  const char *base = tc_path("dorigin");
+  fsc_options o = opts_type(FSC_TYPE_INT64);
+  fsc_dict *d = NULL;
+  ck_ok(fsc_dict_open(base, &o, &d));
+  ck_ok(fsc_dict_set_i64(d, "a", 1));
+  ck_ok(fsc_dict_set_i64(d, "b", 2));
+  ck_ok(fsc_dict_set_i64(d, "c", 3));
+  ck_ok(fsc_dict_set_i64(d, "b", 20));
+  ck_ok(fsc_dict_close(d));
+  fsc_dict_free(d);
+  /* Records of a 1-byte key and an int64: 16 + 4 + 1 + 8 + 8 -> 40. */
+  const off_t first_b = HDR + 40;
+  uint8_t b;
+  peek(fpath(base, "data"), first_b + REC_HDR + 4, &b, 1);
+  ck_assert_int_eq(b, 'b');
+  uint8_t zero = 0;
+  poke(fpath(base, "data"), first_b, &zero, 1); /* its type byte */
+  unmark(base);
+  d = NULL;
+  ck_ok(fsc_dict_open(base, &o, &d));
+  fsc_metrics m = {.size = sizeof m};
+  ck_ok(fsc_dict_metrics(d, &m));
+  char order[16] = "";
+  fsc_dict_iter it;
+  fsc_value k, v;
+  int rc;
+  ck_ok(fsc_dict_iter_init(d, &it));
+  while ((rc = fsc_dict_iter_next(&it, &k, &v)) == 1) {
+    size_t l = strlen(order);
+    ck_assert_uint_eq(k.u.buf.len, 1);
+    ck_assert_uint_lt(l, sizeof order - 1);
+    order[l] = *(const char *)k.u.buf.ptr;
+    order[l + 1] = 0;
+  }
+  ck_assert_int_eq(rc, 0);
+  ck_assert_str_eq(order, "acb");
+  int64_t x = 0;
+  ck_ok(fsc_dict_get_i64(d, "b", &x));
+  ck_assert_int_eq(x, 20);
+  ck_assert_uint_eq(m.length, 3);
+  ck_assert_uint_ge(m.repaired_restored, 1);
+  fsc_verify_report r = {.size = sizeof r};
+  ck_ok(fsc_dict_verify(d, 0, &r));
+  ck_assert(r.healthy);
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+}
+END_TEST
+
 static TCase *tcase(Suite *s, const char *name) {
   TCase *tc = tcase_create(name);
   tcase_set_timeout(tc, 60);
@@ -1932,6 +1987,7 @@ static Suite *persist_suite(void) {
   tcase_add_test(tc, test_rdonly_unclean_checks_reads);
   tcase_add_test(tc, test_rdonly_unclean_refuses_damaged_structure);
   tcase_add_test(tc, test_open_restores_frozen_table_word);
+  tcase_add_test(tc, test_open_repairs_damaged_origin);
   return s;
 }
 
