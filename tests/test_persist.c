@@ -42,6 +42,7 @@
 #define OFF_LENWORD 64
 #define OFF_DESC0_OFF 72
 #define OFF_DESC0_CAP 80
+#define OFF_ITAIL 120
 #define HDR 4096
 #define REC_HDR 16 /* a record's header; an int64 record is 24 bytes */
 
@@ -1089,6 +1090,14 @@ START_TEST(test_corrupt_headers) {
   restore(base);
   poke64(files[0], OFF_DATA_TAIL, 100);
   open_fails(base, FSC_TYPE_UNSPEC, FSC_ECORRUPT, "tail inside header");
+  restore(base);
+  /* Tails that are not multiples of 8: records, arrays and tables are
+   * 8-aligned, and a new one placed there would be read misaligned. */
+  poke64(files[0], OFF_DATA_TAIL, peek64(files[0], OFF_DATA_TAIL) + 1);
+  open_fails(base, FSC_TYPE_UNSPEC, FSC_ECORRUPT, "misaligned data tail");
+  restore(base);
+  poke64(files[1], OFF_ITAIL, peek64(files[1], OFF_ITAIL) + 1);
+  open_fails(base, FSC_TYPE_UNSPEC, FSC_ECORRUPT, "misaligned index tail");
   restore(base);
   intact(base);
 }
