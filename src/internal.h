@@ -167,10 +167,9 @@ struct fsc__index_hdr {
                                         writer died (coll.c) */
   uint64_t rep[FSC__REP_N];          /* what the last recovery repaired, by
                                         kind (enum fsc__rep) */
-  struct fsc__list_seal seal;        /* the structure words as the last
-                                        structural change published them
-                                        (list_struct.c; a dict's or set's
-                                        rebuild: hash_grow.c) */
+  struct fsc__list_seal seal;        /* list: the structure words as the
+                                        last structural change published
+                                        them (list_struct.c) */
 };
 
 /* cstate: a compaction holds the lock and is renaming new files into
