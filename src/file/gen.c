@@ -163,13 +163,13 @@ static void remove_temp(const char *data_path, const char *index_path,
   }
 }
 
-/* A read-only first opener after an unclean end, the open's
- * exclusive index lock held: one pass of the structure's check, as the
- * recovery of a read-write opener would make.  A read-only handle cannot
- * repair, so the open is refused (FSC_ECORRUPT, naming the first
- * problem) rather than hand out an older list, a stale value, or an
- * iteration that skips what its length counts.  An interrupted structural
- * change counts too: only a read-write opener may finish it.  A list
+/* A read-only first opener after an unclean end, the open's exclusive
+ * index lock held: one pass of the structure's check, as the recovery of
+ * a read-write opener would make.  A read-only handle cannot repair, so
+ * the open is refused (FSC_ECORRUPT, naming the first problem) rather
+ * than hand out an older list, a stale value, or an iteration that skips
+ * what its length counts.  An interrupted structural change, or an
+ * append, counts too: only a read-write opener may finish it.  A list
  * element whose record fails is left to the reads (check_reads: that one
  * read is FSC_ECORRUPT, the others go on); a dict or set iteration walks
  * the data file and cannot tell a damaged record from a half-written
@@ -183,6 +183,12 @@ static int check_unclean_rdonly(struct fsc__gen *c) {
   uint64_t n = p.dangling + p.structure + p.counters;
   if (p.keyed)
     n += p.bad_bounds + p.bad_type + p.bad_sum;
+  /* A list element in the slot after the length: an append its writer
+   * left half-done (recovery counts it) or a damaged length (recovery
+   * adopts what it hid).  Reads here would not see it. */
+  if (p.pending && !n++)
+    snprintf(p.first, sizeof p.first, "the list slot after the length "
+             "holds an element the length does not count");
   int rc = 0;
   if (n)
     rc = fsc__err(FSC_ECORRUPT, "the collection was not closed cleanly and "
