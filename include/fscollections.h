@@ -92,8 +92,8 @@
  *    and for a dict or set whole, with the record where each dict key's
  *    life began), and the open fails with FSC_ECORRUPT, naming the first
  *    problem, if that finds damage or a change a dead process left
- *    half-done: only a read-write open (or fsc verify --repair) can
- *    repair it.  Then it checks each record's checksum when it reads it,
+ *    half-done (a structural change, or an append not yet counted):
+ *    only a read-write open (or fsc verify --repair) can repair it.  Then it checks each record's checksum when it reads it,
  *    for its whole life, and returns FSC_ECORRUPT for a list element
  *    whose record fails (fsc_metrics.last_close_clean is false): it never
  *    hands out a damaged record as a value, an older version of an
