@@ -1879,6 +1879,27 @@ START_TEST(test_rdonly_unclean_refuses_damaged_structure) {
   ck_assert_uint_eq(dm.length, 0);
   ck_ok(fsc_dict_destroy(d));
   fsc_dict_free(d);
+
+  /* A dict's COUNT lowered: its length would be wrong (recovery
+   * recounts). */
+  db = tc_path("rocount");
+  d = NULL;
+  ck_ok(fsc_dict_open(db, &o, &d));
+  ck_ok(fsc_dict_set_i64(d, "k", 1));
+  ck_ok(fsc_dict_set_i64(d, "l", 2));
+  ck_ok(fsc_dict_close(d));
+  fsc_dict_free(d);
+  d = NULL;
+  poke(fpath(db, "index"), OFF_LENWORD, &zero, 1); /* COUNT 2 -> 0 */
+  unmark(db);
+  ck_fsc(fsc_dict_open(db, &ro, &d), FSC_ECORRUPT);
+  ck_assert_msg(strstr(fsc_errmsg(), "count"), "%s", fsc_errmsg());
+  ck_ok(fsc_dict_open(db, &o, &d));
+  ck_ok(fsc_dict_metrics(d, &dm));
+  ck_assert_uint_eq(dm.length, 2);
+  ck_assert_uint_ge(dm.repaired_counters, 1);
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
 }
 END_TEST
 

@@ -173,9 +173,10 @@ static void remove_temp(const char *data_path, const char *index_path,
  * element whose record fails is left to the reads (check_reads: that one
  * read is FSC_ECORRUPT, the others go on); a dict or set iteration walks
  * the data file and cannot tell a damaged record from a half-written
- * one, so there a bad record the index names refuses the open too.  The
- * counters are not judged here: a killed writer leaves them off, and that
- * hides no element. */
+ * one, so there a bad record the index names refuses the open too, and
+ * so does a COUNT other than the keys (the length would be wrong).  The
+ * byte counters are not judged here: a killed writer leaves them off, and
+ * that hides no element. */
 static int check_unclean_rdonly(struct fsc__gen *c) {
   struct fsc__vpass p = {.c = c, .keyed = c->kind != FSC__KIND_LIST,
                          .locked = true};
@@ -189,6 +190,13 @@ static int check_unclean_rdonly(struct fsc__gen *c) {
   if (p.pending && !n++)
     snprintf(p.first, sizeof p.first, "the list slot after the length "
              "holds an element the length does not count");
+  /* A dict's or set's COUNT that is not the keys its table holds (a
+   * writer killed between its slot CAS and its count, or damage):
+   * recovery recounts; the length here would be wrong. */
+  if (p.keyed && p.count_word != p.keys && !n++)
+    snprintf(p.first, sizeof p.first, "the count says %llu keys, but the "
+             "table holds %llu", (unsigned long long)p.count_word,
+             (unsigned long long)p.keys);
   int rc = 0;
   if (n)
     rc = fsc__err(FSC_ECORRUPT, "the collection was not closed cleanly and "
