@@ -92,13 +92,14 @@
  *    and for a dict or set whole, with the record where each dict key's
  *    life began), and the open fails with FSC_ECORRUPT, naming the first
  *    problem, if that finds damage or a change a dead process left
- *    half-done (a structural change, or an append not yet counted):
+ *    half-done (a structural change, an append not yet counted, a dict
+ *    or set count that is not its keys):
  *    only a read-write open (or fsc verify --repair) can repair it.  Then it checks each record's checksum when it reads it,
  *    for its whole life, and returns FSC_ECORRUPT for a list element
  *    whose record fails (fsc_metrics.last_close_clean is false): it never
  *    hands out a damaged record as a value, an older version of an
- *    element, or a partial iteration.  It does not judge the counters
- *    (fsc_*_verify does).  A read-only handle that opens while others
+ *    element, or a partial iteration.  It does not judge the byte
+ *    counters (fsc_*_verify does).  A read-only handle that opens while others
  *    have the collection open trusts them (no check).
  *  - The clean-close marker vouches for the files: the last close writes
  *    it only after repairing what a writer that died without closing left
