@@ -86,15 +86,21 @@
  *    fsc_*_sync).  Reads do not verify checksums: fsc_*_verify does, and
  *    so does the first open after an unclean shutdown.
  *  - Read-only opens cannot repair.  A read-only handle that is the first
- *    opener after an unclean shutdown (no clean-close marker) checks each
- *    record's checksum when it reads it, for its whole life, and returns
- *    FSC_ECORRUPT for a record that fails (fsc_metrics.last_close_clean
- *    is false): it never hands out a damaged record as a value.  It does
- *    not see every kind of damage (a slot naming an older version of an
- *    element or key, a counter off, a change a dead process left
- *    half-done): fsc_*_verify does (it works on a read-only handle), and
- *    the first read-write open repairs.  A read-only handle that opens
- *    while others have the collection open trusts them (no check).
+ *    opener after an unclean shutdown (no clean-close marker) first checks
+ *    the structure as a read-write opener's recovery would (the index,
+ *    its sealed structure words, every record it names: not superseded,
+ *    and for a dict or set whole, with the record where each dict key's
+ *    life began), and the open fails with FSC_ECORRUPT, naming the first
+ *    problem, if that finds damage or a change a dead process left
+ *    half-done (a structural change, an append not yet counted, a dict
+ *    or set count that is not its keys):
+ *    only a read-write open (or fsc verify --repair) can repair it.  Then it checks each record's checksum when it reads it,
+ *    for its whole life, and returns FSC_ECORRUPT for a list element
+ *    whose record fails (fsc_metrics.last_close_clean is false): it never
+ *    hands out a damaged record as a value, an older version of an
+ *    element, or a partial iteration.  It does not judge the byte
+ *    counters (fsc_*_verify does).  A read-only handle that opens while others
+ *    have the collection open trusts them (no check).
  *  - The clean-close marker vouches for the files: the last close writes
  *    it only after repairing what a writer that died without closing left
  *    behind (see fsc_list_close).  A writer that inherits a handle across
@@ -462,8 +468,9 @@ typedef struct fsc_list fsc_list;
  * word (length word, array descriptor) is restored from its sealed copy,
  * a change a dead process left half-done is finished, the counters are set
  * right; fsc_metrics.repaired_* say what, by kind.  A read-only first
- * opener cannot repair: it checks each record's checksum as it reads it
- * (see Caveats).  Other openers (the collection is open elsewhere) do not
+ * opener cannot repair: it checks the structure and refuses a damaged one
+ * (FSC_ECORRUPT), then checks each record's checksum as it reads it (see
+ * Caveats).  Other openers (the collection is open elsewhere) do not
  * check.
  * Creation (FSC_CREATE, no index file at the path) builds both files under
  * no name and links them into place, so other processes see the whole new
@@ -498,7 +505,8 @@ typedef struct fsc_list fsc_list;
  *  - FSC_ECORRUPT: not a collection file (bad or zeroed magic, shorter
  *    than a header); files of two different collections; a data file that
  *    is not empty beside a missing or empty index; damaged headers; a
- *    repair that could not complete.
+ *    repair that could not complete; a read-only first opener after an
+ *    unclean shutdown that found damage it cannot repair.
  *  - FSC_EVERSION: a file format version this library cannot read.
  *  - FSC_ETIMEDOUT: another process held a lock longer than
  *    opts->lock_timeout_ms.

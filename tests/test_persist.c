@@ -42,6 +42,7 @@
 #define OFF_LENWORD 64
 #define OFF_DESC0_OFF 72
 #define OFF_DESC0_CAP 80
+#define OFF_ITAIL 120
 #define HDR 4096
 #define REC_HDR 16 /* a record's header; an int64 record is 24 bytes */
 
@@ -1090,6 +1091,14 @@ START_TEST(test_corrupt_headers) {
   poke64(files[0], OFF_DATA_TAIL, 100);
   open_fails(base, FSC_TYPE_UNSPEC, FSC_ECORRUPT, "tail inside header");
   restore(base);
+  /* Tails that are not multiples of 8: records, arrays and tables are
+   * 8-aligned, and a new one placed there would be read misaligned. */
+  poke64(files[0], OFF_DATA_TAIL, peek64(files[0], OFF_DATA_TAIL) + 1);
+  open_fails(base, FSC_TYPE_UNSPEC, FSC_ECORRUPT, "misaligned data tail");
+  restore(base);
+  poke64(files[1], OFF_ITAIL, peek64(files[1], OFF_ITAIL) + 1);
+  open_fails(base, FSC_TYPE_UNSPEC, FSC_ECORRUPT, "misaligned index tail");
+  restore(base);
   intact(base);
 }
 END_TEST
@@ -1768,6 +1777,225 @@ START_TEST(test_rdonly_unclean_checks_reads) {
 }
 END_TEST
 
+/* A read-only first opener after an unclean end cannot repair; damage
+ * that its reads cannot tell (a slot naming a superseded record, a
+ * length word naming the older array, a dict record its iteration would
+ * skip) refuses the open with FSC_ECORRUPT instead of handing out an
+ * older or partial collection as if nothing happened.  A read-write open
+ * then repairs, and says so. */
+START_TEST(test_rdonly_unclean_refuses_damaged_structure) {
+  fsc_options ro = opts_type(FSC_TYPE_INT64);
+  ro.flags = FSC_RDONLY;
+  fsc_list *l = NULL;
+  fsc_metrics m;
+  int64_t x = 0;
+
+  /* A list slot pointed back at the record an assignment superseded. */
+  const char *lb = tc_path("rosup");
+  l = open_t(lb, FSC_TYPE_INT64);
+  ck_ok(fsc_list_append_i64(l, 10));
+  ck_ok(fsc_list_append_i64(l, 20));
+  ck_ok(fsc_list_set_i64(l, 0, 11));
+  close_free(l);
+  ck_assert_uint_eq(peek64(fpath(lb, "index"), HDR), HDR + 48);
+  poke64(fpath(lb, "index"), HDR, HDR); /* slot 0: the record of 10 */
+  unmark(lb);
+  l = NULL;
+  ck_fsc(fsc_list_open(lb, &ro, &l), FSC_ECORRUPT);
+  ck_assert_msg(strstr(fsc_errmsg(), "superseded") &&
+                    strstr(fsc_errmsg(), "read-write"),
+                "%s", fsc_errmsg());
+  ck_assert_ptr_null(l);
+  l = open_t(lb, FSC_TYPE_INT64);
+  m = metrics(l);
+  ck_assert_uint_eq(m.repaired_dropped, 1);
+  ck_assert_uint_eq(m.length, 1);
+  ck_ok(fsc_list_get_i64(l, 0, &x));
+  ck_assert_int_eq(x, 20);
+  ck_ok(fsc_list_destroy(l));
+  fsc_list_free(l);
+
+  /* The length word's BUF bit flipped after a pop: the older array. */
+  lb = tc_path("robuf");
+  l = open_t(lb, FSC_TYPE_INT64);
+  ck_ok(fsc_list_append_i64(l, 1));
+  ck_ok(fsc_list_append_i64(l, 2));
+  fsc_value pv;
+  ck_ok(fsc_list_pop(l, 0, &pv));
+  close_free(l);
+  uint8_t b;
+  peek(fpath(lb, "index"), OFF_LENWORD + 7, &b, 1);
+  b ^= 0x40;
+  poke(fpath(lb, "index"), OFF_LENWORD + 7, &b, 1);
+  unmark(lb);
+  ck_fsc(fsc_list_open(lb, &ro, &l), FSC_ECORRUPT);
+  ck_assert_msg(strstr(fsc_errmsg(), "sealed"), "%s", fsc_errmsg());
+  l = open_t(lb, FSC_TYPE_INT64);
+  m = metrics(l);
+  ck_assert_uint_ge(m.repaired_restored, 1);
+  ck_assert_uint_eq(m.length, 1);
+  ck_ok(fsc_list_get_i64(l, 0, &x));
+  ck_assert_int_eq(x, 2);
+  ck_ok(fsc_list_destroy(l));
+  fsc_list_free(l);
+
+  /* The length lowered below the filled slots: its reads would hide the
+   * element the slot after the length holds (recovery adopts it). */
+  lb = tc_path("rolen");
+  l = open_t(lb, FSC_TYPE_INT64);
+  ck_ok(fsc_list_append_i64(l, 7));
+  close_free(l);
+  uint8_t z = 0;
+  poke(fpath(lb, "index"), OFF_LENWORD, &z, 1); /* LEN 1 -> 0 */
+  unmark(lb);
+  ck_fsc(fsc_list_open(lb, &ro, &l), FSC_ECORRUPT);
+  ck_assert_msg(strstr(fsc_errmsg(), "length"), "%s", fsc_errmsg());
+  l = open_t(lb, FSC_TYPE_INT64);
+  m = metrics(l);
+  ck_assert_uint_eq(m.length, 1);
+  ck_assert_uint_gt(m.repaired_items, 0);
+  ck_ok(fsc_list_get_i64(l, 0, &x));
+  ck_assert_int_eq(x, 7);
+  ck_ok(fsc_list_destroy(l));
+  fsc_list_free(l);
+
+  /* A dict's only record damaged: its iteration would skip the key. */
+  const char *db = tc_path("rodict");
+  fsc_options o = opts_type(FSC_TYPE_INT64);
+  fsc_dict *d = NULL;
+  ck_ok(fsc_dict_open(db, &o, &d));
+  ck_ok(fsc_dict_set_i64(d, "k", 1));
+  ck_ok(fsc_dict_close(d));
+  fsc_dict_free(d);
+  d = NULL;
+  uint8_t zero = 0;
+  poke(fpath(db, "data"), HDR, &zero, 1); /* its type byte */
+  unmark(db);
+  ck_fsc(fsc_dict_open(db, &ro, &d), FSC_ECORRUPT);
+  ck_assert_ptr_null(d);
+  ck_ok(fsc_dict_open(db, &o, &d));
+  fsc_metrics dm = {.size = sizeof dm};
+  ck_ok(fsc_dict_metrics(d, &dm));
+  ck_assert_uint_eq(dm.repaired_dropped, 1);
+  ck_assert_uint_eq(dm.length, 0);
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+
+  /* A dict's COUNT lowered: its length would be wrong (recovery
+   * recounts). */
+  db = tc_path("rocount");
+  d = NULL;
+  ck_ok(fsc_dict_open(db, &o, &d));
+  ck_ok(fsc_dict_set_i64(d, "k", 1));
+  ck_ok(fsc_dict_set_i64(d, "l", 2));
+  ck_ok(fsc_dict_close(d));
+  fsc_dict_free(d);
+  d = NULL;
+  poke(fpath(db, "index"), OFF_LENWORD, &zero, 1); /* COUNT 2 -> 0 */
+  unmark(db);
+  ck_fsc(fsc_dict_open(db, &ro, &d), FSC_ECORRUPT);
+  ck_assert_msg(strstr(fsc_errmsg(), "count"), "%s", fsc_errmsg());
+  ck_ok(fsc_dict_open(db, &o, &d));
+  ck_ok(fsc_dict_metrics(d, &dm));
+  ck_assert_uint_eq(dm.length, 2);
+  ck_assert_uint_ge(dm.repaired_counters, 1);
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+}
+END_TEST
+
+/* A set's table word given FROZEN and the other BUF after a clear, the
+ * marker missing: the open must not "finish an interrupted rebuild" from
+ * the superseded, pre-clear table (the clear rolled back, the later add
+ * lost).  The seal names the table: the word is restored, the rebuild
+ * finished from it, and the open says so. */
+START_TEST(test_open_restores_frozen_table_word) {
+  const char *base = tc_path("sfrozen");
+  fsc_options o = opts_type(FSC_TYPE_INT64);
+  fsc_set *s = NULL;
+  fsc_value v30 = fsc_i64(30), v61 = fsc_i64(61);
+  ck_ok(fsc_set_open(base, &o, &s));
+  ck_assert_int_ge(fsc_set_add(s, &v30), 0);
+  ck_ok(fsc_set_clear(s));
+  ck_assert_int_ge(fsc_set_add(s, &v61), 0);
+  ck_ok(fsc_set_close(s));
+  fsc_set_free(s);
+  uint8_t b;
+  peek(fpath(base, "index"), OFF_LENWORD + 7, &b, 1);
+  b ^= 0xC0; /* FROZEN, and the other table */
+  poke(fpath(base, "index"), OFF_LENWORD + 7, &b, 1);
+  unmark(base);
+  s = NULL;
+  ck_ok(fsc_set_open(base, &o, &s));
+  fsc_metrics m = {.size = sizeof m};
+  ck_ok(fsc_set_metrics(s, &m));
+  ck_assert_int_eq(fsc_set_contains(s, &v61), 1);
+  ck_assert_int_eq(fsc_set_contains(s, &v30), 0);
+  ck_assert_uint_eq(m.length, 1);
+  ck_assert_uint_ge(m.repaired_restored, 2); /* the word; the rebuild */
+  fsc_verify_report r = {.size = sizeof r};
+  ck_ok(fsc_set_verify(s, 0, &r));
+  ck_assert(r.healthy);
+  ck_ok(fsc_set_destroy(s));
+  fsc_set_free(s);
+}
+END_TEST
+
+/* Iteration meets a dict key at its origin (the record its life began
+ * with, dead once the key was set again).  That record damaged and the
+ * marker missing: the first open gives the key a record of its own, so
+ * iteration yields it again (last: the order is lost with the origin),
+ * and says so. */
+START_TEST(test_open_repairs_damaged_origin) {
+  const char *base = tc_path("dorigin");
+  fsc_options o = opts_type(FSC_TYPE_INT64);
+  fsc_dict *d = NULL;
+  ck_ok(fsc_dict_open(base, &o, &d));
+  ck_ok(fsc_dict_set_i64(d, "a", 1));
+  ck_ok(fsc_dict_set_i64(d, "b", 2));
+  ck_ok(fsc_dict_set_i64(d, "c", 3));
+  ck_ok(fsc_dict_set_i64(d, "b", 20));
+  ck_ok(fsc_dict_close(d));
+  fsc_dict_free(d);
+  /* Records of a 1-byte key and an int64: 16 + 4 + 1 + 8 + 8 -> 40. */
+  const off_t first_b = HDR + 40;
+  uint8_t b;
+  peek(fpath(base, "data"), first_b + REC_HDR + 4, &b, 1);
+  ck_assert_int_eq(b, 'b');
+  uint8_t zero = 0;
+  poke(fpath(base, "data"), first_b, &zero, 1); /* its type byte */
+  unmark(base);
+  d = NULL;
+  ck_ok(fsc_dict_open(base, &o, &d));
+  fsc_metrics m = {.size = sizeof m};
+  ck_ok(fsc_dict_metrics(d, &m));
+  char order[16] = "";
+  fsc_dict_iter it;
+  fsc_value k, v;
+  int rc;
+  ck_ok(fsc_dict_iter_init(d, &it));
+  while ((rc = fsc_dict_iter_next(&it, &k, &v)) == 1) {
+    size_t l = strlen(order);
+    ck_assert_uint_eq(k.u.buf.len, 1);
+    ck_assert_uint_lt(l, sizeof order - 1);
+    order[l] = *(const char *)k.u.buf.ptr;
+    order[l + 1] = 0;
+  }
+  ck_assert_int_eq(rc, 0);
+  ck_assert_str_eq(order, "acb");
+  int64_t x = 0;
+  ck_ok(fsc_dict_get_i64(d, "b", &x));
+  ck_assert_int_eq(x, 20);
+  ck_assert_uint_eq(m.length, 3);
+  ck_assert_uint_ge(m.repaired_restored, 1);
+  fsc_verify_report r = {.size = sizeof r};
+  ck_ok(fsc_dict_verify(d, 0, &r));
+  ck_assert(r.healthy);
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+}
+END_TEST
+
 static TCase *tcase(Suite *s, const char *name) {
   TCase *tc = tcase_create(name);
   tcase_set_timeout(tc, 60);
@@ -1808,6 +2036,9 @@ static Suite *persist_suite(void) {
   tcase_add_test(tc, test_open_superseded_slot);
   tcase_add_test(tc, test_survivor_close_vouches);
   tcase_add_test(tc, test_rdonly_unclean_checks_reads);
+  tcase_add_test(tc, test_rdonly_unclean_refuses_damaged_structure);
+  tcase_add_test(tc, test_open_restores_frozen_table_word);
+  tcase_add_test(tc, test_open_repairs_damaged_origin);
   return s;
 }
 

@@ -1368,6 +1368,110 @@ START_TEST(test_dict_superseded) {
 }
 END_TEST
 
+/* The dict's keys in iteration order, joined by ',' into out; the
+ * iteration's return code. */
+static int dict_order(fsc_dict *d, char *out, size_t n) {
+  fsc_dict_iter it;
+  fsc_value k;
+  out[0] = 0;
+  int rc = fsc_dict_iter_init(d, &it);
+  while (rc == 0 && (rc = fsc_dict_iter_next(&it, &k, NULL)) == 1) {
+    size_t l = strlen(out);
+    snprintf(out + l, n - l, "%s%.*s", l ? "," : "", (int)k.u.buf.len,
+             (const char *)k.u.buf.ptr);
+    rc = 0;
+  }
+  return rc;
+}
+
+/* Iteration meets a key at the record its life began with (its origin,
+ * doc/FORMAT.md "Keyed records"), dead once the key was set again.  That
+ * record damaged: iteration skips the key while len and get see it.  The
+ * check reports it; the repair gives the key a record of its own (the
+ * key moves to the end of the order) and says so. */
+START_TEST(test_dict_origin_damaged) {
+  const char *base = tc_path("dorig");
+  fsc_dict *d = dict_open(base, FSC_TYPE_INT64);
+  ck_ok(fsc_dict_set_i64(d, "a", 1));
+  ck_ok(fsc_dict_set_i64(d, "b", 2));
+  ck_ok(fsc_dict_set_i64(d, "c", 3));
+  uint64_t idx;
+  uint64_t first = KS_OFF(slot_of(base, "b", 1, &idx));
+  ck_ok(fsc_dict_set_i64(d, "b", 20)); /* its first record is now dead */
+  char order[64];
+  ck_ok(dict_order(d, order, sizeof order));
+  ck_assert_str_eq(order, "a,b,c");
+  uint8_t zero = 0;
+  poke(fpath(base, "data"), (off_t)first, &zero, 1); /* its type byte */
+  ck_assert_int_eq(dict_order(d, order, sizeof order), 0);
+  ck_assert_str_eq(order, "a,c"); /* the damage the check must see */
+  ck_assert_uint_eq(dlen(d), 3);
+  fsc_verify_report r = rep();
+  ck_fsc(fsc_dict_verify(d, 0, &r), FSC_ECORRUPT);
+  ck_sums(&r);
+  ck_assert_uint_eq(r.index_structure, 1);
+  ck_assert_msg(strstr(fsc_errmsg(), "iteration skips the key"), "%s",
+                fsc_errmsg());
+  r = rep();
+  ck_ok(fsc_dict_verify(d, FSC_VERIFY_REPAIR, &r));
+  ck_assert(r.healthy && r.repaired);
+  ck_assert_uint_eq(r.items_dropped, 0);
+  ck_assert_uint_eq(r.items_restored, 1);
+  ck_ok(dict_order(d, order, sizeof order));
+  ck_assert_str_eq(order, "a,c,b");
+  int64_t x = 0;
+  ck_ok(fsc_dict_get_i64(d, "b", &x));
+  ck_assert_int_eq(x, 20);
+  ck_assert_uint_eq(dlen(d), 3);
+  r = rep();
+  ck_ok(fsc_dict_verify(d, 0, &r));
+  ck_healthy(&r, 3);
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+}
+END_TEST
+
+/* The dict's table word damaged after a clear: its BUF bit flipped (the
+ * word names the superseded, pre-clear table), alone or with FROZEN (a
+ * "rebuild" to finish from that table).  The seal of the structure words
+ * says which table is the dict: the check reports the damage, the repair
+ * restores the word, and nothing is rolled back (the cleared key stays
+ * gone, the later one stays). */
+START_TEST(test_dict_table_word_sealed) {
+  for (int frozen = 0; frozen < 2; frozen++) {
+    const char *base = tc_path(frozen ? "dsealf" : "dseal");
+    fsc_dict *d = dict_open(base, FSC_TYPE_INT64);
+    ck_ok(fsc_dict_set_i64(d, "old", 1));
+    ck_ok(fsc_dict_clear(d));
+    ck_ok(fsc_dict_set_i64(d, "new", 2));
+    const char *ip = fpath(base, "index");
+    uint64_t w = peek64(ip, I_LENWORD);
+    ck_assert(!(w & LW_FROZEN));
+    poke64(ip, I_LENWORD,
+           w ^ (UINT64_C(1) << 62) ^ (frozen ? LW_FROZEN : 0));
+    fsc_verify_report r = rep();
+    ck_fsc(fsc_dict_verify(d, 0, &r), FSC_ECORRUPT);
+    ck_sums(&r);
+    ck_assert_uint_ge(r.index_structure, 1);
+    r = rep();
+    ck_ok(fsc_dict_verify(d, FSC_VERIFY_REPAIR, &r));
+    ck_assert(r.healthy && r.repaired);
+    int64_t x = 0;
+    ck_fsc(fsc_dict_get_i64(d, "old", &x), FSC_EKEY);
+    ck_ok(fsc_dict_get_i64(d, "new", &x));
+    ck_assert_int_eq(x, 2);
+    ck_assert_uint_ge(r.items_restored, 1);
+    ck_assert_uint_eq(r.items_dropped, 0);
+    ck_assert_uint_eq(dlen(d), 1);
+    r = rep();
+    ck_ok(fsc_dict_verify(d, 0, &r));
+    ck_healthy(&r, 1);
+    ck_ok(fsc_dict_destroy(d));
+    fsc_dict_free(d);
+  }
+}
+END_TEST
+
 /* A handle whose collection another handle compacted (new files, a new
  * generation) is followed to the new files: the check is of those. */
 START_TEST(test_after_compaction) {
@@ -1439,6 +1543,8 @@ static Suite *verify_suite(void) {
   tcase_add_test(tc, test_list_structure_words);
   tcase_add_test(tc, test_list_superseded);
   tcase_add_test(tc, test_dict_superseded);
+  tcase_add_test(tc, test_dict_origin_damaged);
+  tcase_add_test(tc, test_dict_table_word_sealed);
   tc = tcase(s, "concurrent");
   tcase_add_test(tc, test_concurrent_writers);
   tcase_add_test(tc, test_killed_writer_repaired);

@@ -24,11 +24,14 @@
  *         recovery before writing the marker (or, if that fails, writes
  *         none, so that the next opener repairs).
  *  A read-only first opener that finds the marker missing cannot repair:
- *  its handle checks each record's checksum on read (check_reads).
+ *  it runs the structure's check first and refuses a damaged collection
+ *  (check_unclean_rdonly), then its handle checks each record's checksum
+ *  on read (check_reads).
  * Both steps run under the structure lock, so the non-atomic flock
  * conversions in between cannot be observed by another opener.
  */
 #include "internal.h"
+#include "file/verify.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -161,6 +164,53 @@ static void remove_temp(const char *data_path, const char *index_path,
   }
 }
 
+/* A read-only first opener after an unclean end, the open's exclusive
+ * index lock held: one pass of the structure's check, as the recovery of
+ * a read-write opener would make.  A read-only handle cannot repair, so
+ * the open is refused (FSC_ECORRUPT, naming the first problem) rather
+ * than hand out an older list, a stale value, or an iteration that skips
+ * what its length counts.  An interrupted structural change, or an
+ * append, counts too: only a read-write opener may finish it.  A list
+ * element whose record fails is left to the reads (check_reads: that one
+ * read is FSC_ECORRUPT, the others go on); a dict or set iteration walks
+ * the data file and cannot tell a damaged record from a half-written
+ * one, so there a bad record the index names refuses the open too, and
+ * so does a COUNT other than the keys (the length would be wrong).  The
+ * byte counters are not judged here: a killed writer leaves them off, and
+ * that hides no element. */
+static int check_unclean_rdonly(struct fsc__gen *c) {
+  struct fsc__vpass p = {.c = c, .keyed = c->kind != FSC__KIND_LIST,
+                         .locked = true};
+  c->ops->vscan(&p); /* (through the kind table: file/verify.h) */
+  uint64_t n = p.dangling + p.structure + p.counters;
+  if (p.keyed)
+    n += p.bad_bounds + p.bad_type + p.bad_sum;
+  /* A list element in the slot after the length: an append its writer
+   * left half-done (recovery counts it) or a damaged length (recovery
+   * adopts what it hid).  Reads here would not see it. */
+  if (p.pending && !n++)
+    snprintf(p.first, sizeof p.first, "the list slot after the length "
+             "holds an element the length does not count");
+  /* A dict's or set's COUNT that is not the keys its table holds (a
+   * writer killed between its slot CAS and its count, or damage):
+   * recovery recounts; the length here would be wrong. */
+  if (p.keyed && p.count_word != p.keys && !n++)
+    snprintf(p.first, sizeof p.first, "the count says %llu keys, but the "
+             "table holds %llu", (unsigned long long)p.count_word,
+             (unsigned long long)p.keys);
+  int rc = 0;
+  if (n)
+    rc = fsc__err(FSC_ECORRUPT, "the collection was not closed cleanly and "
+                  "does not verify (%llu problem%s; the first: %s); a "
+                  "read-only handle cannot repair it: open it read-write, or "
+                  "run fsc verify --repair", (unsigned long long)n,
+                  n == 1 ? "" : "s", p.first);
+  else
+    fsc__err_clear();
+  free(p.marks);
+  return rc;
+}
+
 int fsc__gen_open(struct fsc__gen *c, struct fsc__handle *h,
                   enum fsc__kind kind,
                    const char *base_path, const fsc_options *in) {
@@ -261,6 +311,10 @@ int fsc__gen_open_suffix(struct fsc__gen *c, struct fsc__handle *h,
     /* Unverified, and we may not repair: every record read through this
      * handle has its checksum checked (fsc__rec_locate). */
     c->check_reads = !clean;
+    /* ... and what a read-write opener's recovery would check first: the
+     * structure and every record it names. */
+    if (!clean && (rc = check_unclean_rdonly(c)) != 0)
+      goto fail_locked;
     c->rep[FSC__REP_AT_CLOSE] = ck_pr_load_64(&ih->rep[FSC__REP_AT_CLOSE]);
   }
   if (!c->rdonly) {

@@ -171,15 +171,17 @@ static int load_files(struct fsc__gen *c, uint64_t dsize, uint64_t isize,
   struct stat dst;
   if (dcap > dsize && fstat(c->data.fd, &dst) == 0)
     dsize = (uint64_t)dst.st_size;
+  /* (Records, tables and arrays are 8-aligned: so are both tails.) */
   if (dcap > dsize || dcap < FSC__HDR_SIZE || tail < FSC__HDR_SIZE ||
-      tail > dcap)
+      tail > dcap || (tail & 7u))
     return fsc__err(FSC_ECORRUPT, "%s: data header counters are "
                                   "inconsistent (tail %llu, capacity %llu, "
                                   "size %llu)", c->data_path,
                     (unsigned long long)tail, (unsigned long long)dcap,
                     (unsigned long long)dsize);
   if (icap > isize || icap < FSC__HDR_SIZE + FSC__TRAILER ||
-      ih->itail > icap - FSC__TRAILER || ih->itail < FSC__HDR_SIZE)
+      ih->itail > icap - FSC__TRAILER || ih->itail < FSC__HDR_SIZE ||
+      (ih->itail & 7u))
     return fsc__err(FSC_ECORRUPT, "%s: index header counters are "
                                   "inconsistent", c->index_path);
   fsc_type ftype = (fsc_type)d->h.elem_type;

@@ -42,6 +42,7 @@
  *    descriptors) are compared with their seal (internal.h) under the
  *    lock; a live word that differs from a seal that holds would make
  *    another array the list, so the array is judged by the seal's words.
+ *    A dict's or set's table word and descriptors have the same seal.
  *
  * Repair (FSC_VERIFY_REPAIR) is done in rounds, each fixing one layer and
  * followed by a fresh check, at most REPAIR_ROUNDS (verify_coll):
@@ -234,9 +235,10 @@ static void check_files(struct fsc__vpass *p) {
   ck_pr_fence_load();
   uint64_t cap = ck_pr_load_64(&d->cap);
   struct stat st;
-  if (tail < FSC__HDR_SIZE || tail > cap)
+  if (tail < FSC__HDR_SIZE || tail > cap || (tail & 7u))
     fsc__vnote(p, &p->counters, "the data tail %llu lies outside [%u, "
-               "capacity %llu]", (unsigned long long)tail, FSC__HDR_SIZE,
+               "capacity %llu] or is not a multiple of 8",
+               (unsigned long long)tail, FSC__HDR_SIZE,
                (unsigned long long)cap);
   if (fstat(c->data.fd, &st) == 0 && (uint64_t)st.st_size < cap)
     fsc__vnote(p, &p->counters, "the data capacity %llu exceeds the data "
@@ -245,10 +247,11 @@ static void check_files(struct fsc__vpass *p) {
   uint64_t itail = ck_pr_load_64(&ih->itail);
   uint64_t icap = ck_pr_load_64(&ih->icap);
   if (itail < FSC__HDR_SIZE || icap < FSC__HDR_SIZE + FSC__TRAILER ||
-      itail > icap - FSC__TRAILER) {
+      itail > icap - FSC__TRAILER || (itail & 7u)) {
     fsc__vnote(p, &p->structure, "the index tail %llu lies outside [%u, "
-               "capacity %llu - %u]", (unsigned long long)itail,
-               FSC__HDR_SIZE, (unsigned long long)icap, FSC__TRAILER);
+               "capacity %llu - %u] or is not a multiple of 8",
+               (unsigned long long)itail, FSC__HDR_SIZE,
+               (unsigned long long)icap, FSC__TRAILER);
     p->unrepairable = true;
   }
   if (fstat(c->index.fd, &st) == 0 && (uint64_t)st.st_size < icap) {

@@ -59,6 +59,8 @@ struct fsc__vpass {
   bool len_over;             /* list: LEN above the array's capacity */
   bool seal_fix;             /* list: live structure words and their seal
                                 disagree (fsc__ls_seal_fix first) */
+  bool need_origin;          /* dict: a key's origin (where iteration meets
+                                it) does not verify: write it anew */
   int64_t fix_live, fix_dead; /* byte counter corrections (quiet pass) */
   struct fsc__vmark *marks;
   size_t nmarks, capmarks;

@@ -21,6 +21,14 @@
  *  - Empty slots of a reused table carry the new epoch (KS_EMPTY), so a
  *    writer that slept through two rebuilds cannot CAS into a slot it saw
  *    empty in an older life of the same memory.
+ *  - Before the store of the word that publishes, a rebuild seals the
+ *    structure words (the word's BUF and EPOCH, both descriptors:
+ *    fsc__ls_seal, the list's, doc/FORMAT.md "The seal"); one that gives
+ *    up seals them as it leaves them.  So while the word is not frozen
+ *    they equal the seal, and while it is frozen the word's BUF and EPOCH
+ *    and the source table's descriptor do: the finish of an orphan
+ *    restores those from the seal first (fsc__hash_seal_frozen), so that
+ *    it never copies a superseded table a damaged word names.
  */
 #include "struct/hash_slot.h"
 
@@ -102,6 +110,34 @@ int fsc__krec_hash(struct fsc__gen *c, uint64_t off, uint64_t *h) {
   return 0;
 }
 
+#define SEAL_BITS (FSC__LW_BUF | (FSC__LW_EPOCH_MASK << FSC__LW_EPOCH_SHIFT))
+
+uint64_t fsc__hash_seal_frozen(struct fsc__gen *c, bool fix) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  uint64_t differ;
+  enum fsc__seal_state st = fsc__ls_seal_state(ih, &differ);
+  if (st != FSC__SEAL_OK && st != FSC__SEAL_LIVE)
+    return 0; /* no seal, or a broken one: the finish seals again */
+  uint64_t sw = ck_pr_load_64(&ih->seal.word);
+  unsigned sb = FSC__LW_BUFIDX(sw);
+  struct fsc__list_desc *ld = &ih->desc[sb];
+  const struct fsc__list_desc *sd = &ih->seal.desc[sb];
+  uint64_t w = ck_pr_load_64(&ih->lenword);
+  uint64_t n = ((w & SEAL_BITS) != sw) +
+               (ck_pr_load_64(&ld->off) != ck_pr_load_64(&sd->off)) +
+               (ck_pr_load_64(&ld->cap) != ck_pr_load_64(&sd->cap)) +
+               (ck_pr_load_64(&ld->hw) != ck_pr_load_64(&sd->hw));
+  if (!n || !fix)
+    return n;
+  ck_pr_store_64(&ld->off, ck_pr_load_64(&sd->off));
+  ck_pr_store_64(&ld->cap, ck_pr_load_64(&sd->cap));
+  ck_pr_store_64(&ld->hw, ck_pr_load_64(&sd->hw));
+  ck_pr_fence_store();
+  while (!ck_pr_cas_64_value(&ih->lenword, w, (w & ~SEAL_BITS) | sw, &w))
+    ck_pr_stall();
+  return n;
+}
+
 /* Structure lock held.  Freeze, copy the live keys into the spare table
  * (none with `clear`), publish.  Also finishes a rebuild whose process
  * died (the word is then frozen already). */
@@ -110,8 +146,16 @@ int fsc__hash_rebuild_locked(struct fsc__gen *c, bool clear) {
   uint64_t w;
   for (;;) {
     w = ck_pr_load_64(&ih->lenword);
-    if (w & FSC__LW_FROZEN)
-      break; /* an orphan: its rebuilder died */
+    if (w & FSC__LW_FROZEN) {
+      /* An orphan: its rebuilder died.  Finished from the table the seal
+       * names (a damaged word would name a superseded one). */
+      uint64_t n = fsc__hash_seal_frozen(c, true);
+      if (n) {
+        ck_pr_add_64(&ih->repaired, n);
+        w = ck_pr_load_64(&ih->lenword);
+      }
+      break;
+    }
     if (ck_pr_cas_64(&ih->lenword, w, w | FSC__LW_FROZEN)) {
       w |= FSC__LW_FROZEN;
       break;
@@ -165,7 +209,9 @@ int fsc__hash_rebuild_locked(struct fsc__gen *c, bool clear) {
   if (fresh)
     ck_pr_store_64(&ih->desc[t].hw, cap);
   ck_pr_store_64(&ih->kused, live);
-  ck_pr_fence_store(); /* ... and the descriptor before the word */
+  /* The seal of what is published (doc/FORMAT.md "The seal"); its fence
+   * orders the descriptor before the word. */
+  fsc__ls_seal(ih, FSC__LW_MAKE(t, e1, live));
   ck_pr_store_64(&ih->lenword, FSC__LW_MAKE(t, e1, live));
   if (bad)
     ck_pr_add_64(&ih->repaired, bad);
@@ -184,7 +230,9 @@ unfreeze:
    * CASed a slot before the freeze still count themselves. */
   for (uint64_t i = 0; i < src.cap; i++)
     ck_pr_and_64(&src.arr[i], ~KS_FROZEN);
-  ck_pr_fence_store();
+  /* (The spare's descriptor may have changed: seal the words as they
+   * are; its fence orders the slots before the word.) */
+  fsc__ls_seal(ih, w & ~FSC__LW_FROZEN);
   ck_pr_store_64(&ih->lenword, w & ~FSC__LW_FROZEN);
   return rc;
 }

@@ -6,7 +6,9 @@
  * file alone, which that recovery and verify's repair (hash_verify.c) use
  * when the table lost keys or cannot be trusted.  Each runs with the
  * structure lock held; the rebuild from the data file also needs the
- * collection alone (no other process writing).
+ * collection alone (no other process writing).  Recovery first restores
+ * a table word or descriptor that differs from its seal (hash_grow.c), so
+ * that the table kept, or the rebuild finished, is the newest.
  */
 #include "struct/hash_slot.h"
 
@@ -26,6 +28,7 @@ int fsc__hash_init(struct fsc__gen *c) {
   ih->desc[0].hw = cap;
   ih->itail = FSC__HDR_SIZE + cap * 8;
   ih->kused = 0;
+  fsc__ls_seal(ih, FSC__LW_MAKE(0, 0, 0));
   ih->lenword = FSC__LW_MAKE(0, 0, 0);
   return 0;
 }
@@ -39,6 +42,64 @@ static bool krec_verify(struct fsc__gen *c, uint64_t off,
       fsc__krec_read(c, off, r) != 0)
     return false;
   return fsc__rec_checksum(h->type, h + 1, h->size) == h->checksum;
+}
+
+bool fsc__hash_origin_ok(struct fsc__gen *c, uint64_t off,
+                         const struct fsc__krec *kr) {
+  if (kr->origin == off)
+    return true;
+  struct fsc__krec o;
+  const struct fsc__rec *h;
+  if (!krec_verify(c, kr->origin, &o) ||
+      fsc__rec_locate(c, kr->origin, &h) != 0 || !fsc__type_valid(h->type))
+    return false; /* (flagged deleted is normal: it is a dead record) */
+  return o.origin == kr->origin && o.klen == kr->klen &&
+         (o.klen == 0 || memcmp(o.key, kr->key, o.klen) == 0);
+}
+
+/* Give the key of *slot (value s) a life of its own again: a copy of its
+ * record that names itself, swapped in with one CAS (a writer that
+ * replaced the record meanwhile wins; its record is judged next time),
+ * the old record retired.  1 if the slot was rewritten. */
+static int origin_fix(struct fsc__gen *c, uint64_t *slot, uint64_t s) {
+  uint64_t off = s & KS_OFF_MASK, noff;
+  struct fsc__krec kr;
+  fsc_value v;
+  int rc = fsc__krec_read(c, off, &kr);
+  if (rc)
+    return rc;
+  if (fsc__value_decode((fsc_type)kr.type, kr.val, kr.vlen, &v) != 0)
+    return fsc__rec_bad(off);
+  struct fsc__kkey k;
+  fsc__kkey_make(&k, 0, kr.key, kr.klen);
+  if ((rc = fsc__krec_write(c, &k, &v, &noff)) != 0)
+    return rc;
+  if (!ck_pr_cas_64(slot, s, KS_MAKE(k.h, noff))) {
+    fsc__rec_retire(c, noff);
+    return 0;
+  }
+  fsc__rec_retire(c, off);
+  return 1;
+}
+
+int fsc__hash_origins_fix(struct fsc__gen *c, const struct fsc__ktab *t,
+                          uint64_t *fixed) {
+  *fixed = 0;
+  if (!fsc__hash_is_dict(c))
+    return 0;
+  for (uint64_t i = 0; i < t->cap; i++) {
+    uint64_t s = ck_pr_load_64(&t->arr[i]);
+    struct fsc__krec kr;
+    if (!fsc__ks_value(s) || (s & KS_FROZEN) ||
+        !krec_verify(c, s & KS_OFF_MASK, &kr) ||
+        fsc__hash_origin_ok(c, s & KS_OFF_MASK, &kr))
+      continue;
+    int rc = origin_fix(c, &t->arr[i], s);
+    if (rc < 0)
+      return rc;
+    *fixed += (uint64_t)rc;
+  }
+  return 0;
 }
 
 /* Is the active table sound?  Every key slot names a record that verifies,
@@ -126,11 +187,15 @@ int fsc__hash_rebuild_from_data(struct fsc__gen *c, uint64_t *live_bytes) {
   /* Force new space: the spare may be what is damaged. */
   ck_pr_store_64(&ih->desc[t].off, 0);
   bool fresh;
-  if ((rc = fsc__hash_spare_region(c, t, cap, 0, 0, &toff, &fresh)) != 0)
+  if ((rc = fsc__hash_spare_region(c, t, cap, 0, 0, &toff, &fresh)) != 0) {
+    fsc__ls_seal(ih, w); /* the spare given up: the words as they are */
     return rc; /* (the active table is replaced, not copied) */
+  }
   uint64_t *dst = fsc__ptr(c, &c->index, toff, cap * 8);
-  if (!dst)
+  if (!dst) {
+    fsc__ls_seal(ih, w);
     return fsc__err_last();
+  }
   memset(dst, 0, (size_t)(cap * 8));
   uint64_t mask = cap - 1, live = 0, bytes = 0;
   pos = 0;
@@ -163,14 +228,16 @@ int fsc__hash_rebuild_from_data(struct fsc__gen *c, uint64_t *live_bytes) {
       }
     }
   }
-  if (rc < 0)
+  if (rc < 0) {
+    fsc__ls_seal(ih, w);
     return rc;
+  }
   ck_pr_fence_store();
   ck_pr_store_64(&ih->desc[t].off, toff);
   ck_pr_store_64(&ih->desc[t].cap, cap);
   ck_pr_store_64(&ih->desc[t].hw, cap);
   ck_pr_store_64(&ih->kused, live);
-  ck_pr_fence_store();
+  fsc__ls_seal(ih, FSC__LW_MAKE(t, e1, live)); /* (fences its stores) */
   ck_pr_store_64(&ih->lenword, FSC__LW_MAKE(t, e1, live));
   *live_bytes = bytes;
   return 0;
@@ -187,10 +254,16 @@ int fsc__hash_recover(struct fsc__gen *c, bool unclean) {
     return 0;
   }
   int rc;
+  /* The structure words first: one that differs from the seal is damage
+   * (it would make another table the index, or finish a "rebuild" from
+   * a superseded table): restored from the seal, never rolled back. */
   if (ck_pr_load_64(&ih->lenword) & FSC__LW_FROZEN) {
+    rep[FSC__REP_RESTORED] += fsc__hash_seal_frozen(c, true);
     if ((rc = fsc__hash_rebuild_locked(c, false)) != 0 && rc != FSC_ECORRUPT)
       return rc;
     rep[FSC__REP_RESTORED]++; /* the interrupted rebuild, finished */
+  } else {
+    rep[FSC__REP_RESTORED] += fsc__ls_seal_fix(c);
   }
   uint64_t before = fsc__hash_len(c), bytes = 0, n = 0;
   /* A writer killed between its slot CAS and its count update leaves COUNT
@@ -208,6 +281,20 @@ int fsc__hash_recover(struct fsc__gen *c, bool unclean) {
     rep[FSC__REP_REBUILT]++;
     if (after < before)
       rep[FSC__REP_DROPPED] += before - after;
+  }
+  /* Iteration meets a dict key at its origin: a key whose origin does
+   * not verify is given a record of its own (its bytes replace the old
+   * record's in the live count). */
+  struct fsc__ktab tb = {0};
+  uint64_t nfix = 0;
+  if ((rc = fsc__ktab_view(c, &tb)) != 0 ||
+      (rc = fsc__hash_origins_fix(c, &tb, &nfix)) != 0)
+    return rc;
+  if (nfix) {
+    uint64_t n2 = 0, b2 = 0;
+    rep[FSC__REP_RESTORED] += nfix;
+    if (table_sound(c, &n2, &b2))
+      bytes = b2;
   }
   uint64_t used = ck_pr_load_64(&d->tail) - FSC__HDR_SIZE;
   uint64_t dead = used > bytes ? used - bytes : 0;

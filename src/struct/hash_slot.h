@@ -17,6 +17,7 @@
 #define FSC_HASH_SLOT_H
 
 #include "struct/hash.h"
+#include "struct/list_struct.h" /* the seal: the header words are the list's */
 
 #include <endian.h>
 #include <string.h>
@@ -152,5 +153,26 @@ int fsc__krec_hash(struct fsc__gen *c, uint64_t off, uint64_t *h);
 int fsc__hash_spare_region(struct fsc__gen *c, unsigned t, uint64_t cap,
                            uint64_t aoff, uint64_t abytes, uint64_t *off,
                            bool *fresh);
+
+/* hash_recover.c: does dict record off (parsed in kr) have an origin
+ * iteration can start from (hash.c, fsc__hash_next: a record that
+ * verifies, holds the same key and names itself)?  Give every key of
+ * table t whose origin does not a record of its own, counted in *fixed
+ * (structure lock held; the key moves to the end of the insertion order,
+ * the best a lost origin allows). */
+bool fsc__hash_origin_ok(struct fsc__gen *c, uint64_t off,
+                         const struct fsc__krec *kr);
+int fsc__hash_origins_fix(struct fsc__gen *c, const struct fsc__ktab *t,
+                          uint64_t *fixed);
+
+/* hash_grow.c: the seal of the table word and the descriptors
+ * (doc/FORMAT.md, "The seal"), the list's (fsc__ls_seal and
+ * fsc__ls_seal_fix, list_struct.c) since the header words are the same.
+ * For a word left frozen (structure lock held): how many of the words a
+ * rebuild never changes before it publishes (the word's BUF and EPOCH,
+ * the source table's descriptor) differ from a seal that holds; with
+ * `fix`, they are restored from it (FROZEN and COUNT kept), so that the
+ * rebuild is finished from the table the last published state names. */
+uint64_t fsc__hash_seal_frozen(struct fsc__gen *c, bool fix);
 
 #endif

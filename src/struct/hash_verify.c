@@ -24,6 +24,13 @@
  * (fsc__hash_rebuild_from_data in hash_recover.c), which needs the
  * collection alone; so is a table with a slot naming a superseded record
  * (the key's newest live record is only in the data file).
+ *
+ * Before the table: the table word and descriptors against their seal
+ * (hash_grow.c); a damaged one is restored from it in a round of its own.
+ * After it, for a dict: each key's origin, the record iteration meets the
+ * key at (hash.c, fsc__hash_next), must verify and hold the key; a key
+ * whose origin does not is given a record of its own
+ * (fsc__hash_origins_fix, hash_recover.c).
  */
 #include "file/verify.h"
 #include "struct/hash_slot.h"
@@ -87,6 +94,31 @@ void fsc__hash_vscan(struct fsc__vpass *p) {
     fsc__vnote(p, &p->structure, "a rebuild of the %s's index was interrupted "
                "(its process died holding the lock)", dict ? "dict" : "set");
     p->need_struct = true;
+  }
+  if (p->locked) {
+    /* Under the lock the table word's BUF and EPOCH and the descriptors
+     * are the sealed ones (a frozen word: BUF, EPOCH and the source
+     * table's descriptor).  A live word that differs from a seal that
+     * holds would make another table the index, or finish a rebuild from
+     * a superseded one (doc/FORMAT.md, "The seal"). */
+    uint64_t n = 0;
+    enum fsc__seal_state st = fsc__ls_seal_state(ih, &n);
+    if (frozen)
+      n = fsc__hash_seal_frozen(c, false);
+    if (n && (st == FSC__SEAL_OK || st == FSC__SEAL_LIVE)) {
+      fsc__vnote(p, &p->structure, "%llu of the %s's structure words (the "
+                 "table word's table and epoch, the table descriptors) differ "
+                 "from their sealed copy: damage that would make another "
+                 "table the index", (unsigned long long)n,
+                 dict ? "dict" : "set");
+      p->seal_fix = p->need_struct = true;
+      return; /* the table is judged once the words are restored */
+    }
+    if (st == FSC__SEAL_BROKEN) {
+      fsc__vnote(p, &p->structure, "the sealed copy of the %s's structure "
+                 "words is damaged", dict ? "dict" : "set");
+      p->seal_fix = p->need_struct = true;
+    }
   }
   uint64_t off = ck_pr_load_64(&ih->desc[buf].off);
   uint64_t cap = ck_pr_load_64(&ih->desc[buf].cap);
@@ -183,6 +215,14 @@ void fsc__hash_vscan(struct fsc__vpass *p) {
         }
       }
     }
+    if (dict && !fsc__hash_origin_ok(c, roff, &kr)) {
+      fsc__vnote(p, &p->structure, "hash slot %llu (record %llu): the "
+                 "record its key's life began with (its origin, at %llu) "
+                 "does not verify: iteration skips the key",
+                 (unsigned long long)i, (unsigned long long)roff,
+                 (unsigned long long)kr.origin);
+      p->need_origin = true;
+    }
     p->keys++;
     p->bytes += total;
   }
@@ -218,6 +258,22 @@ int fsc__hash_vrepair(struct fsc__vpass *p, bool *changed,
   struct fsc__gen *c = p->c;
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   struct fsc__data_hdr *d = fsc__dhdr(c);
+  if (p->seal_fix) {
+    /* First the structure words, restored from the seal (or the seal
+     * written again from them); a frozen word's rebuild is then finished
+     * from the table the seal names.  A round of its own. */
+    if (ck_pr_load_64(&ih->lenword) & FSC__LW_FROZEN) {
+      t->restored += fsc__hash_seal_frozen(c, true);
+      int rc = fsc__hash_rebuild_locked(c, false);
+      if (rc)
+        return rc;
+      t->restored++;
+    } else {
+      t->restored += fsc__ls_seal_fix(c);
+    }
+    *changed = true;
+    return 0;
+  }
   if (p->need_data) {
     if (!fsc__valone(c))
       return fsc__err(FSC_EAGAIN, "the index must be rebuilt from the data "
@@ -276,6 +332,20 @@ int fsc__hash_vrepair(struct fsc__vpass *p, bool *changed,
       return rc;
     t->rebuilt++;
     *changed = true;
+    return 0;
+  }
+  if (p->need_origin) {
+    /* Keys whose origin does not verify get a record that names itself
+     * (origin_fix); the table keeps its shape (one CAS a slot). */
+    struct fsc__ktab tb = {0};
+    int rc = fsc__ktab_view(c, &tb);
+    if (rc)
+      return rc;
+    uint64_t n = 0;
+    if ((rc = fsc__hash_origins_fix(c, &tb, &n)) != 0)
+      return rc;
+    t->restored += n;
+    *changed = n > 0;
     return 0;
   }
   *changed = fsc__vfix_bytes(c, p);
