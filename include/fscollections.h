@@ -357,14 +357,34 @@ typedef struct fsc_options {
                                 0: one try; FSC_LOCK_WAIT_FOREVER (-1):
                                 no limit.  A wait that runs out is
                                 FSC_ETIMEDOUT. */
+  /* Dicts only (ignored by lists and sets): a bounded, shared cache.
+   * Stored in the index file when the dict is created, so every process
+   * enforces the same bound; opening an existing dict with FSC_CACHE_NONE
+   * adopts the file's policy, another policy or other bounds than the
+   * file's is FSC_EINVAL.  See README "The shared cache" and
+   * doc/CACHE.md. */
+  int cache_type;              /* FSC_CACHE_NONE (default), FSC_CACHE_LRU,
+                                  FSC_CACHE_LFU or FSC_CACHE_FIFO */
+  uint64_t cache_max_items;    /* live keys at most (0: no item bound) */
+  uint64_t cache_max_bytes;    /* bytes of live records at most (0: no
+                                  byte bound); a policy needs one bound */
 } fsc_options;
+
+/** fsc_options.cache_type: the eviction policy of a bounded dict. */
+enum {
+  FSC_CACHE_NONE = 0, /* an unbounded dict */
+  FSC_CACHE_LRU = 1,  /* least recently used (sampled, approximate) */
+  FSC_CACHE_LFU = 2,  /* least frequently used (logarithmic counter with
+                         decay, sampled) */
+  FSC_CACHE_FIFO = 3  /* oldest insertion first (exact) */
+};
 
 /** fsc_options.lock_timeout_ms: wait for file locks without a limit. */
 #define FSC_LOCK_WAIT_FOREVER (-1)
 
 #define FSC_OPTIONS_INIT                                                      \
   { sizeof(fsc_options), FSC_TYPE_UNSPEC, FSC_CREATE, 0600,                   \
-    FSC_DURABLE_ON_CLOSE, FSC_TYPE_UNSPEC, 0.0, false, 10000 }
+    FSC_DURABLE_ON_CLOSE, FSC_TYPE_UNSPEC, 0.0, false, 10000, 0, 0, 0 }
 
 /* ------------------------------------------------------------------------ */
 /* Metrics                                                                   */
@@ -1072,6 +1092,61 @@ FSC_API int fsc_dict_setdefault(fsc_dict *d, const void *key, size_t klen,
  */
 FSC_API int fsc_dict_incr(fsc_dict *d, const void *key, size_t klen,
                           int64_t delta, int64_t *out);
+
+/**
+ * The function fsc_dict_get_or_compute calls on a miss: compute the value
+ * of key into *out (it must stay valid until the function returns to the
+ * library, which stores it).  Returns 0, or a negative code that
+ * fsc_dict_get_or_compute returns unchanged (nothing is stored).
+ */
+typedef int (*fsc_compute_fn)(const void *key, size_t klen, void *ctx,
+                              fsc_value *out);
+
+/**
+ * Compute once: give key's value in *out (a view valid until the handle
+ * closes); on a miss, exactly one caller among all the processes and
+ * threads that miss the same key at once runs compute(key, klen, ctx,
+ * &v) and stores v; the others wait (a futex on a claim word in the
+ * mapped index file, no system call when the key is present) and then
+ * read what it stored.  A computing process that dies releases its claim:
+ * a waiter sees the claimer's pid gone (kill(pid, 0)) and takes over.
+ * The claim is per key hash bucket (256 buckets): misses of different
+ * keys in one bucket are computed one after the other.  Works on every
+ * dict; a cache dict counts the hit or miss (fsc_dict_cache_metrics).
+ * Errors: FSC_EINVAL (compute or out NULL), FSC_ETIMEDOUT (another
+ * computer held the claim longer than the handle's lock_timeout_ms), the
+ * code compute returned, and the others as fsc_dict_get and fsc_dict_set.
+ * Thread-safe and process-safe (processes must share a pid namespace for
+ * the takeover of a dead claimer; otherwise a waiter times out).  compute
+ * must not call fsc_dict_get_or_compute for a key of the same bucket.
+ */
+FSC_API int fsc_dict_get_or_compute(fsc_dict *d, const void *key,
+                                    size_t klen, fsc_compute_fn compute,
+                                    void *ctx, fsc_value *out);
+
+/** What fsc_dict_cache_metrics reports; `size` as in fsc_metrics. */
+typedef struct fsc_cache_metrics {
+  size_t size;          /* set by the caller: sizeof(fsc_cache_metrics) */
+  int cache_type;       /* FSC_CACHE_* of the file */
+  uint64_t max_items;   /* the bounds (0: none) */
+  uint64_t max_bytes;
+  uint64_t items;       /* live keys, counting inserts in flight */
+  uint64_t bytes;       /* bytes of their records */
+  uint64_t evictions;   /* keys evicted, by every process, since the dict
+                           was created (compaction keeps it) */
+  uint64_t expirations; /* 0: TTL is not implemented yet */
+  uint64_t hits;        /* gets that found the key, through this handle */
+  uint64_t misses;      /* gets that did not, through this handle */
+} fsc_cache_metrics;
+
+/**
+ * The cache state of a dict: its policy and bounds, its shared counters
+ * (items, bytes, evictions) and this handle's hits and misses (counted by
+ * fsc_dict_get, fsc_dict_get_default and fsc_dict_get_or_compute on a
+ * cache dict only).  Errors: FSC_EINVAL (out NULL or out->size too small),
+ * the handle errors.  Lock-free; thread-safe.
+ */
+FSC_API int fsc_dict_cache_metrics(fsc_dict *d, fsc_cache_metrics *out);
 
 /** A key and a value, for fsc_dict_update_pairs. */
 typedef struct fsc_dict_pair {

@@ -172,6 +172,33 @@ struct fsc__index_hdr {
                                         them (list_struct.c) */
 };
 
+/*
+ * A bounded (cache) dict's state, in the index header at
+ * FSC__CACHE_HDR_OFF (doc/FORMAT.md, "The cache block"); all zero in
+ * every other collection.  policy and the bounds are written once, when
+ * the dict is created; the counters move with ck_pr atomics
+ * (struct/hash_evict.c, coll/cache.c).
+ */
+#define FSC__CACHE_HDR_OFF 3072u
+struct fsc__cache_hdr {
+  uint64_t policy;     /* FSC_CACHE_*; 0: not a cache */
+  uint64_t max_items;  /* 0: no item bound */
+  uint64_t max_bytes;  /* 0: no byte bound */
+  uint64_t items;      /* live keys plus inserts in flight (reserved) */
+  uint64_t bytes;      /* their records' bytes (reserved) */
+  uint64_t tick;       /* logical clock: +1 per insert */
+  uint64_t clk_off;    /* index file offset of the clock words */
+  uint64_t clk_n;      /* clock words (u32), a power of two */
+  uint64_t evictions;  /* keys evicted, ever */
+  uint64_t fifo_pos;   /* FIFO: the data offset the oldest key is at or
+                          above (a hint, only grows) */
+  uint64_t reserved[6];
+};
+/* Compute-once claims (every dict): FSC__CLAIMS pairs of u32 words, the
+ * claim's sequence (a futex word) then the claimer's pid (coll/cache.c). */
+#define FSC__CLAIM_OFF 3200u
+#define FSC__CLAIMS 64u
+
 /* cstate: a compaction holds the lock and is renaming new files into
  * place (MOVING), or has finished: these files are a retired generation
  * and the collection lives in the files now at its paths (MOVED). */
@@ -463,6 +490,8 @@ struct fsc__gen {
   const struct fsc__kind_ops *ops; /* the kind's structure */
   struct fsc__handle *h;      /* the handle this generation belongs to */
   struct fsc__gen *next;     /* older retired generations */
+  uint64_t chits, cmisses;    /* a cache dict's gets through this handle
+                                 (coll/cache.c; atomic, process-local) */
 };
 
 /*
@@ -576,6 +605,10 @@ static inline struct fsc__data_hdr *fsc__dhdr(struct fsc__gen *c) {
 }
 static inline struct fsc__index_hdr *fsc__ihdr(struct fsc__gen *c) {
   return (struct fsc__index_hdr *)c->index.views[0].base;
+}
+static inline struct fsc__cache_hdr *fsc__chdr(const struct fsc__gen *c) {
+  return (struct fsc__cache_hdr *)(void *)(c->index.views[0].base +
+                                           FSC__CACHE_HDR_OFF);
 }
 
 /* Pointer to [off, off+n) of a file, never beyond its published capacity

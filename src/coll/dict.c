@@ -3,7 +3,7 @@
  * and Python's dict operations built on the shared index of hash.c.
  * Nothing here touches a slot directly: every change is one hash.c call.
  */
-#include "struct/hash.h"
+#include "coll/cache.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +86,12 @@ static int get_default_g(struct fsc__gen *c, const void *key, size_t klen, const
     return rc;
   if ((rc = fsc__hash_find_rec(c, &k, &off, &r)) < 0)
     return rc;
+  if (__builtin_expect(fsc__cache_on(c), 0)) {
+    if (rc)
+      fsc__cache_hit(c, k.h);
+    else
+      fsc__cache_miss(c);
+  }
   if (rc == 0) {
     if (!dflt)
       return key_missing(&k);
@@ -119,6 +125,8 @@ int fsc_dict_contains(fsc_dict *d, const void *key, size_t klen) {
 static int put(struct fsc__gen *c, const struct fsc__kkey *k, const fsc_value *v,
                enum fsc__put_mode mode, uint64_t expect, uint64_t *roff,
                uint64_t *prev) {
+  if (__builtin_expect(fsc__cache_on(c), 0))
+    return fsc__cache_put(c, k, v, mode, expect, roff, prev);
   int rc = fsc__krec_write(c, k, v, roff);
   if (rc)
     return rc;
@@ -164,6 +172,8 @@ static int pop_g(struct fsc__gen *c, const void *key, size_t klen, const fsc_val
       *out = *dflt;
     return 0;
   }
+  if (__builtin_expect(fsc__cache_on(c), 0))
+    fsc__cache_forget(c, old);
   /* The removed record is immutable and stays mapped: a valid view. */
   if (out && (rc = item_read(c, old, NULL, out)) != 0)
     return rc;
@@ -191,11 +201,72 @@ static int popitem_g(struct fsc__gen *c, fsc_value *key, fsc_value *val) {
     if ((rc = fsc__hash_del(c, &k, off, &old)) < 0)
       return rc;
     if (rc == 1) { /* else another writer changed it first: again */
+      if (__builtin_expect(fsc__cache_on(c), 0))
+        fsc__cache_forget(c, old);
       if ((rc = item_read(c, off, key, val)) != 0)
         return rc;
       return fsc__gen_after_write(c);
     }
   }
+}
+
+/* Compute once: look; on a miss take the key's claim (coll/cache.c),
+ * look again, compute and store, drop the claim; or wait for the claimer
+ * and look again. */
+static int goc_g(struct fsc__gen *c, const void *key, size_t klen,
+                 fsc_compute_fn fn, void *ctx, fsc_value *out) {
+  CHECK_C(c, true);
+  if (!fn || !out)
+    return fsc__err(FSC_EINVAL, "compute or out is NULL");
+  struct fsc__kkey k;
+  struct fsc__krec r;
+  struct fsc__claim cl;
+  uint64_t off;
+  int rc = key_make(c, key, klen, &k);
+  if (rc)
+    return rc;
+  bool cache = fsc__cache_on(c), first = true;
+  fsc__claim_init(c, k.h, &cl);
+  for (;;) {
+    if ((rc = fsc__hash_find_rec(c, &k, &off, &r)) < 0)
+      return rc;
+    if (cache && first) {
+      if (rc)
+        fsc__cache_hit(c, k.h);
+      else
+        fsc__cache_miss(c);
+    }
+    first = false;
+    if (rc == 1)
+      return item_view(c, off, &r, NULL, out);
+    if ((rc = fsc__claim_take(&cl)) <= 0) {
+      if (rc < 0)
+        return rc;
+      continue; /* waited for another claimer: look again */
+    }
+    /* Ours: stored by the previous claimer just before? */
+    if ((rc = fsc__hash_find(c, &k, &off)) == 0) {
+      fsc_value v;
+      uint64_t roff, prev;
+      if ((rc = fn(key, klen, ctx, &v)) == 0 &&
+          (rc = fsc__value_check(c->type, &v)) == 0 &&
+          (rc = put(c, &k, &v, FSC__PUT_ANY, 0, &roff, &prev)) > 0)
+        rc = 0;
+    } else if (rc == 1) {
+      rc = 0;
+    }
+    fsc__claim_drop(&cl);
+    if (rc)
+      return rc; /* ours, or the compute function's own code */
+    if ((rc = fsc__gen_after_write(c)) != 0)
+      return rc;
+  }
+}
+
+int fsc_dict_get_or_compute(fsc_dict *d, const void *key, size_t klen,
+                            fsc_compute_fn compute, void *ctx,
+                            fsc_value *out) {
+  FSC__GEN(d, goc_g(c, key, klen, compute, ctx, out));
 }
 
 int fsc_dict_popitem(fsc_dict *d, fsc_value *key, fsc_value *val) {
@@ -341,6 +412,8 @@ int fsc_dict_update(fsc_dict *d, fsc_dict *src) {
 static int clear_g(struct fsc__gen *c) {
   CHECK_C(c, true);
   int rc = fsc__hash_clear(c);
+  if (rc == 0 && fsc__cache_on(c))
+    fsc__cache_cleared(c);
   return rc ? rc : fsc__gen_after_write(c);
 }
 

@@ -27,6 +27,8 @@ static int copy(struct fsc__gen *c, void *state, struct fsc__gen *nc) {
   uint64_t pos = 0, off, end = fsc__hash_tail(c);
   bool dict = c->kind == FSC__KIND_DICT;
   int rc;
+  if (dict && (rc = fsc__cache_copy(c, nc)) != 0)
+    return rc;
   while ((rc = fsc__hash_next(c, &pos, end, &off)) == 1) {
     uint64_t noff, size, prev;
     uint8_t *pl, type;
@@ -40,15 +42,39 @@ static int copy(struct fsc__gen *c, void *state, struct fsc__gen *nc) {
     /* (hash_put points a dict record's origin at itself.) */
     if ((rc = fsc__hash_put(nc, &k, noff, FSC__PUT_ANY, 0, &prev)) < 0)
       return rc;
+    if (dict)
+      fsc__cache_count(nc, r.total);
   }
   return rc;
 }
 
+/* A new dict: the hash index, then (a cache dict) the cache block. */
+static int dict_init(struct fsc__gen *c) {
+  int rc = fsc__hash_init(c);
+  if (rc == 0 && c->opts.cache_type != FSC_CACHE_NONE)
+    rc = fsc__cache_layout(c, c->opts.cache_type, c->opts.cache_max_items,
+                           c->opts.cache_max_bytes);
+  return rc;
+}
+
+/* Recovery and the last close's recount also recount the cache's items
+ * and bytes (an insert in flight when its process died leaves its
+ * reservation behind). */
+static int dict_recover(struct fsc__gen *c, bool unclean) {
+  int rc = fsc__hash_recover(c, unclean);
+  return rc ? rc : fsc__cache_recount(c);
+}
+
+static int dict_recount(struct fsc__gen *c) {
+  int rc = fsc__hash_recount(c);
+  return rc ? rc : fsc__cache_recount(c);
+}
+
 const struct fsc__kind_ops fsc__dict_ops = {
     .kind = FSC__KIND_DICT,
-    .init = fsc__hash_init,
-    .recover = fsc__hash_recover,
-    .recount = fsc__hash_recount,
+    .init = dict_init,
+    .recover = dict_recover,
+    .recount = dict_recount,
     .freeze = freeze,
     .copy = copy,
     .thaw = thaw,
