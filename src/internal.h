@@ -192,12 +192,17 @@ struct fsc__cache_hdr {
   uint64_t evictions;  /* keys evicted, ever */
   uint64_t fifo_pos;   /* FIFO: the data offset the oldest key is at or
                           above (a hint, only grows) */
-  uint64_t reserved[6];
+  uint64_t recent;     /* LFU: inserts ever; the next ring entry */
+  uint64_t reserved[5];
 };
 /* Compute-once claims (every dict): FSC__CLAIMS pairs of u32 words, the
  * claim's sequence (a futex word) then the claimer's pid (coll/cache.c). */
 #define FSC__CLAIM_OFF 3200u
 #define FSC__CLAIMS 64u
+/* LFU: the slots (tag | offset) of the last FSC__RECENT keys inserted, a
+ * ring written round by inserters (struct/hash_evict.c). */
+#define FSC__RECENT_OFF 3712u
+#define FSC__RECENT 32u
 
 /* cstate: a compaction holds the lock and is renaming new files into
  * place (MOVING), or has finished: these files are a retired generation

@@ -68,6 +68,8 @@ static int evict_one(struct fsc__gen *c, struct fsc__cache_hdr *ch) {
   if (rc == 1) {
     release(ch, 1, r.total);
     ck_pr_inc_64(&ch->evictions);
+  } else {
+    fsc__cache_gone(c, off);
   }
   return 1;
 }
@@ -165,7 +167,7 @@ int fsc__cache_put(struct fsc__gen *c, const struct fsc__kkey *k,
       return rc;
     }
     if (rc == 1) {
-      fsc__cache_stamp(c, k->h);
+      fsc__cache_stamp(c, k->h, *roff);
       return rc;
     }
     replaced(c, ch, *prev);

@@ -121,8 +121,9 @@ int fsc__hash_vrepair(struct fsc__vpass *p, bool *changed,
 /* hash_evict.c: a cache dict's policy state (coll/cache.c uses it).
  * layout: a new dict's cache block and clock words (files private to the
  * creator); touch: a get hit on the key of hash h (writes only when the
- * word changes); stamp: an insert (ticks the clock); victim: the key to
- * evict (1 and its live record's offset, 0 if none); copy: compaction's
+ * word changes); stamp: an insert of record roff (ticks the clock); victim:
+ * the key to evict (1 and its live record's offset, 0 if none); gone: a
+ * victim that was no longer live (forget it); copy: compaction's
  * next generation gets the policy and the clock words; count: the copy
  * put a record of `total` bytes; recount: items and bytes from the data
  * file (no other writer); claim: the compute-once claim of hash h (two
@@ -130,7 +131,8 @@ int fsc__hash_vrepair(struct fsc__vpass *p, bool *changed,
 int fsc__cache_layout(struct fsc__gen *c, int policy, uint64_t max_items,
                       uint64_t max_bytes);
 void fsc__cache_touch(struct fsc__gen *c, uint64_t h);
-void fsc__cache_stamp(struct fsc__gen *c, uint64_t h);
+void fsc__cache_stamp(struct fsc__gen *c, uint64_t h, uint64_t roff);
+void fsc__cache_gone(struct fsc__gen *c, uint64_t off);
 int fsc__cache_victim(struct fsc__gen *c, uint64_t *off);
 int fsc__cache_copy(struct fsc__gen *c, struct fsc__gen *nc);
 void fsc__cache_count(struct fsc__gen *c, uint64_t total);

@@ -30,9 +30,9 @@
 #include <stdlib.h>
 
 #define CLK_MAX (UINT64_C(1) << 20) /* the tag's 20 bits */
-#define SAMPLES 16u
+#define SAMPLES 32u
 #define LFU_INIT 5u
-#define LFU_LOG_FACTOR 10u
+#define LFU_LOG_FACTOR 2u
 
 static uint64_t pow2_at_least(uint64_t x) {
   uint64_t p = 1;
@@ -131,13 +131,24 @@ static uint32_t next_word(const struct fsc__cache_hdr *ch, uint32_t w,
   if (ch->policy == FSC_CACHE_LRU) /* a use after an insert is newer */
     return (uint32_t)(tick * 2 + (insert ? 0 : 1));
   uint32_t now = lfu_now(ch, tick), check = lfu_check(ch, tag);
-  uint32_t cnt = insert ? LFU_INIT : lfu_decayed(w, now, check);
-  if (!insert && cnt < 255) {
+  uint32_t cnt = lfu_decayed(w, now, check);
+  /* Another key's word (another check) stays that key's while its count
+   * is above what ours would be: a cold key must not take a hot key's
+   * count away (it counts as new meanwhile, in score). */
+  uint32_t theirs = w >> 24 != check ? lfu_decayed(w, now, w >> 24) : 0;
+  if (insert) { /* a key that comes back keeps what its word remembers */
+    if (theirs > LFU_INIT)
+      return w;
+    return (check << 24) | (now << 8) | (cnt > LFU_INIT ? cnt : LFU_INIT);
+  }
+  if (cnt < 255) {
     uint32_t base = cnt > LFU_INIT ? cnt - LFU_INIT : 0;
     /* with probability 1 / (base * factor + 1) */
     if ((rnd() >> 11) % ((uint64_t)base * LFU_LOG_FACTOR + 1) == 0)
       cnt++;
   }
+  if (theirs >= cnt)
+    return w;
   return (check << 24) | (now << 8) | cnt;
 }
 
@@ -154,14 +165,24 @@ void fsc__cache_touch(struct fsc__gen *c, uint64_t h) {
     ck_pr_store_32(p, nw);
 }
 
-void fsc__cache_stamp(struct fsc__gen *c, uint64_t h) {
+static uint64_t *recent_ring(struct fsc__gen *c) {
+  return (uint64_t *)(void *)(c->index.views[0].base + FSC__RECENT_OFF);
+}
+
+void fsc__cache_stamp(struct fsc__gen *c, uint64_t h, uint64_t roff) {
   struct fsc__cache_hdr *ch = fsc__chdr(c);
   uint64_t tick = ck_pr_faa_64(&ch->tick, 1) + 1;
   if (ch->policy == FSC_CACHE_FIFO)
     return;
+  if (ch->policy == FSC_CACHE_LFU) {
+    /* New keys hold the least counts: exact LFU evicts them first, and
+     * random samples would seldom meet them; eviction looks here too. */
+    uint64_t i = ck_pr_faa_64(&ch->recent, 1) & (FSC__RECENT - 1);
+    ck_pr_store_64(&recent_ring(c)[i], KS_MAKE(h, roff));
+  }
   uint32_t *p = clk_word(c, ch, KS_TAG(h));
   if (p)
-    ck_pr_store_32(p, next_word(ch, 0, tick, KS_TAG(h), true));
+    ck_pr_store_32(p, next_word(ch, ck_pr_load_32(p), tick, KS_TAG(h), true));
 }
 
 /* How good a victim the key of tag is: larger is evicted first. */
@@ -220,19 +241,40 @@ int fsc__cache_victim(struct fsc__gen *c, uint64_t *off) {
     if (!fsc__ks_value(s))
       continue;
     uint64_t sc = score(c, ch, KS_TAG(s), tick), o = s & KS_OFF_MASK;
-    /* Equal scores (often keys sharing a word): LRU evicts the older
-     * record, LFU the newer (a one-off key that inherited a popular
-     * key's count goes before the popular key). */
-    if (found++ == 0 || sc > best_score ||
-        (sc == best_score && (lfu ? o > best : o < best))) {
+    /* Equal scores: the older record goes first (as exact LFU breaks
+     * ties by last use). */
+    if (found++ == 0 || sc > best_score || (sc == best_score && o < best)) {
       best_score = sc;
       best = o;
+    }
+  }
+  if (lfu) { /* and the keys inserted last (stale entries are dropped) */
+    uint64_t *ring = recent_ring(c);
+    for (unsigned j = 0; j < FSC__RECENT; j++) {
+      uint64_t s = ck_pr_load_64(&ring[j]);
+      if (!fsc__ks_value(s))
+        continue;
+      uint64_t sc = score(c, ch, KS_TAG(s), tick), o = s & KS_OFF_MASK;
+      if (found++ == 0 || sc > best_score ||
+          (sc == best_score && o < best)) {
+        best_score = sc;
+        best = o;
+      }
     }
   }
   if (!found)
     return 0;
   *off = best;
   return 1;
+}
+
+void fsc__cache_gone(struct fsc__gen *c, uint64_t off) {
+  uint64_t *ring = recent_ring(c);
+  for (unsigned j = 0; j < FSC__RECENT; j++) {
+    uint64_t s = ck_pr_load_64(&ring[j]);
+    if (fsc__ks_value(s) && (s & KS_OFF_MASK) == off)
+      ck_pr_cas_64(&ring[j], s, 0);
+  }
 }
 
 int fsc__cache_copy(struct fsc__gen *c, struct fsc__gen *nc) {
