@@ -181,19 +181,22 @@ struct fsc__index_hdr {
  */
 #define FSC__CACHE_HDR_OFF 3072u
 struct fsc__cache_hdr {
+  /* written once (read by every get): one cache line */
   uint64_t policy;     /* FSC_CACHE_*; 0: not a cache */
   uint64_t max_items;  /* 0: no item bound */
   uint64_t max_bytes;  /* 0: no byte bound */
+  uint64_t clk_off;    /* index file offset of the clock words */
+  uint64_t clk_n;      /* clock words (u32), a power of two */
+  uint64_t reserved0[3];
+  /* moved by writers: the next line */
   uint64_t items;      /* live keys plus inserts in flight (reserved) */
   uint64_t bytes;      /* their records' bytes (reserved) */
   uint64_t tick;       /* logical clock: +1 per insert */
-  uint64_t clk_off;    /* index file offset of the clock words */
-  uint64_t clk_n;      /* clock words (u32), a power of two */
   uint64_t evictions;  /* keys evicted, ever */
   uint64_t fifo_pos;   /* FIFO: the data offset the oldest key is at or
                           above (a hint, only grows) */
   uint64_t recent;     /* LFU: inserts ever; the next ring entry */
-  uint64_t reserved[5];
+  uint64_t reserved1[2];
 };
 /* Compute-once claims (every dict): FSC__CLAIMS pairs of u32 words, the
  * claim's sequence (a futex word) then the claimer's pid (coll/cache.c). */

@@ -18,6 +18,7 @@
 #endif
 #include "check_common.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/mman.h>
@@ -254,6 +255,38 @@ START_TEST(test_compact_keeps) {
 }
 END_TEST
 
+/* verify checks the bound: a file whose keys pass it (the bound written
+ * lower behind the library's back) is reported. */
+START_TEST(test_verify_bound) {
+  fsc_dict *d = copen("vb", FSC_CACHE_LRU, 10, 0);
+  for (int i = 0; i < 10; i++) {
+    char k[8];
+    snprintf(k, sizeof k, "k%d", i);
+    ck_ok(fsc_dict_set_i64(d, k, i));
+  }
+  fsc_verify_report rep = {.size = sizeof rep};
+  ck_ok(fsc_dict_verify(d, 0, &rep));
+  ck_assert(rep.healthy);
+  ck_ok(fsc_dict_close(d));
+  char ipath[600];
+  snprintf(ipath, sizeof ipath, "%s.index.fscollection", P("vb"));
+  int fd = open(ipath, O_RDWR);
+  ck_assert_int_ge(fd, 0);
+  uint64_t five = 5; /* max_items, at 3080 (doc/FORMAT.md) */
+  ck_assert_int_eq(pwrite(fd, &five, 8, 3080), 8);
+  close(fd);
+  ck_ok(fsc_dict_open(P("vb"), NULL, &d));
+  memset(&rep, 0, sizeof rep);
+  rep.size = sizeof rep;
+  int rc = fsc_dict_verify(d, 0, &rep);
+  ck_assert(rc == 0 || rc == FSC_ECORRUPT);
+  ck_assert(!rep.healthy);
+  ck_assert_uint_ge(rep.index_counters, 1);
+  ck_assert_ptr_nonnull(strstr(fsc_errmsg(), "bound"));
+  ck_ok(fsc_dict_close(d));
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* Many processes                                                      */
 /* ------------------------------------------------------------------ */
@@ -460,6 +493,7 @@ static Suite *cache_suite(void) {
   tcase_add_test(t, test_lfu);
   tcase_add_test(t, test_bytes_bound);
   tcase_add_test(t, test_compact_keeps);
+  tcase_add_test(t, test_verify_bound);
   suite_add_tcase(s, t);
   TCase *mp = tcase_create("processes");
   tcase_set_timeout(mp, 120);

@@ -38,12 +38,14 @@ void fsc__cache_forget(struct fsc__gen *c, uint64_t old);
 void fsc__cache_cleared(struct fsc__gen *c);
 /* A get on a cache dict: a hit on key hash h (refresh its clock word), or
  * a miss; counted in this handle's metrics. */
+/* (The counters are a load and a store, not a locked increment: threads
+ * sharing a handle may lose a count, never tear one.) */
 static inline void fsc__cache_hit(struct fsc__gen *c, uint64_t h) {
-  ck_pr_inc_64(&c->chits);
+  ck_pr_store_64(&c->chits, ck_pr_load_64(&c->chits) + 1);
   fsc__cache_touch(c, h);
 }
 static inline void fsc__cache_miss(struct fsc__gen *c) {
-  ck_pr_inc_64(&c->cmisses);
+  ck_pr_store_64(&c->cmisses, ck_pr_load_64(&c->cmisses) + 1);
 }
 
 #endif

@@ -84,9 +84,12 @@ static int get_default_g(struct fsc__gen *c, const void *key, size_t klen, const
   int rc = key_make(c, key, klen, &k);
   if (rc)
     return rc;
+  bool cache = fsc__cache_on(c);
+  if (__builtin_expect(cache, 0))
+    fsc__cache_prefetch(c, k.h);
   if ((rc = fsc__hash_find_rec(c, &k, &off, &r)) < 0)
     return rc;
-  if (__builtin_expect(fsc__cache_on(c), 0)) {
+  if (__builtin_expect(cache, 0)) {
     if (rc)
       fsc__cache_hit(c, k.h);
     else

@@ -139,6 +139,18 @@ void fsc__cache_count(struct fsc__gen *c, uint64_t total);
 int fsc__cache_recount(struct fsc__gen *c);
 uint32_t *fsc__cache_claim(struct fsc__gen *c, uint64_t h);
 
+/* A get on a cache dict: start loading the key's clock word (of hash h)
+ * while the probe loads the table and the record, so that touching it
+ * afterwards costs no memory stall of its own. */
+static inline void fsc__cache_prefetch(struct fsc__gen *c, uint64_t h) {
+  const struct fsc__cache_hdr *ch = fsc__chdr(c);
+  uint64_t n = ck_pr_load_64(&ch->clk_n);
+  const uint32_t *a = fsc__ptr_try(&c->index, ck_pr_load_64(&ch->clk_off),
+                                   n * 4);
+  if (a && n && !(n & (n - 1)))
+    __builtin_prefetch(a + ((h >> 44) & (n - 1)), 1);
+}
+
 /* Number of live keys (lock-free). */
 uint64_t fsc__hash_len(struct fsc__gen *c);
 

@@ -45,9 +45,10 @@ int fsc__cache_layout(struct fsc__gen *c, int policy, uint64_t max_items,
                       uint64_t max_bytes) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   struct fsc__cache_hdr *ch = fsc__chdr(c);
-  /* Eight words per key the bound allows, at least 1 Ki (a byte bound
-   * alone: 64 Ki), at most the 1 Mi the tag can index. */
-  uint64_t n = max_items ? pow2_at_least(max_items * 8) : UINT64_C(1) << 16;
+  /* 64 words per key the bound allows (fewer keys share a word: see
+   * doc/CACHE.md), at least 1 Ki (a byte bound alone: 64 Ki), at most the
+   * 1 Mi the tag can index. */
+  uint64_t n = max_items ? pow2_at_least(max_items * 64) : UINT64_C(1) << 16;
   if (n > CLK_MAX)
     n = CLK_MAX;
   if (n < 1024)
@@ -103,7 +104,8 @@ static uint32_t lfu_check(const struct fsc__cache_hdr *ch, uint64_t tag) {
 }
 
 static uint32_t lfu_now(const struct fsc__cache_hdr *ch, uint64_t tick) {
-  return (uint32_t)((tick / lfu_period(ch)) & 0xffffu);
+  /* (the period is a power of two: a shift, not a division) */
+  return (uint32_t)((tick >> __builtin_ctzll(lfu_period(ch))) & 0xffffu);
 }
 
 /* The count of word w decayed to now, for the key of `check` (another
@@ -143,8 +145,10 @@ static uint32_t next_word(const struct fsc__cache_hdr *ch, uint32_t w,
   }
   if (cnt < 255) {
     uint32_t base = cnt > LFU_INIT ? cnt - LFU_INIT : 0;
-    /* with probability 1 / (base * factor + 1) */
-    if ((rnd() >> 11) % ((uint64_t)base * LFU_LOG_FACTOR + 1) == 0)
+    /* with probability 1 / (base * factor + 1): a 32-bit random r with
+     * r * m < 2^32 (no division) */
+    uint64_t m = (uint64_t)base * LFU_LOG_FACTOR + 1;
+    if ((rnd() >> 32) * m < (UINT64_C(1) << 32))
       cnt++;
   }
   if (theirs >= cnt)
@@ -154,12 +158,27 @@ static uint32_t next_word(const struct fsc__cache_hdr *ch, uint32_t w,
 
 void fsc__cache_touch(struct fsc__gen *c, uint64_t h) {
   struct fsc__cache_hdr *ch = fsc__chdr(c);
-  if (ch->policy == FSC_CACHE_FIFO)
+  uint64_t policy = ck_pr_load_64(&ch->policy);
+  if (policy == FSC_CACHE_FIFO)
     return;
   uint32_t *p = clk_word(c, ch, KS_TAG(h));
   if (!p)
     return;
   uint32_t w = ck_pr_load_32(p);
+  if (policy == FSC_CACHE_LFU) {
+    /* The common case: our own word, decremented this period already:
+     * only the chance of an increment (no store when it does not come). */
+    uint32_t now = lfu_now(ch, ck_pr_load_64(&ch->tick));
+    if (__builtin_expect(w >> 24 == lfu_check(ch, KS_TAG(h)) &&
+                             ((w >> 8) & 0xffffu) == now, 1)) {
+      uint32_t cnt = w & 0xffu;
+      uint64_t m = (uint64_t)(cnt > LFU_INIT ? cnt - LFU_INIT : 0) *
+                       LFU_LOG_FACTOR + 1;
+      if (cnt < 255 && (rnd() >> 32) * m < (UINT64_C(1) << 32))
+        ck_pr_store_32(p, w + 1);
+      return;
+    }
+  }
   uint32_t nw = next_word(ch, w, ck_pr_load_64(&ch->tick), KS_TAG(h), false);
   if (nw != w) /* only when it changes bucket: a warm hit writes nothing */
     ck_pr_store_32(p, nw);
@@ -232,14 +251,22 @@ int fsc__cache_victim(struct fsc__gen *c, uint64_t *off) {
   if (rc)
     return rc;
   uint64_t tick = ck_pr_load_64(&ch->tick), mask = t.cap - 1;
-  uint64_t i = rnd() & mask, best = 0, found = 0;
-  uint64_t best_score = 0;
+  uint64_t i = rnd() & mask, best = 0, found = 0, n = 0;
+  uint64_t best_score = 0, cand[SAMPLES];
   bool lfu = ch->policy == FSC_CACHE_LFU;
-  /* Up to SAMPLES live slots from a random place (at most the table). */
-  for (uint64_t n = 0; n < t.cap && found < SAMPLES; n++, i = (i + 1) & mask) {
+  /* Up to SAMPLES live slots from a random place (at most the table);
+   * their clock words are loaded all at once (prefetched), then scored. */
+  for (uint64_t j = 0; j < t.cap && n < SAMPLES; j++, i = (i + 1) & mask) {
     uint64_t s = ck_pr_load_64(&t.arr[i]);
     if (!fsc__ks_value(s))
       continue;
+    cand[n++] = s;
+    uint32_t *p = clk_word(c, ch, KS_TAG(s));
+    if (p)
+      __builtin_prefetch(p);
+  }
+  for (uint64_t j = 0; j < n; j++) {
+    uint64_t s = cand[j];
     uint64_t sc = score(c, ch, KS_TAG(s), tick), o = s & KS_OFF_MASK;
     /* Equal scores: the older record goes first (as exact LFU breaks
      * ties by last use). */

@@ -6,6 +6,7 @@
  * into the next generation.
  */
 #include "struct/hash.h"
+#include "file/verify.h"
 
 /* Compaction: freeze the table word and every slot (hash.c), so no
  * lock-free writer changes the index meanwhile. */
@@ -70,6 +71,27 @@ static int dict_recount(struct fsc__gen *c) {
   return rc ? rc : fsc__cache_recount(c);
 }
 
+/* Verification of a cache dict also checks its bound and its item count
+ * (structure lock held, and no other process has the dict open, so that
+ * the pass is exact): the keys found are at most max_items and at most
+ * `items` (every live key holds a reservation).  Reported with the
+ * counters; a repair does not evict. */
+static void dict_vscan(struct fsc__vpass *p) {
+  fsc__hash_vscan(p);
+  const struct fsc__cache_hdr *ch = fsc__chdr(p->c);
+  uint64_t mi = ck_pr_load_64(&ch->max_items);
+  if (ch->policy == 0 || !p->locked || !fsc__valone(p->c))
+    return;
+  if (mi && p->keys > mi)
+    fsc__vnote(p, &p->counters, "the cache dict holds %llu keys, above its "
+               "bound of %llu", (unsigned long long)p->keys,
+               (unsigned long long)mi);
+  else if (p->keys > ck_pr_load_64(&ch->items))
+    fsc__vnote(p, &p->counters, "the cache dict holds %llu keys but counts "
+               "%llu", (unsigned long long)p->keys,
+               (unsigned long long)ck_pr_load_64(&ch->items));
+}
+
 const struct fsc__kind_ops fsc__dict_ops = {
     .kind = FSC__KIND_DICT,
     .init = dict_init,
@@ -79,7 +101,7 @@ const struct fsc__kind_ops fsc__dict_ops = {
     .copy = copy,
     .thaw = thaw,
     .done = done,
-    .vscan = fsc__hash_vscan,
+    .vscan = dict_vscan,
     .vrepair = fsc__hash_vrepair,
 };
 
