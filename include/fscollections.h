@@ -1134,7 +1134,8 @@ typedef struct fsc_cache_metrics {
   uint64_t bytes;       /* bytes of their records */
   uint64_t evictions;   /* keys evicted, by every process, since the dict
                            was created (compaction keeps it) */
-  uint64_t expirations; /* 0: TTL is not implemented yet */
+  uint64_t expirations; /* expired keys reclaimed by every process
+                           (fsc_dict_set_ttl) */
   uint64_t hits;        /* gets that found the key, through this handle */
   uint64_t misses;      /* gets that did not, through this handle */
 } fsc_cache_metrics;
@@ -1147,6 +1148,36 @@ typedef struct fsc_cache_metrics {
  * the handle errors.  Lock-free; thread-safe.
  */
 FSC_API int fsc_dict_cache_metrics(fsc_dict *d, fsc_cache_metrics *out);
+
+/**
+ * d[key] = *v with a time to live: the key expires ttl_ms milliseconds
+ * from now (on CLOCK_REALTIME_COARSE, in milliseconds: the same clock in
+ * every process and after a restart).  An expired key is absent to every
+ * reader at once (fsc_dict_get, fsc_dict_get_default, fsc_dict_contains,
+ * iteration, fsc_dict_get_or_compute, in every process); its space is
+ * reclaimed lazily (a writable handle's get or contains that meets it
+ * deletes it) and by a bounded sweep of a few sampled keys done by
+ * writers (fsc_dict_set_ttl, fsc_dict_expire, and every write to a cache
+ * dict).  Until then fsc_dict_len counts it, and fsc_dict_pop,
+ * fsc_dict_setdefault and fsc_dict_incr see it.  A plain fsc_dict_set of
+ * the key removes its TTL.  Works on every dict (its records then carry
+ * the deadline: doc/FORMAT.md).
+ * Errors: FSC_EINVAL (ttl_ms <= 0), and those of fsc_dict_set.
+ * Thread-safe and process-safe; lock-free.
+ */
+FSC_API int fsc_dict_set_ttl(fsc_dict *d, const void *key, size_t klen,
+                             const fsc_value *v, int64_t ttl_ms);
+
+/**
+ * Give key (present and not expired) a time to live of ttl_ms from now,
+ * keeping its value (as fsc_dict_set_ttl).
+ * Errors: FSC_EKEY (absent or expired), FSC_EINVAL (ttl_ms <= 0), and
+ * those of fsc_dict_set.  Thread-safe and process-safe; lock-free: if
+ * another write of the key lands first, the call starts again on the
+ * value it wrote.
+ */
+FSC_API int fsc_dict_expire(fsc_dict *d, const void *key, size_t klen,
+                            int64_t ttl_ms);
 
 /** A key and a value, for fsc_dict_update_pairs. */
 typedef struct fsc_dict_pair {

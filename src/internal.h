@@ -196,7 +196,9 @@ struct fsc__cache_hdr {
   uint64_t fifo_pos;   /* FIFO: the data offset the oldest key is at or
                           above (a hint, only grows) */
   uint64_t recent;     /* LFU: inserts ever; the next ring entry */
-  uint64_t reserved1[2];
+  uint64_t expirations; /* expired keys reclaimed, ever (any dict) */
+  uint64_t has_ttl;    /* 1 once a key with a deadline was written: writers
+                          then sweep (any dict) */
 };
 /* Compute-once claims (every dict): FSC__CLAIMS pairs of u32 words, the
  * claim's sequence (a futex word) then the claimer's pid (coll/cache.c). */

@@ -287,6 +287,91 @@ START_TEST(test_verify_bound) {
 }
 END_TEST
 
+/* TTL: absent to every process once expired, reclaimed, kept across a
+ * reopen and a compaction; expire; the errors. */
+START_TEST(test_ttl) {
+  fsc_options o = FSC_OPTIONS_INIT;
+  o.type = FSC_TYPE_INT64;
+  fsc_dict *d = NULL;
+  ck_ok(fsc_dict_open(P("ttl"), &o, &d));
+  fsc_value one = fsc_i64(1), x;
+  ck_fsc(fsc_dict_set_ttl(d, K("a"), &one, 0), FSC_EINVAL);
+  ck_fsc(fsc_dict_expire(d, K("nope"), 100), FSC_EKEY);
+  ck_ok(fsc_dict_set_ttl(d, K("a"), &one, 300));
+  ck_ok(fsc_dict_set_i64(d, "b", 2));
+  ck_ok(fsc_dict_set_i64(d, "c", 3));
+  ck_ok(fsc_dict_expire(d, K("c"), 300));
+  ck_ok(fsc_dict_set_ttl(d, K("long"), &one, 600000));
+  ck_ok(fsc_dict_get(d, K("a"), &x));
+  ck_assert_int_eq(x.u.i64, 1);
+  ck_ok(fsc_dict_compact(d)); /* the deadlines go along */
+  ck_ok(fsc_dict_close(d));
+  ck_ok(fsc_dict_open(P("ttl"), NULL, &d));
+  ck_assert(has(d, "a") && has(d, "b") && has(d, "c"));
+  pid_t p = fork();
+  ck_assert(p >= 0);
+  if (p == 0) { /* another process sees them, then sees them go */
+    fsc_dict *e = NULL;
+    int bad = fsc_dict_open(P("ttl"), NULL, &e) != 0 ||
+              fsc_dict_contains(e, K("a")) != 1 ||
+              fsc_dict_contains(e, K("c")) != 1;
+    usleep(450 * 1000);
+    bad |= fsc_dict_contains(e, K("a")) != 0 ||
+           fsc_dict_get(e, K("c"), &x) != FSC_EKEY ||
+           fsc_dict_contains(e, K("b")) != 1 ||
+           fsc_dict_contains(e, K("long")) != 1;
+    fsc_dict_close(e);
+    _exit(bad ? 1 : 0);
+  }
+  usleep(450 * 1000);
+  int st;
+  ck_assert_int_eq(waitpid(p, &st, 0), p);
+  ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  ck_fsc(fsc_dict_get(d, K("a"), &x), FSC_EKEY);
+  ck_assert(!has(d, "c") && has(d, "b") && has(d, "long"));
+  fsc_dict_iter it;
+  fsc_value k, v;
+  int n = 0, rc;
+  ck_ok(fsc_dict_iter_init(d, &it));
+  while ((rc = fsc_dict_iter_next(&it, &k, &v)) == 1)
+    n++;
+  ck_assert_int_eq(rc, 0);
+  ck_assert_int_eq(n, 2);
+  /* the readers that met them deleted them */
+  ck_assert_int_eq(dlen(d), 2);
+  fsc_cache_metrics m = {.size = sizeof m};
+  ck_ok(fsc_dict_cache_metrics(d, &m));
+  ck_assert_uint_eq(m.expirations, 2);
+  ck_fsc(fsc_dict_expire(d, K("a"), 100), FSC_EKEY);
+  ck_ok(fsc_dict_set_i64(d, "a", 5)); /* a plain set: no TTL */
+  ck_ok(fsc_dict_close(d));
+}
+END_TEST
+
+/* A bounded dict's writers sweep expired keys. */
+START_TEST(test_ttl_sweep) {
+  fsc_dict *d = copen("ttlsw", FSC_CACHE_LRU, 1000, 0);
+  fsc_value one = fsc_i64(1);
+  for (int i = 0; i < 50; i++) {
+    char key[16];
+    snprintf(key, sizeof key, "t%d", i);
+    ck_ok(fsc_dict_set_ttl(d, K(key), &one, 50));
+  }
+  usleep(120 * 1000);
+  for (int i = 0; i < 200; i++) {
+    char key[16];
+    snprintf(key, sizeof key, "p%d", i);
+    ck_ok(fsc_dict_set_i64(d, key, i));
+  }
+  fsc_cache_metrics m = {.size = sizeof m};
+  ck_ok(fsc_dict_cache_metrics(d, &m));
+  ck_assert_uint_eq(m.expirations, 50); /* no reader met them */
+  ck_assert_int_eq(dlen(d), 200);
+  ck_assert_uint_eq(m.items, 200);
+  ck_ok(fsc_dict_close(d));
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* Many processes                                                      */
 /* ------------------------------------------------------------------ */
@@ -494,6 +579,8 @@ static Suite *cache_suite(void) {
   tcase_add_test(t, test_bytes_bound);
   tcase_add_test(t, test_compact_keeps);
   tcase_add_test(t, test_verify_bound);
+  tcase_add_test(t, test_ttl);
+  tcase_add_test(t, test_ttl_sweep);
   suite_add_tcase(s, t);
   TCase *mp = tcase_create("processes");
   tcase_set_timeout(mp, 120);

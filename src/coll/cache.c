@@ -129,9 +129,11 @@ static void replaced(struct fsc__gen *c, struct fsc__cache_hdr *ch,
 
 int fsc__cache_put(struct fsc__gen *c, const struct fsc__kkey *k,
                    const fsc_value *v, enum fsc__put_mode mode,
-                   uint64_t expect, uint64_t *roff, uint64_t *prev) {
+                   uint64_t expect, uint64_t deadline, uint64_t *roff,
+                   uint64_t *prev) {
   struct fsc__cache_hdr *ch = fsc__chdr(c);
-  uint64_t need = FSC__REC_TOTAL(4 + (uint64_t)k->n + fsc__value_size(v) + 8);
+  uint64_t need = FSC__REC_TOTAL(4 + (uint64_t)k->n + fsc__value_size(v) + 8 +
+                                 (deadline ? 8 : 0));
   for (;;) {
     /* A replace needs no item: only an insert takes one.  An insert or
      * replace (ANY) of a present key is made a replace of the record
@@ -151,7 +153,7 @@ int fsc__cache_put(struct fsc__gen *c, const struct fsc__kkey *k,
     uint64_t item = (m == FSC__PUT_EXPECT && ex) ? 0 : 1;
     if ((rc = admit(c, ch, item, need)) != 0)
       return rc;
-    if ((rc = fsc__krec_write(c, k, v, roff)) != 0) {
+    if ((rc = fsc__krec_write_ttl(c, k, v, deadline, roff)) != 0) {
       release(ch, item, need);
       return rc;
     }
@@ -180,6 +182,37 @@ void fsc__cache_forget(struct fsc__gen *c, uint64_t old) {
   struct fsc__krec r;
   if (fsc__krec_read(c, old, &r) == 0)
     release(fsc__chdr(c), 1, r.total);
+}
+
+void fsc__ttl_reclaim(struct fsc__gen *c, const struct fsc__kkey *k,
+                      uint64_t off) {
+  uint64_t old;
+  if (c->rdonly)
+    return;
+  int code = fsc__err_code; /* a reader's own result stays what it was */
+  if (fsc__hash_del(c, k, off, &old) == 1) {
+    if (fsc__cache_on(c))
+      fsc__cache_forget(c, old);
+    ck_pr_inc_64(&fsc__chdr(c)->expirations);
+  }
+  if (!code)
+    fsc__err_clear();
+}
+
+void fsc__ttl_sweep(struct fsc__gen *c, unsigned n) {
+  uint64_t offs[16];
+  if (!ck_pr_load_64(&fsc__chdr(c)->has_ttl) || c->rdonly)
+    return;
+  int got = fsc__hash_sample(c, offs, n < 16 ? n : 16);
+  for (int i = 0; i < got; i++) {
+    struct fsc__krec r;
+    struct fsc__kkey k;
+    if (fsc__krec_read(c, offs[i], &r) != 0 || !fsc__krec_expired(&r))
+      continue;
+    fsc__kkey_make(&k, 0, r.key, r.klen);
+    fsc__ttl_reclaim(c, &k, offs[i]);
+  }
+  fsc__err_clear();
 }
 
 void fsc__cache_cleared(struct fsc__gen *c) {
@@ -267,6 +300,7 @@ static int metrics_g(struct fsc__gen *c, fsc_cache_metrics *out) {
   out->items = ck_pr_load_64(&ch->items);
   out->bytes = ck_pr_load_64(&ch->bytes);
   out->evictions = ck_pr_load_64(&ch->evictions);
+  out->expirations = ck_pr_load_64(&ch->expirations);
   out->hits = ck_pr_load_64(&c->chits);
   out->misses = ck_pr_load_64(&c->cmisses);
   return 0;

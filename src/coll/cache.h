@@ -31,7 +31,15 @@ void fsc__claim_drop(struct fsc__claim *cl);
  * first), write and publish, stamp the key's clock word. */
 int fsc__cache_put(struct fsc__gen *c, const struct fsc__kkey *k,
                    const fsc_value *v, enum fsc__put_mode mode,
-                   uint64_t expect, uint64_t *roff, uint64_t *prev);
+                   uint64_t expect, uint64_t deadline, uint64_t *roff,
+                   uint64_t *prev);
+/* A reader met key k's record off expired: a writable handle deletes it
+ * (the lazy half of the reclaim), counting the expiration. */
+void fsc__ttl_reclaim(struct fsc__gen *c, const struct fsc__kkey *k,
+                      uint64_t off);
+/* A writer's bounded sweep: up to n sampled keys, the expired ones
+ * deleted (only once the dict has had a key with a deadline). */
+void fsc__ttl_sweep(struct fsc__gen *c, unsigned n);
 /* A key left the cache dict (its removed record `old`): give back its
  * room.  After a clear: recount from what is left. */
 void fsc__cache_forget(struct fsc__gen *c, uint64_t old);

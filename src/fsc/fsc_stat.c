@@ -113,6 +113,7 @@ int cli_cmd_stat(const struct cli_opts *o, int argc, char **argv) {
       json_object_set_new(cj, "items", JU(cm.items));
       json_object_set_new(cj, "bytes", JU(cm.bytes));
       json_object_set_new(cj, "evictions", JU(cm.evictions));
+      json_object_set_new(cj, "expirations", JU(cm.expirations));
       json_object_set_new(j, "cache", cj);
     }
     json_dumpf(j, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -149,6 +150,8 @@ int cli_cmd_stat(const struct cli_opts *o, int argc, char **argv) {
       printf("cache holds:       %llu items, %s\n",
              (unsigned long long)cm.items, human(cm.bytes, b));
       printf("cache evictions:   %llu\n", (unsigned long long)cm.evictions);
+      printf("cache expirations: %llu\n",
+             (unsigned long long)cm.expirations);
     }
   }
   return cli_close(&c);

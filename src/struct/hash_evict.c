@@ -361,3 +361,18 @@ uint32_t *fsc__cache_claim(struct fsc__gen *c, uint64_t h) {
                                      FSC__CLAIM_OFF);
   return a + 2 * ((h >> 8) & (FSC__CLAIMS - 1));
 }
+
+int fsc__hash_sample(struct fsc__gen *c, uint64_t *offs, unsigned n) {
+  struct fsc__ktab t = {0};
+  int rc = fsc__ktab_view(c, &t);
+  if (rc)
+    return rc;
+  uint64_t mask = t.cap - 1, i = rnd() & mask;
+  unsigned got = 0;
+  for (uint64_t j = 0; j < t.cap && got < n; j++, i = (i + 1) & mask) {
+    uint64_t s = ck_pr_load_64(&t.arr[i]);
+    if (fsc__ks_value(s))
+      offs[got++] = s & KS_OFF_MASK;
+  }
+  return (int)got;
+}
