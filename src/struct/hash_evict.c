@@ -32,7 +32,7 @@
 #define CLK_MAX (UINT64_C(1) << 20) /* the tag's 20 bits */
 #define SAMPLES 32u
 #define LFU_INIT 5u
-#define LFU_LOG_FACTOR 2u
+#define LFU_LOG_FACTOR 1u
 
 static uint64_t pow2_at_least(uint64_t x) {
   uint64_t p = 1;

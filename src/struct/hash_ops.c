@@ -68,7 +68,14 @@ static int dict_recover(struct fsc__gen *c, bool unclean) {
 
 static int dict_recount(struct fsc__gen *c) {
   int rc = fsc__hash_recount(c);
-  return rc ? rc : fsc__cache_recount(c);
+  if (rc)
+    return rc;
+  /* No writer died: every reservation became a key or was given back, so
+   * items equals COUNT; walk the data file only if it does not. */
+  const struct fsc__cache_hdr *ch = fsc__chdr(c);
+  if (ch->policy == 0 || ck_pr_load_64(&ch->items) == fsc__hash_len(c))
+    return 0;
+  return fsc__cache_recount(c);
 }
 
 /* Verification of a cache dict also checks its bound and its item count
