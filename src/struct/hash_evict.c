@@ -16,11 +16,12 @@
  *    never wrong about what is live (eviction is an ordinary delete).  An
  *    LFU word also keeps 8 more bits of its key's tag, so that a key does
  *    not inherit another's count: it counts as new in a word it does not
- *    own, and takes the word over at its next use.
+ *    own, and takes the word over only when its count would pass the
+ *    owner's (a cold key never takes a hot key's count away).
  *  - A get writes its word only when the value changes (the LRU clock
  *    ticks once per insert, a use stamps it odd so that it ranks after
  *    the insert it follows; the LFU counter grows with probability
- *    1/(10 (n - 5) + 1) and decays once per period), so a hit on a warm
+ *    1/(n - 5 + 1) and decays once per period), so a hit on a warm
  *    key dirties no cache line.
  *  - Everything here is a hint: a torn or lost update of a clock word, or a
  *    process killed anywhere, costs accuracy, never a key or the bound.
@@ -88,8 +89,9 @@ static uint32_t *clk_word(struct fsc__gen *c, const struct fsc__cache_hdr *ch,
 
 /* LFU: the period, in ticks, after which a counter loses one. */
 static uint64_t lfu_period(const struct fsc__cache_hdr *ch) {
-  /* about 16 times the keys the bound allows: a key used less often than
-   * once in 16 turnovers of the cache loses its count (at least 1024) */
+  /* twice the clock words, 128 times the keys the bound allows (fewer
+   * above 16 Ki keys, where the words reach their 1 Mi): a key used less
+   * often than once in that many inserts loses a count (at least 1024) */
   uint64_t n = ck_pr_load_64(&ch->clk_n) * 2;
   return n > 1024 ? n : 1024;
 }
