@@ -56,6 +56,11 @@ static fsc_dict *copen(const char *name, int policy, uint64_t items,
   return d;
 }
 
+static void dclose(fsc_dict *d) {
+  ck_ok(fsc_dict_close(d));
+  fsc_dict_free(d);
+}
+
 static bool has(fsc_dict *d, const char *k) {
   int rc = fsc_dict_contains(d, K(k));
   ck_assert_int_ge(rc, 0);
@@ -106,9 +111,9 @@ START_TEST(test_options) {
   ck_ok(fsc_dict_open(P("plain"), NULL, &plain));
   ck_ok(fsc_dict_cache_metrics(plain, &m));
   ck_assert_int_eq(m.cache_type, FSC_CACHE_NONE);
-  ck_ok(fsc_dict_close(plain));
-  ck_ok(fsc_dict_close(e));
-  ck_ok(fsc_dict_close(d));
+  dclose(plain);
+  dclose(e);
+  dclose(d);
 }
 END_TEST
 
@@ -143,7 +148,7 @@ START_TEST(test_fifo_exact) {
       ck_assert_int_eq(has(d, k), j > i - 3);
     }
   }
-  ck_ok(fsc_dict_close(d));
+  dclose(d);
 }
 END_TEST
 
@@ -170,7 +175,7 @@ START_TEST(test_lru) {
     ck_assert_int_le(dlen(d), 4);
   }
   ck_assert(has(d, "a"));
-  ck_ok(fsc_dict_close(d));
+  dclose(d);
 }
 END_TEST
 
@@ -197,7 +202,7 @@ START_TEST(test_lfu) {
     }
   }
   ck_assert(has(d, "a") && has(d, "b"));
-  ck_ok(fsc_dict_close(d));
+  dclose(d);
 }
 END_TEST
 
@@ -224,7 +229,7 @@ START_TEST(test_bytes_bound) {
   }
   ck_assert_int_eq(dlen(d), 3);
   ck_assert(has(d, "19") && has(d, "17") && !has(d, "16"));
-  ck_ok(fsc_dict_close(d));
+  dclose(d);
 }
 END_TEST
 
@@ -244,14 +249,14 @@ START_TEST(test_compact_keeps) {
   ck_assert_uint_eq(m.evictions, 7);
   ck_ok(fsc_dict_set_i64(d, "z", 1)); /* k7 is the oldest */
   ck_assert(!has(d, "k7") && has(d, "k8") && has(d, "k9") && has(d, "z"));
-  ck_ok(fsc_dict_close(d));
+  dclose(d);
   /* and across a reopen */
   fsc_dict *e = NULL;
   ck_ok(fsc_dict_open(P("cmp"), NULL, &e));
   ck_ok(fsc_dict_cache_metrics(e, &m));
   ck_assert_uint_eq(m.items, 3);
   ck_assert_int_eq(m.cache_type, FSC_CACHE_FIFO);
-  ck_ok(fsc_dict_close(e));
+  dclose(e);
 }
 END_TEST
 
@@ -267,7 +272,7 @@ START_TEST(test_verify_bound) {
   fsc_verify_report rep = {.size = sizeof rep};
   ck_ok(fsc_dict_verify(d, 0, &rep));
   ck_assert(rep.healthy);
-  ck_ok(fsc_dict_close(d));
+  dclose(d);
   char ipath[600];
   snprintf(ipath, sizeof ipath, "%s.index.fscollection", P("vb"));
   int fd = open(ipath, O_RDWR);
@@ -283,7 +288,7 @@ START_TEST(test_verify_bound) {
   ck_assert(!rep.healthy);
   ck_assert_uint_ge(rep.index_counters, 1);
   ck_assert_ptr_nonnull(strstr(fsc_errmsg(), "bound"));
-  ck_ok(fsc_dict_close(d));
+  dclose(d);
 }
 END_TEST
 
@@ -305,7 +310,7 @@ START_TEST(test_ttl) {
   ck_ok(fsc_dict_get(d, K("a"), &x));
   ck_assert_int_eq(x.u.i64, 1);
   ck_ok(fsc_dict_compact(d)); /* the deadlines go along */
-  ck_ok(fsc_dict_close(d));
+  dclose(d);
   ck_ok(fsc_dict_open(P("ttl"), NULL, &d));
   ck_assert(has(d, "a") && has(d, "b") && has(d, "c"));
   pid_t p = fork();
@@ -344,7 +349,7 @@ START_TEST(test_ttl) {
   ck_assert_uint_eq(m.expirations, 2);
   ck_fsc(fsc_dict_expire(d, K("a"), 100), FSC_EKEY);
   ck_ok(fsc_dict_set_i64(d, "a", 5)); /* a plain set: no TTL */
-  ck_ok(fsc_dict_close(d));
+  dclose(d);
 }
 END_TEST
 
@@ -368,7 +373,7 @@ START_TEST(test_ttl_sweep) {
   ck_assert_uint_eq(m.expirations, 50); /* no reader met them */
   ck_assert_int_eq(dlen(d), 200);
   ck_assert_uint_eq(m.items, 200);
-  ck_ok(fsc_dict_close(d));
+  dclose(d);
 }
 END_TEST
 
@@ -468,7 +473,7 @@ START_TEST(test_bound_mp) {
     ck_assert_uint_gt(m.evictions, (uint64_t)BOUND * 5);
     fsc_verify_report rep;
     ck_ok(fsc_dict_verify(d, 0, &rep));
-    ck_ok(fsc_dict_close(d));
+    dclose(d);
     munmap(sh, sizeof *sh);
   }
 }
@@ -522,7 +527,7 @@ START_TEST(test_compute_once) {
   ck_assert_int_eq(g_sh->computed, 1);
   /* a compute error is returned and nothing is stored */
   ck_fsc(fsc_dict_get_or_compute(d, K("hot"), NULL, NULL, &x), FSC_EINVAL);
-  ck_ok(fsc_dict_close(d));
+  dclose(d);
   munmap(g_sh, sizeof *g_sh);
 }
 END_TEST
@@ -563,7 +568,7 @@ START_TEST(test_compute_claimer_killed) {
   int64_t v;
   ck_ok(fsc_dict_get_i64(d, "k", &v));
   ck_assert_int_eq(v, 4242);
-  ck_ok(fsc_dict_close(d));
+  dclose(d);
   munmap(g_sh, sizeof *g_sh);
 }
 END_TEST
