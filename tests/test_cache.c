@@ -479,6 +479,54 @@ START_TEST(test_bound_mp) {
 }
 END_TEST
 
+/* Writers SIGKILLed at random points: the bound holds throughout, and the
+ * next session's counts are exact (a killed insert's reservation is
+ * recounted). */
+START_TEST(test_writer_killed) {
+  enum { BOUND = 100 };
+  fsc_dict *d = copen("kill", FSC_CACHE_LFU, BOUND, 0);
+  for (int round = 0; round < 6; round++) {
+    pid_t w = fork();
+    ck_assert(w >= 0);
+    if (w == 0) {
+      fsc_dict *x = NULL;
+      if (fsc_dict_open(P("kill"), NULL, &x) != 0)
+        _exit(2);
+      for (int j = 0;; j++) {
+        char k[32];
+        int64_t v;
+        snprintf(k, sizeof k, "r%d-%d", round, j);
+        fsc_dict_set_i64(x, k, j);
+        fsc_dict_get_i64(x, k, &v);
+      }
+    }
+    usleep((useconds_t)(20000 + 15000 * round));
+    kill(w, SIGKILL);
+    int st;
+    ck_assert_int_eq(waitpid(w, &st, 0), w);
+    fsc_cache_metrics m = {.size = sizeof m};
+    ck_ok(fsc_dict_cache_metrics(d, &m));
+    ck_assert_int_le(dlen(d), BOUND);
+    ck_assert_uint_le(m.items, BOUND);
+    ck_assert_uint_ge(m.items, (uint64_t)dlen(d));
+  }
+  dclose(d); /* the last close: a writer died, so it recovers */
+  ck_ok(fsc_dict_open(P("kill"), NULL, &d));
+  fsc_cache_metrics m = {.size = sizeof m};
+  ck_ok(fsc_dict_cache_metrics(d, &m));
+  ck_assert_uint_eq(m.items, (uint64_t)dlen(d));
+  ck_assert_int_le(dlen(d), BOUND);
+  ck_assert_int_ge(dlen(d), BOUND - 1);
+  ck_ok(fsc_dict_set_i64(d, "after", 1)); /* and it goes on */
+  ck_assert(has(d, "after"));
+  ck_assert_int_le(dlen(d), BOUND);
+  fsc_verify_report rep = {.size = sizeof rep};
+  ck_ok(fsc_dict_verify(d, 0, &rep));
+  ck_assert(rep.healthy);
+  dclose(d);
+}
+END_TEST
+
 static struct shm *g_sh;
 
 static int slow_compute(const void *key, size_t klen, void *ctx,
@@ -590,6 +638,7 @@ static Suite *cache_suite(void) {
   TCase *mp = tcase_create("processes");
   tcase_set_timeout(mp, 120);
   tcase_add_test(mp, test_bound_mp);
+  tcase_add_test(mp, test_writer_killed);
   tcase_add_test(mp, test_compute_once);
   tcase_add_test(mp, test_compute_claimer_killed);
   suite_add_tcase(s, mp);
