@@ -1,8 +1,9 @@
 /*
  * cache.c - owns the shared cache's public half: the bound of a cache dict
  * (items and bytes reserved before an insert publishes, eviction through
- * the ordinary lock-free delete), compute-once's claims (dict.c's
- * fsc_dict_get_or_compute takes them) and the cache metrics.  The policy state it chooses victims with is
+ * the ordinary lock-free delete), TTL's reclaim (lazy and swept),
+ * compute-once's claims (dict.c's fsc_dict_get_or_compute takes them) and
+ * the cache metrics.  The policy state it chooses victims with is
  * struct/hash_evict.c's; doc/CACHE.md tells the design.
  *
  * Invariants kept here:
@@ -242,13 +243,15 @@ static bool pid_gone(uint32_t pid) {
 
 void fsc__claim_init(struct fsc__gen *c, uint64_t h, struct fsc__claim *cl) {
   cl->w = fsc__cache_claim(c, h);
-  cl->me = (uint32_t)getpid();
+  cl->me = 0; /* (getpid at the first take: a hit makes no system call) */
   cl->deadline = -1;
   cl->timeout_ms = c->opts.lock_timeout_ms;
 }
 
 int fsc__claim_take(struct fsc__claim *cl) {
   uint32_t *w = cl->w;
+  if (!cl->me)
+    cl->me = (uint32_t)getpid();
   uint32_t seq = ck_pr_load_32(&w[0]);
   ck_pr_fence_load();
   uint32_t owner = ck_pr_load_32(&w[1]);
