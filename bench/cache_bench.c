@@ -15,7 +15,8 @@
  *     redis-server and memcached are installed (make bench-deps).
  *
  * Usage: cache_bench [-n keys] [-o accesses] [-d dir] [-R] [-S]
- *   -R: skip the hit ratios, -S: skip the servers
+ *   -R: skip the hit ratios, -S: skip the servers, -P: only the
+ *   scan-polluted workload
  *   (defaults: 1000000 keys, 10 accesses per key; make bench-run passes
  *   BENCH_ARGS through, which the other programs read too: unknown
  *   options are ignored.)
@@ -398,7 +399,7 @@ static bool have(const char *prog) {
 
 int main(int argc, char **argv) {
   const char *dir = NULL;
-  bool no_ratio = false, no_servers = false;
+  bool no_ratio = false, no_servers = false, only_scan = false;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "-n") && i + 1 < argc)
       g_n = strtoull(argv[++i], NULL, 0);
@@ -410,6 +411,8 @@ int main(int argc, char **argv) {
       no_ratio = true;
     else if (!strcmp(argv[i], "-S"))
       no_servers = true;
+    else if (!strcmp(argv[i], "-P"))
+      only_scan = true;
   }
   if (g_n < 1000)
     g_n = 1000;
@@ -430,7 +433,7 @@ int main(int argc, char **argv) {
   printf("| workload | cache | exact LRU | exact LFU | fsc LRU | fsc LFU | "
          "fsc FIFO | best fsc - best exact |\n");
   printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
-  for (int scan = 0; scan < 2 && !no_ratio; scan++) {
+  for (int scan = only_scan; scan < 2 && !no_ratio; scan++) {
     for (int pct = 1; pct <= 10; pct += 9) {
       uint64_t cap = g_n * (uint64_t)pct / 100;
       double el, ef;
