@@ -1024,16 +1024,21 @@ FSC_API int fsc_dict_contains(fsc_dict *d, const void *key, size_t klen);
 /**
  * d[key] = v.  Lock-free: the record is written, then one compare-and-swap
  * of the key's slot publishes it.  Two writers of one key both succeed, one
- * after the other.  The key's and value's bytes are copied.
+ * after the other.  The key's and value's bytes are copied.  In a cache
+ * dict (fsc_options.cache_type) a new key that would pass the bound first
+ * evicts a key by the dict's policy (and so do setdefault, incr and
+ * update); a set of a key removes any TTL it had (fsc_dict_set_ttl).
  *
  * Errors:
  *  - FSC_ETYPE: the value's type; invalid UTF-8 or JSON; a key that is
  *    not valid UTF-8 in a string-keyed dict.
+ *  - FSC_EVALUE: (cache dict) a record larger than cache_max_bytes.
  *  - FSC_EINVAL: NULL handle or `v`; a NULL key with a nonzero klen, or
  *    klen above FSC_KEY_MAX; a bad value (as fsc_list_append).
  *  - FSC_ENOSPC: the files could not grow.
  *  - FSC_ETIMEDOUT: growth of the files or of the table needed the lock
- *    and it did not come within lock_timeout_ms.
+ *    and it did not come within lock_timeout_ms; (cache dict) the bound
+ *    stayed full of other writers' inserts in flight that long.
  *  - FSC_EROFS, FSC_ECLOSED.
  *  - FSC_EIO: the sync of FSC_DURABLE_ALWAYS failed.
  *  - FSC_ECORRUPT: a damaged slot or record met on the way.
@@ -1110,7 +1115,7 @@ typedef int (*fsc_compute_fn)(const void *key, size_t klen, void *ctx,
  * mapped index file, no system call when the key is present) and then
  * read what it stored.  A computing process that dies releases its claim:
  * a waiter sees the claimer's pid gone (kill(pid, 0)) and takes over.
- * The claim is per key hash bucket (256 buckets): misses of different
+ * The claim is per key hash bucket (64 buckets): misses of different
  * keys in one bucket are computed one after the other.  Works on every
  * dict; a cache dict counts the hit or miss (fsc_dict_cache_metrics).
  * Errors: FSC_EINVAL (compute or out NULL), FSC_ETIMEDOUT (another
