@@ -375,14 +375,34 @@ typedef struct fsc_options {
                                 0: one try; FSC_LOCK_WAIT_FOREVER (-1):
                                 no limit.  A wait that runs out is
                                 FSC_ETIMEDOUT. */
+  /* Dicts only (ignored by lists and sets): a bounded, shared cache.
+   * Stored in the index file when the dict is created, so every process
+   * enforces the same bound; opening an existing dict with FSC_CACHE_NONE
+   * adopts the file's policy, another policy or other bounds than the
+   * file's is FSC_EINVAL.  See README "The shared cache" and
+   * doc/CACHE.md. */
+  int cache_type;              /* FSC_CACHE_NONE (default), FSC_CACHE_LRU,
+                                  FSC_CACHE_LFU or FSC_CACHE_FIFO */
+  uint64_t cache_max_items;    /* live keys at most (0: no item bound) */
+  uint64_t cache_max_bytes;    /* bytes of live records at most (0: no
+                                  byte bound); a policy needs one bound */
 } fsc_options;
+
+/** fsc_options.cache_type: the eviction policy of a bounded dict. */
+enum {
+  FSC_CACHE_NONE = 0, /* an unbounded dict */
+  FSC_CACHE_LRU = 1,  /* least recently used (sampled, approximate) */
+  FSC_CACHE_LFU = 2,  /* least frequently used (logarithmic counter with
+                         decay, sampled) */
+  FSC_CACHE_FIFO = 3  /* oldest insertion first (exact) */
+};
 
 /** fsc_options.lock_timeout_ms: wait for file locks without a limit. */
 #define FSC_LOCK_WAIT_FOREVER (-1)
 
 #define FSC_OPTIONS_INIT                                                      \
   { sizeof(fsc_options), FSC_TYPE_UNSPEC, FSC_CREATE, 0600,                   \
-    FSC_DURABLE_ON_CLOSE, FSC_TYPE_UNSPEC, 0.0, false, 10000 }
+    FSC_DURABLE_ON_CLOSE, FSC_TYPE_UNSPEC, 0.0, false, 10000, 0, 0, 0 }
 
 /* ------------------------------------------------------------------------ */
 /* Metrics                                                                   */
@@ -1087,16 +1107,21 @@ FSC_API int fsc_dict_contains(fsc_dict *d, const void *key, size_t klen);
 /**
  * d[key] = v.  Lock-free: the record is written, then one compare-and-swap
  * of the key's slot publishes it.  Two writers of one key both succeed, one
- * after the other.  The key's and value's bytes are copied.
+ * after the other.  The key's and value's bytes are copied.  In a cache
+ * dict (fsc_options.cache_type) a new key that would pass the bound first
+ * evicts a key by the dict's policy (and so do setdefault, incr and
+ * update); a set of a key removes any TTL it had (fsc_dict_set_ttl).
  *
  * Errors:
  *  - FSC_ETYPE: the value's type; invalid UTF-8 or JSON; a key that is
  *    not valid UTF-8 in a string-keyed dict.
+ *  - FSC_EVALUE: (cache dict) a record larger than cache_max_bytes.
  *  - FSC_EINVAL: NULL handle or `v`; a NULL key with a nonzero klen, or
  *    klen above FSC_KEY_MAX; a bad value (as fsc_list_append).
  *  - FSC_ENOSPC: the files could not grow.
  *  - FSC_ETIMEDOUT: growth of the files or of the table needed the lock
- *    and it did not come within lock_timeout_ms.
+ *    and it did not come within lock_timeout_ms; (cache dict) the bound
+ *    stayed full of other writers' inserts in flight that long.
  *  - FSC_EROFS, FSC_ECLOSED.
  *  - FSC_EIO: the sync of FSC_DURABLE_ALWAYS failed.
  *  - FSC_ECORRUPT: a damaged slot or record met on the way.
@@ -1192,6 +1217,92 @@ FSC_API int fsc_dict_incr_f64(fsc_dict *d, const void *key, size_t klen,
 FSC_API int fsc_dict_cas(fsc_dict *d, const void *key, size_t klen,
                          const fsc_value *expected, const fsc_value *desired,
                          fsc_value *current);
+
+/**
+ * The function fsc_dict_get_or_compute calls on a miss: compute the value
+ * of key into *out (it must stay valid until the function returns to the
+ * library, which stores it).  Returns 0, or a negative code that
+ * fsc_dict_get_or_compute returns unchanged (nothing is stored).
+ */
+typedef int (*fsc_compute_fn)(const void *key, size_t klen, void *ctx,
+                              fsc_value *out);
+
+/**
+ * Compute once: give key's value in *out (a view valid until the handle
+ * closes); on a miss, exactly one caller among all the processes and
+ * threads that miss the same key at once runs compute(key, klen, ctx,
+ * &v) and stores v; the others wait (a futex on a claim word in the
+ * mapped index file, no system call when the key is present) and then
+ * read what it stored.  A computing process that dies releases its claim:
+ * a waiter sees the claimer's pid gone (kill(pid, 0)) and takes over.
+ * The claim is per key hash bucket (64 buckets): misses of different
+ * keys in one bucket are computed one after the other.  Works on every
+ * dict; a cache dict counts the hit or miss (fsc_dict_cache_metrics).
+ * Errors: FSC_EINVAL (compute or out NULL), FSC_ETIMEDOUT (another
+ * computer held the claim longer than the handle's lock_timeout_ms), the
+ * code compute returned, and the others as fsc_dict_get and fsc_dict_set.
+ * Thread-safe and process-safe (processes must share a pid namespace for
+ * the takeover of a dead claimer; otherwise a waiter times out).  compute
+ * must not call fsc_dict_get_or_compute for a key of the same bucket.
+ */
+FSC_API int fsc_dict_get_or_compute(fsc_dict *d, const void *key,
+                                    size_t klen, fsc_compute_fn compute,
+                                    void *ctx, fsc_value *out);
+
+/** What fsc_dict_cache_metrics reports; `size` as in fsc_metrics. */
+typedef struct fsc_cache_metrics {
+  size_t size;          /* set by the caller: sizeof(fsc_cache_metrics) */
+  int cache_type;       /* FSC_CACHE_* of the file */
+  uint64_t max_items;   /* the bounds (0: none) */
+  uint64_t max_bytes;
+  uint64_t items;       /* live keys, counting inserts in flight */
+  uint64_t bytes;       /* bytes of their records */
+  uint64_t evictions;   /* keys evicted, by every process, since the dict
+                           was created (compaction keeps it) */
+  uint64_t expirations; /* expired keys reclaimed by every process
+                           (fsc_dict_set_ttl) */
+  uint64_t hits;        /* gets that found the key, through this handle */
+  uint64_t misses;      /* gets that did not, through this handle */
+} fsc_cache_metrics;
+
+/**
+ * The cache state of a dict: its policy and bounds, its shared counters
+ * (items, bytes, evictions) and this handle's hits and misses (counted by
+ * fsc_dict_get, fsc_dict_get_default and fsc_dict_get_or_compute on a
+ * cache dict only).  Errors: FSC_EINVAL (out NULL or out->size too small),
+ * the handle errors.  Lock-free; thread-safe.
+ */
+FSC_API int fsc_dict_cache_metrics(fsc_dict *d, fsc_cache_metrics *out);
+
+/**
+ * d[key] = *v with a time to live: the key expires ttl_ms milliseconds
+ * from now (on CLOCK_REALTIME_COARSE, in milliseconds: the same clock in
+ * every process and after a restart).  An expired key is absent to every
+ * reader at once (fsc_dict_get, fsc_dict_get_default, fsc_dict_contains,
+ * iteration, fsc_dict_get_or_compute, in every process); its space is
+ * reclaimed lazily (a writable handle's get or contains that meets it
+ * deletes it) and by a bounded sweep of a few sampled keys done by
+ * writers (fsc_dict_set_ttl, fsc_dict_expire, and every write to a cache
+ * dict).  Until then fsc_dict_len counts it, and fsc_dict_pop,
+ * fsc_dict_setdefault and fsc_dict_incr see it.  A plain fsc_dict_set of
+ * the key removes its TTL.  Works on every dict (its records then carry
+ * the deadline: doc/FORMAT.md).
+ * Errors: FSC_EINVAL (ttl_ms <= 0), and those of fsc_dict_set.
+ * Thread-safe and process-safe; lock-free.
+ */
+FSC_API int fsc_dict_set_ttl(fsc_dict *d, const void *key, size_t klen,
+                             const fsc_value *v, int64_t ttl_ms);
+
+/**
+ * Give key (present and not expired) a time to live of ttl_ms from now,
+ * keeping its value (as fsc_dict_set_ttl).
+ * Errors: FSC_EKEY (absent or expired), FSC_EINVAL (ttl_ms <= 0), and
+ * those of fsc_dict_set.  Thread-safe and process-safe; lock-free: if
+ * another write of the key lands first, the call starts again on the
+ * value it wrote.
+ */
+FSC_API int fsc_dict_expire(fsc_dict *d, const void *key, size_t klen,
+                            int64_t ttl_ms);
 
 /** A key and a value, for fsc_dict_update_pairs. */
 typedef struct fsc_dict_pair {

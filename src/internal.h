@@ -126,6 +126,8 @@ struct fsc__gen {
   const struct fsc__kind_ops *ops; /* the kind's structure */
   struct fsc__handle *h;      /* the handle this generation belongs to */
   struct fsc__gen *next;     /* older retired generations */
+  uint64_t chits, cmisses;    /* a cache dict's gets through this handle
+                                 (coll/cache.c; atomic, process-local) */
 };
 
 /*
@@ -277,6 +279,10 @@ static inline struct fsc__data_hdr *fsc__dhdr(struct fsc__gen *c) {
 }
 static inline struct fsc__index_hdr *fsc__ihdr(struct fsc__gen *c) {
   return (struct fsc__index_hdr *)c->index.views[0].base;
+}
+static inline struct fsc__cache_hdr *fsc__chdr(const struct fsc__gen *c) {
+  return (struct fsc__cache_hdr *)(void *)(c->index.views[0].base +
+                                           FSC__CACHE_HDR_OFF);
 }
 
 /* Pointer to [off, off+n) of a file, never beyond its published capacity

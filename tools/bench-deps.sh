@@ -29,7 +29,7 @@ if [ "$1" = "--found" ]; then
   exit 0
 fi
 
-PKGS="liblmdb-dev libtkrzw-dev libkyotocabinet-dev libsqlite3-dev redis-server libhiredis-dev"
+PKGS="liblmdb-dev libtkrzw-dev libkyotocabinet-dev libsqlite3-dev redis-server libhiredis-dev memcached"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

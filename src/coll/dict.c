@@ -5,6 +5,7 @@
  */
 #include "struct/hash.h"
 #include "struct/hash_slot.h"
+#include "coll/cache.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -85,8 +86,21 @@ static int get_default_g(struct fsc__gen *c, const void *key, size_t klen, const
   int rc = key_make(c, key, klen, &k);
   if (rc)
     return rc;
+  bool cache = fsc__cache_on(c);
+  if (__builtin_expect(cache, 0))
+    fsc__cache_prefetch(c, k.h);
   if ((rc = fsc__hash_find_rec(c, &k, &off, &r)) < 0)
     return rc;
+  if (rc == 1 && fsc__krec_expired(&r)) { /* absent to every reader */
+    fsc__ttl_reclaim(c, &k, off);
+    rc = 0;
+  }
+  if (__builtin_expect(cache, 0)) {
+    if (rc)
+      fsc__cache_hit(c, k.h);
+    else
+      fsc__cache_miss(c);
+  }
   if (rc == 0) {
     if (!dflt)
       return key_missing(&k);
@@ -103,9 +117,16 @@ int fsc_dict_get_default(fsc_dict *d, const void *key, size_t klen, const fsc_va
 static int contains_g(struct fsc__gen *c, const void *key, size_t klen) {
   CHECK_C(c, false);
   struct fsc__kkey k;
+  struct fsc__krec r;
   uint64_t off;
   int rc = key_make(c, key, klen, &k);
-  return rc ? rc : fsc__hash_find(c, &k, &off);
+  if (rc || (rc = fsc__hash_find_rec(c, &k, &off, &r)) != 1)
+    return rc;
+  if (fsc__krec_expired(&r)) {
+    fsc__ttl_reclaim(c, &k, off);
+    return 0;
+  }
+  return 1;
 }
 
 int fsc_dict_contains(fsc_dict *d, const void *key, size_t klen) {
@@ -116,17 +137,29 @@ int fsc_dict_contains(fsc_dict *d, const void *key, size_t klen) {
 /* Lock-free writes                                                    */
 /* ------------------------------------------------------------------ */
 
-/* Write the record for (k, v) and publish it with `mode`. */
-static int put(struct fsc__gen *c, const struct fsc__kkey *k, const fsc_value *v,
-               enum fsc__put_mode mode, uint64_t expect, uint64_t *roff,
-               uint64_t *prev) {
-  int rc = fsc__krec_write(c, k, v, roff);
+/* Write the record for (k, v) (expiring at `deadline`, 0: never) and
+ * publish it with `mode`. */
+static int put_ttl(struct fsc__gen *c, const struct fsc__kkey *k,
+                   const fsc_value *v, enum fsc__put_mode mode,
+                   uint64_t expect, uint64_t deadline, uint64_t *roff,
+                   uint64_t *prev) {
+  if (__builtin_expect(fsc__cache_on(c), 0)) {
+    fsc__ttl_sweep(c, 4);
+    return fsc__cache_put(c, k, v, mode, expect, deadline, roff, prev);
+  }
+  int rc = fsc__krec_write_ttl(c, k, v, deadline, roff);
   if (rc)
     return rc;
   rc = fsc__hash_put(c, k, *roff, mode, expect, prev);
   if (rc < 0 || (rc == 0 && mode == FSC__PUT_ABSENT && *prev))
     fsc__rec_retire(c, *roff);
   return rc;
+}
+
+static int put(struct fsc__gen *c, const struct fsc__kkey *k,
+               const fsc_value *v, enum fsc__put_mode mode, uint64_t expect,
+               uint64_t *roff, uint64_t *prev) {
+  return put_ttl(c, k, v, mode, expect, 0, roff, prev);
 }
 
 static int set_g(struct fsc__gen *c, const void *key, size_t klen, const fsc_value *v) {
@@ -143,6 +176,72 @@ static int set_g(struct fsc__gen *c, const void *key, size_t klen, const fsc_val
 
 int fsc_dict_set(fsc_dict *d, const void *key, size_t klen, const fsc_value *v) {
   FSC__GEN(d, set_g(c, key, klen, v));
+}
+
+static int set_ttl_g(struct fsc__gen *c, const void *key, size_t klen,
+                     const fsc_value *v, int64_t ttl_ms) {
+  CHECK_C(c, true);
+  struct fsc__kkey k;
+  uint64_t roff, prev;
+  if (ttl_ms <= 0)
+    return fsc__err(FSC_EINVAL, "ttl_ms is %lld: a TTL is a positive number "
+                    "of milliseconds", (long long)ttl_ms);
+  int rc = key_make(c, key, klen, &k);
+  if (rc || (rc = fsc__value_check(c->type, v)) != 0)
+    return rc;
+  struct fsc__cache_hdr *ch = fsc__chdr(c);
+  if (!ck_pr_load_64(&ch->has_ttl))
+    ck_pr_store_64(&ch->has_ttl, 1);
+  fsc__ttl_sweep(c, 8);
+  if ((rc = put_ttl(c, &k, v, FSC__PUT_ANY, 0,
+                    fsc__ttl_now() + (uint64_t)ttl_ms, &roff, &prev)) < 0)
+    return rc;
+  return fsc__gen_after_write(c);
+}
+
+int fsc_dict_set_ttl(fsc_dict *d, const void *key, size_t klen,
+                     const fsc_value *v, int64_t ttl_ms) {
+  FSC__GEN(d, set_ttl_g(c, key, klen, v, ttl_ms));
+}
+
+static int expire_g(struct fsc__gen *c, const void *key, size_t klen,
+                    int64_t ttl_ms) {
+  CHECK_C(c, true);
+  struct fsc__kkey k;
+  if (ttl_ms <= 0)
+    return fsc__err(FSC_EINVAL, "ttl_ms is %lld: a TTL is a positive number "
+                    "of milliseconds", (long long)ttl_ms);
+  int rc = key_make(c, key, klen, &k);
+  if (rc)
+    return rc;
+  struct fsc__cache_hdr *ch = fsc__chdr(c);
+  if (!ck_pr_load_64(&ch->has_ttl))
+    ck_pr_store_64(&ch->has_ttl, 1);
+  for (;;) {
+    struct fsc__krec r;
+    uint64_t off, roff, prev;
+    fsc_value v;
+    if ((rc = fsc__hash_find_rec(c, &k, &off, &r)) < 0)
+      return rc;
+    if (rc == 0 || fsc__krec_expired(&r))
+      return key_missing(&k);
+    if ((rc = item_view(c, off, &r, NULL, &v)) != 0)
+      return rc;
+    /* The same value again, with the deadline, if the key still holds
+     * that record. */
+    rc = put_ttl(c, &k, &v, FSC__PUT_EXPECT, off,
+                 fsc__ttl_now() + (uint64_t)ttl_ms, &roff, &prev);
+    if (rc == FSC_EAGAIN)
+      continue;
+    if (rc < 0)
+      return rc;
+    return fsc__gen_after_write(c);
+  }
+}
+
+int fsc_dict_expire(fsc_dict *d, const void *key, size_t klen,
+                    int64_t ttl_ms) {
+  FSC__GEN(d, expire_g(c, key, klen, ttl_ms));
 }
 
 int fsc_dict_del(fsc_dict *d, const void *key, size_t klen) {
@@ -165,6 +264,8 @@ static int pop_g(struct fsc__gen *c, const void *key, size_t klen, const fsc_val
       *out = *dflt;
     return 0;
   }
+  if (__builtin_expect(fsc__cache_on(c), 0))
+    fsc__cache_forget(c, old);
   /* The removed record is immutable (a counter once closed: record.c)
    * and stays mapped: a valid view. */
   if (out)
@@ -195,12 +296,78 @@ static int popitem_g(struct fsc__gen *c, fsc_value *key, fsc_value *val) {
     if ((rc = fsc__hash_del(c, &k, off, &old)) < 0)
       return rc;
     if (rc == 1) { /* else another writer changed it first: again */
+      if (__builtin_expect(fsc__cache_on(c), 0))
+        fsc__cache_forget(c, old);
       fsc__ctr_close(c, off);
       if ((rc = item_read(c, off, key, val)) != 0)
         return rc;
       return fsc__gen_after_write(c);
     }
   }
+}
+
+/* Compute once: look; on a miss take the key's claim (coll/cache.c),
+ * look again, compute and store, drop the claim; or wait for the claimer
+ * and look again. */
+static int goc_g(struct fsc__gen *c, const void *key, size_t klen,
+                 fsc_compute_fn fn, void *ctx, fsc_value *out) {
+  CHECK_C(c, true);
+  if (!fn || !out)
+    return fsc__err(FSC_EINVAL, "compute or out is NULL");
+  struct fsc__kkey k;
+  struct fsc__krec r;
+  struct fsc__claim cl;
+  uint64_t off;
+  int rc = key_make(c, key, klen, &k);
+  if (rc)
+    return rc;
+  bool cache = fsc__cache_on(c), first = true;
+  fsc__claim_init(c, k.h, &cl);
+  for (;;) {
+    if ((rc = fsc__hash_find_rec(c, &k, &off, &r)) < 0)
+      return rc;
+    if (rc == 1 && fsc__krec_expired(&r))
+      rc = 0; /* (the store replaces it) */
+    if (cache && first) {
+      if (rc)
+        fsc__cache_hit(c, k.h);
+      else
+        fsc__cache_miss(c);
+    }
+    first = false;
+    if (rc == 1)
+      return item_view(c, off, &r, NULL, out);
+    if ((rc = fsc__claim_take(&cl)) <= 0) {
+      if (rc < 0)
+        return rc;
+      continue; /* waited for another claimer: look again */
+    }
+    /* Ours: stored by the previous claimer just before? */
+    if ((rc = fsc__hash_find_rec(c, &k, &off, &r)) == 1 &&
+        fsc__krec_expired(&r))
+      rc = 0;
+    if (rc == 0) {
+      fsc_value v;
+      uint64_t roff, prev;
+      if ((rc = fn(key, klen, ctx, &v)) == 0 &&
+          (rc = fsc__value_check(c->type, &v)) == 0 &&
+          (rc = put(c, &k, &v, FSC__PUT_ANY, 0, &roff, &prev)) > 0)
+        rc = 0;
+    } else if (rc == 1) {
+      rc = 0;
+    }
+    fsc__claim_drop(&cl);
+    if (rc)
+      return rc; /* ours, or the compute function's own code */
+    if ((rc = fsc__gen_after_write(c)) != 0)
+      return rc;
+  }
+}
+
+int fsc_dict_get_or_compute(fsc_dict *d, const void *key, size_t klen,
+                            fsc_compute_fn compute, void *ctx,
+                            fsc_value *out) {
+  FSC__GEN(d, goc_g(c, key, klen, compute, ctx, out));
 }
 
 int fsc_dict_popitem(fsc_dict *d, fsc_value *key, fsc_value *val) {
@@ -590,6 +757,8 @@ int fsc_dict_update(fsc_dict *d, fsc_dict *src) {
 static int clear_g(struct fsc__gen *c) {
   CHECK_C(c, true);
   int rc = fsc__hash_clear(c);
+  if (rc == 0 && fsc__cache_on(c))
+    fsc__cache_cleared(c);
   return rc ? rc : fsc__gen_after_write(c);
 }
 
@@ -657,12 +826,19 @@ static int iter_next_g(struct fsc__gen *c, fsc_dict_iter *it,
   if (fsc__dhdr(c)->h.generation != it->reserved[1])
     return fsc__err(FSC_EAGAIN, "the dict was compacted during the "
                     "iteration; start it again");
-  uint64_t off;
-  int rc = fsc__hash_next(c, &it->pos, it->reserved[0], &off);
-  if (rc <= 0)
-    return rc;
-  rc = item_read(c, off, key, val);
-  return rc ? rc : 1;
+  for (;;) {
+    uint64_t off;
+    struct fsc__krec r;
+    int rc = fsc__hash_next(c, &it->pos, it->reserved[0], &off);
+    if (rc <= 0)
+      return rc;
+    if ((rc = fsc__krec_read(c, off, &r)) != 0)
+      return rc;
+    if (fsc__krec_expired(&r))
+      continue; /* absent to every reader */
+    rc = item_view(c, off, &r, key, val);
+    return rc ? rc : 1;
+  }
 }
 
 int fsc_dict_iter_next(fsc_dict_iter *it, fsc_value *key, fsc_value *val) {

@@ -214,4 +214,41 @@ static inline bool fsc__ctr_shape_ok(uint64_t n) {
 #define FSC__REC_TOTAL(payload)                                              \
   ((sizeof(struct fsc__rec) + (uint64_t)(payload) + 7u) & ~UINT64_C(7))
 
+/*
+ * A bounded (cache) dict's state, in the index header at
+ * FSC__CACHE_HDR_OFF (doc/FORMAT.md, "The cache block"); all zero in
+ * every other collection.  policy and the bounds are written once, when
+ * the dict is created; the counters move with ck_pr atomics
+ * (struct/hash_evict.c, coll/cache.c).
+ */
+#define FSC__CACHE_HDR_OFF 3072u
+struct fsc__cache_hdr {
+  /* written once (read by every get): one cache line */
+  uint64_t policy;     /* FSC_CACHE_*; 0: not a cache */
+  uint64_t max_items;  /* 0: no item bound */
+  uint64_t max_bytes;  /* 0: no byte bound */
+  uint64_t clk_off;    /* index file offset of the clock words */
+  uint64_t clk_n;      /* clock words (u32), a power of two */
+  uint64_t reserved0[3];
+  /* moved by writers: the next line */
+  uint64_t items;      /* live keys plus inserts in flight (reserved) */
+  uint64_t bytes;      /* their records' bytes (reserved) */
+  uint64_t tick;       /* logical clock: +1 per insert */
+  uint64_t evictions;  /* keys evicted, ever */
+  uint64_t fifo_pos;   /* FIFO: the data offset the oldest key is at or
+                          above (a hint, only grows) */
+  uint64_t recent;     /* LFU: inserts ever; the next ring entry */
+  uint64_t expirations; /* expired keys reclaimed, ever (any dict) */
+  uint64_t has_ttl;    /* 1 once a key with a deadline was written: writers
+                          then sweep (any dict) */
+};
+/* Compute-once claims (every dict): FSC__CLAIMS pairs of u32 words, the
+ * claim's sequence (a futex word) then the claimer's pid (coll/cache.c). */
+#define FSC__CLAIM_OFF 3200u
+#define FSC__CLAIMS 64u
+/* LFU: the slots (tag | offset) of the last FSC__RECENT keys inserted, a
+ * ring written round by inserters (struct/hash_evict.c). */
+#define FSC__RECENT_OFF 3712u
+#define FSC__RECENT 32u
+
 #endif /* FSC_FORMAT_H */

@@ -100,6 +100,21 @@ static int read_options(const fsc_options *in, fsc_options *o) {
   if (in->size < offsetof(fsc_options, lock_timeout_ms) +
                      sizeof in->lock_timeout_ms)
     o->lock_timeout_ms = def.lock_timeout_ms; /* an older caller */
+  if (in->size < offsetof(fsc_options, cache_max_bytes) +
+                     sizeof in->cache_max_bytes) {
+    o->cache_type = FSC_CACHE_NONE; /* an older caller */
+    o->cache_max_items = o->cache_max_bytes = 0;
+  }
+  if (o->cache_type < FSC_CACHE_NONE || o->cache_type > FSC_CACHE_FIFO)
+    return fsc__err(FSC_EINVAL, "invalid cache_type %d", o->cache_type);
+  if (o->cache_type != FSC_CACHE_NONE && !o->cache_max_items &&
+      !o->cache_max_bytes)
+    return fsc__err(FSC_EINVAL, "a cache policy needs cache_max_items or "
+                    "cache_max_bytes (or both)");
+  if (o->cache_type == FSC_CACHE_NONE &&
+      (o->cache_max_items || o->cache_max_bytes))
+    return fsc__err(FSC_EINVAL, "cache_max_items and cache_max_bytes need "
+                    "a cache_type");
   if (o->lock_timeout_ms < FSC_LOCK_WAIT_FOREVER)
     return fsc__err(FSC_EINVAL, "invalid lock_timeout_ms %lld: milliseconds, "
                     "or FSC_LOCK_WAIT_FOREVER (-1)",

@@ -198,6 +198,23 @@ static int load_files(struct fsc__gen *c, uint64_t dsize, uint64_t isize,
       return fsc__err(FSC_ETYPE, "%s has %s keys, not %s", c->path,
                       fsc_type_name(kt), fsc_type_name(want_key));
     c->key_type = kt;
+    /* The cache policy and bounds are the file's (doc/FORMAT.md, "The
+     * cache block"): NONE adopts them (kept in opts for compaction),
+     * anything else must match. */
+    const struct fsc__cache_hdr *ch = fsc__chdr(c);
+    if (c->opts.cache_type != FSC_CACHE_NONE &&
+        ((uint64_t)c->opts.cache_type != ch->policy ||
+         c->opts.cache_max_items != ch->max_items ||
+         c->opts.cache_max_bytes != ch->max_bytes))
+      return fsc__err(FSC_EINVAL, "%s is a dict with cache policy %llu "
+                      "(max_items %llu, max_bytes %llu): open it with that "
+                      "policy and those bounds, or with FSC_CACHE_NONE",
+                      c->path, (unsigned long long)ch->policy,
+                      (unsigned long long)ch->max_items,
+                      (unsigned long long)ch->max_bytes);
+    c->opts.cache_type = (int)ch->policy;
+    c->opts.cache_max_items = ch->max_items;
+    c->opts.cache_max_bytes = ch->max_bytes;
   }
   return 0;
 }

@@ -30,6 +30,11 @@ static const char *human(uint64_t n, char buf[64]) {
 
 /* What the open's recovery (and the previous session's last close)
  * repaired, by kind. */
+static const char *cache_name(int t) {
+  return t == FSC_CACHE_LRU ? "lru" : t == FSC_CACHE_LFU ? "lfu"
+         : t == FSC_CACHE_FIFO ? "fifo" : "none";
+}
+
 static void repairs_json(json_t *j, const fsc_metrics *m) {
   json_object_set_new(j, "repaired_dropped", JU(m->repaired_dropped));
   json_object_set_new(j, "repaired_restored", JU(m->repaired_restored));
@@ -98,6 +103,11 @@ int cli_cmd_stat(const struct cli_opts *o, int argc, char **argv) {
     return ex;
   fsc_metrics m;
   int rc = cli_metrics(&c, &m);
+  /* A bounded dict's cache state (fsc_dict_cache_metrics). */
+  fsc_cache_metrics cm = {.size = sizeof cm};
+  bool have_cache = rc == 0 && c.kind == FSC_KIND_DICT &&
+                    fsc_dict_cache_metrics(fsc_coll_dict(c.h), &cm) == 0 &&
+                    cm.cache_type != FSC_CACHE_NONE;
   if (rc) {
     ex = cli_fail(c.path, rc);
     cli_close(&c);
@@ -131,6 +141,17 @@ int cli_cmd_stat(const struct cli_opts *o, int argc, char **argv) {
     repairs_json(j, &m);
     if (walked)
       refs_json(j, &refs);
+    if (have_cache) {
+      json_t *cj = json_object();
+      json_object_set_new(cj, "policy", json_string(cache_name(cm.cache_type)));
+      json_object_set_new(cj, "max_items", JU(cm.max_items));
+      json_object_set_new(cj, "max_bytes", JU(cm.max_bytes));
+      json_object_set_new(cj, "items", JU(cm.items));
+      json_object_set_new(cj, "bytes", JU(cm.bytes));
+      json_object_set_new(cj, "evictions", JU(cm.evictions));
+      json_object_set_new(cj, "expirations", JU(cm.expirations));
+      json_object_set_new(j, "cache", cj);
+    }
     json_dumpf(j, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
     putchar('\n');
     json_decref(j);
@@ -159,6 +180,17 @@ int cli_cmd_stat(const struct cli_opts *o, int argc, char **argv) {
     print_repairs("                   ", &m);
     if (walked)
       print_refs("references:        ", &refs);
+    if (have_cache) {
+      printf("cache policy:      %s\n", cache_name(cm.cache_type));
+      printf("cache bound:       %llu items, %llu bytes (0: none)\n",
+             (unsigned long long)cm.max_items,
+             (unsigned long long)cm.max_bytes);
+      printf("cache holds:       %llu items, %s\n",
+             (unsigned long long)cm.items, human(cm.bytes, b));
+      printf("cache evictions:   %llu\n", (unsigned long long)cm.evictions);
+      printf("cache expirations: %llu\n",
+             (unsigned long long)cm.expirations);
+    }
   }
   return cli_close(&c);
 }

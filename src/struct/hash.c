@@ -35,6 +35,8 @@
  */
 #include "struct/hash_slot.h"
 
+#include <time.h>
+
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,7 +80,10 @@ HOT int krec_parse(const struct fsc__gen *c, uint8_t type,
   if (n < 4)
     return -1;
   uint32_t kl = fsc__krec_klen(pl);
-  uint64_t tail = fsc__hash_is_dict(c) ? 8 : 0;
+  bool ttl = (pl[3] & 0x80u) != 0; /* FSC__KLEN_TTL, little-endian */
+  if (ttl && !fsc__hash_is_dict(c))
+    return -1;
+  uint64_t tail = fsc__hash_is_dict(c) ? (ttl ? 16 : 8) : 0;
   if ((uint64_t)kl + 4 + tail > n)
     return -1;
   if (!fsc__type_valid(type) || (c->type != FSC_TYPE_ANY && type != c->type))
@@ -105,7 +110,9 @@ HOT int krec_parse(const struct fsc__gen *c, uint8_t type,
     if (f && r->vlen != f)
       return -1;
     r->origin = get_u64(pl + n - 8);
+    r->deadline = ttl ? get_u64(pl + n - 16) : 0;
   } else {
+    r->deadline = 0;
     size_t f = fsc__type_fixed_size((fsc_type)type);
     if ((f && kl != f) || r->vlen != 0)
       return -1;
@@ -128,15 +135,29 @@ HOT int krec_read(struct fsc__gen *c, uint64_t off, struct fsc__krec *r) {
   return 0;
 }
 
+uint64_t fsc__ttl_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 int fsc__krec_read(struct fsc__gen *c, uint64_t off, struct fsc__krec *r) {
   return krec_read(c, off, r);
 }
 
 int fsc__krec_write(struct fsc__gen *c, const struct fsc__kkey *k,
                     const fsc_value *v, uint64_t *off) {
+  return fsc__krec_write_ttl(c, k, v, 0, off);
+}
+
+int fsc__krec_write_ttl(struct fsc__gen *c, const struct fsc__kkey *k,
+                        const fsc_value *v, uint64_t deadline,
+                        uint64_t *off) {
   bool dict = fsc__hash_is_dict(c);
   uint64_t vn = dict ? fsc__value_size(v) : 0;
-  uint64_t n = 4 + (uint64_t)k->n + vn + (dict ? 8 : 0);
+  if (!dict)
+    deadline = 0;
+  uint64_t n = 4 + (uint64_t)k->n + vn + (dict ? 8 : 0) + (deadline ? 8 : 0);
   uint8_t *pl;
   int rc = fsc__rec_alloc(c, n, off, &pl);
   if (rc)
@@ -150,11 +171,13 @@ int fsc__krec_write(struct fsc__gen *c, const struct fsc__kkey *k,
   pl[0] = (uint8_t)k->n;
   pl[1] = (uint8_t)(k->n >> 8);
   pl[2] = (uint8_t)(k->n >> 16);
-  pl[3] = (uint8_t)(k->n >> 24);
+  pl[3] = (uint8_t)((k->n >> 24) | (deadline ? 0x80u : 0));
   if (k->n)
     memcpy(pl + 4, k->p, k->n);
   if (dict) {
     fsc__value_encode(v, pl + 4 + k->n);
+    if (deadline)
+      put_u64(pl + n - 16, deadline);
     put_u64(pl + n - 8, *off);
   }
   fsc__rec_seal(pl, dict ? (uint8_t)v->type : k->type, n);

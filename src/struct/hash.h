@@ -3,7 +3,9 @@
  * the lock-free hash index of hash.c (and its recovery, hash_recover.c).
  *
  * A keyed record's payload (doc/FORMAT.md):
- *   dict: [u32 key length][key bytes][value payload][u64 origin]
+ *   dict: [u32 key length][key bytes][value payload][u64 origin], or with
+ *         bit 31 of the key length set (FSC__KLEN_TTL) [u32 key length]
+ *         [key bytes][value payload][u64 deadline][u64 origin]
  *   set:  [u32 key length][key bytes]        (key = the element's payload)
  * The record's type byte is the value's (dict) or the element's (set)
  * type.  `origin` is the offset of the record that first inserted the key
@@ -33,7 +35,24 @@ struct fsc__krec {
   uint64_t vlen;
   uint64_t origin;       /* dict: first record of the key's life; set: self */
   uint64_t total;        /* the record's bytes */
+  uint64_t deadline;     /* dict: expiry, ms since the epoch (0: none) */
 };
+
+/* A dict record's key length word with bit 31 set carries a deadline: the
+ * payload is [u32 klen | FSC__KLEN_TTL][key][value][u64 deadline]
+ * [u64 origin] (doc/FORMAT.md; FSC_KEY_MAX is 2^30). */
+#define FSC__KLEN_TTL (UINT32_C(1) << 31)
+
+/* The coarse clock TTLs are read against: CLOCK_REALTIME_COARSE in ms (a
+ * vDSO read, no system call), the same in every process and across
+ * restarts. */
+uint64_t fsc__ttl_now(void);
+/* Is the parsed record r expired?  (One predictable branch when it has no
+ * deadline.) */
+static inline bool fsc__krec_expired(const struct fsc__krec *r) {
+  return __builtin_expect(r->deadline != 0, 0) &&
+         r->deadline <= fsc__ttl_now();
+}
 
 /* Hash a key (XXH3; the element type is part of a set element's key). */
 void fsc__kkey_make(struct fsc__kkey *k, uint8_t type, const void *p,
@@ -46,6 +65,10 @@ int fsc__krec_read(struct fsc__gen *c, uint64_t off, struct fsc__krec *r);
  * the record's own offset.  v is checked by the caller. */
 int fsc__krec_write(struct fsc__gen *c, const struct fsc__kkey *k,
                     const fsc_value *v, uint64_t *off);
+/* The same for a dict, with a deadline (0: none, as fsc__krec_write). */
+int fsc__krec_write_ttl(struct fsc__gen *c, const struct fsc__kkey *k,
+                        const fsc_value *v, uint64_t deadline,
+                        uint64_t *off);
 
 /* Lock-free lookup: 1 and the live record's offset, 0 if absent, or an
  * error. */
@@ -117,6 +140,42 @@ int fsc__hash_rebuild_from_data(struct fsc__gen *c, uint64_t *live_bytes);
 void fsc__hash_vscan(struct fsc__vpass *p);
 int fsc__hash_vrepair(struct fsc__vpass *p, bool *changed,
                       struct fsc__vtally *t);
+
+/* hash_evict.c: a cache dict's policy state (coll/cache.c uses it).
+ * layout: a new dict's cache block and clock words (files private to the
+ * creator); touch: a get hit on the key of hash h (writes only when the
+ * word changes); stamp: an insert of record roff (ticks the clock); victim:
+ * the key to evict (1 and its live record's offset, 0 if none); gone: a
+ * victim that was no longer live (forget it); copy: compaction's
+ * next generation gets the policy and the clock words; count: the copy
+ * put a record of `total` bytes; recount: items and bytes from the data
+ * file (no other writer); claim: the compute-once claim of hash h (two
+ * u32: sequence, pid). */
+int fsc__cache_layout(struct fsc__gen *c, int policy, uint64_t max_items,
+                      uint64_t max_bytes);
+void fsc__cache_touch(struct fsc__gen *c, uint64_t h);
+void fsc__cache_stamp(struct fsc__gen *c, uint64_t h, uint64_t roff);
+void fsc__cache_gone(struct fsc__gen *c, uint64_t off);
+int fsc__cache_victim(struct fsc__gen *c, uint64_t *off);
+int fsc__cache_copy(struct fsc__gen *c, struct fsc__gen *nc);
+void fsc__cache_count(struct fsc__gen *c, uint64_t total);
+int fsc__cache_recount(struct fsc__gen *c);
+uint32_t *fsc__cache_claim(struct fsc__gen *c, uint64_t h);
+/* Up to n live keys' record offsets from a random place of the table (a
+ * writer's sweep of expired keys): how many, or an error. */
+int fsc__hash_sample(struct fsc__gen *c, uint64_t *offs, unsigned n);
+
+/* A get on a cache dict: start loading the key's clock word (of hash h)
+ * while the probe loads the table and the record, so that touching it
+ * afterwards costs no memory stall of its own. */
+static inline void fsc__cache_prefetch(struct fsc__gen *c, uint64_t h) {
+  const struct fsc__cache_hdr *ch = fsc__chdr(c);
+  uint64_t n = ck_pr_load_64(&ch->clk_n);
+  const uint32_t *a = fsc__ptr_try(&c->index, ck_pr_load_64(&ch->clk_off),
+                                   n * 4);
+  if (a && n && !(n & (n - 1)))
+    __builtin_prefetch(a + ((h >> 44) & (n - 1)), 1);
+}
 
 /* Number of live keys (lock-free). */
 uint64_t fsc__hash_len(struct fsc__gen *c);

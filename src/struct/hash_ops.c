@@ -6,6 +6,7 @@
  * into the next generation.
  */
 #include "struct/hash.h"
+#include "file/verify.h"
 
 /* Compaction: freeze the table word and every slot (hash.c), so no
  * lock-free writer changes the index meanwhile. */
@@ -27,6 +28,8 @@ static int copy(struct fsc__gen *c, void *state, struct fsc__gen *nc) {
   uint64_t pos = 0, off, end = fsc__hash_tail(c);
   bool dict = c->kind == FSC__KIND_DICT;
   int rc;
+  if (dict && (rc = fsc__cache_copy(c, nc)) != 0)
+    return rc;
   while ((rc = fsc__hash_next(c, &pos, end, &off)) == 1) {
     uint64_t noff, size, prev;
     uint8_t *pl, type;
@@ -40,20 +43,72 @@ static int copy(struct fsc__gen *c, void *state, struct fsc__gen *nc) {
     /* (hash_put points a dict record's origin at itself.) */
     if ((rc = fsc__hash_put(nc, &k, noff, FSC__PUT_ANY, 0, &prev)) < 0)
       return rc;
+    if (dict)
+      fsc__cache_count(nc, r.total);
   }
   return rc;
 }
 
+/* A new dict: the hash index, then (a cache dict) the cache block. */
+static int dict_init(struct fsc__gen *c) {
+  int rc = fsc__hash_init(c);
+  if (rc == 0 && c->opts.cache_type != FSC_CACHE_NONE)
+    rc = fsc__cache_layout(c, c->opts.cache_type, c->opts.cache_max_items,
+                           c->opts.cache_max_bytes);
+  return rc;
+}
+
+/* Recovery and the last close's recount also recount the cache's items
+ * and bytes (an insert in flight when its process died leaves its
+ * reservation behind). */
+static int dict_recover(struct fsc__gen *c, bool unclean) {
+  int rc = fsc__hash_recover(c, unclean);
+  return rc ? rc : fsc__cache_recount(c);
+}
+
+static int dict_recount(struct fsc__gen *c) {
+  int rc = fsc__hash_recount(c);
+  if (rc)
+    return rc;
+  /* No writer died: every reservation became a key or was given back, so
+   * items equals COUNT; walk the data file only if it does not. */
+  const struct fsc__cache_hdr *ch = fsc__chdr(c);
+  if (ch->policy == 0 || ck_pr_load_64(&ch->items) == fsc__hash_len(c))
+    return 0;
+  return fsc__cache_recount(c);
+}
+
+/* Verification of a cache dict also checks its bound and its item count
+ * (structure lock held, and no other process has the dict open, so that
+ * the pass is exact): the keys found are at most max_items and at most
+ * `items` (every live key holds a reservation).  Reported with the
+ * counters; a repair does not evict. */
+static void dict_vscan(struct fsc__vpass *p) {
+  fsc__hash_vscan(p);
+  const struct fsc__cache_hdr *ch = fsc__chdr(p->c);
+  uint64_t mi = ck_pr_load_64(&ch->max_items);
+  if (ch->policy == 0 || !p->locked || !fsc__valone(p->c))
+    return;
+  if (mi && p->keys > mi)
+    fsc__vnote(p, &p->counters, "the cache dict holds %llu keys, above its "
+               "bound of %llu", (unsigned long long)p->keys,
+               (unsigned long long)mi);
+  else if (p->keys > ck_pr_load_64(&ch->items))
+    fsc__vnote(p, &p->counters, "the cache dict holds %llu keys but counts "
+               "%llu", (unsigned long long)p->keys,
+               (unsigned long long)ck_pr_load_64(&ch->items));
+}
+
 const struct fsc__kind_ops fsc__dict_ops = {
     .kind = FSC__KIND_DICT,
-    .init = fsc__hash_init,
-    .recover = fsc__hash_recover,
-    .recount = fsc__hash_recount,
+    .init = dict_init,
+    .recover = dict_recover,
+    .recount = dict_recount,
     .freeze = freeze,
     .copy = copy,
     .thaw = thaw,
     .done = done,
-    .vscan = fsc__hash_vscan,
+    .vscan = dict_vscan,
     .vrepair = fsc__hash_vrepair,
 };
 

@@ -129,7 +129,7 @@ fsc__ktab_view(struct fsc__gen *c, struct fsc__ktab *t) {
 static inline uint32_t fsc__krec_klen(const uint8_t *pl) {
   uint32_t x;
   memcpy(&x, pl, 4);
-  return le32toh(x);
+  return le32toh(x) & ~FSC__KLEN_TTL; /* (bit 31: a dict record's TTL) */
 }
 
 /* hash.c: does record off hold key k (parsed into *r); the next keyed
