@@ -516,7 +516,10 @@ START_TEST(test_writer_killed) {
   ck_ok(fsc_dict_cache_metrics(d, &m));
   ck_assert_uint_eq(m.items, (uint64_t)dlen(d));
   ck_assert_int_le(dlen(d), BOUND);
-  ck_assert_int_ge(dlen(d), BOUND - 1);
+  /* Each killed writer may have evicted a key for an insert it never
+   * made (a cache may always hold less than its bound): at most one key
+   * per kill. */
+  ck_assert_int_ge(dlen(d), BOUND - 6);
   ck_ok(fsc_dict_set_i64(d, "after", 1)); /* and it goes on */
   ck_assert(has(d, "after"));
   ck_assert_int_le(dlen(d), BOUND);
