@@ -1146,12 +1146,19 @@ static const char *na_reason(unsigned ei, int w) {
   const struct engine *e = all_engines[ei];
   if (g_skip[ei][0])
     return g_skip[ei];
+  if (w >= W_RW_READER && w <= W_RW2_WMAX)
+    w = W_RW_READER;
   switch (w) {
   case W_GET2:
+  case W_GET2_P99:
+  case W_GET2_MAX:
+  case W_OPUT:
+  case W_OPUT_P99:
+  case W_OPUT_MAX:
   case W_OPEN:
+  case W_OPEN_MAX:
     return e->why_not_shared ? e->why_not_shared : "not shared";
   case W_RW_READER:
-  case W_RW_WRITER:
     if (!(e->caps & ENG_SHARED))
       return e->why_not_shared ? e->why_not_shared : "not shared";
     return e->why_not_concurrent ? e->why_not_concurrent : "not supported";
@@ -1186,6 +1193,16 @@ static void set_labels(void) {
     for (int j = 0; j < 4; j++)
       wdef[w0 + j].label = rw[4 * k + j];
   }
+}
+
+/* A row that some engine measured (or failed): not a workload turned off
+ * (-p 0, -w 3,0). */
+static bool row_on(int w) {
+  for (unsigned i = 0; i < N_ALL; i++)
+    if (g_selected[i] && !g_skip[i][0] && summary(i, w).st != S_NA &&
+        summary(i, w).st != S_NONE)
+      return true;
+  return false;
 }
 
 /* A value for a table cell. */
@@ -1431,6 +1448,8 @@ static void print_ratios_md(FILE *f) {
       fprintf(f, "---:|");
   fprintf(f, "\n");
   for (int w = 0; w < W_COUNT; w++) {
+    if (!row_on(w))
+      continue;
     fprintf(f, "| %s |", wdef[w].label);
     for (unsigned i = 1; i < N_ALL; i++) {
       if (!g_selected[i] || g_skip[i][0])
@@ -1580,6 +1599,8 @@ static void write_markdown(const char *path, const struct machine *m,
       fprintf(f, "---:|");
   fprintf(f, "\n");
   for (int w = 0; w < W_COUNT; w++) {
+    if (!row_on(w))
+      continue;
     fprintf(f, "| %s | %s |", wdef[w].label, unit_label(w));
     for (unsigned i = 0; i < N_ALL; i++) {
       if (!g_selected[i] || g_skip[i][0])
@@ -1597,7 +1618,7 @@ static void write_markdown(const char *path, const struct machine *m,
     const char *last = NULL;
     for (int w = 0; w < W_COUNT; w++) {
       struct cell c = summary(i, w);
-      if (c.st != S_NA)
+      if (c.st != S_NA || !row_on(w))
         continue;
       const char *why = na_reason(i, w);
       if (last && strcmp(last, why) == 0)
@@ -1889,6 +1910,8 @@ int main(int argc, char **argv) {
       printf(" %10s", all_engines[i]->name);
   printf("\n");
   for (int w = 0; w < W_COUNT; w++) {
+    if (!row_on(w))
+      continue;
     char lab[160];
     snprintf(lab, sizeof lab, "%s (%s)", wdef[w].label, unit_label(w));
     printf("  %-62s", lab);
