@@ -8,16 +8,26 @@
  * runs all its workloads in a child process of its own, so that its peak
  * RSS is its own; workloads of other processes fork grandchildren.
  *
- * Workloads (N keys of K bytes, V-byte values; defaults 1,000,000, 16, 100):
+ * Workloads (N keys of K bytes, V-byte values; defaults 1,000,000, 16, 100).
+ * No workload reads the store untimed before its clock starts; every
+ * workload of a new process times each operation on its own into a
+ * histogram (struct hist, bench_util.h) and reports the worst case beside
+ * the mean:
  *   put       N puts of new keys (key i = the digits of a permutation of i)
+ *   grow      a new process puts G new keys into a new store (-p, default
+ *             4,000,000; first round): p50, p99, p99.9, max per put
  *   get       N gets of random stored keys, in the process that put them
- *   get2      a new process opens the store by path and does the same N gets
- *   rw        a reader process (N random gets) and a writer process
- *             (overwrites random stored keys until the reader is done) at
- *             the same time, both just opened: ops/s of each
+ *   get2      cold: a new process opens the store by path and does the same
+ *             N gets from its first one: mean, p99, max
+ *   oput      cold: a new writer process overwrites N random stored keys
+ *   rw        a reader and a new writer process, started together, for
+ *             S seconds (-w S,S2: 3 s every round, 10 s in the first):
+ *             ops/s of each (the writer's over its first 3 s), the
+ *             writer's put p99 and max
  *   list      N appends of V-byte values, then N gets by random index
- *   open      a new process opens the N-entry store and gets one key
- *             (median of 5)
+ *   open      after each round, 7 passes over the engines, each a new
+ *             process that opens the N-entry store and gets one key:
+ *             median and max
  *   disk      allocated bytes (st_blocks * 512) of the store's files after
  *             close, and peak RSS (getrusage ru_maxrss of the engine's
  *             process after put + get; Redis: the server's VmHWM)
@@ -26,7 +36,7 @@
  * a checksum that must equal the one computed from the values written.
  *
  * Usage: driver [-n N] [-q] [-r ROUNDS] [-k KEYLEN] [-v VALLEN] [-e LIST]
- *               [-d DIR] [-t FILE.tsv] [-m FILE.md] [-g FILE.png]
+ *               [-p G] [-w S[,S2]] [-d DIR] [-t FILE.tsv] [-m FILE.md] [-g FILE.png]
  *               [-G plot.gp] [-N notes.md] [-H]
  * bench/README.md tells how to read the output.  Speed is never asserted:
  * the exit status is 0 unless an engine fails (a crash, an error, or a
