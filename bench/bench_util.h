@@ -49,4 +49,61 @@ static inline void be64(uint64_t i, unsigned char k[8]) {
     k[b] = (unsigned char)i;
 }
 
+/* A log-linear latency histogram: values below 64 ns exactly, above
+ * that 32 sub-buckets per power of two (at most 1/32 = 3% relative error
+ * on a percentile), up to 2^44 ns; the maximum is kept exactly.  About 11 KB,
+ * so it fits in memory shared with a child however many operations it
+ * counts. */
+#define HIST_SUB 32u
+#define HIST_EXACT 64u
+#define HIST_BUCKETS (HIST_EXACT + (44u - 6u) * HIST_SUB)
+struct hist {
+  uint64_t count, sum, max;
+  uint64_t b[HIST_BUCKETS];
+};
+
+static inline unsigned hist_bucket(uint64_t v) {
+  if (v < HIST_EXACT)
+    return (unsigned)v;
+  unsigned e = 63u - (unsigned)__builtin_clzll(v); /* >= 6 */
+  if (e >= 44u)
+    return HIST_BUCKETS - 1;
+  return HIST_EXACT + (e - 6u) * HIST_SUB +
+         (unsigned)((v >> (e - 5u)) & (HIST_SUB - 1));
+}
+
+static inline void hist_add(struct hist *h, uint64_t v) {
+  h->b[hist_bucket(v)]++;
+  h->count++;
+  h->sum += v;
+  if (v > h->max)
+    h->max = v;
+}
+
+/* The value at quantile q (0 < q <= 1): the upper bound of the bucket that
+ * holds the ceil(q * count)-th smallest value, never above the maximum. */
+static inline double hist_quantile(const struct hist *h, double q) {
+  if (!h->count)
+    return 0;
+  uint64_t rank = (uint64_t)(q * (double)h->count + 0.999999);
+  if (rank < 1)
+    rank = 1;
+  uint64_t acc = 0;
+  for (unsigned i = 0; i < HIST_BUCKETS; i++) {
+    acc += h->b[i];
+    if (acc >= rank) {
+      uint64_t hi;
+      if (i < HIST_EXACT) {
+        hi = i;
+      } else {
+        unsigned e = 6u + (i - HIST_EXACT) / HIST_SUB;
+        uint64_t sub = (i - HIST_EXACT) % HIST_SUB;
+        hi = ((HIST_SUB + sub + 1) << (e - 5u)) - 1;
+      }
+      return (double)(hi < h->max ? hi : h->max);
+    }
+  }
+  return (double)h->max;
+}
+
 #endif

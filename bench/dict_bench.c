@@ -987,15 +987,6 @@ static double ph_get_pass(struct mp_shared *sh, struct phandle *h,
   return ns;
 }
 
-/* Untimed: read every key once, so that this process has mapped the pages
- * ((c) measures the steady state; (b) measures the first touch). */
-static void ph_warm(struct mp_shared *sh, struct phandle *h) {
-  uint64_t acc = 0;
-  for (uint64_t i = 0; i < cfg.n; i++)
-    acc += ph_get(sh, h, i);
-  __atomic_fetch_add(&sh->sink, acc, __ATOMIC_RELAXED);
-}
-
 /* (b): open by path, N random gets on the fresh mapping, then the same
  * N again (for information). */
 static void second_child(struct mp_shared *sh, int eng) {
@@ -1013,8 +1004,7 @@ static void second_child(struct mp_shared *sh, int eng) {
 static void reader_child(struct mp_shared *sh, int eng) {
   struct phandle h;
   uint64_t sum;
-  ph_open(sh, &h, eng, false);
-  ph_warm(sh, &h);
+  ph_open(sh, &h, eng, false); /* (no warm-up: cold, as a new worker) */
   mp_start(sh);
   sh->reader_ns = ph_get_pass(sh, &h, &sum, eng == PE_LMDB);
   __atomic_store_n(&sh->reader_done, 1, __ATOMIC_RELEASE);
@@ -1032,8 +1022,6 @@ static void writer_child(struct mp_shared *sh, int eng, unsigned rep) {
   init_valbuf(val);
   uint64_t n = cfg.n, s = SEED_MPW + rep, ops = 0;
   uint64_t vbase = (uint64_t)(rep + 2) * (UINT64_C(1) << 40);
-  if (eng == PE_FSC)
-    ph_warm(sh, &h); /* (an LMDB writer has no read transaction to warm) */
   mp_start(sh);
   uint64_t t0 = now_ns();
   for (;;) {

@@ -8,16 +8,26 @@
  * runs all its workloads in a child process of its own, so that its peak
  * RSS is its own; workloads of other processes fork grandchildren.
  *
- * Workloads (N keys of K bytes, V-byte values; defaults 1,000,000, 16, 100):
+ * Workloads (N keys of K bytes, V-byte values; defaults 1,000,000, 16, 100).
+ * No workload reads the store untimed before its clock starts; every
+ * workload of a new process times each operation on its own into a
+ * histogram (struct hist, bench_util.h) and reports the worst case beside
+ * the mean:
  *   put       N puts of new keys (key i = the digits of a permutation of i)
+ *   grow      a new process puts G new keys into a new store (-p, default
+ *             4,000,000; first round): p50, p99, p99.9, max per put
  *   get       N gets of random stored keys, in the process that put them
- *   get2      a new process opens the store by path and does the same N gets
- *   rw        a reader process (N random gets) and a writer process
- *             (overwrites random stored keys until the reader is done) at
- *             the same time, both just opened: ops/s of each
+ *   get2      cold: a new process opens the store by path and does the same
+ *             N gets from its first one: mean, p99, max
+ *   oput      cold: a new writer process overwrites N random stored keys
+ *   rw        a reader and a new writer process, started together, for
+ *             S seconds (-w S,S2: 3 s every round, 10 s in the first):
+ *             ops/s of each (the writer's over its first 3 s), the
+ *             writer's put p99 and max
  *   list      N appends of V-byte values, then N gets by random index
- *   open      a new process opens the N-entry store and gets one key
- *             (median of 5)
+ *   open      after each round, 7 passes over the engines, each a new
+ *             process that opens the N-entry store and gets one key:
+ *             median and max
  *   disk      allocated bytes (st_blocks * 512) of the store's files after
  *             close, and peak RSS (getrusage ru_maxrss of the engine's
  *             process after put + get; Redis: the server's VmHWM)
@@ -26,7 +36,7 @@
  * a checksum that must equal the one computed from the values written.
  *
  * Usage: driver [-n N] [-q] [-r ROUNDS] [-k KEYLEN] [-v VALLEN] [-e LIST]
- *               [-d DIR] [-t FILE.tsv] [-m FILE.md] [-g FILE.png]
+ *               [-p G] [-w S[,S2]] [-d DIR] [-t FILE.tsv] [-m FILE.md] [-g FILE.png]
  *               [-G plot.gp] [-N notes.md] [-H]
  * bench/README.md tells how to read the output.  Speed is never asserted:
  * the exit status is 0 unless an engine fails (a crash, an error, or a
@@ -70,7 +80,9 @@
 #define QUICK_N 100000u
 #define DEFAULT_ROUNDS 3u
 #define MAX_ROUNDS 15u
-#define OPEN_REPS 5u
+#define OPEN_REPS 7u
+#define DEFAULT_GROW UINT64_C(4000000)
+#define SEED_COLD_WRITER UINT64_C(0xE7037ED1A0B428DB)
 #define SEED_GET UINT64_C(0x9E3779B97F4A7C15)
 #define SEED_LIST UINT64_C(0xD1B54A32D192ED03)
 #define SEED_WRITER UINT64_C(0xA0761D6478BD642F)
@@ -139,13 +151,29 @@ static const struct {
 
 enum wl {
   W_PUT,
+  W_GROW_P50,
+  W_GROW_P99,
+  W_GROW_P999,
+  W_GROW_MAX,
   W_GET,
   W_GET2,
+  W_GET2_P99,
+  W_GET2_MAX,
+  W_OPUT,
+  W_OPUT_P99,
+  W_OPUT_MAX,
   W_RW_READER,
   W_RW_WRITER,
+  W_RW_WP99,
+  W_RW_WMAX,
+  W_RW2_READER,
+  W_RW2_WRITER,
+  W_RW2_WP99,
+  W_RW2_WMAX,
   W_LAPPEND,
   W_LGET,
   W_OPEN,
+  W_OPEN_MAX,
   W_DISK,
   W_RSS,
   W_COUNT
@@ -154,7 +182,9 @@ enum wl {
 enum unit { U_NS, U_OPS, U_US, U_BYTES };
 static const char *const unit_name[] = {"ns/op", "ops/s", "us", "bytes"};
 
-static const struct {
+/* Not const: the labels of the grow and reader/writer rows name their size
+ * and duration (set_labels). */
+static struct {
   const char *id, *shortname, *label, *chartname;
   enum unit unit;
   bool chart; /* in the ns/op chart */
@@ -162,21 +192,55 @@ static const struct {
     /* id (TSV), short name (ratio lines), label (tables), chart label */
     [W_PUT] = {"dict_put_new", "put", "put (new key)", "put (new key)", U_NS,
                true},
-    [W_GET] = {"dict_get_random", "get", "get (random key)", "get (random)",
-               U_NS, true},
+    [W_GROW_P50] = {"grow_put_p50", "grw50", "put while growing: p50", "",
+                    U_US, false},
+    [W_GROW_P99] = {"grow_put_p99", "grw99", "put while growing: p99", "",
+                    U_US, false},
+    [W_GROW_P999] = {"grow_put_p999", "grw999", "put while growing: p99.9",
+                     "", U_US, false},
+    [W_GROW_MAX] = {"grow_put_max", "grwmax",
+                    "put while growing: max (longest pause)", "", U_US,
+                    false},
+    [W_GET] = {"dict_get_random", "get", "get (random key), warm: same process",
+               "get (warm)", U_NS, true},
     [W_GET2] = {"dict_get_second_process", "get2",
-                "get, 2nd process that just opened it", "get, 2nd process",
+                "get, cold: new process, no warm-up (mean)", "get (cold)",
                 U_NS, true},
+    [W_GET2_P99] = {"dict_get_cold_p99", "get2-99", "get, cold: p99", "",
+                    U_US, false},
+    [W_GET2_MAX] = {"dict_get_cold_max", "get2-mx", "get, cold: max", "",
+                    U_US, false},
+    [W_OPUT] = {"dict_overwrite_cold", "oput",
+                "overwrite, cold: new writer process (mean)",
+                "overwrite (cold)", U_NS, true},
+    [W_OPUT_P99] = {"dict_overwrite_cold_p99", "oput-99",
+                    "overwrite, cold: p99", "", U_US, false},
+    [W_OPUT_MAX] = {"dict_overwrite_cold_max", "oput-mx",
+                    "overwrite, cold: max", "", U_US, false},
     [W_RW_READER] = {"rw_reader_ops", "rw-rd", "reader, beside a writer",
                      "rw: reader", U_OPS, true},
     [W_RW_WRITER] = {"rw_writer_ops", "rw-wr", "writer, beside a reader",
                      "rw: writer", U_OPS, true},
+    [W_RW_WP99] = {"rw_writer_put_p99", "rw-w99", "writer: put p99", "",
+                   U_US, false},
+    [W_RW_WMAX] = {"rw_writer_put_max", "rw-wmx", "writer: put max", "",
+                   U_US, false},
+    [W_RW2_READER] = {"rw2_reader_ops", "rw2-rd", "reader, beside a writer",
+                      "", U_OPS, false},
+    [W_RW2_WRITER] = {"rw2_writer_ops", "rw2-wr", "writer, beside a reader",
+                      "", U_OPS, false},
+    [W_RW2_WP99] = {"rw2_writer_put_p99", "rw2-w99", "writer: put p99", "",
+                    U_US, false},
+    [W_RW2_WMAX] = {"rw2_writer_put_max", "rw2-wmx", "writer: put max", "",
+                    U_US, false},
     [W_LAPPEND] = {"list_append", "l-app", "list append", "list append", U_NS,
                    true},
     [W_LGET] = {"list_get_random", "l-get", "list get (random index)",
                 "list get", U_NS, true},
-    [W_OPEN] = {"open_store", "open", "open + 1st get (new process)", "open",
-                U_US, false},
+    [W_OPEN] = {"open_store", "open",
+                "open + 1st get, new process: median", "open", U_US, false},
+    [W_OPEN_MAX] = {"open_store_max", "open-mx",
+                    "open + 1st get, new process: max", "", U_US, false},
     [W_DISK] = {"disk_bytes", "disk", "disk after close (allocated)", "disk",
                 U_BYTES, false},
     [W_RSS] = {"peak_rss_bytes", "rss", "peak RSS (put + get)", "rss", U_BYTES,
@@ -196,6 +260,7 @@ struct results {
   double rw_cpu[N_ALL][MAX_ROUNDS]; /* lowest CPU share of reader/writer */
   double loop_cpu[N_ALL][MAX_ROUNDS]; /* CPU share of the engine process
                                          over its put and get loops */
+  double open_ns[N_ALL][MAX_ROUNDS][OPEN_REPS]; /* the open samples */
 };
 static struct results *g_res;
 
@@ -211,6 +276,9 @@ static struct {
   char root[PATH_MAX];    /* the run's private mkdtemp directory */
   const char *tsv, *md, *png, *plot_script, *notes;
   const char *only; /* -e */
+  uint64_t grow;    /* -p: keys of the put-while-growing workload (0: off) */
+  unsigned rw_secs[2]; /* -w: the reader/writer durations (0: off) */
+  double clock_ns;  /* the cost of one now_ns() call, measured */
   int argc;
   char **argv;
 } cfg;
@@ -442,8 +510,10 @@ struct mp {
   double get2_ns;
   uint64_t get2_sum;
   double reader_ns, writer_ns;
-  uint64_t writer_ops;
+  uint64_t reader_ops, writer_ops, writer_ops3; /* (ops3: in the first 3 s) */
+  double writer_secs;
   double reader_cpu, writer_cpu;
+  struct hist hist; /* per-operation latency of the timed child */
 };
 
 /* Fork a grandchild that runs fn and exits; 0 if it succeeded. */
@@ -490,11 +560,78 @@ static void open_child(struct mp *sh, const char *dir, unsigned rep) {
   g_eng->close(h);
 }
 
+/* A new process that just opened the store by path does N random gets,
+ * with no warm-up: each get is timed on its own (the histogram); the mean
+ * is the whole loop, with its N clock reads (cfg.clock_ns each). */
 static void get2_child(struct mp *sh, const char *dir, unsigned unused) {
   (void)unused;
-  void *h = g_eng->open(dir, BK_DICT, BM_READ);
-  sh->get2_ns = loop_get(h, &sh->get2_sum);
-  g_eng->close(h);
+  const struct engine *e = g_eng;
+  void *h = e->open(dir, BK_DICT, BM_READ);
+  uint64_t n = bench_p.n, s = SEED_GET, acc = 0;
+  uint64_t t0 = now_ns(), prev = t0;
+  for (uint64_t j = 0; j < n; j++) {
+    uint64_t i = rand_index(&s, n);
+    make_key(i, g_key);
+    const void *v;
+    size_t vl;
+    if (!e->get(h, g_key, bench_p.klen, &v, &vl))
+      bench_die("get: key %" PRIu64 " is missing", i);
+    acc += consume(v, vl);
+    uint64_t t = now_ns();
+    hist_add(&sh->hist, t - prev);
+    prev = t;
+  }
+  sh->get2_ns = (double)(prev - t0) / (double)n; /* (with the clock reads) */
+  sh->get2_sum = acc;
+  e->close(h);
+}
+
+/* A new writer process: N overwrites of random stored keys with new
+ * values, no warm-up, each timed (the first operations of a short-lived
+ * worker). */
+static void oput_child(struct mp *sh, const char *dir, unsigned round) {
+  const struct engine *e = g_eng;
+  void *h = e->open(dir, BK_DICT, BM_WRITE);
+  uint64_t n = bench_p.n, s = SEED_COLD_WRITER;
+  uint64_t vbase = (uint64_t)(round + 40) << 40;
+  uint64_t t0 = now_ns(), prev = t0;
+  for (uint64_t j = 0; j < n; j++) {
+    make_key(rand_index(&s, n), g_key);
+    make_value(vbase + j, g_val);
+    e->put(h, g_key, bench_p.klen, g_val, bench_p.vlen);
+    if (j + 1 == n && e->flush)
+      e->flush(h);
+    uint64_t t = now_ns();
+    hist_add(&sh->hist, t - prev);
+    prev = t;
+  }
+  sh->writer_ns = (double)(prev - t0) / (double)n;
+  e->close(h);
+}
+
+/* Put while growing: a new process makes a new store (sized, where the
+ * engine wants a size, for cfg.grow keys) and puts cfg.grow new keys, each
+ * timed, so that every growth of the engine's index or file is in the
+ * histogram as the pause one put saw. */
+static void grow_child(struct mp *sh, const char *dir, unsigned unused) {
+  (void)unused;
+  const struct engine *e = g_eng;
+  bench_p.n = cfg.grow; /* the adapters size for this */
+  void *h = e->open(dir, BK_DICT, BM_CREATE);
+  uint64_t n = cfg.grow;
+  uint64_t t0 = now_ns(), prev = t0;
+  for (uint64_t i = 0; i < n; i++) {
+    make_key(i, g_key);
+    make_value(i, g_val);
+    e->put(h, g_key, bench_p.klen, g_val, bench_p.vlen);
+    if (i + 1 == n && e->flush)
+      e->flush(h);
+    uint64_t t = now_ns();
+    hist_add(&sh->hist, t - prev);
+    prev = t;
+  }
+  sh->writer_ns = (double)(prev - t0) / (double)n;
+  e->close(h);
 }
 
 static void mp_start(struct mp *sh) {
@@ -503,40 +640,66 @@ static void mp_start(struct mp *sh) {
     sched_yield();
 }
 
+/* Random gets until the writer says stop (reader_done). */
 static void reader_child(struct mp *sh, const char *dir, unsigned unused) {
   (void)unused;
-  void *h = g_eng->open(dir, BK_DICT, BM_READ);
-  mp_start(sh);
-  double cpu0 = cpu_seconds();
-  uint64_t sum, t0 = now_ns();
-  sh->reader_ns = loop_get(h, &sum);
-  __atomic_store_n(&sh->reader_done, 1, __ATOMIC_RELEASE);
-  sh->reader_cpu = cpu_share(cpu0, now_ns() - t0);
-  g_eng->close(h);
-}
-
-static void writer_child(struct mp *sh, const char *dir, unsigned round) {
-  void *h = g_eng->open(dir, BK_DICT, BM_WRITE);
   const struct engine *e = g_eng;
-  uint64_t n = bench_p.n, s = SEED_WRITER + round, ops = 0;
-  uint64_t vbase = (uint64_t)(round + 2) << 40; /* new value versions */
+  void *h = e->open(dir, BK_DICT, BM_READ);
   mp_start(sh);
   double cpu0 = cpu_seconds();
+  uint64_t n = bench_p.n, s = SEED_GET, ops = 0;
   uint64_t t0 = now_ns();
   for (;;) {
-    for (int j = 0; j < 16; j++, ops++) {
-      make_key(rand_index(&s, n), g_key);
-      make_value(vbase + ops, g_val);
-      e->put(h, g_key, bench_p.klen, g_val, bench_p.vlen);
+    for (int j = 0; j < 64; j++, ops++) {
+      uint64_t i = rand_index(&s, n);
+      make_key(i, g_key);
+      const void *v;
+      size_t vl;
+      if (!e->get(h, g_key, bench_p.klen, &v, &vl))
+        bench_die("reader: key %" PRIu64 " is missing", i);
+      sh->get2_sum += consume(v, vl);
     }
     if (__atomic_load_n(&sh->reader_done, __ATOMIC_ACQUIRE))
       break;
-    if ((ops & 1023) == 0 && now_ns() - t0 > WRITER_LIMIT_NS)
+  }
+  uint64_t wall = now_ns() - t0;
+  sh->reader_ns = (double)wall / (double)ops;
+  sh->reader_ops = ops;
+  sh->reader_cpu = cpu_share(cpu0, wall);
+  e->close(h);
+}
+
+/* A new writer process beside the reader: overwrites random stored keys
+ * for `secs` seconds from the common start, each put timed; then tells the
+ * reader to stop. */
+static void writer_child(struct mp *sh, const char *dir, unsigned arg) {
+  unsigned round = arg & 0xFFu, secs = arg >> 8;
+  void *h = g_eng->open(dir, BK_DICT, BM_WRITE);
+  const struct engine *e = g_eng;
+  uint64_t n = bench_p.n, s = SEED_WRITER + round + secs, ops = 0;
+  uint64_t vbase = (uint64_t)(round + 2 + secs) << 40; /* new versions */
+  uint64_t limit = (uint64_t)secs * 1000000000u, at3 = UINT64_C(3000000000);
+  mp_start(sh);
+  double cpu0 = cpu_seconds();
+  uint64_t t0 = now_ns(), prev = t0;
+  for (;;) {
+    make_key(rand_index(&s, n), g_key);
+    make_value(vbase + ops, g_val);
+    e->put(h, g_key, bench_p.klen, g_val, bench_p.vlen);
+    ops++;
+    uint64_t t = now_ns();
+    hist_add(&sh->hist, t - prev);
+    prev = t;
+    if (t - t0 <= at3)
+      sh->writer_ops3 = ops;
+    if (t - t0 >= limit || t - t0 > WRITER_LIMIT_NS)
       break;
   }
   if (e->flush)
     e->flush(h);
+  __atomic_store_n(&sh->reader_done, 1, __ATOMIC_RELEASE);
   uint64_t wall = now_ns() - t0;
+  sh->writer_secs = (double)wall / 1e9;
   sh->writer_ns = (double)wall / (double)ops;
   sh->writer_ops = ops;
   sh->writer_cpu = cpu_share(cpu0, wall);
@@ -580,10 +743,12 @@ static void engine_child(unsigned ei, unsigned round) {
 
   /* Marked now; the workloads overwrite what they measure. */
   if (!(e->caps & ENG_SHARED))
-    c[W_GET2].st = c[W_RW_READER].st = c[W_RW_WRITER].st = c[W_OPEN].st =
-        S_NA;
-  else if (!(e->caps & ENG_CONCURRENT))
-    c[W_RW_READER].st = c[W_RW_WRITER].st = S_NA;
+    for (int w = W_GET2; w <= W_OPEN_MAX; w++)
+      if (w != W_LAPPEND && w != W_LGET)
+        c[w].st = S_NA;
+  if (!(e->caps & ENG_CONCURRENT))
+    for (int w = W_RW_READER; w <= W_RW2_WMAX; w++)
+      c[w].st = S_NA;
   if (!(e->caps & ENG_LIST))
     c[W_LAPPEND].st = c[W_LGET].st = S_NA;
   if (!(e->caps & ENG_FILES))
@@ -603,7 +768,7 @@ static void engine_child(unsigned ei, unsigned round) {
     bench_die("get: the values read are not the values put (checksum "
               "%016" PRIx64 ", want %016" PRIx64 ")", sum, want);
   put_cell(c, W_GET, g);
-  char more[64];
+  char more[128];
   snprintf(more, sizeof more, "  (on a CPU %.0f%% of put + get)",
            100 * g_res->loop_cpu[ei][round]);
   say(wdef[W_GET].label, g, U_NS, more);
@@ -621,36 +786,48 @@ static void engine_child(unsigned ei, unsigned round) {
     say(wdef[W_DISK].label, c[W_DISK].v, U_BYTES, "");
   }
 
+  struct mp *sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE,
+                       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (sh == MAP_FAILED)
+    bench_die("mmap: %s", strerror(errno));
   if (e->caps & ENG_SHARED) {
-    struct mp *sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE,
-                         MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (sh == MAP_FAILED)
-      bench_die("mmap: %s", strerror(errno));
-    /* open: a new process each time */
-    unsigned ok = 0;
-    for (unsigned r = 0; r < OPEN_REPS; r++)
-      ok += run_child(open_child, sh, ddir, r, NULL) == 0;
-    if (ok == OPEN_REPS) {
-      put_cell(c, W_OPEN, median(sh->open_ns, OPEN_REPS) / 1e3);
-      say(wdef[W_OPEN].label, c[W_OPEN].v, U_US, "");
-    } else {
-      c[W_OPEN].st = S_FAIL;
+    /* open: a new process each time; engines in files are opened by the
+     * driver after the round, interleaved with the others (open_phase) */
+    if (e->setup) {
+      unsigned ok = 0;
+      for (unsigned r = 0; r < OPEN_REPS; r++)
+        ok += run_child(open_child, sh, ddir, r, NULL) == 0;
+      if (ok == OPEN_REPS) {
+        memcpy(g_res->open_ns[ei][round], sh->open_ns, sizeof sh->open_ns);
+      } else {
+        c[W_OPEN].st = c[W_OPEN_MAX].st = S_FAIL;
+      }
     }
-    /* a second process that just opened the store */
+    /* a new process that just opened the store: cold gets */
+    memset(sh, 0, sizeof *sh);
     if (run_child(get2_child, sh, ddir, 0, NULL) == 0) {
       if (sh->get2_sum != want)
         bench_die("2nd process: the values read are not the values put");
       put_cell(c, W_GET2, sh->get2_ns);
-      say(wdef[W_GET2].label, sh->get2_ns, U_NS, "");
+      put_cell(c, W_GET2_P99, hist_quantile(&sh->hist, 0.99) / 1e3);
+      put_cell(c, W_GET2_MAX, (double)sh->hist.max / 1e3);
+      snprintf(more, sizeof more, "  (p50 %.2f, p99 %.2f, max %.0f us)",
+               hist_quantile(&sh->hist, 0.5) / 1e3, c[W_GET2_P99].v,
+               c[W_GET2_MAX].v);
+      say(wdef[W_GET2].label, sh->get2_ns, U_NS, more);
     } else {
-      c[W_GET2].st = S_FAIL;
+      c[W_GET2].st = c[W_GET2_P99].st = c[W_GET2_MAX].st = S_FAIL;
     }
-    /* a reader and a writer at the same time */
-    if (e->caps & ENG_CONCURRENT) {
+    /* a reader and a new writer at the same time, for each duration */
+    for (unsigned k = 0; k < 2 && (e->caps & ENG_CONCURRENT); k++) {
+      unsigned secs = cfg.rw_secs[k];
+      int w0 = k ? W_RW2_READER : W_RW_READER;
+      if (!secs || (k && round > 0))
+        continue; /* (the second duration: the first round only) */
       memset(sh, 0, sizeof *sh);
       pid_t rp, wp;
       run_child(reader_child, sh, ddir, 0, &rp);
-      run_child(writer_child, sh, ddir, round, &wp);
+      run_child(writer_child, sh, ddir, round | secs << 8, &wp);
       uint64_t t0 = now_ns();
       while (__atomic_load_n(&sh->ready, __ATOMIC_ACQUIRE) < 2) {
         int st;
@@ -666,24 +843,46 @@ static void engine_child(unsigned ei, unsigned round) {
         nanosleep(&ts, NULL);
       }
       __atomic_store_n(&sh->go, 1, __ATOMIC_RELEASE);
-      int rok = wait_ok(rp);
-      if (rok != 0) /* stop the writer */
-        __atomic_store_n(&sh->reader_done, 1, __ATOMIC_RELEASE);
       int wok = wait_ok(wp);
+      if (wok != 0) /* stop the reader */
+        __atomic_store_n(&sh->reader_done, 1, __ATOMIC_RELEASE);
+      int rok = wait_ok(rp);
       if (rok == 0 && wok == 0) {
-        put_cell(c, W_RW_READER, 1e9 / sh->reader_ns);
-        put_cell(c, W_RW_WRITER, 1e9 / sh->writer_ns);
-        g_res->rw_cpu[ei][round] = fmin(sh->reader_cpu, sh->writer_cpu);
-        snprintf(more, sizeof more, "  (%.1f ns/op)", sh->reader_ns);
-        say(wdef[W_RW_READER].label, c[W_RW_READER].v, U_OPS, more);
-        snprintf(more, sizeof more, "  (%.1f ns/op, %" PRIu64 " puts)",
-                 sh->writer_ns, sh->writer_ops);
-        say(wdef[W_RW_WRITER].label, c[W_RW_WRITER].v, U_OPS, more);
+        double wops = secs >= 3 ? (double)sh->writer_ops3 / 3.0
+                                : (double)sh->writer_ops / sh->writer_secs;
+        if (k) /* the long run: over all of it */
+          wops = (double)sh->writer_ops / sh->writer_secs;
+        put_cell(c, w0, 1e9 / sh->reader_ns);
+        put_cell(c, w0 + 1, wops);
+        put_cell(c, w0 + 2, hist_quantile(&sh->hist, 0.99) / 1e3);
+        put_cell(c, w0 + 3, (double)sh->hist.max / 1e3);
+        if (!k)
+          g_res->rw_cpu[ei][round] = fmin(sh->reader_cpu, sh->writer_cpu);
+        snprintf(more, sizeof more, "  (%.1f ns/op, %u s)", sh->reader_ns,
+                 secs);
+        say(wdef[w0].label, c[w0].v, U_OPS, more);
+        snprintf(more, sizeof more,
+                 "  (%" PRIu64 " puts; p99 %.1f us, max %.0f us)",
+                 sh->writer_ops, c[w0 + 2].v, c[w0 + 3].v);
+        say(wdef[w0 + 1].label, c[w0 + 1].v, U_OPS, more);
       } else {
-        c[W_RW_READER].st = c[W_RW_WRITER].st = S_FAIL;
+        for (int w = w0; w < w0 + 4; w++)
+          c[w].st = S_FAIL;
       }
     }
-    munmap(sh, sizeof *sh);
+    /* a new writer process: cold overwrites */
+    memset(sh, 0, sizeof *sh);
+    if (run_child(oput_child, sh, ddir, round, NULL) == 0) {
+      put_cell(c, W_OPUT, sh->writer_ns);
+      put_cell(c, W_OPUT_P99, hist_quantile(&sh->hist, 0.99) / 1e3);
+      put_cell(c, W_OPUT_MAX, (double)sh->hist.max / 1e3);
+      snprintf(more, sizeof more, "  (p50 %.2f, p99 %.2f, max %.0f us)",
+               hist_quantile(&sh->hist, 0.5) / 1e3, c[W_OPUT_P99].v,
+               c[W_OPUT_MAX].v);
+      say(wdef[W_OPUT].label, sh->writer_ns, U_NS, more);
+    } else {
+      c[W_OPUT].st = c[W_OPUT_P99].st = c[W_OPUT_MAX].st = S_FAIL;
+    }
   }
 
   if (e->caps & ENG_LIST) {
@@ -697,6 +896,31 @@ static void engine_child(unsigned ei, unsigned round) {
     say(wdef[W_LGET].label, lg, U_NS, "");
     e->close(h);
   }
+
+  /* put while growing: the first round only */
+  if (cfg.grow && round == 0) {
+    char gdir[PATH_MAX];
+    bench_path(gdir, sizeof gdir, edir, "grow");
+    if (mkdir(gdir, 0700) != 0)
+      bench_die("mkdir %s: %s", gdir, strerror(errno));
+    memset(sh, 0, sizeof *sh);
+    if (run_child(grow_child, sh, gdir, 0, NULL) == 0) {
+      put_cell(c, W_GROW_P50, hist_quantile(&sh->hist, 0.5) / 1e3);
+      put_cell(c, W_GROW_P99, hist_quantile(&sh->hist, 0.99) / 1e3);
+      put_cell(c, W_GROW_P999, hist_quantile(&sh->hist, 0.999) / 1e3);
+      put_cell(c, W_GROW_MAX, (double)sh->hist.max / 1e3);
+      snprintf(more, sizeof more,
+               "  (mean %.0f ns; p50 %.2f p99 %.2f p99.9 %.1f us)",
+               sh->writer_ns, c[W_GROW_P50].v, c[W_GROW_P99].v,
+               c[W_GROW_P999].v);
+      say(wdef[W_GROW_MAX].label, c[W_GROW_MAX].v, U_US, more);
+    } else {
+      for (int w = W_GROW_P50; w <= W_GROW_MAX; w++)
+        c[w].st = S_FAIL;
+    }
+    rm_tree(gdir);
+  }
+  munmap(sh, sizeof *sh);
   fflush(NULL);
   _exit(0);
 }
@@ -707,6 +931,7 @@ static void engine_child(unsigned ei, unsigned round) {
 
 static bool g_selected[N_ALL];
 static bool g_failed; /* an engine failed: the exit status is 1 */
+static bool g_ran_ok[N_ALL]; /* the engine's child of this round exited 0 */
 static char g_version[N_ALL][128];
 static char g_skip[N_ALL][192]; /* why an engine did not run ("": it did) */
 
@@ -739,6 +964,11 @@ static void stop_if_asked(void) {
   signal(sig, SIG_DFL);
   raise(sig);
   _exit(128 + sig);
+}
+
+/* Engines whose store the driver's open phase opens after the round. */
+static bool opened_by_driver(const struct engine *e) {
+  return (e->caps & ENG_SHARED) && (e->caps & ENG_FILES) && !e->setup;
 }
 
 static void run_engine(unsigned ei, unsigned round) {
@@ -782,9 +1012,10 @@ static void run_engine(unsigned ei, unsigned round) {
   g_child = 0;
   stop_if_asked();
   bool ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
+  g_ran_ok[ei] = ok;
   struct cell *c = g_res->c[ei][round];
   for (int w = 0; w < W_COUNT; w++)
-    if (c[w].st == S_NONE)
+    if (c[w].st == S_NONE && w != W_OPEN && w != W_OPEN_MAX)
       c[w].st = ok ? S_NA : S_FAIL;
   if (!ok)
     g_failed = true;
@@ -796,10 +1027,102 @@ static void run_engine(unsigned ei, unsigned round) {
   if (e->teardown)
     e->teardown();
   g_helper = 0;
-  rm_tree(edir);
+  if (!(ok && opened_by_driver(e))) /* (else open_phase removes it) */
+    rm_tree(edir);
 }
 
-/* The median over the rounds of one cell: S_OK if any round measured it. */
+/* After a round: OPEN_REPS passes over the engines whose stores are files
+ * (kept by run_engine), each pass a new process per engine that opens the
+ * store by path and gets one key, so that the samples of all engines are
+ * interleaved in time; then the median and the maximum of each engine's
+ * samples, and the stores are removed. */
+static void open_child_main(unsigned ei, unsigned round, unsigned rep) {
+  const struct engine *e = g_eng = all_engines[ei];
+  char edir[PATH_MAX], ddir[PATH_MAX];
+  bench_path(edir, sizeof edir, cfg.root, e->name);
+  bench_path(ddir, sizeof ddir, edir, "dict");
+  g_key = malloc(bench_p.klen);
+  if (!g_key)
+    bench_die("out of memory");
+  key_template(g_key);
+  make_key(0, g_key);
+  uint64_t t0 = now_ns();
+  void *h = e->open(ddir, BK_DICT, BM_READ);
+  const void *v;
+  size_t vl;
+  if (!e->get(h, g_key, bench_p.klen, &v, &vl))
+    bench_die("open: key 0 is missing");
+  g_res->open_ns[ei][round][rep] = (double)(now_ns() - t0);
+  e->close(h);
+  fflush(NULL);
+  _exit(0);
+}
+
+static void open_phase(unsigned round) {
+  bool bad[N_ALL] = {false};
+  for (unsigned rep = 0; rep < OPEN_REPS; rep++) {
+    for (unsigned i = 0; i < N_ALL; i++) {
+      if (!g_selected[i] || g_skip[i][0] || !opened_by_driver(all_engines[i]) ||
+          !g_ran_ok[i] || bad[i])
+        continue;
+      fflush(NULL);
+      pid_t pid = fork();
+      if (pid < 0) {
+        perror("driver: fork");
+        exit(1);
+      }
+      if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        open_child_main(i, round, rep);
+      }
+      g_child = pid;
+      int st = -1;
+      while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        stop_if_asked();
+      g_child = 0;
+      stop_if_asked();
+      if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        bad[i] = true;
+        g_failed = true;
+      }
+    }
+  }
+  for (unsigned i = 0; i < N_ALL; i++) {
+    if (!g_selected[i] || g_skip[i][0])
+      continue;
+    struct cell *c = g_res->c[i][round];
+    const struct engine *e = all_engines[i];
+    if (bad[i]) {
+      c[W_OPEN].st = c[W_OPEN_MAX].st = S_FAIL;
+    } else if ((e->caps & ENG_SHARED) && g_ran_ok[i] &&
+               c[W_OPEN].st != S_FAIL) {
+      double xs[OPEN_REPS], mx = 0;
+      memcpy(xs, g_res->open_ns[i][round], sizeof xs);
+      for (unsigned r = 0; r < OPEN_REPS; r++)
+        mx = fmax(mx, xs[r]);
+      c[W_OPEN].v = median(xs, OPEN_REPS) / 1e3;
+      c[W_OPEN_MAX].v = mx / 1e3;
+      c[W_OPEN].st = c[W_OPEN_MAX].st = S_OK;
+      printf("  %-11s %-40s %10.1f us  (max %.0f us, %u new processes)\n",
+             e->name, wdef[W_OPEN].label, c[W_OPEN].v, c[W_OPEN_MAX].v,
+             OPEN_REPS);
+    }
+    if (opened_by_driver(e)) {
+      char edir[PATH_MAX];
+      bench_path(edir, sizeof edir, cfg.root, e->name);
+      rm_tree(edir);
+    }
+  }
+}
+
+/* Rows that are a maximum: their summary is the maximum of the rounds. */
+static bool is_worst(int w) {
+  return w == W_GROW_MAX || w == W_GET2_MAX || w == W_OPUT_MAX ||
+         w == W_RW_WMAX || w == W_RW2_WMAX || w == W_OPEN_MAX;
+}
+
+/* The median over the rounds of one cell (the maximum for the rows that
+ * are one): S_OK if any round measured it. */
 static struct cell summary(unsigned ei, int w) {
   double xs[MAX_ROUNDS];
   unsigned n = 0;
@@ -812,8 +1135,13 @@ static struct cell summary(unsigned ei, int w) {
       st = c.st;
   }
   struct cell out = {NAN, n ? S_OK : st};
-  if (n)
+  if (n && is_worst(w)) { /* the worst case of all rounds */
+    out.v = xs[0];
+    for (unsigned k = 1; k < n; k++)
+      out.v = fmax(out.v, xs[k]);
+  } else if (n) {
     out.v = median(xs, n);
+  }
   return out;
 }
 
@@ -828,12 +1156,19 @@ static const char *na_reason(unsigned ei, int w) {
   const struct engine *e = all_engines[ei];
   if (g_skip[ei][0])
     return g_skip[ei];
+  if (w >= W_RW_READER && w <= W_RW2_WMAX)
+    w = W_RW_READER;
   switch (w) {
   case W_GET2:
+  case W_GET2_P99:
+  case W_GET2_MAX:
+  case W_OPUT:
+  case W_OPUT_P99:
+  case W_OPUT_MAX:
   case W_OPEN:
+  case W_OPEN_MAX:
     return e->why_not_shared ? e->why_not_shared : "not shared";
   case W_RW_READER:
-  case W_RW_WRITER:
     if (!(e->caps & ENG_SHARED))
       return e->why_not_shared ? e->why_not_shared : "not shared";
     return e->why_not_concurrent ? e->why_not_concurrent : "not supported";
@@ -845,6 +1180,39 @@ static const char *na_reason(unsigned ei, int w) {
   default:
     return "not measured";
   }
+}
+
+/* The labels that name the run's sizes and durations. */
+static void set_labels(void) {
+  static char grow[4][96], rw[8][96];
+  static const char *const what[4] = {"p50", "p99", "p99.9",
+                                      "max (longest pause)"};
+  for (int k = 0; k < 4; k++) {
+    snprintf(grow[k], sizeof grow[k], "put while growing 0 -> %" PRIu64
+             " keys: %s", cfg.grow, what[k]);
+    wdef[W_GROW_P50 + k].label = grow[k];
+  }
+  for (int k = 0; k < 2; k++) {
+    unsigned d = cfg.rw_secs[k];
+    int w0 = k ? W_RW2_READER : W_RW_READER;
+    snprintf(rw[4 * k], 96, "rw %u s: reader beside a new writer", d);
+    snprintf(rw[4 * k + 1], 96, "rw %u s: new writer, ops/s over its %s",
+             d, k == 0 && d >= 3 ? "first 3 s" : "whole run");
+    snprintf(rw[4 * k + 2], 96, "rw %u s: writer's put p99", d);
+    snprintf(rw[4 * k + 3], 96, "rw %u s: writer's put max", d);
+    for (int j = 0; j < 4; j++)
+      wdef[w0 + j].label = rw[4 * k + j];
+  }
+}
+
+/* A row that some engine measured (or failed): not a workload turned off
+ * (-p 0, -w 3,0). */
+static bool row_on(int w) {
+  for (unsigned i = 0; i < N_ALL; i++)
+    if (g_selected[i] && !g_skip[i][0] && summary(i, w).st != S_NA &&
+        summary(i, w).st != S_NONE)
+      return true;
+  return false;
 }
 
 /* A value for a table cell. */
@@ -865,7 +1233,8 @@ static void fmt_value(char *buf, size_t cap, int w, struct cell c) {
     snprintf(buf, cap, "%.0f", c.v);
     break;
   case U_US:
-    snprintf(buf, cap, c.v < 100 ? "%.1f" : "%.0f", c.v);
+    snprintf(buf, cap, c.v < 10 ? "%.2f" : c.v < 100 ? "%.1f" : "%.0f",
+             c.v);
     break;
   case U_BYTES:
     snprintf(buf, cap, "%.1f", c.v / 1e6);
@@ -1077,8 +1446,40 @@ static bool make_chart(const char *png, const char *data) {
   return true;
 }
 
+/* Markdown: one row per workload, one column per peer. */
+static void print_ratios_md(FILE *f) {
+  fprintf(f, "| workload |");
+  for (unsigned i = 1; i < N_ALL; i++)
+    if (g_selected[i] && !g_skip[i][0])
+      fprintf(f, " %s |", all_engines[i]->name);
+  fprintf(f, "\n|---|");
+  for (unsigned i = 1; i < N_ALL; i++)
+    if (g_selected[i] && !g_skip[i][0])
+      fprintf(f, "---:|");
+  fprintf(f, "\n");
+  for (int w = 0; w < W_COUNT; w++) {
+    if (!row_on(w))
+      continue;
+    fprintf(f, "| %s |", wdef[w].label);
+    for (unsigned i = 1; i < N_ALL; i++) {
+      if (!g_selected[i] || g_skip[i][0])
+        continue;
+      double x = vs_fsc(w, summary(i, w), summary(0, w));
+      if (isnan(x))
+        fprintf(f, " - |");
+      else
+        fprintf(f, x < 10 ? " %.2fx |" : " %.1fx |", x);
+    }
+    fprintf(f, "\n");
+  }
+}
+
 static void print_ratios(FILE *f, bool md) {
   /* One line per peer: its cost over fsc's for every workload. */
+  if (md) {
+    print_ratios_md(f);
+    return;
+  }
   if (md) {
     fprintf(f, "| peer |");
     for (int w = 0; w < W_COUNT; w++)
@@ -1208,6 +1609,8 @@ static void write_markdown(const char *path, const struct machine *m,
       fprintf(f, "---:|");
   fprintf(f, "\n");
   for (int w = 0; w < W_COUNT; w++) {
+    if (!row_on(w))
+      continue;
     fprintf(f, "| %s | %s |", wdef[w].label, unit_label(w));
     for (unsigned i = 0; i < N_ALL; i++) {
       if (!g_selected[i] || g_skip[i][0])
@@ -1225,7 +1628,7 @@ static void write_markdown(const char *path, const struct machine *m,
     const char *last = NULL;
     for (int w = 0; w < W_COUNT; w++) {
       struct cell c = summary(i, w);
-      if (c.st != S_NA)
+      if (c.st != S_NA || !row_on(w))
         continue;
       const char *why = na_reason(i, w);
       if (last && strcmp(last, why) == 0)
@@ -1275,7 +1678,7 @@ static void usage(FILE *f) {
           "usage: driver [-n N] [-q] [-r ROUNDS] [-k KEYLEN] [-v VALLEN] "
           "[-e ENGINES]\n"
           "              [-d DIR] [-t FILE.tsv] [-m FILE.md] [-g FILE.png] "
-          "[-G plot.gp] [-N notes.md] [-H]\n"
+          "[-G plot.gp] [-N notes.md] [-p G] [-w S,S2] [-H]\n"
           "  -n N        entries per store (default %u)\n"
           "  -q          quick: N = %u\n"
           "  -r ROUNDS   run every engine ROUNDS times, interleaved; report "
@@ -1290,8 +1693,15 @@ static void usage(FILE *f) {
           "  -m FILE     write the Markdown report (with -N: append that "
           "file's notes)\n"
           "  -g FILE     draw the ns/op chart with gnuplot and -G SCRIPT\n"
+          "  -p G        put while growing: G new keys into a new store, "
+          "each put timed\n"
+          "              (default %" PRIu64 "; 0: off; the first round "
+          "only)\n"
+          "  -w S[,S2]   reader beside a new writer for S seconds (every "
+          "round) and S2\n"
+          "              seconds (the first round; default 3,10; 0: off)\n"
           "  -H          the floor asks for transparent huge pages\n",
-          DEFAULT_N, QUICK_N, DEFAULT_ROUNDS);
+          DEFAULT_N, QUICK_N, DEFAULT_ROUNDS, DEFAULT_GROW);
 }
 
 static bool engine_wanted(const char *name) {
@@ -1312,12 +1722,15 @@ static bool engine_wanted(const char *name) {
 int main(int argc, char **argv) {
   cfg.n = DEFAULT_N;
   cfg.rounds = DEFAULT_ROUNDS;
+  cfg.grow = DEFAULT_GROW;
+  cfg.rw_secs[0] = 3;
+  cfg.rw_secs[1] = 10;
   cfg.argc = argc;
   cfg.argv = argv;
   bench_p.klen = 16;
   bench_p.vlen = 100;
   int opt;
-  while ((opt = getopt(argc, argv, "n:qr:k:v:e:d:t:m:g:G:N:Hh")) != -1) {
+  while ((opt = getopt(argc, argv, "n:qr:k:v:e:d:t:m:g:G:N:p:w:Hh")) != -1) {
     char *end;
     switch (opt) {
     case 'n':
@@ -1375,6 +1788,25 @@ int main(int argc, char **argv) {
     case 'H':
       bench_p.floor_thp = true;
       break;
+    case 'p':
+      cfg.grow = strtoull(optarg, &end, 10);
+      if (*end || (cfg.grow && cfg.grow < 1000) ||
+          cfg.grow > (UINT64_C(1) << 32)) {
+        fprintf(stderr, "driver: -p: 0 (off) or 1000 .. 2^32\n");
+        return 2;
+      }
+      break;
+    case 'w': {
+      unsigned a = 0, b = 0;
+      int k = sscanf(optarg, "%u,%u", &a, &b);
+      if (k < 1 || a > 600 || b > 600 || (k == 2 && b && !a)) {
+        fprintf(stderr, "driver: -w: SECS[,SECS2], each 0 (off) .. 600\n");
+        return 2;
+      }
+      cfg.rw_secs[0] = a;
+      cfg.rw_secs[1] = k == 2 ? b : 0;
+      break;
+    }
     case 'h':
       usage(stdout);
       return 0;
@@ -1388,6 +1820,17 @@ int main(int argc, char **argv) {
     return 2;
   }
   bench_p.n = cfg.n;
+  set_labels();
+  { /* the cost of one clock read (in every per-operation time): the
+     * fastest of 20 batches, so that a descheduling does not count */
+    cfg.clock_ns = INFINITY;
+    for (int b = 0; b < 20; b++) {
+      uint64_t t0 = now_ns();
+      for (int i = 0; i < 10000; i++)
+        (void)now_ns(); /* (a vDSO call: not folded away) */
+      cfg.clock_ns = fmin(cfg.clock_ns, (double)(now_ns() - t0) / 1e4);
+    }
+  }
   for (int i = 0; i < 100; i++) {
     g_d2[2 * i] = (char)('0' + i / 10);
     g_d2[2 * i + 1] = (char)('0' + i % 10);
@@ -1460,23 +1903,28 @@ int main(int argc, char **argv) {
     if (cfg.rounds > 1)
       printf("round %u of %u\n", r + 1, cfg.rounds);
     for (unsigned i = 0; i < N_ALL; i++)
-      if (g_selected[i] && !g_skip[i][0])
+      if (g_selected[i] && !g_skip[i][0]) {
+        g_ran_ok[i] = false;
         run_engine(i, r);
+      }
+    open_phase(r);
   }
   double secs = (double)(now_ns() - t_start) / 1e9;
   double load1 = loadavg1();
 
   /* The summary. */
-  printf("\nresults (median of %u round%s)\n  %-46s", cfg.rounds,
+  printf("\nresults (median of %u round%s; a max: the largest of them)\n  %-62s", cfg.rounds,
          cfg.rounds == 1 ? "" : "s", "workload");
   for (unsigned i = 0; i < N_ALL; i++)
     if (g_selected[i] && !g_skip[i][0])
       printf(" %10s", all_engines[i]->name);
   printf("\n");
   for (int w = 0; w < W_COUNT; w++) {
-    char lab[80];
+    if (!row_on(w))
+      continue;
+    char lab[160];
     snprintf(lab, sizeof lab, "%s (%s)", wdef[w].label, unit_label(w));
-    printf("  %-46s", lab);
+    printf("  %-62s", lab);
     for (unsigned i = 0; i < N_ALL; i++) {
       if (!g_selected[i] || g_skip[i][0])
         continue;
@@ -1489,10 +1937,13 @@ int main(int argc, char **argv) {
   printf("\nratios against each peer, same run: peer cost / fsc cost "
          "(ops/s: fsc / peer); above 1: fsc does better\n");
   print_ratios(stdout, false);
-  printf("  (put/get: dict; get2: a 2nd process that just opened the store; "
-         "rw-rd/rw-wr: reader and writer at once;\n   l-app/l-get: list; "
-         "open: new process opens + 1 get; disk: allocated bytes; rss: "
-         "peak RSS)\n");
+  printf("  (put/get: dict, warm; grw*: put while growing; get2: cold get, "
+         "a new process; oput: cold overwrite, a new writer;\n   "
+         "rw*: reader and new writer at once (-99/-mx: the writer's put p99 "
+         "and max); l-app/l-get: list;\n   open: new process opens + 1 get; "
+         "disk: allocated bytes; rss: peak RSS)\n");
+  printf("one clock read costs %.1f ns; every per-operation time (the "
+         "percentiles, the cold means) includes one\n", cfg.clock_ns);
   for (unsigned i = 0; i < N_ALL; i++)
     if (g_selected[i] && g_skip[i][0])
       printf("skipped: %s: %s\n", all_engines[i]->name, g_skip[i]);

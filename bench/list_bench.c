@@ -606,24 +606,6 @@ static void mp_fail(struct mp_shared *sh, const char *who, int rc) {
   _exit(2);
 }
 
-/* Untimed: read elements [0, n) once, so that this process has mapped
- * their pages (a new process takes a minor fault on the first touch of each
- * page of a mapping) and the timed loop measures the steady state. */
-static void mp_warm(struct mp_shared *sh, fsc_list *l, uint64_t n) {
-  uint64_t len = 0, sum = 0;
-  int rc = fsc_list_len(l, &len);
-  if (len < n)
-    n = len;
-  for (uint64_t i = 0; rc == 0 && i < n; i++) {
-    fsc_value v;
-    if ((rc = fsc_list_get(l, (int64_t)i, &v)) == 0)
-      sum += consume(&v);
-  }
-  if (rc)
-    mp_fail(sh, "warm-up: fsc_list_get", rc);
-  __atomic_fetch_add(&sh->sink, sum, __ATOMIC_RELAXED);
-}
-
 static void mp_reader(struct mp_shared *sh, const char *base, enum kind k,
                       uint64_t n) {
   fsc_options o = list_options(k, FSC_RDONLY);
@@ -631,8 +613,7 @@ static void mp_reader(struct mp_shared *sh, const char *base, enum kind k,
   int rc = fsc_list_open(base, &o, &l);
   if (rc)
     mp_fail(sh, "reader: fsc_list_open", rc);
-  mp_warm(sh, l, n);
-  mp_start(sh);
+  mp_start(sh); /* (no warm-up: cold, as a new worker) */
   uint64_t s = SEED_GET, sum = 0;
   uint64_t c0 = cpu_ns(), t0 = now_ns();
   for (uint64_t i = 0; i < n; i++) {
@@ -660,8 +641,7 @@ static void mp_writer(struct mp_shared *sh, const char *base, enum kind k,
   char buf[STR_LEN];
   init_strbuf(buf);
   uint64_t s = SEED_MPW + rep, ops = 0, vbase = (uint64_t)(rep + 10) * n * 8;
-  mp_warm(sh, l, n);
-  mp_start(sh);
+  mp_start(sh); /* (no warm-up: cold, as a new worker) */
   uint64_t c0 = cpu_ns(), t0 = now_ns(), t1;
   for (;;) {
     for (int j = 0; j < 64; j++, ops++) {
