@@ -795,9 +795,11 @@ START_TEST(wait_change_timeout) {
   fsc_loop *loop = new_loop(2);
   fsc_list *l;
   ck_ok(fsc_list_open(tc_path("q"), NULL, &l));
+  ck_ok(fsc_list_append_i64(l, 1)); /* an epoch other than 0 */
   fsc_coll *c = fsc_list_coll(l);
   uint64_t e0;
   ck_ok(fsc_coll_wait_change(c, FSC_EPOCH_NONE, 0, &e0));
+  ck_assert_uint_ne(e0, 0);
   wres_reset();
   int64_t t0 = now_ms();
   ck_ok(fsc_coll_wait_change_async(loop, c, e0, 150, waitcb, TAG(1), NULL));
@@ -841,6 +843,34 @@ START_TEST(close_waits) {
   for (int i = 0; i < 2; i++) {
     ck_assert(logv[i].tag == 1 || logv[i].tag == 2);
     ck_assert_int_eq(logv[i].rc, FSC_ECANCELED);
+  }
+  /* A pop that ends the wait just as the close is submitted: the close
+   * may run (and unmap) before the wait's callback, which still reads
+   * the element (the request's copy). */
+  for (int i = 0; i < 10; i++) {
+    ck_ok(fsc_list_open(tc_path("q"), NULL, &l));
+    nlog = 0;
+    wres_reset();
+    ck_ok(fsc_list_pop_wait_async(loop, l, 0, -1, waitcb, TAG(1), NULL));
+    usleep(60 * 1000);
+    ck_ok(fsc_list_append_str(l, "last-one"));
+    freed_in_cb = l;
+    ck_ok(fsc_coll_close_async(loop, fsc_list_coll(l), close_cb, TAG(3),
+                               NULL));
+    usleep(200 * 1000); /* the close runs before anything is delivered */
+    spin(loop, 10000, NULL);
+    ck_assert_int_eq(nlog, 2);
+    ck_assert_int_eq(logv[1].tag, 3);
+    if (wres.rc == 0) {
+      ck_assert_int_eq(wres.type, FSC_TYPE_STRING);
+      ck_assert_str_eq(wres.str, "last-one");
+    } else {
+      ck_assert_int_eq(wres.rc, FSC_ECANCELED);
+      ck_ok(fsc_list_open(tc_path("q"), NULL, &l));
+      fsc_value out;
+      ck_ok(fsc_list_pop(l, 0, &out)); /* it stayed on the list */
+      fsc_list_free(l);
+    }
   }
   fsc_loop_free(loop);
 }
