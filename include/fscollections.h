@@ -2202,7 +2202,8 @@ FSC_API int fsc_ref_check(fsc_coll *parent, unsigned flags,
  * list's structural operations (insert, pop, del, remove, reverse, sort,
  * slice assignment and deletion), scans, which deliver their matches
  * in batches, and the waits (fsc_list_pop_wait_async,
- * fsc_coll_wait_change_async).  fsc_async_call runs any other blocking call the same way.
+ * fsc_coll_wait_change_async).  fsc_async_call runs any other blocking
+ * call the same way.
  * What stays synchronous, because it never waits: get, len, contains,
  * append, item assignment, dict set/del, set add/discard (lock-free, no
  * system call on their fast path: call them from the loop thread).  A
