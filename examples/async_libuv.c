@@ -3,18 +3,16 @@
  * async_libuv.c - the asynchronous API in a libuv loop: the pipeline the
  * Python fscollections package shows with AsyncFSDict and AsyncFSList.
  *
- * A parent dict holds a child list by reference (a FSC_TYPE_REF value,
- * "ref://fscollection:list?path=<base_path>"); the program opens the
- * parent, reads the reference, opens the child through it, appends to the
- * child with an asynchronous request, scans it asynchronously printing the
- * matches batch by batch, and closes both.  The fsc_loop's descriptor is
+ * A parent dict holds a child list by reference (a FSC_TYPE_REF value made
+ * by fsc_ref_make); the program opens the parent, creates the child and
+ * stores the reference to it, reads the reference back and opens the
+ * child through it (fsc_ref_open, on a worker), appends to the child with
+ * an asynchronous request, scans it asynchronously printing the matches
+ * batch by batch, and closes both.  The fsc_loop's descriptor is
  * watched by a uv_poll_t; its callback calls fsc_loop_run.
  *
  *   async_libuv [DIR]      (default: a new directory under /tmp, removed
  *                           at the end)
- *
- * (The reference is parsed here by hand; when the library has a function
- * that opens a ref value, this example uses it instead.)
  */
 #include <fscollections.h>
 #include <uv.h>
@@ -54,9 +52,11 @@ static void closed(fsc_req *req, int rc, const fsc_async_result *res,
 }
 
 static void close_all(void) {
-  closing = 2;
-  check("close", fsc_coll_close_async(loop, fsc_list_coll(child), closed,
-                                      fsc_list_coll(child), NULL));
+  /* A child from fsc_ref_open is released, never closed: the parent's
+   * cache holds it too, and closes it with the parent. */
+  fsc_list_free(child);
+  child = NULL;
+  closing = 1;
   check("close", fsc_coll_close_async(loop, fsc_dict_coll(parent), closed,
                                       fsc_dict_coll(parent), NULL));
 }
@@ -113,36 +113,54 @@ static void child_opened(fsc_req *req, int rc, const fsc_async_result *res,
                                  appended, NULL, NULL));
 }
 
+/* Follow the reference, as a reader of the parent would: on a worker,
+ * since opening the child may wait for its lock (an ordered request on
+ * the parent). */
+static int open_ref(fsc_req *req, fsc_coll *c, void *arg,
+                    fsc_async_result *res) {
+  fsc_value got;
+  int rc = fsc_dict_get(fsc_coll_dict(c), "items", 5, &got);
+  if (rc < 0)
+    return rc;
+  printf("parent[\"items\"] -> %.*s\n", (int)got.u.buf.len,
+         (const char *)got.u.buf.ptr);
+  fsc_options o = FSC_OPTIONS_INIT;
+  o.type = FSC_TYPE_STRING;
+  return fsc_ref_open(c, &got, &o, &res->coll);
+}
+
+static void maker_closed(fsc_req *req, int rc, const fsc_async_result *res,
+                         void *data) {
+  check("close child", rc);
+  fsc_coll_free(data);
+  check("open child", fsc_async_call(loop, fsc_dict_coll(parent), 0,
+                                     open_ref, NULL, child_opened, NULL,
+                                     NULL));
+}
+
+/* The child exists: store the reference to it in the parent, and close
+ * the handle that made it. */
+static void child_made(fsc_req *req, int rc, const fsc_async_result *res,
+                       void *data) {
+  check("create child", rc);
+  fsc_value ref;
+  check("ref", fsc_ref_make(fsc_dict_coll(parent), res->coll, &ref));
+  check("set", fsc_dict_set(parent, "items", 5, &ref)); /* lock-free */
+  check("close child", fsc_coll_close_async(loop, res->coll, maker_closed,
+                                            res->coll, NULL));
+}
+
 static void parent_opened(fsc_req *req, int rc, const fsc_async_result *res,
                           void *data) {
   check("open parent", rc);
   parent = fsc_coll_dict(res->coll);
   const char *dir = data;
-  char child_path[PATH_MAX], uri[PATH_MAX + 64];
+  char child_path[PATH_MAX];
   snprintf(child_path, sizeof child_path, "%s/child", dir);
-  int n = snprintf(uri, sizeof uri, "ref://fscollection:list?path=%s",
-                   child_path);
-  fsc_value ref = {.type = FSC_TYPE_REF};
-  ref.u.buf.ptr = uri;
-  ref.u.buf.len = (size_t)n;
-  check("set", fsc_dict_set(parent, "items", 5, &ref)); /* lock-free */
-
-  /* Follow the reference, as a reader of the parent would. */
-  fsc_value got;
-  check("get", fsc_dict_get(parent, "items", 5, &got));
-  const char *q = memchr(got.u.buf.ptr, '?', got.u.buf.len);
-  char path[PATH_MAX];
-  size_t off = q ? (size_t)(q - (const char *)got.u.buf.ptr) + 6 : 0;
-  if (!q || got.u.buf.len - off >= sizeof path)
-    die("reference", FSC_EVALUE);
-  memcpy(path, (const char *)got.u.buf.ptr + off, got.u.buf.len - off);
-  path[got.u.buf.len - off] = '\0';
-  printf("parent[\"items\"] -> %.*s\n", (int)got.u.buf.len,
-         (const char *)got.u.buf.ptr);
   fsc_options o = FSC_OPTIONS_INIT;
   o.type = FSC_TYPE_STRING;
-  check("open child", fsc_open_async(loop, path, FSC_KIND_LIST, &o,
-                                     child_opened, NULL, NULL));
+  check("create child", fsc_open_async(loop, child_path, FSC_KIND_LIST, &o,
+                                       child_made, NULL, NULL));
 }
 
 int main(int argc, char **argv) {

@@ -2200,8 +2200,10 @@ FSC_API int fsc_ref_check(fsc_coll *parent, unsigned flags,
  *
  * What is asynchronous: open, close, sync, compact, verify, clear, the
  * list's structural operations (insert, pop, del, remove, reverse, sort,
- * slice assignment and deletion), and scans, which deliver their matches
- * in batches.  fsc_async_call runs any other blocking call the same way.
+ * slice assignment and deletion), scans, which deliver their matches
+ * in batches, and the waits (fsc_list_pop_wait_async,
+ * fsc_coll_wait_change_async).  fsc_async_call runs any other blocking
+ * call the same way.
  * What stays synchronous, because it never waits: get, len, contains,
  * append, item assignment, dict set/del, set add/discard (lock-free, no
  * system call on their fast path: call them from the loop thread).  A
@@ -2259,7 +2261,8 @@ typedef struct fsc_loop_options {
 /**
  * What a completion carries besides its return code: `coll`, the handle
  * an open made (the callback owns it: free it with fsc_coll_free); `value`,
- * the element a pop removed (a view valid until the handle closes); `u64`,
+ * the element a pop removed (a view valid until the handle closes; a
+ * pop_wait's is a copy valid during the callback); `u64`,
  * a count or epoch (a scan: the items it delivered).
  */
 typedef struct fsc_async_result {
@@ -2432,6 +2435,53 @@ FSC_API int fsc_list_slice_set_async(fsc_loop *loop, fsc_list *l, fsc_slice s,
 FSC_API int fsc_list_slice_del_async(fsc_loop *loop, fsc_list *l, fsc_slice s,
                                      fsc_async_cb cb, void *data,
                                      fsc_req **req);
+
+/**
+ * Asynchronous forms of the blocking waits fsc_list_pop_wait and
+ * fsc_coll_wait_change (fsc_list_wait_change and fsc_dict_wait_change are
+ * fsc_coll_wait_change_async on fsc_list_coll(l) or fsc_dict_coll(d)):
+ * the same wait on a worker, flagged FSC_ASYNC_UNORDERED, so it runs
+ * beside the handle's ordered requests (an insert submitted after it is
+ * not held back by it).  A wait holds a worker thread while it sleeps:
+ * give the loop a thread more than the waits you keep in flight.
+ *
+ * Result: fsc_list_pop_wait_async completes with 0 and the popped element
+ * in res->value; its bytes (a string, bytes, JSON or a reference) are the
+ * request's own copy, valid until the callback returns (not a view: a
+ * close of the handle may run on a worker before the callback does; if
+ * the copy cannot be allocated, the view, valid until the handle closes).
+ * Copy them to keep them.  fsc_coll_wait_change_async completes with 0
+ * and the new epoch in res->u64; on FSC_ETIMEDOUT res->u64 is the epoch
+ * at the deadline.
+ *
+ * Cancel: fsc_req_cancel on a running wait, fsc_coll_close_async of the
+ * handle and fsc_loop_free end it within 50 ms (the wait runs in slices
+ * and checks between them) with FSC_ECANCELED; a close then closes the
+ * handle, so a blocked wait ends with FSC_ECANCELED, never FSC_ECLOSED
+ * (FSC_ECLOSED is for a wait that had not started when the close was
+ * submitted).  A pop that succeeded in the slice during which the cancel
+ * came is not undone: the callback gets 0 and the element, never
+ * FSC_ECANCELED for an element taken off the list.
+ *
+ * Errors through the callback: FSC_ETIMEDOUT (nothing popped, no change
+ * within timeout_ms; < 0: no limit, 0: look once), FSC_ECANCELED,
+ * FSC_ECLOSED, FSC_EINVAL (an index other than 0 and -1), and the errors
+ * of fsc_list_pop_wait or fsc_coll_wait_change.
+ * Errors of the submission (no callback): FSC_EINVAL (NULL loop, handle
+ * or cb), FSC_EKIND (fsc_list_pop_wait_async on a dict's or a set's
+ * handle cast to fsc_list), FSC_ECLOSED (a close of the handle was
+ * submitted), FSC_ENOMEM.  Thread-safe: any thread may submit; the waits
+ * are process-safe as the synchronous ones (an append by another process
+ * ends them).
+ */
+FSC_API int fsc_list_pop_wait_async(fsc_loop *loop, fsc_list *l,
+                                    int64_t index, int64_t timeout_ms,
+                                    fsc_async_cb cb, void *data,
+                                    fsc_req **req);
+FSC_API int fsc_coll_wait_change_async(fsc_loop *loop, fsc_coll *c,
+                                       uint64_t since_epoch,
+                                       int64_t timeout_ms, fsc_async_cb cb,
+                                       void *data, fsc_req **req);
 
 /**
  * A scan's match: for a list, `key` is the index (FSC_TYPE_INT64) and

@@ -5,8 +5,9 @@
  * its result, the order of completions per handle, cancellation (pending,
  * running, a scan from its batch callback), closing a handle and freeing
  * the loop with requests in flight, 1,000 requests in flight, submission
- * errors, and an event loop that keeps turning while another process holds
- * the structure lock.
+ * errors, an event loop that keeps turning while another process holds
+ * the structure lock, and the asynchronous waits (pop_wait, wait_change)
+ * ended by another process, by their timeout, by a cancel and by a close.
  */
 #include "check_common.h"
 
@@ -578,6 +579,303 @@ START_TEST(lock_held) {
 }
 END_TEST
 
+/* ---- the waits: fsc_list_pop_wait_async, fsc_coll_wait_change_async ---- */
+
+/* What a wait's callback saw (the popped bytes are the request's copy,
+ * valid only during the callback: copied out here). */
+static struct {
+  int n, rc;
+  int type;
+  int64_t i64;
+  char str[64];
+  uint64_t u64;
+  int64_t at;
+} wres;
+static void waitcb(fsc_req *req, int rc, const fsc_async_result *res,
+                   void *data) {
+  logcb(req, rc, res, data);
+  wres.n++;
+  wres.rc = rc;
+  wres.at = now_ms();
+  wres.type = res->value.type;
+  wres.u64 = res->u64;
+  if (rc == 0 && res->value.type == FSC_TYPE_STRING) {
+    size_t n = res->value.u.buf.len;
+    ck_assert_uint_lt(n, sizeof wres.str);
+    memcpy(wres.str, res->value.u.buf.ptr, n);
+    wres.str[n] = '\0';
+  } else if (rc == 0 && res->value.type == FSC_TYPE_INT64) {
+    wres.i64 = res->value.u.i64;
+  }
+}
+static void wres_reset(void) { memset(&wres, 0, sizeof wres); }
+
+/* Another process: after delay_ms, open the list at p and append v (a
+ * string if s, else the int). */
+static pid_t append_later(const char *p, int delay_ms, const char *s,
+                          int64_t i) {
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    usleep((useconds_t)delay_ms * 1000);
+    fsc_list *cl;
+    if (fsc_list_open(p, NULL, &cl) != 0)
+      _exit(1);
+    fsc_value v = s ? fsc_str(s) : fsc_i64(i);
+    int rc = fsc_list_append(cl, &v);
+    fsc_list_free(cl);
+    _exit(rc == 0 ? 0 : 2);
+  }
+  return pid;
+}
+static void reap(pid_t pid) {
+  int st;
+  ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+  ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+/* A pop wait ended by another process's append: the callback gets it. */
+START_TEST(pop_wait_remote) {
+  fsc_loop *loop = new_loop(2);
+  const char *p = tc_path("q");
+  fsc_list *l;
+  ck_ok(fsc_list_open(p, NULL, &l));
+  wres_reset();
+  int64_t t0 = now_ms();
+  ck_ok(fsc_list_pop_wait_async(loop, l, 0, 10000, waitcb, TAG(1), NULL));
+  pid_t pid = append_later(p, 100, "job-7", 0);
+  /* the wait does not hold back the handle's ordered requests */
+  ck_ok(fsc_coll_sync_async(loop, fsc_list_coll(l), logcb, TAG(2), NULL));
+  spin(loop, 10000, NULL);
+  reap(pid);
+  ck_assert_int_eq(wres.n, 1);
+  ck_ok(wres.rc);
+  ck_assert_int_eq(wres.type, FSC_TYPE_STRING);
+  ck_assert_str_eq(wres.str, "job-7");
+  ck_assert_int_ge(wres.at - t0, 90); /* it waited for the child */
+  ck_assert_int_eq(nlog, 2);
+  ck_assert_int_eq(logv[0].tag, 2); /* the sync did not wait for it */
+  ck_ok(logv[0].rc);
+  uint64_t n;
+  ck_ok(fsc_list_len(l, &n));
+  ck_assert_int_eq(n, 0);
+  /* Submission errors, and a bad index through the callback. */
+  ck_fsc(fsc_list_pop_wait_async(loop, NULL, 0, 0, waitcb, NULL, NULL),
+         FSC_EINVAL);
+  ck_fsc(fsc_list_pop_wait_async(loop, l, 0, 0, NULL, NULL, NULL),
+         FSC_EINVAL);
+  ck_fsc(fsc_coll_wait_change_async(loop, NULL, 0, 0, waitcb, NULL, NULL),
+         FSC_EINVAL);
+  fsc_dict *d;
+  ck_ok(fsc_dict_open(tc_path("d"), NULL, &d));
+  ck_fsc(fsc_list_pop_wait_async(loop, (fsc_list *)(void *)d, 0, 0, waitcb,
+                                 NULL, NULL),
+         FSC_EKIND);
+  fsc_dict_free(d);
+  wres_reset();
+  ck_ok(fsc_list_pop_wait_async(loop, l, 5, 0, waitcb, TAG(3), NULL));
+  spin(loop, 10000, NULL);
+  ck_assert_int_eq(wres.rc, FSC_EINVAL);
+  fsc_list_free(l);
+  fsc_loop_free(loop);
+}
+END_TEST
+
+/* A pop wait on an empty list times out: nothing popped. */
+START_TEST(pop_wait_timeout) {
+  fsc_loop *loop = new_loop(2);
+  fsc_list *l;
+  ck_ok(fsc_list_open(tc_path("q"), NULL, &l));
+  wres_reset();
+  int64_t t0 = now_ms();
+  ck_ok(fsc_list_pop_wait_async(loop, l, -1, 150, waitcb, TAG(1), NULL));
+  spin(loop, 10000, NULL);
+  ck_assert_int_eq(wres.n, 1);
+  ck_assert_int_eq(wres.rc, FSC_ETIMEDOUT);
+  ck_assert_int_ge(wres.at - t0, 140);
+  ck_assert_int_lt(wres.at - t0, 3000);
+  /* 0: look once, at once */
+  wres_reset();
+  t0 = now_ms();
+  ck_ok(fsc_list_pop_wait_async(loop, l, 0, 0, waitcb, TAG(2), NULL));
+  spin(loop, 10000, NULL);
+  ck_assert_int_eq(wres.rc, FSC_ETIMEDOUT);
+  ck_assert_int_lt(wres.at - t0, 1000);
+  fsc_list_free(l);
+  fsc_loop_free(loop);
+}
+END_TEST
+
+/* A blocked pop wait cancelled: FSC_ECANCELED within about a slice (50
+ * ms), and no element lost when an append races the cancel: either the
+ * wait reports it, or it is still on the list. */
+START_TEST(pop_wait_cancel) {
+  fsc_loop *loop = new_loop(2);
+  const char *p = tc_path("q");
+  fsc_list *l;
+  ck_ok(fsc_list_open(p, NULL, &l));
+  wres_reset();
+  fsc_req *req;
+  ck_ok(fsc_list_pop_wait_async(loop, l, 0, -1, waitcb, TAG(1), &req));
+  usleep(120 * 1000); /* it sleeps on the list by now */
+  int64_t t0 = now_ms();
+  ck_assert_int_eq(fsc_req_cancel(req), 1);
+  spin(loop, 10000, NULL);
+  ck_assert_int_eq(wres.n, 1);
+  ck_assert_int_eq(wres.rc, FSC_ECANCELED);
+  ck_assert_int_lt(wres.at - t0, 250); /* a slice (50 ms), room for load */
+  /* The race: an append from another process about when the cancel
+   * comes, over a range of delays. */
+  int reported = 0, kept = 0;
+  for (int i = 0; i < 24; i++) {
+    wres_reset();
+    ck_ok(fsc_list_pop_wait_async(loop, l, 0, -1, waitcb, TAG(2), &req));
+    /* the cancel at 30 ms, the append from 20 to 112 ms: before it, in
+     * the slice it comes in (the wait pops), or after that slice */
+    pid_t pid = append_later(p, 20 + i * 4, NULL, 100 + i);
+    usleep(30 * 1000);
+    int c = fsc_req_cancel(req);
+    ck_assert(c == 1 || c == FSC_EAGAIN);
+    spin(loop, 10000, NULL);
+    reap(pid);
+    ck_assert_int_eq(wres.n, 1);
+    uint64_t n;
+    ck_ok(fsc_list_len(l, &n));
+    if (wres.rc == 0) {
+      ck_assert_int_eq(wres.type, FSC_TYPE_INT64);
+      ck_assert_int_eq(wres.i64, 100 + i);
+      ck_assert_int_eq(n, 0);
+      reported++;
+    } else {
+      ck_assert_int_eq(wres.rc, FSC_ECANCELED);
+      ck_assert_int_eq(n, 1); /* not popped: still there */
+      ck_assert_int_eq(geti(l, 0), 100 + i);
+      fsc_value out;
+      ck_ok(fsc_list_pop(l, 0, &out));
+      kept++;
+    }
+  }
+  ck_assert_int_eq(reported + kept, 24);
+  fsc_list_free(l);
+  fsc_loop_free(loop);
+}
+END_TEST
+
+/* A wait for change ended by another process's change: the new epoch. */
+START_TEST(wait_change_remote) {
+  fsc_loop *loop = new_loop(2);
+  const char *p = tc_path("q");
+  fsc_list *l;
+  ck_ok(fsc_list_open(p, NULL, &l));
+  fsc_coll *c = fsc_list_coll(l);
+  uint64_t e0;
+  ck_ok(fsc_coll_wait_change(c, FSC_EPOCH_NONE, 0, &e0));
+  wres_reset();
+  int64_t t0 = now_ms();
+  ck_ok(fsc_coll_wait_change_async(loop, c, e0, 10000, waitcb, TAG(1),
+                                   NULL));
+  pid_t pid = append_later(p, 100, NULL, 9);
+  spin(loop, 10000, NULL);
+  reap(pid);
+  ck_assert_int_eq(wres.n, 1);
+  ck_ok(wres.rc);
+  ck_assert_uint_ne(wres.u64, e0);
+  ck_assert_int_ge(wres.at - t0, 90);
+  uint64_t e1;
+  ck_ok(fsc_coll_wait_change(c, FSC_EPOCH_NONE, 0, &e1));
+  ck_assert_uint_eq(wres.u64, e1);
+  ck_assert_int_eq(geti(l, 0), 9);
+  fsc_list_free(l);
+  fsc_loop_free(loop);
+}
+END_TEST
+
+/* A wait for change with no change times out, with the epoch unchanged. */
+START_TEST(wait_change_timeout) {
+  fsc_loop *loop = new_loop(2);
+  fsc_list *l;
+  ck_ok(fsc_list_open(tc_path("q"), NULL, &l));
+  ck_ok(fsc_list_append_i64(l, 1)); /* an epoch other than 0 */
+  fsc_coll *c = fsc_list_coll(l);
+  uint64_t e0;
+  ck_ok(fsc_coll_wait_change(c, FSC_EPOCH_NONE, 0, &e0));
+  ck_assert_uint_ne(e0, 0);
+  wres_reset();
+  int64_t t0 = now_ms();
+  ck_ok(fsc_coll_wait_change_async(loop, c, e0, 150, waitcb, TAG(1), NULL));
+  spin(loop, 10000, NULL);
+  ck_assert_int_eq(wres.n, 1);
+  ck_assert_int_eq(wres.rc, FSC_ETIMEDOUT);
+  ck_assert_uint_eq(wres.u64, e0);
+  ck_assert_int_ge(wres.at - t0, 140);
+  ck_assert_int_lt(wres.at - t0, 3000);
+  fsc_list_free(l);
+  fsc_loop_free(loop);
+}
+END_TEST
+
+/* fsc_coll_close_async with blocked waits in flight: each wait completes
+ * first, with FSC_ECANCELED, within about a slice; then the close, whose
+ * callback frees the handle. */
+START_TEST(close_waits) {
+  fsc_loop *loop = new_loop(3);
+  fsc_list *l;
+  ck_ok(fsc_list_open(tc_path("q"), NULL, &l));
+  fsc_coll *c = fsc_list_coll(l);
+  wres_reset();
+  ck_ok(fsc_list_pop_wait_async(loop, l, 0, -1, waitcb, TAG(1), NULL));
+  uint64_t e0;
+  ck_ok(fsc_coll_wait_change(c, FSC_EPOCH_NONE, 0, &e0));
+  ck_ok(fsc_coll_wait_change_async(loop, c, e0, -1, logcb, TAG(2), NULL));
+  usleep(120 * 1000); /* both sleep by now */
+  ck_assert_int_eq(nlog, 0);
+  int64_t t0 = now_ms();
+  freed_in_cb = l;
+  ck_ok(fsc_coll_close_async(loop, c, close_cb, TAG(3), NULL));
+  ck_fsc(fsc_list_pop_wait_async(loop, l, 0, -1, waitcb, TAG(4), NULL),
+         FSC_ECLOSED);
+  spin(loop, 10000, NULL);
+  ck_assert_int_lt(now_ms() - t0, 1000);
+  ck_assert_int_eq(nlog, 3);
+  ck_assert_ptr_null(freed_in_cb);
+  ck_assert_int_eq(logv[2].tag, 3); /* the close last */
+  ck_ok(logv[2].rc);
+  for (int i = 0; i < 2; i++) {
+    ck_assert(logv[i].tag == 1 || logv[i].tag == 2);
+    ck_assert_int_eq(logv[i].rc, FSC_ECANCELED);
+  }
+  /* A pop that ends the wait just as the close is submitted: the close
+   * may run (and unmap) before the wait's callback, which still reads
+   * the element (the request's copy). */
+  for (int i = 0; i < 10; i++) {
+    ck_ok(fsc_list_open(tc_path("q"), NULL, &l));
+    nlog = 0;
+    wres_reset();
+    ck_ok(fsc_list_pop_wait_async(loop, l, 0, -1, waitcb, TAG(1), NULL));
+    usleep(60 * 1000);
+    ck_ok(fsc_list_append_str(l, "last-one"));
+    freed_in_cb = l;
+    ck_ok(fsc_coll_close_async(loop, fsc_list_coll(l), close_cb, TAG(3),
+                               NULL));
+    usleep(200 * 1000); /* the close runs before anything is delivered */
+    spin(loop, 10000, NULL);
+    ck_assert_int_eq(nlog, 2);
+    ck_assert_int_eq(logv[1].tag, 3);
+    if (wres.rc == 0) {
+      ck_assert_int_eq(wres.type, FSC_TYPE_STRING);
+      ck_assert_str_eq(wres.str, "last-one");
+    } else {
+      ck_assert_int_eq(wres.rc, FSC_ECANCELED);
+      ck_ok(fsc_list_open(tc_path("q"), NULL, &l));
+      fsc_value out;
+      ck_ok(fsc_list_pop(l, 0, &out)); /* it stayed on the list */
+      fsc_list_free(l);
+    }
+  }
+  fsc_loop_free(loop);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("async");
   TCase *tc;
@@ -594,5 +892,11 @@ int main(void) {
   ADD("free_inflight", free_inflight, 60);
   ADD("generic_and_errors", generic_and_errors, 60);
   ADD("lock_held", lock_held, 60);
+  ADD("pop_wait_remote", pop_wait_remote, 60);
+  ADD("pop_wait_timeout", pop_wait_timeout, 60);
+  ADD("pop_wait_cancel", pop_wait_cancel, 120);
+  ADD("wait_change_remote", wait_change_remote, 60);
+  ADD("wait_change_timeout", wait_change_timeout, 60);
+  ADD("close_waits", close_waits, 60);
   return tc_run(s);
 }

@@ -775,6 +775,17 @@ START_TEST(pop_wait_timeout) {
   ck_fsc(fsc_list_pop_wait(l, 0, 150, &v), FSC_ETIMEDOUT);
   double dt = now_s() - t0;
   ck_assert_msg(dt >= 0.149 && dt < 1.5, "waited %.3f s", dt);
+  /* Short timeouts end at their deadline, not at the end of ck_ec's
+   * backoff iteration (2, 16, 128 ms: a 25 ms wait slept 128 ms). */
+  static const int short_ms[] = {10, 25, 60};
+  for (int i = 0; i < 3; i++) {
+    t0 = now_s();
+    ck_fsc(fsc_list_pop_wait(l, 0, short_ms[i], &v), FSC_ETIMEDOUT);
+    dt = now_s() - t0;
+    ck_assert_msg(dt >= short_ms[i] / 1000.0 - 0.001 &&
+                      dt < short_ms[i] / 1000.0 + 0.06,
+                  "a %d ms wait took %.3f s", short_ms[i], dt);
+  }
   ck_fsc(fsc_list_pop_wait(l, -1, 0, &v), FSC_ETIMEDOUT);
   ck_fsc(fsc_list_pop_wait(l, 1, 0, &v), FSC_EINVAL);
   ck_ok(fsc_list_append_i64(l, 7));

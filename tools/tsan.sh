@@ -27,7 +27,10 @@ cd "$BUILD" && make -j"$(nproc)" check TESTS= >/dev/null 2>&1 ||
 CASES=${*:-"test_value:errors test_list_mp:threads test_dict:growth
   test_set:model test_keyed_mp:races test_compact:threads
   test_async:ops test_async:many test_async:order test_async:cancel
-  test_async:close_inflight
+  test_async:close_inflight test_async:pop_wait_remote
+  test_async:pop_wait_timeout test_async:pop_wait_cancel
+  test_async:wait_change_remote test_async:wait_change_timeout
+  test_async:close_waits
   test_async:free_inflight test_async:generic_and_errors
   test_async_wait:sliced test_async_wait:woken_by_cancel"}
 

@@ -7,8 +7,8 @@
  * and fsc_async_call's argument, as the header says), and the scan's two
  * batch buffers.
  *
- * Waits (fsc_list_pop_wait, fsc_coll_wait_change), when they are merged,
- * plug in here; see "Waits" at the end of the file.
+ * The waits (fsc_list_pop_wait_async, fsc_coll_wait_change_async) are
+ * at the end of the file, under "Waits".
  */
 #include "async/async.h"
 
@@ -434,73 +434,125 @@ int fsc_coll_scan_async(fsc_loop *loop, fsc_coll *c, fsc_scan_pred pred,
 /*
  * ---- Waits ----
  *
- * fsc_list_pop_wait(l, index, timeout_ms, &out) and
- * fsc_coll_wait_change(c, since_epoch, timeout_ms, &epoch) block by
- * design.  Their asynchronous forms are requests flagged
- * FSC_ASYNC_UNORDERED (so that a wait does not hold back the handle's
- * other requests, among them the insert that would end it), and
- * cancellable.  Once the two functions are on this branch, add to the
- * header (next to fsc_list_pop_async):
- *
- *   FSC_API int fsc_list_pop_wait_async(fsc_loop *loop, fsc_list *l,
- *       int64_t index, int64_t timeout_ms, fsc_async_cb cb, void *data,
- *       fsc_req **req);   -- res->value: the element
- *   FSC_API int fsc_coll_wait_change_async(fsc_loop *loop, fsc_coll *c,
- *       uint64_t since_epoch, int64_t timeout_ms, fsc_async_cb cb,
- *       void *data, fsc_req **req);   -- res->u64: the epoch
- *
- * and here:
- *
- *   struct wait_arg { fsc_coll *c; int64_t index; uint64_t since;
- *                     int64_t timeout_ms; fsc_async_result *res; };
- *   static int pop_wait_once(void *ctx, int64_t slice_ms) {
- *     struct wait_arg *a = ctx;
- *     return fsc_list_pop_wait(fsc_coll_list(a->c), a->index, slice_ms,
- *                              &a->res->value);
- *   }
- *   static int run_pop_wait(fsc_req *r, fsc_coll *c, void *arg,
- *                           fsc_async_result *res) {
- *     struct wait_arg *a = arg;
- *     a->c = c;
- *     a->res = res;
- *     return fsc__req_wait_sliced(r, a->timeout_ms, FSC__WAIT_SLICE_MS,
- *                                 pop_wait_once, a);
- *   }
- *   int fsc_list_pop_wait_async(fsc_loop *loop, fsc_list *l, int64_t index,
- *                               int64_t timeout_ms, fsc_async_cb cb,
- *                               void *data, fsc_req **req) {
- *     fsc__err_clear();
- *     if (need(l, "fsc_list_pop_wait_async", "the list"))
- *       return FSC_EINVAL;
- *     struct fsc_req *r = fsc__async_prepare(loop, fsc_list_coll(l),
- *         FSC_ASYNC_UNORDERED, run_pop_wait, sizeof(struct wait_arg), cb,
- *         data);
- *     if (!r)
- *       return fsc__err_last();
- *     struct wait_arg *a = fsc__req_arg(r);
- *     a->index = index;
- *     a->timeout_ms = timeout_ms;
- *     return fsc__async_queue(r, req);
- *   }
- *
- * and wait_change the same way with fsc_coll_wait_change(a->c, a->since,
- * slice_ms, &a->res->u64).
+ * fsc_list_pop_wait and fsc_coll_wait_change block by design.  Their
+ * asynchronous forms are requests flagged FSC_ASYNC_UNORDERED (so that a
+ * wait does not hold back the handle's other requests, among them the
+ * insert that would end it), and cancellable.
  *
  * Cancellation: fsc__req_wait_sliced (loop.c) cuts the wait into slices
  * of FSC__WAIT_SLICE_MS and checks the request's cancel flag between
  * them, so fsc_req_cancel, fsc_coll_close_async and fsc_loop_free end a
- * blocked wait within one slice, with FSC_ECANCELED (or FSC_ECLOSED's
- * close then runs), without any change to the waits themselves; a pop
- * that succeeds in the last slice is reported as the pop it is, never
- * lost.  To make the end immediate instead, the wait needs a way to be
- * woken from another thread: if fsc_list_pop_wait sleeps on a futex word
- * (or a per-handle eventfd or condition variable) that appends bump, give
- * it an internal "interrupt the waits of this handle" function, and have
- * run_pop_wait register it before it blocks:
- *     fsc__req_set_wake(r, interrupt_fn, handle);  ... wait ...
- *     fsc__req_set_wake(r, NULL, NULL);
- * fsc_req_cancel calls the hook after setting the flag; the woken wait
- * returns FSC_ETIMEDOUT (nothing popped) and fsc__req_wait_sliced then
- * sees the flag and completes with FSC_ECANCELED.  The slices stay as
- * the fallback either way.
+ * blocked wait within one slice, with FSC_ECANCELED (a close then runs:
+ * it waits for the handle's unordered requests to end), without any
+ * change to the waits themselves; a pop that succeeds in the last slice
+ * is reported as the pop it is, never lost (fsc__req_wait_sliced returns
+ * what the slice returned, and looks at the flag only before a slice).
+ *
+ * No wake hook (fsc__req_set_wake) is registered: the waits sleep on the
+ * collection's change event count in the shared data file (file/wait.c),
+ * and the only way to wake a handle's waiters early is
+ * fsc__ec_close_handle, which marks the handle closing for good.  A
+ * futex wake without a bump does not end ck_ec64_wait (it sleeps again
+ * while the count is unchanged), and a bump is a change every process's
+ * wait_change would report.  So a cancel is seen at the end of the
+ * current slice (at most FSC__WAIT_SLICE_MS).  Adding an interrupt would
+ * need a per-handle "interrupted" word that file/wait.c checks on every
+ * futex return, and the async layer may not call the file layer.
+ *
+ * The popped element is copied into the request (freed after the
+ * callback): the close of the handle may run on a worker before the loop
+ * thread delivers the wait's completion, and the close ends the views.
  */
+
+struct wait_arg {
+  fsc_coll *c;
+  int64_t index;
+  uint64_t since;
+  int64_t timeout_ms;
+  fsc_async_result *res;
+  void *copy; /* the popped element's bytes (pop_wait_once), or NULL */
+};
+
+static void wait_drop(void *arg) {
+  struct wait_arg *a = arg;
+  free(a->copy);
+}
+
+static int pop_wait_once(void *ctx, int64_t slice_ms) {
+  struct wait_arg *a = ctx;
+  return fsc_list_pop_wait(as_list(a->c), a->index, slice_ms,
+                           &a->res->value);
+}
+
+static int run_pop_wait(fsc_req *r, fsc_coll *c, void *arg,
+                        fsc_async_result *res) {
+  struct wait_arg *a = arg;
+  a->c = c;
+  a->res = res;
+  int rc = fsc__req_wait_sliced(r, a->timeout_ms, FSC__WAIT_SLICE_MS,
+                                pop_wait_once, a);
+  fsc_value *v = &res->value;
+  if (rc == 0 && has_bytes(v) && v->u.buf.len > 0) {
+    /* The element is off the list: keep its bytes past a close. */
+    a->copy = malloc(v->u.buf.len);
+    if (a->copy) {
+      memcpy(a->copy, v->u.buf.ptr, v->u.buf.len);
+      v->u.buf.ptr = a->copy;
+    } /* else the view, valid until the handle closes: the pop stands */
+  }
+  return rc;
+}
+
+int fsc_list_pop_wait_async(fsc_loop *loop, fsc_list *l, int64_t index,
+                            int64_t timeout_ms, fsc_async_cb cb, void *data,
+                            fsc_req **req) {
+  fsc__err_clear();
+  if (need(l, "fsc_list_pop_wait_async", "the list"))
+    return FSC_EINVAL;
+  int kind = fsc_coll_kind(fsc_list_coll(l));
+  if (kind > 0 && kind != FSC_KIND_LIST)
+    return fsc__err(FSC_EKIND, "fsc_list_pop_wait_async: the collection is "
+                    "a %s, not a list", fsc_kind_name((fsc_kind)kind));
+  fsc__err_clear();
+  struct fsc_req *r = fsc__async_prepare(loop, fsc_list_coll(l),
+                                         FSC_ASYNC_UNORDERED, run_pop_wait,
+                                         sizeof(struct wait_arg), cb, data);
+  if (!r)
+    return fsc__err_last();
+  struct wait_arg *a = fsc__req_arg(r);
+  a->index = index;
+  a->timeout_ms = timeout_ms;
+  fsc__req_set_drop(r, wait_drop);
+  return fsc__async_queue(r, req);
+}
+
+static int change_once(void *ctx, int64_t slice_ms) {
+  struct wait_arg *a = ctx;
+  return fsc_coll_wait_change(a->c, a->since, slice_ms, &a->res->u64);
+}
+
+static int run_wait_change(fsc_req *r, fsc_coll *c, void *arg,
+                           fsc_async_result *res) {
+  struct wait_arg *a = arg;
+  a->c = c;
+  a->res = res;
+  return fsc__req_wait_sliced(r, a->timeout_ms, FSC__WAIT_SLICE_MS,
+                              change_once, a);
+}
+
+int fsc_coll_wait_change_async(fsc_loop *loop, fsc_coll *c,
+                               uint64_t since_epoch, int64_t timeout_ms,
+                               fsc_async_cb cb, void *data, fsc_req **req) {
+  fsc__err_clear();
+  if (need(c, "fsc_coll_wait_change_async", "the handle"))
+    return FSC_EINVAL;
+  struct fsc_req *r = fsc__async_prepare(loop, c, FSC_ASYNC_UNORDERED,
+                                         run_wait_change,
+                                         sizeof(struct wait_arg), cb, data);
+  if (!r)
+    return fsc__err_last();
+  struct wait_arg *a = fsc__req_arg(r);
+  a->since = since_epoch;
+  a->timeout_ms = timeout_ms;
+  return fsc__async_queue(r, req);
+}

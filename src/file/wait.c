@@ -158,6 +158,18 @@ static int wait_rdonly(struct fsc__gen *c, uint64_t seen,
   }
 }
 
+/* ck_ec's backoff sleeps its own iteration (2 ms, 16 ms, 128 ms, ...)
+ * and looks at the caller's deadline only between them, so a 25 ms wait
+ * slept 128 ms: cut each iteration at the caller's deadline (ck_ec.h lets
+ * the predicate move the iteration's deadline earlier). */
+static int ec_clamp(const struct ck_ec_wait_state *st, struct timespec *it) {
+  const struct timespec *dl = st->data;
+  if (dl && (dl->tv_sec < it->tv_sec ||
+             (dl->tv_sec == it->tv_sec && dl->tv_nsec < it->tv_nsec)))
+    *it = *dl;
+  return 0;
+}
+
 int fsc__ec_wait(struct fsc__gen *c, uint64_t seen,
                  const struct timespec *deadline) {
   struct fsc__handle *h = c->h;
@@ -174,7 +186,8 @@ int fsc__ec_wait(struct fsc__gen *c, uint64_t seen,
     rc = FSC_ETIMEDOUT;
   } else if (c->rdonly) {
     rc = wait_rdonly(c, seen, deadline);
-  } else if (ck_ec64_wait(ec_of(c), &fsc__ec_mode, seen, deadline) != 0) {
+  } else if (ck_ec64_wait_pred(ec_of(c), &fsc__ec_mode, seen, ec_clamp,
+                               (void *)(uintptr_t)deadline, deadline) != 0) {
     rc = ck_ec64_value(ec_of(c)) != seen ? 0 : FSC_ETIMEDOUT;
   }
   int closing = (int)ck_pr_load_32(&h->closing);
