@@ -436,6 +436,12 @@ int fsc__flock_timed(int fd, int op, int64_t timeout_ms, const char *path);
 /* Drop a flock (LOCK_UN, retried on EINTR). */
 void fsc__flock_unlock(int fd);
 void fsc__unlock(struct fsc__gen *c);
+/* A writer met the frozen length or table word (a structural change is
+ * under way): spin, then yield, while the word stays frozen.  0 once it
+ * is unfrozen, FSC__EMOVED if the generation was compacted away, 1 if it
+ * is still frozen after the spins (its holder is slow or dead: the caller
+ * takes the lock, which tells which, and finishes what it left). */
+int fsc__frozen_wait(struct fsc__gen *c);
 /* In a child after fork, give this process its own lock descriptions. */
 int fsc__lock_refork(struct fsc__gen *c);
 /* Take the presence lock (shared) on a new description of our own and

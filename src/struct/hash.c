@@ -285,18 +285,10 @@ static enum probe_result probe(struct fsc__gen *c, const struct fsc__ktab *t,
  * the lock, which finishes a rebuild whose process died. */
 static int kwait(struct fsc__gen *c) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
-  for (int i = 0; i < WAIT_SPINS; i++) {
-    if (!(ck_pr_load_64(&ih->lenword) & FSC__LW_FROZEN))
-      return 0;
-    if (fsc__gen_moved(c))
-      return FSC__EMOVED;
-    if (i < 64)
-      ck_pr_stall();
-    else
-      sched_yield();
-  }
-  int rc = fsc__lock(c);
-  if (rc)
+  int rc = fsc__frozen_wait(c);
+  if (rc != 1)
+    return rc;
+  if ((rc = fsc__lock(c)) != 0)
     return rc;
   if (ck_pr_load_64(&ih->lenword) & FSC__LW_FROZEN)
     rc = c->rdonly ? fsc__err(FSC_EAGAIN, "a writer died in the middle of "

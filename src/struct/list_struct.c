@@ -35,11 +35,8 @@
  */
 #include "struct/list_struct.h"
 
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define WAIT_SPINS 4096
 
 static uint64_t next_epoch(uint64_t e) {
   return (e + 1) & FSC__LW_EPOCH_MASK;
@@ -440,20 +437,12 @@ int fsc__ls_grow(struct fsc__gen *c) {
 
 int fsc__ls_wait(struct fsc__gen *c) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
-  for (int i = 0; i < WAIT_SPINS; i++) {
-    if (!(ck_pr_load_64(&ih->lenword) & FSC__LW_FROZEN))
-      return 0;
-    if (fsc__gen_moved(c))
-      return FSC__EMOVED;
-    if (i < 64)
-      ck_pr_stall();
-    else
-      sched_yield();
-  }
+  int rc = fsc__frozen_wait(c);
+  if (rc != 1)
+    return rc;
   /* Still frozen: its holder is slow or dead.  The lock tells which. */
   struct fsc__lsnap sn;
-  int rc = fsc__lock(c);
-  if (rc)
+  if ((rc = fsc__lock(c)) != 0)
     return rc;
   if (ck_pr_load_64(&ih->lenword) & FSC__LW_FROZEN) {
     if (c->rdonly)
