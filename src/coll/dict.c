@@ -805,13 +805,11 @@ static int iter_init_g(struct fsc__gen *c, fsc_dict *d, fsc_dict_iter *it) {
   CHECK_C(c, false);
   if (!it)
     return fsc__err(FSC_EINVAL, "NULL iterator");
-  if (fsc__gen_moved(c))
-    return FSC__EMOVED;
-  memset(it, 0, sizeof *it);
-  it->dict = d;
-  it->reserved[0] = fsc__hash_tail(c); /* keys begun later: unseen */
-  it->reserved[1] = fsc__dhdr(c)->h.generation;
-  return 0;
+  fsc_dict_iter fresh = {.dict = d};
+  int rc = fsc__hash_iter_begin(c, &fresh.pos, fresh.reserved);
+  if (rc == 0)
+    *it = fresh;
+  return rc;
 }
 
 int fsc_dict_iter_init(fsc_dict *d, fsc_dict_iter *it) {
@@ -823,13 +821,10 @@ int fsc_dict_iter_init(fsc_dict *d, fsc_dict_iter *it) {
 static int iter_next_g(struct fsc__gen *c, fsc_dict_iter *it,
                        fsc_value *key, fsc_value *val) {
   CHECK_C(c, false);
-  if (fsc__dhdr(c)->h.generation != it->reserved[1])
-    return fsc__err(FSC_EAGAIN, "the dict was compacted during the "
-                    "iteration; start it again");
   for (;;) {
     uint64_t off;
     struct fsc__krec r;
-    int rc = fsc__hash_next(c, &it->pos, it->reserved[0], &off);
+    int rc = fsc__hash_iter_next(c, &it->pos, it->reserved, "dict", &off);
     if (rc <= 0)
       return rc;
     if ((rc = fsc__krec_read(c, off, &r)) != 0)

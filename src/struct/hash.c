@@ -595,6 +595,25 @@ int fsc__hash_next(struct fsc__gen *c, uint64_t *pos, uint64_t end,
   }
 }
 
+int fsc__hash_iter_begin(struct fsc__gen *c, uint64_t *pos,
+                         uint64_t mark[2]) {
+  if (fsc__gen_moved(c))
+    return FSC__EMOVED;
+  *pos = 0;
+  mark[0] = fsc__hash_tail(c);
+  mark[1] = fsc__dhdr(c)->h.generation;
+  return 0;
+}
+
+int fsc__hash_iter_next(struct fsc__gen *c, uint64_t *pos,
+                        const uint64_t mark[2], const char *kind,
+                        uint64_t *off) {
+  if (fsc__dhdr(c)->h.generation != mark[1])
+    return fsc__err(FSC_EAGAIN, "the %s was compacted during the "
+                    "iteration; start it again", kind);
+  return fsc__hash_next(c, pos, mark[0], off);
+}
+
 int fsc__hash_newest(struct fsc__gen *c, uint64_t *off) {
   uint64_t pos = 0, o, end = fsc__hash_tail(c);
   int found = 0, rc;

@@ -114,6 +114,16 @@ uint64_t fsc__hash_tail(struct fsc__gen *c);
 int fsc__hash_next(struct fsc__gen *c, uint64_t *pos, uint64_t end,
                    uint64_t *off);
 
+/* A public iterator's state (the dict's and the set's), on fsc__hash_next:
+ * begin sets *pos to the start, mark[0] to the tail (keys begun later stay
+ * unseen) and mark[1] to the generation, or returns FSC__EMOVED; next
+ * refuses another generation with FSC_EAGAIN naming the `kind` ("dict",
+ * "set"): positions are offsets in one generation's data file. */
+int fsc__hash_iter_begin(struct fsc__gen *c, uint64_t *pos, uint64_t mark[2]);
+int fsc__hash_iter_next(struct fsc__gen *c, uint64_t *pos,
+                        const uint64_t mark[2], const char *kind,
+                        uint64_t *off);
+
 
 /* The newest live item (last in iteration order): 1 with *off, or 0. */
 int fsc__hash_newest(struct fsc__gen *c, uint64_t *off);
