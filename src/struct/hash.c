@@ -298,6 +298,29 @@ static int kwait(struct fsc__gen *c) {
   return rc;
 }
 
+/* One probe for k on a fresh view of the table: 0 with *r (a garbage slot
+ * already refused), 1 when the table changed under the probe (probe
+ * again), or an error.  A writer (wr) first waits out a rebuild that froze
+ * the table word (kwait), then probes again; a reader probes what it sees.
+ * Inline: every get, set and delete comes through here. */
+HOT int kprobe(struct fsc__gen *c, struct fsc__ktab *t,
+              const struct fsc__kkey *k, bool wr, uint64_t *idx,
+              uint64_t *s, uint64_t *o, struct fsc__krec *cur,
+              enum probe_result *r) {
+  int rc = fsc__ktab_view(c, t);
+  if (rc)
+    return rc;
+  if (wr && (t->w & FSC__LW_FROZEN))
+    return (rc = kwait(c)) != 0 ? rc : 1;
+  *r = probe(c, t, k, idx, s, o, cur);
+  if (fsc__ktab_changed(fsc__ihdr(c), t->w))
+    return 1;
+  if (*r == P_ODD)
+    return fsc__err(FSC_ECORRUPT, "hash slot %llu holds garbage",
+                    (unsigned long long)*idx);
+  return 0;
+}
+
 /* A writer met slot *p frozen under the unfrozen word w it probed with.
  * A rebuild freezes the word before any slot, and one that gives up
  * unfreezes its slots before the word: a slot still frozen after the word
@@ -367,19 +390,15 @@ int fsc__hash_find(struct fsc__gen *c, const struct fsc__kkey *k,
 
 int fsc__hash_find_rec(struct fsc__gen *c, const struct fsc__kkey *k,
                        uint64_t *off, struct fsc__krec *rec) {
-  struct fsc__index_hdr *ih = fsc__ihdr(c);
   for (;;) {
     struct fsc__ktab t;
-    int rc = fsc__ktab_view(c, &t);
+    uint64_t idx, s, o = 0;
+    enum probe_result r;
+    int rc = kprobe(c, &t, k, false, &idx, &s, &o, rec, &r);
+    if (rc == 1)
+      continue;
     if (rc)
       return rc;
-    uint64_t idx, s, o = 0;
-    enum probe_result r = probe(c, &t, k, &idx, &s, &o, rec);
-    if (fsc__ktab_changed(ih, t.w))
-      continue;
-    if (r == P_ODD)
-      return fsc__err(FSC_ECORRUPT, "hash slot %llu holds garbage",
-                      (unsigned long long)idx);
     if (r != P_FOUND)
       return 0;
     *off = o;
@@ -395,22 +414,14 @@ int fsc__hash_put(struct fsc__gen *c, const struct fsc__kkey *k,
   *prev = 0;
   for (;;) {
     struct fsc__ktab t;
-    int rc = fsc__ktab_view(c, &t);
-    if (rc)
-      return rc;
-    if (t.w & FSC__LW_FROZEN) {
-      if ((rc = kwait(c)) != 0)
-        return rc;
-      continue;
-    }
     uint64_t idx = 0, s = 0, old = 0;
     struct fsc__krec cur; /* the live record, parsed by a hit */
-    enum probe_result r = probe(c, &t, k, &idx, &s, &old, &cur);
-    if (fsc__ktab_changed(ih, t.w))
+    enum probe_result r;
+    int rc = kprobe(c, &t, k, true, &idx, &s, &old, &cur, &r);
+    if (rc == 1)
       continue;
-    if (r == P_ODD)
-      return fsc__err(FSC_ECORRUPT, "hash slot %llu holds garbage",
-                      (unsigned long long)idx);
+    if (rc)
+      return rc;
     if (r == P_FOUND) {
       *prev = old;
       if (mode == FSC__PUT_ABSENT)
@@ -461,24 +472,15 @@ int fsc__hash_put(struct fsc__gen *c, const struct fsc__kkey *k,
 
 int fsc__hash_del(struct fsc__gen *c, const struct fsc__kkey *k,
                   uint64_t expect, uint64_t *old) {
-  struct fsc__index_hdr *ih = fsc__ihdr(c);
   for (;;) {
     struct fsc__ktab t;
-    int rc = fsc__ktab_view(c, &t);
+    uint64_t idx = 0, s = 0, o = 0;
+    enum probe_result r;
+    int rc = kprobe(c, &t, k, true, &idx, &s, &o, NULL, &r);
+    if (rc == 1)
+      continue;
     if (rc)
       return rc;
-    if (t.w & FSC__LW_FROZEN) {
-      if ((rc = kwait(c)) != 0)
-        return rc;
-      continue;
-    }
-    uint64_t idx = 0, s = 0, o = 0;
-    enum probe_result r = probe(c, &t, k, &idx, &s, &o, NULL);
-    if (fsc__ktab_changed(ih, t.w))
-      continue;
-    if (r == P_ODD)
-      return fsc__err(FSC_ECORRUPT, "hash slot %llu holds garbage",
-                      (unsigned long long)idx);
     if (r != P_FOUND || (expect && o != expect))
       return 0;
     if (s & KS_FROZEN) {
