@@ -579,6 +579,29 @@ static int cas_write(struct fsc__gen *c, const struct fsc__kkey *k,
   return fsc__krec_write(c, k, v, off);
 }
 
+/* Write `desired` for k and publish it if k's live record is still
+ * `expect` (0: k absent): 1 when published, 0 when k changed meanwhile
+ * (the record written is retired, the caller looks again), or an error. */
+static int cas_put(struct fsc__gen *c, const struct fsc__kkey *k,
+                   const fsc_value *desired, uint64_t expect) {
+  uint64_t roff, prev;
+  int rc = cas_write(c, k, desired, &roff);
+  if (rc)
+    return rc;
+  ck_pr_fence_store();
+  rc = fsc__hash_put(c, k, roff, FSC__PUT_EXPECT, expect, &prev);
+  if (rc < 0)
+    fsc__rec_retire(c, roff);
+  if (rc == FSC_EAGAIN) {
+    fsc__err_clear();
+    return 0;
+  }
+  if (rc < 0)
+    return rc;
+  rc = fsc__gen_after_write(c);
+  return rc ? rc : 1;
+}
+
 static int cas_g(struct fsc__gen *c, const void *key, size_t klen,
                  const fsc_value *expected, const fsc_value *desired,
                  fsc_value *current) {
@@ -602,21 +625,9 @@ static int cas_g(struct fsc__gen *c, const void *key, size_t klen,
         give_current(current, NULL);
         return 0;
       }
-      uint64_t roff, prev;
-      if ((rc = cas_write(c, &k, desired, &roff)) != 0)
-        return rc;
-      ck_pr_fence_store();
-      rc = fsc__hash_put(c, &k, roff, FSC__PUT_EXPECT, 0, &prev);
-      if (rc < 0)
-        fsc__rec_retire(c, roff);
-      if (rc == FSC_EAGAIN) {
-        fsc__err_clear();
-        continue;
-      }
-      if (rc < 0)
-        return rc;
-      rc = fsc__gen_after_write(c);
-      return rc ? rc : 1;
+      if ((rc = cas_put(c, &k, desired, 0)) == 0)
+        continue; /* it changed: look again */
+      return rc;
     }
     if (!expected ||
         !fsc__value_same_encoding(expected, (fsc_type)r.type, r.val,
@@ -668,21 +679,9 @@ static int cas_g(struct fsc__gen *c, const void *key, size_t klen,
       rc = fsc__gen_after_write(c);
       return rc ? rc : 1;
     }
-    uint64_t roff, prev;
-    if ((rc = cas_write(c, &k, desired, &roff)) != 0)
-      return rc;
-    ck_pr_fence_store();
-    rc = fsc__hash_put(c, &k, roff, FSC__PUT_EXPECT, off, &prev);
-    if (rc < 0)
-      fsc__rec_retire(c, roff);
-    if (rc == FSC_EAGAIN) {
-      fsc__err_clear();
-      continue;
-    }
-    if (rc < 0)
-      return rc;
-    rc = fsc__gen_after_write(c);
-    return rc ? rc : 1;
+    if ((rc = cas_put(c, &k, desired, off)) == 0)
+      continue; /* it changed: look again */
+    return rc;
   }
 }
 
