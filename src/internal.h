@@ -548,6 +548,11 @@ int fsc__rec_alloc_counter(struct fsc__gen *c, uint64_t n, uint64_t *off,
 int fsc__ctr_rmw(struct fsc__gen *c, uint64_t off, enum fsc__ctr_op op,
                  const uint64_t *arg, uint64_t *old);
 void fsc__ctr_close(struct fsc__gen *c, uint64_t off);
+/* FSC__CTR_CAS of the counter at off from `expected` to `desired`, two
+ * values of an 8-byte fixed-size type (the counter's): fsc__ctr_rmw's
+ * results, the word's value in *old. */
+int fsc__ctr_cas(struct fsc__gen *c, uint64_t off, const fsc_value *expected,
+                 const fsc_value *desired, uint64_t *old);
 /* Is the record at off a counter?  (Its value word in *word.) */
 bool fsc__ctr_is(struct fsc__gen *c, uint64_t off, uint64_t **word);
 

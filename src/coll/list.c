@@ -658,13 +658,9 @@ static int cas_g(struct fsc__gen *c, int64_t index, const fsc_value *expected,
       return 0;
     }
     if (desired->type == r->type && r->size == 8 && !c->auto_compact) {
-      uint64_t arg[2], old;
+      uint64_t old;
       uint8_t enc[16];
-      fsc__value_encode(expected, enc); /* (8 bytes: the types say so) */
-      memcpy(&arg[0], enc, 8);
-      fsc__value_encode(desired, enc);
-      memcpy(&arg[1], enc, 8);
-      rc = fsc__ctr_rmw(c, off, FSC__CTR_CAS, arg, &old);
+      rc = fsc__ctr_cas(c, off, expected, desired, &old);
       if (rc < 0)
         return rc;
       if (rc == 1) {

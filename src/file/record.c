@@ -227,6 +227,17 @@ int fsc__ctr_rmw(struct fsc__gen *c, uint64_t off, enum fsc__ctr_op op,
   return rc;
 }
 
+int fsc__ctr_cas(struct fsc__gen *c, uint64_t off, const fsc_value *expected,
+                 const fsc_value *desired, uint64_t *old) {
+  uint64_t arg[2];
+  uint8_t enc[16] = {0}; /* (no byte unset, whatever the type) */
+  fsc__value_encode(expected, enc); /* (8 bytes: the types say so) */
+  memcpy(&arg[0], enc, 8);
+  fsc__value_encode(desired, enc);
+  memcpy(&arg[1], enc, 8);
+  return fsc__ctr_rmw(c, off, FSC__CTR_CAS, arg, old);
+}
+
 void fsc__ctr_close(struct fsc__gen *c, uint64_t off) {
   const struct fsc__rec *r;
   if (!fsc__ctr_is(c, off, NULL) || fsc__rec_locate(c, off, &r) != 0)
