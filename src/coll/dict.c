@@ -289,11 +289,7 @@ static int popitem_g(struct fsc__gen *c, fsc_value *key, fsc_value *val) {
     if (rc == 0)
       return fsc__err(FSC_EKEY, "popitem(): dictionary is empty");
     struct fsc__krec r;
-    if ((rc = fsc__krec_read(c, off, &r)) != 0)
-      return rc;
-    struct fsc__kkey k;
-    fsc__kkey_make(&k, 0, r.key, r.klen);
-    if ((rc = fsc__hash_del(c, &k, off, &old)) < 0)
+    if ((rc = fsc__hash_del_rec(c, off, &r, &old)) < 0)
       return rc;
     if (rc == 1) { /* else another writer changed it first: again */
       if (__builtin_expect(fsc__cache_on(c), 0))

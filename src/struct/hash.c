@@ -580,6 +580,16 @@ static int live_origin(struct fsc__gen *c, uint64_t r,
   return 1;
 }
 
+int fsc__hash_del_rec(struct fsc__gen *c, uint64_t off, struct fsc__krec *r,
+                      uint64_t *old) {
+  int rc = fsc__krec_read(c, off, r);
+  if (rc)
+    return rc;
+  struct fsc__kkey k;
+  fsc__kkey_make(&k, 0, r->key, r->klen);
+  return fsc__hash_del(c, &k, off, old);
+}
+
 uint64_t fsc__hash_tail(struct fsc__gen *c) {
   return ck_pr_load_64(&fsc__dhdr(c)->tail);
 }

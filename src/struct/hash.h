@@ -103,6 +103,11 @@ int fsc__hash_put(struct fsc__gen *c, const struct fsc__kkey *k,
  * the live record `expect` is removed (else 0). */
 int fsc__hash_del(struct fsc__gen *c, const struct fsc__kkey *k,
                   uint64_t expect, uint64_t *old);
+/* A dict's delete of the record at off by its own key, if it is still
+ * live: the record parsed in *r, then fsc__hash_del's results (expect =
+ * off), or fsc__krec_read's error. */
+int fsc__hash_del_rec(struct fsc__gen *c, uint64_t off, struct fsc__krec *r,
+                      uint64_t *old);
 
 /* The data file's tail: records that exist now lie below it. */
 uint64_t fsc__hash_tail(struct fsc__gen *c);
