@@ -152,17 +152,14 @@ static int remove_at(struct fsc__gen *c, int64_t index, uint64_t *off,
     return rc;
   }
   struct fsc__lsnap sn;
-  if ((rc = fsc__ls_begin(c, &sn, true)) != 0)
+  uint64_t i;
+  if ((rc = fsc__ls_begin_at(c, &sn, true, index, empty_msg, range_msg,
+                             &i)) != 0)
     return rc;
   uint64_t n = sn.len;
-  int64_t i = index < 0 ? index + (int64_t)n : index;
-  if (n == 0 || i < 0 || (uint64_t)i >= n) {
-    fsc__ls_abort(c, &sn);
-    return fsc__err(FSC_EINDEX, "%s", n == 0 ? empty_msg : range_msg);
-  }
   *off = sn.old[i];
   /* Shift in the snapshot copy; it is ours. */
-  memmove(sn.old + i, sn.old + i + 1, (size_t)(n - (uint64_t)i - 1) * 8);
+  memmove(sn.old + i, sn.old + i + 1, (size_t)(n - i - 1) * 8);
   return fsc__ls_commit(c, &sn, sn.old, n - 1, 0);
 }
 
