@@ -550,9 +550,10 @@ int fsc__ctr_rmw(struct fsc__gen *c, uint64_t off, enum fsc__ctr_op op,
 void fsc__ctr_close(struct fsc__gen *c, uint64_t off);
 /* FSC__CTR_CAS of the counter at off from `expected` to `desired`, two
  * values of an 8-byte fixed-size type (the counter's): fsc__ctr_rmw's
- * results, the word's value in *old. */
+ * results; when not swapped (0), the value met is decoded into *current
+ * (if current; an undecodable one is fsc__rec_bad's FSC_ECORRUPT). */
 int fsc__ctr_cas(struct fsc__gen *c, uint64_t off, const fsc_value *expected,
-                 const fsc_value *desired, uint64_t *old);
+                 const fsc_value *desired, fsc_value *current);
 /* Is the record at off a counter?  (Its value word in *word.) */
 bool fsc__ctr_is(struct fsc__gen *c, uint64_t off, uint64_t **word);
 

@@ -637,9 +637,7 @@ static int cas_g(struct fsc__gen *c, const void *key, size_t klen,
     /* A counter and a value of its type: one CAS of the value word. */
     if (desired && desired->type == r.type && r.vlen == 8 &&
         fsc__type_fixed_size(desired->type) == 8) {
-      uint64_t old;
-      uint8_t enc[16];
-      rc = fsc__ctr_cas(c, off, expected, desired, &old);
+      rc = fsc__ctr_cas(c, off, expected, desired, current);
       if (rc < 0)
         return rc;
       if (rc == 1) {
@@ -647,13 +645,8 @@ static int cas_g(struct fsc__gen *c, const void *key, size_t klen,
         rc = after_in_place(c);
         return rc ? rc : 1;
       }
-      if (rc == 0) {
-        if (current &&
-            fsc__value_decode((fsc_type)r.type, memcpy(enc, &old, 8), 8,
-                              current) != 0)
-          return fsc__rec_bad(off);
+      if (rc == 0)
         return 0;
-      }
       /* FSC__CTR_GONE: not a counter (or closed): replace the record. */
     }
     /* Replacing the record: its value must be final first (a counter's is
