@@ -436,6 +436,12 @@ int fsc__flock_timed(int fd, int op, int64_t timeout_ms, const char *path);
 /* Drop a flock (LOCK_UN, retried on EINTR). */
 void fsc__flock_unlock(int fd);
 void fsc__unlock(struct fsc__gen *c);
+/* A writer met the frozen length or table word (a structural change is
+ * under way): spin, then yield, while the word stays frozen.  0 once it
+ * is unfrozen, FSC__EMOVED if the generation was compacted away, 1 if it
+ * is still frozen after the spins (its holder is slow or dead: the caller
+ * takes the lock, which tells which, and finishes what it left). */
+int fsc__frozen_wait(struct fsc__gen *c);
 /* In a child after fork, give this process its own lock descriptions. */
 int fsc__lock_refork(struct fsc__gen *c);
 /* Take the presence lock (shared) on a new description of our own and
@@ -542,6 +548,12 @@ int fsc__rec_alloc_counter(struct fsc__gen *c, uint64_t n, uint64_t *off,
 int fsc__ctr_rmw(struct fsc__gen *c, uint64_t off, enum fsc__ctr_op op,
                  const uint64_t *arg, uint64_t *old);
 void fsc__ctr_close(struct fsc__gen *c, uint64_t off);
+/* FSC__CTR_CAS of the counter at off from `expected` to `desired`, two
+ * values of an 8-byte fixed-size type (the counter's): fsc__ctr_rmw's
+ * results; when not swapped (0), the value met is decoded into *current
+ * (if current; an undecodable one is fsc__rec_bad's FSC_ECORRUPT). */
+int fsc__ctr_cas(struct fsc__gen *c, uint64_t off, const fsc_value *expected,
+                 const fsc_value *desired, fsc_value *current);
 /* Is the record at off a counter?  (Its value word in *word.) */
 bool fsc__ctr_is(struct fsc__gen *c, uint64_t off, uint64_t **word);
 

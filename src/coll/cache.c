@@ -60,11 +60,7 @@ static int evict_one(struct fsc__gen *c, struct fsc__cache_hdr *ch) {
   if (rc <= 0)
     return rc;
   struct fsc__krec r;
-  if ((rc = fsc__krec_read(c, off, &r)) != 0)
-    return rc;
-  struct fsc__kkey k;
-  fsc__kkey_make(&k, 0, r.key, r.klen);
-  if ((rc = fsc__hash_del(c, &k, off, &old)) < 0)
+  if ((rc = fsc__hash_del_rec(c, off, &r, &old)) < 0)
     return rc;
   if (rc == 1) {
     release(ch, 1, r.total);

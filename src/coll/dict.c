@@ -289,11 +289,7 @@ static int popitem_g(struct fsc__gen *c, fsc_value *key, fsc_value *val) {
     if (rc == 0)
       return fsc__err(FSC_EKEY, "popitem(): dictionary is empty");
     struct fsc__krec r;
-    if ((rc = fsc__krec_read(c, off, &r)) != 0)
-      return rc;
-    struct fsc__kkey k;
-    fsc__kkey_make(&k, 0, r.key, r.klen);
-    if ((rc = fsc__hash_del(c, &k, off, &old)) < 0)
+    if ((rc = fsc__hash_del_rec(c, off, &r, &old)) < 0)
       return rc;
     if (rc == 1) { /* else another writer changed it first: again */
       if (__builtin_expect(fsc__cache_on(c), 0))
@@ -579,6 +575,29 @@ static int cas_write(struct fsc__gen *c, const struct fsc__kkey *k,
   return fsc__krec_write(c, k, v, off);
 }
 
+/* Write `desired` for k and publish it if k's live record is still
+ * `expect` (0: k absent): 1 when published, 0 when k changed meanwhile
+ * (the record written is retired, the caller looks again), or an error. */
+static int cas_put(struct fsc__gen *c, const struct fsc__kkey *k,
+                   const fsc_value *desired, uint64_t expect) {
+  uint64_t roff, prev;
+  int rc = cas_write(c, k, desired, &roff);
+  if (rc)
+    return rc;
+  ck_pr_fence_store();
+  rc = fsc__hash_put(c, k, roff, FSC__PUT_EXPECT, expect, &prev);
+  if (rc < 0)
+    fsc__rec_retire(c, roff);
+  if (rc == FSC_EAGAIN) {
+    fsc__err_clear();
+    return 0;
+  }
+  if (rc < 0)
+    return rc;
+  rc = fsc__gen_after_write(c);
+  return rc ? rc : 1;
+}
+
 static int cas_g(struct fsc__gen *c, const void *key, size_t klen,
                  const fsc_value *expected, const fsc_value *desired,
                  fsc_value *current) {
@@ -602,21 +621,9 @@ static int cas_g(struct fsc__gen *c, const void *key, size_t klen,
         give_current(current, NULL);
         return 0;
       }
-      uint64_t roff, prev;
-      if ((rc = cas_write(c, &k, desired, &roff)) != 0)
-        return rc;
-      ck_pr_fence_store();
-      rc = fsc__hash_put(c, &k, roff, FSC__PUT_EXPECT, 0, &prev);
-      if (rc < 0)
-        fsc__rec_retire(c, roff);
-      if (rc == FSC_EAGAIN) {
-        fsc__err_clear();
-        continue;
-      }
-      if (rc < 0)
-        return rc;
-      rc = fsc__gen_after_write(c);
-      return rc ? rc : 1;
+      if ((rc = cas_put(c, &k, desired, 0)) == 0)
+        continue; /* it changed: look again */
+      return rc;
     }
     if (!expected ||
         !fsc__value_same_encoding(expected, (fsc_type)r.type, r.val,
@@ -630,13 +637,7 @@ static int cas_g(struct fsc__gen *c, const void *key, size_t klen,
     /* A counter and a value of its type: one CAS of the value word. */
     if (desired && desired->type == r.type && r.vlen == 8 &&
         fsc__type_fixed_size(desired->type) == 8) {
-      uint64_t arg[2], old;
-      uint8_t enc[16];
-      fsc__value_encode(expected, enc); /* (8 bytes: the types say so) */
-      memcpy(&arg[0], enc, 8);
-      fsc__value_encode(desired, enc);
-      memcpy(&arg[1], enc, 8);
-      rc = fsc__ctr_rmw(c, off, FSC__CTR_CAS, arg, &old);
+      rc = fsc__ctr_cas(c, off, expected, desired, current);
       if (rc < 0)
         return rc;
       if (rc == 1) {
@@ -644,13 +645,8 @@ static int cas_g(struct fsc__gen *c, const void *key, size_t klen,
         rc = after_in_place(c);
         return rc ? rc : 1;
       }
-      if (rc == 0) {
-        if (current &&
-            fsc__value_decode((fsc_type)r.type, memcpy(enc, &old, 8), 8,
-                              current) != 0)
-          return fsc__rec_bad(off);
+      if (rc == 0)
         return 0;
-      }
       /* FSC__CTR_GONE: not a counter (or closed): replace the record. */
     }
     /* Replacing the record: its value must be final first (a counter's is
@@ -668,21 +664,9 @@ static int cas_g(struct fsc__gen *c, const void *key, size_t klen,
       rc = fsc__gen_after_write(c);
       return rc ? rc : 1;
     }
-    uint64_t roff, prev;
-    if ((rc = cas_write(c, &k, desired, &roff)) != 0)
-      return rc;
-    ck_pr_fence_store();
-    rc = fsc__hash_put(c, &k, roff, FSC__PUT_EXPECT, off, &prev);
-    if (rc < 0)
-      fsc__rec_retire(c, roff);
-    if (rc == FSC_EAGAIN) {
-      fsc__err_clear();
-      continue;
-    }
-    if (rc < 0)
-      return rc;
-    rc = fsc__gen_after_write(c);
-    return rc ? rc : 1;
+    if ((rc = cas_put(c, &k, desired, off)) == 0)
+      continue; /* it changed: look again */
+    return rc;
   }
 }
 
@@ -805,13 +789,11 @@ static int iter_init_g(struct fsc__gen *c, fsc_dict *d, fsc_dict_iter *it) {
   CHECK_C(c, false);
   if (!it)
     return fsc__err(FSC_EINVAL, "NULL iterator");
-  if (fsc__gen_moved(c))
-    return FSC__EMOVED;
-  memset(it, 0, sizeof *it);
-  it->dict = d;
-  it->reserved[0] = fsc__hash_tail(c); /* keys begun later: unseen */
-  it->reserved[1] = fsc__dhdr(c)->h.generation;
-  return 0;
+  fsc_dict_iter fresh = {.dict = d};
+  int rc = fsc__hash_iter_begin(c, &fresh.pos, fresh.reserved);
+  if (rc == 0)
+    *it = fresh;
+  return rc;
 }
 
 int fsc_dict_iter_init(fsc_dict *d, fsc_dict_iter *it) {
@@ -823,13 +805,10 @@ int fsc_dict_iter_init(fsc_dict *d, fsc_dict_iter *it) {
 static int iter_next_g(struct fsc__gen *c, fsc_dict_iter *it,
                        fsc_value *key, fsc_value *val) {
   CHECK_C(c, false);
-  if (fsc__dhdr(c)->h.generation != it->reserved[1])
-    return fsc__err(FSC_EAGAIN, "the dict was compacted during the "
-                    "iteration; start it again");
   for (;;) {
     uint64_t off;
     struct fsc__krec r;
-    int rc = fsc__hash_next(c, &it->pos, it->reserved[0], &off);
+    int rc = fsc__hash_iter_next(c, &it->pos, it->reserved, "dict", &off);
     if (rc <= 0)
       return rc;
     if ((rc = fsc__krec_read(c, off, &r)) != 0)

@@ -658,13 +658,7 @@ static int cas_g(struct fsc__gen *c, int64_t index, const fsc_value *expected,
       return 0;
     }
     if (desired->type == r->type && r->size == 8 && !c->auto_compact) {
-      uint64_t arg[2], old;
-      uint8_t enc[16];
-      fsc__value_encode(expected, enc); /* (8 bytes: the types say so) */
-      memcpy(&arg[0], enc, 8);
-      fsc__value_encode(desired, enc);
-      memcpy(&arg[1], enc, 8);
-      rc = fsc__ctr_rmw(c, off, FSC__CTR_CAS, arg, &old);
+      rc = fsc__ctr_cas(c, off, expected, desired, current);
       if (rc < 0)
         return rc;
       if (rc == 1) {
@@ -673,13 +667,8 @@ static int cas_g(struct fsc__gen *c, int64_t index, const fsc_value *expected,
                  ? fsc__compact_after_write(c) : 0;
         return rc ? rc : 1;
       }
-      if (rc == 0) {
-        if (current &&
-            fsc__value_decode((fsc_type)r->type, memcpy(enc, &old, 8), 8,
-                              current) != 0)
-          return fsc__rec_bad(off);
+      if (rc == 0)
         return 0;
-      }
     }
     /* Replace the record: its value final first, and still expected. */
     fsc__ctr_close(c, off);

@@ -152,40 +152,46 @@ static int remove_at(struct fsc__gen *c, int64_t index, uint64_t *off,
     return rc;
   }
   struct fsc__lsnap sn;
-  if ((rc = fsc__ls_begin(c, &sn, true)) != 0)
+  uint64_t i;
+  if ((rc = fsc__ls_begin_at(c, &sn, true, index, empty_msg, range_msg,
+                             &i)) != 0)
     return rc;
   uint64_t n = sn.len;
-  int64_t i = index < 0 ? index + (int64_t)n : index;
-  if (n == 0 || i < 0 || (uint64_t)i >= n) {
-    fsc__ls_abort(c, &sn);
-    return fsc__err(FSC_EINDEX, "%s", n == 0 ? empty_msg : range_msg);
-  }
   *off = sn.old[i];
   /* Shift in the snapshot copy; it is ours. */
-  memmove(sn.old + i, sn.old + i + 1, (size_t)(n - (uint64_t)i - 1) * 8);
+  memmove(sn.old + i, sn.old + i + 1, (size_t)(n - i - 1) * 8);
   return fsc__ls_commit(c, &sn, sn.old, n - 1, 0);
 }
 
-static int pop_g(struct fsc__gen *c, int64_t index, fsc_value *out) {
+/* Remove the item at index, for pop and del: swap-and-pop under
+ * auto_compact, else a shift under the lock.  A pop closes the record's
+ * counter and views it in *out (if out) before retiring it; the record
+ * stays in the file (until compaction) and is immutable (a counter once
+ * closed: record.c), so the view is valid until the handle closes. */
+static int take_g(struct fsc__gen *c, int64_t index, bool pop,
+                  fsc_value *out, const char *empty_msg,
+                  const char *range_msg) {
   CHECK_C(c, true);
   if (c->auto_compact) {
-    int rc = fsc__ls_swap_pop(c, index, out, "pop from empty list",
-                              "pop index out of range");
+    int rc = fsc__ls_swap_pop(c, index, out, empty_msg, range_msg);
     return rc ? rc : fsc__gen_after_write(c);
   }
   uint64_t off;
-  int rc = remove_at(c, index, &off, "pop from empty list",
-                     "pop index out of range");
+  int rc = remove_at(c, index, &off, empty_msg, range_msg);
   if (rc)
     return rc;
-  /* The record stays in the file (until compaction) and is immutable
-   * (a counter once closed: record.c): the view is valid until the handle
-   * closes. */
-  fsc__ctr_close(c, off);
-  if (out && (rc = fsc__rec_read(c, off, out)) != 0)
-    return rc;
+  if (pop) {
+    fsc__ctr_close(c, off);
+    if (out && (rc = fsc__rec_read(c, off, out)) != 0)
+      return rc;
+  }
   fsc__rec_retire(c, off);
   return fsc__gen_after_write(c);
+}
+
+static int pop_g(struct fsc__gen *c, int64_t index, fsc_value *out) {
+  return take_g(c, index, true, out, "pop from empty list",
+                "pop index out of range");
 }
 
 int fsc_list_pop(fsc_list *l, int64_t index, fsc_value *out) {
@@ -193,20 +199,8 @@ int fsc_list_pop(fsc_list *l, int64_t index, fsc_value *out) {
 }
 
 static int del_g(struct fsc__gen *c, int64_t index) {
-  CHECK_C(c, true);
-  if (c->auto_compact) {
-    int rc = fsc__ls_swap_pop(c, index, NULL,
-                              "list assignment index out of range",
-                              "list assignment index out of range");
-    return rc ? rc : fsc__gen_after_write(c);
-  }
-  uint64_t off;
-  int rc = remove_at(c, index, &off, "list assignment index out of range",
-                     "list assignment index out of range");
-  if (rc)
-    return rc;
-  fsc__rec_retire(c, off);
-  return fsc__gen_after_write(c);
+  return take_g(c, index, false, NULL, "list assignment index out of range",
+                "list assignment index out of range");
 }
 
 int fsc_list_del(fsc_list *l, int64_t index) {

@@ -164,13 +164,11 @@ static int iter_init_g(struct fsc__gen *c, fsc_set *s, fsc_set_iter *it) {
   CHECK_C(c, false);
   if (!it)
     return fsc__err(FSC_EINVAL, "NULL iterator");
-  if (fsc__gen_moved(c))
-    return FSC__EMOVED;
-  memset(it, 0, sizeof *it);
-  it->set = s;
-  it->reserved[0] = fsc__hash_tail(c); /* keys begun later: unseen */
-  it->reserved[1] = fsc__dhdr(c)->h.generation;
-  return 0;
+  fsc_set_iter fresh = {.set = s};
+  int rc = fsc__hash_iter_begin(c, &fresh.pos, fresh.reserved);
+  if (rc == 0)
+    *it = fresh;
+  return rc;
 }
 
 int fsc_set_iter_init(fsc_set *s, fsc_set_iter *it) {
@@ -182,11 +180,8 @@ int fsc_set_iter_init(fsc_set *s, fsc_set_iter *it) {
 static int iter_next_g(struct fsc__gen *c, fsc_set_iter *it,
                        fsc_value *out) {
   CHECK_C(c, false);
-  if (fsc__dhdr(c)->h.generation != it->reserved[1])
-    return fsc__err(FSC_EAGAIN, "the set was compacted during the "
-                    "iteration; start it again");
   uint64_t off;
-  int rc = fsc__hash_next(c, &it->pos, it->reserved[0], &off);
+  int rc = fsc__hash_iter_next(c, &it->pos, it->reserved, "set", &off);
   if (rc <= 0)
     return rc;
   if (out && (rc = elem_read(c, off, out)) != 0)

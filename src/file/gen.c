@@ -358,20 +358,7 @@ fail_locked:
   else if (fresh) /* leave nothing behind (we hold the index lock) */
     fsc__gen_files_unmake(c);
 fail:
-  fsc__file_unmap(&c->data);
-  fsc__file_unmap(&c->index);
-  if (c->pfd >= 0)
-    close(c->pfd);
-  if (c->data.fd >= 0)
-    close(c->data.fd);
-  if (c->index.fd >= 0)
-    close(c->index.fd);
-  c->pfd = -1;
-  free(c->path);
-  free(c->data_path);
-  free(c->index_path);
-  c->path = c->data_path = c->index_path = NULL;
-  c->closed = true;
+  fsc__gen_release(c);
   return rc;
 }
 

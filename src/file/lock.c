@@ -23,6 +23,10 @@
  * through /proc/self/fd (which works for unlinked temporary files too),
  * takes its own presence lock, and drops its references to the parent's
  * descriptions without unlocking them.
+ *
+ * The wait of a writer that met a frozen length or table word
+ * (fsc__frozen_wait) is here too: both structures' writers spin on it
+ * before they take the lock (list_struct.c, hash.c).
  */
 #include "internal.h"
 
@@ -37,6 +41,8 @@
 #include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
+
+#define FROZEN_SPINS 4096
 
 static int flock_retry(int fd, int op) {
   while (flock(fd, op) != 0) {
@@ -263,4 +269,19 @@ uint32_t fsc__lock_count_holders(struct fsc__gen *c) {
     prev = n;
   }
   return n ? n : 1;
+}
+
+int fsc__frozen_wait(struct fsc__gen *c) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  for (int i = 0; i < FROZEN_SPINS; i++) {
+    if (!(ck_pr_load_64(&ih->lenword) & FSC__LW_FROZEN))
+      return 0;
+    if (fsc__gen_moved(c))
+      return FSC__EMOVED;
+    if (i < 64)
+      ck_pr_stall();
+    else
+      sched_yield();
+  }
+  return 1;
 }

@@ -227,6 +227,21 @@ int fsc__ctr_rmw(struct fsc__gen *c, uint64_t off, enum fsc__ctr_op op,
   return rc;
 }
 
+int fsc__ctr_cas(struct fsc__gen *c, uint64_t off, const fsc_value *expected,
+                 const fsc_value *desired, fsc_value *current) {
+  uint64_t arg[2], old;
+  uint8_t enc[16] = {0}; /* (no byte unset, whatever the type) */
+  fsc__value_encode(expected, enc); /* (8 bytes: the types say so) */
+  memcpy(&arg[0], enc, 8);
+  fsc__value_encode(desired, enc);
+  memcpy(&arg[1], enc, 8);
+  int rc = fsc__ctr_rmw(c, off, FSC__CTR_CAS, arg, &old);
+  if (rc == 0 && current &&
+      fsc__value_decode(desired->type, memcpy(enc, &old, 8), 8, current) != 0)
+    return fsc__rec_bad(off);
+  return rc;
+}
+
 void fsc__ctr_close(struct fsc__gen *c, uint64_t off) {
   const struct fsc__rec *r;
   if (!fsc__ctr_is(c, off, NULL) || fsc__rec_locate(c, off, &r) != 0)

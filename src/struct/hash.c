@@ -285,18 +285,10 @@ static enum probe_result probe(struct fsc__gen *c, const struct fsc__ktab *t,
  * the lock, which finishes a rebuild whose process died. */
 static int kwait(struct fsc__gen *c) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
-  for (int i = 0; i < WAIT_SPINS; i++) {
-    if (!(ck_pr_load_64(&ih->lenword) & FSC__LW_FROZEN))
-      return 0;
-    if (fsc__gen_moved(c))
-      return FSC__EMOVED;
-    if (i < 64)
-      ck_pr_stall();
-    else
-      sched_yield();
-  }
-  int rc = fsc__lock(c);
-  if (rc)
+  int rc = fsc__frozen_wait(c);
+  if (rc != 1)
+    return rc;
+  if ((rc = fsc__lock(c)) != 0)
     return rc;
   if (ck_pr_load_64(&ih->lenword) & FSC__LW_FROZEN)
     rc = c->rdonly ? fsc__err(FSC_EAGAIN, "a writer died in the middle of "
@@ -304,6 +296,29 @@ static int kwait(struct fsc__gen *c) {
                    : fsc__hash_rebuild_locked(c, false);
   fsc__unlock(c);
   return rc;
+}
+
+/* One probe for k on a fresh view of the table: 0 with *r (a garbage slot
+ * already refused), 1 when the table changed under the probe (probe
+ * again), or an error.  A writer (wr) first waits out a rebuild that froze
+ * the table word (kwait), then probes again; a reader probes what it sees.
+ * Inline: every get, set and delete comes through here. */
+HOT int kprobe(struct fsc__gen *c, struct fsc__ktab *t,
+              const struct fsc__kkey *k, bool wr, uint64_t *idx,
+              uint64_t *s, uint64_t *o, struct fsc__krec *cur,
+              enum probe_result *r) {
+  int rc = fsc__ktab_view(c, t);
+  if (rc)
+    return rc;
+  if (wr && (t->w & FSC__LW_FROZEN))
+    return (rc = kwait(c)) != 0 ? rc : 1;
+  *r = probe(c, t, k, idx, s, o, cur);
+  if (fsc__ktab_changed(fsc__ihdr(c), t->w))
+    return 1;
+  if (*r == P_ODD)
+    return fsc__err(FSC_ECORRUPT, "hash slot %llu holds garbage",
+                    (unsigned long long)*idx);
+  return 0;
 }
 
 /* A writer met slot *p frozen under the unfrozen word w it probed with.
@@ -375,19 +390,15 @@ int fsc__hash_find(struct fsc__gen *c, const struct fsc__kkey *k,
 
 int fsc__hash_find_rec(struct fsc__gen *c, const struct fsc__kkey *k,
                        uint64_t *off, struct fsc__krec *rec) {
-  struct fsc__index_hdr *ih = fsc__ihdr(c);
   for (;;) {
     struct fsc__ktab t;
-    int rc = fsc__ktab_view(c, &t);
+    uint64_t idx, s, o = 0;
+    enum probe_result r;
+    int rc = kprobe(c, &t, k, false, &idx, &s, &o, rec, &r);
+    if (rc == 1)
+      continue;
     if (rc)
       return rc;
-    uint64_t idx, s, o = 0;
-    enum probe_result r = probe(c, &t, k, &idx, &s, &o, rec);
-    if (fsc__ktab_changed(ih, t.w))
-      continue;
-    if (r == P_ODD)
-      return fsc__err(FSC_ECORRUPT, "hash slot %llu holds garbage",
-                      (unsigned long long)idx);
     if (r != P_FOUND)
       return 0;
     *off = o;
@@ -403,22 +414,14 @@ int fsc__hash_put(struct fsc__gen *c, const struct fsc__kkey *k,
   *prev = 0;
   for (;;) {
     struct fsc__ktab t;
-    int rc = fsc__ktab_view(c, &t);
-    if (rc)
-      return rc;
-    if (t.w & FSC__LW_FROZEN) {
-      if ((rc = kwait(c)) != 0)
-        return rc;
-      continue;
-    }
     uint64_t idx = 0, s = 0, old = 0;
     struct fsc__krec cur; /* the live record, parsed by a hit */
-    enum probe_result r = probe(c, &t, k, &idx, &s, &old, &cur);
-    if (fsc__ktab_changed(ih, t.w))
+    enum probe_result r;
+    int rc = kprobe(c, &t, k, true, &idx, &s, &old, &cur, &r);
+    if (rc == 1)
       continue;
-    if (r == P_ODD)
-      return fsc__err(FSC_ECORRUPT, "hash slot %llu holds garbage",
-                      (unsigned long long)idx);
+    if (rc)
+      return rc;
     if (r == P_FOUND) {
       *prev = old;
       if (mode == FSC__PUT_ABSENT)
@@ -469,24 +472,15 @@ int fsc__hash_put(struct fsc__gen *c, const struct fsc__kkey *k,
 
 int fsc__hash_del(struct fsc__gen *c, const struct fsc__kkey *k,
                   uint64_t expect, uint64_t *old) {
-  struct fsc__index_hdr *ih = fsc__ihdr(c);
   for (;;) {
     struct fsc__ktab t;
-    int rc = fsc__ktab_view(c, &t);
+    uint64_t idx = 0, s = 0, o = 0;
+    enum probe_result r;
+    int rc = kprobe(c, &t, k, true, &idx, &s, &o, NULL, &r);
+    if (rc == 1)
+      continue;
     if (rc)
       return rc;
-    if (t.w & FSC__LW_FROZEN) {
-      if ((rc = kwait(c)) != 0)
-        return rc;
-      continue;
-    }
-    uint64_t idx = 0, s = 0, o = 0;
-    enum probe_result r = probe(c, &t, k, &idx, &s, &o, NULL);
-    if (fsc__ktab_changed(ih, t.w))
-      continue;
-    if (r == P_ODD)
-      return fsc__err(FSC_ECORRUPT, "hash slot %llu holds garbage",
-                      (unsigned long long)idx);
     if (r != P_FOUND || (expect && o != expect))
       return 0;
     if (s & KS_FROZEN) {
@@ -586,6 +580,16 @@ static int live_origin(struct fsc__gen *c, uint64_t r,
   return 1;
 }
 
+int fsc__hash_del_rec(struct fsc__gen *c, uint64_t off, struct fsc__krec *r,
+                      uint64_t *old) {
+  int rc = fsc__krec_read(c, off, r);
+  if (rc)
+    return rc;
+  struct fsc__kkey k;
+  fsc__kkey_make(&k, 0, r->key, r->klen);
+  return fsc__hash_del(c, &k, off, old);
+}
+
 uint64_t fsc__hash_tail(struct fsc__gen *c) {
   return ck_pr_load_64(&fsc__dhdr(c)->tail);
 }
@@ -601,6 +605,25 @@ int fsc__hash_next(struct fsc__gen *c, uint64_t *pos, uint64_t end,
     if ((rc = live_origin(c, r, &kr, off)) != 0)
       return rc;
   }
+}
+
+int fsc__hash_iter_begin(struct fsc__gen *c, uint64_t *pos,
+                         uint64_t mark[2]) {
+  if (fsc__gen_moved(c))
+    return FSC__EMOVED;
+  *pos = 0;
+  mark[0] = fsc__hash_tail(c);
+  mark[1] = fsc__dhdr(c)->h.generation;
+  return 0;
+}
+
+int fsc__hash_iter_next(struct fsc__gen *c, uint64_t *pos,
+                        const uint64_t mark[2], const char *kind,
+                        uint64_t *off) {
+  if (fsc__dhdr(c)->h.generation != mark[1])
+    return fsc__err(FSC_EAGAIN, "the %s was compacted during the "
+                    "iteration; start it again", kind);
+  return fsc__hash_next(c, pos, mark[0], off);
 }
 
 int fsc__hash_newest(struct fsc__gen *c, uint64_t *off) {

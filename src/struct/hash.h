@@ -103,6 +103,11 @@ int fsc__hash_put(struct fsc__gen *c, const struct fsc__kkey *k,
  * the live record `expect` is removed (else 0). */
 int fsc__hash_del(struct fsc__gen *c, const struct fsc__kkey *k,
                   uint64_t expect, uint64_t *old);
+/* A dict's delete of the record at off by its own key, if it is still
+ * live: the record parsed in *r, then fsc__hash_del's results (expect =
+ * off), or fsc__krec_read's error. */
+int fsc__hash_del_rec(struct fsc__gen *c, uint64_t off, struct fsc__krec *r,
+                      uint64_t *old);
 
 /* The data file's tail: records that exist now lie below it. */
 uint64_t fsc__hash_tail(struct fsc__gen *c);
@@ -113,6 +118,16 @@ uint64_t fsc__hash_tail(struct fsc__gen *c);
  * 1 with *off, 0 at the end. */
 int fsc__hash_next(struct fsc__gen *c, uint64_t *pos, uint64_t end,
                    uint64_t *off);
+
+/* A public iterator's state (the dict's and the set's), on fsc__hash_next:
+ * begin sets *pos to the start, mark[0] to the tail (keys begun later stay
+ * unseen) and mark[1] to the generation, or returns FSC__EMOVED; next
+ * refuses another generation with FSC_EAGAIN naming the `kind` ("dict",
+ * "set"): positions are offsets in one generation's data file. */
+int fsc__hash_iter_begin(struct fsc__gen *c, uint64_t *pos, uint64_t mark[2]);
+int fsc__hash_iter_next(struct fsc__gen *c, uint64_t *pos,
+                        const uint64_t mark[2], const char *kind,
+                        uint64_t *off);
 
 
 /* The newest live item (last in iteration order): 1 with *off, or 0. */

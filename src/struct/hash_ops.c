@@ -99,17 +99,19 @@ static void dict_vscan(struct fsc__vpass *p) {
                (unsigned long long)ck_pr_load_64(&ch->items));
 }
 
+/* The rows' common part: compaction's freeze, copy, thaw and done, and the
+ * verification's repair, are the same for a dict and a set. */
+#define HASH_OPS_SHARED                                                        \
+  .freeze = freeze, .copy = copy, .thaw = thaw, .done = done,                  \
+  .vrepair = fsc__hash_vrepair
+
 const struct fsc__kind_ops fsc__dict_ops = {
     .kind = FSC__KIND_DICT,
     .init = dict_init,
     .recover = dict_recover,
     .recount = dict_recount,
-    .freeze = freeze,
-    .copy = copy,
-    .thaw = thaw,
-    .done = done,
     .vscan = dict_vscan,
-    .vrepair = fsc__hash_vrepair,
+    HASH_OPS_SHARED,
 };
 
 const struct fsc__kind_ops fsc__set_ops = {
@@ -117,10 +119,6 @@ const struct fsc__kind_ops fsc__set_ops = {
     .init = fsc__hash_init,
     .recover = fsc__hash_recover,
     .recount = fsc__hash_recount,
-    .freeze = freeze,
-    .copy = copy,
-    .thaw = thaw,
-    .done = done,
     .vscan = fsc__hash_vscan,
-    .vrepair = fsc__hash_vrepair,
+    HASH_OPS_SHARED,
 };

@@ -35,11 +35,8 @@
  */
 #include "struct/list_struct.h"
 
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define WAIT_SPINS 4096
 
 static uint64_t next_epoch(uint64_t e) {
   return (e + 1) & FSC__LW_EPOCH_MASK;
@@ -440,20 +437,12 @@ int fsc__ls_grow(struct fsc__gen *c) {
 
 int fsc__ls_wait(struct fsc__gen *c) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
-  for (int i = 0; i < WAIT_SPINS; i++) {
-    if (!(ck_pr_load_64(&ih->lenword) & FSC__LW_FROZEN))
-      return 0;
-    if (fsc__gen_moved(c))
-      return FSC__EMOVED;
-    if (i < 64)
-      ck_pr_stall();
-    else
-      sched_yield();
-  }
+  int rc = fsc__frozen_wait(c);
+  if (rc != 1)
+    return rc;
   /* Still frozen: its holder is slow or dead.  The lock tells which. */
   struct fsc__lsnap sn;
-  int rc = fsc__lock(c);
-  if (rc)
+  if ((rc = fsc__lock(c)) != 0)
     return rc;
   if (ck_pr_load_64(&ih->lenword) & FSC__LW_FROZEN) {
     if (c->rdonly)
@@ -529,6 +518,22 @@ static void unfreeze_two(struct fsc__gen *c, struct fsc__lsnap *sn,
   unfreeze(c, sn);
 }
 
+int fsc__ls_begin_at(struct fsc__gen *c, struct fsc__lsnap *sn, bool full,
+                     int64_t index, const char *empty_msg,
+                     const char *range_msg, uint64_t *i) {
+  int rc = fsc__ls_begin(c, sn, full);
+  if (rc)
+    return rc;
+  uint64_t n = sn->len;
+  int64_t ii = index < 0 ? index + (int64_t)n : index;
+  if (n == 0 || ii < 0 || (uint64_t)ii >= n) {
+    fsc__ls_abort(c, sn);
+    return fsc__err(FSC_EINDEX, "%s", n == 0 ? empty_msg : range_msg);
+  }
+  *i = (uint64_t)ii;
+  return 0;
+}
+
 /*
  * Remove element `index` of a list of a fixed-size type by moving the
  * last element into its place, in O(1), and give the space back:
@@ -548,16 +553,11 @@ static void unfreeze_two(struct fsc__gen *c, struct fsc__lsnap *sn,
 int fsc__ls_swap_pop(struct fsc__gen *c, int64_t index, fsc_value *out,
                      const char *empty_msg, const char *range_msg) {
   struct fsc__lsnap sn;
-  int rc = fsc__ls_begin(c, &sn, false);
+  uint64_t i;
+  int rc = fsc__ls_begin_at(c, &sn, false, index, empty_msg, range_msg, &i);
   if (rc)
     return rc;
-  uint64_t n = sn.len;
-  int64_t ii = index < 0 ? index + (int64_t)n : index;
-  if (n == 0 || ii < 0 || (uint64_t)ii >= n) {
-    fsc__ls_abort(c, &sn);
-    return fsc__err(FSC_EINDEX, "%s", n == 0 ? empty_msg : range_msg);
-  }
-  uint64_t i = (uint64_t)ii, L = n - 1;
+  uint64_t n = sn.len, L = n - 1;
   uint64_t si = slot_freeze(&sn.src[i]);
   uint64_t sl = i == L ? si : slot_freeze(&sn.src[L]);
   if (!FSC__SLOT_IS_VALUE(si) || !FSC__SLOT_IS_VALUE(sl)) {

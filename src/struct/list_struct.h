@@ -97,6 +97,12 @@ int fsc__ls_wait(struct fsc__gen *c);
  * after the last element.  With `full`, also freeze every slot and copy
  * the offsets to sn->old (so lock-free item assignment cannot be lost). */
 int fsc__ls_begin(struct fsc__gen *c, struct fsc__lsnap *sn, bool full);
+/* fsc__ls_begin, then resolve `index` (negative: from the end) into *i:
+ * an index out of the list's range aborts the change and is FSC_EINDEX
+ * with empty_msg (an empty list) or range_msg. */
+int fsc__ls_begin_at(struct fsc__gen *c, struct fsc__lsnap *sn, bool full,
+                     int64_t index, const char *empty_msg,
+                     const char *range_msg, uint64_t *i);
 /* Publish arr[0..n) as the new list in the spare array (capacity at least
  * min_cap) with one store of the length word; unlock.  On failure
  * (FSC_ENOSPC growing the index file) the change is aborted. */
