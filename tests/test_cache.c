@@ -385,6 +385,7 @@ struct shm {
   volatile int stop;
   volatile int over;        /* the reader saw len or items over the bound */
   volatile int samples;
+  volatile int ready;       /* the reader has opened the dict */
   volatile int computed;    /* compute function runs */
   volatile int claimed;     /* the victim has entered compute */
 };
@@ -421,6 +422,7 @@ START_TEST(test_bound_mp) {
       fsc_dict *r = NULL;
       if (fsc_dict_open(P(name), NULL, &r) != 0)
         _exit(2);
+      sh->ready = 1;
       while (!sh->stop) {
         fsc_cache_metrics m = {.size = sizeof m};
         int64_t n = dlen(r);
@@ -433,6 +435,10 @@ START_TEST(test_bound_mp) {
       fsc_dict_close(r);
       _exit(0);
     }
+    /* The reader samples from before the first write (on a loaded machine
+     * it could otherwise start after the last). */
+    for (int t = 0; !sh->ready && t < 10000; t++)
+      usleep(1000);
     pid_t w[WRITERS];
     for (int i = 0; i < WRITERS; i++) {
       w[i] = fork();
@@ -461,6 +467,8 @@ START_TEST(test_bound_mp) {
       }
     }
     ck_assert_int_eq(wait_all(w, WRITERS), 0);
+    for (int t = 0; sh->samples <= 10 && t < 10000; t++)
+      usleep(1000);
     sh->stop = 1;
     ck_assert_int_eq(wait_all(&rd, 1), 0);
     ck_assert_int_gt(sh->samples, 10);
