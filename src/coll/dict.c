@@ -2,10 +2,12 @@
  * dict.c - owns the dict's public API: keys (UTF-8 or binary), values,
  * and Python's dict operations built on the shared index of hash.c.
  * Nothing here touches a slot directly: every change is one hash.c call.
+ * Counters in place and compare-and-swap live in dict_counter.c.
  */
 #include "struct/hash.h"
 #include "struct/hash_slot.h"
 #include "coll/cache.h"
+#include "coll/dict.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +25,8 @@ int fsc_dict_key_type(const fsc_dict *d) {
 /* Keys and values                                                     */
 /* ------------------------------------------------------------------ */
 
-static int key_make(struct fsc__gen *c, const void *key, size_t klen,
-                    struct fsc__kkey *k) {
+int fsc__dict_key_make(struct fsc__gen *c, const void *key, size_t klen,
+                        struct fsc__kkey *k) {
   if (!key && klen)
     return fsc__err(FSC_EINVAL, "key is NULL with length %zu", klen);
   if (klen > FSC_KEY_MAX)
@@ -45,27 +47,13 @@ static int key_missing(const struct fsc__kkey *k) {
   return fsc__err_keyerror(k->p, k->n);
 }
 
-/* The key and value of the record at off, parsed in r, as views. */
-static int item_view(struct fsc__gen *c, uint64_t off, const struct fsc__krec *r,
-                     fsc_value *key, fsc_value *val) {
-  if (key) {
-    memset(key, 0, sizeof *key);
-    key->type = c->key_type;
-    key->u.buf.ptr = r->key;
-    key->u.buf.len = r->klen;
-  }
-  if (val && fsc__value_decode((fsc_type)r->type, r->val, r->vlen, val) != 0)
-    return fsc__err(FSC_ECORRUPT, "record at %llu does not decode",
-                    (unsigned long long)off);
-  return 0;
-}
 
 /* The key and value of the record at off, as views. */
 static int item_read(struct fsc__gen *c, uint64_t off, fsc_value *key,
                      fsc_value *val) {
   struct fsc__krec r;
   int rc = fsc__krec_read(c, off, &r);
-  return rc ? rc : item_view(c, off, &r, key, val);
+  return rc ? rc : fsc__dict_item_view(c, off, &r, key, val);
 }
 
 /* ------------------------------------------------------------------ */
@@ -83,7 +71,7 @@ static int get_default_g(struct fsc__gen *c, const void *key, size_t klen, const
   struct fsc__kkey k;
   struct fsc__krec r;
   uint64_t off;
-  int rc = key_make(c, key, klen, &k);
+  int rc = fsc__dict_key_make(c, key, klen, &k);
   if (rc)
     return rc;
   bool cache = fsc__cache_on(c);
@@ -107,7 +95,7 @@ static int get_default_g(struct fsc__gen *c, const void *key, size_t klen, const
     *out = *dflt;
     return 0;
   }
-  return item_view(c, off, &r, NULL, out);
+  return fsc__dict_item_view(c, off, &r, NULL, out);
 }
 
 int fsc_dict_get_default(fsc_dict *d, const void *key, size_t klen, const fsc_value *dflt, fsc_value *out) {
@@ -119,7 +107,7 @@ static int contains_g(struct fsc__gen *c, const void *key, size_t klen) {
   struct fsc__kkey k;
   struct fsc__krec r;
   uint64_t off;
-  int rc = key_make(c, key, klen, &k);
+  int rc = fsc__dict_key_make(c, key, klen, &k);
   if (rc || (rc = fsc__hash_find_rec(c, &k, &off, &r)) != 1)
     return rc;
   if (fsc__krec_expired(&r)) {
@@ -166,7 +154,7 @@ static int set_g(struct fsc__gen *c, const void *key, size_t klen, const fsc_val
   CHECK_C(c, true);
   struct fsc__kkey k;
   uint64_t roff, prev;
-  int rc = key_make(c, key, klen, &k);
+  int rc = fsc__dict_key_make(c, key, klen, &k);
   if (rc || (rc = fsc__value_check(c->type, v)) != 0)
     return rc;
   if ((rc = put(c, &k, v, FSC__PUT_ANY, 0, &roff, &prev)) < 0)
@@ -186,7 +174,7 @@ static int set_ttl_g(struct fsc__gen *c, const void *key, size_t klen,
   if (ttl_ms <= 0)
     return fsc__err(FSC_EINVAL, "ttl_ms is %lld: a TTL is a positive number "
                     "of milliseconds", (long long)ttl_ms);
-  int rc = key_make(c, key, klen, &k);
+  int rc = fsc__dict_key_make(c, key, klen, &k);
   if (rc || (rc = fsc__value_check(c->type, v)) != 0)
     return rc;
   struct fsc__cache_hdr *ch = fsc__chdr(c);
@@ -211,7 +199,7 @@ static int expire_g(struct fsc__gen *c, const void *key, size_t klen,
   if (ttl_ms <= 0)
     return fsc__err(FSC_EINVAL, "ttl_ms is %lld: a TTL is a positive number "
                     "of milliseconds", (long long)ttl_ms);
-  int rc = key_make(c, key, klen, &k);
+  int rc = fsc__dict_key_make(c, key, klen, &k);
   if (rc)
     return rc;
   struct fsc__cache_hdr *ch = fsc__chdr(c);
@@ -225,7 +213,7 @@ static int expire_g(struct fsc__gen *c, const void *key, size_t klen,
       return rc;
     if (rc == 0 || fsc__krec_expired(&r))
       return key_missing(&k);
-    if ((rc = item_view(c, off, &r, NULL, &v)) != 0)
+    if ((rc = fsc__dict_item_view(c, off, &r, NULL, &v)) != 0)
       return rc;
     /* The same value again, with the deadline, if the key still holds
      * that record. */
@@ -252,7 +240,7 @@ static int pop_g(struct fsc__gen *c, const void *key, size_t klen, const fsc_val
   CHECK_C(c, true);
   struct fsc__kkey k;
   uint64_t old;
-  int rc = key_make(c, key, klen, &k);
+  int rc = fsc__dict_key_make(c, key, klen, &k);
   if (rc)
     return rc;
   if ((rc = fsc__hash_del(c, &k, 0, &old)) < 0)
@@ -314,7 +302,7 @@ static int goc_g(struct fsc__gen *c, const void *key, size_t klen,
   struct fsc__krec r;
   struct fsc__claim cl;
   uint64_t off;
-  int rc = key_make(c, key, klen, &k);
+  int rc = fsc__dict_key_make(c, key, klen, &k);
   if (rc)
     return rc;
   bool cache = fsc__cache_on(c), first = true;
@@ -332,7 +320,7 @@ static int goc_g(struct fsc__gen *c, const void *key, size_t klen,
     }
     first = false;
     if (rc == 1)
-      return item_view(c, off, &r, NULL, out);
+      return fsc__dict_item_view(c, off, &r, NULL, out);
     if ((rc = fsc__claim_take(&cl)) <= 0) {
       if (rc < 0)
         return rc;
@@ -374,7 +362,7 @@ static int setdefault_g(struct fsc__gen *c, const void *key, size_t klen, const 
   CHECK_C(c, true);
   struct fsc__kkey k;
   uint64_t off, roff;
-  int rc = key_make(c, key, klen, &k);
+  int rc = fsc__dict_key_make(c, key, klen, &k);
   if (rc)
     return rc;
   if (!dflt)
@@ -399,287 +387,6 @@ int fsc_dict_setdefault(fsc_dict *d, const void *key, size_t klen, const fsc_val
   FSC__GEN(d, setdefault_g(c, key, klen, dflt, out));
 }
 
-/* ------------------------------------------------------------------ */
-/* Counters in place and compare-and-swap                              */
-/* ------------------------------------------------------------------ */
-
-/* Write a counter record for key k holding the 8-byte value v (int64 or
- * float): [klen][key][zero pad to 8][value][origin = itself] (doc/FORMAT.md,
- * "Counter records"), sealed, not yet published. */
-static int counter_write(struct fsc__gen *c, const struct fsc__kkey *k,
-                         const fsc_value *v, uint64_t *off) {
-  uint64_t voff = (4 + (uint64_t)k->n + 7) & ~UINT64_C(7);
-  uint64_t n = voff + 16;
-  uint8_t *pl;
-  int rc = fsc__rec_alloc_counter(c, n, off, &pl);
-  if (rc)
-    return rc;
-  memset(pl, 0, (size_t)voff);
-  uint32_t kl = htole32(k->n);
-  memcpy(pl, &kl, 4);
-  if (k->n)
-    memcpy(pl + 4, k->p, k->n);
-  fsc__value_encode(v, pl + voff);
-  uint64_t o = htole64(*off);
-  memcpy(pl + voff + 8, &o, 8);
-  fsc__rec_seal(pl, (uint8_t)v->type, n);
-  if ((*off & KS_OFF_MASK) != *off) {
-    fsc__rec_retire(c, *off);
-    return fsc__err(FSC_ENOSPC, "the data file has reached the 16 TiB a "
-                                "dict or set can address");
-  }
-  return 0;
-}
-
-/* After a write in place: durability ALWAYS syncs; nothing else to do
- * (no new record, no dead bytes, and in-place increments do not bump the
- * change count: doc/CONCURRENCY.md). */
-static int after_in_place(struct fsc__gen *c) {
-  return c->durability == FSC_DURABLE_ALWAYS ? fsc__compact_after_write(c)
-                                             : 0;
-}
-
-/* Add to a number in place, or make the key's record a counter.  `t` is
- * INT64 (delta in *d64) or FLOAT (*df); the new value in *out. */
-static int incr_any(struct fsc__gen *c, const void *key, size_t klen,
-                    fsc_type t, int64_t d64, double df, fsc_value *out) {
-  CHECK_C(c, true);
-  if (c->type != t && c->type != FSC_TYPE_ANY)
-    return fsc__err(FSC_ETYPE, "Expected %s for %s, got %s increment",
-                    fsc_type_name(c->type), fsc_type_name(c->type),
-                    fsc_type_name(t));
-  struct fsc__kkey k;
-  int rc = key_make(c, key, klen, &k);
-  if (rc)
-    return rc;
-  for (;;) {
-    uint64_t off = 0;
-    struct fsc__krec r;
-    fsc_value cur = t == FSC_TYPE_INT64 ? fsc_i64(0) : fsc_f64(0.0);
-    if ((rc = fsc__hash_find_rec(c, &k, &off, &r)) < 0)
-      return rc;
-    if (rc == 1) {
-      if (r.type != t)
-        return fsc__err(FSC_ETYPE, "Expected %s for increment, got %s",
-                        fsc_type_name(t), fsc_type_name((fsc_type)r.type));
-      /* The fast path: one atomic add on the record's value word. */
-      uint64_t old, arg;
-      if (t == FSC_TYPE_INT64)
-        arg = (uint64_t)d64;
-      else
-        memcpy(&arg, &df, 8);
-      rc = fsc__ctr_rmw(c, off, t == FSC_TYPE_INT64 ? FSC__CTR_ADD
-                                                    : FSC__CTR_ADDF,
-                        &arg, &old);
-      if (rc < 0)
-        return rc;
-      if (rc == 0) {
-        if (t == FSC_TYPE_INT64) {
-          int64_t nv;
-          if (__builtin_add_overflow((int64_t)le64toh(old), d64, &nv)) {
-            /* Undo: the add wrapped (readers may have seen the wrapped
-             * value for that instant). */
-            uint64_t neg = (uint64_t)0 - (uint64_t)d64;
-            fsc__ctr_rmw(c, off, FSC__CTR_ADD, &neg, &old);
-            return fsc__err(FSC_EVALUE, "int64 overflow: %lld + %lld",
-                            (long long)(int64_t)(old - neg),
-                            (long long)d64);
-          }
-          *out = fsc_i64(nv);
-        } else {
-          double x, a;
-          memcpy(&x, &old, 8);
-          memcpy(&a, &arg, 8);
-          *out = fsc_f64(x + a);
-        }
-        return after_in_place(c);
-      }
-      /* Not a counter yet, or closed: its value is final; replace it. */
-      fsc__ctr_close(c, off);
-      if ((rc = item_view(c, off, &r, NULL, &cur)) != 0)
-        return rc;
-    } else {
-      off = 0;
-    }
-    fsc_value nv;
-    if (t == FSC_TYPE_INT64) {
-      int64_t x;
-      if (__builtin_add_overflow(cur.u.i64, d64, &x))
-        return fsc__err(FSC_EVALUE, "int64 overflow: %lld + %lld",
-                        (long long)cur.u.i64, (long long)d64);
-      nv = fsc_i64(x);
-    } else {
-      nv = fsc_f64(cur.u.f + df);
-    }
-    uint64_t roff, prev;
-    if ((rc = counter_write(c, &k, &nv, &roff)) != 0)
-      return rc;
-    ck_pr_fence_store(); /* the record's bytes before the slot CAS */
-    rc = fsc__hash_put(c, &k, roff, FSC__PUT_EXPECT, off, &prev);
-    if (rc < 0)
-      fsc__rec_retire(c, roff);
-    if (rc == FSC_EAGAIN) {
-      fsc__err_clear();
-      continue; /* another writer got there first: read again */
-    }
-    if (rc < 0)
-      return rc;
-    *out = nv;
-    return fsc__gen_after_write(c);
-  }
-}
-
-static int incr_g(struct fsc__gen *c, const void *key, size_t klen,
-                  int64_t delta, int64_t *out) {
-  fsc_value v;
-  int rc = incr_any(c, key, klen, FSC_TYPE_INT64, delta, 0, &v);
-  if (rc == 0 && out)
-    *out = v.u.i64;
-  return rc;
-}
-
-int fsc_dict_incr(fsc_dict *d, const void *key, size_t klen, int64_t delta, int64_t *out) {
-  FSC__GEN(d, incr_g(c, key, klen, delta, out));
-}
-
-static int incr_f64_g(struct fsc__gen *c, const void *key, size_t klen,
-                      double delta, double *out) {
-  fsc_value v;
-  int rc = incr_any(c, key, klen, FSC_TYPE_FLOAT, 0, delta, &v);
-  if (rc == 0 && out)
-    *out = v.u.f;
-  return rc;
-}
-
-int fsc_dict_incr_f64(fsc_dict *d, const void *key, size_t klen,
-                      double delta, double *out) {
-  FSC__GEN(d, incr_f64_g(c, key, klen, delta, out));
-}
-
-/* *cur := the key's value (a view), or a value of type 0 if absent. */
-static void give_current(fsc_value *cur, const fsc_value *v) {
-  if (!cur)
-    return;
-  if (v)
-    *cur = *v;
-  else
-    memset(cur, 0, sizeof *cur);
-}
-
-/* The record a compare-and-swap writes: a counter for an 8-byte value,
- * so that the next swap of that key is one CAS in place. */
-static int cas_write(struct fsc__gen *c, const struct fsc__kkey *k,
-                     const fsc_value *v, uint64_t *off) {
-  if (fsc__type_fixed_size(v->type) == 8)
-    return counter_write(c, k, v, off);
-  return fsc__krec_write(c, k, v, off);
-}
-
-/* Write `desired` for k and publish it if k's live record is still
- * `expect` (0: k absent): 1 when published, 0 when k changed meanwhile
- * (the record written is retired, the caller looks again), or an error. */
-static int cas_put(struct fsc__gen *c, const struct fsc__kkey *k,
-                   const fsc_value *desired, uint64_t expect) {
-  uint64_t roff, prev;
-  int rc = cas_write(c, k, desired, &roff);
-  if (rc)
-    return rc;
-  ck_pr_fence_store();
-  rc = fsc__hash_put(c, k, roff, FSC__PUT_EXPECT, expect, &prev);
-  if (rc < 0)
-    fsc__rec_retire(c, roff);
-  if (rc == FSC_EAGAIN) {
-    fsc__err_clear();
-    return 0;
-  }
-  if (rc < 0)
-    return rc;
-  rc = fsc__gen_after_write(c);
-  return rc ? rc : 1;
-}
-
-static int cas_g(struct fsc__gen *c, const void *key, size_t klen,
-                 const fsc_value *expected, const fsc_value *desired,
-                 fsc_value *current) {
-  CHECK_C(c, true);
-  struct fsc__kkey k;
-  int rc = key_make(c, key, klen, &k);
-  if (rc)
-    return rc;
-  if (desired && (rc = fsc__value_check(c->type, desired)) != 0)
-    return rc;
-  if (!expected && !desired)
-    return fsc__err(FSC_EINVAL, "expected and desired are both NULL");
-  for (;;) {
-    uint64_t off = 0;
-    struct fsc__krec r;
-    fsc_value now;
-    if ((rc = fsc__hash_find_rec(c, &k, &off, &r)) < 0)
-      return rc;
-    if (rc == 0) {
-      if (expected) { /* expected a value; the key is absent */
-        give_current(current, NULL);
-        return 0;
-      }
-      if ((rc = cas_put(c, &k, desired, 0)) == 0)
-        continue; /* it changed: look again */
-      return rc;
-    }
-    if (!expected ||
-        !fsc__value_same_encoding(expected, (fsc_type)r.type, r.val,
-                                  r.vlen)) {
-      /* (A counter's value may move on; the read is one of its values.) */
-      if ((rc = item_view(c, off, &r, NULL, &now)) != 0)
-        return rc;
-      give_current(current, &now);
-      return 0;
-    }
-    /* A counter and a value of its type: one CAS of the value word. */
-    if (desired && desired->type == r.type && r.vlen == 8 &&
-        fsc__type_fixed_size(desired->type) == 8) {
-      rc = fsc__ctr_cas(c, off, expected, desired, current);
-      if (rc < 0)
-        return rc;
-      if (rc == 1) {
-        fsc__ec_bump(c); /* a change others may wait for */
-        rc = after_in_place(c);
-        return rc ? rc : 1;
-      }
-      if (rc == 0)
-        return 0;
-      /* FSC__CTR_GONE: not a counter (or closed): replace the record. */
-    }
-    /* Replacing the record: its value must be final first (a counter's is
-     * once closed), and still the expected one. */
-    fsc__ctr_close(c, off);
-    if (!fsc__value_same_encoding(expected, (fsc_type)r.type, r.val,
-                                  r.vlen))
-      continue;
-    if (!desired) {
-      uint64_t old;
-      if ((rc = fsc__hash_del(c, &k, off, &old)) < 0)
-        return rc;
-      if (rc == 0)
-        continue; /* it changed: look again */
-      rc = fsc__gen_after_write(c);
-      return rc ? rc : 1;
-    }
-    if ((rc = cas_put(c, &k, desired, off)) == 0)
-      continue; /* it changed: look again */
-    return rc;
-  }
-}
-
-int fsc_dict_cas(fsc_dict *d, const void *key, size_t klen,
-                 const fsc_value *expected, const fsc_value *desired,
-                 fsc_value *current) {
-  FSC__GEN(d, cas_g(c, key, klen, expected, desired, current));
-}
-
-/* ------------------------------------------------------------------ */
-/* update / clear / equal                                              */
-/* ------------------------------------------------------------------ */
-
 /* Put pairs[*done..n) into generation c, counting in *done: a retry
  * after a compaction goes on from there. */
 static int update_pairs_g(struct fsc__gen *c, const fsc_dict_pair *pairs,
@@ -690,12 +397,12 @@ static int update_pairs_g(struct fsc__gen *c, const fsc_dict_pair *pairs,
   struct fsc__kkey k;
   int rc = 0;
   for (size_t i = *done; i < n; i++)
-    if ((rc = key_make(c, pairs[i].key, pairs[i].klen, &k)) != 0 ||
+    if ((rc = fsc__dict_key_make(c, pairs[i].key, pairs[i].klen, &k)) != 0 ||
         (rc = fsc__value_check(c->type, &pairs[i].value)) != 0)
       return rc;
   for (; *done < n && rc == 0;) {
     uint64_t roff, prev;
-    key_make(c, pairs[*done].key, pairs[*done].klen, &k);
+    fsc__dict_key_make(c, pairs[*done].key, pairs[*done].klen, &k);
     rc = put(c, &k, &pairs[*done].value, FSC__PUT_ANY, 0, &roff, &prev);
     if (rc > 0)
       rc = 0;
@@ -723,7 +430,7 @@ int fsc_dict_update(fsc_dict *d, fsc_dict *src) {
   fsc_dict_iter_init(src, &it);
   while ((rc = fsc_dict_iter_next(&it, &k, &v)) == 1) {
     struct fsc__kkey kk;
-    if ((rc = key_make(c, k.u.buf.ptr, k.u.buf.len, &kk)) != 0 ||
+    if ((rc = fsc__dict_key_make(c, k.u.buf.ptr, k.u.buf.len, &kk)) != 0 ||
         (rc = fsc__value_check(c->type, &v)) != 0)
       return rc;
   }
@@ -815,7 +522,7 @@ static int iter_next_g(struct fsc__gen *c, fsc_dict_iter *it,
       return rc;
     if (fsc__krec_expired(&r))
       continue; /* absent to every reader */
-    rc = item_view(c, off, &r, key, val);
+    rc = fsc__dict_item_view(c, off, &r, key, val);
     return rc ? rc : 1;
   }
 }
