@@ -23,19 +23,23 @@
 
 #undef ck_pr_load_64
 #undef ck_pr_load_32
+#undef ck_pr_load_16
 #undef ck_pr_load_8
 #undef ck_pr_load_ptr
 #undef ck_pr_store_64
 #undef ck_pr_store_32
+#undef ck_pr_store_16
 #undef ck_pr_store_8
 #undef ck_pr_store_ptr
 
 #define ck_pr_load_64(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define ck_pr_load_32(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define ck_pr_load_16(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define ck_pr_load_8(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define ck_pr_load_ptr(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define ck_pr_store_64(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
 #define ck_pr_store_32(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define ck_pr_store_16(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
 #define ck_pr_store_8(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
 #define ck_pr_store_ptr(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
 

@@ -21,12 +21,14 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include <ck_ec.h>
 #include <ck_pr.h>
 #include <time.h>
 #ifdef FSC_TSAN
 #include "ck_pr_tsan.h" /* --enable-tsan: loads/stores TSan can see */
 #endif
+/* After ck_pr_tsan.h: ck_ec's inline loads and stores are then TSan's
+ * atomics too. */
+#include <ck_ec.h>
 
 #include "fscollections.h"
 

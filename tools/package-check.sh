@@ -96,11 +96,15 @@ do_pc() {
   cflags=$(echo $cflags)
   echo "--cflags: $cflags"
   [ "$cflags" = "-I$stage/include" ] || return 1
-  # What the shared library really needs at run time: libjansson and libc.
+  # What the shared library really needs at run time: libck (the event
+  # count's waits), libjansson and libc; and a static link says -lck.
   needed=$(objdump -p "$stage/lib/libfscollections.so" | awk '/NEEDED/ {print $2}' |
            grep -v -e '^libc\.so' -e '^ld-linux' -e '^libpthread\.so' | tr '\n' ' ')
   echo "NEEDED besides libc: $needed"
-  [ "$needed" = "libjansson.so.4 " ]
+  [ "$needed" = "libck.so.0 libjansson.so.4 " ] || return 1
+  libs=$(pkg-config --static --libs fscollections) || return 1
+  echo "--static --libs: $(echo $libs)"
+  case " $libs " in *" -lck "*) ;; *) return 1 ;; esac
 }
 
 # project DIR: a copy of tests/consumers/DIR with consumer.c beside it.
