@@ -380,7 +380,12 @@ static void dict_op(fsc_dict *d, struct model *m, uint8_t op, uint8_t arg,
     return;
   }
   case 5: {
-    if (m->type != FSC_TYPE_INT64)
+    /* fsc_dict_incr makes the key's record a counter, whose value word the
+     * checksum leaves out by design (doc/FORMAT.md, "Counter records"):
+     * damage to it cannot be reported, so this oracle, which holds every
+     * unreported difference to be a lie, cannot judge counters.  They are
+     * left out of the programs until counters are sealed at close. */
+    if (m->type != FSC_TYPE_INT64 || !getenv("FSC_FUZZ_COUNTERS"))
       return;
     int64_t delta = (int64_t)(op / 8) - 8, x = 0;
     OKW(fsc_dict_incr(d, kn, strlen(kn), delta, &x));
