@@ -2261,8 +2261,9 @@ typedef struct fsc_loop_options {
 /**
  * What a completion carries besides its return code: `coll`, the handle
  * an open made (the callback owns it: free it with fsc_coll_free); `value`,
- * the element a pop removed (a view valid until the handle closes; a
- * pop_wait's is a copy valid during the callback); `u64`,
+ * the element a pop or pop_wait removed (a copy, valid during the
+ * callback: a close submitted after the pop may end the handle's views
+ * before the callback runs); `u64`,
  * a count or epoch (a scan: the items it delivered).
  */
 typedef struct fsc_async_result {

@@ -876,6 +876,37 @@ START_TEST(close_waits) {
 }
 END_TEST
 
+/* A pop followed by a close: the close may run (and unmap the handle's
+ * views) on a worker before the loop thread delivers the pop, whose
+ * callback still reads the element (the request's copy). */
+START_TEST(pop_then_close) {
+  fsc_loop *loop = new_loop(2);
+  for (int i = 0; i < 10; i++) {
+    fsc_list *l;
+    ck_ok(fsc_list_open(tc_path("pc"), NULL, &l));
+    char want[64];
+    snprintf(want, sizeof want, "element-%d-%s", i,
+             "padding-to-make-it-longer-than-a-word");
+    ck_ok(fsc_list_append_str(l, want));
+    nlog = 0;
+    wres_reset();
+    ck_ok(fsc_list_pop_async(loop, l, -1, waitcb, TAG(1), NULL));
+    usleep(50 * 1000); /* the pop runs (nothing is delivered yet) */
+    freed_in_cb = l;
+    ck_ok(fsc_coll_close_async(loop, fsc_list_coll(l), close_cb, TAG(2),
+                               NULL));
+    usleep(50 * 1000); /* the close runs, still nothing delivered */
+    spin(loop, 10000, NULL);
+    ck_assert_int_eq(nlog, 2);
+    ck_assert_ptr_null(freed_in_cb);
+    ck_ok(wres.rc);
+    ck_assert_int_eq(wres.type, FSC_TYPE_STRING);
+    ck_assert_str_eq(wres.str, want);
+  }
+  fsc_loop_free(loop);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("async");
   TCase *tc;
@@ -898,5 +929,6 @@ int main(void) {
   ADD("wait_change_remote", wait_change_remote, 60);
   ADD("wait_change_timeout", wait_change_timeout, 60);
   ADD("close_waits", close_waits, 60);
+  ADD("pop_then_close", pop_then_close, 60);
   return tc_run(s);
 }

@@ -220,7 +220,27 @@ struct list_arg {
   fsc_slice slice;
   size_t n;
   fsc_value *vals; /* the copies, after the struct */
+  void *copy;      /* a popped element's bytes (run_pop), or NULL */
 };
+
+static void list_drop(void *arg) {
+  struct list_arg *a = arg;
+  free(a->copy);
+}
+
+/* Keep a popped element's bytes in the request (freed after the
+ * callback): the element is off the list, and a close submitted after the
+ * pop may run on a worker, ending the handle's views, before the loop
+ * thread delivers the pop's completion. */
+static void keep_popped(struct list_arg *a, fsc_value *v) {
+  if (!has_bytes(v) || v->u.buf.len == 0)
+    return;
+  a->copy = malloc(v->u.buf.len);
+  if (a->copy) {
+    memcpy(a->copy, v->u.buf.ptr, v->u.buf.len);
+    v->u.buf.ptr = a->copy;
+  } /* else the view, valid until the handle closes: the pop stands */
+}
 
 static int run_insert(fsc_req *r, fsc_coll *c, void *arg,
                       fsc_async_result *res) {
@@ -230,7 +250,10 @@ static int run_insert(fsc_req *r, fsc_coll *c, void *arg,
 static int run_pop(fsc_req *r, fsc_coll *c, void *arg,
                    fsc_async_result *res) {
   struct list_arg *a = arg;
-  return fsc_list_pop(as_list(c), a->index, &res->value);
+  int rc = fsc_list_pop(as_list(c), a->index, &res->value);
+  if (rc == 0)
+    keep_popped(a, &res->value);
+  return rc;
 }
 static int run_del(fsc_req *r, fsc_coll *c, void *arg,
                    fsc_async_result *res) {
@@ -288,6 +311,8 @@ static int list_op(fsc_loop *loop, fsc_list *l, fsc_async_fn fn,
   *a = *in;
   a->n = n;
   a->vals = copies;
+  a->copy = NULL;
+  fsc__req_set_drop(r, list_drop);
   return fsc__async_queue(r, req);
 }
 
