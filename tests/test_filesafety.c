@@ -26,7 +26,6 @@
  *    compacting root's collection) is refused with FSC_EACCES naming the
  *    owner, and the collection is untouched.
  */
-#define _GNU_SOURCE
 #include "check_common.h"
 
 #include <dlfcn.h>

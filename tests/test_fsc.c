@@ -15,7 +15,6 @@
  *    file: one line on stderr, a documented exit code, never a signal;
  *  - the demo: it runs and says OK, and its counters can be inspected.
  */
-#define _GNU_SOURCE
 #include "check_common.h"
 
 #include <dirent.h>

@@ -18,7 +18,6 @@
  * limit is raised or space freed, writes work again, and a reopen finds
  * everything.
  */
-#define _GNU_SOURCE
 #include "check_common.h"
 
 #include <errno.h>

@@ -12,7 +12,6 @@
  * Then the hand-made files are checked in detail: the right error, and
  * nothing that was stored lost.
  */
-#define _GNU_SOURCE /* nftw */
 #include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>

@@ -7,7 +7,6 @@
  * shorthands, NULL arguments, growth, zero-copy views, and a long random
  * sequence of operations checked against an in-memory model.
  */
-#define _GNU_SOURCE
 #include "check_common.h"
 
 #include <dirent.h>

@@ -28,7 +28,6 @@
  * worker arms alarm(), so a hang shows up as a SIGALRM death, not as a
  * stuck test.
  */
-#define _GNU_SOURCE
 #include "check_common.h"
 
 #include <errno.h>

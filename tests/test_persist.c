@@ -15,7 +15,6 @@
  *    with a message, never a crash;
  *  - durability modes, destroy, and read-only opens.
  */
-#define _GNU_SOURCE
 #include "check_common.h"
 
 #include <errno.h>

@@ -17,7 +17,6 @@
  *  - while other processes append, assign and set, a check reports no
  *    problem that is not there, and a repair loses no acknowledged write.
  */
-#define _GNU_SOURCE
 #include "check_common.h"
 
 #include <errno.h>
