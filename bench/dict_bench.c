@@ -1227,48 +1227,6 @@ static void bench_open(struct open_result *res) {
 /* Output                                                               */
 /* ------------------------------------------------------------------ */
 
-/* The 1-minute load average: other work on the machine skews every
- * number, so the run says what it competed with. */
-static double loadavg(void) {
-  double l = -1;
-  FILE *fp = fopen("/proc/loadavg", "re");
-  if (fp) {
-    if (fscanf(fp, "%lf", &l) != 1)
-      l = -1;
-    fclose(fp);
-  }
-  return l;
-}
-
-static void machine_line(void) {
-  char model[128] = "unknown CPU";
-  FILE *fp = fopen("/proc/cpuinfo", "re");
-  if (fp) {
-    char line[256];
-    while (fgets(line, sizeof line, fp)) {
-      if (strncmp(line, "model name", 10) == 0) {
-        char *c = strchr(line, ':');
-        if (c) {
-          c += 1 + (c[1] == ' ');
-          c[strcspn(c, "\n")] = '\0';
-          snprintf(model, sizeof model, "%s", c);
-        }
-        break;
-      }
-    }
-    fclose(fp);
-  }
-  printf("machine: %ld CPUs online, %s; load average %.2f\n",
-         sysconf(_SC_NPROCESSORS_ONLN), model, loadavg());
-}
-
-static void fmt_bytes(char *out, size_t n, long long b) {
-  if (b < 0)
-    snprintf(out, n, "n/a");
-  else
-    snprintf(out, n, "%lld B", b);
-}
-
 static void write_tsv(const char *path) {
   FILE *fp = fopen(path, "w");
   if (!fp)
