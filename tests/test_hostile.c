@@ -12,7 +12,6 @@
  * Then the hand-made files are checked in detail: the right error, and
  * nothing that was stored lost.
  */
-#include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdint.h>
@@ -24,48 +23,7 @@
 #define FSC_SRCDIR "."
 #endif
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static char *files[1024];
-static int nfiles;
-
-static uint8_t *slurp(const char *path, size_t *n) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  ck_assert_msg(fd >= 0, "cannot open %s", path);
-  struct stat st;
-  ck_assert_int_eq(fstat(fd, &st), 0);
-  uint8_t *p = malloc((size_t)st.st_size + 1);
-  ck_assert_ptr_nonnull(p);
-  ck_assert_int_eq(pread(fd, p, (size_t)st.st_size, 0), st.st_size);
-  close(fd);
-  *n = (size_t)st.st_size;
-  return p;
-}
-
-static void add_dir(const char *dir) {
-  DIR *d = opendir(dir);
-  if (!d)
-    return;
-  struct dirent *e;
-  while ((e = readdir(d)) != NULL && nfiles < 1024) {
-    if (e->d_name[0] == '.')
-      continue;
-    size_t n = strlen(dir) + strlen(e->d_name) + 2;
-    files[nfiles] = malloc(n);
-    snprintf(files[nfiles], n, "%s/%s", dir, e->d_name);
-    nfiles++;
-  }
-  closedir(d);
-}
-
-/* Replay one input through the fuzz target (it aborts on a bad answer). */
-START_TEST(test_replay) {
-  size_t n;
-  uint8_t *p = slurp(files[_i], &n);
-  LLVMFuzzerTestOneInput(p, n);
-  free(p);
-}
-END_TEST
+#include "replay.h"
 
 /* Write the two files of input `name` (from tests/hostile) at a fresh base
  * path and return it. */
@@ -322,7 +280,6 @@ int main(void) {
   setenv("TMPDIR", root, 1);
   int rc = tc_run(hostile_suite());
   nftw(root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-  for (int i = 0; i < nfiles; i++)
-    free(files[i]);
+  free_files();
   return rc;
 }

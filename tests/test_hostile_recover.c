@@ -16,7 +16,6 @@
  * changed after the writes, FSC_FUZZ_RECOVER_LIE=1) must abort, for each
  * kind: a target that cannot fail would pass every replay.
  */
-#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
@@ -29,50 +28,7 @@
 #define FSC_SRCDIR "."
 #endif
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static char *files[1024];
-static int nfiles;
-
-static uint8_t *slurp(const char *path, size_t *n) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  ck_assert_msg(fd >= 0, "cannot open %s", path);
-  struct stat st;
-  ck_assert_int_eq(fstat(fd, &st), 0);
-  uint8_t *p = malloc((size_t)st.st_size + 1);
-  ck_assert_ptr_nonnull(p);
-  ck_assert_int_eq(pread(fd, p, (size_t)st.st_size, 0), st.st_size);
-  close(fd);
-  *n = (size_t)st.st_size;
-  return p;
-}
-
-static int add_dir(const char *dir) {
-  DIR *d = opendir(dir);
-  if (!d)
-    return 0;
-  int before = nfiles;
-  struct dirent *e;
-  while ((e = readdir(d)) != NULL && nfiles < 1024) {
-    if (e->d_name[0] == '.')
-      continue;
-    size_t n = strlen(dir) + strlen(e->d_name) + 2;
-    files[nfiles] = malloc(n);
-    snprintf(files[nfiles], n, "%s/%s", dir, e->d_name);
-    nfiles++;
-  }
-  closedir(d);
-  return nfiles - before;
-}
-
-/* Replay one input through the target (it aborts on a violation). */
-START_TEST(test_replay) {
-  size_t n;
-  uint8_t *p = slurp(files[_i], &n);
-  LLVMFuzzerTestOneInput(p, n);
-  free(p);
-}
-END_TEST
+#include "replay.h"
 
 /* Four writes (list: appends; dict: sets; set: adds), a clean close, no
  * damage: the model is then changed behind the files' back. */
@@ -121,7 +77,6 @@ int main(void) {
     return EXIT_FAILURE;
   }
   int rc = tc_run(recover_suite()); /* the target's files live in there */
-  for (int i = 0; i < nfiles; i++)
-    free(files[i]);
+  free_files();
   return rc;
 }
