@@ -386,6 +386,14 @@ typedef struct fsc_options {
   uint64_t cache_max_items;    /* live keys at most (0: no item bound) */
   uint64_t cache_max_bytes;    /* bytes of live records at most (0: no
                                   byte bound); a policy needs one bound */
+  int cache_admission;         /* FSC_CACHE_ADMIT_DEFAULT (the policy's
+                                  choice: doc/CACHE.md), FSC_CACHE_ADMIT_ON
+                                  or FSC_CACHE_ADMIT_OFF: whether a new key
+                                  that must evict is first weighed against
+                                  its victim by a shared frequency sketch
+                                  (scan resistance).  Stored when the dict
+                                  is created; ignored when an existing dict
+                                  is opened. */
 } fsc_options;
 
 /** fsc_options.cache_type: the eviction policy of a bounded dict. */
@@ -397,12 +405,21 @@ enum {
   FSC_CACHE_FIFO = 3  /* oldest insertion first (exact) */
 };
 
+/** fsc_options.cache_admission: the admission filter of a bounded dict. */
+enum {
+  FSC_CACHE_ADMIT_DEFAULT = 0, /* the policy's default (doc/CACHE.md) */
+  FSC_CACHE_ADMIT_ON = 1,      /* a new key that must evict is stored only
+                                  if it was asked for more often than its
+                                  victim (TinyLFU) */
+  FSC_CACHE_ADMIT_OFF = 2      /* every new key is stored */
+};
+
 /** fsc_options.lock_timeout_ms: wait for file locks without a limit. */
 #define FSC_LOCK_WAIT_FOREVER (-1)
 
 #define FSC_OPTIONS_INIT                                                      \
   { sizeof(fsc_options), FSC_TYPE_UNSPEC, FSC_CREATE, 0600,                   \
-    FSC_DURABLE_ON_CLOSE, FSC_TYPE_UNSPEC, 0.0, false, 10000, 0, 0, 0 }
+    FSC_DURABLE_ON_CLOSE, FSC_TYPE_UNSPEC, 0.0, false, 10000, 0, 0, 0, 0 }
 
 /* ------------------------------------------------------------------------ */
 /* Metrics                                                                   */
@@ -1263,6 +1280,10 @@ typedef struct fsc_cache_metrics {
                            (fsc_dict_set_ttl) */
   uint64_t hits;        /* gets that found the key, through this handle */
   uint64_t misses;      /* gets that did not, through this handle */
+  int admission;        /* 1: the dict has the admission filter */
+  uint64_t admission_rejects; /* new keys not stored because their victim
+                           was asked for more often (every process; not
+                           kept by compaction) */
 } fsc_cache_metrics;
 
 /**
