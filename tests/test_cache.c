@@ -44,6 +44,8 @@ static int64_t dlen(fsc_dict *d) {
   return (int64_t)n;
 }
 
+/* A cache dict without the admission filter (the tests of the policies
+ * themselves: every new key is stored); aopen below chooses. */
 static fsc_dict *copen(const char *name, int policy, uint64_t items,
                        uint64_t bytes) {
   fsc_options o = FSC_OPTIONS_INIT;
@@ -51,6 +53,7 @@ static fsc_dict *copen(const char *name, int policy, uint64_t items,
   o.cache_type = policy;
   o.cache_max_items = items;
   o.cache_max_bytes = bytes;
+  o.cache_admission = FSC_CACHE_ADMIT_OFF;
   fsc_dict *d = NULL;
   ck_ok(fsc_dict_open(P(name), &o, &d));
   return d;
@@ -456,6 +459,11 @@ START_TEST(test_admission_scan) {
   ck_assert_int_eq(m.admission, 0);
   ck_assert_uint_eq(m.admission_rejects, 0);
   dclose(d);
+  ck_ok(fsc_dict_open(P("admoff"), NULL, &d)); /* compaction keeps it off */
+  ck_ok(fsc_dict_compact(d));
+  ck_ok(fsc_dict_cache_metrics(d, &m));
+  ck_assert_int_eq(m.admission, 0);
+  dclose(d);
   fsc_options o = FSC_OPTIONS_INIT;
   o.cache_type = FSC_CACHE_LRU;
   o.cache_max_items = 4;
@@ -468,7 +476,7 @@ static int compute_42(const void *key, size_t klen, void *ctx,
                       fsc_value *out) {
   (void)key;
   (void)klen;
-  (void)ctx;
+  (*(int *)ctx)++;
   *out = fsc_i64(42);
   return 0;
 }
@@ -484,7 +492,9 @@ START_TEST(test_admission_compute) {
       access_key(d, k, i);
     }
   fsc_value v;
-  ck_ok(fsc_dict_get_or_compute(d, K("new"), compute_42, NULL, &v));
+  int runs = 0;
+  ck_ok(fsc_dict_get_or_compute(d, K("new"), compute_42, &runs, &v));
+  ck_assert_int_eq(runs, 1);
   ck_assert_int_eq(v.type, FSC_TYPE_INT64);
   ck_assert_int_eq(v.u.i64, 42);
   fsc_cache_metrics m = {.size = sizeof m};
@@ -492,6 +502,58 @@ START_TEST(test_admission_compute) {
   ck_assert_uint_eq(m.admission_rejects, 1);
   ck_assert(!has(d, "new"));
   ck_assert_int_eq(dlen(d), 4);
+  dclose(d);
+}
+END_TEST
+
+/* The sketch is a hint: compaction keeps it (and the filter); garbage
+ * written over it (a crash in the middle of anything) is not damage to
+ * verify, and the dict goes on within its bound. */
+START_TEST(test_admission_kept) {
+  enum { BOUND = 50 };
+  fsc_dict *d = aopen("admkeep", FSC_CACHE_LFU, BOUND, FSC_CACHE_ADMIT_ON);
+  for (int i = 0; i < BOUND * 4; i++) {
+    char k[16];
+    snprintf(k, sizeof k, "k%d", i % (BOUND + 10));
+    access_key(d, k, i);
+  }
+  fsc_cache_metrics m = {.size = sizeof m}, m2 = {.size = sizeof m2};
+  ck_ok(fsc_dict_cache_metrics(d, &m));
+  ck_assert_uint_gt(m.admission_rejects, 0);
+  ck_ok(fsc_dict_compact(d));
+  ck_ok(fsc_dict_cache_metrics(d, &m2));
+  ck_assert_int_eq(m2.admission, 1);
+  ck_assert_uint_eq(m2.admission_rejects, m.admission_rejects);
+  dclose(d);
+  /* garbage over the sketch: sk_off, sk_n at 3112, 3120 (doc/FORMAT.md) */
+  char ipath[600];
+  snprintf(ipath, sizeof ipath, "%s.index.fscollection", P("admkeep"));
+  int fd = open(ipath, O_RDWR);
+  ck_assert_int_ge(fd, 0);
+  uint64_t sk[2];
+  ck_assert_int_eq(pread(fd, sk, 16, 3112), 16);
+  ck_assert_uint_ne(sk[0], 0);
+  ck_assert_uint_ge(sk[1], 512);
+  uint8_t junk[4096];
+  memset(junk, 0xa5, sizeof junk);
+  for (uint64_t o = 0; o < 64 + sk[1] * 8; o += sizeof junk) {
+    size_t n = 64 + sk[1] * 8 - o < sizeof junk ? 64 + sk[1] * 8 - o
+                                                : sizeof junk;
+    ck_assert_int_eq(pwrite(fd, junk, n, (off_t)(sk[0] + o)), (ssize_t)n);
+  }
+  close(fd);
+  ck_ok(fsc_dict_open(P("admkeep"), NULL, &d));
+  fsc_verify_report rep = {.size = sizeof rep};
+  ck_ok(fsc_dict_verify(d, 0, &rep));
+  ck_assert(rep.healthy);
+  for (int i = 0; i < BOUND * 4; i++) {
+    char k[16];
+    snprintf(k, sizeof k, "g%d", i % (BOUND + 10));
+    access_key(d, k, i);
+    ck_assert_int_le(dlen(d), BOUND);
+  }
+  ck_ok(fsc_dict_verify(d, 0, &rep));
+  ck_assert(rep.healthy);
   dclose(d);
 }
 END_TEST
@@ -620,7 +682,7 @@ static int wait_all(pid_t *pids, int n) {
   return bad;
 }
 
-/* _i: 0 the policies' default admission, 1 admission on. */
+/* _i: 0 the policies' default admission, 1 admission on (FIFO too). */
 START_TEST(test_bound_mp) {
   enum { BOUND = 200, WRITERS = 4, EACH = BOUND * 10 / WRITERS * 4 };
   int adm = _i ? FSC_CACHE_ADMIT_ON : FSC_CACHE_ADMIT_DEFAULT;
@@ -693,7 +755,9 @@ START_TEST(test_bound_mp) {
     ck_assert_uint_eq(m.items, (uint64_t)dlen(d));
     /* (one-off keys: with admission most are refused instead) */
     ck_assert_uint_gt(m.evictions + m.admission_rejects, (uint64_t)BOUND * 5);
-    ck_assert_int_eq(m.admission, adm == FSC_CACHE_ADMIT_ON);
+    /* (the default: on for LRU and LFU, off for FIFO) */
+    ck_assert_int_eq(m.admission,
+                     adm == FSC_CACHE_ADMIT_ON || policy != FSC_CACHE_FIFO);
     fsc_verify_report rep;
     ck_ok(fsc_dict_verify(d, 0, &rep));
     dclose(d);
@@ -862,6 +926,7 @@ static Suite *cache_suite(void) {
   tcase_add_test(t, test_ttl_sweep);
   tcase_add_test(t, test_admission_scan);
   tcase_add_test(t, test_admission_compute);
+  tcase_add_test(t, test_admission_kept);
   tcase_add_test(t, test_evict_expired_first);
   tcase_add_test(t, test_repair_evicts);
   suite_add_tcase(s, t);
