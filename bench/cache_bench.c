@@ -189,14 +189,15 @@ static bool lfu_access(struct lfu *f, int64_t k) {
 /* The cache dicts                                                     */
 /* ------------------------------------------------------------------ */
 
-static fsc_dict *open_dict(const char *name, int policy, uint64_t max) {
+static fsc_dict *open_dict_adm(const char *name, int policy, uint64_t max,
+                               int admission) {
   char path[700];
   snprintf(path, sizeof path, "%s/%s", g_dir, name);
   fsc_options o = FSC_OPTIONS_INIT;
   o.type = FSC_TYPE_INT64;
   o.cache_type = policy;
   o.cache_max_items = max;
-  o.cache_admission = g_admission;
+  o.cache_admission = admission;
   fsc_dict *d = NULL;
   int rc = fsc_dict_open(path, &o, &d);
   if (rc) {
@@ -204,6 +205,10 @@ static fsc_dict *open_dict(const char *name, int policy, uint64_t max) {
     exit(1);
   }
   return d;
+}
+
+static fsc_dict *open_dict(const char *name, int policy, uint64_t max) {
+  return open_dict_adm(name, policy, max, g_admission);
 }
 
 static int keyfmt(char *buf, uint64_t id) {
@@ -489,10 +494,24 @@ int main(int argc, char **argv) {
   printf("| plain dict set (new key) | %.1f | 1.00x |\n", sp);
   printf("| LRU cache set (new key, below the bound) | %.1f | %.2fx |\n", sl,
          sl / sp);
-  double sp2 = set_cost(plain, m, m), se = set_cost(lru, m, m);
+  /* New keys past the bound: one-off keys, which the admission filter
+   * refuses; a dict without it evicts one for each. */
+  fsc_dict *lru_off = open_dict_adm("lru_off", FSC_CACHE_LRU, m,
+                                    FSC_CACHE_ADMIT_OFF);
+  set_cost(lru_off, 0, m);
+  double sp2 = set_cost(plain, m, m), se = set_cost(lru_off, m, m);
+  double sr = set_cost(lru, m, m);
+  fsc_cache_metrics cm = {.size = sizeof cm};
+  fsc_dict_cache_metrics(lru, &cm);
   printf("| plain dict set (new key, dict growing) | %.1f | 1.00x |\n", sp2);
-  printf("| LRU cache set (new key, evicts one) | %.1f | %.2fx |\n", se,
-         se / sp2);
+  printf("| LRU cache set (new key, evicts one; no admission filter) | %.1f "
+         "| %.2fx |\n", se, se / sp2);
+  printf("| LRU cache set (new key past the bound; %s: %llu of %llu "
+         "refused) | %.1f | %.2fx |\n",
+         cm.admission ? "admission filter" : "no admission filter",
+         (unsigned long long)cm.admission_rejects, (unsigned long long)m,
+         sr, sr / sp2);
+  fsc_dict_destroy(lru_off);
   fsc_dict_destroy(plain);
   fsc_dict_destroy(lru);
   fsc_dict_destroy(lfu);

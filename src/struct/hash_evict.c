@@ -266,10 +266,11 @@ static int expired_among(struct fsc__gen *c, const uint64_t *offs,
     struct fsc__krec r;
     if (fsc__krec_read(c, offs[j], &r) == 0 && fsc__krec_expired(&r)) {
       *off = offs[j];
+      fsc__err_clear();
       return 1;
     }
   }
-  fsc__err_clear();
+  fsc__err_clear(); /* (an unreadable record is verify's to report) */
   return 0;
 }
 
@@ -411,9 +412,11 @@ int fsc__cache_trim(struct fsc__gen *c) {
   /* No other process writes: the counters are exact, and plain atomics
    * keep them so. */
   uint64_t mi = ch->max_items, mb = ch->max_bytes;
+  uint64_t tries = ck_pr_load_64(&ch->items) + 2 * FSC__RECENT;
   int n = 0;
-  while ((mi && ck_pr_load_64(&ch->items) > mi) ||
-         (mb && ck_pr_load_64(&ch->bytes) > mb)) {
+  /* (bounded: a victim that will not go, on a damaged table, ends it) */
+  while (tries-- > 0 && ((mi && ck_pr_load_64(&ch->items) > mi) ||
+                         (mb && ck_pr_load_64(&ch->bytes) > mb))) {
     uint64_t off, old;
     struct fsc__krec r;
     if ((rc = fsc__cache_victim(c, &off)) <= 0)
