@@ -15,6 +15,11 @@
  *  - A reservation is taken only below the bound: a writer that finds the
  *    bound reached evicts one key (a delete expecting the victim's record)
  *    and tries again; it never holds a reservation while it evicts.
+ *  - Admission (a dict with the sketch, struct/hash_sketch.c): every
+ *    insert counts in the sketch once; a set's insert that must evict is
+ *    judged once, against the first live victim, before anything is
+ *    deleted: refused, it reserves nothing and publishes nothing (its
+ *    record is written and retired, for get_or_compute's view).
  *  - A process killed between its reservation and its publication leaks
  *    its reservation (the bound is then tighter by it) until the next
  *    recovery or last close recounts (struct/hash_ops.c).

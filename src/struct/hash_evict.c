@@ -3,7 +3,11 @@
  * cache block of the index header, doc/FORMAT.md "The cache block", and
  * the region of clock and claim words it names): laying it out, the
  * per-key clock or frequency word a get refreshes, the choice of the key
- * to evict, and its copy into the next generation by compaction.
+ * to evict (an expired one first, in a dict that has had deadlines), its
+ * copy into the next generation by compaction, and the eviction down to
+ * the bound of a recovery or a repair (fsc__cache_trim).  The admission
+ * filter's sketch is hash_sketch.c's; a get that writes its clock word
+ * counts there too.
  * coll/cache.c enforces the bound with these; doc/CACHE.md tells the
  * policies and their accuracy.
  *
