@@ -14,9 +14,11 @@
  *     memcached, each over a unix socket with one round trip per get, when
  *     redis-server and memcached are installed (make bench-deps).
  *
- * Usage: cache_bench [-n keys] [-o accesses] [-d dir] [-R] [-S]
+ * Usage: cache_bench [-n keys] [-o accesses] [-d dir] [-R] [-S] [-P]
+ *                    [-a on|off|default]
  *   -R: skip the hit ratios, -S: skip the servers, -P: only the
- *   scan-polluted workload
+ *   scan-polluted workload, -a: the cache dicts' admission filter
+ *   (fsc_options.cache_admission; default: each policy's default)
  *   (defaults: 1000000 keys, 10 accesses per key; make bench-run passes
  *   BENCH_ARGS through, which the other programs read too: unknown
  *   options are ignored.)
@@ -42,6 +44,7 @@
 #include "bench_util.h"
 
 static uint64_t g_n = 1000000, g_ops_per_key = 10;
+static int g_admission = FSC_CACHE_ADMIT_DEFAULT; /* -a */
 static char g_dir[512];
 
 /* ------------------------------------------------------------------ */
@@ -186,13 +189,15 @@ static bool lfu_access(struct lfu *f, int64_t k) {
 /* The cache dicts                                                     */
 /* ------------------------------------------------------------------ */
 
-static fsc_dict *open_dict(const char *name, int policy, uint64_t max) {
+static fsc_dict *open_dict_adm(const char *name, int policy, uint64_t max,
+                               int admission) {
   char path[700];
   snprintf(path, sizeof path, "%s/%s", g_dir, name);
   fsc_options o = FSC_OPTIONS_INIT;
   o.type = FSC_TYPE_INT64;
   o.cache_type = policy;
   o.cache_max_items = max;
+  o.cache_admission = admission;
   fsc_dict *d = NULL;
   int rc = fsc_dict_open(path, &o, &d);
   if (rc) {
@@ -200,6 +205,10 @@ static fsc_dict *open_dict(const char *name, int policy, uint64_t max) {
     exit(1);
   }
   return d;
+}
+
+static fsc_dict *open_dict(const char *name, int policy, uint64_t max) {
+  return open_dict_adm(name, policy, max, g_admission);
 }
 
 static int keyfmt(char *buf, uint64_t id) {
@@ -413,6 +422,10 @@ int main(int argc, char **argv) {
       no_servers = true;
     else if (!strcmp(argv[i], "-P"))
       only_scan = true;
+    else if (!strcmp(argv[i], "-a") && i + 1 < argc)
+      g_admission = !strcmp(argv[++i], "on")    ? FSC_CACHE_ADMIT_ON
+                    : !strcmp(argv[i], "off") ? FSC_CACHE_ADMIT_OFF
+                                              : FSC_CACHE_ADMIT_DEFAULT;
   }
   if (g_n < 1000)
     g_n = 1000;
@@ -426,9 +439,12 @@ int main(int argc, char **argv) {
   uint64_t ops = g_n * g_ops_per_key;
   zipf_init(g_n, 0.99);
   printf("# cache_bench: %llu keys, %llu accesses per run "
-         "(cache_bench -n %llu -o %llu)\n",
+         "(cache_bench -n %llu -o %llu -a %s)\n",
          (unsigned long long)g_n, (unsigned long long)ops,
-         (unsigned long long)g_n, (unsigned long long)g_ops_per_key);
+         (unsigned long long)g_n, (unsigned long long)g_ops_per_key,
+         g_admission == FSC_CACHE_ADMIT_ON    ? "on"
+         : g_admission == FSC_CACHE_ADMIT_OFF ? "off"
+                                              : "default");
   printf("\n## Hit ratio (%%): every access a get, a miss sets the key\n\n");
   printf("| workload | cache | exact LRU | exact LFU | fsc LRU | fsc LFU | "
          "fsc FIFO | best fsc - best exact |\n");
@@ -478,10 +494,24 @@ int main(int argc, char **argv) {
   printf("| plain dict set (new key) | %.1f | 1.00x |\n", sp);
   printf("| LRU cache set (new key, below the bound) | %.1f | %.2fx |\n", sl,
          sl / sp);
-  double sp2 = set_cost(plain, m, m), se = set_cost(lru, m, m);
+  /* New keys past the bound: one-off keys, which the admission filter
+   * refuses; a dict without it evicts one for each. */
+  fsc_dict *lru_off = open_dict_adm("lru_off", FSC_CACHE_LRU, m,
+                                    FSC_CACHE_ADMIT_OFF);
+  set_cost(lru_off, 0, m);
+  double sp2 = set_cost(plain, m, m), se = set_cost(lru_off, m, m);
+  double sr = set_cost(lru, m, m);
+  fsc_cache_metrics cm = {.size = sizeof cm};
+  fsc_dict_cache_metrics(lru, &cm);
   printf("| plain dict set (new key, dict growing) | %.1f | 1.00x |\n", sp2);
-  printf("| LRU cache set (new key, evicts one) | %.1f | %.2fx |\n", se,
-         se / sp2);
+  printf("| LRU cache set (new key, evicts one; no admission filter) | %.1f "
+         "| %.2fx |\n", se, se / sp2);
+  printf("| LRU cache set (new key past the bound; %s: %llu of %llu "
+         "refused) | %.1f | %.2fx |\n",
+         cm.admission ? "admission filter" : "no admission filter",
+         (unsigned long long)cm.admission_rejects, (unsigned long long)m,
+         sr, sr / sp2);
+  fsc_dict_destroy(lru_off);
   fsc_dict_destroy(plain);
   fsc_dict_destroy(lru);
   fsc_dict_destroy(lfu);

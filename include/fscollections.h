@@ -386,6 +386,14 @@ typedef struct fsc_options {
   uint64_t cache_max_items;    /* live keys at most (0: no item bound) */
   uint64_t cache_max_bytes;    /* bytes of live records at most (0: no
                                   byte bound); a policy needs one bound */
+  int cache_admission;         /* FSC_CACHE_ADMIT_DEFAULT (the policy's
+                                  choice: doc/CACHE.md), FSC_CACHE_ADMIT_ON
+                                  or FSC_CACHE_ADMIT_OFF: whether a new key
+                                  that must evict is first weighed against
+                                  its victim by a shared frequency sketch
+                                  (scan resistance).  Stored when the dict
+                                  is created; ignored when an existing dict
+                                  is opened. */
 } fsc_options;
 
 /** fsc_options.cache_type: the eviction policy of a bounded dict. */
@@ -397,12 +405,21 @@ enum {
   FSC_CACHE_FIFO = 3  /* oldest insertion first (exact) */
 };
 
+/** fsc_options.cache_admission: the admission filter of a bounded dict. */
+enum {
+  FSC_CACHE_ADMIT_DEFAULT = 0, /* the policy's default (doc/CACHE.md) */
+  FSC_CACHE_ADMIT_ON = 1,      /* a new key that must evict is stored only
+                                  if it was asked for more often than its
+                                  victim (TinyLFU) */
+  FSC_CACHE_ADMIT_OFF = 2      /* every new key is stored */
+};
+
 /** fsc_options.lock_timeout_ms: wait for file locks without a limit. */
 #define FSC_LOCK_WAIT_FOREVER (-1)
 
 #define FSC_OPTIONS_INIT                                                      \
   { sizeof(fsc_options), FSC_TYPE_UNSPEC, FSC_CREATE, 0600,                   \
-    FSC_DURABLE_ON_CLOSE, FSC_TYPE_UNSPEC, 0.0, false, 10000, 0, 0, 0 }
+    FSC_DURABLE_ON_CLOSE, FSC_TYPE_UNSPEC, 0.0, false, 10000, 0, 0, 0, 0 }
 
 /* ------------------------------------------------------------------------ */
 /* Metrics                                                                   */
@@ -1111,6 +1128,12 @@ FSC_API int fsc_dict_contains(fsc_dict *d, const void *key, size_t klen);
  * dict (fsc_options.cache_type) a new key that would pass the bound first
  * evicts a key by the dict's policy (and so do setdefault, incr and
  * update); a set of a key removes any TTL it had (fsc_dict_set_ttl).
+ * With the admission filter (fsc_options.cache_admission, on by default
+ * for LRU and LFU) a new key that would have to evict is stored only if
+ * it was asked for more often than its victim: otherwise fsc_dict_set
+ * (and fsc_dict_set_ttl, fsc_dict_update) returns 0 without storing it,
+ * the dict unchanged, and counts it in
+ * fsc_cache_metrics.admission_rejects; a later get misses.
  *
  * Errors:
  *  - FSC_ETYPE: the value's type; invalid UTF-8 or JSON; a key that is
@@ -1238,6 +1261,10 @@ typedef int (*fsc_compute_fn)(const void *key, size_t klen, void *ctx,
  * The claim is per key hash bucket (64 buckets): misses of different
  * keys in one bucket are computed one after the other.  Works on every
  * dict; a cache dict counts the hit or miss (fsc_dict_cache_metrics).
+ * When a cache dict's admission filter refuses the computed value (see
+ * fsc_dict_set), it is still given in *out (a view valid until the
+ * handle closes), and the function ran once; the next miss computes
+ * again.
  * Errors: FSC_EINVAL (compute or out NULL), FSC_ETIMEDOUT (another
  * computer held the claim longer than the handle's lock_timeout_ms), the
  * code compute returned, and the others as fsc_dict_get and fsc_dict_set.
@@ -1263,11 +1290,16 @@ typedef struct fsc_cache_metrics {
                            (fsc_dict_set_ttl) */
   uint64_t hits;        /* gets that found the key, through this handle */
   uint64_t misses;      /* gets that did not, through this handle */
+  int admission;        /* 1: the dict has the admission filter */
+  uint64_t admission_rejects; /* new keys not stored because their victim
+                           was asked for more often (every process;
+                           compaction keeps it) */
 } fsc_cache_metrics;
 
 /**
  * The cache state of a dict: its policy and bounds, its shared counters
- * (items, bytes, evictions) and this handle's hits and misses (counted by
+ * (items, bytes, evictions, expirations, admission_rejects) and this
+ * handle's hits and misses (counted by
  * fsc_dict_get, fsc_dict_get_default and fsc_dict_get_or_compute on a
  * cache dict only).  Errors: FSC_EINVAL (out NULL or out->size too small),
  * the handle errors.  Lock-free; thread-safe.

@@ -44,6 +44,8 @@ static int64_t dlen(fsc_dict *d) {
   return (int64_t)n;
 }
 
+/* A cache dict without the admission filter (the tests of the policies
+ * themselves: every new key is stored); aopen below chooses. */
 static fsc_dict *copen(const char *name, int policy, uint64_t items,
                        uint64_t bytes) {
   fsc_options o = FSC_OPTIONS_INIT;
@@ -51,6 +53,7 @@ static fsc_dict *copen(const char *name, int policy, uint64_t items,
   o.cache_type = policy;
   o.cache_max_items = items;
   o.cache_max_bytes = bytes;
+  o.cache_admission = FSC_CACHE_ADMIT_OFF;
   fsc_dict *d = NULL;
   ck_ok(fsc_dict_open(P(name), &o, &d));
   return d;
@@ -378,6 +381,276 @@ START_TEST(test_ttl_sweep) {
 END_TEST
 
 /* ------------------------------------------------------------------ */
+/* Admission, expired victims, repair (issue #15)                      */
+/* ------------------------------------------------------------------ */
+
+static fsc_dict *aopen(const char *name, int policy, uint64_t items,
+                       int admission) {
+  fsc_options o = FSC_OPTIONS_INIT;
+  o.type = FSC_TYPE_INT64;
+  o.cache_type = policy;
+  o.cache_max_items = items;
+  o.cache_admission = admission;
+  fsc_dict *d = NULL;
+  ck_ok(fsc_dict_open(P(name), &o, &d));
+  return d;
+}
+
+/* The cache-aside pattern: a get, and a set on a miss.  1 on a hit. */
+static int access_key(fsc_dict *d, const char *k, int64_t v) {
+  int64_t x;
+  int rc = fsc_dict_get_i64(d, k, &x);
+  if (rc == 0)
+    return 1;
+  ck_assert_int_eq(rc, FSC_EKEY);
+  ck_ok(fsc_dict_set_i64(d, k, v));
+  return 0;
+}
+
+/* A hot set used repeatedly, then a scan of one-off keys five times the
+ * bound, then the hot set again: with admission most of it is still
+ * there (without, LRU keeps none of it). */
+START_TEST(test_admission_scan) {
+  enum { BOUND = 100, HOT = 50, SCAN = BOUND * 5 };
+  for (int policy = FSC_CACHE_LRU; policy <= FSC_CACHE_LFU; policy++) {
+    char name[16];
+    snprintf(name, sizeof name, "adm%d", policy);
+    fsc_dict *d = aopen(name, policy, BOUND, FSC_CACHE_ADMIT_ON);
+    for (int round = 0; round < 10; round++)
+      for (int i = 0; i < HOT; i++) {
+        char k[16];
+        snprintf(k, sizeof k, "h%d", i);
+        access_key(d, k, i);
+      }
+    for (int i = 0; i < SCAN; i++) {
+      char k[16];
+      snprintf(k, sizeof k, "s%d", i);
+      access_key(d, k, i);
+      ck_assert_int_le(dlen(d), BOUND);
+    }
+    int hits = 0;
+    for (int i = 0; i < HOT; i++) {
+      char k[16];
+      snprintf(k, sizeof k, "h%d", i);
+      hits += access_key(d, k, i);
+    }
+    ck_assert_int_ge(hits, HOT * 8 / 10);
+    fsc_cache_metrics m = {.size = sizeof m};
+    ck_ok(fsc_dict_cache_metrics(d, &m));
+    ck_assert_int_eq(m.admission, 1);
+    ck_assert_uint_gt(m.admission_rejects, SCAN / 2);
+    ck_assert_uint_le(m.items, BOUND);
+    /* a rejected set succeeds, stores nothing; get_or_compute still gives
+     * the value it computed */
+    ck_ok(fsc_dict_set_i64(d, "once", 7));
+    ck_assert(!has(d, "once") || m.admission_rejects == 0);
+    dclose(d);
+  }
+  /* FSC_CACHE_ADMIT_OFF: no filter, a new key is always stored */
+  fsc_dict *d = aopen("admoff", FSC_CACHE_LRU, 4, FSC_CACHE_ADMIT_OFF);
+  for (int i = 0; i < 20; i++) {
+    char k[16];
+    snprintf(k, sizeof k, "k%d", i);
+    ck_ok(fsc_dict_set_i64(d, k, i));
+    ck_assert(has(d, k));
+  }
+  fsc_cache_metrics m = {.size = sizeof m};
+  ck_ok(fsc_dict_cache_metrics(d, &m));
+  ck_assert_int_eq(m.admission, 0);
+  ck_assert_uint_eq(m.admission_rejects, 0);
+  dclose(d);
+  ck_ok(fsc_dict_open(P("admoff"), NULL, &d)); /* compaction keeps it off */
+  ck_ok(fsc_dict_compact(d));
+  ck_ok(fsc_dict_cache_metrics(d, &m));
+  ck_assert_int_eq(m.admission, 0);
+  dclose(d);
+  fsc_options o = FSC_OPTIONS_INIT;
+  o.cache_type = FSC_CACHE_LRU;
+  o.cache_max_items = 4;
+  o.cache_admission = 3;
+  ck_fsc(fsc_dict_open(P("admbad"), &o, &d), FSC_EINVAL);
+}
+END_TEST
+
+static int compute_42(const void *key, size_t klen, void *ctx,
+                      fsc_value *out) {
+  (void)key;
+  (void)klen;
+  (*(int *)ctx)++;
+  *out = fsc_i64(42);
+  return 0;
+}
+
+/* A rejected insert of get_or_compute: the computed value is returned
+ * (once: the function runs once), not stored. */
+START_TEST(test_admission_compute) {
+  fsc_dict *d = aopen("admgoc", FSC_CACHE_LRU, 4, FSC_CACHE_ADMIT_ON);
+  for (int r = 0; r < 3; r++)
+    for (int i = 0; i < 4; i++) {
+      char k[16];
+      snprintf(k, sizeof k, "k%d", i);
+      access_key(d, k, i);
+    }
+  fsc_value v;
+  int runs = 0;
+  ck_ok(fsc_dict_get_or_compute(d, K("new"), compute_42, &runs, &v));
+  ck_assert_int_eq(runs, 1);
+  ck_assert_int_eq(v.type, FSC_TYPE_INT64);
+  ck_assert_int_eq(v.u.i64, 42);
+  fsc_cache_metrics m = {.size = sizeof m};
+  ck_ok(fsc_dict_cache_metrics(d, &m));
+  ck_assert_uint_eq(m.admission_rejects, 1);
+  ck_assert(!has(d, "new"));
+  ck_assert_int_eq(dlen(d), 4);
+  dclose(d);
+}
+END_TEST
+
+/* The sketch is a hint: compaction keeps it (and the filter); garbage
+ * written over it (a crash in the middle of anything) is not damage to
+ * verify, and the dict goes on within its bound. */
+START_TEST(test_admission_kept) {
+  enum { BOUND = 50 };
+  fsc_dict *d = aopen("admkeep", FSC_CACHE_LFU, BOUND, FSC_CACHE_ADMIT_ON);
+  for (int i = 0; i < BOUND * 4; i++) {
+    char k[16];
+    snprintf(k, sizeof k, "k%d", i % (BOUND + 10));
+    access_key(d, k, i);
+  }
+  fsc_cache_metrics m = {.size = sizeof m}, m2 = {.size = sizeof m2};
+  ck_ok(fsc_dict_cache_metrics(d, &m));
+  ck_assert_uint_gt(m.admission_rejects, 0);
+  ck_ok(fsc_dict_compact(d));
+  ck_ok(fsc_dict_cache_metrics(d, &m2));
+  ck_assert_int_eq(m2.admission, 1);
+  ck_assert_uint_eq(m2.admission_rejects, m.admission_rejects);
+  dclose(d);
+  /* garbage over the sketch: sk_off, sk_n at 3112, 3120 (doc/FORMAT.md) */
+  char ipath[600];
+  snprintf(ipath, sizeof ipath, "%s.index.fscollection", P("admkeep"));
+  int fd = open(ipath, O_RDWR);
+  ck_assert_int_ge(fd, 0);
+  uint64_t sk[2];
+  ck_assert_int_eq(pread(fd, sk, 16, 3112), 16);
+  ck_assert_uint_ne(sk[0], 0);
+  ck_assert_uint_ge(sk[1], 512);
+  uint8_t junk[4096];
+  memset(junk, 0xa5, sizeof junk);
+  for (uint64_t o = 0; o < 64 + sk[1] * 8; o += sizeof junk) {
+    size_t n = 64 + sk[1] * 8 - o < sizeof junk ? 64 + sk[1] * 8 - o
+                                                : sizeof junk;
+    ck_assert_int_eq(pwrite(fd, junk, n, (off_t)(sk[0] + o)), (ssize_t)n);
+  }
+  close(fd);
+  ck_ok(fsc_dict_open(P("admkeep"), NULL, &d));
+  fsc_verify_report rep = {.size = sizeof rep};
+  ck_ok(fsc_dict_verify(d, 0, &rep));
+  ck_assert(rep.healthy);
+  for (int i = 0; i < BOUND * 4; i++) {
+    char k[16];
+    snprintf(k, sizeof k, "g%d", i % (BOUND + 10));
+    access_key(d, k, i);
+    ck_assert_int_le(dlen(d), BOUND);
+  }
+  ck_ok(fsc_dict_verify(d, 0, &rep));
+  ck_assert(rep.healthy);
+  dclose(d);
+}
+END_TEST
+
+/* A victim search takes an expired key before a live one: with one
+ * expired key among the 16 of a full cache, the next insert evicts it,
+ * not the oldest (FIFO, exact) or least recent (LRU) live key.  (The
+ * writers' sweep may find it first, a quarter of the time: 6 rounds.) */
+START_TEST(test_evict_expired_first) {
+  enum { BOUND = 16 };
+  fsc_value one = fsc_i64(1);
+  for (int policy = FSC_CACHE_LRU; policy <= FSC_CACHE_FIFO; policy++) {
+    if (policy == FSC_CACHE_LFU)
+      continue;
+    char name[16];
+    snprintf(name, sizeof name, "exp%d", policy);
+    fsc_dict *d = aopen(name, policy, BOUND, FSC_CACHE_ADMIT_OFF);
+    for (int round = 0; round < 6; round++) {
+      char k[32];
+      for (int i = 0; i < BOUND; i++) {
+        snprintf(k, sizeof k, "r%d-%d", round, i);
+        if (i == BOUND - 1)
+          ck_ok(fsc_dict_set_ttl(d, K(k), &one, 30));
+        else
+          ck_ok(fsc_dict_set_i64(d, k, i));
+      }
+      usleep(80 * 1000);
+      snprintf(k, sizeof k, "r%d-new", round);
+      ck_ok(fsc_dict_set_i64(d, k, 0));
+      snprintf(k, sizeof k, "r%d-0", round); /* the oldest live key */
+      ck_assert_msg(has(d, k), "policy %d round %d: %s evicted before the "
+                    "expired key", policy, round, k);
+      snprintf(k, sizeof k, "r%d-%d", round, BOUND - 1);
+      ck_assert(!has(d, k));
+      ck_assert_int_eq(dlen(d), BOUND);
+    }
+    fsc_cache_metrics m = {.size = sizeof m};
+    ck_ok(fsc_dict_cache_metrics(d, &m));
+    ck_assert_uint_ge(m.expirations, 6);
+    dclose(d);
+  }
+}
+END_TEST
+
+/* Write max_items (at 3080, doc/FORMAT.md) into a closed cache dict's
+ * index file, and (unclean) clear its clean-close marker. */
+static void shrink_bound(const char *name, uint64_t max, bool unclean) {
+  char ipath[600];
+  snprintf(ipath, sizeof ipath, "%s.index.fscollection", P(name));
+  int fd = open(ipath, O_RDWR);
+  ck_assert_int_ge(fd, 0);
+  ck_assert_int_eq(pwrite(fd, &max, 8, 3080), 8);
+  if (unclean) {
+    off_t end = lseek(fd, 0, SEEK_END);
+    uint8_t z = 0;
+    ck_assert_int_eq(pwrite(fd, &z, 1, end - 1), 1);
+  }
+  close(fd);
+}
+
+/* A file whose keys exceed its bound: the first open after an unclean
+ * shutdown (recovery) evicts down to it; so does verify's repair. */
+START_TEST(test_repair_evicts) {
+  for (int unclean = 1; unclean >= 0; unclean--) {
+    const char *name = unclean ? "rep_recover" : "rep_verify";
+    fsc_dict *d = aopen(name, FSC_CACHE_LRU, 20, FSC_CACHE_ADMIT_OFF);
+    for (int i = 0; i < 20; i++) {
+      char k[16];
+      snprintf(k, sizeof k, "k%d", i);
+      ck_ok(fsc_dict_set_i64(d, k, i));
+    }
+    dclose(d);
+    shrink_bound(name, 8, unclean);
+    ck_ok(fsc_dict_open(P(name), NULL, &d));
+    fsc_verify_report rep = {.size = sizeof rep};
+    if (!unclean) {
+      ck_assert_int_eq(dlen(d), 20); /* a clean open leaves them */
+      ck_ok(fsc_dict_verify(d, FSC_VERIFY_REPAIR, &rep));
+      ck_assert(rep.repaired);
+      memset(&rep, 0, sizeof rep);
+      rep.size = sizeof rep;
+    }
+    ck_assert_int_eq(dlen(d), 8);
+    fsc_cache_metrics m = {.size = sizeof m};
+    ck_ok(fsc_dict_cache_metrics(d, &m));
+    ck_assert_uint_eq(m.items, 8);
+    ck_assert_uint_ge(m.evictions, 12);
+    ck_ok(fsc_dict_verify(d, 0, &rep));
+    ck_assert(rep.healthy);
+    ck_ok(fsc_dict_set_i64(d, "after", 1)); /* and the bound holds */
+    ck_assert_int_eq(dlen(d), 8);
+    dclose(d);
+  }
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
 /* Many processes                                                      */
 /* ------------------------------------------------------------------ */
 
@@ -409,12 +682,14 @@ static int wait_all(pid_t *pids, int n) {
   return bad;
 }
 
+/* _i: 0 the policies' default admission, 1 admission on (FIFO too). */
 START_TEST(test_bound_mp) {
   enum { BOUND = 200, WRITERS = 4, EACH = BOUND * 10 / WRITERS * 4 };
+  int adm = _i ? FSC_CACHE_ADMIT_ON : FSC_CACHE_ADMIT_DEFAULT;
   for (int policy = FSC_CACHE_LRU; policy <= FSC_CACHE_FIFO; policy++) {
     char name[16];
-    snprintf(name, sizeof name, "mp%d", policy);
-    fsc_dict *d = copen(name, policy, BOUND, 0);
+    snprintf(name, sizeof name, "mp%d-%d", policy, _i);
+    fsc_dict *d = aopen(name, policy, BOUND, adm);
     struct shm *sh = shm_new();
     pid_t rd = fork();
     ck_assert(rd >= 0);
@@ -478,7 +753,11 @@ START_TEST(test_bound_mp) {
     fsc_cache_metrics m = {.size = sizeof m};
     ck_ok(fsc_dict_cache_metrics(d, &m));
     ck_assert_uint_eq(m.items, (uint64_t)dlen(d));
-    ck_assert_uint_gt(m.evictions, (uint64_t)BOUND * 5);
+    /* (one-off keys: with admission most are refused instead) */
+    ck_assert_uint_gt(m.evictions + m.admission_rejects, (uint64_t)BOUND * 5);
+    /* (the default: on for LRU and LFU, off for FIFO) */
+    ck_assert_int_eq(m.admission,
+                     adm == FSC_CACHE_ADMIT_ON || policy != FSC_CACHE_FIFO);
     fsc_verify_report rep;
     ck_ok(fsc_dict_verify(d, 0, &rep));
     dclose(d);
@@ -645,10 +924,15 @@ static Suite *cache_suite(void) {
   tcase_add_test(t, test_verify_bound);
   tcase_add_test(t, test_ttl);
   tcase_add_test(t, test_ttl_sweep);
+  tcase_add_test(t, test_admission_scan);
+  tcase_add_test(t, test_admission_compute);
+  tcase_add_test(t, test_admission_kept);
+  tcase_add_test(t, test_evict_expired_first);
+  tcase_add_test(t, test_repair_evicts);
   suite_add_tcase(s, t);
   TCase *mp = tcase_create("processes");
   tcase_set_timeout(mp, 120);
-  tcase_add_test(mp, test_bound_mp);
+  tcase_add_loop_test(mp, test_bound_mp, 0, 2);
   tcase_add_test(mp, test_writer_killed);
   tcase_add_test(mp, test_compute_once);
   tcase_add_test(mp, test_compute_claimer_killed);

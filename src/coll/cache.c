@@ -15,6 +15,11 @@
  *  - A reservation is taken only below the bound: a writer that finds the
  *    bound reached evicts one key (a delete expecting the victim's record)
  *    and tries again; it never holds a reservation while it evicts.
+ *  - Admission (a dict with the sketch, struct/hash_sketch.c): every
+ *    insert counts in the sketch once; a set's insert that must evict is
+ *    judged once, against the first live victim, before anything is
+ *    deleted: refused, it reserves nothing and publishes nothing (its
+ *    record is written and retired, for get_or_compute's view).
  *  - A process killed between its reservation and its publication leaks
  *    its reservation (the bound is then tighter by it) until the next
  *    recovery or last close recounts (struct/hash_ops.c).
@@ -53,18 +58,36 @@ static void release(struct fsc__cache_hdr *ch, uint64_t items,
 }
 
 /* Evict one key: 1 if a key was chosen (evicted by us or by a racer), 0 if
- * the dict has none, or an error. */
-static int evict_one(struct fsc__gen *c, struct fsc__cache_hdr *ch) {
+ * the dict has none, or an error.  With a candidate (an insert of key
+ * *cand that admission may refuse), a live victim is first weighed
+ * against it: 2 when the candidate loses (nothing evicted); *cand is then
+ * set to NULL either way (one judgement per insert). */
+static int evict_one(struct fsc__gen *c, struct fsc__cache_hdr *ch,
+                     const struct fsc__kkey **cand) {
   uint64_t off, old;
   int rc = fsc__cache_victim(c, &off);
   if (rc <= 0)
     return rc;
+  bool expired = rc == 2;
   struct fsc__krec r;
+  if (*cand && !expired) {
+    /* TinyLFU: the new key must have been asked for more often than the
+     * key it would push out (ties keep the victim: a one-off key never
+     * displaces another). */
+    struct fsc__kkey vk;
+    uint64_t h = (*cand)->h;
+    *cand = NULL;
+    if ((rc = fsc__krec_read(c, off, &r)) != 0)
+      return rc;
+    fsc__kkey_make(&vk, 0, r.key, r.klen);
+    if (fsc__sketch_estimate(c, h) <= fsc__sketch_estimate(c, vk.h))
+      return 2;
+  }
   if ((rc = fsc__hash_del_rec(c, off, &r, &old)) < 0)
     return rc;
   if (rc == 1) {
     release(ch, 1, r.total);
-    ck_pr_inc_64(&ch->evictions);
+    ck_pr_inc_64(expired ? &ch->expirations : &ch->evictions);
   } else {
     fsc__cache_gone(c, off);
   }
@@ -72,9 +95,10 @@ static int evict_one(struct fsc__gen *c, struct fsc__cache_hdr *ch) {
 }
 
 /* Reserve `item` (0 or 1) items and `need` bytes under the bound,
- * evicting first. */
+ * evicting first: 0, or 1 when admission refused the insert of key cand
+ * (nothing reserved; cand NULL: no admission), or an error. */
 static int admit(struct fsc__gen *c, struct fsc__cache_hdr *ch,
-                 uint64_t item, uint64_t need) {
+                 uint64_t item, uint64_t need, const struct fsc__kkey *cand) {
   uint64_t mi = ch->max_items, mb = ch->max_bytes;
   if (mb && need > mb)
     return fsc__err(FSC_EVALUE, "a record of %llu bytes is larger than "
@@ -97,9 +121,11 @@ static int admit(struct fsc__gen *c, struct fsc__cache_hdr *ch,
     } else if (room) {
       continue; /* lost the CAS to another writer: again */
     }
-    int rc = evict_one(c, ch);
+    int rc = evict_one(c, ch, &cand);
     if (rc < 0)
       return rc;
+    if (rc == 2)
+      return 1;
     if (rc == 0) {
       /* Nothing to evict: the room is held by writes in flight. */
       int64_t t = now_ms();
@@ -131,6 +157,7 @@ int fsc__cache_put(struct fsc__gen *c, const struct fsc__kkey *k,
   struct fsc__cache_hdr *ch = fsc__chdr(c);
   uint64_t need = FSC__REC_TOTAL(4 + (uint64_t)k->n + fsc__value_size(v) + 8 +
                                  (deadline ? 8 : 0));
+  bool sketch = fsc__sketch_on(c), counted = false;
   for (;;) {
     /* A replace needs no item: only an insert takes one.  An insert or
      * replace (ANY) of a present key is made a replace of the record
@@ -148,8 +175,28 @@ int fsc__cache_put(struct fsc__gen *c, const struct fsc__kkey *k,
       }
     }
     uint64_t item = (m == FSC__PUT_EXPECT && ex) ? 0 : 1;
-    if ((rc = admit(c, ch, item, need)) != 0)
+    /* Admission: an insert counts in the sketch (once), and a set's
+     * (FSC__PUT_ANY) may be refused when it must evict. */
+    const struct fsc__kkey *cand = NULL;
+    if (sketch && item) {
+      if (!counted)
+        fsc__sketch_add(c, k->h);
+      counted = true;
+      cand = mode == FSC__PUT_ANY ? k : NULL;
+    }
+    if ((rc = admit(c, ch, item, need, cand)) < 0)
       return rc;
+    if (rc == 1) {
+      /* Refused: the value is written and retired at once (as if stored
+       * and evicted at once), so that get_or_compute can give a view of
+       * it that lives as long as the handle.  Nothing else changes. */
+      fsc__sketch_reject(c);
+      *prev = 0;
+      if ((rc = fsc__krec_write_ttl(c, k, v, deadline, roff)) != 0)
+        return rc;
+      fsc__rec_retire(c, *roff);
+      return FSC__PUT_REFUSED;
+    }
     if ((rc = fsc__krec_write_ttl(c, k, v, deadline, roff)) != 0) {
       release(ch, item, need);
       return rc;
@@ -302,6 +349,11 @@ static int metrics_g(struct fsc__gen *c, fsc_cache_metrics *out) {
   out->expirations = ck_pr_load_64(&ch->expirations);
   out->hits = ck_pr_load_64(&c->chits);
   out->misses = ck_pr_load_64(&c->cmisses);
+  if (out->size >= offsetof(fsc_cache_metrics, admission_rejects) +
+                      sizeof out->admission_rejects) {
+    out->admission = fsc__sketch_on(c);
+    out->admission_rejects = fsc__sketch_rejects(c);
+  }
   return 0;
 }
 

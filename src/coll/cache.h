@@ -28,7 +28,12 @@ int fsc__claim_take(struct fsc__claim *cl);
 void fsc__claim_drop(struct fsc__claim *cl);
 
 /* The same write on a cache dict: reserve room under the bound (evicting
- * first), write and publish, stamp the key's clock word. */
+ * first), write and publish, stamp the key's clock word.  Returns
+ * fsc__hash_put's 1 or 0, or FSC__PUT_REFUSED: the admission filter
+ * refused the insert of a set (FSC__PUT_ANY) that had to evict; the
+ * value is in the retired record *roff (readable until the handle
+ * closes), not in the dict. */
+#define FSC__PUT_REFUSED 2
 int fsc__cache_put(struct fsc__gen *c, const struct fsc__kkey *k,
                    const fsc_value *v, enum fsc__put_mode mode,
                    uint64_t expect, uint64_t deadline, uint64_t *roff,

@@ -335,7 +335,16 @@ static int goc_g(struct fsc__gen *c, const void *key, size_t klen,
       uint64_t roff, prev;
       if ((rc = fn(key, klen, ctx, &v)) == 0 &&
           (rc = fsc__value_check(c->type, &v)) == 0 &&
-          (rc = put(c, &k, &v, FSC__PUT_ANY, 0, &roff, &prev)) > 0)
+          (rc = put(c, &k, &v, FSC__PUT_ANY, 0, &roff, &prev)) ==
+              FSC__PUT_REFUSED) {
+        /* Not admitted (a cache dict's filter): the value computed, from
+         * its retired record (a view as long-lived as a stored one's). */
+        fsc__claim_drop(&cl);
+        if ((rc = fsc__krec_read(c, roff, &r)) != 0)
+          return rc;
+        return fsc__dict_item_view(c, roff, &r, NULL, out);
+      }
+      if (rc > 0)
         rc = 0;
     } else if (rc == 1) {
       rc = 0;

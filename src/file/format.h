@@ -229,7 +229,12 @@ struct fsc__cache_hdr {
   uint64_t max_bytes;  /* 0: no byte bound */
   uint64_t clk_off;    /* index file offset of the clock words */
   uint64_t clk_n;      /* clock words (u32), a power of two */
-  uint64_t reserved0[3];
+  uint64_t sk_off;     /* admission: index file offset of the frequency
+                          sketch (struct fsc__sketch_hdr, then sk_n words);
+                          0: no admission filter (and files before it) */
+  uint64_t sk_n;       /* sketch words (u64, 16 4-bit counters), a power
+                          of two */
+  uint64_t reserved0;
   /* moved by writers: the next line */
   uint64_t items;      /* live keys plus inserts in flight (reserved) */
   uint64_t bytes;      /* their records' bytes (reserved) */
@@ -241,6 +246,14 @@ struct fsc__cache_hdr {
   uint64_t expirations; /* expired keys reclaimed, ever (any dict) */
   uint64_t has_ttl;    /* 1 once a key with a deadline was written: writers
                           then sweep (any dict) */
+};
+/* The frequency sketch's own line (at sk_off), then its words: moved by
+ * inserters only (struct/hash_evict.c). */
+struct fsc__sketch_hdr {
+  uint64_t adds;       /* increments since the last halving */
+  uint64_t rejects;    /* new keys not admitted, ever (this generation) */
+  uint64_t halvings;   /* halvings done, ever (this generation) */
+  uint64_t reserved[5];
 };
 /* Compute-once claims (every dict): FSC__CLAIMS pairs of u32 words, the
  * claim's sequence (a futex word) then the claimer's pid (coll/cache.c). */

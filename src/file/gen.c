@@ -107,6 +107,10 @@ static int read_options(const fsc_options *in, fsc_options *o) {
   }
   if (o->cache_type < FSC_CACHE_NONE || o->cache_type > FSC_CACHE_FIFO)
     return fsc__err(FSC_EINVAL, "invalid cache_type %d", o->cache_type);
+  if (o->cache_admission < FSC_CACHE_ADMIT_DEFAULT ||
+      o->cache_admission > FSC_CACHE_ADMIT_OFF)
+    return fsc__err(FSC_EINVAL, "invalid cache_admission %d",
+                    o->cache_admission);
   if (o->cache_type != FSC_CACHE_NONE && !o->cache_max_items &&
       !o->cache_max_bytes)
     return fsc__err(FSC_EINVAL, "a cache policy needs cache_max_items or "

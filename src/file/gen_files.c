@@ -215,6 +215,11 @@ static int load_files(struct fsc__gen *c, uint64_t dsize, uint64_t isize,
     c->opts.cache_type = (int)ch->policy;
     c->opts.cache_max_items = ch->max_items;
     c->opts.cache_max_bytes = ch->max_bytes;
+    /* and its admission filter (the file's, whatever was asked): a
+     * compaction's next generation gets the same */
+    if (ch->policy)
+      c->opts.cache_admission =
+          ch->sk_off ? FSC_CACHE_ADMIT_ON : FSC_CACHE_ADMIT_OFF;
   }
   return 0;
 }

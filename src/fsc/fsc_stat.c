@@ -150,6 +150,8 @@ int cli_cmd_stat(const struct cli_opts *o, int argc, char **argv) {
       json_object_set_new(cj, "bytes", JU(cm.bytes));
       json_object_set_new(cj, "evictions", JU(cm.evictions));
       json_object_set_new(cj, "expirations", JU(cm.expirations));
+      json_object_set_new(cj, "admission", json_boolean(cm.admission));
+      json_object_set_new(cj, "admission_rejects", JU(cm.admission_rejects));
       json_object_set_new(j, "cache", cj);
     }
     json_dumpf(j, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -190,6 +192,9 @@ int cli_cmd_stat(const struct cli_opts *o, int argc, char **argv) {
       printf("cache evictions:   %llu\n", (unsigned long long)cm.evictions);
       printf("cache expirations: %llu\n",
              (unsigned long long)cm.expirations);
+      printf("cache admission:   %s, %llu new keys refused\n",
+             cm.admission ? "on" : "off",
+             (unsigned long long)cm.admission_rejects);
     }
   }
   return cli_close(&c);

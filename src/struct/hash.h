@@ -167,15 +167,37 @@ int fsc__hash_vrepair(struct fsc__vpass *p, bool *changed,
  * file (no other writer); claim: the compute-once claim of hash h (two
  * u32: sequence, pid). */
 int fsc__cache_layout(struct fsc__gen *c, int policy, uint64_t max_items,
-                      uint64_t max_bytes);
+                      uint64_t max_bytes, int admission);
 void fsc__cache_touch(struct fsc__gen *c, uint64_t h);
 void fsc__cache_stamp(struct fsc__gen *c, uint64_t h, uint64_t roff);
 void fsc__cache_gone(struct fsc__gen *c, uint64_t off);
+/* (victim: 2 instead of 1 when the key chosen has expired: a writer's
+ * search takes an expired key among its samples first) */
 int fsc__cache_victim(struct fsc__gen *c, uint64_t *off);
+/* Recovery and verify's repair, no other writer: evict down to the bound
+ * (items and bytes counted exactly first); how many were evicted, or an
+ * error. */
+int fsc__cache_trim(struct fsc__gen *c);
 int fsc__cache_copy(struct fsc__gen *c, struct fsc__gen *nc);
 void fsc__cache_count(struct fsc__gen *c, uint64_t total);
 int fsc__cache_recount(struct fsc__gen *c);
 uint32_t *fsc__cache_claim(struct fsc__gen *c, uint64_t h);
+/* hash_sketch.c: the admission filter's frequency sketch (doc/CACHE.md,
+ * "Admission").  size: its bytes for a bound; layout: lay it out at the
+ * index tail (files private to the creator); on: does the dict have one;
+ * add: one more request of the key of hash h (an insert, or a hit that
+ * writes its clock word anyway); estimate: 0..15; reject, rejects: the
+ * count of new keys refused; copy: compaction's next generation gets it
+ * (a hint: skipped when the sizes differ). */
+uint64_t fsc__sketch_size(uint64_t max_items);
+int fsc__sketch_layout(struct fsc__gen *c, uint64_t max_items);
+bool fsc__sketch_on(struct fsc__gen *c);
+void fsc__sketch_add(struct fsc__gen *c, uint64_t h);
+unsigned fsc__sketch_estimate(struct fsc__gen *c, uint64_t h);
+void fsc__sketch_reject(struct fsc__gen *c);
+uint64_t fsc__sketch_rejects(struct fsc__gen *c);
+int fsc__sketch_copy(struct fsc__gen *c, struct fsc__gen *nc);
+
 /* Up to n live keys' record offsets from a random place of the table (a
  * writer's sweep of expired keys): how many, or an error. */
 int fsc__hash_sample(struct fsc__gen *c, uint64_t *offs, unsigned n);

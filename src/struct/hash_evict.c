@@ -3,7 +3,11 @@
  * cache block of the index header, doc/FORMAT.md "The cache block", and
  * the region of clock and claim words it names): laying it out, the
  * per-key clock or frequency word a get refreshes, the choice of the key
- * to evict, and its copy into the next generation by compaction.
+ * to evict (an expired one first, in a dict that has had deadlines), its
+ * copy into the next generation by compaction, and the eviction down to
+ * the bound of a recovery or a repair (fsc__cache_trim).  The admission
+ * filter's sketch is hash_sketch.c's; a get that writes its clock word
+ * counts there too.
  * coll/cache.c enforces the bound with these; doc/CACHE.md tells the
  * policies and their accuracy.
  *
@@ -43,7 +47,7 @@ static uint64_t pow2_at_least(uint64_t x) {
 }
 
 int fsc__cache_layout(struct fsc__gen *c, int policy, uint64_t max_items,
-                      uint64_t max_bytes) {
+                      uint64_t max_bytes, int admission) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   struct fsc__cache_hdr *ch = fsc__chdr(c);
   /* 64 words per key the bound allows (fewer keys share a word: see
@@ -72,7 +76,11 @@ int fsc__cache_layout(struct fsc__gen *c, int policy, uint64_t max_items,
   ch->clk_n = n;
   ch->evictions = 0;
   ch->fifo_pos = 0;
-  return 0;
+  /* The admission filter: on when asked for, or by the policy's default
+   * (doc/CACHE.md, "Admission": LRU and LFU). */
+  bool on = admission == FSC_CACHE_ADMIT_ON ||
+            (admission == FSC_CACHE_ADMIT_DEFAULT && policy != FSC_CACHE_FIFO);
+  return on ? fsc__sketch_layout(c, max_items) : 0;
 }
 
 /* The clock word of hash h (NULL: the region is unreadable). */
@@ -176,14 +184,23 @@ void fsc__cache_touch(struct fsc__gen *c, uint64_t h) {
       uint32_t cnt = w & 0xffu;
       uint64_t m = (uint64_t)(cnt > LFU_INIT ? cnt - LFU_INIT : 0) *
                        LFU_LOG_FACTOR + 1;
-      if (cnt < 255 && (rnd() >> 32) * m < (UINT64_C(1) << 32))
+      if (cnt < 255 && (rnd() >> 32) * m < (UINT64_C(1) << 32)) {
         ck_pr_store_32(p, w + 1);
+        if (fsc__sketch_on(c)) /* (only a hit that writes anyway) */
+          fsc__sketch_add(c, h);
+      }
       return;
     }
   }
   uint32_t nw = next_word(ch, w, ck_pr_load_64(&ch->tick), KS_TAG(h), false);
-  if (nw != w) /* only when it changes bucket: a warm hit writes nothing */
+  if (nw != w) { /* only when it changes bucket: a warm hit writes nothing */
     ck_pr_store_32(p, nw);
+    /* The admission sketch counts the hits that write their word anyway
+     * (LRU: at most one per key between two inserts; LFU: the counter's
+     * increments), so that a warm hit still writes nothing. */
+    if (fsc__sketch_on(c))
+      fsc__sketch_add(c, h);
+  }
 }
 
 static uint64_t *recent_ring(struct fsc__gen *c) {
@@ -244,10 +261,33 @@ static int fifo_victim(struct fsc__gen *c, struct fsc__cache_hdr *ch,
   return 0;
 }
 
+/* A dict that has had deadlines: an expired key among n sampled slots'
+ * records (1 and its offset), else 0.  (Reads the records: only for such
+ * dicts.) */
+static int expired_among(struct fsc__gen *c, const uint64_t *offs,
+                         uint64_t n, uint64_t *off) {
+  for (uint64_t j = 0; j < n; j++) {
+    struct fsc__krec r;
+    if (fsc__krec_read(c, offs[j], &r) == 0 && fsc__krec_expired(&r)) {
+      *off = offs[j];
+      fsc__err_clear();
+      return 1;
+    }
+  }
+  fsc__err_clear(); /* (an unreadable record is verify's to report) */
+  return 0;
+}
+
 int fsc__cache_victim(struct fsc__gen *c, uint64_t *off) {
   struct fsc__cache_hdr *ch = fsc__chdr(c);
-  if (ch->policy == FSC_CACHE_FIFO)
+  bool ttl = ck_pr_load_64(&ch->has_ttl) != 0;
+  if (ch->policy == FSC_CACHE_FIFO) {
+    uint64_t offs[SAMPLES];
+    int got = ttl ? fsc__hash_sample(c, offs, SAMPLES) : 0;
+    if (got > 0 && expired_among(c, offs, (uint64_t)got, off))
+      return 2;
     return fifo_victim(c, ch, off);
+  }
   struct fsc__ktab t = {0};
   int rc = fsc__ktab_view(c, &t);
   if (rc)
@@ -266,6 +306,13 @@ int fsc__cache_victim(struct fsc__gen *c, uint64_t *off) {
     uint32_t *p = clk_word(c, ch, KS_TAG(s));
     if (p)
       __builtin_prefetch(p);
+  }
+  if (ttl) { /* an expired key goes first */
+    uint64_t offs[SAMPLES];
+    for (uint64_t j = 0; j < n; j++)
+      offs[j] = cand[j] & KS_OFF_MASK;
+    if (expired_among(c, offs, n, off))
+      return 2;
   }
   for (uint64_t j = 0; j < n; j++) {
     uint64_t s = cand[j];
@@ -311,9 +358,11 @@ int fsc__cache_copy(struct fsc__gen *c, struct fsc__gen *nc) {
   if (ch->policy == 0)
     return 0;
   /* (laid out already when the compacting handle opened with the policy) */
+  int adm = ch->sk_off ? FSC_CACHE_ADMIT_ON : FSC_CACHE_ADMIT_OFF;
   int rc = nh->policy ? 0 : fsc__cache_layout(nc, (int)ch->policy,
-                                              ch->max_items, ch->max_bytes);
-  if (rc)
+                                              ch->max_items, ch->max_bytes,
+                                              adm);
+  if (rc || (rc = fsc__sketch_copy(c, nc)) != 0)
     return rc;
   if (ch->clk_n == nh->clk_n) {
     const uint32_t *from = fsc__ptr(c, &c->index, ch->clk_off, ch->clk_n * 4);
@@ -355,6 +404,39 @@ int fsc__cache_recount(struct fsc__gen *c) {
   ck_pr_store_64(&ch->items, n);
   ck_pr_store_64(&ch->bytes, bytes);
   return 0;
+}
+
+int fsc__cache_trim(struct fsc__gen *c) {
+  struct fsc__cache_hdr *ch = fsc__chdr(c);
+  if (ch->policy == 0)
+    return 0;
+  int rc = fsc__cache_recount(c);
+  if (rc)
+    return rc;
+  /* No other process writes: the counters are exact, and plain atomics
+   * keep them so. */
+  uint64_t mi = ch->max_items, mb = ch->max_bytes;
+  uint64_t tries = ck_pr_load_64(&ch->items) + 2 * FSC__RECENT;
+  int n = 0;
+  /* (bounded: a victim that will not go, on a damaged table, ends it) */
+  while (tries-- > 0 && ((mi && ck_pr_load_64(&ch->items) > mi) ||
+                         (mb && ck_pr_load_64(&ch->bytes) > mb))) {
+    uint64_t off, old;
+    struct fsc__krec r;
+    if ((rc = fsc__cache_victim(c, &off)) <= 0)
+      return rc < 0 ? rc : n;
+    if ((rc = fsc__hash_del_rec(c, off, &r, &old)) < 0)
+      return rc;
+    if (rc == 0) { /* (not live: a stale ring entry) */
+      fsc__cache_gone(c, off);
+      continue;
+    }
+    ck_pr_sub_64(&ch->items, 1);
+    ck_pr_sub_64(&ch->bytes, r.total);
+    ck_pr_inc_64(&ch->evictions);
+    n++;
+  }
+  return n;
 }
 
 uint32_t *fsc__cache_claim(struct fsc__gen *c, uint64_t h) {

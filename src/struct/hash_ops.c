@@ -54,7 +54,7 @@ static int dict_init(struct fsc__gen *c) {
   int rc = fsc__hash_init(c);
   if (rc == 0 && c->opts.cache_type != FSC_CACHE_NONE)
     rc = fsc__cache_layout(c, c->opts.cache_type, c->opts.cache_max_items,
-                           c->opts.cache_max_bytes);
+                           c->opts.cache_max_bytes, c->opts.cache_admission);
   return rc;
 }
 
@@ -63,7 +63,19 @@ static int dict_init(struct fsc__gen *c) {
  * reservation behind). */
 static int dict_recover(struct fsc__gen *c, bool unclean) {
   int rc = fsc__hash_recover(c, unclean);
-  return rc ? rc : fsc__cache_recount(c);
+  if (rc)
+    return rc;
+  /* After an unclean shutdown, a bound found exceeded (a file damaged or
+   * written beyond it) is evicted down to: fsc__cache_trim recounts
+   * first; otherwise only the recount. */
+  if (!unclean)
+    return fsc__cache_recount(c);
+  if (fsc__cache_trim(c) >= 0)
+    return 0;
+  /* A victim that would not go (a damaged record: verify reports it):
+   * the open goes on, with the counters exact. */
+  fsc__err_clear();
+  return fsc__cache_recount(c);
 }
 
 static int dict_recount(struct fsc__gen *c) {
@@ -82,7 +94,7 @@ static int dict_recount(struct fsc__gen *c) {
  * (structure lock held, and no other process has the dict open, so that
  * the pass is exact): the keys found are at most max_items and at most
  * `items` (every live key holds a reservation).  Reported with the
- * counters; a repair does not evict. */
+ * counters; the repair (dict_vrepair) evicts down to the bound. */
 static void dict_vscan(struct fsc__vpass *p) {
   fsc__hash_vscan(p);
   const struct fsc__cache_hdr *ch = fsc__chdr(p->c);
@@ -99,11 +111,30 @@ static void dict_vscan(struct fsc__vpass *p) {
                (unsigned long long)ck_pr_load_64(&ch->items));
 }
 
-/* The rows' common part: compaction's freeze, copy, thaw and done, and the
- * verification's repair, are the same for a dict and a set. */
+/* The index's repair, then (a cache dict found above its bound, alone)
+ * eviction down to it. */
+static int dict_vrepair(struct fsc__vpass *p, bool *changed,
+                        struct fsc__vtally *t) {
+  struct fsc__gen *c = p->c;
+  const struct fsc__cache_hdr *ch = fsc__chdr(c);
+  uint64_t mi = ck_pr_load_64(&ch->max_items);
+  bool over = ch->policy != 0 && mi && p->keys > mi;
+  int rc = fsc__hash_vrepair(p, changed, t);
+  if (rc || !over || !fsc__valone(c))
+    return rc;
+  if ((rc = fsc__cache_trim(c)) < 0)
+    return rc;
+  if (rc > 0) {
+    *changed = true;
+    t->counters++;
+  }
+  return 0;
+}
+
+/* The rows' common part: compaction's freeze, copy, thaw and done are the
+ * same for a dict and a set. */
 #define HASH_OPS_SHARED                                                        \
-  .freeze = freeze, .copy = copy, .thaw = thaw, .done = done,                  \
-  .vrepair = fsc__hash_vrepair
+  .freeze = freeze, .copy = copy, .thaw = thaw, .done = done
 
 const struct fsc__kind_ops fsc__dict_ops = {
     .kind = FSC__KIND_DICT,
@@ -111,6 +142,7 @@ const struct fsc__kind_ops fsc__dict_ops = {
     .recover = dict_recover,
     .recount = dict_recount,
     .vscan = dict_vscan,
+    .vrepair = dict_vrepair,
     HASH_OPS_SHARED,
 };
 
@@ -120,5 +152,6 @@ const struct fsc__kind_ops fsc__set_ops = {
     .recover = fsc__hash_recover,
     .recount = fsc__hash_recount,
     .vscan = fsc__hash_vscan,
+    .vrepair = fsc__hash_vrepair,
     HASH_OPS_SHARED,
 };
