@@ -61,6 +61,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -262,6 +263,34 @@ static double drop_cache(const char *dir) {
   }
   closedir(d);
   return pages ? (double)res / (double)pages : 0;
+}
+
+/* The read_ahead_kb of the block device under dir, as text. */
+static const char *readahead_of(const char *dir) {
+  static char out[200];
+  struct stat st;
+  snprintf(out, sizeof out, "unknown");
+  if (stat(dir, &st) != 0)
+    return out;
+  static const char *const fmt[] = {
+      "/sys/dev/block/%u:%u/queue/read_ahead_kb",
+      "/sys/dev/block/%u:%u/../queue/read_ahead_kb", /* a partition */
+      "/sys/class/bdi/%u:%u/read_ahead_kb"};
+  for (unsigned k = 0; k < 3; k++) {
+    char path[128];
+    unsigned long long kb;
+    snprintf(path, sizeof path, fmt[k], major(st.st_dev), minor(st.st_dev));
+    FILE *f = fopen(path, "re");
+    if (!f)
+      continue;
+    int ok = fscanf(f, "%llu", &kb) == 1;
+    fclose(f);
+    if (ok) {
+      snprintf(out, sizeof out, "%llu KiB (%s)", kb, path);
+      break;
+    }
+  }
+  return out;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1172,6 +1201,12 @@ int main(int argc, char **argv) {
   printf("skipped: tkrzw: not built (configure did not find "
          "libtkrzw-dev)\n");
 #endif
+  for (unsigned ei = 0; ei < N_ALL; ei++)
+    if (g_sel[ei] && all_engines[ei]->version) {
+      char ver[200];
+      all_engines[ei]->version(ver, sizeof ver);
+      printf("  %s: %s\n", all_engines[ei]->name, ver);
+    }
   if (!nsel) {
     fprintf(stderr, "big_bench: -e: no engine built here matches\n");
     return 2;
@@ -1202,7 +1237,8 @@ int main(int argc, char **argv) {
     return 1;
   }
   bench_p.tmpdir = cfg.root;
-  printf("files in %s\n", cfg.root);
+  printf("files in %s; the device's readahead: %s\n", cfg.root,
+         readahead_of(cfg.root));
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;
