@@ -338,7 +338,7 @@ static void own_cgroup(int v, char *out, size_t cap) {
     *c2 = 0;
     bool hit = false;
     if (v == 2) {
-      hit = c1[1] == 0 && strncmp(line, "0", 2) == 0;
+      hit = c1 == line + 1 && line[0] == '0' && c1[1] == 0; /* "0::" */
     } else {
       for (char *t = strtok(c1 + 1, ","); t; t = strtok(NULL, ","))
         hit |= strcmp(t, "memory") == 0;
