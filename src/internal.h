@@ -181,6 +181,11 @@ struct fsc__kind_ops {
   void (*vscan)(struct fsc__vpass *p);
   int (*vrepair)(struct fsc__vpass *p, bool *changed,
                  struct fsc__vtally *t);
+  /* The last clean close, structure lock held and no other process
+   * present: give back index space the structure no longer needs (move
+   * what it uses down, lower itail); gen.c then cuts the file after
+   * itail.  NULL: nothing to give back.  Never fails the close. */
+  int (*trim)(struct fsc__gen *g);
 };
 
 /* The rows (struct/list_ops.c, struct/hash_ops.c). */

@@ -111,6 +111,8 @@ static void trim_tails(struct fsc__gen *c) {
    * room for it left at most the trailer and a page rounding unused. */
   if (c->kind != FSC__KIND_LIST)
     return;
+  if (c->ops->trim)
+    (void)c->ops->trim(c); /* the array down to the header */
   uint64_t itail = ck_pr_load_64(&ih->itail), icap = ck_pr_load_64(&ih->icap);
   for (int i = 0; i < 2; i++) {
     uint64_t off = ck_pr_load_64(&ih->desc[i].off);
