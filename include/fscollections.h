@@ -395,9 +395,10 @@ typedef struct fsc_options {
                                   memory.  FSC_ACCESS_NORMAL: the kernel's
                                   default readahead.  FSC_ACCESS_SEQUENTIAL:
                                   aggressive readahead, for a handle that
-                                  mostly iterates.  Compaction and verify
-                                  mark the range they walk sequential
-                                  whatever this says, and restore it after.
+                                  mostly iterates.  Compaction, verify and
+                                  the fsc_*_scan functions mark the range
+                                  they walk sequential whatever this says,
+                                  and restore it after.
                                   Per handle; no effect on the files. */
 } fsc_options;
 
