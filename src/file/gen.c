@@ -97,7 +97,9 @@ static void trim_tails(struct fsc__gen *c) {
   uint64_t tail = ck_pr_load_64(&d->tail), cap = ck_pr_load_64(&d->cap);
   uint64_t want = (tail + page - 1) / page * page;
   struct stat st;
-  if (want < cap && tail <= cap) {
+  if (tail > cap || tail < FSC__HDR_SIZE) {
+    /* Not a tail this file ever had: cut nothing. */
+  } else if (want < cap) {
     ck_pr_store_64(&d->cap, want);
     if (ftruncate(c->data.fd, (off_t)want) != 0)
       fsc__err_clear();
@@ -122,7 +124,9 @@ static void trim_tails(struct fsc__gen *c) {
       itail = off + n * 8;
   }
   uint64_t iwant = (itail + FSC__TRAILER + page - 1) / page * page;
-  if (iwant < icap && itail + FSC__TRAILER <= icap) {
+  if (itail + FSC__TRAILER > icap) {
+    /* Regions past the capacity: damage; cut nothing. */
+  } else if (iwant < icap) {
     ck_pr_store_64(&ih->icap, iwant);
     if (ftruncate(c->index.fd, (off_t)iwant) != 0)
       fsc__err_clear();
