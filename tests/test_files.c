@@ -17,7 +17,10 @@
  *    neither as fsc_options.access says, and keep the handle's hint after
  *    a compaction, a verify and a scan (which mark what they walk
  *    sequential: seen from inside the scan's callback);
- *    an unknown access is FSC_EINVAL.
+ *    an unknown access is FSC_EINVAL;
+ *  - the files a dead compaction leaves are removed by the first
+ *    read-write open after the writer died, and not looked for by the
+ *    open of a cleanly closed collection.
  */
 #include "check_common.h"
 
@@ -441,6 +444,65 @@ START_TEST(test_access_older_caller) {
 }
 END_TEST
 
+static bool exists_sfx(const char *b, const char *sfx) {
+  char p[600];
+  snprintf(p, sizeof p, "%s%s", b, sfx);
+  return access(p, F_OK) == 0;
+}
+
+static void touch_sfx(const char *b, const char *sfx) {
+  char p[600];
+  snprintf(p, sizeof p, "%s%s", b, sfx);
+  FILE *f = fopen(p, "w");
+  ck_assert(f != NULL);
+  fclose(f);
+}
+
+/* Files a dead compaction left (here: planted) are not looked for by the
+ * open of a cleanly closed collection (no unlink at every open); the
+ * first read-write opener after a writer died removes them. */
+START_TEST(test_compact_leftovers) {
+  const char *base = tc_path("x");
+  char b[512];
+  snprintf(b, sizeof b, "%s", base);
+  fsc_options o = opts_none();
+  fsc_list *l;
+  ck_ok(fsc_list_open(b, &o, &l));
+  ck_ok(fsc_list_append_i64(l, 5));
+  ck_ok(fsc_list_close(l));
+  fsc_list_free(l);
+  touch_sfx(b, ".data.fscollection.compact");
+  touch_sfx(b, ".index.fscollection.compact");
+  ck_ok(fsc_list_open(b, &o, &l));
+  ck_assert(exists_sfx(b, ".data.fscollection.compact"));
+  ck_assert(exists_sfx(b, ".index.fscollection.compact"));
+  ck_ok(fsc_list_close(l));
+  fsc_list_free(l);
+  pid_t p = fork();
+  ck_assert(p >= 0);
+  if (p == 0) { /* a writer that dies without closing */
+    fsc_list *cl;
+    if (fsc_list_open(b, &o, &cl) != 0 || fsc_list_append_i64(cl, 6) != 0)
+      _exit(1);
+    _exit(0);
+  }
+  int st;
+  ck_assert_int_eq(waitpid(p, &st, 0), p);
+  ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  ck_ok(fsc_list_open(b, &o, &l));
+  ck_assert(!exists_sfx(b, ".data.fscollection.compact"));
+  ck_assert(!exists_sfx(b, ".index.fscollection.compact"));
+  uint64_t n;
+  ck_ok(fsc_list_len(l, &n));
+  ck_assert_uint_eq(n, 2);
+  fsc_metrics m = {.size = sizeof m};
+  ck_ok(fsc_list_metrics(l, &m));
+  ck_assert(!m.last_close_clean);
+  ck_ok(fsc_list_destroy(l));
+  fsc_list_free(l);
+}
+END_TEST
+
 static Suite *files_suite(void) {
   Suite *s = suite_create("files");
   TCase *tc = tcase_create("cases");
@@ -451,6 +513,7 @@ static Suite *files_suite(void) {
   tcase_add_test(tc, test_opener_during_last_close);
   tcase_add_test(tc, test_access_hints);
   tcase_add_test(tc, test_access_older_caller);
+  tcase_add_test(tc, test_compact_leftovers);
   suite_add_tcase(s, tc);
   return s;
 }
