@@ -394,7 +394,28 @@ typedef struct fsc_options {
                                   (scan resistance).  Stored when the dict
                                   is created; ignored when an existing dict
                                   is opened. */
+  int access;                  /* how this handle's mappings are advised
+                                  to the kernel (madvise(2)):
+                                  FSC_ACCESS_RANDOM (default): a page
+                                  fault reads one page, not the device's
+                                  readahead window; right for gets and
+                                  sets, and for collections larger than
+                                  memory.  FSC_ACCESS_NORMAL: the kernel's
+                                  default readahead.  FSC_ACCESS_SEQUENTIAL:
+                                  aggressive readahead, for a handle that
+                                  mostly iterates.  Compaction, verify and
+                                  the fsc_*_scan functions mark the range
+                                  they walk sequential whatever this says,
+                                  and restore it after.
+                                  Per handle; no effect on the files. */
 } fsc_options;
+
+/** fsc_options.access: the kernel's readahead for a handle's mappings. */
+enum {
+  FSC_ACCESS_RANDOM = 0,     /* MADV_RANDOM (default) */
+  FSC_ACCESS_NORMAL = 1,     /* MADV_NORMAL: the kernel's default */
+  FSC_ACCESS_SEQUENTIAL = 2  /* MADV_SEQUENTIAL */
+};
 
 /** fsc_options.cache_type: the eviction policy of a bounded dict. */
 enum {
@@ -419,7 +440,8 @@ enum {
 
 #define FSC_OPTIONS_INIT                                                      \
   { sizeof(fsc_options), FSC_TYPE_UNSPEC, FSC_CREATE, 0600,                   \
-    FSC_DURABLE_ON_CLOSE, FSC_TYPE_UNSPEC, 0.0, false, 10000, 0, 0, 0, 0 }
+    FSC_DURABLE_ON_CLOSE, FSC_TYPE_UNSPEC, 0.0, false, 10000, 0, 0, 0, 0,   \
+    FSC_ACCESS_RANDOM }
 
 /* ------------------------------------------------------------------------ */
 /* Metrics                                                                   */

@@ -63,11 +63,22 @@ struct fsc__file {
                                        min(capacity seen, cur->len) */
   const uint64_t *capword;          /* the header word publishing the
                                        file's capacity (data cap / icap) */
+  int access;                       /* fsc_options.access: the hint every
+                                       view gets (madvise) */
   pthread_mutex_t mu;               /* guards creating views */
   struct fsc__view views[FSC__MAX_VIEWS];
   unsigned nviews;
 };
 
+/* Growth steps (map.c): doubling below FSC__GROW_MIN, then that, then
+ * an eighth of the size (at most 1 GiB); at least `need`. */
+#define FSC__GROW_MIN (UINT64_C(4) << 20)
+uint64_t fsc__file_grow_size(uint64_t cap, uint64_t need);
+/* Mark [off, off + len) of the current view for a walk in file order
+ * (seq: MADV_SEQUENTIAL, the first stretch WILLNEED), or give it the
+ * handle's hint back (!seq).  Advice only: never fails. */
+void fsc__file_advise(struct fsc__file *f, uint64_t off, uint64_t len,
+                      bool seq);
 int fsc__file_map(struct fsc__file *f, uint64_t need);
 void fsc__file_unmap(struct fsc__file *f);
 /* Slow path of fsc__ptr: re-read the published capacity, map more if
@@ -114,6 +125,8 @@ struct fsc__gen {
                                  drops the lock (a mapping would keep its
                                  open file description, and lock, alive) */
   pid_t owner;                /* process whose lock descriptions we hold */
+  uint64_t isize;             /* the index file's size the open found under
+                                 the structure lock (where the marker is) */
   uint64_t repaired;
   uint64_t rep[FSC__REP_N];   /* what recovery repaired at this open, by
                                  kind (enum fsc__rep) */
@@ -168,6 +181,11 @@ struct fsc__kind_ops {
   void (*vscan)(struct fsc__vpass *p);
   int (*vrepair)(struct fsc__vpass *p, bool *changed,
                  struct fsc__vtally *t);
+  /* The last clean close, structure lock held and no other process
+   * present: give back index space the structure no longer needs (move
+   * what it uses down, lower itail); gen.c then cuts the file after
+   * itail.  NULL: nothing to give back.  Never fails the close. */
+  int (*trim)(struct fsc__gen *g);
 };
 
 /* The rows (struct/list_ops.c, struct/hash_ops.c). */
@@ -305,10 +323,14 @@ static inline void *fsc__ptr(struct fsc__gen *c, struct fsc__file *f,
 }
 
 /* map.c, structure lock held: make the index file hold at least `end`
- * bytes (its capacity doubled, page-rounded), then publish the new
+ * bytes (grown in fsc__file_grow_size's steps), then publish the new
  * capacity in the index header (icap).  For a region handed out at the
  * index tail. */
 int fsc__index_grow(struct fsc__gen *c, uint64_t end);
+/* map.c: a walk of the whole collection in file order begins (seq: the
+ * used ranges of both files MADV_SEQUENTIAL) or ends (the handle's hint
+ * back).  Compaction's copy and verify's scan. */
+void fsc__advise_walk(struct fsc__gen *c, bool seq);
 
 /* fsc__ptr's fast path alone: NULL, with nothing recorded, where fsc__ptr
  * would take its slow path. */

@@ -545,8 +545,8 @@ int fsc_dict_iter_next(fsc_dict_iter *it, fsc_value *key, fsc_value *val) {
   FSC__GEN(d, iter_next_g(c, it, key, val));
 }
 
-int fsc_dict_scan(fsc_dict *d, fsc_dict_pred pred, fsc_dict_emit emit,
-                  void *ctx) {
+static int scan_walk(fsc_dict *d, fsc_dict_pred pred, fsc_dict_emit emit,
+                     void *ctx) {
   CHECK(d, false);
   fsc_dict_iter it;
   fsc_value k, v;
@@ -559,6 +559,18 @@ int fsc_dict_scan(fsc_dict *d, fsc_dict_pred pred, fsc_dict_emit emit,
     if (p > 0 && emit && (p = emit(&k, &v, ctx)) < 0)
       return p;
   }
+  return rc;
+}
+
+/* A scan walks the whole collection in file order: the range is marked
+ * sequential for it (map.c) and gets the handle's hint back after. */
+int fsc_dict_scan(fsc_dict *d, fsc_dict_pred pred, fsc_dict_emit emit,
+                  void *ctx) {
+  CHECK(d, false);
+  struct fsc__gen *g = fsc__cur(FSC__H(d));
+  fsc__advise_walk(g, true);
+  int rc = scan_walk(d, pred, emit, ctx);
+  fsc__advise_walk(g, false);
   return rc;
 }
 

@@ -444,8 +444,8 @@ int fsc_list_iter_next(fsc_list_iter *it, fsc_value *out) {
   return 1;
 }
 
-int fsc_list_scan(fsc_list *l, fsc_list_pred pred, fsc_list_emit emit,
-                  void *ctx) {
+static int scan_walk(fsc_list *l, fsc_list_pred pred, fsc_list_emit emit,
+                     void *ctx) {
   CHECK(l, false);
   for (uint64_t i = 0;; i++) {
     fsc_value v;
@@ -462,6 +462,18 @@ int fsc_list_scan(fsc_list *l, fsc_list_pred pred, fsc_list_emit emit,
     if (keep && emit && (rc = emit(i, &v, ctx)) < 0)
       return rc;
   }
+}
+
+/* A scan walks the whole collection in file order: the range is marked
+ * sequential for it (map.c) and gets the handle's hint back after. */
+int fsc_list_scan(fsc_list *l, fsc_list_pred pred, fsc_list_emit emit,
+                  void *ctx) {
+  CHECK(l, false);
+  struct fsc__gen *g = fsc__cur(FSC__H(l));
+  fsc__advise_walk(g, true);
+  int rc = scan_walk(l, pred, emit, ctx);
+  fsc__advise_walk(g, false);
+  return rc;
 }
 
 /* ------------------------------------------------------------------ */

@@ -198,8 +198,8 @@ int fsc_set_iter_next(fsc_set_iter *it, fsc_value *out) {
   FSC__GEN(s, iter_next_g(c, it, out));
 }
 
-int fsc_set_scan(fsc_set *s, fsc_list_pred pred, fsc_list_emit emit,
-                 void *ctx) {
+static int scan_walk(fsc_set *s, fsc_list_pred pred, fsc_list_emit emit,
+                     void *ctx) {
   CHECK(s, false);
   fsc_set_iter it;
   fsc_value v;
@@ -214,6 +214,18 @@ int fsc_set_scan(fsc_set *s, fsc_list_pred pred, fsc_list_emit emit,
       return p;
     i++;
   }
+  return rc;
+}
+
+/* A scan walks the whole collection in file order: the range is marked
+ * sequential for it (map.c) and gets the handle's hint back after. */
+int fsc_set_scan(fsc_set *s, fsc_list_pred pred, fsc_list_emit emit,
+                 void *ctx) {
+  CHECK(s, false);
+  struct fsc__gen *g = fsc__cur(FSC__H(s));
+  fsc__advise_walk(g, true);
+  int rc = scan_walk(s, pred, emit, ctx);
+  fsc__advise_walk(g, false);
   return rc;
 }
 

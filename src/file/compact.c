@@ -178,7 +178,9 @@ int fsc__compact(struct fsc__gen *c, bool automatic) {
   }
   if ((rc = open_next(c, nc, &opened)) != 0)
     goto abort;
+  fsc__advise_walk(c, true); /* read in file order: read ahead */
   rc = c->ops->copy(c, frozen, nc);
+  fsc__advise_walk(c, false);
   if (rc)
     goto abort;
   struct fsc__data_hdr *od = fsc__dhdr(c), *nd = fsc__dhdr(nc);

@@ -49,18 +49,91 @@
 
 
 
-static int read_marker(int fd, uint8_t *b) {
+/* The marker is the final byte of the index file, whose size is `size`
+ * (the structure lock held: only its holder grows or trims the index), or
+ * 0: unknown, fstat it. */
+static int marker_at(int fd, uint64_t size, uint64_t *at) {
   struct stat st;
-  if (fstat(fd, &st) != 0 || st.st_size < 1)
+  if (!size) {
+    if (fstat(fd, &st) != 0)
+      return -1;
+    size = (uint64_t)st.st_size;
+  }
+  if (size < 1)
     return -1;
-  return pread(fd, b, 1, st.st_size - 1) == 1 ? 0 : -1;
+  *at = size - 1;
+  return 0;
 }
 
-static int write_marker(int fd, uint8_t b) {
-  struct stat st;
-  if (fstat(fd, &st) != 0 || st.st_size < 1)
+static int read_marker(int fd, uint64_t size, uint8_t *b) {
+  uint64_t at;
+  if (marker_at(fd, size, &at) != 0)
     return -1;
-  return pwrite(fd, &b, 1, st.st_size - 1) == 1 ? 0 : -1;
+  return pread(fd, b, 1, (off_t)at) == 1 ? 0 : -1;
+}
+
+static int write_marker(int fd, uint64_t size, uint8_t b) {
+  uint64_t at;
+  if (marker_at(fd, size, &at) != 0)
+    return -1;
+  return pwrite(fd, &b, 1, (off_t)at) == 1 ? 0 : -1;
+}
+
+/* The last clean close (structure lock held, and the presence lock held
+ * exclusively: no other process maps these files, and none can map them
+ * before we unlock): give back the tails that growth steps left unused
+ * (doc/FORMAT.md, "Growth and trim"): the data file's after its tail, a
+ * list's index file's after its arrays.  Each capacity is lowered first and
+ * the file cut after, so a crash in between leaves a file longer than its
+ * capacity, which is valid; the next writer grows the file again.  The
+ * index keeps its trailer (the marker is then written at its new end).
+ * Our own views reach past the new ends, but nothing touches a byte
+ * beyond a capacity, and they are unmapped before the unlock.  Best
+ * effort: a failure leaves a longer file. */
+static void trim_tails(struct fsc__gen *c) {
+  uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+  struct fsc__data_hdr *d = fsc__dhdr(c);
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  uint64_t tail = ck_pr_load_64(&d->tail), cap = ck_pr_load_64(&d->cap);
+  uint64_t want = (tail + page - 1) / page * page;
+  struct stat st;
+  if (tail > cap || tail < FSC__HDR_SIZE) {
+    /* Not a tail this file ever had: cut nothing. */
+  } else if (want < cap) {
+    ck_pr_store_64(&d->cap, want);
+    if (ftruncate(c->data.fd, (off_t)want) != 0)
+      fsc__err_clear();
+  } else if (fstat(c->data.fd, &st) == 0 && (uint64_t)st.st_size > cap &&
+             ftruncate(c->data.fd, (off_t)cap) != 0) {
+    fsc__err_clear(); /* (a crash between lowering cap and the cut) */
+  }
+  /* The index: a list's only, whose regions the header names (its two
+   * arrays), so that a damaged itail can never cut one.  A dict's or
+   * set's table is the last region handed out, and the step that made
+   * room for it left at most the trailer and a page rounding unused. */
+  if (c->kind != FSC__KIND_LIST)
+    return;
+  if (c->ops->trim)
+    (void)c->ops->trim(c); /* the array down to the header */
+  uint64_t itail = ck_pr_load_64(&ih->itail), icap = ck_pr_load_64(&ih->icap);
+  for (int i = 0; i < 2; i++) {
+    uint64_t off = ck_pr_load_64(&ih->desc[i].off);
+    uint64_t n = ck_pr_load_64(&ih->desc[i].cap);
+    if (off && n < (UINT64_C(1) << 40) && off < (UINT64_C(1) << 62) &&
+        off + n * 8 > itail)
+      itail = off + n * 8;
+  }
+  uint64_t iwant = (itail + FSC__TRAILER + page - 1) / page * page;
+  if (itail + FSC__TRAILER > icap) {
+    /* Regions past the capacity: damage; cut nothing. */
+  } else if (iwant < icap) {
+    ck_pr_store_64(&ih->icap, iwant);
+    if (ftruncate(c->index.fd, (off_t)iwant) != 0)
+      fsc__err_clear();
+  } else if (fstat(c->index.fd, &st) == 0 && (uint64_t)st.st_size > icap &&
+             ftruncate(c->index.fd, (off_t)icap) != 0) {
+    fsc__err_clear();
+  }
 }
 
 /* Options from a caller that may be older (smaller) than this library. */
@@ -105,6 +178,11 @@ static int read_options(const fsc_options *in, fsc_options *o) {
     o->cache_type = FSC_CACHE_NONE; /* an older caller */
     o->cache_max_items = o->cache_max_bytes = 0;
   }
+  if (in->size < offsetof(fsc_options, access) + sizeof in->access)
+    o->access = FSC_ACCESS_RANDOM; /* an older caller */
+  if (o->access < FSC_ACCESS_RANDOM || o->access > FSC_ACCESS_SEQUENTIAL)
+    return fsc__err(FSC_EINVAL, "invalid access %d: FSC_ACCESS_RANDOM, "
+                    "FSC_ACCESS_NORMAL or FSC_ACCESS_SEQUENTIAL", o->access);
   if (o->cache_type < FSC_CACHE_NONE || o->cache_type > FSC_CACHE_FIFO)
     return fsc__err(FSC_EINVAL, "invalid cache_type %d", o->cache_type);
   if (o->cache_admission < FSC_CACHE_ADMIT_DEFAULT ||
@@ -200,7 +278,9 @@ static void remove_temp(const char *data_path, const char *index_path,
 static int check_unclean_rdonly(struct fsc__gen *c) {
   struct fsc__vpass p = {.c = c, .keyed = c->kind != FSC__KIND_LIST,
                          .locked = true};
+  fsc__advise_walk(c, true);
   c->ops->vscan(&p); /* (through the kind table: file/verify.h) */
+  fsc__advise_walk(c, false);
   uint64_t n = p.dangling + p.structure + p.counters;
   if (p.keyed)
     n += p.bad_bounds + p.bad_type + p.bad_sum;
@@ -291,6 +371,7 @@ int fsc__gen_open_suffix(struct fsc__gen *c, struct fsc__handle *h,
     return fsc__err(FSC_ENOMEM, "out of memory");
 
   c->index.prot = c->data.prot = PROT_READ | (c->rdonly ? 0 : PROT_WRITE);
+  c->index.access = c->data.access = o.access;
   int64_t tmo = o.lock_timeout_ms;
   if ((rc = fsc__gen_files_open(c, &o, suffix, &fresh)) != 0)
     goto fail;
@@ -308,14 +389,27 @@ int fsc__gen_open_suffix(struct fsc__gen *c, struct fsc__handle *h,
   /* First opener?  (Nobody else holds the presence lock.) */
   bool first = flock(c->pfd, LOCK_EX | LOCK_NB) == 0;
   uint8_t marker = 0;
-  bool clean = fresh || (read_marker(c->index.fd, &marker) == 0 &&
+  bool clean = fresh || (read_marker(c->index.fd, c->isize, &marker) == 0 &&
                          marker == FSC__CLEAN_MARKER);
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   if (first && !c->rdonly) {
     ck_pr_store_64(&ih->last_close_clean, clean ? 1 : 0);
+    uint64_t icap0 = ck_pr_load_64(&ih->icap);
+    if (!clean)
+      fsc__advise_walk(c, true); /* the check walks both files */
     rc = c->ops->recover(c, !clean);
+    if (!clean)
+      fsc__advise_walk(c, false);
     if (rc)
       goto fail_locked;
+    if (ck_pr_load_64(&ih->icap) != icap0)
+      c->isize = 0; /* recovery grew the index: where is its end now? */
+    /* A compaction that died (its process killed) may have left its
+     * files beside the collection: it was a writer, so the session
+     * ended without the marker, or its last closer removed them (gen
+     * close).  No compaction runs now: we hold the structure lock. */
+    if (!clean && !suffix && !c->temp)
+      fsc__switch_unlink_leftovers(c->data_path, c->index_path);
     c->repaired = ck_pr_load_64(&ih->repaired);
     for (int k = 0; k < FSC__REP_N; k++)
       c->rep[k] = ck_pr_load_64(&ih->rep[k]);
@@ -337,7 +431,8 @@ int fsc__gen_open_suffix(struct fsc__gen *c, struct fsc__handle *h,
     c->rep[FSC__REP_AT_CLOSE] = ck_pr_load_64(&ih->rep[FSC__REP_AT_CLOSE]);
   }
   if (!c->rdonly) {
-    if (marker == FSC__CLEAN_MARKER && write_marker(c->index.fd, 0) != 0) {
+    if (marker == FSC__CLEAN_MARKER &&
+        write_marker(c->index.fd, c->isize, 0) != 0) {
       rc = fsc__err_errno(errno, "clearing the clean-close marker of",
                           c->index_path);
       goto fail_locked;
@@ -457,14 +552,19 @@ int fsc__gen_close(struct fsc__gen *c, bool destroy) {
                          ck_pr_load_64(&ih->repaired));
         }
         ck_pr_store_64(&ih->writers, 0);
+        /* The writer that died may have been compacting (gen open). */
+        if (!c->temp)
+          fsc__switch_unlink_leftovers(c->data_path, c->index_path);
       } else if (c->ops->recount && c->ops->recount(c) != 0) {
         /* Make COUNT exact again if a writer was killed between its slot
          * CAS and its count update. */
         fsc__err_clear();
       }
+      if (vouch && !destroy)
+        trim_tails(c);
       if (c->durability != FSC_DURABLE_NONE)
         rc = fsc__gen_sync(c);
-      if (vouch && write_marker(c->index.fd, FSC__CLEAN_MARKER) != 0 &&
+      if (vouch && write_marker(c->index.fd, 0, FSC__CLEAN_MARKER) != 0 &&
           rc == 0)
         rc = fsc__err_errno(errno, "writing the clean-close marker of",
                             c->index_path);

@@ -92,6 +92,7 @@ static int init_files(struct fsc__gen *c) {
     return rc;
   if ((rc = fsc__file_map(&c->index, INDEX_INITIAL)) != 0)
     return rc;
+  c->isize = INDEX_INITIAL;
   c->data.capword = &fsc__dhdr(c)->cap;
   c->index.capword = &fsc__ihdr(c)->icap;
   uint64_t id;
@@ -111,6 +112,8 @@ static int init_files(struct fsc__gen *c) {
   fhdr_init(&ih->h, FSC__INDEX_MAGIC, c, id);
   return 0;
 }
+
+static int magic_is(const char *m, const char *magic, const char *path);
 
 static int check_fhdr(struct fsc__gen *c, const struct fsc__fhdr *h,
                       const char *magic, const char *path) {
@@ -144,15 +147,27 @@ static int check_fhdr(struct fsc__gen *c, const struct fsc__fhdr *h,
 static int load_files(struct fsc__gen *c, uint64_t dsize, uint64_t isize,
                       fsc_type want, fsc_type want_key) {
   int rc;
-  if (dsize < FSC__HDR_SIZE || isize < FSC__HDR_SIZE + FSC__TRAILER)
+  if (dsize < FSC__HDR_SIZE)
+    return fsc__err(FSC_ECORRUPT, "%s is not a collection file: %llu "
+                    "bytes, shorter than a header (%u)", c->data_path,
+                    (unsigned long long)dsize, FSC__HDR_SIZE);
+  if (isize < FSC__HDR_SIZE + FSC__TRAILER)
     return fsc__err(FSC_ECORRUPT, "collection %s is truncated", c->path);
-  if ((rc = fsc__file_map(&c->data, FSC__HDR_SIZE)) != 0 ||
-      (rc = fsc__file_map(&c->index, FSC__HDR_SIZE)) != 0)
+  /* Both files mapped whole at once (the sizes are what is there now,
+   * so every byte is backed): the first get needs no other mmap.  Only
+   * the headers are trusted as far as the sizes; fsc__ptr's bound is
+   * lowered to the published capacities once they are checked. */
+  if ((rc = fsc__file_map(&c->data, dsize)) != 0 ||
+      (rc = fsc__file_map(&c->index, isize)) != 0)
     return rc;
   c->data.capword = &fsc__dhdr(c)->cap;
   c->index.capword = &fsc__ihdr(c)->icap;
   struct fsc__data_hdr *d = fsc__dhdr(c);
   struct fsc__index_hdr *ih = fsc__ihdr(c);
+  /* Magic first: a foreign file is "not a collection", whatever its other
+   * bytes say (the index's was read before its lock). */
+  if ((rc = magic_is(d->h.magic, FSC__DATA_MAGIC, c->data_path)) != 0)
+    return rc;
   if ((rc = check_fhdr(c, &d->h, FSC__DATA_MAGIC, c->data_path)) != 0 ||
       (rc = check_fhdr(c, &ih->h, FSC__INDEX_MAGIC, c->index_path)) != 0)
     return rc;
@@ -184,6 +199,11 @@ static int load_files(struct fsc__gen *c, uint64_t dsize, uint64_t isize,
       (ih->itail & 7u))
     return fsc__err(FSC_ECORRUPT, "%s: index header counters are "
                                   "inconsistent", c->index_path);
+  /* fsc__ptr reaches what is published and mapped, no further. */
+  if (c->data.safe > dcap)
+    ck_pr_store_64(&c->data.safe, dcap);
+  if (c->index.safe > icap)
+    ck_pr_store_64(&c->index.safe, icap);
   fsc_type ftype = (fsc_type)d->h.elem_type;
   if (want != FSC_TYPE_UNSPEC && want != ftype)
     return fsc__err(FSC_ETYPE, "%s holds %s values, not %s", c->path,
@@ -296,6 +316,11 @@ static int check_magic(int fd, const struct stat *st, const char *magic,
                     (long long)st->st_size, FSC__HDR_SIZE);
   if (pread(fd, m, 8, 0) != 8)
     return fsc__err_errno(errno, "reading", path);
+  return magic_is(m, magic, path);
+}
+
+/* m: a file's first 8 bytes (read, or mapped). */
+static int magic_is(const char *m, const char *magic, const char *path) {
   if (memcmp(m, magic, 8) == 0)
     return 0;
   if (memcmp(m, "\0\0\0\0\0\0\0\0", 8) == 0)
@@ -355,11 +380,16 @@ static int publish(int fd, const char *tmp, const char *path) {
   return linkat(AT_FDCWD, pp, AT_FDCWD, path, AT_SYMLINK_FOLLOW);
 }
 
-/* Does path still name the file open as fd? */
+/* Does path still name the file open as fd?  (*st: fd's fstat.) */
+static bool names_fd_st(const char *path, int fd, struct stat *st) {
+  struct stat a;
+  return lstat(path, &a) == 0 && fstat(fd, st) == 0 &&
+         a.st_ino == st->st_ino && a.st_dev == st->st_dev;
+}
+
 static bool names_fd(const char *path, int fd) {
-  struct stat a, b;
-  return lstat(path, &a) == 0 && fstat(fd, &b) == 0 &&
-         a.st_ino == b.st_ino && a.st_dev == b.st_dev;
+  struct stat b;
+  return names_fd_st(path, fd, &b);
 }
 
 /* The data path is taken (EEXIST) while we create: an empty file we may
@@ -567,8 +597,9 @@ int fsc__gen_files_open(struct fsc__gen *c, const fsc_options *o,
         0)
       return rc;
     /* Removed or replaced while we waited (destroyed, or an empty file
-     * replaced by a creation): open what the path names now. */
-    if (!names_fd(c->index_path, c->index.fd)) {
+     * replaced by a creation): open what the path names now.  (`is` is
+     * then the index as the lock holder sees it: only a holder grows it.) */
+    if (!names_fd_st(c->index_path, c->index.fd, &is)) {
       close(c->index.fd);
       c->index.fd = -1;
       continue;
@@ -585,13 +616,10 @@ int fsc__gen_files_open(struct fsc__gen *c, const fsc_options *o,
                                    c->index_path);
     else
       rc = (cs & FSC__CS_MOVED) ? FSC__EMOVED : 0;
-    if (rc == 0) {
-      /* No compaction runs (we hold the lock, and cstate is clear): files
-       * one left beside the collection are garbage. */
-      if (!suffix && !c->temp && !c->rdonly)
-        fsc__switch_unlink_leftovers(c->data_path, c->index_path);
+    /* (Files a dead compaction left beside the collection are removed
+     * by the first read-write opener after it, gen.c: not at every open.) */
+    if (rc == 0)
       break;
-    }
     close(c->index.fd); /* drops the lock */
     c->index.fd = -1;
     if (rc != FSC__EMOVED)
@@ -610,10 +638,7 @@ int fsc__gen_files_open(struct fsc__gen *c, const fsc_options *o,
                : open_failed(errno, c->data_path);
       return rc;
     }
-    if ((rc = check_file(c->data.fd, c->data_path, &ds)) != 0 ||
-        (rc = fstat(c->index.fd, &is) != 0
-                  ? fsc__err_errno(errno, "fstat", c->index_path)
-                  : 0) != 0)
+    if ((rc = check_file(c->data.fd, c->data_path, &ds)) != 0)
       return rc;
     if (ds.st_uid != is.st_uid) {
       rc = fsc__err(FSC_EACCES, "%s and %s are owned by different users "
@@ -622,9 +647,7 @@ int fsc__gen_files_open(struct fsc__gen *c, const fsc_options *o,
                     (unsigned)ds.st_uid, (unsigned)is.st_uid);
       return rc;
     }
-    if ((rc = check_magic(c->data.fd, &ds, FSC__DATA_MAGIC,
-                          c->data_path)) != 0)
-      return rc;
+    c->isize = (uint64_t)is.st_size;
     rc = load_files(c, (uint64_t)ds.st_size, (uint64_t)is.st_size, o->type,
                     o->key_type);
     if (rc == 0)

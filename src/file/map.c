@@ -9,7 +9,21 @@
  * of the file (mmap allows it), but nothing ever touches a byte beyond the
  * capacity published in the file's header, and capacity is published only
  * after fallocate(2) has allocated it: a full disk is FSC_ENOSPC, never a
- * SIGBUS.  Nothing here ever truncates a file.
+ * SIGBUS.  Nothing here ever truncates a file (only the last clean close
+ * does, when no process maps it: gen.c).
+ *
+ * Growth steps (fsc__file_grow_size): a file doubles while it is small,
+ * then grows by FSC__GROW_MIN (4 MiB) at a time, then by an eighth of its
+ * size once that is larger, and by at most 1 GiB: at most a ninth of a
+ * large file is unused (or 4 MiB), growth stays rare (about 30 steps from
+ * 32 MiB to 1 GiB), and the last clean close trims what is left (gen.c).
+ *
+ * Access hints (fsc_options.access): every view is madvise(2)d with the
+ * handle's hint, MADV_RANDOM by default, so that a fault on a file larger
+ * than memory reads one page and not the device's readahead window.  A
+ * walk in file order (compaction's copy, verify's scan) marks the range it
+ * walks MADV_SEQUENTIAL and gives it the handle's hint back after
+ * (fsc__file_advise).  Hints are advice: a failure is ignored.
  *
  * Growth past the process's file size limit (RLIMIT_FSIZE, ulimit -f)
  * would raise SIGXFSZ, whose default action kills the process: growth is
@@ -27,9 +41,49 @@
 #include <unistd.h>
 
 #define MIN_VIEW (UINT64_C(1) << 20)
+#define GROW_MAX (UINT64_C(1) << 30)
+#define GROW_ALIGN (UINT64_C(64) << 10)
 
 static uint64_t round_up(uint64_t x, uint64_t to) {
   return (x + to - 1) / to * to;
+}
+
+uint64_t fsc__file_grow_size(uint64_t cap, uint64_t need) {
+  uint64_t step = cap < FSC__GROW_MIN ? cap : cap / 8;
+  if (step < FSC__GROW_MIN && cap >= FSC__GROW_MIN)
+    step = FSC__GROW_MIN;
+  if (step > GROW_MAX)
+    step = GROW_MAX;
+  uint64_t want = cap + step;
+  if (want < need)
+    want = need;
+  return round_up(want, GROW_ALIGN);
+}
+
+static int advice_of(int access) {
+  return access == FSC_ACCESS_NORMAL       ? MADV_NORMAL
+         : access == FSC_ACCESS_SEQUENTIAL ? MADV_SEQUENTIAL
+                                           : MADV_RANDOM;
+}
+
+void fsc__file_advise(struct fsc__file *f, uint64_t off, uint64_t len,
+                      bool seq) {
+  struct fsc__view *v = ck_pr_load_ptr(&f->cur);
+  if (!v || off >= v->len)
+    return;
+  uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+  uint64_t start = off / page * page;
+  uint64_t end = len > v->len - off ? v->len : off + len;
+  end = round_up(end, page);
+  if (end > v->len)
+    end = v->len;
+  (void)madvise(v->base + start, (size_t)(end - start),
+                seq ? MADV_SEQUENTIAL : advice_of(f->access));
+  /* The first stretch is asked for at once: the walk starts there. */
+  if (seq && f->access != FSC_ACCESS_SEQUENTIAL)
+    (void)madvise(v->base + start,
+                  (size_t)(end - start < MIN_VIEW ? end - start : MIN_VIEW),
+                  MADV_WILLNEED);
 }
 
 /* Map a new view of at least `need` bytes and publish it. Caller holds mu
@@ -46,6 +100,8 @@ static int view_add(struct fsc__file *f, uint64_t need) {
   void *p = mmap(NULL, (size_t)len, f->prot, MAP_SHARED, f->fd, 0);
   if (p == MAP_FAILED)
     return fsc__err_errno(errno, "mmap", NULL);
+  if (f->access != FSC_ACCESS_NORMAL) /* (NORMAL is what mmap gives) */
+    (void)madvise(p, (size_t)len, advice_of(f->access));
   struct fsc__view *v = &f->views[f->nviews];
   v->base = p;
   v->len = len;
@@ -155,14 +211,20 @@ int fsc__index_grow(struct fsc__gen *c, uint64_t end) {
   uint64_t icap = ck_pr_load_64(&ih->icap);
   if (end <= icap)
     return 0;
-  uint64_t ncap = icap * 2 > end ? icap * 2 : end; /* doubling: amortised */
-  ncap = (ncap + 4095) & ~UINT64_C(4095);
+  uint64_t ncap = fsc__file_grow_size(icap, end); /* amortised */
   int rc = fsc__file_grow(&c->index, ncap, c->index_path);
   if (rc)
     return rc;
   ck_pr_fence_store(); /* capacity is published after fallocate */
   ck_pr_store_64(&ih->icap, ncap);
   return 0;
+}
+
+void fsc__advise_walk(struct fsc__gen *c, bool seq) {
+  fsc__file_advise(&c->data, FSC__HDR_SIZE,
+                   ck_pr_load_64(&fsc__dhdr(c)->tail) - FSC__HDR_SIZE, seq);
+  fsc__file_advise(&c->index, FSC__HDR_SIZE,
+                   ck_pr_load_64(&fsc__ihdr(c)->itail) - FSC__HDR_SIZE, seq);
 }
 
 int fsc__file_stat(struct fsc__file *f, struct stat *st) {

@@ -27,8 +27,6 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-#define GROW_STEP_MAX (UINT64_C(1) << 30)
-
 /* The checksum of a plain record (doc/FORMAT.md, "Records"). */
 static uint32_t sum_plain(uint8_t type, const void *payload, uint64_t n) {
   return (uint32_t)XXH3_64bits_withSeed(payload, (size_t)n,
@@ -62,9 +60,7 @@ static int data_grow(struct fsc__gen *c, uint64_t need) {
   uint64_t cap = ck_pr_load_64(&d->cap);
   if (need <= cap)
     return 0;
-  uint64_t want = cap;
-  while (want < need)
-    want += want < GROW_STEP_MAX ? want : GROW_STEP_MAX;
+  uint64_t want = fsc__file_grow_size(cap, need); /* map.c's steps */
   int rc = fsc__file_grow(&c->data, want, c->data_path);
   if (rc)
     return rc;

@@ -299,7 +299,9 @@ void fsc__vcheck_spare(struct fsc__vpass *p, unsigned buf, uint64_t aoff,
 
 static void scan(struct fsc__vpass *p) {
   check_files(p);
+  fsc__advise_walk(p->c, true); /* both files, in file order */
   p->c->ops->vscan(p);
+  fsc__advise_walk(p->c, false);
 }
 
 static void pass_reset(struct fsc__vpass *p) {

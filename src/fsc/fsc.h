@@ -49,6 +49,9 @@ struct cli_opts {
 /* --lock-timeout: fsc_options.lock_timeout_ms of every open; below
  * FSC_LOCK_WAIT_FOREVER: the library's default. */
 extern int64_t cli_lock_timeout_ms;
+/* fsc_options.access of the collections cli_open opens (dump: read
+ * everything in order, so FSC_ACCESS_SEQUENTIAL). */
+extern int cli_access;
 
 /* An open collection of any kind. */
 struct cli_coll {

@@ -18,6 +18,7 @@ static void fill(struct cli_coll *c) {
 }
 
 int64_t cli_lock_timeout_ms = -2;
+int cli_access = FSC_ACCESS_RANDOM;
 
 /* fsc_open with --lock-timeout applied. */
 static int open_with(const char *path, fsc_kind k, const fsc_options *in,
@@ -25,6 +26,7 @@ static int open_with(const char *path, fsc_kind k, const fsc_options *in,
   fsc_options o = *in;
   if (cli_lock_timeout_ms >= FSC_LOCK_WAIT_FOREVER)
     o.lock_timeout_ms = cli_lock_timeout_ms;
+  o.access = cli_access;
   return fsc_open(path, k, &o, out);
 }
 

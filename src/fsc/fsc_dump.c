@@ -127,6 +127,7 @@ static int follow_ref(struct cli_coll *c, const fsc_value *v,
                       struct tree *t) {
   fsc_options ro = FSC_OPTIONS_INIT;
   ro.flags = FSC_RDONLY;
+  ro.access = FSC_ACCESS_SEQUENTIAL;
   if (cli_lock_timeout_ms >= FSC_LOCK_WAIT_FOREVER)
     ro.lock_timeout_ms = cli_lock_timeout_ms;
   fsc_coll *child = NULL;
@@ -211,6 +212,7 @@ static int dump_one(const struct cli_opts *o, struct cli_coll *c, FILE *f,
 int cli_cmd_dump(const struct cli_opts *o, int argc, char **argv) {
   const char *path = argv[0], *outname = argc > 1 ? argv[1] : NULL;
   struct cli_coll c;
+  cli_access = FSC_ACCESS_SEQUENTIAL; /* every record, in file order */
   int ex = cli_open(path, FSC_RDONLY, &c);
   if (ex)
     return ex;

@@ -80,6 +80,57 @@ static int copy(struct fsc__gen *c, void *state, struct fsc__gen *nc) {
   return 0;
 }
 
+/* The last clean close (gen.c's trim_tails: structure lock held, no other
+ * process has the list open or can open it before the unlock): move the
+ * active array to the start of the index, with room for an eighth more,
+ * forget the spare, and lower itail to the array's end, so that the index
+ * file keeps 8 bytes and a little per element rather than the arrays
+ * growth left behind.  Only when the new place does not overlap the
+ * active array: the old copy stays intact until the word is published,
+ * and the word is frozen meanwhile, so a crash anywhere leaves a dead
+ * change that recovery republishes from whichever copy the descriptor
+ * names (both hold the same slots).  0, or nothing done. */
+static int trim(struct fsc__gen *c) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  uint64_t w = ck_pr_load_64(&ih->lenword);
+  if (w & FSC__LW_FROZEN)
+    return 0;
+  unsigned b = FSC__LW_BUFIDX(w);
+  uint64_t len = FSC__LW_LEN(w), itail = ck_pr_load_64(&ih->itail);
+  struct fsc__list_desc a = ih->desc[b];
+  if (a.off < FSC__HDR_SIZE || (a.off & 7u) || a.cap < len ||
+      a.cap > (UINT64_C(1) << 40) || a.off + a.cap * 8 > itail)
+    return 0; /* not what a clean list looks like: leave it be */
+  uint64_t ncap = len + len / 8 + 64;
+  if (ncap > a.cap)
+    ncap = a.cap;
+  uint64_t noff = FSC__HDR_SIZE;
+  if (noff + ncap * 8 > a.off)
+    return 0; /* would overlap the only copy */
+  uint64_t *src = fsc__ptr(c, &c->index, a.off, ncap * 8);
+  uint64_t *dst = fsc__ptr(c, &c->index, noff, ncap * 8);
+  if (!src || !dst) {
+    fsc__err_clear();
+    return 0;
+  }
+  ck_pr_store_64(&ih->lenword, w | FSC__LW_FROZEN);
+  ck_pr_fence_store();
+  for (uint64_t i = 0; i < ncap; i++)
+    ck_pr_store_64(&dst[i], ck_pr_load_64(&src[i]));
+  ck_pr_fence_store(); /* the copy before the descriptors naming it */
+  ck_pr_store_64(&ih->desc[b].off, noff);
+  ck_pr_store_64(&ih->desc[b].cap, ncap);
+  ck_pr_store_64(&ih->desc[b].hw, a.hw < ncap ? a.hw : ncap);
+  ck_pr_store_64(&ih->desc[!b].off, 0);
+  ck_pr_store_64(&ih->desc[!b].cap, 0);
+  ck_pr_store_64(&ih->desc[!b].hw, 0);
+  fsc__ls_seal(ih, w);
+  ck_pr_store_64(&ih->lenword, w);
+  ck_pr_fence_store(); /* the word names the new array before itail drops */
+  ck_pr_store_64(&ih->itail, noff + ncap * 8);
+  return 0;
+}
+
 const struct fsc__kind_ops fsc__list_ops = {
     .kind = FSC__KIND_LIST,
     .init = fsc__list_init,
@@ -91,4 +142,5 @@ const struct fsc__kind_ops fsc__list_ops = {
     .done = done,
     .vscan = fsc__list_vscan,
     .vrepair = fsc__list_vrepair,
+    .trim = trim,
 };
