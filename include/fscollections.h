@@ -386,6 +386,16 @@ typedef struct fsc_options {
   uint64_t cache_max_items;    /* live keys at most (0: no item bound) */
   uint64_t cache_max_bytes;    /* bytes of live records at most (0: no
                                   byte bound); a policy needs one bound */
+  /* Dicts and sets only (ignored by lists), and only when the open
+   * creates the collection (an existing one keeps its sizes): the keys
+   * the collection is expected to hold.  0 (default): start small and
+   * grow.  Else the hash table is created large enough to hold that
+   * many keys without growing (at most 3/4 full; 16 bytes of index per
+   * table slot), and the data file's first allocation is 48 bytes per
+   * key (at least its usual 256 KiB), fallocated at creation: a full
+   * disk is FSC_ENOSPC from the open.  More than 2^38 is FSC_EINVAL.
+   * A hint: the collection grows past it as any other. */
+  uint64_t expected_items;
 } fsc_options;
 
 /** fsc_options.cache_type: the eviction policy of a bounded dict. */
@@ -402,7 +412,7 @@ enum {
 
 #define FSC_OPTIONS_INIT                                                      \
   { sizeof(fsc_options), FSC_TYPE_UNSPEC, FSC_CREATE, 0600,                   \
-    FSC_DURABLE_ON_CLOSE, FSC_TYPE_UNSPEC, 0.0, false, 10000, 0, 0, 0 }
+    FSC_DURABLE_ON_CLOSE, FSC_TYPE_UNSPEC, 0.0, false, 10000, 0, 0, 0, 0 }
 
 /* ------------------------------------------------------------------------ */
 /* Metrics                                                                   */

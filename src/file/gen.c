@@ -105,6 +105,13 @@ static int read_options(const fsc_options *in, fsc_options *o) {
     o->cache_type = FSC_CACHE_NONE; /* an older caller */
     o->cache_max_items = o->cache_max_bytes = 0;
   }
+  if (in->size < offsetof(fsc_options, expected_items) +
+                     sizeof in->expected_items)
+    o->expected_items = 0; /* an older caller */
+  if (o->expected_items > FSC__EXPECTED_MAX)
+    return fsc__err(FSC_EINVAL, "expected_items %llu is more than the "
+                    "2^38 keys a table can be created for",
+                    (unsigned long long)o->expected_items);
   if (o->cache_type < FSC_CACHE_NONE || o->cache_type > FSC_CACHE_FIFO)
     return fsc__err(FSC_EINVAL, "invalid cache_type %d", o->cache_type);
   if (o->cache_type != FSC_CACHE_NONE && !o->cache_max_items &&
