@@ -165,6 +165,26 @@ static uint64_t count_fix(struct fsc__gen *c, uint64_t n) {
   return FSC__LW_LEN(w) > n ? FSC__LW_LEN(w) - n : n - FSC__LW_LEN(w);
 }
 
+/* Set the used-slot count (kused) to the slots of the active table that
+ * are not empty, if it differs: a writer killed between its slot CAS and
+ * its increment leaves it one low.  1 if it changed.  The same conditions
+ * as count_fix. */
+static uint64_t kused_fix(struct fsc__gen *c) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  struct fsc__ktab t = {0};
+  if (fsc__ktab_view(c, &t) != 0 || (t.w & FSC__LW_FROZEN)) {
+    fsc__err_clear();
+    return 0;
+  }
+  uint64_t n = 0;
+  for (uint64_t i = 0; i < t.cap; i++)
+    n += !fsc__ks_empty(ck_pr_load_64(&t.arr[i]));
+  if (ck_pr_load_64(&ih->kused) == n)
+    return 0;
+  ck_pr_store_64(&ih->kused, n);
+  return 1;
+}
+
 int fsc__hash_recount(struct fsc__gen *c) {
   struct fsc__ktab t = {0};
   int rc = fsc__ktab_view(c, &t);
@@ -176,6 +196,7 @@ int fsc__hash_recount(struct fsc__gen *c) {
   for (uint64_t i = 0; i < t.cap; i++)
     n += fsc__ks_value(ck_pr_load_64(&t.arr[i]));
   count_fix(c, n);
+  kused_fix(c);
   return 0;
 }
 
@@ -309,6 +330,7 @@ int fsc__hash_recover(struct fsc__gen *c, bool unclean) {
     if (table_sound(c, &n2, &b2))
       bytes = b2;
   }
+  rep[FSC__REP_COUNTERS] += kused_fix(c);
   uint64_t used = ck_pr_load_64(&d->tail) - FSC__HDR_SIZE;
   uint64_t dead = used > bytes ? used - bytes : 0;
   if (ck_pr_load_64(&d->live_bytes) != bytes ||
