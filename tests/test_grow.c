@@ -6,6 +6,7 @@
  *    from the page cache, keys are inserted until the table grows, and
  *    mincore() shows that no page of the records written before became
  *    resident (the rebuild rehashed from the index's hash words alone);
+ *  - a damaged hash word is found by verify and repaired;
  *  - a table without hash words (the layout of files written before them)
  *    still opens, reads, grows (from the records, converting it) and
  *    verifies healthy;
@@ -259,6 +260,58 @@ START_TEST(test_grow_old_layout) {
   w = peek64(ip, I_LENWORD);
   ck_assert(peek64(ip, I_DESC(LW_BUF(w)) + 16) & HW_HASHW);
   d = dict_open(base, 0);
+  check_all(d, n);
+  ck_healthy(d, (uint64_t)n);
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+  free((void *)ip);
+  free((void *)base);
+}
+END_TEST
+
+/* A hash word damaged on disk (its epoch intact, a hash bit flipped):
+ * verify finds it, the repair rehashes from the records, and the next
+ * growth misplaces nothing.  (A growth that trusted it would put the key
+ * where no lookup looks.) */
+START_TEST(test_grow_bad_hash_word) {
+  const char *base = strdup(tc_path("badhw"));
+  fsc_dict *d = dict_open(base, 0);
+  for (int i = 0; i < 40; i++)
+    put(d, i);
+  ck_ok(fsc_dict_close(d));
+  fsc_dict_free(d);
+  const char *ip = strdup(fpath(base, "index"));
+  uint64_t w = peek64(ip, I_LENWORD);
+  uint64_t toff = peek64(ip, I_DESC(LW_BUF(w)));
+  uint64_t cap = peek64(ip, I_DESC(LW_BUF(w)) + 8);
+  int flipped = 0;
+  for (uint64_t i = 0; i < cap && !flipped; i++) {
+    uint64_t s = peek64(ip, (off_t)(toff + 8 * i));
+    if ((s & 7u) || (s & ((UINT64_C(1) << 44) - 1)) < 4096)
+      continue; /* not a key */
+    off_t at = (off_t)(toff + 8 * cap + 8 * i);
+    uint64_t hv = peek64(ip, at);
+    ck_assert_uint_ne(hv >> 40, 0); /* written, with its epoch */
+    poke64(ip, at, hv ^ 1u);
+    flipped = 1;
+  }
+  ck_assert(flipped);
+  d = dict_open(base, 0);
+  fsc_verify_report r;
+  memset(&r, 0, sizeof r);
+  r.size = sizeof r;
+  ck_fsc(fsc_dict_verify(d, 0, &r), FSC_ECORRUPT);
+  ck_assert_msg(strstr(fsc_errmsg(), "hash word"), "%s", fsc_errmsg());
+  memset(&r, 0, sizeof r);
+  r.size = sizeof r;
+  ck_ok(fsc_dict_verify(d, FSC_VERIFY_REPAIR, &r));
+  ck_assert(r.healthy);
+  ck_assert_uint_eq(r.items_dropped, 0);
+  ck_healthy(d, 40);
+  uint64_t e = metrics(d).structural_epoch;
+  int n = 40;
+  while (metrics(d).structural_epoch == e)
+    put(d, n++);
   check_all(d, n);
   ck_healthy(d, (uint64_t)n);
   ck_ok(fsc_dict_destroy(d));
@@ -600,6 +653,7 @@ static Suite *suite(void) {
   } cases[] = {
       {"nodata", test_grow_reads_no_data},
       {"old_layout", test_grow_old_layout},
+      {"bad_hash_word", test_grow_bad_hash_word},
       {"expected_dict", test_expected_items_dict},
       {"expected_set", test_expected_items_set},
       {"expected_options", test_expected_items_options},
