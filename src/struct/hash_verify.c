@@ -122,8 +122,10 @@ void fsc__hash_vscan(struct fsc__vpass *p) {
   }
   uint64_t off = ck_pr_load_64(&ih->desc[buf].off);
   uint64_t cap = ck_pr_load_64(&ih->desc[buf].cap);
-  if (!fsc__vregion_ok(c, off, cap) || cap < KS_MIN_CAP ||
-      cap > KS_MAX_CAP || (cap & (cap - 1))) {
+  /* (A table with hash words is twice its slots: both lie below itail.) */
+  bool hw = (ck_pr_load_64(&ih->desc[buf].hw) & KS_HW_HASHW) != 0;
+  if (cap < KS_MIN_CAP || cap > KS_MAX_CAP || (cap & (cap - 1)) ||
+      !fsc__vregion_ok(c, off, hw ? cap * 2 : cap)) {
     fsc__vnote(p, &p->structure, "the hash table descriptor (offset %llu, "
                "capacity %llu) names no valid table", (unsigned long long)off,
                (unsigned long long)cap);
@@ -131,7 +133,6 @@ void fsc__hash_vscan(struct fsc__vpass *p) {
     return;
   }
   fsc__vcheck_spare(p, buf, off, cap);
-  bool hw = (ck_pr_load_64(&ih->desc[buf].hw) & KS_HW_HASHW) != 0;
   const uint64_t *arr = fsc__ptr(c, &c->index, off, cap * (hw ? 16 : 8));
   if (!arr) {
     fsc__vnote(p, &p->structure, "the hash table lies beyond the index "
