@@ -408,6 +408,16 @@ typedef struct fsc_options {
                                   they walk sequential whatever this says,
                                   and restore it after.
                                   Per handle; no effect on the files. */
+  /* Dicts and sets only (ignored by lists), and only when the open
+   * creates the collection (an existing one keeps its sizes): the keys
+   * the collection is expected to hold.  0 (default): start small and
+   * grow.  Else the hash table is created large enough to hold that
+   * many keys without growing (at most 3/4 full; 16 bytes of index per
+   * table slot), and the data file's first allocation is 48 bytes per
+   * key (at least its usual 256 KiB), fallocated at creation: a full
+   * disk is FSC_ENOSPC from the open.  More than 2^38 is FSC_EINVAL.
+   * A hint: the collection grows past it as any other. */
+  uint64_t expected_items;
 } fsc_options;
 
 /** fsc_options.access: the kernel's readahead for a handle's mappings. */
@@ -441,7 +451,7 @@ enum {
 #define FSC_OPTIONS_INIT                                                      \
   { sizeof(fsc_options), FSC_TYPE_UNSPEC, FSC_CREATE, 0600,                   \
     FSC_DURABLE_ON_CLOSE, FSC_TYPE_UNSPEC, 0.0, false, 10000, 0, 0, 0, 0,   \
-    FSC_ACCESS_RANDOM }
+    FSC_ACCESS_RANDOM, 0 }
 
 /* ------------------------------------------------------------------------ */
 /* Metrics                                                                   */

@@ -115,6 +115,7 @@ static int open_next(struct fsc__gen *c, struct fsc__gen *nc,
   o.durability = FSC_DURABLE_NONE; /* synced below, before the renames */
   o.compaction_threshold = 0;
   o.auto_compact = false;
+  o.expected_items = 0; /* a creation hint: the copy grows the table */
   struct stat st;
   if (fstat(c->data.fd, &st) == 0)
     o.mode = st.st_mode & 0777;

@@ -25,6 +25,12 @@
 
 enum fsc__kind { FSC__KIND_LIST = 1, FSC__KIND_DICT = 2, FSC__KIND_SET = 3 };
 
+/* fsc_options.expected_items: at most this many (a table of at most 2^39
+ * slots); a new dict's or set's data file starts with FSC__EXPECTED_BYTES
+ * bytes per expected key (gen_files.c). */
+#define FSC__EXPECTED_MAX (UINT64_C(1) << 38)
+#define FSC__EXPECTED_BYTES 48u
+
 /* First 64 bytes of both files. */
 struct fsc__fhdr {
   char magic[8];

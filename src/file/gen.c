@@ -183,6 +183,13 @@ static int read_options(const fsc_options *in, fsc_options *o) {
   if (o->access < FSC_ACCESS_RANDOM || o->access > FSC_ACCESS_SEQUENTIAL)
     return fsc__err(FSC_EINVAL, "invalid access %d: FSC_ACCESS_RANDOM, "
                     "FSC_ACCESS_NORMAL or FSC_ACCESS_SEQUENTIAL", o->access);
+  if (in->size < offsetof(fsc_options, expected_items) +
+                     sizeof in->expected_items)
+    o->expected_items = 0; /* an older caller */
+  if (o->expected_items > FSC__EXPECTED_MAX)
+    return fsc__err(FSC_EINVAL, "expected_items %llu is more than the "
+                    "2^38 keys a table can be created for",
+                    (unsigned long long)o->expected_items);
   if (o->cache_type < FSC_CACHE_NONE || o->cache_type > FSC_CACHE_FIFO)
     return fsc__err(FSC_EINVAL, "invalid cache_type %d", o->cache_type);
   if (o->cache_admission < FSC_CACHE_ADMIT_DEFAULT ||

@@ -85,10 +85,17 @@ static void fhdr_init(struct fsc__fhdr *h, const char *magic,
 /* Initialise both files of a new collection (structure lock held). */
 static int init_files(struct fsc__gen *c) {
   int rc;
-  if ((rc = fsc__file_grow(&c->data, DATA_INITIAL, c->data_path)) != 0 ||
+  /* A dict or set created for expected_items keys: its data file's first
+   * allocation (the table is the kind's init's). */
+  uint64_t dinit = DATA_INITIAL;
+  if (c->kind != FSC__KIND_LIST && c->opts.expected_items >
+                                       DATA_INITIAL / FSC__EXPECTED_BYTES)
+    dinit = (c->opts.expected_items * FSC__EXPECTED_BYTES + 4095) &
+            ~UINT64_C(4095);
+  if ((rc = fsc__file_grow(&c->data, dinit, c->data_path)) != 0 ||
       (rc = fsc__file_grow(&c->index, INDEX_INITIAL, c->index_path)) != 0)
     return rc;
-  if ((rc = fsc__file_map(&c->data, DATA_INITIAL)) != 0)
+  if ((rc = fsc__file_map(&c->data, dinit)) != 0)
     return rc;
   if ((rc = fsc__file_map(&c->index, INDEX_INITIAL)) != 0)
     return rc;
@@ -101,7 +108,7 @@ static int init_files(struct fsc__gen *c) {
   struct fsc__data_hdr *d = fsc__dhdr(c);
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   d->tail = FSC__HDR_SIZE;
-  d->cap = DATA_INITIAL;
+  d->cap = dinit;
   ih->icap = INDEX_INITIAL;
   ih->itail = FSC__HDR_SIZE;
   ih->last_close_clean = 1;

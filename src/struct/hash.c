@@ -26,6 +26,9 @@
  *  - COUNT moves with a CAS on the word that keeps EPOCH and BUF, so an
  *    increment owed to a slot of an older table is dropped: the rebuild
  *    that published the newer table counted that slot itself (count_add).
+ *  - An insert's winner writes the slot's hash word after its CAS, tagged
+ *    with its view's EPOCH; a rebuild trusts only words of the table's own
+ *    epoch, and reads the record for any other (hash_slot.h).
  *  - A rebuild (growth, tombstone clean-up, clear) holds the lock, freezes
  *    the word, then every slot (a racing CAS fails and retries after it),
  *    fills the spare table, and publishes it with one store of the word.
@@ -293,7 +296,7 @@ static int kwait(struct fsc__gen *c) {
   if (ck_pr_load_64(&ih->lenword) & FSC__LW_FROZEN)
     rc = c->rdonly ? fsc__err(FSC_EAGAIN, "a writer died in the middle of "
                               "a rebuild; open read-write to repair it")
-                   : fsc__hash_rebuild_locked(c, false);
+                   : fsc__hash_rebuild_locked(c, 0);
   fsc__unlock(c);
   return rc;
 }
@@ -366,7 +369,7 @@ static int count_add(struct fsc__gen *c, uint64_t w, int d) {
       if (rc)
         return rc == FSC__EMOVED ? 0 : rc; /* the compaction counted it */
       if (ck_pr_load_64(&ih->lenword) == w2)
-        rc = fsc__hash_rebuild_locked(c, false);
+        rc = fsc__hash_rebuild_locked(c, 0);
       fsc__unlock(c);
       return rc;
     }
@@ -462,6 +465,12 @@ int fsc__hash_put(struct fsc__gen *c, const struct fsc__kkey *k,
       return rc;
     ck_pr_fence_store(); /* the record before the slot naming it */
     if (ck_pr_cas_64(&t.arr[idx], s, KS_MAKE(k->h, roff))) {
+      /* The slot's hash word, for the rebuilds (hash_slot.h): only the
+       * winner of the slot writes it, with the epoch of its view, so a
+       * late store into a later life of this memory is not trusted.  (A
+       * replace keeps the key, hence the word.) */
+      if (t.hv)
+        ck_pr_store_64(&t.hv[idx], KS_HV_MAKE(k->h, FSC__LW_EPOCH(t.w)));
       ck_pr_inc_64(&ih->kused);
       if ((rc = count_add(c, t.w, 1)) != 0)
         return rc;
@@ -502,7 +511,7 @@ int fsc__hash_clear(struct fsc__gen *c) {
   int rc = fsc__lock(c);
   if (rc)
     return rc;
-  rc = fsc__hash_rebuild_locked(c, true);
+  rc = fsc__hash_rebuild_locked(c, KS_RB_CLEAR);
   fsc__unlock(c);
   return rc;
 }

@@ -54,18 +54,22 @@ int fsc__hash_spare_region(struct fsc__gen *c, unsigned t, uint64_t cap,
   /* desc.hw is the slots the region has room for (a table may use less
    * of it after a rebuild that shrank it).  The region must be one the
    * index handed out, clear of the table being copied [aoff, +abytes):
-   * only a hostile or broken index names another, never written. */
+   * only a hostile or broken index names another, never written.
+   * Every table this code lays out has hash words: a region has room
+   * for them only if its hw has KS_HW_HASHW (16 bytes a slot); one
+   * without (a file written before hash words) is given up. */
   uint64_t toff = ck_pr_load_64(&ih->desc[t].off);
-  uint64_t room = ck_pr_load_64(&ih->desc[t].hw);
-  if (toff >= FSC__HDR_SIZE && !(toff & 7u) && room >= cap &&
-      room <= KS_MAX_CAP && toff + room * 8 <= ck_pr_load_64(&ih->itail) &&
-      (toff + room * 8 <= aoff || aoff + abytes <= toff)) {
+  uint64_t hw = ck_pr_load_64(&ih->desc[t].hw), room = KS_HW_ROOM(hw);
+  if ((hw & KS_HW_HASHW) && toff >= FSC__HDR_SIZE && !(toff & 7u) &&
+      room >= cap && room <= KS_MAX_CAP &&
+      toff + room * 16 <= ck_pr_load_64(&ih->itail) &&
+      (toff + room * 16 <= aoff || aoff + abytes <= toff)) {
     *off = toff;
     *fresh = false;
     return 0;
   }
-  uint64_t start = ih->itail, end = start + cap * 8 + FSC__TRAILER;
-  if (start < aoff + abytes && aoff < start + cap * 8)
+  uint64_t start = ih->itail, end = start + cap * 16 + FSC__TRAILER;
+  if (start < aoff + abytes && aoff < start + cap * 16)
     return fsc__err(FSC_ECORRUPT, "the index tail %llu lies inside the "
                     "hash table", (unsigned long long)start);
   int rc = fsc__index_grow(c, end);
@@ -73,7 +77,7 @@ int fsc__hash_spare_region(struct fsc__gen *c, unsigned t, uint64_t cap,
     return rc;
   /* itail moves before the region is used: it is never handed out twice,
    * even if this rebuild dies. */
-  ck_pr_store_64(&ih->itail, start + cap * 8);
+  ck_pr_store_64(&ih->itail, start + cap * 16);
   ck_pr_store_64(&ih->desc[t].hw, 0); /* the old region is given up */
   *off = start;
   *fresh = true;
@@ -86,10 +90,11 @@ int fsc__hash_spare_region(struct fsc__gen *c, unsigned t, uint64_t cap,
  * no word is ever seen half-written (also in the fill of
  * fsc__hash_rebuild_locked). */
 static void place(uint64_t *dst, uint64_t cap, uint64_t fill, uint64_t h,
-                  uint64_t off) {
+                  uint64_t off, uint64_t epoch) {
   uint64_t mask = cap - 1, i = h & mask;
   while (dst[i] != fill)
     i = (i + 1) & mask;
+  ck_pr_store_64(&dst[cap + i], KS_HV_MAKE(h, epoch)); /* its hash word */
   ck_pr_store_64(&dst[i], KS_MAKE(h, off));
 }
 
@@ -139,10 +144,14 @@ uint64_t fsc__hash_seal_frozen(struct fsc__gen *c, bool fix) {
 }
 
 /* Structure lock held.  Freeze, copy the live keys into the spare table
- * (none with `clear`), publish.  Also finishes a rebuild whose process
+ * (none with KS_RB_CLEAR; rehashed by their hash words, or with
+ * KS_RB_RECORDS, or for a slot without a trusted word, by their records'
+ * keys), publish.  Also finishes a rebuild whose process
  * died (the word is then frozen already). */
-int fsc__hash_rebuild_locked(struct fsc__gen *c, bool clear) {
+int fsc__hash_rebuild_locked(struct fsc__gen *c, int mode) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
+  bool clear = (mode & KS_RB_CLEAR) != 0;
+  bool trust = !(mode & KS_RB_RECORDS);
   uint64_t w;
   for (;;) {
     w = ck_pr_load_64(&ih->lenword);
@@ -180,26 +189,31 @@ int fsc__hash_rebuild_locked(struct fsc__gen *c, bool clear) {
                                    ck_pr_load_64(&ih->desc[src.buf].off),
                                    src.cap * 8, &toff, &fresh)) != 0)
     goto unfreeze;
-  uint64_t *dst = fsc__ptr(c, &c->index, toff, cap * 8);
+  uint64_t *dst = fsc__ptr(c, &c->index, toff, cap * 16);
   if (!dst) {
     rc = fsc__err_last();
     goto unfreeze;
   }
   uint64_t fill = fresh ? 0 : KS_EMPTY(e1);
-  for (uint64_t i = 0; i < cap; i++)
+  for (uint64_t i = 0; i < cap; i++) {
     ck_pr_store_64(&dst[i], fill);
-  uint64_t live = 0;
+    ck_pr_store_64(&dst[cap + i], 0); /* no hash word yet */
+  }
+  uint64_t live = 0, ep = FSC__LW_EPOCH(w);
   if (!clear) {
     for (uint64_t i = 0; i < src.cap; i++) {
       uint64_t s = ck_pr_load_64(&src.arr[i]) & ~KS_FROZEN, h;
       if (!fsc__ks_value(s))
         continue;
       uint64_t off = s & KS_OFF_MASK;
-      if (fsc__krec_hash(c, off, &h) != 0) {
+      uint64_t hv = src.hv ? ck_pr_load_64(&src.hv[i]) : 0;
+      if (trust && src.hv && KS_HV_OK(hv, ep)) {
+        h = KS_HV_FULL(hv, s); /* the index alone: no data page read */
+      } else if (fsc__krec_hash(c, off, &h) != 0) {
         bad++; /* a slot naming no valid record: dropped */
         continue;
       }
-      place(dst, cap, fill, h, off);
+      place(dst, cap, fill, h, off, e1);
       live++;
     }
   }
@@ -207,7 +221,7 @@ int fsc__hash_rebuild_locked(struct fsc__gen *c, bool clear) {
   ck_pr_store_64(&ih->desc[t].off, toff);
   ck_pr_store_64(&ih->desc[t].cap, cap);
   if (fresh)
-    ck_pr_store_64(&ih->desc[t].hw, cap);
+    ck_pr_store_64(&ih->desc[t].hw, cap | KS_HW_HASHW);
   ck_pr_store_64(&ih->kused, live);
   /* The seal of what is published (doc/FORMAT.md "The seal"); its fence
    * orders the descriptor before the word. */
@@ -245,7 +259,7 @@ int fsc__hash_freeze(struct fsc__gen *c) {
   for (;;) {
     w = ck_pr_load_64(&ih->lenword);
     if (w & FSC__LW_FROZEN) {
-      int rc = fsc__hash_rebuild_locked(c, false);
+      int rc = fsc__hash_rebuild_locked(c, 0);
       if (rc)
         return rc;
       continue;
@@ -285,7 +299,7 @@ int fsc__hash_grow(struct fsc__gen *c, uint64_t w) {
     return rc;
   uint64_t now = ck_pr_load_64(&ih->lenword);
   if ((now & FSC__LW_FROZEN) || !((now ^ w) & ~FSC__LW_LEN_MASK))
-    rc = fsc__hash_rebuild_locked(c, false); /* else another writer grew it */
+    rc = fsc__hash_rebuild_locked(c, 0); /* else another writer grew it */
   fsc__unlock(c);
   return rc;
 }

@@ -17,16 +17,27 @@
 int fsc__hash_init(struct fsc__gen *c) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   uint64_t icap = ck_pr_load_64(&ih->icap);
-  uint64_t room = (icap - FSC__HDR_SIZE - FSC__TRAILER) / 8;
+  /* 16 bytes a slot: the slot and its hash word (hash_slot.h). */
+  uint64_t room = (icap - FSC__HDR_SIZE - FSC__TRAILER) / 16;
   uint64_t cap = KS_MIN_CAP;
   while (cap * 2 <= room)
     cap *= 2;
   if (cap > room)
     return fsc__err(FSC_EIO, "the initial index file is too small");
+  /* expected_items: room for that many keys at most 3/4 full, the load
+   * at which fsc__hash_put grows the table (no growth while filling). */
+  uint64_t want = c->opts.expected_items;
+  if (want && fsc__ktab_cap_for((want + 1) * 4 / 3 + 1) > cap) {
+    cap = fsc__ktab_cap_for((want + 1) * 4 / 3 + 1);
+    int rc = fsc__index_grow(c, FSC__HDR_SIZE + cap * 16 + FSC__TRAILER);
+    if (rc)
+      return rc;
+  }
+  /* The table is zeroed: fallocated space (empty slots, no hash words). */
   ih->desc[0].off = FSC__HDR_SIZE;
   ih->desc[0].cap = cap;
-  ih->desc[0].hw = cap;
-  ih->itail = FSC__HDR_SIZE + cap * 8;
+  ih->desc[0].hw = cap | KS_HW_HASHW;
+  ih->itail = FSC__HDR_SIZE + cap * 16;
   ih->kused = 0;
   fsc__ls_seal(ih, FSC__LW_MAKE(0, 0, 0));
   ih->lenword = FSC__LW_MAKE(0, 0, 0);
@@ -154,17 +165,38 @@ static uint64_t count_fix(struct fsc__gen *c, uint64_t n) {
   return FSC__LW_LEN(w) > n ? FSC__LW_LEN(w) - n : n - FSC__LW_LEN(w);
 }
 
+/* Set the used-slot count (kused) to the slots of the active table that
+ * are not empty, if it differs: a writer killed between its slot CAS and
+ * its increment leaves it one low.  1 if it changed.  The same conditions
+ * as count_fix. */
+static uint64_t kused_fix(struct fsc__gen *c) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  struct fsc__ktab t = {0};
+  if (fsc__ktab_view(c, &t) != 0 || (t.w & FSC__LW_FROZEN)) {
+    fsc__err_clear();
+    return 0;
+  }
+  uint64_t n = 0;
+  for (uint64_t i = 0; i < t.cap; i++)
+    n += !fsc__ks_empty(ck_pr_load_64(&t.arr[i]));
+  if (ck_pr_load_64(&ih->kused) == n)
+    return 0;
+  ck_pr_store_64(&ih->kused, n);
+  return 1;
+}
+
 int fsc__hash_recount(struct fsc__gen *c) {
   struct fsc__ktab t = {0};
   int rc = fsc__ktab_view(c, &t);
   if (rc)
     return rc;
   if (t.w & FSC__LW_FROZEN) /* a rebuilder died: finish it (it counts) */
-    return fsc__hash_rebuild_locked(c, false);
+    return fsc__hash_rebuild_locked(c, KS_RB_RECORDS);
   uint64_t n = 0;
   for (uint64_t i = 0; i < t.cap; i++)
     n += fsc__ks_value(ck_pr_load_64(&t.arr[i]));
   count_fix(c, n);
+  kused_fix(c);
   return 0;
 }
 
@@ -191,12 +223,12 @@ int fsc__hash_rebuild_from_data(struct fsc__gen *c, uint64_t *live_bytes) {
     fsc__ls_seal(ih, w); /* the spare given up: the words as they are */
     return rc; /* (the active table is replaced, not copied) */
   }
-  uint64_t *dst = fsc__ptr(c, &c->index, toff, cap * 8);
+  uint64_t *dst = fsc__ptr(c, &c->index, toff, cap * 16);
   if (!dst) {
     fsc__ls_seal(ih, w);
     return fsc__err_last();
   }
-  memset(dst, 0, (size_t)(cap * 8));
+  memset(dst, 0, (size_t)(cap * 16)); /* slots, then their hash words */
   uint64_t mask = cap - 1, live = 0, bytes = 0;
   pos = 0;
   while ((rc = fsc__hash_walk(c, &pos, end, &r, &kr)) == 1) {
@@ -210,6 +242,7 @@ int fsc__hash_rebuild_from_data(struct fsc__gen *c, uint64_t *live_bytes) {
       uint64_t s = dst[i];
       if (s == 0) {
         dst[i] = KS_MAKE(k.h, r);
+        dst[cap + i] = KS_HV_MAKE(k.h, e1);
         live++;
         bytes += kr.total;
         break;
@@ -235,7 +268,7 @@ int fsc__hash_rebuild_from_data(struct fsc__gen *c, uint64_t *live_bytes) {
   ck_pr_fence_store();
   ck_pr_store_64(&ih->desc[t].off, toff);
   ck_pr_store_64(&ih->desc[t].cap, cap);
-  ck_pr_store_64(&ih->desc[t].hw, cap);
+  ck_pr_store_64(&ih->desc[t].hw, cap | KS_HW_HASHW);
   ck_pr_store_64(&ih->kused, live);
   fsc__ls_seal(ih, FSC__LW_MAKE(t, e1, live)); /* (fences its stores) */
   ck_pr_store_64(&ih->lenword, FSC__LW_MAKE(t, e1, live));
@@ -259,7 +292,8 @@ int fsc__hash_recover(struct fsc__gen *c, bool unclean) {
    * a superseded table): restored from the seal, never rolled back. */
   if (ck_pr_load_64(&ih->lenword) & FSC__LW_FROZEN) {
     rep[FSC__REP_RESTORED] += fsc__hash_seal_frozen(c, true);
-    if ((rc = fsc__hash_rebuild_locked(c, false)) != 0 && rc != FSC_ECORRUPT)
+    if ((rc = fsc__hash_rebuild_locked(c, KS_RB_RECORDS)) != 0 &&
+        rc != FSC_ECORRUPT)
       return rc;
     rep[FSC__REP_RESTORED]++; /* the interrupted rebuild, finished */
   } else {
@@ -296,6 +330,7 @@ int fsc__hash_recover(struct fsc__gen *c, bool unclean) {
     if (table_sound(c, &n2, &b2))
       bytes = b2;
   }
+  rep[FSC__REP_COUNTERS] += kused_fix(c);
   uint64_t used = ck_pr_load_64(&d->tail) - FSC__HDR_SIZE;
   uint64_t dead = used > bytes ? used - bytes : 0;
   if (ck_pr_load_64(&d->live_bytes) != bytes ||

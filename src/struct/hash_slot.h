@@ -12,6 +12,15 @@
  *   0, or (epoch << 3) | 4                                   -> empty;
  *   2                                                        -> tombstone;
  *   bit 0 set on any of them: frozen by a rebuild that is copying.
+ *
+ * Hash words (doc/FORMAT.md, "Hash words"): a table whose descriptor's hw
+ * has KS_HW_HASHW set has, right after its cap slots, cap hash words, one
+ * per slot: bits 39..0 the low 40 bits of the hash of the key the slot
+ * was given, bits 63..40 the EPOCH of the table word when it was written,
+ * plus one (0: never written).  A rebuild trusts a hash word whose epoch
+ * is the table's (KS_HV_OK) and rehashes the slot from it (the slot's tag
+ * gives the top bits): growth reads only the index.  Tables without the
+ * flag (files written before hash words) are rehashed from the records.
  */
 #ifndef FSC_HASH_SLOT_H
 #define FSC_HASH_SLOT_H
@@ -31,6 +40,21 @@
 #define KS_MAKE(h, off) ((KS_TAG(h) << KS_OFF_BITS) | (off))
 #define KS_EMPTY(epoch)                                                      \
   ((((uint64_t)(epoch) & FSC__LW_EPOCH_MASK) << 3) | KS_EMPTYF)
+
+#define KS_HW_HASHW (UINT64_C(1) << 63)
+#define KS_HW_ROOM(hw) ((hw) & ~KS_HW_HASHW)
+#define KS_HV_BITS 40
+#define KS_HV_HASH(hv) ((hv) & ((UINT64_C(1) << KS_HV_BITS) - 1))
+#define KS_HV_MAKE(h, epoch)                                                 \
+  (KS_HV_HASH(h) |                                                           \
+   ((((uint64_t)(epoch) & FSC__LW_EPOCH_MASK) + 1) << KS_HV_BITS))
+/* Was hash word hv written in the life of the table of epoch `epoch`? */
+#define KS_HV_OK(hv, epoch)                                                  \
+  (((hv) >> KS_HV_BITS) == (((uint64_t)(epoch) & FSC__LW_EPOCH_MASK) + 1))
+/* The hash a trusted hash word and its slot s give: the tag's bits and the
+ * word's low 40 (bits 43..40 zero: no table is that large). */
+#define KS_HV_FULL(hv, s)                                                    \
+  (((s) & ~((UINT64_C(1) << KS_OFF_BITS) - 1)) | KS_HV_HASH(hv))
 
 /* A table's capacity: a power of two in [KS_MIN_CAP, KS_MAX_CAP]. */
 #define KS_MIN_CAP UINT64_C(64)
@@ -68,6 +92,7 @@ static inline uint64_t fsc__ktab_cap_for(uint64_t x) {
 struct fsc__ktab {
   uint64_t w;
   uint64_t *arr;
+  uint64_t *hv;   /* the hash words (arr + cap), or NULL: none */
   uint64_t cap;
   unsigned buf;
 };
@@ -83,9 +108,11 @@ fsc__ktab_desc(struct fsc__gen *c, unsigned b, struct fsc__ktab *t) {
     return fsc__err(FSC_ECORRUPT, "hash table %u is invalid (offset %llu, "
                     "capacity %llu)", b, (unsigned long long)off,
                     (unsigned long long)cap);
-  t->arr = fsc__ptr(c, &c->index, off, cap * 8);
+  bool hw = (ck_pr_load_64(&ih->desc[b].hw) & KS_HW_HASHW) != 0;
+  t->arr = fsc__ptr(c, &c->index, off, cap * (hw ? 16 : 8));
   if (!t->arr)
     return fsc__err_last();
+  t->hv = hw ? t->arr + cap : NULL;
   t->cap = cap;
   t->buf = b;
   return 0;
@@ -141,11 +168,14 @@ int fsc__hash_walk(struct fsc__gen *c, uint64_t *pos, uint64_t end,
                    uint64_t *roff, struct fsc__krec *kr);
 
 /* hash_grow.c: rebuild the table with the structure lock held (freeze,
- * re-place every live key, or none with `clear`, into the spare table,
+ * re-place every live key, or none with KS_RB_CLEAR, into the spare table,
  * publish; also finishes a rebuild whose process died); take the lock and
  * grow the table seen with word w (unless another writer did); a region
  * of cap slots for spare table t, clear of [aoff, aoff + abytes). */
-int fsc__hash_rebuild_locked(struct fsc__gen *c, bool clear);
+#define KS_RB_CLEAR 1   /* (true): none of the keys */
+#define KS_RB_RECORDS 2 /* rehash from the records, trusting no hash word
+                           (verify's and recovery's repairs) */
+int fsc__hash_rebuild_locked(struct fsc__gen *c, int mode);
 int fsc__hash_grow(struct fsc__gen *c, uint64_t w);
 /* hash_grow.c: the hash of the key of record off (reads only the
  * record's header and key). */

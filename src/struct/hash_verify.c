@@ -122,8 +122,10 @@ void fsc__hash_vscan(struct fsc__vpass *p) {
   }
   uint64_t off = ck_pr_load_64(&ih->desc[buf].off);
   uint64_t cap = ck_pr_load_64(&ih->desc[buf].cap);
-  if (!fsc__vregion_ok(c, off, cap) || cap < KS_MIN_CAP ||
-      cap > KS_MAX_CAP || (cap & (cap - 1))) {
+  /* (A table with hash words is twice its slots: both lie below itail.) */
+  bool hw = (ck_pr_load_64(&ih->desc[buf].hw) & KS_HW_HASHW) != 0;
+  if (cap < KS_MIN_CAP || cap > KS_MAX_CAP || (cap & (cap - 1)) ||
+      !fsc__vregion_ok(c, off, hw ? cap * 2 : cap)) {
     fsc__vnote(p, &p->structure, "the hash table descriptor (offset %llu, "
                "capacity %llu) names no valid table", (unsigned long long)off,
                (unsigned long long)cap);
@@ -131,7 +133,7 @@ void fsc__hash_vscan(struct fsc__vpass *p) {
     return;
   }
   fsc__vcheck_spare(p, buf, off, cap);
-  const uint64_t *arr = fsc__ptr(c, &c->index, off, cap * 8);
+  const uint64_t *arr = fsc__ptr(c, &c->index, off, cap * (hw ? 16 : 8));
   if (!arr) {
     fsc__vnote(p, &p->structure, "the hash table lies beyond the index "
                "capacity");
@@ -192,6 +194,14 @@ void fsc__hash_vscan(struct fsc__vpass *p) {
     if ((k.h >> KS_OFF_BITS) != (s >> KS_OFF_BITS)) {
       fsc__vnote(p, &p->structure, "hash slot %llu: its tag does not match "
                  "its key's hash (lookups miss the key)",
+                 (unsigned long long)i);
+      p->need_struct = true;
+    } else if (hw && KS_HV_OK(ck_pr_load_64(&arr[cap + i]), FSC__LW_EPOCH(w)) &&
+               KS_HV_HASH(ck_pr_load_64(&arr[cap + i])) != KS_HV_HASH(k.h)) {
+      /* (A word of another epoch is not trusted: the growth reads the
+       * record instead.) */
+      fsc__vnote(p, &p->structure, "hash slot %llu: its hash word does not "
+                 "match its key's hash (a growth would misplace the key)",
                  (unsigned long long)i);
       p->need_struct = true;
     } else {
@@ -264,7 +274,7 @@ int fsc__hash_vrepair(struct fsc__vpass *p, bool *changed,
      * from the table the seal names.  A round of its own. */
     if (ck_pr_load_64(&ih->lenword) & FSC__LW_FROZEN) {
       t->restored += fsc__hash_seal_frozen(c, true);
-      int rc = fsc__hash_rebuild_locked(c, false);
+      int rc = fsc__hash_rebuild_locked(c, KS_RB_RECORDS);
       if (rc)
         return rc;
       t->restored++;
@@ -327,7 +337,7 @@ int fsc__hash_vrepair(struct fsc__vpass *p, bool *changed,
      * hash, tombstones dropped, frozen bits cleared, COUNT and the used
      * slots recounted.  Writers' CASes fail on the frozen table and
      * retry in the new one. */
-    int rc = fsc__hash_rebuild_locked(c, false);
+    int rc = fsc__hash_rebuild_locked(c, KS_RB_RECORDS);
     if (rc)
       return rc;
     t->rebuilt++;
