@@ -406,11 +406,53 @@ int fsc__hash_find_rec(struct fsc__gen *c, const struct fsc__kkey *k,
   }
 }
 
-int fsc__hash_put(struct fsc__gen *c, const struct fsc__kkey *k,
-                  uint64_t roff, enum fsc__put_mode mode, uint64_t expect,
-                  uint64_t *prev) {
+/*
+ * A replace publishes a record that lies above the one it supersedes, so
+ * that a key's highest record that was ever published is its newest (what
+ * the rebuild from the data file alone relies on, hash_recover.c).  Two
+ * writers of one key may append in one order and publish in the other:
+ * the one that finds the live record above its own appends a copy of its
+ * record (above it, then) and publishes that; its first record stays
+ * unpublished (fsc__hash_put voids it).  A counter record (FSC__CTR_FLAG)
+ * is not copied (1 without it: fsc__hash_put's callers publish counters
+ * with FSC__PUT_EXPECT of the record they read, which lies below theirs):
+ * 0 then, or 1 with *roff the copy, or an error.
+ */
+static int reappend(struct fsc__gen *c, uint64_t *roff) {
+  const struct fsc__rec *h;
+  int rc = fsc__rec_locate(c, *roff, &h);
+  if (rc)
+    return rc;
+  if (h->ctl & FSC__CTR_FLAG)
+    return 0;
+  uint64_t n = h->size, noff;
+  uint8_t type = h->type, *pl;
+  if ((rc = fsc__rec_alloc(c, n, &noff, &pl)) != 0)
+    return rc;
+  /* (The allocation may have remapped: locate ours again.) */
+  if ((rc = fsc__rec_locate(c, *roff, &h)) != 0)
+    return rc;
+  memcpy(pl, h + 1, (size_t)n);
+  fsc__rec_seal(pl, type, n);
+  if ((noff & KS_OFF_MASK) != noff) {
+    fsc__rec_void(c, noff);
+    fsc__rec_retire(c, noff);
+    return fsc__err(FSC_ENOSPC, "the data file has reached the 16 TiB a "
+                                "dict or set can address");
+  }
+  *roff = noff;
+  return 1;
+}
+
+/* fsc__hash_put, publishing *roff or (when the live record lies above
+ * it) a copy appended above that, whose offset replaces *roff. */
+static int put_above(struct fsc__gen *c, const struct fsc__kkey *k,
+                     uint64_t *roff_io, enum fsc__put_mode mode,
+                     uint64_t expect, uint64_t *prev) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   bool dict = fsc__hash_is_dict(c);
+  const uint64_t first = *roff_io;
+  uint64_t roff = first;
   *prev = 0;
   for (;;) {
     struct fsc__ktab t;
@@ -432,6 +474,20 @@ int fsc__hash_put(struct fsc__gen *c, const struct fsc__kkey *k,
         if ((rc = frozen_slot(c, t.w, &t.arr[idx])) != 0)
           return rc;
         continue;
+      }
+      if (old > roff) {
+        /* A writer that appended after us published first: publish a
+         * copy above its record instead (ours is then never published). */
+        if ((rc = reappend(c, roff_io)) < 0)
+          return rc;
+        if (rc) {
+          if (roff != first) { /* an earlier copy, never published */
+            fsc__rec_void(c, roff);
+            fsc__rec_retire(c, roff);
+          }
+          roff = *roff_io;
+          continue;
+        }
       }
       /* An update keeps the key's place.  (The live record is immutable
        * once published: its origin is the one the probe parsed.) */
@@ -468,6 +524,29 @@ int fsc__hash_put(struct fsc__gen *c, const struct fsc__kkey *k,
       return 1;
     }
   }
+}
+
+int fsc__hash_put(struct fsc__gen *c, const struct fsc__kkey *k,
+                  uint64_t roff, enum fsc__put_mode mode, uint64_t expect,
+                  uint64_t *prev) {
+  uint64_t cur = roff;
+  int rc = put_above(c, k, &cur, mode, expect, prev);
+  bool unpublished = rc == FSC_EAGAIN ||
+                     (rc == 0 && mode == FSC__PUT_ABSENT && *prev);
+  if (unpublished || (rc >= 0 && cur != roff)) {
+    /* Ours and never published (the caller retires roff when it was not
+     * published): flagged void for the rebuild from the data file. */
+    fsc__rec_void(c, roff);
+    if (cur != roff) {
+      if (unpublished) {
+        fsc__rec_void(c, cur);
+        fsc__rec_retire(c, cur);
+      } else {
+        fsc__rec_retire(c, roff);
+      }
+    }
+  }
+  return rc;
 }
 
 int fsc__hash_del(struct fsc__gen *c, const struct fsc__kkey *k,

@@ -75,6 +75,7 @@ static int origin_fix(struct fsc__gen *c, uint64_t *slot, uint64_t s) {
   if ((rc = fsc__krec_write(c, &k, &v, &noff)) != 0)
     return rc;
   if (!ck_pr_cas_64(slot, s, KS_MAKE(k.h, noff))) {
+    fsc__rec_void(c, noff);
     fsc__rec_retire(c, noff);
     return 0;
   }
@@ -127,8 +128,9 @@ static bool table_sound(struct fsc__gen *c, uint64_t *live,
       return false;
     const struct fsc__rec *rh;
     if (fsc__rec_locate(c, off, &rh) != 0 ||
-        (ck_pr_load_8((uint8_t *)(uintptr_t)&rh->flags) & FSC__REC_DELETED))
-      return false; /* a superseded version: the data file has the newest */
+        (ck_pr_load_8((uint8_t *)(uintptr_t)&rh->flags) & FSC__REC_DEAD))
+      return false; /* (a file written before 0.2.0) a superseded version:
+                       the data file has the newest */
     struct fsc__kkey k;
     fsc__kkey_make(&k, fsc__hash_is_dict(c) ? 0 : r.type, r.key, r.klen);
     if (fsc__hash_find(c, &k, &found) != 1 || found != off)
@@ -168,8 +170,62 @@ int fsc__hash_recount(struct fsc__gen *c) {
   return 0;
 }
 
-/* Rebuild the index from the data file alone: every record that verifies
- * and is not flagged deleted, the later record of a key winning. */
+/* Is the record at off flagged dead (legacy FSC__REC_DELETED, or
+ * FSC__REC_VOID: never published)? */
+static bool rec_dead(struct fsc__gen *c, uint64_t off) {
+  const struct fsc__rec *h;
+  return fsc__rec_locate(c, off, &h) != 0 ||
+         (ck_pr_load_8((const uint8_t *)&h->flags) & FSC__REC_DEAD);
+}
+
+/* Place record r (key k, parsed in kr) into the table dst being built.
+ * `from_table`: r is what a slot of the surviving table names; its entry
+ * is marked (KS_FROZEN, cleared before the table is published) and a
+ * record met in the data file does not replace it.  Otherwise the higher
+ * record of a key wins (a replace publishes a record above the one it
+ * supersedes: hash.c, put_above).  Counts a new key in *live and keeps
+ * *bytes. */
+static void rebuild_place(struct fsc__gen *c, uint64_t *dst, uint64_t cap,
+                          const struct fsc__kkey *k, uint64_t r,
+                          const struct fsc__krec *kr, bool from_table,
+                          uint64_t *live, uint64_t *bytes) {
+  uint64_t mask = cap - 1;
+  uint64_t mark = from_table ? KS_FROZEN : 0;
+  for (uint64_t i = k->h & mask;; i = (i + 1) & mask) {
+    uint64_t s = dst[i];
+    if (s == 0) {
+      dst[i] = KS_MAKE(k->h, r) | mark;
+      (*live)++;
+      *bytes += kr->total;
+      return;
+    }
+    uint64_t o = s & KS_OFF_MASK;
+    struct fsc__krec cur = {0};
+    if ((s >> KS_OFF_BITS) == KS_TAG(k->h) &&
+        fsc__krec_matches(c, o, k, &cur)) {
+      if ((s & KS_FROZEN) > mark || (o >= r && (s & KS_FROZEN) == mark))
+        return; /* the table's word (or a higher record) stands */
+      *bytes -= cur.total;
+      dst[i] = KS_MAKE(k->h, r) | mark;
+      *bytes += kr->total;
+      return;
+    }
+  }
+}
+
+/*
+ * Rebuild the index from the data file, preferring what survives of the
+ * table (doc/DURABILITY.md says what this promises):
+ *  1. every slot of the active table (if its descriptor is usable) that
+ *     names a record that verifies, holds a key of its tag and is not
+ *     flagged dead gives its key that record;
+ *  2. a key no such slot names gets its highest record in the data file
+ *     that verifies and is not flagged dead (FSC__REC_VOID: never
+ *     published; FSC__REC_DELETED: superseded, in files written before
+ *     0.2.0).  Nothing in the data file records a delete: a key deleted
+ *     (or cleared) whose slot is lost comes back with its last value,
+ *     unless its records carry the legacy flag.
+ */
 int fsc__hash_rebuild_from_data(struct fsc__gen *c, uint64_t *live_bytes) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   struct fsc__data_hdr *d = fsc__dhdr(c);
@@ -197,41 +253,39 @@ int fsc__hash_rebuild_from_data(struct fsc__gen *c, uint64_t *live_bytes) {
     return fsc__err_last();
   }
   memset(dst, 0, (size_t)(cap * 8));
-  uint64_t mask = cap - 1, live = 0, bytes = 0;
+  uint64_t live = 0, bytes = 0;
+  bool dict = fsc__hash_is_dict(c);
+  struct fsc__ktab old = {0};
+  uint64_t ooff = ck_pr_load_64(&ih->desc[FSC__LW_BUFIDX(w)].off);
+  if (fsc__ktab_desc(c, FSC__LW_BUFIDX(w), &old) == 0 &&
+      (ooff + old.cap * 8 <= toff || toff + cap * 8 <= ooff)) {
+    for (uint64_t i = 0; i < old.cap; i++) {
+      uint64_t s = ck_pr_load_64(&old.arr[i]) & ~KS_FROZEN;
+      uint64_t o = s & KS_OFF_MASK;
+      if (!fsc__ks_value(s) || o >= end || !krec_verify(c, o, &kr) ||
+          rec_dead(c, o))
+        continue;
+      struct fsc__kkey k;
+      fsc__kkey_make(&k, dict ? 0 : kr.type, kr.key, kr.klen);
+      if (KS_TAG(k.h) == (s >> KS_OFF_BITS))
+        rebuild_place(c, dst, cap, &k, o, &kr, true, &live, &bytes);
+    }
+  }
+  fsc__err_clear(); /* (what did not verify is not an error here) */
   pos = 0;
   while ((rc = fsc__hash_walk(c, &pos, end, &r, &kr)) == 1) {
-    const struct fsc__rec *h;
-    if (fsc__rec_locate(c, r, &h) != 0 || (h->flags & FSC__REC_DELETED))
+    if (rec_dead(c, r))
       continue;
     struct fsc__kkey k;
-    fsc__kkey_make(&k, fsc__hash_is_dict(c) ? 0 : kr.type, kr.key, kr.klen);
-    uint64_t i = k.h & mask;
-    for (;; i = (i + 1) & mask) {
-      uint64_t s = dst[i];
-      if (s == 0) {
-        dst[i] = KS_MAKE(k.h, r);
-        live++;
-        bytes += kr.total;
-        break;
-      }
-      uint64_t o = s & KS_OFF_MASK;
-      struct fsc__krec cur = {0};
-      if ((s >> KS_OFF_BITS) == KS_TAG(k.h) &&
-          fsc__krec_matches(c, o, &k, &cur)) {
-        struct fsc__krec old;
-        if (fsc__krec_read(c, o, &old) == 0)
-          bytes -= old.total;
-        fsc__rec_retire(c, o);
-        dst[i] = KS_MAKE(k.h, r);
-        bytes += kr.total;
-        break;
-      }
-    }
+    fsc__kkey_make(&k, dict ? 0 : kr.type, kr.key, kr.klen);
+    rebuild_place(c, dst, cap, &k, r, &kr, false, &live, &bytes);
   }
   if (rc < 0) {
     fsc__ls_seal(ih, w);
     return rc;
   }
+  for (uint64_t i = 0; i < cap; i++)
+    dst[i] &= ~KS_FROZEN;
   ck_pr_fence_store();
   ck_pr_store_64(&ih->desc[t].off, toff);
   ck_pr_store_64(&ih->desc[t].cap, cap);
