@@ -187,10 +187,17 @@ struct fsc__rec {
  *                    record superseded or removed; such a record is dead.
  *   FSC__REC_VOID    written by a dict/set writer into its own record that
  *                    it never published (fsc__rec_void): a rebuild of the
- *                    index from the data file alone skips it. */
+ *                    index from the data file alone skips it;
+ *   FSC__REC_REMOVED a dict/set delete's mark record (struct/hash.c): the
+ *                    key is absent from here on, until a higher record;
+ *   FSC__REC_CLEARED a clear's mark record: no record below it is live.
+ * No slot names a record with any of these flags (FSC__REC_DEAD). */
 #define FSC__REC_DELETED 0x1u
 #define FSC__REC_VOID 0x2u
-#define FSC__REC_DEAD (FSC__REC_DELETED | FSC__REC_VOID)
+#define FSC__REC_REMOVED 0x4u
+#define FSC__REC_CLEARED 0x8u
+#define FSC__REC_DEAD                                                        \
+  (FSC__REC_DELETED | FSC__REC_VOID | FSC__REC_REMOVED | FSC__REC_CLEARED)
 /*
  * Counter records (doc/FORMAT.md, "Counter records"): int64 or float
  * records whose 8-byte value word is changed in place by atomic

@@ -170,46 +170,55 @@ int fsc__hash_recount(struct fsc__gen *c) {
   return 0;
 }
 
-/* Is the record at off flagged dead (legacy FSC__REC_DELETED, or
- * FSC__REC_VOID: never published)? */
-static bool rec_dead(struct fsc__gen *c, uint64_t off) {
+/* The flags of the record at off (0xff if it cannot be located). */
+static uint8_t rec_flags(struct fsc__gen *c, uint64_t off) {
   const struct fsc__rec *h;
-  return fsc__rec_locate(c, off, &h) != 0 ||
-         (ck_pr_load_8((const uint8_t *)&h->flags) & FSC__REC_DEAD);
+  if (fsc__rec_locate(c, off, &h) != 0)
+    return 0xff;
+  return ck_pr_load_8((const uint8_t *)&h->flags);
 }
 
-/* Place record r (key k, parsed in kr) into the table dst being built.
- * `from_table`: r is what a slot of the surviving table names; its entry
- * is marked (KS_FROZEN, cleared before the table is published) and a
- * record met in the data file does not replace it.  Otherwise the higher
- * record of a key wins (a replace publishes a record above the one it
- * supersedes: hash.c, put_above).  Counts a new key in *live and keeps
- * *bytes. */
+/* An entry of the table being rebuilt, besides KS_MAKE(hash, record):
+ * bit 0 (KS_FROZEN) its record is what a slot of the surviving table
+ * named; bit 1 (KS_TOMB) its record is a delete's mark (the key is
+ * absent).  Both are cleared (a mark becomes a tombstone) before the
+ * table is published. */
+#define RB_TABLE KS_FROZEN
+#define RB_GONE KS_TOMB
+
+/* Place record r (key k, parsed in kr) into the table dst being built:
+ * `bits` RB_TABLE (a surviving slot's record, which no record met in the
+ * data file replaces), RB_GONE (a delete's mark record), or 0.  Otherwise
+ * the higher record of a key wins: a replace publishes a record above the
+ * one it supersedes (hash.c, put_above), and a delete's mark lies above
+ * the record it removes (hash.c, fsc__hash_del).  Keeps *live (keys) and
+ * *bytes (their records). */
 static void rebuild_place(struct fsc__gen *c, uint64_t *dst, uint64_t cap,
                           const struct fsc__kkey *k, uint64_t r,
-                          const struct fsc__krec *kr, bool from_table,
+                          const struct fsc__krec *kr, uint64_t bits,
                           uint64_t *live, uint64_t *bytes) {
   uint64_t mask = cap - 1;
-  uint64_t mark = from_table ? KS_FROZEN : 0;
   for (uint64_t i = k->h & mask;; i = (i + 1) & mask) {
     uint64_t s = dst[i];
-    if (s == 0) {
-      dst[i] = KS_MAKE(k->h, r) | mark;
+    struct fsc__krec cur = {0};
+    if (s != 0) {
+      uint64_t o = s & KS_OFF_MASK;
+      if ((s >> KS_OFF_BITS) != KS_TAG(k->h) ||
+          !fsc__krec_matches(c, o, k, &cur))
+        continue;
+      if ((s & RB_TABLE) > (bits & RB_TABLE) || o >= r)
+        return; /* the table's word (or a higher record) stands */
+      if (!(s & RB_GONE)) {
+        (*live)--;
+        *bytes -= cur.total;
+      }
+    }
+    dst[i] = KS_MAKE(k->h, r) | bits;
+    if (!(bits & RB_GONE)) {
       (*live)++;
       *bytes += kr->total;
-      return;
     }
-    uint64_t o = s & KS_OFF_MASK;
-    struct fsc__krec cur = {0};
-    if ((s >> KS_OFF_BITS) == KS_TAG(k->h) &&
-        fsc__krec_matches(c, o, k, &cur)) {
-      if ((s & KS_FROZEN) > mark || (o >= r && (s & KS_FROZEN) == mark))
-        return; /* the table's word (or a higher record) stands */
-      *bytes -= cur.total;
-      dst[i] = KS_MAKE(k->h, r) | mark;
-      *bytes += kr->total;
-      return;
-    }
+    return;
   }
 }
 
@@ -218,22 +227,24 @@ static void rebuild_place(struct fsc__gen *c, uint64_t *dst, uint64_t cap,
  * table (doc/DURABILITY.md says what this promises):
  *  1. every slot of the active table (if its descriptor is usable) that
  *     names a record that verifies, holds a key of its tag and is not
- *     flagged dead gives its key that record;
+ *     flagged (FSC__REC_DEAD) gives its key that record;
  *  2. a key no such slot names gets its highest record in the data file
- *     that verifies and is not flagged dead (FSC__REC_VOID: never
- *     published; FSC__REC_DELETED: superseded, in files written before
- *     0.2.0).  Nothing in the data file records a delete: a key deleted
- *     (or cleared) whose slot is lost comes back with its last value,
- *     unless its records carry the legacy flag.
+ *     above the last clear's mark (FSC__REC_CLEARED) that verifies and is
+ *     not flagged FSC__REC_VOID (never published) or FSC__REC_DELETED
+ *     (superseded, in files written before 0.2.0); if that is a delete's
+ *     mark (FSC__REC_REMOVED), the key is absent.
  */
 int fsc__hash_rebuild_from_data(struct fsc__gen *c, uint64_t *live_bytes) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   struct fsc__data_hdr *d = fsc__dhdr(c);
-  uint64_t end = ck_pr_load_64(&d->tail), pos = 0, r, m = 0;
+  uint64_t end = ck_pr_load_64(&d->tail), pos = 0, r, m = 0, floor = 0;
   struct fsc__krec kr;
   int rc;
-  while ((rc = fsc__hash_walk(c, &pos, end, &r, &kr)) == 1)
+  while ((rc = fsc__hash_walk(c, &pos, end, &r, &kr)) == 1) {
     m++;
+    if (rec_flags(c, r) & FSC__REC_CLEARED)
+      floor = r;
+  }
   if (rc < 0)
     return rc;
   uint64_t cap = fsc__ktab_cap_for(2 * (m + 1)), toff;
@@ -263,34 +274,43 @@ int fsc__hash_rebuild_from_data(struct fsc__gen *c, uint64_t *live_bytes) {
       uint64_t s = ck_pr_load_64(&old.arr[i]) & ~KS_FROZEN;
       uint64_t o = s & KS_OFF_MASK;
       if (!fsc__ks_value(s) || o >= end || !krec_verify(c, o, &kr) ||
-          rec_dead(c, o))
+          (rec_flags(c, o) & FSC__REC_DEAD))
         continue;
       struct fsc__kkey k;
       fsc__kkey_make(&k, dict ? 0 : kr.type, kr.key, kr.klen);
       if (KS_TAG(k.h) == (s >> KS_OFF_BITS))
-        rebuild_place(c, dst, cap, &k, o, &kr, true, &live, &bytes);
+        rebuild_place(c, dst, cap, &k, o, &kr, RB_TABLE, &live, &bytes);
     }
   }
   fsc__err_clear(); /* (what did not verify is not an error here) */
-  pos = 0;
+  pos = floor;
   while ((rc = fsc__hash_walk(c, &pos, end, &r, &kr)) == 1) {
-    if (rec_dead(c, r))
+    uint8_t fl = rec_flags(c, r);
+    if (fl & (FSC__REC_DELETED | FSC__REC_VOID | FSC__REC_CLEARED))
       continue;
     struct fsc__kkey k;
     fsc__kkey_make(&k, dict ? 0 : kr.type, kr.key, kr.klen);
-    rebuild_place(c, dst, cap, &k, r, &kr, false, &live, &bytes);
+    rebuild_place(c, dst, cap, &k, r, &kr,
+                  (fl & FSC__REC_REMOVED) ? RB_GONE : 0, &live, &bytes);
   }
   if (rc < 0) {
     fsc__ls_seal(ih, w);
     return rc;
   }
-  for (uint64_t i = 0; i < cap; i++)
-    dst[i] &= ~KS_FROZEN;
+  uint64_t used = 0;
+  for (uint64_t i = 0; i < cap; i++) {
+    uint64_t s = dst[i];
+    if (s & RB_GONE)
+      dst[i] = KS_TOMB; /* a deleted key: a tombstone keeps probe chains */
+    else
+      dst[i] = s & ~RB_TABLE;
+    used += s != 0;
+  }
   ck_pr_fence_store();
   ck_pr_store_64(&ih->desc[t].off, toff);
   ck_pr_store_64(&ih->desc[t].cap, cap);
   ck_pr_store_64(&ih->desc[t].hw, cap);
-  ck_pr_store_64(&ih->kused, live);
+  ck_pr_store_64(&ih->kused, used);
   fsc__ls_seal(ih, FSC__LW_MAKE(t, e1, live)); /* (fences its stores) */
   ck_pr_store_64(&ih->lenword, FSC__LW_MAKE(t, e1, live));
   *live_bytes = bytes;
