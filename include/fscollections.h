@@ -484,8 +484,8 @@ typedef struct fsc_list fsc_list;
  * handle across fork() share it.
  * If the previous session did not close cleanly, the first read-write opener
  * verifies and repairs the list before this returns: elements whose record
- * is bad or names a version flagged superseded (files written before
- * 0.2.0 flag them) are dropped, a damaged structure
+ * is bad or names a version flagged superseded (files of earlier builds
+ * flag them) are dropped, a damaged structure
  * word (length word, array descriptor) is restored from its sealed copy,
  * a change a dead process left half-done is finished, the counters are set
  * right; fsc_metrics.repaired_* say what, by kind.  A read-only first
@@ -1035,7 +1035,7 @@ typedef struct fsc_dict fsc_dict;
  * FSC_ETYPE if opts->key_type differs from the dict's.  base_path NULL
  * makes a private temporary dict.  After an unclean shutdown the first
  * read-write opener verifies the table and, if a slot names a bad record
- * or a version of its key flagged superseded (files written before 0.2.0
+ * or a version of its key flagged superseded (files of earlier builds
  * flag them), or keys were lost, rebuilds it from the data file (each
  * surviving slot's record, else the newest version of the key: see
  * doc/DURABILITY.md for what that promises);
@@ -1703,11 +1703,11 @@ typedef struct fsc_verify_report {
   uint64_t problems_left;        /* problems a check still finds at the end
                                     (without REPAIR: all that were found) */
   uint64_t index_superseded;     /* of index_dangling: slots naming a record
-                                    flagged dead (in files written before
-                                    0.2.0, an older version of the element
+                                    flagged dead (in files of earlier
+                                    builds, an older version of the element
                                     or key, which a later write superseded;
-                                    0.2.0 writes no such flag, liveness is
-                                    the index's): the value is stale */
+                                    no longer written: liveness is the
+                                    index's): the value there is stale */
   uint64_t items_restored;       /* list structure words (length word, array
                                     descriptors) the repair restored from
                                     their sealed copy, or elements above a

@@ -524,7 +524,7 @@ int fsc__rec_copy(struct fsc__gen *c, struct fsc__gen *nc, uint64_t off,
 /* Does the record at off verify (bounds, type, checksum)? */
 bool fsc__rec_verify(struct fsc__gen *c, uint64_t off);
 /* ... and is it not flagged dead (FSC__REC_DEAD: a legacy deleted flag,
- * which files written before 0.2.0 carry on superseded records, or a
+ * which older files carry on superseded records, or a
  * record its writer never published)?  What a list slot may name. */
 bool fsc__rec_verify_live(struct fsc__gen *c, uint64_t off);
 /*

@@ -1,20 +1,21 @@
 /*
  * test_overwrite.c - overwrites and deletes leave the records they
  * supersede untouched (liveness is the index's, doc/FORMAT.md "Records"),
- * and what still needs the data file alone gets the newest version:
+ * and the rebuild of a dict's table from the data file alone still gives
+ * every key its newest state:
  *
- *  - after N overwrites and deletes of dict keys, set elements and list
- *    items whose records lie on pages made clean first (msync, then
- *    MADV_DONTNEED of the data mapping), the data mapping holds only the
- *    few dirty pages of the header and the appended tail
- *    (/proc/self/smaps, Private_Dirty + Shared_Dirty): no page of a
- *    superseded record was written;
- *  - the rebuild of a dict's table from the data file alone (every slot
- *    lost) gives every key its newest value: after a setdefault whose
- *    record was never published (it lies above the live one), and after
- *    two processes raced on one key so that the later publish is the
- *    lower record (one writer stopped between its append and its
- *    compare-and-swap, the other publishing meanwhile).
+ *  - after N overwrites and deletes of dict keys, discards of set
+ *    elements, item assignments, pops and dels of list items, whose
+ *    records lie on pages made clean first (msync, then MADV_DONTNEED of
+ *    the data mapping), the data mapping holds only the few dirty pages of
+ *    the header and the appended tail (/proc/self/smaps, Private_Dirty +
+ *    Shared_Dirty): no page of a superseded record was written;
+ *  - with every slot of the table lost, the rebuild from the data file
+ *    gives each key its newest value or absence: after deletes, re-inserts
+ *    and a clear (their mark records), after setdefaults of present keys,
+ *    and after two processes raced on one key so that the later publish
+ *    is the lower record (one writer stopped by SIGSTOP between its append
+ *    and its compare-and-swap, the other publishing meanwhile).
  */
 #include "check_common.h"
 

@@ -1580,7 +1580,7 @@ START_TEST(test_open_structure_words) {
 END_TEST
 
 /* A dict slot pointed at the superseded version of its key's record, in a
- * file written before 0.2.0 (that record flagged deleted: the flags byte,
+ * older file (that record flagged deleted: the flags byte,
  * doc/FORMAT.md "Records"), then an unclean close: the open rebuilds the
  * index from the data file (the newest live version wins) and says so. */
 START_TEST(test_open_superseded_slot) {
@@ -1616,7 +1616,7 @@ START_TEST(test_open_superseded_slot) {
   fsc_dict_free(d);
   ck_assert_uint_eq(peek64(ip, OFF_LENWORD) >> 62 & 1, (w >> 62) & 1);
   poke64(ip, (off_t)(toff + 8 * idx), s3);
-  uint8_t legacy = 1; /* FSC__REC_DELETED, as a writer before 0.2.0 set it */
+  uint8_t legacy = 1; /* FSC__REC_DELETED, as an older writer set it */
   poke(fpath(base, "data"), (off_t)((s3 & ((UINT64_C(1) << 44) - 8)) + 1),
        &legacy, 1);
   unmark(base);
@@ -1795,7 +1795,7 @@ START_TEST(test_rdonly_unclean_refuses_damaged_structure) {
   int64_t x = 0;
 
   /* A list slot pointed back at the record an assignment superseded, in
-   * a file written before 0.2.0 (the record flagged deleted). */
+   * an older file (the record flagged deleted). */
   const char *lb = tc_path("rosup");
   l = open_t(lb, FSC_TYPE_INT64);
   ck_ok(fsc_list_append_i64(l, 10));

@@ -1301,7 +1301,7 @@ START_TEST(test_list_structure_words) {
 }
 END_TEST
 
-/* A file written before 0.2.0 flags a superseded record deleted (the
+/* An older file flags a superseded record deleted (the
  * record's flags byte, doc/FORMAT.md "Records"); the library no longer
  * writes the flag but still honours it.  Set it as such a writer did. */
 static void legacy_flag(const char *base, uint64_t off) {
@@ -1310,7 +1310,7 @@ static void legacy_flag(const char *base, uint64_t off) {
 }
 
 /* A list slot pointed back at the record an item assignment superseded,
- * in a file written before 0.2.0 (the record flagged deleted): the check
+ * in an older file (the record flagged deleted): the check
  * reports it, the repair drops the element and says so.  (Without the
  * flag the slot's record is the element: liveness is the index's.) */
 START_TEST(test_list_superseded) {
@@ -1342,7 +1342,7 @@ START_TEST(test_list_superseded) {
 END_TEST
 
 /* A dict slot pointed back at the older version of its key's record (a
- * counter 3 then 30) in a file written before 0.2.0 (the older record
+ * counter 3 then 30) in an older file (the older record
  * flagged deleted): the check reports it; the repair finds the newest
  * live version in the data file. */
 START_TEST(test_dict_superseded) {

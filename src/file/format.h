@@ -172,9 +172,9 @@ struct fsc__index_hdr {
 /* A record in the data file: this header, the payload, zero padding to 8. */
 struct fsc__rec {
   uint8_t type;       /* fsc_type of the payload */
-  uint8_t flags;      /* FSC__REC_VOID (or, in files written before
-                         0.2.0, FSC__REC_DELETED); not covered by the
-                         checksum */
+  uint8_t flags;      /* FSC__REC_VOID, _REMOVED, _CLEARED (in files of
+                         earlier builds also FSC__REC_DELETED); not
+                         covered by the checksum */
   uint16_t ctl;       /* 0, or a counter record's FSC__CTR_* bits; not
                          covered by the checksum (record.c) */
   uint32_t checksum;  /* fsc__rec_checksum() */
@@ -183,7 +183,7 @@ struct fsc__rec {
 /* Liveness comes from the index (a slot naming the record) and the header
  * counters, never from the record: an overwrite or a delete does not write
  * into the record it supersedes (doc/FORMAT.md, "Records").
- *   FSC__REC_DELETED legacy, read only: versions before 0.2.0 flagged a
+ *   FSC__REC_DELETED legacy, read only: earlier builds flagged a
  *                    record superseded or removed; such a record is dead.
  *   FSC__REC_VOID    written by a dict/set writer into its own record that
  *                    it never published (fsc__rec_void): a rebuild of the

@@ -36,9 +36,9 @@
  *
  *  - Liveness is the index's: a write does not touch the record it
  *    supersedes.  A slot naming a record flagged dead (FSC__REC_DEAD: a
- *    file written before 0.2.0 flagged superseded and removed records;
+ *    older file flagged superseded and removed records;
  *    a writer flags a record it never published) is damage: it hands out
- *    a stale value.  A writer before 0.2.0 CASed the new record in, THEN
+ *    a stale value.  An older writer CASed the new record in, THEN
  *    flagged the old one, so the slot is read again before the problem is
  *    counted (as for the others).
  *  - A list's structure words (BUF and EPOCH of the length word, both
@@ -186,7 +186,7 @@ enum fsc__verdict fsc__vcheck_rec(struct fsc__vpass *p, uint64_t off,
     return FSC__RV_TYPE;
   *total = FSC__REC_TOTAL(n);
   /* Liveness is the index's: a record is not flagged when a write
-   * supersedes it.  A file written before 0.2.0 flags it (FSC__REC_DELETED,
+   * supersedes it.  An older file flags it (FSC__REC_DELETED,
    * after the slot stopped naming it: the caller re-reads the slot before
    * counting this), and a record its writer never published is flagged
    * FSC__REC_VOID: a slot naming either holds a stale value. */

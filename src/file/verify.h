@@ -30,7 +30,7 @@ enum fsc__verdict {
   FSC__RV_TYPE,       /* not a record of this collection (type, layout) */
   FSC__RV_SUM,        /* does not match its checksum */
   FSC__RV_SUPERSEDED  /* sound, but flagged dead (FSC__REC_DEAD: in a
-                         file written before 0.2.0, superseded; or never
+                         older file, superseded; or never
                          published): a stale value */
 };
 
@@ -103,7 +103,7 @@ typedef int (*fsc__vparse_fn)(struct fsc__gen *c, uint64_t off,
                               const struct fsc__rec *h, void *out);
 /* Check the record at off: bounds, checksum, type, then parse.  On
  * FSC__RV_OK, *total is its size in the file.  FSC__RV_SUPERSEDED: the
- * caller re-reads the slot before counting it (a writer before 0.2.0
+ * caller re-reads the slot before counting it (an older writer
  * CASed the new record in, then flagged the old one). */
 enum fsc__verdict fsc__vcheck_rec(struct fsc__vpass *p, uint64_t off,
                                   fsc__vparse_fn parse, void *out,

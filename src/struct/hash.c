@@ -596,15 +596,16 @@ static int mark_write(struct fsc__gen *c, uint8_t type, const void *key,
 int fsc__hash_del(struct fsc__gen *c, const struct fsc__kkey *k,
                   uint64_t expect, uint64_t *old) {
   uint64_t moff = 0; /* our mark record */
+  int rc;
   for (;;) {
     struct fsc__ktab t;
     uint64_t idx = 0, s = 0, o = 0;
     enum probe_result r;
-    int rc = kprobe(c, &t, k, true, &idx, &s, &o, NULL, &r);
+    rc = kprobe(c, &t, k, true, &idx, &s, &o, NULL, &r);
     if (rc == 1)
       continue;
     if (rc)
-      return rc;
+      goto unpublished;
     if (r != P_FOUND || (expect && o != expect)) {
       if (moff)
         fsc__rec_void(c, moff); /* (retired when written) */
@@ -612,19 +613,20 @@ int fsc__hash_del(struct fsc__gen *c, const struct fsc__kkey *k,
     }
     if (s & KS_FROZEN) {
       if ((rc = frozen_slot(c, t.w, &t.arr[idx])) != 0)
-        return rc;
+        goto unpublished;
       continue;
     }
     if (moff < o) {
       const struct fsc__rec *h;
       if ((rc = fsc__rec_locate(c, o, &h)) != 0)
-        return rc;
+        goto unpublished;
       uint8_t type = fsc__hash_is_dict(c) ? h->type : k->type;
       if (moff)
         fsc__rec_void(c, moff);
+      moff = 0;
       if ((rc = mark_write(c, type, k->p, k->n, FSC__REC_REMOVED, &moff)) !=
           0)
-        return rc;
+        goto unpublished;
       continue; /* (look again: the key may have moved on meanwhile) */
     }
     ck_pr_fence_store(); /* the mark record before the slot */
@@ -636,6 +638,10 @@ int fsc__hash_del(struct fsc__gen *c, const struct fsc__kkey *k,
       return 1;
     }
   }
+unpublished: /* the key was not removed: neither is its mark a removal */
+  if (moff)
+    fsc__rec_void(c, moff);
+  return rc;
 }
 
 int fsc__hash_clear(struct fsc__gen *c) {

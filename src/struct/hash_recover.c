@@ -129,7 +129,7 @@ static bool table_sound(struct fsc__gen *c, uint64_t *live,
     const struct fsc__rec *rh;
     if (fsc__rec_locate(c, off, &rh) != 0 ||
         (ck_pr_load_8((uint8_t *)(uintptr_t)&rh->flags) & FSC__REC_DEAD))
-      return false; /* (a file written before 0.2.0) a superseded version:
+      return false; /* (an older file) a superseded version:
                        the data file has the newest */
     struct fsc__kkey k;
     fsc__kkey_make(&k, fsc__hash_is_dict(c) ? 0 : r.type, r.key, r.klen);
@@ -231,7 +231,7 @@ static void rebuild_place(struct fsc__gen *c, uint64_t *dst, uint64_t cap,
  *  2. a key no such slot names gets its highest record in the data file
  *     above the last clear's mark (FSC__REC_CLEARED) that verifies and is
  *     not flagged FSC__REC_VOID (never published) or FSC__REC_DELETED
- *     (superseded, in files written before 0.2.0); if that is a delete's
+ *     (superseded, in older files); if that is a delete's
  *     mark (FSC__REC_REMOVED), the key is absent.
  */
 int fsc__hash_rebuild_from_data(struct fsc__gen *c, uint64_t *live_bytes) {

@@ -23,7 +23,7 @@
  * holds: index pages lost with the power), is rebuilt from the data file
  * (fsc__hash_rebuild_from_data in hash_recover.c), which needs the
  * collection alone; so is a table with a slot naming a record flagged
- * dead (a superseded record of a file written before 0.2.0, which flagged
+ * dead (a superseded record of an older file, which flagged
  * them: the key's newest live record is only in the data file).
  *
  * Before the table: the table word and descriptors against their seal
