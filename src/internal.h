@@ -523,9 +523,10 @@ int fsc__rec_copy(struct fsc__gen *c, struct fsc__gen *nc, uint64_t off,
                   uint64_t *size);
 /* Does the record at off verify (bounds, type, checksum)? */
 bool fsc__rec_verify(struct fsc__gen *c, uint64_t off);
-/* ... and is it not flagged dead (FSC__REC_DEAD: a legacy deleted flag,
- * which older files carry on superseded records, or a
- * record its writer never published)?  What a list slot may name. */
+/* ... and is it not flagged dead (FSC__REC_DEAD: the legacy deleted flag
+ * older files carry on superseded records, or a flag a dict/set writer
+ * sets in its own record that no slot may name)?  What a list slot may
+ * name. */
 bool fsc__rec_verify_live(struct fsc__gen *c, uint64_t off);
 /*
  * Counter records (see FSC__CTR_FLAG).  fsc__rec_alloc_counter reserves
