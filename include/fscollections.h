@@ -88,7 +88,7 @@
  *  - Read-only opens cannot repair.  A read-only handle that is the first
  *    opener after an unclean shutdown (no clean-close marker) first checks
  *    the structure as a read-write opener's recovery would (the index,
- *    its sealed structure words, every record it names: not superseded,
+ *    its sealed structure words, every record it names: not flagged dead,
  *    and for a dict or set whole, with the record where each dict key's
  *    life began), and the open fails with FSC_ECORRUPT, naming the first
  *    problem, if that finds damage or a change a dead process left
@@ -533,7 +533,8 @@ typedef struct fsc_list fsc_list;
  * handle across fork() share it.
  * If the previous session did not close cleanly, the first read-write opener
  * verifies and repairs the list before this returns: elements whose record
- * is bad or names a superseded version are dropped, a damaged structure
+ * is bad or names a version flagged superseded (files of earlier builds
+ * flag them) are dropped, a damaged structure
  * word (length word, array descriptor) is restored from its sealed copy,
  * a change a dead process left half-done is finished, the counters are set
  * right; fsc_metrics.repaired_* say what, by kind.  A read-only first
@@ -1083,8 +1084,10 @@ typedef struct fsc_dict fsc_dict;
  * FSC_ETYPE if opts->key_type differs from the dict's.  base_path NULL
  * makes a private temporary dict.  After an unclean shutdown the first
  * read-write opener verifies the table and, if a slot names a bad record
- * or an older (superseded) version of its key, or keys were lost, rebuilds
- * it from the data file (the newest live version of each key wins);
+ * or a version of its key flagged superseded (files of earlier builds
+ * flag them), or keys were lost, rebuilds it from the data file (each
+ * surviving slot's record, else the newest version of the key: see
+ * doc/DURABILITY.md for what that promises);
  * fsc_metrics.repaired_* say what.  Read-only opens: as fsc_list_open.
  *
  * Errors: those of fsc_list_open (FSC_EINVAL also for auto_compact or a
@@ -1764,9 +1767,11 @@ typedef struct fsc_verify_report {
   uint64_t problems_left;        /* problems a check still finds at the end
                                     (without REPAIR: all that were found) */
   uint64_t index_superseded;     /* of index_dangling: slots naming a record
-                                    flagged deleted (an older version of
-                                    the element or key, which a later write
-                                    superseded): the value there is stale */
+                                    flagged dead (in files of earlier
+                                    builds, an older version of the element
+                                    or key, which a later write superseded;
+                                    no longer written: liveness is the
+                                    index's): the value there is stale */
   uint64_t items_restored;       /* list structure words (length word, array
                                     descriptors) the repair restored from
                                     their sealed copy, or elements above a

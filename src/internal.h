@@ -545,10 +545,10 @@ int fsc__rec_copy(struct fsc__gen *c, struct fsc__gen *nc, uint64_t off,
                   uint64_t *size);
 /* Does the record at off verify (bounds, type, checksum)? */
 bool fsc__rec_verify(struct fsc__gen *c, uint64_t off);
-/* ... and is it not flagged deleted (superseded by a later write, or
- * removed)?  What a list slot may name once no writer is between its
- * slot CAS and its retirement of the old record (a structural change
- * holds the list frozen, or no other process has it open). */
+/* ... and is it not flagged dead (FSC__REC_DEAD: the legacy deleted flag
+ * older files carry on superseded records, or a flag a dict/set writer
+ * sets in its own record that no slot may name)?  What a list slot may
+ * name. */
 bool fsc__rec_verify_live(struct fsc__gen *c, uint64_t off);
 /*
  * Counter records (see FSC__CTR_FLAG).  fsc__rec_alloc_counter reserves
@@ -597,12 +597,19 @@ void fsc__ec_deadline(int64_t timeout_ms, struct timespec *d, bool *has);
  * have left. */
 void fsc__ec_close_handle(struct fsc__handle *h);
 
-/* Mark a record dead: flag it and move its bytes from live to dead. */
+/* A record is dead (superseded, removed, or never published): move its
+ * bytes from live to dead.  Writes nothing into the record (its size is
+ * read from its header): liveness is the index's (doc/FORMAT.md). */
 void fsc__rec_retire(struct fsc__gen *c, uint64_t off);
 /* The same for a record known to hold `payload` bytes (a list of a fixed
  * size type): the header need not be read first. */
 void fsc__rec_retire_sized(struct fsc__gen *c, uint64_t off,
                            uint64_t payload);
+/* Flag the caller's own record, which it appended and will never publish,
+ * FSC__REC_VOID (its page is the tail the caller just wrote): a rebuild
+ * from the data file alone must not take it for a key's newest version.
+ * Accounting is fsc__rec_retire's. */
+void fsc__rec_void(struct fsc__gen *c, uint64_t off);
 
 /* list_recover.c */
 int fsc__list_init(struct fsc__gen *c);

@@ -178,13 +178,32 @@ struct fsc__index_hdr {
 /* A record in the data file: this header, the payload, zero padding to 8. */
 struct fsc__rec {
   uint8_t type;       /* fsc_type of the payload */
-  uint8_t flags;      /* FSC__REC_DELETED; not covered by the checksum */
+  uint8_t flags;      /* FSC__REC_VOID, _REMOVED, _CLEARED (in files of
+                         earlier builds also FSC__REC_DELETED); not
+                         covered by the checksum */
   uint16_t ctl;       /* 0, or a counter record's FSC__CTR_* bits; not
                          covered by the checksum (record.c) */
   uint32_t checksum;  /* fsc__rec_checksum() */
   uint64_t size;      /* payload bytes */
 };
+/* Liveness comes from the index (a slot naming the record) and the header
+ * counters, never from the record: an overwrite or a delete does not write
+ * into the record it supersedes (doc/FORMAT.md, "Records").
+ *   FSC__REC_DELETED legacy, read only: earlier builds flagged a
+ *                    record superseded or removed; such a record is dead.
+ *   FSC__REC_VOID    written by a dict/set writer into its own record that
+ *                    it never published (fsc__rec_void): a rebuild of the
+ *                    index from the data file alone skips it;
+ *   FSC__REC_REMOVED a dict/set delete's mark record (struct/hash.c): the
+ *                    key is absent from here on, until a higher record;
+ *   FSC__REC_CLEARED a clear's mark record: no record below it is live.
+ * No slot names a record with any of these flags (FSC__REC_DEAD). */
 #define FSC__REC_DELETED 0x1u
+#define FSC__REC_VOID 0x2u
+#define FSC__REC_REMOVED 0x4u
+#define FSC__REC_CLEARED 0x8u
+#define FSC__REC_DEAD                                                        \
+  (FSC__REC_DELETED | FSC__REC_VOID | FSC__REC_REMOVED | FSC__REC_CLEARED)
 /*
  * Counter records (doc/FORMAT.md, "Counter records"): int64 or float
  * records whose 8-byte value word is changed in place by atomic

@@ -338,14 +338,13 @@ bool fsc__rec_verify_live(struct fsc__gen *c, uint64_t off) {
   const struct fsc__rec *r;
   if (fsc__rec_locate(c, off, &r) != 0)
     return false;
-  return !(ck_pr_load_8((uint8_t *)(uintptr_t)&r->flags) & FSC__REC_DELETED);
+  return !(ck_pr_load_8((uint8_t *)(uintptr_t)&r->flags) & FSC__REC_DEAD);
 }
 
-/* Flag the record (of `total` bytes) dead and move its bytes from live
- * to dead. */
-static void retire(struct fsc__gen *c, const struct fsc__rec *r,
-                   uint64_t total) {
-  ck_pr_store_8((uint8_t *)&r->flags, FSC__REC_DELETED);
+/* Move a record's `total` bytes from live to dead.  Nothing is written
+ * into the record: its page stays clean (an overwrite or a delete dirties
+ * only the tail it appends to, the slot and the header counters). */
+static void retire(struct fsc__gen *c, uint64_t total) {
   struct fsc__data_hdr *d = fsc__dhdr(c);
   ck_pr_sub_64(&d->live_bytes, total);
   ck_pr_add_64(&d->dead_bytes, total);
@@ -355,18 +354,21 @@ void fsc__rec_retire(struct fsc__gen *c, uint64_t off) {
   const struct fsc__rec *r;
   if (fsc__rec_locate(c, off, &r) != 0)
     return;
-  retire(c, r, FSC__REC_TOTAL(r->size));
+  retire(c, FSC__REC_TOTAL(r->size)); /* (a read: the page stays clean) */
 }
 
 void fsc__rec_retire_sized(struct fsc__gen *c, uint64_t off,
                            uint64_t payload) {
-  uint64_t total = FSC__REC_TOTAL(payload);
   if (off < FSC__HDR_SIZE || (off & 7u))
     return;
-  const struct fsc__rec *r = fsc__ptr(c, &c->data, off, total);
-  if (!r)
+  retire(c, FSC__REC_TOTAL(payload));
+}
+
+void fsc__rec_void(struct fsc__gen *c, uint64_t off) {
+  const struct fsc__rec *r;
+  if (fsc__rec_locate(c, off, &r) != 0)
     return;
-  retire(c, r, total);
+  ck_pr_store_8((uint8_t *)(uintptr_t)&r->flags, FSC__REC_VOID);
 }
 
 int fsc__rec_copy(struct fsc__gen *c, struct fsc__gen *nc, uint64_t off,

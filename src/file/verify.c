@@ -34,10 +34,13 @@
  *    or set whose COUNT is far above the keys its table holds lost keys
  *    from the index; that is judged under the lock.)
  *
- *  - A slot naming a record flagged deleted (superseded by a later write,
- *    or removed) is damage: it hands out a stale value.  A lock-free
- *    writer CASes the new record in, THEN flags the old one, so the slot
- *    is read again before the problem is counted (as for the others).
+ *  - Liveness is the index's: a write does not touch the record it
+ *    supersedes.  A slot naming a record flagged dead (FSC__REC_DEAD: a
+ *    older file flagged superseded and removed records;
+ *    a writer flags a record it never published) is damage: it hands out
+ *    a stale value.  An older writer CASed the new record in, THEN
+ *    flagged the old one, so the slot is read again before the problem is
+ *    counted (as for the others).
  *  - A list's structure words (BUF and EPOCH of the length word, both
  *    descriptors) are compared with their seal (internal.h) under the
  *    lock; a live word that differs from a seal that holds would make
@@ -56,8 +59,8 @@
  *    dangling record, hold garbage or shadow another slot of the same key
  *    are turned into tombstones (one CAS each, as a delete), then the
  *    table is rebuilt from itself, safe while others write.  A table that
- *    cannot be used, or that lost keys, or that names a superseded
- *    record, is rebuilt from the data file, which needs the collection
+ *    cannot be used, or that lost keys, or that names a record flagged
+ *    dead, is rebuilt from the data file, which needs the collection
  *    alone (fsc__valone).
  * Every repair is counted by kind (struct fsc__vtally: the report's
  * items_*).
@@ -182,10 +185,12 @@ enum fsc__verdict fsc__vcheck_rec(struct fsc__vpass *p, uint64_t off,
   if (parse(c, off, h, out) != 0)
     return FSC__RV_TYPE;
   *total = FSC__REC_TOTAL(n);
-  /* A record a later write superseded (or a delete removed) is flagged
+  /* Liveness is the index's: a record is not flagged when a write
+   * supersedes it.  An older file flags it (FSC__REC_DELETED,
    * after the slot stopped naming it: the caller re-reads the slot before
-   * counting this. */
-  if (ck_pr_load_8((uint8_t *)(uintptr_t)&h->flags) & FSC__REC_DELETED)
+   * counting this), and a record its writer never published is flagged
+   * FSC__REC_VOID: a slot naming either holds a stale value. */
+  if (ck_pr_load_8((uint8_t *)(uintptr_t)&h->flags) & FSC__REC_DEAD)
     return FSC__RV_SUPERSEDED;
   return FSC__RV_OK;
 }
@@ -218,7 +223,7 @@ void fsc__vnote_bad(struct fsc__vpass *p, enum fsc__verdict r, uint64_t idx,
   case FSC__RV_SUPERSEDED:
     p->superseded++;
     fsc__vnote(p, &p->dangling, "%s %llu names the record at %llu, which a "
-               "later write superseded (it is flagged deleted): the value "
+               "later write superseded (it is flagged dead): the value "
                "there is stale", what, i, o);
     break;
   case FSC__RV_OK:
@@ -472,10 +477,11 @@ bool fsc__vfix_bytes(struct fsc__gen *c, const struct fsc__vpass *p) {
   return p->fix_live || p->fix_dead;
 }
 
-/* Retire the bad records a repair removed from the index (flag them
- * deleted, move their bytes from live to dead), so that the byte
- * counters stay right without waiting for a quiet moment.  Only records
- * whose size is sound (a checksum or type problem, not bounds). */
+/* Retire the bad records a repair removed from the index (move their
+ * bytes from live to dead), so that the byte counters stay right without
+ * waiting for a quiet moment.  Only records whose size is sound (a
+ * checksum or type problem, not bounds), and not one flagged dead (its
+ * bytes are dead already). */
 void fsc__vretire_marked(struct fsc__vpass *p) {
   for (size_t i = 0; i < p->nmarks; i++) {
     if (!p->marks[i].key)
@@ -484,7 +490,7 @@ void fsc__vretire_marked(struct fsc__vpass *p) {
     const struct fsc__rec *h;
     if (off + sizeof *h > p->tail || fsc__rec_locate(p->c, off, &h) != 0 ||
         off + FSC__REC_TOTAL(h->size) > p->tail ||
-        (ck_pr_load_8(&h->flags) & FSC__REC_DELETED))
+        (ck_pr_load_8(&h->flags) & FSC__REC_DEAD))
       continue;
     fsc__rec_retire(p->c, off);
   }

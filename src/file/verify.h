@@ -29,7 +29,9 @@ enum fsc__verdict {
   FSC__RV_BOUNDS,     /* extends past the written data */
   FSC__RV_TYPE,       /* not a record of this collection (type, layout) */
   FSC__RV_SUM,        /* does not match its checksum */
-  FSC__RV_SUPERSEDED  /* sound, but flagged deleted: a stale value */
+  FSC__RV_SUPERSEDED  /* sound, but flagged dead (FSC__REC_DEAD: in a
+                         older file, superseded; or never
+                         published): a stale value */
 };
 
 /* A slot (or record) the repair removes: a dict/set slot turned into a
@@ -101,8 +103,8 @@ typedef int (*fsc__vparse_fn)(struct fsc__gen *c, uint64_t off,
                               const struct fsc__rec *h, void *out);
 /* Check the record at off: bounds, checksum, type, then parse.  On
  * FSC__RV_OK, *total is its size in the file.  FSC__RV_SUPERSEDED: the
- * caller re-reads the slot before counting it (a writer CASes the new
- * record in, then flags the old one). */
+ * caller re-reads the slot before counting it (an older writer
+ * CASed the new record in, then flagged the old one). */
 enum fsc__verdict fsc__vcheck_rec(struct fsc__vpass *p, uint64_t off,
                                   fsc__vparse_fn parse, void *out,
                                   uint64_t *total);

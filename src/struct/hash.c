@@ -409,11 +409,53 @@ int fsc__hash_find_rec(struct fsc__gen *c, const struct fsc__kkey *k,
   }
 }
 
-int fsc__hash_put(struct fsc__gen *c, const struct fsc__kkey *k,
-                  uint64_t roff, enum fsc__put_mode mode, uint64_t expect,
-                  uint64_t *prev) {
+/*
+ * A replace publishes a record that lies above the one it supersedes, so
+ * that a key's highest record that was ever published is its newest (what
+ * the rebuild from the data file alone relies on, hash_recover.c).  Two
+ * writers of one key may append in one order and publish in the other:
+ * the one that finds the live record above its own appends a copy of its
+ * record (above it, then) and publishes that; its first record stays
+ * unpublished (fsc__hash_put voids it).  A counter record (FSC__CTR_FLAG)
+ * is not copied (1 without it: fsc__hash_put's callers publish counters
+ * with FSC__PUT_EXPECT of the record they read, which lies below theirs):
+ * 0 then, or 1 with *roff the copy, or an error.
+ */
+static int reappend(struct fsc__gen *c, uint64_t *roff) {
+  const struct fsc__rec *h;
+  int rc = fsc__rec_locate(c, *roff, &h);
+  if (rc)
+    return rc;
+  if (h->ctl & FSC__CTR_FLAG)
+    return 0;
+  uint64_t n = h->size, noff;
+  uint8_t type = h->type, *pl;
+  if ((rc = fsc__rec_alloc(c, n, &noff, &pl)) != 0)
+    return rc;
+  /* (The allocation may have remapped: locate ours again.) */
+  if ((rc = fsc__rec_locate(c, *roff, &h)) != 0)
+    return rc;
+  memcpy(pl, h + 1, (size_t)n);
+  fsc__rec_seal(pl, type, n);
+  if ((noff & KS_OFF_MASK) != noff) {
+    fsc__rec_void(c, noff);
+    fsc__rec_retire(c, noff);
+    return fsc__err(FSC_ENOSPC, "the data file has reached the 16 TiB a "
+                                "dict or set can address");
+  }
+  *roff = noff;
+  return 1;
+}
+
+/* fsc__hash_put, publishing *roff or (when the live record lies above
+ * it) a copy appended above that, whose offset replaces *roff. */
+static int put_above(struct fsc__gen *c, const struct fsc__kkey *k,
+                     uint64_t *roff_io, enum fsc__put_mode mode,
+                     uint64_t expect, uint64_t *prev) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   bool dict = fsc__hash_is_dict(c);
+  const uint64_t first = *roff_io;
+  uint64_t roff = first;
   *prev = 0;
   for (;;) {
     struct fsc__ktab t;
@@ -435,6 +477,20 @@ int fsc__hash_put(struct fsc__gen *c, const struct fsc__kkey *k,
         if ((rc = frozen_slot(c, t.w, &t.arr[idx])) != 0)
           return rc;
         continue;
+      }
+      if (old > roff) {
+        /* A writer that appended after us published first: publish a
+         * copy above its record instead (ours is then never published). */
+        if ((rc = reappend(c, roff_io)) < 0)
+          return rc;
+        if (rc) {
+          if (roff != first) { /* an earlier copy, never published */
+            fsc__rec_void(c, roff);
+            fsc__rec_retire(c, roff);
+          }
+          roff = *roff_io;
+          continue;
+        }
       }
       /* An update keeps the key's place.  (The live record is immutable
        * once published: its origin is the one the probe parsed.) */
@@ -479,24 +535,110 @@ int fsc__hash_put(struct fsc__gen *c, const struct fsc__kkey *k,
   }
 }
 
+int fsc__hash_put(struct fsc__gen *c, const struct fsc__kkey *k,
+                  uint64_t roff, enum fsc__put_mode mode, uint64_t expect,
+                  uint64_t *prev) {
+  uint64_t cur = roff;
+  int rc = put_above(c, k, &cur, mode, expect, prev);
+  bool unpublished = rc == FSC_EAGAIN ||
+                     (rc == 0 && mode == FSC__PUT_ABSENT && *prev);
+  if (unpublished || (rc >= 0 && cur != roff)) {
+    /* Ours and never published (the caller retires roff when it was not
+     * published): flagged void for the rebuild from the data file. */
+    fsc__rec_void(c, roff);
+    if (cur != roff) {
+      if (unpublished) {
+        fsc__rec_void(c, cur);
+        fsc__rec_retire(c, cur);
+      } else {
+        fsc__rec_retire(c, roff);
+      }
+    }
+  }
+  return rc;
+}
+
+/*
+ * Append a mark record (doc/FORMAT.md, "Records"): a keyed record of type
+ * `type` for key [key, klen] with a zero value of the type's fixed size
+ * (none for a variable one) and origin 0 (a dict), or the key alone (a
+ * set), flagged `flag` (FSC__REC_REMOVED or FSC__REC_CLEARED) and retired
+ * at once (its bytes are dead: no slot ever names it).  Iteration never
+ * meets it (it is no key's origin).  *off: its offset.
+ */
+static int mark_write(struct fsc__gen *c, uint8_t type, const void *key,
+                      uint32_t klen, uint8_t flag, uint64_t *off) {
+  bool dict = fsc__hash_is_dict(c);
+  uint64_t f = dict ? fsc__type_fixed_size((fsc_type)type) : 0;
+  uint64_t n = 4 + (uint64_t)klen + f + (dict ? 8 : 0);
+  uint8_t *pl;
+  int rc = fsc__rec_alloc(c, n, off, &pl);
+  if (rc)
+    return rc;
+  memset(pl, 0, (size_t)n);
+  pl[0] = (uint8_t)klen;
+  pl[1] = (uint8_t)(klen >> 8);
+  pl[2] = (uint8_t)(klen >> 16);
+  pl[3] = (uint8_t)(klen >> 24);
+  if (klen)
+    memcpy(pl + 4, key, klen);
+  fsc__rec_seal(pl, type, n);
+  /* The flag after the seal (which writes the header); the record is
+   * published by the slot CAS that follows, after its fence. */
+  ck_pr_store_8(pl - sizeof(struct fsc__rec) +
+                    offsetof(struct fsc__rec, flags), flag);
+  fsc__rec_retire(c, *off);
+  if ((*off & KS_OFF_MASK) != *off)
+    return fsc__err(FSC_ENOSPC, "the data file has reached the 16 TiB a "
+                                "dict or set can address");
+  return 0;
+}
+
+/*
+ * A delete leaves its trace in the data file, not in the record it
+ * removes: a mark record of the key (FSC__REC_REMOVED) appended before the
+ * slot becomes a tombstone, and above the record it removes (written
+ * again if a writer published a higher one meanwhile).  The rebuild from
+ * the data file (hash_recover.c) then finds the key absent when its
+ * highest record is that mark.
+ */
 int fsc__hash_del(struct fsc__gen *c, const struct fsc__kkey *k,
                   uint64_t expect, uint64_t *old) {
+  uint64_t moff = 0; /* our mark record */
+  int rc;
   for (;;) {
     struct fsc__ktab t;
     uint64_t idx = 0, s = 0, o = 0;
     enum probe_result r;
-    int rc = kprobe(c, &t, k, true, &idx, &s, &o, NULL, &r);
+    rc = kprobe(c, &t, k, true, &idx, &s, &o, NULL, &r);
     if (rc == 1)
       continue;
     if (rc)
-      return rc;
-    if (r != P_FOUND || (expect && o != expect))
+      goto unpublished;
+    if (r != P_FOUND || (expect && o != expect)) {
+      if (moff)
+        fsc__rec_void(c, moff); /* (retired when written) */
       return 0;
+    }
     if (s & KS_FROZEN) {
       if ((rc = frozen_slot(c, t.w, &t.arr[idx])) != 0)
-        return rc;
+        goto unpublished;
       continue;
     }
+    if (moff < o) {
+      const struct fsc__rec *h;
+      if ((rc = fsc__rec_locate(c, o, &h)) != 0)
+        goto unpublished;
+      uint8_t type = fsc__hash_is_dict(c) ? h->type : k->type;
+      if (moff)
+        fsc__rec_void(c, moff);
+      moff = 0;
+      if ((rc = mark_write(c, type, k->p, k->n, FSC__REC_REMOVED, &moff)) !=
+          0)
+        goto unpublished;
+      continue; /* (look again: the key may have moved on meanwhile) */
+    }
+    ck_pr_fence_store(); /* the mark record before the slot */
     if (ck_pr_cas_64(&t.arr[idx], s, KS_TOMB)) {
       fsc__rec_retire(c, o);
       *old = o;
@@ -505,13 +647,28 @@ int fsc__hash_del(struct fsc__gen *c, const struct fsc__kkey *k,
       return 1;
     }
   }
+unpublished: /* the key was not removed: neither is its mark a removal */
+  if (moff)
+    fsc__rec_void(c, moff);
+  return rc;
 }
 
 int fsc__hash_clear(struct fsc__gen *c) {
   int rc = fsc__lock(c);
   if (rc)
     return rc;
-  rc = fsc__hash_rebuild_locked(c, KS_RB_CLEAR);
+  /* The clear's mark (FSC__REC_CLEARED): the rebuild from the data file
+   * takes no record below it.  Its shape is any keyed record's of this
+   * collection (an empty key, or a zero element of the set's type). */
+  static const uint8_t zero[16];
+  uint8_t type = c->type == FSC_TYPE_ANY ? (uint8_t)FSC_TYPE_BYTES
+                                         : (uint8_t)c->type;
+  uint32_t klen = fsc__hash_is_dict(c)
+                      ? 0
+                      : (uint32_t)fsc__type_fixed_size((fsc_type)type);
+  uint64_t moff;
+  if ((rc = mark_write(c, type, zero, klen, FSC__REC_CLEARED, &moff)) == 0)
+    rc = fsc__hash_rebuild_locked(c, KS_RB_CLEAR);
   fsc__unlock(c);
   return rc;
 }

@@ -86,6 +86,7 @@ static int origin_fix(struct fsc__gen *c, uint64_t *slot, uint64_t s) {
   if ((rc = fsc__krec_write(c, &k, &v, &noff)) != 0)
     return rc;
   if (!ck_pr_cas_64(slot, s, KS_MAKE(k.h, noff))) {
+    fsc__rec_void(c, noff);
     fsc__rec_retire(c, noff);
     return 0;
   }
@@ -138,8 +139,9 @@ static bool table_sound(struct fsc__gen *c, uint64_t *live,
       return false;
     const struct fsc__rec *rh;
     if (fsc__rec_locate(c, off, &rh) != 0 ||
-        (ck_pr_load_8((uint8_t *)(uintptr_t)&rh->flags) & FSC__REC_DELETED))
-      return false; /* a superseded version: the data file has the newest */
+        (ck_pr_load_8((uint8_t *)(uintptr_t)&rh->flags) & FSC__REC_DEAD))
+      return false; /* (an older file) a superseded version:
+                       the data file has the newest */
     struct fsc__kkey k;
     fsc__kkey_make(&k, fsc__hash_is_dict(c) ? 0 : r.type, r.key, r.klen);
     if (fsc__hash_find(c, &k, &found) != 1 || found != off)
@@ -200,16 +202,83 @@ int fsc__hash_recount(struct fsc__gen *c) {
   return 0;
 }
 
-/* Rebuild the index from the data file alone: every record that verifies
- * and is not flagged deleted, the later record of a key winning. */
+/* The flags of the record at off (0xff if it cannot be located). */
+static uint8_t rec_flags(struct fsc__gen *c, uint64_t off) {
+  const struct fsc__rec *h;
+  if (fsc__rec_locate(c, off, &h) != 0)
+    return 0xff;
+  return ck_pr_load_8((const uint8_t *)&h->flags);
+}
+
+/* An entry of the table being rebuilt, besides KS_MAKE(hash, record):
+ * bit 0 (KS_FROZEN) its record is what a slot of the surviving table
+ * named; bit 1 (KS_TOMB) its record is a delete's mark (the key is
+ * absent).  Both are cleared (a mark becomes a tombstone) before the
+ * table is published. */
+#define RB_TABLE KS_FROZEN
+#define RB_GONE KS_TOMB
+
+/* Place record r (key k, parsed in kr) into the table dst being built:
+ * `bits` RB_TABLE (a surviving slot's record, which no record met in the
+ * data file replaces), RB_GONE (a delete's mark record), or 0.  Otherwise
+ * the higher record of a key wins: a replace publishes a record above the
+ * one it supersedes (hash.c, put_above), and a delete's mark lies above
+ * the record it removes (hash.c, fsc__hash_del).  Keeps *live (keys) and
+ * *bytes (their records); stores the slot's hash word, of epoch e1, in
+ * the words after the cap slots. */
+static void rebuild_place(struct fsc__gen *c, uint64_t *dst, uint64_t cap,
+                          uint64_t e1, const struct fsc__kkey *k, uint64_t r,
+                          const struct fsc__krec *kr, uint64_t bits,
+                          uint64_t *live, uint64_t *bytes) {
+  uint64_t mask = cap - 1;
+  for (uint64_t i = k->h & mask;; i = (i + 1) & mask) {
+    uint64_t s = dst[i];
+    struct fsc__krec cur = {0};
+    if (s != 0) {
+      uint64_t o = s & KS_OFF_MASK;
+      if ((s >> KS_OFF_BITS) != KS_TAG(k->h) ||
+          !fsc__krec_matches(c, o, k, &cur))
+        continue;
+      if ((s & RB_TABLE) > (bits & RB_TABLE) || o >= r)
+        return; /* the table's word (or a higher record) stands */
+      if (!(s & RB_GONE)) {
+        (*live)--;
+        *bytes -= cur.total;
+      }
+    }
+    dst[i] = KS_MAKE(k->h, r) | bits;
+    dst[cap + i] = KS_HV_MAKE(k->h, e1); /* its hash word (epoch e1) */
+    if (!(bits & RB_GONE)) {
+      (*live)++;
+      *bytes += kr->total;
+    }
+    return;
+  }
+}
+
+/*
+ * Rebuild the index from the data file, preferring what survives of the
+ * table (doc/DURABILITY.md says what this promises):
+ *  1. every slot of the active table (if its descriptor is usable) that
+ *     names a record that verifies, holds a key of its tag and is not
+ *     flagged (FSC__REC_DEAD) gives its key that record;
+ *  2. a key no such slot names gets its highest record in the data file
+ *     above the last clear's mark (FSC__REC_CLEARED) that verifies and is
+ *     not flagged FSC__REC_VOID (never published) or FSC__REC_DELETED
+ *     (superseded, in older files); if that is a delete's
+ *     mark (FSC__REC_REMOVED), the key is absent.
+ */
 int fsc__hash_rebuild_from_data(struct fsc__gen *c, uint64_t *live_bytes) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   struct fsc__data_hdr *d = fsc__dhdr(c);
-  uint64_t end = ck_pr_load_64(&d->tail), pos = 0, r, m = 0;
+  uint64_t end = ck_pr_load_64(&d->tail), pos = 0, r, m = 0, floor = 0;
   struct fsc__krec kr;
   int rc;
-  while ((rc = fsc__hash_walk(c, &pos, end, &r, &kr)) == 1)
+  while ((rc = fsc__hash_walk(c, &pos, end, &r, &kr)) == 1) {
     m++;
+    if (rec_flags(c, r) & FSC__REC_CLEARED)
+      floor = r;
+  }
   if (rc < 0)
     return rc;
   uint64_t cap = fsc__ktab_cap_for(2 * (m + 1)), toff;
@@ -229,47 +298,56 @@ int fsc__hash_rebuild_from_data(struct fsc__gen *c, uint64_t *live_bytes) {
     return fsc__err_last();
   }
   memset(dst, 0, (size_t)(cap * 16)); /* slots, then their hash words */
-  uint64_t mask = cap - 1, live = 0, bytes = 0;
-  pos = 0;
+  uint64_t live = 0, bytes = 0;
+  bool dict = fsc__hash_is_dict(c);
+  struct fsc__ktab old = {0};
+  uint64_t ooff = ck_pr_load_64(&ih->desc[FSC__LW_BUFIDX(w)].off);
+  if (fsc__ktab_desc(c, FSC__LW_BUFIDX(w), &old) == 0 &&
+      (ooff + old.cap * (old.hv ? 16 : 8) <= toff ||
+       toff + cap * 16 <= ooff)) {
+    for (uint64_t i = 0; i < old.cap; i++) {
+      uint64_t s = ck_pr_load_64(&old.arr[i]) & ~KS_FROZEN;
+      uint64_t o = s & KS_OFF_MASK;
+      if (!fsc__ks_value(s) || o >= end || !krec_verify(c, o, &kr) ||
+          (rec_flags(c, o) & FSC__REC_DEAD))
+        continue;
+      struct fsc__kkey k;
+      fsc__kkey_make(&k, dict ? 0 : kr.type, kr.key, kr.klen);
+      if (KS_TAG(k.h) == (s >> KS_OFF_BITS))
+        rebuild_place(c, dst, cap, e1, &k, o, &kr, RB_TABLE, &live, &bytes);
+    }
+  }
+  fsc__err_clear(); /* (what did not verify is not an error here) */
+  pos = floor;
   while ((rc = fsc__hash_walk(c, &pos, end, &r, &kr)) == 1) {
-    const struct fsc__rec *h;
-    if (fsc__rec_locate(c, r, &h) != 0 || (h->flags & FSC__REC_DELETED))
+    uint8_t fl = rec_flags(c, r);
+    if (fl & (FSC__REC_DELETED | FSC__REC_VOID | FSC__REC_CLEARED))
       continue;
     struct fsc__kkey k;
-    fsc__kkey_make(&k, fsc__hash_is_dict(c) ? 0 : kr.type, kr.key, kr.klen);
-    uint64_t i = k.h & mask;
-    for (;; i = (i + 1) & mask) {
-      uint64_t s = dst[i];
-      if (s == 0) {
-        dst[i] = KS_MAKE(k.h, r);
-        dst[cap + i] = KS_HV_MAKE(k.h, e1);
-        live++;
-        bytes += kr.total;
-        break;
-      }
-      uint64_t o = s & KS_OFF_MASK;
-      struct fsc__krec cur = {0};
-      if ((s >> KS_OFF_BITS) == KS_TAG(k.h) &&
-          fsc__krec_matches(c, o, &k, &cur)) {
-        struct fsc__krec old;
-        if (fsc__krec_read(c, o, &old) == 0)
-          bytes -= old.total;
-        fsc__rec_retire(c, o);
-        dst[i] = KS_MAKE(k.h, r);
-        bytes += kr.total;
-        break;
-      }
-    }
+    fsc__kkey_make(&k, dict ? 0 : kr.type, kr.key, kr.klen);
+    rebuild_place(c, dst, cap, e1, &k, r, &kr,
+                  (fl & FSC__REC_REMOVED) ? RB_GONE : 0, &live, &bytes);
   }
   if (rc < 0) {
     fsc__ls_seal(ih, w);
     return rc;
   }
+  uint64_t used = 0;
+  for (uint64_t i = 0; i < cap; i++) {
+    uint64_t s = dst[i];
+    if (s & RB_GONE) {
+      dst[i] = KS_TOMB; /* a deleted key: a tombstone keeps probe chains */
+      dst[cap + i] = 0;
+    } else {
+      dst[i] = s & ~RB_TABLE;
+    }
+    used += s != 0;
+  }
   ck_pr_fence_store();
   ck_pr_store_64(&ih->desc[t].off, toff);
   ck_pr_store_64(&ih->desc[t].cap, cap);
   ck_pr_store_64(&ih->desc[t].hw, cap | KS_HW_HASHW);
-  ck_pr_store_64(&ih->kused, live);
+  ck_pr_store_64(&ih->kused, used);
   fsc__ls_seal(ih, FSC__LW_MAKE(t, e1, live)); /* (fences its stores) */
   ck_pr_store_64(&ih->lenword, FSC__LW_MAKE(t, e1, live));
   *live_bytes = bytes;

@@ -22,8 +22,9 @@
  * that cannot be used, or that lost keys (COUNT far above the keys it
  * holds: index pages lost with the power), is rebuilt from the data file
  * (fsc__hash_rebuild_from_data in hash_recover.c), which needs the
- * collection alone; so is a table with a slot naming a superseded record
- * (the key's newest live record is only in the data file).
+ * collection alone; so is a table with a slot naming a record flagged
+ * dead (a superseded record of an older file, which flagged
+ * them: the key's newest live record is only in the data file).
  *
  * Before the table: the table word and descriptors against their seal
  * (hash_grow.c); a damaged one is restored from it in a round of its own.

@@ -1,0 +1,428 @@
+/*
+ * test_overwrite.c - overwrites and deletes leave the records they
+ * supersede untouched (liveness is the index's, doc/FORMAT.md "Records"),
+ * and the rebuild of a dict's table from the data file alone still gives
+ * every key its newest state:
+ *
+ *  - after N overwrites and deletes of dict keys, discards of set
+ *    elements, item assignments, pops and dels of list items, whose
+ *    records lie on pages made clean first (msync, then MADV_DONTNEED of
+ *    the data mapping), the data mapping holds only the few dirty pages of
+ *    the header and the appended tail (/proc/self/smaps, Private_Dirty +
+ *    Shared_Dirty): no page of a superseded record was written;
+ *  - with every slot of the table lost, the rebuild from the data file
+ *    gives each key its newest value or absence: after deletes, re-inserts
+ *    and a clear (their mark records), after setdefaults of present keys,
+ *    and after two processes raced on one key so that the later publish
+ *    is the lower record (one writer stopped by SIGSTOP between its append
+ *    and its compare-and-swap, the other publishing meanwhile).
+ */
+#include "check_common.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+
+/* doc/FORMAT.md */
+#define I_LENWORD 64
+#define I_DESC(b) (72 + 24 * (b))
+#define LW_BUF(w) ((unsigned)(((w) >> 62) & 1u))
+
+static char *fpath(const char *base, const char *which) {
+  static char p[8][1024];
+  static unsigned k;
+  char *b = p[k++ % 8];
+  snprintf(b, 1024, "%.900s.%.5s.fscollection", base, which);
+  return b;
+}
+
+static uint64_t peek64(const char *p, off_t off) {
+  uint64_t v = 0;
+  int fd = open(p, O_RDONLY);
+  ck_assert_msg(fd >= 0, "open %s: %s", p, strerror(errno));
+  ck_assert_int_eq(pread(fd, &v, 8, off), 8);
+  close(fd);
+  return v;
+}
+
+/* For each mapping of `file` in this process (/proc/self/smaps, matched
+ * by inode: a file the library created is shown under the name of the
+ * temporary file it was made as): with `clean`, write it back (msync) and
+ * drop its pages from the mapping (MADV_DONTNEED: they come back, clean,
+ * on the next access).  The dirty pages (Private_Dirty + Shared_Dirty,
+ * 4 KiB) of all of them. */
+static long mapping_dirty(const char *file, bool clean) {
+  struct stat fst;
+  ck_assert_int_eq(stat(file, &fst), 0);
+  FILE *f = fopen("/proc/self/smaps", "r");
+  ck_assert_ptr_nonnull(f);
+  char line[1400];
+  bool ours = false;
+  long kb = 0;
+  int found = 0;
+  while (fgets(line, sizeof line, f)) {
+    unsigned long lo, hi, ino;
+    size_t hex = strspn(line, "0123456789abcdef");
+    if (hex && line[hex] == '-' &&
+        sscanf(line, "%lx-%lx %*s %*s %*s %lu", &lo, &hi, &ino) == 3) {
+      /* A mapping's first line: range perms offset dev inode [path]. */
+      ours = ino == (unsigned long)fst.st_ino;
+      found += ours;
+      if (ours && clean) {
+        void *a = (void *)(uintptr_t)lo;
+        ck_assert_int_eq(msync(a, hi - lo, MS_SYNC), 0);
+        ck_assert_int_eq(madvise(a, hi - lo, MADV_DONTNEED), 0);
+      }
+      continue;
+    }
+    long v;
+    if (ours && (sscanf(line, "Private_Dirty: %ld kB", &v) == 1 ||
+                 sscanf(line, "Shared_Dirty: %ld kB", &v) == 1))
+      kb += v;
+  }
+  fclose(f);
+  ck_assert_int_gt(found, 0);
+  return kb / 4;
+}
+
+/* A collection's data file. */
+static const char *data_file(const char *base) { return fpath(base, "data"); }
+
+static uint64_t dlen(fsc_dict *d) {
+  uint64_t n = 0;
+  ck_ok(fsc_dict_len(d, &n));
+  return n;
+}
+
+#define BIG 3000 /* bytes: each such record on a page of its own, or two */
+#define NBIG 96
+
+static fsc_value big(char *buf, int i) {
+  memset(buf, 'a' + i % 26, BIG);
+  snprintf(buf, 16, "big-%d", i);
+  return fsc_bytes(buf, BIG);
+}
+
+static char *key(int i) {
+  static char b[4][32];
+  static unsigned k;
+  char *s = b[k++ % 4];
+  snprintf(s, 32, "key-%d", i);
+  return s;
+}
+
+/* The pages dirtied by the overwrites and deletes: the data header's and
+ * the tail's (NBIG small records, some 4 KiB), a few; the superseded
+ * records alone would be NBIG or more. */
+#define DIRTY_MAX 6
+
+START_TEST(test_dict_overwrite_clean) {
+  const char *base = tc_path("dclean");
+  fsc_dict *d = NULL;
+  ck_ok(fsc_dict_open(base, NULL, &d));
+  char buf[BIG];
+  for (int i = 0; i < NBIG; i++) {
+    fsc_value v = big(buf, i);
+    ck_ok(fsc_dict_set(d, key(i), strlen(key(i)), &v));
+  }
+  const char *df = data_file(base);
+  mapping_dirty(df, true);
+  ck_assert_int_eq(mapping_dirty(df, false), 0);
+  /* Two thirds overwritten with a small value, one third deleted. */
+  for (int i = 0; i < NBIG; i++) {
+    if (i % 3 == 2) {
+      ck_ok(fsc_dict_del(d, key(i), strlen(key(i))));
+    } else {
+      fsc_value v = fsc_i64(i);
+      ck_ok(fsc_dict_set(d, key(i), strlen(key(i)), &v));
+    }
+  }
+  long dirty = mapping_dirty(df, false);
+  ck_assert_msg(dirty <= DIRTY_MAX, "%ld dirty pages in the data mapping "
+                "after %d overwrites and deletes", dirty, NBIG);
+  for (int i = 0; i < NBIG; i++) {
+    fsc_value v;
+    if (i % 3 == 2) {
+      ck_fsc(fsc_dict_get(d, key(i), strlen(key(i)), &v), FSC_EKEY);
+    } else {
+      ck_ok(fsc_dict_get(d, key(i), strlen(key(i)), &v));
+      ck_assert_int_eq(v.type, FSC_TYPE_INT64);
+      ck_assert_int_eq(v.u.i64, i);
+    }
+  }
+  ck_ok(fsc_dict_verify(d, 0, NULL));
+  ck_ok(fsc_dict_compact(d));
+  ck_ok(fsc_dict_verify(d, 0, NULL));
+  ck_assert_uint_eq(dlen(d), NBIG - NBIG / 3);
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+}
+END_TEST
+
+/* Elements of a set of any type: int64 ones, each followed by a large
+ * bytes element so that each int64 record lies on a page of its own; the
+ * int64 ones are discarded (a discard appends a small mark record of the
+ * element to the tail, doc/FORMAT.md "Records"). */
+START_TEST(test_set_discard_clean) {
+  const char *base = tc_path("sclean");
+  fsc_set *s = NULL;
+  ck_ok(fsc_set_open(base, NULL, &s));
+  char buf[BIG];
+  for (int i = 0; i < NBIG; i++) {
+    fsc_value v = fsc_i64(i), b = big(buf, i);
+    ck_assert_int_eq(fsc_set_add(s, &v), 1);
+    ck_assert_int_eq(fsc_set_add(s, &b), 1);
+  }
+  const char *df = data_file(base);
+  mapping_dirty(df, true);
+  for (int i = 0; i < NBIG; i++) {
+    fsc_value v = fsc_i64(i);
+    ck_assert_int_eq(fsc_set_discard(s, &v), 1);
+  }
+  long dirty = mapping_dirty(df, false);
+  ck_assert_msg(dirty <= DIRTY_MAX, "%ld dirty pages in the data mapping "
+                "after %d discards", dirty, NBIG);
+  ck_ok(fsc_set_verify(s, 0, NULL));
+  for (int i = 0; i < NBIG; i++) {
+    fsc_value v = fsc_i64(i), b = big(buf, i);
+    ck_assert_int_eq(fsc_set_contains(s, &v), 0);
+    ck_assert_int_eq(fsc_set_contains(s, &b), 1);
+  }
+  ck_ok(fsc_set_compact(s));
+  ck_ok(fsc_set_verify(s, 0, NULL));
+  ck_ok(fsc_set_destroy(s));
+  fsc_set_free(s);
+}
+END_TEST
+
+START_TEST(test_list_assign_pop_clean) {
+  const char *base = tc_path("lclean");
+  fsc_list *l = NULL;
+  ck_ok(fsc_list_open(base, NULL, &l));
+  char buf[BIG];
+  for (int i = 0; i < NBIG; i++) {
+    fsc_value v = big(buf, i);
+    ck_ok(fsc_list_append(l, &v));
+  }
+  const char *df = data_file(base);
+  mapping_dirty(df, true);
+  /* Item assignment of every other item, then pops and dels at the end
+   * and in the middle. */
+  for (int i = 0; i < NBIG; i += 2) {
+    fsc_value v = fsc_i64(i);
+    ck_ok(fsc_list_set(l, i, &v));
+  }
+  for (int k = 0; k < 8; k++) {
+    ck_ok(fsc_list_pop(l, -1, NULL));
+    ck_ok(fsc_list_del(l, 10));
+  }
+  long dirty = mapping_dirty(df, false);
+  ck_assert_msg(dirty <= DIRTY_MAX, "%ld dirty pages in the data mapping "
+                "after %d assignments and 16 pops", dirty, NBIG / 2);
+  ck_ok(fsc_list_verify(l, 0, NULL));
+  ck_ok(fsc_list_compact(l));
+  ck_ok(fsc_list_verify(l, 0, NULL));
+  uint64_t n = 0;
+  ck_ok(fsc_list_len(l, &n));
+  ck_assert_uint_eq(n, NBIG - 16);
+  fsc_value v;
+  ck_ok(fsc_list_get(l, 0, &v));
+  ck_assert_int_eq(v.type, FSC_TYPE_INT64);
+  ck_assert_int_eq(v.u.i64, 0);
+  ck_ok(fsc_list_destroy(l));
+  fsc_list_free(l);
+}
+END_TEST
+
+/* Every slot of the dict's table lost (zeroed, as index pages lost with
+ * the power): a repair, alone, rebuilds the table from the data file. */
+static void lose_table_and_repair(const char *base, fsc_dict *d) {
+  const char *ip = fpath(base, "index");
+  uint64_t w = peek64(ip, I_LENWORD);
+  uint64_t toff = peek64(ip, I_DESC(LW_BUF(w)));
+  uint64_t cap = peek64(ip, I_DESC(LW_BUF(w)) + 8);
+  void *zero = calloc(cap, 8);
+  ck_assert_ptr_nonnull(zero);
+  int fd = open(ip, O_RDWR);
+  ck_assert_int_ge(fd, 0);
+  ck_assert_int_eq(pwrite(fd, zero, cap * 8, (off_t)toff), (ssize_t)(cap * 8));
+  close(fd);
+  free(zero);
+  fsc_verify_report r;
+  memset(&r, 0, sizeof r);
+  r.size = sizeof r;
+  ck_ok(fsc_dict_verify(d, FSC_VERIFY_REPAIR, &r));
+  ck_assert(r.repaired && r.healthy);
+  ck_assert_uint_ge(r.tables_rebuilt, 1);
+  ck_ok(fsc_dict_verify(d, 0, NULL));
+}
+
+#define NKEYS 40
+
+static void ck_keys(fsc_dict *d, int64_t plus) {
+  for (int i = 0; i < NKEYS; i++) {
+    fsc_value v;
+    ck_ok(fsc_dict_get(d, key(i), strlen(key(i)), &v));
+    ck_assert_int_eq(v.u.i64, i + plus);
+  }
+}
+
+/* Deletes and a clear leave their marks in the data file: a rebuild from
+ * the data file alone (every slot lost) brings back no deleted key, no
+ * cleared key, and a key deleted then set again with its last value. */
+START_TEST(test_rebuild_after_deletes) {
+  const char *base = tc_path("dels");
+  fsc_dict *d = NULL;
+  ck_ok(fsc_dict_open(base, NULL, &d));
+  for (int i = 0; i < NKEYS; i++) {
+    fsc_value v = fsc_i64(-1);
+    ck_ok(fsc_dict_set(d, key(1000 + i), strlen(key(1000 + i)), &v));
+  }
+  ck_ok(fsc_dict_clear(d));
+  for (int i = 0; i < 2 * NKEYS; i++) {
+    fsc_value v = fsc_i64(i % NKEYS == i ? i : -2);
+    ck_ok(fsc_dict_set(d, key(i), strlen(key(i)), &v));
+  }
+  for (int i = NKEYS; i < 2 * NKEYS; i++)
+    ck_ok(fsc_dict_del(d, key(i), strlen(key(i))));
+  for (int i = 0; i < NKEYS; i += 4) { /* deleted, then set again */
+    ck_ok(fsc_dict_del(d, key(i), strlen(key(i))));
+    fsc_value v = fsc_i64(i);
+    ck_ok(fsc_dict_set(d, key(i), strlen(key(i)), &v));
+  }
+  lose_table_and_repair(base, d);
+  ck_assert_uint_eq(dlen(d), NKEYS);
+  ck_keys(d, 0);
+  for (int i = NKEYS; i < 2 * NKEYS; i++)
+    ck_fsc(fsc_dict_contains(d, key(i), strlen(key(i))), 0);
+  for (int i = 0; i < NKEYS; i++)
+    ck_fsc(fsc_dict_contains(d, key(1000 + i), strlen(key(1000 + i))), 0);
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+}
+END_TEST
+
+/* setdefault of present keys (a write: it must not leave a record the
+ * rebuild takes for a newer version; an append it did not publish is
+ * flagged FSC__REC_VOID by fsc__hash_put). */
+START_TEST(test_rebuild_skips_unpublished) {
+  const char *base = tc_path("unpub");
+  fsc_dict *d = NULL;
+  ck_ok(fsc_dict_open(base, NULL, &d));
+  for (int i = 0; i < NKEYS; i++) {
+    fsc_value v = fsc_i64(i);
+    ck_ok(fsc_dict_set(d, key(i), strlen(key(i)), &v));
+  }
+  for (int i = 0; i < NKEYS; i++) {
+    fsc_value dflt = fsc_i64(-1), out;
+    ck_ok(fsc_dict_setdefault(d, key(i), strlen(key(i)), &dflt, &out));
+    ck_assert_int_eq(out.u.i64, i);
+  }
+  lose_table_and_repair(base, d);
+  ck_assert_uint_eq(dlen(d), NKEYS);
+  ck_keys(d, 0);
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+}
+END_TEST
+
+/* Two processes set one key "hot": the child in a loop (until told to
+ * stop), the parent once while the child is stopped by SIGSTOP.  When the
+ * stop caught the child between its append and its compare-and-swap, the
+ * child publishes last a record it appended before the parent's: its
+ * value is the key's, its record the lower.  The rebuild from the data
+ * file alone must give the value the dict had.  The stop lands in that
+ * window in a good share of the rounds (the loop does little else). */
+START_TEST(test_rebuild_after_race) {
+  const char *base = tc_path("race");
+  fsc_dict *d = NULL;
+  ck_ok(fsc_dict_open(base, NULL, &d));
+  for (int i = 0; i < NKEYS; i++) {
+    fsc_value v = fsc_i64(i);
+    ck_ok(fsc_dict_set(d, key(i), strlen(key(i)), &v));
+  }
+  volatile int *stop = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+                            MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  ck_assert(stop != MAP_FAILED);
+  int child_last = 0;
+  const int rounds = 24;
+  for (int round = 0; round < rounds; round++) {
+    *stop = 0;
+    int ready[2];
+    ck_assert_int_eq(pipe(ready), 0);
+    pid_t p = fork();
+    ck_assert_int_ge(p, 0);
+    if (p == 0) {
+      fsc_dict *o = NULL;
+      if (fsc_dict_open(base, NULL, &o) != 0)
+        _exit(2);
+      int64_t x = 1000000 * (round + 1);
+      for (int n = 0; !__atomic_load_n(stop, __ATOMIC_ACQUIRE); n++) {
+        fsc_value v = fsc_i64(++x);
+        if (fsc_dict_set(o, "hot", 3, &v) != 0)
+          _exit(3);
+        if (n == 100 && write(ready[1], "x", 1) != 1)
+          _exit(4);
+      }
+      fsc_dict_free(o);
+      _exit(0);
+    }
+    char c;
+    ck_assert_int_eq(read(ready[0], &c, 1), 1);
+    close(ready[0]);
+    close(ready[1]);
+    struct timespec ts = {0, 200000 + 37000 * round};
+    nanosleep(&ts, NULL);
+    ck_assert_int_eq(kill(p, SIGSTOP), 0);
+    int st;
+    ck_assert_int_eq(waitpid(p, &st, WUNTRACED), p);
+    ck_assert(WIFSTOPPED(st));
+    __atomic_store_n(stop, 1, __ATOMIC_RELEASE);
+    fsc_value mine = fsc_i64(-round - 1), now;
+    ck_ok(fsc_dict_set(d, "hot", 3, &mine));
+    ck_assert_int_eq(kill(p, SIGCONT), 0);
+    ck_assert_int_eq(waitpid(p, &st, 0), p);
+    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    ck_ok(fsc_dict_get(d, "hot", 3, &now));
+    child_last += now.u.i64 != mine.u.i64;
+    int64_t want = now.u.i64;
+    lose_table_and_repair(base, d);
+    ck_ok(fsc_dict_get(d, "hot", 3, &now));
+    ck_assert_msg(now.u.i64 == want, "round %d: rebuilt to %lld, the dict "
+                  "had %lld", round, (long long)now.u.i64, (long long)want);
+    ck_assert_uint_eq(dlen(d), NKEYS + 1);
+    ck_keys(d, 0);
+  }
+  /* (How often the stop caught the child inside a set: its publish came
+   * after the parent's.) */
+  fprintf(stderr, "race: the child published last in %d of %d rounds\n",
+          child_last, rounds);
+  munmap((void *)stop, 4096);
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+}
+END_TEST
+
+static Suite *overwrite_suite(void) {
+  Suite *s = suite_create("overwrite");
+  TCase *tc = tcase_create("clean pages");
+  tcase_set_timeout(tc, 120);
+  tcase_add_test(tc, test_dict_overwrite_clean);
+  tcase_add_test(tc, test_set_discard_clean);
+  tcase_add_test(tc, test_list_assign_pop_clean);
+  suite_add_tcase(s, tc);
+  tc = tcase_create("rebuild");
+  tcase_set_timeout(tc, 120);
+  tcase_add_test(tc, test_rebuild_skips_unpublished);
+  tcase_add_test(tc, test_rebuild_after_deletes);
+  tcase_add_test(tc, test_rebuild_after_race);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) { return tc_run(overwrite_suite()); }
