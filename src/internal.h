@@ -610,6 +610,10 @@ void fsc__rec_retire_sized(struct fsc__gen *c, uint64_t off,
  * from the data file alone must not take it for a key's newest version.
  * Accounting is fsc__rec_retire's. */
 void fsc__rec_void(struct fsc__gen *c, uint64_t off);
+/* Flag the record at off FSC__REC_REMOVED, making it its own delete mark:
+ * what a dict/set delete writes into the record it removed when the data
+ * file has no room for a mark record (hash.c).  No accounting. */
+void fsc__rec_flag_removed(struct fsc__gen *c, uint64_t off);
 
 /* list_recover.c */
 int fsc__list_init(struct fsc__gen *c);

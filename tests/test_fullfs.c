@@ -280,7 +280,7 @@ static void dict_rehash_full(const char *base) {
   CHK(rc == FSC_ENOSPC, "set returned %d (%s)", rc, fsc_strerror(rc));
   CHK(strstr(fsc_errmsg(), ".index.fscollection") != NULL, "message: %s",
       fsc_errmsg());
-  CHK(n >= 500 && n <= 1024, "%d keys fitted in the first table", n);
+  CHK(n >= 300 && n <= 1024, "%d keys fitted in the first table", n);
   CHK(fsize(base, "index") == before, "the index grew");
   int64_t x;
   CHK_RC(fsc_dict_get_i64(d, key(n), &x), FSC_EKEY);

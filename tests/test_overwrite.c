@@ -25,6 +25,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -307,6 +308,71 @@ START_TEST(test_rebuild_after_deletes) {
 }
 END_TEST
 
+/* A delete on a full data file (no room for its mark record) still
+ * works, and a rebuild from the data file alone still finds the key
+ * absent: the removed record is flagged as its own mark, and no lower
+ * (superseded) version of the key comes back. */
+START_TEST(test_delete_when_full) {
+  const char *base = tc_path("full");
+  fsc_dict *d = NULL;
+  ck_ok(fsc_dict_open(base, NULL, &d));
+  for (int i = 0; i < NKEYS; i++) {
+    for (int64_t v = 100; v >= 0; v -= 100) { /* a superseded version */
+      fsc_value x = fsc_i64(i + v);
+      ck_ok(fsc_dict_set(d, key(i), strlen(key(i)), &x));
+    }
+  }
+  fflush(NULL);
+  pid_t p = fork();
+  ck_assert_int_ge(p, 0);
+  if (p == 0) {
+    signal(SIGXFSZ, SIG_IGN);
+    struct stat st;
+    if (stat(fpath(base, "data"), &st) != 0)
+      _exit(2);
+    struct rlimit rl = {(rlim_t)st.st_size, (rlim_t)st.st_size};
+    if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
+      _exit(3);
+    /* Fill the data file to its end. */
+    int n = 0, rc;
+    char big[2000];
+    memset(big, 'x', sizeof big);
+    fsc_value b = fsc_bytes(big, sizeof big);
+    while ((rc = fsc_dict_set(d, key(5000 + n), strlen(key(5000 + n)),
+                              &b)) == 0)
+      n++;
+    if (rc != FSC_ENOSPC)
+      _exit(4);
+    b = fsc_bytes(big, 1);
+    while (fsc_dict_set(d, key(9000), strlen(key(9000)), &b) == 0)
+      ; /* the last small gaps too */
+    for (int i = 0; i < NKEYS; i += 2)
+      if ((rc = fsc_dict_del(d, key(i), strlen(key(i)))) != 0) {
+        fprintf(stderr, "del %d: %d %s\n", i, rc, fsc_errmsg());
+        _exit(10 + i);
+      }
+    _exit(0);
+  }
+  int st;
+  ck_assert_int_eq(waitpid(p, &st, 0), p);
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+                "the child failed (status %#x)", st);
+  for (int i = 0; i < NKEYS; i++)
+    ck_fsc(fsc_dict_contains(d, key(i), strlen(key(i))), i % 2 ? 1 : 0);
+  lose_table_and_repair(base, d);
+  for (int i = 0; i < NKEYS; i++) {
+    ck_fsc(fsc_dict_contains(d, key(i), strlen(key(i))), i % 2 ? 1 : 0);
+    if (i % 2) {
+      fsc_value v;
+      ck_ok(fsc_dict_get(d, key(i), strlen(key(i)), &v));
+      ck_assert_int_eq(v.u.i64, i);
+    }
+  }
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+}
+END_TEST
+
 /* setdefault of present keys (a write: it must not leave a record the
  * rebuild takes for a newer version; an append it did not publish is
  * flagged FSC__REC_VOID by fsc__hash_put). */
@@ -421,6 +487,7 @@ static Suite *overwrite_suite(void) {
   tcase_add_test(tc, test_rebuild_skips_unpublished);
   tcase_add_test(tc, test_rebuild_after_deletes);
   tcase_add_test(tc, test_rebuild_after_race);
+  tcase_add_test(tc, test_delete_when_full);
   suite_add_tcase(s, tc);
   return s;
 }

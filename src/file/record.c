@@ -371,6 +371,13 @@ void fsc__rec_void(struct fsc__gen *c, uint64_t off) {
   ck_pr_store_8((uint8_t *)(uintptr_t)&r->flags, FSC__REC_VOID);
 }
 
+void fsc__rec_flag_removed(struct fsc__gen *c, uint64_t off) {
+  const struct fsc__rec *r;
+  if (fsc__rec_locate(c, off, &r) != 0)
+    return;
+  ck_pr_store_8((uint8_t *)(uintptr_t)&r->flags, FSC__REC_REMOVED);
+}
+
 int fsc__rec_copy(struct fsc__gen *c, struct fsc__gen *nc, uint64_t off,
                   uint64_t *noff, uint8_t **npl, uint8_t *type,
                   uint64_t *size) {

@@ -605,6 +605,7 @@ static int mark_write(struct fsc__gen *c, uint8_t type, const void *key,
 int fsc__hash_del(struct fsc__gen *c, const struct fsc__kkey *k,
                   uint64_t expect, uint64_t *old) {
   uint64_t moff = 0; /* our mark record */
+  bool nomark = false; /* the data file is full: flag the record instead */
   int rc;
   for (;;) {
     struct fsc__ktab t;
@@ -625,7 +626,7 @@ int fsc__hash_del(struct fsc__gen *c, const struct fsc__kkey *k,
         goto unpublished;
       continue;
     }
-    if (moff < o) {
+    if (moff < o && !nomark) {
       const struct fsc__rec *h;
       if ((rc = fsc__rec_locate(c, o, &h)) != 0)
         goto unpublished;
@@ -633,13 +634,27 @@ int fsc__hash_del(struct fsc__gen *c, const struct fsc__kkey *k,
       if (moff)
         fsc__rec_void(c, moff);
       moff = 0;
-      if ((rc = mark_write(c, type, k->p, k->n, FSC__REC_REMOVED, &moff)) !=
-          0)
+      rc = mark_write(c, type, k->p, k->n, FSC__REC_REMOVED, &moff);
+      if (rc == FSC_ENOSPC) {
+        /* No room for a mark: a delete must still work on a full disk.
+         * The removed record becomes its own mark (flagged REMOVED),
+         * after the CAS (before it, a structural change that froze the
+         * slot would leave a live slot naming a flagged record): the
+         * rebuild from the data file still finds the key absent.  Only
+         * here does a write touch the record it supersedes. */
+        nomark = true;
+        moff = 0;
+        fsc__err_clear();
+        continue;
+      }
+      if (rc)
         goto unpublished;
       continue; /* (look again: the key may have moved on meanwhile) */
     }
     ck_pr_fence_store(); /* the mark record before the slot */
     if (ck_pr_cas_64(&t.arr[idx], s, KS_TOMB)) {
+      if (nomark)
+        fsc__rec_flag_removed(c, o);
       fsc__rec_retire(c, o);
       *old = o;
       if ((rc = count_add(c, t.w, -1)) != 0)
