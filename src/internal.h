@@ -558,6 +558,25 @@ int fsc__ctr_cas(struct fsc__gen *c, uint64_t off, const fsc_value *expected,
                  const fsc_value *desired, fsc_value *current);
 /* Is the record at off a counter?  (Its value word in *word.) */
 bool fsc__ctr_is(struct fsc__gen *c, uint64_t off, uint64_t **word);
+/* A counter's checksum with (sealed) or without its value word. */
+uint32_t fsc__ctr_sum(uint8_t type, const void *payload, uint64_t n,
+                      bool sealed);
+/* Does record r (all of it mapped) match its checksum?  Safe against a
+ * writer unsealing it meanwhile (record.c). */
+bool fsc__rec_sum_ok(const struct fsc__rec *r);
+/*
+ * Counter seals (ctr_seal.c).  fsc__ctr_unseal: a writer inside the
+ * sealed counter r at off clears SEALED before it writes, and logs it;
+ * FSC_ECORRUPT if the sealed value does not match its checksum.
+ * fsc__ctr_seal seals the counter at off if its unsealed checksum holds
+ * and (unless force) no writer is inside.  fsc__ctr_seal_session: the
+ * last close, no other writer: seal every counter unsealed this session
+ * (the log's, or all of them when it overflowed), then empty the log.
+ */
+int fsc__ctr_unseal(struct fsc__gen *c, uint64_t off,
+                    const struct fsc__rec *r);
+void fsc__ctr_seal(struct fsc__gen *c, uint64_t off, bool force);
+void fsc__ctr_seal_session(struct fsc__gen *c);
 
 /* wait.c - the change event count (struct fsc__data_hdr `events`;
  * fsc__ec_bump, after every published change, is with

@@ -47,14 +47,78 @@ static uint32_t sum_counter(uint8_t type, const uint8_t *payload,
   return (uint32_t)h;
 }
 
+/* The checksum of a sealed counter record: the same chain with the value
+ * word between (loaded atomically: a writer that unsealed the record may
+ * be changing it; the caller then sees the header change, see
+ * fsc__rec_sum_ok), and a seed of its own. */
+static uint32_t sum_sealed(uint8_t type, const uint8_t *payload,
+                           uint64_t n) {
+  uint64_t v = fsc__ctr_voff(n);
+  uint64_t seed = ((uint64_t)type << 56) ^ n ^ UINT64_C(0x5EA15EA15EA15EA1);
+  uint64_t w = ck_pr_load_64((uint64_t *)(uintptr_t)(payload + v));
+  uint64_t h = XXH3_64bits_withSeed(payload, (size_t)v, seed);
+  h = XXH3_64bits_withSeed(&w, 8, h);
+  h = XXH3_64bits_withSeed(payload + v + 8, (size_t)(n - v - 8), h);
+  return (uint32_t)h;
+}
+
+uint32_t fsc__ctr_sum(uint8_t type, const void *payload, uint64_t n,
+                      bool sealed) {
+  return sealed ? sum_sealed(type, payload, n)
+                : sum_counter(type, payload, n);
+}
+
+/* The checksum record r should hold for the header's first word hw. */
+static uint32_t sum_for(const struct fsc__rec *r, uint64_t hw) {
+  struct fsc__rec h;
+  memcpy(&h, &hw, 8);
+  uint64_t n = r->size;
+  if (__builtin_expect((h.ctl & FSC__CTR_FLAG) && fsc__ctr_shape_ok(n), 0))
+    return fsc__ctr_sum(h.type, r + 1, n, (h.ctl & FSC__CTR_SEALED) != 0);
+  return sum_plain(h.type, r + 1, n);
+}
+
 uint32_t fsc__rec_checksum(uint8_t type, const void *payload, uint64_t n) {
   /* Every payload handed here follows its header in the mapping. */
   const struct fsc__rec *r = (const struct fsc__rec *)payload - 1;
-  if (__builtin_expect(
-          (ck_pr_load_16((uint16_t *)(uintptr_t)&r->ctl) & FSC__CTR_FLAG) &&
-              fsc__ctr_shape_ok(n), 0))
-    return sum_counter(type, payload, n);
+  uint16_t ctl = ck_pr_load_16((uint16_t *)(uintptr_t)&r->ctl);
+  if (__builtin_expect((ctl & FSC__CTR_FLAG) && fsc__ctr_shape_ok(n), 0))
+    return fsc__ctr_sum(type, payload, n, (ctl & FSC__CTR_SEALED) != 0);
   return sum_plain(type, payload, n);
+}
+
+/* The header word's SEALED bit and checksum, the two things a writer
+ * unsealing the record changes together. */
+static uint64_t seal_state(uint64_t hw) {
+  struct fsc__rec h;
+  memcpy(&h, &hw, 8);
+  return ((uint64_t)(h.ctl & (FSC__CTR_FLAG | FSC__CTR_SEALED)) << 32) |
+         h.checksum;
+}
+
+bool fsc__rec_sum_ok(const struct fsc__rec *r) {
+  /* A sealed counter's first writer of a session clears SEALED and swaps
+   * the checksum (one CAS of the header's first word) before it changes
+   * the value.  A check that read the sealed header and then a changed
+   * value fails; reading the header again (after the value: acquire)
+   * then shows the unsealed one, and the check runs again.  A record is
+   * unsealed at most once between two seals, so two rounds are enough
+   * but for a close sealing it meanwhile: four. */
+  const uint64_t *hp = (const uint64_t *)(const void *)r;
+  uint64_t hw = ck_pr_load_64((uint64_t *)(uintptr_t)hp);
+  for (int i = 0; i < 4; i++) {
+    struct fsc__rec h;
+    memcpy(&h, &hw, 8);
+    ck_pr_fence_load();
+    if (sum_for(r, hw) == h.checksum)
+      return true;
+    ck_pr_fence_load();
+    uint64_t again = ck_pr_load_64((uint64_t *)(uintptr_t)hp);
+    if (seal_state(again) == seal_state(hw))
+      return false;
+    hw = again;
+  }
+  return false;
 }
 
 static int data_grow(struct fsc__gen *c, uint64_t need) {
@@ -127,6 +191,10 @@ void fsc__rec_seal(uint8_t *payload, uint8_t type, uint64_t n) {
   uint16_t ctl;
   memcpy(&ctl, payload - sizeof r + offsetof(struct fsc__rec, ctl), 2);
   r.ctl = ctl & FSC__CTR_FLAG;
+  /* A counter is written sealed: its value is what the writer put there
+   * until a writer in place unseals it (fsc__ctr_unseal). */
+  if (r.ctl)
+    r.ctl |= FSC__CTR_SEALED;
   /* Zero the padding: the bytes after the payload in its last 8-byte word
    * (the payload starts 8-aligned).  One word rewritten, not a memset. */
   unsigned used = (unsigned)(n & 7u);
@@ -137,7 +205,7 @@ void fsc__rec_seal(uint8_t *payload, uint8_t type, uint64_t n) {
     x = htole64(le64toh(x) & ((UINT64_C(1) << (8 * used)) - 1));
     memcpy(last, &x, 8);
   }
-  r.checksum = r.ctl ? sum_counter(type, payload, n)
+  r.checksum = r.ctl ? sum_sealed(type, payload, n)
                      : sum_plain(type, payload, n);
   /* The header last: a walker of the data file (hash.c) that meets this
    * record half-written sees a checksum that does not match. */
@@ -195,6 +263,15 @@ int fsc__ctr_rmw(struct fsc__gen *c, uint64_t off, enum fsc__ctr_op op,
     ck_pr_faa_16(ctl, (uint16_t)-1);
     return FSC__CTR_GONE;
   }
+  /* The first writer since the record was sealed unseals it before it
+   * writes (and refuses a sealed value that does not match its checksum:
+   * its answer would be built on damage).  Inside, so that a closer
+   * sealing it waits for us. */
+  if (__builtin_expect(g & FSC__CTR_SEALED, 0) &&
+      (rc = fsc__ctr_unseal(c, off, r)) != 0) {
+    ck_pr_faa_16(ctl, (uint16_t)-1);
+    return rc;
+  }
   rc = 0;
   switch (op) {
   case FSC__CTR_ADD:
@@ -249,8 +326,12 @@ void fsc__ctr_close(struct fsc__gen *c, uint64_t off) {
   uint16_t *ctl = (uint16_t *)(uintptr_t)&r->ctl;
   ck_pr_or_16(ctl, FSC__CTR_CLOSED);
   uint16_t g = ck_pr_load_16(ctl);
-  if (!(g & FSC__CTR_INSIDE) || (g & FSC__CTR_ABANDONED))
-    return; /* nobody inside, or only a writer an earlier closer gave up on */
+  if (g & FSC__CTR_ABANDONED)
+    return; /* only a writer an earlier closer gave up on: not final */
+  if (!(g & FSC__CTR_INSIDE)) {
+    fsc__ctr_seal(c, off, false); /* final: its checksum covers it */
+    return;
+  }
   /* Writers inside take a few instructions; one that stays longer was
    * stopped or killed there.  Wait as long as a lock wait may take, but
    * not beyond FSC__CTR_WAIT_MS: the closer may hold the structure lock. */
@@ -275,6 +356,7 @@ void fsc__ctr_close(struct fsc__gen *c, uint64_t off) {
     struct timespec ts = {0, 100000};
     nanosleep(&ts, NULL);
   }
+  fsc__ctr_seal(c, off, false);
 }
 
 int fsc__rec_write(struct fsc__gen *c, const fsc_value *v, uint64_t *off) {
@@ -305,8 +387,7 @@ int fsc__rec_locate_slow(struct fsc__gen *c, uint64_t off,
       !(whole = fsc__ptr(c, &c->data, off, FSC__REC_TOTAL(n))))
     return fsc__err(FSC_ECORRUPT, "record at %llu has a bad size %llu",
                     (unsigned long long)off, (unsigned long long)n);
-  if (c->check_reads &&
-      fsc__rec_checksum(whole->type, whole + 1, n) != whole->checksum)
+  if (c->check_reads && !fsc__rec_sum_ok(whole))
     return fsc__err(FSC_ECORRUPT, "the record at %llu does not match its "
                     "checksum (the collection was not closed cleanly, and a "
                     "read-only handle cannot repair it: open it read-write "
@@ -333,7 +414,7 @@ bool fsc__rec_verify(struct fsc__gen *c, uint64_t off) {
   fsc_value v;
   if (fsc__value_decode((fsc_type)r->type, r + 1, r->size, &v) != 0)
     return false;
-  return fsc__rec_checksum(r->type, r + 1, r->size) == r->checksum;
+  return fsc__rec_sum_ok(r);
 }
 
 bool fsc__rec_verify_live(struct fsc__gen *c, uint64_t off) {
@@ -382,8 +463,7 @@ int fsc__rec_copy(struct fsc__gen *c, struct fsc__gen *nc, uint64_t off,
     return rc;
   /* Sealing the copy computes a fresh checksum: a damaged record would
    * come out looking sound.  Refuse it, and keep the evidence. */
-  if (!fsc__type_valid(r->type) ||
-      fsc__rec_checksum(r->type, r + 1, r->size) != r->checksum)
+  if (!fsc__type_valid(r->type) || !fsc__rec_sum_ok(r))
     return fsc__err(FSC_ECORRUPT, "the record at offset %llu does not "
                     "verify: repair the collection (fsc_*_verify with "
                     "FSC_VERIFY_REPAIR) before compacting it",
