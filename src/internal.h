@@ -558,6 +558,9 @@ int fsc__ctr_cas(struct fsc__gen *c, uint64_t off, const fsc_value *expected,
                  const fsc_value *desired, fsc_value *current);
 /* Is the record at off a counter?  (Its value word in *word.) */
 bool fsc__ctr_is(struct fsc__gen *c, uint64_t off, uint64_t **word);
+/* A record's checksum for the ctl bits `ctl` (checksum.c). */
+uint32_t fsc__rec_sum(uint8_t type, const void *payload, uint64_t n,
+                      uint16_t ctl);
 /* A counter's checksum with (sealed) or without its value word. */
 uint32_t fsc__ctr_sum(uint8_t type, const void *payload, uint64_t n,
                       bool sealed);

@@ -107,15 +107,27 @@ static void seal_rec(const struct fsc__rec *r, bool force) {
   }
 }
 
-void fsc__ctr_seal(struct fsc__gen *c, uint64_t off, bool force) {
-  const struct fsc__rec *r;
-  if (!fsc__ctr_is(c, off, NULL) || fsc__rec_locate(c, off, &r) != 0) {
+/* The whole record at off, below the data tail; NULL if there is none
+ * (an offset from the log is checked, not trusted). */
+static const struct fsc__rec *locate(struct fsc__gen *c, uint64_t off) {
+  uint64_t end = ck_pr_load_64(&fsc__dhdr(c)->tail);
+  if (off < FSC__HDR_SIZE || (off & 7u) || off >= end ||
+      end - off < sizeof(struct fsc__rec))
+    return NULL;
+  const struct fsc__rec *r = fsc__ptr(c, &c->data, off, sizeof *r);
+  if (!r || r->size > end - off - sizeof *r ||
+      FSC__REC_TOTAL(r->size) > end - off ||
+      !(r = fsc__ptr(c, &c->data, off, FSC__REC_TOTAL(r->size)))) {
     fsc__err_clear();
-    return;
+    return NULL;
   }
-  if (off + FSC__REC_TOTAL(r->size) > ck_pr_load_64(&fsc__dhdr(c)->tail))
-    return;
-  seal_rec(r, force);
+  return r;
+}
+
+void fsc__ctr_seal(struct fsc__gen *c, uint64_t off, bool force) {
+  const struct fsc__rec *r = locate(c, off);
+  if (r)
+    seal_rec(r, force);
 }
 
 /* Every record of the data file, in order: a record whose checksum holds
@@ -131,17 +143,12 @@ static void seal_all(struct fsc__gen *c) {
       fsc__err_clear();
       return;
     }
-    uint64_t n = r->size;
-    if (r->type && fsc__type_valid(r->type) &&
-        n <= end - p - sizeof(struct fsc__rec) &&
-        FSC__REC_TOTAL(n) <= end - p &&
-        (r = fsc__ptr(c, &c->data, p, FSC__REC_TOTAL(n))) != NULL &&
+    if (r->type && fsc__type_valid(r->type) && (r = locate(c, p)) &&
         fsc__rec_sum_ok(r)) {
       seal_rec(r, true);
-      p += FSC__REC_TOTAL(n);
+      p += FSC__REC_TOTAL(r->size);
       continue;
     }
-    fsc__err_clear();
     p += 8;
   }
 }
