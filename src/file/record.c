@@ -12,11 +12,12 @@
  * A record is immutable once published, except its "deleted" flag byte,
  * which the checksum does not cover, and the value word of a counter
  * record (FSC__CTR_FLAG in the header's `ctl` half-word: fsc_dict_incr and
- * fsc_list_incr add to it in place).  A counter's checksum leaves its value
- * word out, and `ctl` counts the writers inside the value word so that
- * whoever needs the value final (compaction's copy, a pop that returns it,
- * a compare-and-swap that replaces the record) can close it and wait for
- * them (doc/CONCURRENCY.md, "Counters in place").
+ * fsc_list_incr add to it in place).  A counter's checksum covers its
+ * value word only while it is sealed (checksum.c, ctr_seal.c): the first
+ * writer in place unseals it; `ctl` counts the writers inside the value
+ * word so that whoever needs the value final (compaction's copy, a pop
+ * that returns it, a compare-and-swap that replaces the record) can close
+ * it and wait for them (doc/CONCURRENCY.md, "Counters in place").
  */
 #include "internal.h"
 
