@@ -14,7 +14,8 @@
  *    (the overflow path) are all sealed at close;
  *  - a sealed counter reopened, incremented by several processes and
  *    closed is sealed again with the right value;
- *  - a list element counter the same as a dict's.
+ *  - a list element counter the same as a dict's;
+ *  - a verify racing the writers that unseal counters reports nothing.
  */
 #include "check_common.h"
 
@@ -353,6 +354,73 @@ START_TEST(test_multiprocess_resealed) {
 }
 END_TEST
 
+/* A verify while other processes unseal counters (their first increment
+ * of the session) never calls a sound counter damaged: a check that read
+ * the sealed header and then a changed value reads the header again. */
+START_TEST(test_verify_while_unsealing) {
+  const char *base = tc_path("race");
+  enum { N = 400, P = 2 };
+  fsc_dict *d = dopen(base, FSC_CREATE);
+  char k[32];
+  for (int i = 0; i < N; i++) {
+    snprintf(k, sizeof k, "k%04d", i);
+    ck_ok(fsc_dict_incr(d, k, strlen(k), 1, NULL));
+  }
+  ck_ok(fsc_dict_close(d));
+  fsc_dict_free(d);
+  d = dopen(base, 0);
+  pid_t kids[P];
+  for (int p = 0; p < P; p++) {
+    kids[p] = fork();
+    ck_assert_int_ge(kids[p], 0);
+    if (kids[p] == 0) {
+      fsc_options o = FSC_OPTIONS_INIT;
+      o.type = FSC_TYPE_INT64;
+      fsc_dict *cd = NULL;
+      if (fsc_dict_open(base, &o, &cd))
+        _exit(1);
+      char kk[32];
+      for (int round = 0; round < 3; round++)
+        for (int i = 0; i < N; i++) {
+          snprintf(kk, sizeof kk, "k%04d", (i * 7 + p * 13) % N);
+          if (fsc_dict_incr(cd, kk, strlen(kk), 1, NULL))
+            _exit(2);
+        }
+      _exit(fsc_dict_close(cd) ? 3 : 0);
+    }
+  }
+  int done = 0, checks = 0;
+  while (done < P) {
+    fsc_verify_report r = rep();
+    int rc = fsc_dict_verify(d, 0, &r);
+    ck_assert_msg(rc == 0 && r.records_bad == 0, "verify: %d (%s), %llu bad",
+                  rc, fsc_errmsg(), (unsigned long long)r.records_bad);
+    checks++;
+    for (int p = 0; p < P; p++) {
+      int st;
+      if (kids[p] > 0 && waitpid(kids[p], &st, WNOHANG) == kids[p]) {
+        ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        kids[p] = -1;
+        done++;
+      }
+    }
+  }
+  ck_assert_int_gt(checks, 0);
+  int64_t x;
+  ck_ok(fsc_dict_get_i64(d, "k0000", &x));
+  ck_assert_int_eq(x, 1 + 3 * P);
+  ck_ok(fsc_dict_close(d));
+  fsc_dict_free(d);
+  ck_sealed(base, dict_rec(base, "k0399"));
+  d = dopen(base, 0);
+  fsc_verify_report r = rep();
+  ck_ok(fsc_dict_verify(d, 0, &r));
+  ck_assert(r.healthy);
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+}
+END_TEST
+
 /* A list element counter: sealed at close, a flip found by verify and
  * refused by the next increment. */
 START_TEST(test_list_counter_sealed) {
@@ -406,6 +474,7 @@ static Suite *seal_suite(void) {
   tcase_add_test(tc, test_overflow_sealed);
   tcase_add_test(tc, test_multiprocess_resealed);
   tcase_add_test(tc, test_list_counter_sealed);
+  tcase_add_test(tc, test_verify_while_unsealing);
   suite_add_tcase(s, tc);
   return s;
 }
