@@ -572,7 +572,8 @@ bool fsc__rec_sum_ok(const struct fsc__rec *r);
  * sealed counter r at off clears SEALED before it writes, and logs it;
  * FSC_ECORRUPT if the sealed value does not match its checksum.
  * fsc__ctr_seal seals the counter at off if its unsealed checksum holds
- * and (unless force) no writer is inside.  fsc__ctr_seal_session: the
+ * and (unless force: the caller knows no writer inside will write) no
+ * writer is inside.  fsc__ctr_seal_session: the
  * last close, no other writer: seal every counter unsealed this session
  * (the log's, or all of them when it overflowed), then empty the log.
  */

@@ -82,7 +82,8 @@ int fsc__ctr_unseal(struct fsc__gen *c, uint64_t off,
 
 /* Seal the record r (at off) if it is an unsealed counter whose unsealed
  * checksum holds; `force`: even with writers counted inside (the last
- * close: they are dead). */
+ * close: they are dead; a closer that saw none inside after CLOSED: any
+ * counted since leave without writing). */
 static void seal_rec(const struct fsc__rec *r, bool force) {
   uint64_t n = r->size;
   for (;;) {

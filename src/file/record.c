@@ -232,7 +232,10 @@ void fsc__ctr_close(struct fsc__gen *c, uint64_t off) {
   if (g & FSC__CTR_ABANDONED)
     return; /* only a writer an earlier closer gave up on: not final */
   if (!(g & FSC__CTR_INSIDE)) {
-    fsc__ctr_seal(c, off, false); /* final: its checksum covers it */
+    /* Final: its checksum covers it.  A writer counted inside from now on
+     * came after CLOSED and leaves without writing, so it does not stop
+     * the seal. */
+    fsc__ctr_seal(c, off, true);
     return;
   }
   /* Writers inside take a few instructions; one that stays longer was
@@ -259,7 +262,7 @@ void fsc__ctr_close(struct fsc__gen *c, uint64_t off) {
     struct timespec ts = {0, 100000};
     nanosleep(&ts, NULL);
   }
-  fsc__ctr_seal(c, off, false);
+  fsc__ctr_seal(c, off, true); /* (as above) */
 }
 
 int fsc__rec_write(struct fsc__gen *c, const fsc_value *v, uint64_t *off) {
