@@ -453,7 +453,6 @@ int fsc__lock_presence_refork(struct fsc__gen *c);
 uint32_t fsc__lock_count_holders(struct fsc__gen *c);
 
 /* record.c - records in the data file */
-uint32_t fsc__rec_checksum(uint8_t type, const void *payload, uint64_t n);
 /* Reserve space (lock-free CAS on the tail, growing the file if needed),
  * encode v there and return the record's offset. */
 int fsc__rec_write(struct fsc__gen *c, const fsc_value *v, uint64_t *off);
@@ -564,12 +563,14 @@ uint32_t fsc__rec_sum(uint8_t type, const void *payload, uint64_t n,
 /* A counter's checksum with (sealed) or without its value word. */
 uint32_t fsc__ctr_sum(uint8_t type, const void *payload, uint64_t n,
                       bool sealed);
-/* Does record r (all of it mapped) match its checksum?  Safe against a
- * writer unsealing it meanwhile (record.c). */
+/* Does record r (all of it mapped) match its checksum (a counter: its
+ * sealed or its unsealed one)?  Safe against a writer unsealing it
+ * meanwhile (checksum.c). */
 bool fsc__rec_sum_ok(const struct fsc__rec *r);
 /*
  * Counter seals (ctr_seal.c).  fsc__ctr_unseal: a writer inside the
- * sealed counter r at off clears SEALED before it writes, and logs it;
+ * sealed counter r at off logs it, swaps in the unsealed checksum and
+ * clears SEALED before it writes;
  * FSC_ECORRUPT if the sealed value does not match its checksum.
  * fsc__ctr_seal seals the counter at off if its unsealed checksum holds
  * and (unless force: the caller knows no writer inside will write) no

@@ -53,16 +53,6 @@ uint32_t fsc__ctr_sum(uint8_t type, const void *payload, uint64_t n,
                 : sum_counter(type, payload, n);
 }
 
-/* The checksum record r should hold for the header's first word hw. */
-static uint32_t sum_for(const struct fsc__rec *r, uint64_t hw) {
-  struct fsc__rec h;
-  memcpy(&h, &hw, 8);
-  uint64_t n = r->size;
-  if (__builtin_expect((h.ctl & FSC__CTR_FLAG) && fsc__ctr_shape_ok(n), 0))
-    return fsc__ctr_sum(h.type, r + 1, n, (h.ctl & FSC__CTR_SEALED) != 0);
-  return sum_plain(h.type, r + 1, n);
-}
-
 uint32_t fsc__rec_sum(uint8_t type, const void *payload, uint64_t n,
                       uint16_t ctl) {
   if ((ctl & FSC__CTR_FLAG) && fsc__ctr_shape_ok(n))
@@ -70,45 +60,23 @@ uint32_t fsc__rec_sum(uint8_t type, const void *payload, uint64_t n,
   return sum_plain(type, payload, n);
 }
 
-uint32_t fsc__rec_checksum(uint8_t type, const void *payload, uint64_t n) {
-  /* Every payload handed here follows its header in the mapping. */
-  const struct fsc__rec *r = (const struct fsc__rec *)payload - 1;
-  uint16_t ctl = ck_pr_load_16((uint16_t *)(uintptr_t)&r->ctl);
-  if (__builtin_expect((ctl & FSC__CTR_FLAG) && fsc__ctr_shape_ok(n), 0))
-    return fsc__ctr_sum(type, payload, n, (ctl & FSC__CTR_SEALED) != 0);
-  return sum_plain(type, payload, n);
-}
-
-/* The header word's SEALED bit and checksum, the two things a writer
- * unsealing the record changes together. */
-static uint64_t seal_state(uint64_t hw) {
-  struct fsc__rec h;
-  memcpy(&h, &hw, 8);
-  return ((uint64_t)(h.ctl & (FSC__CTR_FLAG | FSC__CTR_SEALED)) << 32) |
-         h.checksum;
-}
-
 bool fsc__rec_sum_ok(const struct fsc__rec *r) {
-  /* A sealed counter's first writer of a session clears SEALED and swaps
-   * the checksum (one CAS of the header's first word) before it changes
-   * the value.  A check that read the sealed header and then a changed
-   * value fails; reading the header again (after the value: acquire)
-   * then shows the unsealed one, and the check runs again.  A record is
-   * unsealed at most once between two seals, so two rounds are enough
-   * but for a close sealing it meanwhile: four. */
-  const uint64_t *hp = (const uint64_t *)(const void *)r;
-  uint64_t hw = ck_pr_load_64((uint64_t *)(uintptr_t)hp);
-  for (int i = 0; i < 4; i++) {
-    struct fsc__rec h;
-    memcpy(&h, &hw, 8);
-    ck_pr_fence_load();
-    if (sum_for(r, hw) == h.checksum)
-      return true;
-    ck_pr_fence_load();
-    uint64_t again = ck_pr_load_64((uint64_t *)(uintptr_t)hp);
-    if (seal_state(again) == seal_state(hw))
-      return false;
-    hw = again;
-  }
-  return false;
+  const uint8_t *pl = (const uint8_t *)(r + 1);
+  uint64_t n = r->size;
+  uint32_t *sp = (uint32_t *)(uintptr_t)&r->checksum;
+  uint16_t ctl = ck_pr_load_16((uint16_t *)(uintptr_t)&r->ctl);
+  if (__builtin_expect(!(ctl & FSC__CTR_FLAG) || !fsc__ctr_shape_ok(n), 1))
+    return sum_plain(r->type, pl, n) == ck_pr_load_32(sp);
+  /* A counter holds its sealed or its unsealed checksum, whatever SEALED
+   * says (the bit changes apart from the checksum: ctr_seal.c).  The
+   * checksum is loaded after the value (acquire): a writer stores the
+   * unsealed one before it changes the value, so a value seen changed
+   * comes with the unsealed checksum, and an unchanged one matches
+   * either.  Damage to the value of a counter holding its sealed checksum
+   * matches neither. */
+  uint32_t us = sum_counter(r->type, pl, n);
+  uint32_t ss = sum_sealed(r->type, pl, n);
+  ck_pr_fence_load();
+  uint32_t sum = ck_pr_load_32(sp);
+  return sum == us || sum == ss;
 }

@@ -7,11 +7,12 @@
  * log"; doc/DURABILITY.md, "Counters".
  *
  * Invariants:
- *  - a sealed counter's value changes only after a writer has cleared
- *    SEALED and put the unsealed checksum in the same CAS of the header's
- *    first word (type, flags, ctl, checksum); readers that check a
- *    checksum do so through fsc__rec_sum_ok (record.c), which reads that
- *    word again when a check fails;
+ *  - a counter's checksum is its sealed or its unsealed one
+ *    (fsc__rec_sum_ok accepts either: checksum.c); SEALED clear means
+ *    the unsealed one.  A writer swaps the sealed checksum for the
+ *    unsealed one (a CAS, checking the sealed one first) before it
+ *    changes the value, then clears SEALED; a sealer sets SEALED, then
+ *    swaps the checksum;
  *  - a counter unsealed since the last clean close is in the log (its
  *    writer logs it before the CAS that unseals), or the log has
  *    overflowed (n > FSC__USEAL_N) or holds a 0 entry (a writer died
@@ -29,8 +30,12 @@ static struct fsc__useal *useal(struct fsc__gen *c) {
                                        FSC__USEAL_OFF);
 }
 
-static uint64_t *hword(const struct fsc__rec *r) {
-  return (uint64_t *)(uintptr_t)(const void *)r;
+static uint32_t *sumw(const struct fsc__rec *r) {
+  return (uint32_t *)(uintptr_t)&r->checksum;
+}
+
+static uint16_t *ctlw(const struct fsc__rec *r) {
+  return (uint16_t *)(uintptr_t)&r->ctl;
 }
 
 /* Note the counter at off in the log (an atomic add claims an entry). */
@@ -43,69 +48,62 @@ static void log_unsealed(struct fsc__gen *c, uint64_t off) {
 
 int fsc__ctr_unseal(struct fsc__gen *c, uint64_t off,
                     const struct fsc__rec *r) {
+  uint64_t n = r->size;
+  uint32_t us = fsc__ctr_sum(r->type, r + 1, n, false);
   bool logged = false;
   for (;;) {
-    uint64_t hw = ck_pr_load_64(hword(r)), again;
-    struct fsc__rec h;
-    memcpy(&h, &hw, 8);
-    if (!(h.ctl & FSC__CTR_SEALED))
-      return 0; /* another writer unsealed it */
-    /* While it is sealed nobody writes the value: a mismatch that the
-     * header still stands by is damage. */
-    if (fsc__ctr_sum(h.type, r + 1, r->size, true) != h.checksum) {
+    uint32_t s = ck_pr_load_32(sumw(r));
+    if (s != us) {
+      /* The sealed checksum: nobody changes the value while it is there
+       * (a writer swaps it first, below), so a value that does not match
+       * it while it stays is damage. */
       ck_pr_fence_load();
-      again = ck_pr_load_64(hword(r));
-      struct fsc__rec h2;
-      memcpy(&h2, &again, 8);
-      if ((h2.ctl & FSC__CTR_SEALED) && h2.checksum == h.checksum)
+      uint32_t ss = fsc__ctr_sum(r->type, r + 1, n, true);
+      ck_pr_fence_load();
+      if (ck_pr_load_32(sumw(r)) != s)
+        continue; /* another writer unsealed it meanwhile */
+      if (ss != s)
         return fsc__err(FSC_ECORRUPT, "the counter at %llu does not match "
                         "its checksum: repair the collection (fsc_*_verify "
                         "with FSC_VERIFY_REPAIR)", (unsigned long long)off);
-      continue;
+      if (!logged) {
+        log_unsealed(c, off); /* before the swap: a close finds it */
+        logged = true;
+      }
+      /* Full barrier: the unsealed checksum is visible before the value
+       * changes (the caller's atomic on the value word comes after). */
+      if (!ck_pr_cas_32(sumw(r), s, us))
+        continue;
     }
-    if (!logged) {
-      log_unsealed(c, off); /* before the CAS: a close finds it */
-      logged = true;
-    }
-    struct fsc__rec nh = h;
-    nh.ctl = (uint16_t)(h.ctl & ~FSC__CTR_SEALED);
-    nh.checksum = fsc__ctr_sum(h.type, r + 1, r->size, false);
-    uint64_t nw;
-    memcpy(&nw, &nh, 8);
-    /* Full barrier: the unsealed header is visible before the value
-     * changes (the caller's atomic on the value word comes after). */
-    if (ck_pr_cas_64(hword(r), hw, nw))
-      return 0;
-    ck_pr_stall(); /* ctl or flags moved: again */
+    /* The checksum is the unsealed one: now the bit (another writer may
+     * have swapped the checksum and not cleared it yet). */
+    ck_pr_and_16(ctlw(r), (uint16_t)~FSC__CTR_SEALED);
+    return 0;
   }
 }
 
-/* Seal the record r (at off) if it is an unsealed counter whose unsealed
- * checksum holds; `force`: even with writers counted inside (the last
- * close: they are dead; a closer that saw none inside after CLOSED: any
- * counted since leave without writing). */
+/* Seal the record r if it is a counter whose unsealed checksum holds;
+ * `force`: even with writers counted inside (the last close: they are
+ * dead; a closer that saw none inside after CLOSED: any counted since
+ * leave without writing).  The bit first, then the checksum: SEALED clear
+ * always means the unsealed checksum, so a writer that finds it clear
+ * never changes a value a sealed checksum covers (a close that dies
+ * between the two leaves SEALED with the unsealed checksum, which the
+ * next writer's fsc__ctr_unseal takes as unsealed). */
 static void seal_rec(const struct fsc__rec *r, bool force) {
   uint64_t n = r->size;
-  for (;;) {
-    uint64_t hw = ck_pr_load_64(hword(r));
-    struct fsc__rec h;
-    memcpy(&h, &hw, 8);
-    if (!(h.ctl & FSC__CTR_FLAG) || (h.ctl & FSC__CTR_SEALED) ||
-        !fsc__ctr_shape_ok(n) || !fsc__type_valid(h.type))
-      return;
-    if (!force && (h.ctl & (FSC__CTR_INSIDE | FSC__CTR_ABANDONED)))
-      return;
-    if (fsc__ctr_sum(h.type, r + 1, n, false) != h.checksum)
-      return; /* damaged: left for verify and recovery to find */
-    struct fsc__rec nh = h;
-    nh.ctl = (uint16_t)(h.ctl | FSC__CTR_SEALED);
-    nh.checksum = fsc__ctr_sum(h.type, r + 1, n, true);
-    uint64_t nw;
-    memcpy(&nw, &nh, 8);
-    if (ck_pr_cas_64(hword(r), hw, nw))
-      return;
-    ck_pr_stall();
-  }
+  uint16_t g = ck_pr_load_16(ctlw(r));
+  if (!(g & FSC__CTR_FLAG) || !fsc__ctr_shape_ok(n) ||
+      !fsc__type_valid(r->type))
+    return;
+  if (!force && (g & (FSC__CTR_INSIDE | FSC__CTR_ABANDONED)))
+    return;
+  uint32_t us = fsc__ctr_sum(r->type, r + 1, n, false);
+  if (ck_pr_load_32(sumw(r)) != us)
+    return; /* sealed already, or damaged: left for verify to judge */
+  ck_pr_or_16(ctlw(r), FSC__CTR_SEALED);
+  uint32_t ss = fsc__ctr_sum(r->type, r + 1, n, true);
+  ck_pr_cas_32(sumw(r), us, ss);
 }
 
 /* The whole record at off, below the data tail; NULL if there is none

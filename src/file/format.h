@@ -175,7 +175,7 @@ struct fsc__rec {
   uint8_t flags;      /* FSC__REC_DELETED; not covered by the checksum */
   uint16_t ctl;       /* 0, or a counter record's FSC__CTR_* bits; not
                          covered by the checksum (record.c) */
-  uint32_t checksum;  /* fsc__rec_checksum() */
+  uint32_t checksum;  /* fsc__rec_sum() (checksum.c) */
   uint64_t size;      /* payload bytes */
 };
 #define FSC__REC_DELETED 0x1u
@@ -191,13 +191,14 @@ struct fsc__rec {
  *   FSC__CTR_ABANDONED a closer stopped waiting for a writer that stayed
  *                      inside longer than lock_timeout_ms: that writer,
  *                      if it ever resumes, reports FSC_ETIMEDOUT;
- *   FSC__CTR_SEALED    the checksum covers the value word too: set when the
+ *   FSC__CTR_SEALED    sealed: the checksum covers the value word too
+ *                      (clear: it is the unsealed one, which leaves the
+ *                      value out; a check accepts either).  Set when the
  *                      record is written, when it is closed, and by the
  *                      clean close of a session for every counter unsealed
- *                      in it; the first writer in place clears it (with
- *                      the checksum that leaves the value out, one CAS of
- *                      the header's first word) before it writes, and logs
- *                      the record in the unsealed log (ctr_seal.c);
+ *                      in it; the first writer in place logs the record
+ *                      in the unsealed log, swaps in the unsealed checksum
+ *                      and clears it, before it writes (ctr_seal.c);
  *   bits 11..0         writers inside the value word right now.
  * The value word is the payload's 8 bytes that precede its last 8 (a dict
  * record: key padded to 8, value, origin), or the whole payload when it is
