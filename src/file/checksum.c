@@ -7,7 +7,6 @@
  */
 #include "internal.h"
 
-#include <string.h>
 /* XXH3 compiled in, not called through libxxhash: the checksum of a short
  * record is a few dozen instructions, about what the call and its length
  * dispatch cost.  The same algorithm (XXH3 is stable since 0.8.0). */
