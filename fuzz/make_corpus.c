@@ -8,7 +8,7 @@
  * For each kind and type it writes two seeds: "clean" (closed, with the
  * clean-close marker, so an open trusts it and every read is checked on
  * the way) and "unclean" (copied while open: an open verifies and
- * repairs).  Files are shrunk to what they use (the capacities in their
+ * repairs); an int64 dict of counters besides.  Files are shrunk to what they use (the capacities in their
  * headers lowered to match), so that seeds stay a few KiB and the fuzzer
  * runs fast.  It links the library and reads the header layout from
  * src/internal.h.
@@ -224,6 +224,25 @@ int main(int argc, char **argv) {
       fsc_dict_free(d);
       snprintf(out, sizeof out, "%s/dict-%s%s-clean", outdir, tn,
                bkeys ? "-bkeys" : "");
+      emit(base, false, true, out);
+      made += 2;
+    }
+    /* Counters (int64): "c" incremented in place (unsealed in the unclean
+     * seed, sealed again by the close), "s" written once (sealed), a
+     * plain key; the unsealed log names "c". */
+    if (t == FSC_TYPE_INT64) {
+      snprintf(base, sizeof base, "%s/dict-counters", dir);
+      fsc_dict *d;
+      OK(fsc_dict_open(base, &o, &d));
+      for (int i = 0; i < 3; i++)
+        OK(fsc_dict_incr(d, "c", 1, i + 1, NULL));
+      OK(fsc_dict_incr(d, "s", 1, 7, NULL));
+      OK(fsc_dict_set_i64(d, "p", 5));
+      snprintf(out, sizeof out, "%s/dict-int64-counters-unclean", outdir);
+      emit(base, false, false, out);
+      OK(fsc_dict_close(d));
+      fsc_dict_free(d);
+      snprintf(out, sizeof out, "%s/dict-int64-counters-clean", outdir);
       emit(base, false, true, out);
       made += 2;
     }

@@ -773,7 +773,11 @@ FSC_API int fsc_list_pop_wait(fsc_list *l, int64_t index, int64_t timeout_ms,
  * place (one record, once); so does an increment of a counter that a
  * compaction, a pop or a compare-and-swap closed meanwhile.  With
  * auto_compact the handle's increments write a new record instead (swap
- * and pop rewrites records).  An increment racing a pop of the same
+ * and pop rewrites records).  A counter's checksum covers its value
+ * whenever no session is changing it in place (it is sealed at every
+ * clean close: doc/DURABILITY.md, "Counters"); the first increment or
+ * compare-and-swap in place of a session checks it, and a damaged value
+ * is FSC_ECORRUPT, never counted on.  An increment racing a pop of the same
  * element is counted in the popped value or not at all, never lost after
  * it returned.  The list's type must be int64 or any.
  *
@@ -782,8 +786,9 @@ FSC_API int fsc_list_pop_wait(fsc_list *l, int64_t index, int64_t timeout_ms,
  * see the wrapped value for an instant), FSC_ETIMEDOUT (only if this call
  * stalled inside its add for longer than lock_timeout_ms, or 1 s, while a
  * compaction or a pop waited for it: it may not have counted), FSC_EROFS,
- * FSC_ECLOSED; the errors of following a compaction.  Thread-safe and
- * process-safe.
+ * FSC_ECLOSED, FSC_ECORRUPT (the counter's value does not match its
+ * checksum: repair with fsc_list_verify); the errors of following a
+ * compaction.  Thread-safe and process-safe.
  */
 FSC_API int fsc_list_incr(fsc_list *l, int64_t index, int64_t delta,
                           int64_t *out);
@@ -1243,8 +1248,8 @@ FSC_API int fsc_dict_incr(fsc_dict *d, const void *key, size_t klen,
  * at its first increment, and every later increment is one atomic add on
  * its value word: no new record, no dead bytes, no retry loop; see
  * fsc_list_incr for what closes a counter and what an increment racing a
- * pop, a set or a compaction of the key gives.  FSC_ETIMEDOUT as
- * fsc_list_incr.)
+ * pop, a set or a compaction of the key gives, and for the seal a damaged
+ * value fails with FSC_ECORRUPT.  FSC_ETIMEDOUT as fsc_list_incr.)
  */
 
 /**

@@ -475,7 +475,6 @@ int fsc__lock_presence_refork(struct fsc__gen *c);
 uint32_t fsc__lock_count_holders(struct fsc__gen *c);
 
 /* record.c - records in the data file */
-uint32_t fsc__rec_checksum(uint8_t type, const void *payload, uint64_t n);
 /* Reserve space (lock-free CAS on the tail, growing the file if needed),
  * encode v there and return the record's offset. */
 int fsc__rec_write(struct fsc__gen *c, const fsc_value *v, uint64_t *off);
@@ -580,6 +579,31 @@ int fsc__ctr_cas(struct fsc__gen *c, uint64_t off, const fsc_value *expected,
                  const fsc_value *desired, fsc_value *current);
 /* Is the record at off a counter?  (Its value word in *word.) */
 bool fsc__ctr_is(struct fsc__gen *c, uint64_t off, uint64_t **word);
+/* A record's checksum for the ctl bits `ctl` (checksum.c). */
+uint32_t fsc__rec_sum(uint8_t type, const void *payload, uint64_t n,
+                      uint16_t ctl);
+/* A counter's checksum with (sealed) or without its value word. */
+uint32_t fsc__ctr_sum(uint8_t type, const void *payload, uint64_t n,
+                      bool sealed);
+/* Does record r (all of it mapped) match its checksum (a counter: its
+ * sealed or its unsealed one)?  Safe against a writer unsealing it
+ * meanwhile (checksum.c). */
+bool fsc__rec_sum_ok(const struct fsc__rec *r);
+/*
+ * Counter seals (ctr_seal.c).  fsc__ctr_unseal: a writer inside the
+ * sealed counter r at off logs it, swaps in the unsealed checksum and
+ * clears SEALED before it writes;
+ * FSC_ECORRUPT if the sealed value does not match its checksum.
+ * fsc__ctr_seal seals the counter at off if its unsealed checksum holds
+ * and (unless force: the caller knows no writer inside will write) no
+ * writer is inside.  fsc__ctr_seal_session: the
+ * last close, no other writer: seal every counter unsealed this session
+ * (the log's, or all of them when it overflowed), then empty the log.
+ */
+int fsc__ctr_unseal(struct fsc__gen *c, uint64_t off,
+                    const struct fsc__rec *r);
+void fsc__ctr_seal(struct fsc__gen *c, uint64_t off, bool force);
+void fsc__ctr_seal_session(struct fsc__gen *c);
 
 /* wait.c - the change event count (struct fsc__data_hdr `events`;
  * fsc__ec_bump, after every published change, is with

@@ -314,8 +314,8 @@ START_TEST(incr_writer_died_inside) {
   ck_assert_int_ge(fd, 0);
   uint16_t ctl;
   ck_assert_int_eq(pread(fd, &ctl, 2, 4096 + 2), 2);
-  ck_assert_uint_eq(ctl, 0x8000); /* a counter, nobody inside */
-  ctl = 0x8001;                   /* one writer inside, forever */
+  ck_assert_uint_eq(ctl, 0x9000); /* a counter, sealed, nobody inside */
+  ctl = 0x9001;                   /* one writer inside, forever */
   ck_assert_int_eq(pwrite(fd, &ctl, 2, 4096 + 2), 2);
   close(fd);
   double t0 = now_s();

@@ -70,7 +70,7 @@ static int incr_any(struct fsc__gen *c, const void *key, size_t klen,
   for (;;) {
     uint64_t off = 0;
     struct fsc__krec r;
-    fsc_value cur = t == FSC_TYPE_INT64 ? fsc_i64(0) : fsc_f64(0.0);
+    fsc_value cur; /* the value replaced (absent: 0), set below */
     if ((rc = fsc__hash_find_rec(c, &k, &off, &r)) < 0)
       return rc;
     if (rc == 1) {
@@ -115,6 +115,9 @@ static int incr_any(struct fsc__gen *c, const void *key, size_t klen,
         return rc;
     } else {
       off = 0;
+      /* (Built here, not before the lookup: the in-place path above does
+       * not need it.) */
+      cur = t == FSC_TYPE_INT64 ? fsc_i64(0) : fsc_f64(0.0);
     }
     fsc_value nv;
     if (t == FSC_TYPE_INT64) {

@@ -183,7 +183,7 @@ struct fsc__rec {
                          covered by the checksum */
   uint16_t ctl;       /* 0, or a counter record's FSC__CTR_* bits; not
                          covered by the checksum (record.c) */
-  uint32_t checksum;  /* fsc__rec_checksum() */
+  uint32_t checksum;  /* fsc__rec_sum() (checksum.c) */
   uint64_t size;      /* payload bytes */
 };
 /* Liveness comes from the index (a slot naming the record) and the header
@@ -216,7 +216,15 @@ struct fsc__rec {
  *   FSC__CTR_ABANDONED a closer stopped waiting for a writer that stayed
  *                      inside longer than lock_timeout_ms: that writer,
  *                      if it ever resumes, reports FSC_ETIMEDOUT;
- *   bits 12..0         writers inside the value word right now.
+ *   FSC__CTR_SEALED    sealed: the checksum covers the value word too
+ *                      (clear: it is the unsealed one, which leaves the
+ *                      value out; a check accepts either).  Set when the
+ *                      record is written, when it is closed, and by the
+ *                      clean close of a session for every counter unsealed
+ *                      in it; the first writer in place logs the record
+ *                      in the unsealed log, swaps in the unsealed checksum
+ *                      and clears it, before it writes (ctr_seal.c);
+ *   bits 11..0         writers inside the value word right now.
  * The value word is the payload's 8 bytes that precede its last 8 (a dict
  * record: key padded to 8, value, origin), or the whole payload when it is
  * 8 bytes (a list element): always 8-byte aligned.
@@ -224,7 +232,8 @@ struct fsc__rec {
 #define FSC__CTR_FLAG 0x8000u
 #define FSC__CTR_CLOSED 0x4000u
 #define FSC__CTR_ABANDONED 0x2000u
-#define FSC__CTR_INSIDE 0x1fffu
+#define FSC__CTR_SEALED 0x1000u
+#define FSC__CTR_INSIDE 0x0fffu
 /* The longest a closer waits for the writers inside (less if the
  * handle's lock_timeout_ms is less). */
 #define FSC__CTR_WAIT_MS 1000
@@ -235,6 +244,21 @@ static inline uint64_t fsc__ctr_voff(uint64_t n) {
 static inline bool fsc__ctr_shape_ok(uint64_t n) {
   return n == 8 || (n >= 24 && (n & 7u) == 0);
 }
+/*
+ * The unsealed log (index header, FSC__USEAL_OFF; doc/FORMAT.md, "The
+ * unsealed log"): the counters whose SEALED bit a writer cleared since the
+ * last clean close, so that the last close reseals only those.  `n` counts
+ * the entries claimed (an atomic add); entry i < FSC__USEAL_N holds the
+ * record offset (0 while its writer is between the add and the store);
+ * n > FSC__USEAL_N means "overflowed": the close walks every record.
+ * The sealing close zeroes the entries it used, then n.
+ */
+#define FSC__USEAL_OFF 2048u
+#define FSC__USEAL_N 127u
+struct fsc__useal {
+  uint64_t n;
+  uint64_t off[FSC__USEAL_N];
+};
 #define FSC__REC_ALIGN 8u
 #define FSC__REC_TOTAL(payload)                                              \
   ((sizeof(struct fsc__rec) + (uint64_t)(payload) + 7u) & ~UINT64_C(7))

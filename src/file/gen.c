@@ -567,6 +567,10 @@ int fsc__gen_close(struct fsc__gen *c, bool destroy) {
          * CAS and its count update. */
         fsc__err_clear();
       }
+      /* Counters unsealed this session get checksums that cover their
+       * values again (ctr_seal.c): what the marker vouches for. */
+      if (vouch)
+        fsc__ctr_seal_session(c);
       if (vouch && !destroy)
         trim_tails(c);
       if (c->durability != FSC_DURABLE_NONE)

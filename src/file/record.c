@@ -12,48 +12,17 @@
  * A record is immutable once published, except its "deleted" flag byte,
  * which the checksum does not cover, and the value word of a counter
  * record (FSC__CTR_FLAG in the header's `ctl` half-word: fsc_dict_incr and
- * fsc_list_incr add to it in place).  A counter's checksum leaves its value
- * word out, and `ctl` counts the writers inside the value word so that
- * whoever needs the value final (compaction's copy, a pop that returns it,
- * a compare-and-swap that replaces the record) can close it and wait for
- * them (doc/CONCURRENCY.md, "Counters in place").
+ * fsc_list_incr add to it in place).  A counter's checksum covers its
+ * value word only while it is sealed (checksum.c, ctr_seal.c): the first
+ * writer in place unseals it; `ctl` counts the writers inside the value
+ * word so that whoever needs the value final (compaction's copy, a pop
+ * that returns it, a compare-and-swap that replaces the record) can close
+ * it and wait for them (doc/CONCURRENCY.md, "Counters in place").
  */
 #include "internal.h"
 
 #include <string.h>
-/* XXH3 compiled in, not called through libxxhash: the checksum of a short
- * record is a few dozen instructions, about what the call and its length
- * dispatch cost.  The same algorithm (XXH3 is stable since 0.8.0). */
-#define XXH_INLINE_ALL
-#include <xxhash.h>
 
-/* The checksum of a plain record (doc/FORMAT.md, "Records"). */
-static uint32_t sum_plain(uint8_t type, const void *payload, uint64_t n) {
-  return (uint32_t)XXH3_64bits_withSeed(payload, (size_t)n,
-                                        ((uint64_t)type << 56) ^ n);
-}
-
-/* The checksum of a counter record: the payload without its value word
- * (the bytes before it, then the bytes after it, chained), with a seed
- * that no plain record of the same type and size uses. */
-static uint32_t sum_counter(uint8_t type, const uint8_t *payload,
-                            uint64_t n) {
-  uint64_t v = fsc__ctr_voff(n);
-  uint64_t seed = ((uint64_t)type << 56) ^ n ^ UINT64_C(0xC0C0C0C0C0C0C0C0);
-  uint64_t h = XXH3_64bits_withSeed(payload, (size_t)v, seed);
-  h = XXH3_64bits_withSeed(payload + v + 8, (size_t)(n - v - 8), h);
-  return (uint32_t)h;
-}
-
-uint32_t fsc__rec_checksum(uint8_t type, const void *payload, uint64_t n) {
-  /* Every payload handed here follows its header in the mapping. */
-  const struct fsc__rec *r = (const struct fsc__rec *)payload - 1;
-  if (__builtin_expect(
-          (ck_pr_load_16((uint16_t *)(uintptr_t)&r->ctl) & FSC__CTR_FLAG) &&
-              fsc__ctr_shape_ok(n), 0))
-    return sum_counter(type, payload, n);
-  return sum_plain(type, payload, n);
-}
 
 static int data_grow(struct fsc__gen *c, uint64_t need) {
   struct fsc__data_hdr *d = fsc__dhdr(c);
@@ -123,6 +92,10 @@ void fsc__rec_seal(uint8_t *payload, uint8_t type, uint64_t n) {
   uint16_t ctl;
   memcpy(&ctl, payload - sizeof r + offsetof(struct fsc__rec, ctl), 2);
   r.ctl = ctl & FSC__CTR_FLAG;
+  /* A counter is written sealed: its value is what the writer put there
+   * until a writer in place unseals it (fsc__ctr_unseal). */
+  if (r.ctl)
+    r.ctl |= FSC__CTR_SEALED;
   /* Zero the padding: the bytes after the payload in its last 8-byte word
    * (the payload starts 8-aligned).  One word rewritten, not a memset. */
   unsigned used = (unsigned)(n & 7u);
@@ -133,8 +106,7 @@ void fsc__rec_seal(uint8_t *payload, uint8_t type, uint64_t n) {
     x = htole64(le64toh(x) & ((UINT64_C(1) << (8 * used)) - 1));
     memcpy(last, &x, 8);
   }
-  r.checksum = r.ctl ? sum_counter(type, payload, n)
-                     : sum_plain(type, payload, n);
+  r.checksum = fsc__rec_sum(type, payload, n, r.ctl);
   /* The header last: a walker of the data file (hash.c) that meets this
    * record half-written sees a checksum that does not match. */
   memcpy(payload - sizeof r, &r, sizeof r);
@@ -191,6 +163,15 @@ int fsc__ctr_rmw(struct fsc__gen *c, uint64_t off, enum fsc__ctr_op op,
     ck_pr_faa_16(ctl, (uint16_t)-1);
     return FSC__CTR_GONE;
   }
+  /* The first writer since the record was sealed unseals it before it
+   * writes (and refuses a sealed value that does not match its checksum:
+   * its answer would be built on damage).  Inside, so that a closer
+   * sealing it waits for us. */
+  if (__builtin_expect(g & FSC__CTR_SEALED, 0) &&
+      (rc = fsc__ctr_unseal(c, off, r)) != 0) {
+    ck_pr_faa_16(ctl, (uint16_t)-1);
+    return rc;
+  }
   rc = 0;
   switch (op) {
   case FSC__CTR_ADD:
@@ -245,8 +226,15 @@ void fsc__ctr_close(struct fsc__gen *c, uint64_t off) {
   uint16_t *ctl = (uint16_t *)(uintptr_t)&r->ctl;
   ck_pr_or_16(ctl, FSC__CTR_CLOSED);
   uint16_t g = ck_pr_load_16(ctl);
-  if (!(g & FSC__CTR_INSIDE) || (g & FSC__CTR_ABANDONED))
-    return; /* nobody inside, or only a writer an earlier closer gave up on */
+  if (g & FSC__CTR_ABANDONED)
+    return; /* only a writer an earlier closer gave up on: not final */
+  if (!(g & FSC__CTR_INSIDE)) {
+    /* Final: its checksum covers it.  A writer counted inside from now on
+     * came after CLOSED and leaves without writing, so it does not stop
+     * the seal. */
+    fsc__ctr_seal(c, off, true);
+    return;
+  }
   /* Writers inside take a few instructions; one that stays longer was
    * stopped or killed there.  Wait as long as a lock wait may take, but
    * not beyond FSC__CTR_WAIT_MS: the closer may hold the structure lock. */
@@ -271,6 +259,7 @@ void fsc__ctr_close(struct fsc__gen *c, uint64_t off) {
     struct timespec ts = {0, 100000};
     nanosleep(&ts, NULL);
   }
+  fsc__ctr_seal(c, off, true); /* (as above) */
 }
 
 int fsc__rec_write(struct fsc__gen *c, const fsc_value *v, uint64_t *off) {
@@ -301,8 +290,7 @@ int fsc__rec_locate_slow(struct fsc__gen *c, uint64_t off,
       !(whole = fsc__ptr(c, &c->data, off, FSC__REC_TOTAL(n))))
     return fsc__err(FSC_ECORRUPT, "record at %llu has a bad size %llu",
                     (unsigned long long)off, (unsigned long long)n);
-  if (c->check_reads &&
-      fsc__rec_checksum(whole->type, whole + 1, n) != whole->checksum)
+  if (c->check_reads && !fsc__rec_sum_ok(whole))
     return fsc__err(FSC_ECORRUPT, "the record at %llu does not match its "
                     "checksum (the collection was not closed cleanly, and a "
                     "read-only handle cannot repair it: open it read-write "
@@ -329,7 +317,7 @@ bool fsc__rec_verify(struct fsc__gen *c, uint64_t off) {
   fsc_value v;
   if (fsc__value_decode((fsc_type)r->type, r + 1, r->size, &v) != 0)
     return false;
-  return fsc__rec_checksum(r->type, r + 1, r->size) == r->checksum;
+  return fsc__rec_sum_ok(r);
 }
 
 bool fsc__rec_verify_live(struct fsc__gen *c, uint64_t off) {
@@ -387,8 +375,7 @@ int fsc__rec_copy(struct fsc__gen *c, struct fsc__gen *nc, uint64_t off,
     return rc;
   /* Sealing the copy computes a fresh checksum: a damaged record would
    * come out looking sound.  Refuse it, and keep the evidence. */
-  if (!fsc__type_valid(r->type) ||
-      fsc__rec_checksum(r->type, r + 1, r->size) != r->checksum)
+  if (!fsc__type_valid(r->type) || !fsc__rec_sum_ok(r))
     return fsc__err(FSC_ECORRUPT, "the record at offset %llu does not "
                     "verify: repair the collection (fsc_*_verify with "
                     "FSC_VERIFY_REPAIR) before compacting it",

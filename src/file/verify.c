@@ -177,7 +177,7 @@ enum fsc__verdict fsc__vcheck_rec(struct fsc__vpass *p, uint64_t off,
   h = fsc__ptr(c, &c->data, off, FSC__REC_TOTAL(n));
   if (!h)
     return FSC__RV_BOUNDS;
-  if (fsc__rec_checksum(h->type, h + 1, n) != h->checksum)
+  if (!fsc__rec_sum_ok(h))
     return FSC__RV_SUM;
   if (!fsc__type_valid(h->type) ||
       (c->type != FSC_TYPE_ANY && h->type != c->type))

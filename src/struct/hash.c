@@ -719,10 +719,8 @@ int fsc__hash_walk(struct fsc__gen *c, uint64_t *pos, uint64_t end,
         return fsc__err_last();
       h = whole;
       const uint8_t *pl = (const uint8_t *)(h + 1);
-      uint32_t sum = ck_pr_load_32((const uint32_t *)&h->checksum);
-      ck_pr_fence_load();
       if (krec_parse(c, type, pl, n, kr) == 0 &&
-          fsc__rec_checksum(type, pl, n) == sum) {
+          fsc__rec_sum_ok(h)) {
         if (!fsc__hash_is_dict(c))
           kr->origin = p;
         *roff = p;

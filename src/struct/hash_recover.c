@@ -52,7 +52,7 @@ static bool krec_verify(struct fsc__gen *c, uint64_t off,
       off + FSC__REC_TOTAL(h->size) > ck_pr_load_64(&fsc__dhdr(c)->tail) ||
       fsc__krec_read(c, off, r) != 0)
     return false;
-  return fsc__rec_checksum(h->type, h + 1, h->size) == h->checksum;
+  return fsc__rec_sum_ok(h);
 }
 
 bool fsc__hash_origin_ok(struct fsc__gen *c, uint64_t off,
