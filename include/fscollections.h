@@ -702,8 +702,9 @@ FSC_API int fsc_list_pop(fsc_list *l, int64_t index, fsc_value *out);
  * the tail) if there is one; else sleep until an element is appended or
  * inserted (by any process), then pop it, or until timeout_ms has passed
  * (< 0: no limit; 0: do not sleep).  No polling: before it sleeps the
- * waiter watches the event count for at most 30 microseconds (so a
- * hand-off between two running processes needs no futex wake-up), then
+ * waiter watches the event count for at most 30 microseconds, yielding
+ * the CPU between looks (so a hand-off between two running processes
+ * needs no futex wake-up), then
  * the sleep is a futex on the collection's change event count
  * (doc/CONCURRENCY.md, "Waiting"), and a writer makes a wake-up system
  * call only when someone sleeps.  Of

@@ -738,7 +738,7 @@ static void queue_run(bool both_ends, int kills) {
     waitpid(cons[k], &st, 0);
     cons[k] = -1;
     if ((cons[nc++] = fork()) == 0)
-      consumer(p, q, 0);
+      consumer(p, q, both_ends && (k & 1) ? -1 : 0);
   }
   reap(prod, QP, 300);
   reap(cons, nc, 300);
@@ -1008,6 +1008,12 @@ END_TEST
 START_TEST(queue_consumers_killed) { queue_run(false, 3); }
 END_TEST
 
+/* Consumers of both ends killed (in pop_wait, in a pop(0)'s copy, in a
+ * pop(-1) between emptying its slot and publishing): nothing acknowledged
+ * is lost, nothing delivered twice, per producer order at the head. */
+START_TEST(queue_ends_consumers_killed) { queue_run(true, 4); }
+END_TEST
+
 START_TEST(pop_wait_timeout) {
   fsc_list *l = list_open(tc_path("to"), FSC_TYPE_INT64);
   fsc_value v;
@@ -1177,6 +1183,7 @@ static Suite *suite(void) {
   t = tcase_create("queue_stress");
   tcase_set_timeout(t, 120);
   tcase_add_test(t, queue_model);
+  tcase_add_test(t, queue_ends_consumers_killed);
   tcase_add_test(t, queue_ends_stress);
   suite_add_tcase(s, t);
   return s;
