@@ -177,11 +177,13 @@ static int wait_rdonly(struct fsc__gen *c, uint64_t seen,
  * moves from `seen` or the handle begins to close: 1 if it did. */
 static int spin_briefly(struct fsc__gen *c, uint64_t seen,
                         const struct timespec *deadline) {
-  struct ck_ec64 *ec = (struct ck_ec64 *)&fsc__dhdr(c)->events;
+  struct ck_ec64 *ec = ec_of(c);
   struct timespec t0, now;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   for (;;) {
     for (int i = 0; i < SPIN_BATCH; i++) {
+      /* A plain load: the caller looks again after a moved count, and
+       * what it reads then is ordered by that look's own loads. */
       if (ck_ec64_value(ec) != seen || ck_pr_load_32(&c->h->closing))
         return 1;
       ck_pr_stall();
