@@ -733,8 +733,12 @@ FSC_API int fsc_list_insert(fsc_list *l, int64_t index, const fsc_value *v);
 
 /**
  * list.pop(index); pass -1 for Python's default.  `out` may be NULL; a
- * popped variable-size value is a view valid until close.  Structural
- * (pop(-1) is done in place, O(1)).
+ * popped variable-size value is a view valid until close.  Structural:
+ * every pop takes the structure lock (two flock calls) and waits for
+ * other structural changes; appenders that meet it wait for it.  pop(-1)
+ * is done in place, O(1); pop(0) and pop from the middle shift the
+ * elements into the spare array, O(length).  Neither end is lock-free
+ * yet (doc/CONCURRENCY.md, "Waiting").
  *
  * Errors: FSC_EINDEX ("pop from empty list" / "pop index out of range"),
  * FSC_ETIMEDOUT, FSC_ENOMEM, FSC_ECORRUPT (the record cannot be read),
@@ -747,9 +751,13 @@ FSC_API int fsc_list_pop(fsc_list *l, int64_t index, fsc_value *out);
  * A blocking pop for job queues: pop element `index` (0, the head, or -1,
  * the tail) if there is one; else sleep until an element is appended or
  * inserted (by any process), then pop it, or until timeout_ms has passed
- * (< 0: no limit; 0: do not sleep).  No polling: the sleep is a futex on
- * the collection's change event count (doc/CONCURRENCY.md, "Waiting"),
- * and a writer makes a wake-up system call only when someone sleeps.  Of
+ * (< 0: no limit; 0: do not sleep).  No polling: before it sleeps the
+ * waiter watches the event count for at most 30 microseconds, yielding
+ * the CPU between looks (so a hand-off between two running processes
+ * needs no futex wake-up), then
+ * the sleep is a futex on the collection's change event count
+ * (doc/CONCURRENCY.md, "Waiting"), and a writer makes a wake-up system
+ * call only when someone sleeps.  Of
  * several waiters, each element goes to exactly one.  `out` as
  * fsc_list_pop.  The pop itself is fsc_list_pop's (structural: the lock;
  * pop(0) costs O(length), so keep a queue short; with auto_compact, pop(0)

@@ -738,7 +738,7 @@ static void queue_run(bool both_ends, int kills) {
     waitpid(cons[k], &st, 0);
     cons[k] = -1;
     if ((cons[nc++] = fork()) == 0)
-      consumer(p, q, 0);
+      consumer(p, q, both_ends && (k & 1) ? -1 : 0);
   }
   reap(prod, QP, 300);
   reap(cons, nc, 300);
@@ -762,11 +762,244 @@ static void queue_run(bool both_ends, int kills) {
 START_TEST(queue_mpmc) { queue_run(false, 0); }
 END_TEST
 
+/* Pops from both ends interleaved with inserts, deletes, slice
+ * assignments and deletions and appends, in one process, against an
+ * expected array: index i is always the i-th element, whatever moved the
+ * head or the tail. */
+static uint64_t model_rand(uint64_t *x) {
+  *x ^= *x << 13;
+  *x ^= *x >> 7;
+  *x ^= *x << 17;
+  return *x;
+}
+
+START_TEST(queue_model) {
+  fsc_list *l = list_open(tc_path("model"), FSC_TYPE_INT64);
+  enum { CAP = 4096 };
+  int64_t *m = malloc(CAP * sizeof *m), next = 0;
+  fsc_value *got = malloc(CAP * sizeof *got);
+  ck_assert(m && got);
+  size_t n = 0;
+  uint64_t x = 0x9E3779B97F4A7C15u;
+  for (int op = 0; op < 6000; op++) {
+    uint64_t r = model_rand(&x);
+    int kind = (int)(r % 10);
+    fsc_value v;
+    if (n + 8 >= CAP)
+      kind = 1 + (int)(r % 2); /* pop */
+    switch (kind) {
+    case 0: /* append, twice as likely as a pop */
+    case 9:
+    case 8:
+      ck_ok(fsc_list_append_i64(l, next));
+      m[n++] = next++;
+      break;
+    case 1: /* pop(0) */
+    case 2: /* pop(-1) */
+      if (n == 0) {
+        ck_fsc(fsc_list_pop(l, kind == 1 ? 0 : -1, &v), FSC_EINDEX);
+        break;
+      }
+      ck_ok(fsc_list_pop(l, kind == 1 ? 0 : -1, &v));
+      if (kind == 1) {
+        ck_assert_int_eq(v.u.i64, m[0]);
+        memmove(m, m + 1, (n - 1) * sizeof *m);
+      } else {
+        ck_assert_int_eq(v.u.i64, m[n - 1]);
+      }
+      n--;
+      break;
+    case 3: { /* insert anywhere (also past either end) */
+      int64_t i = (int64_t)((r >> 8) % (n + 3)) - 1;
+      fsc_value nv = fsc_i64(next);
+      ck_ok(fsc_list_insert(l, i, &nv));
+      size_t at = i < 0 ? (n ? n - 1 : 0) : (size_t)i > n ? n : (size_t)i;
+      memmove(m + at + 1, m + at, (n - at) * sizeof *m);
+      m[at] = next++;
+      n++;
+      break;
+    }
+    case 4: /* del one */
+      if (n == 0) {
+        ck_fsc(fsc_list_del(l, 0), FSC_EINDEX);
+        break;
+      } else {
+        size_t i = (size_t)((r >> 8) % n);
+        ck_ok(fsc_list_del(l, (int64_t)i));
+        memmove(m + i, m + i + 1, (n - i - 1) * sizeof *m);
+        n--;
+      }
+      break;
+    case 5: { /* del a contiguous slice */
+      size_t a = n ? (size_t)((r >> 8) % (n + 1)) : 0;
+      size_t b = a + (size_t)((r >> 20) % 4);
+      if (b > n)
+        b = n;
+      ck_ok(fsc_list_slice_del(l, FSC_SLICE((int64_t)a, (int64_t)b, 1)));
+      memmove(m + a, m + b, (n - b) * sizeof *m);
+      n -= b - a;
+      break;
+    }
+    case 6: { /* assign a slice: k values replace [a, b) */
+      size_t a = n ? (size_t)((r >> 8) % (n + 1)) : 0;
+      size_t b = a + (size_t)((r >> 20) % 3);
+      size_t k = (size_t)((r >> 30) % 4);
+      if (b > n)
+        b = n;
+      fsc_value vs[4];
+      for (size_t j = 0; j < k; j++)
+        vs[j] = fsc_i64(next + (int64_t)j);
+      ck_ok(fsc_list_slice_set(l, FSC_SLICE((int64_t)a, (int64_t)b, 1), vs,
+                               k));
+      memmove(m + a + k, m + b, (n - b) * sizeof *m);
+      for (size_t j = 0; j < k; j++)
+        m[a + j] = next++;
+      n = n - (b - a) + k;
+      break;
+    }
+    default: { /* every other element from the head */
+      size_t got_n = 0;
+      ck_ok(fsc_list_slice_get(l, FSC_SLICE(FSC_NONE, FSC_NONE, 2), got,
+                               CAP, &got_n));
+      ck_assert_uint_eq(got_n, (n + 1) / 2);
+      for (size_t j = 0; j < got_n; j++)
+        ck_assert_int_eq(got[j].u.i64, m[2 * j]);
+      break;
+    }
+    }
+    uint64_t len;
+    ck_ok(fsc_list_len(l, &len));
+    ck_assert_uint_eq(len, n);
+    if (n) { /* both ends, and one element in between */
+      int64_t g;
+      ck_ok(fsc_list_get_i64(l, 0, &g));
+      ck_assert_int_eq(g, m[0]);
+      ck_ok(fsc_list_get_i64(l, -1, &g));
+      ck_assert_int_eq(g, m[n - 1]);
+      size_t i = (size_t)((r >> 40) % n);
+      ck_ok(fsc_list_get_i64(l, (int64_t)i, &g));
+      ck_assert_int_eq(g, m[i]);
+    }
+    if (op % 500 == 499) { /* all of it */
+      size_t got_n = 0;
+      ck_ok(fsc_list_slice_get(l, FSC_SLICE(FSC_NONE, FSC_NONE, 1), got, CAP,
+                               &got_n));
+      ck_assert_uint_eq(got_n, n);
+      for (size_t j = 0; j < n; j++)
+        ck_assert_int_eq(got[j].u.i64, m[j]);
+    }
+  }
+  free(m);
+  free(got);
+  ck_ok(fsc_list_close(l));
+  fsc_list_free(l);
+}
+END_TEST
+
+/* The race queue_both_ends once lost, aimed at: a short list, producers
+ * appending as fast as they can, a head and a tail consumer popping with
+ * plain pop (no sleeping), so that pops of both ends meet pending appends
+ * all the time.  Every item exactly once, and per producer increasing at
+ * the head (at the tail only exactly-once holds: a tail consumer may take
+ * j+1 and then j).  A few seconds. */
+enum { SP = 2, SC = 2, SN = 30000 };
+
+struct sstate {
+  uint32_t seen[SP][SN];
+  int producers_done;
+  int64_t bad[4]; /* first violation: consumer, producer, seq, last */
+};
+
+static void stress_consumer(const char *p, struct sstate *q, int64_t index,
+                            int who) {
+  fsc_list *l = list_open(p, FSC_TYPE_INT64);
+  int64_t last[SP];
+  for (int i = 0; i < SP; i++)
+    last[i] = -1;
+  for (;;) {
+    fsc_value v;
+    int rc = fsc_list_pop(l, index, &v);
+    if (rc == FSC_EINDEX) {
+      if (__atomic_load_n(&q->producers_done, __ATOMIC_SEQ_CST) == SP) {
+        uint64_t n;
+        CHILD_OK(fsc_list_len(l, &n));
+        if (n == 0)
+          break;
+      }
+      continue;
+    }
+    CHILD_OK(rc);
+    int pi = (int)(v.u.i64 >> 32), seq = (int)(v.u.i64 & 0xffffffff);
+    if (pi < 0 || pi >= SP || seq < 0 || seq >= SN)
+      _exit(97);
+    if (index == 0 && seq <= last[pi]) {
+      int64_t z = 0;
+      if (__atomic_compare_exchange_n(&q->bad[0], &z, who + 1, false,
+                                      __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+        q->bad[1] = pi;
+        q->bad[2] = seq;
+        q->bad[3] = last[pi];
+      }
+    }
+    last[pi] = seq;
+    __atomic_add_fetch(&q->seen[pi][seq], 1, __ATOMIC_SEQ_CST);
+  }
+  fsc_list_close(l);
+  fsc_list_free(l);
+  _exit(0);
+}
+
+static void stress_producer(const char *p, struct sstate *q, int pi) {
+  fsc_list *l = list_open(p, FSC_TYPE_INT64);
+  for (int j = 0; j < SN; j++)
+    CHILD_OK(fsc_list_append_i64(l, ((int64_t)pi << 32) | j));
+  __atomic_add_fetch(&q->producers_done, 1, __ATOMIC_SEQ_CST);
+  fsc_list_close(l);
+  fsc_list_free(l);
+  _exit(0);
+}
+
+START_TEST(queue_ends_stress) {
+  const char *p = tc_path("qs");
+  fsc_list *l = list_open(p, FSC_TYPE_INT64);
+  struct sstate *q = shm(sizeof *q);
+  pid_t pids[SP + SC];
+  for (int i = 0; i < SC; i++)
+    if ((pids[i] = fork()) == 0)
+      stress_consumer(p, q, i & 1 ? -1 : 0, i);
+  for (int i = 0; i < SP; i++)
+    if ((pids[SC + i] = fork()) == 0)
+      stress_producer(p, q, i);
+  reap(pids, SP + SC, 300);
+  int64_t dup = 0, missing = 0;
+  for (int i = 0; i < SP; i++)
+    for (int j = 0; j < SN; j++) {
+      dup += q->seen[i][j] > 1;
+      missing += q->seen[i][j] == 0;
+    }
+  ck_assert_msg(q->bad[0] == 0 && dup == 0 && missing == 0,
+                "head consumer %lld got %lld/%lld after %lld; %lld "
+                "duplicated, %lld missing", (long long)q->bad[0] - 1,
+                (long long)q->bad[1], (long long)q->bad[2],
+                (long long)q->bad[3], (long long)dup, (long long)missing);
+  uint64_t n;
+  ck_ok(fsc_list_len(l, &n));
+  ck_assert_uint_eq(n, 0);
+  ck_ok(fsc_list_close(l));
+  fsc_list_free(l);
+}
+END_TEST
+
 /* Known failure, rare (about one run in 30 under a loaded full suite): a
  * head consumer once received an item of a producer at or below one it had
  * already received (exit 98): a duplicate delivery or an order violation
- * between pop(0), the in-place pop(-1) and racing appends.  Until it is
- * found and fixed, this case runs only when FSC_TEST_QUEUE_BOTH_ENDS=1. */
+ * between pop(0), the in-place pop(-1) and racing appends.  Not
+ * reproduced since: 325 runs of this case alone (three at once, load 10
+ * to 19 on two cores), about 150 of queue_ends_stress and a few of
+ * queue_ends_consumers_killed all passed, and a build that reported any
+ * adoption of more than one pending append, or a count bump from a
+ * length other than the appender's own, reported none.  Until the cause
+ * is found, this case runs only when FSC_TEST_QUEUE_BOTH_ENDS=1. */
 START_TEST(queue_both_ends) {
   if (!getenv("FSC_TEST_QUEUE_BOTH_ENDS")) {
     fprintf(stderr, "queue_both_ends: skipped (known rare failure; set "
@@ -778,6 +1011,12 @@ START_TEST(queue_both_ends) {
 END_TEST
 
 START_TEST(queue_consumers_killed) { queue_run(false, 3); }
+END_TEST
+
+/* Consumers of both ends killed (in pop_wait, in a pop(0)'s copy, in a
+ * pop(-1) between emptying its slot and publishing): nothing acknowledged
+ * is lost, nothing delivered twice, per producer order at the head. */
+START_TEST(queue_ends_consumers_killed) { queue_run(true, 4); }
 END_TEST
 
 START_TEST(pop_wait_timeout) {
@@ -945,6 +1184,12 @@ static Suite *suite(void) {
   tcase_add_test(t, queue_mpmc);
   tcase_add_test(t, queue_both_ends);
   tcase_add_test(t, queue_consumers_killed);
+  suite_add_tcase(s, t);
+  t = tcase_create("queue_stress");
+  tcase_set_timeout(t, 120);
+  tcase_add_test(t, queue_model);
+  tcase_add_test(t, queue_ends_consumers_killed);
+  tcase_add_test(t, queue_ends_stress);
   suite_add_tcase(s, t);
   return s;
 }

@@ -21,6 +21,16 @@
  * A read-only handle cannot write bit 0 (its mapping has no PROT_WRITE):
  * it naps on the futex for at most 2 ms at a time (wait_rdonly).
  *
+ * Before it sleeps, a read-write waiter watches the count for at most
+ * SPIN_NS (spin_briefly): a hand-off between two processes that are both
+ * running (a producer answering within microseconds) then costs no futex
+ * sleep and wake-up, which is most of its latency.  Between batches of
+ * loads it yields the CPU: with more runnable processes than cores the
+ * producer may be waiting for this one, and a pure spin then delayed the
+ * hand-off by the whole spin (measured: p50 40 us instead of 9).  The
+ * spin is bounded in time, never a poll: after it the waiter sleeps on
+ * the futex as before, and a deadline or a close ends it early.
+ *
  * Closing a handle wakes the handle's own waiters: close sets `closing`,
  * bumps the count (waking every waiter of the collection; those of other
  * handles see no change they want and sleep again), and waits until the
@@ -158,6 +168,37 @@ static int wait_rdonly(struct fsc__gen *c, uint64_t seen,
   }
 }
 
+/* The spin before the sleep: how long a waiter watches the count. */
+#define SPIN_NS 30000L
+/* Loads of the count between two looks at the clock. */
+#define SPIN_BATCH 64
+
+/* Spin for at most SPIN_NS (and not past the deadline) until the count
+ * moves from `seen` or the handle begins to close: 1 if it did. */
+static int spin_briefly(struct fsc__gen *c, uint64_t seen,
+                        const struct timespec *deadline) {
+  struct ck_ec64 *ec = ec_of(c);
+  struct timespec t0, now;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (;;) {
+    for (int i = 0; i < SPIN_BATCH; i++) {
+      /* A plain load: the caller looks again after a moved count, and
+       * what it reads then is ordered by that look's own loads. */
+      if (ck_ec64_value(ec) != seen || ck_pr_load_32(&c->h->closing))
+        return 1;
+      ck_pr_stall();
+    }
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long ns = (long)(now.tv_sec - t0.tv_sec) * 1000000000L +
+              (now.tv_nsec - t0.tv_nsec);
+    if (ns >= SPIN_NS || (deadline && past(deadline)))
+      return 0;
+    /* The producer may be waiting for this very CPU (more runnable
+     * processes than cores): let it run rather than spin it out. */
+    sched_yield();
+  }
+}
+
 /* ck_ec's backoff sleeps its own iteration (2 ms, 16 ms, 128 ms, ...)
  * and looks at the caller's deadline only between them, so a 25 ms wait
  * slept 128 ms: cut each iteration at the caller's deadline (ck_ec.h lets
@@ -186,6 +227,8 @@ int fsc__ec_wait(struct fsc__gen *c, uint64_t seen,
     rc = FSC_ETIMEDOUT;
   } else if (c->rdonly) {
     rc = wait_rdonly(c, seen, deadline);
+  } else if (spin_briefly(c, seen, deadline)) {
+    rc = 0; /* the count moved (or a close began: told below) */
   } else if (ck_ec64_wait_pred(ec_of(c), &fsc__ec_mode, seen, ec_clamp,
                                (void *)(uintptr_t)deadline, deadline) != 0) {
     rc = ck_ec64_value(ec_of(c)) != seen ? 0 : FSC_ETIMEDOUT;
