@@ -650,6 +650,54 @@ START_TEST(test_repair_evicts) {
 }
 END_TEST
 
+/* The byte bound too: a dict whose records pass its cache_max_bytes is
+ * reported by verify and evicted down to the bound by its repair. */
+START_TEST(test_repair_evicts_bytes) {
+  fsc_options o = FSC_OPTIONS_INIT;
+  o.type = FSC_TYPE_INT64;
+  o.cache_type = FSC_CACHE_LRU;
+  o.cache_max_bytes = 100000;
+  o.cache_admission = FSC_CACHE_ADMIT_OFF;
+  fsc_dict *d = NULL;
+  ck_ok(fsc_dict_open(P("rep_bytes"), &o, &d));
+  for (int i = 0; i < 20; i++) {
+    char k[16];
+    snprintf(k, sizeof k, "k%d", i + 10); /* 3-byte keys: 40-byte records */
+    ck_ok(fsc_dict_set_i64(d, k, i));
+  }
+  fsc_cache_metrics m = {.size = sizeof m};
+  ck_ok(fsc_dict_cache_metrics(d, &m));
+  ck_assert_uint_eq(m.bytes, 20 * 40);
+  dclose(d);
+  char ipath[600];
+  snprintf(ipath, sizeof ipath, "%s.index.fscollection", P("rep_bytes"));
+  int fd = open(ipath, O_RDWR);
+  ck_assert_int_ge(fd, 0);
+  uint64_t mb = 8 * 40;
+  ck_assert_int_eq(pwrite(fd, &mb, 8, 3088), 8); /* max_bytes */
+  close(fd);
+  ck_ok(fsc_dict_open(P("rep_bytes"), NULL, &d));
+  fsc_verify_report rep = {.size = sizeof rep};
+  ck_fsc(fsc_dict_verify(d, 0, &rep), FSC_ECORRUPT);
+  ck_assert(!rep.healthy);
+  ck_assert_ptr_nonnull(strstr(fsc_errmsg(), "bytes, above its bound"));
+  memset(&rep, 0, sizeof rep);
+  rep.size = sizeof rep;
+  ck_ok(fsc_dict_verify(d, FSC_VERIFY_REPAIR, &rep));
+  ck_assert(rep.repaired);
+  memset(&m, 0, sizeof m);
+  m.size = sizeof m;
+  ck_ok(fsc_dict_cache_metrics(d, &m));
+  ck_assert_uint_le(m.bytes, mb);
+  ck_assert_uint_le(dlen(d), 8);
+  memset(&rep, 0, sizeof rep);
+  rep.size = sizeof rep;
+  ck_ok(fsc_dict_verify(d, 0, &rep));
+  ck_assert(rep.healthy);
+  dclose(d);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* Many processes                                                      */
 /* ------------------------------------------------------------------ */
@@ -929,6 +977,7 @@ static Suite *cache_suite(void) {
   tcase_add_test(t, test_admission_kept);
   tcase_add_test(t, test_evict_expired_first);
   tcase_add_test(t, test_repair_evicts);
+  tcase_add_test(t, test_repair_evicts_bytes);
   suite_add_tcase(s, t);
   TCase *mp = tcase_create("processes");
   tcase_set_timeout(mp, 120);

@@ -93,18 +93,24 @@ static int dict_recount(struct fsc__gen *c) {
 /* Verification of a cache dict also checks its bound and its item count
  * (structure lock held, and no other process has the dict open, so that
  * the pass is exact): the keys found are at most max_items and at most
- * `items` (every live key holds a reservation).  Reported with the
+ * `items` (every live key holds a reservation), and their records' bytes
+ * at most max_bytes.  Reported with the
  * counters; the repair (dict_vrepair) evicts down to the bound. */
 static void dict_vscan(struct fsc__vpass *p) {
   fsc__hash_vscan(p);
   const struct fsc__cache_hdr *ch = fsc__chdr(p->c);
   uint64_t mi = ck_pr_load_64(&ch->max_items);
+  uint64_t mb = ck_pr_load_64(&ch->max_bytes);
   if (ch->policy == 0 || !p->locked || !fsc__valone(p->c))
     return;
   if (mi && p->keys > mi)
     fsc__vnote(p, &p->counters, "the cache dict holds %llu keys, above its "
                "bound of %llu", (unsigned long long)p->keys,
                (unsigned long long)mi);
+  else if (mb && p->bytes > mb)
+    fsc__vnote(p, &p->counters, "the cache dict's records hold %llu bytes, "
+               "above its bound of %llu", (unsigned long long)p->bytes,
+               (unsigned long long)mb);
   else if (p->keys > ck_pr_load_64(&ch->items))
     fsc__vnote(p, &p->counters, "the cache dict holds %llu keys but counts "
                "%llu", (unsigned long long)p->keys,
@@ -118,7 +124,9 @@ static int dict_vrepair(struct fsc__vpass *p, bool *changed,
   struct fsc__gen *c = p->c;
   const struct fsc__cache_hdr *ch = fsc__chdr(c);
   uint64_t mi = ck_pr_load_64(&ch->max_items);
-  bool over = ch->policy != 0 && mi && p->keys > mi;
+  uint64_t mb = ck_pr_load_64(&ch->max_bytes);
+  bool over = ch->policy != 0 &&
+              ((mi && p->keys > mi) || (mb && p->bytes > mb));
   int rc = fsc__hash_vrepair(p, changed, t);
   if (rc || !over || !fsc__valone(c))
     return rc;
