@@ -19,7 +19,9 @@
  *    present;
  *  - SIGKILL of writers at random moments while the table grows, several
  *    rounds: the reopened dict verifies healthy, every acknowledged key
- *    holds its value, and nothing beyond the put in flight exists.
+ *    holds its value, and nothing beyond the put in flight exists;
+ *  - while another holds the structure lock (a growth laying out its new
+ *    table), inserts go on in the old table up to 7/8 full, then wait.
  *
  * One case: CK_RUN_CASE='case name'.
  */
@@ -33,6 +35,7 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <stddef.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -645,6 +648,56 @@ START_TEST(test_grow_kill) {
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* A writer does not wait for a growth that has not frozen the table   */
+/* ------------------------------------------------------------------ */
+
+/* Another holder of the structure lock (here the test itself, with a
+ * flock of its own on the index file; in use, a rebuild laying out the
+ * spare table before it freezes the old one): inserts go on in the old
+ * table up to 7/8 of its slots instead of waiting at 3/4; past that they
+ * wait (FSC_ETIMEDOUT with a short lock_timeout_ms).  Once the lock is
+ * free the table grows and every key is there. */
+START_TEST(test_grow_lock_held) {
+  const char *base = tc_path("held");
+  fsc_options o = FSC_OPTIONS_INIT;
+  o.type = FSC_TYPE_STRING;
+  o.lock_timeout_ms = 20;
+  fsc_dict *d = NULL;
+  ck_ok(fsc_dict_open(base, &o, &d));
+  const char *ip = fpath(base, "index");
+  uint64_t cap = peek64(ip, I_DESC(LW_BUF(peek64(ip, I_LENWORD))) + 8);
+  ck_assert_uint_ge(cap, 64);
+  int fd = open(ip, O_RDONLY);
+  ck_assert_int_ge(fd, 0);
+  ck_assert_int_eq(flock(fd, LOCK_EX | LOCK_NB), 0);
+  int n = 0;
+  for (;; n++) {
+    char k[32], v[101];
+    snprintf(k, sizeof k, "key-%d", n);
+    value_of(n, v, sizeof v);
+    int rc = set_str(d, k, v);
+    if (rc == FSC_ETIMEDOUT)
+      break;
+    ck_assert_msg(rc == 0, "key %d: %d", n, rc);
+    ck_assert_int_le(n, (int)cap);
+  }
+  /* (before: the insert that took the table past 3/4 waited) */
+  ck_assert_int_eq(n, (int)(cap * 7 / 8));
+  check_all(d, n);
+  ck_assert_int_eq(flock(fd, LOCK_UN), 0);
+  close(fd);
+  for (int i = n; i < (int)cap * 2; i++)
+    put(d, i);
+  ck_assert_uint_gt(peek64(ip, I_DESC(LW_BUF(peek64(ip, I_LENWORD))) + 8),
+                    cap);
+  check_all(d, (int)cap * 2);
+  ck_healthy(d, cap * 2);
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("grow");
   struct {
@@ -659,6 +712,7 @@ static Suite *suite(void) {
       {"expected_options", test_expected_items_options},
       {"mp", test_grow_mp},
       {"kill", test_grow_kill},
+      {"lock_held", test_grow_lock_held},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     TCase *tc = tcase_create(cases[i].name);
