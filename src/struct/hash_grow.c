@@ -15,6 +15,10 @@
  *    (fsc__hash_rebuild_locked).  Before that store the old table is
  *    intact, so a rebuilder that dies loses nothing: the next one that
  *    finds the word frozen redoes it.
+ *  - A growth lays the spare table out (region, page faults, empty
+ *    slots of the new epoch) before it freezes anything, changing no word
+ *    the seal covers: the old region is given up (desc.hw = 0) only under
+ *    the frozen word (fsc__hash_rebuild_locked, spare_layout).
  *  - The spare table's region is one the index handed out, clear of the
  *    active table; new space moves itail before it is used, so no region
  *    is handed out twice (fsc__hash_spare_region).
