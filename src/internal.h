@@ -79,6 +79,10 @@ uint64_t fsc__file_grow_size(uint64_t cap, uint64_t need);
  * handle's hint back (!seq).  Advice only: never fails. */
 void fsc__file_advise(struct fsc__file *f, uint64_t off, uint64_t len,
                       bool seq);
+/* Fault [p, p + len) of a writable shared mapping in before it is used
+ * (MADV_POPULATE_WRITE, else a write fault a page that changes nothing),
+ * so that later stores take no page fault.  Advice only: never fails. */
+void fsc__mem_populate(void *p, uint64_t len);
 int fsc__file_map(struct fsc__file *f, uint64_t need);
 void fsc__file_unmap(struct fsc__file *f);
 /* Slow path of fsc__ptr: re-read the published capacity, map more if
@@ -453,6 +457,9 @@ static inline int fsc__gen_after_write(struct fsc__gen *c) {
 /* lock.c - the structure lock: handle mutex + flock(LOCK_EX) on the index
  * file, re-taken on a fresh open file description after fork(). */
 int fsc__lock(struct fsc__gen *c);
+/* The same without waiting: 0 (held), 1 if another thread or process
+ * holds it (nothing taken), or fsc__lock's errors. */
+int fsc__lock_try(struct fsc__gen *c);
 /* flock(fd, op) waiting at most timeout_ms (< 0: no limit): LOCK_NB
  * first, then a short spin and sleeps backing off to 1 ms.  0, or
  * FSC_ETIMEDOUT naming `path` and the holder's pid (from /proc/locks). */

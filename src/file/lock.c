@@ -183,6 +183,22 @@ int fsc__lock_refork(struct fsc__gen *c) {
   return 0;
 }
 
+/* The lock just taken (mutex and flock): a generation compacted away
+ * stays frozen for good, the caller must move to the new files
+ * (FSC__EMOVED); MOVING under a lock we hold means the compaction's
+ * process died: finish or undo it.  On an error the lock is dropped. */
+static int lock_taken(struct fsc__gen *c) {
+  uint64_t cs = ck_pr_load_64(&fsc__ihdr(c)->cstate);
+  if (__builtin_expect(cs != 0, 0)) {
+    int rc = (cs & FSC__CS_MOVING) ? fsc__switch_resolve(c) : FSC__EMOVED;
+    if (rc != 0) {
+      fsc__unlock(c);
+      return rc;
+    }
+  }
+  return 0;
+}
+
 int fsc__lock(struct fsc__gen *c) {
   pthread_mutex_lock(&c->mu);
   /* A retired generation whose descriptors are closed (handle.c closes
@@ -204,18 +220,31 @@ int fsc__lock(struct fsc__gen *c) {
     pthread_mutex_unlock(&c->mu);
     return lrc;
   }
-  /* A generation compacted away stays frozen for good: the caller must
-   * move to the new files (FSC__EMOVED).  MOVING under a lock we hold
-   * means the compaction's process died: finish or undo it. */
-  uint64_t cs = ck_pr_load_64(&fsc__ihdr(c)->cstate);
-  if (__builtin_expect(cs != 0, 0)) {
-    int rc = (cs & FSC__CS_MOVING) ? fsc__switch_resolve(c) : FSC__EMOVED;
+  return lock_taken(c);
+}
+
+int fsc__lock_try(struct fsc__gen *c) {
+  if (pthread_mutex_trylock(&c->mu) != 0)
+    return 1; /* another thread of ours holds it */
+  if (__builtin_expect(c->index.fd < 0, 0)) {
+    pthread_mutex_unlock(&c->mu);
+    return FSC__EMOVED;
+  }
+  if (c->owner != getpid()) {
+    int rc = fsc__lock_refork(c);
     if (rc != 0) {
-      fsc__unlock(c);
+      pthread_mutex_unlock(&c->mu);
       return rc;
     }
   }
-  return 0;
+  if (flock(c->index.fd, LOCK_EX | LOCK_NB) != 0) {
+    int e = errno;
+    pthread_mutex_unlock(&c->mu);
+    if (e == EWOULDBLOCK || e == EINTR)
+      return 1; /* another process holds it */
+    return fsc__err_errno(e, "flock", c->index_path);
+  }
+  return lock_taken(c);
 }
 
 void fsc__unlock(struct fsc__gen *c) {

@@ -506,11 +506,17 @@ static int put_above(struct fsc__gen *c, const struct fsc__kkey *k,
     *prev = 0;
     if (mode == FSC__PUT_EXPECT && expect != 0)
       return FSC_EAGAIN;
-    if (r == P_FULL ||
-        (ck_pr_load_64(&ih->kused) + 1) * 4 > t.cap * 3) {
-      if ((rc = fsc__hash_grow(c, t.w)) != 0)
+    uint64_t used = ck_pr_load_64(&ih->kused) + 1;
+    if (r == P_FULL || used * 4 > t.cap * 3) {
+      /* Past 3/4 full the table grows.  Up to 7/8, a writer that finds
+       * the lock taken (by a rebuild laying out the spare table before
+       * it freezes this one, hash_grow.c) inserts here instead of
+       * waiting; past 7/8, or with no free slot, it waits. */
+      bool room = r != P_FULL && used * 8 <= t.cap * 7;
+      if ((rc = fsc__hash_grow(c, t.w, room)) < 0)
         return rc;
-      continue;
+      if (rc == 0)
+        continue;
     }
     if (s & KS_FROZEN) {
       if ((rc = frozen_slot(c, t.w, &t.arr[idx])) != 0)

@@ -15,6 +15,10 @@
  *    (fsc__hash_rebuild_locked).  Before that store the old table is
  *    intact, so a rebuilder that dies loses nothing: the next one that
  *    finds the word frozen redoes it.
+ *  - A growth lays the spare table out (region, page faults, empty
+ *    slots of the new epoch) before it freezes anything, changing no word
+ *    the seal covers: the old region is given up (desc.hw = 0) only under
+ *    the frozen word (fsc__hash_rebuild_locked, spare_layout).
  *  - The spare table's region is one the index handed out, clear of the
  *    active table; new space moves itail before it is used, so no region
  *    is handed out twice (fsc__hash_spare_region).
@@ -57,7 +61,10 @@ int fsc__hash_spare_region(struct fsc__gen *c, unsigned t, uint64_t cap,
    * only a hostile or broken index names another, never written.
    * Every table this code lays out has hash words: a region has room
    * for them only if its hw has KS_HW_HASHW (16 bytes a slot); one
-   * without (a file written before hash words) is given up. */
+   * without (a file written before hash words) is given up.  New space
+   * leaves desc[t] as it is: the caller gives the old region up
+   * (desc[t].hw = 0) once the table word is frozen, so that the words the
+   * seal covers change only under a frozen word. */
   uint64_t toff = ck_pr_load_64(&ih->desc[t].off);
   uint64_t hw = ck_pr_load_64(&ih->desc[t].hw), room = KS_HW_ROOM(hw);
   if ((hw & KS_HW_HASHW) && toff >= FSC__HDR_SIZE && !(toff & 7u) &&
@@ -78,7 +85,6 @@ int fsc__hash_spare_region(struct fsc__gen *c, unsigned t, uint64_t cap,
   /* itail moves before the region is used: it is never handed out twice,
    * even if this rebuild dies. */
   ck_pr_store_64(&ih->itail, start + cap * 16);
-  ck_pr_store_64(&ih->desc[t].hw, 0); /* the old region is given up */
   *off = start;
   *fresh = true;
   return 0;
@@ -143,16 +149,81 @@ uint64_t fsc__hash_seal_frozen(struct fsc__gen *c, bool fix) {
   return n;
 }
 
+/* The spare table a rebuild lays out: its region (room slots at off,
+ * fresh: new space at the index tail), the capacity it is laid out for
+ * and the value of its empty slots. */
+struct spare {
+  uint64_t off, room, cap, fill;
+  bool fresh;
+};
+
+/* Lay out spare table t for cap slots of epoch e1 (structure lock held):
+ * a region (fsc__hash_spare_region, clear of the source table src), its
+ * pages faulted in, every slot empty and no hash word. */
+static int spare_layout(struct fsc__gen *c, unsigned t, uint64_t cap,
+                        uint64_t e1, const struct fsc__ktab *src,
+                        struct spare *sp) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  uint64_t toff;
+  bool fresh;
+  int rc = fsc__hash_spare_region(c, t, cap,
+                                  ck_pr_load_64(&ih->desc[src->buf].off),
+                                  src->cap * 8, &toff, &fresh);
+  if (rc)
+    return rc;
+  uint64_t room = fresh ? cap : KS_HW_ROOM(ck_pr_load_64(&ih->desc[t].hw));
+  uint64_t *dst = fsc__ptr(c, &c->index, toff, cap * 16);
+  if (!dst)
+    return fsc__err_last();
+  fsc__mem_populate(dst, cap * 16);
+  uint64_t fill = fresh ? 0 : KS_EMPTY(e1);
+  for (uint64_t i = 0; i < cap; i++) {
+    ck_pr_store_64(&dst[i], fill);
+    ck_pr_store_64(&dst[cap + i], 0); /* no hash word yet */
+  }
+  *sp = (struct spare){toff, room, cap, fill, fresh};
+  return 0;
+}
+
 /* Structure lock held.  Freeze, copy the live keys into the spare table
  * (none with KS_RB_CLEAR; rehashed by their hash words, or with
  * KS_RB_RECORDS, or for a slot without a trusted word, by their records'
  * keys), publish.  Also finishes a rebuild whose process
- * died (the word is then frozen already). */
+ * died (the word is then frozen already).
+ *
+ * The spare table is laid out before the freeze when it can be (a growth
+ * or clean-up that finds the word unfrozen): its region, the growth of the
+ * index file, the page faults of the new table and the fill of its empty
+ * slots cost the writers nothing, since they keep writing the old table
+ * meanwhile; the frozen window is the freeze of the slots and the copy.
+ * That is safe because only a rebuild (lock held) moves EPOCH, so the
+ * epoch e1 of the empty slots is the one the publish gives, and because
+ * the spare table is no table the word names: a writer that probed it
+ * in an older life re-checks the word after its probe (kprobe), and one
+ * that sleeps between that check and its CAS fails the CAS, whether the
+ * fill came before the freeze or after.  The capacity is guessed from the
+ * word's COUNT; when the count of live slots under the freeze asks for
+ * more room than that, the table is laid out again under the freeze (as
+ * all of it was before). */
 int fsc__hash_rebuild_locked(struct fsc__gen *c, int mode) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   bool clear = (mode & KS_RB_CLEAR) != 0;
   bool trust = !(mode & KS_RB_RECORDS);
-  uint64_t w;
+  struct spare sp = {0};
+  bool early = false;
+  int rc;
+  uint64_t w = ck_pr_load_64(&ih->lenword);
+  if (!clear && !(w & FSC__LW_FROZEN)) {
+    struct fsc__ktab pre = {0};
+    if ((rc = fsc__ktab_desc(c, FSC__LW_BUFIDX(w), &pre)) != 0)
+      return rc;
+    uint64_t e1 = (FSC__LW_EPOCH(w) + 1) & FSC__LW_EPOCH_MASK;
+    if ((rc = spare_layout(c, pre.buf ^ 1u,
+                           fsc__ktab_cap_for(2 * (FSC__LW_LEN(w) + 1)), e1,
+                           &pre, &sp)) != 0)
+      return rc; /* nothing frozen, no sealed word changed */
+    early = true;
+  }
   for (;;) {
     w = ck_pr_load_64(&ih->lenword);
     if (w & FSC__LW_FROZEN) {
@@ -163,6 +234,7 @@ int fsc__hash_rebuild_locked(struct fsc__gen *c, int mode) {
         ck_pr_add_64(&ih->repaired, n);
         w = ck_pr_load_64(&ih->lenword);
       }
+      early = false; /* (not ours: lay the spare out again) */
       break;
     }
     if (ck_pr_cas_64(&ih->lenword, w, w | FSC__LW_FROZEN)) {
@@ -171,7 +243,7 @@ int fsc__hash_rebuild_locked(struct fsc__gen *c, int mode) {
     }
   }
   struct fsc__ktab src = {0};
-  int rc = fsc__ktab_desc(c, FSC__LW_BUFIDX(w), &src);
+  rc = fsc__ktab_desc(c, FSC__LW_BUFIDX(w), &src);
   if (rc)
     return rc; /* left frozen: the table itself is corrupt */
   uint64_t n = 0, bad = 0;
@@ -183,21 +255,29 @@ int fsc__hash_rebuild_locked(struct fsc__gen *c, int mode) {
   uint64_t cap = clear ? KS_MIN_CAP : fsc__ktab_cap_for(2 * (n + 1));
   unsigned t = src.buf ^ 1u;
   uint64_t e1 = (FSC__LW_EPOCH(w) + 1) & FSC__LW_EPOCH_MASK;
-  uint64_t toff;
-  bool fresh;
-  if ((rc = fsc__hash_spare_region(c, t, cap,
-                                   ck_pr_load_64(&ih->desc[src.buf].off),
-                                   src.cap * 8, &toff, &fresh)) != 0)
-    goto unfreeze;
+  if (early && sp.cap != cap && cap <= sp.room) {
+    /* Fewer slots than the guess: the same region, laid out again (its
+     * pages are in already). */
+    uint64_t *d = fsc__ptr(c, &c->index, sp.off, cap * 16);
+    if (!d) {
+      rc = fsc__err_last();
+      goto unfreeze;
+    }
+    for (uint64_t i = 0; i < 2 * cap; i++)
+      ck_pr_store_64(&d[i], i < cap ? sp.fill : 0);
+    sp.cap = cap;
+  } else if (!early || sp.cap != cap) {
+    if ((rc = spare_layout(c, t, cap, e1, &src, &sp)) != 0)
+      goto unfreeze;
+  }
+  uint64_t toff = sp.off, fill = sp.fill;
+  bool fresh = sp.fresh;
+  if (fresh) /* the old region is given up (under the frozen word) */
+    ck_pr_store_64(&ih->desc[t].hw, 0);
   uint64_t *dst = fsc__ptr(c, &c->index, toff, cap * 16);
   if (!dst) {
     rc = fsc__err_last();
     goto unfreeze;
-  }
-  uint64_t fill = fresh ? 0 : KS_EMPTY(e1);
-  for (uint64_t i = 0; i < cap; i++) {
-    ck_pr_store_64(&dst[i], fill);
-    ck_pr_store_64(&dst[cap + i], 0); /* no hash word yet */
   }
   uint64_t live = 0, ep = FSC__LW_EPOCH(w);
   if (!clear) {
@@ -221,7 +301,7 @@ int fsc__hash_rebuild_locked(struct fsc__gen *c, int mode) {
   ck_pr_store_64(&ih->desc[t].off, toff);
   ck_pr_store_64(&ih->desc[t].cap, cap);
   if (fresh)
-    ck_pr_store_64(&ih->desc[t].hw, cap | KS_HW_HASHW);
+    ck_pr_store_64(&ih->desc[t].hw, sp.room | KS_HW_HASHW);
   ck_pr_store_64(&ih->kused, live);
   /* The seal of what is published (doc/FORMAT.md "The seal"); its fence
    * orders the descriptor before the word. */
@@ -291,10 +371,12 @@ void fsc__hash_thaw(struct fsc__gen *c) {
 }
 
 /* Grow (or clean tombstones from) the table seen with word w: a writer
- * that found it full, or too full to insert. */
-int fsc__hash_grow(struct fsc__gen *c, uint64_t w) {
+ * that found it full, or too full to insert.  With nowait, 1 if the lock
+ * is taken (most often by a rebuild laying out the spare table, which has
+ * not frozen this one yet). */
+int fsc__hash_grow(struct fsc__gen *c, uint64_t w, bool nowait) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
-  int rc = fsc__lock(c);
+  int rc = nowait ? fsc__lock_try(c) : fsc__lock(c);
   if (rc)
     return rc;
   uint64_t now = ck_pr_load_64(&ih->lenword);

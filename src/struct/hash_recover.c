@@ -292,6 +292,8 @@ int fsc__hash_rebuild_from_data(struct fsc__gen *c, uint64_t *live_bytes) {
     fsc__ls_seal(ih, w); /* the spare given up: the words as they are */
     return rc; /* (the active table is replaced, not copied) */
   }
+  if (fresh) /* the old region is given up */
+    ck_pr_store_64(&ih->desc[t].hw, 0);
   uint64_t *dst = fsc__ptr(c, &c->index, toff, cap * 16);
   if (!dst) {
     fsc__ls_seal(ih, w);

@@ -176,7 +176,8 @@ int fsc__hash_walk(struct fsc__gen *c, uint64_t *pos, uint64_t end,
 #define KS_RB_RECORDS 2 /* rehash from the records, trusting no hash word
                            (verify's and recovery's repairs) */
 int fsc__hash_rebuild_locked(struct fsc__gen *c, int mode);
-int fsc__hash_grow(struct fsc__gen *c, uint64_t w);
+/* (nowait: 1, and nothing done, if another writer holds the lock) */
+int fsc__hash_grow(struct fsc__gen *c, uint64_t w, bool nowait);
 /* hash_grow.c: the hash of the key of record off (reads only the
  * record's header and key). */
 int fsc__krec_hash(struct fsc__gen *c, uint64_t off, uint64_t *h);
