@@ -115,7 +115,8 @@ struct fsc__handle;
 struct fsc__gen {
   enum fsc__kind kind;
   fsc_type type;              /* element type, ANY for heterogeneous */
-  bool closed;
+  bool closed;  /* atomic (fsc__gen_closed): a close on one thread may
+                   race another thread's call, which must see it */
   bool rdonly;
   bool temp;                  /* base_path NULL: files already unlinked */
   fsc_durability durability;
@@ -148,6 +149,13 @@ struct fsc__gen {
   uint64_t chits, cmisses;    /* a cache dict's gets through this handle
                                  (coll/cache.c; atomic, process-local) */
 };
+
+/* Is this generation closed?  A relaxed atomic load: one thread's close
+ * may race another thread's call (an asynchronous close, or a caller's
+ * bug), which must see FSC_ECLOSED rather than a torn read. */
+static inline bool fsc__gen_closed(const struct fsc__gen *c) {
+  return __atomic_load_n(&c->closed, __ATOMIC_RELAXED);
+}
 
 /*
  * What differs between the kinds below the public API, behind one table:
@@ -288,7 +296,7 @@ static inline int fsc__len(const void *hp, uint64_t *out) {
   if (__builtin_expect(!h || fsc__err_code != 0 || !out, 0))
     return fsc__handle_len(h, out);
   struct fsc__gen *c = fsc__cur(h);
-  if (__builtin_expect(c->closed, 0))
+  if (__builtin_expect(fsc__gen_closed(c), 0))
     return fsc__handle_len(h, out);
   uint64_t w = ck_pr_load_64(
       &((struct fsc__index_hdr *)c->index.views[0].base)->lenword);
@@ -374,7 +382,8 @@ int fsc__gen_check_fail(const struct fsc__gen *c, bool write)
  * at the start of every public call. */
 static inline int fsc__gen_check(const struct fsc__gen *c, bool write) {
   fsc__err_clear();
-  if (__builtin_expect(!c || c->closed || (write && c->rdonly), 0))
+  if (__builtin_expect(!c || fsc__gen_closed(c) || (write && c->rdonly),
+                       0))
     return fsc__gen_check_fail(c, write);
   return 0;
 }

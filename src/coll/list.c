@@ -95,7 +95,7 @@ int fsc_list_get(fsc_list *l, int64_t index, fsc_value *out) {
   if (__builtin_expect(!l || fsc__err_code != 0 || !out, 0))
     return get_slow(l, index, out);
   struct fsc__gen *c = fsc__cur(FSC__H(l));
-  if (__builtin_expect(c->closed, 0))
+  if (__builtin_expect(fsc__gen_closed(c), 0))
     return get_slow(l, index, out);
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   uint64_t w = fsc__lw_load(ih);

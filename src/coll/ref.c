@@ -509,7 +509,7 @@ static struct entry *lookup(struct refs *r, const char *path, fsc_kind kind,
     if (e->kind != kind || e->rdonly != rdonly || strcmp(e->path, path) != 0)
       continue;
     struct fsc__gen *g = fsc__cur(FSC__H(e->child));
-    if (g->closed) {
+    if (fsc__gen_closed(g)) {
       *stale = e->child;
       free(e->path);
       r->cache[i] = r->cache[--r->n];

@@ -471,7 +471,7 @@ fail:
 int fsc__gen_check_fail(const struct fsc__gen *c, bool write) {
   if (!c)
     return fsc__err(FSC_EINVAL, "NULL handle");
-  if (c->closed)
+  if (fsc__gen_closed(c))
     return fsc__err(FSC_ECLOSED, "I/O operation on closed file.");
   if (write && c->rdonly)
     return fsc__err(FSC_EROFS, "the collection was opened read-only");
@@ -498,7 +498,8 @@ void fsc__gen_release(struct fsc__gen *c) {
   free(c->data_path);
   free(c->index_path);
   c->path = c->data_path = c->index_path = NULL;
-  c->closed = true;
+  __atomic_store_n(&c->closed, true, __ATOMIC_RELEASE); /* other threads'
+                                                        calls read it */
 }
 
 int fsc__gen_close(struct fsc__gen *c, bool destroy) {
@@ -596,7 +597,8 @@ int fsc__gen_close(struct fsc__gen *c, bool destroy) {
   close(c->index.fd);
   c->data.fd = c->index.fd = c->pfd = -1;
   pthread_mutex_destroy(&c->mu);
-  c->closed = true;
+  __atomic_store_n(&c->closed, true, __ATOMIC_RELEASE); /* other threads'
+                                                        calls read it */
   return rc;
 }
 

@@ -57,7 +57,7 @@ static void sweep_locked(struct fsc__gen *cur) {
 void fsc__handle_sweep(struct fsc__handle *h) {
   pthread_mutex_lock(&h->mu);
   struct fsc__gen *c = fsc__cur(h);
-  if (c && !c->closed)
+  if (c && !fsc__gen_closed(c))
     sweep_locked(c);
   pthread_mutex_unlock(&h->mu);
 }
@@ -90,7 +90,7 @@ int fsc__handle_follow(struct fsc__handle *h, struct fsc__gen *old) {
   pthread_mutex_lock(&h->mu);
   if (fsc__cur(h) != old)
     goto out; /* another thread followed first */
-  if (old->closed) {
+  if (fsc__gen_closed(old)) {
     rc = fsc__gen_check_fail(old, false);
     goto out;
   }
@@ -170,7 +170,7 @@ void fsc__handle_free(struct fsc__handle *h) {
   struct fsc__gen *c = fsc__cur(h);
   if (!c)
     return;
-  if (!c->closed)
+  if (!fsc__gen_closed(c))
     fsc__handle_close(h, false);
   ext_destroy(h);
   while (c) {

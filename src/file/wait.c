@@ -218,7 +218,7 @@ int fsc__ec_wait(struct fsc__gen *c, uint64_t seen,
   /* A close that began before we counted ourselves: it may already be
    * waiting for `waiters` to drain, or past it; leave now.  (The add
    * above is a full barrier on every platform ck supports.) */
-  if (ck_pr_load_32(&h->closing) || c->closed) {
+  if (ck_pr_load_32(&h->closing) || fsc__gen_closed(c)) {
     ck_pr_dec_32(&h->waiters);
     return fsc__err(FSC_ECLOSED, "the handle was closed while waiting");
   }
