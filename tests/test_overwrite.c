@@ -4,12 +4,14 @@
  * and the rebuild of a dict's table from the data file alone still gives
  * every key its newest state:
  *
- *  - after N overwrites and deletes of dict keys, discards of set
- *    elements, item assignments, pops and dels of list items, whose
- *    records lie on pages made clean first (msync, then MADV_DONTNEED of
- *    the data mapping), the data mapping holds only the few dirty pages of
- *    the header and the appended tail (/proc/self/smaps, Private_Dirty +
- *    Shared_Dirty): no page of a superseded record was written;
+ *  - after N overwrites and deletes of dict keys and discards of set
+ *    elements, whose records lie on pages made clean first (msync, then
+ *    MADV_DONTNEED of the data mapping), the data mapping holds only the
+ *    few dirty pages of the header and the appended tail
+ *    (/proc/self/smaps, Private_Dirty + Shared_Dirty): no page of a
+ *    superseded record was written; a list's item assignments, pops and
+ *    dels do flag the records they supersede (the only trace of a stale
+ *    list slot), and dirty their pages;
  *  - with every slot of the table lost, the rebuild from the data file
  *    gives each key its newest value or absence: after deletes, re-inserts
  *    and a clear (their mark records), after setdefaults of present keys,
@@ -200,8 +202,14 @@ START_TEST(test_set_discard_clean) {
 }
 END_TEST
 
-START_TEST(test_list_assign_pop_clean) {
-  const char *base = tc_path("lclean");
+/* A list is the exception: its records carry no key and no position, so
+ * the flag written into a superseded record is the only trace a check
+ * (and a read-only first opener, and recovery) has of a slot damaged into
+ * naming it (doc/FORMAT.md "Records", test_verify's test_list_superseded):
+ * item assignments, pops and dels flag the records they supersede, which
+ * dirties their pages.  What this measures is that they do. */
+START_TEST(test_list_assign_pop_flags) {
+  const char *base = tc_path("lflags");
   fsc_list *l = NULL;
   ck_ok(fsc_list_open(base, NULL, &l));
   char buf[BIG];
@@ -222,8 +230,9 @@ START_TEST(test_list_assign_pop_clean) {
     ck_ok(fsc_list_del(l, 10));
   }
   long dirty = mapping_dirty(df, false);
-  ck_assert_msg(dirty <= DIRTY_MAX, "%ld dirty pages in the data mapping "
-                "after %d assignments and 16 pops", dirty, NBIG / 2);
+  ck_assert_msg(dirty > DIRTY_MAX + NBIG / 4, "%ld dirty pages in the data "
+                "mapping after %d assignments and 16 pops: the superseded "
+                "records were not flagged", dirty, NBIG / 2);
   ck_ok(fsc_list_verify(l, 0, NULL));
   ck_ok(fsc_list_compact(l));
   ck_ok(fsc_list_verify(l, 0, NULL));
@@ -414,7 +423,7 @@ static Suite *overwrite_suite(void) {
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, test_dict_overwrite_clean);
   tcase_add_test(tc, test_set_discard_clean);
-  tcase_add_test(tc, test_list_assign_pop_clean);
+  tcase_add_test(tc, test_list_assign_pop_flags);
   suite_add_tcase(s, tc);
   tc = tcase_create("rebuild");
   tcase_set_timeout(tc, 120);

@@ -531,6 +531,7 @@ static int verify_coll(struct fsc__gen *c, bool repair,
       break;
     pass_reset(&p);
     p.locked = true;
+    p.solo = p.keyed && fsc__valone(c); /* (the walk for stale slots) */
     scan(&p);
     fsc__err_clear();
     bool structural = problems(&p) || p.need_struct || p.need_data;

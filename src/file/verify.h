@@ -48,10 +48,15 @@ struct fsc__vpass {
   bool keyed;
   uint64_t tail;             /* the data tail, re-read when needed */
   bool locked;               /* the structure lock is held */
+  bool solo;                 /* ... and no other handle has it open: a
+                                dict/set scan then walks the data file for
+                                slots naming a superseded record */
   /* findings */
   uint64_t records_checked, bad_bounds, bad_type, bad_sum;
   uint64_t slots_checked, dangling, structure, counters;
-  uint64_t superseded;       /* of dangling: slots naming a deleted record */
+  uint64_t superseded;       /* of dangling: slots naming a superseded
+                                record (flagged, or below a newer record
+                                of its key) */
   char first[240];           /* the first problem, for fsc_errmsg */
   bool counters_checked;
   /* what the repair needs */
