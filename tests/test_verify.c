@@ -1422,6 +1422,47 @@ START_TEST(test_dict_deleted_slot_revived) {
 }
 END_TEST
 
+/* The same for a set: a discarded element's slot turned back into naming
+ * its record; the discard's mark lies above it. */
+START_TEST(test_set_discarded_slot_revived) {
+  const char *base = tc_path("sdel");
+  fsc_set *s = set_open(base, FSC_TYPE_STRING);
+  char b[16];
+  for (int i = 0; i < 20; i++) {
+    snprintf(b, sizeof b, "elem-%03d", i);
+    ck_assert_int_eq(fsc_set_add_str(s, b), 1);
+  }
+  ck_assert_int_eq(fsc_set_add_str(s, "gone"), 1);
+  uint64_t idx;
+  uint64_t sg = slot_of(base, "gone", 4, &idx);
+  fsc_value v = fsc_str("gone");
+  ck_assert_int_eq(fsc_set_discard(s, &v), 1);
+  ck_ok(fsc_set_verify(s, 0, NULL));
+  uint64_t toff, cap;
+  table_of(base, &toff, &cap);
+  poke64(fpath(base, "index"), (off_t)(toff + 8 * idx), sg);
+  ck_assert_int_eq(fsc_set_contains_str(s, "gone"), 1); /* back */
+  fsc_verify_report r = rep();
+  ck_fsc(fsc_set_verify(s, 0, &r), FSC_ECORRUPT);
+  ck_sums(&r);
+  ck_assert_uint_eq(r.index_superseded, 1);
+  r = rep();
+  ck_ok(fsc_set_verify(s, FSC_VERIFY_REPAIR, &r));
+  ck_assert(r.healthy && r.repaired);
+  ck_assert_int_eq(fsc_set_contains_str(s, "gone"), 0);
+  uint64_t n;
+  ck_ok(fsc_set_len(s, &n));
+  ck_assert_uint_eq(n, 20);
+  for (int i = 0; i < 20; i++) {
+    snprintf(b, sizeof b, "elem-%03d", i);
+    ck_assert_int_eq(fsc_set_contains_str(s, b), 1);
+  }
+  ck_ok(fsc_set_verify(s, 0, NULL));
+  ck_ok(fsc_set_destroy(s));
+  fsc_set_free(s);
+}
+END_TEST
+
 /* The dict's keys in iteration order, joined by ',' into out; the
  * iteration's return code. */
 static int dict_order(fsc_dict *d, char *out, size_t n) {
@@ -1598,6 +1639,7 @@ static Suite *verify_suite(void) {
   tcase_add_test(tc, test_list_superseded);
   tcase_add_loop_test(tc, test_dict_superseded, 0, 2);
   tcase_add_test(tc, test_dict_deleted_slot_revived);
+  tcase_add_test(tc, test_set_discarded_slot_revived);
   tcase_add_test(tc, test_dict_origin_damaged);
   tcase_add_test(tc, test_dict_table_word_sealed);
   tc = tcase(s, "concurrent");
