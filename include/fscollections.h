@@ -533,8 +533,8 @@ typedef struct fsc_list fsc_list;
  * handle across fork() share it.
  * If the previous session did not close cleanly, the first read-write opener
  * verifies and repairs the list before this returns: elements whose record
- * is bad or names a version flagged superseded (files of earlier builds
- * flag them) are dropped, a damaged structure
+ * is bad or names a version flagged superseded (item assignments, pops
+ * and dels flag the record they supersede) are dropped, a damaged structure
  * word (length word, array descriptor) is restored from its sealed copy,
  * a change a dead process left half-done is finished, the counters are set
  * right; fsc_metrics.repaired_* say what, by kind.  A read-only first
@@ -1097,8 +1097,9 @@ typedef struct fsc_dict fsc_dict;
  * FSC_ETYPE if opts->key_type differs from the dict's.  base_path NULL
  * makes a private temporary dict.  After an unclean shutdown the first
  * read-write opener verifies the table and, if a slot names a bad record
- * or a version of its key flagged superseded (files of earlier builds
- * flag them), or keys were lost, rebuilds it from the data file (each
+ * or a superseded version of its key (a record of the key lies above it
+ * in the data file; files of earlier builds also flag superseded
+ * records), or keys were lost, rebuilds it from the data file (each
  * surviving slot's record, else the newest version of the key: see
  * doc/DURABILITY.md for what that promises);
  * fsc_metrics.repaired_* say what.  Read-only opens: as fsc_list_open.
@@ -1779,12 +1780,16 @@ typedef struct fsc_verify_report {
                                     their record is bad or dangling */
   uint64_t problems_left;        /* problems a check still finds at the end
                                     (without REPAIR: all that were found) */
-  uint64_t index_superseded;     /* of index_dangling: slots naming a record
-                                    flagged dead (in files of earlier
-                                    builds, an older version of the element
-                                    or key, which a later write superseded;
-                                    no longer written: liveness is the
-                                    index's): the value there is stale */
+  uint64_t index_superseded;     /* of index_dangling: slots naming an
+                                    older version of the element or key,
+                                    which a later write superseded or a
+                                    delete removed: a list record flagged
+                                    deleted, or a dict/set record with a
+                                    record of its key above it in the data
+                                    file (looked for only while no other
+                                    handle has it open; files of earlier
+                                    builds flag those too): the value
+                                    there is stale */
   uint64_t items_restored;       /* list structure words (length word, array
                                     descriptors) the repair restored from
                                     their sealed copy, or elements above a
@@ -1840,9 +1845,10 @@ typedef struct fsc_verify_report {
  *    itself (as growth does: safe while others write), which re-places
  *    every key by its hash and recounts.  A table that cannot be used, or
  *    that lost keys (COUNT more than 16 above the keys it holds: index
- *    pages lost with the power), is rebuilt from the data file instead:
- *    every record that verifies and is not flagged deleted, the newest of
- *    a key winning.  That needs the collection alone: no other handle,
+ *    pages lost with the power), or with a slot naming a superseded
+ *    version of its key, is rebuilt from the data file instead (each
+ *    surviving slot's record unless a record of its key lies above it,
+ *    else the key's newest record: doc/DURABILITY.md).  That needs the collection alone: no other handle,
  *    in any process, may have it open (FSC_EAGAIN otherwise, with nothing
  *    changed), and no other thread may write through this handle
  *    during the call;

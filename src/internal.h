@@ -638,8 +638,10 @@ void fsc__ec_deadline(int64_t timeout_ms, struct timespec *d, bool *has);
 void fsc__ec_close_handle(struct fsc__handle *h);
 
 /* A record is dead (superseded, removed, or never published): move its
- * bytes from live to dead.  Writes nothing into the record (its size is
- * read from its header): liveness is the index's (doc/FORMAT.md). */
+ * bytes from live to dead.  Writes nothing into a dict's or set's record
+ * (its size is read from its header): liveness is the index's; a list's
+ * record is flagged FSC__REC_DELETED, the only trace of a superseded list
+ * record a check can find (doc/FORMAT.md, "Records"). */
 void fsc__rec_retire(struct fsc__gen *c, uint64_t off);
 /* The same for a record known to hold `payload` bytes (a list of a fixed
  * size type): the header need not be read first. */

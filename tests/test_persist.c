@@ -1578,10 +1578,12 @@ START_TEST(test_open_structure_words) {
 }
 END_TEST
 
-/* A dict slot pointed at the superseded version of its key's record, in a
- * older file (that record flagged deleted: the flags byte,
- * doc/FORMAT.md "Records"), then an unclean close: the open rebuilds the
- * index from the data file (the newest live version wins) and says so. */
+/* A dict slot pointed at the superseded version of its key's record (as
+ * this library writes files: nothing is written into that record, the
+ * newer ones lie above it), then an unclean close: a read-only first
+ * opener refuses (its check walks the data file and finds the newer
+ * record above the slot's), and a read-write open rebuilds the index from
+ * the data file (the newest live version wins) and says so. */
 START_TEST(test_open_superseded_slot) {
   const char *base = tc_path("dsup");
   fsc_options o = opts_type(FSC_TYPE_INT64);
@@ -1615,10 +1617,13 @@ START_TEST(test_open_superseded_slot) {
   fsc_dict_free(d);
   ck_assert_uint_eq(peek64(ip, OFF_LENWORD) >> 62 & 1, (w >> 62) & 1);
   poke64(ip, (off_t)(toff + 8 * idx), s3);
-  uint8_t legacy = 1; /* FSC__REC_DELETED, as an older writer set it */
-  poke(fpath(base, "data"), (off_t)((s3 & ((UINT64_C(1) << 44) - 8)) + 1),
-       &legacy, 1);
   unmark(base);
+  fsc_options ro = o;
+  ro.flags = FSC_RDONLY;
+  d = NULL;
+  ck_fsc(fsc_dict_open(base, &ro, &d), FSC_ECORRUPT);
+  ck_assert_msg(strstr(fsc_errmsg(), "superseded"), "%s", fsc_errmsg());
+  ck_assert_ptr_null(d);
   ck_ok(fsc_dict_open(base, &o, &d));
   ck_ok(fsc_dict_get_i64(d, "ctr", &x));
   ck_assert_int_eq(x, 30);
@@ -1793,8 +1798,8 @@ START_TEST(test_rdonly_unclean_refuses_damaged_structure) {
   fsc_metrics m;
   int64_t x = 0;
 
-  /* A list slot pointed back at the record an assignment superseded, in
-   * an older file (the record flagged deleted). */
+  /* A list slot pointed back at the record an assignment superseded (and
+   * flagged deleted: a list's superseded records are, doc/FORMAT.md). */
   const char *lb = tc_path("rosup");
   l = open_t(lb, FSC_TYPE_INT64);
   ck_ok(fsc_list_append_i64(l, 10));
@@ -1803,8 +1808,6 @@ START_TEST(test_rdonly_unclean_refuses_damaged_structure) {
   close_free(l);
   ck_assert_uint_eq(peek64(fpath(lb, "index"), HDR), HDR + 48);
   poke64(fpath(lb, "index"), HDR, HDR); /* slot 0: the record of 10 */
-  uint8_t legacy = 1; /* FSC__REC_DELETED */
-  poke(fpath(lb, "data"), HDR + 1, &legacy, 1);
   unmark(lb);
   l = NULL;
   ck_fsc(fsc_list_open(lb, &ro, &l), FSC_ECORRUPT);

@@ -1300,18 +1300,19 @@ START_TEST(test_list_structure_words) {
 }
 END_TEST
 
-/* An older file flags a superseded record deleted (the
- * record's flags byte, doc/FORMAT.md "Records"); the library no longer
- * writes the flag but still honours it.  Set it as such a writer did. */
+/* An older file flags a superseded dict record deleted (the record's
+ * flags byte, doc/FORMAT.md "Records"); the library no longer writes the
+ * flag into dict and set records but still honours it.  Set it as such a
+ * writer did. */
 static void legacy_flag(const char *base, uint64_t off) {
   uint8_t f = 1; /* FSC__REC_DELETED */
   poke(fpath(base, "data"), (off_t)(off + 1), &f, 1);
 }
 
-/* A list slot pointed back at the record an item assignment superseded,
- * in an older file (the record flagged deleted): the check
- * reports it, the repair drops the element and says so.  (Without the
- * flag the slot's record is the element: liveness is the index's.) */
+/* A list slot pointed back at the record an item assignment superseded
+ * (the assignment flagged it deleted: list records carry no position, so
+ * the flag is what tells a stale slot, doc/FORMAT.md "Records"): the
+ * check reports it, the repair drops the element and says so. */
 START_TEST(test_list_superseded) {
   const char *base = tc_path("lsup");
   fsc_list *l = int_list(base, 10);
@@ -1320,8 +1321,6 @@ START_TEST(test_list_superseded) {
   ck_ok(fsc_list_set_i64(l, 4, 77));
   ck_assert_int_eq(lget(l, 4), 77);
   poke64(fpath(base, "index"), where, old);
-  ck_ok(fsc_list_verify(l, 0, NULL)); /* the index says 40: it is 40 */
-  legacy_flag(base, old & ~UINT64_C(7));
   ck_assert_int_eq(lget(l, 4), 40); /* the stale value */
   fsc_verify_report r = rep();
   ck_fsc(fsc_list_verify(l, 0, &r), FSC_ECORRUPT);
@@ -1341,9 +1340,11 @@ START_TEST(test_list_superseded) {
 END_TEST
 
 /* A dict slot pointed back at the older version of its key's record (a
- * counter 3 then 30) in an older file (the older record
- * flagged deleted): the check reports it; the repair finds the newest
- * live version in the data file. */
+ * counter 3 then 30), as this library writes it (_i 0: nothing written
+ * into the older record; the newer one lies above it) and as an older
+ * file has it (_i 1: the older record flagged deleted): the check
+ * reports it; the repair finds the newest live version in the data
+ * file. */
 START_TEST(test_dict_superseded) {
   const char *base = tc_path("dsup");
   fsc_dict *d = int_dict(base, 50);
@@ -1354,7 +1355,8 @@ START_TEST(test_dict_superseded) {
   uint64_t toff, cap;
   table_of(base, &toff, &cap);
   poke64(fpath(base, "index"), (off_t)(toff + 8 * idx), s3);
-  legacy_flag(base, KS_OFF(s3));
+  if (_i)
+    legacy_flag(base, KS_OFF(s3));
   int64_t x = 0;
   ck_ok(fsc_dict_get_i64(d, "ctr", &x));
   ck_assert_int_eq(x, 3); /* the stale value */
@@ -1378,6 +1380,86 @@ START_TEST(test_dict_superseded) {
   ck_ok(fsc_dict_verify(d, 0, NULL));
   ck_ok(fsc_dict_destroy(d));
   fsc_dict_free(d);
+}
+END_TEST
+
+/* A dict slot that a delete made a tombstone, turned back (damage) into
+ * naming the record the delete removed: the delete's mark lies above that
+ * record, so the check reports the slot as naming a superseded record and
+ * the repair (a rebuild from the data file) finds the key absent. */
+START_TEST(test_dict_deleted_slot_revived) {
+  const char *base = tc_path("ddel");
+  fsc_dict *d = int_dict(base, 50);
+  ck_ok(fsc_dict_set_i64(d, "gone", 5));
+  uint64_t idx;
+  uint64_t s5 = slot_of(base, "gone", 4, &idx);
+  ck_ok(fsc_dict_del(d, "gone", 4));
+  ck_ok(fsc_dict_verify(d, 0, NULL));
+  uint64_t toff, cap;
+  table_of(base, &toff, &cap);
+  poke64(fpath(base, "index"), (off_t)(toff + 8 * idx), s5);
+  int64_t x = 0;
+  ck_ok(fsc_dict_get_i64(d, "gone", &x));
+  ck_assert_int_eq(x, 5); /* back from the dead */
+  fsc_verify_report r = rep();
+  ck_fsc(fsc_dict_verify(d, 0, &r), FSC_ECORRUPT);
+  ck_sums(&r);
+  ck_assert_uint_eq(r.index_superseded, 1);
+  ck_assert_msg(strstr(fsc_errmsg(), "deleted"), "%s", fsc_errmsg());
+  r = rep();
+  ck_ok(fsc_dict_verify(d, FSC_VERIFY_REPAIR, &r));
+  ck_assert(r.healthy && r.repaired);
+  ck_assert_uint_ge(r.tables_rebuilt, 1);
+  ck_fsc(fsc_dict_get_i64(d, "gone", &x), FSC_EKEY);
+  ck_assert_uint_eq(dlen(d), 50);
+  for (int i = 0; i < 50; i++) {
+    ck_ok(fsc_dict_get_i64(d, key(i), &x));
+    ck_assert_int_eq(x, i);
+  }
+  ck_ok(fsc_dict_verify(d, 0, NULL));
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+}
+END_TEST
+
+/* The same for a set: a discarded element's slot turned back into naming
+ * its record; the discard's mark lies above it. */
+START_TEST(test_set_discarded_slot_revived) {
+  const char *base = tc_path("sdel");
+  fsc_set *s = set_open(base, FSC_TYPE_STRING);
+  char b[16];
+  for (int i = 0; i < 20; i++) {
+    snprintf(b, sizeof b, "elem-%03d", i);
+    ck_assert_int_eq(fsc_set_add_str(s, b), 1);
+  }
+  ck_assert_int_eq(fsc_set_add_str(s, "gone"), 1);
+  uint64_t idx;
+  uint64_t sg = slot_of(base, "gone", 4, &idx);
+  fsc_value v = fsc_str("gone");
+  ck_assert_int_eq(fsc_set_discard(s, &v), 1);
+  ck_ok(fsc_set_verify(s, 0, NULL));
+  uint64_t toff, cap;
+  table_of(base, &toff, &cap);
+  poke64(fpath(base, "index"), (off_t)(toff + 8 * idx), sg);
+  ck_assert_int_eq(fsc_set_contains_str(s, "gone"), 1); /* back */
+  fsc_verify_report r = rep();
+  ck_fsc(fsc_set_verify(s, 0, &r), FSC_ECORRUPT);
+  ck_sums(&r);
+  ck_assert_uint_eq(r.index_superseded, 1);
+  r = rep();
+  ck_ok(fsc_set_verify(s, FSC_VERIFY_REPAIR, &r));
+  ck_assert(r.healthy && r.repaired);
+  ck_assert_int_eq(fsc_set_contains_str(s, "gone"), 0);
+  uint64_t n;
+  ck_ok(fsc_set_len(s, &n));
+  ck_assert_uint_eq(n, 20);
+  for (int i = 0; i < 20; i++) {
+    snprintf(b, sizeof b, "elem-%03d", i);
+    ck_assert_int_eq(fsc_set_contains_str(s, b), 1);
+  }
+  ck_ok(fsc_set_verify(s, 0, NULL));
+  ck_ok(fsc_set_destroy(s));
+  fsc_set_free(s);
 }
 END_TEST
 
@@ -1555,7 +1637,9 @@ static Suite *verify_suite(void) {
   tcase_add_test(tc, test_list_buf_flip);
   tcase_add_test(tc, test_list_structure_words);
   tcase_add_test(tc, test_list_superseded);
-  tcase_add_test(tc, test_dict_superseded);
+  tcase_add_loop_test(tc, test_dict_superseded, 0, 2);
+  tcase_add_test(tc, test_dict_deleted_slot_revived);
+  tcase_add_test(tc, test_set_discarded_slot_revived);
   tcase_add_test(tc, test_dict_origin_damaged);
   tcase_add_test(tc, test_dict_table_word_sealed);
   tc = tcase(s, "concurrent");

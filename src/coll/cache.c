@@ -194,6 +194,10 @@ int fsc__cache_put(struct fsc__gen *c, const struct fsc__kkey *k,
       *prev = 0;
       if ((rc = fsc__krec_write_ttl(c, k, v, deadline, roff)) != 0)
         return rc;
+      /* Never published: flagged void, or it would read as the key's
+       * newest version to a rebuild from the data file and to the check
+       * for stale slots (struct/hash_supersede.c). */
+      fsc__rec_void(c, *roff);
       fsc__rec_retire(c, *roff);
       return FSC__PUT_REFUSED;
     }

@@ -187,10 +187,12 @@ struct fsc__rec {
   uint64_t size;      /* payload bytes */
 };
 /* Liveness comes from the index (a slot naming the record) and the header
- * counters, never from the record: an overwrite or a delete does not write
- * into the record it supersedes (doc/FORMAT.md, "Records").
- *   FSC__REC_DELETED legacy, read only: earlier builds flagged a
- *                    record superseded or removed; such a record is dead.
+ * counters: a dict or set overwrite or delete does not write into the
+ * record it supersedes (doc/FORMAT.md, "Records").
+ *   FSC__REC_DELETED a list's record superseded or removed (written by
+ *                    fsc__rec_retire: the only trace of a stale list
+ *                    slot); earlier builds flagged dict and set records
+ *                    too, which are read as dead and no longer written.
  *   FSC__REC_VOID    written by a dict/set writer into its own record that
  *                    it never published (fsc__rec_void): a rebuild of the
  *                    index from the data file alone skips it;

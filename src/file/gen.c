@@ -284,7 +284,7 @@ static void remove_temp(const char *data_path, const char *index_path,
  * that hides no element. */
 static int check_unclean_rdonly(struct fsc__gen *c) {
   struct fsc__vpass p = {.c = c, .keyed = c->kind != FSC__KIND_LIST,
-                         .locked = true};
+                         .locked = true, .solo = true};
   fsc__advise_walk(c, true);
   c->ops->vscan(&p); /* (through the kind table: file/verify.h) */
   fsc__advise_walk(c, false);

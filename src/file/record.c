@@ -329,11 +329,20 @@ bool fsc__rec_verify_live(struct fsc__gen *c, uint64_t off) {
   return !(ck_pr_load_8((uint8_t *)(uintptr_t)&r->flags) & FSC__REC_DEAD);
 }
 
-/* Move a record's `total` bytes from live to dead.  Nothing is written
- * into the record: its page stays clean (an overwrite or a delete dirties
- * only the tail it appends to, the slot and the header counters). */
-static void retire(struct fsc__gen *c, uint64_t total) {
+/* Move a record's `total` bytes (at r) from live to dead.  A dict's or
+ * set's record is left untouched: its page stays clean (an overwrite or a
+ * delete dirties only the tail it appends to, the slot and the header
+ * counters), and a check tells a slot naming a superseded version by the
+ * key's higher records (struct/hash_supersede.c).  A list's record is
+ * flagged FSC__REC_DELETED: list records carry no position, so the flag
+ * is the only trace a check has of a slot damaged into naming a record a
+ * later write superseded (doc/FORMAT.md, "Records").  The writer flags it
+ * after the slot CAS that superseded it; a check re-reads the slot. */
+static void retire(struct fsc__gen *c, const struct fsc__rec *r,
+                   uint64_t total) {
   struct fsc__data_hdr *d = fsc__dhdr(c);
+  if (r)
+    ck_pr_store_8((uint8_t *)(uintptr_t)&r->flags, FSC__REC_DELETED);
   ck_pr_sub_64(&d->live_bytes, total);
   ck_pr_add_64(&d->dead_bytes, total);
 }
@@ -342,14 +351,20 @@ void fsc__rec_retire(struct fsc__gen *c, uint64_t off) {
   const struct fsc__rec *r;
   if (fsc__rec_locate(c, off, &r) != 0)
     return;
-  retire(c, FSC__REC_TOTAL(r->size)); /* (a read: the page stays clean) */
+  /* (A dict or set: a read, the page stays clean.) */
+  retire(c, c->kind == FSC__KIND_LIST ? r : NULL, FSC__REC_TOTAL(r->size));
 }
 
 void fsc__rec_retire_sized(struct fsc__gen *c, uint64_t off,
                            uint64_t payload) {
+  uint64_t total = FSC__REC_TOTAL(payload);
   if (off < FSC__HDR_SIZE || (off & 7u))
     return;
-  retire(c, FSC__REC_TOTAL(payload));
+  const struct fsc__rec *r = NULL;
+  if (c->kind == FSC__KIND_LIST &&
+      !(r = fsc__ptr(c, &c->data, off, total)))
+    return;
+  retire(c, r, total);
 }
 
 void fsc__rec_void(struct fsc__gen *c, uint64_t off) {

@@ -34,13 +34,16 @@
  *    or set whose COUNT is far above the keys its table holds lost keys
  *    from the index; that is judged under the lock.)
  *
- *  - Liveness is the index's: a write does not touch the record it
- *    supersedes.  A slot naming a record flagged dead (FSC__REC_DEAD: a
- *    older file flagged superseded and removed records;
- *    a writer flags a record it never published) is damage: it hands out
- *    a stale value.  An older writer CASed the new record in, THEN
- *    flagged the old one, so the slot is read again before the problem is
- *    counted (as for the others).
+ *  - A slot naming a superseded record is damage: it hands out a stale
+ *    value.  A list writer CASes the new record in, THEN flags the old one
+ *    deleted (as older files flagged dict and set records too), and a
+ *    dict/set writer flags VOID a record it never published: a slot
+ *    naming a record flagged dead (FSC__REC_DEAD) is read again before
+ *    the problem is counted (as for the others).  A dict/set write does
+ *    not touch the record it supersedes: the scan finds a slot naming one
+ *    by a record of its key above it in the data file
+ *    (struct/hash_supersede.c), only while this handle is alone (p.solo),
+ *    and judges a hit again a moment later (struct/hash_verify.c).
  *  - A list's structure words (BUF and EPOCH of the length word, both
  *    descriptors) are compared with their seal (internal.h) under the
  *    lock; a live word that differs from a seal that holds would make
@@ -185,11 +188,12 @@ enum fsc__verdict fsc__vcheck_rec(struct fsc__vpass *p, uint64_t off,
   if (parse(c, off, h, out) != 0)
     return FSC__RV_TYPE;
   *total = FSC__REC_TOTAL(n);
-  /* Liveness is the index's: a record is not flagged when a write
-   * supersedes it.  An older file flags it (FSC__REC_DELETED,
-   * after the slot stopped naming it: the caller re-reads the slot before
-   * counting this), and a record its writer never published is flagged
-   * FSC__REC_VOID: a slot naming either holds a stale value. */
+  /* A list writer flags the record it supersedes (FSC__REC_DELETED, as
+   * older files also did for dict and set records), after the slot
+   * stopped naming it: the caller re-reads the slot before counting this;
+   * a record its writer never published is flagged FSC__REC_VOID.  A slot
+   * naming either holds a stale value.  (A dict or set record is not
+   * flagged when a write supersedes it: struct/hash_supersede.c.) */
   if (ck_pr_load_8((uint8_t *)(uintptr_t)&h->flags) & FSC__REC_DEAD)
     return FSC__RV_SUPERSEDED;
   return FSC__RV_OK;
@@ -531,6 +535,7 @@ static int verify_coll(struct fsc__gen *c, bool repair,
       break;
     pass_reset(&p);
     p.locked = true;
+    p.solo = p.keyed && fsc__valone(c); /* (the walk for stale slots) */
     scan(&p);
     fsc__err_clear();
     bool structural = problems(&p) || p.need_struct || p.need_data;

@@ -29,9 +29,9 @@ enum fsc__verdict {
   FSC__RV_BOUNDS,     /* extends past the written data */
   FSC__RV_TYPE,       /* not a record of this collection (type, layout) */
   FSC__RV_SUM,        /* does not match its checksum */
-  FSC__RV_SUPERSEDED  /* sound, but flagged dead (FSC__REC_DEAD: in a
-                         older file, superseded; or never
-                         published): a stale value */
+  FSC__RV_SUPERSEDED  /* sound, but flagged dead (FSC__REC_DEAD: a list
+                         record superseded, or one of an older file; or
+                         never published): a stale value */
 };
 
 /* A slot (or record) the repair removes: a dict/set slot turned into a
@@ -48,10 +48,15 @@ struct fsc__vpass {
   bool keyed;
   uint64_t tail;             /* the data tail, re-read when needed */
   bool locked;               /* the structure lock is held */
+  bool solo;                 /* ... and no other handle has it open: a
+                                dict/set scan then walks the data file for
+                                slots naming a superseded record */
   /* findings */
   uint64_t records_checked, bad_bounds, bad_type, bad_sum;
   uint64_t slots_checked, dangling, structure, counters;
-  uint64_t superseded;       /* of dangling: slots naming a deleted record */
+  uint64_t superseded;       /* of dangling: slots naming a superseded
+                                record (flagged, or below a newer record
+                                of its key) */
   char first[240];           /* the first problem, for fsc_errmsg */
   bool counters_checked;
   /* what the repair needs */
@@ -122,7 +127,7 @@ void fsc__vcheck_spare(struct fsc__vpass *p, unsigned buf, uint64_t aoff,
  * collection open? */
 bool fsc__valone(struct fsc__gen *c);
 /* Retire the bad records the repair removed from the index (fsc__vmark
- * with key): flag them deleted, move their bytes from live to dead. */
+ * with key): move their bytes from live to dead (fsc__rec_retire). */
 void fsc__vretire_marked(struct fsc__vpass *p);
 /* Correct the byte counters by what a quiet pass measured: did it? */
 bool fsc__vfix_bytes(struct fsc__gen *c, const struct fsc__vpass *p);

@@ -150,6 +150,19 @@ int fsc__hash_recover(struct fsc__gen *c, bool unclean);
 int fsc__hash_recount(struct fsc__gen *c);
 int fsc__hash_rebuild_from_data(struct fsc__gen *c, uint64_t *live_bytes);
 
+/* hash_supersede.c: walk the data file below `end`; for each record that
+ * verifies and may be its key's newest state (not flagged VOID, CLEARED
+ * or the legacy DELETED) whose key a lookup in table arr (cap slots)
+ * finds in a slot naming a LOWER record, call fn(arg, slot index, slot
+ * value without the frozen bit, the record above, whether that record is
+ * a delete's mark): the slot names a superseded record.  fn returns 0 to
+ * go on, 1 to stop.  0, or an error of the walk. */
+typedef int (*fsc__hash_superseded_fn)(void *arg, uint64_t idx, uint64_t s,
+                                       uint64_t above, bool removed);
+int fsc__hash_superseded(struct fsc__gen *c, const uint64_t *arr,
+                         uint64_t cap, uint64_t end,
+                         fsc__hash_superseded_fn fn, void *arg);
+
 /* hash_verify.c: verify's check and repair of the index (struct
  * fsc__kind_ops vscan and vrepair; file/verify.h). */
 void fsc__hash_vscan(struct fsc__vpass *p);

@@ -114,9 +114,18 @@ int fsc__hash_origins_fix(struct fsc__gen *c, const struct fsc__ktab *t,
   return 0;
 }
 
+/* (fsc__hash_superseded's callback: one stale slot is enough.) */
+static int found_one(void *arg, uint64_t idx, uint64_t s, uint64_t above,
+                     bool removed) {
+  (void)idx, (void)s, (void)above, (void)removed;
+  *(bool *)arg = true;
+  return 1;
+}
+
 /* Is the active table sound?  Every key slot names a record that verifies,
  * carries its key's tag, and is found by a lookup (so no duplicate shadows
- * it and no empty slot cuts its probe chain).  *live is the keys counted,
+ * it and no empty slot cuts its probe chain), and no record of its key
+ * lies above that record (hash_supersede.c).  *live is the keys counted,
  * which the caller compares with COUNT. */
 static bool table_sound(struct fsc__gen *c, uint64_t *live,
                         uint64_t *live_bytes) {
@@ -148,6 +157,15 @@ static bool table_sound(struct fsc__gen *c, uint64_t *live,
       return false;
     n++;
     bytes += r.total;
+  }
+  /* A slot naming a superseded version of its key (a record of the key
+   * lies above it: hash_supersede.c): the data file has the newest. */
+  bool stale = false;
+  if (fsc__hash_superseded(c, t.arr, t.cap, ck_pr_load_64(&fsc__dhdr(c)->tail),
+                           found_one, &stale) != 0 ||
+      stale) {
+    fsc__err_clear();
+    return false;
   }
   *live_bytes = bytes;
   *live = n;
@@ -219,28 +237,36 @@ static uint8_t rec_flags(struct fsc__gen *c, uint64_t off) {
 #define RB_GONE KS_TOMB
 
 /* Place record r (key k, parsed in kr) into the table dst being built:
- * `bits` RB_TABLE (a surviving slot's record, which no record met in the
- * data file replaces), RB_GONE (a delete's mark record), or 0.  Otherwise
- * the higher record of a key wins: a replace publishes a record above the
- * one it supersedes (hash.c, put_above), and a delete's mark lies above
- * the record it removes (hash.c, fsc__hash_del).  Keeps *live (keys) and
+ * `bits` RB_TABLE (a surviving slot's record), RB_GONE (a delete's mark
+ * record), or 0.  The higher record of a key wins, a surviving slot's
+ * too: a replace publishes a record above the one it supersedes (hash.c,
+ * put_above), and a delete's mark lies above the record it removes
+ * (hash.c, fsc__hash_del), so a record above the slot's says the slot
+ * names a superseded version (hash_supersede.c; the check judges the
+ * same way).  `only_table`: r lies below the last clear's mark, so it
+ * only removes a surviving slot's lower record of the key (the key is
+ * absent then), and is placed nowhere else.  Keeps *live (keys) and
  * *bytes (their records); stores the slot's hash word, of epoch e1, in
  * the words after the cap slots. */
 static void rebuild_place(struct fsc__gen *c, uint64_t *dst, uint64_t cap,
                           uint64_t e1, const struct fsc__kkey *k, uint64_t r,
                           const struct fsc__krec *kr, uint64_t bits,
-                          uint64_t *live, uint64_t *bytes) {
+                          bool only_table, uint64_t *live, uint64_t *bytes) {
   uint64_t mask = cap - 1;
   for (uint64_t i = k->h & mask;; i = (i + 1) & mask) {
     uint64_t s = dst[i];
     struct fsc__krec cur = {0};
+    if (s == 0 && only_table)
+      return;
     if (s != 0) {
       uint64_t o = s & KS_OFF_MASK;
       if ((s >> KS_OFF_BITS) != KS_TAG(k->h) ||
           !fsc__krec_matches(c, o, k, &cur))
         continue;
-      if ((s & RB_TABLE) > (bits & RB_TABLE) || o >= r)
-        return; /* the table's word (or a higher record) stands */
+      if (o >= r || (only_table && !(s & RB_TABLE)))
+        return; /* a higher record stands */
+      if (only_table)
+        bits = RB_GONE;
       if (!(s & RB_GONE)) {
         (*live)--;
         *bytes -= cur.total;
@@ -261,7 +287,9 @@ static void rebuild_place(struct fsc__gen *c, uint64_t *dst, uint64_t cap,
  * table (doc/DURABILITY.md says what this promises):
  *  1. every slot of the active table (if its descriptor is usable) that
  *     names a record that verifies, holds a key of its tag and is not
- *     flagged (FSC__REC_DEAD) gives its key that record;
+ *     flagged (FSC__REC_DEAD) gives its key that record, unless a record
+ *     of the key (as in 2, below the clear's mark too) lies above it: the
+ *     slot names a superseded version (hash_supersede.c);
  *  2. a key no such slot names gets its highest record in the data file
  *     above the last clear's mark (FSC__REC_CLEARED) that verifies and is
  *     not flagged FSC__REC_VOID (never published) or FSC__REC_DELETED
@@ -316,11 +344,12 @@ int fsc__hash_rebuild_from_data(struct fsc__gen *c, uint64_t *live_bytes) {
       struct fsc__kkey k;
       fsc__kkey_make(&k, dict ? 0 : kr.type, kr.key, kr.klen);
       if (KS_TAG(k.h) == (s >> KS_OFF_BITS))
-        rebuild_place(c, dst, cap, e1, &k, o, &kr, RB_TABLE, &live, &bytes);
+        rebuild_place(c, dst, cap, e1, &k, o, &kr, RB_TABLE, false, &live,
+                      &bytes);
     }
   }
   fsc__err_clear(); /* (what did not verify is not an error here) */
-  pos = floor;
+  pos = 0;
   while ((rc = fsc__hash_walk(c, &pos, end, &r, &kr)) == 1) {
     uint8_t fl = rec_flags(c, r);
     if (fl & (FSC__REC_DELETED | FSC__REC_VOID | FSC__REC_CLEARED))
@@ -328,7 +357,8 @@ int fsc__hash_rebuild_from_data(struct fsc__gen *c, uint64_t *live_bytes) {
     struct fsc__kkey k;
     fsc__kkey_make(&k, dict ? 0 : kr.type, kr.key, kr.klen);
     rebuild_place(c, dst, cap, e1, &k, r, &kr,
-                  (fl & FSC__REC_REMOVED) ? RB_GONE : 0, &live, &bytes);
+                  (fl & FSC__REC_REMOVED) ? RB_GONE : 0, r < floor, &live,
+                  &bytes);
   }
   if (rc < 0) {
     fsc__ls_seal(ih, w);

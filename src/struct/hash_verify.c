@@ -22,9 +22,12 @@
  * that cannot be used, or that lost keys (COUNT far above the keys it
  * holds: index pages lost with the power), is rebuilt from the data file
  * (fsc__hash_rebuild_from_data in hash_recover.c), which needs the
- * collection alone; so is a table with a slot naming a record flagged
- * dead (a superseded record of an older file, which flagged
- * them: the key's newest live record is only in the data file).
+ * collection alone; so is a table with a slot naming a superseded record
+ * (the key's newest live record is only in the data file): one flagged
+ * dead (older files flagged superseded records), or one below another
+ * record of its key, which only a walk of the data file finds
+ * (check_superseded, hash_supersede.c; writes no longer flag what they
+ * supersede).
  *
  * Before the table: the table word and descriptors against their seal
  * (hash_grow.c); a damaged one is restored from it in a round of its own.
@@ -36,7 +39,9 @@
 #include "file/verify.h"
 #include "struct/hash_slot.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* A dict or set record: a keyed record of this collection. */
 static int keyed_parse(struct fsc__gen *c, uint64_t off,
@@ -79,6 +84,88 @@ static int reach(struct fsc__vpass *p, const uint64_t *arr, uint64_t cap,
     }
   }
   return 0;
+}
+
+/* Slots the walk of the data file found naming a superseded record of
+ * their key (hash_supersede.c), each once: (slot, its value, the record
+ * above).  As many as the damage, not the records. */
+struct stale {
+  struct { uint64_t idx, s, above; bool removed; } *v;
+  size_t n, cap;
+  bool oom;
+};
+
+static int stale_note(void *arg, uint64_t idx, uint64_t s, uint64_t above,
+                      bool removed) {
+  struct stale *st = arg;
+  for (size_t i = 0; i < st->n; i++)
+    if (st->v[i].idx == idx)
+      return 0; /* (the lowest record above it is named) */
+  if (st->n == st->cap) {
+    size_t n = st->cap ? st->cap * 2 : 8;
+    void *m = realloc(st->v, n * sizeof *st->v);
+    if (!m) {
+      st->oom = true;
+      return 1;
+    }
+    st->v = m;
+    st->cap = n;
+  }
+  st->v[st->n].idx = idx;
+  st->v[st->n].s = s;
+  st->v[st->n].above = above;
+  st->v[st->n].removed = removed;
+  st->n++;
+  return 0;
+}
+
+/* Slots of table arr (cap slots) that name a superseded record of their
+ * key: a record of the key lies above the slot's (hash_supersede.c).
+ * Judged only with the lock held and no other handle open (p->solo), as
+ * the counters are: a writer of another process may stay paused between
+ * its append and its publish, which looks the same.  A hit is judged
+ * again a moment later (a thread of this process may be in that window):
+ * the slot unchanged and the record above still not flagged VOID. */
+static void check_superseded(struct fsc__vpass *p, const uint64_t *arr,
+                             uint64_t cap) {
+  struct stale st = {0};
+  /* (A walk that fails, or a list of hits that could not grow, judges
+   * what it found: no finding is made up.) */
+  (void)fsc__hash_superseded(p->c, arr, cap, p->tail, stale_note, &st);
+  fsc__err_clear();
+  if (st.n) {
+    struct timespec ts = {0, 1000000};
+    nanosleep(&ts, NULL);
+  }
+  for (size_t i = 0; i < st.n; i++) {
+    const struct fsc__rec *h;
+    ck_pr_fence_load();
+    if ((ck_pr_load_64(&arr[st.v[i].idx]) & ~KS_FROZEN) != st.v[i].s ||
+        fsc__rec_locate(p->c, st.v[i].above, &h) != 0 ||
+        (ck_pr_load_8((const uint8_t *)&h->flags) & FSC__REC_VOID))
+      continue; /* a writer was between its append and its publish */
+    if (fsc__rec_locate(p->c, st.v[i].s & KS_OFF_MASK, &h) != 0 ||
+        (ck_pr_load_8((const uint8_t *)&h->flags) & FSC__REC_DEAD))
+      continue; /* (flagged: the slot's check counted it) */
+    p->superseded++;
+    unsigned long long idx = st.v[i].idx;
+    unsigned long long o = st.v[i].s & KS_OFF_MASK, a = st.v[i].above;
+    if (st.v[i].removed)
+      fsc__vnote(p, &p->dangling, "hash slot %llu names the record at %llu, "
+                 "but its key was deleted after that record was written "
+                 "(the delete's mark at %llu lies above it): the slot names "
+                 "a superseded record", idx, o, a);
+    else
+      fsc__vnote(p, &p->dangling, "hash slot %llu names the record at %llu, "
+                 "but a newer record of its key lies above it (at %llu): "
+                 "the slot names a superseded version, the value there is "
+                 "stale", idx, o, a);
+    /* The key's newest state is in the data file: only a rebuild from the
+     * data file finds it. */
+    p->need_data = true;
+  }
+  fsc__err_clear();
+  free(st.v);
 }
 
 /* The check of the table, noting problems in p (struct fsc__kind_ops
@@ -237,6 +324,8 @@ void fsc__hash_vscan(struct fsc__vpass *p) {
     p->keys++;
     p->bytes += total;
   }
+  if (p->locked && p->solo && !frozen)
+    check_superseded(p, arr, cap);
   if (p->locked && !frozen) {
     /* Keys lost from the index (pages of it lost with the power) leave
      * COUNT far above the keys the table holds; only the data file has
