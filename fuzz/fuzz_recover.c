@@ -722,12 +722,25 @@ static void check_list_seen(const struct model *m, const struct verdict *vd,
                 "%s %s: no damage reported, but %d elements were read, the "
                 "model holds %d",
                 vd->mode, what, s->n, m->n);
-    for (int i = 0; i < m->n; i++)
-      if (!is_value(m->type, &s->v[i], m->val[i]))
-        violation("list-value",
-                  "%s %s: no damage reported, but element %d differs from "
-                  "the model (a silent rollback or a wrong value)",
-                  vd->mode, what, i);
+    for (int i = 0; i < m->n; i++) {
+      if (is_value(m->type, &s->v[i], m->val[i]))
+        continue;
+      /* The one known class (fuzz/known-failing/README.md): a slot's
+       * offset damaged into naming another live element's record, which
+       * no check can tell from a moved element (list records carry no
+       * position).  Its own tag, so a run can set it aside
+       * (tools/fuzz.sh does) without hiding any other wrong value. */
+      bool other = false;
+      for (int j = 0; j < m->n && !other; j++)
+        other = j != i && is_value(m->type, &s->v[i], m->val[j]);
+      violation(other ? "list-slot-redirect" : "list-value",
+                "%s %s: no damage reported, but element %d differs from "
+                "the model (%s)",
+                vd->mode, what, i,
+                other ? "it is another element's value: a slot redirected "
+                        "to another live record"
+                      : "a silent rollback or a wrong value");
+    }
     return;
   }
   if (!vd->checked)
