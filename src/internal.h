@@ -501,6 +501,12 @@ int fsc__rec_alloc(struct fsc__gen *c, uint64_t n, uint64_t *off,
 /* Write the record header (type, size, checksum) and zero the padding of
  * a filled payload.  Also after changing an unpublished record. */
 void fsc__rec_seal(uint8_t *payload, uint8_t type, uint64_t n);
+/* The same with the header's flags set in the same write (a mark record:
+ * a walker that finds the record sound finds it flagged; a writer killed
+ * between a seal and a later flag store would leave an unflagged mark,
+ * which a rebuild from the data file would take for the key's value). */
+void fsc__rec_seal_flagged(uint8_t *payload, uint8_t type, uint64_t n,
+                           uint8_t flags);
 /* fsc__rec_locate when the fast path cannot tell: remaps if the file has
  * grown, or records FSC_ECORRUPT. */
 int fsc__rec_locate_slow(struct fsc__gen *c, uint64_t off,

@@ -2705,7 +2705,9 @@ static uint64_t t15_scan(fsc_dict *d, const uint64_t *rep_acked, int reps,
           "rep %d: %s present, its acknowledged delete LOST (acked %" PRIu64
           ", seed %u)",
           rep_now, ks, a, g_seed);
-      REQ(vv.type == FSC_TYPE_INT64 && vv.u.i64 == i, "%s value", ks);
+      REQ(vv.type == FSC_TYPE_INT64 && vv.u.i64 == i,
+          "rep %d: %s value (type %d, %lld; acked %" PRIu64 ", seed %u)",
+          rep_now, ks, (int)vv.type, (long long)vv.u.i64, a, g_seed);
     }
   }
   ck_assert_int_eq(rc, 0);

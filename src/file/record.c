@@ -84,8 +84,14 @@ int fsc__rec_alloc(struct fsc__gen *c, uint64_t n, uint64_t *off,
 }
 
 void fsc__rec_seal(uint8_t *payload, uint8_t type, uint64_t n) {
+  fsc__rec_seal_flagged(payload, type, n, 0);
+}
+
+void fsc__rec_seal_flagged(uint8_t *payload, uint8_t type, uint64_t n,
+                           uint8_t flags) {
   struct fsc__rec r = {0};
   r.type = type;
+  r.flags = flags; /* in the header's one write: never seen without it */
   r.size = n;
   /* A counter record (fsc__rec_alloc_counter) stays one when resealed
    * (a dict replace patches its origin before publishing it). */

@@ -588,11 +588,10 @@ static int mark_write(struct fsc__gen *c, uint8_t type, const void *key,
   pl[3] = (uint8_t)(klen >> 24);
   if (klen)
     memcpy(pl + 4, key, klen);
-  fsc__rec_seal(pl, type, n);
-  /* The flag after the seal (which writes the header); the record is
-   * published by the slot CAS that follows, after its fence. */
-  ck_pr_store_8(pl - sizeof(struct fsc__rec) +
-                    offsetof(struct fsc__rec, flags), flag);
+  /* The flag in the header's one write: a writer killed after it leaves
+   * a sound record that is flagged, never an unflagged one with a zero
+   * value that a rebuild would take for the key's newest version. */
+  fsc__rec_seal_flagged(pl, type, n, flag);
   fsc__rec_retire(c, *off);
   if ((*off & KS_OFF_MASK) != *off)
     return fsc__err(FSC_ENOSPC, "the data file has reached the 16 TiB a "
