@@ -366,14 +366,26 @@ START_TEST(test_ttl_sweep) {
     ck_ok(fsc_dict_set_ttl(d, K(key), &one, 50));
   }
   usleep(120 * 1000);
-  for (int i = 0; i < 200; i++) {
-    char key[16];
-    snprintf(key, sizeof key, "p%d", i);
-    ck_ok(fsc_dict_set_i64(d, key, i));
-  }
+  /* The sweep samples a few slots per write, at random: 200 writes find
+   * every expired key nearly always; go on (overwriting the same 200
+   * keys) until they have, within a bound that random sampling passes
+   * with a probability below 1e-9. */
   fsc_cache_metrics m = {.size = sizeof m};
+  int writes = 0;
+  for (; writes < 20000; writes++) {
+    char key[16];
+    snprintf(key, sizeof key, "p%d", writes % 200);
+    ck_ok(fsc_dict_set_i64(d, key, writes % 200));
+    if (writes >= 199) {
+      ck_ok(fsc_dict_cache_metrics(d, &m));
+      if (m.expirations == 50)
+        break;
+    }
+  }
   ck_ok(fsc_dict_cache_metrics(d, &m));
-  ck_assert_uint_eq(m.expirations, 50); /* no reader met them */
+  ck_assert_msg(m.expirations == 50, "%llu of 50 expired keys swept after "
+                "%d writes", (unsigned long long)m.expirations, writes);
+  /* no reader met them */
   ck_assert_int_eq(dlen(d), 200);
   ck_assert_uint_eq(m.items, 200);
   dclose(d);
