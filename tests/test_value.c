@@ -363,7 +363,7 @@ START_TEST(test_strerror_every_code) {
       ck_assert_str_ne(codes[i].text, codes[j].text);
     }
   }
-  /* The texts the seed's users know. */
+  /* The texts users of the Python fscollections package know. */
   ck_assert_str_eq(fsc_strerror(FSC_ECLOSED), "I/O operation on closed file.");
   ck_assert_str_eq(fsc_strerror(FSC_EINDEX), "list index out of range");
   /* Codes live outside the -errno range. */
