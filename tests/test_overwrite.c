@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <signal.h>
 #include <stdint.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -406,6 +407,45 @@ START_TEST(test_rebuild_skips_unpublished) {
 }
 END_TEST
 
+/* A put that fails before it publishes (here FSC_ETIMEDOUT: the table is
+ * past 7/8 full and another holds the structure lock it must wait for to
+ * grow) leaves its appended record flagged void: the rebuild from the
+ * data file must not bring back a key whose set reported failure, nor an
+ * old value an overwrite that failed never replaced. */
+START_TEST(test_rebuild_skips_failed_put) {
+  const char *base = tc_path("failput");
+  fsc_options o = FSC_OPTIONS_INIT;
+  o.lock_timeout_ms = 20;
+  fsc_dict *d = NULL;
+  ck_ok(fsc_dict_open(base, &o, &d));
+  int fd = open(fpath(base, "index"), O_RDONLY);
+  ck_assert_int_ge(fd, 0);
+  ck_assert_int_eq(flock(fd, LOCK_EX | LOCK_NB), 0);
+  int n = 0, rc;
+  for (;; n++) {
+    fsc_value v = fsc_i64(n);
+    rc = fsc_dict_set(d, key(n), strlen(key(n)), &v);
+    if (rc != 0)
+      break;
+    ck_assert_int_lt(n, 100000);
+  }
+  ck_fsc(rc, FSC_ETIMEDOUT);
+  ck_fsc(fsc_dict_contains(d, key(n), strlen(key(n))), 0);
+  ck_assert_int_eq(flock(fd, LOCK_UN), 0);
+  close(fd);
+  lose_table_and_repair(base, d);
+  ck_assert_uint_eq(dlen(d), (uint64_t)n);
+  ck_fsc(fsc_dict_contains(d, key(n), strlen(key(n))), 0);
+  for (int i = 0; i < n; i++) {
+    fsc_value v;
+    ck_ok(fsc_dict_get(d, key(i), strlen(key(i)), &v));
+    ck_assert_int_eq(v.u.i64, i);
+  }
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+}
+END_TEST
+
 /* Two processes set one key "hot": the child in a loop (until told to
  * stop), the parent once while the child is stopped by SIGSTOP.  When the
  * stop caught the child between its append and its compare-and-swap, the
@@ -561,6 +601,7 @@ static Suite *overwrite_suite(void) {
   tc = tcase_create("rebuild");
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, test_rebuild_skips_unpublished);
+  tcase_add_test(tc, test_rebuild_skips_failed_put);
   tcase_add_test(tc, test_rebuild_after_deletes);
   tcase_add_test(tc, test_rebuild_after_race);
   tcase_add_test(tc, test_delete_when_full);

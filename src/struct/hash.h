@@ -93,6 +93,10 @@ enum fsc__put_mode {
  * FSC__PUT_ABSENT, found one: then roff is not published), with the
  * previous live record in *prev (0 if none).  The replaced record is
  * retired here; roff is not retired on failure (the caller does it).
+ * An error means nothing was published: roff is then flagged void, so no
+ * rebuild from the data file takes it for the key's newest record.  Once
+ * the slot CAS succeeded the call succeeds (a COUNT it could not update is
+ * left for the next rebuild to recount).
  */
 int fsc__hash_put(struct fsc__gen *c, const struct fsc__kkey *k,
                   uint64_t roff, enum fsc__put_mode mode, uint64_t expect,
