@@ -91,6 +91,12 @@ int fsc__file_ensure(struct fsc__file *f, uint64_t end);
 /* Grow the file to at least `size` bytes with fallocate (never SIGBUS,
  * ENOSPC is an error whose message names `path`, the file's path). */
 int fsc__file_grow(struct fsc__file *f, uint64_t size, const char *path);
+/* Give the whole pages inside [off, end) back to the file system
+ * (fallocate PUNCH_HOLE, the size kept): they read as zeros after.  Only
+ * for bytes no one will read or write again without fallocating them
+ * first, with no other process mapping the file (the last clean close:
+ * struct/hash_trim.c).  Best effort: never fails. */
+void fsc__file_punch(struct fsc__file *f, uint64_t off, uint64_t end);
 /* fstat(2) of the file: 0, -1 (errno set), or FSC__EMOVED once the
  * descriptor of a retired generation is closed. */
 int fsc__file_stat(struct fsc__file *f, struct stat *st);

@@ -153,6 +153,119 @@ START_TEST(test_dict_growth_and_trim) {
 }
 END_TEST
 
+/* Allocated bytes of a file (st_blocks: holes do not count). */
+static uint64_t file_alloc(const char *base, const char *suffix) {
+  char p[600];
+  snprintf(p, sizeof p, "%s%s", base, suffix);
+  struct stat st;
+  ck_assert_msg(stat(p, &st) == 0, "stat %s: %s", p, strerror(errno));
+  return (uint64_t)st.st_blocks * 512;
+}
+
+/* The live table's capacity (doc/FORMAT.md: the word at 64, its BUF bit
+ * 62; the descriptors at 72, 24 bytes each, cap the second word). */
+static uint64_t table_cap(const char *base) {
+  char p[600];
+  snprintf(p, sizeof p, "%s.index.fscollection", base);
+  FILE *f = fopen(p, "rb");
+  ck_assert_ptr_nonnull(f);
+  uint64_t hdr[16];
+  ck_assert_uint_eq(fread(hdr, 8, 16, f), 16);
+  fclose(f);
+  unsigned b = (unsigned)((hdr[8] >> 62) & 1u);
+  return hdr[(72 + 24 * b + 8) / 8];
+}
+
+/* A dict's index after growth holds every table it outgrew (as many bytes
+ * again as the live one); the last clean close punches them out
+ * (struct/hash_trim.c): the index file's allocated bytes are then its
+ * header, the live table (16 bytes a slot) and little more.  The next
+ * opener reads every key, grows past another doubling (the new table at
+ * the tail, never in a hole), and verify finds nothing wrong. */
+START_TEST(test_dict_index_holes) {
+  const char *base = tc_path("holes");
+  fsc_options o = opts_none();
+  fsc_dict *d;
+  ck_ok(fsc_dict_open(base, &o, &d));
+  const uint64_t n = 200000;
+  dict_fill(d, 0, n);
+  ck_ok(fsc_dict_close(d));
+  fsc_dict_free(d);
+  uint64_t cap = table_cap(base);
+  uint64_t alloc = file_alloc(base, ".index.fscollection");
+  uint64_t size = file_size(base, ".index.fscollection");
+  /* (before: 2 x the table, the tables outgrown below the live one) */
+  ck_assert_msg(alloc <= HDR + cap * 16 + 65536,
+                "index: %llu bytes allocated for a table of %llu slots "
+                "(%llu bytes long)", (unsigned long long)alloc,
+                (unsigned long long)cap, (unsigned long long)size);
+  ck_assert_uint_ge(size, HDR + cap * 16 * 3 / 2); /* offsets kept */
+  ck_ok(fsc_dict_open(base, &o, &d));
+  dict_check(d, n);
+  dict_fill(d, n, 2 * n + 10000);
+  dict_check(d, 2 * n + 10000);
+  fsc_verify_report r = {.size = sizeof r};
+  ck_ok(fsc_dict_verify(d, 0, &r));
+  ck_assert(r.healthy);
+  ck_ok(fsc_dict_close(d));
+  fsc_dict_free(d);
+  ck_assert_uint_gt(table_cap(base), cap);
+  cap = table_cap(base);
+  alloc = file_alloc(base, ".index.fscollection");
+  ck_assert_msg(alloc <= HDR + cap * 16 + 65536,
+                "index: %llu bytes allocated for a table of %llu slots",
+                (unsigned long long)alloc, (unsigned long long)cap);
+  ck_ok(fsc_dict_open(base, &o, &d));
+  dict_check(d, 2 * n + 10000);
+  ck_ok(fsc_dict_verify(d, 0, &r));
+  ck_assert(r.healthy);
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+}
+END_TEST
+
+/* A cache dict's clock words and admission sketch lie in the index too:
+ * the trim keeps them (the sketch's reject count survives the close). */
+START_TEST(test_cache_index_holes) {
+  const char *base = tc_path("choles");
+  fsc_options o = opts_none();
+  o.cache_type = FSC_CACHE_LRU;
+  o.cache_max_items = 3000;
+  fsc_dict *d;
+  ck_ok(fsc_dict_open(base, &o, &d));
+  char k[17], v[100];
+  memset(v, 'v', sizeof v);
+  fsc_value val = fsc_bytes(v, 100);
+  for (int round = 0; round < 3; round++)
+    for (uint64_t i = 0; i < 2000; i++) { /* asked for often: hot */
+      key_of(k, i);
+      ck_ok(fsc_dict_set(d, k, 16, &val));
+      fsc_value out;
+      ck_ok(fsc_dict_get(d, k, 16, &out));
+    }
+  for (uint64_t i = 100000; i < 140000; i++) { /* a scan of one-offs */
+    key_of(k, i);
+    ck_ok(fsc_dict_set(d, k, 16, &val));
+  }
+  fsc_cache_metrics cm = {.size = sizeof cm};
+  ck_ok(fsc_dict_cache_metrics(d, &cm));
+  ck_assert_uint_gt(cm.admission_rejects, 0);
+  uint64_t rejects = cm.admission_rejects, evictions = cm.evictions;
+  ck_ok(fsc_dict_close(d));
+  fsc_dict_free(d);
+  ck_ok(fsc_dict_open(base, &o, &d));
+  fsc_cache_metrics cm2 = {.size = sizeof cm2};
+  ck_ok(fsc_dict_cache_metrics(d, &cm2));
+  ck_assert_uint_eq(cm2.admission_rejects, rejects);
+  ck_assert_uint_eq(cm2.evictions, evictions);
+  fsc_verify_report r = {.size = sizeof r};
+  ck_ok(fsc_dict_verify(d, 0, &r));
+  ck_assert(r.healthy);
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+}
+END_TEST
+
 /* A list of int64: 24 bytes of record (the 16-byte header and the value)
  * and one 8-byte slot per element.  While open, the index holds the
  * active array (room for up to twice the length) and the arrays it
@@ -556,6 +669,8 @@ static Suite *files_suite(void) {
   TCase *tc = tcase_create("cases");
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, test_dict_growth_and_trim);
+  tcase_add_test(tc, test_dict_index_holes);
+  tcase_add_test(tc, test_cache_index_holes);
   tcase_add_test(tc, test_list_trim);
   tcase_add_test(tc, test_no_trim_while_shared);
   tcase_add_test(tc, test_opener_during_last_close);

@@ -107,14 +107,16 @@ static void trim_tails(struct fsc__gen *c) {
              ftruncate(c->data.fd, (off_t)cap) != 0) {
     fsc__err_clear(); /* (a crash between lowering cap and the cut) */
   }
-  /* The index: a list's only, whose regions the header names (its two
-   * arrays), so that a damaged itail can never cut one.  A dict's or
+  /* The kind's own trim: a list moves its array down to the header; a
+   * dict or set punches out the tables growth left behind (hash_trim.c). */
+  if (c->ops->trim)
+    (void)c->ops->trim(c);
+  /* The index's tail: a list's only, whose regions the header names (its
+   * two arrays), so that a damaged itail can never cut one.  A dict's or
    * set's table is the last region handed out, and the step that made
    * room for it left at most the trailer and a page rounding unused. */
   if (c->kind != FSC__KIND_LIST)
     return;
-  if (c->ops->trim)
-    (void)c->ops->trim(c); /* the array down to the header */
   uint64_t itail = ck_pr_load_64(&ih->itail), icap = ck_pr_load_64(&ih->icap);
   for (int i = 0; i < 2; i++) {
     uint64_t off = ck_pr_load_64(&ih->desc[i].off);

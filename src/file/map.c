@@ -181,7 +181,17 @@ out:
   return rc;
 }
 
+/* fsc__file_grow allocating [from, size) only: the bytes below `from`
+ * are allocated already, or are holes on purpose (fsc__file_punch). */
+static int grow_from(struct fsc__file *f, uint64_t from, uint64_t size,
+                     const char *path);
+
 int fsc__file_grow(struct fsc__file *f, uint64_t size, const char *path) {
+  return grow_from(f, 0, size, path);
+}
+
+static int grow_from(struct fsc__file *f, uint64_t from, uint64_t size,
+                     const char *path) {
   /* fallocate, not posix_fallocate: glibc's fallback for file systems
    * without fallocate writes zeros into the file, which would race with
    * other processes writing records there.  Under mu: a lock-free writer
@@ -207,7 +217,9 @@ int fsc__file_grow(struct fsc__file *f, uint64_t size, const char *path) {
                   (unsigned long long)size, (unsigned long long)rl.rlim_cur);
     goto out;
   }
-  while (fallocate(f->fd, 0, 0, (off_t)size) != 0) {
+  if (from > size)
+    from = size;
+  while (fallocate(f->fd, 0, (off_t)from, (off_t)(size - from)) != 0) {
     if (errno == EINTR)
       continue;
     if (errno == EOPNOTSUPP)
@@ -230,7 +242,8 @@ int fsc__index_grow(struct fsc__gen *c, uint64_t end) {
   if (end <= icap)
     return 0;
   uint64_t ncap = fsc__file_grow_size(icap, end); /* amortised */
-  int rc = fsc__file_grow(&c->index, ncap, c->index_path);
+  /* From icap: holes below it (a trimmed index) stay holes. */
+  int rc = grow_from(&c->index, icap, ncap, c->index_path);
   if (rc)
     return rc;
   ck_pr_fence_store(); /* capacity is published after fallocate */
@@ -243,6 +256,16 @@ void fsc__advise_walk(struct fsc__gen *c, bool seq) {
                    ck_pr_load_64(&fsc__dhdr(c)->tail) - FSC__HDR_SIZE, seq);
   fsc__file_advise(&c->index, FSC__HDR_SIZE,
                    ck_pr_load_64(&fsc__ihdr(c)->itail) - FSC__HDR_SIZE, seq);
+}
+
+void fsc__file_punch(struct fsc__file *f, uint64_t off, uint64_t end) {
+  uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+  uint64_t a = round_up(off, page), b = end / page * page;
+  if (f->fd < 0 || a >= b)
+    return;
+  if (fallocate(f->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)a,
+                (off_t)(b - a)) != 0)
+    return; /* (a file system without holes keeps the bytes) */
 }
 
 int fsc__file_stat(struct fsc__file *f, struct stat *st) {

@@ -195,6 +195,12 @@ int fsc__cache_victim(struct fsc__gen *c, uint64_t *off);
  * (items and bytes counted exactly first); how many were evicted, or an
  * error. */
 int fsc__cache_trim(struct fsc__gen *c);
+
+/* hash_trim.c: the last clean close (file/gen.c; structure lock held, no
+ * other process mapping the files): punch the index bytes no region
+ * names any more (the tables growth gave up, and the spare, given up
+ * too) out of the file.  0 (best effort: damage found punches nothing). */
+int fsc__hash_trim(struct fsc__gen *c);
 int fsc__cache_copy(struct fsc__gen *c, struct fsc__gen *nc);
 void fsc__cache_count(struct fsc__gen *c, uint64_t total);
 int fsc__cache_recount(struct fsc__gen *c);

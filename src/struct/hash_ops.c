@@ -139,10 +139,12 @@ static int dict_vrepair(struct fsc__vpass *p, bool *changed,
   return 0;
 }
 
-/* The rows' common part: compaction's freeze, copy, thaw and done are the
- * same for a dict and a set. */
+/* The rows' common part: compaction's freeze, copy, thaw and done, and the
+ * last clean close's trim (hash_trim.c), are the same for a dict and a
+ * set. */
 #define HASH_OPS_SHARED                                                        \
-  .freeze = freeze, .copy = copy, .thaw = thaw, .done = done
+  .freeze = freeze, .copy = copy, .thaw = thaw, .done = done,                  \
+  .trim = fsc__hash_trim
 
 const struct fsc__kind_ops fsc__dict_ops = {
     .kind = FSC__KIND_DICT,
