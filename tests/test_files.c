@@ -26,6 +26,7 @@
 #include "check_common.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -261,6 +262,69 @@ START_TEST(test_cache_index_holes) {
   fsc_verify_report r = {.size = sizeof r};
   ck_ok(fsc_dict_verify(d, 0, &r));
   ck_assert(r.healthy);
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+}
+END_TEST
+
+/* The resident kilobytes of every mapping of `file` in this process
+ * (/proc/self/smaps, "Rss:", matched by inode), and how many mappings. */
+static long mapped_rss_kb(const char *file, int *maps) {
+  struct stat fst;
+  ck_assert_int_eq(stat(file, &fst), 0);
+  FILE *f = fopen("/proc/self/smaps", "r");
+  ck_assert_ptr_nonnull(f);
+  char line[1400];
+  bool ours = false;
+  long kb = 0;
+  *maps = 0;
+  while (fgets(line, sizeof line, f)) {
+    unsigned long lo, hi, ino;
+    size_t hex = strspn(line, "0123456789abcdef");
+    if (hex && line[hex] == '-' &&
+        sscanf(line, "%lx-%lx %*s %*s %*s %lu", &lo, &hi, &ino) == 3) {
+      ours = ino == (unsigned long)fst.st_ino;
+      *maps += ours;
+      continue;
+    }
+    long v;
+    if (ours && sscanf(line, "Rss: %ld kB", &v) == 1)
+      kb += v;
+  }
+  fclose(f);
+  return kb;
+}
+
+/* A file that grows is mapped through ever larger views (map.c), each
+ * from offset 0; a page written through an older view and read through
+ * the newer one must not stay resident in both: the process's RSS would
+ * count it twice (a 1M-key dict filled, then read: 341 MB, against 224
+ * for the fill alone).  After a fill across several views and a read of
+ * every key, all mappings of the data file together hold at most its
+ * size (plus a little). */
+START_TEST(test_views_not_counted_twice) {
+  const char *base = tc_path("views");
+  fsc_options o = opts_none();
+  fsc_dict *d;
+  ck_ok(fsc_dict_open(base, &o, &d));
+  const uint64_t n = 150000;
+  dict_fill(d, 0, n);
+  dict_check(d, n);
+  char k[17];
+  for (uint64_t i = 0; i < n; i++) { /* every key, not dict_check's few */
+    key_of(k, i);
+    fsc_value out;
+    ck_ok(fsc_dict_get(d, k, 16, &out));
+  }
+  char p[600];
+  snprintf(p, sizeof p, "%s.data.fscollection", base);
+  int maps = 0;
+  long kb = mapped_rss_kb(p, &maps);
+  uint64_t size = file_size(base, ".data.fscollection");
+  ck_assert_int_ge(maps, 3); /* (the fill did grow through views) */
+  ck_assert_msg((uint64_t)kb * 1024 <= size + size / 16,
+                "%ld kB resident in %d mappings of a %llu-byte file", kb,
+                maps, (unsigned long long)size);
   ck_ok(fsc_dict_destroy(d));
   fsc_dict_free(d);
 }
@@ -671,6 +735,7 @@ static Suite *files_suite(void) {
   tcase_add_test(tc, test_dict_growth_and_trim);
   tcase_add_test(tc, test_dict_index_holes);
   tcase_add_test(tc, test_cache_index_holes);
+  tcase_add_test(tc, test_views_not_counted_twice);
   tcase_add_test(tc, test_list_trim);
   tcase_add_test(tc, test_no_trim_while_shared);
   tcase_add_test(tc, test_opener_during_last_close);
