@@ -383,11 +383,10 @@ int fsc__gen_open_suffix(struct fsc__gen *c, struct fsc__handle *h,
   if ((rc = fsc__gen_files_open(c, &o, suffix, &fresh)) != 0)
     goto fail;
   /* The presence lock lives on a description of its own, never mapped:
-   * closing it must release the lock (see fsc__gen_close). */
-  {
-    char pp[64];
-    snprintf(pp, sizeof pp, "/proc/self/fd/%d", c->data.fd);
-    c->pfd = open(pp, O_RDONLY | O_CLOEXEC);
+   * closing it must release the lock (see fsc__gen_close).  (An existing
+   * collection's was opened beside its data file: gen_files.c.) */
+  if (c->pfd < 0) {
+    c->pfd = fsc__lock_reopen(c->data.fd, NULL, c->data_path, O_RDONLY);
     if (c->pfd < 0) {
       rc = fsc__err_errno(errno, "reopening", c->data_path);
       goto fail_locked;

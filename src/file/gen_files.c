@@ -394,6 +394,17 @@ static bool names_fd_st(const char *path, int fd, struct stat *st) {
          a.st_ino == st->st_ino && a.st_dev == st->st_dev;
 }
 
+/* Does path still name the file whose fstat is *st?  Then *st becomes
+ * path's lstat: the same file as it is now. */
+static bool names_st(const char *path, struct stat *st) {
+  struct stat a;
+  if (lstat(path, &a) != 0 || a.st_ino != st->st_ino ||
+      a.st_dev != st->st_dev)
+    return false;
+  *st = a;
+  return true;
+}
+
 static bool names_fd(const char *path, int fd) {
   struct stat b;
   return names_fd_st(path, fd, &b);
@@ -605,8 +616,9 @@ int fsc__gen_files_open(struct fsc__gen *c, const fsc_options *o,
       return rc;
     /* Removed or replaced while we waited (destroyed, or an empty file
      * replaced by a creation): open what the path names now.  (`is` is
-     * then the index as the lock holder sees it: only a holder grows it.) */
-    if (!names_fd_st(c->index_path, c->index.fd, &is)) {
+     * then the index as the lock holder sees it: only a holder grows it.
+     * `is` already names the file open as fd: one lstat tells.) */
+    if (!names_st(c->index_path, &is)) {
       close(c->index.fd);
       c->index.fd = -1;
       continue;
@@ -654,6 +666,11 @@ int fsc__gen_files_open(struct fsc__gen *c, const fsc_options *o,
                     (unsigned)ds.st_uid, (unsigned)is.st_uid);
       return rc;
     }
+    /* The presence lock's description of the data file (gen.c), opened
+     * here where the file's fstat is at hand. */
+    c->pfd = fsc__lock_reopen(c->data.fd, &ds, c->data_path, O_RDONLY);
+    if (c->pfd < 0)
+      return fsc__err_errno(errno, "reopening", c->data_path);
     c->isize = (uint64_t)is.st_size;
     rc = load_files(c, (uint64_t)ds.st_size, (uint64_t)is.st_size, o->type,
                     o->key_type);
