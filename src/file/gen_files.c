@@ -163,9 +163,10 @@ static int load_files(struct fsc__gen *c, uint64_t dsize, uint64_t isize,
   /* Both files mapped whole at once (the sizes are what is there now,
    * so every byte is backed): the first get needs no other mmap.  Only
    * the headers are trusted as far as the sizes; fsc__ptr's bound is
-   * lowered to the published capacities once they are checked. */
+   * lowered to the published capacities once they are checked.  (The
+   * index was mapped, isize long, when its lock was taken.) */
   if ((rc = fsc__file_map(&c->data, dsize)) != 0 ||
-      (rc = fsc__file_map(&c->index, isize)) != 0)
+      (!c->index.cur && (rc = fsc__file_map(&c->index, isize)) != 0))
     return rc;
   c->data.capword = &fsc__dhdr(c)->cap;
   c->index.capword = &fsc__ihdr(c)->icap;
@@ -539,15 +540,6 @@ static int check_cstate(int fd, uint64_t cs, const char *path,
   return 0;
 }
 
-/* Read the index header's cstate through the descriptor. */
-static uint64_t read_cstate(int fd) {
-  uint64_t cs = 0;
-  if (pread(fd, &cs, sizeof cs, offsetof(struct fsc__index_hdr, cstate)) !=
-      (ssize_t)sizeof cs)
-    return 0;
-  return le64toh(cs);
-}
-
 int fsc__gen_files_open(struct fsc__gen *c, const fsc_options *o,
                         const char *suffix, bool *fresh) {
   int rc;
@@ -627,7 +619,13 @@ int fsc__gen_files_open(struct fsc__gen *c, const fsc_options *o,
      * opened this index (MOVED: open the new ones), or died while moving
      * it (MOVING: we hold the lock, so it is not running; finish or undo
      * it).  See switch.c. */
-    uint64_t cs = read_cstate(c->index.fd);
+    /* Mapped now, the lock held and the size current: the state is read
+     * there (as the rest of the header, by load_files), with no pread. */
+    if ((uint64_t)is.st_size < FSC__HDR_SIZE + FSC__TRAILER)
+      return fsc__err(FSC_ECORRUPT, "collection %s is truncated", c->path);
+    if ((rc = fsc__file_map(&c->index, (uint64_t)is.st_size)) != 0)
+      return rc;
+    uint64_t cs = le64toh(ck_pr_load_64(&fsc__ihdr(c)->cstate));
     if ((rc = check_cstate(c->index.fd, cs, c->index_path, &moved_st)) != 0)
       ;
     else if (cs & FSC__CS_MOVING)
@@ -639,6 +637,7 @@ int fsc__gen_files_open(struct fsc__gen *c, const fsc_options *o,
      * by the first read-write opener after it, gen.c: not at every open.) */
     if (rc == 0)
       break;
+    fsc__file_unmap(&c->index);
     close(c->index.fd); /* drops the lock */
     c->index.fd = -1;
     if (rc != FSC__EMOVED)
