@@ -314,19 +314,6 @@ static int check_empty_reusable(const struct stat *st, const char *path) {
   return 0;
 }
 
-/* The header's first bytes: a collection file, or "not a collection". */
-static int check_magic(int fd, const struct stat *st, const char *magic,
-                       const char *path) {
-  char m[8];
-  if (st->st_size < (off_t)FSC__HDR_SIZE)
-    return fsc__err(FSC_ECORRUPT, "%s is not a collection file: %lld "
-                    "bytes, shorter than a header (%u)", path,
-                    (long long)st->st_size, FSC__HDR_SIZE);
-  if (pread(fd, m, 8, 0) != 8)
-    return fsc__err_errno(errno, "reading", path);
-  return magic_is(m, magic, path);
-}
-
 /* m: a file's first 8 bytes (read, or mapped). */
 static int magic_is(const char *m, const char *magic, const char *path) {
   if (memcmp(m, magic, 8) == 0)
@@ -599,9 +586,18 @@ int fsc__gen_files_open(struct fsc__gen *c, const fsc_options *o,
       continue;
     }
     /* Magic first: a foreign file is "not a collection", whatever its
-     * other bytes say. */
-    if ((rc = check_magic(c->index.fd, &is, FSC__INDEX_MAGIC,
-                          c->index_path)) != 0)
+     * other bytes say.  It is read through the mapping the open keeps
+     * (load_files reads the rest of the header there): the file mapped as
+     * long as it is now, and again once the lock is ours if its holder
+     * changed its size meanwhile. */
+    if (is.st_size < (off_t)FSC__HDR_SIZE)
+      return fsc__err(FSC_ECORRUPT, "%s is not a collection file: %lld "
+                      "bytes, shorter than a header (%u)", c->index_path,
+                      (long long)is.st_size, FSC__HDR_SIZE);
+    uint64_t mapped = (uint64_t)is.st_size;
+    if ((rc = fsc__file_map(&c->index, mapped)) != 0 ||
+        (rc = magic_is(fsc__ihdr(c)->h.magic, FSC__INDEX_MAGIC,
+                       c->index_path)) != 0)
       return rc;
     if ((rc = fsc__flock_timed(c->index.fd, LOCK_EX, tmo, c->index_path)) !=
         0)
@@ -611,20 +607,22 @@ int fsc__gen_files_open(struct fsc__gen *c, const fsc_options *o,
      * then the index as the lock holder sees it: only a holder grows it.
      * `is` already names the file open as fd: one lstat tells.) */
     if (!names_st(c->index_path, &is)) {
+      fsc__file_unmap(&c->index);
       close(c->index.fd);
       c->index.fd = -1;
       continue;
     }
+    if ((uint64_t)is.st_size < FSC__HDR_SIZE + FSC__TRAILER)
+      return fsc__err(FSC_ECORRUPT, "collection %s is truncated", c->path);
+    if ((uint64_t)is.st_size != mapped) {
+      fsc__file_unmap(&c->index);
+      if ((rc = fsc__file_map(&c->index, (uint64_t)is.st_size)) != 0)
+        return rc;
+    }
     /* A compaction may have moved the collection to new files since we
      * opened this index (MOVED: open the new ones), or died while moving
      * it (MOVING: we hold the lock, so it is not running; finish or undo
-     * it).  See switch.c. */
-    /* Mapped now, the lock held and the size current: the state is read
-     * there (as the rest of the header, by load_files), with no pread. */
-    if ((uint64_t)is.st_size < FSC__HDR_SIZE + FSC__TRAILER)
-      return fsc__err(FSC_ECORRUPT, "collection %s is truncated", c->path);
-    if ((rc = fsc__file_map(&c->index, (uint64_t)is.st_size)) != 0)
-      return rc;
+     * it).  See switch.c.  (Read through the mapping, the lock held.) */
     uint64_t cs = le64toh(ck_pr_load_64(&fsc__ihdr(c)->cstate));
     if ((rc = check_cstate(c->index.fd, cs, c->index_path, &moved_st)) != 0)
       ;
