@@ -21,10 +21,7 @@
  *    an unknown access is FSC_EINVAL;
  *  - the files a dead compaction leaves are removed by the first
  *    read-write open after the writer died, and not looked for by the
- *    open of a cleanly closed collection;
- *  - a writer that grew its files through several views holds each page
- *    resident in one of them only: the mappings of a file hold no more
- *    resident bytes than the file has.
+ *    open of a cleanly closed collection.
  */
 #include "check_common.h"
 
@@ -394,77 +391,6 @@ static void vmflags(const char *path, const char *flag, int *maps,
   fclose(f);
 }
 
-/* The resident bytes (Rss) of every mapping of the file at `path` in
- * /proc/self/smaps, summed, and how many mappings there are. */
-static uint64_t mapped_rss(const char *path, int *maps) {
-  struct stat st;
-  ck_assert(stat(path, &st) == 0);
-  FILE *f = fopen("/proc/self/smaps", "re");
-  ck_assert(f != NULL);
-  char line[1024];
-  bool in = false;
-  uint64_t kb = 0;
-  *maps = 0;
-  while (fgets(line, sizeof line, f)) {
-    unsigned long long lo, hi, off, ino, n;
-    char perms[8], dev[16];
-    if (sscanf(line, "%llx-%llx %7s %llx %15s %llu", &lo, &hi, perms, &off,
-               dev, &ino) == 6) {
-      in = ino == (unsigned long long)st.st_ino && perms[3] == 's';
-      if (in)
-        (*maps)++;
-      continue;
-    }
-    if (in && sscanf(line, "Rss: %llu kB", &n) == 1)
-      kb += n;
-  }
-  fclose(f);
-  return kb * 1024;
-}
-
-/* A writer that grows its files maps a larger view of each at every
- * doubling and keeps the older ones mapped (src/file/map.c): a page it
- * touched through an old view and touches again through the new one
- * must not be resident twice in this process.  After 60000 puts (the
- * data file grown through several views) and a get of every key, the
- * mappings of each file hold no more resident bytes than the file has. */
-START_TEST(test_views_resident_once) {
-  const char *b = tc_path("rss");
-  fsc_options o = FSC_OPTIONS_INIT;
-  o.durability = FSC_DURABLE_NONE;
-  fsc_dict *d;
-  ck_ok(fsc_dict_open(b, &o, &d));
-  char k[17], v[100];
-  memset(v, 'v', sizeof v);
-  const uint64_t n = 60000;
-  for (uint64_t i = 0; i < n; i++) {
-    key_of(k, i);
-    fsc_value fv = fsc_bytes(v, sizeof v);
-    ck_ok(fsc_dict_set(d, k, 16, &fv));
-  }
-  for (uint64_t i = 0; i < n; i++) {
-    key_of(k, i);
-    fsc_value fv;
-    ck_ok(fsc_dict_get(d, k, 16, &fv));
-    ck_assert_uint_eq(fv.u.buf.len, sizeof v);
-  }
-  const char *sfx[2] = {".data.fscollection", ".index.fscollection"};
-  for (int i = 0; i < 2; i++) {
-    char p[600];
-    snprintf(p, sizeof p, "%s%s", b, sfx[i]);
-    int maps;
-    uint64_t rss = mapped_rss(p, &maps), size = file_size(b, sfx[i]);
-    if (i == 0) /* the data file did grow through several views */
-      ck_assert_int_ge(maps, 3);
-    ck_assert_msg(rss <= page_up(size), "%s: %d mappings hold %llu "
-                  "resident bytes, the file has %llu", sfx[i], maps,
-                  (unsigned long long)rss, (unsigned long long)size);
-  }
-  ck_ok(fsc_dict_close(d));
-  fsc_dict_free(d);
-}
-END_TEST
-
 static void expect_hint(const char *b, const char *flag, bool want) {
   const char *sfx[2] = {".data.fscollection", ".index.fscollection"};
   for (int i = 0; i < 2; i++) {
@@ -636,7 +562,6 @@ static Suite *files_suite(void) {
   tcase_add_test(tc, test_access_hints);
   tcase_add_test(tc, test_access_older_caller);
   tcase_add_test(tc, test_compact_leftovers);
-  tcase_add_test(tc, test_views_resident_once);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -5,9 +5,7 @@
  * reader.  A handle maps a file through "views"; when the file has grown
  * past the newest view, a larger view is mapped and published with one
  * pointer store, and the older views stay mapped until the handle closes,
- * so every pointer handed out stays valid (the one before the new view
- * has its page table entries dropped, view_add: a page is resident in
- * one view, not in each that touched it).  Views may extend past the end
+ * so every pointer handed out stays valid.  Views may extend past the end
  * of the file (mmap allows it), but nothing ever touches a byte beyond the
  * capacity published in the file's header, and capacity is published only
  * after fallocate(2) has allocated it: a full disk is FSC_ENOSPC, never a
@@ -129,16 +127,6 @@ static int view_add(struct fsc__file *f, uint64_t need) {
   /* The view's fields must be visible before the pointer to it. */
   ck_pr_fence_store();
   ck_pr_store_ptr(&f->cur, v);
-  /* The view before it stays mapped (pointers into it stay valid), but
-   * fsc__ptr goes through the new one from now on.  Its page table
-   * entries are dropped, so that a page this process touches again is
-   * not counted in its memory once per view (a writer growing a file to
-   * N bytes otherwise held about 2N mapped).  For a shared mapping of a
-   * file that loses nothing: the pages stay in the file and the page
-   * cache (dirty ones are written back as before), and an access through
-   * the old view (a pointer taken before) maps the same page again. */
-  if (f->nviews > 1)
-    (void)madvise(v[-1].base, (size_t)v[-1].len, MADV_DONTNEED);
   return 0;
 }
 
