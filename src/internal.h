@@ -488,6 +488,12 @@ void fsc__unlock(struct fsc__gen *c);
  * is still frozen after the spins (its holder is slow or dead: the caller
  * takes the lock, which tells which, and finishes what it left). */
 int fsc__frozen_wait(struct fsc__gen *c);
+/* A new open file description (flags: O_RDONLY or O_RDWR) of the file
+ * open as fd (st: its fstat, or NULL: fstat it), whose path was `path`
+ * (NULL: unknown): opened by path if that still names the same file, else
+ * through /proc/self/fd.  -1 with errno. */
+int fsc__lock_reopen(int fd, const struct stat *st, const char *path,
+                     int flags);
 /* In a child after fork, give this process its own lock descriptions. */
 int fsc__lock_refork(struct fsc__gen *c);
 /* Take the presence lock (shared) on a new description of our own and

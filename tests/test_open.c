@@ -24,7 +24,11 @@
  *    close that timed out still released the handle;
  *  - a mode with setuid/setgid/sticky bits is FSC_EINVAL;
  *  - the typed _get_ shorthands of list and dict return FSC_EINVAL for a
- *    NULL output.
+ *    NULL output;
+ *  - a close that is not the last one never writes the clean-close marker,
+ *    even when another file was put at the data file's path meanwhile;
+ *    read-only handles of a collection whose last session closed cleanly
+ *    all report that session, whichever opened first.
  */
 #include "check_common.h"
 
@@ -752,6 +756,112 @@ START_TEST(test_typed_null_outputs) {
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* The presence lock                                                   */
+/* ------------------------------------------------------------------ */
+
+/* The final byte of a file (the index's clean-close marker). */
+static int last_byte(const char *p) {
+  size_t n;
+  char *b = slurp(p, &n);
+  ck_assert_uint_gt(n, 0);
+  int r = (unsigned char)b[n - 1];
+  free(b);
+  return r;
+}
+
+/* A handle's presence lock is re-taken at close on a new description of
+ * the data file it opened (lock.c, fsc__lock_reopen): by path only while
+ * the path still names that file.  Here a copy was put in the data
+ * file's place while two handles have it open: the first close must not
+ * lock the copy, find itself alone there and write the clean-close marker
+ * while the other handle still writes; the last close still writes it. */
+START_TEST(test_presence_follows_the_file) {
+  const char *base = tc_path("pres");
+  char data[600], index[600], copy[620];
+  paths(base, data, index);
+  snprintf(copy, sizeof copy, "%s.copy", data);
+  make_list(base, 3);
+  ck_assert_int_eq(last_byte(index), 0xAA);
+  fsc_list *a, *b;
+  ck_ok(fsc_list_open(base, NULL, &a));
+  ck_ok(fsc_list_open(base, NULL, &b));
+  ck_ok(fsc_list_append_i64(a, 3));
+  ck_assert_int_eq(last_byte(index), 0); /* open: the marker is cleared */
+  size_t n;
+  char *bytes = slurp(data, &n);
+  int fd = open(copy, O_CREAT | O_EXCL | O_WRONLY, 0600);
+  ck_assert_int_ge(fd, 0);
+  ck_assert_int_eq(write(fd, bytes, n), (ssize_t)n);
+  close(fd);
+  free(bytes);
+  ck_assert_int_eq(rename(copy, data), 0);
+  ck_ok(fsc_list_close(a));
+  fsc_list_free(a);
+  /* b is open: the close of a was not the last one */
+  ck_assert_int_eq(last_byte(index), 0);
+  fsc_metrics m = {.size = sizeof m};
+  ck_ok(fsc_list_metrics(b, &m));
+  ck_assert_uint_eq(m.open_processes, 1);
+  ck_ok(fsc_list_append_i64(b, 4));
+  ck_ok(fsc_list_close(b));
+  fsc_list_free(b);
+  ck_assert_int_eq(last_byte(index), 0xAA); /* the last close's marker */
+}
+END_TEST
+
+/* Two read-only handles of a collection whose last session closed
+ * cleanly (a writer's, which repaired what the session before, ended by
+ * a writer that died, left) report the same previous session whichever
+ * of them opened first: a clean end, and what its last close repaired.
+ * (A read-only opener that finds the clean-close marker does not ask
+ * whether it is the first: gen.c.) */
+START_TEST(test_readers_after_clean_close) {
+  const char *base = tc_path("readers");
+  char data[600], index[600];
+  paths(base, data, index);
+  make_list(base, 3);
+  pid_t p = fork();
+  ck_assert(p >= 0);
+  if (p == 0) { /* a writer that dies without closing */
+    fsc_list *cl;
+    if (fsc_list_open(base, NULL, &cl) != 0 ||
+        fsc_list_append_i64(cl, 3) != 0)
+      _exit(1);
+    _exit(0);
+  }
+  int st;
+  ck_assert_int_eq(waitpid(p, &st, 0), p);
+  ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  fsc_list *w;
+  ck_ok(fsc_list_open(base, NULL, &w));
+  fsc_metrics m = {.size = sizeof m};
+  ck_ok(fsc_list_metrics(w, &m));
+  ck_assert(!m.last_close_clean); /* it found the writer's unclean end */
+  ck_ok(fsc_list_close(w));
+  fsc_list_free(w);
+  ck_assert_int_eq(last_byte(index), 0xAA);
+  fsc_options o = FSC_OPTIONS_INIT;
+  o.flags = FSC_RDONLY;
+  fsc_list *a, *b;
+  ck_ok(fsc_list_open(base, &o, &a));
+  ck_ok(fsc_list_open(base, &o, &b));
+  fsc_metrics ma = {.size = sizeof ma}, mb = {.size = sizeof mb};
+  ck_ok(fsc_list_metrics(a, &ma));
+  ck_ok(fsc_list_metrics(b, &mb));
+  ck_assert(ma.last_close_clean);
+  ck_assert(mb.last_close_clean);
+  ck_assert_uint_eq(mb.repaired_at_close, ma.repaired_at_close);
+  ck_assert_uint_eq(ma.open_processes, 2);
+  ck_assert_uint_eq(ma.length, 4);
+  ck_ok(fsc_list_close(b));
+  ck_ok(fsc_list_close(a));
+  fsc_list_free(a);
+  fsc_list_free(b);
+  ck_assert_int_eq(last_byte(index), 0xAA);
+}
+END_TEST
+
 static Suite *open_suite(void) {
   Suite *s = suite_create("open");
   TCase *tc = tcase_create("open");
@@ -770,6 +880,8 @@ static Suite *open_suite(void) {
   tcase_add_test(tc, test_lock_timeout);
   tcase_add_test(tc, test_mode_special_bits);
   tcase_add_test(tc, test_typed_null_outputs);
+  tcase_add_test(tc, test_presence_follows_the_file);
+  tcase_add_test(tc, test_readers_after_clean_close);
   suite_add_tcase(s, tc);
   return s;
 }

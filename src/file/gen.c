@@ -13,7 +13,8 @@
  *         byte); if it is missing the previous session died and the
  *         collection is verified and repaired.  Every writer clears the
  *         marker, then takes the presence lock shared and drops the
- *         structure lock.
+ *         structure lock.  (A read-only opener that finds the marker
+ *         needs no first-opener test: no writer has the files open.)
  *  close: take the structure lock; a non-blocking exclusive presence lock
  *         succeeds only for the last holder, which syncs (per durability)
  *         and writes the marker.  The marker vouches for the files: the
@@ -385,21 +386,25 @@ int fsc__gen_open_suffix(struct fsc__gen *c, struct fsc__handle *h,
   if ((rc = fsc__gen_files_open(c, &o, suffix, &fresh)) != 0)
     goto fail;
   /* The presence lock lives on a description of its own, never mapped:
-   * closing it must release the lock (see fsc__gen_close). */
-  {
-    char pp[64];
-    snprintf(pp, sizeof pp, "/proc/self/fd/%d", c->data.fd);
-    c->pfd = open(pp, O_RDONLY | O_CLOEXEC);
+   * closing it must release the lock (see fsc__gen_close).  (An existing
+   * collection's was opened beside its data file: gen_files.c.) */
+  if (c->pfd < 0) {
+    c->pfd = fsc__lock_reopen(c->data.fd, NULL, c->data_path, O_RDONLY);
     if (c->pfd < 0) {
       rc = fsc__err_errno(errno, "reopening", c->data_path);
       goto fail_locked;
     }
   }
-  /* First opener?  (Nobody else holds the presence lock.) */
-  bool first = flock(c->pfd, LOCK_EX | LOCK_NB) == 0;
   uint8_t marker = 0;
   bool clean = fresh || (read_marker(c->index.fd, c->isize, &marker) == 0 &&
                          marker == FSC__CLEAN_MARKER);
+  /* First opener?  (Nobody else holds the presence lock.)  A read-only
+   * opener that found the marker need not ask: no writer has the
+   * collection open (each clears the marker at open, under the structure
+   * lock we hold), so first or not it trusts the files and reports the
+   * session the marker closed, as a first one does (one flock less). */
+  bool trusted = c->rdonly && clean;
+  bool first = !trusted && flock(c->pfd, LOCK_EX | LOCK_NB) == 0;
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   if (first && !c->rdonly) {
     ck_pr_store_64(&ih->last_close_clean, clean ? 1 : 0);
@@ -428,7 +433,7 @@ int fsc__gen_open_suffix(struct fsc__gen *c, struct fsc__handle *h,
     ck_pr_store_64(&ih->writers, 0);
   }
   c->last_close_clean = ck_pr_load_64(&ih->last_close_clean) != 0;
-  if (first && c->rdonly) {
+  if ((first || trusted) && c->rdonly) {
     c->last_close_clean = clean;
     /* Unverified, and we may not repair: every record read through this
      * handle has its checksum checked (fsc__rec_locate). */

@@ -163,9 +163,10 @@ static int load_files(struct fsc__gen *c, uint64_t dsize, uint64_t isize,
   /* Both files mapped whole at once (the sizes are what is there now,
    * so every byte is backed): the first get needs no other mmap.  Only
    * the headers are trusted as far as the sizes; fsc__ptr's bound is
-   * lowered to the published capacities once they are checked. */
+   * lowered to the published capacities once they are checked.  (The
+   * index was mapped, isize long, when its lock was taken.) */
   if ((rc = fsc__file_map(&c->data, dsize)) != 0 ||
-      (rc = fsc__file_map(&c->index, isize)) != 0)
+      (!c->index.cur && (rc = fsc__file_map(&c->index, isize)) != 0))
     return rc;
   c->data.capword = &fsc__dhdr(c)->cap;
   c->index.capword = &fsc__ihdr(c)->icap;
@@ -313,19 +314,6 @@ static int check_empty_reusable(const struct stat *st, const char *path) {
   return 0;
 }
 
-/* The header's first bytes: a collection file, or "not a collection". */
-static int check_magic(int fd, const struct stat *st, const char *magic,
-                       const char *path) {
-  char m[8];
-  if (st->st_size < (off_t)FSC__HDR_SIZE)
-    return fsc__err(FSC_ECORRUPT, "%s is not a collection file: %lld "
-                    "bytes, shorter than a header (%u)", path,
-                    (long long)st->st_size, FSC__HDR_SIZE);
-  if (pread(fd, m, 8, 0) != 8)
-    return fsc__err_errno(errno, "reading", path);
-  return magic_is(m, magic, path);
-}
-
 /* m: a file's first 8 bytes (read, or mapped). */
 static int magic_is(const char *m, const char *magic, const char *path) {
   if (memcmp(m, magic, 8) == 0)
@@ -392,6 +380,17 @@ static bool names_fd_st(const char *path, int fd, struct stat *st) {
   struct stat a;
   return lstat(path, &a) == 0 && fstat(fd, st) == 0 &&
          a.st_ino == st->st_ino && a.st_dev == st->st_dev;
+}
+
+/* Does path still name the file whose fstat is *st?  Then *st becomes
+ * path's lstat: the same file as it is now. */
+static bool names_st(const char *path, struct stat *st) {
+  struct stat a;
+  if (lstat(path, &a) != 0 || a.st_ino != st->st_ino ||
+      a.st_dev != st->st_dev)
+    return false;
+  *st = a;
+  return true;
 }
 
 static bool names_fd(const char *path, int fd) {
@@ -528,15 +527,6 @@ static int check_cstate(int fd, uint64_t cs, const char *path,
   return 0;
 }
 
-/* Read the index header's cstate through the descriptor. */
-static uint64_t read_cstate(int fd) {
-  uint64_t cs = 0;
-  if (pread(fd, &cs, sizeof cs, offsetof(struct fsc__index_hdr, cstate)) !=
-      (ssize_t)sizeof cs)
-    return 0;
-  return le64toh(cs);
-}
-
 int fsc__gen_files_open(struct fsc__gen *c, const fsc_options *o,
                         const char *suffix, bool *fresh) {
   int rc;
@@ -596,26 +586,44 @@ int fsc__gen_files_open(struct fsc__gen *c, const fsc_options *o,
       continue;
     }
     /* Magic first: a foreign file is "not a collection", whatever its
-     * other bytes say. */
-    if ((rc = check_magic(c->index.fd, &is, FSC__INDEX_MAGIC,
-                          c->index_path)) != 0)
+     * other bytes say.  It is read through the mapping the open keeps
+     * (load_files reads the rest of the header there): the file mapped as
+     * long as it is now, and again once the lock is ours if its holder
+     * changed its size meanwhile. */
+    if (is.st_size < (off_t)FSC__HDR_SIZE)
+      return fsc__err(FSC_ECORRUPT, "%s is not a collection file: %lld "
+                      "bytes, shorter than a header (%u)", c->index_path,
+                      (long long)is.st_size, FSC__HDR_SIZE);
+    uint64_t mapped = (uint64_t)is.st_size;
+    if ((rc = fsc__file_map(&c->index, mapped)) != 0 ||
+        (rc = magic_is(fsc__ihdr(c)->h.magic, FSC__INDEX_MAGIC,
+                       c->index_path)) != 0)
       return rc;
     if ((rc = fsc__flock_timed(c->index.fd, LOCK_EX, tmo, c->index_path)) !=
         0)
       return rc;
     /* Removed or replaced while we waited (destroyed, or an empty file
      * replaced by a creation): open what the path names now.  (`is` is
-     * then the index as the lock holder sees it: only a holder grows it.) */
-    if (!names_fd_st(c->index_path, c->index.fd, &is)) {
+     * then the index as the lock holder sees it: only a holder grows it.
+     * `is` already names the file open as fd: one lstat tells.) */
+    if (!names_st(c->index_path, &is)) {
+      fsc__file_unmap(&c->index);
       close(c->index.fd);
       c->index.fd = -1;
       continue;
     }
+    if ((uint64_t)is.st_size < FSC__HDR_SIZE + FSC__TRAILER)
+      return fsc__err(FSC_ECORRUPT, "collection %s is truncated", c->path);
+    if ((uint64_t)is.st_size != mapped) {
+      fsc__file_unmap(&c->index);
+      if ((rc = fsc__file_map(&c->index, (uint64_t)is.st_size)) != 0)
+        return rc;
+    }
     /* A compaction may have moved the collection to new files since we
      * opened this index (MOVED: open the new ones), or died while moving
      * it (MOVING: we hold the lock, so it is not running; finish or undo
-     * it).  See switch.c. */
-    uint64_t cs = read_cstate(c->index.fd);
+     * it).  See switch.c.  (Read through the mapping, the lock held.) */
+    uint64_t cs = le64toh(ck_pr_load_64(&fsc__ihdr(c)->cstate));
     if ((rc = check_cstate(c->index.fd, cs, c->index_path, &moved_st)) != 0)
       ;
     else if (cs & FSC__CS_MOVING)
@@ -627,6 +635,7 @@ int fsc__gen_files_open(struct fsc__gen *c, const fsc_options *o,
      * by the first read-write opener after it, gen.c: not at every open.) */
     if (rc == 0)
       break;
+    fsc__file_unmap(&c->index);
     close(c->index.fd); /* drops the lock */
     c->index.fd = -1;
     if (rc != FSC__EMOVED)
@@ -654,6 +663,11 @@ int fsc__gen_files_open(struct fsc__gen *c, const fsc_options *o,
                     (unsigned)ds.st_uid, (unsigned)is.st_uid);
       return rc;
     }
+    /* The presence lock's description of the data file (gen.c), opened
+     * here where the file's fstat is at hand. */
+    c->pfd = fsc__lock_reopen(c->data.fd, &ds, c->data_path, O_RDONLY);
+    if (c->pfd < 0)
+      return fsc__err_errno(errno, "reopening", c->data_path);
     c->isize = (uint64_t)is.st_size;
     rc = load_files(c, (uint64_t)ds.st_size, (uint64_t)is.st_size, o->type,
                     o->key_type);

@@ -20,7 +20,8 @@
  *
  * fork(): a child shares its parent's open file descriptions, hence their
  * flocks.  Before its first lock or close, the child reopens both files
- * through /proc/self/fd (which works for unlinked temporary files too),
+ * (fsc__lock_reopen: by path when the path still names them, else
+ * through /proc/self/fd, which works for unlinked temporary files too),
  * takes its own presence lock, and drops its references to the parent's
  * descriptions without unlocking them.
  *
@@ -127,14 +128,33 @@ int fsc__flock_timed(int fd, int op, int64_t timeout_ms, const char *path) {
                   path ? path : "(file)");
 }
 
-static int reopen_fd(int fd, int flags) {
+int fsc__lock_reopen(int fd, const struct stat *st, const char *path,
+                     int flags) {
+  /* By path first: opening /proc/self/fd/N costs a new process the
+   * instantiation of its /proc/<pid> entries (tens of microseconds, most
+   * of a first open), a path lookup a few.  It must still name fd's file
+   * (same device and inode): a collection compacted away meanwhile, a
+   * temporary one (unlinked), or a file a user put in its place is
+   * reached through /proc/self/fd, which names the file itself. */
+  if (path) {
+    int nfd = open(path, flags | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (nfd >= 0) {
+      struct stat a, b;
+      if (!st && fstat(fd, &b) == 0)
+        st = &b;
+      if (st && fstat(nfd, &a) == 0 && a.st_ino == st->st_ino &&
+          a.st_dev == st->st_dev)
+        return nfd;
+      close(nfd);
+    }
+  }
   char p[64];
   snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
   return open(p, flags | O_CLOEXEC);
 }
 
 int fsc__lock_presence_refork(struct fsc__gen *c) {
-  int pfd = reopen_fd(c->pfd, O_RDONLY);
+  int pfd = fsc__lock_reopen(c->pfd, NULL, c->data_path, O_RDONLY);
   if (pfd < 0)
     return fsc__err_errno(errno, "reopening the data file", c->data_path);
   int rc = fsc__flock_timed(pfd, LOCK_SH, c->opts.lock_timeout_ms,
@@ -152,11 +172,11 @@ int fsc__lock_presence_refork(struct fsc__gen *c) {
 
 int fsc__lock_refork(struct fsc__gen *c) {
   int flags = c->rdonly ? O_RDONLY : O_RDWR;
-  int ifd = reopen_fd(c->index.fd, flags);
+  int ifd = fsc__lock_reopen(c->index.fd, NULL, c->index_path, flags);
   if (ifd < 0)
     return fsc__err_errno(errno, "reopening the index file after fork",
                           c->index_path);
-  int dfd = reopen_fd(c->data.fd, flags);
+  int dfd = fsc__lock_reopen(c->data.fd, NULL, c->data_path, flags);
   if (dfd < 0) {
     int e = errno;
     close(ifd);
