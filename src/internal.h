@@ -66,6 +66,9 @@ struct fsc__file {
   int access;                       /* fsc_options.access: the hint every
                                        view gets (madvise) */
   pthread_mutex_t mu;               /* guards creating views */
+  uint32_t tight;                   /* behind.c: the kernel was last seen
+                                       evicting this file's recent pages
+                                       (ck_pr_*: any appender sets it) */
   struct fsc__view views[FSC__MAX_VIEWS];
   unsigned nviews;
 };
@@ -339,6 +342,11 @@ static inline void *fsc__ptr(struct fsc__gen *c, struct fsc__file *f,
  * capacity in the index header (icap).  For a region handed out at the
  * index tail. */
 int fsc__index_grow(struct fsc__gen *c, uint64_t end);
+/* behind.c: every FSC__BEHIND bytes the data tail passes (mark, a
+ * multiple of it), the appender that crossed it has the pages behind
+ * written back, and dropped while memory is short. */
+#define FSC__BEHIND (UINT64_C(4) << 20)
+void fsc__data_behind(struct fsc__gen *c, uint64_t mark);
 /* map.c: a walk of the whole collection in file order begins (seq: the
  * used ranges of both files MADV_SEQUENTIAL) or ends (the handle's hint
  * back).  Compaction's copy and verify's scan. */
