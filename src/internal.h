@@ -66,6 +66,11 @@ struct fsc__file {
   int access;                       /* fsc_options.access: the hint every
                                        view gets (madvise) */
   pthread_mutex_t mu;               /* guards creating views */
+  uint32_t tight;                   /* behind.c: nonzero while the kernel
+                                       is seen evicting this file's recent
+                                       pages (ck_pr_*: appenders set it) */
+  uint64_t behind_from;             /* behind.c: the first mark this
+                                       handle saw (0: none yet; CAS) */
   struct fsc__view views[FSC__MAX_VIEWS];
   unsigned nviews;
 };
@@ -345,6 +350,11 @@ static inline void *fsc__ptr(struct fsc__gen *c, struct fsc__file *f,
  * capacity in the index header (icap).  For a region handed out at the
  * index tail. */
 int fsc__index_grow(struct fsc__gen *c, uint64_t end);
+/* behind.c: every FSC__BEHIND bytes the data tail passes (mark, a
+ * multiple of it), the appender that crossed it looks whether memory is
+ * short and, while it is, has the pages behind written back and dropped. */
+#define FSC__BEHIND (UINT64_C(4) << 20)
+void fsc__data_behind(struct fsc__gen *c, uint64_t mark);
 /* map.c: a walk of the whole collection in file order begins (seq: the
  * used ranges of both files MADV_SEQUENTIAL) or ends (the handle's hint
  * back).  Compaction's copy and verify's scan. */

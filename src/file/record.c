@@ -76,6 +76,10 @@ int fsc__rec_alloc(struct fsc__gen *c, uint64_t n, uint64_t *off,
     return fsc__err_last();
   ck_pr_add_64(&fsc__dhdr(c)->live_bytes, total);
   ck_pr_add_64(&fsc__dhdr(c)->records, 1);
+  /* One call per FSC__BEHIND bytes appended: by the writer whose record
+   * crosses the mark (behind.c). */
+  if ((*off ^ (*off + total)) >= FSC__BEHIND)
+    fsc__data_behind(c, (*off + total) & ~(FSC__BEHIND - 1));
   /* A clean header: space a swap and pop gave back may hold an old one,
    * and sealing keeps the counter flag it finds there. */
   memset(p, 0, sizeof(struct fsc__rec));

@@ -1,0 +1,247 @@
+/*
+ * test_behind.c - what the appender does behind the data file's tail
+ * (src/file/behind.c):
+ *
+ *  - with memory to spare, nothing is written back early or dropped:
+ *    after a fill of 64 MiB of records most of the data file is still in
+ *    the page cache (mincore(2)) and every record reads back;
+ *  - under a memory limit (a memory cgroup of 48 MiB, made when the test
+ *    runs as root where the memory controller is writable; skipped with a
+ *    message otherwise), a fill of 160 MiB of records does not leave the
+ *    pages behind the tail dirty: at the end at most the last few 4 MiB
+ *    stretches and the header are (/proc/self/smaps, Private_Dirty +
+ *    Shared_Dirty), and every record reads back.
+ */
+#include "check_common.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define VAL 4000
+#define N 16384 /* 64 MiB of records */
+#define STRETCH_PAGES 1024 /* FSC__BEHIND (4 MiB) in 4 KiB pages */
+
+/* The dirty 4 KiB pages of every mapping of `file` in this process
+ * (matched by inode: a file the library created shows under the name of
+ * the temporary file it was made as). */
+static long mapping_dirty(const char *file) {
+  struct stat fst;
+  ck_assert_int_eq(stat(file, &fst), 0);
+  FILE *f = fopen("/proc/self/smaps", "r");
+  ck_assert_ptr_nonnull(f);
+  char line[1400];
+  bool ours = false;
+  long kb = 0;
+  int found = 0;
+  while (fgets(line, sizeof line, f)) {
+    unsigned long lo, hi, ino;
+    size_t hex = strspn(line, "0123456789abcdef");
+    if (hex && line[hex] == '-' &&
+        sscanf(line, "%lx-%lx %*s %*s %*s %lu", &lo, &hi, &ino) == 3) {
+      ours = ino == (unsigned long)fst.st_ino;
+      found += ours;
+      continue;
+    }
+    long v;
+    if (ours && (sscanf(line, "Private_Dirty: %ld kB", &v) == 1 ||
+                 sscanf(line, "Shared_Dirty: %ld kB", &v) == 1))
+      kb += v;
+  }
+  fclose(f);
+  ck_assert_int_gt(found, 0);
+  return kb / 4;
+}
+
+/* The share of the file's pages in the page cache. */
+static double resident(const char *file) {
+  int fd = open(file, O_RDONLY);
+  ck_assert_msg(fd >= 0, "open %s: %s", file, strerror(errno));
+  struct stat st;
+  ck_assert_int_eq(fstat(fd, &st), 0);
+  size_t len = (size_t)st.st_size, np = (len + 4095) / 4096;
+  void *m = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+  ck_assert_ptr_ne(m, MAP_FAILED);
+  unsigned char *vec = malloc(np);
+  ck_assert_ptr_nonnull(vec);
+  ck_assert_int_eq(mincore(m, len, vec), 0);
+  size_t in = 0;
+  for (size_t i = 0; i < np; i++)
+    in += vec[i] & 1;
+  free(vec);
+  munmap(m, len);
+  close(fd);
+  return (double)in / (double)np;
+}
+
+static fsc_value val(char *buf, int i) {
+  memset(buf, 'a' + i % 26, VAL);
+  snprintf(buf, 16, "v-%d", i);
+  return fsc_bytes(buf, VAL);
+}
+
+/* Append n records to a new list at base; every 97th read back. */
+static void fill(const char *base, int n) {
+  fsc_list *l = NULL;
+  ck_ok(fsc_list_open(base, NULL, &l));
+  static char buf[VAL];
+  for (int i = 0; i < n; i++) {
+    fsc_value v = val(buf, i);
+    ck_ok(fsc_list_append(l, &v));
+  }
+  for (int i = 0; i < n; i += 97) {
+    fsc_value got;
+    ck_ok(fsc_list_get(l, i, &got));
+    fsc_value want = val(buf, i);
+    ck_assert_uint_eq(got.u.buf.len, VAL);
+    ck_assert_int_eq(memcmp(got.u.buf.ptr, want.u.buf.ptr, VAL), 0);
+  }
+  ck_ok(fsc_list_close(l));
+  fsc_list_free(l);
+}
+
+START_TEST(test_nothing_dropped_with_room) {
+  const char *base = tc_path("room");
+  fill(base, N);
+  char df[1100];
+  snprintf(df, sizeof df, "%s.data.fscollection", base);
+  double r = resident(df);
+  ck_assert_msg(r >= 0.75, "only %.0f%% of the data file is in memory",
+                100 * r);
+}
+END_TEST
+
+/* A memory cgroup limited to `mib` (v1 or v2) in cg; false (and why) if
+ * none can be made here. */
+static bool cg_make(char *cg, size_t cap, unsigned mib, char *why,
+                    size_t wl) {
+  const char *mnt, *lim, *sw;
+  if (geteuid() != 0) {
+    snprintf(why, wl, "not root");
+    return false;
+  }
+  if (access("/sys/fs/cgroup/memory/memory.limit_in_bytes", F_OK) == 0) {
+    mnt = "/sys/fs/cgroup/memory";
+    lim = "memory.limit_in_bytes";
+    sw = "memory.memsw.limit_in_bytes";
+  } else if (access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0) {
+    mnt = "/sys/fs/cgroup";
+    lim = "memory.max";
+    sw = "memory.swap.max";
+  } else {
+    snprintf(why, wl, "no memory cgroup");
+    return false;
+  }
+  snprintf(cg, cap, "%s/fsc_test_behind_%ld", mnt, (long)getpid());
+  if (mkdir(cg, 0755) != 0) {
+    snprintf(why, wl, "mkdir %s: %s", cg, strerror(errno));
+    return false;
+  }
+  char path[1300], v[32];
+  snprintf(path, sizeof path, "%s/%s", cg, lim);
+  FILE *f = fopen(path, "w");
+  bool ok = f && fprintf(f, "%llu", (unsigned long long)mib << 20) > 0;
+  if (f && fclose(f) != 0)
+    ok = false;
+  if (!ok) {
+    snprintf(why, wl, "cannot set %.1000s", path);
+    rmdir(cg);
+    return false;
+  }
+  /* No swap beyond the limit, where it is accounted (else the default). */
+  snprintf(path, sizeof path, "%s/%s", cg, sw);
+  snprintf(v, sizeof v, "%llu", strcmp(sw, "memory.swap.max") == 0
+                                    ? 0ULL
+                                    : (unsigned long long)mib << 20);
+  if ((f = fopen(path, "w")) != NULL) {
+    fputs(v, f);
+    fclose(f);
+  }
+  return true;
+}
+
+START_TEST(test_fill_under_limit_written_back) {
+  if (sysconf(_SC_PAGESIZE) != 4096)
+    return; /* the page counts below are in 4 KiB pages */
+  char cg[1100], why[1200];
+  if (!cg_make(cg, sizeof cg, 48, why, sizeof why)) {
+    printf("test_fill_under_limit_written_back: skipped: %s\n", why);
+    return;
+  }
+  const char *base = tc_path("limit");
+  int p[2];
+  ck_assert_int_eq(pipe(p), 0);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    close(p[0]);
+    char path[1300], me[32];
+    snprintf(path, sizeof path, "%s/cgroup.procs", cg);
+    snprintf(me, sizeof me, "%ld", (long)getpid());
+    FILE *f = fopen(path, "w");
+    if (!f || fputs(me, f) < 0 || fclose(f) != 0)
+      _exit(3);
+    fsc_list *l = NULL;
+    static char buf[VAL];
+    long out[2] = {-1, 0};
+    if (fsc_list_open(base, NULL, &l) != 0)
+      _exit(4);
+    for (int i = 0; i < 40 * 1024; i++) { /* 160 MiB */
+      fsc_value v = val(buf, i);
+      if (fsc_list_append(l, &v) != 0)
+        _exit(5);
+    }
+    char df[1100];
+    snprintf(df, sizeof df, "%s.data.fscollection", base);
+    out[0] = mapping_dirty(df);
+    for (int i = 0; i < 40 * 1024; i += 97) {
+      fsc_value got, want = val(buf, i);
+      if (fsc_list_get(l, i, &got) != 0 || got.u.buf.len != VAL ||
+          memcmp(got.u.buf.ptr, want.u.buf.ptr, VAL) != 0)
+        out[1]++;
+    }
+    if (fsc_list_close(l) != 0)
+      _exit(6);
+    fsc_list_free(l);
+    _exit(write(p[1], out, sizeof out) == (ssize_t)sizeof out ? 0 : 7);
+  }
+  close(p[1]);
+  long got[2] = {-1, -1};
+  ssize_t r = read(p[0], got, sizeof got);
+  close(p[0]);
+  int st = 0;
+  waitpid(pid, &st, 0);
+  for (int t = 0; t < 100 && rmdir(cg) != 0; t++) {
+    struct timespec ts = {0, 10 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+                "the filling child failed (status %d)", st);
+  ck_assert_int_eq(r, (ssize_t)sizeof got);
+  ck_assert_msg(got[1] == 0, "%ld records read back wrong", got[1]);
+  /* The stretch the tail is in, the one before (its writeback is asked
+   * for at the next mark), the one before that (being written back),
+   * the header's, and slack. */
+  long max = 3 * STRETCH_PAGES + 64;
+  ck_assert_msg(got[0] <= max, "%ld pages of the data mapping dirty after "
+                "a fill under a 48 MiB limit (at most %ld expected)",
+                got[0], max);
+}
+END_TEST
+
+static Suite *behind_suite(void) {
+  Suite *s = suite_create("behind");
+  TCase *tc = tcase_create("behind");
+  tcase_set_timeout(tc, 300);
+  tcase_add_test(tc, test_nothing_dropped_with_room);
+  tcase_add_test(tc, test_fill_under_limit_written_back);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) { return tc_run(behind_suite()); }
