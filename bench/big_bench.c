@@ -44,6 +44,7 @@
 #endif
 #include "bench_util.h"
 #include "engine.h"
+#include "bench_keys.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -125,52 +126,10 @@ static struct {
   bool cg_made;
 } cfg;
 
-static const struct engine *g_eng;
 static volatile sig_atomic_t g_stop;
 static volatile pid_t g_child;
 static uint64_t *g_idx; /* the G key indices of a get phase */
-static char g_d2[200];
 static char *g_key, *g_val;
-
-void bench_die(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fprintf(stderr, "big_bench: %s: ", g_eng ? g_eng->name : "error");
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
-  va_end(ap);
-  fflush(NULL);
-  _exit(3);
-}
-
-void bench_path(char *buf, size_t cap, const char *dir, const char *name) {
-  int w = snprintf(buf, cap, "%s/%s", dir, name);
-  if (w < 0 || (size_t)w >= cap)
-    bench_die("path too long: %s/%s", dir, name);
-}
-
-/* Keys and values as bench/driver.c makes them: key i is 'k' padding and
- * the 16-digit decimal of perm(i); value version i has letters whose first
- * and last 8 bytes depend on i. */
-static inline void make_key(uint64_t i, char *k) {
-  uint64_t x = perm(i);
-  char *d = k + bench_p.klen - 16;
-  for (int p = 14; p >= 0; p -= 2) {
-    unsigned r = (unsigned)(x % 100);
-    x /= 100;
-    d[p] = g_d2[2 * r];
-    d[p + 1] = g_d2[2 * r + 1];
-  }
-}
-
-static inline void make_value(uint64_t i, char *buf) {
-  uint64_t x = (i + 1) * UINT64_C(0x9E3779B97F4A7C15);
-  uint64_t a = (x & UINT64_C(0x3F3F3F3F3F3F3F3F)) | UINT64_C(0x4040404040404040);
-  x ^= x >> 29;
-  uint64_t b = (x & UINT64_C(0x3F3F3F3F3F3F3F3F)) | UINT64_C(0x4040404040404040);
-  memcpy(buf, &a, 8);
-  memcpy(buf + bench_p.vlen - 8, &b, 8);
-}
 
 static inline uint64_t consume(const void *ptr, size_t n) {
   const unsigned char *p = ptr;
@@ -556,7 +515,7 @@ static uint64_t majflt(void) {
 }
 
 static void ph_fill(struct phase_res *r, const char *dir) {
-  const struct engine *e = g_eng;
+  const struct engine *e = bench_running;
   uint64_t n = bench_p.n;
   void *h = e->open(dir, BK_DICT, BM_CREATE);
   uint64_t f0 = majflt(), t0 = now_ns();
@@ -578,7 +537,7 @@ static void ph_fill(struct phase_res *r, const char *dir) {
 }
 
 static void ph_get(struct phase_res *r, const char *dir) {
-  const struct engine *e = g_eng;
+  const struct engine *e = bench_running;
   uint64_t g = cfg.gets, want = 0, acc = 0, io0 = 0, io1 = 0;
   for (uint64_t j = 0; j < g; j++) { /* the checksum the gets must give */
     make_value(g_idx[j], g_val);
@@ -695,7 +654,7 @@ static void run_phase(unsigned ri, unsigned ei, enum phase ph,
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     signal(SIGHUP, SIG_DFL);
-    g_eng = all_engines[ei];
+    bench_running = all_engines[ei];
     if (in_cg)
       cg_join();
     if (ph == P_FILL || ph == P_FREE)
@@ -1180,10 +1139,8 @@ int main(int argc, char **argv) {
     return 2;
   }
   setvbuf(stdout, NULL, _IOLBF, 0);
-  for (int i = 0; i < 100; i++) {
-    g_d2[2 * i] = (char)('0' + i / 10);
-    g_d2[2 * i + 1] = (char)('0' + i % 10);
-  }
+  bench_prog = "big_bench";
+  bench_keys_init();
   unsigned nsel = 0;
   for (unsigned ei = 0; ei < N_ALL; ei++)
     nsel += g_sel[ei] = engine_wanted(all_engines[ei]->name);
@@ -1257,9 +1214,8 @@ int main(int argc, char **argv) {
     cleanup();
     return 1;
   }
-  memset(g_key, 'k', bench_p.klen);
-  for (size_t i = 0; i < bench_p.vlen; i++)
-    g_val[i] = (char)('a' + i % 26);
+  key_template(g_key);
+  value_template(g_val);
 
   uint64_t t_start = now_ns();
   bool failed = false;

@@ -48,6 +48,7 @@
 #endif
 #include "bench_util.h"
 #include "engine.h"
+#include "bench_keys.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -283,66 +284,9 @@ static struct {
   char **argv;
 } cfg;
 
-static const struct engine *g_eng; /* in an engine child: the engine */
 static volatile sig_atomic_t g_stop;
 static volatile pid_t g_child, g_helper;
 
-void bench_die(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fprintf(stderr, "driver: %s: ", g_eng ? g_eng->name : "error");
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
-  va_end(ap);
-  fflush(NULL);
-  _exit(3);
-}
-
-void bench_path(char *buf, size_t cap, const char *dir, const char *name) {
-  int w = snprintf(buf, cap, "%s/%s", dir, name);
-  if (w < 0 || (size_t)w >= cap)
-    bench_die("path too long: %s/%s", dir, name);
-}
-
-static char g_d2[200];
-
-/* Key i: K >= 16 bytes: 'k' padding, then the 16-digit decimal of perm(i);
- * 8 <= K < 16: 'k' padding, then perm(i) as 8 big-endian bytes. */
-static inline void make_key(uint64_t i, char *k) {
-  size_t kl = bench_p.klen;
-  uint64_t x = perm(i);
-  if (kl >= 16) {
-    char *d = k + kl - 16;
-    for (int p = 14; p >= 0; p -= 2) {
-      unsigned r = (unsigned)(x % 100);
-      x /= 100;
-      d[p] = g_d2[2 * r];
-      d[p + 1] = g_d2[2 * r + 1];
-    }
-  } else {
-    be64(x, (unsigned char *)k + kl - 8);
-  }
-}
-
-static void key_template(char *k) {
-  memset(k, 'k', bench_p.klen);
-}
-
-/* Version i of a value: V bytes of letters whose first and last 8 bytes
- * depend on i. */
-static inline void make_value(uint64_t i, char *buf) {
-  uint64_t x = (i + 1) * UINT64_C(0x9E3779B97F4A7C15);
-  uint64_t a = (x & UINT64_C(0x3F3F3F3F3F3F3F3F)) | UINT64_C(0x4040404040404040);
-  x ^= x >> 29;
-  uint64_t b = (x & UINT64_C(0x3F3F3F3F3F3F3F3F)) | UINT64_C(0x4040404040404040);
-  memcpy(buf, &a, 8);
-  memcpy(buf + bench_p.vlen - 8, &b, 8);
-}
-
-static void value_template(char *buf) {
-  for (size_t i = 0; i < bench_p.vlen; i++)
-    buf[i] = (char)('a' + i % 26);
-}
 
 /* Fold a value read into a checksum (its length and its first and last 8
  * bytes: two cache lines of a 100-byte value). */
@@ -417,7 +361,7 @@ static uint64_t dir_bytes(const char *dir) {
 static char *g_key, *g_val; /* buffers of K and V bytes */
 
 static double loop_put(void *h) {
-  const struct engine *e = g_eng;
+  const struct engine *e = bench_running;
   uint64_t n = bench_p.n;
   uint64_t t0 = now_ns();
   for (uint64_t i = 0; i < n; i++) {
@@ -441,7 +385,7 @@ static uint64_t expected_sum(uint64_t seed) {
 }
 
 static double loop_get(void *h, uint64_t *sum) {
-  const struct engine *e = g_eng;
+  const struct engine *e = bench_running;
   uint64_t n = bench_p.n, s = SEED_GET, acc = 0;
   uint64_t t0 = now_ns();
   for (uint64_t j = 0; j < n; j++) {
@@ -459,7 +403,7 @@ static double loop_get(void *h, uint64_t *sum) {
 }
 
 static double loop_append(void *h) {
-  const struct engine *e = g_eng;
+  const struct engine *e = bench_running;
   uint64_t n = bench_p.n;
   uint64_t t0 = now_ns();
   for (uint64_t i = 0; i < n; i++) {
@@ -472,7 +416,7 @@ static double loop_append(void *h) {
 }
 
 static double loop_lget(void *h, uint64_t *sum) {
-  const struct engine *e = g_eng;
+  const struct engine *e = bench_running;
   uint64_t n = bench_p.n, s = SEED_LIST, acc = 0;
   uint64_t t0 = now_ns();
   for (uint64_t j = 0; j < n; j++) {
@@ -551,13 +495,13 @@ static void open_child(struct mp *sh, const char *dir, unsigned rep) {
   key_template(g_key);
   make_key(0, g_key);
   uint64_t t0 = now_ns();
-  void *h = g_eng->open(dir, BK_DICT, BM_READ);
+  void *h = bench_running->open(dir, BK_DICT, BM_READ);
   const void *v;
   size_t vl;
-  if (!g_eng->get(h, g_key, bench_p.klen, &v, &vl))
+  if (!bench_running->get(h, g_key, bench_p.klen, &v, &vl))
     bench_die("open: key 0 is missing");
   sh->open_ns[rep] = (double)(now_ns() - t0);
-  g_eng->close(h);
+  bench_running->close(h);
 }
 
 /* A new process that just opened the store by path does N random gets,
@@ -565,7 +509,7 @@ static void open_child(struct mp *sh, const char *dir, unsigned rep) {
  * is the whole loop, with its N clock reads (cfg.clock_ns each). */
 static void get2_child(struct mp *sh, const char *dir, unsigned unused) {
   (void)unused;
-  const struct engine *e = g_eng;
+  const struct engine *e = bench_running;
   void *h = e->open(dir, BK_DICT, BM_READ);
   uint64_t n = bench_p.n, s = SEED_GET, acc = 0;
   uint64_t t0 = now_ns(), prev = t0;
@@ -590,7 +534,7 @@ static void get2_child(struct mp *sh, const char *dir, unsigned unused) {
  * values, no warm-up, each timed (the first operations of a short-lived
  * worker). */
 static void oput_child(struct mp *sh, const char *dir, unsigned round) {
-  const struct engine *e = g_eng;
+  const struct engine *e = bench_running;
   void *h = e->open(dir, BK_DICT, BM_WRITE);
   uint64_t n = bench_p.n, s = SEED_COLD_WRITER;
   uint64_t vbase = (uint64_t)(round + 40) << 40;
@@ -615,7 +559,7 @@ static void oput_child(struct mp *sh, const char *dir, unsigned round) {
  * histogram as the pause one put saw. */
 static void grow_child(struct mp *sh, const char *dir, unsigned unused) {
   (void)unused;
-  const struct engine *e = g_eng;
+  const struct engine *e = bench_running;
   bench_p.n = cfg.grow; /* the adapters size for this */
   void *h = e->open(dir, BK_DICT, BM_CREATE);
   uint64_t n = cfg.grow;
@@ -643,7 +587,7 @@ static void mp_start(struct mp *sh) {
 /* Random gets until the writer says stop (reader_done). */
 static void reader_child(struct mp *sh, const char *dir, unsigned unused) {
   (void)unused;
-  const struct engine *e = g_eng;
+  const struct engine *e = bench_running;
   void *h = e->open(dir, BK_DICT, BM_READ);
   mp_start(sh);
   double cpu0 = cpu_seconds();
@@ -674,8 +618,8 @@ static void reader_child(struct mp *sh, const char *dir, unsigned unused) {
  * reader to stop. */
 static void writer_child(struct mp *sh, const char *dir, unsigned arg) {
   unsigned round = arg & 0xFFu, secs = arg >> 8;
-  void *h = g_eng->open(dir, BK_DICT, BM_WRITE);
-  const struct engine *e = g_eng;
+  void *h = bench_running->open(dir, BK_DICT, BM_WRITE);
+  const struct engine *e = bench_running;
   uint64_t n = bench_p.n, s = SEED_WRITER + round + secs, ops = 0;
   uint64_t vbase = (uint64_t)(round + 2 + secs) << 40; /* new versions */
   uint64_t limit = (uint64_t)secs * 1000000000u, at3 = UINT64_C(3000000000);
@@ -703,7 +647,7 @@ static void writer_child(struct mp *sh, const char *dir, unsigned arg) {
   sh->writer_ns = (double)wall / (double)ops;
   sh->writer_ops = ops;
   sh->writer_cpu = cpu_share(cpu0, wall);
-  g_eng->close(h);
+  bench_running->close(h);
 }
 
 /* ------------------------------------------------------------------ */
@@ -711,7 +655,7 @@ static void writer_child(struct mp *sh, const char *dir, unsigned arg) {
 /* ------------------------------------------------------------------ */
 
 static void say(const char *what, double v, enum unit u, const char *more) {
-  const struct engine *e = g_eng;
+  const struct engine *e = bench_running;
   if (u == U_BYTES)
     printf("  %-11s %-40s %10.1f MB%s\n", e->name, what, v / 1e6, more);
   else
@@ -726,7 +670,7 @@ static void put_cell(struct cell *c, int w, double v) {
 }
 
 static void engine_child(unsigned ei, unsigned round) {
-  const struct engine *e = g_eng = all_engines[ei];
+  const struct engine *e = bench_running = all_engines[ei];
   struct cell *c = g_res->c[ei][round];
   char edir[PATH_MAX], ddir[PATH_MAX], ldir[PATH_MAX];
   bench_path(edir, sizeof edir, cfg.root, e->name);
@@ -1037,7 +981,7 @@ static void run_engine(unsigned ei, unsigned round) {
  * interleaved in time; then the median and the maximum of each engine's
  * samples, and the stores are removed. */
 static void open_child_main(unsigned ei, unsigned round, unsigned rep) {
-  const struct engine *e = g_eng = all_engines[ei];
+  const struct engine *e = bench_running = all_engines[ei];
   char edir[PATH_MAX], ddir[PATH_MAX];
   bench_path(edir, sizeof edir, cfg.root, e->name);
   bench_path(ddir, sizeof ddir, edir, "dict");
@@ -1831,10 +1775,8 @@ int main(int argc, char **argv) {
       cfg.clock_ns = fmin(cfg.clock_ns, (double)(now_ns() - t0) / 1e4);
     }
   }
-  for (int i = 0; i < 100; i++) {
-    g_d2[2 * i] = (char)('0' + i / 10);
-    g_d2[2 * i + 1] = (char)('0' + i % 10);
-  }
+  bench_prog = "driver";
+  bench_keys_init();
 
   /* The private temporary directory. */
   const char *parent = cfg.dir_parent;

@@ -89,7 +89,13 @@ struct engine {
   void (*close)(void *h);
 };
 
-/* Print "engine: message" on stderr and end the process (exit status 3). */
+/* bench/bench_host.c: the program's name and the engine it is running
+ * (NULL: none yet), for bench_die's messages. */
+extern const char *bench_prog;
+extern const struct engine *bench_running;
+
+/* Print "program: engine: message" on stderr and end the process (exit
+ * status 3). */
 void bench_die(const char *fmt, ...)
     __attribute__((format(printf, 1, 2), noreturn));
 

@@ -22,6 +22,7 @@
  */
 #include "bench_util.h"
 #include "engine.h"
+#include "bench_keys.h"
 
 #include <limits.h>
 #include <stdarg.h>
@@ -38,32 +39,6 @@ struct bench_params bench_p;
 extern const struct engine eng_fsc, eng_lmdb;
 static const struct engine *const engines[] = {&eng_fsc, &eng_lmdb};
 #define N_ENG 2
-
-void bench_die(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fprintf(stderr, "open_bench: ");
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
-  va_end(ap);
-  _exit(1);
-}
-
-void bench_path(char *buf, size_t cap, const char *dir, const char *name) {
-  int w = snprintf(buf, cap, "%s/%s", dir, name);
-  if (w < 0 || (size_t)w >= cap)
-    bench_die("path too long: %s/%s", dir, name);
-}
-
-/* Key i (bench/driver.c's make_key for K = 16): the 16-digit decimal of
- * perm(i). */
-static void make_key(uint64_t i, char *k) {
-  uint64_t x = perm(i);
-  for (int p = 15; p >= 0; p--) {
-    k[p] = (char)('0' + x % 10);
-    x /= 10;
-  }
-}
 
 static const struct engine *find(const char *name) {
   for (int i = 0; i < N_ENG; i++)
@@ -168,6 +143,8 @@ static void run(const char *dir, unsigned reps) {
 }
 
 int main(int argc, char **argv) {
+  bench_prog = "open_bench";
+  bench_keys_init();
   bench_p.klen = 16;
   bench_p.vlen = 100;
   bench_p.n = 1000000;
