@@ -166,6 +166,14 @@ struct fsc__index_hdr {
   struct fsc__list_seal seal;        /* list: the structure words as the
                                         last structural change published
                                         them (list_struct.c) */
+  uint64_t kmig;                     /* dict/set, while a growth migrates
+                                        (KS_HW_MIG): old slots below it
+                                        are moved (hash_migrate.c); 0 in
+                                        files of earlier builds */
+  uint64_t kcount_ep;                /* dict/set: KS_CEP_VALID | the EPOCH
+                                        the last rebuild that recounted
+                                        published; 0: not known (files of
+                                        earlier builds) */
 };
 
 /* cstate: a compaction holds the lock and is renaming new files into

@@ -213,6 +213,13 @@ int fsc__hash_rebuild_locked(struct fsc__gen *c, int mode) {
   bool early = false;
   int rc;
   uint64_t w = ck_pr_load_64(&ih->lenword);
+  /* A growth migrating: finished first, so that the table copied holds
+   * every key (hash_migrate.c). */
+  if (!(w & FSC__LW_FROZEN) && fsc__hash_migrating(c)) {
+    if ((rc = fsc__hash_migrate_finish(c)) != 0)
+      return rc;
+    w = ck_pr_load_64(&ih->lenword);
+  }
   if (!clear && !(w & FSC__LW_FROZEN)) {
     struct fsc__ktab pre = {0};
     if ((rc = fsc__ktab_desc(c, FSC__LW_BUFIDX(w), &pre)) != 0)
@@ -300,9 +307,18 @@ int fsc__hash_rebuild_locked(struct fsc__gen *c, int mode) {
   ck_pr_fence_store(); /* the table is complete before its descriptor */
   ck_pr_store_64(&ih->desc[t].off, toff);
   ck_pr_store_64(&ih->desc[t].cap, cap);
-  if (fresh)
-    ck_pr_store_64(&ih->desc[t].hw, sp.room | KS_HW_HASHW);
+  /* (Neither table is migrating once this publishes: a start whose
+   * process died under the frozen word left KS_HW_MIG in the spare's.) */
+  ck_pr_store_64(&ih->desc[t].hw, (fresh ? sp.room
+                                         : KS_HW_ROOM(ck_pr_load_64(
+                                               &ih->desc[t].hw))) |
+                                      KS_HW_HASHW);
+  ck_pr_store_64(&ih->desc[src.buf].hw,
+                 ck_pr_load_64(&ih->desc[src.buf].hw) & ~KS_HW_MIG);
   ck_pr_store_64(&ih->kused, live);
+  /* This publish recounted: increments owed to older slots are dropped
+   * (count_add in hash.c, fsc__hash_recounted). */
+  ck_pr_store_64(&ih->kcount_ep, e1 | KS_CEP_VALID);
   /* The seal of what is published (doc/FORMAT.md "The seal"); its fence
    * orders the descriptor before the word. */
   fsc__ls_seal(ih, FSC__LW_MAKE(t, e1, live));
@@ -338,6 +354,12 @@ int fsc__hash_freeze(struct fsc__gen *c) {
   uint64_t w;
   for (;;) {
     w = ck_pr_load_64(&ih->lenword);
+    if (!(w & FSC__LW_FROZEN) && fsc__hash_migrating(c)) {
+      int rc = fsc__hash_migrate_finish(c); /* the copy reads one table */
+      if (rc)
+        return rc;
+      continue;
+    }
     if (w & FSC__LW_FROZEN) {
       int rc = fsc__hash_rebuild_locked(c, 0);
       if (rc)
@@ -380,8 +402,20 @@ int fsc__hash_grow(struct fsc__gen *c, uint64_t w, bool nowait) {
   if (rc)
     return rc;
   uint64_t now = ck_pr_load_64(&ih->lenword);
-  if ((now & FSC__LW_FROZEN) || !((now ^ w) & ~FSC__LW_LEN_MASK))
-    rc = fsc__hash_rebuild_locked(c, 0); /* else another writer grew it */
+  if ((now & FSC__LW_FROZEN) || !((now ^ w) & ~FSC__LW_LEN_MASK)) {
+    /* (else another writer grew it) */
+    rc = 1;
+    if (!(now & FSC__LW_FROZEN) && fsc__hash_migrate_on()) {
+      /* Growth by migration (hash_migrate.c): a migration that the
+       * inserts outran is finished first. */
+      rc = fsc__hash_migrating(c) ? fsc__hash_migrate_finish(c) : 0;
+      if (rc == 0 &&
+          (rc = fsc__hash_migrate_start(c, ck_pr_load_64(&ih->lenword))) == 0)
+        rc = fsc__hash_migrate_step(c);
+    }
+    if (rc == 1)
+      rc = fsc__hash_rebuild_locked(c, 0);
+  }
   fsc__unlock(c);
   return rc;
 }
