@@ -17,7 +17,11 @@
  *    verify mid-migration (read-only handle: the migration is valid) and
  *    after (a writable handle's verify finishes it);
  *  - compaction and clear in the middle of a migration;
- *  - a cache-bounded dict growing.
+ *  - a cache-bounded dict growing;
+ *  - threads sharing one handle insert and delete through migrations
+ *    (the structure lock is then mostly taken by another thread's step:
+ *    inserts go on into the new table, which must keep room for the keys
+ *    not moved yet).
  *
  * One case: CK_RUN_CASE='case name'.
  */
@@ -28,6 +32,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -259,6 +264,20 @@ START_TEST(test_mig_mp) {
       mp_reader(base, done);
     }
   }
+  /* (The race must meet migrations: count the times one is seen.) */
+  int mids = 0;
+  while (__atomic_load_n(&done[0], __ATOMIC_ACQUIRE) < MP_N ||
+         __atomic_load_n(&done[1], __ATOMIC_ACQUIRE) < MP_N) {
+    mids += migrating(base);
+    struct timespec ts = {0, 200000};
+    nanosleep(&ts, NULL);
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+        si.si_pid != 0 && (si.si_code != CLD_EXITED || si.si_status != 0))
+      break; /* one failed: its status is told below */
+  }
+  ck_assert_int_gt(mids, 0);
   for (int i = 0; i < 3; i++) {
     int st;
     ck_assert_int_eq(waitpid(p[i], &st, 0), p[i]);
@@ -525,6 +544,69 @@ START_TEST(test_mig_cache) {
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* Threads of one handle                                               */
+/* ------------------------------------------------------------------ */
+
+#define TH_N 4
+#define TH_KEYS 20000L
+#define TH_ROUNDS 12
+
+struct th {
+  fsc_dict *d;
+  int id;
+  int rc;
+};
+
+/* Thread id inserts keys id * TH_KEYS + i (value i) and deletes every
+ * fourth key it wrote (i - 1 when i % 4 == 3). */
+static void *th_run(void *arg) {
+  struct th *t = arg;
+  long b = t->id * TH_KEYS;
+  for (long i = 0; i < TH_KEYS && t->rc == 0; i++) {
+    t->rc = iput(t->d, b + i, i);
+    if (t->rc == 0 && i % 4 == 3)
+      t->rc = idel(t->d, b + i - 1);
+    if (t->rc)
+      fprintf(stderr, "thread %d: key %ld: %s\n", t->id, b + i,
+              fsc_errmsg());
+  }
+  return NULL;
+}
+
+START_TEST(test_mig_threads) {
+  /* Rounds on new dicts: each grows through migrations from 64 slots. */
+  for (int round = 0; round < TH_ROUNDS; round++) {
+    char name[32];
+    snprintf(name, sizeof name, "threads%d", round);
+    const char *base = tc_path(name);
+    fsc_dict *d = dict_open(base, 0);
+    pthread_t th[TH_N];
+    struct th ctx[TH_N];
+    for (int i = 0; i < TH_N; i++) {
+      ctx[i] = (struct th){d, i, 0};
+      ck_assert_int_eq(pthread_create(&th[i], NULL, th_run, &ctx[i]), 0);
+    }
+    for (int i = 0; i < TH_N; i++) {
+      ck_assert_int_eq(pthread_join(th[i], NULL), 0);
+      ck_assert_msg(ctx[i].rc == 0, "round %d thread %d: %d (%s)", round, i,
+                    ctx[i].rc, fsc_strerror(ctx[i].rc));
+    }
+    for (int t = 0; t < TH_N; t++)
+      for (long i = 0; i < TH_KEYS; i++) {
+        if (i % 4 == 2)
+          ck_gone(d, t * TH_KEYS + i);
+        else
+          ck_val(d, t * TH_KEYS + i, i);
+      }
+    ck_len(d, (uint64_t)TH_N * TH_KEYS * 3 / 4);
+    ck_healthy(d, (uint64_t)TH_N * TH_KEYS * 3 / 4);
+    ck_ok(fsc_dict_destroy(d));
+    fsc_dict_free(d);
+  }
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("migrate");
   struct {
@@ -537,6 +619,7 @@ static Suite *suite(void) {
       {"writes", test_mig_writes},
       {"compact_clear", test_mig_compact_clear},
       {"cache", test_mig_cache},
+      {"threads", test_mig_threads},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     TCase *tc = tcase_create(cases[i].name);

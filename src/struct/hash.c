@@ -586,6 +586,14 @@ static int put_above(struct fsc__gen *c, const struct fsc__kkey *k,
     if (mode == FSC__PUT_EXPECT && expect != 0)
       return FSC_EAGAIN;
     uint64_t used = ck_pr_load_64(&ih->kused) + 1;
+    if (t.oarr) {
+      /* A growth migrating: the new table must keep room for the old
+       * table's keys not moved yet, at most COUNT and at most the old
+       * slots above kmig (hash_migrate.c). */
+      uint64_t km = ck_pr_load_64(&ih->kmig), len = FSC__LW_LEN(t.w);
+      uint64_t rest = km < t.ocap ? t.ocap - km : 0;
+      used += rest < len ? rest : len;
+    }
     if (r == P_FULL || used * 4 > t.cap * 3) {
       /* Past 3/4 full the table grows.  Up to 7/8, a writer that finds
        * the lock taken (by a rebuild laying out the spare table before
