@@ -3,8 +3,10 @@
  * others read and write it: growth and tombstone clean-up (a writer that
  * found the table full), clear, the finish of a rebuild whose process
  * died, verify's repair of a damaged table (hash_verify.c), and
- * compaction's freeze and thaw of the table; and the hash of a stored
- * key (fsc__krec_hash), which they rehash by.  The lock-free side that
+ * compaction's freeze and thaw of the table (the regions they lay tables
+ * out in, and the hash of a stored key they rehash by, are
+ * hash_region.c's; growth by migration is hash_migrate.c's).  The
+ * lock-free side that
  * meets a rebuild (kwait, count_add) is hash.c's; the slot encoding is
  * hash_slot.h's.
  *
@@ -21,7 +23,7 @@
  *    the frozen word (fsc__hash_rebuild_locked, spare_layout).
  *  - The spare table's region is one the index handed out, clear of the
  *    active table; new space moves itail before it is used, so no region
- *    is handed out twice (fsc__hash_spare_region).
+ *    is handed out twice (fsc__hash_spare_region, hash_region.c).
  *  - Empty slots of a reused table carry the new epoch (KS_EMPTY), so a
  *    writer that slept through two rebuilds cannot CAS into a slot it saw
  *    empty in an older life of the same memory.
@@ -37,9 +39,6 @@
 #include "struct/hash_slot.h"
 
 #include <string.h>
-/* XXH3 compiled in, as in hash.c: the rebuild rehashes every key. */
-#define XXH_INLINE_ALL
-#include <xxhash.h>
 
 static uint64_t slot_freeze(uint64_t *slot) {
   uint64_t s = ck_pr_load_64(slot);
@@ -47,47 +46,6 @@ static uint64_t slot_freeze(uint64_t *slot) {
          !ck_pr_cas_64_value(slot, s, s | KS_FROZEN, &s))
     ck_pr_stall();
   return s & ~KS_FROZEN;
-}
-
-/* A table region of cap slots for the spare buffer t: the spare itself if
- * it has that capacity, else new space at the index tail. */
-int fsc__hash_spare_region(struct fsc__gen *c, unsigned t, uint64_t cap,
-                           uint64_t aoff, uint64_t abytes, uint64_t *off,
-                           bool *fresh) {
-  struct fsc__index_hdr *ih = fsc__ihdr(c);
-  /* desc.hw is the slots the region has room for (a table may use less
-   * of it after a rebuild that shrank it).  The region must be one the
-   * index handed out, clear of the table being copied [aoff, +abytes):
-   * only a hostile or broken index names another, never written.
-   * Every table this code lays out has hash words: a region has room
-   * for them only if its hw has KS_HW_HASHW (16 bytes a slot); one
-   * without (a file written before hash words) is given up.  New space
-   * leaves desc[t] as it is: the caller gives the old region up
-   * (desc[t].hw = 0) once the table word is frozen, so that the words the
-   * seal covers change only under a frozen word. */
-  uint64_t toff = ck_pr_load_64(&ih->desc[t].off);
-  uint64_t hw = ck_pr_load_64(&ih->desc[t].hw), room = KS_HW_ROOM(hw);
-  if ((hw & KS_HW_HASHW) && toff >= FSC__HDR_SIZE && !(toff & 7u) &&
-      room >= cap && room <= KS_MAX_CAP &&
-      toff + room * 16 <= ck_pr_load_64(&ih->itail) &&
-      (toff + room * 16 <= aoff || aoff + abytes <= toff)) {
-    *off = toff;
-    *fresh = false;
-    return 0;
-  }
-  uint64_t start = ih->itail, end = start + cap * 16 + FSC__TRAILER;
-  if (start < aoff + abytes && aoff < start + cap * 16)
-    return fsc__err(FSC_ECORRUPT, "the index tail %llu lies inside the "
-                    "hash table", (unsigned long long)start);
-  int rc = fsc__index_grow(c, end);
-  if (rc)
-    return rc;
-  /* itail moves before the region is used: it is never handed out twice,
-   * even if this rebuild dies. */
-  ck_pr_store_64(&ih->itail, start + cap * 16);
-  *off = start;
-  *fresh = true;
-  return 0;
 }
 
 /* Place record off (hash h) in a table being built.  No one else writes
@@ -102,23 +60,6 @@ static void place(uint64_t *dst, uint64_t cap, uint64_t fill, uint64_t h,
     i = (i + 1) & mask;
   ck_pr_store_64(&dst[cap + i], KS_HV_MAKE(h, epoch)); /* its hash word */
   ck_pr_store_64(&dst[i], KS_MAKE(h, off));
-}
-
-/* The hash of the key of record off.  Reads only the header and the key
- * (not the origin at the record's end: a rebuild rehashes every key, and
- * a second cache line per key would double its cost). */
-int fsc__krec_hash(struct fsc__gen *c, uint64_t off, uint64_t *h) {
-  const struct fsc__rec *r;
-  int rc = fsc__rec_locate(c, off, &r);
-  if (rc)
-    return rc;
-  const uint8_t *pl = (const uint8_t *)(r + 1);
-  if (r->size < 4 || fsc__krec_klen(pl) > r->size - 4)
-    return fsc__err(FSC_ECORRUPT, "record at %llu has a bad key length",
-                    (unsigned long long)off);
-  *h = XXH3_64bits_withSeed(pl + 4, fsc__krec_klen(pl),
-                            fsc__hash_is_dict(c) ? 0 : r->type);
-  return 0;
 }
 
 #define SEAL_BITS (FSC__LW_BUF | (FSC__LW_EPOCH_MASK << FSC__LW_EPOCH_SHIFT))

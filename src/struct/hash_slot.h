@@ -198,16 +198,17 @@ int fsc__hash_walk(struct fsc__gen *c, uint64_t *pos, uint64_t end,
 
 /* hash_grow.c: rebuild the table with the structure lock held (freeze,
  * re-place every live key, or none with KS_RB_CLEAR, into the spare table,
- * publish; also finishes a rebuild whose process died); take the lock and
- * grow the table seen with word w (unless another writer did); a region
- * of cap slots for spare table t, clear of [aoff, aoff + abytes). */
+ * publish; also finishes a rebuild whose process died, and first a
+ * growth's migration); take the lock and grow the table seen with word w
+ * (unless another writer did).  hash_region.c: a region of cap slots for
+ * spare table t, clear of [aoff, aoff + abytes). */
 #define KS_RB_CLEAR 1   /* (true): none of the keys */
 #define KS_RB_RECORDS 2 /* rehash from the records, trusting no hash word
                            (verify's and recovery's repairs) */
 int fsc__hash_rebuild_locked(struct fsc__gen *c, int mode);
 /* (nowait: 1, and nothing done, if another writer holds the lock) */
 int fsc__hash_grow(struct fsc__gen *c, uint64_t w, bool nowait);
-/* hash_grow.c: the hash of the key of record off (reads only the
+/* hash_region.c: the hash of the key of record off (reads only the
  * record's header and key). */
 int fsc__krec_hash(struct fsc__gen *c, uint64_t off, uint64_t *h);
 int fsc__hash_spare_region(struct fsc__gen *c, unsigned t, uint64_t cap,
