@@ -13,6 +13,8 @@
  *    library's test hook) leaves a migration that the next writer
  *    finishes (its overwrite of a frozen slot redoes the step), and that
  *    the next open finishes (recovery): every acknowledged key is there;
+ *    and one killed in a start's window (sealed, word still frozen),
+ *    whose orphan the next writer's rebuild finishes;
  *  - delete, overwrite and re-insert of keys not moved yet and moved;
  *    verify mid-migration (read-only handle: the migration is valid) and
  *    after (a writable handle's verify finishes it);
@@ -324,7 +326,10 @@ static void kill_child(const char *base, long from, int step,
                        volatile long *acked) {
   char s[16];
   snprintf(s, sizeof s, "%d", step);
-  setenv("FSC_TEST_MIGRATE_DIE", s, 1);
+  if (step > 0)
+    setenv("FSC_TEST_MIGRATE_DIE", s, 1);
+  else /* at a start: after its seal, the word still frozen */
+    setenv("FSC_TEST_MIGRATE_DIE_START", "1", 1);
   fsc_options o = FSC_OPTIONS_INIT;
   o.type = FSC_TYPE_INT64;
   fsc_dict *d = NULL;
@@ -337,9 +342,11 @@ static void kill_child(const char *base, long from, int step,
   }
 }
 
-/* Kill a mover mid-step; *acked: the last key it acknowledged. */
-static void kill_mover(const char *base, long from, volatile long *acked) {
-  int step = 1 + rand() % 40;
+/* Kill a mover mid-step (at_start: a starter between its seal and its
+ * word); *acked: the last key it acknowledged. */
+static void kill_mover(const char *base, long from, volatile long *acked,
+                       bool at_start) {
+  int step = at_start ? 0 : 1 + rand() % 40;
   *acked = from - 1;
   pid_t p = fork();
   ck_assert_int_ge(p, 0);
@@ -349,7 +356,10 @@ static void kill_mover(const char *base, long from, volatile long *acked) {
   ck_assert_int_eq(waitpid(p, &st, 0), p);
   ck_assert_msg(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL,
                 "the mover ended with status %#x, not killed", st);
-  ck_assert(migrating(base)); /* left in the middle */
+  if (at_start) /* the word left frozen */
+    ck_assert(peek64(fpath(base, "index"), I_LENWORD) >> 63);
+  else
+    ck_assert(migrating(base)); /* left in the middle */
 }
 
 START_TEST(test_mig_kill) {
@@ -366,11 +376,11 @@ START_TEST(test_mig_kill) {
   fsc_dict *d = dict_open(base, 0);
   for (long i = 0; i < 5000; i++)
     ck_ok(iput(d, i, i));
-  for (int round = 0; round < 3; round++) {
+  for (int round = 0; round < 4; round++) {
     uint64_t len;
     ck_ok(fsc_dict_len(d, &len));
     long from = (long)len;
-    kill_mover(base, from, acked);
+    kill_mover(base, from, acked, round == 3);
     long a = *acked;
     int64_t v;
     for (long i = 0; i <= a; i++)
@@ -379,6 +389,16 @@ START_TEST(test_mig_kill) {
     ck_assert(rc == 0 || rc == FSC_EKEY);
     long n = rc == 0 ? a + 2 : a + 1;
     ck_gone(d, n);
+    /* One write (it meets the frozen slot or word the mover left and
+     * finishes its work), then every key read before any is rewritten. */
+    ck_ok(iput(d, n, n));
+    n++;
+    for (long i = 0; i < n; i++)
+      ck_val(d, i, i);
+    ck_ok(iput(d, 0, 1)); /* (key 0: moved early, or not yet) */
+    for (long i = 0; i < n; i++)
+      ck_val(d, i, i ? i : 1);
+    ck_len(d, (uint64_t)n);
     for (long i = 0; i < n; i++)
       ck_ok(iput(d, i, i + 1)); /* overwrites */
     for (long i = 0; i < n; i++)
@@ -391,8 +411,17 @@ START_TEST(test_mig_kill) {
       ck_val(d, i, i);
     ck_len(d, (uint64_t)n + 30000);
   }
+  /* The killed writers' puts in flight left records counted live that no
+   * key names: the close after a writer died repairs that (as after any
+   * killed writer), then the dict is healthy. */
   uint64_t len;
   ck_ok(fsc_dict_len(d, &len));
+  ck_ok(fsc_dict_close(d));
+  fsc_dict_free(d);
+  d = dict_open(base, 0);
+  for (long i = 0; i < (long)len; i++)
+    ck_val(d, i, i);
+  ck_len(d, len);
   ck_healthy(d, len);
   ck_ok(fsc_dict_destroy(d));
   fsc_dict_free(d);
@@ -406,7 +435,7 @@ START_TEST(test_mig_kill) {
     ck_ok(iput(d, i, i));
   ck_ok(fsc_dict_close(d));
   fsc_dict_free(d);
-  kill_mover(base, 3000, acked);
+  kill_mover(base, 3000, acked, false);
   long a = *acked;
   d = dict_open(base, 0);
   ck_assert(!migrating(base));

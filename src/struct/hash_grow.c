@@ -190,6 +190,13 @@ int fsc__hash_rebuild_locked(struct fsc__gen *c, int mode) {
       break;
     }
   }
+  /* An orphan whose seal names a migrating table (a start killed between
+   * its seal and its word): its keys are in two tables, and the spare
+   * region is the old one.  The migration is finished first, under the
+   * frozen word (hash_migrate.c). */
+  if ((rc = fsc__hash_migrate_finish_frozen(c)) != 0)
+    return rc;
+  w = ck_pr_load_64(&ih->lenword);
   struct fsc__ktab src = {0};
   rc = fsc__ktab_desc(c, FSC__LW_BUFIDX(w), &src);
   if (rc)

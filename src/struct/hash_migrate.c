@@ -148,6 +148,9 @@ int fsc__hash_migrate_start(struct fsc__gen *c, uint64_t w) {
   uint64_t e1 = (FSC__LW_EPOCH(w) + 1) & FSC__LW_EPOCH_MASK;
   uint64_t nw = FSC__LW_MAKE(t, e1, FSC__LW_LEN(w));
   fsc__ls_seal(ih, nw); /* (its fence: the table before the word) */
+  if (getenv("FSC_TEST_MIGRATE_DIE_START")) /* the test hook: sealed, the
+                                               word still frozen */
+    raise(SIGKILL);
   ck_pr_store_64(&ih->lenword, nw);
   return 0;
 }
@@ -189,12 +192,10 @@ static void mig_end(struct fsc__gen *c, const struct fsc__ktab *t) {
   fsc__ls_seal(ih, ck_pr_load_64(&ih->lenword));
 }
 
-int fsc__hash_migrate_step(struct fsc__gen *c) {
+/* One step of the migration the table of word w is in (nothing if none). */
+static int step_w(struct fsc__gen *c, uint64_t w) {
   static long steps; /* this process's steps (the test hook) */
   struct fsc__index_hdr *ih = fsc__ihdr(c);
-  uint64_t w = ck_pr_load_64(&ih->lenword);
-  if (w & FSC__LW_FROZEN)
-    return 0; /* a rebuild's orphan: the caller's rebuild finishes it */
   struct fsc__ktab t = {0};
   int rc = fsc__ktab_desc(c, FSC__LW_BUFIDX(w), &t);
   if (rc || !t.oarr)
@@ -241,6 +242,30 @@ int fsc__hash_migrate_step(struct fsc__gen *c) {
   if (end == t.ocap)
     mig_end(c, &t);
   return 0;
+}
+
+int fsc__hash_migrate_step(struct fsc__gen *c) {
+  uint64_t w = ck_pr_load_64(&fsc__ihdr(c)->lenword);
+  if (w & FSC__LW_FROZEN)
+    return 0; /* a rebuild's orphan: the caller's rebuild finishes it */
+  return step_w(c, w);
+}
+
+int fsc__hash_migrate_finish_frozen(struct fsc__gen *c) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  for (;;) {
+    uint64_t w = ck_pr_load_64(&ih->lenword);
+    struct fsc__ktab t = {0};
+    int rc = fsc__ktab_desc(c, FSC__LW_BUFIDX(w), &t);
+    if (rc || !t.oarr)
+      return rc;
+    uint64_t k = ck_pr_load_64(&ih->kmig);
+    if ((rc = step_w(c, w)) != 0)
+      return rc;
+    if (fsc__hash_migrating(c) && ck_pr_load_64(&ih->kmig) == k)
+      return fsc__err(FSC_ECORRUPT, "a growth's migration makes no progress "
+                      "at old slot %llu", (unsigned long long)k);
+  }
 }
 
 int fsc__hash_migrate_finish(struct fsc__gen *c) {

@@ -252,6 +252,9 @@ bool fsc__hash_migrate_on(void);
 int fsc__hash_migrate_start(struct fsc__gen *c, uint64_t w);
 int fsc__hash_migrate_step(struct fsc__gen *c);
 int fsc__hash_migrate_finish(struct fsc__gen *c);
+/* (the same under a word left frozen by a start whose process died after
+ * its seal: the rebuild that finishes that orphan copies one table) */
+int fsc__hash_migrate_finish_frozen(struct fsc__gen *c);
 int fsc__hash_migrate_help(struct fsc__gen *c);
 int fsc__hash_migrate_wait(struct fsc__gen *c, const uint64_t *p);
 bool fsc__hash_recounted(struct fsc__index_hdr *ih, uint64_t w, uint64_t w2);
