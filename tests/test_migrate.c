@@ -19,6 +19,8 @@
  *    verify mid-migration (read-only handle: the migration is valid) and
  *    after (a writable handle's verify finishes it);
  *  - compaction and clear in the middle of a migration;
+ *  - a file as an earlier build leaves it (grown by the stop-the-world
+ *    rebuild, the new header words zero) opens and grows by migrations;
  *  - a cache-bounded dict growing;
  *  - threads sharing one handle insert and delete through migrations
  *    (the structure lock is then mostly taken by another thread's step:
@@ -45,6 +47,8 @@
 #define I_DESC(b) (72 + 24 * (b))
 #define LW_BUF(w) ((unsigned)(((w) >> 62) & 1u))
 #define HW_MIG (UINT64_C(1) << 62)
+#define I_KMIG 288
+#define I_KCOUNT_EP 296
 
 static const char *fpath(const char *base, const char *which) {
   static char buf[1024];
@@ -573,6 +577,55 @@ START_TEST(test_mig_cache) {
 }
 END_TEST
 
+static void poke64(const char *p, off_t off, uint64_t v) {
+  int fd = open(p, O_RDWR);
+  ck_assert_msg(fd >= 0, "open %s: %s", p, strerror(errno));
+  ck_assert_int_eq(pwrite(fd, &v, 8, off), 8);
+  close(fd);
+}
+
+START_TEST(test_mig_old_file) {
+  const char *base = tc_path("old");
+  /* A child with migrations off (it reads the switch first) writes the
+   * file as the stop-the-world growth leaves it. */
+  pid_t p = fork();
+  ck_assert_int_ge(p, 0);
+  if (p == 0) {
+    setenv("FSC_GROW_MIGRATE", "0", 1);
+    fsc_options o = FSC_OPTIONS_INIT;
+    o.type = FSC_TYPE_INT64;
+    fsc_dict *d = NULL;
+    if (fsc_dict_open(base, &o, &d) != 0)
+      _exit(10);
+    for (long i = 0; i < 3000; i++)
+      if (iput(d, i, i) != 0 || migrating(base))
+        _exit(11);
+    _exit(fsc_dict_close(d) == 0 ? 0 : 12);
+  }
+  int st;
+  ck_assert_int_eq(waitpid(p, &st, 0), p);
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "writer: %#x", st);
+  /* The words an earlier build never writes: zero. */
+  poke64(fpath(base, "index"), I_KMIG, 0);
+  poke64(fpath(base, "index"), I_KCOUNT_EP, 0);
+  fsc_dict *d = dict_open(base, 0);
+  for (long i = 0; i < 3000; i++)
+    ck_val(d, i, i);
+  ck_len(d, 3000);
+  long n = fill_until_migrating(d, base, 3000, 3000, 100000);
+  for (long i = 0; i < n; i++)
+    ck_val(d, i, i);
+  for (long i = n; i < 100000; i++)
+    ck_ok(iput(d, i, i));
+  for (long i = 0; i < 100000; i++)
+    ck_val(d, i, i);
+  ck_len(d, 100000);
+  ck_healthy(d, 100000);
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* Threads of one handle                                               */
 /* ------------------------------------------------------------------ */
@@ -649,6 +702,7 @@ static Suite *suite(void) {
       {"compact_clear", test_mig_compact_clear},
       {"cache", test_mig_cache},
       {"threads", test_mig_threads},
+      {"old_file", test_mig_old_file},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     TCase *tc = tcase_create(cases[i].name);
