@@ -9,6 +9,10 @@
  *  - a reader process and two writer processes race the migrations
  *    (inserts, overwrites, deletes): every key the reader knows present
  *    is found, and at the end every key holds its last value, len exact;
+ *  - two writer processes insert the same keys at once, through
+ *    migrations (a writer with a view from before a start must not land a
+ *    key in the old table that the other put in the new one): no key
+ *    twice, len exact;
  *  - a mover killed in the middle of a step (FSC_TEST_MIGRATE_DIE, the
  *    library's test hook) leaves a migration that the next writer
  *    finishes (its overwrite of a frozen slot redoes the step), and that
@@ -314,6 +318,62 @@ START_TEST(test_mig_mp) {
   ck_len(d, live);
   ck_healthy(d, live);
   munmap((void *)done, 4096);
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+  free((void *)base);
+}
+END_TEST
+
+/* Both writers insert keys 0..SAME_N-1 in the same order, and delete and
+ * insert again every tenth one. */
+#define SAME_N 200000L
+static void same_writer(const char *base, int w) {
+  fsc_options o = FSC_OPTIONS_INIT;
+  o.type = FSC_TYPE_INT64;
+  fsc_dict *d = NULL;
+  if (fsc_dict_open(base, &o, &d) != 0)
+    _exit(10);
+  for (long i = 0; i < SAME_N; i++) {
+    if (iput(d, i, i) != 0)
+      _exit(11);
+    if (i % 10 == 5) {
+      int rc = idel(d, i - 5);
+      if (rc != 0 && rc != FSC_EKEY)
+        _exit(12);
+      if (iput(d, i - 5, i - 5) != 0)
+        _exit(13);
+    }
+  }
+  (void)w;
+  _exit(fsc_dict_close(d) == 0 ? 0 : 14);
+}
+
+START_TEST(test_mig_same_keys) {
+  const char *base = strdup(tc_path("same"));
+  fsc_dict *d = dict_open(base, 0);
+  pid_t p[2];
+  for (int i = 0; i < 2; i++) {
+    p[i] = fork();
+    ck_assert_int_ge(p[i], 0);
+    if (p[i] == 0)
+      same_writer(base, i);
+  }
+  for (int i = 0; i < 2; i++) {
+    int st;
+    ck_assert_int_eq(waitpid(p[i], &st, 0), p[i]);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+                  "writer %d ended with status %#x", i, st);
+  }
+  for (long i = 0; i < SAME_N; i++)
+    ck_val(d, i, i);
+  ck_len(d, (uint64_t)SAME_N);
+  ck_healthy(d, (uint64_t)SAME_N); /* (a key in two slots is reported) */
+  /* Deleting every key leaves none behind (a second copy would stay). */
+  for (long i = 0; i < SAME_N; i++)
+    ck_ok(idel(d, i));
+  for (long i = 0; i < SAME_N; i++)
+    ck_gone(d, i);
+  ck_len(d, 0);
   ck_ok(fsc_dict_destroy(d));
   fsc_dict_free(d);
   free((void *)base);
@@ -697,6 +757,7 @@ static Suite *suite(void) {
   } cases[] = {
       {"single", test_mig_single},
       {"mp", test_mig_mp},
+      {"same_keys", test_mig_same_keys},
       {"kill", test_mig_kill},
       {"writes", test_mig_writes},
       {"compact_clear", test_mig_compact_clear},
