@@ -116,19 +116,21 @@ int fsc__hash_migrate_start(struct fsc__gen *c, uint64_t w) {
     return rc;
   /* Only a growth of a table with hash words migrates: a clean-up of
    * tombstones (no larger table) and a table of an earlier build (whose
-   * keys must be rehashed from their records) are rebuilt as before. */
+   * keys must be rehashed from their records) are rebuilt as before.
+   * (The region below is taken last: a refusal leaves nothing behind.) */
   uint64_t cap = fsc__ktab_cap_for(2 * (FSC__LW_LEN(w) + 1));
   if (src.oarr || !src.hv || cap <= src.cap)
     return 1;
   unsigned t = src.buf ^ 1u;
   uint64_t off;
-  bool fresh;
-  if ((rc = fsc__hash_spare_region(c, t, cap,
-                                   ck_pr_load_64(&ih->desc[src.buf].off),
-                                   src.cap * 16, &off, &fresh)) != 0)
+  /* Always new space, even when the spare has room (after a clear or a
+   * clean-up that shrank the table): a reused region would have to have
+   * every empty slot written with its epoch under the lock.  The spare's
+   * region is given up (reclaimed by compaction). */
+  if ((rc = fsc__hash_new_region(c, cap,
+                                 ck_pr_load_64(&ih->desc[src.buf].off),
+                                 src.cap * 16, &off)) != 0)
     return rc;
-  if (!fresh)
-    return 1; /* a spare that would have to be filled: rebuild */
   for (;;) {
     w = ck_pr_load_64(&ih->lenword);
     if (w & FSC__LW_FROZEN)

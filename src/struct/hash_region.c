@@ -42,6 +42,13 @@ int fsc__hash_spare_region(struct fsc__gen *c, unsigned t, uint64_t cap,
     *fresh = false;
     return 0;
   }
+  *fresh = true;
+  return fsc__hash_new_region(c, cap, aoff, abytes, off);
+}
+
+int fsc__hash_new_region(struct fsc__gen *c, uint64_t cap, uint64_t aoff,
+                         uint64_t abytes, uint64_t *off) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
   uint64_t start = ih->itail, end = start + cap * 16 + FSC__TRAILER;
   if (start < aoff + abytes && aoff < start + cap * 16)
     return fsc__err(FSC_ECORRUPT, "the index tail %llu lies inside the "
@@ -53,7 +60,6 @@ int fsc__hash_spare_region(struct fsc__gen *c, unsigned t, uint64_t cap,
    * even if this rebuild dies. */
   ck_pr_store_64(&ih->itail, start + cap * 16);
   *off = start;
-  *fresh = true;
   return 0;
 }
 

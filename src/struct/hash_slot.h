@@ -214,6 +214,11 @@ int fsc__krec_hash(struct fsc__gen *c, uint64_t off, uint64_t *h);
 int fsc__hash_spare_region(struct fsc__gen *c, unsigned t, uint64_t cap,
                            uint64_t aoff, uint64_t abytes, uint64_t *off,
                            bool *fresh);
+/* hash_region.c: new space at the index tail for a table of cap slots
+ * (zero: every slot empty, no hash word), clear of [aoff, aoff + abytes):
+ * what the spare region takes when the spare cannot serve. */
+int fsc__hash_new_region(struct fsc__gen *c, uint64_t cap, uint64_t aoff,
+                         uint64_t abytes, uint64_t *off);
 
 /* hash_recover.c: does dict record off (parsed in kr) have an origin
  * iteration can start from (hash.c, fsc__hash_next: a record that
