@@ -174,6 +174,12 @@ struct fsc__index_hdr {
                                         the last rebuild that recounted
                                         published; 0: not known (files of
                                         earlier builds) */
+  uint64_t kprep[4];                 /* dict/set, a hint: the region the
+                                        next migration will copy into,
+                                        prepared ahead (hash_migrate.c):
+                                        offset, capacity, bytes faulted
+                                        in, KS_CEP_VALID | the EPOCH of the
+                                        table it is for; 0: none */
 };
 
 /* cstate: a compaction holds the lock and is renaming new files into

@@ -624,8 +624,14 @@ static int put_above(struct fsc__gen *c, const struct fsc__kkey *k,
       if ((rc = count_add(c, t.w, 1)) != 0)
         return rc;
       /* A growth migrating: this insert moves the next old slots, if
-       * the lock is free (hash_migrate.c). */
+       * the lock is free; with live keys past 5/8 of the table (the next
+       * change is a growth), it prepares the next one's table
+       * (hash_migrate.c). */
       if (t.oarr && (rc = fsc__hash_migrate_help(c)) != 0)
+        return rc;
+      if (!t.oarr && FSC__LW_LEN(t.w) * 8 > t.cap * 5 &&
+          fsc__hash_migrate_on() &&
+          (rc = fsc__hash_migrate_prep(c, &t)) != 0)
         return rc;
       return 1;
     }

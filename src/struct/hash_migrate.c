@@ -35,9 +35,11 @@
  *    dropped only if a rebuild that recounts (hash_grow.c, hash_recover.c)
  *    published since (kcount_ep, fsc__hash_recounted).
  *  - The start is cheap: the new table is fresh space at the index tail
- *    (zero: every slot empty, no hash word), so nothing is filled or
- *    faulted in under the lock; the word is frozen only while the new
- *    descriptor, kmig and the seal are written.  The end changes no
+ *    (zero: every slot empty, no hash word), so nothing is filled under
+ *    the lock, and its pages were faulted in ahead, a chunk per insert
+ *    past 5/8 full (fsc__hash_migrate_prep; a hint in kprep, checked
+ *    before use); the word is frozen only while the new descriptor, kmig
+ *    and the seal are written.  The end changes no
  *    word (a view from before it probes an old table where every key is
  *    MOVED, and goes on to the new one, which is right); the old region
  *    becomes the spare, and the next rebuild that reuses it moves EPOCH.
@@ -72,12 +74,13 @@ int fsc__ktab_old(struct fsc__gen *c, unsigned ob, struct fsc__ktab *t) {
 }
 
 bool fsc__hash_migrate_on(void) {
-  static int on = -1; /* (a benign race: every thread computes the same) */
-  int v = ck_pr_load_int(&on);
-  if (v < 0) {
+  /* 2: not read yet.  (Threads that race here compute the same value.) */
+  static uint32_t on = 2;
+  uint32_t v = ck_pr_load_32(&on);
+  if (v == 2) {
     const char *e = getenv("FSC_GROW_MIGRATE");
     v = e && *e && *e != '0';
-    ck_pr_store_int(&on, v);
+    ck_pr_store_32(&on, v);
   }
   return v != 0;
 }
@@ -106,6 +109,84 @@ bool fsc__hash_recounted(struct fsc__index_hdr *ih, uint64_t w, uint64_t w2) {
   return x != 0 && x <= d;
 }
 
+/* The next table, prepared ahead (kprep: offset, capacity, bytes faulted
+ * in, epoch): a hint, checked before use.  PREP_CHUNK bytes a call, so
+ * that an insert that prepares pays a few page faults, not the table's. */
+#define PREP_CHUNK (UINT64_C(16) << 10)
+
+/* Is kprep a whole region of cap slots for the table src of epoch e
+ * (reserved below itail, clear of both tables)?  Then *off. */
+static bool prep_ready(struct fsc__gen *c, const struct fsc__ktab *src,
+                       uint64_t e, uint64_t cap, uint64_t *off) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  uint64_t po = ck_pr_load_64(&ih->kprep[0]);
+  uint64_t bytes = cap * 16;
+  if (ck_pr_load_64(&ih->kprep[3]) != (e | KS_CEP_VALID) ||
+      ck_pr_load_64(&ih->kprep[1]) != cap ||
+      ck_pr_load_64(&ih->kprep[2]) != bytes || po < FSC__HDR_SIZE ||
+      (po & 7u) || po + bytes > ck_pr_load_64(&ih->itail))
+    return false;
+  for (unsigned b = 0; b < 2; b++) {
+    uint64_t o = ck_pr_load_64(&ih->desc[b].off);
+    uint64_t n = KS_HW_ROOM(ck_pr_load_64(&ih->desc[b].hw));
+    uint64_t sz = (b == src->buf ? src->cap : n) * 16;
+    if (o < po + bytes && po < o + sz)
+      return false;
+  }
+  *off = po;
+  return true;
+}
+
+int fsc__hash_migrate_prep(struct fsc__gen *c, const struct fsc__ktab *t) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  uint64_t e = FSC__LW_EPOCH(t->w), cap = t->cap * 2;
+  if (!t->hv || cap > KS_MAX_CAP)
+    return 0;
+  /* Done already (no system call): the common case past 5/8. */
+  if (ck_pr_load_64(&ih->kprep[3]) == (e | KS_CEP_VALID) &&
+      ck_pr_load_64(&ih->kprep[1]) == cap &&
+      ck_pr_load_64(&ih->kprep[2]) == cap * 16)
+    return 0;
+  int rc = fsc__lock_try(c);
+  if (rc == 1)
+    return 0;
+  if (rc)
+    return rc == FSC__EMOVED ? 0 : rc;
+  uint64_t w = ck_pr_load_64(&ih->lenword);
+  if (((w ^ t->w) & ~FSC__LW_LEN_MASK) || fsc__hash_migrating(c))
+    goto out; /* the table changed meanwhile */
+  if (ck_pr_load_64(&ih->kprep[3]) != (e | KS_CEP_VALID) ||
+      ck_pr_load_64(&ih->kprep[1]) != cap) {
+    /* Reserve the region (itail moves first: never handed out twice); a
+     * stale one is given up (compaction reclaims it). */
+    uint64_t off;
+    if ((rc = fsc__hash_new_region(c, cap,
+                                   ck_pr_load_64(&ih->desc[t->buf].off),
+                                   t->cap * 16, &off)) != 0)
+      goto out;
+    ck_pr_store_64(&ih->kprep[3], 0);
+    ck_pr_store_64(&ih->kprep[0], off);
+    ck_pr_store_64(&ih->kprep[1], cap);
+    ck_pr_store_64(&ih->kprep[2], 0);
+    ck_pr_fence_store();
+    ck_pr_store_64(&ih->kprep[3], e | KS_CEP_VALID);
+  }
+  uint64_t done = ck_pr_load_64(&ih->kprep[2]), bytes = cap * 16;
+  if (done < bytes) {
+    uint64_t n = bytes - done < PREP_CHUNK ? bytes - done : PREP_CHUNK;
+    uint8_t *p = fsc__ptr(c, &c->index, ck_pr_load_64(&ih->kprep[0]), bytes);
+    if (!p) {
+      rc = fsc__err_last();
+      goto out;
+    }
+    fsc__mem_populate(p + done, n); /* (zero stays zero: every slot empty) */
+    ck_pr_store_64(&ih->kprep[2], done + n);
+  }
+out:
+  fsc__unlock(c);
+  return rc;
+}
+
 int fsc__hash_migrate_start(struct fsc__gen *c, uint64_t w) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   if (w & FSC__LW_FROZEN)
@@ -126,11 +207,14 @@ int fsc__hash_migrate_start(struct fsc__gen *c, uint64_t w) {
   /* Always new space, even when the spare has room (after a clear or a
    * clean-up that shrank the table): a reused region would have to have
    * every empty slot written with its epoch under the lock.  The spare's
-   * region is given up (reclaimed by compaction). */
-  if ((rc = fsc__hash_new_region(c, cap,
+   * region is given up (reclaimed by compaction).  The region prepared
+   * ahead, if it is whole and for this table and capacity (prep). */
+  if (!prep_ready(c, &src, FSC__LW_EPOCH(w), cap, &off) &&
+      (rc = fsc__hash_new_region(c, cap,
                                  ck_pr_load_64(&ih->desc[src.buf].off),
                                  src.cap * 16, &off)) != 0)
     return rc;
+  ck_pr_store_64(&ih->kprep[3], 0); /* (used, or stale: given up) */
   for (;;) {
     w = ck_pr_load_64(&ih->lenword);
     if (w & FSC__LW_FROZEN)

@@ -263,6 +263,10 @@ int fsc__hash_migrate_finish_frozen(struct fsc__gen *c);
 int fsc__hash_migrate_help(struct fsc__gen *c);
 int fsc__hash_migrate_wait(struct fsc__gen *c, const uint64_t *p);
 bool fsc__hash_recounted(struct fsc__index_hdr *ih, uint64_t w, uint64_t w2);
+/* hash_migrate.c: an insert into table t past 5/8 of it (and below the
+ * growth): prepare the next migration's table a chunk at a time (reserve
+ * its region, fault its pages in), if the lock is free.  0 or an error. */
+int fsc__hash_migrate_prep(struct fsc__gen *c, const struct fsc__ktab *t);
 /* Is a migration in progress (the active table's hw)? */
 static inline bool fsc__hash_migrating(struct fsc__gen *c) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
