@@ -25,6 +25,8 @@
  *  - compaction and clear in the middle of a migration;
  *  - a file as an earlier build leaves it (grown by the stop-the-world
  *    rebuild, the new header words zero) opens and grows by migrations;
+ *  - every growth of a single writer copies into the region prepared
+ *    ahead (kprep) while the table filled past 5/8;
  *  - a cache-bounded dict growing;
  *  - threads sharing one handle insert and delete through migrations
  *    (the structure lock is then mostly taken by another thread's step:
@@ -53,6 +55,7 @@
 #define HW_MIG (UINT64_C(1) << 62)
 #define I_KMIG 288
 #define I_KCOUNT_EP 296
+#define I_KPREP(i) (304 + 8 * (i))
 
 static const char *fpath(const char *base, const char *which) {
   static char buf[1024];
@@ -645,6 +648,38 @@ START_TEST(test_mig_cache) {
 }
 END_TEST
 
+START_TEST(test_mig_prep) {
+  const char *base = tc_path("prep");
+  const char *ip = fpath(base, "index");
+  fsc_dict *d = dict_open(base, 0);
+  int starts = 0, prepared = 0;
+  bool was = false, whole = false;
+  uint64_t poff = 0;
+  for (long i = 0; i < 60000; i++) {
+    ck_ok(iput(d, i, i));
+    bool now = migrating(base);
+    if (now && !was) {
+      starts++;
+      uint64_t w = peek64(ip, I_LENWORD);
+      prepared += whole && peek64(ip, I_DESC(LW_BUF(w))) == poff;
+    }
+    if (!now) {
+      poff = peek64(ip, I_KPREP(0));
+      whole = (peek64(ip, I_KPREP(3)) >> 63) &&
+              peek64(ip, I_KPREP(2)) == peek64(ip, I_KPREP(1)) * 16;
+    }
+    was = now;
+  }
+  ck_assert_int_ge(starts, 5);
+  ck_assert_int_eq(prepared, starts);
+  for (long i = 0; i < 60000; i++)
+    ck_val(d, i, i);
+  ck_healthy(d, 60000);
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+}
+END_TEST
+
 static void poke64(const char *p, off_t off, uint64_t v) {
   int fd = open(p, O_RDWR);
   ck_assert_msg(fd >= 0, "open %s: %s", p, strerror(errno));
@@ -772,6 +807,7 @@ static Suite *suite(void) {
       {"cache", test_mig_cache},
       {"threads", test_mig_threads},
       {"old_file", test_mig_old_file},
+      {"prep", test_mig_prep},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     TCase *tc = tcase_create(cases[i].name);
