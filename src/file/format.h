@@ -166,6 +166,20 @@ struct fsc__index_hdr {
   struct fsc__list_seal seal;        /* list: the structure words as the
                                         last structural change published
                                         them (list_struct.c) */
+  uint64_t kmig;                     /* dict/set, while a growth migrates
+                                        (KS_HW_MIG): old slots below it
+                                        are moved (hash_migrate.c); 0 in
+                                        files of earlier builds */
+  uint64_t kcount_ep;                /* dict/set: KS_CEP_VALID | the EPOCH
+                                        the last rebuild that recounted
+                                        published; 0: not known (files of
+                                        earlier builds) */
+  uint64_t kprep[4];                 /* dict/set, a hint: the region the
+                                        next migration will copy into,
+                                        prepared ahead (hash_migrate.c):
+                                        offset, capacity, bytes faulted
+                                        in, KS_CEP_VALID | the EPOCH of the
+                                        table it is for; 0: none */
 };
 
 /* cstate: a compaction holds the lock and is renaming new files into

@@ -301,10 +301,81 @@ static int kwait(struct fsc__gen *c) {
   return rc;
 }
 
+/* A probe of a migrating view (hash_migrate.c): the old table's chain
+ * first.  A live slot holding k (frozen by a mover or not) is the answer,
+ * and t then names the old table (t->old); a MOVED slot holding k, or the
+ * chain's end, sends the probe to the new table.  A writer (wr) first
+ * freezes the empty slot that ends the old chain, so that a writer still
+ * holding a view from before the migration cannot insert k there (its
+ * CAS fails): nobody inserts into the old table any more. */
+static __attribute__((noinline)) int
+kprobe_mig(struct fsc__gen *c, struct fsc__ktab *t, const struct fsc__kkey *k,
+           bool wr, uint64_t *idx, uint64_t *s, uint64_t *o,
+           struct fsc__krec *cur, enum probe_result *r) {
+  struct fsc__krec scratch;
+  struct fsc__krec *rec = cur ? cur : &scratch;
+  uint64_t mask = t->ocap - 1, i = k->h & mask, tag = KS_TAG(k->h);
+  uint64_t *end = NULL, es = 0;
+  bool found = false, odd = false;
+  for (uint64_t n = 0; n < t->ocap; n++, i = (i + 1) & mask) {
+    uint64_t x = ck_pr_load_64(&t->oarr[i]);
+    if (fsc__ks_empty(x)) {
+      end = &t->oarr[i];
+      es = x;
+      break;
+    }
+    if (fsc__ks_tomb(x))
+      continue;
+    bool moved = fsc__ks_moved(x);
+    if (!moved && !fsc__ks_value(x)) {
+      odd = true;
+      *idx = i;
+      break;
+    }
+    if ((x >> KS_OFF_BITS) != tag)
+      continue;
+    ck_pr_fence_load(); /* the record is read after the slot naming it */
+    uint64_t ro = x & KS_OFF_MASK;
+    if (key_matches(c, ro, k, rec)) {
+      if (!moved) {
+        found = true;
+        *idx = i;
+        *s = x;
+        *o = ro;
+      }
+      break;
+    }
+  }
+  if (odd || found) {
+    if (fsc__ktab_changed(fsc__ihdr(c), t->w))
+      return 1;
+    if (odd)
+      return fsc__err(FSC_ECORRUPT, "hash slot %llu of the table a growth "
+                      "migrates from holds garbage", (unsigned long long)*idx);
+    t->arr = t->oarr;
+    t->hv = t->ohv;
+    t->cap = t->ocap;
+    t->old = true;
+    *r = P_FOUND;
+    return 0;
+  }
+  if (wr && end && !(es & KS_FROZEN) &&
+      !ck_pr_cas_64(end, es, es | KS_FROZEN))
+    return 1; /* a key landed there meanwhile: probe again */
+  *r = probe(c, t, k, idx, s, o, cur);
+  if (fsc__ktab_changed(fsc__ihdr(c), t->w))
+    return 1;
+  if (*r == P_ODD)
+    return fsc__err(FSC_ECORRUPT, "hash slot %llu holds garbage",
+                    (unsigned long long)*idx);
+  return 0;
+}
+
 /* One probe for k on a fresh view of the table: 0 with *r (a garbage slot
  * already refused), 1 when the table changed under the probe (probe
  * again), or an error.  A writer (wr) first waits out a rebuild that froze
  * the table word (kwait), then probes again; a reader probes what it sees.
+ * While a growth migrates, both tables (kprobe_mig).
  * Inline: every get, set and delete comes through here. */
 HOT int kprobe(struct fsc__gen *c, struct fsc__ktab *t,
               const struct fsc__kkey *k, bool wr, uint64_t *idx,
@@ -315,6 +386,8 @@ HOT int kprobe(struct fsc__gen *c, struct fsc__ktab *t,
     return rc;
   if (wr && (t->w & FSC__LW_FROZEN))
     return (rc = kwait(c)) != 0 ? rc : 1;
+  if (__builtin_expect(t->oarr != NULL, 0))
+    return kprobe_mig(c, t, k, wr, idx, s, o, cur, r);
   *r = probe(c, t, k, idx, s, o, cur);
   if (fsc__ktab_changed(fsc__ihdr(c), t->w))
     return 1;
@@ -329,7 +402,11 @@ HOT int kprobe(struct fsc__gen *c, struct fsc__ktab *t,
  * unfreezes its slots before the word: a slot still frozen after the word
  * is seen unchanged and unfrozen is damage (a hostile or broken file),
  * not a rebuild to wait for (waiting would spin for ever). */
-static int frozen_slot(struct fsc__gen *c, uint64_t w, const uint64_t *p) {
+static int frozen_slot(struct fsc__gen *c, const struct fsc__ktab *t,
+                       const uint64_t *p) {
+  if (t->old) /* a mover froze it: wait until it is moved */
+    return fsc__hash_migrate_wait(c, p);
+  uint64_t w = t->w;
   if (ck_pr_load_64(&fsc__ihdr(c)->lenword) == w) {
     ck_pr_fence_load();
     if (ck_pr_load_64(p) & KS_FROZEN)
@@ -340,12 +417,14 @@ static int frozen_slot(struct fsc__gen *c, uint64_t w, const uint64_t *p) {
 }
 
 /* COUNT += d for a slot CASed while the word was w (unfrozen).  Dropped
- * if a rebuild has published since: it counted the slot itself. */
+ * if a rebuild that recounts has published since: it counted the slot
+ * itself.  A growth's migration recounts nothing: an increment owed to a
+ * slot of the table it copies from still counts (fsc__hash_recounted). */
 static int count_add(struct fsc__gen *c, uint64_t w, int d) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   for (unsigned spins = 0;; spins++) {
     uint64_t w2 = ck_pr_load_64(&ih->lenword);
-    if ((w2 ^ w) & ~(FSC__LW_FROZEN | FSC__LW_LEN_MASK))
+    if (fsc__hash_recounted(ih, w, w2))
       return 0;
     if (w2 & FSC__LW_FROZEN) { /* an aborted rebuild keeps the epoch */
       /* Frozen for a compaction, which copies our slot and counts it in
@@ -486,7 +565,7 @@ static int put_above(struct fsc__gen *c, const struct fsc__kkey *k,
       if (mode == FSC__PUT_EXPECT && old != expect)
         return FSC_EAGAIN;
       if (s & KS_FROZEN) { /* a rebuild froze it after our view */
-        if ((rc = frozen_slot(c, t.w, &t.arr[idx])) != 0)
+        if ((rc = frozen_slot(c, &t, &t.arr[idx])) != 0)
           return rc;
         continue;
       }
@@ -519,6 +598,14 @@ static int put_above(struct fsc__gen *c, const struct fsc__kkey *k,
     if (mode == FSC__PUT_EXPECT && expect != 0)
       return FSC_EAGAIN;
     uint64_t used = ck_pr_load_64(&ih->kused) + 1;
+    if (t.oarr) {
+      /* A growth migrating: the new table must keep room for the old
+       * table's keys not moved yet, at most COUNT and at most the old
+       * slots above kmig (hash_migrate.c). */
+      uint64_t km = ck_pr_load_64(&ih->kmig), len = FSC__LW_LEN(t.w);
+      uint64_t rest = km < t.ocap ? t.ocap - km : 0;
+      used += rest < len ? rest : len;
+    }
     if (r == P_FULL || used * 4 > t.cap * 3) {
       /* Past 3/4 full the table grows.  Up to 7/8, a writer that finds
        * the lock taken (by a rebuild laying out the spare table before
@@ -531,7 +618,7 @@ static int put_above(struct fsc__gen *c, const struct fsc__kkey *k,
         continue;
     }
     if (s & KS_FROZEN) {
-      if ((rc = frozen_slot(c, t.w, &t.arr[idx])) != 0)
+      if ((rc = frozen_slot(c, &t, &t.arr[idx])) != 0)
         return rc;
       continue;
     }
@@ -547,6 +634,17 @@ static int put_above(struct fsc__gen *c, const struct fsc__kkey *k,
         ck_pr_store_64(&t.hv[idx], KS_HV_MAKE(k->h, FSC__LW_EPOCH(t.w)));
       ck_pr_inc_64(&ih->kused);
       count_done(c, t.w, 1);
+      /* A growth migrating: this insert moves the next old slots, if
+       * the lock is free; with live keys past 5/8 of the table (the next
+       * change is a growth), it prepares the next one's table
+       * (hash_migrate.c).  Both after the publish: a failure there leaves
+       * the work to the next insert and does not fail this one (every
+       * error of put_above comes before its slot CAS). */
+      if (t.oarr && fsc__hash_migrate_help(c) != 0)
+        fsc__err_clear();
+      if (!t.oarr && FSC__LW_LEN(t.w) * 8 > t.cap * 5 &&
+          fsc__hash_migrate_on() && fsc__hash_migrate_prep(c, &t) != 0)
+        fsc__err_clear();
       return 1;
     }
   }
@@ -639,7 +737,7 @@ int fsc__hash_del(struct fsc__gen *c, const struct fsc__kkey *k,
       return 0;
     }
     if (s & KS_FROZEN) {
-      if ((rc = frozen_slot(c, t.w, &t.arr[idx])) != 0)
+      if ((rc = frozen_slot(c, &t, &t.arr[idx])) != 0)
         goto unpublished;
       continue;
     }

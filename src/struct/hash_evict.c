@@ -278,6 +278,19 @@ static int expired_among(struct fsc__gen *c, const uint64_t *offs,
   return 0;
 }
 
+/* Up to n live slots (without the frozen bit) of the table a migration
+ * copies from, from a random place: its keys not moved yet. */
+static uint64_t sample_old(const struct fsc__ktab *t, uint64_t *out,
+                           uint64_t n) {
+  uint64_t mask = t->ocap - 1, i = rnd() & mask, got = 0;
+  for (uint64_t j = 0; j < t->ocap && got < n; j++, i = (i + 1) & mask) {
+    uint64_t s = ck_pr_load_64(&t->oarr[i]) & ~KS_FROZEN;
+    if (fsc__ks_value(s))
+      out[got++] = s;
+  }
+  return got;
+}
+
 int fsc__cache_victim(struct fsc__gen *c, uint64_t *off) {
   struct fsc__cache_hdr *ch = fsc__chdr(c);
   bool ttl = ck_pr_load_64(&ch->has_ttl) != 0;
@@ -297,13 +310,20 @@ int fsc__cache_victim(struct fsc__gen *c, uint64_t *off) {
   uint64_t best_score = 0, cand[SAMPLES];
   bool lfu = ch->policy == FSC_CACHE_LFU;
   /* Up to SAMPLES live slots from a random place (at most the table);
-   * their clock words are loaded all at once (prefetched), then scored. */
+   * their clock words are loaded all at once (prefetched), then scored.
+   * While a growth migrates, half of them from the old table's keys not
+   * moved yet (a clock word is per key hash, not per slot: it stays with
+   * the key). */
+  if (t.oarr)
+    n = sample_old(&t, cand, SAMPLES / 2);
   for (uint64_t j = 0; j < t.cap && n < SAMPLES; j++, i = (i + 1) & mask) {
     uint64_t s = ck_pr_load_64(&t.arr[i]);
     if (!fsc__ks_value(s))
       continue;
     cand[n++] = s;
-    uint32_t *p = clk_word(c, ch, KS_TAG(s));
+  }
+  for (uint64_t j = 0; j < n; j++) {
+    uint32_t *p = clk_word(c, ch, KS_TAG(cand[j]));
     if (p)
       __builtin_prefetch(p);
   }
@@ -453,6 +473,12 @@ int fsc__hash_sample(struct fsc__gen *c, uint64_t *offs, unsigned n) {
     return rc;
   uint64_t mask = t.cap - 1, i = rnd() & mask;
   unsigned got = 0;
+  if (t.oarr) { /* a growth migrating: half from the keys not moved */
+    uint64_t s[64];
+    got = (unsigned)sample_old(&t, s, n / 2 < 64 ? n / 2 : 64);
+    for (unsigned j = 0; j < got; j++)
+      offs[j] = s[j] & KS_OFF_MASK;
+  }
   for (uint64_t j = 0; j < t.cap && got < n; j++, i = (i + 1) & mask) {
     uint64_t s = ck_pr_load_64(&t.arr[i]);
     if (fsc__ks_value(s))

@@ -3,8 +3,10 @@
  * others read and write it: growth and tombstone clean-up (a writer that
  * found the table full), clear, the finish of a rebuild whose process
  * died, verify's repair of a damaged table (hash_verify.c), and
- * compaction's freeze and thaw of the table; and the hash of a stored
- * key (fsc__krec_hash), which they rehash by.  The lock-free side that
+ * compaction's freeze and thaw of the table (the regions they lay tables
+ * out in, and the hash of a stored key they rehash by, are
+ * hash_region.c's; growth by migration is hash_migrate.c's).  The
+ * lock-free side that
  * meets a rebuild (kwait, count_add) is hash.c's; the slot encoding is
  * hash_slot.h's.
  *
@@ -21,7 +23,7 @@
  *    the frozen word (fsc__hash_rebuild_locked, spare_layout).
  *  - The spare table's region is one the index handed out, clear of the
  *    active table; new space moves itail before it is used, so no region
- *    is handed out twice (fsc__hash_spare_region).
+ *    is handed out twice (fsc__hash_spare_region, hash_region.c).
  *  - Empty slots of a reused table carry the new epoch (KS_EMPTY), so a
  *    writer that slept through two rebuilds cannot CAS into a slot it saw
  *    empty in an older life of the same memory.
@@ -37,9 +39,6 @@
 #include "struct/hash_slot.h"
 
 #include <string.h>
-/* XXH3 compiled in, as in hash.c: the rebuild rehashes every key. */
-#define XXH_INLINE_ALL
-#include <xxhash.h>
 
 static uint64_t slot_freeze(uint64_t *slot) {
   uint64_t s = ck_pr_load_64(slot);
@@ -47,47 +46,6 @@ static uint64_t slot_freeze(uint64_t *slot) {
          !ck_pr_cas_64_value(slot, s, s | KS_FROZEN, &s))
     ck_pr_stall();
   return s & ~KS_FROZEN;
-}
-
-/* A table region of cap slots for the spare buffer t: the spare itself if
- * it has that capacity, else new space at the index tail. */
-int fsc__hash_spare_region(struct fsc__gen *c, unsigned t, uint64_t cap,
-                           uint64_t aoff, uint64_t abytes, uint64_t *off,
-                           bool *fresh) {
-  struct fsc__index_hdr *ih = fsc__ihdr(c);
-  /* desc.hw is the slots the region has room for (a table may use less
-   * of it after a rebuild that shrank it).  The region must be one the
-   * index handed out, clear of the table being copied [aoff, +abytes):
-   * only a hostile or broken index names another, never written.
-   * Every table this code lays out has hash words: a region has room
-   * for them only if its hw has KS_HW_HASHW (16 bytes a slot); one
-   * without (a file written before hash words) is given up.  New space
-   * leaves desc[t] as it is: the caller gives the old region up
-   * (desc[t].hw = 0) once the table word is frozen, so that the words the
-   * seal covers change only under a frozen word. */
-  uint64_t toff = ck_pr_load_64(&ih->desc[t].off);
-  uint64_t hw = ck_pr_load_64(&ih->desc[t].hw), room = KS_HW_ROOM(hw);
-  if ((hw & KS_HW_HASHW) && toff >= FSC__HDR_SIZE && !(toff & 7u) &&
-      room >= cap && room <= KS_MAX_CAP &&
-      toff + room * 16 <= ck_pr_load_64(&ih->itail) &&
-      (toff + room * 16 <= aoff || aoff + abytes <= toff)) {
-    *off = toff;
-    *fresh = false;
-    return 0;
-  }
-  uint64_t start = ih->itail, end = start + cap * 16 + FSC__TRAILER;
-  if (start < aoff + abytes && aoff < start + cap * 16)
-    return fsc__err(FSC_ECORRUPT, "the index tail %llu lies inside the "
-                    "hash table", (unsigned long long)start);
-  int rc = fsc__index_grow(c, end);
-  if (rc)
-    return rc;
-  /* itail moves before the region is used: it is never handed out twice,
-   * even if this rebuild dies. */
-  ck_pr_store_64(&ih->itail, start + cap * 16);
-  *off = start;
-  *fresh = true;
-  return 0;
 }
 
 /* Place record off (hash h) in a table being built.  No one else writes
@@ -102,23 +60,6 @@ static void place(uint64_t *dst, uint64_t cap, uint64_t fill, uint64_t h,
     i = (i + 1) & mask;
   ck_pr_store_64(&dst[cap + i], KS_HV_MAKE(h, epoch)); /* its hash word */
   ck_pr_store_64(&dst[i], KS_MAKE(h, off));
-}
-
-/* The hash of the key of record off.  Reads only the header and the key
- * (not the origin at the record's end: a rebuild rehashes every key, and
- * a second cache line per key would double its cost). */
-int fsc__krec_hash(struct fsc__gen *c, uint64_t off, uint64_t *h) {
-  const struct fsc__rec *r;
-  int rc = fsc__rec_locate(c, off, &r);
-  if (rc)
-    return rc;
-  const uint8_t *pl = (const uint8_t *)(r + 1);
-  if (r->size < 4 || fsc__krec_klen(pl) > r->size - 4)
-    return fsc__err(FSC_ECORRUPT, "record at %llu has a bad key length",
-                    (unsigned long long)off);
-  *h = XXH3_64bits_withSeed(pl + 4, fsc__krec_klen(pl),
-                            fsc__hash_is_dict(c) ? 0 : r->type);
-  return 0;
 }
 
 #define SEAL_BITS (FSC__LW_BUF | (FSC__LW_EPOCH_MASK << FSC__LW_EPOCH_SHIFT))
@@ -213,6 +154,13 @@ int fsc__hash_rebuild_locked(struct fsc__gen *c, int mode) {
   bool early = false;
   int rc;
   uint64_t w = ck_pr_load_64(&ih->lenword);
+  /* A growth migrating: finished first, so that the table copied holds
+   * every key (hash_migrate.c). */
+  if (!(w & FSC__LW_FROZEN) && fsc__hash_migrating(c)) {
+    if ((rc = fsc__hash_migrate_finish(c)) != 0)
+      return rc;
+    w = ck_pr_load_64(&ih->lenword);
+  }
   if (!clear && !(w & FSC__LW_FROZEN)) {
     struct fsc__ktab pre = {0};
     if ((rc = fsc__ktab_desc(c, FSC__LW_BUFIDX(w), &pre)) != 0)
@@ -242,6 +190,13 @@ int fsc__hash_rebuild_locked(struct fsc__gen *c, int mode) {
       break;
     }
   }
+  /* An orphan whose seal names a migrating table (a start killed between
+   * its seal and its word): its keys are in two tables, and the spare
+   * region is the old one.  The migration is finished first, under the
+   * frozen word (hash_migrate.c). */
+  if ((rc = fsc__hash_migrate_finish_frozen(c)) != 0)
+    return rc;
+  w = ck_pr_load_64(&ih->lenword);
   struct fsc__ktab src = {0};
   rc = fsc__ktab_desc(c, FSC__LW_BUFIDX(w), &src);
   if (rc)
@@ -300,9 +255,18 @@ int fsc__hash_rebuild_locked(struct fsc__gen *c, int mode) {
   ck_pr_fence_store(); /* the table is complete before its descriptor */
   ck_pr_store_64(&ih->desc[t].off, toff);
   ck_pr_store_64(&ih->desc[t].cap, cap);
-  if (fresh)
-    ck_pr_store_64(&ih->desc[t].hw, sp.room | KS_HW_HASHW);
+  /* (Neither table is migrating once this publishes: a start whose
+   * process died under the frozen word left KS_HW_MIG in the spare's.) */
+  ck_pr_store_64(&ih->desc[t].hw, (fresh ? sp.room
+                                         : KS_HW_ROOM(ck_pr_load_64(
+                                               &ih->desc[t].hw))) |
+                                      KS_HW_HASHW);
+  ck_pr_store_64(&ih->desc[src.buf].hw,
+                 ck_pr_load_64(&ih->desc[src.buf].hw) & ~KS_HW_MIG);
   ck_pr_store_64(&ih->kused, live);
+  /* This publish recounted: increments owed to older slots are dropped
+   * (count_add in hash.c, fsc__hash_recounted). */
+  ck_pr_store_64(&ih->kcount_ep, e1 | KS_CEP_VALID);
   /* The seal of what is published (doc/FORMAT.md "The seal"); its fence
    * orders the descriptor before the word. */
   fsc__ls_seal(ih, FSC__LW_MAKE(t, e1, live));
@@ -338,6 +302,12 @@ int fsc__hash_freeze(struct fsc__gen *c) {
   uint64_t w;
   for (;;) {
     w = ck_pr_load_64(&ih->lenword);
+    if (!(w & FSC__LW_FROZEN) && fsc__hash_migrating(c)) {
+      int rc = fsc__hash_migrate_finish(c); /* the copy reads one table */
+      if (rc)
+        return rc;
+      continue;
+    }
     if (w & FSC__LW_FROZEN) {
       int rc = fsc__hash_rebuild_locked(c, 0);
       if (rc)
@@ -380,8 +350,20 @@ int fsc__hash_grow(struct fsc__gen *c, uint64_t w, bool nowait) {
   if (rc)
     return rc;
   uint64_t now = ck_pr_load_64(&ih->lenword);
-  if ((now & FSC__LW_FROZEN) || !((now ^ w) & ~FSC__LW_LEN_MASK))
-    rc = fsc__hash_rebuild_locked(c, 0); /* else another writer grew it */
+  if ((now & FSC__LW_FROZEN) || !((now ^ w) & ~FSC__LW_LEN_MASK)) {
+    /* (else another writer grew it) */
+    rc = 1;
+    if (!(now & FSC__LW_FROZEN) && fsc__hash_migrate_on()) {
+      /* Growth by migration (hash_migrate.c): a migration that the
+       * inserts outran is finished first. */
+      rc = fsc__hash_migrating(c) ? fsc__hash_migrate_finish(c) : 0;
+      if (rc == 0 &&
+          (rc = fsc__hash_migrate_start(c, ck_pr_load_64(&ih->lenword))) == 0)
+        rc = fsc__hash_migrate_step(c);
+    }
+    if (rc == 1)
+      rc = fsc__hash_rebuild_locked(c, 0);
+  }
   fsc__unlock(c);
   return rc;
 }

@@ -130,7 +130,7 @@ static int found_one(void *arg, uint64_t idx, uint64_t s, uint64_t above,
 static bool table_sound(struct fsc__gen *c, uint64_t *live,
                         uint64_t *live_bytes) {
   struct fsc__ktab t = {0};
-  if (fsc__ktab_view(c, &t) != 0 || (t.w & FSC__LW_FROZEN))
+  if (fsc__ktab_view(c, &t) != 0 || (t.w & FSC__LW_FROZEN) || t.oarr)
     return false;
   uint64_t n = 0, bytes = 0;
   for (uint64_t i = 0; i < t.cap; i++) {
@@ -212,6 +212,11 @@ int fsc__hash_recount(struct fsc__gen *c) {
     return rc;
   if (t.w & FSC__LW_FROZEN) /* a rebuilder died: finish it (it counts) */
     return fsc__hash_rebuild_locked(c, KS_RB_RECORDS);
+  if (t.oarr) { /* a growth migrating: finished, then counted */
+    if ((rc = fsc__hash_migrate_finish(c)) != 0 ||
+        (rc = fsc__ktab_view(c, &t)) != 0)
+      return rc;
+  }
   uint64_t n = 0;
   for (uint64_t i = 0; i < t.cap; i++)
     n += fsc__ks_value(ck_pr_load_64(&t.arr[i]));
@@ -379,7 +384,12 @@ int fsc__hash_rebuild_from_data(struct fsc__gen *c, uint64_t *live_bytes) {
   ck_pr_store_64(&ih->desc[t].off, toff);
   ck_pr_store_64(&ih->desc[t].cap, cap);
   ck_pr_store_64(&ih->desc[t].hw, cap | KS_HW_HASHW);
+  /* (a growth's migration is over: every key came from the data file) */
+  ck_pr_store_64(&ih->desc[t ^ 1u].hw,
+                 ck_pr_load_64(&ih->desc[t ^ 1u].hw) & ~KS_HW_MIG);
+  ck_pr_store_64(&ih->kmig, 0);
   ck_pr_store_64(&ih->kused, used);
+  ck_pr_store_64(&ih->kcount_ep, e1 | KS_CEP_VALID); /* it recounted */
   fsc__ls_seal(ih, FSC__LW_MAKE(t, e1, live)); /* (fences its stores) */
   ck_pr_store_64(&ih->lenword, FSC__LW_MAKE(t, e1, live));
   *live_bytes = bytes;
@@ -409,6 +419,11 @@ int fsc__hash_recover(struct fsc__gen *c, bool unclean) {
   } else {
     rep[FSC__REP_RESTORED] += fsc__ls_seal_fix(c);
   }
+  /* A growth's migration (its mover may have died mid-step: a step is
+   * redone safely) is finished before the table is judged; one that
+   * cannot finish leaves the judgement to the rebuild from the data. */
+  if (fsc__hash_migrating(c) && fsc__hash_migrate_finish(c) != 0)
+    fsc__err_clear();
   uint64_t before = fsc__hash_len(c), bytes = 0, n = 0;
   /* A writer killed between its slot CAS and its count update leaves COUNT
    * one off, so a small difference is corrected.  A table that lost more

@@ -11,7 +11,12 @@
  *               the data file), bits 43..3 the record offset  -> a key;
  *   0, or (epoch << 3) | 4                                   -> empty;
  *   2                                                        -> tombstone;
- *   bit 0 set on any of them: frozen by a rebuild that is copying.
+ *   bit 0 set on any of them: frozen by a rebuild that is copying, or
+ *               (in the table a migration copies from) by the mover or
+ *               by a writer that closed a probe chain;
+ *   a key's slot | 3 (bits 0 and 1 set, bit 2 clear)        -> MOVED:
+ *               only in the table a migration copies from, the key is
+ *               in the new table (hash_migrate.c).
  *
  * Hash words (doc/FORMAT.md, "Hash words"): a table whose descriptor's hw
  * has KS_HW_HASHW set has, right after its cap slots, cap hash words, one
@@ -42,7 +47,10 @@
   ((((uint64_t)(epoch) & FSC__LW_EPOCH_MASK) << 3) | KS_EMPTYF)
 
 #define KS_HW_HASHW (UINT64_C(1) << 63)
-#define KS_HW_ROOM(hw) ((hw) & ~KS_HW_HASHW)
+/* In the ACTIVE table's hw: a growth is migrating the keys of the other
+ * table (desc[BUF ^ 1]) into this one (hash_migrate.c). */
+#define KS_HW_MIG (UINT64_C(1) << 62)
+#define KS_HW_ROOM(hw) ((hw) & ~(KS_HW_HASHW | KS_HW_MIG))
 #define KS_HV_BITS 40
 #define KS_HV_HASH(hv) ((hv) & ((UINT64_C(1) << KS_HV_BITS) - 1))
 #define KS_HV_MAKE(h, epoch)                                                 \
@@ -73,6 +81,12 @@ static inline bool fsc__ks_empty(uint64_t s) {
 static inline bool fsc__ks_tomb(uint64_t s) {
   return (s & ~KS_FROZEN) == KS_TOMB;
 }
+/* A slot a migration moved (hash_migrate.c): the key's tag and record
+ * offset kept, bits 0 and 1 set: neither a value, a tombstone nor empty. */
+#define KS_MOVED UINT64_C(3)
+static inline bool fsc__ks_moved(uint64_t s) {
+  return (s & 7u) == KS_MOVED && (s & KS_OFF_MASK) >= FSC__HDR_SIZE;
+}
 
 static inline bool fsc__hash_is_dict(const struct fsc__gen *c) {
   return c->kind == FSC__KIND_DICT;
@@ -95,7 +109,17 @@ struct fsc__ktab {
   uint64_t *hv;   /* the hash words (arr + cap), or NULL: none */
   uint64_t cap;
   unsigned buf;
+  /* While a growth migrates (KS_HW_MIG in this table's hw): the table it
+   * copies from (desc[buf ^ 1]), else oarr is NULL. */
+  uint64_t *oarr, *ohv;
+  uint64_t ocap;
+  bool old;       /* (hash.c) a probe found the key in the old table: arr,
+                     hv and cap are the old table's */
 };
+
+/* hash_migrate.c: the table a migration copies from (desc[ob]) into t's
+ * oarr, ohv, ocap, checked: FSC_ECORRUPT if invalid. */
+int fsc__ktab_old(struct fsc__gen *c, unsigned ob, struct fsc__ktab *t);
 
 /* Table b of the word (desc[b]), checked: FSC_ECORRUPT if invalid. */
 static inline __attribute__((always_inline)) int
@@ -108,13 +132,18 @@ fsc__ktab_desc(struct fsc__gen *c, unsigned b, struct fsc__ktab *t) {
     return fsc__err(FSC_ECORRUPT, "hash table %u is invalid (offset %llu, "
                     "capacity %llu)", b, (unsigned long long)off,
                     (unsigned long long)cap);
-  bool hw = (ck_pr_load_64(&ih->desc[b].hw) & KS_HW_HASHW) != 0;
+  uint64_t hwd = ck_pr_load_64(&ih->desc[b].hw);
+  bool hw = (hwd & KS_HW_HASHW) != 0;
   t->arr = fsc__ptr(c, &c->index, off, cap * (hw ? 16 : 8));
   if (!t->arr)
     return fsc__err_last();
   t->hv = hw ? t->arr + cap : NULL;
   t->cap = cap;
   t->buf = b;
+  t->oarr = NULL;
+  t->old = false;
+  if (__builtin_expect((hwd & KS_HW_MIG) != 0, 0))
+    return fsc__ktab_old(c, b ^ 1u, t);
   return 0;
 }
 
@@ -169,21 +198,27 @@ int fsc__hash_walk(struct fsc__gen *c, uint64_t *pos, uint64_t end,
 
 /* hash_grow.c: rebuild the table with the structure lock held (freeze,
  * re-place every live key, or none with KS_RB_CLEAR, into the spare table,
- * publish; also finishes a rebuild whose process died); take the lock and
- * grow the table seen with word w (unless another writer did); a region
- * of cap slots for spare table t, clear of [aoff, aoff + abytes). */
+ * publish; also finishes a rebuild whose process died, and first a
+ * growth's migration); take the lock and grow the table seen with word w
+ * (unless another writer did).  hash_region.c: a region of cap slots for
+ * spare table t, clear of [aoff, aoff + abytes). */
 #define KS_RB_CLEAR 1   /* (true): none of the keys */
 #define KS_RB_RECORDS 2 /* rehash from the records, trusting no hash word
                            (verify's and recovery's repairs) */
 int fsc__hash_rebuild_locked(struct fsc__gen *c, int mode);
 /* (nowait: 1, and nothing done, if another writer holds the lock) */
 int fsc__hash_grow(struct fsc__gen *c, uint64_t w, bool nowait);
-/* hash_grow.c: the hash of the key of record off (reads only the
+/* hash_region.c: the hash of the key of record off (reads only the
  * record's header and key). */
 int fsc__krec_hash(struct fsc__gen *c, uint64_t off, uint64_t *h);
 int fsc__hash_spare_region(struct fsc__gen *c, unsigned t, uint64_t cap,
                            uint64_t aoff, uint64_t abytes, uint64_t *off,
                            bool *fresh);
+/* hash_region.c: new space at the index tail for a table of cap slots
+ * (zero: every slot empty, no hash word), clear of [aoff, aoff + abytes):
+ * what the spare region takes when the spare cannot serve. */
+int fsc__hash_new_region(struct fsc__gen *c, uint64_t cap, uint64_t aoff,
+                         uint64_t abytes, uint64_t *off);
 
 /* hash_recover.c: does dict record off (parsed in kr) have an origin
  * iteration can start from (hash.c, fsc__hash_next: a record that
@@ -205,5 +240,40 @@ int fsc__hash_origins_fix(struct fsc__gen *c, const struct fsc__ktab *t,
  * `fix`, they are restored from it (FROZEN and COUNT kept), so that the
  * rebuild is finished from the table the last published state names. */
 uint64_t fsc__hash_seal_frozen(struct fsc__gen *c, bool fix);
+
+/* hash_migrate.c: growth by an incremental migration (doc/CONCURRENCY.md,
+ * "Growth by migration").  on: may this process start one (the
+ * FSC_GROW_MIGRATE environment variable, read once; any process finishes
+ * one it meets); start: structure lock held, the table seen with word w
+ * full: 0 started, 1 not started (the caller rebuilds as before), or an
+ * error; step: lock held, move the next old slots (ends the migration at
+ * the last); finish: lock held, every step (what clear, repair, recovery
+ * and compaction do first); help: a writer's step if the lock is free;
+ * wait: a writer met old slot *p frozen by a mover: wait for it to be
+ * moved, or finish the mover's step if it died; recounted: may count_add
+ * drop an increment of a slot CASed under w, the word now w2 (did a
+ * rebuild that recounts publish since w)? */
+bool fsc__hash_migrate_on(void);
+int fsc__hash_migrate_start(struct fsc__gen *c, uint64_t w);
+int fsc__hash_migrate_step(struct fsc__gen *c);
+int fsc__hash_migrate_finish(struct fsc__gen *c);
+/* (the same under a word left frozen by a start whose process died after
+ * its seal: the rebuild that finishes that orphan copies one table) */
+int fsc__hash_migrate_finish_frozen(struct fsc__gen *c);
+int fsc__hash_migrate_help(struct fsc__gen *c);
+int fsc__hash_migrate_wait(struct fsc__gen *c, const uint64_t *p);
+bool fsc__hash_recounted(struct fsc__index_hdr *ih, uint64_t w, uint64_t w2);
+/* hash_migrate.c: an insert into table t past 5/8 of it (and below the
+ * growth): prepare the next migration's table a chunk at a time (reserve
+ * its region, fault its pages in), if the lock is free.  0 or an error. */
+int fsc__hash_migrate_prep(struct fsc__gen *c, const struct fsc__ktab *t);
+/* Is a migration in progress (the active table's hw)? */
+static inline bool fsc__hash_migrating(struct fsc__gen *c) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  unsigned b = FSC__LW_BUFIDX(ck_pr_load_64(&ih->lenword));
+  return (ck_pr_load_64(&ih->desc[b].hw) & KS_HW_MIG) != 0;
+}
+/* kcount_ep: the epoch the last recounting rebuild published, valid. */
+#define KS_CEP_VALID (UINT64_C(1) << 63)
 
 #endif

@@ -19,9 +19,10 @@
  *  - A punched byte is never written again without being fallocated
  *    first, so no store into the mapping can meet a hole and raise
  *    SIGBUS on a full disk: the regions punched are ones nothing names
- *    (tables given up, desc.hw = 0) and the spare, which the trim gives
+ *    (tables given up, desc.hw = 0), the spare, which the trim gives
  *    up too, under a frozen word and a new seal (doc/FORMAT.md, "The
- *    seal"); new space is only ever taken at the index tail, which
+ *    seal"), and the next table a migration prepared ahead, whose hint
+ *    (kprep) the trim clears; new space is only ever taken at the index tail, which
  *    fsc__index_grow fallocates from the old capacity up, leaving holes
  *    below it as they are.
  *  - What is kept is computed from what the header names, checked
@@ -51,8 +52,9 @@ int fsc__hash_trim(struct fsc__gen *c) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   const struct fsc__cache_hdr *ch = fsc__chdr(c);
   uint64_t w = ck_pr_load_64(&ih->lenword);
-  if (w & FSC__LW_FROZEN)
-    return 0; /* a rebuild to finish: not what a clean index looks like */
+  if ((w & FSC__LW_FROZEN) || fsc__hash_migrating(c))
+    return 0; /* a rebuild or a migration to finish (the close's recount
+                 finishes a migration before this): not a clean index */
   uint64_t itail = ck_pr_load_64(&ih->itail);
   unsigned b = FSC__LW_BUFIDX(w), n = 0;
   struct region keep[MAX_KEEP];
@@ -85,6 +87,11 @@ int fsc__hash_trim(struct fsc__gen *c) {
     ck_pr_store_64(&ih->lenword, w);
     ck_pr_fence_store(); /* the spare given up before its bytes go */
   }
+  /* The next table prepared ahead (kprep, hash_migrate.c) is a hint,
+   * checked before use: given up, its region is punched like the others
+   * and the next growth takes new space. */
+  ck_pr_store_64(&ih->kprep[3], 0);
+  ck_pr_fence_store();
   /* Punch every gap between the kept regions (sorted: at most three). */
   for (unsigned i = 1; i < n; i++)
     for (unsigned j = i; j > 0 && keep[j].start < keep[j - 1].start; j--) {

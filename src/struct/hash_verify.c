@@ -174,6 +174,14 @@ void fsc__hash_vscan(struct fsc__vpass *p) {
   struct fsc__gen *c = p->c;
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   bool dict = c->kind == FSC__KIND_DICT;
+  /* A growth migrating (hash_migrate.c) is valid; with the lock, a
+   * writable handle finishes it so that one table holds every key.
+   * Without, the active (new) table is checked, and the count below
+   * takes the old table's live slots too. */
+  if (p->locked && !c->rdonly && fsc__hash_migrating(c) &&
+      !(ck_pr_load_64(&ih->lenword) & FSC__LW_FROZEN) &&
+      fsc__hash_migrate_finish(c) != 0)
+    fsc__err_clear(); /* (what is wrong is found by the scan) */
   uint64_t w = fsc__vbegin(p);
   bool frozen = (w & FSC__LW_FROZEN) != 0;
   unsigned buf = FSC__LW_BUFIDX(w);
@@ -336,6 +344,11 @@ void fsc__hash_vscan(struct fsc__vpass *p) {
       ck_pr_fence_load();
       for (uint64_t i = 0; i < cap; i++)
         n += fsc__ks_value(ck_pr_load_64(&arr[i]));
+      struct fsc__ktab mt = {0};
+      if (fsc__ktab_desc(c, buf, &mt) == 0 && mt.oarr)
+        for (uint64_t i = 0; i < mt.ocap; i++)
+          n += fsc__ks_value(ck_pr_load_64(&mt.oarr[i]));
+      fsc__err_clear();
       ck_pr_fence_load();
       uint64_t w1 = ck_pr_load_64(&ih->lenword);
       if (w0 != w1)
