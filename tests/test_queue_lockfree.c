@@ -353,6 +353,24 @@ START_TEST(damaged_head_word) {
   ck_assert_uint_eq(llen(l), 8);
   ck_assert_int_eq(lget(l, 0), 2);
   healthy(l);
+  /* A HEAD moved forward over elements (2 and 3 hidden), and one moved
+   * back over popped slots: verify finds both, the repair takes HEAD from
+   * the slots. */
+  ck_assert_int_eq(lpop(l, 0), 2);
+  for (int k = 0; k < 2; k++) {
+    lh = peek64(ipath(base), I_LHEAD);
+    uint64_t moved = k == 0 ? lh + 2 : lh - 2;
+    poke64(ipath(base), I_LHEAD, moved);
+    fsc_verify_report r2 = {.size = sizeof r2};
+    ck_fsc(fsc_list_verify(l, 0, &r2), FSC_ECORRUPT);
+    ck_assert(!r2.healthy);
+    r2 = (fsc_verify_report){.size = sizeof r2};
+    ck_ok(fsc_list_verify(l, FSC_VERIFY_REPAIR, &r2));
+    ck_assert(r2.repaired);
+    ck_assert_uint_eq(llen(l), 7);
+    ck_assert_int_eq(lget(l, 0), 3);
+    healthy(l);
+  }
   lclose(l);
 }
 END_TEST

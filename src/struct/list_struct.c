@@ -202,6 +202,10 @@ static void settle_head(struct fsc__index_hdr *ih, struct fsc__lsnap *sn) {
     uint64_t lh = ck_pr_load_64(&ih->lhead);
     bool ok;
     h = fsc__lh_resolve(lh, w, &ok);
+    /* (Below HEAD only TAKEN slots: anything else there is an element a
+     * damaged HEAD skipped.) */
+    if (ok && h > 0 && !FSC__SLOT_IS_TAKEN(ck_pr_load_64(&sn->src[h - 1])))
+      ok = false;
     if (!ok) {
       for (h = 0; h < end && FSC__SLOT_IS_TAKEN(ck_pr_load_64(&sn->src[h]));)
         h++;

@@ -113,14 +113,29 @@ void fsc__list_vscan(struct fsc__vpass *p) {
                  "with its length word", (unsigned long long)lh);
       p->need_struct = true;
     }
+  } else if (head > 0 && !FSC__SLOT_IS_TAKEN(ck_pr_load_64(&arr[head - 1]))) {
+    /* Below HEAD, only slots pops took: an element there is one a damaged
+     * head word hides (the repair finds HEAD from the slots). */
+    fsc__vnote(p, &p->structure, "list slot %llu, below the head %llu, is "
+               "not a popped slot", (unsigned long long)(head - 1),
+               (unsigned long long)head);
+    p->need_struct = true;
   }
   uint64_t empty_below = 0;
   for (uint64_t i = head; i <= len && i < cap; i++) {
     uint64_t s = ck_pr_load_64(&arr[i]);
     p->slots_checked++;
     if (i < len && FSC__SLOT_IS_TAKEN(s)) {
-      /* A pop at the head, which takes no lock, claimed it since HEAD was
-       * read: no longer an element, and no damage. */
+      /* A pop at the head, which takes no lock, claimed it (at HEAD, or
+       * HEAD moved here since it was read): no longer an element, and no
+       * damage.  Past a HEAD that has not moved it is damage. */
+      ck_pr_fence_load();
+      if (i > head && ck_pr_load_64(&ih->lhead) == lh) {
+        fsc__vnote(p, &p->structure, "list slot %llu, past the head %llu, "
+                   "is a popped slot", (unsigned long long)i,
+                   (unsigned long long)head);
+        p->need_struct = true;
+      }
       continue;
     }
     if (i == len) {
