@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -548,6 +549,100 @@ END_TEST
 START_TEST(consumers_killed) { run_queue(KILLS); }
 END_TEST
 
+/* Threads of one process sharing one handle (for ThreadSanitizer:
+ * tools/tsan.sh test_queue_lockfree:threads): 2 appenders, 2 poppers at
+ * the head, 1 popper at the tail, 1 reader of element 0 and the length. */
+enum { TA = 2, TN = 20000 };
+struct tq {
+  fsc_list *l;
+  int id;
+  uint32_t *seen;     /* [TA * TN] */
+  int64_t *appended;  /* appenders done */
+  int64_t *delivered;
+  int64_t *bad;
+};
+
+static void *t_append(void *a) {
+  struct tq *t = a;
+  for (int64_t j = 0; j < TN; j++)
+    if (fsc_list_append_i64(t->l, t->id * 1000000 + j) != 0)
+      __atomic_store_n(t->bad, 1, __ATOMIC_SEQ_CST);
+  __atomic_add_fetch(t->appended, 1, __ATOMIC_SEQ_CST);
+  return NULL;
+}
+
+static void *t_pop(void *a) {
+  struct tq *t = a;
+  int64_t last[TA] = {-1, -1}, end = t->id < 2 ? 0 : -1;
+  for (;;) {
+    fsc_value v;
+    int rc = fsc_list_pop(t->l, end, &v);
+    if (rc == FSC_EINDEX) {
+      if (__atomic_load_n(t->appended, __ATOMIC_SEQ_CST) == TA &&
+          __atomic_load_n(t->delivered, __ATOMIC_SEQ_CST) == TA * TN)
+        return NULL;
+      continue;
+    }
+    if (rc != 0) {
+      __atomic_store_n(t->bad, 2, __ATOMIC_SEQ_CST);
+      return NULL;
+    }
+    int64_t p = v.u.i64 / 1000000, q = v.u.i64 % 1000000;
+    if (p < 0 || p >= TA || q < 0 || q >= TN) {
+      __atomic_store_n(t->bad, 3, __ATOMIC_SEQ_CST);
+      return NULL;
+    }
+    __atomic_add_fetch(&t->seen[p * TN + q], 1, __ATOMIC_SEQ_CST);
+    __atomic_add_fetch(t->delivered, 1, __ATOMIC_SEQ_CST);
+    if (end == 0) {
+      if (q <= last[p])
+        __atomic_store_n(t->bad, 4, __ATOMIC_SEQ_CST);
+      last[p] = q;
+    }
+  }
+}
+
+static void *t_read(void *a) {
+  struct tq *t = a;
+  while (__atomic_load_n(t->delivered, __ATOMIC_SEQ_CST) < TA * TN) {
+    int64_t x;
+    uint64_t n;
+    int rc = fsc_list_get_i64(t->l, 0, &x);
+    if ((rc != 0 && rc != FSC_EINDEX) || fsc_list_len(t->l, &n) != 0 ||
+        n > TA * TN)
+      __atomic_store_n(t->bad, 5, __ATOMIC_SEQ_CST);
+  }
+  return NULL;
+}
+
+START_TEST(threads_share_a_handle) {
+  fsc_list *l = lopen(tc_path("thr"), 0);
+  uint32_t *seen = calloc(TA * TN, sizeof *seen);
+  ck_assert_ptr_nonnull(seen);
+  int64_t appended = 0, delivered = 0, bad = 0;
+  struct tq t[TA + 4];
+  pthread_t th[TA + 4];
+  for (int i = 0; i < TA + 4; i++)
+    t[i] = (struct tq){l, i, seen, &appended, &delivered, &bad};
+  for (int i = 0; i < TA; i++)
+    ck_assert_int_eq(pthread_create(&th[i], NULL, t_append, &t[i]), 0);
+  for (int i = 0; i < 3; i++) {
+    t[TA + i].id = i; /* 0, 1: the head; 2: the tail */
+    ck_assert_int_eq(pthread_create(&th[TA + i], NULL, t_pop, &t[TA + i]), 0);
+  }
+  ck_assert_int_eq(pthread_create(&th[TA + 3], NULL, t_read, &t[TA + 3]), 0);
+  for (int i = 0; i < TA + 4; i++)
+    pthread_join(th[i], NULL);
+  ck_assert_int_eq(bad, 0);
+  for (int i = 0; i < TA * TN; i++)
+    ck_assert_msg(seen[i] == 1, "item %d delivered %u times", i, seen[i]);
+  ck_assert_uint_eq(llen(l), 0);
+  healthy(l);
+  free(seen);
+  lclose(l);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("queue_lockfree");
   TCase *t = tcase_create("head");
@@ -558,6 +653,10 @@ int main(void) {
   tcase_add_test(t, file_without_head_word);
   tcase_add_test(t, damaged_head_word);
   tcase_add_test(t, model_ends);
+  suite_add_tcase(s, t);
+  t = tcase_create("threads");
+  tcase_set_timeout(t, 600);
+  tcase_add_test(t, threads_share_a_handle);
   suite_add_tcase(s, t);
   t = tcase_create("mp");
   tcase_set_timeout(t, 600);
