@@ -537,7 +537,9 @@ static void run_queue(int kills) {
   /* Each killed consumer may take the one item it had claimed (or
    * popped and not yet counted) with it; nothing else is lost. */
   ck_assert_int_le(missing, kills);
-  ck_assert_int_eq(q->delivered + missing, NP * NI);
+  /* (delivered lags seen by one for a consumer killed between them) */
+  ck_assert_int_le(q->delivered + missing, NP * NI);
+  ck_assert_int_ge(q->delivered + missing + kills, NP * NI);
   ck_assert_uint_eq(llen(l), 0);
   healthy(l);
   lclose(l);

@@ -749,9 +749,12 @@ static void queue_run(bool both_ends, int kills) {
                     j, q->seen[i][j]);
       missing += q->seen[i][j] == 0;
     }
-  /* A killed consumer may take the one item it had popped with it. */
+  /* A killed consumer may take the one item it had popped with it.  (One
+   * killed between its two counts has counted an item in seen, not in
+   * delivered: delivered may lag by one per kill.) */
   ck_assert_int_le(missing, kills);
-  ck_assert_int_eq(q->delivered + missing, QP * QN);
+  ck_assert_int_le(q->delivered + missing, QP * QN);
+  ck_assert_int_ge(q->delivered + missing + kills, QP * QN);
   uint64_t n;
   ck_ok(fsc_list_len(l, &n));
   ck_assert_uint_eq(n, 0);

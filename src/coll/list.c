@@ -192,6 +192,15 @@ static int publish_append(struct fsc__gen *c, uint64_t roff) {
       ck_pr_cas_64(&ih->lenword, w, w + 1);
       continue;
     }
+    if (FSC__SLOT_IS_TAKEN(s)) {
+      /* Popped at the head since w was read: HEAD, and so END, have
+       * moved past n (a stale w, as a counted element there is).  Under
+       * the same word it is damage. */
+      if (ck_pr_load_64(&ih->lenword) == w)
+        return fsc__err(FSC_ECORRUPT, "list slot %llu (the length) is a "
+                        "popped slot", (unsigned long long)n);
+      continue;
+    }
     if (s == FSC__SLOT_FENCE) { /* a change is freezing the list */
       /* ...and froze the word before the fence: a fence that stays under
        * the same unfrozen word is damage (a hostile or broken file). */

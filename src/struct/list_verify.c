@@ -145,6 +145,18 @@ void fsc__list_vscan(struct fsc__vpass *p) {
        * damage that blocks appenders. */
       if (FSC__SLOT_IS_VALUE(s)) {
         p->pending = true; /* and on to the record check */
+      } else if (FSC__SLOT_IS_TAKEN(s)) {
+        /* Appended and popped at the head since the word was read (both
+         * lock-free): the list moved on; damage only under the same
+         * words. */
+        ck_pr_fence_load();
+        if (ck_pr_load_64(&ih->lenword) == w &&
+            ck_pr_load_64(&ih->lhead) == lh) {
+          fsc__vnote(p, &p->structure, "list slot %llu (the length) is a "
+                     "popped slot", (unsigned long long)i);
+          p->need_struct = true;
+        }
+        break;
       } else if (s == FSC__SLOT_FENCE) {
         if (!frozen) {
           fsc__vnote(p, &p->structure, "list slot %llu (the length) is "
