@@ -995,10 +995,12 @@ END_TEST
 
 /* Consumers at both ends: pop(0) (lock-free, list_pop.c) and the
  * in-place pop(-1) (the lock) racing appends.  Was gated off after a rare
- * failure (a head consumer once got an item at or below one it had had)
- * when pop(0) was a structural change; with pops at the head it passed
- * 70 runs in a row on a loaded machine (a sanitizer build alongside),
- * so it runs again. */
+ * failure (a head consumer got an item at or below one it had had).  The
+ * cause: an appender validated only the epoch after reading slot LEN, so
+ * it could CAS the empty tag a pop(-1) had just written there while the
+ * word was frozen, and its element landed above the new end (counted
+ * later, out of order, or lost).  Appenders now re-check FROZEN too
+ * (list.c publish_append), and the case runs again. */
 START_TEST(queue_both_ends) { queue_run(true, 0); }
 END_TEST
 

@@ -186,7 +186,16 @@ static int publish_append(struct fsc__gen *c, uint64_t roff) {
       continue;
     }
     uint64_t s = ck_pr_load_64(&arr[n]);
-    if (fsc__ls_changed(ih, w))
+    /* Re-check the epoch, BUF and FROZEN (not only the epoch, as a reader
+     * does): a change writes the empty tags of its new epoch while the
+     * word is frozen, before it publishes that epoch (pop(-1) empties
+     * slot LEN-1 and retags slot LEN).  A tag read then, under an epoch
+     * that still looks like w's, is the future one, and a CAS expecting
+     * it would fill slot LEN of w above the END the change publishes: an
+     * append stranded past the end, counted out of order or lost (the
+     * rare queue_both_ends failure in tests/test_shared.c). */
+    ck_pr_fence_load();
+    if ((ck_pr_load_64(&ih->lenword) ^ w) & ~FSC__LW_LEN_MASK)
       continue;
     if (FSC__SLOT_IS_VALUE(s)) { /* another append is pending: help it */
       ck_pr_cas_64(&ih->lenword, w, w + 1);
