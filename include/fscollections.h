@@ -733,12 +733,26 @@ FSC_API int fsc_list_insert(fsc_list *l, int64_t index, const fsc_value *v);
 
 /**
  * list.pop(index); pass -1 for Python's default.  `out` may be NULL; a
- * popped variable-size value is a view valid until close.  Structural:
- * every pop takes the structure lock (two flock calls) and waits for
- * other structural changes; appenders that meet it wait for it.  pop(-1)
- * is done in place, O(1); pop(0) and pop from the middle shift the
- * elements into the spare array, O(length).  Neither end is lock-free
- * yet (doc/CONCURRENCY.md, "Waiting").
+ * popped variable-size value is a view valid until close.
+ *
+ * pop(0) (a queue's pop) is lock-free and O(1): no lock, no system call;
+ * it never waits for appenders nor makes them wait, and goes on while
+ * another process holds the structure lock (doc/CONCURRENCY.md, "Pops at
+ * the head").  It waits only for a structural change in progress (as an
+ * append does).  Exactly once: an element a pop(0) returned is returned
+ * by no other pop, and no read after it returns sees it.  A process
+ * killed inside a pop(0) before it returned may take the one element it
+ * had claimed with it (at most one per killed popper, never another);
+ * the next pop, item assignment, structural change or recovery finishes
+ * that pop, and the element is gone.  (With auto_compact, pop(0) is swap
+ * and pop under the lock, below.)
+ *
+ * Every other pop is structural: it takes the structure lock (two flock
+ * calls) and waits for other structural changes; appenders that meet it
+ * wait for it.  pop(-1) is done in place, O(1); pop from the middle
+ * shifts the elements into the spare array, O(length).  A process killed
+ * inside one leaves the list as before the pop or as after it (then the
+ * element it was popping is gone).
  *
  * Errors: FSC_EINDEX ("pop from empty list" / "pop index out of range"),
  * FSC_ETIMEDOUT, FSC_ENOMEM, FSC_ECORRUPT (the record cannot be read),
@@ -759,9 +773,12 @@ FSC_API int fsc_list_pop(fsc_list *l, int64_t index, fsc_value *out);
  * (doc/CONCURRENCY.md, "Waiting"), and a writer makes a wake-up system
  * call only when someone sleeps.  Of
  * several waiters, each element goes to exactly one.  `out` as
- * fsc_list_pop.  The pop itself is fsc_list_pop's (structural: the lock;
- * pop(0) costs O(length), so keep a queue short; with auto_compact, pop(0)
- * is swap and pop, which does not keep the order).
+ * fsc_list_pop.  The pop itself is fsc_list_pop's: at index 0 lock-free
+ * and O(1) (no lock: consumers at the head and producers never wait for
+ * each other), at -1 in place under the structure lock; with
+ * auto_compact, pop(0) is swap and pop, which does not keep the order.
+ * A waiter killed inside its pop may take the one element it had claimed
+ * with it (fsc_list_pop).
  *
  * Errors: FSC_EINVAL (an index other than 0 and -1), FSC_ETIMEDOUT (still
  * empty at the deadline: nothing popped), FSC_ECLOSED (another thread

@@ -309,12 +309,33 @@ static inline int fsc__len(const void *hp, uint64_t *out) {
   struct fsc__gen *c = fsc__cur(h);
   if (__builtin_expect(fsc__gen_closed(c), 0))
     return fsc__handle_len(h, out);
-  uint64_t w = ck_pr_load_64(
-      &((struct fsc__index_hdr *)c->index.views[0].base)->lenword);
-  if (__builtin_expect((w & FSC__LW_FROZEN) != 0, 0))
+  struct fsc__index_hdr *ih =
+      (struct fsc__index_hdr *)c->index.views[0].base;
+  /* A list's length is END - HEAD (doc/FORMAT.md; a dict's head word is
+   * 0): the head word, the length word, the head word again - HEAD held
+   * while the length word was read. */
+  uint64_t lh = ck_pr_load_64(&ih->lhead);
+  ck_pr_fence_load();
+  uint64_t w = ck_pr_load_64(&ih->lenword);
+  bool ok;
+  uint64_t hd = fsc__lh_resolve(lh, w, &ok);
+  ck_pr_fence_load();
+  if (__builtin_expect((w & FSC__LW_FROZEN) != 0 || !ok ||
+                           ck_pr_load_64(&ih->lhead) != lh, 0))
     return fsc__handle_len(h, out);
-  *out = FSC__LW_LEN(w);
+  *out = FSC__LW_LEN(w) - hd;
   return 0;
+}
+
+/* The length now, for reports (metrics, verify): LEN - HEAD of one
+ * consistent pair (a list's HEAD: doc/FORMAT.md; a dict's head word is
+ * 0), or LEN alone while a change is between its two stores. */
+static inline uint64_t fsc__lw_count(struct fsc__index_hdr *ih) {
+  uint64_t lh = ck_pr_load_64(&ih->lhead);
+  ck_pr_fence_load();
+  uint64_t w = ck_pr_load_64(&ih->lenword);
+  bool ok;
+  return FSC__LW_LEN(w) - fsc__lh_resolve(lh, w, &ok);
 }
 
 static inline struct fsc__data_hdr *fsc__dhdr(struct fsc__gen *c) {

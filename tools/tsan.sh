@@ -24,7 +24,7 @@ cd "$BUILD" && make -j"$(nproc)" check TESTS= >/dev/null 2>&1 ||
   { echo "building the tests failed"; echo "0 passed, 1 failed"; exit 1; }
 
 # program:case -- every Check test case that runs threads on shared handles.
-CASES=${*:-"test_value:errors test_list_mp:threads test_dict:growth
+CASES=${*:-"test_value:errors test_list_mp:threads test_queue_lockfree:threads test_dict:growth
   test_set:model test_keyed_mp:races test_compact:threads
   test_async:ops test_async:many test_async:order test_async:cancel
   test_async:close_inflight test_async:pop_wait_remote

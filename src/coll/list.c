@@ -24,27 +24,30 @@ static int get_off(struct fsc__gen *c, int64_t index, uint64_t *off,
                    uint64_t *wout) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   for (unsigned tries = 0;; tries++) {
-    uint64_t w, *arr, cap;
-    int rc = fsc__ls_view(c, &w, &arr, &cap);
+    uint64_t w = 0, lh = 0, h = 0, *arr, cap;
+    int rc = fsc__ls_hview(c, &w, &lh, &h, &arr, &cap);
     if (rc)
       return rc;
-    uint64_t n = FSC__LW_LEN(w);
+    uint64_t n = FSC__LW_LEN(w) - h;
     int64_t i = index < 0 ? index + (int64_t)n : index;
     if (i < 0 || (uint64_t)i >= n)
       return fsc__err(FSC_EINDEX, "list index out of range");
-    uint64_t s = ck_pr_load_64(&arr[i]);
-    if (fsc__ls_changed(ih, w))
+    uint64_t s = ck_pr_load_64(&arr[h + (uint64_t)i]);
+    if (fsc__ls_moved(ih, w, lh))
       continue;
-    if (FSC__SLOT_IS_VALUE(s)) {
+    /* A TAKEN slot at HEAD is element 0 until HEAD passes it (list_pop.c):
+     * slot and HEAD were read together. */
+    if (FSC__SLOT_IS_VALUE(s) || (i == 0 && FSC__SLOT_IS_TAKEN(s))) {
       *off = FSC__SLOT_OFF(s);
       *wout = w;
       return 0;
     }
     /* Only a pop in progress empties a slot below LEN, and it freezes the
-     * word before it does: if the word is still exactly w, unfrozen, the
-     * slot is damage.  (w itself may predate the freeze: the epoch check
-     * above ignores FROZEN.) */
-    if (!(w & FSC__LW_FROZEN) && ck_pr_load_64(&ih->lenword) == w)
+     * word before it does: if the words are still exactly w and lh,
+     * unfrozen, the slot is damage.  (w itself may predate the freeze:
+     * the epoch check above ignores FROZEN.) */
+    if (!(w & FSC__LW_FROZEN) && ck_pr_load_64(&ih->lenword) == w &&
+        ck_pr_load_64(&ih->lhead) == lh)
       return fsc__err(FSC_ECORRUPT, "list slot %lld holds no record",
                       (long long)i);
     if (tries < READ_SPINS) {
@@ -98,10 +101,16 @@ int fsc_list_get(fsc_list *l, int64_t index, fsc_value *out) {
   if (__builtin_expect(fsc__gen_closed(c), 0))
     return get_slow(l, index, out);
   struct fsc__index_hdr *ih = fsc__ihdr(c);
+  uint64_t lh = ck_pr_load_64(&ih->lhead);
+  ck_pr_fence_load(); /* the head word before the length word */
   uint64_t w = fsc__lw_load(ih);
   /* A frozen word: a change in progress, or a generation compacted away
    * (get_slow tells which). */
   if (__builtin_expect((w & FSC__LW_FROZEN) != 0, 0))
+    return get_slow(l, index, out);
+  bool hok;
+  uint64_t h = fsc__lh_resolve(lh, w, &hok);
+  if (__builtin_expect(!hok, 0))
     return get_slow(l, index, out);
   unsigned b = FSC__LW_BUFIDX(w);
   uint64_t aoff = ck_pr_load_64(&ih->desc[b].off);
@@ -112,12 +121,14 @@ int fsc_list_get(fsc_list *l, int64_t index, fsc_value *out) {
   uint64_t *arr = fsc__ptr_try(&c->index, aoff, cap * 8);
   if (__builtin_expect(!arr, 0) || fsc__ls_changed(ih, w))
     return get_slow(l, index, out); /* desc may be newer than w */
-  uint64_t n = FSC__LW_LEN(w);
+  uint64_t n = FSC__LW_LEN(w) - h;
   int64_t i = index < 0 ? index + (int64_t)n : index;
-  if (__builtin_expect(n > cap || i < 0 || (uint64_t)i >= n, 0))
+  if (__builtin_expect(FSC__LW_LEN(w) > cap || i < 0 || (uint64_t)i >= n,
+                       0))
     return get_slow(l, index, out);
-  uint64_t s = ck_pr_load_64(&arr[i]);
-  if (__builtin_expect(fsc__ls_changed(ih, w) || !FSC__SLOT_IS_VALUE(s), 0))
+  uint64_t s = ck_pr_load_64(&arr[h + (uint64_t)i]);
+  if (__builtin_expect(fsc__ls_moved(ih, w, lh) || !FSC__SLOT_IS_VALUE(s),
+                       0))
     return get_slow(l, index, out);
   /* (The load fence of that re-check also orders the record's read after
    * the slot naming it, as in get_off.) */
@@ -175,10 +186,28 @@ static int publish_append(struct fsc__gen *c, uint64_t roff) {
       continue;
     }
     uint64_t s = ck_pr_load_64(&arr[n]);
-    if (fsc__ls_changed(ih, w))
+    /* Re-check the epoch, BUF and FROZEN (not only the epoch, as a reader
+     * does): a change writes the empty tags of its new epoch while the
+     * word is frozen, before it publishes that epoch (pop(-1) empties
+     * slot LEN-1 and retags slot LEN).  A tag read then, under an epoch
+     * that still looks like w's, is the future one, and a CAS expecting
+     * it would fill slot LEN of w above the END the change publishes: an
+     * append stranded past the end, counted out of order or lost (the
+     * rare queue_both_ends failure in tests/test_shared.c). */
+    ck_pr_fence_load();
+    if ((ck_pr_load_64(&ih->lenword) ^ w) & ~FSC__LW_LEN_MASK)
       continue;
     if (FSC__SLOT_IS_VALUE(s)) { /* another append is pending: help it */
       ck_pr_cas_64(&ih->lenword, w, w + 1);
+      continue;
+    }
+    if (FSC__SLOT_IS_TAKEN(s)) {
+      /* Popped at the head since w was read: HEAD, and so END, have
+       * moved past n (a stale w, as a counted element there is).  Under
+       * the same word it is damage. */
+      if (ck_pr_load_64(&ih->lenword) == w)
+        return fsc__err(FSC_ECORRUPT, "list slot %llu (the length) is a "
+                        "popped slot", (unsigned long long)n);
       continue;
     }
     if (s == FSC__SLOT_FENCE) { /* a change is freezing the list */
@@ -267,28 +296,34 @@ static int slot_put(struct fsc__gen *c, int64_t index, uint64_t roff,
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   int rc;
   for (unsigned tries = 0;; tries++) {
-    uint64_t w, *arr, cap;
-    if ((rc = fsc__ls_view(c, &w, &arr, &cap)) != 0)
+    uint64_t w = 0, lh = 0, h = 0, *arr, cap;
+    if ((rc = fsc__ls_hview(c, &w, &lh, &h, &arr, &cap)) != 0)
       return rc;
     if (w & FSC__LW_FROZEN) {
       if ((rc = fsc__ls_wait(c)) != 0)
         return rc;
       continue;
     }
-    uint64_t n = FSC__LW_LEN(w);
+    uint64_t n = FSC__LW_LEN(w) - h;
     int64_t i = index < 0 ? index + (int64_t)n : index;
     if (i < 0 || (uint64_t)i >= n)
       return fsc__err(FSC_EINDEX, "list assignment index out of range");
-    uint64_t s = ck_pr_load_64(&arr[i]);
-    if (fsc__ls_changed(ih, w))
+    uint64_t *slot = &arr[h + (uint64_t)i];
+    uint64_t s = ck_pr_load_64(slot);
+    if (fsc__ls_moved(ih, w, lh))
       continue;
+    if (FSC__SLOT_IS_TAKEN(s)) { /* a pop's claim: pass HEAD, index again */
+      ck_pr_cas_64(&ih->lhead, lh, FSC__LH_MAKE(FSC__LW_EPOCH(w), h + 1));
+      continue;
+    }
     if (!FSC__SLOT_IS_VALUE(s) || (s & FSC__SLOT_FROZEN)) {
       /* Frozen by a change that has not yet frozen the word we read. */
       if (tries > READ_SPINS) {
         /* A change freezes the word before any slot (and a frozen word
          * is waited for above): a slot that stays unusable under the same
          * unfrozen word is damage, not a change in progress. */
-        if (ck_pr_load_64(&ih->lenword) == w)
+        if (ck_pr_load_64(&ih->lenword) == w &&
+            ck_pr_load_64(&ih->lhead) == lh)
           return fsc__err(FSC_ECORRUPT, "list slot %lld holds no record",
                           (long long)i);
         tries = 0;
@@ -300,7 +335,7 @@ static int slot_put(struct fsc__gen *c, int64_t index, uint64_t roff,
       return FSC_EAGAIN;
     /* A later change freezes this slot before copying it, so a successful
      * CAS is never lost. */
-    if (ck_pr_cas_64(&arr[i], s, roff)) {
+    if (ck_pr_cas_64(slot, s, roff)) {
       /* In a typed list every record has the type's size: retire the old
        * one without reading its header first (a cache miss). */
       size_t f = fsc__type_fixed_size(c->type);

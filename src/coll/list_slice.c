@@ -145,7 +145,13 @@ int fsc_list_insert(fsc_list *l, int64_t index, const fsc_value *v) {
 static int remove_at(struct fsc__gen *c, int64_t index, uint64_t *off,
                      const char *empty_msg, const char *range_msg) {
   int rc;
-  if (index == -1) { /* the common case: O(1), in place */
+  if (index == 0) { /* a queue's pop: no lock (list_pop.c) */
+    rc = fsc__ls_pop_first(c, off);
+    if (rc == FSC_EINDEX)
+      rc = fsc__err(FSC_EINDEX, "%s", empty_msg);
+    return rc;
+  }
+  if (index == -1) { /* O(1), in place */
     rc = fsc__ls_pop_last(c, off);
     if (rc == FSC_EINDEX)
       rc = fsc__err(FSC_EINDEX, "%s", empty_msg);
@@ -369,12 +375,12 @@ static int slice_get_g(struct fsc__gen *c, fsc_slice sl, fsc_value *out, size_t 
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   for (;;) {
     /* One consistent snapshot: every slot read within one epoch. */
-    uint64_t w, *arr, acap;
-    int rc = fsc__ls_view(c, &w, &arr, &acap);
+    uint64_t w = 0, lh = 0, h = 0, *arr, acap;
+    int rc = fsc__ls_hview(c, &w, &lh, &h, &arr, &acap);
     if (rc)
       return rc;
     struct range r;
-    if ((rc = slice_adjust(sl, FSC__LW_LEN(w), &r)) != 0)
+    if ((rc = slice_adjust(sl, FSC__LW_LEN(w) - h, &r)) != 0)
       return rc;
     *n = (size_t)r.len;
     if (!out)
@@ -384,18 +390,20 @@ static int slice_get_g(struct fsc__gen *c, fsc_slice sl, fsc_value *out, size_t 
                       "array %zu", (unsigned long long)r.len, cap);
     bool retry = false;
     for (uint64_t k = 0; k < r.len && !retry; k++) {
-      uint64_t s = ck_pr_load_64(&arr[range_at(&r, k)]);
-      if (!FSC__SLOT_IS_VALUE(s)) {
+      uint64_t at = range_at(&r, k);
+      uint64_t s = ck_pr_load_64(&arr[h + at]);
+      if (!FSC__SLOT_IS_VALUE(s) && !(at == 0 && FSC__SLOT_IS_TAKEN(s))) {
         retry = true;
         break;
       }
       out[k].type = FSC_TYPE_INT64; /* placeholder until decoded below */
       out[k].u.i64 = (int64_t)FSC__SLOT_OFF(s);
     }
-    if (retry || fsc__ls_changed(ih, w)) {
+    if (retry || fsc__ls_moved(ih, w, lh)) {
       /* (A pop freezes the word before it empties a slot: damage only if
-       * the word is still exactly w.) */
-      if (!(w & FSC__LW_FROZEN) && retry && ck_pr_load_64(&ih->lenword) == w)
+       * the words are still exactly w and lh.) */
+      if (!(w & FSC__LW_FROZEN) && retry &&
+          ck_pr_load_64(&ih->lenword) == w && ck_pr_load_64(&ih->lhead) == lh)
         return fsc__err(FSC_ECORRUPT, "list slot holds no record");
       if ((w & FSC__LW_FROZEN) && (rc = fsc__ls_wait(c)) != 0)
         return rc;

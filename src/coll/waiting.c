@@ -42,8 +42,9 @@ int fsc_list_pop_wait(fsc_list *l, int64_t index, int64_t timeout_ms,
     struct fsc__gen *c = fsc__cur(h);
     CHECK_C(c, true);
     uint64_t seen = fsc__ec_value(c);
-    /* Empty?  A lock-free look first: the pop takes the structure lock
-     * (two flock calls), which an empty list need not cost. */
+    /* Empty?  A lock-free look first: a pop(-1) takes the structure lock
+     * (two flock calls), which an empty list need not cost.  (pop(0) is
+     * lock-free: list_pop.c.) */
     uint64_t n = 1;
     int rc = fsc_list_len(l, &n);
     if (rc)

@@ -84,6 +84,39 @@ struct fsc__data_hdr {
    ((uint64_t)(len) & FSC__LW_LEN_MASK))
 
 /*
+ * The list's head word (lhead, index header): HEAD, the slot of element 0,
+ * tagged with the EPOCH of the length word it belongs to.  The length
+ * word's LEN is then the END of the list (the slot appenders fill), and
+ * the list is slots [HEAD, END):
+ *   bit 63      VALID (0 in the whole word: a file written before heads
+ *               existed, and every dict or set: HEAD is 0)
+ *   bits 61..40 EPOCH: HEAD holds only while the length word's EPOCH is
+ *               this one (every structural change stores the head word of
+ *               its new epoch before the length word; list_pop.c)
+ *   bits 39..0  HEAD
+ */
+#define FSC__LH_VALID (UINT64_C(1) << 63)
+#define FSC__LH_HEAD(h) ((h) & FSC__LW_LEN_MASK)
+#define FSC__LH_EPOCH(h) FSC__LW_EPOCH(h)
+#define FSC__LH_MAKE(epoch, head)                                            \
+  (FSC__LH_VALID |                                                           \
+   (((uint64_t)(epoch) & FSC__LW_EPOCH_MASK) << FSC__LW_EPOCH_SHIFT) |       \
+   ((uint64_t)(head) & FSC__LW_LEN_MASK))
+/* HEAD of the list whose length word is w and head word lh, with *ok
+ * set; or *ok false when lh belongs to another epoch (a change published
+ * between the two loads; read again) or names a HEAD past END (damage). */
+static inline uint64_t fsc__lh_resolve(uint64_t lh, uint64_t w, bool *ok) {
+  if (lh == 0) {
+    *ok = true;
+    return 0;
+  }
+  uint64_t h = FSC__LH_HEAD(lh);
+  *ok = (lh & FSC__LH_VALID) && FSC__LH_EPOCH(lh) == FSC__LW_EPOCH(w) &&
+        h <= FSC__LW_LEN(w);
+  return *ok ? h : 0;
+}
+
+/*
  * A slot of the list's pointer array (one aligned 64-bit word):
  *   a record offset (multiple of 8, >= FSC__HDR_SIZE), with bit 0 set once a
  *     structural change has frozen the slot for copying;
@@ -91,7 +124,12 @@ struct fsc__data_hdr {
  *   (tag << 3) | 4       empty, emptied by the structural change that
  *                        started epoch `tag` (stale appenders detect it);
  *   2                    FENCE: a structural change in progress has closed
- *                        the slot after the last element to appenders.
+ *                        the slot after the last element to appenders;
+ *   record offset | 3    TAKEN: a pop at the head (list_pop.c) has claimed
+ *                        the slot; only the slot HEAD and slots below it
+ *                        hold one.  Never a value (bit 1), never an empty
+ *                        (bit 2 clear): no appender fills it, no reader
+ *                        counts it past HEAD.
  */
 #define FSC__SLOT_FROZEN UINT64_C(1)
 #define FSC__SLOT_FENCE UINT64_C(2)
@@ -99,6 +137,8 @@ struct fsc__data_hdr {
 #define FSC__SLOT_EMPTY(tag)                                                 \
   ((((uint64_t)(tag) & FSC__LW_EPOCH_MASK) << 3) | FSC__SLOT_EMPTY_FLAG)
 #define FSC__SLOT_IS_VALUE(s) ((s) >= FSC__HDR_SIZE && ((s) & 6u) == 0)
+#define FSC__SLOT_TAKEN(off) ((off) | UINT64_C(3))
+#define FSC__SLOT_IS_TAKEN(s) ((s) >= FSC__HDR_SIZE && ((s) & 7u) == 3u)
 #define FSC__SLOT_OFF(s) ((s) & ~UINT64_C(7))
 
 struct fsc__list_desc {
@@ -180,6 +220,8 @@ struct fsc__index_hdr {
                                         offset, capacity, bytes faulted
                                         in, KS_CEP_VALID | the EPOCH of the
                                         table it is for; 0: none */
+  uint64_t lhead;                    /* list: the head word (FSC__LH_*);
+                                        0 in older files */
 };
 
 /* cstate: a compaction holds the lock and is renaming new files into

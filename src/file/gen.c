@@ -658,7 +658,7 @@ int fsc__gen_metrics(struct fsc__gen *c, fsc_metrics *out) {
   m.repaired_counters = c->rep[FSC__REP_COUNTERS];
   m.repaired_at_close = c->rep[FSC__REP_AT_CLOSE];
   uint64_t w = ck_pr_load_64(&ih->lenword);
-  m.length = FSC__LW_LEN(w);
+  m.length = fsc__lw_count(ih);
   m.structural_epoch = FSC__LW_EPOCH(w);
   memcpy(out, &m, sz);
   return 0;

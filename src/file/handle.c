@@ -204,11 +204,29 @@ static int len_g(struct fsc__gen *c, uint64_t *out) {
   CHECK_C(c, false);
   if (!out)
     return fsc__err(FSC_EINVAL, "out is NULL");
-  uint64_t w = ck_pr_load_64(&fsc__ihdr(c)->lenword);
-  if ((w & FSC__LW_FROZEN) && fsc__gen_moved(c))
-    return FSC__EMOVED;
-  *out = FSC__LW_LEN(w);
-  return 0;
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  for (;;) {
+    uint64_t lh = ck_pr_load_64(&ih->lhead);
+    ck_pr_fence_load(); /* as fsc__len (internal.h) */
+    uint64_t w = ck_pr_load_64(&ih->lenword);
+    if ((w & FSC__LW_FROZEN) && fsc__gen_moved(c))
+      return FSC__EMOVED;
+    bool ok;
+    uint64_t hd = fsc__lh_resolve(lh, w, &ok);
+    ck_pr_fence_load();
+    if (ck_pr_load_64(&ih->lhead) != lh)
+      continue;
+    if (!ok) { /* a change between its two stores, or damage */
+      if (!(w & FSC__LW_FROZEN) && ck_pr_load_64(&ih->lenword) == w)
+        return fsc__err(FSC_ECORRUPT, "list head word %#llx does not go "
+                        "with its length word %#llx",
+                        (unsigned long long)lh, (unsigned long long)w);
+      ck_pr_stall();
+      continue;
+    }
+    *out = FSC__LW_LEN(w) - hd;
+    return 0;
+  }
 }
 
 int fsc__handle_len(struct fsc__handle *hp, uint64_t *out) {

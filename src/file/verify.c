@@ -85,6 +85,7 @@
 /* The shared words that move with every write. */
 struct words {
   uint64_t tail, live, dead, records, lenword, kused, opens;
+  uint64_t lhead; /* a list's pops at the head move it, lock or no lock */
 };
 
 static uint64_t problems(const struct fsc__vpass *p) {
@@ -123,6 +124,7 @@ static void words_load(struct fsc__gen *c, struct words *w) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   ck_pr_fence_load();
   w->lenword = ck_pr_load_64(&ih->lenword);
+  w->lhead = ck_pr_load_64(&ih->lhead);
   w->kused = ck_pr_load_64(&ih->kused);
   w->opens = ck_pr_load_64(&ih->opens);
   w->tail = ck_pr_load_64(&d->tail);
@@ -135,7 +137,8 @@ static void words_load(struct fsc__gen *c, struct words *w) {
 static bool words_eq(const struct words *a, const struct words *b) {
   return a->tail == b->tail && a->live == b->live && a->dead == b->dead &&
          a->records == b->records && a->lenword == b->lenword &&
-         a->kused == b->kused && a->opens == b->opens;
+         a->kused == b->kused && a->opens == b->opens &&
+         a->lhead == b->lhead;
 }
 
 uint64_t fsc__vbegin(struct fsc__vpass *p) {
@@ -607,7 +610,7 @@ static int verify_coll(struct fsc__gen *c, bool repair,
   else if (rc == 0)
     fsc__err_clear();
   r->healthy = rc == 0;
-  r->length = FSC__LW_LEN(ck_pr_load_64(&fsc__ihdr(c)->lenword));
+  r->length = fsc__lw_count(fsc__ihdr(c));
   free(p.marks);
   return rc;
 }

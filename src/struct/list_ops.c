@@ -95,6 +95,19 @@ static int trim(struct fsc__gen *c) {
   uint64_t w = ck_pr_load_64(&ih->lenword);
   if (w & FSC__LW_FROZEN)
     return 0;
+  bool ok;
+  if (fsc__lh_resolve(ck_pr_load_64(&ih->lhead), w, &ok) != 0 && ok) {
+    /* Pops at the head left HEAD above 0: republish from HEAD first (a
+     * change like any other), so the file closes with HEAD 0 and popped
+     * slots gone - what a library without heads reads right. */
+    if (fsc__ls_rebase_locked(c) != 0) {
+      fsc__err_clear();
+      return 0;
+    }
+    w = ck_pr_load_64(&ih->lenword);
+  }
+  if (!ok)
+    return 0;
   unsigned b = FSC__LW_BUFIDX(w);
   uint64_t len = FSC__LW_LEN(w), itail = ck_pr_load_64(&ih->itail);
   struct fsc__list_desc a = ih->desc[b];

@@ -57,7 +57,9 @@ int fsc__list_recover(struct fsc__gen *c, bool unclean) {
     uint64_t *arr = NULL;
     if (FSC__LW_LEN(w) > cap &&
         fsc__ls_desc_array(c, b, &arr, &cap) == 0) {
-      uint64_t k = 0;
+      uint64_t k = 0; /* (past the slots pops took: HEAD) */
+      while (k < cap && FSC__SLOT_IS_TAKEN(ck_pr_load_64(&arr[k])))
+        k++;
       while (k < cap && FSC__SLOT_IS_VALUE(ck_pr_load_64(&arr[k])))
         k++;
       ck_pr_store_64(&ih->lenword, (w & ~FSC__LW_LEN_MASK) | k);

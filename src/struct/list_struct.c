@@ -48,6 +48,24 @@ int fsc__ls_bad_desc(unsigned b, uint64_t off, uint64_t n) {
                   (unsigned long long)n);
 }
 
+int fsc__ls_bad_head(uint64_t lh, uint64_t w) {
+  return fsc__err(FSC_ECORRUPT, "list head word %#llx does not go with "
+                  "its length word %#llx", (unsigned long long)lh,
+                  (unsigned long long)w);
+}
+
+void fsc__ls_store_words(struct fsc__index_hdr *ih, unsigned buf,
+                         uint64_t e, uint64_t head, uint64_t n) {
+  uint64_t w = FSC__LW_MAKE(buf, e, head + n);
+  /* The head word of the new epoch first: a reader pairs a head word with
+   * the length word it loads after it (fsc__ls_load), and one that loads
+   * this head word with the old length word sees two epochs and reads
+   * again.  (The seal's store fence orders it before the word.) */
+  ck_pr_store_64(&ih->lhead, FSC__LH_MAKE(e, head));
+  fsc__ls_seal(ih, w);
+  ck_pr_store_64(&ih->lenword, w);
+}
+
 int fsc__ls_bad_len(uint64_t len, uint64_t cap) {
   return fsc__err(FSC_ECORRUPT, "list length %llu exceeds its array "
                   "capacity %llu", (unsigned long long)len,
@@ -171,6 +189,52 @@ static uint64_t slot_freeze(uint64_t *slot) {
   return s;
 }
 
+/* HEAD, with the word frozen (sn physical: len is END): finish the pop a
+ * TAKEN slot at HEAD shows (its popper may be dead), then freeze slot HEAD
+ * so that no pop claims it while the change runs (a popper's CAS expects
+ * the unfrozen value), and count sn from HEAD.  A head word of another
+ * epoch is a change that died between storing it and the length word, or
+ * damage: HEAD is then where the TAKEN slots end (only pops leave them,
+ * and only below HEAD or at it). */
+static void settle_head(struct fsc__index_hdr *ih, struct fsc__lsnap *sn) {
+  uint64_t end = sn->len, w = FSC__LW_MAKE(sn->buf, sn->epoch, end), h;
+  for (;;) {
+    uint64_t lh = ck_pr_load_64(&ih->lhead);
+    bool ok;
+    h = fsc__lh_resolve(lh, w, &ok);
+    /* (Below HEAD only TAKEN slots: anything else there is an element a
+     * damaged HEAD skipped.) */
+    if (ok && h > 0 && !FSC__SLOT_IS_TAKEN(ck_pr_load_64(&sn->src[h - 1])))
+      ok = false;
+    if (!ok) {
+      for (h = 0; h < end && FSC__SLOT_IS_TAKEN(ck_pr_load_64(&sn->src[h]));)
+        h++;
+      ck_pr_store_64(&ih->lhead, FSC__LH_MAKE(sn->epoch, h));
+      continue;
+    }
+    if (h >= end)
+      break;
+    uint64_t s = slot_freeze(&sn->src[h]);
+    if (!FSC__SLOT_IS_TAKEN(s))
+      break;
+    /* (A popper passing HEAD makes the same CAS: one of them moves it.) */
+    ck_pr_cas_64(&ih->lhead, lh, FSC__LH_MAKE(sn->epoch, h + 1));
+  }
+  sn->head = h;
+  sn->acap = sn->cap;
+  sn->src += h;
+  sn->cap -= h;
+  sn->len -= h;
+  sn->nfrozen = sn->len ? 1 : 0;
+}
+
+/* Thaw element 0's slot, frozen by settle_head, before a change that
+ * leaves it in place publishes. */
+static void thaw_head(struct fsc__lsnap *sn) {
+  if (sn->len && FSC__SLOT_IS_VALUE(ck_pr_load_64(&sn->src[0])))
+    ck_pr_and_64(&sn->src[0], ~FSC__SLOT_FROZEN);
+}
+
 /* Freeze the word, adopt a pending append, fence.  Lock held.  Returns 1
  * if the word was already frozen: its holder died (an orphan). */
 static int freeze(struct fsc__gen *c, struct fsc__lsnap *sn) {
@@ -220,6 +284,7 @@ static int freeze(struct fsc__gen *c, struct fsc__lsnap *sn) {
   uint64_t hw = sn->len < sn->cap ? sn->len + 1 : sn->cap;
   if (ih->desc[sn->buf].hw < hw)
     ih->desc[sn->buf].hw = hw;
+  settle_head(ih, sn);
   return orphan;
 }
 
@@ -263,7 +328,7 @@ static int publish(struct fsc__gen *c, struct fsc__lsnap *sn,
   /* The active array, which the new one must not overlap.  Only a hostile
    * or broken index names a spare (or an itail) that would. */
   uint64_t aoff = ck_pr_load_64(&ih->desc[sn->buf].off);
-  uint64_t aend = aoff + sn->cap * 8;
+  uint64_t aend = aoff + sn->acap * 8;
   bool fresh = toff == 0 || tcap < want;
   if (!fresh && (toff < FSC__HDR_SIZE || (toff & 7u) ||
                  tcap > (UINT64_C(1) << 40) ||
@@ -311,9 +376,9 @@ static int publish(struct fsc__gen *c, struct fsc__lsnap *sn,
   ck_pr_store_64(&ih->desc[t].off, toff);
   ck_pr_store_64(&ih->desc[t].cap, tcap);
   ih->desc[t].hw = n;
-  /* The array and its descriptor are complete before the word (release). */
-  fsc__ls_seal(ih, FSC__LW_MAKE(t, e1, n));
-  ck_pr_store_64(&ih->lenword, FSC__LW_MAKE(t, e1, n));
+  /* The array and its descriptor are complete before the word (release);
+   * the new array starts at HEAD 0. */
+  fsc__ls_store_words(ih, t, e1, 0, n);
   return 0;
 }
 
@@ -341,8 +406,7 @@ static void unfreeze(struct fsc__gen *c, struct fsc__lsnap *sn) {
   if (sn->len < sn->cap)
     ck_pr_store_64(&sn->src[sn->len], FSC__SLOT_EMPTY(e1));
   ck_pr_fence_store();
-  fsc__ls_seal(ih, FSC__LW_MAKE(sn->buf, e1, sn->len));
-  ck_pr_store_64(&ih->lenword, FSC__LW_MAKE(sn->buf, e1, sn->len));
+  fsc__ls_store_words(ih, sn->buf, e1, sn->head, sn->len);
   free(sn->old);
   sn->old = NULL;
 }
@@ -415,10 +479,10 @@ int fsc__ls_pop_last(struct fsc__gen *c, uint64_t *off) {
   ck_pr_store_64(&sn.src[sn.len - 1], FSC__SLOT_EMPTY(e1));
   if (sn.len < sn.cap)
     ck_pr_store_64(&sn.src[sn.len], FSC__SLOT_EMPTY(e1));
+  if (sn.len > 1)
+    thaw_head(&sn);
   ck_pr_fence_store();
-  fsc__ls_seal(fsc__ihdr(c), FSC__LW_MAKE(sn.buf, e1, sn.len - 1));
-  ck_pr_store_64(&fsc__ihdr(c)->lenword,
-                 FSC__LW_MAKE(sn.buf, e1, sn.len - 1));
+  fsc__ls_store_words(fsc__ihdr(c), sn.buf, e1, sn.head, sn.len - 1);
   finish(c, &sn);
   return 0;
 }
@@ -432,7 +496,9 @@ int fsc__ls_grow(struct fsc__gen *c) {
     fsc__ls_abort(c, &sn);
     return 0;
   }
-  return fsc__ls_commit(c, &sn, sn.old, sn.len, sn.cap * 2);
+  /* (From HEAD: a queue's popped slots are not copied, and the new array
+   * starts at HEAD 0; twice the length keeps growth amortized O(1).) */
+  return fsc__ls_commit(c, &sn, sn.old, sn.len, sn.len * 2);
 }
 
 int fsc__ls_wait(struct fsc__gen *c) {
@@ -466,6 +532,7 @@ int fsc__ls_recover_locked(struct fsc__gen *c,
   int rc = freeze(c, &sn);
   if (rc < 0)
     return rc;
+  len0 = len0 > sn.head ? len0 - sn.head : 0;
   *adopted = sn.len > len0 ? sn.len - len0 : 0;
   uint64_t skipped = 0;
   if ((rc = snapshot(&sn, &skipped)) != 0) {
@@ -486,6 +553,19 @@ int fsc__ls_recover_locked(struct fsc__gen *c,
   free(sn.old);
   sn.old = NULL;
   return rc;
+}
+
+int fsc__ls_rebase_locked(struct fsc__gen *c) {
+  struct fsc__lsnap sn;
+  int rc = begin_locked(c, &sn, true);
+  if (rc)
+    return rc;
+  if ((rc = publish(c, &sn, sn.old, sn.len, 0)) != 0) {
+    unfreeze(c, &sn);
+    return rc;
+  }
+  free(sn.old);
+  return 0;
 }
 
 /* Compaction (compact.c) holds the lock and copies the list out of the
@@ -514,8 +594,7 @@ static void unfreeze_two(struct fsc__gen *c, struct fsc__lsnap *sn,
                          uint64_t a, uint64_t b) {
   ck_pr_and_64(&sn->src[a], ~FSC__SLOT_FROZEN);
   ck_pr_and_64(&sn->src[b], ~FSC__SLOT_FROZEN);
-  sn->nfrozen = 0;
-  unfreeze(c, sn);
+  unfreeze(c, sn); /* and element 0's slot (settle_head) */
 }
 
 int fsc__ls_begin_at(struct fsc__gen *c, struct fsc__lsnap *sn, bool full,
@@ -579,9 +658,10 @@ int fsc__ls_swap_pop(struct fsc__gen *c, int64_t index, fsc_value *out,
   ck_pr_fence_store();
   if (i != L)
     ck_pr_store_64(&sn.src[i], rl);
+  if (i != 0 && L != 0)
+    thaw_head(&sn);
   ck_pr_fence_store();
-  fsc__ls_seal(ih, FSC__LW_MAKE(sn.buf, e1, L));
-  ck_pr_store_64(&ih->lenword, FSC__LW_MAKE(sn.buf, e1, L));
+  fsc__ls_store_words(ih, sn.buf, e1, sn.head, L);
   /* The value goes out before its bytes can be reused; a counter's is
    * final once it is closed (record.c). */
   fsc__ctr_close(c, ri);
@@ -597,8 +677,12 @@ int fsc__ls_swap_pop(struct fsc__gen *c, int64_t index, fsc_value *out,
   bool ctr = fsc__ctr_is(c, ri, NULL) || fsc__ctr_is(c, rl, NULL);
   if (i != L && !ctr && rl + total == ck_pr_load_64(&d->tail)) {
     struct fsc__lsnap sb;
-    if (freeze(c, &sb) == 0) {
-      uint64_t s = slot_freeze(&sb.src[i]);
+    /* Pops at the head may have moved HEAD since A: i counts from A's. */
+    uint64_t p = sn.head + i;
+    int frc = freeze(c, &sb);
+    if (frc == 0 && p >= sb.head && p - sb.head < sb.len) {
+      uint64_t j = p - sb.head;
+      uint64_t s = slot_freeze(&sb.src[j]);
       const uint8_t *from = fsc__ptr(c, &c->data, rl, total);
       uint8_t *to = fsc__ptr(c, &c->data, ri, total);
       if (FSC__SLOT_IS_VALUE(s) && FSC__SLOT_OFF(s) == rl && from && to) {
@@ -606,19 +690,21 @@ int fsc__ls_swap_pop(struct fsc__gen *c, int64_t index, fsc_value *out,
          * before A's epoch can read it, and they read again. */
         memcpy(to, from, (size_t)total);
         ck_pr_fence_store();
-        ck_pr_store_64(&sb.src[i], ri);
+        ck_pr_store_64(&sb.src[j], ri);
         uint64_t e2 = next_epoch(sb.epoch);
         if (sb.len < sb.cap)
           ck_pr_store_64(&sb.src[sb.len], FSC__SLOT_EMPTY(e2));
+        if (j != 0)
+          thaw_head(&sb);
         ck_pr_fence_store();
-        fsc__ls_seal(ih, FSC__LW_MAKE(sb.buf, e2, sb.len));
-        ck_pr_store_64(&ih->lenword, FSC__LW_MAKE(sb.buf, e2, sb.len));
+        fsc__ls_store_words(ih, sb.buf, e2, sb.head, sb.len);
         moved = true;
       } else {
-        ck_pr_and_64(&sb.src[i], ~FSC__SLOT_FROZEN);
-        sb.nfrozen = 0;
+        ck_pr_and_64(&sb.src[j], ~FSC__SLOT_FROZEN);
         unfreeze(c, &sb);
       }
+    } else if (frc == 0) {
+      unfreeze(c, &sb); /* (frozen, but i went to a pop at the head) */
     }
     fsc__err_clear();
     if (!moved)

@@ -8,13 +8,16 @@
 #include "internal.h"
 
 /* A structural change in progress: the structure lock is held and the
- * length word is frozen. */
+ * length word is frozen.  src, cap and len count from HEAD: src[0] is
+ * element 0 (its slot frozen, so no pop at the head claims it). */
 struct fsc__lsnap {
   unsigned buf;       /* active array */
   uint64_t epoch;     /* epoch being closed */
+  uint64_t head;      /* HEAD: the slot of element 0 in the active array */
   uint64_t len;       /* elements, adopted pending append included */
-  uint64_t *src;      /* the active array (slots) */
-  uint64_t cap;       /* its capacity */
+  uint64_t *src;      /* the active array from HEAD (slots) */
+  uint64_t cap;       /* its capacity from HEAD */
+  uint64_t acap;      /* the active array's whole capacity */
   uint64_t *old;      /* heap copy of the record offsets [0, len), or NULL
                          for a light snapshot */
   uint64_t nfrozen;   /* slots of src frozen by this change */
@@ -39,6 +42,50 @@ int fsc__ls_bad_desc(unsigned b, uint64_t off, uint64_t n)
     __attribute__((cold));
 /* LEN exceeds the array's capacity: record FSC_ECORRUPT. */
 int fsc__ls_bad_len(uint64_t len, uint64_t cap) __attribute__((cold));
+
+/* The length word w and the HEAD it goes with (list_pop.c), consistent:
+ * the head word is loaded first (a change stores it before the word).
+ * *lh gets the head word, for fsc__ls_moved.  FSC_ECORRUPT for a head
+ * word that stays inconsistent with an unchanging length word. */
+int fsc__ls_bad_head(uint64_t lh, uint64_t w) __attribute__((cold));
+int fsc__ls_wait(struct fsc__gen *c);
+static inline int fsc__ls_load(struct fsc__gen *c, uint64_t *w,
+                               uint64_t *lh, uint64_t *head) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  for (unsigned spins = 0;; spins++) {
+    uint64_t h0 = ck_pr_load_64(&ih->lhead);
+    ck_pr_fence_load(); /* the head word before the length word */
+    uint64_t w0 = fsc__lw_load(ih);
+    bool ok;
+    uint64_t h = fsc__lh_resolve(h0, w0, &ok);
+    if (__builtin_expect(ok, 1)) {
+      *w = w0;
+      *lh = h0;
+      *head = h;
+      return 0;
+    }
+    if (ck_pr_load_64(&ih->lhead) != h0 || ck_pr_load_64(&ih->lenword) != w0)
+      continue;
+    /* Unchanged: damage, unless the word is frozen (a change between its
+     * two stores, or dead there: the lock tells which). */
+    if (!(w0 & FSC__LW_FROZEN))
+      return fsc__ls_bad_head(h0, w0);
+    if (spins < 256) {
+      ck_pr_stall();
+    } else {
+      int rc = fsc__ls_wait(c);
+      if (rc)
+        return rc;
+      spins = 0;
+    }
+  }
+}
+
+/* Has the structure or HEAD moved since (w, lh)?  (acquire) */
+static inline bool fsc__ls_moved(struct fsc__index_hdr *ih, uint64_t w,
+                                 uint64_t lh) {
+  return fsc__ls_changed(ih, w) || ck_pr_load_64(&ih->lhead) != lh;
+}
 
 /* Read desc[b] of the index header ih and map its array.  (Inline: every
  * get, append and item assignment runs through it.) */
@@ -88,6 +135,49 @@ static inline int fsc__ls_view(struct fsc__gen *c, uint64_t *wout,
     return 0;
   }
 }
+
+/* fsc__ls_view with HEAD: also the head word (*lh) and HEAD (*head)
+ * going with w, HEAD <= LEN(w) <= *cap. */
+static inline int fsc__ls_hview(struct fsc__gen *c, uint64_t *wout,
+                                uint64_t *lh, uint64_t *head, uint64_t **arr,
+                                uint64_t *cap) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  for (;;) {
+    uint64_t w = 0, h0 = 0, h = 0;
+    int rc = fsc__ls_load(c, &w, &h0, &h);
+    if (rc)
+      return rc;
+    if (__builtin_expect((w & FSC__LW_FROZEN) != 0, 0) && fsc__gen_moved(c))
+      return FSC__EMOVED;
+    rc = fsc__ls_desc_array_ih(c, ih, FSC__LW_BUFIDX(w), arr, cap);
+    if (fsc__ls_changed(ih, w))
+      continue;
+    if (__builtin_expect(rc != 0, 0))
+      return rc;
+    if (__builtin_expect(FSC__LW_LEN(w) > *cap, 0))
+      return fsc__ls_bad_len(FSC__LW_LEN(w), *cap);
+    *wout = w;
+    *lh = h0;
+    *head = h;
+    return 0;
+  }
+}
+
+/* Pop element 0 without the lock (list_pop.c): claim slot HEAD, advance
+ * HEAD.  Its record offset in *off; FSC_EINDEX if the list is empty. */
+int fsc__ls_pop_first(struct fsc__gen *c, uint64_t *off);
+/* Move HEAD past slot h of array buf, which a pop has claimed (TAKEN),
+ * if no one has yet (list_pop.c). */
+void fsc__ls_head_pass(struct fsc__index_hdr *ih, unsigned buf,
+                       uint64_t h);
+/* Store the head word and then the length word of a change publishing
+ * (buf, epoch e, elements [head, head + n)), with the seal between
+ * (lock held).  Release: everything the change wrote comes before. */
+void fsc__ls_store_words(struct fsc__index_hdr *ih, unsigned buf,
+                         uint64_t e, uint64_t head, uint64_t n);
+/* The same change, published in the list's place with its HEAD reset: for
+ * the last clean close (list_ops.c trim).  Lock held. */
+int fsc__ls_rebase_locked(struct fsc__gen *c);
 
 /* Writers that meet a frozen word wait here; after a while they take the
  * lock, which finishes a change whose process died. */

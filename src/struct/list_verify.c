@@ -98,10 +98,46 @@ void fsc__list_vscan(struct fsc__vpass *p) {
     p->unrepairable = true;
     return;
   }
+  /* The list is slots [HEAD, LEN): below HEAD, slots pops took.  A head
+   * word of another epoch is damage (or a change that died between its
+   * two stores): HEAD is where the TAKEN slots end, as the repair will
+   * find it (list_struct.c settle_head). */
+  bool hok;
+  uint64_t lh = ck_pr_load_64(&ih->lhead);
+  uint64_t head = fsc__lh_resolve(lh, w, &hok);
+  if (!hok) {
+    for (head = 0; head < len && FSC__SLOT_IS_TAKEN(ck_pr_load_64(&arr[head]));)
+      head++;
+    if (!frozen) {
+      fsc__vnote(p, &p->structure, "the list's head word %#llx does not go "
+                 "with its length word", (unsigned long long)lh);
+      p->need_struct = true;
+    }
+  } else if (head > 0 && !FSC__SLOT_IS_TAKEN(ck_pr_load_64(&arr[head - 1]))) {
+    /* Below HEAD, only slots pops took: an element there is one a damaged
+     * head word hides (the repair finds HEAD from the slots). */
+    fsc__vnote(p, &p->structure, "list slot %llu, below the head %llu, is "
+               "not a popped slot", (unsigned long long)(head - 1),
+               (unsigned long long)head);
+    p->need_struct = true;
+  }
   uint64_t empty_below = 0;
-  for (uint64_t i = 0; i <= len && i < cap; i++) {
+  for (uint64_t i = head; i <= len && i < cap; i++) {
     uint64_t s = ck_pr_load_64(&arr[i]);
     p->slots_checked++;
+    if (i < len && FSC__SLOT_IS_TAKEN(s)) {
+      /* A pop at the head, which takes no lock, claimed it (at HEAD, or
+       * HEAD moved here since it was read): no longer an element, and no
+       * damage.  Past a HEAD that has not moved it is damage. */
+      ck_pr_fence_load();
+      if (i > head && ck_pr_load_64(&ih->lhead) == lh) {
+        fsc__vnote(p, &p->structure, "list slot %llu, past the head %llu, "
+                   "is a popped slot", (unsigned long long)i,
+                   (unsigned long long)head);
+        p->need_struct = true;
+      }
+      continue;
+    }
     if (i == len) {
       /* Slot LEN: empty, a pending append (a promised element, counted by
        * the next append or change), or a fence while a change holds the
@@ -109,6 +145,18 @@ void fsc__list_vscan(struct fsc__vpass *p) {
        * damage that blocks appenders. */
       if (FSC__SLOT_IS_VALUE(s)) {
         p->pending = true; /* and on to the record check */
+      } else if (FSC__SLOT_IS_TAKEN(s)) {
+        /* Appended and popped at the head since the word was read (both
+         * lock-free): the list moved on; damage only under the same
+         * words. */
+        ck_pr_fence_load();
+        if (ck_pr_load_64(&ih->lenword) == w &&
+            ck_pr_load_64(&ih->lhead) == lh) {
+          fsc__vnote(p, &p->structure, "list slot %llu (the length) is a "
+                     "popped slot", (unsigned long long)i);
+          p->need_struct = true;
+        }
+        break;
       } else if (s == FSC__SLOT_FENCE) {
         if (!frozen) {
           fsc__vnote(p, &p->structure, "list slot %llu (the length) is "
@@ -239,7 +287,9 @@ int fsc__list_vrepair(struct fsc__vpass *p, bool *changed,
                              cap * 8);
     if (!arr)
       return fsc__err_last();
-    uint64_t k = 0;
+    uint64_t k = 0; /* (past the slots pops took: HEAD) */
+    while (k < cap && FSC__SLOT_IS_TAKEN(ck_pr_load_64(&arr[k])))
+      k++;
     while (k < cap && FSC__SLOT_IS_VALUE(ck_pr_load_64(&arr[k])))
       k++;
     /* (No appender moves a LEN above the capacity: it waits for growth,
