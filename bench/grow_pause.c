@@ -11,8 +11,9 @@
  * Prints, per round, the grower's longest put and its 99.9th percentile,
  * and the other writer's longest overwrite and 99.9th percentile (what
  * the growth costs a writer that did not grow it), then the median of
- * each over the rounds.  With an incremental migration (FSC_GROW_MIGRATE=1
- * in the environment: src/struct/hash_migrate.c) the growth is spread
+ * each over the rounds.  With the incremental migration (the default;
+ * FSC_GROW_MIGRATE=0 in the environment for the stop-the-world growth:
+ * src/struct/hash_migrate.c) the growth is spread
  * over the inserts that follow it: -n of at least a thirty-second of -c
  * sees the migration through.  Also prints how many of the grower's puts
  * took over 200 us (GP_DEBUG=1 in the environment: each one over 2 ms,

@@ -78,8 +78,10 @@ bool fsc__hash_migrate_on(void) {
   static uint32_t on = 2;
   uint32_t v = ck_pr_load_32(&on);
   if (v == 2) {
+    /* On unless FSC_GROW_MIGRATE=0: the switch back to the stop-the-world
+     * growth, for a comparison or a diagnosis. */
     const char *e = getenv("FSC_GROW_MIGRATE");
-    v = e && *e && *e != '0';
+    v = !(e && *e == '0');
     ck_pr_store_32(&on, v);
   }
   return v != 0;

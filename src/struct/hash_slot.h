@@ -243,7 +243,8 @@ uint64_t fsc__hash_seal_frozen(struct fsc__gen *c, bool fix);
 
 /* hash_migrate.c: growth by an incremental migration (doc/CONCURRENCY.md,
  * "Growth by migration").  on: may this process start one (the
- * FSC_GROW_MIGRATE environment variable, read once; any process finishes
+ * default; FSC_GROW_MIGRATE=0 in the environment, read once, turns it off
+ * for the process's own growths; any process finishes
  * one it meets); start: structure lock held, the table seen with word w
  * full: 0 started, 1 not started (the caller rebuilds as before), or an
  * error; step: lock held, move the next old slots (ends the migration at
