@@ -88,6 +88,12 @@ void fsc__file_advise(struct fsc__file *f, uint64_t off, uint64_t len,
  * (MADV_POPULATE_WRITE, else a write fault a page that changes nothing),
  * so that later stores take no page fault.  Advice only: never fails. */
 void fsc__mem_populate(void *p, uint64_t len);
+/* Drop this process's page table entries for the whole pages inside
+ * [p, p + len) of a shared file mapping (MADV_DONTNEED: the bytes stay in
+ * the file and the page cache; a later access faults them back in), so
+ * that memory no longer used here (a table a growth left behind) stops
+ * counting in the process's RSS.  Advice only: never fails. */
+void fsc__mem_drop(void *p, uint64_t len);
 int fsc__file_map(struct fsc__file *f, uint64_t need);
 void fsc__file_unmap(struct fsc__file *f);
 /* Slow path of fsc__ptr: re-read the published capacity, map more if

@@ -330,6 +330,34 @@ START_TEST(test_views_not_counted_twice) {
 }
 END_TEST
 
+/* A growth's migration reads the old table until its last slot is moved;
+ * then the table is read no more, and its pages leave this process's RSS
+ * (hash_migrate.c).  110,000 keys: the growth from 2^17 to 2^18 slots
+ * started at 98,305 and its migration (64 old slots an insert) ended at
+ * about 100,400; the next table is prepared from 5/8 of 2^18 only.  The
+ * index mapping then holds the live table (16 bytes a slot) and little
+ * more (before: the old table's 2 MiB too). */
+START_TEST(test_old_table_not_resident) {
+  const char *base = tc_path("oldtab");
+  fsc_options o = opts_none();
+  fsc_dict *d;
+  ck_ok(fsc_dict_open(base, &o, &d));
+  dict_fill(d, 0, 110000);
+  uint64_t cap = table_cap(base);
+  ck_assert_uint_eq(cap, UINT64_C(1) << 18);
+  char p[600];
+  snprintf(p, sizeof p, "%s.index.fscollection", base);
+  int maps = 0;
+  long kb = mapped_rss_kb(p, &maps);
+  ck_assert_msg((uint64_t)kb * 1024 <= HDR + cap * 16 + 256 * 1024,
+                "%ld kB of the index resident for a table of %llu slots",
+                kb, (unsigned long long)cap);
+  dict_check(d, 110000);
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+}
+END_TEST
+
 /* A list of int64: 24 bytes of record (the 16-byte header and the value)
  * and one 8-byte slot per element.  While open, the index holds the
  * active array (room for up to twice the length) and the arrays it
@@ -736,6 +764,7 @@ static Suite *files_suite(void) {
   tcase_add_test(tc, test_dict_index_holes);
   tcase_add_test(tc, test_cache_index_holes);
   tcase_add_test(tc, test_views_not_counted_twice);
+  tcase_add_test(tc, test_old_table_not_resident);
   tcase_add_test(tc, test_list_trim);
   tcase_add_test(tc, test_no_trim_while_shared);
   tcase_add_test(tc, test_opener_during_last_close);

@@ -104,6 +104,14 @@ void fsc__mem_populate(void *p, uint64_t len) {
     ck_pr_add_64((uint64_t *)(q & ~(uintptr_t)7), 0);
 }
 
+void fsc__mem_drop(void *p, uint64_t len) {
+  uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+  uintptr_t a = (uintptr_t)p;
+  uintptr_t start = (uintptr_t)round_up(a, page), end = (a + len) / page * page;
+  if (start < end)
+    (void)madvise((void *)start, (size_t)(end - start), MADV_DONTNEED);
+}
+
 /* Map a new view of at least `need` bytes and publish it. Caller holds mu
  * (or is the only user, at open). */
 static int view_add(struct fsc__file *f, uint64_t need) {
