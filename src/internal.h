@@ -215,6 +215,11 @@ struct fsc__kind_ops {
    * what it uses down, lower itail); gen.c then cuts the file after
    * itail.  NULL: nothing to give back.  Never fails the close. */
   int (*trim)(struct fsc__gen *g);
+  /* A reader found the structure words frozen and inconsistent for a
+   * while: wait for the change, or finish one whose process died (a
+   * read-only handle: FSC_EAGAIN).  0 to look again, or an error.  NULL:
+   * the kind's words are never inconsistent (a dict's or set's). */
+  int (*wait)(struct fsc__gen *g);
 };
 
 /* The rows (struct/list_ops.c, struct/hash_ops.c). */

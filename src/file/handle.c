@@ -205,7 +205,7 @@ static int len_g(struct fsc__gen *c, uint64_t *out) {
   if (!out)
     return fsc__err(FSC_EINVAL, "out is NULL");
   struct fsc__index_hdr *ih = fsc__ihdr(c);
-  for (;;) {
+  for (unsigned spins = 0;; spins++) {
     uint64_t lh = ck_pr_load_64(&ih->lhead);
     ck_pr_fence_load(); /* as fsc__len (internal.h) */
     uint64_t w = ck_pr_load_64(&ih->lenword);
@@ -221,7 +221,17 @@ static int len_g(struct fsc__gen *c, uint64_t *out) {
         return fsc__err(FSC_ECORRUPT, "list head word %#llx does not go "
                         "with its length word %#llx",
                         (unsigned long long)lh, (unsigned long long)w);
-      ck_pr_stall();
+      /* Frozen between a change's two stores: brief.  Frozen for long:
+       * its holder is slow or dead; the kind's wait tells which, and
+       * finishes a dead one's change (never spin for ever). */
+      if (spins < 256 || !c->ops->wait) {
+        ck_pr_stall();
+        continue;
+      }
+      int rc = c->ops->wait(c);
+      if (rc)
+        return rc;
+      spins = 0;
       continue;
     }
     *out = FSC__LW_LEN(w) - hd;

@@ -156,4 +156,5 @@ const struct fsc__kind_ops fsc__list_ops = {
     .vscan = fsc__list_vscan,
     .vrepair = fsc__list_vrepair,
     .trim = trim,
+    .wait = fsc__ls_wait,
 };
