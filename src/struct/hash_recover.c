@@ -361,9 +361,15 @@ int fsc__hash_rebuild_from_data(struct fsc__gen *c, uint64_t *live_bytes) {
       continue;
     struct fsc__kkey k;
     fsc__kkey_make(&k, dict ? 0 : kr.type, kr.key, kr.klen);
-    rebuild_place(c, dst, cap, e1, &k, r, &kr,
-                  (fl & FSC__REC_REMOVED) ? RB_GONE : 0, r < floor, &live,
-                  &bytes);
+    /* A dict record of origin 0 is a mark (hash.c, mark_write): no live
+     * record has it (its origin is itself or a record before it).  One
+     * without its flag (the flags byte is outside the checksum: damage)
+     * is taken for a removal of its key, never for a value of it: a clear
+     * mark's empty key would otherwise come back as a key never
+     * written. */
+    bool gone = (fl & FSC__REC_REMOVED) || (dict && kr.origin == 0);
+    rebuild_place(c, dst, cap, e1, &k, r, &kr, gone ? RB_GONE : 0,
+                  r < floor, &live, &bytes);
   }
   if (rc < 0) {
     fsc__ls_seal(ih, w);
