@@ -278,15 +278,29 @@ static int expired_among(struct fsc__gen *c, const uint64_t *offs,
   return 0;
 }
 
+/* Old slots a sample looks at, at most: a bound per eviction whatever
+ * the table's size. */
+#define OLD_LOOK 128u
+
 /* Up to n live slots (without the frozen bit) of the table a migration
- * copies from, from a random place: its keys not moved yet. */
-static uint64_t sample_old(const struct fsc__ktab *t, uint64_t *out,
-                           uint64_t n) {
-  uint64_t mask = t->ocap - 1, i = rnd() & mask, got = 0;
-  for (uint64_t j = 0; j < t->ocap && got < n; j++, i = (i + 1) & mask) {
+ * copies from, from a random place: its keys not moved yet.  Only old
+ * slots at or above kmig can hold one (below it every slot is MOVED or
+ * empty: hash_migrate.c), and at most OLD_LOOK of them are looked at: a
+ * migration that stalls near its end (a bounded cache whose sets the
+ * admission filter refuses inserts nothing, and only inserts move slots)
+ * left every sample scanning the whole old table, 22 us a set. */
+static uint64_t sample_old(struct fsc__gen *c, const struct fsc__ktab *t,
+                           uint64_t *out, uint64_t n) {
+  uint64_t k = ck_pr_load_64(&fsc__ihdr(c)->kmig);
+  if (k >= t->ocap)
+    return 0;
+  uint64_t span = t->ocap - k, i = k + rnd() % span, got = 0;
+  for (uint64_t j = 0; j < span && j < OLD_LOOK && got < n; j++) {
     uint64_t s = ck_pr_load_64(&t->oarr[i]) & ~KS_FROZEN;
     if (fsc__ks_value(s))
       out[got++] = s;
+    if (++i == t->ocap)
+      i = k;
   }
   return got;
 }
@@ -315,7 +329,7 @@ int fsc__cache_victim(struct fsc__gen *c, uint64_t *off) {
    * moved yet (a clock word is per key hash, not per slot: it stays with
    * the key). */
   if (t.oarr)
-    n = sample_old(&t, cand, SAMPLES / 2);
+    n = sample_old(c, &t, cand, SAMPLES / 2);
   for (uint64_t j = 0; j < t.cap && n < SAMPLES; j++, i = (i + 1) & mask) {
     uint64_t s = ck_pr_load_64(&t.arr[i]);
     if (!fsc__ks_value(s))
@@ -475,7 +489,7 @@ int fsc__hash_sample(struct fsc__gen *c, uint64_t *offs, unsigned n) {
   unsigned got = 0;
   if (t.oarr) { /* a growth migrating: half from the keys not moved */
     uint64_t s[64];
-    got = (unsigned)sample_old(&t, s, n / 2 < 64 ? n / 2 : 64);
+    got = (unsigned)sample_old(c, &t, s, n / 2 < 64 ? n / 2 : 64);
     for (unsigned j = 0; j < got; j++)
       offs[j] = s[j] & KS_OFF_MASK;
   }
