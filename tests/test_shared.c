@@ -1022,15 +1022,25 @@ START_TEST(pop_wait_timeout) {
   double dt = now_s() - t0;
   ck_assert_msg(dt >= 0.149 && dt < 1.5, "waited %.3f s", dt);
   /* Short timeouts end at their deadline, not at the end of ck_ec's
-   * backoff iteration (2, 16, 128 ms: a 25 ms wait slept 128 ms). */
+   * backoff iteration (2, 16, 128 ms: a 25 ms wait slept 128 ms, every
+   * time).  A loaded machine can delay any one wakeup past the bound, so
+   * the best of five tries is what must end within 60 ms of it; none may
+   * end before it. */
   static const int short_ms[] = {10, 25, 60};
   for (int i = 0; i < 3; i++) {
-    t0 = now_s();
-    ck_fsc(fsc_list_pop_wait(l, 0, short_ms[i], &v), FSC_ETIMEDOUT);
-    dt = now_s() - t0;
-    ck_assert_msg(dt >= short_ms[i] / 1000.0 - 0.001 &&
-                      dt < short_ms[i] / 1000.0 + 0.06,
-                  "a %d ms wait took %.3f s", short_ms[i], dt);
+    double best = 1e9;
+    for (int t = 0; t < 5; t++) {
+      t0 = now_s();
+      ck_fsc(fsc_list_pop_wait(l, 0, short_ms[i], &v), FSC_ETIMEDOUT);
+      dt = now_s() - t0;
+      ck_assert_msg(dt >= short_ms[i] / 1000.0 - 0.001,
+                    "a %d ms wait ended after %.3f s", short_ms[i], dt);
+      if (dt < best)
+        best = dt;
+    }
+    ck_assert_msg(best < short_ms[i] / 1000.0 + 0.06,
+                  "a %d ms wait took %.3f s at best of 5", short_ms[i],
+                  best);
   }
   ck_fsc(fsc_list_pop_wait(l, -1, 0, &v), FSC_ETIMEDOUT);
   ck_fsc(fsc_list_pop_wait(l, 1, 0, &v), FSC_EINVAL);
