@@ -16,6 +16,7 @@
  *    killed consumer (the one it had claimed), nothing else missing.
  */
 #include "check_common.h"
+#include "check_procs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,44 +30,6 @@
 #include <time.h>
 
 #include "file/format.h"
-
-static double now_s(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static void *shm(size_t n) {
-  void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-                 -1, 0);
-  ck_assert(p != MAP_FAILED);
-  memset(p, 0, n);
-  return p;
-}
-
-/* Wait for every child; each must exit 0 within `secs`. */
-static void reap(pid_t *pids, int n, double secs) {
-  double end = now_s() + secs;
-  for (int i = 0; i < n; i++) {
-    if (pids[i] <= 0)
-      continue;
-    int st;
-    for (;;) {
-      pid_t r = waitpid(pids[i], &st, WNOHANG);
-      if (r == pids[i])
-        break;
-      if (now_s() > end) {
-        for (int j = i; j < n; j++)
-          if (pids[j] > 0)
-            kill(pids[j], SIGKILL);
-        ck_abort_msg("child %d did not finish within %.0f s", i, secs);
-      }
-      usleep(2000);
-    }
-    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
-                  "child %d ended with status %#x", i, st);
-  }
-}
 
 static fsc_list *lopen(const char *p, int64_t lock_ms) {
   fsc_options o = FSC_OPTIONS_INIT;
@@ -284,7 +247,7 @@ START_TEST(crash_mid_pop_recovers) {
     claim_head(base); /* 3: claimed, then the process dies */
     _exit(0);         /* no close: the next opener recovers */
   }
-  reap(&c, 1, 60);
+  tc_reap(&c, 1, 60);
   uint64_t h;
   head_slot(base, &h);
   ck_assert_uint_eq(h, 3);
@@ -504,7 +467,7 @@ static void run_queue(int kills) {
   char base[600];
   snprintf(base, sizeof base, "%s", p);
   fsc_list *l = lopen(base, 0);
-  struct qs *q = shm(sizeof *q);
+  struct qs *q = tc_shm(sizeof *q);
   pid_t cons[NC + KILLS], prod[NP];
   int nc = 0;
   for (int i = 0; i < NC; i++)
@@ -522,8 +485,8 @@ static void run_queue(int kills) {
     if ((cons[victim] = fork()) == 0)
       consumer(base, q, victim & 1 ? -1 : 0);
   }
-  reap(prod, NP, 300);
-  reap(cons, NC, 300);
+  tc_reap(prod, NP, 300);
+  tc_reap(cons, NC, 300);
   (void)nc;
   int64_t dup = 0, missing = 0;
   for (int i = 0; i < NP; i++)

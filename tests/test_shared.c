@@ -30,6 +30,7 @@
 #define _GNU_SOURCE
 #endif
 #include "check_common.h"
+#include "check_procs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -39,45 +40,6 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
-
-static double now_s(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-/* Shared memory for children's reports (anonymous, MAP_SHARED). */
-static void *shm(size_t n) {
-  void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-                 -1, 0);
-  ck_assert(p != MAP_FAILED);
-  memset(p, 0, n);
-  return p;
-}
-
-/* Wait for every child; each must exit 0 within `secs`. */
-static void reap(pid_t *pids, int n, double secs) {
-  double end = now_s() + secs;
-  for (int i = 0; i < n; i++) {
-    if (pids[i] <= 0)
-      continue;
-    int st;
-    for (;;) {
-      pid_t r = waitpid(pids[i], &st, WNOHANG);
-      if (r == pids[i])
-        break;
-      if (now_s() > end) {
-        for (int j = i; j < n; j++)
-          if (pids[j] > 0)
-            kill(pids[j], SIGKILL);
-        ck_abort_msg("child %d did not finish within %.0f s", i, secs);
-      }
-      usleep(2000);
-    }
-    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
-                  "child %d failed (status 0x%x)", i, st);
-  }
-}
 
 static fsc_options opts_typed(fsc_type t) {
   fsc_options o = FSC_OPTIONS_INIT;
@@ -162,7 +124,7 @@ static void incr_run(int nkeys) {
       _exit(0);
     }
   }
-  reap(pids, P, 300);
+  tc_reap(pids, P, 300);
   int64_t total = 0;
   for (int k = 0; k < nkeys; k++) {
     snprintf(key, sizeof key, "key%d", k);
@@ -286,7 +248,7 @@ START_TEST(incr_survives_crash) {
     }
     _exit(0); /* no close: unclean */
   }
-  reap(&pid, 1, 60);
+  tc_reap(&pid, 1, 60);
   fsc_dict *d = dict_open(p, FSC_TYPE_INT64);
   fsc_metrics m = {.size = sizeof m};
   ck_ok(fsc_dict_metrics(d, &m));
@@ -318,9 +280,9 @@ START_TEST(incr_writer_died_inside) {
   ctl = 0x9001;                   /* one writer inside, forever */
   ck_assert_int_eq(pwrite(fd, &ctl, 2, 4096 + 2), 2);
   close(fd);
-  double t0 = now_s();
+  double t0 = tc_now_s();
   ck_ok(fsc_dict_compact(d));
-  double dt = now_s() - t0;
+  double dt = tc_now_s() - t0;
   ck_assert_msg(dt >= 0.9 && dt < 5.0, "compaction took %.2f s", dt);
   ck_assert_int_eq(dget(d, "k"), 41);
   ck_ok(fsc_dict_incr(d, "k", 1, 1, &nv));
@@ -355,7 +317,7 @@ START_TEST(list_incr_mp) {
       _exit(0);
     }
   }
-  reap(pids, P, 300);
+  tc_reap(pids, P, 300);
   for (int i = 0; i < 4; i++) {
     int64_t v;
     ck_ok(fsc_list_get_i64(l, i, &v));
@@ -395,7 +357,7 @@ START_TEST(incr_f64_mp) {
       _exit(0);
     }
   }
-  reap(pids, P, 120);
+  tc_reap(pids, P, 120);
   fsc_value v;
   ck_ok(fsc_dict_get(d, "x", 1, &v));
   ck_assert(v.u.f == P * N * 0.5);
@@ -410,7 +372,7 @@ START_TEST(incr_races_pop) {
   const char *p = tc_path("ip");
   fsc_dict *d = dict_open(p, FSC_TYPE_INT64);
   enum { P = 3, N = 40000 };
-  int64_t *popped = shm(sizeof(int64_t) * 2);
+  int64_t *popped = tc_shm(sizeof(int64_t) * 2);
   pid_t pids[P + 1];
   for (int i = 0; i < P; i++) {
     if ((pids[i] = fork()) == 0) {
@@ -437,7 +399,7 @@ START_TEST(incr_races_pop) {
     fsc_dict_free(cd);
     _exit(0);
   }
-  reap(pids, P + 1, 300);
+  tc_reap(pids, P + 1, 300);
   fsc_value dz = fsc_i64(0), v;
   ck_ok(fsc_dict_get_default(d, "k", 1, &dz, &v));
   ck_assert_int_eq(popped[0] + v.u.i64, (int64_t)P * N);
@@ -453,7 +415,7 @@ START_TEST(incr_races_compact) {
   ck_ok(fsc_dict_incr(d, "k", 1, 0, NULL));
   enum { P = 3, N = 20000, COMPACTIONS = 10 };
   /* [0]: incrementers done; [1]: compactions done; [2..]: increments. */
-  int64_t *sh = shm(sizeof(int64_t) * (2 + P));
+  int64_t *sh = tc_shm(sizeof(int64_t) * (2 + P));
   pid_t pids[P + 1];
   for (int i = 0; i < P; i++) {
     if ((pids[i] = fork()) == 0) {
@@ -484,7 +446,7 @@ START_TEST(incr_races_compact) {
     fsc_dict_free(cd);
     _exit(0);
   }
-  reap(pids, P + 1, 300);
+  tc_reap(pids, P + 1, 300);
   int64_t want = 0;
   for (int i = 0; i < P; i++)
     want += sh[2 + i];
@@ -521,7 +483,7 @@ START_TEST(incr_races_set) {
     fsc_dict_free(cd);
     _exit(0);
   }
-  reap(pids, 2, 300);
+  tc_reap(pids, 2, 300);
   int64_t v = dget(d, "k");
   ck_assert_int_eq(v / BASE, 200);
   ck_assert_int_le(v % BASE, N);
@@ -616,7 +578,7 @@ START_TEST(cas_lock_mp) {
       _exit(0);
     }
   }
-  reap(pids, P, 300);
+  tc_reap(pids, P, 300);
   ck_assert_int_eq(dget(d, "n"), P * N);
   ck_ok(fsc_dict_close(d));
   fsc_dict_free(d);
@@ -652,7 +614,7 @@ START_TEST(list_cas_mp) {
       _exit(0);
     }
   }
-  reap(pids, P, 300);
+  tc_reap(pids, P, 300);
   int64_t v;
   ck_ok(fsc_list_get_i64(l, 0, &v));
   ck_assert_int_eq(v, P * N);
@@ -721,7 +683,7 @@ static void producer(const char *p, struct qstate *q, int pi) {
 static void queue_run(bool both_ends, int kills) {
   const char *p = tc_path("queue");
   fsc_list *l = list_open(p, FSC_TYPE_INT64);
-  struct qstate *q = shm(sizeof *q);
+  struct qstate *q = tc_shm(sizeof *q);
   pid_t cons[QC + 8], prod[QP];
   int nc = 0;
   for (int i = 0; i < QC; i++)
@@ -740,8 +702,8 @@ static void queue_run(bool both_ends, int kills) {
     if ((cons[nc++] = fork()) == 0)
       consumer(p, q, both_ends && (k & 1) ? -1 : 0);
   }
-  reap(prod, QP, 300);
-  reap(cons, nc, 300);
+  tc_reap(prod, QP, 300);
+  tc_reap(cons, nc, 300);
   int64_t missing = 0;
   for (int i = 0; i < QP; i++)
     for (int j = 0; j < QN; j++) {
@@ -965,7 +927,7 @@ static void stress_producer(const char *p, struct sstate *q, int pi) {
 START_TEST(queue_ends_stress) {
   const char *p = tc_path("qs");
   fsc_list *l = list_open(p, FSC_TYPE_INT64);
-  struct sstate *q = shm(sizeof *q);
+  struct sstate *q = tc_shm(sizeof *q);
   pid_t pids[SP + SC];
   for (int i = 0; i < SC; i++)
     if ((pids[i] = fork()) == 0)
@@ -973,7 +935,7 @@ START_TEST(queue_ends_stress) {
   for (int i = 0; i < SP; i++)
     if ((pids[SC + i] = fork()) == 0)
       stress_producer(p, q, i);
-  reap(pids, SP + SC, 300);
+  tc_reap(pids, SP + SC, 300);
   int64_t dup = 0, missing = 0;
   for (int i = 0; i < SP; i++)
     for (int j = 0; j < SN; j++) {
@@ -1017,9 +979,9 @@ END_TEST
 START_TEST(pop_wait_timeout) {
   fsc_list *l = list_open(tc_path("to"), FSC_TYPE_INT64);
   fsc_value v;
-  double t0 = now_s();
+  double t0 = tc_now_s();
   ck_fsc(fsc_list_pop_wait(l, 0, 150, &v), FSC_ETIMEDOUT);
-  double dt = now_s() - t0;
+  double dt = tc_now_s() - t0;
   ck_assert_msg(dt >= 0.149 && dt < 1.5, "waited %.3f s", dt);
   /* Short timeouts end at their deadline, not at the end of ck_ec's
    * backoff iteration (2, 16, 128 ms: a 25 ms wait slept 128 ms, every
@@ -1030,9 +992,9 @@ START_TEST(pop_wait_timeout) {
   for (int i = 0; i < 3; i++) {
     double best = 1e9;
     for (int t = 0; t < 5; t++) {
-      t0 = now_s();
+      t0 = tc_now_s();
       ck_fsc(fsc_list_pop_wait(l, 0, short_ms[i], &v), FSC_ETIMEDOUT);
-      dt = now_s() - t0;
+      dt = tc_now_s() - t0;
       ck_assert_msg(dt >= short_ms[i] / 1000.0 - 0.001,
                     "a %d ms wait ended after %.3f s", short_ms[i], dt);
       if (dt < best)
@@ -1065,12 +1027,12 @@ START_TEST(pop_wait_wakes) {
     _exit(0);
   }
   fsc_value v;
-  double t0 = now_s();
+  double t0 = tc_now_s();
   ck_ok(fsc_list_pop_wait(l, 0, 10000, &v));
-  double dt = now_s() - t0;
+  double dt = tc_now_s() - t0;
   ck_assert_int_eq(v.u.i64, 42);
   ck_assert_msg(dt >= 0.15 && dt < 2.0, "woke after %.3f s", dt);
-  reap(&pid, 1, 30);
+  tc_reap(&pid, 1, 30);
   ck_ok(fsc_list_close(l));
   fsc_list_free(l);
 }
@@ -1122,11 +1084,11 @@ START_TEST(wait_change) {
     fsc_dict_free(cd);
     _exit(0);
   }
-  double t0 = now_s();
+  double t0 = tc_now_s();
   ck_ok(fsc_dict_wait_change(d, e1, 10000, &e2));
-  ck_assert(now_s() - t0 < 2.0);
+  ck_assert(tc_now_s() - t0 < 2.0);
   ck_assert_uint_ne(e2, e1);
-  reap(&pid, 1, 30);
+  tc_reap(&pid, 1, 30);
   /* A read-only handle waits too (it cannot write the flag bit). */
   fsc_options ro = opts_typed(FSC_TYPE_INT64);
   ro.flags = FSC_RDONLY;
@@ -1146,7 +1108,7 @@ START_TEST(wait_change) {
   }
   ck_ok(fsc_dict_wait_change(rd, r0, 10000, &r1));
   ck_assert_uint_ne(r1, r0);
-  reap(&pid, 1, 30);
+  tc_reap(&pid, 1, 30);
   ck_ok(fsc_dict_close(rd));
   fsc_dict_free(rd);
   /* A compaction moves on: the epoch never comes back. */
