@@ -120,6 +120,69 @@ START_TEST(test_options) {
 }
 END_TEST
 
+/* A bound larger than any table (up to UINT64_MAX keys) is accepted and
+ * bounds nothing in practice: the clock and the sketch are sized at their
+ * ceilings (the sizing once doubled past 2^63 and looped for ever). */
+START_TEST(test_huge_bound) {
+  const uint64_t bounds[] = {UINT64_MAX, UINT64_C(1) << 62,
+                             (UINT64_C(1) << 58) + 1};
+  const int policies[] = {FSC_CACHE_LRU, FSC_CACHE_LFU, FSC_CACHE_FIFO};
+  for (int b = 0; b < 3; b++)
+    for (int p = 0; p < 3; p++) {
+      char name[16];
+      snprintf(name, sizeof name, "huge%d%d", b, p);
+      fsc_options o = FSC_OPTIONS_INIT;
+      o.type = FSC_TYPE_INT64;
+      o.cache_type = policies[p];
+      o.cache_max_items = bounds[b];
+      o.cache_admission = FSC_CACHE_ADMIT_ON;
+      fsc_dict *d = NULL;
+      ck_ok(fsc_dict_open(P(name), &o, &d));
+      for (int i = 0; i < 100; i++) {
+        char k[8];
+        snprintf(k, sizeof k, "k%d", i);
+        ck_ok(fsc_dict_set_i64(d, k, i));
+      }
+      ck_assert_int_eq(dlen(d), 100);
+      ck_assert_uint_eq(evictions(d), 0);
+      fsc_cache_metrics m = {.size = sizeof m};
+      ck_ok(fsc_dict_cache_metrics(d, &m));
+      ck_assert_uint_eq(m.max_items, bounds[b]);
+      dclose(d);
+    }
+}
+END_TEST
+
+/* A cache block damaged into an unknown policy, or a policy without a
+ * bound, is refused at open (FSC_ECORRUPT), not used. */
+START_TEST(test_bad_cache_block) {
+  struct {
+    uint64_t policy, items, bytes;
+  } bad[] = {{9, 4, 0}, {FSC_CACHE_LRU, 0, 0}, {0, 4, 0}, {1ull << 40, 4, 0}};
+  for (int i = 0; i < 4; i++) {
+    fsc_dict *d = copen("blk", FSC_CACHE_LRU, 4, 0);
+    ck_ok(fsc_dict_set_i64(d, "a", 1));
+    dclose(d);
+    char ipath[512];
+    snprintf(ipath, sizeof ipath, "%s.index.fscollection", P("blk"));
+    int fd = open(ipath, O_RDWR);
+    ck_assert_int_ge(fd, 0);
+    uint64_t w[3] = {bad[i].policy, bad[i].items, bad[i].bytes};
+    /* (the cache block: index file offset 3072, doc/FORMAT.md) */
+    ck_assert_int_eq(pwrite(fd, w, sizeof w, 3072), (ssize_t)sizeof w);
+    close(fd);
+    fsc_options o = FSC_OPTIONS_INIT;
+    o.flags = 0;
+    ck_fsc(fsc_dict_open(P("blk"), &o, &d), FSC_ECORRUPT);
+    ck_assert_ptr_null(d);
+    /* (a healthy one for the next round) */
+    ck_assert_int_eq(unlink(ipath), 0);
+    snprintf(ipath, sizeof ipath, "%s.data.fscollection", P("blk"));
+    ck_assert_int_eq(unlink(ipath), 0);
+  }
+}
+END_TEST
+
 START_TEST(test_fifo_exact) {
   fsc_dict *d = copen("fifo", FSC_CACHE_FIFO, 3, 0);
   int64_t v;
@@ -1024,6 +1087,8 @@ static Suite *cache_suite(void) {
   tcase_set_timeout(t, 60);
   tcase_add_test(t, test_options);
   tcase_add_test(t, test_fifo_exact);
+  tcase_add_test(t, test_huge_bound);
+  tcase_add_test(t, test_bad_cache_block);
   tcase_add_test(t, test_lru);
   tcase_add_test(t, test_lfu);
   tcase_add_test(t, test_bytes_bound);

@@ -57,7 +57,8 @@ static void release(struct fsc__cache_hdr *ch, uint64_t items,
     ;
 }
 
-/* Evict one key: 1 if a key was chosen (evicted by us or by a racer), 0 if
+/* Evict one key: 1 if a key was evicted, 3 if the one chosen was already
+ * gone (evicted, replaced or deleted by a racer), 0 if
  * the dict has none, or an error.  With a candidate (an insert of key
  * *cand that admission may refuse), a live victim is first weighed
  * against it: 2 when the candidate loses (nothing evicted); *cand is then
@@ -88,11 +89,19 @@ static int evict_one(struct fsc__gen *c, struct fsc__cache_hdr *ch,
   if (rc == 1) {
     release(ch, 1, r.total);
     ck_pr_inc_64(expired ? &ch->expirations : &ch->evictions);
-  } else {
-    fsc__cache_gone(c, off);
+    return 1;
   }
-  return 1;
+  fsc__cache_gone(c, off);
+  return 3;
 }
+
+/* Victims in a row that admit may find already gone (another writer
+ * evicted, replaced or deleted them first) before it calls the index
+ * damaged: racing writers free room as they take victims, so a run this
+ * long with no room appearing means the same victim keeps being chosen
+ * and cannot be deleted (its slot does not lie where its key's hash
+ * leads, say), and admit would spin for ever. */
+#define GONE_MAX 4096
 
 /* Reserve `item` (0 or 1) items and `need` bytes under the bound,
  * evicting first: 0, or 1 when admission refused the insert of key cand
@@ -105,6 +114,7 @@ static int admit(struct fsc__gen *c, struct fsc__cache_hdr *ch,
                     "the dict's cache_max_bytes (%llu)",
                     (unsigned long long)need, (unsigned long long)mb);
   int64_t deadline = -1;
+  unsigned gone = 0;
   for (;;) {
     uint64_t it = ck_pr_load_64(&ch->items);
     bool room = !mi || it + item <= mi;
@@ -126,6 +136,13 @@ static int admit(struct fsc__gen *c, struct fsc__cache_hdr *ch,
       return rc;
     if (rc == 2)
       return 1;
+    if (rc == 3 && ++gone >= GONE_MAX)
+      return fsc__err(FSC_ECORRUPT, "the cache's bound is reached and the "
+                      "keys eviction chooses cannot be deleted (%u tries): "
+                      "the index is damaged (fsc_dict_verify repairs it)",
+                      gone);
+    if (rc == 1)
+      gone = 0;
     if (rc == 0) {
       /* Nothing to evict: the room is held by writes in flight. */
       int64_t t = now_ms();

@@ -230,6 +230,14 @@ static int load_files(struct fsc__gen *c, uint64_t dsize, uint64_t isize,
      * cache block"): NONE adopts them (kept in opts for compaction),
      * anything else must match. */
     const struct fsc__cache_hdr *ch = fsc__chdr(c);
+    if (ch->policy > FSC_CACHE_FIFO ||
+        (ch->policy && !ch->max_items && !ch->max_bytes) ||
+        (!ch->policy && (ch->max_items || ch->max_bytes)))
+      return fsc__err(FSC_ECORRUPT, "%s: bad cache block (policy %llu, "
+                      "max_items %llu, max_bytes %llu)", c->index_path,
+                      (unsigned long long)ch->policy,
+                      (unsigned long long)ch->max_items,
+                      (unsigned long long)ch->max_bytes);
     if (c->opts.cache_type != FSC_CACHE_NONE &&
         ((uint64_t)c->opts.cache_type != ch->policy ||
          c->opts.cache_max_items != ch->max_items ||

@@ -41,7 +41,7 @@
 
 static uint64_t pow2_at_least(uint64_t x) {
   uint64_t p = 1;
-  while (p < x)
+  while (p < x && p < (UINT64_C(1) << 63)) /* (no overflow: callers clamp) */
     p <<= 1;
   return p;
 }
@@ -53,9 +53,9 @@ int fsc__cache_layout(struct fsc__gen *c, int policy, uint64_t max_items,
   /* 64 words per key the bound allows (fewer keys share a word: see
    * doc/CACHE.md), at least 1 Ki (a byte bound alone: 64 Ki), at most the
    * 1 Mi the tag can index. */
-  uint64_t n = max_items ? pow2_at_least(max_items * 64) : UINT64_C(1) << 16;
-  if (n > CLK_MAX)
-    n = CLK_MAX;
+  uint64_t n = !max_items                ? UINT64_C(1) << 16
+               : max_items > CLK_MAX / 64 ? CLK_MAX /* (and no overflow) */
+                                          : pow2_at_least(max_items * 64);
   if (n < 1024)
     n = 1024;
   uint64_t start = (ih->itail + 63) & ~UINT64_C(63);
@@ -87,8 +87,8 @@ int fsc__cache_layout(struct fsc__gen *c, int policy, uint64_t max_items,
 static uint32_t *clk_word(struct fsc__gen *c, const struct fsc__cache_hdr *ch,
                           uint64_t tag) {
   uint64_t n = ck_pr_load_64(&ch->clk_n), off = ck_pr_load_64(&ch->clk_off);
-  if (n == 0 || (n & (n - 1)) || n > CLK_MAX)
-    return NULL;
+  if (n == 0 || (n & (n - 1)) || n > CLK_MAX || (off & 3))
+    return NULL; /* (misaligned: a damaged file) */
   uint32_t *a = fsc__ptr_try(&c->index, off, n * 4);
   if (!a && !(a = fsc__ptr(c, &c->index, off, n * 4)))
     return NULL;

@@ -32,7 +32,7 @@
 
 static uint64_t pow2_at_least(uint64_t x) {
   uint64_t p = 1;
-  while (p < x)
+  while (p < x && p < (UINT64_C(1) << 63)) /* (no overflow: callers clamp) */
     p <<= 1;
   return p;
 }
@@ -53,7 +53,9 @@ static struct fsc__sketch_hdr *sketch(struct fsc__gen *c, uint64_t *n) {
   const struct fsc__cache_hdr *ch = fsc__chdr(c);
   uint64_t off = ck_pr_load_64(&ch->sk_off);
   *n = ck_pr_load_64(&ch->sk_n);
-  if (!off || *n < SK_MIN || *n > SK_MAX || (*n & (*n - 1)))
+  /* (an offset off 8-byte alignment is a damaged file: its words could
+   * not be loaded atomically) */
+  if (!off || (off & 7) || *n < SK_MIN || *n > SK_MAX || (*n & (*n - 1)))
     return NULL;
   uint64_t size = sizeof(struct fsc__sketch_hdr) + *n * 8;
   void *p = fsc__ptr_try(&c->index, off, size);
