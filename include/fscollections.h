@@ -749,10 +749,12 @@ FSC_API int fsc_list_insert(fsc_list *l, int64_t index, const fsc_value *v);
  *
  * Every other pop is structural: it takes the structure lock (two flock
  * calls) and waits for other structural changes; appenders that meet it
- * wait for it.  pop(-1) is done in place, O(1); pop from the middle
- * shifts the elements into the spare array, O(length).  A process killed
- * inside one leaves the list as before the pop or as after it (then the
- * element it was popping is gone).
+ * wait for it.  pop(-1) is done in place, O(1) (why it is not lock-free
+ * like pop(0): doc/CONCURRENCY.md, "Why pop(-1) takes the lock"); pop
+ * from the middle shifts the elements into the spare array, O(length).
+ * A process killed inside one leaves the list as before the pop or as
+ * after it (then the element it was popping is gone).  A pop that times
+ * out on the lock (FSC_ETIMEDOUT) has popped nothing.
  *
  * Errors: FSC_EINDEX ("pop from empty list" / "pop index out of range"),
  * FSC_ETIMEDOUT, FSC_ENOMEM, FSC_ECORRUPT (the record cannot be read),

@@ -2,7 +2,8 @@
  * test_queue_lockfree.c - the pop at the head of a list takes no lock
  * (src/struct/list_pop.c, doc/CONCURRENCY.md "Pops at the head"):
  *  - pop(0) and pop_wait(0) succeed, and appends go on, while another
- *    process holds the structure lock (a structural change times out);
+ *    process holds the structure lock (a structural change times out,
+ *    and so do pop(-1), del(-1) and pop_wait(-1), popping nothing);
  *  - a popper that died between claiming slot HEAD and passing HEAD: the
  *    claimed element is element 0 until someone passes HEAD, then gone;
  *    the next pop, a reopen's recovery and verify finish it; a clean close
@@ -161,6 +162,14 @@ START_TEST(pop_head_takes_no_lock) {
   /* The lock is held: a structural change times out... */
   ck_fsc(fsc_list_insert(l, 3, &(fsc_value){.type = FSC_TYPE_INT64}),
          FSC_ETIMEDOUT);
+  /* ...so does a pop at the tail (it takes the lock: doc/CONCURRENCY.md,
+   * "Why pop(-1) takes the lock"), and it pops nothing... */
+  fsc_value t = {0};
+  ck_fsc(fsc_list_pop(l, -1, &t), FSC_ETIMEDOUT);
+  ck_fsc(fsc_list_del(l, -1), FSC_ETIMEDOUT);
+  ck_fsc(fsc_list_pop_wait(l, -1, 0, &t), FSC_ETIMEDOUT);
+  ck_assert_uint_eq(llen(l), 10);
+  ck_assert_int_eq(lget(l, -1), 9);
   /* ...pops at the head and appends do not wait for it. */
   for (int64_t i = 0; i < 4; i++)
     ck_assert_int_eq(lpop(l, 0), i);
