@@ -590,6 +590,11 @@ static int put_above(struct fsc__gen *c, const struct fsc__kkey *k,
       ck_pr_fence_store(); /* the record before the slot naming it */
       if (ck_pr_cas_64(&t.arr[idx], s, KS_MAKE(k->h, roff))) {
         fsc__rec_retire(c, old);
+        /* A growth migrating: an overwrite moves the next old slots too
+         * (after the publish, never failing it), or a workload without
+         * inserts would leave the migration where it is for good. */
+        if (__builtin_expect(t.oarr != NULL, 0))
+          fsc__hash_migrate_nudge(c);
         return 0;
       }
       continue;
@@ -773,6 +778,10 @@ int fsc__hash_del(struct fsc__gen *c, const struct fsc__kkey *k,
       fsc__rec_retire(c, o);
       *old = o;
       count_done(c, t.w, -1);
+      /* A growth migrating: a delete moves the next old slots too (as
+       * an overwrite does, in put_above). */
+      if (__builtin_expect(t.oarr != NULL, 0))
+        fsc__hash_migrate_nudge(c);
       return 1;
     }
   }
