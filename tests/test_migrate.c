@@ -31,7 +31,12 @@
  *  - threads sharing one handle insert and delete through migrations
  *    (the structure lock is then mostly taken by another thread's step:
  *    inserts go on into the new table, which must keep room for the keys
- *    not moved yet).
+ *    not moved yet);
+ *  - a workload without inserts ends a migration: only overwrites, only
+ *    deletes, only inserts a cache's admission refuses, each within a
+ *    step (64 old slots) a call, every key then as last written;
+ *  - closes in the middle of a migration: the last close, and a close
+ *    while another process goes on writing: every key after a reopen.
  *
  * One case: CK_RUN_CASE='case name'.
  */
@@ -577,8 +582,14 @@ START_TEST(test_mig_compact_clear) {
   const char *base = tc_path("cc");
   fsc_dict *d = dict_open(base, 0);
   long n = fill_until_migrating(d, base, 0, 20000, 200000);
+  /* (The structure lock held meanwhile: the deletes leave the migration
+   * in progress, see test_mig_writes.) */
+  int lfd = open(fpath(base, "index"), O_RDONLY);
+  ck_assert_int_ge(lfd, 0);
+  ck_assert_int_eq(flock(lfd, LOCK_EX), 0);
   for (long i = 0; i < n; i += 2)
     ck_ok(idel(d, i));
+  close(lfd);
   ck_assert(migrating(base));
   ck_ok(fsc_dict_compact(d));
   ck_assert(!migrating(base));
