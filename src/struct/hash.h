@@ -36,6 +36,11 @@ struct fsc__krec {
   uint64_t origin;       /* dict: first record of the key's life; set: self */
   uint64_t total;        /* the record's bytes */
   uint64_t deadline;     /* dict: expiry, ms since the epoch (0: none) */
+  uint8_t mark;          /* set: a mark record's kind, FSC__REC_REMOVED or
+                            FSC__REC_CLEARED, from the word after its key
+                            that its checksum covers (doc/FORMAT.md, "Mark
+                            records"; fsc__krec_flags); 0: an element, or
+                            a dict record (whose marks have origin 0) */
 };
 
 /* A dict record's key length word with bit 31 set carries a deadline: the
