@@ -66,7 +66,8 @@ int fsc__hash_superseded(struct fsc__gen *c, const uint64_t *arr,
     if (fsc__rec_locate(c, x, &h) != 0)
       continue;
     /* (A set's mark: its kind from its checksummed bytes.) */
-    uint8_t fl = fsc__krec_flags(&kr, ck_pr_load_8((const uint8_t *)&h->flags));
+    uint8_t fl = fsc__krec_flags(&kr,
+                                 ck_pr_load_8((const uint8_t *)&h->flags));
     if (fl & NOT_NEWER)
       continue;
     struct fsc__kkey k;
