@@ -31,7 +31,12 @@
  *  - threads sharing one handle insert and delete through migrations
  *    (the structure lock is then mostly taken by another thread's step:
  *    inserts go on into the new table, which must keep room for the keys
- *    not moved yet).
+ *    not moved yet);
+ *  - a workload without inserts ends a migration: only overwrites, only
+ *    deletes, only inserts a cache's admission refuses, each within a
+ *    step (64 old slots) a call, every key then as last written;
+ *  - closes in the middle of a migration: the last close, and a close
+ *    while another process goes on writing: every key after a reopen.
  *
  * One case: CK_RUN_CASE='case name'.
  */
@@ -43,7 +48,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -527,15 +534,21 @@ END_TEST
 START_TEST(test_mig_writes) {
   const char *base = tc_path("writes");
   fsc_dict *d = dict_open(base, 0);
-  /* Only inserts move slots: overwrites and deletes leave the migration
-   * where it is, so these meet keys not moved yet and keys moved. */
   long n = fill_until_migrating(d, base, 0, 20000, 200000);
   ck_assert(migrating(base));
+  /* Overwrites and deletes move the migration on too, when they find the
+   * structure lock free: held here (flock of a descriptor of our own), so
+   * that they leave it where it is and meet keys not moved yet and keys
+   * moved. */
+  int lfd = open(fpath(base, "index"), O_RDONLY);
+  ck_assert_int_ge(lfd, 0);
+  ck_assert_int_eq(flock(lfd, LOCK_EX), 0);
   for (long i = 0; i < n; i += 3)
     ck_ok(iput(d, i, -i)); /* overwrite */
   for (long i = 1; i < n; i += 3)
     ck_ok(idel(d, i)); /* delete */
   ck_assert(migrating(base));
+  close(lfd);
   for (long i = 0; i < n; i++) {
     if (i % 3 == 1)
       ck_gone(d, i);
@@ -569,8 +582,14 @@ START_TEST(test_mig_compact_clear) {
   const char *base = tc_path("cc");
   fsc_dict *d = dict_open(base, 0);
   long n = fill_until_migrating(d, base, 0, 20000, 200000);
+  /* (The structure lock held meanwhile: the deletes leave the migration
+   * in progress, see test_mig_writes.) */
+  int lfd = open(fpath(base, "index"), O_RDONLY);
+  ck_assert_int_ge(lfd, 0);
+  ck_assert_int_eq(flock(lfd, LOCK_EX), 0);
   for (long i = 0; i < n; i += 2)
     ck_ok(idel(d, i));
+  close(lfd);
   ck_assert(migrating(base));
   ck_ok(fsc_dict_compact(d));
   ck_assert(!migrating(base));
@@ -792,6 +811,217 @@ START_TEST(test_mig_threads) {
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* Workloads without inserts still finish a migration                  */
+/* ------------------------------------------------------------------ */
+
+/* The capacity of the table a migration in progress copies from. */
+static uint64_t old_cap(const char *base) {
+  const char *ip = fpath(base, "index");
+  return peek64(ip, I_DESC(LW_BUF(peek64(ip, I_LENWORD)) ^ 1u) + 8);
+}
+
+/* The calls a migration from a table of ocap slots may take, at most: a
+ * step (64 old slots) a call, and a few calls of slack. */
+static long mig_bound(uint64_t ocap) { return (long)(ocap / 64) + 8; }
+
+START_TEST(test_mig_overwrite_only) {
+  const char *base = tc_path("owonly");
+  fsc_dict *d = dict_open(base, 0);
+  long n = fill_until_migrating(d, base, 0, 20000, 200000);
+  uint64_t ocap = old_cap(base);
+  long bound = mig_bound(ocap), calls = 0;
+  /* Only overwrites of existing keys (value -key - 1), round robin from
+   * the last inserted: each one moves the next old slots. */
+  for (long i = n - 1; migrating(base); i = i ? i - 1 : n - 1) {
+    ck_assert_msg(calls < bound, "still migrating after %ld overwrites "
+                  "(old table of %llu slots)", calls,
+                  (unsigned long long)ocap);
+    ck_ok(iput(d, i, -i - 1));
+    calls++;
+  }
+  fprintf(stderr, "overwrite_only: %ld overwrites finished a migration "
+          "from %llu slots\n", calls, (unsigned long long)ocap);
+  for (long i = 0; i < n; i++)
+    ck_val(d, i, i >= n - calls ? -i - 1 : i);
+  ck_len(d, (uint64_t)n);
+  ck_healthy(d, (uint64_t)n);
+  /* Every key again, after the next open. */
+  ck_ok(fsc_dict_close(d));
+  fsc_dict_free(d);
+  d = dict_open(base, 0);
+  for (long i = 0; i < n; i++)
+    ck_val(d, i, i >= n - calls ? -i - 1 : i);
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+}
+END_TEST
+
+START_TEST(test_mig_delete_only) {
+  const char *base = tc_path("delonly");
+  fsc_dict *d = dict_open(base, 0);
+  long n = fill_until_migrating(d, base, 0, 20000, 200000);
+  uint64_t ocap = old_cap(base);
+  long bound = mig_bound(ocap), calls = 0;
+  /* Only deletes of existing keys, every third from key 0. */
+  for (long i = 0; migrating(base); i += 3) {
+    ck_assert_msg(calls < bound && i < n, "still migrating after %ld "
+                  "deletes (old table of %llu slots)", calls,
+                  (unsigned long long)ocap);
+    ck_ok(idel(d, i));
+    calls++;
+  }
+  fprintf(stderr, "delete_only: %ld deletes finished a migration from "
+          "%llu slots\n", calls, (unsigned long long)ocap);
+  for (long i = 0; i < n; i++) {
+    if (i % 3 == 0 && i / 3 < calls)
+      ck_gone(d, i);
+    else
+      ck_val(d, i, i);
+  }
+  ck_len(d, (uint64_t)(n - calls));
+  ck_healthy(d, (uint64_t)(n - calls));
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+}
+END_TEST
+
+/* A cache dict at its bound whose new keys admission refuses: the
+ * refused inserts move the migration on too. */
+START_TEST(test_mig_cache_refused) {
+  const char *base = tc_path("refused");
+  fsc_options o = FSC_OPTIONS_INIT;
+  o.type = FSC_TYPE_INT64;
+  o.cache_type = FSC_CACHE_LRU;
+  /* Just past the growth of the 16384-slot table (at 3/4 of it). */
+  o.cache_max_items = 12300;
+  o.cache_admission = FSC_CACHE_ADMIT_ON;
+  fsc_dict *d = NULL;
+  ck_ok(fsc_dict_open(base, &o, &d));
+  for (long i = 0; i < 12300; i++)
+    ck_ok(iput(d, i, i));
+  ck_assert(migrating(base));
+  uint64_t ocap = old_cap(base);
+  long bound = mig_bound(ocap), calls = 0;
+  fsc_cache_metrics m0, m1;
+  memset(&m0, 0, sizeof m0);
+  m0.size = sizeof m0;
+  m1 = m0;
+  ck_ok(fsc_dict_cache_metrics(d, &m0));
+  for (long i = 12300; migrating(base); i++) {
+    ck_assert_msg(calls < bound, "still migrating after %ld inserts at the "
+                  "bound (old table of %llu slots)", calls,
+                  (unsigned long long)ocap);
+    ck_ok(iput(d, i, i)); /* (refused: 0 as well) */
+    calls++;
+  }
+  ck_ok(fsc_dict_cache_metrics(d, &m1));
+  /* Most were refused (else the inserts admitted did the moving). */
+  ck_assert_msg((long)(m1.admission_rejects - m0.admission_rejects) * 2 >
+                calls, "%llu of %ld inserts refused",
+                (unsigned long long)(m1.admission_rejects -
+                                     m0.admission_rejects), calls);
+  uint64_t len;
+  ck_ok(fsc_dict_len(d, &len));
+  ck_assert_uint_le(len, 12300);
+  ck_healthy(d, len);
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Closes in the middle of a migration                                 */
+/* ------------------------------------------------------------------ */
+
+/* The child opens the dict (sh[0] = 1), waits for sh[1], inserts keys
+ * from..to-1 (value = key; sh[2]: how many done) and closes. */
+static void close_child(const char *base, long from, long to,
+                        volatile long *sh) {
+  fsc_options o = FSC_OPTIONS_INIT;
+  o.type = FSC_TYPE_INT64;
+  fsc_dict *d = NULL;
+  if (fsc_dict_open(base, &o, &d) != 0)
+    _exit(10);
+  __atomic_store_n(&sh[0], 1, __ATOMIC_RELEASE); /* open */
+  while (!__atomic_load_n(&sh[1], __ATOMIC_ACQUIRE))
+    sched_yield();
+  for (long i = from; i < to; i++) {
+    if (iput(d, i, i) != 0)
+      _exit(11);
+    __atomic_store_n(&sh[2], i + 1 - from, __ATOMIC_RELEASE);
+  }
+  _exit(fsc_dict_close(d) == 0 ? 0 : 12);
+}
+
+START_TEST(test_mig_close) {
+  volatile long *sh = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+                           MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  ck_assert(sh != MAP_FAILED);
+  /* 1: the last close in the middle of a migration (nothing else open). */
+  const char *base = strdup(tc_path("close1"));
+  fsc_dict *d = dict_open(base, 0);
+  long n = fill_until_migrating(d, base, 0, 20000, 200000);
+  ck_ok(fsc_dict_close(d));
+  fsc_dict_free(d);
+  d = dict_open(base, 0);
+  ck_assert(!migrating(base)); /* (the last close or the open ended it) */
+  for (long i = 0; i < n; i++)
+    ck_val(d, i, i);
+  ck_len(d, (uint64_t)n);
+  ck_healthy(d, (uint64_t)n);
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+  free((void *)base);
+
+  /* 2: this process closes in the middle of a migration while a child
+   * goes on inserting (through this migration and the next ones), then
+   * the child closes. */
+  base = strdup(tc_path("close2"));
+  d = dict_open(base, 0);
+  n = fill_until_migrating(d, base, 0, 20000, 200000);
+  memset((void *)sh, 0, 4096);
+  const long more = 120000;
+  pid_t p = fork();
+  ck_assert_int_ge(p, 0);
+  if (p == 0)
+    close_child(base, n, n + more, sh);
+  while (!__atomic_load_n(&sh[0], __ATOMIC_ACQUIRE))
+    sched_yield();
+  for (long i = 0; i < n; i += 5)
+    ck_ok(iput(d, i, -i)); /* overwrites: some old slots move */
+  __atomic_store_n(&sh[1], 1, __ATOMIC_RELEASE);
+  /* Close while a migration is in progress and the child writes. */
+  int seen = 0;
+  for (;;) {
+    long done = __atomic_load_n(&sh[2], __ATOMIC_ACQUIRE);
+    if (done > 0 && migrating(base)) {
+      seen = 1;
+      break;
+    }
+    if (done >= more)
+      break;
+  }
+  ck_ok(fsc_dict_close(d));
+  fsc_dict_free(d);
+  int st;
+  ck_assert_int_eq(waitpid(p, &st, 0), p);
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+                "the child ended with status %#x", st);
+  ck_assert_msg(seen, "no migration seen while the child wrote");
+  d = dict_open(base, 0);
+  ck_assert(!migrating(base));
+  for (long i = 0; i < n + more; i++)
+    ck_val(d, i, i < n && i % 5 == 0 ? -i : i);
+  ck_len(d, (uint64_t)(n + more));
+  ck_healthy(d, (uint64_t)(n + more));
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+  free((void *)base);
+  munmap((void *)sh, 4096);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("migrate");
   struct {
@@ -808,6 +1038,10 @@ static Suite *suite(void) {
       {"threads", test_mig_threads},
       {"old_file", test_mig_old_file},
       {"prep", test_mig_prep},
+      {"overwrite_only", test_mig_overwrite_only},
+      {"delete_only", test_mig_delete_only},
+      {"cache_refused", test_mig_cache_refused},
+      {"close", test_mig_close},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     TCase *tc = tcase_create(cases[i].name);

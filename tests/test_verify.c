@@ -1463,6 +1463,185 @@ START_TEST(test_set_discarded_slot_revived) {
 }
 END_TEST
 
+/* A set's removal mark whose flags byte is damaged (the byte the record
+ * checksum does not cover, doc/FORMAT.md "Records"), each single-bit
+ * change of REMOVED (0x4): the mark must not read as the element, live
+ * again, when the index is rebuilt from the data file.  The rebuild is
+ * brought on as in test_set_discarded_slot_revived (the discarded
+ * element's slot turned back into naming its record); with or without
+ * the flag, the mark above that record says the element was removed. */
+static const uint8_t mark_flag_damage[] = {0x00, 0x05, 0x06, 0x0c, 0x14};
+
+START_TEST(test_set_mark_flag_damaged) {
+  uint8_t bad = mark_flag_damage[_i];
+  const char *base = tc_path("smark");
+  char db[1024];
+  const char *dp = fpath_in(db, base, "data");
+  fsc_set *s = set_open(base, FSC_TYPE_STRING);
+  char b[16];
+  for (int i = 0; i < 20; i++) {
+    snprintf(b, sizeof b, "elem-%03d", i);
+    ck_assert_int_eq(fsc_set_add_str(s, b), 1);
+  }
+  ck_assert_int_eq(fsc_set_add_str(s, "gone"), 1);
+  uint64_t idx;
+  uint64_t sg = slot_of(base, "gone", 4, &idx);
+  uint64_t moff = peek64(dp, D_TAIL); /* the discard's mark goes here */
+  fsc_value v = fsc_str("gone");
+  ck_assert_int_eq(fsc_set_discard(s, &v), 1);
+  uint8_t fl = 0;
+  peek(dp, (off_t)moff + 1, &fl, 1);
+  ck_assert_uint_eq(fl, 0x4); /* REMOVED: the mark is where we look */
+  poke(dp, (off_t)moff + 1, &bad, 1);
+  uint64_t toff, cap;
+  table_of(base, &toff, &cap);
+  poke64(fpath(base, "index"), (off_t)(toff + 8 * idx), sg);
+  fsc_verify_report r = rep();
+  ck_fsc(fsc_set_verify(s, 0, &r), FSC_ECORRUPT);
+  r = rep();
+  ck_ok(fsc_set_verify(s, FSC_VERIFY_REPAIR, &r));
+  ck_assert(r.healthy && r.repaired);
+  ck_assert_uint_ge(r.tables_rebuilt, 1);
+  ck_assert_msg(fsc_set_contains_str(s, "gone") == 0,
+                "flags %#x: the removed element is back", bad);
+  uint64_t n;
+  ck_ok(fsc_set_len(s, &n));
+  ck_assert_uint_eq(n, 20);
+  for (int i = 0; i < 20; i++) {
+    snprintf(b, sizeof b, "elem-%03d", i);
+    ck_assert_int_eq(fsc_set_contains_str(s, b), 1);
+  }
+  ck_ok(fsc_set_verify(s, 0, NULL));
+  /* The same after an unclean end: the first opener's recovery. */
+  ck_assert_int_eq(fsc_set_add_str(s, "gone"), 1);
+  sg = slot_of(base, "gone", 4, &idx);
+  moff = peek64(dp, D_TAIL);
+  ck_assert_int_eq(fsc_set_discard(s, &v), 1);
+  ck_ok(fsc_set_close(s));
+  fsc_set_free(s);
+  poke(dp, (off_t)moff + 1, &bad, 1);
+  table_of(base, &toff, &cap);
+  poke64(fpath(base, "index"), (off_t)(toff + 8 * idx), sg);
+  struct stat st;
+  char ib[1024];
+  const char *ip = fpath_in(ib, base, "index");
+  ck_assert_int_eq(stat(ip, &st), 0);
+  uint8_t zero = 0;
+  poke(ip, st.st_size - 1, &zero, 1); /* the clean-close marker */
+  s = set_open(base, FSC_TYPE_STRING);
+  ck_assert_msg(fsc_set_contains_str(s, "gone") == 0,
+                "flags %#x: the removed element is back after recovery", bad);
+  ck_ok(fsc_set_len(s, &n));
+  ck_assert_uint_eq(n, 20);
+  ck_ok(fsc_set_verify(s, 0, NULL));
+  ck_ok(fsc_set_destroy(s));
+  fsc_set_free(s);
+}
+END_TEST
+
+/* The same for a set's clear mark: its flag damaged, it must neither
+ * bring back the elements the clear removed nor read as an element of
+ * its own (the zero element: an empty string).  The rebuild is brought on
+ * by slots lost from the index. */
+START_TEST(test_set_clear_mark_flag_damaged) {
+  uint8_t bad = (uint8_t)(_i ? 0x09 : 0x00); /* CLEARED (0x8), a bit off */
+  const char *base = tc_path("sclr");
+  char db[1024];
+  const char *dp = fpath_in(db, base, "data");
+  fsc_set *s = set_open(base, FSC_TYPE_STRING);
+  char b[16];
+  for (int i = 0; i < 10; i++) {
+    snprintf(b, sizeof b, "old-%03d", i);
+    ck_assert_int_eq(fsc_set_add_str(s, b), 1);
+  }
+  uint64_t moff = peek64(dp, D_TAIL); /* the clear's mark goes here */
+  ck_ok(fsc_set_clear(s));
+  uint8_t fl = 0;
+  peek(dp, (off_t)moff + 1, &fl, 1);
+  ck_assert_uint_eq(fl, 0x8);
+  for (int i = 0; i < 60; i++) {
+    snprintf(b, sizeof b, "new-%03d", i);
+    ck_assert_int_eq(fsc_set_add_str(s, b), 1);
+  }
+  poke(dp, (off_t)moff + 1, &bad, 1);
+  /* Slots lost (far more than a count's slack): the repair rebuilds. */
+  const char *ip = fpath(base, "index");
+  uint64_t toff, cap;
+  table_of(base, &toff, &cap);
+  int zeroed = 0;
+  for (uint64_t i = 0; i < cap && zeroed < 30; i++) {
+    if (KS_IS_KEY(peek64(ip, (off_t)(toff + 8 * i)))) {
+      poke64(ip, (off_t)(toff + 8 * i), 0);
+      zeroed++;
+    }
+  }
+  ck_assert_int_eq(zeroed, 30);
+  fsc_verify_report r = rep();
+  ck_ok(fsc_set_verify(s, FSC_VERIFY_REPAIR, &r));
+  ck_assert(r.healthy && r.repaired);
+  ck_assert_uint_ge(r.tables_rebuilt, 1);
+  ck_assert_msg(fsc_set_contains_str(s, "") == 0,
+                "flags %#x: the clear's mark reads as an element", bad);
+  for (int i = 0; i < 10; i++) {
+    snprintf(b, sizeof b, "old-%03d", i);
+    ck_assert_msg(fsc_set_contains_str(s, b) == 0,
+                  "flags %#x: %s, cleared, is back", bad, b);
+  }
+  for (int i = 0; i < 60; i++) {
+    snprintf(b, sizeof b, "new-%03d", i);
+    ck_assert_int_eq(fsc_set_contains_str(s, b), 1);
+  }
+  uint64_t n;
+  ck_ok(fsc_set_len(s, &n));
+  ck_assert_uint_eq(n, 60);
+  ck_ok(fsc_set_verify(s, 0, NULL));
+  ck_ok(fsc_set_destroy(s));
+  fsc_set_free(s);
+}
+END_TEST
+
+/* A set's removal mark as earlier builds wrote it (the element alone, no
+ * kind word after it: told by its flag): still a removal in a rebuild. */
+START_TEST(test_set_old_mark) {
+  const char *base = tc_path("soldm");
+  char db[1024];
+  const char *dp = fpath_in(db, base, "data");
+  fsc_set *s = set_open(base, FSC_TYPE_STRING);
+  for (int i = 0; i < 5; i++) {
+    char b[16];
+    snprintf(b, sizeof b, "elem-%03d", i);
+    ck_assert_int_eq(fsc_set_add_str(s, b), 1);
+  }
+  ck_assert_int_eq(fsc_set_add_str(s, "gone"), 1);
+  uint64_t idx;
+  uint64_t sg = slot_of(base, "gone", 4, &idx);
+  uint64_t moff = peek64(dp, D_TAIL);
+  fsc_value v = fsc_str("gone");
+  ck_assert_int_eq(fsc_set_discard(s, &v), 1);
+  /* This build's mark: [u32 4]["gone"][u64 4]; cut to the old layout
+   * (the 8 bytes left behind are no record: a walk steps over them). */
+  uint64_t n = peek64(dp, (off_t)moff + 8);
+  ck_assert_uint_eq(n, 4 + 4 + 8);
+  ck_assert_uint_eq(peek64(dp, (off_t)(moff + REC_HDR + 8)), 4);
+  poke64(dp, (off_t)moff + 8, 8);
+  poke64(dp, (off_t)(moff + REC_HDR + 8), 0);
+  reseal(dp, moff);
+  uint64_t toff, cap;
+  table_of(base, &toff, &cap);
+  poke64(fpath(base, "index"), (off_t)(toff + 8 * idx), sg);
+  fsc_verify_report r = rep();
+  ck_ok(fsc_set_verify(s, FSC_VERIFY_REPAIR, &r));
+  ck_assert(r.healthy && r.repaired);
+  ck_assert_uint_ge(r.tables_rebuilt, 1);
+  ck_assert_int_eq(fsc_set_contains_str(s, "gone"), 0);
+  ck_ok(fsc_set_len(s, &n));
+  ck_assert_uint_eq(n, 5);
+  ck_ok(fsc_set_verify(s, 0, NULL));
+  ck_ok(fsc_set_destroy(s));
+  fsc_set_free(s);
+}
+END_TEST
+
 /* The dict's keys in iteration order, joined by ',' into out; the
  * iteration's return code. */
 static int dict_order(fsc_dict *d, char *out, size_t n) {
@@ -1640,6 +1819,10 @@ static Suite *verify_suite(void) {
   tcase_add_loop_test(tc, test_dict_superseded, 0, 2);
   tcase_add_test(tc, test_dict_deleted_slot_revived);
   tcase_add_test(tc, test_set_discarded_slot_revived);
+  tcase_add_loop_test(tc, test_set_mark_flag_damaged, 0,
+                      (int)sizeof mark_flag_damage);
+  tcase_add_loop_test(tc, test_set_clear_mark_flag_damaged, 0, 2);
+  tcase_add_test(tc, test_set_old_mark);
   tcase_add_test(tc, test_dict_origin_damaged);
   tcase_add_test(tc, test_dict_table_word_sealed);
   tc = tcase(s, "concurrent");

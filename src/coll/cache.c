@@ -216,6 +216,9 @@ int fsc__cache_put(struct fsc__gen *c, const struct fsc__kkey *k,
        * for stale slots (struct/hash_supersede.c). */
       fsc__rec_void(c, *roff);
       fsc__rec_retire(c, *roff);
+      /* A growth migrating moves on here too: a cache at its bound whose
+       * new keys are refused would otherwise never end it. */
+      fsc__hash_migrate_nudge(c);
       return FSC__PUT_REFUSED;
     }
     if ((rc = fsc__krec_write_ttl(c, k, v, deadline, roff)) != 0) {

@@ -108,6 +108,7 @@ HOT int krec_parse(const struct fsc__gen *c, uint8_t type,
     r->val = pl + voff;
     r->vlen = 8;
   }
+  r->mark = 0;
   if (fsc__hash_is_dict(c)) {
     size_t f = fsc__type_fixed_size((fsc_type)type);
     if (f && r->vlen != f)
@@ -117,8 +118,17 @@ HOT int krec_parse(const struct fsc__gen *c, uint8_t type,
   } else {
     r->deadline = 0;
     size_t f = fsc__type_fixed_size((fsc_type)type);
-    if ((f && kl != f) || r->vlen != 0)
+    if (f && kl != f)
       return -1;
+    if (__builtin_expect(r->vlen != 0, 0)) {
+      /* A mark record (mark_write): the element, then its kind in a
+       * little-endian u64 that the checksum covers. */
+      uint64_t m;
+      if (r->vlen != 8 || ((m = get_u64(r->val)) != FSC__REC_REMOVED &&
+                           m != FSC__REC_CLEARED))
+        return -1;
+      r->mark = (uint8_t)m;
+    }
   }
   r->total = FSC__REC_TOTAL(n);
   return 0;
@@ -590,6 +600,11 @@ static int put_above(struct fsc__gen *c, const struct fsc__kkey *k,
       ck_pr_fence_store(); /* the record before the slot naming it */
       if (ck_pr_cas_64(&t.arr[idx], s, KS_MAKE(k->h, roff))) {
         fsc__rec_retire(c, old);
+        /* A growth migrating: an overwrite moves the next old slots too
+         * (after the publish, never failing it), or a workload without
+         * inserts would leave the migration where it is for good. */
+        if (__builtin_expect(t.oarr != NULL, 0))
+          fsc__hash_migrate_nudge(c);
         return 0;
       }
       continue;
@@ -677,16 +692,18 @@ int fsc__hash_put(struct fsc__gen *c, const struct fsc__kkey *k,
 /*
  * Append a mark record (doc/FORMAT.md, "Records"): a keyed record of type
  * `type` for key [key, klen] with a zero value of the type's fixed size
- * (none for a variable one) and origin 0 (a dict), or the key alone (a
- * set), flagged `flag` (FSC__REC_REMOVED or FSC__REC_CLEARED) and retired
- * at once (its bytes are dead: no slot ever names it).  Iteration never
- * meets it (it is no key's origin).  *off: its offset.
+ * (none for a variable one) and origin 0 (a dict), or the key and then
+ * `flag` again in a u64 (a set: an element record has nothing after its
+ * key, so the checksum says it is a mark, and which, whatever its flags
+ * byte says), flagged `flag` (FSC__REC_REMOVED or FSC__REC_CLEARED) and
+ * retired at once (its bytes are dead: no slot ever names it).
+ * Iteration never meets it (it is no key's origin).  *off: its offset.
  */
 static int mark_write(struct fsc__gen *c, uint8_t type, const void *key,
                       uint32_t klen, uint8_t flag, uint64_t *off) {
   bool dict = fsc__hash_is_dict(c);
   uint64_t f = dict ? fsc__type_fixed_size((fsc_type)type) : 0;
-  uint64_t n = 4 + (uint64_t)klen + f + (dict ? 8 : 0);
+  uint64_t n = 4 + (uint64_t)klen + f + 8; /* (origin 0, or the kind) */
   uint8_t *pl;
   int rc = fsc__rec_alloc(c, n, off, &pl);
   if (rc)
@@ -698,6 +715,8 @@ static int mark_write(struct fsc__gen *c, uint8_t type, const void *key,
   pl[3] = (uint8_t)(klen >> 24);
   if (klen)
     memcpy(pl + 4, key, klen);
+  if (!dict)
+    put_u64(pl + n - 8, flag);
   /* The flag in the header's one write: a writer killed after it leaves
    * a sound record that is flagged, never an unflagged one with a zero
    * value that a rebuild would take for the key's newest version. */
@@ -773,6 +792,10 @@ int fsc__hash_del(struct fsc__gen *c, const struct fsc__kkey *k,
       fsc__rec_retire(c, o);
       *old = o;
       count_done(c, t.w, -1);
+      /* A growth migrating: a delete moves the next old slots too (as
+       * an overwrite does, in put_above). */
+      if (__builtin_expect(t.oarr != NULL, 0))
+        fsc__hash_migrate_nudge(c);
       return 1;
     }
   }

@@ -36,6 +36,11 @@ struct fsc__krec {
   uint64_t origin;       /* dict: first record of the key's life; set: self */
   uint64_t total;        /* the record's bytes */
   uint64_t deadline;     /* dict: expiry, ms since the epoch (0: none) */
+  uint8_t mark;          /* set: a mark record's kind, FSC__REC_REMOVED or
+                            FSC__REC_CLEARED, from the word after its key
+                            that its checksum covers (doc/FORMAT.md, "Mark
+                            records"; fsc__krec_flags); 0: an element, or
+                            a dict record (whose marks have origin 0) */
 };
 
 /* A dict record's key length word with bit 31 set carries a deadline: the
@@ -112,6 +117,15 @@ int fsc__hash_del(struct fsc__gen *c, const struct fsc__kkey *k,
  * off), or fsc__krec_read's error. */
 int fsc__hash_del_rec(struct fsc__gen *c, uint64_t off, struct fsc__krec *r,
                       uint64_t *old);
+
+/* A write that published no insert (an overwrite, a delete, a cache
+ * insert admission refused) on a writable handle, while a growth migrates
+ * (struct/hash_migrate.c): move the next old slots (one step, 64 of them)
+ * if the structure lock is free, as an insert does, so that a workload
+ * without inserts ends the migration too.  Never waits, never fails (a
+ * step that fails is left to the next writer; the thread's error is
+ * cleared).  No migration: two loads, nothing else. */
+void fsc__hash_migrate_nudge(struct fsc__gen *c);
 
 /* The data file's tail: records that exist now lie below it. */
 uint64_t fsc__hash_tail(struct fsc__gen *c);

@@ -285,10 +285,11 @@ static int expired_among(struct fsc__gen *c, const uint64_t *offs,
 /* Up to n live slots (without the frozen bit) of the table a migration
  * copies from, from a random place: its keys not moved yet.  Only old
  * slots at or above kmig can hold one (below it every slot is MOVED or
- * empty: hash_migrate.c), and at most OLD_LOOK of them are looked at: a
- * migration that stalls near its end (a bounded cache whose sets the
- * admission filter refuses inserts nothing, and only inserts move slots)
- * left every sample scanning the whole old table, 22 us a set. */
+ * empty: hash_migrate.c), and at most OLD_LOOK of them are looked at:
+ * near a migration's end, a scan of the rest of the old table cost
+ * 22 us a set (when only inserts moved slots, a bounded cache whose sets
+ * the admission filter refused stalled there for good; refused sets now
+ * move it on too, fsc__hash_migrate_nudge). */
 static uint64_t sample_old(struct fsc__gen *c, const struct fsc__ktab *t,
                            uint64_t *out, uint64_t n) {
   uint64_t k = ck_pr_load_64(&fsc__ihdr(c)->kmig);

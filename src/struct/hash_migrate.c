@@ -1,7 +1,9 @@
 /*
  * hash_migrate.c - owns the growth of the dict/set index by an
  * incremental migration (doc/CONCURRENCY.md, "Growth by migration";
- * doc/FORMAT.md, "Hash slots"): its start, its bounded steps, its end,
+ * doc/FORMAT.md, "Hash slots"): its start, its bounded steps (run by
+ * inserts, and by overwrites, deletes and refused cache inserts through
+ * fsc__hash_migrate_nudge), its end,
  * the wait of a writer that met a slot a mover froze, and the rule of
  * which COUNT increments a publish drops (fsc__hash_recounted).  The
  * lookups and writes that read both tables are hash.c's (kprobe_mig);
@@ -383,6 +385,18 @@ int fsc__hash_migrate_help(struct fsc__gen *c) {
   rc = fsc__hash_migrate_step(c);
   fsc__unlock(c);
   return rc;
+}
+
+void fsc__hash_migrate_nudge(struct fsc__gen *c) {
+  /* Only a writable handle moves slots (a read-only one maps the index
+   * read-only).  The rest is the insert's help: one step, the lock only
+   * tried.  Each step that runs moves 64 old slots, so a migration from
+   * a table of cap slots costs its writers cap / 64 such calls in all,
+   * however few of them insert. */
+  if (c->rdonly || !fsc__hash_migrating(c))
+    return;
+  if (fsc__hash_migrate_help(c) != 0)
+    fsc__err_clear();
 }
 
 int fsc__hash_migrate_wait(struct fsc__gen *c, const uint64_t *p) {

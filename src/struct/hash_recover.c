@@ -148,9 +148,10 @@ static bool table_sound(struct fsc__gen *c, uint64_t *live,
       return false;
     const struct fsc__rec *rh;
     if (fsc__rec_locate(c, off, &rh) != 0 ||
-        (ck_pr_load_8((uint8_t *)(uintptr_t)&rh->flags) & FSC__REC_DEAD))
-      return false; /* (an older file) a superseded version:
-                       the data file has the newest */
+        (ck_pr_load_8((uint8_t *)(uintptr_t)&rh->flags) & FSC__REC_DEAD) ||
+        r.mark)
+      return false; /* (an older file) a superseded version, or a slot
+                       naming a mark: the data file has the newest */
     struct fsc__kkey k;
     fsc__kkey_make(&k, fsc__hash_is_dict(c) ? 0 : r.type, r.key, r.klen);
     if (fsc__hash_find(c, &k, &found) != 1 || found != off)
@@ -309,7 +310,7 @@ int fsc__hash_rebuild_from_data(struct fsc__gen *c, uint64_t *live_bytes) {
   int rc;
   while ((rc = fsc__hash_walk(c, &pos, end, &r, &kr)) == 1) {
     m++;
-    if (rec_flags(c, r) & FSC__REC_CLEARED)
+    if (fsc__krec_flags(&kr, rec_flags(c, r)) & FSC__REC_CLEARED)
       floor = r;
   }
   if (rc < 0)
@@ -344,8 +345,8 @@ int fsc__hash_rebuild_from_data(struct fsc__gen *c, uint64_t *live_bytes) {
       uint64_t s = ck_pr_load_64(&old.arr[i]) & ~KS_FROZEN;
       uint64_t o = s & KS_OFF_MASK;
       if (!fsc__ks_value(s) || o >= end || !krec_verify(c, o, &kr) ||
-          (rec_flags(c, o) & FSC__REC_DEAD))
-        continue;
+          (rec_flags(c, o) & FSC__REC_DEAD) || kr.mark)
+        continue; /* (a slot naming a mark: damage) */
       struct fsc__kkey k;
       fsc__kkey_make(&k, dict ? 0 : kr.type, kr.key, kr.klen);
       if (KS_TAG(k.h) == (s >> KS_OFF_BITS))
@@ -356,7 +357,7 @@ int fsc__hash_rebuild_from_data(struct fsc__gen *c, uint64_t *live_bytes) {
   fsc__err_clear(); /* (what did not verify is not an error here) */
   pos = 0;
   while ((rc = fsc__hash_walk(c, &pos, end, &r, &kr)) == 1) {
-    uint8_t fl = rec_flags(c, r);
+    uint8_t fl = fsc__krec_flags(&kr, rec_flags(c, r));
     if (fl & (FSC__REC_DELETED | FSC__REC_VOID | FSC__REC_CLEARED))
       continue;
     struct fsc__kkey k;
@@ -366,7 +367,8 @@ int fsc__hash_rebuild_from_data(struct fsc__gen *c, uint64_t *live_bytes) {
      * without its flag (the flags byte is outside the checksum: damage)
      * is taken for a removal of its key, never for a value of it: a clear
      * mark's empty key would otherwise come back as a key never
-     * written. */
+     * written.  A set's mark says what it is in its checksummed bytes
+     * (fsc__krec_flags, above). */
     bool gone = (fl & FSC__REC_REMOVED) || (dict && kr.origin == 0);
     rebuild_place(c, dst, cap, e1, &k, r, &kr, gone ? RB_GONE : 0,
                   r < floor, &live, &bytes);

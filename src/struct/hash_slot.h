@@ -180,6 +180,21 @@ fsc__ktab_view(struct fsc__gen *c, struct fsc__ktab *t) {
 }
 
 
+/* The flags a keyed record parsed in kr counts with, its flags byte being
+ * fl.  A set's mark record carries its kind in a word its checksum covers
+ * (kr->mark; doc/FORMAT.md, "Mark records"), which the byte (not covered)
+ * cannot change: a mark never reads as an element, nor a removal as a
+ * clear.  Its byte says only whether the mark was voided (exactly
+ * FSC__REC_VOID, which fsc__rec_void stores in place of the kind); any
+ * other value than its kind is damage, and it stays a mark of its kind.
+ * Any other record: fl. */
+static inline uint8_t fsc__krec_flags(const struct fsc__krec *kr,
+                                      uint8_t fl) {
+  if (!kr->mark)
+    return fl;
+  return fl == FSC__REC_VOID ? (uint8_t)FSC__REC_VOID : kr->mark;
+}
+
 /* A keyed record's key length: the little-endian u32 that starts its
  * payload pl (doc/FORMAT.md). */
 static inline uint32_t fsc__krec_klen(const uint8_t *pl) {

@@ -63,8 +63,12 @@ int fsc__hash_superseded(struct fsc__gen *c, const uint64_t *arr,
   int rc;
   while ((rc = fsc__hash_walk(c, &pos, end, &x, &kr)) == 1) {
     const struct fsc__rec *h;
-    if (fsc__rec_locate(c, x, &h) != 0 ||
-        (ck_pr_load_8((const uint8_t *)&h->flags) & NOT_NEWER))
+    if (fsc__rec_locate(c, x, &h) != 0)
+      continue;
+    /* (A set's mark: its kind from its checksummed bytes.) */
+    uint8_t fl = fsc__krec_flags(&kr,
+                                 ck_pr_load_8((const uint8_t *)&h->flags));
+    if (fl & NOT_NEWER)
       continue;
     struct fsc__kkey k;
     fsc__kkey_make(&k, dict ? 0 : kr.type, kr.key, kr.klen);
@@ -72,8 +76,7 @@ int fsc__hash_superseded(struct fsc__gen *c, const uint64_t *arr,
     if (i == cap || (s & KS_OFF_MASK) >= x)
       continue;
     /* (FSC__REC_REMOVED: the key was deleted above the slot's record.) */
-    bool removed = (ck_pr_load_8((const uint8_t *)&h->flags) &
-                    FSC__REC_REMOVED) != 0;
+    bool removed = (fl & FSC__REC_REMOVED) != 0;
     if ((rc = fn(arg, i, s, x, removed)) != 0)
       break;
   }

@@ -47,7 +47,12 @@
 static int keyed_parse(struct fsc__gen *c, uint64_t off,
                        const struct fsc__rec *h, void *out) {
   (void)h;
-  return fsc__krec_read(c, off, out);
+  int rc = fsc__krec_read(c, off, out);
+  /* A set's mark (its kind in bytes the checksum covers) is no element,
+   * whatever its flags byte says: a slot naming one is damage. */
+  if (rc == 0 && ((const struct fsc__krec *)out)->mark)
+    return -1;
+  return rc;
 }
 
 /* Is record off (slot s) the key k?  (A record that does not parse is no
@@ -139,11 +144,17 @@ static void check_superseded(struct fsc__vpass *p, const uint64_t *arr,
   }
   for (size_t i = 0; i < st.n; i++) {
     const struct fsc__rec *h;
+    struct fsc__krec ak = {0};
     ck_pr_fence_load();
     if ((ck_pr_load_64(&arr[st.v[i].idx]) & ~KS_FROZEN) != st.v[i].s ||
         fsc__rec_locate(p->c, st.v[i].above, &h) != 0 ||
-        (ck_pr_load_8((const uint8_t *)&h->flags) & FSC__REC_VOID))
-      continue; /* a writer was between its append and its publish */
+        fsc__krec_read(p->c, st.v[i].above, &ak) != 0 ||
+        (fsc__krec_flags(&ak, ck_pr_load_8((const uint8_t *)&h->flags)) &
+         FSC__REC_VOID)) {
+      fsc__err_clear();
+      continue; /* a writer was between its append and its publish (a
+                   set's mark: voided only by exactly that flag) */
+    }
     if (fsc__rec_locate(p->c, st.v[i].s & KS_OFF_MASK, &h) != 0 ||
         (ck_pr_load_8((const uint8_t *)&h->flags) & FSC__REC_DEAD))
       continue; /* (flagged: the slot's check counted it) */
