@@ -1463,8 +1463,62 @@ START_TEST(test_set_discarded_slot_revived) {
 }
 END_TEST
 
-/* A set's removal mark whose flags byte is damaged (the byte the record
- * checksum does not cover, doc/FORMAT.md "Records"), each single-bit
+/* Damage to a mark record's flags byte (the byte the record checksum
+ * does not cover, doc/FORMAT.md "Records"), and the ways the marks'
+ * tests below bring on a rebuild from the data file, shared by the set's
+ * and the dict's.  mark_flag: the flags byte of the mark at moff in data
+ * file dp is `want` (the mark is where the test looks); make it `bad`. */
+static void mark_flag(const char *dp, uint64_t moff, uint8_t want,
+                      uint8_t bad) {
+  uint8_t fl = 0;
+  peek(dp, (off_t)moff + 1, &fl, 1);
+  ck_assert_uint_eq(fl, want);
+  poke(dp, (off_t)moff + 1, &bad, 1);
+}
+
+/* Slot idx of the active table of base holds s again (a removed key's
+ * slot turned back into naming its record: damage that the mark above
+ * the record gives away). */
+static void slot_revive(const char *base, uint64_t idx, uint64_t s) {
+  uint64_t toff, cap;
+  table_of(base, &toff, &cap);
+  poke64(fpath(base, "index"), (off_t)(toff + 8 * idx), s);
+}
+
+/* n key slots of the active table lost (zeroed: far more than a count's
+ * slack, so the repair and the recovery rebuild from the data file). */
+static void slots_lose(const char *base, int n) {
+  const char *ip = fpath(base, "index");
+  uint64_t toff, cap;
+  table_of(base, &toff, &cap);
+  int zeroed = 0;
+  for (uint64_t i = 0; i < cap && zeroed < n; i++) {
+    if (KS_IS_KEY(peek64(ip, (off_t)(toff + 8 * i)))) {
+      poke64(ip, (off_t)(toff + 8 * i), 0);
+      zeroed++;
+    }
+  }
+  ck_assert_int_eq(zeroed, n);
+}
+
+/* The clean-close marker of a closed collection cleared: the next opener
+ * recovers, as after an unclean end. */
+static void unclean(const char *base) {
+  struct stat st;
+  char ib[1024];
+  const char *ip = fpath_in(ib, base, "index");
+  ck_assert_int_eq(stat(ip, &st), 0);
+  uint8_t zero = 0;
+  poke(ip, st.st_size - 1, &zero, 1);
+}
+
+/* The u64 that ends the payload of the record at moff: a dict record's
+ * origin, a set mark's kind. */
+static off_t rec_last_word(const char *dp, uint64_t moff) {
+  return (off_t)(moff + REC_HDR + peek64(dp, (off_t)moff + 8) - 8);
+}
+
+/* A set's removal mark whose flags byte is damaged, each single-bit
  * change of REMOVED (0x4): the mark must not read as the element, live
  * again, when the index is rebuilt from the data file.  The rebuild is
  * brought on as in test_set_discarded_slot_revived (the discarded
@@ -1489,13 +1543,8 @@ START_TEST(test_set_mark_flag_damaged) {
   uint64_t moff = peek64(dp, D_TAIL); /* the discard's mark goes here */
   fsc_value v = fsc_str("gone");
   ck_assert_int_eq(fsc_set_discard(s, &v), 1);
-  uint8_t fl = 0;
-  peek(dp, (off_t)moff + 1, &fl, 1);
-  ck_assert_uint_eq(fl, 0x4); /* REMOVED: the mark is where we look */
-  poke(dp, (off_t)moff + 1, &bad, 1);
-  uint64_t toff, cap;
-  table_of(base, &toff, &cap);
-  poke64(fpath(base, "index"), (off_t)(toff + 8 * idx), sg);
+  mark_flag(dp, moff, 0x4, bad); /* (REMOVED) */
+  slot_revive(base, idx, sg);
   fsc_verify_report r = rep();
   ck_fsc(fsc_set_verify(s, 0, &r), FSC_ECORRUPT);
   r = rep();
@@ -1519,15 +1568,9 @@ START_TEST(test_set_mark_flag_damaged) {
   ck_assert_int_eq(fsc_set_discard(s, &v), 1);
   ck_ok(fsc_set_close(s));
   fsc_set_free(s);
-  poke(dp, (off_t)moff + 1, &bad, 1);
-  table_of(base, &toff, &cap);
-  poke64(fpath(base, "index"), (off_t)(toff + 8 * idx), sg);
-  struct stat st;
-  char ib[1024];
-  const char *ip = fpath_in(ib, base, "index");
-  ck_assert_int_eq(stat(ip, &st), 0);
-  uint8_t zero = 0;
-  poke(ip, st.st_size - 1, &zero, 1); /* the clean-close marker */
+  mark_flag(dp, moff, 0x4, bad);
+  slot_revive(base, idx, sg);
+  unclean(base);
   s = set_open(base, FSC_TYPE_STRING);
   ck_assert_msg(fsc_set_contains_str(s, "gone") == 0,
                 "flags %#x: the removed element is back after recovery", bad);
@@ -1556,26 +1599,12 @@ START_TEST(test_set_clear_mark_flag_damaged) {
   }
   uint64_t moff = peek64(dp, D_TAIL); /* the clear's mark goes here */
   ck_ok(fsc_set_clear(s));
-  uint8_t fl = 0;
-  peek(dp, (off_t)moff + 1, &fl, 1);
-  ck_assert_uint_eq(fl, 0x8);
   for (int i = 0; i < 60; i++) {
     snprintf(b, sizeof b, "new-%03d", i);
     ck_assert_int_eq(fsc_set_add_str(s, b), 1);
   }
-  poke(dp, (off_t)moff + 1, &bad, 1);
-  /* Slots lost (far more than a count's slack): the repair rebuilds. */
-  const char *ip = fpath(base, "index");
-  uint64_t toff, cap;
-  table_of(base, &toff, &cap);
-  int zeroed = 0;
-  for (uint64_t i = 0; i < cap && zeroed < 30; i++) {
-    if (KS_IS_KEY(peek64(ip, (off_t)(toff + 8 * i)))) {
-      poke64(ip, (off_t)(toff + 8 * i), 0);
-      zeroed++;
-    }
-  }
-  ck_assert_int_eq(zeroed, 30);
+  mark_flag(dp, moff, 0x8, bad); /* (CLEARED) */
+  slots_lose(base, 30); /* the repair rebuilds */
   fsc_verify_report r = rep();
   ck_ok(fsc_set_verify(s, FSC_VERIFY_REPAIR, &r));
   ck_assert(r.healthy && r.repaired);
@@ -1622,13 +1651,11 @@ START_TEST(test_set_old_mark) {
    * (the 8 bytes left behind are no record: a walk steps over them). */
   uint64_t n = peek64(dp, (off_t)moff + 8);
   ck_assert_uint_eq(n, 4 + 4 + 8);
-  ck_assert_uint_eq(peek64(dp, (off_t)(moff + REC_HDR + 8)), 4);
+  ck_assert_uint_eq(peek64(dp, rec_last_word(dp, moff)), 4);
+  poke64(dp, rec_last_word(dp, moff), 0);
   poke64(dp, (off_t)moff + 8, 8);
-  poke64(dp, (off_t)(moff + REC_HDR + 8), 0);
   reseal(dp, moff);
-  uint64_t toff, cap;
-  table_of(base, &toff, &cap);
-  poke64(fpath(base, "index"), (off_t)(toff + 8 * idx), sg);
+  slot_revive(base, idx, sg);
   fsc_verify_report r = rep();
   ck_ok(fsc_set_verify(s, FSC_VERIFY_REPAIR, &r));
   ck_assert(r.healthy && r.repaired);
@@ -1639,6 +1666,204 @@ START_TEST(test_set_old_mark) {
   ck_ok(fsc_set_verify(s, 0, NULL));
   ck_ok(fsc_set_destroy(s));
   fsc_set_free(s);
+}
+END_TEST
+
+/* The same for a dict's removal mark: its flags byte damaged, the removed
+ * key must stay removed when the index is rebuilt from the data file, by
+ * the repair and by the recovery of an unclean end (the key's slot turned
+ * back into naming its record, as in test_dict_deleted_slot_revived). */
+START_TEST(test_dict_mark_flag_damaged) {
+  uint8_t bad = mark_flag_damage[_i];
+  const char *base = tc_path("dmark");
+  char db[1024];
+  const char *dp = fpath_in(db, base, "data");
+  fsc_dict *d = int_dict(base, 20);
+  ck_ok(fsc_dict_set_i64(d, "gone", 5));
+  uint64_t idx;
+  uint64_t sg = slot_of(base, "gone", 4, &idx);
+  uint64_t moff = peek64(dp, D_TAIL); /* the delete's mark goes here */
+  ck_ok(fsc_dict_del(d, "gone", 4));
+  mark_flag(dp, moff, 0x4, bad); /* (REMOVED) */
+  slot_revive(base, idx, sg);
+  fsc_verify_report r = rep();
+  ck_fsc(fsc_dict_verify(d, 0, &r), FSC_ECORRUPT);
+  r = rep();
+  ck_ok(fsc_dict_verify(d, FSC_VERIFY_REPAIR, &r));
+  ck_assert(r.healthy && r.repaired);
+  ck_assert_uint_ge(r.tables_rebuilt, 1);
+  int64_t x = 0;
+  ck_assert_msg(fsc_dict_get_i64(d, "gone", &x) == FSC_EKEY,
+                "flags %#x: the removed key is back", bad);
+  ck_dict_values(d, 20, -1);
+  ck_ok(fsc_dict_verify(d, 0, NULL));
+  /* The same after an unclean end: the first opener's recovery. */
+  ck_ok(fsc_dict_set_i64(d, "gone", 6));
+  sg = slot_of(base, "gone", 4, &idx);
+  moff = peek64(dp, D_TAIL);
+  ck_ok(fsc_dict_del(d, "gone", 4));
+  ck_ok(fsc_dict_close(d));
+  fsc_dict_free(d);
+  mark_flag(dp, moff, 0x4, bad);
+  slot_revive(base, idx, sg);
+  unclean(base);
+  d = dict_open(base, FSC_TYPE_INT64);
+  ck_assert_msg(fsc_dict_get_i64(d, "gone", &x) == FSC_EKEY,
+                "flags %#x: the removed key is back after recovery", bad);
+  ck_dict_values(d, 20, -1);
+  ck_ok(fsc_dict_verify(d, 0, NULL));
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+}
+END_TEST
+
+/* A dict cleared (key(0..9)), then given new-000..new-059: the clear's
+ * mark, whatever its flags byte says (`bad`), is neither a key of its own
+ * (its empty key) nor lost, so no cleared key is back. */
+static void ck_dict_cleared(fsc_dict *d, uint8_t bad) {
+  int64_t x = 0;
+  ck_assert_msg(fsc_dict_get_i64(d, "", &x) == FSC_EKEY,
+                "flags %#x: the clear's mark reads as a key", bad);
+  for (int i = 0; i < 10; i++)
+    ck_assert_msg(fsc_dict_get_i64(d, key(i), &x) == FSC_EKEY,
+                  "flags %#x: %s, cleared, is back", bad, key(i));
+  char b[16];
+  for (int i = 0; i < 60; i++) {
+    snprintf(b, sizeof b, "new-%03d", i);
+    ck_ok(fsc_dict_get_i64(d, b, &x));
+    ck_assert_int_eq(x, i);
+  }
+  ck_assert_uint_eq(dlen(d), 60);
+  ck_ok(fsc_dict_verify(d, 0, NULL));
+}
+
+/* A dict's clear mark with its flags byte damaged (CLEARED lost, turned
+ * into REMOVED, or a bit added), then slots lost from the index: the
+ * repair's rebuild and the recovery's keep the clear's cut-off. */
+static const uint8_t clear_flag_damage[] = {0x00, 0x04, 0x09};
+
+START_TEST(test_dict_clear_mark_flag_damaged) {
+  uint8_t bad = clear_flag_damage[_i];
+  const char *base = tc_path("dclr");
+  char db[1024];
+  const char *dp = fpath_in(db, base, "data");
+  fsc_dict *d = int_dict(base, 10);
+  uint64_t moff = peek64(dp, D_TAIL); /* the clear's mark goes here */
+  ck_ok(fsc_dict_clear(d));
+  char b[16];
+  for (int i = 0; i < 60; i++) {
+    snprintf(b, sizeof b, "new-%03d", i);
+    ck_ok(fsc_dict_set_i64(d, b, i));
+  }
+  mark_flag(dp, moff, 0x8, bad); /* (CLEARED) */
+  slots_lose(base, 30);
+  fsc_verify_report r = rep();
+  ck_ok(fsc_dict_verify(d, FSC_VERIFY_REPAIR, &r));
+  ck_assert(r.healthy && r.repaired);
+  ck_assert_uint_ge(r.tables_rebuilt, 1);
+  ck_dict_cleared(d, bad);
+  /* The same after an unclean end: the first opener's recovery. */
+  ck_ok(fsc_dict_close(d));
+  fsc_dict_free(d);
+  slots_lose(base, 30);
+  unclean(base);
+  d = dict_open(base, FSC_TYPE_INT64);
+  ck_dict_cleared(d, bad);
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+}
+END_TEST
+
+/* Dict marks as earlier builds wrote them (origin 0, told by their flag):
+ * a removal (its flag intact, then lost: a dict record of origin 0 is a
+ * removal whatever its flag) and a clear still count in a rebuild. */
+START_TEST(test_dict_old_mark) {
+  const char *base = tc_path("doldm");
+  char db[1024];
+  const char *dp = fpath_in(db, base, "data");
+  fsc_dict *d = int_dict(base, 5);
+  for (int lost = 0; lost < 2; lost++) {
+    ck_ok(fsc_dict_set_i64(d, "gone", 5));
+    uint64_t idx;
+    uint64_t sg = slot_of(base, "gone", 4, &idx);
+    uint64_t moff = peek64(dp, D_TAIL);
+    ck_ok(fsc_dict_del(d, "gone", 4));
+    /* This build's mark: [u32 4]["gone"][int64 0][u64 kind 4], where a
+     * value record has its origin; the old layout has origin 0. */
+    ck_assert_uint_eq(peek64(dp, rec_last_word(dp, moff)), 4);
+    poke64(dp, rec_last_word(dp, moff), 0);
+    reseal(dp, moff);
+    if (lost)
+      mark_flag(dp, moff, 0x4, 0);
+    slot_revive(base, idx, sg);
+    fsc_verify_report r = rep();
+    ck_ok(fsc_dict_verify(d, FSC_VERIFY_REPAIR, &r));
+    ck_assert(r.healthy && r.repaired);
+    ck_assert_uint_ge(r.tables_rebuilt, 1);
+    int64_t x;
+    ck_fsc(fsc_dict_get_i64(d, "gone", &x), FSC_EKEY);
+    ck_dict_values(d, 5, -1);
+  }
+  uint64_t moff = peek64(dp, D_TAIL);
+  ck_ok(fsc_dict_clear(d));
+  ck_assert_uint_eq(peek64(dp, rec_last_word(dp, moff)), 8);
+  poke64(dp, rec_last_word(dp, moff), 0);
+  reseal(dp, moff);
+  char b[16];
+  for (int i = 0; i < 60; i++) {
+    snprintf(b, sizeof b, "new-%03d", i);
+    ck_ok(fsc_dict_set_i64(d, b, i));
+  }
+  slots_lose(base, 30);
+  fsc_verify_report r = rep();
+  ck_ok(fsc_dict_verify(d, FSC_VERIFY_REPAIR, &r));
+  ck_assert(r.healthy && r.repaired);
+  ck_assert_uint_ge(r.tables_rebuilt, 1);
+  int64_t x;
+  for (int i = 0; i < 5; i++)
+    ck_fsc(fsc_dict_get_i64(d, key(i), &x), FSC_EKEY);
+  ck_assert_uint_eq(dlen(d), 60);
+  ck_ok(fsc_dict_verify(d, 0, NULL));
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+}
+END_TEST
+
+/* A delete on a full data file flags the removed record itself REMOVED
+ * (no room for a mark; doc/FORMAT.md "Mark records").  Made here by hand:
+ * the mark voided (as if never written), the removed record flagged.
+ * That flag damaged into REMOVED|DELETED (0x5) or REMOVED|CLEARED (0xc)
+ * must neither bring back the key's older value nor cut off, as a
+ * clear's mark would, the keys whose slots were lost. */
+static const uint8_t self_mark_damage[] = {0x05, 0x0c};
+
+START_TEST(test_dict_self_mark_flag_damaged) {
+  uint8_t bad = self_mark_damage[_i];
+  const char *base = tc_path("dself");
+  char db[1024];
+  const char *dp = fpath_in(db, base, "data");
+  fsc_dict *d = int_dict(base, 40);
+  ck_ok(fsc_dict_set_i64(d, "gone", 5));
+  ck_ok(fsc_dict_set_i64(d, "gone", 6));
+  uint64_t idx;
+  uint64_t sg = slot_of(base, "gone", 4, &idx);
+  uint64_t moff = peek64(dp, D_TAIL);
+  ck_ok(fsc_dict_del(d, "gone", 4));
+  mark_flag(dp, moff, 0x4, 0x2);       /* no mark (VOID) */
+  mark_flag(dp, KS_OFF(sg), 0x0, bad); /* its own mark, damaged */
+  slots_lose(base, 30);
+  fsc_verify_report r = rep();
+  ck_ok(fsc_dict_verify(d, FSC_VERIFY_REPAIR, &r));
+  ck_assert(r.healthy && r.repaired);
+  ck_assert_uint_ge(r.tables_rebuilt, 1);
+  int64_t x = 0;
+  ck_assert_msg(fsc_dict_get_i64(d, "gone", &x) == FSC_EKEY,
+                "flags %#x: the removed key is back (%lld)", bad,
+                (long long)x);
+  ck_dict_values(d, 40, -1);
+  ck_ok(fsc_dict_verify(d, 0, NULL));
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
 }
 END_TEST
 
@@ -1823,6 +2048,13 @@ static Suite *verify_suite(void) {
                       (int)sizeof mark_flag_damage);
   tcase_add_loop_test(tc, test_set_clear_mark_flag_damaged, 0, 2);
   tcase_add_test(tc, test_set_old_mark);
+  tcase_add_loop_test(tc, test_dict_mark_flag_damaged, 0,
+                      (int)sizeof mark_flag_damage);
+  tcase_add_loop_test(tc, test_dict_clear_mark_flag_damaged, 0,
+                      (int)sizeof clear_flag_damage);
+  tcase_add_test(tc, test_dict_old_mark);
+  tcase_add_loop_test(tc, test_dict_self_mark_flag_damaged, 0,
+                      (int)sizeof self_mark_damage);
   tcase_add_test(tc, test_dict_origin_damaged);
   tcase_add_test(tc, test_dict_table_word_sealed);
   tc = tcase(s, "concurrent");

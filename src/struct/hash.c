@@ -115,6 +115,13 @@ HOT int krec_parse(const struct fsc__gen *c, uint8_t type,
       return -1;
     r->origin = get_u64(pl + n - 8);
     r->deadline = ttl ? get_u64(pl + n - 16) : 0;
+    /* A mark record (mark_write) holds its kind where a value record has
+     * its origin, which names a record (at or above FSC__HDR_SIZE): the
+     * checksum covers it.  (Origin 0: an earlier build's mark, told by
+     * its flag, fsc__krec_flags.) */
+    if (__builtin_expect(r->origin < FSC__HDR_SIZE, 0) &&
+        (r->origin == FSC__REC_REMOVED || r->origin == FSC__REC_CLEARED))
+      r->mark = (uint8_t)r->origin;
   } else {
     r->deadline = 0;
     size_t f = fsc__type_fixed_size((fsc_type)type);
@@ -690,20 +697,23 @@ int fsc__hash_put(struct fsc__gen *c, const struct fsc__kkey *k,
 }
 
 /*
- * Append a mark record (doc/FORMAT.md, "Records"): a keyed record of type
- * `type` for key [key, klen] with a zero value of the type's fixed size
- * (none for a variable one) and origin 0 (a dict), or the key and then
- * `flag` again in a u64 (a set: an element record has nothing after its
- * key, so the checksum says it is a mark, and which, whatever its flags
- * byte says), flagged `flag` (FSC__REC_REMOVED or FSC__REC_CLEARED) and
- * retired at once (its bytes are dead: no slot ever names it).
- * Iteration never meets it (it is no key's origin).  *off: its offset.
+ * Append a mark record (doc/FORMAT.md, "Mark records"): a keyed record of
+ * type `type` for key [key, klen] whose last u64 is `flag` again, its
+ * kind: a dict record with a zero value of the type's fixed size (none
+ * for a variable one) and the kind in place of the origin (which names a
+ * record, at or above FSC__HDR_SIZE, in any value record), or a set's
+ * key and then the kind (an element record has nothing after its key).
+ * So the checksum says it is a mark, and which, whatever its flags byte
+ * says (fsc__krec_flags).  Flagged `flag` (FSC__REC_REMOVED or
+ * FSC__REC_CLEARED) and retired at once (its bytes are dead: no slot ever
+ * names it).  Iteration never meets it (it is no key's origin).  *off:
+ * its offset.
  */
 static int mark_write(struct fsc__gen *c, uint8_t type, const void *key,
                       uint32_t klen, uint8_t flag, uint64_t *off) {
   bool dict = fsc__hash_is_dict(c);
   uint64_t f = dict ? fsc__type_fixed_size((fsc_type)type) : 0;
-  uint64_t n = 4 + (uint64_t)klen + f + 8; /* (origin 0, or the kind) */
+  uint64_t n = 4 + (uint64_t)klen + f + 8; /* (the kind) */
   uint8_t *pl;
   int rc = fsc__rec_alloc(c, n, off, &pl);
   if (rc)
@@ -715,8 +725,7 @@ static int mark_write(struct fsc__gen *c, uint8_t type, const void *key,
   pl[3] = (uint8_t)(klen >> 24);
   if (klen)
     memcpy(pl + 4, key, klen);
-  if (!dict)
-    put_u64(pl + n - 8, flag);
+  put_u64(pl + n - 8, flag);
   /* The flag in the header's one write: a writer killed after it leaves
    * a sound record that is flagged, never an unflagged one with a zero
    * value that a rebuild would take for the key's newest version. */

@@ -7,6 +7,8 @@
  *         bit 31 of the key length set (FSC__KLEN_TTL) [u32 key length]
  *         [key bytes][value payload][u64 deadline][u64 origin]
  *   set:  [u32 key length][key bytes]        (key = the element's payload)
+ * A mark record (hash.c, mark_write) ends with its kind in a u64: a
+ * dict's in place of the origin, a set's after the key.
  * The record's type byte is the value's (dict) or the element's (set)
  * type.  `origin` is the offset of the record that first inserted the key
  * in its current life: iteration follows origins, which is how a dict keeps
@@ -36,11 +38,13 @@ struct fsc__krec {
   uint64_t origin;       /* dict: first record of the key's life; set: self */
   uint64_t total;        /* the record's bytes */
   uint64_t deadline;     /* dict: expiry, ms since the epoch (0: none) */
-  uint8_t mark;          /* set: a mark record's kind, FSC__REC_REMOVED or
-                            FSC__REC_CLEARED, from the word after its key
-                            that its checksum covers (doc/FORMAT.md, "Mark
-                            records"; fsc__krec_flags); 0: an element, or
-                            a dict record (whose marks have origin 0) */
+  uint8_t mark;          /* a mark record's kind, FSC__REC_REMOVED or
+                            FSC__REC_CLEARED, from a word its checksum
+                            covers (doc/FORMAT.md, "Mark records";
+                            fsc__krec_flags): a set's after its key, a
+                            dict's in place of its origin; 0: an element,
+                            a value, or an earlier build's mark (told by
+                            its flag; a dict's has origin 0) */
 };
 
 /* A dict record's key length word with bit 31 set carries a deadline: the

@@ -300,7 +300,9 @@ static void rebuild_place(struct fsc__gen *c, uint64_t *dst, uint64_t cap,
  *     above the last clear's mark (FSC__REC_CLEARED) that verifies and is
  *     not flagged FSC__REC_VOID (never published) or FSC__REC_DELETED
  *     (superseded, in older files); if that is a delete's
- *     mark (FSC__REC_REMOVED), the key is absent.
+ *     mark (FSC__REC_REMOVED), the key is absent.  A record's flags are
+ *     the ones fsc__krec_flags gives it: a mark's kind from its
+ *     checksummed bytes, never its flags byte's damage.
  */
 int fsc__hash_rebuild_from_data(struct fsc__gen *c, uint64_t *live_bytes) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
@@ -310,7 +312,7 @@ int fsc__hash_rebuild_from_data(struct fsc__gen *c, uint64_t *live_bytes) {
   int rc;
   while ((rc = fsc__hash_walk(c, &pos, end, &r, &kr)) == 1) {
     m++;
-    if (fsc__krec_flags(&kr, rec_flags(c, r)) & FSC__REC_CLEARED)
+    if (fsc__krec_flags(c, &kr, rec_flags(c, r)) & FSC__REC_CLEARED)
       floor = r;
   }
   if (rc < 0)
@@ -357,18 +359,18 @@ int fsc__hash_rebuild_from_data(struct fsc__gen *c, uint64_t *live_bytes) {
   fsc__err_clear(); /* (what did not verify is not an error here) */
   pos = 0;
   while ((rc = fsc__hash_walk(c, &pos, end, &r, &kr)) == 1) {
-    uint8_t fl = fsc__krec_flags(&kr, rec_flags(c, r));
+    uint8_t fl = fsc__krec_flags(c, &kr, rec_flags(c, r));
     if (fl & (FSC__REC_DELETED | FSC__REC_VOID | FSC__REC_CLEARED))
       continue;
     struct fsc__kkey k;
     fsc__kkey_make(&k, dict ? 0 : kr.type, kr.key, kr.klen);
-    /* A dict record of origin 0 is a mark (hash.c, mark_write): no live
-     * record has it (its origin is itself or a record before it).  One
-     * without its flag (the flags byte is outside the checksum: damage)
-     * is taken for a removal of its key, never for a value of it: a clear
-     * mark's empty key would otherwise come back as a key never
-     * written.  A set's mark says what it is in its checksummed bytes
-     * (fsc__krec_flags, above). */
+    /* A mark of this build says what it is in its checksummed bytes
+     * (fsc__krec_flags, above).  A dict record of origin 0 is an earlier
+     * build's mark: no live record has it (its origin is itself or a
+     * record before it).  One without its flag (the flags byte is outside
+     * the checksum: damage) is taken for a removal of its key, never for
+     * a value of it: a clear mark's empty key would otherwise come back
+     * as a key never written. */
     bool gone = (fl & FSC__REC_REMOVED) || (dict && kr.origin == 0);
     rebuild_place(c, dst, cap, e1, &k, r, &kr, gone ? RB_GONE : 0,
                   r < floor, &live, &bytes);

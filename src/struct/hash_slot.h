@@ -180,19 +180,31 @@ fsc__ktab_view(struct fsc__gen *c, struct fsc__ktab *t) {
 }
 
 
-/* The flags a keyed record parsed in kr counts with, its flags byte being
- * fl.  A set's mark record carries its kind in a word its checksum covers
- * (kr->mark; doc/FORMAT.md, "Mark records"), which the byte (not covered)
- * cannot change: a mark never reads as an element, nor a removal as a
- * clear.  Its byte says only whether the mark was voided (exactly
+/* The flags a keyed record of c parsed in kr counts with, its flags byte
+ * being fl (doc/FORMAT.md, "Mark records").  A mark record of this build
+ * carries its kind in a word its checksum covers (kr->mark: a set's after
+ * its key, a dict's in place of its origin), which the byte (not covered)
+ * cannot change: a mark never reads as a key or element, nor a removal as
+ * a clear.  Its byte says only whether the mark was voided (exactly
  * FSC__REC_VOID, which fsc__rec_void stores in place of the kind); any
  * other value than its kind is damage, and it stays a mark of its kind.
- * Any other record: fl. */
-static inline uint8_t fsc__krec_flags(const struct fsc__krec *kr,
+ * A dict record whose origin names a record is a value (or, after a
+ * delete that found no room for a mark, its own removal mark, flagged
+ * REMOVED alone): never a clear's mark, so CLEARED in its byte is damage
+ * and dropped, and REMOVED (not voided) stands for the removal it records
+ * whatever else is set (DELETED: dead all the same).  An earlier build's
+ * dict mark (origin 0) and a set's element or earlier mark: fl. */
+static inline uint8_t fsc__krec_flags(const struct fsc__gen *c,
+                                      const struct fsc__krec *kr,
                                       uint8_t fl) {
-  if (!kr->mark)
+  if (kr->mark)
+    return fl == FSC__REC_VOID ? (uint8_t)FSC__REC_VOID : kr->mark;
+  if (!fsc__hash_is_dict(c) || kr->origin == 0)
     return fl;
-  return fl == FSC__REC_VOID ? (uint8_t)FSC__REC_VOID : kr->mark;
+  fl &= (uint8_t)~FSC__REC_CLEARED;
+  if ((fl & (FSC__REC_REMOVED | FSC__REC_VOID)) == FSC__REC_REMOVED)
+    return FSC__REC_REMOVED;
+  return fl;
 }
 
 /* A keyed record's key length: the little-endian u32 that starts its

@@ -65,8 +65,8 @@ int fsc__hash_superseded(struct fsc__gen *c, const uint64_t *arr,
     const struct fsc__rec *h;
     if (fsc__rec_locate(c, x, &h) != 0)
       continue;
-    /* (A set's mark: its kind from its checksummed bytes.) */
-    uint8_t fl = fsc__krec_flags(&kr,
+    /* (A mark: its kind from its checksummed bytes.) */
+    uint8_t fl = fsc__krec_flags(c, &kr,
                                  ck_pr_load_8((const uint8_t *)&h->flags));
     if (fl & NOT_NEWER)
       continue;

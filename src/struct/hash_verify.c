@@ -48,7 +48,7 @@ static int keyed_parse(struct fsc__gen *c, uint64_t off,
                        const struct fsc__rec *h, void *out) {
   (void)h;
   int rc = fsc__krec_read(c, off, out);
-  /* A set's mark (its kind in bytes the checksum covers) is no element,
+  /* A mark (its kind in bytes the checksum covers) is no key or element,
    * whatever its flags byte says: a slot naming one is damage. */
   if (rc == 0 && ((const struct fsc__krec *)out)->mark)
     return -1;
@@ -149,11 +149,12 @@ static void check_superseded(struct fsc__vpass *p, const uint64_t *arr,
     if ((ck_pr_load_64(&arr[st.v[i].idx]) & ~KS_FROZEN) != st.v[i].s ||
         fsc__rec_locate(p->c, st.v[i].above, &h) != 0 ||
         fsc__krec_read(p->c, st.v[i].above, &ak) != 0 ||
-        (fsc__krec_flags(&ak, ck_pr_load_8((const uint8_t *)&h->flags)) &
+        (fsc__krec_flags(p->c, &ak,
+                         ck_pr_load_8((const uint8_t *)&h->flags)) &
          FSC__REC_VOID)) {
       fsc__err_clear();
       continue; /* a writer was between its append and its publish (a
-                   set's mark: voided only by exactly that flag) */
+                   mark: voided only by exactly that flag) */
     }
     if (fsc__rec_locate(p->c, st.v[i].s & KS_OFF_MASK, &h) != 0 ||
         (ck_pr_load_8((const uint8_t *)&h->flags) & FSC__REC_DEAD))
