@@ -1867,6 +1867,50 @@ START_TEST(test_dict_self_mark_flag_damaged) {
 }
 END_TEST
 
+/* The same for a set: a discard on a full data file flags the discarded
+ * element's record REMOVED, its own mark; damaged into REMOVED|DELETED or
+ * REMOVED|CLEARED it must neither bring the element back nor cut off, as
+ * a clear's mark would, the elements whose slots were lost. */
+START_TEST(test_set_self_mark_flag_damaged) {
+  uint8_t bad = self_mark_damage[_i];
+  const char *base = tc_path("sself");
+  char db[1024];
+  const char *dp = fpath_in(db, base, "data");
+  fsc_set *s = set_open(base, FSC_TYPE_STRING);
+  char b[16];
+  for (int i = 0; i < 40; i++) {
+    snprintf(b, sizeof b, "elem-%03d", i);
+    ck_assert_int_eq(fsc_set_add_str(s, b), 1);
+  }
+  ck_assert_int_eq(fsc_set_add_str(s, "gone"), 1);
+  uint64_t idx;
+  uint64_t sg = slot_of(base, "gone", 4, &idx);
+  uint64_t moff = peek64(dp, D_TAIL);
+  fsc_value v = fsc_str("gone");
+  ck_assert_int_eq(fsc_set_discard(s, &v), 1);
+  mark_flag(dp, moff, 0x4, 0x2);       /* no mark (VOID) */
+  mark_flag(dp, KS_OFF(sg), 0x0, bad); /* its own mark, damaged */
+  slots_lose(base, 30);
+  fsc_verify_report r = rep();
+  ck_ok(fsc_set_verify(s, FSC_VERIFY_REPAIR, &r));
+  ck_assert(r.healthy && r.repaired);
+  ck_assert_uint_ge(r.tables_rebuilt, 1);
+  ck_assert_msg(fsc_set_contains_str(s, "gone") == 0,
+                "flags %#x: the removed element is back", bad);
+  for (int i = 0; i < 40; i++) {
+    snprintf(b, sizeof b, "elem-%03d", i);
+    ck_assert_msg(fsc_set_contains_str(s, b) == 1, "flags %#x: %s lost",
+                  bad, b);
+  }
+  uint64_t n;
+  ck_ok(fsc_set_len(s, &n));
+  ck_assert_uint_eq(n, 40);
+  ck_ok(fsc_set_verify(s, 0, NULL));
+  ck_ok(fsc_set_destroy(s));
+  fsc_set_free(s);
+}
+END_TEST
+
 /* The dict's keys in iteration order, joined by ',' into out; the
  * iteration's return code. */
 static int dict_order(fsc_dict *d, char *out, size_t n) {
@@ -2054,6 +2098,8 @@ static Suite *verify_suite(void) {
                       (int)sizeof clear_flag_damage);
   tcase_add_test(tc, test_dict_old_mark);
   tcase_add_loop_test(tc, test_dict_self_mark_flag_damaged, 0,
+                      (int)sizeof self_mark_damage);
+  tcase_add_loop_test(tc, test_set_self_mark_flag_damaged, 0,
                       (int)sizeof self_mark_damage);
   tcase_add_test(tc, test_dict_origin_damaged);
   tcase_add_test(tc, test_dict_table_word_sealed);

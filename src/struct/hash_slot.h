@@ -180,6 +180,22 @@ fsc__ktab_view(struct fsc__gen *c, struct fsc__ktab *t) {
 }
 
 
+/* Is the keyed record of c parsed in kr shaped as an earlier build's clear
+ * mark, told only by its flag: a dict record of origin 0 (no value record
+ * has it), or a set record of the zero element of its type (empty for a
+ * variable-size type)? */
+static inline bool fsc__krec_clear_shaped(const struct fsc__gen *c,
+                                          const struct fsc__krec *kr) {
+  if (fsc__hash_is_dict(c))
+    return kr->origin == 0;
+  if (kr->klen != fsc__type_fixed_size((fsc_type)kr->type))
+    return false;
+  for (uint32_t i = 0; i < kr->klen; i++)
+    if (kr->key[i])
+      return false;
+  return true;
+}
+
 /* The flags a keyed record of c parsed in kr counts with, its flags byte
  * being fl (doc/FORMAT.md, "Mark records").  A mark record of this build
  * carries its kind in a word its checksum covers (kr->mark: a set's after
@@ -188,21 +204,22 @@ fsc__ktab_view(struct fsc__gen *c, struct fsc__ktab *t) {
  * a clear.  Its byte says only whether the mark was voided (exactly
  * FSC__REC_VOID, which fsc__rec_void stores in place of the kind); any
  * other value than its kind is damage, and it stays a mark of its kind.
- * A dict record whose origin names a record is a value (or, after a
- * delete that found no room for a mark, its own removal mark, flagged
- * REMOVED alone): never a clear's mark, so CLEARED in its byte is damage
- * and dropped, and REMOVED (not voided) stands for the removal it records
- * whatever else is set (DELETED: dead all the same).  An earlier build's
- * dict mark (origin 0) and a set's element or earlier mark: fl. */
+ * Any other record is told by its byte, within what its shape allows:
+ * CLEARED counts only on a record shaped as an earlier build's clear mark
+ * (fsc__krec_clear_shaped; on any other it is damage, which would make a
+ * rebuild drop every key below the record whose slot was lost), and
+ * REMOVED without VOID (an earlier build's removal mark, or the record a
+ * delete on a full data file flagged as its own mark) stands for the
+ * removal whatever else is set (DELETED: dead all the same). */
 static inline uint8_t fsc__krec_flags(const struct fsc__gen *c,
                                       const struct fsc__krec *kr,
                                       uint8_t fl) {
   if (kr->mark)
     return fl == FSC__REC_VOID ? (uint8_t)FSC__REC_VOID : kr->mark;
-  if (!fsc__hash_is_dict(c) || kr->origin == 0)
-    return fl;
-  fl &= (uint8_t)~FSC__REC_CLEARED;
-  if ((fl & (FSC__REC_REMOVED | FSC__REC_VOID)) == FSC__REC_REMOVED)
+  if ((fl & FSC__REC_CLEARED) && !fsc__krec_clear_shaped(c, kr))
+    fl &= (uint8_t)~FSC__REC_CLEARED;
+  if (!(fl & FSC__REC_CLEARED) &&
+      (fl & (FSC__REC_REMOVED | FSC__REC_VOID)) == FSC__REC_REMOVED)
     return FSC__REC_REMOVED;
   return fl;
 }
