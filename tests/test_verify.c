@@ -1775,14 +1775,16 @@ START_TEST(test_dict_clear_mark_flag_damaged) {
 END_TEST
 
 /* Dict marks as earlier builds wrote them (origin 0, told by their flag):
- * a removal (its flag intact, then lost: a dict record of origin 0 is a
- * removal whatever its flag) and a clear still count in a rebuild. */
+ * a removal (its flag intact; lost: a dict record of origin 0 is a
+ * removal whatever its flag; CLEARED added: a record of a key is no
+ * clear's mark) and a clear still count in a rebuild. */
 START_TEST(test_dict_old_mark) {
+  static const uint8_t flags[] = {0x4, 0x0, 0xc};
   const char *base = tc_path("doldm");
   char db[1024];
   const char *dp = fpath_in(db, base, "data");
   fsc_dict *d = int_dict(base, 5);
-  for (int lost = 0; lost < 2; lost++) {
+  for (size_t f = 0; f < sizeof flags; f++) {
     ck_ok(fsc_dict_set_i64(d, "gone", 5));
     uint64_t idx;
     uint64_t sg = slot_of(base, "gone", 4, &idx);
@@ -1793,15 +1795,15 @@ START_TEST(test_dict_old_mark) {
     ck_assert_uint_eq(peek64(dp, rec_last_word(dp, moff)), 4);
     poke64(dp, rec_last_word(dp, moff), 0);
     reseal(dp, moff);
-    if (lost)
-      mark_flag(dp, moff, 0x4, 0);
+    mark_flag(dp, moff, 0x4, flags[f]);
     slot_revive(base, idx, sg);
     fsc_verify_report r = rep();
     ck_ok(fsc_dict_verify(d, FSC_VERIFY_REPAIR, &r));
     ck_assert(r.healthy && r.repaired);
     ck_assert_uint_ge(r.tables_rebuilt, 1);
     int64_t x;
-    ck_fsc(fsc_dict_get_i64(d, "gone", &x), FSC_EKEY);
+    ck_assert_msg(fsc_dict_get_i64(d, "gone", &x) == FSC_EKEY,
+                  "flags %#x: the removed key is back", flags[f]);
     ck_dict_values(d, 5, -1);
   }
   uint64_t moff = peek64(dp, D_TAIL);

@@ -182,12 +182,12 @@ fsc__ktab_view(struct fsc__gen *c, struct fsc__ktab *t) {
 
 /* Is the keyed record of c parsed in kr shaped as an earlier build's clear
  * mark, told only by its flag: a dict record of origin 0 (no value record
- * has it), or a set record of the zero element of its type (empty for a
- * variable-size type)? */
+ * has it) and an empty key, or a set record of the zero element of its
+ * type (empty for a variable-size type)? */
 static inline bool fsc__krec_clear_shaped(const struct fsc__gen *c,
                                           const struct fsc__krec *kr) {
   if (fsc__hash_is_dict(c))
-    return kr->origin == 0;
+    return kr->origin == 0 && kr->klen == 0;
   if (kr->klen != fsc__type_fixed_size((fsc_type)kr->type))
     return false;
   for (uint32_t i = 0; i < kr->klen; i++)
