@@ -1669,10 +1669,12 @@ START_TEST(test_set_old_mark) {
 }
 END_TEST
 
-/* The same for a dict's removal mark: its flags byte damaged, the removed
- * key must stay removed when the index is rebuilt from the data file, by
- * the repair and by the recovery of an unclean end (the key's slot turned
- * back into naming its record, as in test_dict_deleted_slot_revived). */
+/* As test_set_mark_flag_damaged, for a dict's removal mark (this build's
+ * has its kind where a value record has its origin): its flags byte
+ * damaged, the removed key must stay removed when the index is rebuilt
+ * from the data file, by the repair and by the recovery of an unclean end
+ * (the key's slot turned back into naming its record, as in
+ * test_dict_deleted_slot_revived). */
 START_TEST(test_dict_mark_flag_damaged) {
   uint8_t bad = mark_flag_damage[_i];
   const char *base = tc_path("dmark");
