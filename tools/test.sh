@@ -47,6 +47,14 @@ report() {
       grep -E 'ERROR|SUMMARY|runtime error' "$log" | head -n 10
       p=$((p - 1)); f=$((f + 1))
     fi
+  elif line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1) &&
+       [ -n "$line" ]; then
+    # A script's own count (tests/check_readme.sh: one per README block).
+    p=$(echo "$line" | sed -E 's/ passed.*//')
+    f=$(echo "$line" | sed -E 's/.*, ([0-9]+) failed/\1/')
+    e=0
+    echo "$label$name: $p passed, $f failed"
+    grep -A 30 ' FAILED: ' "$log" | head -n 40
   else
     # The program died before Check could report: count it as one failure.
     p=0; f=1; e=0
