@@ -99,9 +99,9 @@ for md in "$srcdir/README.md" "$srcdir"/doc/*.md; do
   # Each ```c block as a file $tmp/block.LINE, and "LINE skip|code" lines.
   rm -f "$tmp"/block.*
   awk -v dir="$tmp" '
-    /^```c[ \t]*$/ && !inb { inb = 1; start = NR; f = dir "/block." NR
+    /^[ \t]*```c[ \t]*$/ && !inb { inb = 1; start = NR; f = dir "/block." NR
                              print start, (skip ? "skip" : "code"); next }
-    /^```/ && inb { inb = 0; skip = 0; close(f); next }
+    /^[ \t]*```/ && inb { inb = 0; skip = 0; close(f); next }
     inb { print > f; next }
     /<!-- *readme-test: *skip/ { skip = 1; next }
     /[^ \t]/ { skip = 0 }' "$md" >"$tmp/blocks"
@@ -114,13 +114,15 @@ for md in "$srcdir/README.md" "$srcdir"/doc/*.md; do
       continue
     fi
     if grep -qE '(^|[^A-Za-z0-9_])main *\(' "$block"; then
-      { printf '#line %d "%s"\n' $((line + 1)) "$rel"; cat "$block"; } \
+      { printf '#line %d "%s"\n' $((line + 1)) "$md"; cat "$block"; } \
         >"$tmp/prog$n.c"
       if ! compile "prog$n" "$tmp/prog$n.c"; then
         fail "does not compile"
         continue
       fi
-      if grep -nE '"/([^d]|d[^e]|de[^v])' "$block" >"$tmp/out"; then
+      awk -v at="$rel" -v l="$line" '/"\/([^d]|d[^e]|de[^v])/ {
+        print at ":" l + NR ": " $0 }' "$block" >"$tmp/out"
+      if [ -s "$tmp/out" ]; then
         fail "an absolute path: a program must work in its current directory"
         continue
       fi
@@ -129,13 +131,16 @@ for md in "$srcdir/README.md" "$srcdir"/doc/*.md; do
       (cd "$dir" && TMPDIR=$dir timeout 30 "$tmp/prog$n") >"$tmp/out" 2>&1 </dev/null
       rc=$?
       rm -rf "$dir"
-      if [ "$rc" -ne 0 ]; then
+      if [ "$rc" -eq 124 ]; then
+        fail "the program did not end within 30 seconds"
+        continue
+      elif [ "$rc" -ne 0 ]; then
         fail "the program exited with $rc"
         continue
       fi
     else
       { cat "$tmp/preamble.h"
-        printf '#line %d "%s"\n' $((line + 1)) "$rel"
+        printf '#line %d "%s"\n' $((line + 1)) "$md"
         cat "$block"
         printf '\n  }\n}\nint main(void) { return 0; }\n'; } >"$tmp/frag$n.c"
       if ! compile "frag$n" "$tmp/frag$n.c"; then
