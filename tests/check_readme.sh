@@ -100,7 +100,7 @@ for md in "$srcdir/README.md" "$srcdir"/doc/*.md; do
   rm -f "$tmp"/block.*
   awk -v dir="$tmp" '
     /^[ \t]*```c[ \t]*$/ && !inb { inb = 1; start = NR; f = dir "/block." NR
-                             print start, (skip ? "skip" : "code"); next }
+                             printf "" > f; print start, (skip ? "skip" : "code"); next }
     /^[ \t]*```/ && inb { inb = 0; skip = 0; close(f); next }
     inb { print > f; next }
     /<!-- *readme-test: *skip/ { skip = 1; next }
