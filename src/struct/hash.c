@@ -50,9 +50,9 @@
 
 #define WAIT_SPINS 4096
 /* What an insert drops of a table a migration left behind (map.c's
- * fsc__file_drop_some): 64 pages, about 13 us; a 64 MB table is gone
- * after 256 inserts. */
-#define KS_DROP_CHUNK (UINT64_C(256) << 10)
+ * fsc__file_drop_some): 16 pages, a few microseconds; a 64 MB table is
+ * gone after 1024 inserts. */
+#define KS_DROP_CHUNK (UINT64_C(64) << 10)
 
 /* ------------------------------------------------------------------ */
 /* Keys and keyed records                                              */
