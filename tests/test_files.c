@@ -26,6 +26,7 @@
 #include "check_common.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <signal.h>
 #include <stdint.h>
@@ -295,6 +296,53 @@ static long mapped_rss_kb(const char *file, int *maps) {
   fclose(f);
   return kb;
 }
+
+/* The data file grows ahead of its tail, a bounded step at a time
+ * (record.c, map.c): after every append of a lone writer the tail is
+ * below the mark fsc__grow_mark puts below the capacity (the appender
+ * that crossed it grew the file before it returned, so no append found
+ * the file full), and the file holds at most a step (8 MiB, rounded to
+ * 64 KiB) and the 2 MiB ahead unused, allocated blocks included.
+ * Before, the steps were an eighth of the file (up to 1 GiB), taken by
+ * the append that found the file full. */
+START_TEST(test_data_grows_ahead) {
+  const char *base = tc_path("ahead");
+  char dp[600];
+  snprintf(dp, sizeof dp, "%s.data.fscollection", base);
+  fsc_options o = opts_none();
+  fsc_dict *d;
+  ck_ok(fsc_dict_open(base, &o, &d));
+  int fd = open(dp, O_RDONLY);
+  ck_assert_int_ge(fd, 0);
+  uint64_t grew = 0, last = 0;
+  for (uint64_t i = 0; i < 200000; i += 50) {
+    dict_fill(d, i, i + 50);
+    uint64_t tail = 0, cap = 0;
+    ck_assert_int_eq(pread(fd, &tail, 8, 64), 8);
+    ck_assert_int_eq(pread(fd, &cap, 8, 72), 8);
+    uint64_t ahead = cap / 4 < 2 * MIB ? cap / 4 : 2 * MIB;
+    ck_assert_msg(tail < cap - ahead, "tail %llu, capacity %llu: not grown "
+                  "ahead", (unsigned long long)tail, (unsigned long long)cap);
+    ck_assert_msg(cap - tail <= 10 * MIB + 128 * 1024, "tail %llu, capacity "
+                  "%llu", (unsigned long long)tail, (unsigned long long)cap);
+    struct stat st;
+    ck_assert_int_eq(fstat(fd, &st), 0);
+    ck_assert_uint_eq((uint64_t)st.st_size, cap);
+    ck_assert_msg((uint64_t)st.st_blocks * 512 <= cap + 65536,
+                  "%llu bytes allocated for a capacity of %llu",
+                  (unsigned long long)st.st_blocks * 512,
+                  (unsigned long long)cap);
+    grew += cap != last;
+    last = cap;
+  }
+  close(fd);
+  ck_assert_uint_ge(last, 24 * MIB); /* (past the 4 MiB and 8 MiB steps) */
+  ck_assert_uint_ge(grew, 5);
+  dict_check(d, 200000);
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+}
+END_TEST
 
 /* Fill a dict of 150,000 keys and read every key back; then all
  * mappings of the data file together hold at most its size (plus a
@@ -798,6 +846,7 @@ static Suite *files_suite(void) {
   tcase_add_test(tc, test_dict_growth_and_trim);
   tcase_add_test(tc, test_dict_index_holes);
   tcase_add_test(tc, test_cache_index_holes);
+  tcase_add_test(tc, test_data_grows_ahead);
   tcase_add_test(tc, test_views_not_counted_twice);
   tcase_add_test(tc, test_views_small_address_space);
   tcase_add_test(tc, test_old_table_not_resident);
