@@ -270,8 +270,9 @@ START_TEST(test_cache_index_holes) {
 END_TEST
 
 /* The resident kilobytes of every mapping of `file` in this process
- * (/proc/self/smaps, "Rss:", matched by inode), and how many mappings. */
-static long mapped_rss_kb(const char *file, int *maps) {
+ * (/proc/self/smaps, "Rss:", matched by inode), how many mappings, and
+ * the largest one's bytes (largest may be NULL). */
+static long mapped_rss_kb(const char *file, int *maps, uint64_t *largest) {
   struct stat fst;
   ck_assert_int_eq(stat(file, &fst), 0);
   FILE *f = fopen("/proc/self/smaps", "r");
@@ -287,6 +288,8 @@ static long mapped_rss_kb(const char *file, int *maps) {
         sscanf(line, "%lx-%lx %*s %*s %*s %lu", &lo, &hi, &ino) == 3) {
       ours = ino == (unsigned long)fst.st_ino;
       *maps += ours;
+      if (ours && largest && hi - lo > *largest)
+        *largest = hi - lo;
       continue;
     }
     long v;
@@ -344,32 +347,46 @@ START_TEST(test_data_grows_ahead) {
 }
 END_TEST
 
-/* Fill a dict of 150,000 keys and read every key back; then all
- * mappings of the data file together hold at most its size (plus a
- * little), and there are *maps of them. */
-static void views_fill_read(const char *base, int *maps);
+/* Fill a dict of n keys and read every key back; then all mappings of
+ * the data file together hold at most its size (plus a little), there
+ * are *maps of them, and the largest is *largest bytes. */
+static void views_fill_read(const char *base, uint64_t n, int *maps,
+                            uint64_t *largest);
 
 /* A file that grows is mapped through ever larger views (map.c), each
  * from offset 0; a page written through an older view and read through
  * the newer one must not stay resident in both: the process's RSS would
  * count it twice (a 1M-key dict filled, then read: 341 MB, against 224
- * for the fill alone).  With room for the address space it wants, a view
- * reaches gigabytes past the file (map.c, view_len), so this fill (20 MB)
+ * for the fill alone).  A view reaches far past the file (map.c,
+ * view_len: 64 MiB at least, then 16 times the last), so a fill of 20 MB
  * never needs a second one: one mapping. */
 START_TEST(test_views_not_counted_twice) {
   int maps = 0;
-  views_fill_read(tc_path("views"), &maps);
+  uint64_t largest = 0;
+  views_fill_read(tc_path("views"), 150000, &maps, &largest);
   if (sizeof(void *) >= 8)
     ck_assert_int_eq(maps, 1);
 }
 END_TEST
 
-/* Under an address-space limit (RLIMIT_AS) too small for the large view,
- * the views fall back to twice what is needed, four times the last: the
- * fill grows through several, and the older views' page table entries
- * are dropped a chunk a 4 MiB of appends (fsc__file_drop_later), all of
- * them before the fill ends: the same bound on what is resident.  (Each
- * test runs in its own child: the limit ends with it.) */
+/* A fill of about 110 MB outgrows the first view (64 MiB): a second view
+ * of 1 GiB, and the first one's page table entries are dropped a chunk a
+ * 4 MiB of appends (fsc__file_drop_later), all of them before the fill
+ * ends: the same bound on what is resident. */
+START_TEST(test_views_replaced) {
+  int maps = 0;
+  uint64_t largest = 0;
+  views_fill_read(tc_path("views"), 800000, &maps, &largest);
+  ck_assert_int_ge(maps, 2); /* (the fill did grow through views) */
+  if (sizeof(void *) >= 8)
+    ck_assert_uint_ge(largest, UINT64_C(1) << 30);
+}
+END_TEST
+
+/* Under an address-space limit (RLIMIT_AS) with no room for the 1 GiB
+ * view, a view falls back to four times the last (256 MiB): the fill
+ * still works, through smaller views, with the same bound on what is
+ * resident.  (Each test runs in its own child: the limit ends with it.) */
 START_TEST(test_views_small_address_space) {
   long pages = 0;
   FILE *f = fopen("/proc/self/statm", "r");
@@ -378,22 +395,24 @@ START_TEST(test_views_small_address_space) {
   fclose(f);
   struct rlimit rl;
   ck_assert_int_eq(getrlimit(RLIMIT_AS, &rl), 0);
-  rlim_t lim = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + (1u << 30);
+  rlim_t lim = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + (768u << 20);
   if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < lim)
     lim = rl.rlim_max;
   rl.rlim_cur = lim;
   ck_assert_int_eq(setrlimit(RLIMIT_AS, &rl), 0);
   int maps = 0;
-  views_fill_read(tc_path("views"), &maps);
-  ck_assert_int_ge(maps, 3); /* (the fill did grow through views) */
+  uint64_t largest = 0;
+  views_fill_read(tc_path("views"), 800000, &maps, &largest);
+  ck_assert_int_ge(maps, 2);
+  ck_assert_uint_lt(largest, UINT64_C(1) << 30);
 }
 END_TEST
 
-static void views_fill_read(const char *base, int *maps) {
+static void views_fill_read(const char *base, uint64_t n, int *maps,
+                            uint64_t *largest) {
   fsc_options o = opts_none();
   fsc_dict *d;
   ck_ok(fsc_dict_open(base, &o, &d));
-  const uint64_t n = 150000;
   dict_fill(d, 0, n);
   dict_check(d, n);
   char k[17];
@@ -404,7 +423,7 @@ static void views_fill_read(const char *base, int *maps) {
   }
   char p[600];
   snprintf(p, sizeof p, "%s.data.fscollection", base);
-  long kb = mapped_rss_kb(p, maps);
+  long kb = mapped_rss_kb(p, maps, largest);
   uint64_t size = file_size(base, ".data.fscollection");
   ck_assert_msg((uint64_t)kb * 1024 <= size + size / 16,
                 "%ld kB resident in %d mappings of a %llu-byte file", kb,
@@ -431,7 +450,7 @@ START_TEST(test_old_table_not_resident) {
   char p[600];
   snprintf(p, sizeof p, "%s.index.fscollection", base);
   int maps = 0;
-  long kb = mapped_rss_kb(p, &maps);
+  long kb = mapped_rss_kb(p, &maps, NULL);
   ck_assert_msg((uint64_t)kb * 1024 <= HDR + cap * 16 + 256 * 1024,
                 "%ld kB of the index resident for a table of %llu slots",
                 kb, (unsigned long long)cap);
@@ -848,6 +867,7 @@ static Suite *files_suite(void) {
   tcase_add_test(tc, test_cache_index_holes);
   tcase_add_test(tc, test_data_grows_ahead);
   tcase_add_test(tc, test_views_not_counted_twice);
+  tcase_add_test(tc, test_views_replaced);
   tcase_add_test(tc, test_views_small_address_space);
   tcase_add_test(tc, test_old_table_not_resident);
   tcase_add_test(tc, test_list_trim);

@@ -23,8 +23,9 @@
  * what is needed.)  The data file grows ahead of its tail (record.c), and
  * the last clean close trims what is left (gen.c).
  *
- * Views (view_len): a view reaches gigabytes past the file's end, so that
- * a file grows inside one view for most of its life; replacing a view
+ * Views (view_len): a view reaches far past the file's end (64 MiB, then 16
+ * times the last), so that a file grows inside one view for most of its
+ * life; replacing a view
  * costs a page fault for every page touched again and the old view's
  * page table entries, which are dropped a bounded chunk at a time
  * (fsc__file_drop_later, fsc__file_drop_some) and never in one call.
@@ -181,14 +182,17 @@ void fsc__file_drop_run(struct fsc__file *f, uint64_t max) {
  * touches a byte beyond the published capacity), so that the file grows
  * for a long time inside one view.  A new view is what costs: the old one
  * must give its page table entries back (view_add), and every page is
- * faulted in again through the new one.  On 64-bit, twice VIEW_MIN (4
- * GiB) at least and VIEW_MUL times the previous view: address space, not
- * memory (a shared file mapping reserves no swap and no page until it is
- * touched), so a collection under 4 GiB is mapped once for its life.  The
- * fallback (a smaller view, 2 times what is needed or 4 times the last)
- * is what an address-space limit (RLIMIT_AS, ulimit -v) leaves room
- * for. */
-#define VIEW_MIN (UINT64_C(2) << 30)
+ * faulted in again through the new one.  On 64-bit, twice VIEW_MIN (64
+ * MiB) at least, and VIEW_MUL (16) times the previous view: address
+ * space, not memory (a shared file mapping reserves no swap and no page
+ * until it is touched), so a file is mapped at most three times on its
+ * way to 16 GiB (64 MiB, 1 GiB, 16 GiB; before, a view 4 times the last:
+ * 2, 8, 32, 128, 512 MiB, 2 GiB...).  Not larger at first: a small
+ * collection's close would pay for it (munmap of a 4 GiB view, about
+ * 10 us against 4).  The fallback (a smaller view, 2 times what is needed
+ * or 4 times the last) is what an address-space limit (RLIMIT_AS,
+ * ulimit -v) leaves room for. */
+#define VIEW_MIN (UINT64_C(32) << 20)
 #define VIEW_MUL 16
 static uint64_t view_len(struct fsc__file *f, uint64_t need, bool small) {
   small = small || sizeof(void *) < 8; /* (32-bit: no room to spare) */
