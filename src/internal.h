@@ -123,7 +123,11 @@ void fsc__mem_drop(void *p, uint64_t len);
 void fsc__file_drop_later(struct fsc__file *f, void *p, uint64_t len);
 void fsc__file_drop_run(struct fsc__file *f, uint64_t max);
 /* Drop at most `max` bytes of what fsc__file_drop_later left pending:
- * one atomic load when nothing is (the callers are hot paths). */
+ * one atomic load when nothing is (the callers are hot paths: every
+ * append drops FSC__DROP_CHUNK of an old data view, every insert of a
+ * dict or set as much of an old index view or table).  16 pages, about
+ * 5 us (0.3 us a resident page); 64 MiB are gone after 1024 calls. */
+#define FSC__DROP_CHUNK (UINT64_C(64) << 10)
 static inline void fsc__file_drop_some(struct fsc__file *f, uint64_t max) {
   if (ck_pr_load_64(&f->dropping))
     fsc__file_drop_run(f, max);

@@ -32,8 +32,6 @@
  * written back early and nothing dropped (the cost is one mincore per
  * PROBE_EVERY marks), and both stop when the pressure does.
  * Stretch 0 (the file header, written on every put) is never touched.
- * Each mark also drops a stretch's worth of what map.c left pending
- * (fsc__file_drop_later: the views a larger view replaced).
  * All of it is advice: a failure is ignored, and no durability option
  * depends on it (doc/DURABILITY.md).
  */
@@ -71,10 +69,6 @@ static bool evicted(struct fsc__view *v, uint64_t off) {
 void fsc__data_behind(struct fsc__gen *c, uint64_t mark) {
   struct fsc__file *f = &c->data;
   const uint64_t b = FSC__BEHIND, k = mark / b - 1; /* stretch k just ended */
-  /* A view a larger one replaced (map.c): its page table entries, a
-   * stretch's worth a mark (about 0.2 ms), so that they are gone long
-   * before the file has doubled. */
-  fsc__file_drop_some(f, FSC__BEHIND);
   /* (Relaxed: a hint; a lost race only moves the first probe.) */
   if (!ck_pr_load_64(&f->behind_from))
     ck_pr_cas_64(&f->behind_from, 0, mark);

@@ -236,8 +236,8 @@ static int view_add(struct fsc__file *f, uint64_t need) {
    * page cache keeps the bytes and their dirty state, and a pointer still
    * into the old view (a value handed out, a thread mid-lookup) faults the
    * same page back in.  Spread over later calls (fsc__file_drop_some):
-   * at once it is a pause of 0.2 us a resident page (27 ms for 512 MB, on
-   * the put that happened to need the new view). */
+   * at once it is a pause of 0.2 to 0.3 us a resident page (27 ms for
+   * 512 MB, on the put that happened to need the new view). */
   if (f->nviews > 1)
     drop_later_locked(f, f->views[f->nviews - 2].base,
                       f->views[f->nviews - 2].len);
@@ -296,8 +296,8 @@ int fsc__file_ensure(struct fsc__file *f, uint64_t end) {
   rc = map_through(f, cap);
   /* A handle that only reads never appends or inserts (the callers of
    * fsc__file_drop_some): it drops what is pending here, where it comes
-   * each time the file has grown, 8 MiB (about 0.4 ms) a time. */
-  drop_chunk_locked(f, UINT64_C(8) << 20);
+   * each time the file has grown, 1 MiB (about 0.1 ms) a time. */
+  drop_chunk_locked(f, UINT64_C(1) << 20);
 out:
   pthread_mutex_unlock(&f->mu);
   return rc;

@@ -96,6 +96,9 @@ int fsc__rec_alloc(struct fsc__gen *c, uint64_t n, uint64_t *off,
    * crosses the mark (behind.c). */
   if ((*off ^ (*off + total)) >= FSC__BEHIND)
     fsc__data_behind(c, (*off + total) & ~(FSC__BEHIND - 1));
+  /* A view a larger one replaced (map.c): its page table entries leave
+   * a chunk an append (one load when none is pending). */
+  fsc__file_drop_some(&c->data, FSC__DROP_CHUNK);
   /* A clean header: space a swap and pop gave back may hold an old one,
    * and sealing keeps the counter flag it finds there. */
   memset(p, 0, sizeof(struct fsc__rec));

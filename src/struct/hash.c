@@ -49,10 +49,6 @@
 #include <xxhash.h>
 
 #define WAIT_SPINS 4096
-/* What an insert drops of a table a migration left behind (map.c's
- * fsc__file_drop_some): 16 pages, a few microseconds; a 64 MB table is
- * gone after 1024 inserts. */
-#define KS_DROP_CHUNK (UINT64_C(64) << 10)
 
 /* ------------------------------------------------------------------ */
 /* Keys and keyed records                                              */
@@ -651,7 +647,7 @@ static int put_above(struct fsc__gen *c, const struct fsc__kkey *k,
         fsc__err_clear();
       /* The table a migration left behind leaves this process's RSS a
        * bounded chunk an insert (map.c; one load when nothing is left). */
-      fsc__file_drop_some(&c->index, KS_DROP_CHUNK);
+      fsc__file_drop_some(&c->index, FSC__DROP_CHUNK);
       return 1;
     }
   }
