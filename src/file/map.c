@@ -23,12 +23,12 @@
  * what is needed.)  The data file grows ahead of its tail (record.c), and
  * the last clean close trims what is left (gen.c).
  *
- * Views (view_len): a view reaches far past the file's end (64 MiB, then 16
- * times the last), so that a file grows inside one view for most of its
- * life; replacing a view
- * costs a page fault for every page touched again and the old view's
- * page table entries, which are dropped a bounded chunk at a time
- * (fsc__file_drop_later, fsc__file_drop_some) and never in one call.
+ * Views (view_len): a view reaches far past the file's end (64 MiB, then
+ * 16 times the last), so that a file grows inside one view for most of
+ * its life; replacing a view costs a page fault for every page touched
+ * again and the old view's page table entries, which are dropped a
+ * bounded chunk at a time (fsc__file_drop_later, fsc__file_drop_some) and
+ * never in one call.
  *
  * Access hints (fsc_options.access): every view is madvise(2)d with the
  * handle's hint, MADV_RANDOM by default, so that a fault on a file larger
@@ -131,7 +131,8 @@ static void drop_later_locked(struct fsc__file *f, void *p, uint64_t len) {
   if (start >= end)
     return;
   if (f->ndrops == FSC__MAX_DROPS) {
-    /* (Never in practice: a range takes a few hundred calls at most.) */
+    /* (Never in practice: a range is gone after a few thousand calls,
+     * and a new one comes at a migration's end or a new view.) */
     fsc__mem_drop(f->drops[0].p, f->drops[0].len);
     ck_pr_sub_64(&f->dropping, f->drops[0].len);
     memmove(&f->drops[0], &f->drops[1], (FSC__MAX_DROPS - 1) *
