@@ -45,6 +45,7 @@
 /* ------------------------------------------------------------------ */
 
 #define FSC__MAX_VIEWS 48
+#define FSC__MAX_DROPS 4
 
 struct fsc__view {
   uint8_t *base;
@@ -73,12 +74,31 @@ struct fsc__file {
                                        handle saw (0: none yet; CAS) */
   struct fsc__view views[FSC__MAX_VIEWS];
   unsigned nviews;
+  /* map.c: ranges of this process's views whose page table entries are
+   * to be dropped a bounded chunk at a time (fsc__file_drop_later), oldest
+   * first; under mu.  `dropping` is the bytes left in them (ck_pr: the
+   * callers of fsc__file_drop_some read it without mu). */
+  struct fsc__drop {
+    uint8_t *p;
+    uint64_t len;
+  } drops[FSC__MAX_DROPS];
+  unsigned ndrops;
+  uint64_t dropping;
 };
 
 /* Growth steps (map.c): doubling below FSC__GROW_MIN, then that, then
- * an eighth of the size (at most 1 GiB); at least `need`. */
+ * an eighth of the size (at most FSC__GROW_MAX); at least `need`. */
 #define FSC__GROW_MIN (UINT64_C(4) << 20)
+#define FSC__GROW_MAX (UINT64_C(8) << 20)
 uint64_t fsc__file_grow_size(uint64_t cap, uint64_t need);
+/* The data file grows ahead (record.c): the appender whose record
+ * crosses fsc__grow_mark(cap) allocates the next step while the others
+ * go on appending below cap; a quarter of a small file, FSC__GROW_AHEAD
+ * of a larger one. */
+#define FSC__GROW_AHEAD (UINT64_C(2) << 20)
+static inline uint64_t fsc__grow_mark(uint64_t cap) {
+  return cap - (cap / 4 < FSC__GROW_AHEAD ? cap / 4 : FSC__GROW_AHEAD);
+}
 /* Mark [off, off + len) of the current view for a walk in file order
  * (seq: MADV_SEQUENTIAL, the first stretch WILLNEED), or give it the
  * handle's hint back (!seq).  Advice only: never fails. */
@@ -94,6 +114,24 @@ void fsc__mem_populate(void *p, uint64_t len);
  * that memory no longer used here (a table a growth left behind) stops
  * counting in the process's RSS.  Advice only: never fails. */
 void fsc__mem_drop(void *p, uint64_t len);
+/* fsc__mem_drop spread over later calls: [p, p + len), a range of one of
+ * f's views, is dropped at most a chunk at a time by fsc__file_drop_some,
+ * so that no single operation pays for zapping hundreds of megabytes of
+ * page table entries (a view a larger one replaced, a table a growth
+ * left behind).  Never fails (with no room left, the oldest pending range
+ * is dropped at once). */
+void fsc__file_drop_later(struct fsc__file *f, void *p, uint64_t len);
+void fsc__file_drop_run(struct fsc__file *f, uint64_t max);
+/* Drop at most `max` bytes of what fsc__file_drop_later left pending:
+ * one atomic load when nothing is (the callers are hot paths: every
+ * append drops FSC__DROP_CHUNK of an old data view, every insert of a
+ * dict or set as much of an old index view or table).  16 pages, about
+ * 5 us (0.3 us a resident page); 64 MiB are gone after 1024 calls. */
+#define FSC__DROP_CHUNK (UINT64_C(64) << 10)
+static inline void fsc__file_drop_some(struct fsc__file *f, uint64_t max) {
+  if (ck_pr_load_64(&f->dropping))
+    fsc__file_drop_run(f, max);
+}
 int fsc__file_map(struct fsc__file *f, uint64_t need);
 void fsc__file_unmap(struct fsc__file *f);
 /* Slow path of fsc__ptr: re-read the published capacity, map more if
@@ -102,6 +140,10 @@ int fsc__file_ensure(struct fsc__file *f, uint64_t end);
 /* Grow the file to at least `size` bytes with fallocate (never SIGBUS,
  * ENOSPC is an error whose message names `path`, the file's path). */
 int fsc__file_grow(struct fsc__file *f, uint64_t size, const char *path);
+/* fsc__file_grow allocating [from, size) only: the bytes below `from` are
+ * allocated already, or are holes on purpose (fsc__file_punch). */
+int fsc__file_grow_from(struct fsc__file *f, uint64_t from, uint64_t size,
+                        const char *path);
 /* Give the whole pages inside [off, end) back to the file system
  * (fallocate PUNCH_HOLE, the size kept): they read as zeros after.  Only
  * for bytes no one will read or write again without fallocating them

@@ -26,6 +26,7 @@
 #include "check_common.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <signal.h>
 #include <stdint.h>
@@ -33,6 +34,7 @@
 #include <string.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -268,8 +270,9 @@ START_TEST(test_cache_index_holes) {
 END_TEST
 
 /* The resident kilobytes of every mapping of `file` in this process
- * (/proc/self/smaps, "Rss:", matched by inode), and how many mappings. */
-static long mapped_rss_kb(const char *file, int *maps) {
+ * (/proc/self/smaps, "Rss:", matched by inode), how many mappings, and
+ * the largest one's bytes (largest may be NULL). */
+static long mapped_rss_kb(const char *file, int *maps, uint64_t *largest) {
   struct stat fst;
   ck_assert_int_eq(stat(file, &fst), 0);
   FILE *f = fopen("/proc/self/smaps", "r");
@@ -285,6 +288,8 @@ static long mapped_rss_kb(const char *file, int *maps) {
         sscanf(line, "%lx-%lx %*s %*s %*s %lu", &lo, &hi, &ino) == 3) {
       ours = ino == (unsigned long)fst.st_ino;
       *maps += ours;
+      if (ours && largest && hi - lo > *largest)
+        *largest = hi - lo;
       continue;
     }
     long v;
@@ -295,19 +300,119 @@ static long mapped_rss_kb(const char *file, int *maps) {
   return kb;
 }
 
+/* The data file grows ahead of its tail, a bounded step at a time
+ * (record.c, map.c): after every append of a lone writer the tail is
+ * below the mark fsc__grow_mark puts below the capacity (the appender
+ * that crossed it grew the file before it returned, so no append found
+ * the file full), and the file holds at most a step (8 MiB, rounded to
+ * 64 KiB) and the 2 MiB ahead unused, allocated blocks included.
+ * Before, the steps were an eighth of the file (up to 1 GiB), taken by
+ * the append that found the file full. */
+START_TEST(test_data_grows_ahead) {
+  const char *base = tc_path("ahead");
+  char dp[600];
+  snprintf(dp, sizeof dp, "%s.data.fscollection", base);
+  fsc_options o = opts_none();
+  fsc_dict *d;
+  ck_ok(fsc_dict_open(base, &o, &d));
+  int fd = open(dp, O_RDONLY);
+  ck_assert_int_ge(fd, 0);
+  uint64_t grew = 0, last = 0;
+  for (uint64_t i = 0; i < 200000; i += 50) {
+    dict_fill(d, i, i + 50);
+    uint64_t tail = 0, cap = 0;
+    ck_assert_int_eq(pread(fd, &tail, 8, 64), 8);
+    ck_assert_int_eq(pread(fd, &cap, 8, 72), 8);
+    uint64_t ahead = cap / 4 < 2 * MIB ? cap / 4 : 2 * MIB;
+    ck_assert_msg(tail < cap - ahead, "tail %llu, capacity %llu: not grown "
+                  "ahead", (unsigned long long)tail, (unsigned long long)cap);
+    ck_assert_msg(cap - tail <= 10 * MIB + 128 * 1024, "tail %llu, capacity "
+                  "%llu", (unsigned long long)tail, (unsigned long long)cap);
+    struct stat st;
+    ck_assert_int_eq(fstat(fd, &st), 0);
+    ck_assert_uint_eq((uint64_t)st.st_size, cap);
+    ck_assert_msg((uint64_t)st.st_blocks * 512 <= cap + 65536,
+                  "%llu bytes allocated for a capacity of %llu",
+                  (unsigned long long)st.st_blocks * 512,
+                  (unsigned long long)cap);
+    grew += cap != last;
+    last = cap;
+  }
+  close(fd);
+  ck_assert_uint_ge(last, 24 * MIB); /* (past the 4 MiB and 8 MiB steps) */
+  ck_assert_uint_ge(grew, 5);
+  dict_check(d, 200000);
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+}
+END_TEST
+
+/* Fill a dict of n keys and read every key back; then all mappings of
+ * the data file together hold at most its size (plus a little), there
+ * are *maps of them, and the largest is *largest bytes. */
+static void views_fill_read(const char *base, uint64_t n, int *maps,
+                            uint64_t *largest);
+
 /* A file that grows is mapped through ever larger views (map.c), each
  * from offset 0; a page written through an older view and read through
  * the newer one must not stay resident in both: the process's RSS would
  * count it twice (a 1M-key dict filled, then read: 341 MB, against 224
- * for the fill alone).  After a fill across several views and a read of
- * every key, all mappings of the data file together hold at most its
- * size (plus a little). */
+ * for the fill alone).  A view reaches far past the file (map.c,
+ * view_len: 64 MiB at least, then 16 times the last), so a fill of 20 MB
+ * never needs a second one: one mapping. */
 START_TEST(test_views_not_counted_twice) {
-  const char *base = tc_path("views");
+  int maps = 0;
+  uint64_t largest = 0;
+  views_fill_read(tc_path("views"), 150000, &maps, &largest);
+  if (sizeof(void *) >= 8)
+    ck_assert_int_eq(maps, 1);
+}
+END_TEST
+
+/* A fill of about 110 MB outgrows the first view (64 MiB): a second view
+ * of 1 GiB, and the first one's page table entries are dropped a chunk a
+ * 4 MiB of appends (fsc__file_drop_later), all of them before the fill
+ * ends: the same bound on what is resident. */
+START_TEST(test_views_replaced) {
+  int maps = 0;
+  uint64_t largest = 0;
+  views_fill_read(tc_path("views"), 800000, &maps, &largest);
+  ck_assert_int_ge(maps, 2); /* (the fill did grow through views) */
+  if (sizeof(void *) >= 8)
+    ck_assert_uint_ge(largest, UINT64_C(1) << 30);
+}
+END_TEST
+
+/* Under an address-space limit (RLIMIT_AS) with no room for the 1 GiB
+ * view, a view falls back to four times the last (256 MiB): the fill
+ * still works, through smaller views, with the same bound on what is
+ * resident.  (Each test runs in its own child: the limit ends with it.) */
+START_TEST(test_views_small_address_space) {
+  long pages = 0;
+  FILE *f = fopen("/proc/self/statm", "r");
+  ck_assert_ptr_nonnull(f);
+  ck_assert_int_eq(fscanf(f, "%ld", &pages), 1);
+  fclose(f);
+  struct rlimit rl;
+  ck_assert_int_eq(getrlimit(RLIMIT_AS, &rl), 0);
+  rlim_t lim = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + (768u << 20);
+  if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < lim)
+    lim = rl.rlim_max;
+  rl.rlim_cur = lim;
+  ck_assert_int_eq(setrlimit(RLIMIT_AS, &rl), 0);
+  int maps = 0;
+  uint64_t largest = 0;
+  views_fill_read(tc_path("views"), 800000, &maps, &largest);
+  ck_assert_int_ge(maps, 2);
+  ck_assert_uint_lt(largest, UINT64_C(1) << 30);
+}
+END_TEST
+
+static void views_fill_read(const char *base, uint64_t n, int *maps,
+                            uint64_t *largest) {
   fsc_options o = opts_none();
   fsc_dict *d;
   ck_ok(fsc_dict_open(base, &o, &d));
-  const uint64_t n = 150000;
   dict_fill(d, 0, n);
   dict_check(d, n);
   char k[17];
@@ -318,17 +423,14 @@ START_TEST(test_views_not_counted_twice) {
   }
   char p[600];
   snprintf(p, sizeof p, "%s.data.fscollection", base);
-  int maps = 0;
-  long kb = mapped_rss_kb(p, &maps);
+  long kb = mapped_rss_kb(p, maps, largest);
   uint64_t size = file_size(base, ".data.fscollection");
-  ck_assert_int_ge(maps, 3); /* (the fill did grow through views) */
   ck_assert_msg((uint64_t)kb * 1024 <= size + size / 16,
                 "%ld kB resident in %d mappings of a %llu-byte file", kb,
-                maps, (unsigned long long)size);
+                *maps, (unsigned long long)size);
   ck_ok(fsc_dict_destroy(d));
   fsc_dict_free(d);
 }
-END_TEST
 
 /* A growth's migration reads the old table until its last slot is moved;
  * then the table is read no more, and its pages leave this process's RSS
@@ -348,7 +450,7 @@ START_TEST(test_old_table_not_resident) {
   char p[600];
   snprintf(p, sizeof p, "%s.index.fscollection", base);
   int maps = 0;
-  long kb = mapped_rss_kb(p, &maps);
+  long kb = mapped_rss_kb(p, &maps, NULL);
   ck_assert_msg((uint64_t)kb * 1024 <= HDR + cap * 16 + 256 * 1024,
                 "%ld kB of the index resident for a table of %llu slots",
                 kb, (unsigned long long)cap);
@@ -763,7 +865,10 @@ static Suite *files_suite(void) {
   tcase_add_test(tc, test_dict_growth_and_trim);
   tcase_add_test(tc, test_dict_index_holes);
   tcase_add_test(tc, test_cache_index_holes);
+  tcase_add_test(tc, test_data_grows_ahead);
   tcase_add_test(tc, test_views_not_counted_twice);
+  tcase_add_test(tc, test_views_replaced);
+  tcase_add_test(tc, test_views_small_address_space);
   tcase_add_test(tc, test_old_table_not_resident);
   tcase_add_test(tc, test_list_trim);
   tcase_add_test(tc, test_no_trim_while_shared);

@@ -14,9 +14,21 @@
  *
  * Growth steps (fsc__file_grow_size): a file doubles while it is small,
  * then grows by FSC__GROW_MIN (4 MiB) at a time, then by an eighth of its
- * size once that is larger, and by at most 1 GiB: at most a ninth of a
- * large file is unused (or 4 MiB), growth stays rare (about 30 steps from
- * 32 MiB to 1 GiB), and the last clean close trims what is left (gen.c).
+ * size once that is larger, and by at most FSC__GROW_MAX (8 MiB): one
+ * step is one fallocate(2) on some writer's operation, so it is bounded
+ * (a file system that zeroes what it allocates, tmpfs, takes about a
+ * millisecond for 8 MiB; ext4 marks extents in tens of microseconds),
+ * and at most 8 MiB of a large file is unused.  (A region that needs
+ * more, a hash table, still gets it in one call: the step is at least
+ * what is needed.)  The data file grows ahead of its tail (record.c), and
+ * the last clean close trims what is left (gen.c).
+ *
+ * Views (view_len): a view reaches far past the file's end (64 MiB, then
+ * 16 times the last), so that a file grows inside one view for most of
+ * its life; replacing a view costs a page fault for every page touched
+ * again and the old view's page table entries, which are dropped a
+ * bounded chunk at a time (fsc__file_drop_later, fsc__file_drop_some) and
+ * never in one call.
  *
  * Access hints (fsc_options.access): every view is madvise(2)d with the
  * handle's hint, MADV_RANDOM by default, so that a fault on a file larger
@@ -41,7 +53,6 @@
 #include <unistd.h>
 
 #define MIN_VIEW (UINT64_C(1) << 20)
-#define GROW_MAX (UINT64_C(1) << 30)
 #define GROW_ALIGN (UINT64_C(64) << 10)
 
 static uint64_t round_up(uint64_t x, uint64_t to) {
@@ -52,8 +63,8 @@ uint64_t fsc__file_grow_size(uint64_t cap, uint64_t need) {
   uint64_t step = cap < FSC__GROW_MIN ? cap : cap / 8;
   if (step < FSC__GROW_MIN && cap >= FSC__GROW_MIN)
     step = FSC__GROW_MIN;
-  if (step > GROW_MAX)
-    step = GROW_MAX;
+  if (step > FSC__GROW_MAX)
+    step = FSC__GROW_MAX;
   uint64_t want = cap + step;
   if (want < need)
     want = need;
@@ -112,6 +123,87 @@ void fsc__mem_drop(void *p, uint64_t len) {
     (void)madvise((void *)start, (size_t)(end - start), MADV_DONTNEED);
 }
 
+/* Queue [p, p + len) for fsc__file_drop_run (mu held). */
+static void drop_later_locked(struct fsc__file *f, void *p, uint64_t len) {
+  uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+  uintptr_t a = (uintptr_t)p;
+  uintptr_t start = (uintptr_t)round_up(a, page), end = (a + len) / page * page;
+  if (start >= end)
+    return;
+  if (f->ndrops == FSC__MAX_DROPS) {
+    /* (Never in practice: a range is gone after a few thousand calls,
+     * and a new one comes at a migration's end or a new view.) */
+    fsc__mem_drop(f->drops[0].p, f->drops[0].len);
+    ck_pr_sub_64(&f->dropping, f->drops[0].len);
+    memmove(&f->drops[0], &f->drops[1], (FSC__MAX_DROPS - 1) *
+                                            sizeof f->drops[0]);
+    f->ndrops--;
+  }
+  f->drops[f->ndrops].p = (uint8_t *)start;
+  f->drops[f->ndrops].len = end - start;
+  f->ndrops++;
+  ck_pr_add_64(&f->dropping, end - start);
+}
+
+void fsc__file_drop_later(struct fsc__file *f, void *p, uint64_t len) {
+  pthread_mutex_lock(&f->mu);
+  drop_later_locked(f, p, len);
+  pthread_mutex_unlock(&f->mu);
+}
+
+/* Drop at most max bytes of the oldest pending range (mu held). */
+static void drop_chunk_locked(struct fsc__file *f, uint64_t max) {
+  if (f->ndrops > 0) {
+    struct fsc__drop *d = &f->drops[0];
+    uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+    uint64_t n = d->len < max ? d->len : max / page * page;
+    if (n == 0)
+      n = page; /* (max below a page: one, the least there is; d->len is
+                   a multiple of it) */
+    (void)madvise(d->p, (size_t)n, MADV_DONTNEED);
+    d->p += n;
+    d->len -= n;
+    ck_pr_sub_64(&f->dropping, n);
+    if (d->len == 0) {
+      memmove(&f->drops[0], &f->drops[1], (FSC__MAX_DROPS - 1) *
+                                              sizeof f->drops[0]);
+      f->ndrops--;
+    }
+  }
+}
+
+void fsc__file_drop_run(struct fsc__file *f, uint64_t max) {
+  pthread_mutex_lock(&f->mu);
+  drop_chunk_locked(f, max);
+  pthread_mutex_unlock(&f->mu);
+}
+
+/* The length of a new view of at least `need` bytes: a large stretch of
+ * address space past the file's end (views may reach past it: nothing
+ * touches a byte beyond the published capacity), so that the file grows
+ * for a long time inside one view.  A new view is what costs: the old one
+ * must give its page table entries back (view_add), and every page is
+ * faulted in again through the new one.  On 64-bit, twice VIEW_MIN (64
+ * MiB) at least, and VIEW_MUL (16) times the previous view: address
+ * space, not memory (a shared file mapping reserves no swap and no page
+ * until it is touched), so a file is mapped at most three times on its
+ * way to 16 GiB (64 MiB, 1 GiB, 16 GiB; before, a view 4 times the last:
+ * 2, 8, 32, 128, 512 MiB, 2 GiB...).  Not larger at first: a small
+ * collection's close would pay for it (munmap of a 4 GiB view, about
+ * 10 us against 4).  The fallback (a smaller view, 2 times what is needed
+ * or 4 times the last) is what an address-space limit (RLIMIT_AS,
+ * ulimit -v) leaves room for. */
+#define VIEW_MIN (UINT64_C(32) << 20)
+#define VIEW_MUL 16
+static uint64_t view_len(struct fsc__file *f, uint64_t need, bool small) {
+  small = small || sizeof(void *) < 8; /* (32-bit: no room to spare) */
+  uint64_t min = small ? MIN_VIEW : VIEW_MIN, mul = small ? 4 : VIEW_MUL;
+  uint64_t len = need < min ? min : need;
+  if (f->nviews > 0 && len < f->views[f->nviews - 1].len * (mul / 2))
+    len = f->views[f->nviews - 1].len * (mul / 2);
+  return round_up(len * 2, (uint64_t)sysconf(_SC_PAGESIZE));
+}
+
 /* Map a new view of at least `need` bytes and publish it. Caller holds mu
  * (or is the only user, at open). */
 static int view_add(struct fsc__file *f, uint64_t need) {
@@ -119,11 +211,12 @@ static int view_add(struct fsc__file *f, uint64_t need) {
     return fsc__err(FSC__EMOVED, "this generation of the files is retired");
   if (f->nviews == FSC__MAX_VIEWS)
     return fsc__err(FSC_ENOMEM, "too many views of one file");
-  uint64_t len = need < MIN_VIEW ? MIN_VIEW : need;
-  if (f->nviews > 0 && len < f->views[f->nviews - 1].len * 2)
-    len = f->views[f->nviews - 1].len * 2;
-  len = round_up(len * 2, (uint64_t)sysconf(_SC_PAGESIZE));
-  void *p = mmap(NULL, (size_t)len, f->prot, MAP_SHARED, f->fd, 0);
+  uint64_t len = view_len(f, need, false);
+  void *p = len > SIZE_MAX / 2 ? MAP_FAILED
+                               : mmap(NULL, (size_t)len, f->prot, MAP_SHARED,
+                                      f->fd, 0);
+  if (p == MAP_FAILED && (len = view_len(f, need, true)) <= SIZE_MAX / 2)
+    p = mmap(NULL, (size_t)len, f->prot, MAP_SHARED, f->fd, 0);
   if (p == MAP_FAILED)
     return fsc__err_errno(errno, "mmap", NULL);
   if (f->access != FSC_ACCESS_NORMAL) /* (NORMAL is what mmap gives) */
@@ -138,14 +231,17 @@ static int view_add(struct fsc__file *f, uint64_t need) {
   /* The view before maps the same first bytes, and every new pointer
    * comes from this one: a page touched through both would be counted
    * twice in the process's RSS (each mapping has its own page table
-   * entries; a 1M-key dict read after it was filled: 341 MB, not 224).
+   * entries; a 1M-key dict read after it was filled: 341 MB, not 224),
+   * and a page mapped twice is one behind.c's MADV_PAGEOUT leaves alone.
    * MADV_DONTNEED on a shared file mapping drops only those entries: the
    * page cache keeps the bytes and their dirty state, and a pointer still
    * into the old view (a value handed out, a thread mid-lookup) faults the
-   * same page back in. */
+   * same page back in.  Spread over later calls (fsc__file_drop_some):
+   * at once it is a pause of 0.2 to 0.3 us a resident page (27 ms for
+   * 512 MB, on the put that happened to need the new view). */
   if (f->nviews > 1)
-    (void)madvise(f->views[f->nviews - 2].base,
-                  (size_t)f->views[f->nviews - 2].len, MADV_DONTNEED);
+    drop_later_locked(f, f->views[f->nviews - 2].base,
+                      f->views[f->nviews - 2].len);
   return 0;
 }
 
@@ -153,6 +249,8 @@ int fsc__file_map(struct fsc__file *f, uint64_t need) {
   f->nviews = 0;
   f->cur = NULL;
   f->safe = 0;
+  f->ndrops = 0;
+  f->dropping = 0;
   pthread_mutex_init(&f->mu, NULL);
   int rc = view_add(f, need);
   if (rc == 0)
@@ -168,6 +266,8 @@ void fsc__file_unmap(struct fsc__file *f) {
   f->nviews = 0;
   f->cur = NULL;
   f->safe = 0;
+  f->ndrops = 0; /* (the ranges were in views just unmapped) */
+  f->dropping = 0;
   pthread_mutex_destroy(&f->mu);
 }
 
@@ -195,22 +295,21 @@ int fsc__file_ensure(struct fsc__file *f, uint64_t end) {
     goto out;
   }
   rc = map_through(f, cap);
+  /* A handle that only reads never appends or inserts (the callers of
+   * fsc__file_drop_some): it drops what is pending here, where it comes
+   * each time the file has grown, 1 MiB (about 0.1 ms) a time. */
+  drop_chunk_locked(f, UINT64_C(1) << 20);
 out:
   pthread_mutex_unlock(&f->mu);
   return rc;
 }
 
-/* fsc__file_grow allocating [from, size) only: the bytes below `from`
- * are allocated already, or are holes on purpose (fsc__file_punch). */
-static int grow_from(struct fsc__file *f, uint64_t from, uint64_t size,
-                     const char *path);
-
 int fsc__file_grow(struct fsc__file *f, uint64_t size, const char *path) {
-  return grow_from(f, 0, size, path);
+  return fsc__file_grow_from(f, 0, size, path);
 }
 
-static int grow_from(struct fsc__file *f, uint64_t from, uint64_t size,
-                     const char *path) {
+int fsc__file_grow_from(struct fsc__file *f, uint64_t from, uint64_t size,
+                        const char *path) {
   /* fallocate, not posix_fallocate: glibc's fallback for file systems
    * without fallocate writes zeros into the file, which would race with
    * other processes writing records there.  Under mu: a lock-free writer
@@ -262,7 +361,7 @@ int fsc__index_grow(struct fsc__gen *c, uint64_t end) {
     return 0;
   uint64_t ncap = fsc__file_grow_size(icap, end); /* amortised */
   /* From icap: holes below it (a trimmed index) stay holes. */
-  int rc = grow_from(&c->index, icap, ncap, c->index_path);
+  int rc = fsc__file_grow_from(&c->index, icap, ncap, c->index_path);
   if (rc)
     return rc;
   ck_pr_fence_store(); /* capacity is published after fallocate */

@@ -8,6 +8,9 @@
  * covers space that fallocate has already allocated, so ENOSPC leaves the
  * collection usable.  Growth itself is lock-free too: fallocate(2) is
  * idempotent, and the new capacity is published with a CAS-max after it.
+ * It happens ahead of need: the appender whose record crosses
+ * fsc__grow_mark(cap) (internal.h) allocates the next step (map.c's,
+ * at most 8 MiB) while the tail is still below cap.
  *
  * A record is immutable once published, except its "deleted" flag byte,
  * which the checksum does not cover, and the value word of a counter
@@ -30,7 +33,11 @@ static int data_grow(struct fsc__gen *c, uint64_t need) {
   if (need <= cap)
     return 0;
   uint64_t want = fsc__file_grow_size(cap, need); /* map.c's steps */
-  int rc = fsc__file_grow(&c->data, want, c->data_path);
+  /* From cap: [0, cap) was allocated before cap was published (by
+   * induction from the file's creation), so only the step is new, and a
+   * file system that allocates page by page (tmpfs) is not walked over
+   * the whole file each time. */
+  int rc = fsc__file_grow_from(&c->data, cap, want, c->data_path);
   if (rc)
     return rc;
   /* Publish after fallocate (release); CAS-max so capacity only grows. */
@@ -56,6 +63,15 @@ static int reserve(struct fsc__gen *c, uint64_t total, uint64_t *off) {
     }
     if (ck_pr_cas_64(&d->tail, t, t + total)) {
       *off = t;
+      /* Grow ahead: the one appender whose record crosses the mark
+       * allocates the next step now, so that no appender finds the file
+       * full and waits for it.  An error is not this append's (its space
+       * is there): it is left for the append that needs the space, which
+       * grows and reports it (FSC_ENOSPC). */
+      uint64_t m = fsc__grow_mark(cap);
+      if (__builtin_expect(t < m && t + total >= m, 0) &&
+          data_grow(c, cap + 1) != 0)
+        fsc__err_clear();
       return 0;
     }
     ck_pr_stall();
@@ -80,6 +96,9 @@ int fsc__rec_alloc(struct fsc__gen *c, uint64_t n, uint64_t *off,
    * crosses the mark (behind.c). */
   if ((*off ^ (*off + total)) >= FSC__BEHIND)
     fsc__data_behind(c, (*off + total) & ~(FSC__BEHIND - 1));
+  /* A view a larger one replaced (map.c): its page table entries leave
+   * a chunk an append (one load when none is pending). */
+  fsc__file_drop_some(&c->data, FSC__DROP_CHUNK);
   /* A clean header: space a swap and pop gave back may hold an old one,
    * and sealing keeps the counter flag it finds there. */
   memset(p, 0, sizeof(struct fsc__rec));

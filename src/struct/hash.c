@@ -667,6 +667,9 @@ static int put_above(struct fsc__gen *c, const struct fsc__kkey *k,
       if (!t.oarr && FSC__LW_LEN(t.w) * 8 > t.cap * 5 &&
           fsc__hash_migrate_on() && fsc__hash_migrate_prep(c, &t) != 0)
         fsc__err_clear();
+      /* The table a migration left behind leaves this process's RSS a
+       * bounded chunk an insert (map.c; one load when nothing is left). */
+      fsc__file_drop_some(&c->index, FSC__DROP_CHUNK);
       return 1;
     }
   }
