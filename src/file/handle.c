@@ -217,7 +217,8 @@ static int len_g(struct fsc__gen *c, uint64_t *out) {
     if (ck_pr_load_64(&ih->lhead) != lh)
       continue;
     if (!ok) { /* a change between its two stores, or damage */
-      if (!(w & FSC__LW_FROZEN) && ck_pr_load_64(&ih->lenword) == w)
+      if (c->ops->kind != FSC__KIND_LIST || /* (no head: never moves) */
+          (!(w & FSC__LW_FROZEN) && ck_pr_load_64(&ih->lenword) == w))
         return fsc__err(FSC_ECORRUPT, "list head word %#llx does not go "
                         "with its length word %#llx",
                         (unsigned long long)lh, (unsigned long long)w);
