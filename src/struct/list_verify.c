@@ -135,6 +135,19 @@ void fsc__list_vscan(struct fsc__vpass *p) {
                    "is a popped slot", (unsigned long long)i,
                    (unsigned long long)head);
         p->need_struct = true;
+        continue;
+      }
+      /* Until HEAD passes it, readers take the claimed slot's record as
+       * element HEAD (list_pop.c): it must be a sound record, or they
+       * read garbage.  Damaged, the repair's rebuild drops the slot (it
+       * finishes the pop). */
+      uint64_t total = 0;
+      enum fsc__verdict r = fsc__vcheck_rec(p, FSC__SLOT_OFF(s), list_parse,
+                                            NULL, &total);
+      p->records_checked++;
+      if (r != FSC__RV_OK && ck_pr_load_64(&arr[i]) == s) {
+        fsc__vnote_bad(p, r, i, FSC__SLOT_OFF(s));
+        p->need_struct = true;
       }
       continue;
     }
