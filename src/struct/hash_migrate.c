@@ -297,7 +297,7 @@ static void old_behind(struct fsc__gen *c, const struct fsc__ktab *t,
   uint64_t off = ck_pr_load_64(&fsc__ihdr(c)->desc[t->buf ^ 1u].off);
   for (unsigned half = 0; half < (t->ohv ? 2u : 1u); half++) {
     uint64_t b = off + half * t->ocap * 8, ch = OLD_CHUNK * 8;
-    fsc__index_writeback(c, b + (j - 1) * ch, ch);
+    fsc__index_writeback(c, b + (j - 1) * ch, ch, false);
     if (half == 1 && j >= 3)
       fsc__index_advise(c, b + (j - 3) * ch, ch, FSC__IDX_PAGEOUT);
     if (j * OLD_CHUNK < t->ocap)
@@ -310,14 +310,14 @@ static void old_behind(struct fsc__gen *c, const struct fsc__ktab *t,
 static void mig_end(struct fsc__gen *c, const struct fsc__ktab *t) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   if (fsc__mem_short(c)) {
-    /* The old table is dead weight now: what is clean (old_behind wrote
-     * it back) dropped, the rest written back and first in line for
-     * reclaim. */
+    /* The old table is dead weight now, and dirty again where the probes
+     * of the migration froze the empty slots ending their old chains:
+     * written back (waited for: the same writes reclaim would have to
+     * wait for, once a growth) and dropped. */
     uint64_t off = ck_pr_load_64(&ih->desc[t->buf ^ 1u].off);
     uint64_t len = t->ocap * (t->ohv ? 16 : 8);
+    fsc__index_writeback(c, off, len, true);
     fsc__index_advise(c, off, len, FSC__IDX_PAGEOUT);
-    fsc__index_writeback(c, off, len);
-    fsc__index_advise(c, off, len, FSC__IDX_COLD);
   }
   ck_pr_store_64(&ih->desc[t->buf].hw,
                  ck_pr_load_64(&ih->desc[t->buf].hw) & ~KS_HW_MIG);
