@@ -406,7 +406,15 @@ typedef struct fsc_options {
                                   mostly iterates.  Compaction, verify and
                                   the fsc_*_scan functions mark the range
                                   they walk sequential whatever this says,
-                                  and restore it after.
+                                  and restore it after.  Whatever this
+                                  says, opening a dict or set whose hash
+                                  table's slots (8 bytes a slot) are at
+                                  least 1 MiB and at most half the memory
+                                  the process may use (the machine's, or
+                                  its memory cgroup's limit) starts
+                                  reading them ahead (asynchronous), so
+                                  that a cold get faults on its record
+                                  only.
                                   Per handle; no effect on the files. */
   /* Dicts and sets only (ignored by lists), and only when the open
    * creates the collection (an existing one keeps its sizes): the keys

@@ -429,6 +429,20 @@ int fsc__index_grow(struct fsc__gen *c, uint64_t end);
  * short and, while it is, has the pages behind written back and dropped. */
 #define FSC__BEHIND (UINT64_C(4) << 20)
 void fsc__data_behind(struct fsc__gen *c, uint64_t mark);
+/* index_mem.c: advice on the index file's pages about memory.  short:
+ * is memory short (behind.c's verdict)?  writeback: write back [off,
+ * off + len) of the index file (wait: until written; else only started).
+ * advise: the whole pages of that range in the newest view.  prefetch:
+ * read the range ahead (asynchronous) if it is at least 1 MiB, not in
+ * memory already, and at most half the memory the process may use (its
+ * memory cgroup's limit, or the machine's). */
+enum fsc__index_advice { FSC__IDX_PAGEOUT, FSC__IDX_WILLNEED };
+bool fsc__mem_short(struct fsc__gen *c);
+void fsc__index_writeback(struct fsc__gen *c, uint64_t off, uint64_t len,
+                          bool wait);
+void fsc__index_advise(struct fsc__gen *c, uint64_t off, uint64_t len,
+                       enum fsc__index_advice a);
+void fsc__index_prefetch(struct fsc__gen *c, uint64_t off, uint64_t len);
 /* map.c: a walk of the whole collection in file order begins (seq: the
  * used ranges of both files MADV_SEQUENTIAL) or ends (the handle's hint
  * back).  Compaction's copy and verify's scan. */

@@ -13,6 +13,7 @@
  * generation the handle uses.
  */
 #include "internal.h"
+#include "struct/hash.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +77,9 @@ int fsc_open(const char *base_path, fsc_kind kind, const fsc_options *opts,
     free(h);
     return rc;
   }
+  /* A dict's or set's slots, read ahead when large (hash_region.c). */
+  if (kind == FSC_KIND_DICT || kind == FSC_KIND_SET)
+    fsc__hash_prefetch(ck_pr_load_ptr(&h->cur));
   *out = (fsc_coll *)(void *)h;
   return 0;
 }

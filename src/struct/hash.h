@@ -185,6 +185,11 @@ int fsc__hash_superseded(struct fsc__gen *c, const uint64_t *arr,
                          uint64_t cap, uint64_t end,
                          fsc__hash_superseded_fn fn, void *arg);
 
+/* hash_region.c: at open, read the active table's slots ahead when they
+ * are large and fit in memory (index_mem.c, fsc__index_prefetch): the
+ * first lookups of a cold store then fault on the record alone. */
+void fsc__hash_prefetch(struct fsc__gen *c);
+
 /* hash_verify.c: verify's check and repair of the index (struct
  * fsc__kind_ops vscan and vrepair; file/verify.h). */
 void fsc__hash_vscan(struct fsc__vpass *p);

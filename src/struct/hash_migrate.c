@@ -184,6 +184,12 @@ int fsc__hash_migrate_prep(struct fsc__gen *c, const struct fsc__ktab *t) {
   uint64_t e = FSC__LW_EPOCH(t->w), cap = t->cap * 2, bytes = cap * 16;
   if (!t->hv || cap > KS_MAX_CAP)
     return 0;
+  /* Not while memory is short (index_mem.c): the new table's pages,
+   * faulted in now, would push out the slots every insert needs until the
+   * growth (and be written back as dirty zeros); the migration's steps
+   * fault them in as they fill them. */
+  if (fsc__mem_short(c))
+    return 0;
   if (ck_pr_load_64(&ih->kprep[3]) != (e | KS_CEP_VALID) ||
       ck_pr_load_64(&ih->kprep[1]) != cap) {
     /* No region yet for this table: once, under the lock. */
@@ -300,10 +306,49 @@ static int copy_key(struct fsc__gen *c, const struct fsc__ktab *t,
                   "no room for a key");
 }
 
+/* Old slots a chunk of the release behind the cursor: 256 KiB of slots
+ * (and 256 KiB of hash words), three system calls each. */
+#define OLD_CHUNK (UINT64_C(1) << 15)
+
+/* The old table's slots [k, end) were just moved while memory is short
+ * (index_mem.c).  Each time the cursor passes a multiple of OLD_CHUNK,
+ * the chunk just passed is written back, slots and hash words (both are
+ * dirty: the inserts wrote them, and every slot moved was marked), and
+ * the next one is read ahead (the cursor reads both in order; the
+ * mapping's hint is MADV_RANDOM).  The hash words two chunks behind
+ * (clean by now) are dropped from memory: only the mover reads them.  The
+ * slots stay until the end (mig_end): every probe of the migration reads
+ * its key's old chain, moved or not (hash.c, kprobe_mig).  Lock held. */
+static void old_behind(struct fsc__gen *c, const struct fsc__ktab *t,
+                       uint64_t k, uint64_t end) {
+  if (k / OLD_CHUNK == end / OLD_CHUNK)
+    return;
+  uint64_t j = end / OLD_CHUNK; /* chunks below j are moved */
+  uint64_t off = ck_pr_load_64(&fsc__ihdr(c)->desc[t->buf ^ 1u].off);
+  for (unsigned half = 0; half < (t->ohv ? 2u : 1u); half++) {
+    uint64_t b = off + half * t->ocap * 8, ch = OLD_CHUNK * 8;
+    fsc__index_writeback(c, b + (j - 1) * ch, ch, false);
+    if (half == 1 && j >= 3)
+      fsc__index_advise(c, b + (j - 3) * ch, ch, FSC__IDX_PAGEOUT);
+    if (j * OLD_CHUNK < t->ocap)
+      fsc__index_advise(c, b + j * ch, ch, FSC__IDX_WILLNEED);
+  }
+}
+
 /* End the migration of view t (every old slot moved): the active table's
  * hw without KS_HW_MIG, sealed.  No word changes (see the top). */
 static void mig_end(struct fsc__gen *c, const struct fsc__ktab *t) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
+  if (fsc__mem_short(c)) {
+    /* The old table is dead weight now, and dirty again where the probes
+     * of the migration froze the empty slots ending their old chains:
+     * written back (waited for: the same writes reclaim would have to
+     * wait for, once a growth) and dropped. */
+    uint64_t off = ck_pr_load_64(&ih->desc[t->buf ^ 1u].off);
+    uint64_t len = t->ocap * (t->ohv ? 16 : 8);
+    fsc__index_writeback(c, off, len, true);
+    fsc__index_advise(c, off, len, FSC__IDX_PAGEOUT);
+  }
   ck_pr_store_64(&ih->desc[t->buf].hw,
                  ck_pr_load_64(&ih->desc[t->buf].hw) & ~KS_HW_MIG);
   ck_pr_store_64(&ih->kmig, 0);
@@ -359,6 +404,8 @@ static int step_w(struct fsc__gen *c, uint64_t w) {
   }
   ck_pr_fence_store();
   ck_pr_store_64(&ih->kmig, end);
+  if (fsc__mem_short(c))
+    old_behind(c, &t, k, end);
   if (bad)
     ck_pr_add_64(&ih->repaired, bad);
   if (end == t.ocap)

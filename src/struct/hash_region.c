@@ -4,7 +4,8 @@
  * new table is laid out in (fsc__hash_spare_region) and the hash of a
  * stored key (fsc__krec_hash), by which they place keys whose hash word
  * is not trusted.  Its own file so that hash_grow.c may finish a
- * migration first and hash_migrate.c still call neither.
+ * migration first and hash_migrate.c still call neither.  Also the
+ * region every lookup reads, read ahead at open (fsc__hash_prefetch).
  *
  * Invariant, kept here: a region handed out is one the index file holds,
  * clear of the table being copied; new space moves itail before it is
@@ -78,4 +79,18 @@ int fsc__krec_hash(struct fsc__gen *c, uint64_t off, uint64_t *h) {
   *h = XXH3_64bits_withSeed(pl + 4, fsc__krec_klen(pl),
                             fsc__hash_is_dict(c) ? 0 : r->type);
   return 0;
+}
+
+void fsc__hash_prefetch(struct fsc__gen *c) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  uint64_t w = ck_pr_load_64(&ih->lenword);
+  unsigned b = FSC__LW_BUFIDX(w);
+  uint64_t off = ck_pr_load_64(&ih->desc[b].off);
+  uint64_t cap = ck_pr_load_64(&ih->desc[b].cap);
+  /* Only the slots (a lookup reads no hash word), and only a region the
+   * index file holds (a damaged word is recovery's or verify's). */
+  if (off < FSC__HDR_SIZE || cap < KS_MIN_CAP || cap > KS_MAX_CAP ||
+      (cap & (cap - 1)) || off + cap * 8 > ck_pr_load_64(&ih->itail))
+    return;
+  fsc__index_prefetch(c, off, cap * 8);
 }
