@@ -575,8 +575,11 @@ static int reader(const char *b, double secs) {
     fsc_options o = opts_none();
     o.flags = FSC_RDONLY;
     fsc_dict *d;
-    if (fsc_dict_open(b, &o, &d) != 0)
+    int rc = fsc_dict_open(b, &o, &d);
+    if (rc != 0) {
+      fprintf(stderr, "reader: open: %d %s\n", rc, fsc_errmsg());
       return 10;
+    }
     uint64_t n = 0, len;
     if (fsc_dict_scan(d, count_pred, NULL, &n) != 0)
       return 11;
