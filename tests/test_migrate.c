@@ -1022,6 +1022,41 @@ START_TEST(test_mig_close) {
 }
 END_TEST
 
+/* A writer's close that is not the last (a read-only handle is still
+ * open) leaves its migration in progress and the marker cleared; the
+ * reader closes last (it writes nothing).  The next read-only opener is
+ * the first of a session that was not closed cleanly: it checks the
+ * table, and a table in the middle of a migration is sound, its keys in
+ * both tables (it once counted the new table's alone against COUNT and
+ * refused the open as corrupt). */
+START_TEST(test_mig_reader_last) {
+  const char *base = tc_path("rlast");
+  fsc_dict *d = dict_open(base, 0);
+  long n = fill_until_migrating(d, base, 0, 20000, 200000);
+  fsc_dict *r = dict_open(base, FSC_RDONLY);
+  ck_ok(fsc_dict_close(d));
+  fsc_dict_free(d);
+  ck_assert(migrating(base));
+  ck_ok(fsc_dict_close(r));
+  fsc_dict_free(r);
+  r = dict_open(base, FSC_RDONLY);
+  fsc_metrics m = {.size = sizeof m};
+  ck_ok(fsc_dict_metrics(r, &m));
+  ck_assert(!m.last_close_clean);
+  ck_len(r, (uint64_t)n);
+  for (long i = 0; i < n; i++)
+    ck_val(r, i, i);
+  ck_healthy(r, (uint64_t)n);
+  ck_ok(fsc_dict_close(r));
+  fsc_dict_free(r);
+  d = dict_open(base, 0); /* and a writer after it */
+  ck_len(d, (uint64_t)n);
+  ck_healthy(d, (uint64_t)n);
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("migrate");
   struct {
@@ -1042,6 +1077,7 @@ static Suite *suite(void) {
       {"delete_only", test_mig_delete_only},
       {"cache_refused", test_mig_cache_refused},
       {"close", test_mig_close},
+      {"reader_last", test_mig_reader_last},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     TCase *tc = tcase_create(cases[i].name);
