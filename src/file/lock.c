@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #define FROZEN_SPINS 4096
+#define FROZEN_WAIT_NS 2000000 /* 2 ms */
 
 static int flock_retry(int fd, int op) {
   while (flock(fd, op) != 0) {
@@ -322,15 +323,28 @@ uint32_t fsc__lock_count_holders(struct fsc__gen *c) {
 
 int fsc__frozen_wait(struct fsc__gen *c) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
+  int64_t start = 0;
   for (int i = 0; i < FROZEN_SPINS; i++) {
     if (!(ck_pr_load_64(&ih->lenword) & FSC__LW_FROZEN))
       return 0;
     if (fsc__gen_moved(c))
       return FSC__EMOVED;
-    if (i < 64)
+    if (i < 64) {
       ck_pr_stall();
-    else
-      sched_yield();
+      continue;
+    }
+    /* Bounded in time too: on a loaded machine a yield can hand the CPU
+     * away for a whole time slice, and 4096 of them took seconds.  After
+     * FROZEN_WAIT_NS the caller goes to the lock (which waits for a live
+     * changer, or finishes a dead one's change). */
+    if ((i & 63) == 0) {
+      int64_t t = now_ns();
+      if (!start)
+        start = t;
+      else if (t - start > FROZEN_WAIT_NS)
+        return 1;
+    }
+    sched_yield();
   }
   return 1;
 }
