@@ -202,6 +202,8 @@ struct fsc__gen {
   fsc_options opts;           /* as opened (to follow a compaction) */
   double threshold;           /* compaction_threshold; 0: off */
   bool auto_compact;          /* swap-and-pop (fixed-size lists) */
+  bool crec;                  /* the data file writes compact records (its
+                                 version is FSC__DATA_VERSION_COMPACT) */
   const struct fsc__kind_ops *ops; /* the kind's structure */
   struct fsc__handle *h;      /* the handle this generation belongs to */
   struct fsc__gen *next;     /* older retired generations */
@@ -637,9 +639,9 @@ static inline const struct fsc__rec *fsc__rec_locate_try(struct fsc__gen *c,
   const struct fsc__rec *r =
       (const struct fsc__rec *)(((struct fsc__view *)ck_pr_load_ptr(
                                      &c->data.cur))->base + off);
-  uint64_t n = r->size;
+  uint64_t n = fsc__rec_size(r);
   if (__builtin_expect(n > (UINT64_C(1) << 40) ||
-                           FSC__REC_TOTAL(n) > safe - off, 0))
+                           fsc__rec_total(r) > safe - off, 0))
     return NULL;
   return r;
 }
@@ -663,7 +665,8 @@ static inline int fsc__rec_read(struct fsc__gen *c, uint64_t off,
   if (rc)
     return rc;
   if (__builtin_expect(
-          fsc__value_decode((fsc_type)r->type, r + 1, r->size, out) != 0, 0))
+          fsc__value_decode((fsc_type)fsc__rec_type(r), fsc__rec_pl(r),
+                            fsc__rec_size(r), out) != 0, 0))
     return fsc__rec_bad(off);
   return 0;
 }

@@ -26,6 +26,17 @@
   } while (0)
 #define ck_ok(call) ck_fsc(call, 0)
 
+/* Bytes a record of `payload` bytes takes in a data file this library
+ * created (doc/FORMAT.md, "Records" and "Compact records"): 16 for an
+ * 8-byte payload (compact), else a 16-byte header, the payload, padding. */
+static inline unsigned long long tc_rec_bytes(unsigned long long payload) {
+  return payload == 8 ? 16 : (16 + payload + 7) / 8 * 8;
+}
+/* Where a record's payload starts: 8 bytes in (compact) or 16. */
+static inline unsigned tc_rec_hdr(unsigned long long payload) {
+  return payload == 8 ? 8 : 16;
+}
+
 /* A fresh directory for one test; base paths go inside it. */
 static inline const char *tc_dir(void) {
   static char dir[256];

@@ -770,7 +770,7 @@ START_TEST(test_swap_pop_semantics) {
      * back, nothing is dead. */
     fsc_metrics m = metrics_list(l);
     ck_assert_uint_eq(m.dead_bytes, 0);
-    ck_assert_uint_eq(m.live_bytes, (uint64_t)n2 * ((16 + fsc__fixed(fixed[t]) + 7) / 8 * 8));
+    ck_assert_uint_eq(m.live_bytes, (uint64_t)n2 * tc_rec_bytes(fsc__fixed(fixed[t])));
     ck_ok(fsc_list_destroy(l));
     fsc_list_free(l);
   }
@@ -803,7 +803,7 @@ START_TEST(test_swap_pop_space) {
     ck_ok(fsc_list_pop(p, 0, NULL));
   }
   fsc_metrics mp = metrics_list(p);
-  ck_assert_uint_eq(mp.dead_bytes, 1000 * 24);
+  ck_assert_uint_eq(mp.dead_bytes, 1000 * tc_rec_bytes(8));
   ck_ok(fsc_list_destroy(p));
   ck_ok(fsc_list_destroy(l));
   fsc_list_free(p);

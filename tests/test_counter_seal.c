@@ -438,22 +438,22 @@ START_TEST(test_list_counter_sealed) {
   ck_assert_int_eq(x, 17);
   ck_ok(fsc_list_close(l));
   fsc_list_free(l);
-  /* The element's record: the newest int64 record of value 17. */
+  /* The element's record: the newest int64 record of value 17, in the
+   * compact form (doc/FORMAT.md, "Compact records": type | 0x80, the
+   * payload 8 bytes in). */
   size_t n;
   uint8_t *b = slurp(base, &n);
   uint64_t rec = 0;
-  for (size_t off = 4096; off + 24 <= n; off += 8) {
-    uint64_t size, v;
-    memcpy(&size, b + off + 8, 8);
-    memcpy(&v, b + off + REC_HDR, 8);
-    if (b[off] == FSC_TYPE_INT64 && size == 8 && v == 17 &&
-        !(b[off + 1] & 1))
+  for (size_t off = 4096; off + 16 <= n; off += 8) {
+    uint64_t v;
+    memcpy(&v, b + off + 8, 8);
+    if (b[off] == (FSC_TYPE_INT64 | 0x80) && v == 17 && !(b[off + 1] & 1))
       rec = off;
   }
   free(b);
   ck_assert(rec);
   ck_sealed(base, rec);
-  flip(base, (off_t)(rec + REC_HDR), 0x02);
+  flip(base, (off_t)(rec + 8), 0x02);
   o.flags = 0;
   ck_ok(fsc_list_open(base, &o, &l));
   fsc_verify_report r = rep();

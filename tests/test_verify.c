@@ -181,13 +181,23 @@ static uint64_t list_slot_at(const char *base, uint64_t i, off_t *where) {
 }
 
 /* Recompute the checksum of the record at off after changing it. */
+/* The header bytes and payload size of the record at off, from its
+ * first byte (doc/FORMAT.md, "Compact records"). */
+static unsigned rec_hdr_at(const char *dp, uint64_t off) {
+  uint8_t t;
+  peek(dp, (off_t)off, &t, 1);
+  return (t & 0x80) ? 8 : REC_HDR;
+}
+static uint64_t rec_size_at(const char *dp, uint64_t off) {
+  return rec_hdr_at(dp, off) == 8 ? 8 : peek64(dp, (off_t)off + 8);
+}
+
 static void reseal(const char *dp, uint64_t off) {
   uint8_t h[REC_HDR];
   peek(dp, (off_t)off, h, sizeof h);
-  uint64_t n;
-  memcpy(&n, h + 8, 8);
+  uint64_t n = rec_size_at(dp, off);
   uint8_t *pl = malloc(n ? n : 1);
-  peek(dp, (off_t)(off + REC_HDR), pl, n);
+  peek(dp, (off_t)(off + rec_hdr_at(dp, off)), pl, n);
   uint32_t sum = (uint32_t)XXH3_64bits_withSeed(pl, n,
                                                 ((uint64_t)h[0] << 56) ^ n);
   poke(dp, (off_t)(off + 4), &sum, 4);
@@ -220,12 +230,13 @@ static uint64_t slot_of(const char *base, const void *key, uint32_t klen,
     if (!KS_IS_KEY(s))
       continue;
     uint32_t kl;
-    peek(dp, (off_t)(KS_OFF(s) + REC_HDR), &kl, 4);
+    unsigned hn = rec_hdr_at(dp, KS_OFF(s));
+    peek(dp, (off_t)(KS_OFF(s) + hn), &kl, 4);
     if (kl != klen)
       continue;
     char buf[256];
     ck_assert_uint_le(kl, sizeof buf);
-    peek(dp, (off_t)(KS_OFF(s) + REC_HDR + 4), buf, kl);
+    peek(dp, (off_t)(KS_OFF(s) + hn + 4), buf, kl);
     if (memcmp(buf, key, kl) == 0) {
       *idx = i;
       return s;
@@ -505,10 +516,12 @@ START_TEST(test_list_bad_checksum) {
   fsc_list *l = int_list(base, 10);
   uint64_t off = list_slot_at(base, 3, NULL);
   uint8_t b;
-  peek(fpath(base, "data"), (off_t)(off + REC_HDR), &b, 1);
+  unsigned hn = rec_hdr_at(fpath(base, "data"), off);
+  ck_assert_uint_eq(hn, 8); /* compact (doc/FORMAT.md) */
+  peek(fpath(base, "data"), (off_t)(off + hn), &b, 1);
   ck_assert_uint_eq(b, 30);
   b ^= 0x40;
-  poke(fpath(base, "data"), (off_t)(off + REC_HDR), &b, 1);
+  poke(fpath(base, "data"), (off_t)(off + hn), &b, 1);
   ck_assert_int_eq(lget(l, 3), 30 ^ 0x40); /* reads do not checksum */
   fsc_verify_report r = rep();
   ck_fsc(fsc_list_verify(l, 0, &r), FSC_ECORRUPT);
@@ -581,7 +594,7 @@ START_TEST(test_list_bad_type) {
   dp = fpath(base, "data");
   off = list_slot_at(base, 1, NULL);
   uint8_t seven = 7;
-  poke(dp, (off_t)(off + REC_HDR), &seven, 1);
+  poke(dp, (off_t)(off + rec_hdr_at(dp, off)), &seven, 1);
   reseal(dp, off);
   r = rep();
   ck_fsc(fsc_list_verify(l, 0, &r), FSC_ECORRUPT);
@@ -606,8 +619,15 @@ START_TEST(test_list_dangling_and_bounds) {
   uint64_t tail = peek64(dp, D_TAIL);
   poke64(ip, at5, tail + 4096);
   poke64(ip, at6, 1024);
+  /* Element 9's record, compact: its COMPACT bit cleared makes the
+   * payload a full header's size, and that size runs past the tail. */
   uint64_t off9 = list_slot_at(base, 9, NULL);
-  uint64_t huge = tail; /* runs past the tail */
+  uint64_t huge = tail;
+  uint8_t t9;
+  peek(dp, (off_t)off9, &t9, 1);
+  ck_assert_uint_eq(t9, 0x80 | FSC_TYPE_INT64);
+  t9 &= 0x7f;
+  poke(dp, (off_t)off9, &t9, 1);
   poke64(dp, (off_t)(off9 + 8), huge);
   fsc_verify_report r = rep();
   ck_fsc(fsc_list_verify(l, 0, &r), FSC_ECORRUPT);
@@ -689,7 +709,7 @@ START_TEST(test_list_byte_counters) {
   fsc_list *l = int_list(base, 100);
   const char *dp = fpath(base, "data");
   uint64_t live = peek64(dp, D_LIVE), dead = peek64(dp, D_DEAD);
-  ck_assert_uint_eq(live, 100 * 24);
+  ck_assert_uint_eq(live, 100 * tc_rec_bytes(8));
   poke64(dp, D_LIVE, live + 48);
   poke64(dp, D_DEAD, dead + 8);
   fsc_verify_report r = rep();
@@ -1009,7 +1029,8 @@ START_TEST(test_concurrent_writers) {
   fsc_dict *d = int_dict(dbase, 10);
   uint64_t off = list_slot_at(lbase, 4, NULL);
   uint8_t b = 0xFF;
-  poke(fpath(lbase, "data"), (off_t)(off + REC_HDR + 2), &b, 1);
+  poke(fpath(lbase, "data"), (off_t)(off + rec_hdr_at(fpath(lbase, "data"),
+                                                      off) + 2), &b, 1);
   uint64_t idx, s = slot_of(dbase, "key-4", 5, &idx);
   poke(fpath(dbase, "data"), (off_t)(KS_OFF(s) + REC_HDR + 4 + 5), &b, 1);
   /* (Closed across the fork, so that the writers inherit no handle; the
@@ -1515,7 +1536,7 @@ static void unclean(const char *base) {
 /* The u64 that ends the payload of the record at moff: a dict record's
  * origin, a set mark's kind. */
 static off_t rec_last_word(const char *dp, uint64_t moff) {
-  return (off_t)(moff + REC_HDR + peek64(dp, (off_t)moff + 8) - 8);
+  return (off_t)(moff + rec_hdr_at(dp, moff) + rec_size_at(dp, moff) - 8);
 }
 
 /* A set's removal mark whose flags byte is damaged, each single-bit
@@ -1647,13 +1668,19 @@ START_TEST(test_set_old_mark) {
   uint64_t moff = peek64(dp, D_TAIL);
   fsc_value v = fsc_str("gone");
   ck_assert_int_eq(fsc_set_discard(s, &v), 1);
-  /* This build's mark: [u32 4]["gone"][u64 4]; cut to the old layout
-   * (the 8 bytes left behind are no record: a walk steps over them). */
+  /* This build's mark: [u32 4]["gone"][u64 4]; cut to the old layout,
+   * 8 payload bytes: the compact form in this file (doc/FORMAT.md,
+   * "Compact records"; the 16 bytes left behind are no record: a walk
+   * steps over them). */
   uint64_t n = peek64(dp, (off_t)moff + 8);
   ck_assert_uint_eq(n, 4 + 4 + 8);
   ck_assert_uint_eq(peek64(dp, rec_last_word(dp, moff)), 4);
   poke64(dp, rec_last_word(dp, moff), 0);
-  poke64(dp, (off_t)moff + 8, 8);
+  poke64(dp, (off_t)moff + 8, peek64(dp, (off_t)moff + 16));
+  uint8_t t;
+  peek(dp, (off_t)moff, &t, 1);
+  t |= 0x80;
+  poke(dp, (off_t)moff, &t, 1);
   reseal(dp, moff);
   slot_revive(base, idx, sg);
   fsc_verify_report r = rep();

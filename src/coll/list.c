@@ -134,7 +134,8 @@ int fsc_list_get(fsc_list *l, int64_t index, fsc_value *out) {
    * the slot naming it, as in get_off.) */
   const struct fsc__rec *r = fsc__rec_locate_try(c, FSC__SLOT_OFF(s));
   if (__builtin_expect(!r, 0) ||
-      fsc__value_decode((fsc_type)r->type, r + 1, r->size, out) != 0 ||
+      fsc__value_decode((fsc_type)fsc__rec_type(r), fsc__rec_pl(r),
+                        fsc__rec_size(r), out) != 0 ||
       fsc__ls_changed(ih, w)) /* swap and pop may rewrite a record */
     return get_slow(l, index, out);
   return 0;
@@ -625,11 +626,11 @@ static int incr_g(struct fsc__gen *c, int64_t index, int64_t delta,
     const struct fsc__rec *r;
     if ((rc = fsc__rec_locate(c, off, &r)) != 0)
       return rc;
-    if (r->type != FSC_TYPE_INT64 || r->size != 8) {
+    if (fsc__rec_type(r) != FSC_TYPE_INT64 || fsc__rec_size(r) != 8) {
       if (fsc__ls_changed(fsc__ihdr(c), w))
         continue;
       return fsc__err(FSC_ETYPE, "Expected int64 for increment, got %s",
-                      fsc_type_name((fsc_type)r->type));
+                      fsc_type_name((fsc_type)fsc__rec_type(r)));
     }
     if (!c->auto_compact) {
       /* The fast path: one atomic add on the element's value word. */
@@ -698,9 +699,9 @@ static int cas_g(struct fsc__gen *c, int64_t index, const fsc_value *expected,
     const struct fsc__rec *r;
     if ((rc = fsc__rec_locate(c, off, &r)) != 0)
       return rc;
-    const uint8_t *pl = (const uint8_t *)(r + 1);
-    bool same = fsc__value_same_encoding(expected, (fsc_type)r->type, pl,
-                                         r->size);
+    const uint8_t *pl = fsc__rec_pl(r);
+    bool same = fsc__value_same_encoding(expected, (fsc_type)fsc__rec_type(r),
+                                         pl, fsc__rec_size(r));
     if (fsc__ls_changed(fsc__ihdr(c), w))
       continue;
     if (!same) {
@@ -713,7 +714,8 @@ static int cas_g(struct fsc__gen *c, int64_t index, const fsc_value *expected,
         *current = now;
       return 0;
     }
-    if (desired->type == r->type && r->size == 8 && !c->auto_compact) {
+    if (desired->type == fsc__rec_type(r) && fsc__rec_size(r) == 8 &&
+        !c->auto_compact) {
       rc = fsc__ctr_cas(c, off, expected, desired, current);
       if (rc < 0)
         return rc;
@@ -728,7 +730,8 @@ static int cas_g(struct fsc__gen *c, int64_t index, const fsc_value *expected,
     }
     /* Replace the record: its value final first, and still expected. */
     fsc__ctr_close(c, off);
-    if (!fsc__value_same_encoding(expected, (fsc_type)r->type, pl, r->size))
+    if (!fsc__value_same_encoding(expected, (fsc_type)fsc__rec_type(r), pl,
+                                  fsc__rec_size(r)))
       continue;
     bool ctr = !c->auto_compact && fsc__type_fixed_size(desired->type) == 8;
     uint64_t roff;

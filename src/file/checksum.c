@@ -60,12 +60,12 @@ uint32_t fsc__rec_sum(uint8_t type, const void *payload, uint64_t n,
 }
 
 bool fsc__rec_sum_ok(const struct fsc__rec *r) {
-  const uint8_t *pl = (const uint8_t *)(r + 1);
-  uint64_t n = r->size;
+  const uint8_t *pl = fsc__rec_pl(r);
+  uint64_t n = fsc__rec_size(r);
   uint32_t *sp = (uint32_t *)(uintptr_t)&r->checksum;
   uint16_t ctl = ck_pr_load_16((uint16_t *)(uintptr_t)&r->ctl);
   if (__builtin_expect(!(ctl & FSC__CTR_FLAG) || !fsc__ctr_shape_ok(n), 1))
-    return sum_plain(r->type, pl, n) == ck_pr_load_32(sp);
+    return sum_plain(r->rtype, pl, n) == ck_pr_load_32(sp);
   /* A counter holds its sealed or its unsealed checksum, whatever SEALED
    * says (the bit changes apart from the checksum: ctr_seal.c).  The
    * checksum is loaded after the value (acquire): a writer stores the
@@ -73,8 +73,8 @@ bool fsc__rec_sum_ok(const struct fsc__rec *r) {
    * comes with the unsealed checksum, and an unchanged one matches
    * either.  Damage to the value of a counter holding its sealed checksum
    * matches neither. */
-  uint32_t us = sum_counter(r->type, pl, n);
-  uint32_t ss = sum_sealed(r->type, pl, n);
+  uint32_t us = sum_counter(r->rtype, pl, n);
+  uint32_t ss = sum_sealed(r->rtype, pl, n);
   ck_pr_fence_load();
   uint32_t sum = ck_pr_load_32(sp);
   return sum == us || sum == ss;

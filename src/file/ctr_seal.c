@@ -48,8 +48,8 @@ static void log_unsealed(struct fsc__gen *c, uint64_t off) {
 
 int fsc__ctr_unseal(struct fsc__gen *c, uint64_t off,
                     const struct fsc__rec *r) {
-  uint64_t n = r->size;
-  uint32_t us = fsc__ctr_sum(r->type, r + 1, n, false);
+  uint64_t n = fsc__rec_size(r);
+  uint32_t us = fsc__ctr_sum(r->rtype, fsc__rec_pl(r), n, false);
   bool logged = false;
   for (;;) {
     uint32_t s = ck_pr_load_32(sumw(r));
@@ -58,7 +58,7 @@ int fsc__ctr_unseal(struct fsc__gen *c, uint64_t off,
        * (a writer swaps it first, below), so a value that does not match
        * it while it stays is damage. */
       ck_pr_fence_load();
-      uint32_t ss = fsc__ctr_sum(r->type, r + 1, n, true);
+      uint32_t ss = fsc__ctr_sum(r->rtype, fsc__rec_pl(r), n, true);
       ck_pr_fence_load();
       if (ck_pr_load_32(sumw(r)) != s)
         continue; /* another writer unsealed it meanwhile */
@@ -91,18 +91,18 @@ int fsc__ctr_unseal(struct fsc__gen *c, uint64_t off,
  * between the two leaves SEALED with the unsealed checksum, which the
  * next writer's fsc__ctr_unseal takes as unsealed). */
 static void seal_rec(const struct fsc__rec *r, bool force) {
-  uint64_t n = r->size;
+  uint64_t n = fsc__rec_size(r);
   uint16_t g = ck_pr_load_16(ctlw(r));
   if (!(g & FSC__CTR_FLAG) || !fsc__ctr_shape_ok(n) ||
-      !fsc__type_valid(r->type))
+      !fsc__type_valid(fsc__rec_type(r)))
     return;
   if (!force && (g & (FSC__CTR_INSIDE | FSC__CTR_ABANDONED)))
     return;
-  uint32_t us = fsc__ctr_sum(r->type, r + 1, n, false);
+  uint32_t us = fsc__ctr_sum(r->rtype, fsc__rec_pl(r), n, false);
   if (ck_pr_load_32(sumw(r)) != us)
     return; /* sealed already, or damaged: left for verify to judge */
   ck_pr_or_16(ctlw(r), FSC__CTR_SEALED);
-  uint32_t ss = fsc__ctr_sum(r->type, r + 1, n, true);
+  uint32_t ss = fsc__ctr_sum(r->rtype, fsc__rec_pl(r), n, true);
   ck_pr_cas_32(sumw(r), us, ss);
 }
 
@@ -114,9 +114,9 @@ static const struct fsc__rec *locate(struct fsc__gen *c, uint64_t off) {
       end - off < sizeof(struct fsc__rec))
     return NULL;
   const struct fsc__rec *r = fsc__ptr(c, &c->data, off, sizeof *r);
-  if (!r || r->size > end - off - sizeof *r ||
-      FSC__REC_TOTAL(r->size) > end - off ||
-      !(r = fsc__ptr(c, &c->data, off, FSC__REC_TOTAL(r->size)))) {
+  if (!r || fsc__rec_size(r) > end - off - fsc__rec_hsize(r) ||
+      fsc__rec_total(r) > end - off ||
+      !(r = fsc__ptr(c, &c->data, off, fsc__rec_total(r)))) {
     fsc__err_clear();
     return NULL;
   }
@@ -142,10 +142,10 @@ static void seal_all(struct fsc__gen *c) {
       fsc__err_clear();
       return;
     }
-    if (r->type && fsc__type_valid(r->type) && (r = locate(c, p)) &&
-        fsc__rec_sum_ok(r)) {
+    if (fsc__rec_type(r) && fsc__type_valid(fsc__rec_type(r)) &&
+        (r = locate(c, p)) && fsc__rec_sum_ok(r)) {
       seal_rec(r, true);
-      p += FSC__REC_TOTAL(r->size);
+      p += fsc__rec_total(r);
       continue;
     }
     p += 8;

@@ -231,16 +231,24 @@ struct fsc__index_hdr {
 #define FSC__CS_MOVED (UINT64_C(2) << 62)
 #define FSC__CS_GEN(s) ((s) & ((UINT64_C(1) << 62) - 1))
 
-/* A record in the data file: this header, the payload, zero padding to 8. */
+/* A record in the data file: this header, the payload, zero padding to 8.
+ * Or, in a data file of version FSC__DATA_VERSION_COMPACT, a record of
+ * exactly 8 payload bytes: its first 8 bytes (rtype with FSC__REC_COMPACT,
+ * flags, ctl, checksum), then the payload, 16 bytes in all (doc/FORMAT.md,
+ * "Compact records").  Read a header only through fsc__rec_type,
+ * fsc__rec_hsize, fsc__rec_size, fsc__rec_pl and fsc__rec_total below:
+ * they alone decide the form. */
 struct fsc__rec {
-  uint8_t type;       /* fsc_type of the payload */
+  uint8_t rtype;      /* fsc_type of the payload, | FSC__REC_COMPACT in the
+                         compact form; the checksum's seed has all 8 bits */
   uint8_t flags;      /* FSC__REC_VOID, _REMOVED, _CLEARED (in files of
                          earlier builds also FSC__REC_DELETED); not
                          covered by the checksum */
   uint16_t ctl;       /* 0, or a counter record's FSC__CTR_* bits; not
                          covered by the checksum (record.c) */
   uint32_t checksum;  /* fsc__rec_sum() (checksum.c) */
-  uint64_t size;      /* payload bytes */
+  uint64_t fsize;     /* payload bytes: the full form only (in the compact
+                         form these are the payload) */
 };
 /* Liveness comes from the index (a slot naming the record) and the header
  * counters: a dict or set overwrite or delete does not write into the
@@ -318,8 +326,74 @@ struct fsc__useal {
   uint64_t off[FSC__USEAL_N];
 };
 #define FSC__REC_ALIGN 8u
+/* The full form's total bytes for `payload` bytes. */
 #define FSC__REC_TOTAL(payload)                                              \
   ((sizeof(struct fsc__rec) + (uint64_t)(payload) + 7u) & ~UINT64_C(7))
+
+/*
+ * Compact records (doc/FORMAT.md, "Compact records").  A data file whose
+ * version is FSC__DATA_VERSION_COMPACT writes every record of exactly 8
+ * payload bytes (an int64 or float list element, a set's int32 element,
+ * any 8-byte value) in the compact form: an 8-byte header whose rtype has
+ * FSC__REC_COMPACT set, then the payload (16 bytes, the value word
+ * 8-aligned); every other record in the full form.  A data file of
+ * version FSC__FORMAT_VERSION (every earlier build's) holds full records
+ * only, and this build keeps writing them there.  The form is the first
+ * byte's to say: a walk tells each record's size from it.  The checksum's
+ * seed takes the whole rtype byte, so a flipped COMPACT bit fails it, and
+ * a record in the form its file does not write is damage
+ * (fsc__rec_form_ok).
+ */
+#define FSC__DATA_VERSION_COMPACT 2u
+#define FSC__REC_COMPACT 0x80u
+#define FSC__REC_TYPE_MASK 0x7fu
+#define FSC__REC_CHDR 8u   /* the compact form's header bytes */
+#define FSC__REC_CSIZE 8u  /* ... and its payload bytes */
+static inline bool fsc__rec_is_compact(const struct fsc__rec *r) {
+  return (r->rtype & FSC__REC_COMPACT) != 0;
+}
+/* The payload's fsc_type. */
+static inline uint8_t fsc__rec_type(const struct fsc__rec *r) {
+  return (uint8_t)(r->rtype & FSC__REC_TYPE_MASK);
+}
+/* Header bytes (where the payload starts). */
+static inline uint64_t fsc__rec_hsize(const struct fsc__rec *r) {
+  return fsc__rec_is_compact(r) ? FSC__REC_CHDR : sizeof(struct fsc__rec);
+}
+/* Payload bytes (unchecked: a full header's may be damaged). */
+static inline uint64_t fsc__rec_size(const struct fsc__rec *r) {
+  return fsc__rec_is_compact(r) ? FSC__REC_CSIZE : r->fsize;
+}
+static inline const uint8_t *fsc__rec_pl(const struct fsc__rec *r) {
+  return (const uint8_t *)r + fsc__rec_hsize(r);
+}
+/* Total bytes of a record of n payload bytes in a file that writes
+ * compact records (compact) or not. */
+static inline uint64_t fsc__rec_total_n(bool compact, uint64_t n) {
+  return compact && n == FSC__REC_CSIZE ? FSC__REC_CHDR + FSC__REC_CSIZE
+                                        : FSC__REC_TOTAL(n);
+}
+/* Total bytes of record r (its size checked <= 2^40 first). */
+static inline uint64_t fsc__rec_total(const struct fsc__rec *r) {
+  return fsc__rec_is_compact(r) ? FSC__REC_CHDR + FSC__REC_CSIZE
+                                : FSC__REC_TOTAL(r->fsize);
+}
+/* Is r in the form its file writes (compact: the file's version is
+ * FSC__DATA_VERSION_COMPACT)?  Else it is damage. */
+static inline bool fsc__rec_form_ok(bool compact, const struct fsc__rec *r) {
+  return fsc__rec_is_compact(r) ? compact
+                                : !(compact && r->fsize == FSC__REC_CSIZE);
+}
+/* The header of the record whose n payload bytes are at pl, allocated by
+ * fsc__rec_alloc (sealed or not): a compact record's 8 bytes before pl
+ * hold rtype with FSC__REC_COMPACT, a full one's hold its size field, 0
+ * or n = 8, whose low byte never has that bit. */
+static inline struct fsc__rec *fsc__rec_of_pl(const uint8_t *pl,
+                                              uint64_t n) {
+  if (n == FSC__REC_CSIZE && (pl[-(int)FSC__REC_CHDR] & FSC__REC_COMPACT))
+    return (struct fsc__rec *)(uintptr_t)(pl - FSC__REC_CHDR);
+  return (struct fsc__rec *)(uintptr_t)(pl - sizeof(struct fsc__rec));
+}
 
 /*
  * A bounded (cache) dict's state, in the index header at

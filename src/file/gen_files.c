@@ -70,7 +70,10 @@ static const char *kind_name(int k) {
 
 static void fhdr_init(struct fsc__fhdr *h, const char *magic,
                       const struct fsc__gen *c, uint64_t id) {
-  h->version = FSC__FORMAT_VERSION;
+  /* A new data file writes compact records (format.h): older builds
+   * refuse its version. */
+  h->version = memcmp(magic, FSC__DATA_MAGIC, 8) == 0
+                   ? FSC__DATA_VERSION_COMPACT : FSC__FORMAT_VERSION;
   h->kind = (uint8_t)c->kind;
   h->elem_type = (uint8_t)c->type;
   h->key_type = (uint8_t)(c->kind == FSC__KIND_DICT ? c->key_type : 0);
@@ -117,6 +120,7 @@ static int init_files(struct fsc__gen *c) {
     return rc;
   fhdr_init(&d->h, FSC__DATA_MAGIC, c, id);
   fhdr_init(&ih->h, FSC__INDEX_MAGIC, c, id);
+  c->crec = true;
   return 0;
 }
 
@@ -127,10 +131,16 @@ static int check_fhdr(struct fsc__gen *c, const struct fsc__fhdr *h,
   if (memcmp(h->magic, magic, 8) != 0)
     return fsc__err(FSC_ECORRUPT, "%s is not an fscollections file (bad "
                                   "magic)", path);
-  if (h->version != FSC__FORMAT_VERSION)
+  /* A data file: version 1 (full records only) or 2 (compact records
+   * too, format.h); an index file: version 1. */
+  bool data = memcmp(magic, FSC__DATA_MAGIC, 8) == 0;
+  if (h->version != FSC__FORMAT_VERSION &&
+      !(data && h->version == FSC__DATA_VERSION_COMPACT))
     return fsc__err(FSC_EVERSION, "%s has format version %u; this library "
-                                  "reads version %u", path, h->version,
-                    FSC__FORMAT_VERSION);
+                                  "reads version %u%s", path, h->version,
+                    FSC__FORMAT_VERSION, data ? " and 2" : "");
+  if (data)
+    c->crec = h->version == FSC__DATA_VERSION_COMPACT;
   if (h->hdr_size != FSC__HDR_SIZE)
     return fsc__err(FSC_ECORRUPT, "%s: bad header size %u", path,
                     h->hdr_size);

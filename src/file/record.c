@@ -83,7 +83,7 @@ int fsc__rec_alloc(struct fsc__gen *c, uint64_t n, uint64_t *off,
   if (n > (UINT64_C(1) << 40))
     return fsc__err(FSC_EINVAL, "a record of %llu bytes is too large",
                     (unsigned long long)n);
-  uint64_t total = FSC__REC_TOTAL(n);
+  uint64_t total = fsc__rec_total_n(c->crec, n);
   int rc = reserve(c, total, off);
   if (rc)
     return rc;
@@ -100,7 +100,15 @@ int fsc__rec_alloc(struct fsc__gen *c, uint64_t n, uint64_t *off,
    * a chunk an append (one load when none is pending). */
   fsc__file_drop_some(&c->data, FSC__DROP_CHUNK);
   /* A clean header: space a swap and pop gave back may hold an old one,
-   * and sealing keeps the counter flag it finds there. */
+   * and sealing keeps the counter flag it finds there.  A compact one
+   * says so from here on (fsc__rec_of_pl finds it by that bit; its
+   * checksum, 0 until the seal, does not match). */
+  if (c->crec && n == FSC__REC_CSIZE) {
+    memset(p, 0, FSC__REC_CHDR);
+    p[0] = FSC__REC_COMPACT;
+    *payload = p + FSC__REC_CHDR;
+    return 0;
+  }
   memset(p, 0, sizeof(struct fsc__rec));
   *payload = p + sizeof(struct fsc__rec);
   return 0;
@@ -113,13 +121,15 @@ void fsc__rec_seal(uint8_t *payload, uint8_t type, uint64_t n) {
 void fsc__rec_seal_flagged(uint8_t *payload, uint8_t type, uint64_t n,
                            uint8_t flags) {
   struct fsc__rec r = {0};
-  r.type = type;
+  uint8_t *h = (uint8_t *)fsc__rec_of_pl(payload, n);
+  size_t hn = (size_t)(payload - h); /* the header's form, alloc's */
+  r.rtype = (uint8_t)(type | (hn == FSC__REC_CHDR ? FSC__REC_COMPACT : 0));
   r.flags = flags; /* in the header's one write: never seen without it */
-  r.size = n;
+  r.fsize = n;
   /* A counter record (fsc__rec_alloc_counter) stays one when resealed
    * (a dict replace patches its origin before publishing it). */
   uint16_t ctl;
-  memcpy(&ctl, payload - sizeof r + offsetof(struct fsc__rec, ctl), 2);
+  memcpy(&ctl, h + offsetof(struct fsc__rec, ctl), 2);
   r.ctl = ctl & FSC__CTR_FLAG;
   /* A counter is written sealed: its value is what the writer put there
    * until a writer in place unseals it (fsc__ctr_unseal). */
@@ -135,10 +145,10 @@ void fsc__rec_seal_flagged(uint8_t *payload, uint8_t type, uint64_t n,
     x = htole64(le64toh(x) & ((UINT64_C(1) << (8 * used)) - 1));
     memcpy(last, &x, 8);
   }
-  r.checksum = fsc__rec_sum(type, payload, n, r.ctl);
+  r.checksum = fsc__rec_sum(r.rtype, payload, n, r.ctl);
   /* The header last: a walker of the data file (hash.c) that meets this
    * record half-written sees a checksum that does not match. */
-  memcpy(payload - sizeof r, &r, sizeof r);
+  memcpy(h, &r, hn);
   /* The bytes are published later by a CAS of a slot, after a store fence
    * issued by the caller. */
 }
@@ -153,8 +163,8 @@ int fsc__rec_alloc_counter(struct fsc__gen *c, uint64_t n, uint64_t *off,
     return rc;
   /* Sealing keeps the flag (fsc__rec_seal). */
   uint16_t ctl = FSC__CTR_FLAG;
-  memcpy(*payload - sizeof(struct fsc__rec) + offsetof(struct fsc__rec, ctl),
-         &ctl, 2);
+  memcpy((uint8_t *)fsc__rec_of_pl(*payload, n) +
+             offsetof(struct fsc__rec, ctl), &ctl, 2);
   return 0;
 }
 
@@ -165,11 +175,11 @@ bool fsc__ctr_is(struct fsc__gen *c, uint64_t off, uint64_t **word) {
     return false;
   }
   if (!(ck_pr_load_16((uint16_t *)(uintptr_t)&r->ctl) & FSC__CTR_FLAG) ||
-      !fsc__ctr_shape_ok(r->size))
+      !fsc__ctr_shape_ok(fsc__rec_size(r)))
     return false;
   if (word)
-    *word = (uint64_t *)(uintptr_t)((const uint8_t *)(r + 1) +
-                                    fsc__ctr_voff(r->size));
+    *word = (uint64_t *)(uintptr_t)(fsc__rec_pl(r) +
+                                    fsc__ctr_voff(fsc__rec_size(r)));
   return true;
 }
 
@@ -180,10 +190,11 @@ int fsc__ctr_rmw(struct fsc__gen *c, uint64_t off, enum fsc__ctr_op op,
   if (rc)
     return rc;
   uint16_t *ctl = (uint16_t *)(uintptr_t)&r->ctl;
-  if (!(ck_pr_load_16(ctl) & FSC__CTR_FLAG) || !fsc__ctr_shape_ok(r->size))
+  if (!(ck_pr_load_16(ctl) & FSC__CTR_FLAG) ||
+      !fsc__ctr_shape_ok(fsc__rec_size(r)))
     return FSC__CTR_GONE;
-  uint64_t *w = (uint64_t *)(uintptr_t)((const uint8_t *)(r + 1) +
-                                        fsc__ctr_voff(r->size));
+  uint64_t *w = (uint64_t *)(uintptr_t)(fsc__rec_pl(r) +
+                                        fsc__ctr_voff(fsc__rec_size(r)));
   /* Enter: count ourselves in, unless a closer got there first.  The add
    * is a full barrier: a closer that sets CLOSED after it waits for us;
    * one that set it before, we see. */
@@ -310,13 +321,13 @@ int fsc__rec_locate_slow(struct fsc__gen *c, uint64_t off,
   const struct fsc__rec *r = fsc__ptr(c, &c->data, off, sizeof *r);
   if (!r)
     return fsc__err_last();
-  uint64_t n = r->size;
+  uint64_t n = fsc__rec_size(r);
   /* The whole record may lie beyond the view `r` points into (another
    * process appended it after this handle last mapped): use the pointer
    * that covers all of it, from the view fsc__ptr maps for it. */
   const struct fsc__rec *whole = NULL;
   if (n > (UINT64_C(1) << 40) ||
-      !(whole = fsc__ptr(c, &c->data, off, FSC__REC_TOTAL(n))))
+      !(whole = fsc__ptr(c, &c->data, off, fsc__rec_total(r))))
     return fsc__err(FSC_ECORRUPT, "record at %llu has a bad size %llu",
                     (unsigned long long)off, (unsigned long long)n);
   if (c->check_reads && !fsc__rec_sum_ok(whole))
@@ -337,14 +348,15 @@ bool fsc__rec_verify(struct fsc__gen *c, uint64_t off) {
   const struct fsc__rec *r;
   if (fsc__rec_locate(c, off, &r) != 0)
     return false;
-  if (off + FSC__REC_TOTAL(r->size) > ck_pr_load_64(&fsc__dhdr(c)->tail))
+  if (off + fsc__rec_total(r) > ck_pr_load_64(&fsc__dhdr(c)->tail))
     return false;
-  if (!fsc__type_valid(r->type))
+  if (!fsc__rec_form_ok(c->crec, r) || !fsc__type_valid(fsc__rec_type(r)))
     return false;
-  if (c->type != FSC_TYPE_ANY && r->type != c->type)
+  if (c->type != FSC_TYPE_ANY && fsc__rec_type(r) != c->type)
     return false;
   fsc_value v;
-  if (fsc__value_decode((fsc_type)r->type, r + 1, r->size, &v) != 0)
+  if (fsc__value_decode((fsc_type)fsc__rec_type(r), fsc__rec_pl(r),
+                        fsc__rec_size(r), &v) != 0)
     return false;
   return fsc__rec_sum_ok(r);
 }
@@ -381,12 +393,12 @@ void fsc__rec_retire(struct fsc__gen *c, uint64_t off) {
   if (fsc__rec_locate(c, off, &r) != 0)
     return;
   /* (A dict or set: a read, the page stays clean.) */
-  retire(c, c->kind == FSC__KIND_LIST ? r : NULL, FSC__REC_TOTAL(r->size));
+  retire(c, c->kind == FSC__KIND_LIST ? r : NULL, fsc__rec_total(r));
 }
 
 void fsc__rec_retire_sized(struct fsc__gen *c, uint64_t off,
                            uint64_t payload) {
-  uint64_t total = FSC__REC_TOTAL(payload);
+  uint64_t total = fsc__rec_total_n(c->crec, payload);
   if (off < FSC__HDR_SIZE || (off & 7u))
     return;
   const struct fsc__rec *r = NULL;
@@ -419,12 +431,13 @@ int fsc__rec_copy(struct fsc__gen *c, struct fsc__gen *nc, uint64_t off,
     return rc;
   /* Sealing the copy computes a fresh checksum: a damaged record would
    * come out looking sound.  Refuse it, and keep the evidence. */
-  if (!fsc__type_valid(r->type) || !fsc__rec_sum_ok(r))
+  if (!fsc__rec_form_ok(c->crec, r) ||
+      !fsc__type_valid(fsc__rec_type(r)) || !fsc__rec_sum_ok(r))
     return fsc__err(FSC_ECORRUPT, "the record at offset %llu does not "
                     "verify: repair the collection (fsc_*_verify with "
                     "FSC_VERIFY_REPAIR) before compacting it",
                     (unsigned long long)off);
-  uint64_t n = r->size;
+  uint64_t n = fsc__rec_size(r);
   uint8_t *pl;
   uint64_t *w;
   if (fsc__ctr_is(c, off, &w)) {
@@ -434,17 +447,17 @@ int fsc__rec_copy(struct fsc__gen *c, struct fsc__gen *nc, uint64_t off,
     fsc__ctr_close(c, off);
     if ((rc = fsc__rec_alloc_counter(nc, n, noff, &pl)) != 0)
       return rc;
-    memcpy(pl, r + 1, (size_t)n);
+    memcpy(pl, fsc__rec_pl(r), (size_t)n);
     uint64_t v = ck_pr_load_64(w);
     memcpy(pl + fsc__ctr_voff(n), &v, 8);
   } else {
     if ((rc = fsc__rec_alloc(nc, n, noff, &pl)) != 0)
       return rc;
-    memcpy(pl, r + 1, (size_t)n);
+    memcpy(pl, fsc__rec_pl(r), (size_t)n);
   }
-  fsc__rec_seal(pl, r->type, n);
+  fsc__rec_seal(pl, fsc__rec_type(r), n);
   *npl = pl;
-  *type = r->type;
+  *type = fsc__rec_type(r);
   *size = n;
   return 0;
 }

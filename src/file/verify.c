@@ -179,20 +179,20 @@ enum fsc__verdict fsc__vcheck_rec(struct fsc__vpass *p, uint64_t off,
   const struct fsc__rec *h = fsc__ptr(c, &c->data, off, sizeof *h);
   if (!h)
     return FSC__RV_BOUNDS;
-  uint64_t n = h->size;
-  if (n > (UINT64_C(1) << 40) || !below_tail(p, off, FSC__REC_TOTAL(n)))
+  uint64_t n = fsc__rec_size(h);
+  if (n > (UINT64_C(1) << 40) || !below_tail(p, off, fsc__rec_total(h)))
     return FSC__RV_BOUNDS;
-  h = fsc__ptr(c, &c->data, off, FSC__REC_TOTAL(n));
+  h = fsc__ptr(c, &c->data, off, fsc__rec_total(h));
   if (!h)
     return FSC__RV_BOUNDS;
   if (!fsc__rec_sum_ok(h))
     return FSC__RV_SUM;
-  if (!fsc__type_valid(h->type) ||
-      (c->type != FSC_TYPE_ANY && h->type != c->type))
+  if (!fsc__rec_form_ok(c->crec, h) || !fsc__type_valid(fsc__rec_type(h)) ||
+      (c->type != FSC_TYPE_ANY && fsc__rec_type(h) != c->type))
     return FSC__RV_TYPE;
   if (parse(c, off, h, out) != 0)
     return FSC__RV_TYPE;
-  *total = FSC__REC_TOTAL(n);
+  *total = fsc__rec_total(h);
   /* A list writer flags the record it supersedes (FSC__REC_DELETED, as
    * older files also did for dict and set records), after the slot
    * stopped naming it: the caller re-reads the slot before counting this;
@@ -505,7 +505,7 @@ void fsc__vretire_marked(struct fsc__vpass *p) {
     uint64_t off = p->marks[i].rec;
     const struct fsc__rec *h;
     if (off + sizeof *h > p->tail || fsc__rec_locate(p->c, off, &h) != 0 ||
-        off + FSC__REC_TOTAL(h->size) > p->tail ||
+        off + fsc__rec_total(h) > p->tail ||
         (ck_pr_load_8(&h->flags) & FSC__REC_DEAD))
       continue;
     fsc__rec_retire(p->c, off);

@@ -99,7 +99,7 @@ HOT int krec_parse(const struct fsc__gen *c, uint8_t type,
   /* A counter record (FSC__CTR_FLAG in its header, which precedes every
    * payload in the mapping) pads its key to 8 bytes so that its value
    * word is aligned: [klen][key][pad][value][origin] (doc/FORMAT.md). */
-  const struct fsc__rec *h = (const struct fsc__rec *)(const void *)pl - 1;
+  const struct fsc__rec *h = fsc__rec_of_pl(pl, n);
   if (__builtin_expect(ck_pr_load_16((uint16_t *)(uintptr_t)&h->ctl) &
                            FSC__CTR_FLAG, 0)) {
     uint64_t voff = (4 + (uint64_t)kl + 7) & ~UINT64_C(7);
@@ -137,7 +137,7 @@ HOT int krec_parse(const struct fsc__gen *c, uint8_t type,
       r->mark = (uint8_t)m;
     }
   }
-  r->total = FSC__REC_TOTAL(n);
+  r->total = fsc__rec_total(h);
   return 0;
 }
 
@@ -146,7 +146,8 @@ HOT int krec_read(struct fsc__gen *c, uint64_t off, struct fsc__krec *r) {
   int rc = fsc__rec_locate(c, off, &h);
   if (rc)
     return rc;
-  if (krec_parse(c, h->type, (const uint8_t *)(h + 1), h->size, r) != 0)
+  if (krec_parse(c, fsc__rec_type(h), fsc__rec_pl(h), fsc__rec_size(h),
+                 r) != 0)
     return fsc__err(FSC_ECORRUPT, "record at %llu is not a valid %s record",
                     (unsigned long long)off,
                     fsc__hash_is_dict(c) ? "dict" : "set");
@@ -210,11 +211,11 @@ static int set_origin(struct fsc__gen *c, uint64_t roff, uint64_t origin) {
   int rc = fsc__rec_locate(c, roff, &h);
   if (rc)
     return rc;
-  uint8_t *pl = (uint8_t *)(h + 1);
-  uint64_t n = h->size;
+  uint8_t *pl = (uint8_t *)(uintptr_t)fsc__rec_pl(h);
+  uint64_t n = fsc__rec_size(h);
   if (get_u64(pl + n - 8) != origin) {
     put_u64(pl + n - 8, origin);
-    fsc__rec_seal(pl, h->type, n);
+    fsc__rec_seal(pl, fsc__rec_type(h), n);
   }
   return 0;
 }
@@ -536,14 +537,14 @@ static int reappend(struct fsc__gen *c, uint64_t *roff) {
     return rc;
   if (h->ctl & FSC__CTR_FLAG)
     return 0;
-  uint64_t n = h->size, noff;
-  uint8_t type = h->type, *pl;
+  uint64_t n = fsc__rec_size(h), noff;
+  uint8_t type = fsc__rec_type(h), *pl;
   if ((rc = fsc__rec_alloc(c, n, &noff, &pl)) != 0)
     return rc;
   /* (The allocation may have remapped: locate ours again.) */
   if ((rc = fsc__rec_locate(c, *roff, &h)) != 0)
     return rc;
-  memcpy(pl, h + 1, (size_t)n);
+  memcpy(pl, fsc__rec_pl(h), (size_t)n);
   fsc__rec_seal(pl, type, n);
   if ((noff & KS_OFF_MASK) != noff) {
     fsc__rec_void(c, noff);
@@ -776,7 +777,7 @@ int fsc__hash_del(struct fsc__gen *c, const struct fsc__kkey *k,
       const struct fsc__rec *h;
       if ((rc = fsc__rec_locate(c, o, &h)) != 0)
         goto unpublished;
-      uint8_t type = fsc__hash_is_dict(c) ? h->type : k->type;
+      uint8_t type = fsc__hash_is_dict(c) ? fsc__rec_type(h) : k->type;
       if (moff)
         fsc__rec_void(c, moff);
       moff = 0;
@@ -856,24 +857,29 @@ int fsc__hash_walk(struct fsc__gen *c, uint64_t *pos, uint64_t end,
         fsc__ptr(c, &c->data, p, sizeof(struct fsc__rec));
     if (!h)
       return fsc__err_last();
-    uint8_t type = ck_pr_load_8((const uint8_t *)&h->type);
-    uint64_t n = ck_pr_load_64((const uint64_t *)&h->size);
-    if (type && fsc__type_valid(type) &&
-        n <= end - p - sizeof(struct fsc__rec) &&
-        FSC__REC_TOTAL(n) <= end - p) {
+    /* The form from the first byte (format.h): a compact record's size
+     * is implied, a full one's follows. */
+    uint8_t rt = ck_pr_load_8((const uint8_t *)&h->rtype);
+    uint8_t type = (uint8_t)(rt & FSC__REC_TYPE_MASK);
+    bool cf = (rt & FSC__REC_COMPACT) != 0;
+    uint64_t n = cf ? FSC__REC_CSIZE
+                    : ck_pr_load_64((const uint64_t *)&h->fsize);
+    uint64_t tot = cf ? FSC__REC_CHDR + FSC__REC_CSIZE : FSC__REC_TOTAL(n);
+    if (type && fsc__type_valid(type) && cf == (c->crec && n == 8) &&
+        (cf || n <= end - p - sizeof(struct fsc__rec)) && tot <= end - p) {
       /* The record may lie past the view h points into: map all of it. */
-      const struct fsc__rec *whole = fsc__ptr(c, &c->data, p,
-                                              FSC__REC_TOTAL(n));
+      const struct fsc__rec *whole = fsc__ptr(c, &c->data, p, tot);
       if (!whole)
         return fsc__err_last();
       h = whole;
-      const uint8_t *pl = (const uint8_t *)(h + 1);
+      const uint8_t *pl = (const uint8_t *)h + (cf ? FSC__REC_CHDR
+                                                   : sizeof *h);
       if (krec_parse(c, type, pl, n, kr) == 0 &&
           fsc__rec_sum_ok(h)) {
         if (!fsc__hash_is_dict(c))
           kr->origin = p;
         *roff = p;
-        *pos = p + FSC__REC_TOTAL(n);
+        *pos = p + tot;
         return 1;
       }
     }

@@ -49,7 +49,8 @@ static bool krec_verify(struct fsc__gen *c, uint64_t off,
                         struct fsc__krec *r) {
   const struct fsc__rec *h;
   if (fsc__rec_locate(c, off, &h) != 0 ||
-      off + FSC__REC_TOTAL(h->size) > ck_pr_load_64(&fsc__dhdr(c)->tail) ||
+      off + fsc__rec_total(h) > ck_pr_load_64(&fsc__dhdr(c)->tail) ||
+      !fsc__rec_form_ok(c->crec, h) ||
       fsc__krec_read(c, off, r) != 0)
     return false;
   return fsc__rec_sum_ok(h);
@@ -62,7 +63,8 @@ bool fsc__hash_origin_ok(struct fsc__gen *c, uint64_t off,
   struct fsc__krec o;
   const struct fsc__rec *h;
   if (!krec_verify(c, kr->origin, &o) ||
-      fsc__rec_locate(c, kr->origin, &h) != 0 || !fsc__type_valid(h->type))
+      fsc__rec_locate(c, kr->origin, &h) != 0 ||
+      !fsc__type_valid(fsc__rec_type(h)))
     return false; /* (flagged deleted is normal: it is a dead record) */
   return o.origin == kr->origin && o.klen == kr->klen &&
          (o.klen == 0 || memcmp(o.key, kr->key, o.klen) == 0);

@@ -72,12 +72,12 @@ int fsc__krec_hash(struct fsc__gen *c, uint64_t off, uint64_t *h) {
   int rc = fsc__rec_locate(c, off, &r);
   if (rc)
     return rc;
-  const uint8_t *pl = (const uint8_t *)(r + 1);
-  if (r->size < 4 || fsc__krec_klen(pl) > r->size - 4)
+  const uint8_t *pl = fsc__rec_pl(r);
+  if (fsc__rec_size(r) < 4 || fsc__krec_klen(pl) > fsc__rec_size(r) - 4)
     return fsc__err(FSC_ECORRUPT, "record at %llu has a bad key length",
                     (unsigned long long)off);
   *h = XXH3_64bits_withSeed(pl + 4, fsc__krec_klen(pl),
-                            fsc__hash_is_dict(c) ? 0 : r->type);
+                            fsc__hash_is_dict(c) ? 0 : fsc__rec_type(r));
   return 0;
 }
 

@@ -544,7 +544,7 @@ int fsc__ls_recover_locked(struct fsc__gen *c,
     if (!keep(c, sn.old[i]))
       continue;
     const struct fsc__rec *r = fsc__ptr(c, &c->data, sn.old[i], sizeof *r);
-    bytes += FSC__REC_TOTAL(r->size);
+    bytes += fsc__rec_total(r);
     sn.old[m++] = sn.old[i];
   }
   *dropped = skipped + (sn.len - m);
@@ -648,7 +648,7 @@ int fsc__ls_swap_pop(struct fsc__gen *c, int64_t index, fsc_value *out,
   uint64_t ri = FSC__SLOT_OFF(si), rl = FSC__SLOT_OFF(sl);
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   struct fsc__data_hdr *d = fsc__dhdr(c);
-  uint64_t total = FSC__REC_TOTAL(fsc__type_fixed_size(c->type));
+  uint64_t total = fsc__rec_total_n(c->crec, fsc__type_fixed_size(c->type));
   /* A: the logical pop.  slot[L] is emptied before slot[i] takes rL, so
    * a reader that meets rL at i finds L gone when it gets there. */
   uint64_t e1 = next_epoch(sn.epoch);

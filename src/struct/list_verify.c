@@ -26,7 +26,8 @@ static int list_parse(struct fsc__gen *c, uint64_t off,
   (void)off;
   (void)out;
   fsc_value v;
-  return fsc__value_decode((fsc_type)h->type, h + 1, h->size, &v);
+  return fsc__value_decode((fsc_type)fsc__rec_type(h), fsc__rec_pl(h),
+                           fsc__rec_size(h), &v);
 }
 
 /* The check of the list, noting problems in p (struct fsc__kind_ops
