@@ -460,8 +460,8 @@ START_TEST(test_old_table_not_resident) {
 }
 END_TEST
 
-/* A list of int64: 24 bytes of record (the 16-byte header and the value)
- * and one 8-byte slot per element.  While open, the index holds the
+/* A list of int64: 16 bytes of record (the compact form: an 8-byte header
+ * and the value, doc/FORMAT.md) and one 8-byte slot per element.  While open, the index holds the
  * active array (room for up to twice the length) and the arrays it
  * outgrew; the last close moves the array down to the header with room
  * for an eighth more (list_ops.c, trim): at most 9/8 slots and 64 more. */
@@ -480,7 +480,7 @@ START_TEST(test_list_trim) {
   fsc_list_free(l);
   uint64_t dsz = file_size(b, ".data.fscollection");
   uint64_t isz = file_size(b, ".index.fscollection");
-  ck_assert_msg(dsz == page_up(HDR + 24 * n), "data file %llu bytes",
+  ck_assert_msg(dsz == page_up(HDR + 16 * n), "data file %llu bytes",
                 (unsigned long long)dsz);
   ck_assert_msg(isz <= page_up(HDR + 8 * (n + n / 8 + 64) + 64),
                 "index file %llu bytes", (unsigned long long)isz);
