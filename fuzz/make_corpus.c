@@ -12,6 +12,13 @@
  * headers lowered to match), so that seeds stay a few KiB and the fuzzer
  * runs fast.  It links the library and reads the header layout from
  * src/internal.h.
+ *
+ * The seeds in fuzz/corpus without a prefix were written by a library
+ * before compact records (data files of version 1, full records only);
+ * those named v2-* by one with them (version 2: the int64, float and any
+ * lists' and the int32 set's 8-byte payloads in the compact form,
+ * doc/FORMAT.md, "Compact records").  Regenerating (FSC_FUZZ_SEEDS=1)
+ * writes version 2 seeds only: keep a copy of the version 1 ones.
  */
 #include "internal.h"
 
