@@ -61,8 +61,10 @@ static int __attribute__((noinline, cold))
 incr_undo(struct fsc__gen *c, uint64_t off, int64_t delta) {
   uint64_t neg = (uint64_t)0 - (uint64_t)delta, old;
   fsc__ctr_rmw(c, off, FSC__CTR_ADD, &neg, &old);
+  /* (old: the wrapped sum this undo took back; less delta, the value the
+   * add met.) */
   return fsc__err(FSC_EVALUE, "int64 overflow: %lld + %lld",
-                  (long long)(int64_t)(old - neg), (long long)delta);
+                  (long long)(int64_t)(le64toh(old) + neg), (long long)delta);
 }
 
 /* Add to a number in place, or make the key's record a counter.  `t` is

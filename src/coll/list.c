@@ -634,8 +634,10 @@ static int __attribute__((noinline, cold))
 incr_undo(struct fsc__gen *c, uint64_t off, int64_t delta) {
   uint64_t neg = (uint64_t)0 - (uint64_t)delta, old;
   fsc__ctr_rmw(c, off, FSC__CTR_ADD, &neg, &old);
+  /* (old: the wrapped sum this undo took back; less delta, the value the
+   * add met.) */
   return fsc__err(FSC_EVALUE, "int64 overflow: %lld + %lld",
-                  (long long)(int64_t)(old - neg), (long long)delta);
+                  (long long)(int64_t)(le64toh(old) + neg), (long long)delta);
 }
 
 static int incr_g(struct fsc__gen *c, int64_t index, int64_t delta,
