@@ -247,6 +247,15 @@ START_TEST(dict_keys) {
   ck_fsc(fsc_dict_incr(d, "caf\xff", 4, 1, &x), FSC_ETYPE);
   ck_fsc(fsc_dict_incr(d, "\x80\x80\x80\x80\x80\x80\x80\x80", 8, 1, &x),
          FSC_ETYPE);
+  /* An invalid byte at every place of keys of 1 to 24 bytes: refused
+   * (the ASCII test of the fast path misses none). */
+  for (size_t n = 1; n <= 24; n++)
+    for (size_t at = 0; at < n; at++) {
+      char b[32];
+      memset(b, 'z', sizeof b);
+      b[at] = (char)0xff;
+      ck_fsc(fsc_dict_incr(d, b, n, 1, &x), FSC_ETYPE);
+    }
   /* Over-long. */
   ck_fsc(fsc_dict_incr(d, "k", (size_t)FSC_KEY_MAX + 1, 1, &x), FSC_EINVAL);
   ck_ok(fsc_dict_destroy(d));

@@ -169,16 +169,26 @@ incr_slow(fsc_dict *d, const void *key, size_t klen, int64_t delta,
 }
 
 /* Is every byte of the n at p ASCII (so valid UTF-8: a string key that
- * needs no further check)?  Eight bytes at a time, then the rest. */
+ * needs no further check)?  Eight bytes at a time and the last eight as
+ * one word; a short key as two overlapping words of 4, or bytes. */
 static inline bool key_ascii(const uint8_t *p, size_t n) {
   uint64_t acc = 0, x;
-  size_t i = 0;
-  for (; n - i >= 8; i += 8) {
-    memcpy(&x, p + i, 8);
+  if (n >= 8) {
+    for (size_t i = 0; n - i > 8; i += 8) {
+      memcpy(&x, p + i, 8);
+      acc |= x;
+    }
+    memcpy(&x, p + n - 8, 8);
     acc |= x;
+  } else if (n >= 4) {
+    uint32_t a, b;
+    memcpy(&a, p, 4);
+    memcpy(&b, p + n - 4, 4);
+    acc = a | b;
+  } else {
+    for (size_t i = 0; i < n; i++)
+      acc |= p[i];
   }
-  for (; i < n; i++)
-    acc |= p[i];
   return (acc & UINT64_C(0x8080808080808080)) == 0;
 }
 
