@@ -17,7 +17,11 @@
  *    whose HEAD moved and whose elements shifted;
  *  - a growth migrating (the active table's KS_HW_MIG) with the structure
  *    lock held, so that it stays in progress: counters in the old table
- *    and in the new are incremented in place, the data file not growing.
+ *    and in the new are incremented in place, the data file not growing;
+ *  - list increments of element 0 from two processes racing a third that
+ *    pops element 0 (each pop closes the counter it returns) and compacts
+ *    (which closes every counter): every increment is in a popped value
+ *    or in an element left, exactly once.
  * (A sealed counter whose value was damaged: tests/test_counter_seal.c,
  * through the same fast paths.)
  */
@@ -25,6 +29,7 @@
 #define _GNU_SOURCE
 #endif
 #include "check_common.h"
+#include "check_procs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -569,6 +574,72 @@ START_TEST(list_ctl_bits) {
 }
 END_TEST
 
+#define CHILD_OK(call)                                                        \
+  do {                                                                        \
+    int child_rc_ = (call);                                                   \
+    if (child_rc_ != 0) {                                                     \
+      fprintf(stderr, "%s:%d %s: %d %s\n", __FILE__, __LINE__, #call,         \
+              child_rc_, fsc_errmsg());                                       \
+      _exit(91);                                                              \
+    }                                                                         \
+  } while (0)
+
+START_TEST(list_races_pop_compact) {
+  const char *base = tc_path("l5");
+  enum { P = 2, N = 30000, E = 400, POPS = 300, COMPACTIONS = 6 };
+  fsc_list *l = lopen(base, FSC_TYPE_INT64, FSC_CREATE, false);
+  for (int i = 0; i < E; i++)
+    ck_ok(fsc_list_append_i64(l, 0));
+  /* [0]: the popped values' sum; [1]: pops done; [2..]: increments. */
+  int64_t *sh = tc_shm(sizeof(int64_t) * (2 + P));
+  pid_t pids[P + 1];
+  for (int i = 0; i < P; i++) {
+    if ((pids[i] = fork()) == 0) {
+      fsc_list *cl = lopen(base, FSC_TYPE_INT64, 0, false);
+      int64_t j = 0;
+      /* At least N each, and on until the pops are done. */
+      for (; j < N || !__atomic_load_n(&sh[1], __ATOMIC_SEQ_CST); j++)
+        CHILD_OK(fsc_list_incr(cl, 0, 1, NULL));
+      sh[2 + i] = j;
+      fsc_list_close(cl);
+      fsc_list_free(cl);
+      _exit(0);
+    }
+  }
+  if ((pids[P] = fork()) == 0) {
+    fsc_list *cl = lopen(base, FSC_TYPE_INT64, 0, false);
+    int64_t sum = 0;
+    for (int j = 0; j < POPS; j++) {
+      fsc_value v;
+      CHILD_OK(fsc_list_pop(cl, 0, &v));
+      sum += v.u.i64;
+      if (j % (POPS / COMPACTIONS) == 0)
+        CHILD_OK(fsc_list_compact(cl));
+      usleep(100);
+    }
+    sh[0] = sum;
+    __atomic_store_n(&sh[1], 1, __ATOMIC_SEQ_CST);
+    fsc_list_close(cl);
+    fsc_list_free(cl);
+    _exit(0);
+  }
+  tc_reap(pids, P + 1, 300);
+  uint64_t n = 0;
+  ck_ok(fsc_list_len(l, &n));
+  ck_assert_uint_eq(n, E - POPS);
+  int64_t left = 0;
+  for (uint64_t i = 0; i < n; i++)
+    left += lget(l, (int64_t)i);
+  int64_t want = 0;
+  for (int i = 0; i < P; i++)
+    want += sh[2 + i];
+  ck_assert_int_ge(want, (int64_t)P * N);
+  ck_assert_int_eq(sh[0] + left, want);
+  ck_ok(fsc_list_destroy(l));
+  fsc_list_free(l);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("incr_fast");
   TCase *tc = tcase_create("incr_fast");
@@ -584,6 +655,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, list_other_types);
   tcase_add_test(tc, list_overflow_and_handles);
   tcase_add_test(tc, list_ctl_bits);
+  tcase_add_test(tc, list_races_pop_compact);
   suite_add_tcase(s, tc);
   return s;
 }
