@@ -59,7 +59,7 @@ static int after_in_place(struct fsc__gen *c) {
  * FSC_EVALUE. */
 static int __attribute__((noinline, cold))
 incr_undo(struct fsc__gen *c, uint64_t off, int64_t delta) {
-  uint64_t neg = (uint64_t)0 - (uint64_t)delta, old;
+  uint64_t neg = (uint64_t)0 - (uint64_t)delta, old = 0;
   fsc__ctr_rmw(c, off, FSC__CTR_ADD, &neg, &old);
   /* (old: the wrapped sum this undo took back; less delta, the value the
    * add met.) */
