@@ -19,7 +19,9 @@
  */
 #include "struct/hash_slot.h"
 
-/* XXH3 compiled in, as in hash.c: the same hash fsc__kkey_make gives. */
+/* XXH3 compiled in, as in hash.c: the hash fsc__kkey_make gives a dict key
+ * (seed 0), which the slots' tags store (part of the format: hash_region.c
+ * rehashes stored keys with it too). */
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
