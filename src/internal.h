@@ -714,6 +714,45 @@ int fsc__ctr_cas(struct fsc__gen *c, uint64_t off, const fsc_value *expected,
                  const fsc_value *desired, fsc_value *current);
 /* Is the record at off a counter?  (Its value word in *word.) */
 bool fsc__ctr_is(struct fsc__gen *c, uint64_t off, uint64_t **word);
+/* A writer left a counter that a closer had given up waiting for
+ * (FSC__CTR_ABANDONED): record FSC_ETIMEDOUT for the counter at off. */
+int fsc__ctr_abandoned(uint64_t off) __attribute__((cold));
+/*
+ * The in-place add of fsc__ctr_rmw (FSC__CTR_ADD of arg) on the record r
+ * at off, already located (fsc__rec_locate_try) with its payload size n
+ * read once, for the increment fast paths (coll/list.c, coll/dict_counter.c).
+ * 0 with the old value word in *old when added; FSC_ETIMEDOUT as
+ * fsc__ctr_rmw (the add happened; it may not have counted); 1 when it did
+ * nothing: not a counter, not a counter's shape, CLOSED or SEALED (the
+ * caller's slow path goes through fsc__ctr_rmw, which replaces a closed
+ * counter or checks and unseals a sealed one).  The same atomics, in the
+ * same order, as fsc__ctr_rmw (doc/CONCURRENCY.md, "Counters in place"):
+ * inline, so that an increment is its lookup and these three adds.
+ */
+static inline int fsc__ctr_add_try(const struct fsc__rec *r, uint64_t n,
+                                   uint64_t off, uint64_t arg,
+                                   uint64_t *old) {
+  uint16_t *ctl = (uint16_t *)(uintptr_t)&r->ctl;
+  if (__builtin_expect(!(ck_pr_load_16(ctl) & FSC__CTR_FLAG) ||
+                           !fsc__ctr_shape_ok(n), 0))
+    return 1;
+  /* Enter (a full barrier, as in fsc__ctr_rmw: a closer that sets CLOSED
+   * after it waits for us; one that set it before, we see).  A first
+   * writer since the seal leaves again without writing, for the slow
+   * path's unseal. */
+  uint16_t g = ck_pr_faa_16(ctl, 1);
+  if (__builtin_expect((g & (FSC__CTR_CLOSED | FSC__CTR_SEALED)) != 0, 0)) {
+    ck_pr_faa_16(ctl, (uint16_t)-1);
+    return 1;
+  }
+  uint64_t *w =
+      (uint64_t *)(uintptr_t)(fsc__rec_pl(r) + fsc__ctr_voff(n));
+  *old = ck_pr_faa_64(w, arg);
+  g = ck_pr_faa_16(ctl, (uint16_t)-1);
+  if (__builtin_expect((g & FSC__CTR_ABANDONED) != 0, 0))
+    return fsc__ctr_abandoned(off);
+  return 0;
+}
 /* A record's checksum for the ctl bits `ctl` (checksum.c). */
 uint32_t fsc__rec_sum(uint8_t type, const void *payload, uint64_t n,
                       uint16_t ctl);

@@ -54,6 +54,19 @@ static int after_in_place(struct fsc__gen *c) {
                                              : 0;
 }
 
+/* The add in place of delta to the counter at off wrapped: take it back
+ * (readers may have seen the wrapped value for that instant) and report
+ * FSC_EVALUE. */
+static int __attribute__((noinline, cold))
+incr_undo(struct fsc__gen *c, uint64_t off, int64_t delta) {
+  uint64_t neg = (uint64_t)0 - (uint64_t)delta, old = 0;
+  fsc__ctr_rmw(c, off, FSC__CTR_ADD, &neg, &old);
+  /* (old: the wrapped sum this undo took back; less delta, the value the
+   * add met.) */
+  return fsc__err(FSC_EVALUE, "int64 overflow: %lld + %lld",
+                  (long long)(int64_t)(le64toh(old) + neg), (long long)delta);
+}
+
 /* Add to a number in place, or make the key's record a counter.  `t` is
  * INT64 (delta in *d64) or FLOAT (*df); the new value in *out. */
 static int incr_any(struct fsc__gen *c, const void *key, size_t klen,
@@ -91,15 +104,8 @@ static int incr_any(struct fsc__gen *c, const void *key, size_t klen,
       if (rc == 0) {
         if (t == FSC_TYPE_INT64) {
           int64_t nv;
-          if (__builtin_add_overflow((int64_t)le64toh(old), d64, &nv)) {
-            /* Undo: the add wrapped (readers may have seen the wrapped
-             * value for that instant). */
-            uint64_t neg = (uint64_t)0 - (uint64_t)d64;
-            fsc__ctr_rmw(c, off, FSC__CTR_ADD, &neg, &old);
-            return fsc__err(FSC_EVALUE, "int64 overflow: %lld + %lld",
-                            (long long)(int64_t)(old - neg),
-                            (long long)d64);
-          }
+          if (__builtin_add_overflow((int64_t)le64toh(old), d64, &nv))
+            return incr_undo(c, off, d64);
           *out = fsc_i64(nv);
         } else {
           double x, a;
@@ -156,8 +162,71 @@ static int incr_g(struct fsc__gen *c, const void *key, size_t klen,
   return rc;
 }
 
-int fsc_dict_incr(fsc_dict *d, const void *key, size_t klen, int64_t delta, int64_t *out) {
+static int __attribute__((noinline))
+incr_slow(fsc_dict *d, const void *key, size_t klen, int64_t delta,
+          int64_t *out) {
   FSC__GEN(d, incr_g(c, key, klen, delta, out));
+}
+
+/* Is every byte of the n at p ASCII (so valid UTF-8: a string key that
+ * needs no further check)?  Eight bytes at a time and the last eight as
+ * one word; a short key as two overlapping words of 4, or bytes. */
+static inline bool key_ascii(const uint8_t *p, size_t n) {
+  uint64_t acc = 0, x;
+  if (n >= 8) {
+    for (size_t i = 0; n - i > 8; i += 8) {
+      memcpy(&x, p + i, 8);
+      acc |= x;
+    }
+    memcpy(&x, p + n - 8, 8);
+    acc |= x;
+  } else if (n >= 4) {
+    uint32_t a, b;
+    memcpy(&a, p, 4);
+    memcpy(&b, p + n - 4, 4);
+    acc = a | b;
+  } else {
+    for (size_t i = 0; i < n; i++)
+      acc |= p[i];
+  }
+  return (acc & UINT64_C(0x8080808080808080)) == 0;
+}
+
+/*
+ * The common case of incr_g straight through (issue #14): a writable dict
+ * of int64 values with no sync per write, an ASCII (or bytes) key whose
+ * record is already an int64 counter, neither closed nor sealed, no growth
+ * migrating: fsc__hash_ctr_add's lookup and three atomics.  Everything
+ * else - a first increment, a closed or sealed counter, a change in
+ * progress, an error to report - goes to incr_slow, which starts over
+ * (nothing was changed).
+ */
+int fsc_dict_incr(fsc_dict *d, const void *key, size_t klen, int64_t delta,
+                  int64_t *out) {
+  if (__builtin_expect(!d || fsc__err_code != 0 || !key ||
+                           klen > FSC_KEY_MAX, 0))
+    return incr_slow(d, key, klen, delta, out);
+  struct fsc__gen *c = fsc__cur(FSC__H(d));
+  if (__builtin_expect(fsc__gen_closed(c) || c->rdonly ||
+                           c->kind != FSC__KIND_DICT ||
+                           c->durability == FSC_DURABLE_ALWAYS ||
+                           (c->type != FSC_TYPE_INT64 &&
+                            c->type != FSC_TYPE_ANY) ||
+                           (c->key_type == FSC_TYPE_STRING &&
+                            !key_ascii(key, klen)),
+                       0))
+    return incr_slow(d, key, klen, delta, out);
+  uint64_t old, off;
+  int rc = fsc__hash_ctr_add(c, key, (uint32_t)klen, (uint64_t)delta, &old,
+                             &off);
+  if (__builtin_expect(rc != 0, 0))
+    return rc == 1 ? incr_slow(d, key, klen, delta, out) : rc;
+  int64_t nv;
+  if (__builtin_add_overflow((int64_t)le64toh(old), delta, &nv))
+    return incr_undo(c, off, delta);
+  if (out)
+    *out = nv;
+  return 0;
 }
 
 static int incr_f64_g(struct fsc__gen *c, const void *key, size_t klen,

@@ -85,58 +85,74 @@ static int __attribute__((noinline)) get_slow(fsc_list *l, int64_t index,
 }
 
 /*
- * The common case straight through: the same reads, fences and re-checks
- * as get_off's first iteration and fsc__rec_read, with no loop, no error
- * path and no call, so that it needs no stack frame and stays a few dozen
- * instructions (a random get is two cache misses, and the fewer
- * instructions each get takes, the more gets' misses the CPU overlaps).
- * Anything else - an error to report, a change in progress, a retry, a
- * file that grew - goes to get_slow, which starts over: a reader may
- * always retry.
+ * The common case of get_off straight through: its reads, fences and
+ * re-checks in its first iteration, with no loop, no error path and no
+ * call.  The record offset of element `index` in *off, and the length word
+ * the element was read under in *wout; false for anything else - an error
+ * to report, a change in progress (a frozen word), a retry, a TAKEN slot,
+ * a file that grew - which the caller's slow path (get_off, from the
+ * start) decides.
  */
-int fsc_list_get(fsc_list *l, int64_t index, fsc_value *out) {
-  if (__builtin_expect(!l || fsc__err_code != 0 || !out, 0))
-    return get_slow(l, index, out);
-  struct fsc__gen *c = fsc__cur(FSC__H(l));
-  if (__builtin_expect(fsc__gen_closed(c), 0))
-    return get_slow(l, index, out);
+static inline __attribute__((always_inline)) bool
+fast_off(struct fsc__gen *c, int64_t index, uint64_t *off, uint64_t *wout) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   uint64_t lh = ck_pr_load_64(&ih->lhead);
   ck_pr_fence_load(); /* the head word before the length word */
   uint64_t w = fsc__lw_load(ih);
   /* A frozen word: a change in progress, or a generation compacted away
-   * (get_slow tells which). */
+   * (the slow path tells which). */
   if (__builtin_expect((w & FSC__LW_FROZEN) != 0, 0))
-    return get_slow(l, index, out);
+    return false;
   bool hok;
   uint64_t h = fsc__lh_resolve(lh, w, &hok);
   if (__builtin_expect(!hok, 0))
-    return get_slow(l, index, out);
+    return false;
   unsigned b = FSC__LW_BUFIDX(w);
   uint64_t aoff = ck_pr_load_64(&ih->desc[b].off);
   uint64_t cap = ck_pr_load_64(&ih->desc[b].cap);
   if (__builtin_expect(aoff < FSC__HDR_SIZE || (aoff & 7u) || cap == 0 ||
                            cap > (UINT64_C(1) << 40), 0))
-    return get_slow(l, index, out);
+    return false;
   uint64_t *arr = fsc__ptr_try(&c->index, aoff, cap * 8);
   if (__builtin_expect(!arr, 0) || fsc__ls_changed(ih, w))
-    return get_slow(l, index, out); /* desc may be newer than w */
+    return false; /* desc may be newer than w */
   uint64_t n = FSC__LW_LEN(w) - h;
   int64_t i = index < 0 ? index + (int64_t)n : index;
   if (__builtin_expect(FSC__LW_LEN(w) > cap || i < 0 || (uint64_t)i >= n,
                        0))
-    return get_slow(l, index, out);
+    return false;
   uint64_t s = ck_pr_load_64(&arr[h + (uint64_t)i]);
   if (__builtin_expect(fsc__ls_moved(ih, w, lh) || !FSC__SLOT_IS_VALUE(s),
                        0))
-    return get_slow(l, index, out);
+    return false;
   /* (The load fence of that re-check also orders the record's read after
    * the slot naming it, as in get_off.) */
-  const struct fsc__rec *r = fsc__rec_locate_try(c, FSC__SLOT_OFF(s));
+  *off = FSC__SLOT_OFF(s);
+  *wout = w;
+  return true;
+}
+
+/*
+ * The common case straight through: fast_off and fsc__rec_read, so that a
+ * get needs no stack frame and stays a few dozen instructions (a random
+ * get is two cache misses, and the fewer instructions each get takes, the
+ * more gets' misses the CPU overlaps).  Anything else goes to get_slow,
+ * which starts over: a reader may always retry.
+ */
+int fsc_list_get(fsc_list *l, int64_t index, fsc_value *out) {
+  if (__builtin_expect(!l || fsc__err_code != 0 || !out, 0))
+    return get_slow(l, index, out);
+  struct fsc__gen *c = fsc__cur(FSC__H(l));
+  uint64_t off, w;
+  if (__builtin_expect(fsc__gen_closed(c) || !fast_off(c, index, &off, &w),
+                       0))
+    return get_slow(l, index, out);
+  const struct fsc__rec *r = fsc__rec_locate_try(c, off);
   if (__builtin_expect(!r, 0) ||
       fsc__value_decode((fsc_type)fsc__rec_type(r), fsc__rec_pl(r),
                         fsc__rec_size(r), out) != 0 ||
-      fsc__ls_changed(ih, w)) /* swap and pop may rewrite a record */
+      fsc__ls_changed(fsc__ihdr(c), w)) /* swap and pop may rewrite a
+                                           record */
     return get_slow(l, index, out);
   return 0;
 }
@@ -612,6 +628,19 @@ static int value_write(struct fsc__gen *c, const fsc_value *v, bool ctr,
   return 0;
 }
 
+/* The add in place of delta to the counter at off wrapped: take it back
+ * (readers may have seen the wrapped value for that instant) and report
+ * FSC_EVALUE. */
+static int __attribute__((noinline, cold))
+incr_undo(struct fsc__gen *c, uint64_t off, int64_t delta) {
+  uint64_t neg = (uint64_t)0 - (uint64_t)delta, old = 0;
+  fsc__ctr_rmw(c, off, FSC__CTR_ADD, &neg, &old);
+  /* (old: the wrapped sum this undo took back; less delta, the value the
+   * add met.) */
+  return fsc__err(FSC_EVALUE, "int64 overflow: %lld + %lld",
+                  (long long)(int64_t)(le64toh(old) + neg), (long long)delta);
+}
+
 static int incr_g(struct fsc__gen *c, int64_t index, int64_t delta,
                   int64_t *out) {
   CHECK_C(c, true);
@@ -640,12 +669,8 @@ static int incr_g(struct fsc__gen *c, int64_t index, int64_t delta,
         return rc;
       if (rc == 0) {
         int64_t nv;
-        if (__builtin_add_overflow((int64_t)le64toh(old), delta, &nv)) {
-          uint64_t neg = (uint64_t)0 - arg;
-          fsc__ctr_rmw(c, off, FSC__CTR_ADD, &neg, &old);
-          return fsc__err(FSC_EVALUE, "int64 overflow: %lld + %lld",
-                          (long long)(int64_t)(old - neg), (long long)delta);
-        }
+        if (__builtin_add_overflow((int64_t)le64toh(old), delta, &nv))
+          return incr_undo(c, off, delta);
         if (out)
           *out = nv;
         return c->durability == FSC_DURABLE_ALWAYS
@@ -680,8 +705,45 @@ static int incr_g(struct fsc__gen *c, int64_t index, int64_t delta,
   }
 }
 
-int fsc_list_incr(fsc_list *l, int64_t index, int64_t delta, int64_t *out) {
+static int __attribute__((noinline)) incr_slow(fsc_list *l, int64_t index,
+                                               int64_t delta, int64_t *out) {
   FSC__GEN(l, incr_g(c, index, delta, out));
+}
+
+/*
+ * The common case of incr_g straight through (issue #14): a writable
+ * handle of int64 elements with no swap and pop and no sync per write, the
+ * element's record a counter, neither closed nor sealed: fast_off, the
+ * record's header, then fsc__ctr_add_try's three atomics.  Everything else
+ * - a first increment (not a counter yet), a closed or sealed counter, a
+ * change in progress, an error to report - goes to incr_slow, which starts
+ * over (nothing was changed).
+ */
+int fsc_list_incr(fsc_list *l, int64_t index, int64_t delta, int64_t *out) {
+  if (__builtin_expect(!l || fsc__err_code != 0, 0))
+    return incr_slow(l, index, delta, out);
+  struct fsc__gen *c = fsc__cur(FSC__H(l));
+  uint64_t off, w, old;
+  const struct fsc__rec *r;
+  if (__builtin_expect(fsc__gen_closed(c) || c->rdonly || c->auto_compact ||
+                           c->durability == FSC_DURABLE_ALWAYS ||
+                           (c->type != FSC_TYPE_INT64 &&
+                            c->type != FSC_TYPE_ANY) ||
+                           !fast_off(c, index, &off, &w) ||
+                           !(r = fsc__rec_locate_try(c, off)) ||
+                           fsc__rec_type(r) != FSC_TYPE_INT64 ||
+                           fsc__rec_size(r) != 8,
+                       0))
+    return incr_slow(l, index, delta, out);
+  int rc = fsc__ctr_add_try(r, 8, off, (uint64_t)delta, &old);
+  if (__builtin_expect(rc != 0, 0))
+    return rc == 1 ? incr_slow(l, index, delta, out) : rc;
+  int64_t nv;
+  if (__builtin_add_overflow((int64_t)le64toh(old), delta, &nv))
+    return incr_undo(c, off, delta);
+  if (out)
+    *out = nv;
+  return 0;
 }
 
 static int cas_g(struct fsc__gen *c, int64_t index, const fsc_value *expected,

@@ -238,10 +238,14 @@ int fsc__ctr_rmw(struct fsc__gen *c, uint64_t off, enum fsc__ctr_op op,
   }
   g = ck_pr_faa_16(ctl, (uint16_t)-1);
   if (__builtin_expect(g & FSC__CTR_ABANDONED, 0))
-    return fsc__err(FSC_ETIMEDOUT, "the counter at %llu was closed while "
-                    "this write stalled for longer than lock_timeout_ms: "
-                    "it may not have counted", (unsigned long long)off);
+    return fsc__ctr_abandoned(off);
   return rc;
+}
+
+int fsc__ctr_abandoned(uint64_t off) {
+  return fsc__err(FSC_ETIMEDOUT, "the counter at %llu was closed while "
+                  "this write stalled for longer than lock_timeout_ms: "
+                  "it may not have counted", (unsigned long long)off);
 }
 
 int fsc__ctr_cas(struct fsc__gen *c, uint64_t off, const fsc_value *expected,

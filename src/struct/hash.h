@@ -88,6 +88,15 @@ int fsc__hash_find(struct fsc__gen *c, const struct fsc__kkey *k,
 int fsc__hash_find_rec(struct fsc__gen *c, const struct fsc__kkey *k,
                        uint64_t *off, struct fsc__krec *rec);
 
+/* hash_ctr.c: fsc_dict_incr's fast path.  On a dict whose key k (klen
+ * bytes, already checked) names an int64 counter record in the active
+ * table, with no growth migrating, the word unfrozen: add arg in place
+ * (fsc__ctr_add_try), 0 with the old value word in *old and the record's
+ * offset in *off, or FSC_ETIMEDOUT as fsc__ctr_rmw.  1 when it did nothing
+ * (any other case, damage included): the caller takes the full path. */
+int fsc__hash_ctr_add(struct fsc__gen *c, const void *key, uint32_t klen,
+                      uint64_t arg, uint64_t *old, uint64_t *off);
+
 /* How fsc__hash_put treats a key that is present. */
 enum fsc__put_mode {
   FSC__PUT_ANY,      /* insert or replace */

@@ -1,0 +1,671 @@
+/*
+ * test_incr_fast.c - the fast paths of fsc_dict_incr and fsc_list_incr
+ * (coll/dict_counter.c, coll/list.c, struct/hash_ctr.c; issue #14) and
+ * every way out of them into the full path, which must answer exactly as
+ * it did before there was a fast path:
+ *
+ *  - the record not a counter yet (absent key, plain value, plain list
+ *    element), a value of another type, keys of every length class the
+ *    key compare has, a string key that is not ASCII (valid and invalid
+ *    UTF-8), the empty key, an over-long key;
+ *  - a counter closed (CLOSED set in its record: replaced, the value
+ *    kept), one whose closer gave up on a writer (ABANDONED: the add
+ *    counts and reports FSC_ETIMEDOUT);
+ *  - int64 overflow (FSC_EVALUE, the value unchanged), a NULL, closed or
+ *    read-only handle, durability ALWAYS, swap-and-pop lists, an error
+ *    left from an earlier call (cleared as by every public call), a list
+ *    whose HEAD moved and whose elements shifted;
+ *  - a growth migrating (the active table's KS_HW_MIG) with the structure
+ *    lock held, so that it stays in progress: counters in the old table
+ *    and in the new are incremented in place, the data file not growing;
+ *  - list increments of element 0 from two processes racing a third that
+ *    pops element 0 (each pop closes the counter it returns) and compacts
+ *    (which closes every counter): every increment is in a popped value
+ *    or in an element left, exactly once.
+ * (A sealed counter whose value was damaged: tests/test_counter_seal.c,
+ * through the same fast paths.)
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "check_common.h"
+#include "check_procs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+/* The record header and index header words the tests reach
+ * (doc/FORMAT.md). */
+#define REC_HDR 16
+#define CTR_FLAG 0x8000u
+#define CTR_CLOSED 0x4000u
+#define CTR_ABANDONED 0x2000u
+#define I_LENWORD 64
+#define I_DESC(b) (72 + 24 * (b))
+#define LW_BUF(w) ((unsigned)(((w) >> 62) & 1u))
+#define HW_MIG (UINT64_C(1) << 62)
+
+static const char *fpath(const char *base, const char *which) {
+  static char buf[1024];
+  snprintf(buf, sizeof buf, "%.900s.%.5s.fscollection", base, which);
+  return buf;
+}
+
+static void poke(const char *p, off_t off, const void *b, size_t n) {
+  int fd = open(p, O_RDWR);
+  ck_assert_msg(fd >= 0, "open %s: %s", p, strerror(errno));
+  ck_assert_int_eq(pwrite(fd, b, n, off), (ssize_t)n);
+  close(fd);
+}
+
+static void peek(const char *p, off_t off, void *b, size_t n) {
+  int fd = open(p, O_RDONLY);
+  ck_assert_msg(fd >= 0, "open %s: %s", p, strerror(errno));
+  ck_assert_int_eq(pread(fd, b, n, off), (ssize_t)n);
+  close(fd);
+}
+
+static uint64_t peek64(const char *p, off_t off) {
+  uint64_t v = 0;
+  peek(p, off, &v, 8);
+  return v;
+}
+
+static off_t data_size(const char *base) {
+  struct stat st;
+  ck_assert_int_eq(stat(fpath(base, "data"), &st), 0);
+  return st.st_size;
+}
+
+/* The whole data file, malloc'd; its size in *n. */
+static uint8_t *slurp(const char *base, size_t *n) {
+  *n = (size_t)data_size(base);
+  uint8_t *b = malloc(*n);
+  ck_assert_ptr_nonnull(b);
+  peek(fpath(base, "data"), 0, b, *n);
+  return b;
+}
+
+/* The offset of the last counter record written for dict key k. */
+static uint64_t dict_ctr(const char *base, const char *k) {
+  size_t n, kl = strlen(k);
+  uint8_t *b = slurp(base, &n);
+  uint64_t found = 0;
+  for (size_t off = 4096; off + REC_HDR + 4 + kl <= n; off += 8) {
+    uint32_t l;
+    uint16_t ctl;
+    uint64_t size;
+    memcpy(&l, b + off + REC_HDR, 4);
+    memcpy(&ctl, b + off + 2, 2);
+    memcpy(&size, b + off + 8, 8);
+    if (l == kl && (ctl & CTR_FLAG) && size == ((4 + kl + 7) & ~7u) + 16 &&
+        memcmp(b + off + REC_HDR + 4, k, kl) == 0)
+      found = off;
+  }
+  free(b);
+  ck_assert_msg(found, "no counter record for key %s", k);
+  return found;
+}
+
+/* The offset of the last list counter record holding value v. */
+static uint64_t list_ctr(const char *base, int64_t v) {
+  size_t n;
+  uint8_t *b = slurp(base, &n);
+  uint64_t found = 0;
+  for (size_t off = 4096; off + 16 <= n; off += 8) {
+    uint16_t ctl;
+    uint64_t size;
+    int64_t x;
+    /* a compact record (type byte's bit 7: an 8-byte header, the size
+     * implied) or a full one (doc/FORMAT.md, "Compact records") */
+    bool compact = (b[off] & 0x80u) != 0;
+    if (!compact && off + REC_HDR + 8 > n)
+      break;
+    memcpy(&ctl, b + off + 2, 2);
+    if (compact)
+      size = 8;
+    else
+      memcpy(&size, b + off + 8, 8);
+    memcpy(&x, b + off + (compact ? 8 : REC_HDR), 8);
+    if ((ctl & CTR_FLAG) && size == 8 && x == v)
+      found = off;
+  }
+  free(b);
+  ck_assert_msg(found, "no list counter record holding %lld", (long long)v);
+  return found;
+}
+
+static uint16_t ctl_at(const char *base, uint64_t rec) {
+  uint16_t ctl;
+  peek(fpath(base, "data"), (off_t)(rec + 2), &ctl, 2);
+  return ctl;
+}
+
+static void ctl_or(const char *base, uint64_t rec, uint16_t bits) {
+  uint16_t ctl = (uint16_t)(ctl_at(base, rec) | bits);
+  poke(fpath(base, "data"), (off_t)(rec + 2), &ctl, 2);
+}
+
+static fsc_dict *dopen(const char *base, fsc_type t, unsigned flags,
+                       fsc_durability dur) {
+  fsc_options o = FSC_OPTIONS_INIT;
+  o.type = t;
+  o.flags = flags;
+  o.durability = dur;
+  fsc_dict *d = NULL;
+  ck_ok(fsc_dict_open(base, &o, &d));
+  return d;
+}
+
+static fsc_list *lopen(const char *base, fsc_type t, unsigned flags,
+                       bool auto_compact) {
+  fsc_options o = FSC_OPTIONS_INIT;
+  o.type = t;
+  o.flags = flags;
+  o.auto_compact = auto_compact;
+  fsc_list *l = NULL;
+  ck_ok(fsc_list_open(base, &o, &l));
+  return l;
+}
+
+static int64_t dget(fsc_dict *d, const void *k, size_t kl) {
+  fsc_value v;
+  ck_ok(fsc_dict_get(d, k, kl, &v));
+  ck_assert_int_eq(v.type, FSC_TYPE_INT64);
+  return v.u.i64;
+}
+
+static int64_t lget(fsc_list *l, int64_t i) {
+  int64_t x = 0;
+  ck_ok(fsc_list_get_i64(l, i, &x));
+  return x;
+}
+
+/* n increments of key k by delta, each answer checked. */
+static void dincr_n(fsc_dict *d, const void *k, size_t kl, int64_t from,
+                    int64_t delta, int n) {
+  for (int i = 1; i <= n; i++) {
+    int64_t x = 0;
+    ck_ok(fsc_dict_incr(d, k, kl, delta, &x));
+    ck_assert_int_eq(x, from + delta * i);
+  }
+}
+
+/* ------------------------------------------------------------------ */
+
+START_TEST(dict_not_yet_counter) {
+  const char *base = tc_path("d1");
+  fsc_dict *d = dopen(base, FSC_TYPE_INT64, FSC_CREATE, FSC_DURABLE_NONE);
+  int64_t x = 0;
+  /* Absent, then a counter. */
+  ck_ok(fsc_dict_incr(d, "hits", 4, 5, &x));
+  ck_assert_int_eq(x, 5);
+  dincr_n(d, "hits", 4, 5, 2, 10);
+  /* A plain record, then a counter. */
+  ck_ok(fsc_dict_set_i64(d, "p", 10));
+  dincr_n(d, "p", 1, 10, 1, 3);
+  ck_assert_int_eq(dget(d, "p", 1), 13);
+  /* Set again (a plain record replaces the counter), then in place. */
+  ck_ok(fsc_dict_set_i64(d, "hits", 100));
+  dincr_n(d, "hits", 4, 100, -3, 4);
+  ck_assert_int_eq(dget(d, "hits", 4), 88);
+  /* Deleted, then absent again. */
+  ck_ok(fsc_dict_del(d, "hits", 4));
+  dincr_n(d, "hits", 4, 0, 1, 2);
+  /* In place: the data file does not grow. */
+  off_t sz = data_size(base);
+  dincr_n(d, "p", 1, 13, 7, 1000);
+  ck_assert_int_eq(data_size(base), sz);
+  uint64_t len = 0;
+  ck_ok(fsc_dict_len(d, &len));
+  ck_assert_uint_eq(len, 2);
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+}
+END_TEST
+
+START_TEST(dict_keys) {
+  const char *base = tc_path("d2");
+  fsc_dict *d = dopen(base, FSC_TYPE_INT64, FSC_CREATE, FSC_DURABLE_NONE);
+  /* Every length class of the key compare, and keys that differ only in
+   * their last byte. */
+  static const size_t lens[] = {0, 1, 3, 4, 7, 8, 15, 16, 17, 100};
+  char k[2][128];
+  for (size_t j = 0; j < sizeof lens / sizeof lens[0]; j++) {
+    size_t n = lens[j];
+    memset(k[0], 'a', sizeof k[0]);
+    memset(k[1], 'a', sizeof k[1]);
+    if (n)
+      k[1][n - 1] = 'b';
+    dincr_n(d, k[0], n, 0, 1, 3);
+    if (n)
+      dincr_n(d, k[1], n, 0, 10, 3);
+    ck_assert_int_eq(dget(d, k[0], n), 3);
+    if (n)
+      ck_assert_int_eq(dget(d, k[1], n), 30);
+  }
+  /* The empty key, as NULL or not. */
+  int64_t x = 0;
+  ck_ok(fsc_dict_incr(d, NULL, 0, 1, &x));
+  ck_assert_int_eq(x, 4);
+  ck_ok(fsc_dict_incr(d, "", 0, 1, &x));
+  ck_assert_int_eq(x, 5);
+  ck_fsc(fsc_dict_incr(d, NULL, 3, 1, &x), FSC_EINVAL);
+  /* Valid UTF-8 that is not ASCII; invalid UTF-8. */
+  dincr_n(d, "caf\xc3\xa9", 5, 0, 2, 3);
+  ck_assert_int_eq(dget(d, "caf\xc3\xa9", 5), 6);
+  ck_fsc(fsc_dict_incr(d, "caf\xff", 4, 1, &x), FSC_ETYPE);
+  ck_fsc(fsc_dict_incr(d, "\x80\x80\x80\x80\x80\x80\x80\x80", 8, 1, &x),
+         FSC_ETYPE);
+  /* An invalid byte at every place of keys of 1 to 24 bytes: refused
+   * (the ASCII test of the fast path misses none). */
+  for (size_t n = 1; n <= 24; n++)
+    for (size_t at = 0; at < n; at++) {
+      char b[32];
+      memset(b, 'z', sizeof b);
+      b[at] = (char)0xff;
+      ck_fsc(fsc_dict_incr(d, b, n, 1, &x), FSC_ETYPE);
+    }
+  /* Over-long. */
+  ck_fsc(fsc_dict_incr(d, "k", (size_t)FSC_KEY_MAX + 1, 1, &x), FSC_EINVAL);
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+  /* Bytes keys: any byte. */
+  fsc_options o = FSC_OPTIONS_INIT;
+  o.type = FSC_TYPE_INT64;
+  o.key_type = FSC_TYPE_BYTES;
+  base = tc_path("d2b");
+  ck_ok(fsc_dict_open(base, &o, &d));
+  dincr_n(d, "\xff\x00\x80", 3, 0, 4, 5);
+  dincr_n(d, "\xff\x00\x81", 3, 0, 1, 5);
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+}
+END_TEST
+
+START_TEST(dict_other_types) {
+  const char *base = tc_path("d3");
+  fsc_dict *d = dopen(base, FSC_TYPE_ANY, FSC_CREATE, FSC_DURABLE_NONE);
+  int64_t x = 0;
+  dincr_n(d, "n", 1, 0, 1, 3);
+  fsc_value s = fsc_str("text");
+  ck_ok(fsc_dict_set(d, "s", 1, &s));
+  ck_fsc(fsc_dict_incr(d, "s", 1, 1, &x), FSC_ETYPE);
+  /* A float counter: the int64 increment refuses it, in place or not. */
+  double f = 0;
+  ck_ok(fsc_dict_incr_f64(d, "f", 1, 0.5, &f));
+  ck_ok(fsc_dict_incr_f64(d, "f", 1, 0.5, &f));
+  ck_assert(f == 1.0);
+  ck_fsc(fsc_dict_incr(d, "f", 1, 1, &x), FSC_ETYPE);
+  ck_ok(fsc_dict_incr_f64(d, "f", 1, 0.25, &f));
+  ck_assert(f == 1.25);
+  ck_assert_int_eq(dget(d, "n", 1), 3);
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+  /* A dict of strings refuses int64 increments. */
+  d = dopen(tc_path("d3s"), FSC_TYPE_STRING, FSC_CREATE, FSC_DURABLE_NONE);
+  ck_fsc(fsc_dict_incr(d, "n", 1, 1, &x), FSC_ETYPE);
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+}
+END_TEST
+
+START_TEST(dict_overflow) {
+  const char *base = tc_path("d4");
+  fsc_dict *d = dopen(base, FSC_TYPE_INT64, FSC_CREATE, FSC_DURABLE_NONE);
+  int64_t x = 0;
+  ck_ok(fsc_dict_incr(d, "m", 1, INT64_MAX - 1, &x));
+  ck_ok(fsc_dict_incr(d, "m", 1, 1, &x));
+  ck_assert_int_eq(x, INT64_MAX);
+  ck_fsc(fsc_dict_incr(d, "m", 1, 1, &x), FSC_EVALUE);
+  ck_assert_str_eq(fsc_errmsg(), "int64 overflow: 9223372036854775807 + 1");
+  ck_assert_int_eq(dget(d, "m", 1), INT64_MAX);
+  ck_ok(fsc_dict_incr(d, "m", 1, INT64_MIN, &x));
+  ck_assert_int_eq(x, -1);
+  ck_ok(fsc_dict_incr(d, "m", 1, INT64_MIN + 1, &x));
+  ck_assert_int_eq(x, INT64_MIN);
+  ck_fsc(fsc_dict_incr(d, "m", 1, -1, &x), FSC_EVALUE);
+  ck_assert_int_eq(dget(d, "m", 1), INT64_MIN);
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+}
+END_TEST
+
+START_TEST(dict_handles) {
+  const char *base = tc_path("d5");
+  int64_t x = 0;
+  ck_fsc(fsc_dict_incr(NULL, "k", 1, 1, &x), FSC_EINVAL);
+  fsc_dict *d = dopen(base, FSC_TYPE_INT64, FSC_CREATE, FSC_DURABLE_NONE);
+  dincr_n(d, "k", 1, 0, 1, 3);
+  /* An error left by an earlier call is cleared, as by any call. */
+  fsc_value v;
+  ck_fsc(fsc_dict_get(d, "absent", 6, &v), FSC_EKEY);
+  ck_assert_str_ne(fsc_errmsg(), "");
+  ck_ok(fsc_dict_incr(d, "k", 1, 1, &x));
+  ck_assert_int_eq(x, 4);
+  ck_assert_str_eq(fsc_errmsg(), "");
+  /* Read-only. */
+  fsc_dict *r = dopen(base, FSC_TYPE_INT64, FSC_RDONLY, FSC_DURABLE_NONE);
+  ck_fsc(fsc_dict_incr(r, "k", 1, 1, &x), FSC_EROFS);
+  ck_ok(fsc_dict_close(r));
+  fsc_dict_free(r);
+  /* Durability ALWAYS: through the full path (a sync per write). */
+  fsc_dict *a = dopen(base, FSC_TYPE_INT64, 0, FSC_DURABLE_ALWAYS);
+  ck_ok(fsc_dict_incr(a, "k", 1, 10, &x));
+  ck_assert_int_eq(x, 14);
+  ck_ok(fsc_dict_close(a));
+  fsc_dict_free(a);
+  /* Closed. */
+  ck_ok(fsc_dict_close(d));
+  ck_fsc(fsc_dict_incr(d, "k", 1, 1, &x), FSC_ECLOSED);
+  fsc_dict_free(d);
+  d = dopen(base, FSC_TYPE_INT64, 0, FSC_DURABLE_NONE);
+  ck_assert_int_eq(dget(d, "k", 1), 14);
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+}
+END_TEST
+
+START_TEST(dict_ctl_bits) {
+  const char *base = tc_path("d6");
+  fsc_dict *d = dopen(base, FSC_TYPE_INT64, FSC_CREATE, FSC_DURABLE_NONE);
+  dincr_n(d, "hits", 4, 0, 1, 5);
+  /* Closed (as compaction, a pop or a replacing CAS leaves it while the
+   * slot still names it): replaced by a new counter, the value kept. */
+  uint64_t r0 = dict_ctr(base, "hits");
+  ctl_or(base, r0, CTR_CLOSED);
+  dincr_n(d, "hits", 4, 5, 1, 5);
+  uint64_t r1 = dict_ctr(base, "hits");
+  ck_assert_uint_gt(r1, r0);
+  ck_assert_uint_eq(ctl_at(base, r1) & CTR_CLOSED, 0);
+  ck_assert_int_eq(dget(d, "hits", 4), 10);
+  /* Abandoned (a closer gave up on a writer inside): the add counts, and
+   * the writer that leaves reports it. */
+  ctl_or(base, r1, CTR_ABANDONED);
+  int64_t x = 0;
+  ck_fsc(fsc_dict_incr(d, "hits", 4, 1, &x), FSC_ETIMEDOUT);
+  ck_assert_int_eq(dget(d, "hits", 4), 11);
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+}
+END_TEST
+
+/* Is a migration in progress (the active table's hw has KS_HW_MIG)? */
+static bool migrating(const char *base) {
+  const char *ip = fpath(base, "index");
+  uint64_t w = peek64(ip, I_LENWORD);
+  return (peek64(ip, I_DESC(LW_BUF(w)) + 16) & HW_MIG) != 0;
+}
+
+START_TEST(dict_migrating) {
+  const char *base = tc_path("d7");
+  fsc_dict *d = dopen(base, FSC_TYPE_INT64, FSC_CREATE, FSC_DURABLE_NONE);
+  enum { C = 64 };
+  char k[32];
+  for (int i = 0; i < C; i++) {
+    int n = snprintf(k, sizeof k, "c%d", i);
+    dincr_n(d, k, (size_t)n, 0, 1, 1);
+  }
+  /* Fill until a growth migrates a table of some size. */
+  long i = 0;
+  for (; i < 200000 && !(i >= 3000 && migrating(base)); i++) {
+    snprintf(k, sizeof k, "f%ld", i);
+    ck_ok(fsc_dict_set_i64(d, k, i));
+  }
+  ck_assert_msg(migrating(base), "no migration after %ld keys", i);
+  /* The structure lock held (flock of a descriptor of our own): no
+   * writer steps the migration on, so the counters are met in both
+   * tables. */
+  int lfd = open(fpath(base, "index"), O_RDONLY);
+  ck_assert_int_ge(lfd, 0);
+  ck_assert_int_eq(flock(lfd, LOCK_EX), 0);
+  off_t sz = data_size(base);
+  for (int j = 0; j < C; j++) {
+    int n = snprintf(k, sizeof k, "c%d", j);
+    dincr_n(d, k, (size_t)n, 1, 3, 20);
+  }
+  ck_assert(migrating(base));
+  ck_assert_int_eq(data_size(base), sz); /* all of them in place */
+  close(lfd);
+  for (int j = 0; j < C; j++) {
+    int n = snprintf(k, sizeof k, "c%d", j);
+    ck_assert_int_eq(dget(d, k, (size_t)n), 61);
+  }
+  fsc_verify_report r;
+  memset(&r, 0, sizeof r);
+  r.size = sizeof r;
+  ck_ok(fsc_dict_verify(d, 0, &r)); /* (finishes the migration) */
+  ck_assert(r.healthy);
+  ck_assert(!migrating(base));
+  for (int j = 0; j < C; j++) {
+    int n = snprintf(k, sizeof k, "c%d", j);
+    dincr_n(d, k, (size_t)n, 61, 1, 2);
+  }
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+
+START_TEST(list_not_yet_counter) {
+  const char *base = tc_path("l1");
+  fsc_list *l = lopen(base, FSC_TYPE_INT64, FSC_CREATE, false);
+  int64_t x = 0;
+  ck_fsc(fsc_list_incr(l, 0, 1, &x), FSC_EINDEX); /* empty */
+  ck_ok(fsc_list_append_i64(l, 5));
+  ck_ok(fsc_list_append_i64(l, 50));
+  ck_ok(fsc_list_append_i64(l, 500));
+  for (int i = 1; i <= 3; i++) {
+    ck_ok(fsc_list_incr(l, 0, 1, &x));
+    ck_assert_int_eq(x, 5 + i);
+    ck_ok(fsc_list_incr(l, -1, 2, &x));
+    ck_assert_int_eq(x, 500 + 2 * i);
+  }
+  ck_fsc(fsc_list_incr(l, 3, 1, &x), FSC_EINDEX);
+  ck_fsc(fsc_list_incr(l, -4, 1, &x), FSC_EINDEX);
+  /* In place: the data file does not grow. */
+  off_t sz = data_size(base);
+  for (int i = 1; i <= 1000; i++) {
+    ck_ok(fsc_list_incr(l, 2, -1, &x));
+    ck_assert_int_eq(x, 506 - i);
+  }
+  ck_assert_int_eq(data_size(base), sz);
+  /* HEAD moves (a pop at the head), elements shift (an insert at 0). */
+  fsc_value v;
+  ck_ok(fsc_list_pop(l, 0, &v));
+  ck_assert_int_eq(v.u.i64, 8);
+  ck_ok(fsc_list_incr(l, 0, 1, &x));
+  ck_assert_int_eq(x, 51);
+  fsc_value z = fsc_i64(7);
+  ck_ok(fsc_list_insert(l, 0, &z));
+  ck_ok(fsc_list_incr(l, 1, 1, &x));
+  ck_assert_int_eq(x, 52);
+  ck_ok(fsc_list_incr(l, 0, 1, &x));
+  ck_assert_int_eq(x, 8);
+  ck_assert_int_eq(lget(l, 2), -494);
+  /* Set again (a plain record), then in place. */
+  ck_ok(fsc_list_set_i64(l, 1, 1000));
+  ck_ok(fsc_list_incr(l, 1, 1, &x));
+  ck_ok(fsc_list_incr(l, 1, 1, &x));
+  ck_assert_int_eq(x, 1002);
+  ck_ok(fsc_list_destroy(l));
+  fsc_list_free(l);
+}
+END_TEST
+
+START_TEST(list_other_types) {
+  fsc_list *l = lopen(tc_path("l2"), FSC_TYPE_ANY, FSC_CREATE, false);
+  int64_t x = 0;
+  fsc_value s = fsc_str("text"), f = fsc_f64(1.5);
+  ck_ok(fsc_list_append(l, &s));
+  ck_ok(fsc_list_append(l, &f));
+  ck_ok(fsc_list_append_i64(l, 1));
+  ck_fsc(fsc_list_incr(l, 0, 1, &x), FSC_ETYPE);
+  ck_fsc(fsc_list_incr(l, 1, 1, &x), FSC_ETYPE);
+  ck_ok(fsc_list_incr(l, 2, 1, &x));
+  ck_ok(fsc_list_incr(l, 2, 1, &x));
+  ck_assert_int_eq(x, 3);
+  ck_ok(fsc_list_destroy(l));
+  fsc_list_free(l);
+  l = lopen(tc_path("l2s"), FSC_TYPE_STRING, FSC_CREATE, false);
+  ck_ok(fsc_list_append(l, &s));
+  ck_fsc(fsc_list_incr(l, 0, 1, &x), FSC_ETYPE);
+  ck_ok(fsc_list_destroy(l));
+  fsc_list_free(l);
+}
+END_TEST
+
+START_TEST(list_overflow_and_handles) {
+  const char *base = tc_path("l3");
+  int64_t x = 0;
+  ck_fsc(fsc_list_incr(NULL, 0, 1, &x), FSC_EINVAL);
+  fsc_list *l = lopen(base, FSC_TYPE_INT64, FSC_CREATE, false);
+  ck_ok(fsc_list_append_i64(l, INT64_MAX - 1));
+  ck_ok(fsc_list_incr(l, 0, 1, &x)); /* (now a counter) */
+  ck_assert_int_eq(x, INT64_MAX);
+  ck_fsc(fsc_list_incr(l, 0, 1, &x), FSC_EVALUE);
+  ck_assert_str_eq(fsc_errmsg(), "int64 overflow: 9223372036854775807 + 1");
+  ck_assert_int_eq(lget(l, 0), INT64_MAX);
+  ck_ok(fsc_list_incr(l, 0, -INT64_MAX, &x));
+  ck_assert_int_eq(x, 0);
+  /* An error left by an earlier call is cleared, as by any call. */
+  ck_fsc(fsc_list_incr(l, 9, 1, &x), FSC_EINDEX);
+  ck_ok(fsc_list_incr(l, 0, 1, &x));
+  ck_assert_int_eq(x, 1);
+  ck_assert_str_eq(fsc_errmsg(), "");
+  /* Read-only; closed. */
+  fsc_list *r = lopen(base, FSC_TYPE_INT64, FSC_RDONLY, false);
+  ck_fsc(fsc_list_incr(r, 0, 1, &x), FSC_EROFS);
+  ck_ok(fsc_list_close(r));
+  fsc_list_free(r);
+  ck_ok(fsc_list_close(l));
+  ck_fsc(fsc_list_incr(l, 0, 1, &x), FSC_ECLOSED);
+  fsc_list_free(l);
+  /* Swap and pop (auto_compact): plain records rewritten, not counters. */
+  l = lopen(base, FSC_TYPE_INT64, 0, true);
+  for (int i = 1; i <= 5; i++) {
+    ck_ok(fsc_list_incr(l, 0, 2, &x));
+    ck_assert_int_eq(x, 1 + 2 * i);
+  }
+  ck_ok(fsc_list_destroy(l));
+  fsc_list_free(l);
+}
+END_TEST
+
+START_TEST(list_ctl_bits) {
+  const char *base = tc_path("l4");
+  fsc_list *l = lopen(base, FSC_TYPE_INT64, FSC_CREATE, false);
+  int64_t x = 0;
+  ck_ok(fsc_list_append_i64(l, 0));
+  ck_ok(fsc_list_append_i64(l, 0));
+  ck_ok(fsc_list_incr(l, 1, 0x1234567, &x));
+  ck_ok(fsc_list_incr(l, 1, 0x1000000, &x)); /* in place */
+  uint64_t r0 = list_ctr(base, 0x2234567);
+  ctl_or(base, r0, CTR_CLOSED);
+  ck_ok(fsc_list_incr(l, 1, 1, &x));
+  ck_assert_int_eq(x, 0x2234568);
+  uint64_t r1 = list_ctr(base, 0x2234568);
+  ck_assert_uint_gt(r1, r0);
+  ck_ok(fsc_list_incr(l, 1, 1, &x)); /* in place in the new one */
+  ck_assert_int_eq(x, 0x2234569);
+  ck_assert_uint_eq(list_ctr(base, 0x2234569), r1);
+  ctl_or(base, r1, CTR_ABANDONED);
+  ck_fsc(fsc_list_incr(l, 1, 1, &x), FSC_ETIMEDOUT);
+  ck_assert_int_eq(lget(l, 1), 0x223456a);
+  ck_assert_int_eq(lget(l, 0), 0);
+  ck_ok(fsc_list_destroy(l));
+  fsc_list_free(l);
+}
+END_TEST
+
+#define CHILD_OK(call)                                                        \
+  do {                                                                        \
+    int child_rc_ = (call);                                                   \
+    if (child_rc_ != 0) {                                                     \
+      fprintf(stderr, "%s:%d %s: %d %s\n", __FILE__, __LINE__, #call,         \
+              child_rc_, fsc_errmsg());                                       \
+      _exit(91);                                                              \
+    }                                                                         \
+  } while (0)
+
+START_TEST(list_races_pop_compact) {
+  const char *base = tc_path("l5");
+  enum { P = 2, N = 30000, E = 400, POPS = 300, COMPACTIONS = 6 };
+  fsc_list *l = lopen(base, FSC_TYPE_INT64, FSC_CREATE, false);
+  for (int i = 0; i < E; i++)
+    ck_ok(fsc_list_append_i64(l, 0));
+  /* [0]: the popped values' sum; [1]: pops done; [2..]: increments. */
+  int64_t *sh = tc_shm(sizeof(int64_t) * (2 + P));
+  pid_t pids[P + 1];
+  for (int i = 0; i < P; i++) {
+    if ((pids[i] = fork()) == 0) {
+      fsc_list *cl = lopen(base, FSC_TYPE_INT64, 0, false);
+      int64_t j = 0;
+      /* At least N each, and on until the pops are done. */
+      for (; j < N || !__atomic_load_n(&sh[1], __ATOMIC_SEQ_CST); j++)
+        CHILD_OK(fsc_list_incr(cl, 0, 1, NULL));
+      sh[2 + i] = j;
+      fsc_list_close(cl);
+      fsc_list_free(cl);
+      _exit(0);
+    }
+  }
+  if ((pids[P] = fork()) == 0) {
+    fsc_list *cl = lopen(base, FSC_TYPE_INT64, 0, false);
+    int64_t sum = 0;
+    for (int j = 0; j < POPS; j++) {
+      fsc_value v;
+      CHILD_OK(fsc_list_pop(cl, 0, &v));
+      sum += v.u.i64;
+      if (j % (POPS / COMPACTIONS) == 0)
+        CHILD_OK(fsc_list_compact(cl));
+      usleep(100);
+    }
+    sh[0] = sum;
+    __atomic_store_n(&sh[1], 1, __ATOMIC_SEQ_CST);
+    fsc_list_close(cl);
+    fsc_list_free(cl);
+    _exit(0);
+  }
+  tc_reap(pids, P + 1, 300);
+  uint64_t n = 0;
+  ck_ok(fsc_list_len(l, &n));
+  ck_assert_uint_eq(n, E - POPS);
+  int64_t left = 0;
+  for (uint64_t i = 0; i < n; i++)
+    left += lget(l, (int64_t)i);
+  int64_t want = 0;
+  for (int i = 0; i < P; i++)
+    want += sh[2 + i];
+  ck_assert_int_ge(want, (int64_t)P * N);
+  ck_assert_int_eq(sh[0] + left, want);
+  ck_ok(fsc_list_destroy(l));
+  fsc_list_free(l);
+}
+END_TEST
+
+static Suite *suite(void) {
+  Suite *s = suite_create("incr_fast");
+  TCase *tc = tcase_create("incr_fast");
+  tcase_set_timeout(tc, 120);
+  tcase_add_test(tc, dict_not_yet_counter);
+  tcase_add_test(tc, dict_keys);
+  tcase_add_test(tc, dict_other_types);
+  tcase_add_test(tc, dict_overflow);
+  tcase_add_test(tc, dict_handles);
+  tcase_add_test(tc, dict_ctl_bits);
+  tcase_add_test(tc, dict_migrating);
+  tcase_add_test(tc, list_not_yet_counter);
+  tcase_add_test(tc, list_other_types);
+  tcase_add_test(tc, list_overflow_and_handles);
+  tcase_add_test(tc, list_ctl_bits);
+  tcase_add_test(tc, list_races_pop_compact);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) { return tc_run(suite()); }
