@@ -368,7 +368,9 @@ int fsc__gen_open_suffix(struct fsc__gen *c, struct fsc__handle *h,
   } else {
     if (!*base_path)
       return fsc__err(FSC_EINVAL, "empty base path");
-    base = strdup(base_path);
+    /* (fsc__concat, not strdup: in a new process each first call into
+     * another stretch of the C library's code is a page fault.) */
+    base = fsc__concat(base_path, "");
     if (!base)
       return fsc__err(FSC_ENOMEM, "out of memory");
   }
