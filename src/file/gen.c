@@ -320,6 +320,7 @@ static int check_unclean_rdonly(struct fsc__gen *c) {
   return rc;
 }
 
+FSC__OPEN_PATH
 int fsc__gen_open(struct fsc__gen *c, struct fsc__handle *h,
                   enum fsc__kind kind,
                    const char *base_path, const fsc_options *in) {
@@ -328,6 +329,7 @@ int fsc__gen_open(struct fsc__gen *c, struct fsc__handle *h,
 
 
 
+FSC__OPEN_PATH
 int fsc__gen_open_suffix(struct fsc__gen *c, struct fsc__handle *h,
                          enum fsc__kind kind,
                           const char *base_path, const char *suffix,

@@ -138,6 +138,7 @@ static uint64_t mem_budget(void) {
  * (A table evicted in part is missed when the run is still in memory;
  * after a reboot, a drop of the page cache or an eviction of the file,
  * the question is answered right.) */
+FSC__OPEN_PATH
 static bool warm(uint8_t *p, uint64_t np, uint64_t page) {
   unsigned char in[SAMPLE_PAGES];
   uint64_t n = np < SAMPLE_PAGES ? np : SAMPLE_PAGES;
@@ -149,6 +150,7 @@ static bool warm(uint8_t *p, uint64_t np, uint64_t page) {
   return true;
 }
 
+FSC__OPEN_PATH
 void fsc__index_prefetch(struct fsc__gen *c, uint64_t off, uint64_t len) {
   if (len < PREFETCH_MIN)
     return;
