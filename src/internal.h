@@ -205,6 +205,9 @@ struct fsc__gen {
   uint64_t rep[FSC__REP_N];   /* what recovery repaired at this open, by
                                  kind (enum fsc__rep) */
   bool last_close_clean;
+  bool index_cached;          /* the open found the index file's last page
+                                 in memory (gen.c's read_marker): its
+                                 table is not looked at (index_mem.c) */
   bool check_reads;           /* verify each record's checksum on read: a
                                  read-only first opener found the marker
                                  missing and cannot repair (coll.c) */

@@ -16,9 +16,11 @@
  *     the whole old table at the migration's end, while memory is short;
  *   - fsc__index_prefetch: at open, the active table's slots are read
  *     ahead (POSIX_FADV_WILLNEED, asynchronous) when they are large
- *     (PREFETCH_MIN), not in memory already (a run of SAMPLE_PAGES
- *     pages looked at, one mincore(2) call; then only the steps missing
- *     asked for), and fit in half the
+ *     (PREFETCH_MIN), not in memory already (looked at only when the
+ *     index file's last page, which only opens and closes touch, was not
+ *     in memory: then a run of SAMPLE_PAGES pages of the table, one
+ *     mincore(2) call; then only the steps missing asked for), and fit
+ *     in half the
  *     memory the process may use (the
  *     machine's, or its memory cgroup's limit, v1 or v2, the smallest on
  *     the way to the root): the first gets on a cold store then fault on
@@ -159,9 +161,13 @@ void fsc__index_prefetch(struct fsc__gen *c, uint64_t off, uint64_t len) {
   uint64_t np = (off + len - a + page - 1) / page;
   struct fsc__view *v = ck_pr_load_ptr(&f->cur);
   bool mapped = v && a + np * page <= v->len;
-  /* A warm table (another process's reads, an earlier open) costs one
-   * mincore(2) call and nothing else. */
-  if ((mapped && warm(v->base + a, np, page)) || len > mem_budget() / 2)
+  /* An index file whose last page the open found in memory (gen.c's
+   * read_marker: a page only opens and closes touch, so it is out after
+   * a reboot, a drop of the page cache, or an eviction of the file) is
+   * taken to be warm, and costs nothing here.  Else its table is looked
+   * at: a warm one costs one mincore(2) call and nothing else. */
+  if (c->index_cached || (mapped && warm(v->base + a, np, page)) ||
+      len > mem_budget() / 2)
     return;
   /* What is in memory already, page by page: asked for no more.  (Where
    * that fails, every step is asked for.) */
