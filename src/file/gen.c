@@ -78,11 +78,13 @@ static int read_marker(int fd, uint64_t size, uint8_t *b, bool *cached) {
   *cached = false;
   if (marker_at(fd, size, &at) != 0)
     return -1;
+#ifdef RWF_NOWAIT /* (glibc 2.27, musl 1.1.24) */
   struct iovec iov = {b, 1};
   if (preadv2(fd, &iov, 1, (off_t)at, RWF_NOWAIT) == 1) {
     *cached = true;
     return 0;
   }
+#endif
   return pread(fd, b, 1, (off_t)at) == 1 ? 0 : -1;
 }
 
