@@ -7,6 +7,9 @@
  *    half the memory the process may use has them read ahead: after the
  *    index file was dropped from the page cache, an open brings the slots
  *    in (mincore(2)) and not the table's hash words;
+ *  - an open that finds the index file's last page in memory (another
+ *    open just read it) takes the table to be warm and reads nothing
+ *    ahead;
  *  - in a memory cgroup whose limit is less than twice the slots, the open
  *    reads nothing ahead;
  *  - a fill under a memory limit (24 MiB) whose table grows while memory
@@ -164,6 +167,54 @@ START_TEST(test_small_table_not_read_ahead) {
   sleep_ms(200);
   double r = resident(ip, off, cap * 8);
   ck_assert_msg(r < 0.2, "%.0f%% of a small table read at open", 100 * r);
+  ck_ok(fsc_dict_close(d));
+  fsc_dict_free(d);
+}
+END_TEST
+
+/* The open looks at the table only when the index file's last page (the
+ * clean-close marker's, which only opens and closes touch) was out of
+ * memory: an index whose last page another open just read is taken to be
+ * warm, and its table is not read ahead even where it is not in memory
+ * (here: dropped, then the last page read back). */
+START_TEST(test_recent_open_not_read_ahead) {
+  const char *base = tc_path("recent");
+  make_dict(base, 300000, 2000); /* 4 MiB of slots, as above */
+  uint64_t off, cap;
+  active(base, &off, &cap);
+  const char *ip = fpath(base, "index");
+  drop(ip);
+  int fd = open(ip, O_RDONLY);
+  ck_assert_int_ge(fd, 0);
+  struct stat st;
+  ck_assert_int_eq(fstat(fd, &st), 0);
+  char b;
+  ck_assert_int_eq(pread(fd, &b, 1, st.st_size - 1), 1);
+  close(fd);
+  fsc_options o = FSC_OPTIONS_INIT;
+  o.flags = FSC_RDONLY;
+  fsc_dict *d = NULL;
+  ck_ok(fsc_dict_open(base, &o, &d));
+  sleep_ms(200);
+  double r = resident(ip, off, cap * 8);
+  ck_assert_msg(r < 0.2, "%.0f%% of the table read at open", 100 * r);
+  /* The gets fault in what they need. */
+  char k[32];
+  for (long i = 0; i < 2000; i += 37) {
+    key_of(k, i);
+    fsc_value v;
+    ck_ok(fsc_dict_get(d, k, strlen(k), &v));
+    ck_assert_int_eq(v.u.i64, i);
+  }
+  ck_ok(fsc_dict_close(d));
+  fsc_dict_free(d);
+  /* Dropped whole, the next open reads it ahead again. */
+  drop(ip);
+  ck_ok(fsc_dict_open(base, &o, &d));
+  for (int t = 0; t < 100 && (r = resident(ip, off, cap * 8)) < 0.95; t++)
+    sleep_ms(50);
+  ck_assert_msg(r >= 0.95, "%.0f%% of the slots in memory after the open",
+                100 * r);
   ck_ok(fsc_dict_close(d));
   fsc_dict_free(d);
 }
@@ -384,6 +435,7 @@ static Suite *index_mem_suite(void) {
   tcase_set_timeout(tc, 300);
   tcase_add_test(tc, test_slots_read_ahead_at_open);
   tcase_add_test(tc, test_small_table_not_read_ahead);
+  tcase_add_test(tc, test_recent_open_not_read_ahead);
   tcase_add_test(tc, test_no_read_ahead_past_budget);
   tcase_add_test(tc, test_growth_under_limit);
   suite_add_tcase(s, tc);

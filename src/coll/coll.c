@@ -61,6 +61,7 @@ int fsc_kind_parse(const char *name) {
 /* Life                                                                */
 /* ------------------------------------------------------------------ */
 
+FSC__OPEN_PATH
 int fsc_open(const char *base_path, fsc_kind kind, const fsc_options *opts,
              fsc_coll **out) {
   fsc__err_clear();
@@ -200,6 +201,7 @@ int fsc_coll_reclaim(fsc_coll *c) {
 /* The typed faces' names for the same operations                      */
 /* ------------------------------------------------------------------ */
 
+FSC__OPEN_PATH
 int fsc_list_open(const char *base_path, const fsc_options *opts,
                   fsc_list **out) {
   fsc_coll *c = NULL;
@@ -237,6 +239,7 @@ int fsc_list_compact(fsc_list *l) { return fsc_coll_compact(fsc_list_coll(l)); }
 
 int fsc_list_reclaim(fsc_list *l) { return fsc_coll_reclaim(fsc_list_coll(l)); }
 
+FSC__OPEN_PATH
 int fsc_dict_open(const char *base_path, const fsc_options *opts,
                   fsc_dict **out) {
   fsc_coll *c = NULL;
@@ -274,6 +277,7 @@ int fsc_dict_len(fsc_dict *d, uint64_t *out) {
   return fsc__len(fsc_dict_coll(d), out);
 }
 
+FSC__OPEN_PATH
 int fsc_set_open(const char *base_path, const fsc_options *opts,
                  fsc_set **out) {
   fsc_coll *c = NULL;

@@ -25,6 +25,7 @@ int fsc_dict_key_type(const fsc_dict *d) {
 /* Keys and values                                                     */
 /* ------------------------------------------------------------------ */
 
+FSC__OPEN_PATH
 int fsc__dict_key_make(struct fsc__gen *c, const void *key, size_t klen,
                         struct fsc__kkey *k) {
   if (!key && klen)
@@ -60,10 +61,12 @@ static int item_read(struct fsc__gen *c, uint64_t off, fsc_value *key,
 /* Reading                                                             */
 /* ------------------------------------------------------------------ */
 
+FSC__OPEN_PATH
 int fsc_dict_get(fsc_dict *d, const void *key, size_t klen, fsc_value *out) {
   return fsc_dict_get_default(d, key, klen, NULL, out);
 }
 
+FSC__OPEN_PATH
 static int get_default_g(struct fsc__gen *c, const void *key, size_t klen, const fsc_value *dflt, fsc_value *out) {
   CHECK_C(c, false);
   if (!out)
@@ -98,6 +101,7 @@ static int get_default_g(struct fsc__gen *c, const void *key, size_t klen, const
   return fsc__dict_item_view(c, off, &r, NULL, out);
 }
 
+FSC__OPEN_PATH
 int fsc_dict_get_default(fsc_dict *d, const void *key, size_t klen, const fsc_value *dflt, fsc_value *out) {
   FSC__GEN(d, get_default_g(c, key, klen, dflt, out));
 }

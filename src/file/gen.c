@@ -43,6 +43,7 @@
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -66,10 +67,24 @@ static int marker_at(int fd, uint64_t size, uint64_t *at) {
   return 0;
 }
 
-static int read_marker(int fd, uint64_t size, uint8_t *b) {
+/* *cached: the marker's page was in memory (read with RWF_NOWAIT, which
+ * reads only what the page cache holds).  The page is touched by opens
+ * and closes alone, so an index file that was dropped from memory, or
+ * left unused long enough for its pages to be evicted, has it out: the
+ * open then looks whether its table is cold (index_mem.c).  Where
+ * RWF_NOWAIT is refused, or the page is out, a plain pread. */
+static int read_marker(int fd, uint64_t size, uint8_t *b, bool *cached) {
   uint64_t at;
+  *cached = false;
   if (marker_at(fd, size, &at) != 0)
     return -1;
+#ifdef RWF_NOWAIT /* (glibc 2.27, musl 1.1.24) */
+  struct iovec iov = {b, 1};
+  if (preadv2(fd, &iov, 1, (off_t)at, RWF_NOWAIT) == 1) {
+    *cached = true;
+    return 0;
+  }
+#endif
   return pread(fd, b, 1, (off_t)at) == 1 ? 0 : -1;
 }
 
@@ -320,6 +335,7 @@ static int check_unclean_rdonly(struct fsc__gen *c) {
   return rc;
 }
 
+FSC__OPEN_PATH
 int fsc__gen_open(struct fsc__gen *c, struct fsc__handle *h,
                   enum fsc__kind kind,
                    const char *base_path, const fsc_options *in) {
@@ -328,6 +344,7 @@ int fsc__gen_open(struct fsc__gen *c, struct fsc__handle *h,
 
 
 
+FSC__OPEN_PATH
 int fsc__gen_open_suffix(struct fsc__gen *c, struct fsc__handle *h,
                          enum fsc__kind kind,
                           const char *base_path, const char *suffix,
@@ -368,7 +385,9 @@ int fsc__gen_open_suffix(struct fsc__gen *c, struct fsc__handle *h,
   } else {
     if (!*base_path)
       return fsc__err(FSC_EINVAL, "empty base path");
-    base = strdup(base_path);
+    /* (fsc__concat, not strdup: in a new process each first call into
+     * another stretch of the C library's code is a page fault.) */
+    base = fsc__concat(base_path, "");
     if (!base)
       return fsc__err(FSC_ENOMEM, "out of memory");
   }
@@ -396,7 +415,8 @@ int fsc__gen_open_suffix(struct fsc__gen *c, struct fsc__handle *h,
     }
   }
   uint8_t marker = 0;
-  bool clean = fresh || (read_marker(c->index.fd, c->isize, &marker) == 0 &&
+  bool clean = fresh || (read_marker(c->index.fd, c->isize, &marker,
+                                     &c->index_cached) == 0 &&
                          marker == FSC__CLEAN_MARKER);
   /* First opener?  (Nobody else holds the presence lock.)  A read-only
    * opener that found the marker need not ask: no writer has the

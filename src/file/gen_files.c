@@ -25,6 +25,7 @@
 #define DATA_INITIAL (UINT64_C(256) << 10)
 #define INDEX_INITIAL (UINT64_C(16) << 10)
 
+FSC__OPEN_PATH
 char *fsc__concat(const char *a, const char *b) {
   size_t la = strlen(a), lb = strlen(b);
   char *s = malloc(la + lb + 1);
@@ -126,6 +127,7 @@ static int init_files(struct fsc__gen *c) {
 
 static int magic_is(const char *m, const char *magic, const char *path);
 
+FSC__OPEN_PATH
 static int check_fhdr(struct fsc__gen *c, const struct fsc__fhdr *h,
                       const char *magic, const char *path) {
   if (memcmp(h->magic, magic, 8) != 0)
@@ -161,6 +163,7 @@ static int check_fhdr(struct fsc__gen *c, const struct fsc__fhdr *h,
 }
 
 /* Map and validate an existing collection (structure lock held). */
+FSC__OPEN_PATH
 static int load_files(struct fsc__gen *c, uint64_t dsize, uint64_t isize,
                       fsc_type want, fsc_type want_key) {
   int rc;
@@ -280,6 +283,7 @@ static int open_failed(int e, const char *path) {
 }
 
 /* auto_compact (swap and pop) needs records of one fixed size. */
+FSC__OPEN_PATH
 static int check_auto_compact(const struct fsc__gen *c) {
   if (c->auto_compact &&
       (c->kind != FSC__KIND_LIST || fsc__type_fixed_size(c->type) == 0))
@@ -304,6 +308,7 @@ static const char *file_type_name(mode_t m) {
 }
 
 /* fstat fd and check it may be a collection file (see above). */
+FSC__OPEN_PATH
 static int check_file(int fd, const char *path, struct stat *st) {
   if (fstat(fd, st) != 0)
     return fsc__err_errno(errno, "fstat", path);
@@ -333,6 +338,7 @@ static int check_empty_reusable(const struct stat *st, const char *path) {
 }
 
 /* m: a file's first 8 bytes (read, or mapped). */
+FSC__OPEN_PATH
 static int magic_is(const char *m, const char *magic, const char *path) {
   if (memcmp(m, magic, 8) == 0)
     return 0;
@@ -545,6 +551,7 @@ static int check_cstate(int fd, uint64_t cs, const char *path,
   return 0;
 }
 
+FSC__OPEN_PATH
 int fsc__gen_files_open(struct fsc__gen *c, const fsc_options *o,
                         const char *suffix, bool *fresh) {
   int rc;

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+FSC__OPEN_PATH
 int fsc__handle_open(struct fsc__handle *h,
                      const struct fsc__kind_ops *const *kinds,
                      enum fsc__kind kind,

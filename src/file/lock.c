@@ -54,6 +54,7 @@ static int flock_retry(int fd, int op) {
   return 0;
 }
 
+FSC__OPEN_PATH
 void fsc__flock_unlock(int fd) { flock_retry(fd, LOCK_UN); }
 
 static int64_t now_ns(void) {
@@ -89,6 +90,7 @@ static long lock_holder(int fd) {
   return pid > 0 ? pid : 0;
 }
 
+FSC__OPEN_PATH
 int fsc__flock_timed(int fd, int op, int64_t timeout_ms, const char *path) {
   if (flock(fd, op | LOCK_NB) == 0)
     return 0; /* the common case: one call */
@@ -129,6 +131,7 @@ int fsc__flock_timed(int fd, int op, int64_t timeout_ms, const char *path) {
                   path ? path : "(file)");
 }
 
+FSC__OPEN_PATH
 int fsc__lock_reopen(int fd, const struct stat *st, const char *path,
                      int flags) {
   /* By path first: opening /proc/self/fd/N costs a new process the

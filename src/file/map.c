@@ -206,6 +206,7 @@ static uint64_t view_len(struct fsc__file *f, uint64_t need, bool small) {
 
 /* Map a new view of at least `need` bytes and publish it. Caller holds mu
  * (or is the only user, at open). */
+FSC__OPEN_PATH
 static int view_add(struct fsc__file *f, uint64_t need) {
   if (f->fd < 0) /* retired: FSC__GEN moves to the new generation */
     return fsc__err(FSC__EMOVED, "this generation of the files is retired");
@@ -245,6 +246,7 @@ static int view_add(struct fsc__file *f, uint64_t need) {
   return 0;
 }
 
+FSC__OPEN_PATH
 int fsc__file_map(struct fsc__file *f, uint64_t need) {
   f->nviews = 0;
   f->cur = NULL;

@@ -54,6 +54,7 @@
 /* Keys and keyed records                                              */
 /* ------------------------------------------------------------------ */
 
+FSC__OPEN_PATH
 void fsc__kkey_make(struct fsc__kkey *k, uint8_t type, const void *p,
                     size_t n) {
   k->p = p;
@@ -269,6 +270,7 @@ enum probe_result { P_FOUND, P_EMPTY, P_FULL, P_ODD };
  * parsed in *rec if rec is not NULL) or P_EMPTY (*idx is the first empty
  * slot, holding *slot).  P_ODD: a slot that is no valid state (a stale
  * table being reused, or corruption). */
+FSC__OPEN_PATH
 static enum probe_result probe(struct fsc__gen *c, const struct fsc__ktab *t,
                                const struct fsc__kkey *k, uint64_t *idx,
                                uint64_t *slot, uint64_t *off,
@@ -500,6 +502,7 @@ int fsc__hash_find(struct fsc__gen *c, const struct fsc__kkey *k,
   return fsc__hash_find_rec(c, k, off, NULL);
 }
 
+FSC__OPEN_PATH
 int fsc__hash_find_rec(struct fsc__gen *c, const struct fsc__kkey *k,
                        uint64_t *off, struct fsc__krec *rec) {
   for (;;) {

@@ -81,6 +81,7 @@ int fsc__krec_hash(struct fsc__gen *c, uint64_t off, uint64_t *h) {
   return 0;
 }
 
+FSC__OPEN_PATH
 void fsc__hash_prefetch(struct fsc__gen *c) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   uint64_t w = ck_pr_load_64(&ih->lenword);
