@@ -366,6 +366,9 @@ int fsc__index_grow(struct fsc__gen *c, uint64_t end) {
     return rc;
   ck_pr_fence_store(); /* capacity is published after fallocate */
   ck_pr_store_64(&ih->icap, ncap);
+  /* The next growth, allocated ahead off this path (prealloc.c): twice
+   * this one (a dict's next table is twice this one's). */
+  fsc__file_prealloc(&c->index, ncap, 2 * (ncap - icap));
   return 0;
 }
 
