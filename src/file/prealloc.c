@@ -59,10 +59,13 @@ struct job {
   uint64_t off, len;
 };
 
-/* Threads of this process still allocating (ck_pr), and the process that
- * started them (a child of fork has the count and not the threads). */
+/* Threads of this process still allocating, and the process that started
+ * them (a child of fork has the count and not the threads: its first
+ * start resets it).  Both ck_pr.  A reset racing another thread's start
+ * in that child can only undercount: the last close then waits less, and
+ * at worst leaves a step past the end for the next growth or close. */
 static uint32_t running;
-static pid_t running_pid;
+static uint32_t running_pid;
 
 static void *job_run(void *arg) {
   struct job *j = arg;
@@ -106,10 +109,10 @@ void fsc__file_prealloc(struct fsc__file *f, uint64_t off, uint64_t len) {
      * signal of the application is ever handled on it. */
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    pid_t me = getpid();
-    if (ck_pr_load_32(&running) == 0 || running_pid != me) {
+    uint32_t me = (uint32_t)getpid();
+    if (ck_pr_load_32(&running_pid) != me) {
       ck_pr_store_32(&running, 0); /* (a forked child's count: no thread) */
-      running_pid = me;
+      ck_pr_store_32(&running_pid, me);
     }
     ck_pr_inc_32(&running);
     pthread_t t;
@@ -145,7 +148,7 @@ static bool blocks_past(int fd, const struct stat *st) {
 }
 
 void fsc__file_prealloc_trim(struct fsc__file *f) {
-  if (running_pid == getpid())
+  if (ck_pr_load_32(&running_pid) == (uint32_t)getpid())
     for (int i = 0; i < WAIT_MS && ck_pr_load_32(&running) != 0; i++) {
       struct timespec ms = {0, 1000000};
       nanosleep(&ms, NULL);
