@@ -152,6 +152,7 @@ int fsc__file_grow_from(struct fsc__file *f, uint64_t from, uint64_t size,
  * for this process's threads, then give back any blocks past the file's
  * size. */
 void fsc__file_prealloc(struct fsc__file *f, uint64_t off, uint64_t len);
+#define FSC__PREALLOC_INDEX_MAX (UINT64_C(256) << 20)
 void fsc__file_prealloc_trim(struct fsc__file *f);
 /* Give the whole pages inside [off, end) back to the file system
  * (fallocate PUNCH_HOLE, the size kept): they read as zeros after.  Only

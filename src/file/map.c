@@ -369,8 +369,13 @@ int fsc__index_grow(struct fsc__gen *c, uint64_t end) {
   ck_pr_fence_store(); /* capacity is published after fallocate */
   ck_pr_store_64(&ih->icap, ncap);
   /* The next growth, allocated ahead off this path (prealloc.c): twice
-   * this one (a dict's next table is twice this one's). */
-  fsc__file_prealloc(&c->index, ncap, 2 * (ncap - icap));
+   * this one (a dict's next table is twice this one's), at most
+   * FSC__PREALLOC_INDEX_MAX (a table that never grows again keeps that
+   * much disk until the last close). */
+  uint64_t next = 2 * (ncap - icap);
+  fsc__file_prealloc(&c->index, ncap, next < FSC__PREALLOC_INDEX_MAX
+                                          ? next
+                                          : FSC__PREALLOC_INDEX_MAX);
   return 0;
 }
 
