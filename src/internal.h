@@ -154,6 +154,16 @@ int fsc__file_grow(struct fsc__file *f, uint64_t size, const char *path);
  * allocated already, or are holes on purpose (fsc__file_punch). */
 int fsc__file_grow_from(struct fsc__file *f, uint64_t from, uint64_t size,
                         const char *path);
+/* prealloc.c: after a growth step, allocate the next one, [off, off +
+ * len), in a detached thread with FALLOC_FL_KEEP_SIZE (blocks past the
+ * file's end: no size or capacity changes), so that the writer that grows
+ * there later finds them allocated.  Advice: nothing fails; steps below
+ * 4 MiB start nothing.  _trim, at the last clean close: wait (bounded)
+ * for this process's threads, then give back any blocks past the file's
+ * size. */
+void fsc__file_prealloc(struct fsc__file *f, uint64_t off, uint64_t len);
+#define FSC__PREALLOC_INDEX_MAX (UINT64_C(256) << 20)
+void fsc__file_prealloc_trim(struct fsc__file *f);
 /* Give the whole pages inside [off, end) back to the file system
  * (fallocate PUNCH_HOLE, the size kept): they read as zeros after.  Only
  * for bytes no one will read or write again without fallocating them

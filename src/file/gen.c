@@ -113,6 +113,10 @@ static void trim_tails(struct fsc__gen *c) {
   uint64_t tail = ck_pr_load_64(&d->tail), cap = ck_pr_load_64(&d->cap);
   uint64_t want = (tail + page - 1) / page * page;
   struct stat st;
+  /* Blocks allocated past either file's end ahead of a growth that did
+   * not come (prealloc.c) go back first. */
+  fsc__file_prealloc_trim(&c->data);
+  fsc__file_prealloc_trim(&c->index);
   if (tail > cap || tail < FSC__HDR_SIZE) {
     /* Not a tail this file ever had: cut nothing. */
   } else if (want < cap) {

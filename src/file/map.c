@@ -20,7 +20,9 @@
  * millisecond for 8 MiB; ext4 marks extents in tens of microseconds),
  * and at most 8 MiB of a large file is unused.  (A region that needs
  * more, a hash table, still gets it in one call: the step is at least
- * what is needed.)  The data file grows ahead of its tail (record.c), and
+ * what is needed.)  The blocks of the step after are allocated ahead,
+ * past the file's end, by a thread (prealloc.c): on ext4 an allocation
+ * may read block bitmaps from the disk, which the writer then skips.  The data file grows ahead of its tail (record.c), and
  * the last clean close trims what is left (gen.c).
  *
  * Views (view_len): a view reaches far past the file's end (64 MiB, then
@@ -368,6 +370,14 @@ int fsc__index_grow(struct fsc__gen *c, uint64_t end) {
     return rc;
   ck_pr_fence_store(); /* capacity is published after fallocate */
   ck_pr_store_64(&ih->icap, ncap);
+  /* The next growth, allocated ahead off this path (prealloc.c): twice
+   * this one (a dict's next table is twice this one's), at most
+   * FSC__PREALLOC_INDEX_MAX (a table that never grows again keeps that
+   * much disk until the last close). */
+  uint64_t next = 2 * (ncap - icap);
+  fsc__file_prealloc(&c->index, ncap, next < FSC__PREALLOC_INDEX_MAX
+                                          ? next
+                                          : FSC__PREALLOC_INDEX_MAX);
   return 0;
 }
 

@@ -44,6 +44,8 @@ static int data_grow(struct fsc__gen *c, uint64_t need) {
   ck_pr_fence_store();
   while (cap < want && !ck_pr_cas_64_value(&d->cap, cap, want, &cap))
     ;
+  /* The step after this one, allocated ahead off this path (prealloc.c). */
+  fsc__file_prealloc(&c->data, want, fsc__file_grow_size(want, want) - want);
   return 0;
 }
 

@@ -1,0 +1,163 @@
+/*
+ * prealloc.c - owns the allocation of a file's next growth step ahead of
+ * time, off the writers' path, and its release at the last close.
+ *
+ * A growth step is one fallocate(2) made by a writer (map.c, record.c's
+ * grow-ahead, a dict's next table in hash_region.c).  On ext4 that call
+ * allocates blocks, and when the block group it reaches has its bitmap out
+ * of memory it reads the bitmap from the disk, synchronously
+ * (ext4_mb_init_cache, ext4_wait_block_bitmap): a 4M-key fill measured
+ * 8 MiB data steps of 5 and 6 ms and a 64 MiB table region of 2.7 ms, in
+ * the put that grew.  So after each growth step of at least
+ * PREALLOC_MIN bytes, the writer starts a detached thread that allocates
+ * the next step past the new end with FALLOC_FL_KEEP_SIZE: blocks past
+ * the end of the file, which change neither its size nor any capacity a
+ * header publishes (map.c's rule: nothing is published before its own
+ * fallocate).  The writer that grows into them later makes the same
+ * fallocate(2) as before, which finds them allocated and takes a couple
+ * of microseconds.  The thread owns a duplicate of the descriptor and
+ * its arguments and touches no mapping and no header, so it outlives
+ * nothing it uses (a handle that closes, a generation retired, a fork);
+ * it blocks every signal.  If it cannot be started, or has not finished,
+ * or fails (a full disk), the writer allocates as before: prealloc is
+ * advice, and ENOSPC stays the growth's error.
+ *
+ * Blocks past the end of a file stay allocated after the last close
+ * unless something gives them back: the last clean close (gen.c,
+ * trim_tails) waits a bounded time for this process's threads, and cuts
+ * each file at its own size when FIEMAP shows blocks past it
+ * (fsc__file_prealloc_trim; ftruncate to the same size frees them), so
+ * the disk a closed collection takes is what it was without this.  A
+ * session that ended otherwise (a crash, a close that was not the last)
+ * leaves them for the next growth of that file, which uses them, or for
+ * the next last clean close.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Steps smaller than this are allocated by their writer alone: a small
+ * collection starts no thread. */
+#define PREALLOC_MIN (UINT64_C(4) << 20)
+/* How long the last close waits for this process's threads, at most. */
+#define WAIT_MS 2000
+
+struct job {
+  int fd;
+  uint64_t off, len;
+};
+
+/* Threads of this process still allocating, and the process that started
+ * them (a child of fork has the count and not the threads: its first
+ * start resets it).  Both ck_pr.  A reset racing another thread's start
+ * in that child can only undercount: the last close then waits less, and
+ * at worst leaves a step past the end for the next growth or close. */
+static uint32_t running;
+static uint32_t running_pid;
+
+static void *job_run(void *arg) {
+  struct job *j = arg;
+  while (fallocate(j->fd, FALLOC_FL_KEEP_SIZE, (off_t)j->off,
+                   (off_t)j->len) != 0 &&
+         errno == EINTR)
+    ;
+  close(j->fd);
+  free(j);
+  ck_pr_dec_32(&running);
+  return NULL;
+}
+
+void fsc__file_prealloc(struct fsc__file *f, uint64_t off, uint64_t len) {
+  if (len < PREALLOC_MIN || !ck_pr_load_ptr(&f->cur))
+    return;
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+      off + len > (uint64_t)rl.rlim_cur)
+    return; /* (the growth there will fail with FSC_ENOSPC anyway) */
+  struct job *j = malloc(sizeof *j);
+  if (!j)
+    return;
+  /* A duplicate taken under mu: a retired generation closes f->fd. */
+  pthread_mutex_lock(&f->mu);
+  j->fd = f->fd < 0 ? -1 : fcntl(f->fd, F_DUPFD_CLOEXEC, 0);
+  pthread_mutex_unlock(&f->mu);
+  if (j->fd < 0) {
+    free(j);
+    return;
+  }
+  j->off = off;
+  j->len = len;
+  pthread_attr_t at;
+  sigset_t all, old;
+  int rc = pthread_attr_init(&at);
+  if (rc == 0) {
+    (void)pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+    (void)pthread_attr_setstacksize(&at, UINT64_C(64) << 10);
+    /* The thread inherits the creator's mask: all blocked, so that no
+     * signal of the application is ever handled on it. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    uint32_t me = (uint32_t)getpid();
+    if (ck_pr_load_32(&running_pid) != me) {
+      ck_pr_store_32(&running, 0); /* (a forked child's count: no thread) */
+      ck_pr_store_32(&running_pid, me);
+    }
+    ck_pr_inc_32(&running);
+    pthread_t t;
+    rc = pthread_create(&t, &at, job_run, j);
+    if (rc != 0)
+      ck_pr_dec_32(&running);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pthread_attr_destroy(&at);
+  }
+  if (rc != 0) {
+    close(j->fd);
+    free(j);
+  }
+}
+
+/* Has the file blocks past its size (end)?  FIEMAP from the first page
+ * past it; where the file system has no FIEMAP, st_blocks against the
+ * size (which misses them only in a file with as many bytes of holes). */
+static bool blocks_past(int fd, const struct stat *st) {
+  uint64_t end = ((uint64_t)st->st_size + 4095) / 4096 * 4096;
+  struct {
+    struct fiemap m;
+    struct fiemap_extent e[1];
+  } q;
+  memset(&q, 0, sizeof q);
+  q.m.fm_start = end;
+  q.m.fm_length = FIEMAP_MAX_OFFSET - end;
+  q.m.fm_extent_count = 1;
+  if (ioctl(fd, FS_IOC_FIEMAP, &q.m) == 0)
+    return q.m.fm_mapped_extents > 0;
+  /* (st_blocks also counts the extent tree's blocks: a page's slack.) */
+  return (uint64_t)st->st_blocks * 512 > end + 4096;
+}
+
+void fsc__file_prealloc_trim(struct fsc__file *f) {
+  if (ck_pr_load_32(&running_pid) == (uint32_t)getpid())
+    for (int i = 0; i < WAIT_MS && ck_pr_load_32(&running) != 0; i++) {
+      struct timespec ms = {0, 1000000};
+      nanosleep(&ms, NULL);
+    }
+  struct stat st;
+  if (f->fd < 0 || fstat(f->fd, &st) != 0)
+    return;
+  /* The same size: ext4 and XFS free the blocks past it. */
+  if (blocks_past(f->fd, &st) && ftruncate(f->fd, st.st_size) != 0) {
+    /* (best effort: the blocks stay for the next growth) */
+  }
+}

@@ -1,0 +1,268 @@
+/*
+ * test_prealloc.c - the next growth step allocated ahead of time, past
+ * the file's end, off the writers' path (src/file/prealloc.c), and given
+ * back at the last clean close:
+ *
+ *  - a dict filled past several data file steps (4 and 8 MiB) has, while
+ *    it is open, blocks allocated past the end of its data file
+ *    (FIEMAP, or st_blocks where the file system has no FIEMAP), and the
+ *    file's size is still its published capacity; after the last close
+ *    no block is past the end of either file, and every key reads back;
+ *  - the same for the index file, once a table region of at least 2 MiB
+ *    was taken (the next one, twice as large, is allocated ahead);
+ *  - a last close by another process, which never allocated ahead, gives
+ *    back what the first one allocated;
+ *  - a file grown into the blocks allocated ahead reads and verifies.
+ * The thread that allocates is waited for by polling (at most 20 s); no
+ * time is asserted.
+ */
+#include "check_common.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MIB (UINT64_C(1) << 20)
+
+static const char *fpath(const char *base, const char *which) {
+  static char buf[2][1024];
+  static int k;
+  k ^= 1;
+  snprintf(buf[k], sizeof buf[k], "%.900s.%.5s.fscollection", base, which);
+  return buf[k];
+}
+
+/* Bytes allocated past the end of file p (rounded up to a page). */
+static uint64_t past_end(const char *p) {
+  int fd = open(p, O_RDONLY);
+  ck_assert_msg(fd >= 0, "open %s: %s", p, strerror(errno));
+  struct stat st;
+  ck_assert_int_eq(fstat(fd, &st), 0);
+  uint64_t end = ((uint64_t)st.st_size + 4095) / 4096 * 4096, n = 0;
+  struct {
+    struct fiemap m;
+    struct fiemap_extent e[64];
+  } q;
+  memset(&q, 0, sizeof q);
+  q.m.fm_start = end;
+  q.m.fm_length = FIEMAP_MAX_OFFSET - end;
+  q.m.fm_extent_count = 64;
+  if (ioctl(fd, FS_IOC_FIEMAP, &q.m) == 0) {
+    for (unsigned i = 0; i < q.m.fm_mapped_extents; i++) {
+      uint64_t a = q.e[i].fe_logical, b = a + q.e[i].fe_length;
+      if (b > end)
+        n += b - (a > end ? a : end);
+    }
+  } else {
+    uint64_t used = (uint64_t)st.st_blocks * 512;
+    n = used > end + 4096 ? used - end - 4096 : 0;
+  }
+  close(fd);
+  return n;
+}
+
+/* Wait until at least `want` bytes lie past the end of p: the thread
+ * allocating them runs on its own (20 s at most). */
+static uint64_t wait_past_end(const char *p, uint64_t want) {
+  uint64_t n = 0;
+  for (int i = 0; i < 2000 && (n = past_end(p)) < want; i++) {
+    struct timespec ms = {0, 10000000};
+    nanosleep(&ms, NULL);
+  }
+  return n;
+}
+
+static void key_of(char k[17], uint64_t i) {
+  snprintf(k, 17, "%016llu", (unsigned long long)i);
+}
+
+static void value_of(char v[100], uint64_t i) {
+  memset(v, 'a' + (int)(i % 26), 100);
+  memcpy(v, &i, sizeof i);
+}
+
+static fsc_options opts_none(void) {
+  fsc_options o = FSC_OPTIONS_INIT;
+  o.durability = FSC_DURABLE_NONE;
+  return o;
+}
+
+static void fill(fsc_dict *d, uint64_t from, uint64_t to) {
+  char k[17], v[100];
+  for (uint64_t i = from; i < to; i++) {
+    key_of(k, i);
+    value_of(v, i);
+    fsc_value val = fsc_bytes(v, 100);
+    ck_ok(fsc_dict_set(d, k, 16, &val));
+  }
+}
+
+static void check(fsc_dict *d, uint64_t n) {
+  uint64_t len;
+  ck_ok(fsc_dict_len(d, &len));
+  ck_assert_uint_eq(len, n);
+  char k[17], v[100];
+  for (uint64_t i = 0; i < n; i += 1 + i / 256) {
+    key_of(k, i);
+    value_of(v, i);
+    fsc_value out;
+    ck_ok(fsc_dict_get(d, k, 16, &out));
+    ck_assert_uint_eq(out.u.buf.len, 100);
+    ck_assert(memcmp(out.u.buf.ptr, v, 100) == 0);
+  }
+}
+
+static uint64_t word_at(const char *p, off_t off) {
+  int fd = open(p, O_RDONLY);
+  ck_assert_int_ge(fd, 0);
+  uint64_t w = 0;
+  ck_assert_int_eq(pread(fd, &w, 8, off), 8);
+  close(fd);
+  return w;
+}
+
+static uint64_t size_of(const char *p) {
+  struct stat st;
+  ck_assert_int_eq(stat(p, &st), 0);
+  return (uint64_t)st.st_size;
+}
+
+/* 200,000 keys: about 27 MiB of records (data steps of 4 and 8 MiB) and
+ * tables of 2^18 slots (4 MiB regions). */
+#define N 200000
+
+START_TEST(test_data_ahead_and_given_back) {
+  const char *base = tc_path("data");
+  fsc_options o = opts_none();
+  o.flags = FSC_CREATE;
+  fsc_dict *d;
+  ck_ok(fsc_dict_open(base, &o, &d));
+  fill(d, 0, N);
+  const char *dp = fpath(base, "data");
+  uint64_t cap = word_at(dp, 72);
+  ck_assert_uint_ge(cap, 16 * MIB);
+  /* The next step (4 MiB at least) past the end, the size unchanged. */
+  uint64_t past = wait_past_end(dp, 4 * MIB);
+  ck_assert_msg(past >= 4 * MIB, "%llu bytes allocated past the data "
+                "file's end (capacity %llu)", (unsigned long long)past,
+                (unsigned long long)cap);
+  ck_assert_uint_eq(size_of(dp), word_at(dp, 72));
+  /* Grown into them: the keys after read back. */
+  fill(d, N, N + 60000);
+  check(d, N + 60000);
+  ck_ok(fsc_dict_close(d));
+  fsc_dict_free(d);
+  ck_assert_uint_eq(past_end(dp), 0);
+  ck_assert_uint_eq(past_end(fpath(base, "index")), 0);
+  o.flags = 0;
+  ck_ok(fsc_dict_open(base, &o, &d));
+  check(d, N + 60000);
+  fsc_verify_report r;
+  ck_ok(fsc_dict_verify(d, 0, &r));
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+}
+END_TEST
+
+START_TEST(test_index_ahead_and_given_back) {
+  const char *base = tc_path("index");
+  fsc_options o = opts_none();
+  o.flags = FSC_CREATE;
+  fsc_dict *d;
+  ck_ok(fsc_dict_open(base, &o, &d));
+  fill(d, 0, N);
+  const char *ip = fpath(base, "index");
+  /* The last table region was 4 MiB: the next, 8, is allocated ahead. */
+  uint64_t past = wait_past_end(ip, 4 * MIB);
+  ck_assert_msg(past >= 4 * MIB, "%llu bytes allocated past the index "
+                "file's end", (unsigned long long)past);
+  ck_assert_uint_eq(size_of(ip), word_at(ip, 128)); /* icap */
+  check(d, N);
+  ck_ok(fsc_dict_close(d));
+  fsc_dict_free(d);
+  ck_assert_uint_eq(past_end(ip), 0);
+  ck_assert_uint_eq(past_end(fpath(base, "data")), 0);
+  o.flags = 0;
+  ck_ok(fsc_dict_open(base, &o, &d));
+  check(d, N);
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+}
+END_TEST
+
+/* The writer that allocated ahead closes first; another process, which
+ * grew nothing, closes last and gives the blocks back. */
+START_TEST(test_given_back_by_other_last_close) {
+  const char *base = tc_path("other");
+  fsc_options o = opts_none();
+  o.flags = FSC_CREATE;
+  fsc_dict *d;
+  ck_ok(fsc_dict_open(base, &o, &d));
+  fill(d, 0, N);
+  const char *dp = fpath(base, "data"), *ip = fpath(base, "index");
+  ck_assert_uint_ge(wait_past_end(dp, 4 * MIB), 4 * MIB);
+  ck_assert_uint_ge(wait_past_end(ip, 4 * MIB), 4 * MIB);
+  int up[2], go[2];
+  ck_assert_int_eq(pipe(up), 0);
+  ck_assert_int_eq(pipe(go), 0);
+  pid_t p = fork();
+  ck_assert_int_ge(p, 0);
+  if (p == 0) {
+    /* Not the parent's descriptors: their flocks (the presence lock) are
+     * shared with the parent's and would make this close not the last. */
+    for (int fd = 3; fd < 1024; fd++)
+      if (fd != up[1] && fd != go[0])
+        close(fd);
+    fsc_options co = opts_none();
+    fsc_dict *cd;
+    char c = 0;
+    int ok = fsc_dict_open(base, &co, &cd) == 0;
+    if (write(up[1], "r", 1) != 1 || read(go[0], &c, 1) != 1)
+      _exit(2);
+    uint64_t len = 0;
+    ok = ok && fsc_dict_len(cd, &len) == 0 && len == N;
+    ok = ok && fsc_dict_close(cd) == 0;
+    _exit(ok ? 0 : 1);
+  }
+  char c;
+  ck_assert_int_eq(read(up[0], &c, 1), 1);
+  ck_ok(fsc_dict_close(d)); /* not the last: nothing is cut */
+  fsc_dict_free(d);
+  ck_assert_uint_ge(past_end(dp), 4 * MIB);
+  ck_assert_int_eq(write(go[1], "g", 1), 1);
+  int st;
+  ck_assert_int_eq(waitpid(p, &st, 0), p);
+  ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  close(up[0]);
+  close(up[1]);
+  close(go[0]);
+  close(go[1]);
+  ck_assert_uint_eq(past_end(dp), 0);
+  ck_assert_uint_eq(past_end(ip), 0);
+  o.flags = 0;
+  ck_ok(fsc_dict_open(base, &o, &d));
+  check(d, N);
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+}
+END_TEST
+
+static Suite *prealloc_suite(void) {
+  Suite *s = suite_create("prealloc");
+  TCase *tc = tcase_create("cases");
+  tcase_set_timeout(tc, 180);
+  tcase_add_test(tc, test_data_ahead_and_given_back);
+  tcase_add_test(tc, test_index_ahead_and_given_back);
+  tcase_add_test(tc, test_given_back_by_other_last_close);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) { return tc_run(prealloc_suite()); }
