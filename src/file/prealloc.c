@@ -15,9 +15,10 @@
  * header publishes (map.c's rule: nothing is published before its own
  * fallocate).  The writer that grows into them later makes the same
  * fallocate(2) as before, which finds them allocated and takes a couple
- * of microseconds.  The thread owns a duplicate of the descriptor and
- * its arguments and touches no mapping and no header, so it outlives
- * nothing it uses (a handle that closes, a generation retired, a fork);
+ * of microseconds.  The thread owns its own open of the file (a new
+ * description: below) and its arguments, and touches no mapping and no
+ * header, so it outlives nothing it uses (a handle that closes, a
+ * generation retired, a fork);
  * it blocks every signal.  If it cannot be started, or has not finished,
  * or fails (a full disk), the writer allocates as before: prealloc is
  * advice, and ENOSPC stays the growth's error.
@@ -89,9 +90,15 @@ void fsc__file_prealloc(struct fsc__file *f, uint64_t off, uint64_t len) {
   struct job *j = malloc(sizeof *j);
   if (!j)
     return;
-  /* A duplicate taken under mu: a retired generation closes f->fd. */
+  /* A descriptor of its own, opened under mu (a retired generation
+   * closes f->fd): a new open file description, not a dup(2), because
+   * flocks belong to descriptions.  A dup would keep the description of
+   * the handle's locks open for as long as the thread runs, and in a
+   * child forked meanwhile (which has the descriptor and not the thread)
+   * for ever: a lock the parent held when it was killed would outlive it
+   * (lock.c, on fork). */
   pthread_mutex_lock(&f->mu);
-  j->fd = f->fd < 0 ? -1 : fcntl(f->fd, F_DUPFD_CLOEXEC, 0);
+  j->fd = f->fd < 0 ? -1 : fsc__lock_reopen(f->fd, NULL, NULL, O_RDWR);
   pthread_mutex_unlock(&f->mu);
   if (j->fd < 0) {
     free(j);
