@@ -724,7 +724,7 @@ static bool prep_partial(const char *base, uint64_t min) {
 }
 
 /* Fill d (keys from on, value = key) until the region prepared ahead for
- * a table of at least 16384 slots (8 chunks) is partly done
+ * a table of at least 16384 slots (16 chunks) is partly done
  * (prep_partial): the key it stopped after. */
 static long fill_until_prep(fsc_dict *d, const char *base, long from) {
   for (long i = from; i < from + 200000; i++) {

@@ -128,12 +128,13 @@ bool fsc__hash_recounted(struct fsc__index_hdr *ih, uint64_t w, uint64_t w2) {
 /* The next table, prepared ahead (kprep: offset, capacity, bytes faulted
  * in, epoch): a hint, checked before use.  PREP_CHUNK bytes a call, so
  * that an insert that prepares pays a few page faults, not the table's.
- * (16 KiB faulted in alone cost about as much a call as 64 KiB written
- * with zeros first and then faulted in, prep_chunk: 5 to 6.5 us a page
- * against 1 to 1.7, ext4 on a shared, loaded 2-core VM.  8 KiB was
- * measured too: the fault's fixed cost makes it no cheaper a call, and
- * twice the calls slowed the average put.) */
-#define PREP_CHUNK (UINT64_C(64) << 10)
+ * (Measured on ext4, a shared, loaded 2-core VM: faulted in alone, 4.5 to
+ * 5.5 us a page, 16 KiB a call at p50 17 us; written with zeros first
+ * (prep_chunk), 1.3 us a page at 32 KiB, a call at p50 9 us, p99 12; 1 to
+ * 1.25 at 64 KiB, but a call at p50 13 us, p99 21 to 26.  8 KiB faulted
+ * in alone was measured too: no cheaper a call, and twice the calls
+ * slowed the average put.) */
+#define PREP_CHUNK (UINT64_C(32) << 10)
 
 /* Is kprep a region of cap slots for the table src of epoch e (reserved
  * below itail, clear of both tables), and whole (every chunk done) if
