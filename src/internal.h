@@ -118,6 +118,16 @@ void fsc__file_advise(struct fsc__file *f, uint64_t off, uint64_t len,
  * (MADV_POPULATE_WRITE, else a write fault a page that changes nothing),
  * so that later stores take no page fault.  Advice only: never fails. */
 void fsc__mem_populate(void *p, uint64_t len);
+/* Write zeros over [off, off + len) of f's file (pwrite(2)), to be
+ * faulted in next (fsc__mem_populate): the fault-in then finds the pages
+ * in the page cache, written and dirty, several times cheaper than
+ * faulting in fallocated space (hash_migrate.c, PREP_CHUNK).  It DESTROYS
+ * what the range holds: only for a range of zeros, inside the file, that
+ * nobody can write or adopt meanwhile (the caller's structure lock says
+ * so; under it, f's descriptor stays open).  Not past the process's file
+ * size limit (write(2) would raise SIGXFSZ).  Advice only: a write that
+ * fails is left, never reported. */
+void fsc__file_zero(struct fsc__file *f, uint64_t off, uint64_t len);
 /* Drop this process's page table entries for the whole pages inside
  * [p, p + len) of a shared file mapping (MADV_DONTNEED: the bytes stay in
  * the file and the page cache; a later access faults them back in), so

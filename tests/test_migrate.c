@@ -27,6 +27,11 @@
  *    rebuild, the new header words zero) opens and grows by migrations;
  *  - every growth of a single writer copies into the region prepared
  *    ahead (kprep) while the table filled past 5/8;
+ *  - preparing writes zeros over its chunks (through the file): a kprep
+ *    damaged to name the live table has nothing written (not a chunk
+ *    claimed, every key kept); a writer killed in the middle of a chunk
+ *    (FSC_TEST_PREP_DIE, with the lock held) leaves a region the next
+ *    writer finishes and the growth uses;
  *  - a cache-bounded dict growing;
  *  - threads sharing one handle insert and delete through migrations
  *    (the structure lock is then mostly taken by another thread's step:
@@ -706,6 +711,131 @@ static void poke64(const char *p, off_t off, uint64_t v) {
   close(fd);
 }
 
+/* Is the region prepared ahead for a table of at least `min` slots there
+ * (kprep valid, for twice the active table), with some of its chunks done
+ * but not all? */
+static bool prep_partial(const char *base, uint64_t min) {
+  const char *ip = fpath(base, "index");
+  uint64_t cap = table_cap(base), pcap = peek64(ip, I_KPREP(1));
+  uint64_t done = peek64(ip, I_KPREP(2));
+  return cap >= min && !migrating(base) &&
+         (peek64(ip, I_KPREP(3)) >> 63) && pcap == 2 * cap && done > 0 &&
+         done < pcap * 16;
+}
+
+/* Fill d (keys from on, value = key) until the region prepared ahead for
+ * a table of at least 16384 slots (16 chunks) is partly done
+ * (prep_partial): the key it stopped after. */
+static long fill_until_prep(fsc_dict *d, const char *base, long from) {
+  for (long i = from; i < from + 200000; i++) {
+    ck_ok(iput(d, i, i));
+    if (prep_partial(base, 16384))
+      return i + 1;
+  }
+  ck_abort_msg("no region partly prepared");
+  return 0;
+}
+
+START_TEST(test_mig_prep_guard) {
+  const char *base = tc_path("prep_guard");
+  const char *ip = fpath(base, "index");
+  fsc_dict *d = dict_open(base, 0);
+  long n = fill_until_prep(d, base, 0);
+  /* kprep damaged: its region is the live table (the epoch and capacity
+   * still right), its chunks none done.  Writing zeros there would lose
+   * the keys: nothing is written, not a chunk is claimed. */
+  uint64_t w = peek64(ip, I_LENWORD);
+  poke64(ip, I_KPREP(0), peek64(ip, I_DESC(LW_BUF(w))));
+  poke64(ip, I_KPREP(2), 0);
+  for (int k = 0; k < 64; k++, n++)
+    ck_ok(iput(d, n, n));
+  ck_assert(!migrating(base));
+  ck_assert_uint_eq(peek64(ip, I_KPREP(2)), 0);
+  for (long i = 0; i < n; i++)
+    ck_val(d, i, i);
+  /* The growth takes new space instead; every key through it. */
+  long m = fill_until_migrating(d, base, n, n, n + 200000);
+  ck_assert(peek64(ip, I_DESC(LW_BUF(peek64(ip, I_LENWORD)))) !=
+            peek64(ip, I_KPREP(0)));
+  for (long i = m; i < m + 20000; i++)
+    ck_ok(iput(d, i, i));
+  m += 20000;
+  for (long i = 0; i < m; i++)
+    ck_val(d, i, i);
+  ck_len(d, (uint64_t)m);
+  ck_healthy(d, (uint64_t)m);
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+}
+END_TEST
+
+START_TEST(test_mig_prep_kill) {
+  const char *base = strdup(tc_path("prep_kill"));
+  const char *ip = fpath(base, "index");
+  volatile long *acked = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+                              MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  ck_assert(acked != MAP_FAILED);
+  fsc_dict *d = dict_open(base, 0);
+  long n = fill_until_prep(d, base, 0);
+  /* A writer killed in its second chunk, which it claimed holding the
+   * lock: the next writer takes the lock (the kernel released it) and
+   * prepares the rest, and the growth copies into the region. */
+  uint64_t done = peek64(ip, I_KPREP(2)), po = peek64(ip, I_KPREP(0));
+  *acked = n - 1;
+  pid_t p = fork();
+  ck_assert_int_ge(p, 0);
+  if (p == 0) {
+    setenv("FSC_TEST_PREP_DIE", "2", 1);
+    fsc_options o = FSC_OPTIONS_INIT;
+    o.type = FSC_TYPE_INT64;
+    fsc_dict *c = NULL;
+    if (fsc_dict_open(base, &o, &c) != 0)
+      _exit(10);
+    for (long i = n; i < n + 100000; i++) {
+      if (iput(c, i, i) != 0)
+        _exit(11);
+      __atomic_store_n(acked, i, __ATOMIC_RELEASE);
+    }
+    _exit(12); /* (not killed) */
+  }
+  int st;
+  ck_assert_int_eq(waitpid(p, &st, 0), p);
+  ck_assert_msg(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL,
+                "the preparer ended with status %#x, not killed", st);
+  ck_assert(!migrating(base));
+  ck_assert_uint_eq(peek64(ip, I_KPREP(0)), po);
+  ck_assert_uint_gt(peek64(ip, I_KPREP(2)), done);
+  long a = *acked;
+  int64_t v;
+  int rc = iget(d, a + 1, &v); /* the put in flight may have landed */
+  ck_assert(rc == 0 || rc == FSC_EKEY);
+  n = rc == 0 ? a + 2 : a + 1;
+  for (long i = 0; i < n; i++)
+    ck_val(d, i, i);
+  /* This writer goes on: the region is finished, then used. */
+  long m = fill_until_migrating(d, base, n, n, n + 200000);
+  ck_assert_uint_eq(peek64(ip, I_DESC(LW_BUF(peek64(ip, I_LENWORD)))), po);
+  for (long i = m; i < m + 20000; i++)
+    ck_ok(iput(d, i, i));
+  m += 20000;
+  for (long i = 0; i < m; i++)
+    ck_val(d, i, i);
+  ck_len(d, (uint64_t)m);
+  /* (The killed writer's put in flight: the close after it repairs.) */
+  ck_ok(fsc_dict_close(d));
+  fsc_dict_free(d);
+  d = dict_open(base, 0);
+  for (long i = 0; i < m; i++)
+    ck_val(d, i, i);
+  ck_len(d, (uint64_t)m);
+  ck_healthy(d, (uint64_t)m);
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+  free((void *)base);
+  munmap((void *)acked, 4096);
+}
+END_TEST
+
 START_TEST(test_mig_old_file) {
   const char *base = tc_path("old");
   /* A child with migrations off (it reads the switch first) writes the
@@ -1073,6 +1203,8 @@ static Suite *suite(void) {
       {"threads", test_mig_threads},
       {"old_file", test_mig_old_file},
       {"prep", test_mig_prep},
+      {"prep_guard", test_mig_prep_guard},
+      {"prep_kill", test_mig_prep_kill},
       {"overwrite_only", test_mig_overwrite_only},
       {"delete_only", test_mig_delete_only},
       {"cache_refused", test_mig_cache_refused},

@@ -117,6 +117,26 @@ void fsc__mem_populate(void *p, uint64_t len) {
     ck_pr_add_64((uint64_t *)(q & ~(uintptr_t)7), 0);
 }
 
+void fsc__file_zero(struct fsc__file *f, uint64_t off, uint64_t len) {
+  /* Never written: not const, so that it lies in .bss (no file bytes). */
+  static uint8_t zeros[64 << 10];
+  struct rlimit rl;
+  if (f->fd < 0 || off > UINT64_MAX - len ||
+      (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+       off + len > (uint64_t)rl.rlim_cur))
+    return;
+  while (len > 0) {
+    size_t n = len < sizeof zeros ? (size_t)len : sizeof zeros;
+    ssize_t r = pwrite(f->fd, zeros, n, (off_t)off);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0)
+      return;
+    off += (uint64_t)r;
+    len -= (uint64_t)r;
+  }
+}
+
 void fsc__mem_drop(void *p, uint64_t len) {
   uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
   uintptr_t a = (uintptr_t)p;

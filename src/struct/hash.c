@@ -172,9 +172,36 @@ int fsc__krec_write(struct fsc__gen *c, const struct fsc__kkey *k,
   return fsc__krec_write_ttl(c, k, v, 0, off);
 }
 
+/* A write of key k is coming: start loading the cache lines of its home
+ * slot and of the slot's hash word (for writing), so that both misses
+ * overlap each other and the record's write instead of following it: the
+ * probe reads the slot, and the locked add after the hash word's store
+ * would wait for that store's miss.  A hint only: it reads the table word
+ * and descriptor without checking them against each other (a rebuild may
+ * publish meanwhile: the probe that follows does it right), and a
+ * prefetch never faults, whatever the address. */
+HOT void warm_home(struct fsc__gen *c, const struct fsc__kkey *k) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  unsigned b = FSC__LW_BUFIDX(ck_pr_load_64(&ih->lenword));
+  uint64_t off = ck_pr_load_64(&ih->desc[b].off);
+  uint64_t cap = ck_pr_load_64(&ih->desc[b].cap);
+  uint64_t hw = ck_pr_load_64(&ih->desc[b].hw);
+  if (cap < KS_MIN_CAP || cap > KS_MAX_CAP || (cap & (cap - 1)))
+    return;
+  bool hv = (hw & KS_HW_HASHW) != 0;
+  const uint64_t *arr = fsc__ptr_try(&c->index, off, cap * (hv ? 16 : 8));
+  if (!arr)
+    return;
+  uint64_t i = k->h & (cap - 1);
+  __builtin_prefetch(arr + i, 1);
+  if (hv)
+    __builtin_prefetch(arr + cap + i, 1);
+}
+
 int fsc__krec_write_ttl(struct fsc__gen *c, const struct fsc__kkey *k,
                         const fsc_value *v, uint64_t deadline,
                         uint64_t *off) {
+  warm_home(c, k);
   bool dict = fsc__hash_is_dict(c);
   uint64_t vn = dict ? fsc__value_size(v) : 0;
   if (!dict)

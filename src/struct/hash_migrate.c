@@ -40,8 +40,8 @@
  *    (zero: every slot empty, no hash word), so nothing is filled under
  *    the lock, and its pages were faulted in ahead, a chunk per insert
  *    past 5/8 full (fsc__hash_migrate_prep: the region reserved under the
- *    lock, each chunk claimed by a CAS of kprep[2] and faulted in without
- *    it; a hint in kprep, checked before use); the word is frozen only
+ *    lock, each chunk written with zeros and faulted in under it, tried;
+ *    a hint in kprep, checked before use); the word is frozen only
  *    while the new descriptor, kmig
  *    and the seal are written.  The end changes no
  *    word (a view from before it probes an old table where every key is
@@ -101,6 +101,16 @@ static long die_at(void) {
   return e ? atol(e) : -1;
 }
 
+/* The test hook (tests/test_migrate.c): FSC_TEST_PREP_DIE=n kills this
+ * process in its n-th chunk of preparing (prep_chunk), the chunk claimed
+ * and the lock held.  (Read at every chunk, which costs far less than the
+ * chunk's system calls.) */
+static bool prep_die(void) {
+  static long chunks; /* this process's chunks */
+  const char *e = getenv("FSC_TEST_PREP_DIE");
+  return e && ++chunks == atol(e);
+}
+
 bool fsc__hash_recounted(struct fsc__index_hdr *ih, uint64_t w, uint64_t w2) {
   if (!((w2 ^ w) & ~(FSC__LW_FROZEN | FSC__LW_LEN_MASK)))
     return false;
@@ -118,21 +128,27 @@ bool fsc__hash_recounted(struct fsc__index_hdr *ih, uint64_t w, uint64_t w2) {
 /* The next table, prepared ahead (kprep: offset, capacity, bytes faulted
  * in, epoch): a hint, checked before use.  PREP_CHUNK bytes a call, so
  * that an insert that prepares pays a few page faults, not the table's.
- * (8 KiB was measured too: the fault's fixed cost makes it no cheaper a
- * call, and twice the calls slowed the average put.) */
-#define PREP_CHUNK (UINT64_C(16) << 10)
+ * (Measured on ext4, a shared, loaded 2-core VM: faulted in alone, 4.5 to
+ * 5.5 us a page, 16 KiB a call at p50 17 us; written with zeros first
+ * (prep_chunk), 1.3 us a page at 32 KiB, a call at p50 9 us, p99 12; 1 to
+ * 1.25 at 64 KiB, but a call at p50 13 us, p99 21 to 26.  8 KiB faulted
+ * in alone was measured too: no cheaper a call, and twice the calls
+ * slowed the average put.) */
+#define PREP_CHUNK (UINT64_C(32) << 10)
 
-/* Is kprep a whole region of cap slots for the table src of epoch e
- * (reserved below itail, clear of both tables)?  Then *off. */
+/* Is kprep a region of cap slots for the table src of epoch e (reserved
+ * below itail, clear of both tables), and whole (every chunk done) if
+ * `whole`?  Then *off. */
 static bool prep_ready(struct fsc__gen *c, const struct fsc__ktab *src,
-                       uint64_t e, uint64_t cap, uint64_t *off) {
+                       uint64_t e, uint64_t cap, bool whole, uint64_t *off) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   uint64_t po = ck_pr_load_64(&ih->kprep[0]);
   uint64_t bytes = cap * 16;
   if (ck_pr_load_64(&ih->kprep[3]) != (e | KS_CEP_VALID) ||
       ck_pr_load_64(&ih->kprep[1]) != cap ||
-      ck_pr_load_64(&ih->kprep[2]) != bytes || po < FSC__HDR_SIZE ||
-      (po & 7u) || po + bytes > ck_pr_load_64(&ih->itail))
+      (whole && ck_pr_load_64(&ih->kprep[2]) != bytes) ||
+      po < FSC__HDR_SIZE || (po & 7u) ||
+      po + bytes > ck_pr_load_64(&ih->itail))
     return false;
   for (unsigned b = 0; b < 2; b++) {
     uint64_t o = ck_pr_load_64(&ih->desc[b].off);
@@ -179,6 +195,49 @@ out:
   return rc;
 }
 
+/* Fault the next chunk of the region prepared for the table after t (of
+ * epoch e, cap slots) in, under the lock, only tried: when another writer
+ * holds it (maybe a mover), a later insert comes back.  The chunk is
+ * first written with zeros through the file (fsc__file_zero): the fault-in
+ * then finds its pages in the page cache, several times cheaper
+ * (PREP_CHUNK).  Zeros change no byte of the region (reserved at the
+ * index tail, every slot empty), but written over a table in use they
+ * would lose its keys: hence the lock, under which no start adopts the
+ * region (a start gives kprep up, under the lock, before it copies into
+ * it; so does the last close's trim) and the region is checked as a start
+ * checks it (a damaged kprep fails).  The chunk is still claimed by a CAS
+ * of kprep[2]: an earlier build claims chunks so, without the lock, and
+ * only faults them in. */
+static int prep_chunk(struct fsc__gen *c, const struct fsc__ktab *t,
+                      uint64_t e, uint64_t cap) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  int rc = fsc__lock_try(c);
+  if (rc == 1)
+    return 0;
+  if (rc)
+    return rc == FSC__EMOVED ? 0 : rc;
+  uint64_t w = ck_pr_load_64(&ih->lenword), bytes = cap * 16, po;
+  if (((w ^ t->w) & ~FSC__LW_LEN_MASK) || fsc__hash_migrating(c) ||
+      !prep_ready(c, t, e, cap, false, &po))
+    goto out; /* the table, or the region, changed meanwhile */
+  uint64_t done = ck_pr_load_64(&ih->kprep[2]);
+  uint64_t n = bytes - done < PREP_CHUNK ? bytes - done : PREP_CHUNK;
+  if (done >= bytes || !ck_pr_cas_64(&ih->kprep[2], done, done + n))
+    goto out;
+  if (prep_die()) /* the test hook: the chunk claimed, the lock held */
+    raise(SIGKILL);
+  uint8_t *p = fsc__ptr(c, &c->index, po, bytes);
+  if (!p) {
+    rc = fsc__err_last();
+    goto out;
+  }
+  fsc__file_zero(&c->index, po + done, n);
+  fsc__mem_populate(p + done, n);
+out:
+  fsc__unlock(c);
+  return rc;
+}
+
 int fsc__hash_migrate_prep(struct fsc__gen *c, const struct fsc__ktab *t) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   uint64_t e = FSC__LW_EPOCH(t->w), cap = t->cap * 2, bytes = cap * 16;
@@ -203,26 +262,9 @@ int fsc__hash_migrate_prep(struct fsc__gen *c, const struct fsc__ktab *t) {
   }
   /* Done already (no system call): the common case past 5/8. */
   ck_pr_fence_load(); /* the region's words after the epoch that vouches */
-  uint64_t done = ck_pr_load_64(&ih->kprep[2]);
-  if (done >= bytes)
+  if (ck_pr_load_64(&ih->kprep[2]) >= bytes)
     return 0;
-  /* Without the lock: the chunk is claimed by a CAS of kprep[2] (one
-   * writer faults each chunk in), then faulted in.  Faulting in changes
-   * no byte (MADV_POPULATE_WRITE; the fallback adds 0 atomically), so a
-   * claim on a region a growth has meanwhile started to use, or given up,
-   * or on a damaged kprep, is harmless: the fault is all it costs, and
-   * fsc__ptr keeps it inside the index's capacity.  A start that finds
-   * kprep whole while the last chunk is still being faulted in copies
-   * into pages that fault then, as without preparing. */
-  uint64_t n = bytes - done < PREP_CHUNK ? bytes - done : PREP_CHUNK;
-  uint64_t po = ck_pr_load_64(&ih->kprep[0]);
-  if (!ck_pr_cas_64(&ih->kprep[2], done, done + n))
-    return 0; /* another writer took this chunk */
-  uint8_t *p = fsc__ptr(c, &c->index, po, bytes);
-  if (!p)
-    return fsc__err_last();
-  fsc__mem_populate(p + done, n); /* (zero stays zero: every slot empty) */
-  return 0;
+  return prep_chunk(c, t, e, cap);
 }
 
 int fsc__hash_migrate_start(struct fsc__gen *c, uint64_t w) {
@@ -247,7 +289,7 @@ int fsc__hash_migrate_start(struct fsc__gen *c, uint64_t w) {
    * every empty slot written with its epoch under the lock.  The spare's
    * region is given up (reclaimed by compaction).  The region prepared
    * ahead, if it is whole and for this table and capacity (prep). */
-  if (!prep_ready(c, &src, FSC__LW_EPOCH(w), cap, &off) &&
+  if (!prep_ready(c, &src, FSC__LW_EPOCH(w), cap, true, &off) &&
       (rc = fsc__hash_new_region(c, cap,
                                  ck_pr_load_64(&ih->desc[src.buf].off),
                                  src.cap * 16, &off)) != 0)
