@@ -41,6 +41,7 @@
 #include <linux/fs.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -98,7 +99,12 @@ void fsc__file_prealloc(struct fsc__file *f, uint64_t off, uint64_t len) {
    * for ever: a lock the parent held when it was killed would outlive it
    * (lock.c, on fork). */
   pthread_mutex_lock(&f->mu);
-  j->fd = f->fd < 0 ? -1 : fsc__lock_reopen(f->fd, NULL, NULL, O_RDWR);
+  j->fd = -1;
+  if (f->fd >= 0) {
+    char p[64];
+    snprintf(p, sizeof p, "/proc/self/fd/%d", f->fd);
+    j->fd = open(p, O_RDWR | O_CLOEXEC);
+  }
   pthread_mutex_unlock(&f->mu);
   if (j->fd < 0) {
     free(j);
