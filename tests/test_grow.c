@@ -10,6 +10,8 @@
  *  - a table without hash words (the layout of files written before them)
  *    still opens, reads, grows (from the records, converting it) and
  *    verifies healthy;
+ *  - a dict whose data file is version 1 keeps tables with hash words (16
+ *    bytes a slot) through its growths;
  *  - fsc_options.expected_items sizes the table (no growth while filling
  *    to that count, for a dict and a set) and the data file's first
  *    allocation; it is refused above its bound, and an older caller's
@@ -270,6 +272,65 @@ START_TEST(test_grow_old_layout) {
   ck_ok(fsc_dict_destroy(d));
   fsc_dict_free(d);
   free((void *)ip);
+  free((void *)base);
+}
+END_TEST
+
+/* The table form a data file of version 1 gets (what every earlier build
+ * writes; made here from a new empty dict by setting its version back, all
+ * that differs while it holds no record): after growths, the active table
+ * has hash words (its descriptor's hw flag, 16 bytes a slot: the index
+ * file holds the cap hash words after the slots) and every key's slot has
+ * its hash word written; the data file stays version 1 and verifies. */
+START_TEST(test_grow_v1_tables) {
+  const char *base = strdup(tc_path("v1tab"));
+  fsc_dict *d = dict_open(base, 0);
+  ck_ok(fsc_dict_close(d));
+  fsc_dict_free(d);
+  const char *dp = strdup(fpath(base, "data"));
+  const char *ip = strdup(fpath(base, "index"));
+  uint64_t ver = peek64(dp, 8); /* struct fsc__fhdr: u32 version at 8 */
+  ck_assert_uint_eq(ver & 0xffffffffu, 2);
+  poke64(dp, 8, (ver & ~UINT64_C(0xffffffff)) | 1u);
+  d = dict_open(base, 0);
+  int n = 0;
+  for (int g = 0; g < 3; g++) {
+    uint64_t e = metrics(d).structural_epoch;
+    while (metrics(d).structural_epoch == e)
+      put(d, n++);
+  }
+  for (int i = 0; i < 500; i++)
+    put(d, n++);
+  check_all(d, n);
+  ck_ok(fsc_dict_close(d));
+  fsc_dict_free(d);
+  ck_assert_uint_eq(peek64(dp, 8) & 0xffffffffu, 1);
+  uint64_t w = peek64(ip, I_LENWORD);
+  uint64_t toff = peek64(ip, I_DESC(LW_BUF(w)));
+  uint64_t cap = peek64(ip, I_DESC(LW_BUF(w)) + 8);
+  ck_assert(peek64(ip, I_DESC(LW_BUF(w)) + 16) & HW_HASHW);
+  ck_assert_uint_ge(cap, 1024);
+  struct stat st;
+  ck_assert_int_eq(stat(ip, &st), 0);
+  ck_assert_uint_ge((uint64_t)st.st_size, toff + 16 * cap);
+  uint64_t keys = 0;
+  for (uint64_t i = 0; i < cap; i++) {
+    uint64_t s = peek64(ip, (off_t)(toff + 8 * i));
+    if ((s & 7u) || (s & ((UINT64_C(1) << 44) - 1)) < 4096)
+      continue; /* not a key */
+    keys++;
+    uint64_t hv = peek64(ip, (off_t)(toff + 8 * cap + 8 * i));
+    ck_assert_msg(hv >> 40 != 0, "slot %llu: no hash word",
+                  (unsigned long long)i);
+  }
+  ck_assert_uint_eq(keys, (uint64_t)n);
+  d = dict_open(base, 0);
+  check_all(d, n);
+  ck_healthy(d, (uint64_t)n);
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+  free((void *)ip);
+  free((void *)dp);
   free((void *)base);
 }
 END_TEST
@@ -764,6 +825,7 @@ static Suite *suite(void) {
   } cases[] = {
       {"nodata", test_grow_reads_no_data},
       {"old_layout", test_grow_old_layout},
+      {"v1_tables", test_grow_v1_tables},
       {"bad_hash_word", test_grow_bad_hash_word},
       {"expected_dict", test_expected_items_dict},
       {"expected_set", test_expected_items_set},

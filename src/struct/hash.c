@@ -248,28 +248,6 @@ static int set_origin(struct fsc__gen *c, uint64_t roff, uint64_t origin) {
   return 0;
 }
 
-/* Are the n bytes at a and b equal?  Keys of up to 16 bytes (the common
- * kind) compare as two overlapping words, without a call to memcmp. */
-HOT bool key_eq(const uint8_t *a, const uint8_t *b, uint32_t n) {
-  if (n >= 8 && n <= 16) {
-    uint64_t a0, a1, b0, b1;
-    memcpy(&a0, a, 8);
-    memcpy(&b0, b, 8);
-    memcpy(&a1, a + n - 8, 8);
-    memcpy(&b1, b + n - 8, 8);
-    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-  }
-  if (n >= 4 && n < 8) {
-    uint32_t a0, a1, b0, b1;
-    memcpy(&a0, a, 4);
-    memcpy(&b0, b, 4);
-    memcpy(&a1, a + n - 4, 4);
-    memcpy(&b1, b + n - 4, 4);
-    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-  }
-  return n == 0 || memcmp(a, b, n) == 0;
-}
-
 /* Does the record at off hold key k?  It is parsed into *r, which a
  * lookup hands on to its caller (so a hit parses the record once). */
 HOT bool key_matches(struct fsc__gen *c, uint64_t off,
@@ -278,7 +256,7 @@ HOT bool key_matches(struct fsc__gen *c, uint64_t off,
     return false;
   if (r->klen != k->n || (!fsc__hash_is_dict(c) && r->type != k->type))
     return false;
-  return key_eq(r->key, k->p, k->n);
+  return fsc__key_eq(r->key, k->p, k->n);
 }
 
 

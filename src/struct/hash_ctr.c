@@ -25,28 +25,6 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-/* Are the n bytes at a and b equal?  (hash.c's key_eq: short keys as two
- * overlapping words, without a call to memcmp.) */
-static inline bool key_same(const uint8_t *a, const uint8_t *b, uint32_t n) {
-  if (n >= 8 && n <= 16) {
-    uint64_t a0, a1, b0, b1;
-    memcpy(&a0, a, 8);
-    memcpy(&b0, b, 8);
-    memcpy(&a1, a + n - 8, 8);
-    memcpy(&b1, b + n - 8, 8);
-    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-  }
-  if (n >= 4 && n < 8) {
-    uint32_t a0, a1, b0, b1;
-    memcpy(&a0, a, 4);
-    memcpy(&b0, b, 4);
-    memcpy(&a1, a + n - 4, 4);
-    memcpy(&b1, b + n - 4, 4);
-    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-  }
-  return n == 0 || memcmp(a, b, n) == 0;
-}
-
 int fsc__hash_ctr_add(struct fsc__gen *c, const void *key, uint32_t klen,
                       uint64_t arg, uint64_t *old, uint64_t *off) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
@@ -88,7 +66,7 @@ int fsc__hash_ctr_add(struct fsc__gen *c, const void *key, uint32_t klen,
     uint32_t kl = fsc__krec_klen(pl);
     if (__builtin_expect((uint64_t)kl + 4 + 8 > sz, 0))
       return 1; /* not a dict record's shape: the full path reads it */
-    if (kl != klen || !key_same(pl + 4, key, klen))
+    if (kl != klen || !fsc__key_eq(pl + 4, key, klen))
       continue; /* another key with the same tag */
     /* The key's record: an int64 counter [klen][key][pad][value][origin]
      * without a deadline (doc/FORMAT.md), or the full path's to handle. */

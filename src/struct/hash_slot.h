@@ -88,6 +88,31 @@ static inline bool fsc__ks_moved(uint64_t s) {
   return (s & 7u) == KS_MOVED && (s & KS_OFF_MASK) >= FSC__HDR_SIZE;
 }
 
+/* Are the n bytes at a and b equal?  Keys of up to 16 bytes (the common
+ * kind) compare as two overlapping words, without a call to memcmp.  The
+ * one key compare of the lookups: hash.c's probe and hash_ctr.c's
+ * increment fast path. */
+static inline __attribute__((always_inline)) bool
+fsc__key_eq(const uint8_t *a, const uint8_t *b, uint32_t n) {
+  if (n >= 8 && n <= 16) {
+    uint64_t a0, a1, b0, b1;
+    memcpy(&a0, a, 8);
+    memcpy(&b0, b, 8);
+    memcpy(&a1, a + n - 8, 8);
+    memcpy(&b1, b + n - 8, 8);
+    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+  }
+  if (n >= 4 && n < 8) {
+    uint32_t a0, a1, b0, b1;
+    memcpy(&a0, a, 4);
+    memcpy(&b0, b, 4);
+    memcpy(&a1, a + n - 4, 4);
+    memcpy(&b1, b + n - 4, 4);
+    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+  }
+  return n == 0 || memcmp(a, b, n) == 0;
+}
+
 static inline bool fsc__hash_is_dict(const struct fsc__gen *c) {
   return c->kind == FSC__KIND_DICT;
 }
