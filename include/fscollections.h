@@ -62,6 +62,17 @@
  *    user can and cannot do", has the whole policy: world-writable files
  *    and files planted by others are refused (FSC_EACCES), files that are
  *    not empty are never re-initialised, FIFOs and symlinks are refused.
+ *  - Threads: a writer whose write grows a file by 4 MiB or more starts a
+ *    short-lived detached thread that allocates the file's next growth
+ *    step ahead (fallocate(2) past the end of the file, on its own file
+ *    description), so that the next growth does not wait for the file
+ *    system inside a write.  The thread blocks every signal, touches no
+ *    mapping and ends within that one call; the last clean close waits
+ *    for it (at most 2 s) and gives the blocks it allocated past the end
+ *    back.  If a thread cannot be started (RLIMIT_NPROC, a seccomp
+ *    policy), the writer allocates as it would have: nothing fails.  A
+ *    child forked while such a thread runs may inherit its one descriptor
+ *    (close-on-exec; it holds no lock).
  *  - A file size limit (RLIMIT_FSIZE) is checked before the files grow:
  *    past it a write is FSC_ENOSPC, and SIGXFSZ is never raised.
  *  - Only Linux is supported in this release (the open-process count reads
