@@ -607,6 +607,52 @@ START_TEST(test_list_bad_type) {
 }
 END_TEST
 
+/* A live record whose flags byte (outside the checksum) has a bit no
+ * build writes: verify counts it as a bad record and the repair drops
+ * the element; a read-only first opener after an unclean end refuses to
+ * hand it out. */
+START_TEST(test_list_unknown_flag) {
+  const char *base = tc_path("uflag");
+  fsc_list *l = int_list(base, 5);
+  const char *dp = fpath(base, "data");
+  uint64_t off = list_slot_at(base, 3, NULL);
+  uint8_t fl = 0x80;
+  poke(dp, (off_t)(off + 1), &fl, 1);
+  fsc_verify_report r = rep();
+  ck_fsc(fsc_list_verify(l, 0, &r), FSC_ECORRUPT);
+  ck_sums(&r);
+  ck_assert_uint_eq(r.records_bad_type, 1);
+  ck_assert_uint_eq(r.records_bad, 1);
+  /* read-only, after an unclean end: the marker cleared */
+  fsc_list_close(l);
+  fsc_list_free(l);
+  const char *ip = fpath(base, "index");
+  struct stat st;
+  ck_assert_int_eq(stat(ip, &st), 0);
+  uint8_t zero = 0;
+  poke(ip, st.st_size - 1, &zero, 1);
+  fsc_options o = FSC_OPTIONS_INIT;
+  o.type = FSC_TYPE_INT64;
+  o.flags = FSC_RDONLY;
+  fsc_list *ro;
+  ck_ok(fsc_list_open(base, &o, &ro));
+  int64_t x;
+  ck_fsc(fsc_list_get_i64(ro, 3, &x), FSC_ECORRUPT);
+  ck_assert_msg(strstr(fsc_errmsg(), "flag bits"), "%s", fsc_errmsg());
+  ck_ok(fsc_list_get_i64(ro, 2, &x));
+  ck_assert_int_eq(x, 20);
+  fsc_list_close(ro);
+  fsc_list_free(ro);
+  l = list_open(base, FSC_TYPE_INT64);
+  r = rep();
+  ck_ok(fsc_list_verify(l, FSC_VERIFY_REPAIR, &r));
+  ck_assert_uint_eq(llen(l), 4);
+  ck_ok(fsc_list_verify(l, 0, NULL));
+  ck_ok(fsc_list_destroy(l));
+  fsc_list_free(l);
+}
+END_TEST
+
 /* Slots naming offsets outside the written data: past the tail, inside
  * the header page; and a record whose size runs past the tail. */
 START_TEST(test_list_dangling_and_bounds) {
@@ -2102,6 +2148,7 @@ static Suite *verify_suite(void) {
   tc = tcase(s, "list");
   tcase_add_test(tc, test_list_bad_checksum);
   tcase_add_test(tc, test_list_bad_type);
+  tcase_add_test(tc, test_list_unknown_flag);
   tcase_add_test(tc, test_list_dangling_and_bounds);
   tcase_add_test(tc, test_list_length);
   tcase_add_test(tc, test_list_frozen_word);

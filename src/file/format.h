@@ -270,6 +270,10 @@ struct fsc__rec {
 #define FSC__REC_CLEARED 0x8u
 #define FSC__REC_DEAD                                                        \
   (FSC__REC_DELETED | FSC__REC_VOID | FSC__REC_REMOVED | FSC__REC_CLEARED)
+/* Every flag a record may carry: a flags byte with any other bit set is
+ * damage (the byte is outside the checksum, so this is all a check can
+ * say of it). */
+#define FSC__REC_FLAGS_KNOWN FSC__REC_DEAD
 /*
  * Counter records (doc/FORMAT.md, "Counter records"): int64 or float
  * records whose 8-byte value word is changed in place by atomic

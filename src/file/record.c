@@ -341,6 +341,13 @@ int fsc__rec_locate_slow(struct fsc__gen *c, uint64_t off,
                     "checksum (the collection was not closed cleanly, and a "
                     "read-only handle cannot repair it: open it read-write "
                     "or run fsc verify --repair)", (unsigned long long)off);
+  if (c->check_reads && (ck_pr_load_8((const uint8_t *)&whole->flags) &
+                         ~FSC__REC_FLAGS_KNOWN) != 0)
+    return fsc__err(FSC_ECORRUPT, "the record at %llu has flag bits no "
+                    "build writes (the collection was not closed cleanly, "
+                    "and a read-only handle cannot repair it: open it "
+                    "read-write or run fsc verify --repair)",
+                    (unsigned long long)off);
   *rp = whole;
   return 0;
 }
@@ -373,7 +380,8 @@ bool fsc__rec_verify_live(struct fsc__gen *c, uint64_t off) {
   const struct fsc__rec *r;
   if (fsc__rec_locate(c, off, &r) != 0)
     return false;
-  return !(ck_pr_load_8((uint8_t *)(uintptr_t)&r->flags) & FSC__REC_DEAD);
+  uint8_t fl = ck_pr_load_8((uint8_t *)(uintptr_t)&r->flags);
+  return !(fl & FSC__REC_DEAD) && !(fl & ~FSC__REC_FLAGS_KNOWN);
 }
 
 /* Move a record's `total` bytes (at r) from live to dead.  A dict's or

@@ -188,7 +188,9 @@ enum fsc__verdict fsc__vcheck_rec(struct fsc__vpass *p, uint64_t off,
   if (!fsc__rec_sum_ok(h))
     return FSC__RV_SUM;
   if (!fsc__rec_form_ok(c->crec, h) || !fsc__type_valid(fsc__rec_type(h)) ||
-      (c->type != FSC_TYPE_ANY && fsc__rec_type(h) != c->type))
+      (c->type != FSC_TYPE_ANY && fsc__rec_type(h) != c->type) ||
+      (ck_pr_load_8((uint8_t *)(uintptr_t)&h->flags) &
+       ~FSC__REC_FLAGS_KNOWN) != 0)
     return FSC__RV_TYPE;
   if (parse(c, off, h, out) != 0)
     return FSC__RV_TYPE;
