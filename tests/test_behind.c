@@ -226,8 +226,11 @@ START_TEST(test_fill_under_limit_written_back) {
   ck_assert_msg(got[1] == 0, "%ld records read back wrong", got[1]);
   /* The stretch the tail is in, the one before (its writeback is asked
    * for at the next mark), the one before that (being written back),
-   * the header's, and slack. */
-  long max = 3 * STRETCH_PAGES + 64;
+   * the header's, and slack: two stretches more for a loaded machine,
+   * where the writeback asked for may not have started yet (a CI run
+   * with sanitizers and a fuzzer beside it measured 4293 pages).  Without
+   * the writeback behind the tail the fill leaves 7360 dirty. */
+  long max = 5 * STRETCH_PAGES + 64;
   ck_assert_msg(got[0] <= max, "%ld pages of the data mapping dirty after "
                 "a fill under a 48 MiB limit (at most %ld expected)",
                 got[0], max);
