@@ -747,6 +747,12 @@ int fsc__ctr_cas(struct fsc__gen *c, uint64_t off, const fsc_value *expected,
                  const fsc_value *desired, fsc_value *current);
 /* Is the record at off a counter?  (Its value word in *word.) */
 bool fsc__ctr_is(struct fsc__gen *c, uint64_t off, uint64_t **word);
+/* The int64 add in place of delta to the counter at off wrapped: take it
+ * back (readers may have seen the wrapped value for that instant) and
+ * record FSC_EVALUE, naming the value the add met (fsc_dict_incr,
+ * fsc_list_incr). */
+int fsc__ctr_add_undo(struct fsc__gen *c, uint64_t off, int64_t delta)
+    __attribute__((cold));
 /* A writer left a counter that a closer had given up waiting for
  * (FSC__CTR_ABANDONED): record FSC_ETIMEDOUT for the counter at off. */
 int fsc__ctr_abandoned(uint64_t off) __attribute__((cold));

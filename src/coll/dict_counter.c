@@ -54,19 +54,6 @@ static int after_in_place(struct fsc__gen *c) {
                                              : 0;
 }
 
-/* The add in place of delta to the counter at off wrapped: take it back
- * (readers may have seen the wrapped value for that instant) and report
- * FSC_EVALUE. */
-static int __attribute__((noinline, cold))
-incr_undo(struct fsc__gen *c, uint64_t off, int64_t delta) {
-  uint64_t neg = (uint64_t)0 - (uint64_t)delta, old = 0;
-  fsc__ctr_rmw(c, off, FSC__CTR_ADD, &neg, &old);
-  /* (old: the wrapped sum this undo took back; less delta, the value the
-   * add met.) */
-  return fsc__err(FSC_EVALUE, "int64 overflow: %lld + %lld",
-                  (long long)(int64_t)(le64toh(old) + neg), (long long)delta);
-}
-
 /* Add to a number in place, or make the key's record a counter.  `t` is
  * INT64 (delta in *d64) or FLOAT (*df); the new value in *out. */
 static int incr_any(struct fsc__gen *c, const void *key, size_t klen,
@@ -105,7 +92,7 @@ static int incr_any(struct fsc__gen *c, const void *key, size_t klen,
         if (t == FSC_TYPE_INT64) {
           int64_t nv;
           if (__builtin_add_overflow((int64_t)le64toh(old), d64, &nv))
-            return incr_undo(c, off, d64);
+            return fsc__ctr_add_undo(c, off, d64);
           *out = fsc_i64(nv);
         } else {
           double x, a;
@@ -223,7 +210,7 @@ int fsc_dict_incr(fsc_dict *d, const void *key, size_t klen, int64_t delta,
     return rc == 1 ? incr_slow(d, key, klen, delta, out) : rc;
   int64_t nv;
   if (__builtin_add_overflow((int64_t)le64toh(old), delta, &nv))
-    return incr_undo(c, off, delta);
+    return fsc__ctr_add_undo(c, off, delta);
   if (out)
     *out = nv;
   return 0;

@@ -628,19 +628,6 @@ static int value_write(struct fsc__gen *c, const fsc_value *v, bool ctr,
   return 0;
 }
 
-/* The add in place of delta to the counter at off wrapped: take it back
- * (readers may have seen the wrapped value for that instant) and report
- * FSC_EVALUE. */
-static int __attribute__((noinline, cold))
-incr_undo(struct fsc__gen *c, uint64_t off, int64_t delta) {
-  uint64_t neg = (uint64_t)0 - (uint64_t)delta, old = 0;
-  fsc__ctr_rmw(c, off, FSC__CTR_ADD, &neg, &old);
-  /* (old: the wrapped sum this undo took back; less delta, the value the
-   * add met.) */
-  return fsc__err(FSC_EVALUE, "int64 overflow: %lld + %lld",
-                  (long long)(int64_t)(le64toh(old) + neg), (long long)delta);
-}
-
 static int incr_g(struct fsc__gen *c, int64_t index, int64_t delta,
                   int64_t *out) {
   CHECK_C(c, true);
@@ -670,7 +657,7 @@ static int incr_g(struct fsc__gen *c, int64_t index, int64_t delta,
       if (rc == 0) {
         int64_t nv;
         if (__builtin_add_overflow((int64_t)le64toh(old), delta, &nv))
-          return incr_undo(c, off, delta);
+          return fsc__ctr_add_undo(c, off, delta);
         if (out)
           *out = nv;
         return c->durability == FSC_DURABLE_ALWAYS
@@ -740,7 +727,7 @@ int fsc_list_incr(fsc_list *l, int64_t index, int64_t delta, int64_t *out) {
     return rc == 1 ? incr_slow(l, index, delta, out) : rc;
   int64_t nv;
   if (__builtin_add_overflow((int64_t)le64toh(old), delta, &nv))
-    return incr_undo(c, off, delta);
+    return fsc__ctr_add_undo(c, off, delta);
   if (out)
     *out = nv;
   return 0;

@@ -244,6 +244,15 @@ int fsc__ctr_rmw(struct fsc__gen *c, uint64_t off, enum fsc__ctr_op op,
   return rc;
 }
 
+int fsc__ctr_add_undo(struct fsc__gen *c, uint64_t off, int64_t delta) {
+  uint64_t neg = (uint64_t)0 - (uint64_t)delta, old = 0;
+  fsc__ctr_rmw(c, off, FSC__CTR_ADD, &neg, &old);
+  /* (old: the wrapped sum this undo took back; less delta, the value the
+   * add met.) */
+  return fsc__err(FSC_EVALUE, "int64 overflow: %lld + %lld",
+                  (long long)(int64_t)(le64toh(old) + neg), (long long)delta);
+}
+
 int fsc__ctr_abandoned(uint64_t off) {
   return fsc__err(FSC_ETIMEDOUT, "the counter at %llu was closed while "
                   "this write stalled for longer than lock_timeout_ms: "
