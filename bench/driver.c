@@ -52,6 +52,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -279,6 +280,7 @@ static struct {
   const char *only; /* -e */
   uint64_t grow;    /* -p: keys of the put-while-growing workload (0: off) */
   unsigned rw_secs[2]; /* -w: the reader/writer durations (0: off) */
+  bool load;        /* -L: run a load beside the whole run */
   double clock_ns;  /* the cost of one now_ns() call, measured */
   int argc;
   char **argv;
@@ -890,7 +892,61 @@ static bool g_ran_ok[N_ALL]; /* the engine's child of this round exited 0 */
 static char g_version[N_ALL][128];
 static char g_skip[N_ALL][192]; /* why an engine did not run ("": it did) */
 
+/* -L: a load beside the whole run: one busy loop per core, and a writer
+ * that writes 64 MiB into the run's directory, fsyncs it and starts again
+ * (the CPUs and the file system's journal are both contended, as on a
+ * machine that runs other work).  Children of the driver, which kills and
+ * reaps them. */
+#define MAX_LOAD 65
+static volatile pid_t g_load[MAX_LOAD];
+
+static void load_child(int writer) {
+  signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
+  prctl(PR_SET_PDEATHSIG, SIGKILL); /* (the driver gone: so is the load) */
+  if (!writer)
+    for (;;)
+      __asm__ volatile("" ::: "memory");
+  char path[PATH_MAX];
+  bench_path(path, sizeof path, cfg.root, "load.dat");
+  static char buf[1 << 20];
+  memset(buf, 0x5a, sizeof buf);
+  for (;;) {
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0)
+      _exit(1);
+    for (int i = 0; i < 64; i++)
+      if (write(fd, buf, sizeof buf) != (ssize_t)sizeof buf)
+        break;
+    fsync(fd);
+    close(fd);
+  }
+}
+
+static void load_start(long cores) {
+  for (long i = 0; i <= cores && i < MAX_LOAD; i++) {
+    pid_t p = fork();
+    if (p < 0) {
+      fprintf(stderr, "driver: -L: fork: %s\n", strerror(errno));
+      exit(1);
+    }
+    if (p == 0)
+      load_child(i == 0);
+    g_load[i] = p;
+  }
+}
+
+static void load_stop(void) {
+  for (int i = 0; i < MAX_LOAD; i++)
+    if (g_load[i] > 0) {
+      kill(g_load[i], SIGKILL);
+      waitpid(g_load[i], NULL, 0);
+      g_load[i] = 0;
+    }
+}
+
 static void cleanup(void) {
+  load_stop();
   if (g_child > 0)
     kill(g_child, SIGKILL);
   for (unsigned i = 0; i < N_ALL; i++)
@@ -908,6 +964,9 @@ static void on_signal(int sig) {
     kill(g_child, SIGKILL);
   if (g_helper > 0)
     kill(g_helper, SIGKILL);
+  for (int i = 0; i < MAX_LOAD; i++)
+    if (g_load[i] > 0)
+      kill(g_load[i], SIGKILL);
 }
 
 static void stop_if_asked(void) {
@@ -1536,6 +1595,10 @@ static void write_markdown(const char *path, const struct machine *m,
   fprintf(f, "- Compiler: %s, CFLAGS `%s`.\n", m->compiler, BENCH_CFLAGS);
   fprintf(f, "- Load average (1 min): %.2f at the start, %.2f at the end "
              "(the run's own processes count in it).\n", load0, load1);
+  if (cfg.load)
+    fprintf(f, "- Loaded (`-L`): %ld busy loops and a writer that writes "
+               "and fsyncs 64 MiB again and again in the run's directory "
+               "ran beside the whole run.\n", m->cores);
   fprintf(f, "\n### Engines\n\n| engine | version | configuration |\n"
              "|---|---|---|\n");
   for (unsigned i = 0; i < N_ALL; i++) {
@@ -1634,7 +1697,7 @@ static void usage(FILE *f) {
           "usage: driver [-n N] [-q] [-r ROUNDS] [-k KEYLEN] [-v VALLEN] "
           "[-e ENGINES]\n"
           "              [-d DIR] [-t FILE.tsv] [-m FILE.md] [-g FILE.png] "
-          "[-G plot.gp] [-N notes.md] [-p G] [-w S,S2] [-H]\n"
+          "[-G plot.gp] [-N notes.md] [-p G] [-w S,S2] [-H] [-L]\n"
           "  -n N        entries per store (default %u)\n"
           "  -q          quick: N = %u\n"
           "  -r ROUNDS   run every engine ROUNDS times, interleaved; report "
@@ -1656,7 +1719,11 @@ static void usage(FILE *f) {
           "  -w S[,S2]   reader beside a new writer for S seconds (every "
           "round) and S2\n"
           "              seconds (the first round; default 3,10; 0: off)\n"
-          "  -H          the floor asks for transparent huge pages\n",
+          "  -H          the floor asks for transparent huge pages\n"
+          "  -L          loaded: beside the whole run, a busy loop per core "
+          "and a writer\n"
+          "              that writes and fsyncs 64 MiB again and again in "
+          "the run's directory\n",
           DEFAULT_N, QUICK_N, DEFAULT_ROUNDS, DEFAULT_GROW);
 }
 
@@ -1686,7 +1753,7 @@ int main(int argc, char **argv) {
   bench_p.klen = 16;
   bench_p.vlen = 100;
   int opt;
-  while ((opt = getopt(argc, argv, "n:qr:k:v:e:d:t:m:g:G:N:p:w:Hh")) != -1) {
+  while ((opt = getopt(argc, argv, "n:qr:k:v:e:d:t:m:g:G:N:p:w:HLh")) != -1) {
     char *end;
     switch (opt) {
     case 'n':
@@ -1743,6 +1810,9 @@ int main(int argc, char **argv) {
       break;
     case 'H':
       bench_p.floor_thp = true;
+      break;
+    case 'L':
+      cfg.load = true;
       break;
     case 'p':
       cfg.grow = strtoull(optarg, &end, 10);
@@ -1835,6 +1905,11 @@ int main(int argc, char **argv) {
   printf("machine: %s%s, %ld cores, %s, %s; load average %.2f\n", m.cpu,
          m.hypervisor ? " (VM)" : "", m.cores, m.mem, m.kernel, load0);
   printf("temp dir: %s\n", m.fs);
+  if (cfg.load) {
+    printf("loaded (-L): %ld busy loops and a writer (64 MiB, fsync, "
+           "again) run beside the whole run\n", m.cores);
+    load_start(m.cores);
+  }
   for (unsigned k = 0; k < sizeof known / sizeof known[0]; k++)
     if (!known[k].built)
       printf("skipped: %s: not built (configure did not find %s)\n",
@@ -1865,6 +1940,7 @@ int main(int argc, char **argv) {
   }
   double secs = (double)(now_ns() - t_start) / 1e9;
   double load1 = loadavg1();
+  load_stop();
 
   /* The summary. */
   printf("\nresults (median of %u round%s; a max: the largest of them)\n  %-62s", cfg.rounds,
