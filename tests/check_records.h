@@ -4,8 +4,8 @@
  * read or written at an offset, the data file read whole, a record's
  * header read from the file, and the walk over the data file's records
  * that finds the last one a test's predicate accepts.  Included by
- * tests/test_verify.c, tests/test_incr_fast.c and
- * tests/test_counter_seal.c.
+ * tests/test_verify.c, tests/test_incr_fast.c, tests/test_counter_seal.c,
+ * tests/test_overwrite.c and tests/test_list_records.c.
  */
 #ifndef FSC_CHECK_RECORDS_H
 #define FSC_CHECK_RECORDS_H

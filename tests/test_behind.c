@@ -14,6 +14,7 @@
  */
 #include "check_common.h"
 #include "check_cgroup.h"
+#include "check_smaps.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,37 +28,6 @@
 #define VAL 4000
 #define N 16384 /* 64 MiB of records */
 #define STRETCH_PAGES 1024 /* FSC__BEHIND (4 MiB) in 4 KiB pages */
-
-/* The dirty 4 KiB pages of every mapping of `file` in this process
- * (matched by inode: a file the library created shows under the name of
- * the temporary file it was made as). */
-static long mapping_dirty(const char *file) {
-  struct stat fst;
-  ck_assert_int_eq(stat(file, &fst), 0);
-  FILE *f = fopen("/proc/self/smaps", "r");
-  ck_assert_ptr_nonnull(f);
-  char line[1400];
-  bool ours = false;
-  long kb = 0;
-  int found = 0;
-  while (fgets(line, sizeof line, f)) {
-    unsigned long lo, hi, ino;
-    size_t hex = strspn(line, "0123456789abcdef");
-    if (hex && line[hex] == '-' &&
-        sscanf(line, "%lx-%lx %*s %*s %*s %lu", &lo, &hi, &ino) == 3) {
-      ours = ino == (unsigned long)fst.st_ino;
-      found += ours;
-      continue;
-    }
-    long v;
-    if (ours && (sscanf(line, "Private_Dirty: %ld kB", &v) == 1 ||
-                 sscanf(line, "Shared_Dirty: %ld kB", &v) == 1))
-      kb += v;
-  }
-  fclose(f);
-  ck_assert_int_gt(found, 0);
-  return kb / 4;
-}
 
 /* The share of the file's pages in the page cache. */
 static double resident(const char *file) {
@@ -146,7 +116,7 @@ START_TEST(test_fill_under_limit_written_back) {
     }
     char df[1100];
     snprintf(df, sizeof df, "%s.data.fscollection", base);
-    out[0] = mapping_dirty(df);
+    out[0] = tc_mapping_dirty(df, false);
     for (int i = 0; i < 40 * 1024; i += 97) {
       fsc_value got, want = val(buf, i);
       if (fsc_list_get(l, i, &got) != 0 || got.u.buf.len != VAL ||
