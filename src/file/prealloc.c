@@ -15,8 +15,8 @@
  * publishes (map.c's rule: nothing is published before its own
  * fallocate).  Starting a thread costs the writer about 10 us, so one
  * allocates several steps: PREALLOC_AHEAD bytes, but at least the next
- * step and at most the file's size (a file past the end never more than
- * doubles); and a growth whose next step lies inside what the handle last
+ * step and at most the file's size (so a small file does not get more
+ * past its end than it holds); and a growth whose next step lies inside what the handle last
  * had allocated ahead (ahead_from, ahead_end: under mu) starts none.  A
  * list growing in 4 MiB steps starts one at 4, 8, 16 and 32 MiB, then
  * one a 32 MiB.  The writer that grows into them later makes the same
@@ -123,8 +123,8 @@ void fsc__file_prealloc(struct fsc__file *f, uint64_t off, uint64_t len) {
    * for ever: a lock the parent held when it was killed would outlive it
    * (lock.c, on fork).  Under mu too: is the next step inside what this
    * handle had allocated ahead last (then nothing to do), else claim the
-   * new range.  (Only advice: another process's growth, or a thread that
-   * failed, may leave the claimed range unallocated, and the writer that
+   * new range.  (Only advice: a thread that failed or has not finished
+   * leaves the range claimed but not allocated, and the writer that
    * reaches it allocates as it would have.) */
   pthread_mutex_lock(&f->mu);
   j->fd = -1;
