@@ -104,7 +104,8 @@ static void unmark(const char *base) {
 START_TEST(test_int64_ops) {
   const char *base = tc_path("i");
   fsc_list *l = lopen(base, FSC_TYPE_INT64, false);
-  ck_assert_uint_eq(tc_peek64(tc_fpath(base, "data"), D_VERSION) & 0xffffffffu, 2);
+  ck_assert_uint_eq(tc_peek64(tc_fpath(base, "data"), D_VERSION) & 0xffffffffu,
+                    2);
   for (int64_t i = 0; i < 100; i++)
     ck_ok(fsc_list_append_i64(l, i * 10));
   /* 16 bytes each, the type byte flagged, the value 8 bytes in. */
@@ -179,7 +180,8 @@ START_TEST(test_float_ops) {
   for (int i = 0; i < 50; i++)
     ck_ok(fsc_list_append_f64(l, i + 0.5));
   ck_assert_uint_eq(dtail(base), HDR + 50 * 16);
-  ck_assert_uint_eq(peek8(tc_fpath(base, "data"), HDR), COMPACT | FSC_TYPE_FLOAT);
+  ck_assert_uint_eq(peek8(tc_fpath(base, "data"), HDR),
+                    COMPACT | FSC_TYPE_FLOAT);
   double x;
   ck_ok(fsc_list_get_f64(l, 49, &x));
   ck_assert(x == 49.5);
@@ -274,7 +276,8 @@ START_TEST(test_set_int32) {
     fsc_value v = fsc_i32(i);
     ck_fsc(fsc_set_add(s, &v), 1);
   }
-  ck_assert_uint_eq(peek8(tc_fpath(base, "data"), HDR), COMPACT | FSC_TYPE_INT32);
+  ck_assert_uint_eq(peek8(tc_fpath(base, "data"), HDR),
+                    COMPACT | FSC_TYPE_INT32);
   for (int i = 0; i < 200; i += 2) {
     fsc_value v = fsc_i32(i);
     ck_fsc(fsc_set_discard(s, &v), 1);

@@ -40,7 +40,9 @@
 #define LW_BUF(w) ((unsigned)(((w) >> 62) & 1u))
 
 /* A collection's data file. */
-static const char *data_file(const char *base) { return tc_fpath(base, "data"); }
+static const char *data_file(const char *base) {
+  return tc_fpath(base, "data");
+}
 
 static uint64_t dlen(fsc_dict *d) {
   uint64_t n = 0;

@@ -1032,8 +1032,8 @@ START_TEST(test_concurrent_writers) {
   fsc_dict *d = int_dict(dbase, 10);
   uint64_t off = list_slot_at(lbase, 4, NULL);
   uint8_t b = 0xFF;
-  tc_poke(tc_fpath(lbase, "data"), (off_t)(off + tc_rec_hdr_at(tc_fpath(lbase, "data"),
-                                                      off) + 2), &b, 1);
+  const char *ldp = tc_fpath(lbase, "data");
+  tc_poke(ldp, (off_t)(off + tc_rec_hdr_at(ldp, off) + 2), &b, 1);
   uint64_t idx, s = slot_of(dbase, "key-4", 5, &idx);
   tc_poke(tc_fpath(dbase, "data"), (off_t)(KS_OFF(s) + REC_HDR + 4 + 5), &b, 1);
   /* (Closed across the fork, so that the writers inherit no handle; the

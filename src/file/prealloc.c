@@ -16,15 +16,15 @@
  * fallocate).  Starting a thread costs the writer about 10 us, so one
  * allocates several steps: PREALLOC_AHEAD bytes, but at least the next
  * step and at most the file's size (so a small file does not get more
- * past its end than it holds); and a growth whose next step lies inside what the handle last
- * had allocated ahead (ahead_from, ahead_end: under mu) starts none.  A
- * list growing in 4 MiB steps starts one at 4, 8, 16 and 32 MiB, then
- * one a 32 MiB.  The writer that grows into them later makes the same
- * fallocate(2) as before, which finds them allocated and takes a couple
- * of microseconds.  The thread owns its own open of the file (a new
- * description: below) and its arguments, and touches no mapping and no
- * header, so it outlives nothing it uses (a handle that closes, a
- * generation retired, a fork);
+ * past its end than it holds); and a growth whose next step lies inside
+ * what the handle last had allocated ahead (ahead_from, ahead_end: under
+ * mu) starts none.  A list growing in 4 MiB steps starts one at 4, 8, 16
+ * and 32 MiB, then one a 32 MiB.  The writer that grows into them later
+ * makes the same fallocate(2) as before, which finds them allocated and
+ * takes a couple of microseconds.  The thread owns its own open of the
+ * file (a new description: below) and its arguments, and touches no
+ * mapping and no header, so it outlives nothing it uses (a handle that
+ * closes, a generation retired, a fork);
  * it blocks every signal.  If it cannot be started, or has not finished,
  * or fails (a full disk), the writer allocates as before: prealloc is
  * advice, and ENOSPC stays the growth's error.
