@@ -93,6 +93,17 @@ typedef struct {
   size_t avail;      /* bytes of the file from pl on (may be < size) */
 } tc_rec;
 
+/* Is r a full record whose payload starts [u32 klen][k] (a dict's key or
+ * a set's string element, doc/FORMAT.md)? */
+static inline bool tc_rec_key_is(const tc_rec *r, const char *k) {
+  size_t kl = strlen(k);
+  uint32_t l;
+  if (r->compact || r->avail < 4 + kl)
+    return false;
+  memcpy(&l, r->pl, 4);
+  return l == kl && memcmp(r->pl + 4, k, kl) == 0;
+}
+
 /* The offset of the last record, in file order, that pred accepts (0: no
  * record does).  Every 8-byte aligned offset past the 4096-byte header
  * with a whole header and 8 payload bytes before the end is taken for a

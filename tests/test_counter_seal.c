@@ -34,14 +34,8 @@
 /* A record of dict key k not flagged deleted: a full record whose
  * payload starts [u32 klen][k]. */
 static bool is_dict_rec(const tc_rec *r, const void *arg) {
-  const char *k = arg;
-  size_t kl = strlen(k);
-  uint32_t l;
-  if (r->compact || r->avail < 4 + kl)
-    return false;
-  memcpy(&l, r->pl, 4);
-  return l == kl && r->size >= 4 + kl && r->size < 4096 && r->type != 0 &&
-         !(r->flags & 1) && memcmp(r->pl + 4, k, kl) == 0;
+  return tc_rec_key_is(r, arg) && r->size >= 4 + strlen(arg) &&
+         r->size < 4096 && r->type != 0 && !(r->flags & 1);
 }
 
 /* The offset of the live (last written) record of dict key k. */

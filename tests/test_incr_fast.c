@@ -57,14 +57,9 @@ static off_t data_size(const char *base) {
 /* A counter record of dict key k (a full record: [u32 klen][k], padded to
  * 8, then the value word). */
 static bool is_dict_ctr(const tc_rec *r, const void *arg) {
-  const char *k = arg;
-  size_t kl = strlen(k);
-  uint32_t l;
-  if (r->compact || r->avail < 4 + kl)
-    return false;
-  memcpy(&l, r->pl, 4);
-  return l == kl && (r->ctl & CTR_FLAG) &&
-         r->size == ((4 + kl + 7) & ~7u) + 16 && memcmp(r->pl + 4, k, kl) == 0;
+  size_t kl = strlen(arg);
+  return tc_rec_key_is(r, arg) && (r->ctl & CTR_FLAG) &&
+         r->size == ((4 + kl + 7) & ~7u) + 16;
 }
 
 /* The offset of the last counter record written for dict key k. */
