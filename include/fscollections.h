@@ -62,14 +62,19 @@
  *    user can and cannot do", has the whole policy: world-writable files
  *    and files planted by others are refused (FSC_EACCES), files that are
  *    not empty are never re-initialised, FIFOs and symlinks are refused.
- *  - Threads: a writer whose write grows a file by 4 MiB or more starts a
- *    short-lived detached thread that allocates the file's next growth
- *    step ahead (fallocate(2) past the end of the file, on its own file
- *    description), so that the next growth does not wait for the file
- *    system inside a write.  The thread blocks every signal, touches no
- *    mapping and ends within that one call; the last clean close waits
- *    for it (at most 2 s) and gives the blocks it allocated past the end
- *    back.  If a thread cannot be started (RLIMIT_NPROC, a seccomp
+ *  - Threads: a writer whose write grows a file, when the file's next growth
+ *    step is 4 MiB or more and not yet allocated ahead by this handle,
+ *    starts a short-lived detached thread that allocates ahead the next
+ *    32 MiB of the file (at least that step, at most the file's size:
+ *    fallocate(2) past the end of the file, on its own file description),
+ *    so that the next growths do not wait for the file system inside a
+ *    write; a file growing in 4 MiB steps starts one a 32 MiB.  While a
+ *    collection is open each of its files may so have up to 32 MiB
+ *    allocated past its end (more only for a growth step larger than that:
+ *    a dict's next table, at most 256 MiB).  The thread blocks every signal,
+ *    touches no mapping and ends within that one call; the last clean
+ *    close waits for it (at most 2 s) and gives the blocks it allocated
+ *    past the end back.  If a thread cannot be started (RLIMIT_NPROC, a seccomp
  *    policy), the writer allocates as it would have: nothing fails.  A
  *    child forked while such a thread runs may inherit its one descriptor
  *    (close-on-exec; it holds no lock).

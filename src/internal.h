@@ -82,6 +82,8 @@ struct fsc__file {
                                        pages (ck_pr_*: appenders set it) */
   uint64_t behind_from;             /* behind.c: the first mark this
                                        handle saw (0: none yet; CAS) */
+  uint64_t ahead_from, ahead_end;   /* prealloc.c: the range this handle
+                                       last had allocated ahead; under mu */
   struct fsc__view views[FSC__MAX_VIEWS];
   unsigned nviews;
   /* map.c: ranges of this process's views whose page table entries are
@@ -164,10 +166,12 @@ int fsc__file_grow(struct fsc__file *f, uint64_t size, const char *path);
  * allocated already, or are holes on purpose (fsc__file_punch). */
 int fsc__file_grow_from(struct fsc__file *f, uint64_t from, uint64_t size,
                         const char *path);
-/* prealloc.c: after a growth step, allocate the next one, [off, off +
- * len), in a detached thread with FALLOC_FL_KEEP_SIZE (blocks past the
- * file's end: no size or capacity changes), so that the writer that grows
- * there later finds them allocated.  Advice: nothing fails; steps below
+/* prealloc.c: after a growth step to `off`, have the next one, [off, off
+ * + len), allocated in a detached thread with FALLOC_FL_KEEP_SIZE (blocks
+ * past the file's end: no size or capacity changes), so that the writer
+ * that grows there later finds them allocated; one thread allocates up to
+ * 32 MiB (at most `off`, at least len), and a step inside what this handle
+ * had allocated ahead starts none.  Advice: nothing fails; steps below
  * 4 MiB start nothing.  _trim, at the last clean close: wait (bounded)
  * for this process's threads, then give back any blocks past the file's
  * size. */

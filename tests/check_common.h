@@ -7,6 +7,7 @@
 #define FSC_CHECK_COMMON_H
 
 #include <check.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +64,25 @@ static inline void tc_rm(const char *base) {
   unlink(p);
   snprintf(p, sizeof p, "%s.index.fscollection", base);
   unlink(p);
+}
+
+/* A file p holding exactly `text` (created 0600, or truncated). */
+static inline void tc_write_text(const char *p, const char *text) {
+  int fd = open(p, O_CREAT | O_TRUNC | O_WRONLY, 0600);
+  ck_assert_int_ge(fd, 0);
+  ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+  close(fd);
+}
+
+/* File p holds exactly `text` (under 256 bytes): left untouched. */
+static inline void tc_check_text(const char *p, const char *text) {
+  char buf[256] = {0};
+  int fd = open(p, O_RDONLY);
+  ck_assert_int_ge(fd, 0);
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  ck_assert_int_eq(n, (ssize_t)strlen(text));
+  ck_assert_str_eq(buf, text);
 }
 
 /* tc_run's removal of its private directory: first make every directory

@@ -1,15 +1,19 @@
 /*
  * check_procs.h - what the multi-process tests share: a monotonic clock in
  * seconds, anonymous shared memory for the children's reports, and the
- * reaping of children with a deadline (each must exit 0).  Included by
- * tests/test_shared.c and tests/test_queue_lockfree.c.
+ * reaping of children with a deadline (each must exit 0), and a child
+ * that holds a file's flock.  Included by tests/test_shared.c,
+ * tests/test_queue_lockfree.c, tests/test_incr_fast.c and
+ * tests/test_open.c.
  */
 #ifndef CHECK_PROCS_H
 #define CHECK_PROCS_H
 
 #include "check_common.h"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -54,6 +58,29 @@ static inline void tc_reap(pid_t *pids, int n, double secs) {
     ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
                   "child %d ended with status %#x", i, st);
   }
+}
+
+/* A child holding flock(LOCK_EX) on `path` until killed (returned once it
+ * holds it). */
+static inline pid_t tc_hold_lock(const char *path) {
+  int pp[2];
+  ck_assert_int_eq(pipe(pp), 0);
+  pid_t p = fork();
+  ck_assert_int_ge(p, 0);
+  if (p == 0) {
+    int fd = open(path, O_RDONLY);
+    if (fd < 0 || flock(fd, LOCK_EX) != 0)
+      _exit(1);
+    if (write(pp[1], "x", 1) != 1)
+      _exit(1);
+    for (;;)
+      pause();
+  }
+  char c;
+  close(pp[1]);
+  ck_assert_int_eq(read(pp[0], &c, 1), 1);
+  close(pp[0]);
+  return p;
 }
 
 #endif

@@ -13,6 +13,8 @@
  *    Shared_Dirty), and every record reads back.
  */
 #include "check_common.h"
+#include "check_cgroup.h"
+#include "check_smaps.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,37 +28,6 @@
 #define VAL 4000
 #define N 16384 /* 64 MiB of records */
 #define STRETCH_PAGES 1024 /* FSC__BEHIND (4 MiB) in 4 KiB pages */
-
-/* The dirty 4 KiB pages of every mapping of `file` in this process
- * (matched by inode: a file the library created shows under the name of
- * the temporary file it was made as). */
-static long mapping_dirty(const char *file) {
-  struct stat fst;
-  ck_assert_int_eq(stat(file, &fst), 0);
-  FILE *f = fopen("/proc/self/smaps", "r");
-  ck_assert_ptr_nonnull(f);
-  char line[1400];
-  bool ours = false;
-  long kb = 0;
-  int found = 0;
-  while (fgets(line, sizeof line, f)) {
-    unsigned long lo, hi, ino;
-    size_t hex = strspn(line, "0123456789abcdef");
-    if (hex && line[hex] == '-' &&
-        sscanf(line, "%lx-%lx %*s %*s %*s %lu", &lo, &hi, &ino) == 3) {
-      ours = ino == (unsigned long)fst.st_ino;
-      found += ours;
-      continue;
-    }
-    long v;
-    if (ours && (sscanf(line, "Private_Dirty: %ld kB", &v) == 1 ||
-                 sscanf(line, "Shared_Dirty: %ld kB", &v) == 1))
-      kb += v;
-  }
-  fclose(f);
-  ck_assert_int_gt(found, 0);
-  return kb / 4;
-}
 
 /* The share of the file's pages in the page cache. */
 static double resident(const char *file) {
@@ -116,60 +87,11 @@ START_TEST(test_nothing_dropped_with_room) {
 }
 END_TEST
 
-/* A memory cgroup limited to `mib` (v1 or v2) in cg; false (and why) if
- * none can be made here. */
-static bool cg_make(char *cg, size_t cap, unsigned mib, char *why,
-                    size_t wl) {
-  const char *mnt, *lim, *sw;
-  if (geteuid() != 0) {
-    snprintf(why, wl, "not root");
-    return false;
-  }
-  if (access("/sys/fs/cgroup/memory/memory.limit_in_bytes", F_OK) == 0) {
-    mnt = "/sys/fs/cgroup/memory";
-    lim = "memory.limit_in_bytes";
-    sw = "memory.memsw.limit_in_bytes";
-  } else if (access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0) {
-    mnt = "/sys/fs/cgroup";
-    lim = "memory.max";
-    sw = "memory.swap.max";
-  } else {
-    snprintf(why, wl, "no memory cgroup");
-    return false;
-  }
-  snprintf(cg, cap, "%s/fsc_test_behind_%ld", mnt, (long)getpid());
-  if (mkdir(cg, 0755) != 0) {
-    snprintf(why, wl, "mkdir %s: %s", cg, strerror(errno));
-    return false;
-  }
-  char path[1300], v[32];
-  snprintf(path, sizeof path, "%s/%s", cg, lim);
-  FILE *f = fopen(path, "w");
-  bool ok = f && fprintf(f, "%llu", (unsigned long long)mib << 20) > 0;
-  if (f && fclose(f) != 0)
-    ok = false;
-  if (!ok) {
-    snprintf(why, wl, "cannot set %.1000s", path);
-    rmdir(cg);
-    return false;
-  }
-  /* No swap beyond the limit, where it is accounted (else the default). */
-  snprintf(path, sizeof path, "%s/%s", cg, sw);
-  snprintf(v, sizeof v, "%llu", strcmp(sw, "memory.swap.max") == 0
-                                    ? 0ULL
-                                    : (unsigned long long)mib << 20);
-  if ((f = fopen(path, "w")) != NULL) {
-    fputs(v, f);
-    fclose(f);
-  }
-  return true;
-}
-
 START_TEST(test_fill_under_limit_written_back) {
   if (sysconf(_SC_PAGESIZE) != 4096)
     return; /* the page counts below are in 4 KiB pages */
   char cg[1100], why[1200];
-  if (!cg_make(cg, sizeof cg, 48, why, sizeof why)) {
+  if (!tc_cg_make(cg, sizeof cg, "behind", 48, why, sizeof why)) {
     printf("test_fill_under_limit_written_back: skipped: %s\n", why);
     return;
   }
@@ -180,11 +102,7 @@ START_TEST(test_fill_under_limit_written_back) {
   ck_assert_int_ge(pid, 0);
   if (pid == 0) {
     close(p[0]);
-    char path[1300], me[32];
-    snprintf(path, sizeof path, "%s/cgroup.procs", cg);
-    snprintf(me, sizeof me, "%ld", (long)getpid());
-    FILE *f = fopen(path, "w");
-    if (!f || fputs(me, f) < 0 || fclose(f) != 0)
+    if (!tc_cg_join(cg))
       _exit(3);
     fsc_list *l = NULL;
     static char buf[VAL];
@@ -198,7 +116,7 @@ START_TEST(test_fill_under_limit_written_back) {
     }
     char df[1100];
     snprintf(df, sizeof df, "%s.data.fscollection", base);
-    out[0] = mapping_dirty(df);
+    out[0] = tc_mapping_dirty(df, false);
     for (int i = 0; i < 40 * 1024; i += 97) {
       fsc_value got, want = val(buf, i);
       if (fsc_list_get(l, i, &got) != 0 || got.u.buf.len != VAL ||
@@ -214,12 +132,7 @@ START_TEST(test_fill_under_limit_written_back) {
   long got[2] = {-1, -1};
   ssize_t r = read(p[0], got, sizeof got);
   close(p[0]);
-  int st = 0;
-  waitpid(pid, &st, 0);
-  for (int t = 0; t < 100 && rmdir(cg) != 0; t++) {
-    struct timespec ts = {0, 10 * 1000 * 1000};
-    nanosleep(&ts, NULL);
-  }
+  int st = tc_cg_wait(pid, cg);
   ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
                 "the filling child failed (status %d)", st);
   ck_assert_int_eq(r, (ssize_t)sizeof got);

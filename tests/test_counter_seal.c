@@ -18,6 +18,7 @@
  *  - a verify racing the writers that unseal counters reports nothing.
  */
 #include "check_common.h"
+#include "check_records.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,63 +31,31 @@
 #define CTR_FLAG 0x8000u
 #define CTR_SEALED 0x1000u
 
-static char *fpath(const char *base, const char *which) {
-  static char p[8][1024];
-  static unsigned k;
-  char *b = p[k++ % 8];
-  snprintf(b, 1024, "%.900s.%.5s.fscollection", base, which);
-  return b;
+/* A record of dict key k not flagged deleted: a full record whose
+ * payload starts [u32 klen][k]. */
+static bool is_dict_rec(const tc_rec *r, const void *arg) {
+  return tc_rec_key_is(r, arg) && r->size >= 4 + strlen(arg) &&
+         r->size < 4096 && r->type != 0 && !(r->flags & 1);
 }
 
-static void poke(const char *p, off_t off, const void *b, size_t n) {
-  int fd = open(p, O_RDWR);
-  ck_assert_msg(fd >= 0, "open %s: %s", p, strerror(errno));
-  ck_assert_int_eq(pwrite(fd, b, n, off), (ssize_t)n);
-  close(fd);
-}
-
-static void peek(const char *p, off_t off, void *b, size_t n) {
-  int fd = open(p, O_RDONLY);
-  ck_assert_msg(fd >= 0, "open %s: %s", p, strerror(errno));
-  ck_assert_int_eq(pread(fd, b, n, off), (ssize_t)n);
-  close(fd);
-}
-
-/* The whole data file, malloc'd; its size in *n. */
-static uint8_t *slurp(const char *base, size_t *n) {
-  const char *p = fpath(base, "data");
-  struct stat st;
-  ck_assert_int_eq(stat(p, &st), 0);
-  uint8_t *b = malloc((size_t)st.st_size);
-  ck_assert_ptr_nonnull(b);
-  peek(p, 0, b, (size_t)st.st_size);
-  *n = (size_t)st.st_size;
-  return b;
-}
-
-/* The offset of the live (last written) record of dict key k: a record
- * whose payload starts [u32 klen][k] and is not flagged deleted. */
+/* The offset of the live (last written) record of dict key k. */
 static uint64_t dict_rec(const char *base, const char *k) {
-  size_t n, kl = strlen(k);
-  uint8_t *b = slurp(base, &n);
-  uint64_t found = 0;
-  for (size_t off = 4096; off + REC_HDR + 4 + kl <= n; off += 8) {
-    uint32_t l;
-    uint64_t size;
-    memcpy(&l, b + off + REC_HDR, 4);
-    memcpy(&size, b + off + 8, 8);
-    if (l == kl && size >= 4 + kl && size < 4096 && b[off] != 0 &&
-        !(b[off + 1] & 1) && memcmp(b + off + REC_HDR + 4, k, kl) == 0)
-      found = off;
-  }
-  free(b);
+  uint64_t found = tc_rec_last(base, is_dict_rec, k);
   ck_assert_msg(found, "no live record for key %s", k);
   return found;
 }
 
+/* A compact int64 record of value *(int64_t *)arg, not flagged deleted. */
+static bool is_i64_rec(const tc_rec *r, const void *arg) {
+  int64_t v;
+  memcpy(&v, r->pl, 8);
+  return r->compact && r->type == FSC_TYPE_INT64 &&
+         v == *(const int64_t *)arg && !(r->flags & 1);
+}
+
 static uint16_t ctl_at(const char *base, uint64_t rec) {
   uint16_t ctl;
-  peek(fpath(base, "data"), (off_t)(rec + 2), &ctl, 2);
+  tc_peek(tc_fpath(base, "data"), (off_t)(rec + 2), &ctl, 2);
   return ctl;
 }
 
@@ -97,9 +66,9 @@ static off_t dict_vword(const char *k, uint64_t rec) {
 
 static void flip(const char *base, off_t where, uint8_t bit) {
   uint8_t b;
-  peek(fpath(base, "data"), where, &b, 1);
+  tc_peek(tc_fpath(base, "data"), where, &b, 1);
   b ^= bit;
-  poke(fpath(base, "data"), where, &b, 1);
+  tc_poke(tc_fpath(base, "data"), where, &b, 1);
 }
 
 static fsc_dict *dopen(const char *base, unsigned flags) {
@@ -441,16 +410,8 @@ START_TEST(test_list_counter_sealed) {
   /* The element's record: the newest int64 record of value 17, in the
    * compact form (doc/FORMAT.md, "Compact records": type | 0x80, the
    * payload 8 bytes in). */
-  size_t n;
-  uint8_t *b = slurp(base, &n);
-  uint64_t rec = 0;
-  for (size_t off = 4096; off + 16 <= n; off += 8) {
-    uint64_t v;
-    memcpy(&v, b + off + 8, 8);
-    if (b[off] == (FSC_TYPE_INT64 | 0x80) && v == 17 && !(b[off + 1] & 1))
-      rec = off;
-  }
-  free(b);
+  int64_t want = 17;
+  uint64_t rec = tc_rec_last(base, is_i64_rec, &want);
   ck_assert(rec);
   ck_sealed(base, rec);
   flip(base, (off_t)(rec + 8), 0x02);

@@ -261,29 +261,12 @@ END_TEST
 /* Symlinks                                                            */
 /* ------------------------------------------------------------------ */
 
-static void write_text(const char *p, const char *text) {
-  int fd = open(p, O_CREAT | O_TRUNC | O_WRONLY, 0600);
-  ck_assert_int_ge(fd, 0);
-  ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-  close(fd);
-}
-
-static void check_text(const char *p, const char *text) {
-  char buf[256] = {0};
-  int fd = open(p, O_RDONLY);
-  ck_assert_int_ge(fd, 0);
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  ck_assert_int_eq(n, (ssize_t)strlen(text));
-  ck_assert_str_eq(buf, text);
-}
-
 START_TEST(test_symlink_dict_set) {
   const char *dir = tc_dir();
   char target[600], dangling[600];
   snprintf(target, sizeof target, "%s/precious", dir);
   snprintf(dangling, sizeof dangling, "%s/would-be-created", dir);
-  write_text(target, "precious bytes");
+  tc_write_text(target, "precious bytes");
   for (enum kind k = K_DICT; k <= K_SET; k++) {
     char base[600], data[600], index[600];
     snprintf(base, sizeof base, "%s/%s", dir, kind_name[k]);
@@ -300,7 +283,7 @@ START_TEST(test_symlink_dict_set) {
                     "the message does not name %s: %s", victim,
                     fsc_errmsg());
       coll_free(&c);
-      check_text(target, "precious bytes");
+      tc_check_text(target, "precious bytes");
       unlink(data);
       unlink(index);
       /* A dangling symlink: its target is not created. */

@@ -30,6 +30,7 @@
 #endif
 #include "check_common.h"
 #include "check_procs.h"
+#include "check_records.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -39,7 +40,6 @@
 
 /* The record header and index header words the tests reach
  * (doc/FORMAT.md). */
-#define REC_HDR 16
 #define CTR_FLAG 0x8000u
 #define CTR_CLOSED 0x4000u
 #define CTR_ABANDONED 0x2000u
@@ -48,105 +48,50 @@
 #define LW_BUF(w) ((unsigned)(((w) >> 62) & 1u))
 #define HW_MIG (UINT64_C(1) << 62)
 
-static const char *fpath(const char *base, const char *which) {
-  static char buf[1024];
-  snprintf(buf, sizeof buf, "%.900s.%.5s.fscollection", base, which);
-  return buf;
-}
-
-static void poke(const char *p, off_t off, const void *b, size_t n) {
-  int fd = open(p, O_RDWR);
-  ck_assert_msg(fd >= 0, "open %s: %s", p, strerror(errno));
-  ck_assert_int_eq(pwrite(fd, b, n, off), (ssize_t)n);
-  close(fd);
-}
-
-static void peek(const char *p, off_t off, void *b, size_t n) {
-  int fd = open(p, O_RDONLY);
-  ck_assert_msg(fd >= 0, "open %s: %s", p, strerror(errno));
-  ck_assert_int_eq(pread(fd, b, n, off), (ssize_t)n);
-  close(fd);
-}
-
-static uint64_t peek64(const char *p, off_t off) {
-  uint64_t v = 0;
-  peek(p, off, &v, 8);
-  return v;
-}
-
 static off_t data_size(const char *base) {
   struct stat st;
-  ck_assert_int_eq(stat(fpath(base, "data"), &st), 0);
+  ck_assert_int_eq(stat(tc_fpath(base, "data"), &st), 0);
   return st.st_size;
 }
 
-/* The whole data file, malloc'd; its size in *n. */
-static uint8_t *slurp(const char *base, size_t *n) {
-  *n = (size_t)data_size(base);
-  uint8_t *b = malloc(*n);
-  ck_assert_ptr_nonnull(b);
-  peek(fpath(base, "data"), 0, b, *n);
-  return b;
+/* A counter record of dict key k (a full record: [u32 klen][k], padded to
+ * 8, then the value word). */
+static bool is_dict_ctr(const tc_rec *r, const void *arg) {
+  size_t kl = strlen(arg);
+  return tc_rec_key_is(r, arg) && (r->ctl & CTR_FLAG) &&
+         r->size == ((4 + kl + 7) & ~7u) + 16;
 }
 
 /* The offset of the last counter record written for dict key k. */
 static uint64_t dict_ctr(const char *base, const char *k) {
-  size_t n, kl = strlen(k);
-  uint8_t *b = slurp(base, &n);
-  uint64_t found = 0;
-  for (size_t off = 4096; off + REC_HDR + 4 + kl <= n; off += 8) {
-    uint32_t l;
-    uint16_t ctl;
-    uint64_t size;
-    memcpy(&l, b + off + REC_HDR, 4);
-    memcpy(&ctl, b + off + 2, 2);
-    memcpy(&size, b + off + 8, 8);
-    if (l == kl && (ctl & CTR_FLAG) && size == ((4 + kl + 7) & ~7u) + 16 &&
-        memcmp(b + off + REC_HDR + 4, k, kl) == 0)
-      found = off;
-  }
-  free(b);
+  uint64_t found = tc_rec_last(base, is_dict_ctr, k);
   ck_assert_msg(found, "no counter record for key %s", k);
   return found;
 }
 
+/* A list counter record holding *(int64_t *)arg (compact or full). */
+static bool is_list_ctr(const tc_rec *r, const void *arg) {
+  int64_t x;
+  memcpy(&x, r->pl, 8);
+  return (r->ctl & CTR_FLAG) && r->size == 8 && x == *(const int64_t *)arg;
+}
+
 /* The offset of the last list counter record holding value v. */
 static uint64_t list_ctr(const char *base, int64_t v) {
-  size_t n;
-  uint8_t *b = slurp(base, &n);
-  uint64_t found = 0;
-  for (size_t off = 4096; off + 16 <= n; off += 8) {
-    uint16_t ctl;
-    uint64_t size;
-    int64_t x;
-    /* a compact record (type byte's bit 7: an 8-byte header, the size
-     * implied) or a full one (doc/FORMAT.md, "Compact records") */
-    bool compact = (b[off] & 0x80u) != 0;
-    if (!compact && off + REC_HDR + 8 > n)
-      break;
-    memcpy(&ctl, b + off + 2, 2);
-    if (compact)
-      size = 8;
-    else
-      memcpy(&size, b + off + 8, 8);
-    memcpy(&x, b + off + (compact ? 8 : REC_HDR), 8);
-    if ((ctl & CTR_FLAG) && size == 8 && x == v)
-      found = off;
-  }
-  free(b);
+  uint64_t found = tc_rec_last(base, is_list_ctr, &v);
   ck_assert_msg(found, "no list counter record holding %lld", (long long)v);
   return found;
 }
 
 static uint16_t ctl_at(const char *base, uint64_t rec) {
   uint16_t ctl;
-  peek(fpath(base, "data"), (off_t)(rec + 2), &ctl, 2);
+  tc_peek(tc_fpath(base, "data"), (off_t)(rec + 2), &ctl, 2);
   return ctl;
 }
 
 static void ctl_or(const char *base, uint64_t rec, uint16_t bits) {
   uint16_t ctl = (uint16_t)(ctl_at(base, rec) | bits);
-  poke(fpath(base, "data"), (off_t)(rec + 2), &ctl, 2);
+  tc_poke(tc_fpath(base, "data"), (off_t)(rec + 2), &ctl, 2);
 }
 
 static fsc_dict *dopen(const char *base, fsc_type t, unsigned flags,
@@ -395,9 +340,9 @@ END_TEST
 
 /* Is a migration in progress (the active table's hw has KS_HW_MIG)? */
 static bool migrating(const char *base) {
-  const char *ip = fpath(base, "index");
-  uint64_t w = peek64(ip, I_LENWORD);
-  return (peek64(ip, I_DESC(LW_BUF(w)) + 16) & HW_MIG) != 0;
+  const char *ip = tc_fpath(base, "index");
+  uint64_t w = tc_peek64(ip, I_LENWORD);
+  return (tc_peek64(ip, I_DESC(LW_BUF(w)) + 16) & HW_MIG) != 0;
 }
 
 START_TEST(dict_migrating) {
@@ -419,7 +364,7 @@ START_TEST(dict_migrating) {
   /* The structure lock held (flock of a descriptor of our own): no
    * writer steps the migration on, so the counters are met in both
    * tables. */
-  int lfd = open(fpath(base, "index"), O_RDONLY);
+  int lfd = open(tc_fpath(base, "index"), O_RDONLY);
   ck_assert_int_ge(lfd, 0);
   ck_assert_int_eq(flock(lfd, LOCK_EX), 0);
   off_t sz = data_size(base);

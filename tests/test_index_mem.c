@@ -21,6 +21,7 @@
  * without them they print why and pass.
  */
 #include "check_common.h"
+#include "check_cgroup.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -220,74 +221,9 @@ START_TEST(test_recent_open_not_read_ahead) {
 }
 END_TEST
 
-/* A memory cgroup limited to `mib` (v1 or v2) in cg; false (and why) if
- * none can be made here.  (As tests/test_behind.c.) */
-static bool cg_make(char *cg, size_t cap, unsigned mib, char *why,
-                    size_t wl) {
-  const char *mnt, *lim, *sw;
-  if (geteuid() != 0) {
-    snprintf(why, wl, "not root");
-    return false;
-  }
-  if (access("/sys/fs/cgroup/memory/memory.limit_in_bytes", F_OK) == 0) {
-    mnt = "/sys/fs/cgroup/memory";
-    lim = "memory.limit_in_bytes";
-    sw = "memory.memsw.limit_in_bytes";
-  } else if (access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0) {
-    mnt = "/sys/fs/cgroup";
-    lim = "memory.max";
-    sw = "memory.swap.max";
-  } else {
-    snprintf(why, wl, "no memory cgroup");
-    return false;
-  }
-  snprintf(cg, cap, "%s/fsc_test_index_mem_%ld", mnt, (long)getpid());
-  if (mkdir(cg, 0755) != 0) {
-    snprintf(why, wl, "mkdir %s: %s", cg, strerror(errno));
-    return false;
-  }
-  char path[1300], v[32];
-  snprintf(path, sizeof path, "%s/%s", cg, lim);
-  FILE *f = fopen(path, "w");
-  bool ok = f && fprintf(f, "%llu", (unsigned long long)mib << 20) > 0;
-  if (f && fclose(f) != 0)
-    ok = false;
-  if (!ok) {
-    snprintf(why, wl, "cannot set %.1000s", path);
-    rmdir(cg);
-    return false;
-  }
-  snprintf(path, sizeof path, "%s/%s", cg, sw);
-  snprintf(v, sizeof v, "%llu", strcmp(sw, "memory.swap.max") == 0
-                                    ? 0ULL
-                                    : (unsigned long long)mib << 20);
-  if ((f = fopen(path, "w")) != NULL) {
-    fputs(v, f);
-    fclose(f);
-  }
-  return true;
-}
-
-static bool cg_join(const char *cg) {
-  char path[1300], me[32];
-  snprintf(path, sizeof path, "%s/cgroup.procs", cg);
-  snprintf(me, sizeof me, "%ld", (long)getpid());
-  FILE *f = fopen(path, "w");
-  return f && fputs(me, f) >= 0 && fclose(f) == 0;
-}
-
-/* Wait for child pid and remove cg; the child's exit status. */
-static int cg_wait(pid_t pid, const char *cg) {
-  int st = 0;
-  waitpid(pid, &st, 0);
-  for (int t = 0; t < 100 && rmdir(cg) != 0; t++)
-    sleep_ms(10);
-  return st;
-}
-
 START_TEST(test_no_read_ahead_past_budget) {
   char cg[1100], why[1200];
-  if (!cg_make(cg, sizeof cg, 16, why, sizeof why)) {
+  if (!tc_cg_make(cg, sizeof cg, "index_mem", 16, why, sizeof why)) {
     printf("test_no_read_ahead_past_budget: skipped: %s\n", why);
     return;
   }
@@ -303,7 +239,7 @@ START_TEST(test_no_read_ahead_past_budget) {
   ck_assert_int_ge(pid, 0);
   if (pid == 0) {
     close(p[0]);
-    if (!cg_join(cg))
+    if (!tc_cg_join(cg))
       _exit(3);
     fsc_options o = FSC_OPTIONS_INIT;
     o.flags = FSC_RDONLY;
@@ -321,7 +257,7 @@ START_TEST(test_no_read_ahead_past_budget) {
   double r = -1;
   ssize_t n = read(p[0], &r, sizeof r);
   close(p[0]);
-  int st = cg_wait(pid, cg);
+  int st = tc_cg_wait(pid, cg);
   ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
                 "the child failed (status %d)", st);
   ck_assert_int_eq(n, (ssize_t)sizeof r);
@@ -393,7 +329,7 @@ START_TEST(test_growth_under_limit) {
   if (sysconf(_SC_PAGESIZE) != 4096)
     return;
   char cg[1100], why[1200];
-  if (!cg_make(cg, sizeof cg, 24, why, sizeof why)) {
+  if (!tc_cg_make(cg, sizeof cg, "index_mem", 24, why, sizeof why)) {
     printf("test_growth_under_limit: skipped: %s\n", why);
     return;
   }
@@ -404,7 +340,7 @@ START_TEST(test_growth_under_limit) {
   ck_assert_int_ge(pid, 0);
   if (pid == 0) {
     close(p[0]);
-    if (!cg_join(cg))
+    if (!tc_cg_join(cg))
       _exit(3);
     long out[4] = {-1, -1, 0, 0};
     int rc = fill_child(base, out);
@@ -416,7 +352,7 @@ START_TEST(test_growth_under_limit) {
   long got[4] = {-1, -1, -1, -1};
   ssize_t n = read(p[0], got, sizeof got);
   close(p[0]);
-  int st = cg_wait(pid, cg);
+  int st = tc_cg_wait(pid, cg);
   ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
                 "the filling child failed (status %d)", st);
   ck_assert_int_eq(n, (ssize_t)sizeof got);

@@ -725,44 +725,27 @@ START_TEST(test_file_modes) {
 }
 END_TEST
 
-static void write_file(const char *p, const char *text) {
-  int fd = open(p, O_CREAT | O_TRUNC | O_WRONLY, 0600);
-  ck_assert_int_ge(fd, 0);
-  ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-  close(fd);
-}
-
-static void check_file(const char *p, const char *text) {
-  char buf[256] = {0};
-  int fd = open(p, O_RDONLY);
-  ck_assert_int_ge(fd, 0);
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  ck_assert_int_eq(n, (ssize_t)strlen(text));
-  ck_assert_str_eq(buf, text);
-}
-
 START_TEST(test_symlink_refused) {
   struct tp t;
   tp_init(&t, "l");
   char target[700], dangling[700];
   snprintf(target, sizeof target, "%s/precious", t.dir);
   snprintf(dangling, sizeof dangling, "%s/would-be-created", t.dir);
-  write_file(target, "precious bytes");
+  tc_write_text(target, "precious bytes");
   fsc_list *l;
   /* In place of the index file. */
   ck_assert_int_eq(symlink(target, t.index), 0);
   l = (fsc_list *)&t;
   ck_fsc(fsc_list_open(t.base, NULL, &l), FSC_EINVAL);
   ck_assert_ptr_null(l);
-  check_file(target, "precious bytes");
+  tc_check_text(target, "precious bytes");
   unlink(t.index);
   unlink(t.data);
   /* In place of the data file. */
   ck_assert_int_eq(symlink(target, t.data), 0);
   ck_fsc(fsc_list_open(t.base, NULL, &l), FSC_EINVAL);
   ck_assert_ptr_null(l);
-  check_file(target, "precious bytes");
+  tc_check_text(target, "precious bytes");
   unlink(t.index);
   unlink(t.data);
   /* A dangling symlink: its target is not created. */

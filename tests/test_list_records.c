@@ -10,6 +10,7 @@
  * in its own form until a compaction rewrites it.
  */
 #include "check_common.h"
+#include "check_records.h"
 
 #include <fcntl.h>
 #include <stdint.h>
@@ -19,42 +20,14 @@
 #define D_TAIL 64
 #define COMPACT 0x80u
 
-static const char *fpath(const char *base, const char *which) {
-  static char p[4][700];
-  static unsigned k;
-  char *b = p[k++ % 4];
-  snprintf(b, 700, "%s.%s.fscollection", base, which);
-  return b;
-}
-
-static void peek(const char *p, off_t at, void *buf, size_t n) {
-  int fd = open(p, O_RDONLY);
-  ck_assert_int_ge(fd, 0);
-  ck_assert_int_eq(pread(fd, buf, n, at), (ssize_t)n);
-  close(fd);
-}
-
-static void poke(const char *p, off_t at, const void *buf, size_t n) {
-  int fd = open(p, O_RDWR);
-  ck_assert_int_ge(fd, 0);
-  ck_assert_int_eq(pwrite(fd, buf, n, at), (ssize_t)n);
-  close(fd);
-}
-
-static uint64_t peek64(const char *p, off_t at) {
-  uint64_t x;
-  peek(p, at, &x, 8);
-  return x;
-}
-
 static uint8_t peek8(const char *p, off_t at) {
   uint8_t x;
-  peek(p, at, &x, 1);
+  tc_peek(p, at, &x, 1);
   return x;
 }
 
 static uint64_t dtail(const char *base) {
-  return peek64(fpath(base, "data"), D_TAIL);
+  return tc_peek64(tc_fpath(base, "data"), D_TAIL);
 }
 
 static fsc_list *lopen(const char *base, fsc_type t, bool auto_compact) {
@@ -109,19 +82,19 @@ static uint64_t generation(fsc_list *l) {
 /* The record of element i: the list's slot (the index's first array
  * holds the elements of a list that never moved its head). */
 static uint64_t rec_of(const char *base, int64_t i) {
-  const char *ip = fpath(base, "index");
-  uint64_t w = peek64(ip, 64);
-  uint64_t arr = peek64(ip, 72 + 24 * ((w >> 62) & 1));
-  return peek64(ip, (off_t)(arr + 8 * (uint64_t)i)) & ~UINT64_C(7);
+  const char *ip = tc_fpath(base, "index");
+  uint64_t w = tc_peek64(ip, 64);
+  uint64_t arr = tc_peek64(ip, 72 + 24 * ((w >> 62) & 1));
+  return tc_peek64(ip, (off_t)(arr + 8 * (uint64_t)i)) & ~UINT64_C(7);
 }
 
 /* The clean-close marker cleared: the next opener recovers. */
 static void unmark(const char *base) {
-  const char *ip = fpath(base, "index");
+  const char *ip = tc_fpath(base, "index");
   struct stat st;
   ck_assert_int_eq(stat(ip, &st), 0);
   uint8_t z = 0;
-  poke(ip, st.st_size - 1, &z, 1);
+  tc_poke(ip, st.st_size - 1, &z, 1);
 }
 
 /* ------------------------------------------------------------------ */
@@ -131,18 +104,19 @@ static void unmark(const char *base) {
 START_TEST(test_int64_ops) {
   const char *base = tc_path("i");
   fsc_list *l = lopen(base, FSC_TYPE_INT64, false);
-  ck_assert_uint_eq(peek64(fpath(base, "data"), D_VERSION) & 0xffffffffu, 2);
+  ck_assert_uint_eq(tc_peek64(tc_fpath(base, "data"), D_VERSION) & 0xffffffffu,
+                    2);
   for (int64_t i = 0; i < 100; i++)
     ck_ok(fsc_list_append_i64(l, i * 10));
   /* 16 bytes each, the type byte flagged, the value 8 bytes in. */
   ck_assert_uint_eq(dtail(base), HDR + 100 * 16);
   char dpb[700];
-  const char *dp = strcpy(dpb, fpath(base, "data"));
+  const char *dp = strcpy(dpb, tc_fpath(base, "data"));
   for (int64_t i = 0; i < 100; i++) {
     uint64_t r = rec_of(base, i);
     ck_assert_uint_eq(r, HDR + 16 * (uint64_t)i);
     ck_assert_uint_eq(peek8(dp, (off_t)r), COMPACT | FSC_TYPE_INT64);
-    ck_assert_int_eq((int64_t)peek64(dp, (off_t)r + 8), i * 10);
+    ck_assert_int_eq((int64_t)tc_peek64(dp, (off_t)r + 8), i * 10);
     ck_assert_int_eq(lget(l, i), i * 10);
   }
   /* set: one more record; incr: the first replaces the element with a
@@ -160,7 +134,7 @@ START_TEST(test_int64_ops) {
   uint64_t r7 = rec_of(base, 7);
   ck_assert_uint_eq(peek8(dp, (off_t)r7), COMPACT | FSC_TYPE_INT64);
   uint16_t ctl;
-  peek(dp, (off_t)r7 + 2, &ctl, 2);
+  tc_peek(dp, (off_t)r7 + 2, &ctl, 2);
   ck_assert_uint_ne(ctl & 0x8000u, 0); /* a counter */
   fsc_value e = fsc_i64(78), d = fsc_i64(-78), cur;
   ck_fsc(fsc_list_cas(l, 7, &e, &d, &cur), 1);
@@ -206,7 +180,8 @@ START_TEST(test_float_ops) {
   for (int i = 0; i < 50; i++)
     ck_ok(fsc_list_append_f64(l, i + 0.5));
   ck_assert_uint_eq(dtail(base), HDR + 50 * 16);
-  ck_assert_uint_eq(peek8(fpath(base, "data"), HDR), COMPACT | FSC_TYPE_FLOAT);
+  ck_assert_uint_eq(peek8(tc_fpath(base, "data"), HDR),
+                    COMPACT | FSC_TYPE_FLOAT);
   double x;
   ck_ok(fsc_list_get_f64(l, 49, &x));
   ck_assert(x == 49.5);
@@ -301,7 +276,8 @@ START_TEST(test_set_int32) {
     fsc_value v = fsc_i32(i);
     ck_fsc(fsc_set_add(s, &v), 1);
   }
-  ck_assert_uint_eq(peek8(fpath(base, "data"), HDR), COMPACT | FSC_TYPE_INT32);
+  ck_assert_uint_eq(peek8(tc_fpath(base, "data"), HDR),
+                    COMPACT | FSC_TYPE_INT32);
   for (int i = 0; i < 200; i += 2) {
     fsc_value v = fsc_i32(i);
     ck_fsc(fsc_set_discard(s, &v), 1);
@@ -359,11 +335,11 @@ START_TEST(test_damage_found_and_repaired) {
   for (int64_t i = 0; i < 10; i++)
     ck_ok(fsc_list_append_i64(l, i * 10));
   char dpb[700];
-  const char *dp = strcpy(dpb, fpath(base, "data"));
+  const char *dp = strcpy(dpb, tc_fpath(base, "data"));
   uint64_t r3 = rec_of(base, 3);
-  poke(dp, (off_t)r3 + 8, &damage[_i].value, 8);
+  tc_poke(dp, (off_t)r3 + 8, &damage[_i].value, 8);
   uint8_t t = peek8(dp, (off_t)r3) ^ damage[_i].xor_;
-  poke(dp, (off_t)r3, &t, 1);
+  tc_poke(dp, (off_t)r3, &t, 1);
   fsc_verify_report r = rep();
   ck_fsc(fsc_list_verify(l, 0, &r), FSC_ECORRUPT);
   ck_assert(!r.healthy);
@@ -378,9 +354,9 @@ START_TEST(test_damage_found_and_repaired) {
   ck_ok(fsc_list_append_i64(l, 100));
   uint64_t r0 = rec_of(base, 0);
   lclose(l);
-  poke(dp, (off_t)r0 + 8, &damage[_i].value, 8);
+  tc_poke(dp, (off_t)r0 + 8, &damage[_i].value, 8);
   t = peek8(dp, (off_t)r0) ^ damage[_i].xor_;
-  poke(dp, (off_t)r0, &t, 1);
+  tc_poke(dp, (off_t)r0, &t, 1);
   unmark(base);
   l = lopen(base, FSC_TYPE_INT64, false);
   ck_assert_uint_eq(llen(l), 9);
@@ -408,16 +384,16 @@ START_TEST(test_version1_file) {
   fsc_list *l = lopen(base, FSC_TYPE_INT64, false);
   lclose(l);
   char dpb[700];
-  const char *dp = strcpy(dpb, fpath(base, "data"));
+  const char *dp = strcpy(dpb, tc_fpath(base, "data"));
   uint32_t v1 = 1;
-  poke(dp, D_VERSION, &v1, 4);
+  tc_poke(dp, D_VERSION, &v1, 4);
   l = lopen(base, FSC_TYPE_INT64, false);
   for (int64_t i = 0; i < 100; i++)
     ck_ok(fsc_list_append_i64(l, i));
   ck_assert_uint_eq(dtail(base), HDR + 100 * 24);
   ck_assert_uint_eq(peek8(dp, HDR), FSC_TYPE_INT64); /* full */
-  ck_assert_uint_eq(peek64(dp, HDR + 8), 8);
-  ck_assert_int_eq((int64_t)peek64(dp, HDR + 24 + 16), 1);
+  ck_assert_uint_eq(tc_peek64(dp, HDR + 8), 8);
+  ck_assert_int_eq((int64_t)tc_peek64(dp, HDR + 24 + 16), 1);
   int64_t x;
   ck_ok(fsc_list_incr(l, 5, 10, &x));
   ck_ok(fsc_list_incr(l, 5, 10, &x));
@@ -430,14 +406,14 @@ START_TEST(test_version1_file) {
   ck_healthy(l, 99);
   lclose(l);
   /* Still version 1, still full records: an earlier build reads it. */
-  ck_assert_uint_eq(peek64(dp, D_VERSION) & 0xffffffffu, 1);
+  ck_assert_uint_eq(tc_peek64(dp, D_VERSION) & 0xffffffffu, 1);
   uint64_t r = rec_of(base, 1);
   ck_assert_uint_eq(peek8(dp, (off_t)r), FSC_TYPE_INT64);
-  ck_assert_uint_eq(peek64(dp, (off_t)r + 8), 8);
+  ck_assert_uint_eq(tc_peek64(dp, (off_t)r + 8), 8);
   /* A COMPACT bit in a file of version 1 is damage. */
   r = rec_of(base, 10);
   uint8_t t = FSC_TYPE_INT64 | COMPACT;
-  poke(dp, (off_t)r, &t, 1);
+  tc_poke(dp, (off_t)r, &t, 1);
   l = lopen(base, FSC_TYPE_INT64, false);
   ck_assert_int_eq(lget(l, 4), 25);
   ck_assert_int_eq(lget(l, 5), 66);
@@ -450,7 +426,7 @@ START_TEST(test_version1_file) {
   ck_healthy(l, 98);
   /* Compaction writes version 2: compact records. */
   ck_ok(fsc_list_compact(l));
-  ck_assert_uint_eq(peek64(dp, D_VERSION) & 0xffffffffu, 2);
+  ck_assert_uint_eq(tc_peek64(dp, D_VERSION) & 0xffffffffu, 2);
   ck_assert_uint_eq(dtail(base), HDR + 98 * 16);
   ck_assert_int_eq(lget(l, 0), 1);
   ck_assert_int_eq(lget(l, 4), 25);
@@ -472,13 +448,13 @@ START_TEST(test_version1_set) {
   ck_ok(fsc_set_close(s));
   fsc_set_free(s);
   uint32_t v1 = 1;
-  poke(fpath(base, "data"), D_VERSION, &v1, 4);
+  tc_poke(tc_fpath(base, "data"), D_VERSION, &v1, 4);
   ck_ok(fsc_set_open(base, &o, &s));
   for (int i = 0; i < 50; i++) {
     fsc_value v = fsc_i32(i);
     ck_fsc(fsc_set_add(s, &v), 1);
   }
-  ck_assert_uint_eq(peek8(fpath(base, "data"), HDR), FSC_TYPE_INT32);
+  ck_assert_uint_eq(peek8(tc_fpath(base, "data"), HDR), FSC_TYPE_INT32);
   ck_ok(fsc_set_close(s));
   fsc_set_free(s);
   unmark(base);
@@ -516,7 +492,7 @@ START_TEST(test_size_on_disk) {
     ck_ok(fsc_list_append_i64(l, (int64_t)i));
   lclose(l);
   struct stat st;
-  ck_assert_int_eq(stat(fpath(base, "data"), &st), 0);
+  ck_assert_int_eq(stat(tc_fpath(base, "data"), &st), 0);
   ck_assert_uint_le((uint64_t)st.st_size, (HDR + 16 * n + 4095) / 4096 * 4096);
 }
 END_TEST

@@ -31,6 +31,7 @@
  *    all report that session, whichever opened first.
  */
 #include "check_common.h"
+#include "check_procs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -576,28 +577,6 @@ END_TEST
 /* Lock timeouts                                                       */
 /* ------------------------------------------------------------------ */
 
-/* A child holding flock(LOCK_EX) on `path` until killed. */
-static pid_t hold_lock(const char *path) {
-  int pp[2];
-  ck_assert_int_eq(pipe(pp), 0);
-  pid_t p = fork();
-  ck_assert_int_ge(p, 0);
-  if (p == 0) {
-    int fd = open(path, O_RDONLY);
-    if (fd < 0 || flock(fd, LOCK_EX) != 0)
-      _exit(1);
-    if (write(pp[1], "x", 1) != 1)
-      _exit(1);
-    for (;;)
-      pause();
-  }
-  char c;
-  close(pp[1]);
-  ck_assert_int_eq(read(pp[0], &c, 1), 1);
-  close(pp[0]);
-  return p;
-}
-
 static void release_lock(pid_t p) {
   kill(p, SIGKILL);
   waitpid(p, NULL, 0);
@@ -633,7 +612,7 @@ START_TEST(test_lock_timeout) {
   /* The structure lock (index file): open, a structural change, close. */
   fsc_list *l = NULL, *w = NULL;
   ck_ok(fsc_list_open(base, &o, &w));
-  pid_t p = hold_lock(index);
+  pid_t p = tc_hold_lock(index);
   double t0 = now_ms();
   int rc = fsc_list_open(base, &o, &l);
   expect_timeout(rc, t0, index, p);
@@ -661,13 +640,13 @@ START_TEST(test_lock_timeout) {
   ck_ok(fsc_list_close(l));
   fsc_list_free(l);
   /* The presence lock (data file): an exclusive holder blocks opens. */
-  p = hold_lock(data);
+  p = tc_hold_lock(data);
   t0 = now_ms();
   rc = fsc_list_open(base, &o, &l);
   expect_timeout(rc, t0, data, p);
   release_lock(p);
   /* 0: one try, no wait. */
-  p = hold_lock(index);
+  p = tc_hold_lock(index);
   o.lock_timeout_ms = 0;
   t0 = now_ms();
   ck_fsc(fsc_list_open(base, &o, &l), FSC_ETIMEDOUT);

@@ -20,6 +20,8 @@
  *    and its compare-and-swap, the other publishing meanwhile).
  */
 #include "check_common.h"
+#include "check_records.h"
+#include "check_smaps.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -37,65 +39,10 @@
 #define I_DESC(b) (72 + 24 * (b))
 #define LW_BUF(w) ((unsigned)(((w) >> 62) & 1u))
 
-static char *fpath(const char *base, const char *which) {
-  static char p[8][1024];
-  static unsigned k;
-  char *b = p[k++ % 8];
-  snprintf(b, 1024, "%.900s.%.5s.fscollection", base, which);
-  return b;
-}
-
-static uint64_t peek64(const char *p, off_t off) {
-  uint64_t v = 0;
-  int fd = open(p, O_RDONLY);
-  ck_assert_msg(fd >= 0, "open %s: %s", p, strerror(errno));
-  ck_assert_int_eq(pread(fd, &v, 8, off), 8);
-  close(fd);
-  return v;
-}
-
-/* For each mapping of `file` in this process (/proc/self/smaps, matched
- * by inode: a file the library created is shown under the name of the
- * temporary file it was made as): with `clean`, write it back (msync) and
- * drop its pages from the mapping (MADV_DONTNEED: they come back, clean,
- * on the next access).  The dirty pages (Private_Dirty + Shared_Dirty,
- * 4 KiB) of all of them. */
-static long mapping_dirty(const char *file, bool clean) {
-  struct stat fst;
-  ck_assert_int_eq(stat(file, &fst), 0);
-  FILE *f = fopen("/proc/self/smaps", "r");
-  ck_assert_ptr_nonnull(f);
-  char line[1400];
-  bool ours = false;
-  long kb = 0;
-  int found = 0;
-  while (fgets(line, sizeof line, f)) {
-    unsigned long lo, hi, ino;
-    size_t hex = strspn(line, "0123456789abcdef");
-    if (hex && line[hex] == '-' &&
-        sscanf(line, "%lx-%lx %*s %*s %*s %lu", &lo, &hi, &ino) == 3) {
-      /* A mapping's first line: range perms offset dev inode [path]. */
-      ours = ino == (unsigned long)fst.st_ino;
-      found += ours;
-      if (ours && clean) {
-        void *a = (void *)(uintptr_t)lo;
-        ck_assert_int_eq(msync(a, hi - lo, MS_SYNC), 0);
-        ck_assert_int_eq(madvise(a, hi - lo, MADV_DONTNEED), 0);
-      }
-      continue;
-    }
-    long v;
-    if (ours && (sscanf(line, "Private_Dirty: %ld kB", &v) == 1 ||
-                 sscanf(line, "Shared_Dirty: %ld kB", &v) == 1))
-      kb += v;
-  }
-  fclose(f);
-  ck_assert_int_gt(found, 0);
-  return kb / 4;
-}
-
 /* A collection's data file. */
-static const char *data_file(const char *base) { return fpath(base, "data"); }
+static const char *data_file(const char *base) {
+  return tc_fpath(base, "data");
+}
 
 static uint64_t dlen(fsc_dict *d) {
   uint64_t n = 0;
@@ -135,8 +82,8 @@ START_TEST(test_dict_overwrite_clean) {
     ck_ok(fsc_dict_set(d, key(i), strlen(key(i)), &v));
   }
   const char *df = data_file(base);
-  mapping_dirty(df, true);
-  ck_assert_int_eq(mapping_dirty(df, false), 0);
+  tc_mapping_dirty(df, true);
+  ck_assert_int_eq(tc_mapping_dirty(df, false), 0);
   /* Two thirds overwritten with a small value, one third deleted. */
   for (int i = 0; i < NBIG; i++) {
     if (i % 3 == 2) {
@@ -146,7 +93,7 @@ START_TEST(test_dict_overwrite_clean) {
       ck_ok(fsc_dict_set(d, key(i), strlen(key(i)), &v));
     }
   }
-  long dirty = mapping_dirty(df, false);
+  long dirty = tc_mapping_dirty(df, false);
   ck_assert_msg(dirty <= DIRTY_MAX, "%ld dirty pages in the data mapping "
                 "after %d overwrites and deletes", dirty, NBIG);
   for (int i = 0; i < NBIG; i++) {
@@ -183,12 +130,12 @@ START_TEST(test_set_discard_clean) {
     ck_assert_int_eq(fsc_set_add(s, &b), 1);
   }
   const char *df = data_file(base);
-  mapping_dirty(df, true);
+  tc_mapping_dirty(df, true);
   for (int i = 0; i < NBIG; i++) {
     fsc_value v = fsc_i64(i);
     ck_assert_int_eq(fsc_set_discard(s, &v), 1);
   }
-  long dirty = mapping_dirty(df, false);
+  long dirty = tc_mapping_dirty(df, false);
   ck_assert_msg(dirty <= DIRTY_MAX, "%ld dirty pages in the data mapping "
                 "after %d discards", dirty, NBIG);
   ck_ok(fsc_set_verify(s, 0, NULL));
@@ -220,7 +167,7 @@ START_TEST(test_list_assign_pop_flags) {
     ck_ok(fsc_list_append(l, &v));
   }
   const char *df = data_file(base);
-  mapping_dirty(df, true);
+  tc_mapping_dirty(df, true);
   /* Item assignment of every other item, then pops and dels at the end
    * and in the middle. */
   for (int i = 0; i < NBIG; i += 2) {
@@ -231,7 +178,7 @@ START_TEST(test_list_assign_pop_flags) {
     ck_ok(fsc_list_pop(l, -1, NULL));
     ck_ok(fsc_list_del(l, 10));
   }
-  long dirty = mapping_dirty(df, false);
+  long dirty = tc_mapping_dirty(df, false);
   ck_assert_msg(dirty > DIRTY_MAX + NBIG / 4, "%ld dirty pages in the data "
                 "mapping after %d assignments and 16 pops: the superseded "
                 "records were not flagged", dirty, NBIG / 2);
@@ -253,10 +200,10 @@ END_TEST
 /* Every slot of the dict's table lost (zeroed, as index pages lost with
  * the power): a repair, alone, rebuilds the table from the data file. */
 static void lose_table_and_repair(const char *base, fsc_dict *d) {
-  const char *ip = fpath(base, "index");
-  uint64_t w = peek64(ip, I_LENWORD);
-  uint64_t toff = peek64(ip, I_DESC(LW_BUF(w)));
-  uint64_t cap = peek64(ip, I_DESC(LW_BUF(w)) + 8);
+  const char *ip = tc_fpath(base, "index");
+  uint64_t w = tc_peek64(ip, I_LENWORD);
+  uint64_t toff = tc_peek64(ip, I_DESC(LW_BUF(w)));
+  uint64_t cap = tc_peek64(ip, I_DESC(LW_BUF(w)) + 8);
   void *zero = calloc(cap, 8);
   ck_assert_ptr_nonnull(zero);
   int fd = open(ip, O_RDWR);
@@ -338,7 +285,7 @@ START_TEST(test_delete_when_full) {
   if (p == 0) {
     signal(SIGXFSZ, SIG_IGN);
     struct stat st;
-    if (stat(fpath(base, "data"), &st) != 0)
+    if (stat(tc_fpath(base, "data"), &st) != 0)
       _exit(2);
     struct rlimit rl = {(rlim_t)st.st_size, (rlim_t)st.st_size};
     if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
@@ -418,7 +365,7 @@ START_TEST(test_rebuild_skips_failed_put) {
   o.lock_timeout_ms = 20;
   fsc_dict *d = NULL;
   ck_ok(fsc_dict_open(base, &o, &d));
-  int fd = open(fpath(base, "index"), O_RDONLY);
+  int fd = open(tc_fpath(base, "index"), O_RDONLY);
   ck_assert_int_ge(fd, 0);
   ck_assert_int_eq(flock(fd, LOCK_EX | LOCK_NB), 0);
   int n = 0, rc;
@@ -446,6 +393,44 @@ START_TEST(test_rebuild_skips_failed_put) {
 }
 END_TEST
 
+/* A child that opens the dict at base and sets "hot" to x0 + 1, x0 + 2,
+ * ... in a loop until *stop, stopped (SIGSTOP) a while (longer as round
+ * grows) after its first 100 sets; its pid. */
+static pid_t stopped_setter(const char *base, volatile int *stop, int64_t x0,
+                            int round) {
+  *stop = 0;
+  int ready[2];
+  ck_assert_int_eq(pipe(ready), 0);
+  pid_t p = fork();
+  ck_assert_int_ge(p, 0);
+  if (p == 0) {
+    fsc_dict *o = NULL;
+    if (fsc_dict_open(base, NULL, &o) != 0)
+      _exit(2);
+    int64_t x = x0;
+    for (int n = 0; !__atomic_load_n(stop, __ATOMIC_ACQUIRE); n++) {
+      fsc_value v = fsc_i64(++x);
+      if (fsc_dict_set(o, "hot", 3, &v) != 0)
+        _exit(3);
+      if (n == 100 && write(ready[1], "x", 1) != 1)
+        _exit(4);
+    }
+    fsc_dict_free(o);
+    _exit(0);
+  }
+  char c;
+  ck_assert_int_eq(read(ready[0], &c, 1), 1);
+  close(ready[0]);
+  close(ready[1]);
+  struct timespec ts = {0, 200000 + 37000 * round};
+  nanosleep(&ts, NULL);
+  ck_assert_int_eq(kill(p, SIGSTOP), 0);
+  int st;
+  ck_assert_int_eq(waitpid(p, &st, WUNTRACED), p);
+  ck_assert(WIFSTOPPED(st));
+  return p;
+}
+
 /* Two processes set one key "hot": the child in a loop (until told to
  * stop), the parent once while the child is stopped by SIGSTOP.  When the
  * stop caught the child between its append and its compare-and-swap, the
@@ -467,36 +452,8 @@ START_TEST(test_rebuild_after_race) {
   int child_last = 0;
   const int rounds = 24;
   for (int round = 0; round < rounds; round++) {
-    *stop = 0;
-    int ready[2];
-    ck_assert_int_eq(pipe(ready), 0);
-    pid_t p = fork();
-    ck_assert_int_ge(p, 0);
-    if (p == 0) {
-      fsc_dict *o = NULL;
-      if (fsc_dict_open(base, NULL, &o) != 0)
-        _exit(2);
-      int64_t x = 1000000 * (round + 1);
-      for (int n = 0; !__atomic_load_n(stop, __ATOMIC_ACQUIRE); n++) {
-        fsc_value v = fsc_i64(++x);
-        if (fsc_dict_set(o, "hot", 3, &v) != 0)
-          _exit(3);
-        if (n == 100 && write(ready[1], "x", 1) != 1)
-          _exit(4);
-      }
-      fsc_dict_free(o);
-      _exit(0);
-    }
-    char c;
-    ck_assert_int_eq(read(ready[0], &c, 1), 1);
-    close(ready[0]);
-    close(ready[1]);
-    struct timespec ts = {0, 200000 + 37000 * round};
-    nanosleep(&ts, NULL);
-    ck_assert_int_eq(kill(p, SIGSTOP), 0);
+    pid_t p = stopped_setter(base, stop, 1000000 * (round + 1), round);
     int st;
-    ck_assert_int_eq(waitpid(p, &st, WUNTRACED), p);
-    ck_assert(WIFSTOPPED(st));
     __atomic_store_n(stop, 1, __ATOMIC_RELEASE);
     fsc_value mine = fsc_i64(-round - 1), now;
     ck_ok(fsc_dict_set(d, "hot", 3, &mine));
@@ -542,36 +499,8 @@ START_TEST(test_verify_beside_stopped_writer) {
                             MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   ck_assert(stop != MAP_FAILED);
   for (int round = 0; round < 16; round++) {
-    *stop = 0;
-    int ready[2];
-    ck_assert_int_eq(pipe(ready), 0);
-    pid_t p = fork();
-    ck_assert_int_ge(p, 0);
-    if (p == 0) {
-      fsc_dict *o = NULL;
-      if (fsc_dict_open(base, NULL, &o) != 0)
-        _exit(2);
-      int64_t x = 0;
-      for (int n = 0; !__atomic_load_n(stop, __ATOMIC_ACQUIRE); n++) {
-        fsc_value v = fsc_i64(++x);
-        if (fsc_dict_set(o, "hot", 3, &v) != 0)
-          _exit(3);
-        if (n == 100 && write(ready[1], "x", 1) != 1)
-          _exit(4);
-      }
-      fsc_dict_free(o);
-      _exit(0);
-    }
-    char c;
-    ck_assert_int_eq(read(ready[0], &c, 1), 1);
-    close(ready[0]);
-    close(ready[1]);
-    struct timespec ts = {0, 200000 + 37000 * round};
-    nanosleep(&ts, NULL);
-    ck_assert_int_eq(kill(p, SIGSTOP), 0);
+    pid_t p = stopped_setter(base, stop, 0, round);
     int st;
-    ck_assert_int_eq(waitpid(p, &st, WUNTRACED), p);
-    ck_assert(WIFSTOPPED(st));
     fsc_verify_report r;
     memset(&r, 0, sizeof r);
     r.size = sizeof r;

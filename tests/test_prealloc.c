@@ -12,16 +12,24 @@
  *    was taken (the next one, twice as large, is allocated ahead);
  *  - a last close by another process, which never allocated ahead, gives
  *    back what the first one allocated;
- *  - a file grown into the blocks allocated ahead reads and verifies.
+ *  - a file grown into the blocks allocated ahead reads and verifies;
+ *  - a list whose data file grows in 4 MiB steps does not start a thread
+ *    a step: one thread allocates several steps ahead, so a 64 MiB fill
+ *    starts a few (counted by this program's pthread_create, which the
+ *    library's calls reach first), and its last close still gives every
+ *    block back.
  * The thread that allocates is waited for by polling (at most 20 s); no
  * time is asserted.
  */
 #include "check_common.h"
+#include "check_fill.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fiemap.h>
 #include <linux/fs.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -30,6 +38,23 @@
 #include <unistd.h>
 
 #define MIB (UINT64_C(1) << 20)
+
+/* Threads started in this process: this definition comes before the C
+ * library's in the symbol lookup, so the library's pthread_create calls
+ * (src/file/prealloc.c's, the only ones a list append makes) count here
+ * and go on to the real one. */
+static unsigned thread_starts;
+int pthread_create(pthread_t *restrict t, const pthread_attr_t *restrict at,
+                   void *(*fn)(void *), void *restrict arg) {
+  static int (*real)(pthread_t *restrict, const pthread_attr_t *restrict,
+                     void *(*)(void *), void *restrict);
+  if (!real)
+    *(void **)&real = dlsym(RTLD_NEXT, "pthread_create");
+  if (!real)
+    return EAGAIN;
+  __atomic_add_fetch(&thread_starts, 1, __ATOMIC_RELAXED);
+  return real(t, at, fn, arg);
+}
 
 static const char *fpath(const char *base, const char *which) {
   static char buf[2][1024];
@@ -79,46 +104,6 @@ static uint64_t wait_past_end(const char *p, uint64_t want) {
   return n;
 }
 
-static void key_of(char k[17], uint64_t i) {
-  snprintf(k, 17, "%016llu", (unsigned long long)i);
-}
-
-static void value_of(char v[100], uint64_t i) {
-  memset(v, 'a' + (int)(i % 26), 100);
-  memcpy(v, &i, sizeof i);
-}
-
-static fsc_options opts_none(void) {
-  fsc_options o = FSC_OPTIONS_INIT;
-  o.durability = FSC_DURABLE_NONE;
-  return o;
-}
-
-static void fill(fsc_dict *d, uint64_t from, uint64_t to) {
-  char k[17], v[100];
-  for (uint64_t i = from; i < to; i++) {
-    key_of(k, i);
-    value_of(v, i);
-    fsc_value val = fsc_bytes(v, 100);
-    ck_ok(fsc_dict_set(d, k, 16, &val));
-  }
-}
-
-static void check(fsc_dict *d, uint64_t n) {
-  uint64_t len;
-  ck_ok(fsc_dict_len(d, &len));
-  ck_assert_uint_eq(len, n);
-  char k[17], v[100];
-  for (uint64_t i = 0; i < n; i += 1 + i / 256) {
-    key_of(k, i);
-    value_of(v, i);
-    fsc_value out;
-    ck_ok(fsc_dict_get(d, k, 16, &out));
-    ck_assert_uint_eq(out.u.buf.len, 100);
-    ck_assert(memcmp(out.u.buf.ptr, v, 100) == 0);
-  }
-}
-
 static uint64_t word_at(const char *p, off_t off) {
   int fd = open(p, O_RDONLY);
   ck_assert_int_ge(fd, 0);
@@ -140,11 +125,11 @@ static uint64_t size_of(const char *p) {
 
 START_TEST(test_data_ahead_and_given_back) {
   const char *base = tc_path("data");
-  fsc_options o = opts_none();
+  fsc_options o = tc_opts_none();
   o.flags = FSC_CREATE;
   fsc_dict *d;
   ck_ok(fsc_dict_open(base, &o, &d));
-  fill(d, 0, N);
+  tc_dict_fill(d, 0, N);
   const char *dp = fpath(base, "data");
   uint64_t cap = word_at(dp, 72);
   ck_assert_uint_ge(cap, 16 * MIB);
@@ -155,15 +140,15 @@ START_TEST(test_data_ahead_and_given_back) {
                 (unsigned long long)cap);
   ck_assert_uint_eq(size_of(dp), word_at(dp, 72));
   /* Grown into them: the keys after read back. */
-  fill(d, N, N + 60000);
-  check(d, N + 60000);
+  tc_dict_fill(d, N, N + 60000);
+  tc_dict_check(d, N + 60000, 256);
   ck_ok(fsc_dict_close(d));
   fsc_dict_free(d);
   ck_assert_uint_eq(past_end(dp), 0);
   ck_assert_uint_eq(past_end(fpath(base, "index")), 0);
   o.flags = 0;
   ck_ok(fsc_dict_open(base, &o, &d));
-  check(d, N + 60000);
+  tc_dict_check(d, N + 60000, 256);
   fsc_verify_report r;
   ck_ok(fsc_dict_verify(d, 0, &r));
   ck_ok(fsc_dict_destroy(d));
@@ -173,25 +158,25 @@ END_TEST
 
 START_TEST(test_index_ahead_and_given_back) {
   const char *base = tc_path("index");
-  fsc_options o = opts_none();
+  fsc_options o = tc_opts_none();
   o.flags = FSC_CREATE;
   fsc_dict *d;
   ck_ok(fsc_dict_open(base, &o, &d));
-  fill(d, 0, N);
+  tc_dict_fill(d, 0, N);
   const char *ip = fpath(base, "index");
   /* The last table region was 4 MiB: the next, 8, is allocated ahead. */
   uint64_t past = wait_past_end(ip, 4 * MIB);
   ck_assert_msg(past >= 4 * MIB, "%llu bytes allocated past the index "
                 "file's end", (unsigned long long)past);
   ck_assert_uint_eq(size_of(ip), word_at(ip, 128)); /* icap */
-  check(d, N);
+  tc_dict_check(d, N, 256);
   ck_ok(fsc_dict_close(d));
   fsc_dict_free(d);
   ck_assert_uint_eq(past_end(ip), 0);
   ck_assert_uint_eq(past_end(fpath(base, "data")), 0);
   o.flags = 0;
   ck_ok(fsc_dict_open(base, &o, &d));
-  check(d, N);
+  tc_dict_check(d, N, 256);
   ck_ok(fsc_dict_destroy(d));
   fsc_dict_free(d);
 }
@@ -201,11 +186,11 @@ END_TEST
  * grew nothing, closes last and gives the blocks back. */
 START_TEST(test_given_back_by_other_last_close) {
   const char *base = tc_path("other");
-  fsc_options o = opts_none();
+  fsc_options o = tc_opts_none();
   o.flags = FSC_CREATE;
   fsc_dict *d;
   ck_ok(fsc_dict_open(base, &o, &d));
-  fill(d, 0, N);
+  tc_dict_fill(d, 0, N);
   const char *dp = fpath(base, "data"), *ip = fpath(base, "index");
   ck_assert_uint_ge(wait_past_end(dp, 4 * MIB), 4 * MIB);
   ck_assert_uint_ge(wait_past_end(ip, 4 * MIB), 4 * MIB);
@@ -220,7 +205,7 @@ START_TEST(test_given_back_by_other_last_close) {
     for (int fd = 3; fd < 1024; fd++)
       if (fd != up[1] && fd != go[0])
         close(fd);
-    fsc_options co = opts_none();
+    fsc_options co = tc_opts_none();
     fsc_dict *cd;
     char c = 0;
     int ok = fsc_dict_open(base, &co, &cd) == 0;
@@ -248,9 +233,60 @@ START_TEST(test_given_back_by_other_last_close) {
   ck_assert_uint_eq(past_end(ip), 0);
   o.flags = 0;
   ck_ok(fsc_dict_open(base, &o, &d));
-  check(d, N);
+  tc_dict_check(d, N, 256);
   ck_ok(fsc_dict_destroy(d));
   fsc_dict_free(d);
+}
+END_TEST
+
+/* A list appended to 64 MiB: its data file grows in steps of 4 MiB
+ * (then an eighth, 4 to 8 MiB), about fifteen steps of at least 4 MiB,
+ * each of which started a thread when each allocated only the next step.
+ * Allocating ahead the next 32 MiB (at most the file's size, at least the
+ * step) starts one at 4, 8, 16, 32 and 64 MiB. */
+START_TEST(test_list_steps_share_a_thread) {
+  const char *base = tc_path("list");
+  fsc_options o = tc_opts_none();
+  o.flags = FSC_CREATE;
+  fsc_list *l;
+  ck_ok(fsc_list_open(base, &o, &l));
+  static char buf[4000];
+  unsigned before = __atomic_load_n(&thread_starts, __ATOMIC_RELAXED);
+  for (int i = 0; i < 16384; i++) { /* 64 MiB of records */
+    memset(buf, 'a' + i % 26, sizeof buf);
+    memcpy(buf, &i, sizeof i);
+    fsc_value v = fsc_bytes(buf, sizeof buf);
+    ck_ok(fsc_list_append(l, &v));
+  }
+  unsigned n = __atomic_load_n(&thread_starts, __ATOMIC_RELAXED) - before;
+  const char *dp = fpath(base, "data");
+  uint64_t cap = word_at(dp, 72);
+  ck_assert_uint_ge(cap, 64 * MIB);
+  ck_assert_msg(n >= 1 && n <= 6, "%u threads started to allocate ahead "
+                "while the data file grew to %llu bytes", n,
+                (unsigned long long)cap);
+  /* What they allocated is past the end, the size unchanged. */
+  ck_assert_uint_ge(wait_past_end(dp, 4 * MIB), 4 * MIB);
+  ck_assert_uint_eq(size_of(dp), word_at(dp, 72));
+  for (int i = 0; i < 16384; i += 101) {
+    fsc_value got;
+    ck_ok(fsc_list_get(l, i, &got));
+    ck_assert_uint_eq(got.u.buf.len, sizeof buf);
+    ck_assert_int_eq(memcmp(got.u.buf.ptr, &i, sizeof i), 0);
+    ck_assert_int_eq(((const char *)got.u.buf.ptr)[sizeof buf - 1],
+                     'a' + i % 26);
+  }
+  ck_ok(fsc_list_close(l));
+  fsc_list_free(l);
+  ck_assert_uint_eq(past_end(dp), 0);
+  ck_assert_uint_eq(past_end(fpath(base, "index")), 0);
+  o.flags = 0;
+  ck_ok(fsc_list_open(base, &o, &l));
+  uint64_t len;
+  ck_ok(fsc_list_len(l, &len));
+  ck_assert_uint_eq(len, 16384);
+  ck_ok(fsc_list_destroy(l));
+  fsc_list_free(l);
 }
 END_TEST
 
@@ -261,6 +297,7 @@ static Suite *prealloc_suite(void) {
   tcase_add_test(tc, test_data_ahead_and_given_back);
   tcase_add_test(tc, test_index_ahead_and_given_back);
   tcase_add_test(tc, test_given_back_by_other_last_close);
+  tcase_add_test(tc, test_list_steps_share_a_thread);
   suite_add_tcase(s, tc);
   return s;
 }

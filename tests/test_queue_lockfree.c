@@ -127,28 +127,6 @@ static off_t head_slot(const char *base, uint64_t *head) {
   return (off_t)(arr + 8 * *head);
 }
 
-/* A child holding flock(LOCK_EX) on `path` until killed. */
-static pid_t hold_lock(const char *path) {
-  int pp[2];
-  ck_assert_int_eq(pipe(pp), 0);
-  pid_t p = fork();
-  ck_assert_int_ge(p, 0);
-  if (p == 0) {
-    int fd = open(path, O_RDONLY);
-    if (fd < 0 || flock(fd, LOCK_EX) != 0)
-      _exit(1);
-    if (write(pp[1], "x", 1) != 1)
-      _exit(1);
-    for (;;)
-      pause();
-  }
-  char c;
-  close(pp[1]);
-  ck_assert_int_eq(read(pp[0], &c, 1), 1);
-  close(pp[0]);
-  return p;
-}
-
 /* ------------------------------------------------------------------ */
 
 START_TEST(pop_head_takes_no_lock) {
@@ -158,7 +136,7 @@ START_TEST(pop_head_takes_no_lock) {
   fsc_list *l = lopen(base, 300);
   for (int64_t i = 0; i < 10; i++)
     ck_ok(fsc_list_append_i64(l, i));
-  pid_t h = hold_lock(ipath(base));
+  pid_t h = tc_hold_lock(ipath(base));
   /* The lock is held: a structural change times out... */
   ck_fsc(fsc_list_insert(l, 3, &(fsc_value){.type = FSC_TYPE_INT64}),
          FSC_ETIMEDOUT);

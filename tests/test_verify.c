@@ -18,6 +18,7 @@
  *    problem that is not there, and a repair loses no acknowledged write.
  */
 #include "check_common.h"
+#include "check_records.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -46,45 +47,12 @@
 #define LW_LEN(w) ((w) & ((UINT64_C(1) << 40) - 1))
 #define LW_BUF(w) ((unsigned)(((w) >> 62) & 1u))
 
-/* base.data.fscollection / base.index.fscollection, in one of 64
- * rotating buffers (the helpers below use their own). */
-static char *fpath(const char *base, const char *which) {
-  static char p[64][1024];
-  static unsigned k;
-  char *b = p[k++ % 64];
-  snprintf(b, 1024, "%.900s.%.5s.fscollection", base, which);
-  return b;
-}
-
-/* The same into a caller's buffer. */
+/* tc_fpath (check_records.h) into a caller's buffer: the helpers below
+ * use their own. */
 static const char *fpath_in(char buf[1024], const char *base,
                             const char *which) {
   snprintf(buf, 1024, "%.900s.%.5s.fscollection", base, which);
   return buf;
-}
-
-static void poke(const char *p, off_t off, const void *b, size_t n) {
-  int fd = open(p, O_RDWR);
-  ck_assert_msg(fd >= 0, "open %s: %s", p, strerror(errno));
-  ck_assert_int_eq(pwrite(fd, b, n, off), (ssize_t)n);
-  close(fd);
-}
-
-static void peek(const char *p, off_t off, void *b, size_t n) {
-  int fd = open(p, O_RDONLY);
-  ck_assert_msg(fd >= 0, "open %s: %s", p, strerror(errno));
-  ck_assert_int_eq(pread(fd, b, n, off), (ssize_t)n);
-  close(fd);
-}
-
-static uint64_t peek64(const char *p, off_t off) {
-  uint64_t v;
-  peek(p, off, &v, 8);
-  return v;
-}
-
-static void poke64(const char *p, off_t off, uint64_t v) {
-  poke(p, off, &v, 8);
 }
 
 static fsc_verify_report rep(void) {
@@ -173,34 +141,23 @@ static fsc_set *set_open(const char *base, fsc_type t) {
 static uint64_t list_slot_at(const char *base, uint64_t i, off_t *where) {
   char ib[1024];
   const char *ip = fpath_in(ib, base, "index");
-  uint64_t w = peek64(ip, I_LENWORD);
-  uint64_t arr = peek64(ip, I_DESC(LW_BUF(w)));
+  uint64_t w = tc_peek64(ip, I_LENWORD);
+  uint64_t arr = tc_peek64(ip, I_DESC(LW_BUF(w)));
   if (where)
     *where = (off_t)(arr + 8 * i);
-  return peek64(ip, (off_t)(arr + 8 * i));
+  return tc_peek64(ip, (off_t)(arr + 8 * i));
 }
 
 /* Recompute the checksum of the record at off after changing it. */
-/* The header bytes and payload size of the record at off, from its
- * first byte (doc/FORMAT.md, "Compact records"). */
-static unsigned rec_hdr_at(const char *dp, uint64_t off) {
-  uint8_t t;
-  peek(dp, (off_t)off, &t, 1);
-  return (t & 0x80) ? 8 : REC_HDR;
-}
-static uint64_t rec_size_at(const char *dp, uint64_t off) {
-  return rec_hdr_at(dp, off) == 8 ? 8 : peek64(dp, (off_t)off + 8);
-}
-
 static void reseal(const char *dp, uint64_t off) {
   uint8_t h[REC_HDR];
-  peek(dp, (off_t)off, h, sizeof h);
-  uint64_t n = rec_size_at(dp, off);
+  tc_peek(dp, (off_t)off, h, sizeof h);
+  uint64_t n = tc_rec_size_at(dp, off);
   uint8_t *pl = malloc(n ? n : 1);
-  peek(dp, (off_t)(off + rec_hdr_at(dp, off)), pl, n);
+  tc_peek(dp, (off_t)(off + tc_rec_hdr_at(dp, off)), pl, n);
   uint32_t sum = (uint32_t)XXH3_64bits_withSeed(pl, n,
                                                 ((uint64_t)h[0] << 56) ^ n);
-  poke(dp, (off_t)(off + 4), &sum, 4);
+  tc_poke(dp, (off_t)(off + 4), &sum, 4);
   free(pl);
 }
 
@@ -208,9 +165,9 @@ static void reseal(const char *dp, uint64_t off) {
 static void table_of(const char *base, uint64_t *off, uint64_t *cap) {
   char ib[1024];
   const char *ip = fpath_in(ib, base, "index");
-  uint64_t w = peek64(ip, I_LENWORD);
-  *off = peek64(ip, I_DESC(LW_BUF(w)));
-  *cap = peek64(ip, I_DESC(LW_BUF(w)) + 8);
+  uint64_t w = tc_peek64(ip, I_LENWORD);
+  *off = tc_peek64(ip, I_DESC(LW_BUF(w)));
+  *cap = tc_peek64(ip, I_DESC(LW_BUF(w)) + 8);
 }
 
 #define KS_OFF(s) ((s) & ((((uint64_t)1 << 44) - 1) & ~UINT64_C(7)))
@@ -226,17 +183,17 @@ static uint64_t slot_of(const char *base, const void *key, uint32_t klen,
   const char *ip = fpath_in(ib, base, "index");
   const char *dp = fpath_in(db, base, "data");
   for (uint64_t i = 0; i < cap; i++) {
-    uint64_t s = peek64(ip, (off_t)(toff + 8 * i));
+    uint64_t s = tc_peek64(ip, (off_t)(toff + 8 * i));
     if (!KS_IS_KEY(s))
       continue;
     uint32_t kl;
-    unsigned hn = rec_hdr_at(dp, KS_OFF(s));
-    peek(dp, (off_t)(KS_OFF(s) + hn), &kl, 4);
+    unsigned hn = tc_rec_hdr_at(dp, KS_OFF(s));
+    tc_peek(dp, (off_t)(KS_OFF(s) + hn), &kl, 4);
     if (kl != klen)
       continue;
     char buf[256];
     ck_assert_uint_le(kl, sizeof buf);
-    peek(dp, (off_t)(KS_OFF(s) + hn + 4), buf, kl);
+    tc_peek(dp, (off_t)(KS_OFF(s) + hn + 4), buf, kl);
     if (memcmp(buf, key, kl) == 0) {
       *idx = i;
       return s;
@@ -516,12 +473,12 @@ START_TEST(test_list_bad_checksum) {
   fsc_list *l = int_list(base, 10);
   uint64_t off = list_slot_at(base, 3, NULL);
   uint8_t b;
-  unsigned hn = rec_hdr_at(fpath(base, "data"), off);
+  unsigned hn = tc_rec_hdr_at(tc_fpath(base, "data"), off);
   ck_assert_uint_eq(hn, 8); /* compact (doc/FORMAT.md) */
-  peek(fpath(base, "data"), (off_t)(off + hn), &b, 1);
+  tc_peek(tc_fpath(base, "data"), (off_t)(off + hn), &b, 1);
   ck_assert_uint_eq(b, 30);
   b ^= 0x40;
-  poke(fpath(base, "data"), (off_t)(off + hn), &b, 1);
+  tc_poke(tc_fpath(base, "data"), (off_t)(off + hn), &b, 1);
   ck_assert_int_eq(lget(l, 3), 30 ^ 0x40); /* reads do not checksum */
   fsc_verify_report r = rep();
   ck_fsc(fsc_list_verify(l, 0, &r), FSC_ECORRUPT);
@@ -567,12 +524,12 @@ END_TEST
 START_TEST(test_list_bad_type) {
   const char *base = tc_path("type");
   fsc_list *l = int_list(base, 5);
-  const char *dp = fpath(base, "data");
+  const char *dp = tc_fpath(base, "data");
   uint64_t off = list_slot_at(base, 2, NULL);
   uint8_t t = FSC_TYPE_INT32;
   uint64_t n = 4;
-  poke(dp, (off_t)off, &t, 1);
-  poke(dp, (off_t)(off + 8), &n, 8);
+  tc_poke(dp, (off_t)off, &t, 1);
+  tc_poke(dp, (off_t)(off + 8), &n, 8);
   reseal(dp, off);
   fsc_verify_report r = rep();
   ck_fsc(fsc_list_verify(l, 0, &r), FSC_ECORRUPT);
@@ -591,10 +548,10 @@ START_TEST(test_list_bad_type) {
   fsc_value tv = fsc_bool(true);
   for (int i = 0; i < 4; i++)
     ck_ok(fsc_list_append(l, &tv));
-  dp = fpath(base, "data");
+  dp = tc_fpath(base, "data");
   off = list_slot_at(base, 1, NULL);
   uint8_t seven = 7;
-  poke(dp, (off_t)(off + rec_hdr_at(dp, off)), &seven, 1);
+  tc_poke(dp, (off_t)(off + tc_rec_hdr_at(dp, off)), &seven, 1);
   reseal(dp, off);
   r = rep();
   ck_fsc(fsc_list_verify(l, 0, &r), FSC_ECORRUPT);
@@ -614,10 +571,10 @@ END_TEST
 START_TEST(test_list_unknown_flag) {
   const char *base = tc_path("uflag");
   fsc_list *l = int_list(base, 5);
-  const char *dp = fpath(base, "data");
+  const char *dp = tc_fpath(base, "data");
   uint64_t off = list_slot_at(base, 3, NULL);
   uint8_t fl = 0x80;
-  poke(dp, (off_t)(off + 1), &fl, 1);
+  tc_poke(dp, (off_t)(off + 1), &fl, 1);
   fsc_verify_report r = rep();
   ck_fsc(fsc_list_verify(l, 0, &r), FSC_ECORRUPT);
   ck_sums(&r);
@@ -626,11 +583,11 @@ START_TEST(test_list_unknown_flag) {
   /* read-only, after an unclean end: the marker cleared */
   fsc_list_close(l);
   fsc_list_free(l);
-  const char *ip = fpath(base, "index");
+  const char *ip = tc_fpath(base, "index");
   struct stat st;
   ck_assert_int_eq(stat(ip, &st), 0);
   uint8_t zero = 0;
-  poke(ip, st.st_size - 1, &zero, 1);
+  tc_poke(ip, st.st_size - 1, &zero, 1);
   fsc_options o = FSC_OPTIONS_INIT;
   o.type = FSC_TYPE_INT64;
   o.flags = FSC_RDONLY;
@@ -658,23 +615,23 @@ END_TEST
 START_TEST(test_list_dangling_and_bounds) {
   const char *base = tc_path("dang");
   fsc_list *l = int_list(base, 20);
-  const char *ip = fpath(base, "index"), *dp = fpath(base, "data");
+  const char *ip = tc_fpath(base, "index"), *dp = tc_fpath(base, "data");
   off_t at5, at6;
   list_slot_at(base, 5, &at5);
   list_slot_at(base, 6, &at6);
-  uint64_t tail = peek64(dp, D_TAIL);
-  poke64(ip, at5, tail + 4096);
-  poke64(ip, at6, 1024);
+  uint64_t tail = tc_peek64(dp, D_TAIL);
+  tc_poke64(ip, at5, tail + 4096);
+  tc_poke64(ip, at6, 1024);
   /* Element 9's record, compact: its COMPACT bit cleared makes the
    * payload a full header's size, and that size runs past the tail. */
   uint64_t off9 = list_slot_at(base, 9, NULL);
   uint64_t huge = tail;
   uint8_t t9;
-  peek(dp, (off_t)off9, &t9, 1);
+  tc_peek(dp, (off_t)off9, &t9, 1);
   ck_assert_uint_eq(t9, 0x80 | FSC_TYPE_INT64);
   t9 &= 0x7f;
-  poke(dp, (off_t)off9, &t9, 1);
-  poke64(dp, (off_t)(off9 + 8), huge);
+  tc_poke(dp, (off_t)off9, &t9, 1);
+  tc_poke64(dp, (off_t)(off9 + 8), huge);
   fsc_verify_report r = rep();
   ck_fsc(fsc_list_verify(l, 0, &r), FSC_ECORRUPT);
   ck_sums(&r);
@@ -703,9 +660,9 @@ END_TEST
 START_TEST(test_list_length) {
   const char *base = tc_path("len");
   fsc_list *l = int_list(base, 8);
-  const char *ip = fpath(base, "index");
-  uint64_t w = peek64(ip, I_LENWORD);
-  poke64(ip, I_LENWORD, w + 2);
+  const char *ip = tc_fpath(base, "index");
+  uint64_t w = tc_peek64(ip, I_LENWORD);
+  tc_poke64(ip, I_LENWORD, w + 2);
   ck_assert_uint_eq(llen(l), 10);
   fsc_verify_report r = rep();
   ck_fsc(fsc_list_verify(l, 0, &r), FSC_ECORRUPT);
@@ -729,8 +686,8 @@ END_TEST
 START_TEST(test_list_frozen_word) {
   const char *base = tc_path("frozen");
   fsc_list *l = int_list(base, 30);
-  const char *ip = fpath(base, "index");
-  poke64(ip, I_LENWORD, peek64(ip, I_LENWORD) | LW_FROZEN);
+  const char *ip = tc_fpath(base, "index");
+  tc_poke64(ip, I_LENWORD, tc_peek64(ip, I_LENWORD) | LW_FROZEN);
   fsc_verify_report r = rep();
   ck_fsc(fsc_list_verify(l, 0, &r), FSC_ECORRUPT);
   ck_sums(&r);
@@ -740,7 +697,7 @@ START_TEST(test_list_frozen_word) {
   ck_ok(fsc_list_verify(l, FSC_VERIFY_REPAIR, &r));
   ck_assert(r.healthy && r.repaired);
   ck_assert_uint_eq(r.items_dropped, 0);
-  ck_assert_uint_eq(peek64(ip, I_LENWORD) & LW_FROZEN, 0);
+  ck_assert_uint_eq(tc_peek64(ip, I_LENWORD) & LW_FROZEN, 0);
   ck_list_values(l, 30, -1);
   ck_ok(fsc_list_destroy(l));
   fsc_list_free(l);
@@ -753,11 +710,11 @@ END_TEST
 START_TEST(test_list_byte_counters) {
   const char *base = tc_path("bytes");
   fsc_list *l = int_list(base, 100);
-  const char *dp = fpath(base, "data");
-  uint64_t live = peek64(dp, D_LIVE), dead = peek64(dp, D_DEAD);
+  const char *dp = tc_fpath(base, "data");
+  uint64_t live = tc_peek64(dp, D_LIVE), dead = tc_peek64(dp, D_DEAD);
   ck_assert_uint_eq(live, 100 * tc_rec_bytes(8));
-  poke64(dp, D_LIVE, live + 48);
-  poke64(dp, D_DEAD, dead + 8);
+  tc_poke64(dp, D_LIVE, live + 48);
+  tc_poke64(dp, D_DEAD, dead + 8);
   fsc_verify_report r = rep();
   ck_fsc(fsc_list_verify(l, 0, &r), FSC_ECORRUPT);
   ck_sums(&r);
@@ -770,8 +727,8 @@ START_TEST(test_list_byte_counters) {
   ck_assert(r.healthy && r.repaired);
   ck_assert_uint_eq(r.items_repaired, 2);
   ck_assert_uint_eq(r.items_dropped, 0);
-  ck_assert_uint_eq(peek64(dp, D_LIVE), live);
-  ck_assert_uint_eq(peek64(dp, D_DEAD), dead);
+  ck_assert_uint_eq(tc_peek64(dp, D_LIVE), live);
+  ck_assert_uint_eq(tc_peek64(dp, D_DEAD), dead);
   fsc_metrics m;
   memset(&m, 0, sizeof m);
   m.size = sizeof m;
@@ -795,7 +752,7 @@ START_TEST(test_dict_bad_record) {
   /* The value's last byte ([u32 len][key][i64 value][u64 origin]). */
   off_t at = (off_t)(KS_OFF(s) + REC_HDR + 4 + 6 + 7);
   uint8_t b = 0x55;
-  poke(fpath(base, "data"), at, &b, 1);
+  tc_poke(tc_fpath(base, "data"), at, &b, 1);
   fsc_verify_report r = rep();
   ck_fsc(fsc_dict_verify(d, 0, &r), FSC_ECORRUPT);
   ck_sums(&r);
@@ -833,7 +790,7 @@ START_TEST(test_dict_bad_tag) {
   uint64_t idx, toff, cap;
   uint64_t s = slot_of(base, "key-42", 6, &idx);
   table_of(base, &toff, &cap);
-  poke64(fpath(base, "index"), (off_t)(toff + 8 * idx),
+  tc_poke64(tc_fpath(base, "index"), (off_t)(toff + 8 * idx),
          s ^ (UINT64_C(1) << 50));
   int64_t x;
   ck_fsc(fsc_dict_get_i64(d, "key-42", &x), FSC_EKEY);
@@ -858,20 +815,20 @@ END_TEST
 START_TEST(test_dict_duplicate_and_count) {
   const char *base = tc_path("dup");
   fsc_dict *d = int_dict(base, 50);
-  const char *ip = fpath(base, "index");
+  const char *ip = tc_fpath(base, "index");
   uint64_t toff, cap, idx = 0, s = 0;
   table_of(base, &toff, &cap);
   int k;
   for (k = 0; k < 50; k++) {
     char *kk = key(k);
     s = slot_of(base, kk, (uint32_t)strlen(kk), &idx);
-    if (peek64(ip, (off_t)(toff + 8 * ((idx + 1) & (cap - 1)))) == 0)
+    if (tc_peek64(ip, (off_t)(toff + 8 * ((idx + 1) & (cap - 1)))) == 0)
       break;
   }
   ck_assert_int_lt(k, 50);
-  poke64(ip, (off_t)(toff + 8 * ((idx + 1) & (cap - 1))), s);
-  poke64(ip, I_KUSED, peek64(ip, I_KUSED) + 1);
-  poke64(ip, I_LENWORD, peek64(ip, I_LENWORD) + 1);
+  tc_poke64(ip, (off_t)(toff + 8 * ((idx + 1) & (cap - 1))), s);
+  tc_poke64(ip, I_KUSED, tc_peek64(ip, I_KUSED) + 1);
+  tc_poke64(ip, I_LENWORD, tc_peek64(ip, I_LENWORD) + 1);
   fsc_verify_report r = rep();
   ck_fsc(fsc_dict_verify(d, 0, &r), FSC_ECORRUPT);
   ck_sums(&r);
@@ -883,7 +840,7 @@ START_TEST(test_dict_duplicate_and_count) {
   ck_assert_uint_eq(r.items_dropped, 0);
   ck_dict_values(d, 50, -1);
   /* COUNT three too high (a deleter killed before counting, thrice). */
-  poke64(ip, I_LENWORD, peek64(ip, I_LENWORD) + 3);
+  tc_poke64(ip, I_LENWORD, tc_peek64(ip, I_LENWORD) + 3);
   ck_assert_uint_eq(dlen(d), 53);
   r = rep();
   ck_fsc(fsc_dict_verify(d, 0, &r), FSC_ECORRUPT);
@@ -905,13 +862,13 @@ END_TEST
 START_TEST(test_dict_lost_slots) {
   const char *base = tc_path("lost");
   fsc_dict *d = int_dict(base, 300);
-  const char *ip = fpath(base, "index");
+  const char *ip = tc_fpath(base, "index");
   uint64_t toff, cap;
   table_of(base, &toff, &cap);
   int zeroed = 0;
   for (uint64_t i = 0; i < cap && zeroed < 40; i += 3) {
-    if (KS_IS_KEY(peek64(ip, (off_t)(toff + 8 * i)))) {
-      poke64(ip, (off_t)(toff + 8 * i), 0);
+    if (KS_IS_KEY(tc_peek64(ip, (off_t)(toff + 8 * i)))) {
+      tc_poke64(ip, (off_t)(toff + 8 * i), 0);
       zeroed++;
     }
   }
@@ -941,12 +898,12 @@ START_TEST(test_dict_lost_slots) {
   }
   char c;
   ck_assert_int_eq(read(go[0], &c, 1), 1);
-  uint64_t before = peek64(ip, I_LENWORD);
+  uint64_t before = tc_peek64(ip, I_LENWORD);
   r = rep();
   ck_fsc(fsc_dict_verify(d, FSC_VERIFY_REPAIR, &r), FSC_EAGAIN);
   ck_assert_msg(strstr(fsc_errmsg(), "alone"), "%s", fsc_errmsg());
   ck_assert(!r.healthy && !r.repaired);
-  ck_assert_uint_eq(peek64(ip, I_LENWORD), before);
+  ck_assert_uint_eq(tc_peek64(ip, I_LENWORD), before);
   ck_assert_int_eq(write(done[1], "x", 1), 1);
   int st;
   ck_assert_int_eq(waitpid(p, &st, 0), p);
@@ -979,20 +936,20 @@ START_TEST(test_set_damage) {
     snprintf(b, sizeof b, "elem-%03d", i);
     ck_assert_int_eq(fsc_set_add_str(s, b), 1);
   }
-  const char *ip = fpath(base, "index"), *dp = fpath(base, "data");
+  const char *ip = tc_fpath(base, "index"), *dp = tc_fpath(base, "data");
   uint64_t idx, toff, cap;
   uint64_t sl = slot_of(base, "elem-007", 8, &idx);
   uint8_t x = 'X';
-  poke(dp, (off_t)(KS_OFF(sl) + REC_HDR + 4 + 2), &x, 1);
+  tc_poke(dp, (off_t)(KS_OFF(sl) + REC_HDR + 4 + 2), &x, 1);
   table_of(base, &toff, &cap);
   uint64_t e = 0;
   for (e = 0; e < cap; e++)
-    if (peek64(ip, (off_t)(toff + 8 * e)) == 0)
+    if (tc_peek64(ip, (off_t)(toff + 8 * e)) == 0)
       break;
-  poke64(ip, (off_t)(toff + 8 * e), 0x10002); /* no valid state */
-  poke64(ip, I_KUSED, peek64(ip, I_KUSED) + 1);
+  tc_poke64(ip, (off_t)(toff + 8 * e), 0x10002); /* no valid state */
+  tc_poke64(ip, I_KUSED, tc_peek64(ip, I_KUSED) + 1);
   uint64_t idx2, sl2 = slot_of(base, "elem-050", 8, &idx2);
-  poke64(ip, (off_t)(toff + 8 * idx2), sl2 | 1); /* frozen, no rebuild */
+  tc_poke64(ip, (off_t)(toff + 8 * idx2), sl2 | 1); /* frozen, no rebuild */
   fsc_verify_report r = rep();
   ck_fsc(fsc_set_verify(s, 0, &r), FSC_ECORRUPT);
   ck_sums(&r);
@@ -1075,10 +1032,10 @@ START_TEST(test_concurrent_writers) {
   fsc_dict *d = int_dict(dbase, 10);
   uint64_t off = list_slot_at(lbase, 4, NULL);
   uint8_t b = 0xFF;
-  poke(fpath(lbase, "data"), (off_t)(off + rec_hdr_at(fpath(lbase, "data"),
-                                                      off) + 2), &b, 1);
+  const char *ldp = tc_fpath(lbase, "data");
+  tc_poke(ldp, (off_t)(off + tc_rec_hdr_at(ldp, off) + 2), &b, 1);
   uint64_t idx, s = slot_of(dbase, "key-4", 5, &idx);
-  poke(fpath(dbase, "data"), (off_t)(KS_OFF(s) + REC_HDR + 4 + 5), &b, 1);
+  tc_poke(tc_fpath(dbase, "data"), (off_t)(KS_OFF(s) + REC_HDR + 4 + 5), &b, 1);
   /* (Closed across the fork, so that the writers inherit no handle; the
    * last close leaves the damage where it is.) */
   ck_ok(fsc_list_close(l));
@@ -1278,9 +1235,9 @@ static bool list_is_inserted(fsc_list *l, int n) {
 START_TEST(test_list_buf_flip) {
   const char *base = tc_path("buf");
   fsc_list *l = inserted_list(base, 20);
-  const char *ip = fpath(base, "index");
-  uint64_t w = peek64(ip, I_LENWORD);
-  poke64(ip, I_LENWORD, w ^ (UINT64_C(1) << 62));
+  const char *ip = tc_fpath(base, "index");
+  uint64_t w = tc_peek64(ip, I_LENWORD);
+  tc_poke64(ip, I_LENWORD, w ^ (UINT64_C(1) << 62));
   fsc_verify_report r = rep();
   ck_fsc(fsc_list_verify(l, 0, &r), FSC_ECORRUPT);
   ck_sums(&r);
@@ -1317,11 +1274,11 @@ START_TEST(test_list_structure_words) {
     for (size_t b = 0; b < sizeof bits / sizeof bits[0]; b++) {
       const char *base = tc_path("words");
       fsc_list *l = inserted_list(base, 12);
-      ip = fpath(base, "index");
+      ip = tc_fpath(base, "index");
       off_t at = word == 0  ? I_LENWORD
                  : word < 7 ? I_DESC((word - 1) / 3) + 8 * ((word - 1) % 3)
                             : I_SEAL + 8 * (word - 7);
-      poke64(ip, at, peek64(ip, at) ^ (UINT64_C(1) << bits[b]));
+      tc_poke64(ip, at, tc_peek64(ip, at) ^ (UINT64_C(1) << bits[b]));
       fsc_verify_report r = rep();
       int rc = fsc_list_verify(l, 0, &r);
       ck_sums(&r);
@@ -1373,7 +1330,7 @@ END_TEST
  * writer did. */
 static void legacy_flag(const char *base, uint64_t off) {
   uint8_t f = 1; /* FSC__REC_DELETED */
-  poke(fpath(base, "data"), (off_t)(off + 1), &f, 1);
+  tc_poke(tc_fpath(base, "data"), (off_t)(off + 1), &f, 1);
 }
 
 /* A list slot pointed back at the record an item assignment superseded
@@ -1387,7 +1344,7 @@ START_TEST(test_list_superseded) {
   uint64_t old = list_slot_at(base, 4, &where);
   ck_ok(fsc_list_set_i64(l, 4, 77));
   ck_assert_int_eq(lget(l, 4), 77);
-  poke64(fpath(base, "index"), where, old);
+  tc_poke64(tc_fpath(base, "index"), where, old);
   ck_assert_int_eq(lget(l, 4), 40); /* the stale value */
   fsc_verify_report r = rep();
   ck_fsc(fsc_list_verify(l, 0, &r), FSC_ECORRUPT);
@@ -1421,7 +1378,7 @@ START_TEST(test_dict_superseded) {
   ck_ok(fsc_dict_set_i64(d, "ctr", 30));
   uint64_t toff, cap;
   table_of(base, &toff, &cap);
-  poke64(fpath(base, "index"), (off_t)(toff + 8 * idx), s3);
+  tc_poke64(tc_fpath(base, "index"), (off_t)(toff + 8 * idx), s3);
   if (_i)
     legacy_flag(base, KS_OFF(s3));
   int64_t x = 0;
@@ -1464,7 +1421,7 @@ START_TEST(test_dict_deleted_slot_revived) {
   ck_ok(fsc_dict_verify(d, 0, NULL));
   uint64_t toff, cap;
   table_of(base, &toff, &cap);
-  poke64(fpath(base, "index"), (off_t)(toff + 8 * idx), s5);
+  tc_poke64(tc_fpath(base, "index"), (off_t)(toff + 8 * idx), s5);
   int64_t x = 0;
   ck_ok(fsc_dict_get_i64(d, "gone", &x));
   ck_assert_int_eq(x, 5); /* back from the dead */
@@ -1507,7 +1464,7 @@ START_TEST(test_set_discarded_slot_revived) {
   ck_ok(fsc_set_verify(s, 0, NULL));
   uint64_t toff, cap;
   table_of(base, &toff, &cap);
-  poke64(fpath(base, "index"), (off_t)(toff + 8 * idx), sg);
+  tc_poke64(tc_fpath(base, "index"), (off_t)(toff + 8 * idx), sg);
   ck_assert_int_eq(fsc_set_contains_str(s, "gone"), 1); /* back */
   fsc_verify_report r = rep();
   ck_fsc(fsc_set_verify(s, 0, &r), FSC_ECORRUPT);
@@ -1538,9 +1495,9 @@ END_TEST
 static void mark_flag(const char *dp, uint64_t moff, uint8_t want,
                       uint8_t bad) {
   uint8_t fl = 0;
-  peek(dp, (off_t)moff + 1, &fl, 1);
+  tc_peek(dp, (off_t)moff + 1, &fl, 1);
   ck_assert_uint_eq(fl, want);
-  poke(dp, (off_t)moff + 1, &bad, 1);
+  tc_poke(dp, (off_t)moff + 1, &bad, 1);
 }
 
 /* Slot idx of the active table of base holds s again (a removed key's
@@ -1549,19 +1506,19 @@ static void mark_flag(const char *dp, uint64_t moff, uint8_t want,
 static void slot_revive(const char *base, uint64_t idx, uint64_t s) {
   uint64_t toff, cap;
   table_of(base, &toff, &cap);
-  poke64(fpath(base, "index"), (off_t)(toff + 8 * idx), s);
+  tc_poke64(tc_fpath(base, "index"), (off_t)(toff + 8 * idx), s);
 }
 
 /* n key slots of the active table lost (zeroed: far more than a count's
  * slack, so the repair and the recovery rebuild from the data file). */
 static void slots_lose(const char *base, int n) {
-  const char *ip = fpath(base, "index");
+  const char *ip = tc_fpath(base, "index");
   uint64_t toff, cap;
   table_of(base, &toff, &cap);
   int zeroed = 0;
   for (uint64_t i = 0; i < cap && zeroed < n; i++) {
-    if (KS_IS_KEY(peek64(ip, (off_t)(toff + 8 * i)))) {
-      poke64(ip, (off_t)(toff + 8 * i), 0);
+    if (KS_IS_KEY(tc_peek64(ip, (off_t)(toff + 8 * i)))) {
+      tc_poke64(ip, (off_t)(toff + 8 * i), 0);
       zeroed++;
     }
   }
@@ -1576,13 +1533,13 @@ static void unclean(const char *base) {
   const char *ip = fpath_in(ib, base, "index");
   ck_assert_int_eq(stat(ip, &st), 0);
   uint8_t zero = 0;
-  poke(ip, st.st_size - 1, &zero, 1);
+  tc_poke(ip, st.st_size - 1, &zero, 1);
 }
 
 /* The u64 that ends the payload of the record at moff: a dict record's
  * origin, a set mark's kind. */
 static off_t rec_last_word(const char *dp, uint64_t moff) {
-  return (off_t)(moff + rec_hdr_at(dp, moff) + rec_size_at(dp, moff) - 8);
+  return (off_t)(moff + tc_rec_hdr_at(dp, moff) + tc_rec_size_at(dp, moff) - 8);
 }
 
 /* A set's removal mark whose flags byte is damaged, each single-bit
@@ -1607,7 +1564,7 @@ START_TEST(test_set_mark_flag_damaged) {
   ck_assert_int_eq(fsc_set_add_str(s, "gone"), 1);
   uint64_t idx;
   uint64_t sg = slot_of(base, "gone", 4, &idx);
-  uint64_t moff = peek64(dp, D_TAIL); /* the discard's mark goes here */
+  uint64_t moff = tc_peek64(dp, D_TAIL); /* the discard's mark goes here */
   fsc_value v = fsc_str("gone");
   ck_assert_int_eq(fsc_set_discard(s, &v), 1);
   mark_flag(dp, moff, 0x4, bad); /* (REMOVED) */
@@ -1631,7 +1588,7 @@ START_TEST(test_set_mark_flag_damaged) {
   /* The same after an unclean end: the first opener's recovery. */
   ck_assert_int_eq(fsc_set_add_str(s, "gone"), 1);
   sg = slot_of(base, "gone", 4, &idx);
-  moff = peek64(dp, D_TAIL);
+  moff = tc_peek64(dp, D_TAIL);
   ck_assert_int_eq(fsc_set_discard(s, &v), 1);
   ck_ok(fsc_set_close(s));
   fsc_set_free(s);
@@ -1664,7 +1621,7 @@ START_TEST(test_set_clear_mark_flag_damaged) {
     snprintf(b, sizeof b, "old-%03d", i);
     ck_assert_int_eq(fsc_set_add_str(s, b), 1);
   }
-  uint64_t moff = peek64(dp, D_TAIL); /* the clear's mark goes here */
+  uint64_t moff = tc_peek64(dp, D_TAIL); /* the clear's mark goes here */
   ck_ok(fsc_set_clear(s));
   for (int i = 0; i < 60; i++) {
     snprintf(b, sizeof b, "new-%03d", i);
@@ -1711,22 +1668,22 @@ START_TEST(test_set_old_mark) {
   ck_assert_int_eq(fsc_set_add_str(s, "gone"), 1);
   uint64_t idx;
   uint64_t sg = slot_of(base, "gone", 4, &idx);
-  uint64_t moff = peek64(dp, D_TAIL);
+  uint64_t moff = tc_peek64(dp, D_TAIL);
   fsc_value v = fsc_str("gone");
   ck_assert_int_eq(fsc_set_discard(s, &v), 1);
   /* This build's mark: [u32 4]["gone"][u64 4]; cut to the old layout,
    * 8 payload bytes: the compact form in this file (doc/FORMAT.md,
    * "Compact records"; the 16 bytes left behind are no record: a walk
    * steps over them). */
-  uint64_t n = peek64(dp, (off_t)moff + 8);
+  uint64_t n = tc_peek64(dp, (off_t)moff + 8);
   ck_assert_uint_eq(n, 4 + 4 + 8);
-  ck_assert_uint_eq(peek64(dp, rec_last_word(dp, moff)), 4);
-  poke64(dp, rec_last_word(dp, moff), 0);
-  poke64(dp, (off_t)moff + 8, peek64(dp, (off_t)moff + 16));
+  ck_assert_uint_eq(tc_peek64(dp, rec_last_word(dp, moff)), 4);
+  tc_poke64(dp, rec_last_word(dp, moff), 0);
+  tc_poke64(dp, (off_t)moff + 8, tc_peek64(dp, (off_t)moff + 16));
   uint8_t t;
-  peek(dp, (off_t)moff, &t, 1);
+  tc_peek(dp, (off_t)moff, &t, 1);
   t |= 0x80;
-  poke(dp, (off_t)moff, &t, 1);
+  tc_poke(dp, (off_t)moff, &t, 1);
   reseal(dp, moff);
   slot_revive(base, idx, sg);
   fsc_verify_report r = rep();
@@ -1757,7 +1714,7 @@ START_TEST(test_dict_mark_flag_damaged) {
   ck_ok(fsc_dict_set_i64(d, "gone", 5));
   uint64_t idx;
   uint64_t sg = slot_of(base, "gone", 4, &idx);
-  uint64_t moff = peek64(dp, D_TAIL); /* the delete's mark goes here */
+  uint64_t moff = tc_peek64(dp, D_TAIL); /* the delete's mark goes here */
   ck_ok(fsc_dict_del(d, "gone", 4));
   mark_flag(dp, moff, 0x4, bad); /* (REMOVED) */
   slot_revive(base, idx, sg);
@@ -1775,7 +1732,7 @@ START_TEST(test_dict_mark_flag_damaged) {
   /* The same after an unclean end: the first opener's recovery. */
   ck_ok(fsc_dict_set_i64(d, "gone", 6));
   sg = slot_of(base, "gone", 4, &idx);
-  moff = peek64(dp, D_TAIL);
+  moff = tc_peek64(dp, D_TAIL);
   ck_ok(fsc_dict_del(d, "gone", 4));
   ck_ok(fsc_dict_close(d));
   fsc_dict_free(d);
@@ -1823,7 +1780,7 @@ START_TEST(test_dict_clear_mark_flag_damaged) {
   char db[1024];
   const char *dp = fpath_in(db, base, "data");
   fsc_dict *d = int_dict(base, 10);
-  uint64_t moff = peek64(dp, D_TAIL); /* the clear's mark goes here */
+  uint64_t moff = tc_peek64(dp, D_TAIL); /* the clear's mark goes here */
   ck_ok(fsc_dict_clear(d));
   char b[16];
   for (int i = 0; i < 60; i++) {
@@ -1863,12 +1820,12 @@ START_TEST(test_dict_old_mark) {
     ck_ok(fsc_dict_set_i64(d, "gone", 5));
     uint64_t idx;
     uint64_t sg = slot_of(base, "gone", 4, &idx);
-    uint64_t moff = peek64(dp, D_TAIL);
+    uint64_t moff = tc_peek64(dp, D_TAIL);
     ck_ok(fsc_dict_del(d, "gone", 4));
     /* This build's mark: [u32 4]["gone"][int64 0][u64 kind 4], where a
      * value record has its origin; the old layout has origin 0. */
-    ck_assert_uint_eq(peek64(dp, rec_last_word(dp, moff)), 4);
-    poke64(dp, rec_last_word(dp, moff), 0);
+    ck_assert_uint_eq(tc_peek64(dp, rec_last_word(dp, moff)), 4);
+    tc_poke64(dp, rec_last_word(dp, moff), 0);
     reseal(dp, moff);
     mark_flag(dp, moff, 0x4, flags[f]);
     slot_revive(base, idx, sg);
@@ -1881,10 +1838,10 @@ START_TEST(test_dict_old_mark) {
                   "flags %#x: the removed key is back", flags[f]);
     ck_dict_values(d, 5, -1);
   }
-  uint64_t moff = peek64(dp, D_TAIL);
+  uint64_t moff = tc_peek64(dp, D_TAIL);
   ck_ok(fsc_dict_clear(d));
-  ck_assert_uint_eq(peek64(dp, rec_last_word(dp, moff)), 8);
-  poke64(dp, rec_last_word(dp, moff), 0);
+  ck_assert_uint_eq(tc_peek64(dp, rec_last_word(dp, moff)), 8);
+  tc_poke64(dp, rec_last_word(dp, moff), 0);
   reseal(dp, moff);
   char b[16];
   for (int i = 0; i < 60; i++) {
@@ -1924,7 +1881,7 @@ START_TEST(test_dict_self_mark_flag_damaged) {
   ck_ok(fsc_dict_set_i64(d, "gone", 6));
   uint64_t idx;
   uint64_t sg = slot_of(base, "gone", 4, &idx);
-  uint64_t moff = peek64(dp, D_TAIL);
+  uint64_t moff = tc_peek64(dp, D_TAIL);
   ck_ok(fsc_dict_del(d, "gone", 4));
   mark_flag(dp, moff, 0x4, 0x2);       /* no mark (VOID) */
   mark_flag(dp, KS_OFF(sg), 0x0, bad); /* its own mark, damaged */
@@ -1962,7 +1919,7 @@ START_TEST(test_set_self_mark_flag_damaged) {
   ck_assert_int_eq(fsc_set_add_str(s, "gone"), 1);
   uint64_t idx;
   uint64_t sg = slot_of(base, "gone", 4, &idx);
-  uint64_t moff = peek64(dp, D_TAIL);
+  uint64_t moff = tc_peek64(dp, D_TAIL);
   fsc_value v = fsc_str("gone");
   ck_assert_int_eq(fsc_set_discard(s, &v), 1);
   mark_flag(dp, moff, 0x4, 0x2);       /* no mark (VOID) */
@@ -2022,7 +1979,7 @@ START_TEST(test_dict_origin_damaged) {
   ck_ok(dict_order(d, order, sizeof order));
   ck_assert_str_eq(order, "a,b,c");
   uint8_t zero = 0;
-  poke(fpath(base, "data"), (off_t)first, &zero, 1); /* its type byte */
+  tc_poke(tc_fpath(base, "data"), (off_t)first, &zero, 1); /* its type byte */
   ck_assert_int_eq(dict_order(d, order, sizeof order), 0);
   ck_assert_str_eq(order, "a,c"); /* the damage the check must see */
   ck_assert_uint_eq(dlen(d), 3);
@@ -2064,10 +2021,10 @@ START_TEST(test_dict_table_word_sealed) {
     ck_ok(fsc_dict_set_i64(d, "old", 1));
     ck_ok(fsc_dict_clear(d));
     ck_ok(fsc_dict_set_i64(d, "new", 2));
-    const char *ip = fpath(base, "index");
-    uint64_t w = peek64(ip, I_LENWORD);
+    const char *ip = tc_fpath(base, "index");
+    uint64_t w = tc_peek64(ip, I_LENWORD);
     ck_assert(!(w & LW_FROZEN));
-    poke64(ip, I_LENWORD,
+    tc_poke64(ip, I_LENWORD,
            w ^ (UINT64_C(1) << 62) ^ (frozen ? LW_FROZEN : 0));
     fsc_verify_report r = rep();
     ck_fsc(fsc_dict_verify(d, 0, &r), FSC_ECORRUPT);

@@ -275,6 +275,7 @@ int fsc__file_map(struct fsc__file *f, uint64_t need) {
   f->safe = 0;
   f->ndrops = 0;
   f->dropping = 0;
+  f->ahead_from = f->ahead_end = 0;
   pthread_mutex_init(&f->mu, NULL);
   int rc = view_add(f, need);
   if (rc == 0)

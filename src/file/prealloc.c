@@ -8,17 +8,23 @@
  * of memory it reads the bitmap from the disk, synchronously
  * (ext4_mb_init_cache, ext4_wait_block_bitmap): a 4M-key fill measured
  * 8 MiB data steps of 5 and 6 ms and a 64 MiB table region of 2.7 ms, in
- * the put that grew.  So after each growth step of at least
+ * the put that grew.  So after a growth step whose next step is at least
  * PREALLOC_MIN bytes, the writer starts a detached thread that allocates
- * the next step past the new end with FALLOC_FL_KEEP_SIZE: blocks past
- * the end of the file, which change neither its size nor any capacity a
- * header publishes (map.c's rule: nothing is published before its own
- * fallocate).  The writer that grows into them later makes the same
- * fallocate(2) as before, which finds them allocated and takes a couple
- * of microseconds.  The thread owns its own open of the file (a new
- * description: below) and its arguments, and touches no mapping and no
- * header, so it outlives nothing it uses (a handle that closes, a
- * generation retired, a fork);
+ * ahead past the new end with FALLOC_FL_KEEP_SIZE: blocks past the end of
+ * the file, which change neither its size nor any capacity a header
+ * publishes (map.c's rule: nothing is published before its own
+ * fallocate).  Starting a thread costs the writer about 10 us, so one
+ * allocates several steps: PREALLOC_AHEAD bytes, but at least the next
+ * step and at most the file's size (so a small file does not get more
+ * past its end than it holds); and a growth whose next step lies inside
+ * what the handle last had allocated ahead (ahead_from, ahead_end: under
+ * mu) starts none.  A list growing in 4 MiB steps starts one at 4, 8, 16
+ * and 32 MiB, then one a 32 MiB.  The writer that grows into them later
+ * makes the same fallocate(2) as before, which finds them allocated and
+ * takes a couple of microseconds.  The thread owns its own open of the
+ * file (a new description: below) and its arguments, and touches no
+ * mapping and no header, so it outlives nothing it uses (a handle that
+ * closes, a generation retired, a fork);
  * it blocks every signal.  If it cannot be started, or has not finished,
  * or fails (a full disk), the writer allocates as before: prealloc is
  * advice, and ENOSPC stays the growth's error.
@@ -53,6 +59,9 @@
 /* Steps smaller than this are allocated by their writer alone: a small
  * collection starts no thread. */
 #define PREALLOC_MIN (UINT64_C(4) << 20)
+/* What one thread allocates, at most the file's size and at least the
+ * next step. */
+#define PREALLOC_AHEAD (UINT64_C(32) << 20)
 /* How long the last close waits for this process's threads, at most. */
 #define WAIT_MS 2000
 
@@ -81,13 +90,28 @@ static void *job_run(void *arg) {
   return NULL;
 }
 
+/* The range a failed start had claimed is given up (under mu), so that
+ * the next growth tries again; unless another start claimed since. */
+static void ahead_undo(struct fsc__file *f, uint64_t off, uint64_t end) {
+  pthread_mutex_lock(&f->mu);
+  if (f->ahead_from == off && f->ahead_end == end)
+    f->ahead_from = f->ahead_end = 0;
+  pthread_mutex_unlock(&f->mu);
+}
+
 void fsc__file_prealloc(struct fsc__file *f, uint64_t off, uint64_t len) {
   if (len < PREALLOC_MIN || !ck_pr_load_ptr(&f->cur))
     return;
+  uint64_t n = off < PREALLOC_AHEAD ? off : PREALLOC_AHEAD;
+  if (n < len)
+    n = len;
   struct rlimit rl;
   if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-      off + len > (uint64_t)rl.rlim_cur)
-    return; /* (the growth there will fail with FSC_ENOSPC anyway) */
+      off + n > (uint64_t)rl.rlim_cur) {
+    if (off + len > (uint64_t)rl.rlim_cur)
+      return; /* (the growth there will fail with FSC_ENOSPC anyway) */
+    n = (uint64_t)rl.rlim_cur - off;
+  }
   struct job *j = malloc(sizeof *j);
   if (!j)
     return;
@@ -97,13 +121,22 @@ void fsc__file_prealloc(struct fsc__file *f, uint64_t off, uint64_t len) {
    * the handle's locks open for as long as the thread runs, and in a
    * child forked meanwhile (which has the descriptor and not the thread)
    * for ever: a lock the parent held when it was killed would outlive it
-   * (lock.c, on fork). */
+   * (lock.c, on fork).  Under mu too: is the next step inside what this
+   * handle had allocated ahead last (then nothing to do), else claim the
+   * new range.  (Only advice: a thread that failed or has not finished
+   * leaves the range claimed but not allocated, and the writer that
+   * reaches it allocates as it would have.) */
   pthread_mutex_lock(&f->mu);
   j->fd = -1;
-  if (f->fd >= 0) {
+  bool covered = f->ahead_from <= off && off + len <= f->ahead_end;
+  if (!covered && f->fd >= 0) {
     char p[64];
     snprintf(p, sizeof p, "/proc/self/fd/%d", f->fd);
     j->fd = open(p, O_RDWR | O_CLOEXEC);
+    if (j->fd >= 0) {
+      f->ahead_from = off;
+      f->ahead_end = off + n;
+    }
   }
   pthread_mutex_unlock(&f->mu);
   if (j->fd < 0) {
@@ -111,7 +144,7 @@ void fsc__file_prealloc(struct fsc__file *f, uint64_t off, uint64_t len) {
     return;
   }
   j->off = off;
-  j->len = len;
+  j->len = n;
   pthread_attr_t at;
   sigset_t all, old;
   int rc = pthread_attr_init(&at);
@@ -138,6 +171,7 @@ void fsc__file_prealloc(struct fsc__file *f, uint64_t off, uint64_t len) {
   if (rc != 0) {
     close(j->fd);
     free(j);
+    ahead_undo(f, off, off + n);
   }
 }
 

@@ -161,19 +161,34 @@ static bool prep_ready(struct fsc__gen *c, const struct fsc__ktab *src,
   return true;
 }
 
-/* Reserve the region of the next table (cap slots, for the table t of
- * epoch e) and record it in kprep, under the lock. */
-static int prep_region(struct fsc__gen *c, const struct fsc__ktab *t,
-                       uint64_t e, uint64_t cap) {
-  struct fsc__index_hdr *ih = fsc__ihdr(c);
+/* The preamble of prep_region and prep_chunk: the structure lock, only
+ * tried, and the table t still the active one (its word but for the
+ * length) with no migration in progress.  1: so, the lock held; 0: not
+ * (another holder, the files moved, or the table changed meanwhile), the
+ * lock not held, nothing to do; else an error, the lock not held. */
+static int prep_lock(struct fsc__gen *c, const struct fsc__ktab *t) {
   int rc = fsc__lock_try(c);
   if (rc == 1)
     return 0;
   if (rc)
     return rc == FSC__EMOVED ? 0 : rc;
-  uint64_t w = ck_pr_load_64(&ih->lenword);
-  if (((w ^ t->w) & ~FSC__LW_LEN_MASK) || fsc__hash_migrating(c))
-    goto out; /* the table changed meanwhile */
+  uint64_t w = ck_pr_load_64(&fsc__ihdr(c)->lenword);
+  if (((w ^ t->w) & ~FSC__LW_LEN_MASK) || fsc__hash_migrating(c)) {
+    fsc__unlock(c);
+    return 0;
+  }
+  return 1;
+}
+
+/* Reserve the region of the next table (cap slots, for the table t of
+ * epoch e) and record it in kprep, under the lock. */
+static int prep_region(struct fsc__gen *c, const struct fsc__ktab *t,
+                       uint64_t e, uint64_t cap) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  int rc = prep_lock(c, t);
+  if (rc != 1)
+    return rc;
+  rc = 0;
   if (ck_pr_load_64(&ih->kprep[3]) != (e | KS_CEP_VALID) ||
       ck_pr_load_64(&ih->kprep[1]) != cap) {
     /* Reserve the region (itail moves first: never handed out twice); a
@@ -211,15 +226,13 @@ out:
 static int prep_chunk(struct fsc__gen *c, const struct fsc__ktab *t,
                       uint64_t e, uint64_t cap) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
-  int rc = fsc__lock_try(c);
-  if (rc == 1)
-    return 0;
-  if (rc)
-    return rc == FSC__EMOVED ? 0 : rc;
-  uint64_t w = ck_pr_load_64(&ih->lenword), bytes = cap * 16, po;
-  if (((w ^ t->w) & ~FSC__LW_LEN_MASK) || fsc__hash_migrating(c) ||
-      !prep_ready(c, t, e, cap, false, &po))
-    goto out; /* the table, or the region, changed meanwhile */
+  int rc = prep_lock(c, t);
+  if (rc != 1)
+    return rc;
+  rc = 0;
+  uint64_t bytes = cap * 16, po;
+  if (!prep_ready(c, t, e, cap, false, &po))
+    goto out; /* the region changed meanwhile */
   uint64_t done = ck_pr_load_64(&ih->kprep[2]);
   uint64_t n = bytes - done < PREP_CHUNK ? bytes - done : PREP_CHUNK;
   if (done >= bytes || !ck_pr_cas_64(&ih->kprep[2], done, done + n))
