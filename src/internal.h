@@ -166,6 +166,15 @@ int fsc__file_grow(struct fsc__file *f, uint64_t size, const char *path);
  * allocated already, or are holes on purpose (fsc__file_punch). */
 int fsc__file_grow_from(struct fsc__file *f, uint64_t from, uint64_t size,
                         const char *path);
+struct fsc__gen;
+/* grow.c: raise the data file's published capacity to at least `need`
+ * (lock-free in files of versions 1 and 2, under the growth lock with
+ * zeros written ahead in version 3).  0, FSC_ENOSPC, FSC_ETIMEDOUT (the
+ * growth lock, lock_timeout_ms), FSC__EMOVED, FSC_EIO. */
+int fsc__data_grow(struct fsc__gen *c, uint64_t need);
+/* fsc__file_grow_from with f's mu held (and f mapped). */
+int fsc__file_grow_locked(struct fsc__file *f, uint64_t from, uint64_t size,
+                          const char *path);
 /* prealloc.c: after a growth step to `off`, have the next one, [off, off
  * + len), allocated in a detached thread with FALLOC_FL_KEEP_SIZE (blocks
  * past the file's end: no size or capacity changes), so that the writer
@@ -240,7 +249,11 @@ struct fsc__gen {
   double threshold;           /* compaction_threshold; 0: off */
   bool auto_compact;          /* swap-and-pop (fixed-size lists) */
   bool crec;                  /* the data file writes compact records (its
-                                 version is FSC__DATA_VERSION_COMPACT) */
+                                 version is FSC__DATA_VERSION_COMPACT or
+                                 later) */
+  bool zgrow;                 /* the data file grows under the growth lock,
+                                 zeros ahead (its version is
+                                 FSC__DATA_VERSION_ZEROED: grow.c) */
   const struct fsc__kind_ops *ops; /* the kind's structure */
   struct fsc__handle *h;      /* the handle this generation belongs to */
   struct fsc__gen *next;     /* older retired generations */
@@ -618,6 +631,13 @@ int fsc__lock_try(struct fsc__gen *c);
 int fsc__flock_timed(int fd, int op, int64_t timeout_ms, const char *path);
 /* Drop a flock (LOCK_UN, retried on EINTR). */
 void fsc__flock_unlock(int fd);
+/* An OFD write lock on byte `off` of fd's file (the data file's growth
+ * lock, grow.c), waiting as fsc__flock_timed does; a timeout with < 0 is
+ * no limit.  0, or FSC_ETIMEDOUT naming `path`.  fsc__ofd_unlock drops
+ * it. */
+int fsc__ofd_lock_timed(int fd, int off, int64_t timeout_ms,
+                        const char *path);
+void fsc__ofd_unlock(int fd, int off);
 void fsc__unlock(struct fsc__gen *c);
 /* A writer met the frozen length or table word (a structural change is
  * under way): spin, then yield, while the word stays frozen.  0 once it

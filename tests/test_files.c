@@ -285,15 +285,20 @@ START_TEST(test_data_grows_ahead) {
     uint64_t ahead = cap / 4 < 2 * MIB ? cap / 4 : 2 * MIB;
     ck_assert_msg(tail < cap - ahead, "tail %llu, capacity %llu: not grown "
                   "ahead", (unsigned long long)tail, (unsigned long long)cap);
-    ck_assert_msg(cap - tail <= 10 * MIB + 128 * 1024, "tail %llu, capacity "
+    ck_assert_msg(cap - tail <= 3 * MIB + 128 * 1024, "tail %llu, capacity "
                   "%llu", (unsigned long long)tail, (unsigned long long)cap);
     struct stat st;
     ck_assert_int_eq(fstat(fd, &st), 0);
-    ck_assert_uint_eq((uint64_t)st.st_size, cap);
-    uint64_t past = cap < 32 * MIB ? cap : 32 * MIB;
+    /* (Version 3, src/file/grow.c: the capacity is published a zeroed
+     * MiB at a time, inside the last fallocate step.) */
+    uint64_t size = (uint64_t)st.st_size;
+    ck_assert_msg(size >= cap && size <= cap + 8 * MIB + 65536,
+                  "size %llu, capacity %llu", (unsigned long long)size,
+                  (unsigned long long)cap);
+    uint64_t past = size < 32 * MIB ? size : 32 * MIB;
     if (past < 8 * MIB)
       past = 8 * MIB;
-    ck_assert_msg((uint64_t)st.st_blocks * 512 <= cap + past + 65536,
+    ck_assert_msg((uint64_t)st.st_blocks * 512 <= size + past + 65536,
                   "%llu bytes allocated for a capacity of %llu",
                   (unsigned long long)st.st_blocks * 512,
                   (unsigned long long)cap);

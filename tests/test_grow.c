@@ -290,7 +290,7 @@ START_TEST(test_grow_v1_tables) {
   const char *dp = strdup(fpath(base, "data"));
   const char *ip = strdup(fpath(base, "index"));
   uint64_t ver = peek64(dp, 8); /* struct fsc__fhdr: u32 version at 8 */
-  ck_assert_uint_eq(ver & 0xffffffffu, 2);
+  ck_assert_uint_eq(ver & 0xffffffffu, 3);
   poke64(dp, 8, (ver & ~UINT64_C(0xffffffff)) | 1u);
   d = dict_open(base, 0);
   int n = 0;

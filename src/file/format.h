@@ -349,6 +349,17 @@ struct fsc__useal {
  * (fsc__rec_form_ok).
  */
 #define FSC__DATA_VERSION_COMPACT 2u
+/*
+ * Version 3 (doc/FORMAT.md, "Versions"; doc/CONCURRENCY.md, "Data file
+ * growth"): compact records as version 2, and the capacity published
+ * only under the growth lock (an OFD lock on byte FSC__GROW_LOCK_OFF of
+ * the data file), by a grower that has written zeros over the bytes it
+ * publishes, so that an appender's first store to a page finds it in the
+ * page cache.  Earlier builds grow without that lock and would publish
+ * bytes a zeroing grower is still writing: they refuse version 3.
+ */
+#define FSC__DATA_VERSION_ZEROED 3u
+#define FSC__GROW_LOCK_OFF 0
 #define FSC__REC_COMPACT 0x80u
 #define FSC__REC_TYPE_MASK 0x7fu
 #define FSC__REC_CHDR 8u   /* the compact form's header bytes */

@@ -71,10 +71,10 @@ static const char *kind_name(int k) {
 
 static void fhdr_init(struct fsc__fhdr *h, const char *magic,
                       const struct fsc__gen *c, uint64_t id) {
-  /* A new data file writes compact records (format.h): older builds
-   * refuse its version. */
+  /* A new data file writes compact records and grows under the growth
+   * lock (format.h): older builds refuse its version. */
   h->version = memcmp(magic, FSC__DATA_MAGIC, 8) == 0
-                   ? FSC__DATA_VERSION_COMPACT : FSC__FORMAT_VERSION;
+                   ? FSC__DATA_VERSION_ZEROED : FSC__FORMAT_VERSION;
   h->kind = (uint8_t)c->kind;
   h->elem_type = (uint8_t)c->type;
   h->key_type = (uint8_t)(c->kind == FSC__KIND_DICT ? c->key_type : 0);
@@ -122,6 +122,7 @@ static int init_files(struct fsc__gen *c) {
   fhdr_init(&d->h, FSC__DATA_MAGIC, c, id);
   fhdr_init(&ih->h, FSC__INDEX_MAGIC, c, id);
   c->crec = true;
+  c->zgrow = true;
   return 0;
 }
 
@@ -133,16 +134,20 @@ static int check_fhdr(struct fsc__gen *c, const struct fsc__fhdr *h,
   if (memcmp(h->magic, magic, 8) != 0)
     return fsc__err(FSC_ECORRUPT, "%s is not an fscollections file (bad "
                                   "magic)", path);
-  /* A data file: version 1 (full records only) or 2 (compact records
-   * too, format.h); an index file: version 1. */
+  /* A data file: version 1 (full records only), 2 (compact records too)
+   * or 3 (grown under the growth lock, format.h); an index file:
+   * version 1. */
   bool data = memcmp(magic, FSC__DATA_MAGIC, 8) == 0;
   if (h->version != FSC__FORMAT_VERSION &&
-      !(data && h->version == FSC__DATA_VERSION_COMPACT))
+      !(data && h->version >= FSC__DATA_VERSION_COMPACT &&
+        h->version <= FSC__DATA_VERSION_ZEROED))
     return fsc__err(FSC_EVERSION, "%s has format version %u; this library "
                                   "reads version %u%s", path, h->version,
-                    FSC__FORMAT_VERSION, data ? " and 2" : "");
-  if (data)
-    c->crec = h->version == FSC__DATA_VERSION_COMPACT;
+                    FSC__FORMAT_VERSION, data ? " to 3" : "");
+  if (data) {
+    c->crec = h->version >= FSC__DATA_VERSION_COMPACT;
+    c->zgrow = h->version >= FSC__DATA_VERSION_ZEROED;
+  }
   if (h->hdr_size != FSC__HDR_SIZE)
     return fsc__err(FSC_ECORRUPT, "%s: bad header size %u", path,
                     h->hdr_size);

@@ -13,6 +13,10 @@
  * mapped (c->pfd); it tells the first opener and the last closer apart
  * (coll.c).
  *
+ * The growth lock of a data file of version 3 (grow.c) is an OFD lock
+ * on one byte of the data file (fsc__ofd_lock_timed): like flock, per
+ * open file description and released by the kernel when its holder dies.
+ *
  * Every wait for a flock is bounded by the handle's lock_timeout_ms
  * (fsc__flock_timed): anyone who can open a collection file can flock it,
  * so a lock held forever by another user must not hang us forever.  An
@@ -90,18 +94,39 @@ static long lock_holder(int fd) {
   return pid > 0 ? pid : 0;
 }
 
-FSC__OPEN_PATH
-int fsc__flock_timed(int fd, int op, int64_t timeout_ms, const char *path) {
+/* One attempt at a lock that does not wait: 0 taken, 1 held by another
+ * description, -1 an error (errno). */
+typedef int (*try_fn)(int fd, int arg);
+
+static int try_flock(int fd, int op) {
   if (flock(fd, op | LOCK_NB) == 0)
-    return 0; /* the common case: one call */
-  if (errno != EWOULDBLOCK && errno != EINTR)
-    return fsc__err_errno(errno, "flock", path);
-  if (timeout_ms < 0) { /* FSC_LOCK_WAIT_FOREVER */
-    if (flock_retry(fd, op) != 0)
-      return fsc__err_errno(errno, "flock", path);
     return 0;
-  }
-  int64_t deadline = now_ns() + timeout_ms * 1000000;
+  return errno == EWOULDBLOCK || errno == EINTR ? 1 : -1;
+}
+
+/* An OFD write lock on byte `off` of fd's file (fcntl(2), F_OFD_SETLK):
+ * per open file description like flock, released by the kernel when the
+ * last descriptor of it closes (a killed holder too), and independent of
+ * the flocks on the same file. */
+static int try_ofd(int fd, int off) {
+  struct flock fl;
+  memset(&fl, 0, sizeof fl);
+  fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  fl.l_start = off;
+  fl.l_len = 1;
+  if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
+    return 0;
+  return errno == EAGAIN || errno == EACCES || errno == EINTR ? 1 : -1;
+}
+
+/* Try, then spin a little and sleep with a backoff capped at 1 ms, until
+ * the lock is taken (0), the deadline passes (1) or an error (-1). */
+static int wait_timed(try_fn try, int fd, int arg, int64_t timeout_ms) {
+  int r = try(fd, arg);
+  if (r <= 0)
+    return r; /* the common case: one call */
+  int64_t deadline = now_ns() + (timeout_ms < 0 ? 0 : timeout_ms) * 1000000;
   long sleep_ns = 1000;
   for (int i = 0;; i++) {
     if (i < 16)
@@ -114,13 +139,29 @@ int fsc__flock_timed(int fd, int op, int64_t timeout_ms, const char *path) {
       if (sleep_ns > 1000000)
         sleep_ns = 1000000;
     }
-    if (flock(fd, op | LOCK_NB) == 0)
-      return 0;
-    if (errno != EWOULDBLOCK && errno != EINTR)
-      return fsc__err_errno(errno, "flock", path);
-    if (now_ns() >= deadline)
-      break;
+    if ((r = try(fd, arg)) <= 0)
+      return r;
+    if (timeout_ms >= 0 && now_ns() >= deadline)
+      return 1;
   }
+}
+
+FSC__OPEN_PATH
+int fsc__flock_timed(int fd, int op, int64_t timeout_ms, const char *path) {
+  if (flock(fd, op | LOCK_NB) == 0)
+    return 0; /* the common case: one call */
+  if (errno != EWOULDBLOCK && errno != EINTR)
+    return fsc__err_errno(errno, "flock", path);
+  if (timeout_ms < 0) { /* FSC_LOCK_WAIT_FOREVER */
+    if (flock_retry(fd, op) != 0)
+      return fsc__err_errno(errno, "flock", path);
+    return 0;
+  }
+  int r = wait_timed(try_flock, fd, op, timeout_ms);
+  if (r < 0)
+    return fsc__err_errno(errno, "flock", path);
+  if (r == 0)
+    return 0;
   long pid = lock_holder(fd);
   if (pid)
     return fsc__err(FSC_ETIMEDOUT, "timed out after %lld ms waiting for the "
@@ -129,6 +170,29 @@ int fsc__flock_timed(int fd, int op, int64_t timeout_ms, const char *path) {
   return fsc__err(FSC_ETIMEDOUT, "timed out after %lld ms waiting for the "
                   "lock on %s (lock_timeout_ms)", (long long)timeout_ms,
                   path ? path : "(file)");
+}
+
+int fsc__ofd_lock_timed(int fd, int off, int64_t timeout_ms,
+                        const char *path) {
+  int r = wait_timed(try_ofd, fd, off, timeout_ms);
+  if (r < 0)
+    return fsc__err_errno(errno, "fcntl(F_OFD_SETLK)", path);
+  if (r == 0)
+    return 0;
+  return fsc__err(FSC_ETIMEDOUT, "timed out after %lld ms waiting for the "
+                  "growth lock of %s (lock_timeout_ms)",
+                  (long long)timeout_ms, path ? path : "(file)");
+}
+
+void fsc__ofd_unlock(int fd, int off) {
+  struct flock fl;
+  memset(&fl, 0, sizeof fl);
+  fl.l_type = F_UNLCK;
+  fl.l_whence = SEEK_SET;
+  fl.l_start = off;
+  fl.l_len = 1;
+  while (fcntl(fd, F_OFD_SETLK, &fl) != 0 && errno == EINTR)
+    ;
 }
 
 FSC__OPEN_PATH

@@ -333,47 +333,45 @@ int fsc__file_grow(struct fsc__file *f, uint64_t size, const char *path) {
   return fsc__file_grow_from(f, 0, size, path);
 }
 
-int fsc__file_grow_from(struct fsc__file *f, uint64_t from, uint64_t size,
-                        const char *path) {
+int fsc__file_grow_locked(struct fsc__file *f, uint64_t from, uint64_t size,
+                          const char *path) {
   /* fallocate, not posix_fallocate: glibc's fallback for file systems
    * without fallocate writes zeros into the file, which would race with
    * other processes writing records there.  Under mu: a lock-free writer
    * still working in a retired generation must not fallocate a descriptor
    * number fsc__file_close_fd has closed and open(2) has since reused. */
-  int rc = 0;
-  /* Not yet mapped: a new file, one user, mu not yet initialised.  (An
-   * atomic load: view_add publishes cur while other threads grow.) */
-  bool mapped = ck_pr_load_ptr(&f->cur) != NULL;
-  if (mapped)
-    pthread_mutex_lock(&f->mu);
-  if (f->fd < 0) {
-    rc = FSC__EMOVED;
-    goto out;
-  }
+  if (f->fd < 0)
+    return FSC__EMOVED;
   /* (Read each time: the application may raise the limit later.) */
   struct rlimit rl;
   if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-      size > (uint64_t)rl.rlim_cur) {
-    rc = fsc__err(FSC_ENOSPC, "growing %s to %llu bytes would pass the "
-                  "process's file size limit (RLIMIT_FSIZE, ulimit -f) of "
-                  "%llu bytes", path ? path : "(collection file)",
-                  (unsigned long long)size, (unsigned long long)rl.rlim_cur);
-    goto out;
-  }
+      size > (uint64_t)rl.rlim_cur)
+    return fsc__err(FSC_ENOSPC, "growing %s to %llu bytes would pass the "
+                    "process's file size limit (RLIMIT_FSIZE, ulimit -f) of "
+                    "%llu bytes", path ? path : "(collection file)",
+                    (unsigned long long)size, (unsigned long long)rl.rlim_cur);
   if (from > size)
     from = size;
   while (fallocate(f->fd, 0, (off_t)from, (off_t)(size - from)) != 0) {
     if (errno == EINTR)
       continue;
     if (errno == EOPNOTSUPP)
-      rc = fsc__err(FSC_EIO, "%s: the file system does not support "
-                             "fallocate(2), which fscollections needs",
-                    path ? path : "(collection file)");
-    else
-      rc = fsc__err_errno(errno, "growing", path);
-    break;
+      return fsc__err(FSC_EIO, "%s: the file system does not support "
+                               "fallocate(2), which fscollections needs",
+                      path ? path : "(collection file)");
+    return fsc__err_errno(errno, "growing", path);
   }
-out:
+  return 0;
+}
+
+int fsc__file_grow_from(struct fsc__file *f, uint64_t from, uint64_t size,
+                        const char *path) {
+  /* Not yet mapped: a new file, one user, mu not yet initialised.  (An
+   * atomic load: view_add publishes cur while other threads grow.) */
+  bool mapped = ck_pr_load_ptr(&f->cur) != NULL;
+  if (mapped)
+    pthread_mutex_lock(&f->mu);
+  int rc = fsc__file_grow_locked(f, from, size, path);
   if (mapped)
     pthread_mutex_unlock(&f->mu);
   return rc;

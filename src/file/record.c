@@ -6,11 +6,9 @@
  * with FAA, a writer that then fails to grow the file (disk full) would have
  * moved the tail past the capacity for good; with CAS the tail only ever
  * covers space that fallocate has already allocated, so ENOSPC leaves the
- * collection usable.  Growth itself is lock-free too: fallocate(2) is
- * idempotent, and the new capacity is published with a CAS-max after it.
- * It happens ahead of need: the appender whose record crosses
- * fsc__grow_mark(cap) (internal.h) allocates the next step (map.c's,
- * at most 8 MiB) while the tail is still below cap.
+ * collection usable.  Growth (grow.c) happens ahead of need: the
+ * appender whose record crosses fsc__grow_mark(cap) (internal.h) raises
+ * the capacity while the tail is still below cap.
  *
  * A record is immutable once published, except its "deleted" flag byte,
  * which the checksum does not cover, and the value word of a counter
@@ -27,28 +25,6 @@
 #include <string.h>
 
 
-static int data_grow(struct fsc__gen *c, uint64_t need) {
-  struct fsc__data_hdr *d = fsc__dhdr(c);
-  uint64_t cap = ck_pr_load_64(&d->cap);
-  if (need <= cap)
-    return 0;
-  uint64_t want = fsc__file_grow_size(cap, need); /* map.c's steps */
-  /* From cap: [0, cap) was allocated before cap was published (by
-   * induction from the file's creation), so only the step is new, and a
-   * file system that allocates page by page (tmpfs) is not walked over
-   * the whole file each time. */
-  int rc = fsc__file_grow_from(&c->data, cap, want, c->data_path);
-  if (rc)
-    return rc;
-  /* Publish after fallocate (release); CAS-max so capacity only grows. */
-  ck_pr_fence_store();
-  while (cap < want && !ck_pr_cas_64_value(&d->cap, cap, want, &cap))
-    ;
-  /* The step after this one, allocated ahead off this path (prealloc.c). */
-  fsc__file_prealloc(&c->data, want, fsc__file_grow_size(want, want) - want);
-  return 0;
-}
-
 static int reserve(struct fsc__gen *c, uint64_t total, uint64_t *off) {
   struct fsc__data_hdr *d = fsc__dhdr(c);
   for (;;) {
@@ -58,7 +34,7 @@ static int reserve(struct fsc__gen *c, uint64_t total, uint64_t *off) {
       return fsc__err(FSC_ECORRUPT, "data tail %llu is beyond capacity "
                       "%llu", (unsigned long long)t, (unsigned long long)cap);
     if (t + total > cap) {
-      int rc = data_grow(c, t + total);
+      int rc = fsc__data_grow(c, t + total);
       if (rc)
         return rc;
       continue;
@@ -72,7 +48,7 @@ static int reserve(struct fsc__gen *c, uint64_t total, uint64_t *off) {
        * grows and reports it (FSC_ENOSPC). */
       uint64_t m = fsc__grow_mark(cap);
       if (__builtin_expect(t < m && t + total >= m, 0) &&
-          data_grow(c, cap + 1) != 0)
+          fsc__data_grow(c, cap + 1) != 0)
         fsc__err_clear();
       return 0;
     }

@@ -1,0 +1,143 @@
+/*
+ * grow.c - owns the data file's growth: the capacity (struct
+ * fsc__data_hdr `cap`) that bounds every reservation (record.c), and the
+ * steps that raise it.
+ *
+ * Invariant, every version: [0, cap) is allocated (fallocate) before cap
+ * is published (a release store), and cap only grows (a CAS-max), so a
+ * reservation below cap never meets SIGBUS and a failed growth (disk
+ * full) leaves the collection usable.
+ *
+ * Data files of versions 1 and 2 grow lock-free: any appender that needs
+ * room fallocates the next step (map.c's sizes) and publishes it;
+ * fallocate is idempotent, so racing growers are harmless.  The first
+ * store to each new page then takes a fault that reads an unwritten
+ * extent: the kernel allocates a page-cache page, zeroes it and maps it,
+ * 1 to 5 us a page on ext4.
+ *
+ * Data files of version 3 (FSC__DATA_VERSION_ZEROED) grow under the
+ * growth lock, an OFD lock on one byte of the data file (lock.c), taken
+ * after the file's mu (threads of one process share the description).
+ * The holder re-reads cap, makes sure the file is allocated past the
+ * next FSC__ZERO_STEP (a fallocate step as above, when the file's size
+ * is not already past it), writes zeros over [cap, new cap) with
+ * pwrite(2), then publishes the new cap.  Written through the page cache,
+ * those pages are there, dirty, when the appenders' stores come: a fault
+ * then costs about a fifth.  The zeros are safe only because no byte at or
+ * past cap can hold a record (nobody reserves there), and no other grower
+ * can publish while the holder writes: every grower of such a file takes
+ * the lock, and builds that do not know the lock refuse version 3.  A
+ * holder killed mid-step loses the lock with its last descriptor; its
+ * zeros and its fallocate are harmless to repeat.  The file's size may
+ * stay above cap by up to a fallocate step; the last clean close cuts it
+ * back to the tail (gen.c).
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* A growth step of a version-3 file zeroes and publishes this much (or
+ * as much as the file has when it is smaller: doubling). */
+#define FSC__ZERO_STEP (UINT64_C(1) << 20)
+
+static uint64_t round64k(uint64_t x) {
+  return (x + 65535) & ~UINT64_C(65535);
+}
+
+/* Versions 1 and 2: lock-free. */
+static int grow_free(struct fsc__gen *c, uint64_t need) {
+  struct fsc__data_hdr *d = fsc__dhdr(c);
+  uint64_t cap = ck_pr_load_64(&d->cap);
+  if (need <= cap)
+    return 0;
+  uint64_t want = fsc__file_grow_size(cap, need); /* map.c's steps */
+  /* From cap: [0, cap) was allocated before cap was published (by
+   * induction from the file's creation), so only the step is new, and a
+   * file system that allocates page by page (tmpfs) is not walked over
+   * the whole file each time. */
+  int rc = fsc__file_grow_from(&c->data, cap, want, c->data_path);
+  if (rc)
+    return rc;
+  /* Publish after fallocate (release); CAS-max so capacity only grows. */
+  ck_pr_fence_store();
+  while (cap < want && !ck_pr_cas_64_value(&d->cap, cap, want, &cap))
+    ;
+  /* The step after this one, allocated ahead off this path (prealloc.c). */
+  fsc__file_prealloc(&c->data, want, fsc__file_grow_size(want, want) - want);
+  return 0;
+}
+
+/* Version 3, the growth lock and mu held: raise cap to at least need.
+ * A fallocate step sets *ahead to where the next one starts (for
+ * prealloc.c, which takes mu: called after it is dropped). */
+static int grow_zeroed_locked(struct fsc__gen *c, uint64_t need,
+                              uint64_t *ahead) {
+  struct fsc__file *f = &c->data;
+  struct fsc__data_hdr *d = fsc__dhdr(c);
+  uint64_t cap = ck_pr_load_64(&d->cap);
+  if (need <= cap)
+    return 0; /* another grower's step covered it */
+  struct stat st;
+  if (fstat(f->fd, &st) != 0)
+    return fsc__err_errno(errno, "fstat", c->data_path);
+  uint64_t size = (uint64_t)st.st_size;
+  uint64_t step = cap < FSC__ZERO_STEP ? cap : FSC__ZERO_STEP;
+  uint64_t ncap = round64k(need > cap + step ? need : cap + step);
+  if (size < cap)
+    size = cap; /* (a file cut short under us: fallocate from cap) */
+  if (ncap > size) {
+    uint64_t want = fsc__file_grow_size(size, ncap);
+    int rc = fsc__file_grow_locked(f, size, want, c->data_path);
+    if (rc)
+      return rc;
+    *ahead = want;
+    size = want;
+  }
+  /* No record lies at or past cap, and no one else publishes while we
+   * hold the lock: the zeros overwrite nothing.  Best effort: a short
+   * write leaves allocated bytes that read as zeros anyway. */
+  fsc__file_zero(f, cap, ncap - cap);
+  /* Publish after the zeros and the fallocate (release). */
+  ck_pr_fence_store();
+  while (cap < ncap && !ck_pr_cas_64_value(&d->cap, cap, ncap, &cap))
+    ;
+  return 0;
+}
+
+static int grow_zeroed(struct fsc__gen *c, uint64_t need) {
+  struct fsc__file *f = &c->data;
+  if (need <= ck_pr_load_64(&fsc__dhdr(c)->cap))
+    return 0;
+  /* A child after fork shares its parent's descriptions, hence the
+   * parent's OFD locks: it takes its own first (lock.c). */
+  if (c->owner != getpid()) {
+    pthread_mutex_lock(&c->mu);
+    int rc = c->owner != getpid() ? fsc__lock_refork(c) : 0;
+    pthread_mutex_unlock(&c->mu);
+    if (rc)
+      return rc;
+  }
+  pthread_mutex_lock(&f->mu);
+  int rc;
+  uint64_t ahead = 0;
+  if (f->fd < 0) {
+    rc = FSC__EMOVED;
+  } else if ((rc = fsc__ofd_lock_timed(f->fd, FSC__GROW_LOCK_OFF,
+                                       c->opts.lock_timeout_ms,
+                                       c->data_path)) == 0) {
+    rc = grow_zeroed_locked(c, need, &ahead);
+    fsc__ofd_unlock(f->fd, FSC__GROW_LOCK_OFF);
+  }
+  pthread_mutex_unlock(&f->mu);
+  /* The step after this one, allocated ahead off this path. */
+  if (ahead)
+    fsc__file_prealloc(f, ahead, fsc__file_grow_size(ahead, ahead) - ahead);
+  return rc;
+}
+
+int fsc__data_grow(struct fsc__gen *c, uint64_t need) {
+  return c->zgrow ? grow_zeroed(c, need) : grow_free(c, need);
+}

@@ -1,0 +1,319 @@
+/*
+ * test_grow_data.c - the data file's growth (src/file/grow.c; doc/FORMAT.md,
+ * "Versions"; doc/CONCURRENCY.md, "Data file growth"):
+ *
+ *  - a new collection's data file is version 3, and its growth writes
+ *    zeros ahead: the pages between the tail and the capacity are in the
+ *    page cache before any record is written there (mincore of a fresh
+ *    mapping), where a version-2 file's are not;
+ *  - the growth lock: while another open file description holds the OFD
+ *    lock on the data file's byte 0, an append that must grow waits at
+ *    most lock_timeout_ms and fails with FSC_ETIMEDOUT, nothing stored is
+ *    lost, and the append goes through once the lock is free; a version-2
+ *    file grows without it;
+ *  - appenders in four processes (two of them children forked after the
+ *    open, which grow through their parent's handle) racing growth steps
+ *    from a small file: every element is there exactly once and verify
+ *    finds nothing wrong (a grower that wrote its zeros over published
+ *    bytes would leave zeroed elements);
+ *  - a grower killed while it holds the lock leaves a collection the next
+ *    appender grows.
+ */
+#include "check_common.h"
+#include "check_records.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define D_VERSION 8 /* struct fsc__fhdr: u32 version at 8 */
+#define D_TAIL 64
+#define D_CAP 72
+#define MIB (UINT64_C(1) << 20)
+
+static fsc_options opts(void) {
+  fsc_options o = FSC_OPTIONS_INIT;
+  o.durability = FSC_DURABLE_NONE;
+  o.type = FSC_TYPE_INT64;
+  return o;
+}
+
+static fsc_list *list_open(const char *base, int64_t tmo) {
+  fsc_options o = opts();
+  o.lock_timeout_ms = tmo;
+  fsc_list *l;
+  ck_ok(fsc_list_open(base, &o, &l));
+  return l;
+}
+
+static void append_range(fsc_list *l, int64_t from, int64_t to) {
+  for (int64_t i = from; i < to; i++) {
+    fsc_value v = fsc_i64(i);
+    ck_ok(fsc_list_append(l, &v));
+  }
+}
+
+/* Pages of [from, to) of the file at p that the page cache holds. */
+static uint64_t resident(const char *p, uint64_t from, uint64_t to) {
+  uint64_t pg = (uint64_t)sysconf(_SC_PAGESIZE);
+  from = (from + pg - 1) / pg * pg;
+  if (to <= from)
+    return 0;
+  int fd = open(p, O_RDONLY);
+  ck_assert_int_ge(fd, 0);
+  void *m = mmap(NULL, (size_t)to, PROT_READ, MAP_SHARED, fd, 0);
+  ck_assert(m != MAP_FAILED);
+  size_t n = (size_t)((to - from + pg - 1) / pg);
+  unsigned char *vec = malloc(n);
+  ck_assert_ptr_nonnull(vec);
+  ck_assert_int_eq(mincore((char *)m + from, (size_t)(to - from), vec), 0);
+  uint64_t k = 0;
+  for (size_t i = 0; i < n; i++)
+    k += vec[i] & 1;
+  free(vec);
+  munmap(m, (size_t)to);
+  close(fd);
+  return k;
+}
+
+/* Make base a new, empty list whose data file says `version`. */
+static void make_version(const char *base, uint32_t version) {
+  fsc_list *l = list_open(base, 5000);
+  ck_ok(fsc_list_close(l));
+  fsc_list_free(l);
+  const char *dp = tc_fpath(base, "data");
+  uint64_t w = tc_peek64(dp, D_VERSION);
+  ck_assert_uint_eq(w & 0xffffffffu, 3);
+  tc_poke64(dp, D_VERSION, (w & ~UINT64_C(0xffffffff)) | version);
+}
+
+/* Append until the capacity has grown `steps` times; then the pages from
+ * the one after the tail's to the capacity that the cache holds, and how
+ * many there are. */
+static void grow_and_look(const char *base, int steps, uint64_t *in,
+                          uint64_t *all) {
+  fsc_list *l = list_open(base, 5000);
+  const char *dp = tc_fpath(base, "data");
+  int64_t i = 0;
+  for (int s = 0; s < steps; s++) {
+    uint64_t cap = tc_peek64(dp, D_CAP);
+    while (tc_peek64(dp, D_CAP) == cap)
+      append_range(l, i, i + 64), i += 64;
+  }
+  /* (The tail's page and the one after: an append may be writing.) */
+  uint64_t pg = (uint64_t)sysconf(_SC_PAGESIZE);
+  uint64_t tail = tc_peek64(dp, D_TAIL) + 2 * pg, cap = tc_peek64(dp, D_CAP);
+  ck_assert_uint_gt(cap, tail + 16 * pg);
+  *in = resident(dp, tail, cap);
+  *all = (cap - (tail + pg - 1) / pg * pg) / pg;
+  ck_ok(fsc_list_destroy(l));
+  fsc_list_free(l);
+}
+
+START_TEST(test_zeros_ahead) {
+  uint64_t in, all;
+  const char *base = strdup(tc_path("z3"));
+  fsc_list *l = list_open(base, 5000);
+  ck_assert_uint_eq(tc_peek64(tc_fpath(base, "data"), D_VERSION) &
+                        0xffffffffu, 3);
+  ck_ok(fsc_list_close(l));
+  fsc_list_free(l);
+  grow_and_look(base, 8, &in, &all);
+  ck_assert_msg(in == all, "version 3: %llu of the %llu pages between the "
+                "tail and the capacity are in the page cache",
+                (unsigned long long)in, (unsigned long long)all);
+  /* The control: version 2 grows lock-free, without zeros. */
+  const char *b2 = strdup(tc_path("z2"));
+  make_version(b2, 2);
+  grow_and_look(b2, 8, &in, &all);
+  ck_assert_msg(in < all / 4, "version 2: %llu of %llu pages resident",
+                (unsigned long long)in, (unsigned long long)all);
+}
+END_TEST
+
+/* Hold the growth lock from a description of our own. */
+static int hold_growth_lock(const char *base) {
+  int fd = open(tc_fpath(base, "data"), O_RDWR);
+  ck_assert_int_ge(fd, 0);
+  struct flock fl;
+  memset(&fl, 0, sizeof fl);
+  fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  fl.l_start = 0;
+  fl.l_len = 1;
+  ck_assert_int_eq(fcntl(fd, F_OFD_SETLK, &fl), 0);
+  return fd;
+}
+
+/* Append until an append fails; its error.  *n: the elements appended. */
+static int append_until_error(fsc_list *l, int64_t *n, int64_t limit) {
+  for (; *n < limit; (*n)++) {
+    fsc_value v = fsc_i64(*n);
+    int rc = fsc_list_append(l, &v);
+    if (rc)
+      return rc;
+  }
+  return 0;
+}
+
+static void check_elements(fsc_list *l, int64_t n) {
+  uint64_t len;
+  ck_ok(fsc_list_len(l, &len));
+  ck_assert_uint_eq(len, (uint64_t)n);
+  for (int64_t i = 0; i < n; i++) {
+    fsc_value v;
+    ck_ok(fsc_list_get(l, i, &v));
+    ck_assert_int_eq(v.u.i64, i);
+  }
+}
+
+START_TEST(test_growth_lock_bounded) {
+  const char *base = strdup(tc_path("lk"));
+  fsc_list *l = list_open(base, 100);
+  int fd = hold_growth_lock(base);
+  int64_t n = 0;
+  int rc = append_until_error(l, &n, 4000000);
+  ck_assert_int_eq(rc, FSC_ETIMEDOUT);
+  ck_assert_msg(strstr(fsc_errmsg(), "growth lock") != NULL, "message: %s",
+                fsc_errmsg());
+  ck_assert_int_gt(n, 1000);
+  check_elements(l, n);
+  close(fd); /* the lock goes with its description */
+  int64_t m = n;
+  ck_ok(append_until_error(l, &m, n + 300000));
+  check_elements(l, m);
+  fsc_verify_report r;
+  ck_ok(fsc_list_verify(l, 0, &r));
+  ck_ok(fsc_list_destroy(l));
+  fsc_list_free(l);
+
+  /* A version-2 file: the lock is not its. */
+  const char *b2 = strdup(tc_path("lk2"));
+  make_version(b2, 2);
+  l = list_open(b2, 100);
+  fd = hold_growth_lock(b2);
+  n = 0;
+  ck_ok(append_until_error(l, &n, 300000));
+  close(fd);
+  check_elements(l, n);
+  ck_ok(fsc_list_destroy(l));
+  fsc_list_free(l);
+}
+END_TEST
+
+#define PROCS 4
+#define PER 60000
+
+/* Appender w: values w * PER + i, i < PER. */
+static void appender(fsc_list *l, const char *base, int w) {
+  fsc_list *own = l ? l : list_open(base, 10000);
+  for (int64_t i = 0; i < PER; i++) {
+    fsc_value v = fsc_i64((int64_t)w * PER + i);
+    if (fsc_list_append(own, &v) != 0)
+      _exit(10 + w);
+  }
+  if (!l) {
+    if (fsc_list_close(own) != 0)
+      _exit(20 + w);
+    fsc_list_free(own);
+  }
+  _exit(0);
+}
+
+START_TEST(test_growth_race_procs) {
+  const char *base = strdup(tc_path("race"));
+  fsc_list *l = list_open(base, 10000);
+  pid_t pids[PROCS];
+  for (int w = 0; w < PROCS; w++) {
+    pids[w] = fork();
+    ck_assert_int_ge(pids[w], 0);
+    if (pids[w] == 0) /* two through the parent's handle, two their own */
+      appender(w < 2 ? l : NULL, base, w);
+  }
+  for (int w = 0; w < PROCS; w++) {
+    int st;
+    ck_assert_int_eq(waitpid(pids[w], &st, 0), pids[w]);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+                  "appender %d: status %d", w, st);
+  }
+  uint64_t len;
+  ck_ok(fsc_list_len(l, &len));
+  ck_assert_uint_eq(len, (uint64_t)PROCS * PER);
+  uint8_t *seen = calloc(PROCS * PER, 1);
+  ck_assert_ptr_nonnull(seen);
+  int64_t last[PROCS];
+  for (int w = 0; w < PROCS; w++)
+    last[w] = -1;
+  for (uint64_t i = 0; i < len; i++) {
+    fsc_value v;
+    ck_ok(fsc_list_get(l, (int64_t)i, &v));
+    ck_assert_int_ge(v.u.i64, 0);
+    ck_assert_int_lt(v.u.i64, PROCS * PER);
+    ck_assert_msg(!seen[v.u.i64], "element %lld twice", (long long)v.u.i64);
+    seen[v.u.i64] = 1;
+    int w = (int)(v.u.i64 / PER);
+    ck_assert_int_gt(v.u.i64, last[w]); /* each appender's in its order */
+    last[w] = v.u.i64;
+  }
+  free(seen);
+  fsc_verify_report r;
+  ck_ok(fsc_list_verify(l, 0, &r));
+  ck_ok(fsc_list_destroy(l));
+  fsc_list_free(l);
+}
+END_TEST
+
+/* A child that holds the growth lock as a grower does, then is killed
+ * there (SIGKILL): the next appender takes the lock. */
+START_TEST(test_growth_lock_holder_killed) {
+  const char *base = strdup(tc_path("kill"));
+  fsc_list *l = list_open(base, 5000);
+  append_range(l, 0, 1000);
+  int p[2];
+  ck_assert_int_eq(pipe(p), 0);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    int fd = hold_growth_lock(base);
+    (void)fd;
+    char c = 1;
+    if (write(p[1], &c, 1) != 1)
+      _exit(1);
+    for (;;)
+      pause();
+  }
+  char c;
+  ck_assert_int_eq(read(p[0], &c, 1), 1);
+  kill(pid, SIGKILL);
+  int st;
+  ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+  int64_t n = 1000;
+  ck_ok(append_until_error(l, &n, 400000));
+  check_elements(l, n);
+  close(p[0]);
+  close(p[1]);
+  ck_ok(fsc_list_destroy(l));
+  fsc_list_free(l);
+}
+END_TEST
+
+static Suite *grow_data_suite(void) {
+  Suite *s = suite_create("grow_data");
+  TCase *tc = tcase_create("cases");
+  tcase_set_timeout(tc, 180);
+  tcase_add_test(tc, test_zeros_ahead);
+  tcase_add_test(tc, test_growth_lock_bounded);
+  tcase_add_test(tc, test_growth_race_procs);
+  tcase_add_test(tc, test_growth_lock_holder_killed);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) { return tc_run(grow_data_suite()); }
