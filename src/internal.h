@@ -228,6 +228,8 @@ struct fsc__gen {
   bool index_cached;          /* the open found the index file's last page
                                  in memory (gen.c's read_marker): its
                                  table is not looked at (index_mem.c) */
+  bool unlocked;              /* opened by open_ro.c, without the
+                                 structure lock (gen.c's open) */
   bool check_reads;           /* verify each record's checksum on read: a
                                  read-only first opener found the marker
                                  missing and cannot repair (coll.c) */
@@ -578,6 +580,22 @@ int fsc__gen_files_open(struct fsc__gen *c, const fsc_options *o,
                         const char *suffix, bool *fresh);
 /* Remove the files of a collection this open created (lock held). */
 void fsc__gen_files_unmake(struct fsc__gen *c);
+/* The data file of the index open as c->index.fd (*is: its fstat), opened
+ * and checked (*ds: its fstat), with the presence lock's description of it
+ * (c->pfd); nothing locked or mapped. */
+int fsc__gen_files_data(struct fsc__gen *c, const struct stat *is,
+                        struct stat *ds);
+/* Map the data file and check both headers and the options against them. */
+int fsc__gen_files_load(struct fsc__gen *c, const fsc_options *o,
+                        uint64_t dsize, uint64_t isize);
+/* open_ro.c - a read-only open of a cleanly closed collection without the
+ * structure lock (doc/CONCURRENCY.md): 0, open (files mapped and checked,
+ * the presence lock held); 1, nothing changed: take the locked path. */
+int fsc__open_ro(struct fsc__gen *c, const fsc_options *o,
+                 const struct stat *is);
+/* gen.c: the clean-close marker of the index open as fd, `size` long (0:
+ * fstat it), into *b; *cached: its page was in memory.  0, or -1. */
+int fsc__gen_read_marker(int fd, uint64_t size, uint8_t *b, bool *cached);
 /* a + b, malloc'ed (NULL: out of memory). */
 char *fsc__concat(const char *a, const char *b);
 /* After a write that left dead bytes: compact if the threshold says so. */

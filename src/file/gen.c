@@ -73,7 +73,8 @@ static int marker_at(int fd, uint64_t size, uint64_t *at) {
  * left unused long enough for its pages to be evicted, has it out: the
  * open then looks whether its table is cold (index_mem.c).  Where
  * RWF_NOWAIT is refused, or the page is out, a plain pread. */
-static int read_marker(int fd, uint64_t size, uint8_t *b, bool *cached) {
+FSC__OPEN_PATH
+int fsc__gen_read_marker(int fd, uint64_t size, uint8_t *b, bool *cached) {
   uint64_t at;
   *cached = false;
   if (marker_at(fd, size, &at) != 0)
@@ -408,6 +409,14 @@ int fsc__gen_open_suffix(struct fsc__gen *c, struct fsc__handle *h,
   int64_t tmo = o.lock_timeout_ms;
   if ((rc = fsc__gen_files_open(c, &o, suffix, &fresh)) != 0)
     goto fail;
+  if (c->unlocked) {
+    /* Read-only, the marker found, the presence lock held, no structure
+     * lock taken (open_ro.c): what a trusted opener below does. */
+    c->last_close_clean = true;
+    c->rep[FSC__REP_AT_CLOSE] =
+        ck_pr_load_64(&fsc__ihdr(c)->rep[FSC__REP_AT_CLOSE]);
+    return 0;
+  }
   /* The presence lock lives on a description of its own, never mapped:
    * closing it must release the lock (see fsc__gen_close).  (An existing
    * collection's was opened beside its data file: gen_files.c.) */
@@ -419,9 +428,10 @@ int fsc__gen_open_suffix(struct fsc__gen *c, struct fsc__handle *h,
     }
   }
   uint8_t marker = 0;
-  bool clean = fresh || (read_marker(c->index.fd, c->isize, &marker,
+  bool clean = fresh ||
+               (fsc__gen_read_marker(c->index.fd, c->isize, &marker,
                                      &c->index_cached) == 0 &&
-                         marker == FSC__CLEAN_MARKER);
+                marker == FSC__CLEAN_MARKER);
   /* First opener?  (Nobody else holds the presence lock.)  A read-only
    * opener that found the marker need not ask: no writer has the
    * collection open (each clears the marker at open, under the structure
