@@ -14,7 +14,8 @@
  *         collection is verified and repaired.  Every writer clears the
  *         marker, then takes the presence lock shared and drops the
  *         structure lock.  (A read-only opener that finds the marker
- *         needs no first-opener test: no writer has the files open.)
+ *         needs no first-opener test: no writer has the files open.  It
+ *         takes no structure lock either: open_ro.c, c->unlocked.)
  *  close: take the structure lock; a non-blocking exclusive presence lock
  *         succeeds only for the last holder, which syncs (per durability)
  *         and writes the marker.  The marker vouches for the files: the
