@@ -34,9 +34,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* What the checks of the headers set in c (check_fhdr the kind of an
+ * FSC_KIND_ANY open, load_files the types and the cache options, and the
+ * index's bound), kept to be put back. */
+struct was {
+  enum fsc__kind kind;
+  const struct fsc__kind_ops *ops;
+  fsc_type type, key_type;
+  bool crec;
+  fsc_options opts;
+  uint64_t isize, isafe;
+};
+
 /* Give back what fsc__open_ro took, leaving c as gen_files.c had it
  * before: the index open and mapped, its safe bound as mapped. */
-static void undo(struct fsc__gen *c, const struct fsc__gen *was) {
+static void undo(struct fsc__gen *c, const struct was *was) {
   fsc__file_unmap(&c->data);
   if (c->pfd >= 0)
     close(c->pfd); /* (drops the presence lock if it was taken) */
@@ -50,7 +62,7 @@ static void undo(struct fsc__gen *c, const struct fsc__gen *was) {
   c->crec = was->crec;
   c->opts = was->opts;
   c->isize = was->isize;
-  ck_pr_store_64(&c->index.safe, ck_pr_load_64(&was->index.safe));
+  ck_pr_store_64(&c->index.safe, was->isafe);
   fsc__err_clear();
 }
 
@@ -72,18 +84,8 @@ int fsc__open_ro(struct fsc__gen *c, const fsc_options *o,
     return 1;
   if (ck_pr_load_64(&ih->cstate) != 0)
     return 1;
-  /* Saved, so that a fallback leaves c as it found it (check_fhdr sets
-   * the kind of an FSC_KIND_ANY open, load_files the types and the cache
-   * options, and lowers the index's bound). */
-  struct fsc__gen was;
-  was.kind = c->kind;
-  was.ops = c->ops;
-  was.type = c->type;
-  was.key_type = c->key_type;
-  was.crec = c->crec;
-  was.opts = c->opts;
-  was.isize = c->isize;
-  was.index.safe = ck_pr_load_64(&c->index.safe);
+  struct was was = {c->kind, c->ops,  c->type,  c->key_type,
+                    c->crec, c->opts, c->isize, ck_pr_load_64(&c->index.safe)};
   /* 2. */
   struct stat ds;
   if (fsc__gen_files_data(c, is, &ds) != 0)
