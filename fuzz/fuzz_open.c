@@ -6,7 +6,8 @@
  *   [u32 little-endian: data file length n][n bytes: data file][index file]
  * (n is clamped to what the input holds).  They are written to a private
  * directory, then opened read-write (so the verification and repair of an
- * unclean open run when the clean-close marker is missing) and every
+ * unclean open run when the clean-close marker is missing; and first
+ * read-only, of any kind) and every
  * element is read back: len, metrics, iteration, get of every index or key,
  * contains, a few writes and a pop.  The library must answer with a clean
  * error (FSC_ECORRUPT and friends) or success: never crash, hang, leak or
@@ -286,9 +287,36 @@ static void run_set(void) {
   fsc_set_free(s);
 }
 
+/* Read-only, of whatever kind the files say: with the clean-close marker
+ * there, the open that takes no lock (src/file/open_ro.c), whose checks
+ * must be the locked open's. */
+static void run_rdonly(void) {
+  fsc_options o = opts();
+  o.flags = FSC_RDONLY;
+  fsc_coll *c = NULL;
+  int rc = say("read-only open", fsc_open(base, FSC_KIND_ANY, &o, &c));
+  check_open_rc(rc, "read-only");
+  if (rc)
+    return;
+  uint64_t n = 0;
+  fsc_metrics m = {.size = sizeof m};
+  fsc_coll_metrics(c, &m);
+  fsc_coll_len(c, &n);
+  fsc_coll_iter it;
+  fsc_value k, v;
+  if (fsc_coll_iter_init(c, &it) == 0)
+    for (uint64_t i = 0; i < 100000 && fsc_coll_iter_next(&it, &k, &v) == 1;
+         i++)
+      sink += touch(&k) + touch(&v);
+  say("read-only close", fsc_coll_close(c));
+  fsc_coll_free(c);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   setup();
+  put_files(data, size);
+  run_rdonly();
   put_files(data, size);
   run_list();
   put_files(data, size); /* an open may have repaired or grown them */

@@ -239,8 +239,10 @@ struct fsc__gen {
                                  kind (enum fsc__rep) */
   bool last_close_clean;
   bool index_cached;          /* the open found the index file's last page
-                                 in memory (gen.c's read_marker): its
+                                 in memory (fsc__marker_read): its
                                  table is not looked at (index_mem.c) */
+  bool unlocked;              /* opened by open_ro.c, without the
+                                 structure lock (gen.c's open) */
   bool check_reads;           /* verify each record's checksum on read: a
                                  read-only first opener found the marker
                                  missing and cannot repair (coll.c) */
@@ -595,6 +597,33 @@ int fsc__gen_files_open(struct fsc__gen *c, const fsc_options *o,
                         const char *suffix, bool *fresh);
 /* Remove the files of a collection this open created (lock held). */
 void fsc__gen_files_unmake(struct fsc__gen *c);
+/* open_ro.c - the clean-close marker's place (the final byte of the
+ * index, `size` long: 0, fstat it) and its reading (*cached: its page
+ * was in memory); 0, or -1.  And the steps of a read-only open without
+ * the structure lock (doc/CONCURRENCY.md), which gen_files.c runs:
+ * begin (the marker there, no compaction: 0) before the data file is
+ * opened, lock (the presence lock taken on c->pfd, and no read-write open
+ * came in between: 0) after; 1 from either: take the locked open (after
+ * fsc__open_ro_undo, if begin returned 0). */
+int fsc__marker_at(int fd, uint64_t size, uint64_t *at);
+int fsc__marker_read(int fd, uint64_t size, uint8_t *b, bool *cached);
+struct fsc__open_ro {
+  uint64_t opens; /* the index header's `opens` before the marker's read */
+  bool cached;    /* the marker's page was in memory */
+  /* c's fields as begin found them, which the header checks set */
+  enum fsc__kind kind;
+  const struct fsc__kind_ops *ops;
+  fsc_type type, key_type;
+  bool crec;
+  fsc_options opts;
+  uint64_t isize, isafe;
+};
+int fsc__open_ro_begin(struct fsc__gen *c, uint64_t isize,
+                       struct fsc__open_ro *r);
+int fsc__open_ro_lock(struct fsc__gen *c, const struct fsc__open_ro *r);
+/* After a begin that returned 0: close the data file's descriptors (and
+ * the presence lock), unmap it, and put c's fields back. */
+void fsc__open_ro_undo(struct fsc__gen *c, const struct fsc__open_ro *r);
 /* a + b, malloc'ed (NULL: out of memory). */
 char *fsc__concat(const char *a, const char *b);
 /* After a write that left dead bytes: compact if the threshold says so. */

@@ -14,7 +14,8 @@
  *         collection is verified and repaired.  Every writer clears the
  *         marker, then takes the presence lock shared and drops the
  *         structure lock.  (A read-only opener that finds the marker
- *         needs no first-opener test: no writer has the files open.)
+ *         needs no first-opener test: no writer has the files open.  It
+ *         takes no structure lock either: open_ro.c, c->unlocked.)
  *  close: take the structure lock; a non-blocking exclusive presence lock
  *         succeeds only for the last holder, which syncs (per durability)
  *         and writes the marker.  The marker vouches for the files: the
@@ -43,7 +44,6 @@
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -51,46 +51,9 @@
 
 
 
-/* The marker is the final byte of the index file, whose size is `size`
- * (the structure lock held: only its holder grows or trims the index), or
- * 0: unknown, fstat it. */
-static int marker_at(int fd, uint64_t size, uint64_t *at) {
-  struct stat st;
-  if (!size) {
-    if (fstat(fd, &st) != 0)
-      return -1;
-    size = (uint64_t)st.st_size;
-  }
-  if (size < 1)
-    return -1;
-  *at = size - 1;
-  return 0;
-}
-
-/* *cached: the marker's page was in memory (read with RWF_NOWAIT, which
- * reads only what the page cache holds).  The page is touched by opens
- * and closes alone, so an index file that was dropped from memory, or
- * left unused long enough for its pages to be evicted, has it out: the
- * open then looks whether its table is cold (index_mem.c).  Where
- * RWF_NOWAIT is refused, or the page is out, a plain pread. */
-static int read_marker(int fd, uint64_t size, uint8_t *b, bool *cached) {
-  uint64_t at;
-  *cached = false;
-  if (marker_at(fd, size, &at) != 0)
-    return -1;
-#ifdef RWF_NOWAIT /* (glibc 2.27, musl 1.1.24) */
-  struct iovec iov = {b, 1};
-  if (preadv2(fd, &iov, 1, (off_t)at, RWF_NOWAIT) == 1) {
-    *cached = true;
-    return 0;
-  }
-#endif
-  return pread(fd, b, 1, (off_t)at) == 1 ? 0 : -1;
-}
-
 static int write_marker(int fd, uint64_t size, uint8_t b) {
   uint64_t at;
-  if (marker_at(fd, size, &at) != 0)
+  if (fsc__marker_at(fd, size, &at) != 0)
     return -1;
   return pwrite(fd, &b, 1, (off_t)at) == 1 ? 0 : -1;
 }
@@ -408,6 +371,14 @@ int fsc__gen_open_suffix(struct fsc__gen *c, struct fsc__handle *h,
   int64_t tmo = o.lock_timeout_ms;
   if ((rc = fsc__gen_files_open(c, &o, suffix, &fresh)) != 0)
     goto fail;
+  if (c->unlocked) {
+    /* Read-only, the marker found, the presence lock held, no structure
+     * lock taken (open_ro.c): what a trusted opener below does. */
+    c->last_close_clean = true;
+    c->rep[FSC__REP_AT_CLOSE] =
+        ck_pr_load_64(&fsc__ihdr(c)->rep[FSC__REP_AT_CLOSE]);
+    return 0;
+  }
   /* The presence lock lives on a description of its own, never mapped:
    * closing it must release the lock (see fsc__gen_close).  (An existing
    * collection's was opened beside its data file: gen_files.c.) */
@@ -419,9 +390,10 @@ int fsc__gen_open_suffix(struct fsc__gen *c, struct fsc__handle *h,
     }
   }
   uint8_t marker = 0;
-  bool clean = fresh || (read_marker(c->index.fd, c->isize, &marker,
-                                     &c->index_cached) == 0 &&
-                         marker == FSC__CLEAN_MARKER);
+  bool clean = fresh ||
+               (fsc__marker_read(c->index.fd, c->isize, &marker,
+                                 &c->index_cached) == 0 &&
+                marker == FSC__CLEAN_MARKER);
   /* First opener?  (Nobody else holds the presence lock.)  A read-only
    * opener that found the marker need not ask: no writer has the
    * collection open (each clears the marker at open, under the structure

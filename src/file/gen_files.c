@@ -556,6 +556,60 @@ static int check_cstate(int fd, uint64_t cs, const char *path,
   return 0;
 }
 
+/* The data file of the index open as c->index.fd (whose fstat is *is):
+ * opened and checked (*ds, its fstat), and the presence lock's own
+ * description of it (gen.c) opened beside it, where the fstat is at hand.
+ * Nothing is locked or mapped here. */
+FSC__OPEN_PATH
+static int open_data(struct fsc__gen *c, const struct stat *is,
+                     struct stat *ds) {
+  int rc;
+  c->data.fd = open_existing(c->data_path, c->rdonly);
+  if (c->data.fd < 0)
+    return errno == ENOENT
+               ? fsc__err(FSC_ECORRUPT, "%s exists but %s does not",
+                          c->index_path, c->data_path)
+               : open_failed(errno, c->data_path);
+  if ((rc = check_file(c->data.fd, c->data_path, ds)) != 0)
+    return rc;
+  if (ds->st_uid != is->st_uid)
+    return fsc__err(FSC_EACCES, "%s and %s are owned by different users "
+                    "(uid %u and %u): one of them was replaced, so neither "
+                    "is used", c->data_path, c->index_path,
+                    (unsigned)ds->st_uid, (unsigned)is->st_uid);
+  c->pfd = fsc__lock_reopen(c->data.fd, ds, c->data_path, O_RDONLY);
+  if (c->pfd < 0)
+    return fsc__err_errno(errno, "reopening", c->data_path);
+  return 0;
+}
+
+/* A read-only open without the structure lock (open_ro.c has the steps,
+ * doc/CONCURRENCY.md why they are sound), the index open and mapped (*is:
+ * its fstat): 0, open as the locked open leaves it; 1, c as it was: take
+ * the locked open, which decides (and reports any error) itself. */
+FSC__OPEN_PATH
+static int open_unlocked(struct fsc__gen *c, const fsc_options *o,
+                         const struct stat *is) {
+  uint64_t isize = (uint64_t)is->st_size;
+  struct fsc__open_ro r;
+  if (fsc__open_ro_begin(c, isize, &r) != 0)
+    return 1;
+  struct stat ds;
+  if (open_data(c, is, &ds) != 0 || fsc__open_ro_lock(c, &r) != 0)
+    goto undo;
+  c->isize = isize;
+  if (load_files(c, (uint64_t)ds.st_size, isize, o->type, o->key_type) !=
+          0 ||
+      check_auto_compact(c) != 0 ||
+      fsc__dhdr(c)->h.generation != fsc__ihdr(c)->h.generation)
+    goto undo;
+  c->index_cached = r.cached;
+  return 0;
+undo:
+  fsc__open_ro_undo(c, &r);
+  return 1;
+}
+
 FSC__OPEN_PATH
 int fsc__gen_files_open(struct fsc__gen *c, const fsc_options *o,
                         const char *suffix, bool *fresh) {
@@ -629,6 +683,14 @@ int fsc__gen_files_open(struct fsc__gen *c, const fsc_options *o,
         (rc = magic_is(fsc__ihdr(c)->h.magic, FSC__INDEX_MAGIC,
                        c->index_path)) != 0)
       return rc;
+    /* A read-only open of a collection closed cleanly takes no lock
+     * (open_ro.c); else, or if anything there is not as it must be, the
+     * locked open below. */
+    if (c->rdonly && !suffix && tries == 0 &&
+        open_unlocked(c, o, &is) == 0) {
+      c->unlocked = true;
+      return 0;
+    }
     if ((rc = fsc__flock_timed(c->index.fd, LOCK_EX, tmo, c->index_path)) !=
         0)
       return rc;
@@ -676,30 +738,10 @@ int fsc__gen_files_open(struct fsc__gen *c, const fsc_options *o,
       rc = fsc__err(FSC_EINVAL, "collection %s already exists", c->path);
       return rc;
     }
-    c->data.fd = open_existing(c->data_path, c->rdonly);
-    if (c->data.fd < 0) {
-      rc = errno == ENOENT
-               ? fsc__err(FSC_ECORRUPT, "%s exists but %s does not",
-                          c->index_path, c->data_path)
-               : open_failed(errno, c->data_path);
+    if ((rc = open_data(c, &is, &ds)) != 0)
       return rc;
-    }
-    if ((rc = check_file(c->data.fd, c->data_path, &ds)) != 0)
-      return rc;
-    if (ds.st_uid != is.st_uid) {
-      rc = fsc__err(FSC_EACCES, "%s and %s are owned by different users "
-                    "(uid %u and %u): one of them was replaced, so neither "
-                    "is used", c->data_path, c->index_path,
-                    (unsigned)ds.st_uid, (unsigned)is.st_uid);
-      return rc;
-    }
-    /* The presence lock's description of the data file (gen.c), opened
-     * here where the file's fstat is at hand. */
-    c->pfd = fsc__lock_reopen(c->data.fd, &ds, c->data_path, O_RDONLY);
-    if (c->pfd < 0)
-      return fsc__err_errno(errno, "reopening", c->data_path);
     c->isize = (uint64_t)is.st_size;
-    rc = load_files(c, (uint64_t)ds.st_size, (uint64_t)is.st_size, o->type,
+    rc = load_files(c, (uint64_t)ds.st_size, c->isize, o->type,
                     o->key_type);
     if (rc == 0)
       rc = check_auto_compact(c);

@@ -54,7 +54,9 @@
 /* Keys and keyed records                                              */
 /* ------------------------------------------------------------------ */
 
-FSC__OPEN_PATH
+/* (flatten: XXH3 inlined here, in the open path's section, so that a new
+ * process's first get does not fault in another page of code for it.) */
+FSC__OPEN_PATH __attribute__((flatten))
 void fsc__kkey_make(struct fsc__kkey *k, uint8_t type, const void *p,
                     size_t n) {
   k->p = p;
