@@ -50,13 +50,16 @@
  *    close, every call on the handle returns FSC_ECLOSED until fsc_list_free.
  *  - Opening the same base path twice in one process gives two independent
  *    handles; both work and see each other's writes.
- *  - Stale locks cannot happen: flock(2) locks are released by the kernel when
- *    a process dies, and no per-process slot is kept in the files.
+ *  - Stale locks cannot happen: flock(2) locks, and the OFD lock (fcntl(2))
+ *    on the data file's first byte that its growth takes, are released by
+ *    the kernel when a process dies, and no per-process slot is kept in
+ *    the files.
  *  - Files live on a local file system that supports mmap(MAP_SHARED),
  *    flock(2) and posix_fallocate(3).  Network file systems are not supported.
  *  - Who may read the files may hold their locks: flock(2) needs only a
  *    descriptor, so anyone who can open a collection file can make opens,
- *    closes and structural changes wait; every such wait is bounded by
+ *    closes, structural changes and the appends that grow the data file
+ *    wait; every such wait is bounded by
  *    fsc_options.lock_timeout_ms (FSC_ETIMEDOUT).  Let only trusted users
  *    read a collection.  doc/DURABILITY.md, "What a hostile or careless
  *    user can and cannot do", has the whole policy: world-writable files
@@ -387,7 +390,8 @@ typedef struct fsc_options {
                                 record's space back to the next append. */
   int64_t lock_timeout_ms;     /* how long any wait for a file lock may
                                 last (opening, closing, structural
-                                changes, compaction): 10000 (default);
+                                changes, compaction, a write that grows
+                                the data file): 10000 (default);
                                 0: one try; FSC_LOCK_WAIT_FOREVER (-1):
                                 no limit.  A wait that runs out is
                                 FSC_ETIMEDOUT. */

@@ -614,7 +614,7 @@ struct fsc__open_ro {
   enum fsc__kind kind;
   const struct fsc__kind_ops *ops;
   fsc_type type, key_type;
-  bool crec;
+  bool crec, zgrow;
   fsc_options opts;
   uint64_t isize, isafe;
 };

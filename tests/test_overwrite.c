@@ -69,8 +69,14 @@ static char *key(int i) {
 
 /* The pages dirtied by the overwrites and deletes: the data header's and
  * the tail's (NBIG small records, some 4 KiB), a few; the superseded
- * records alone would be NBIG or more. */
+ * records alone would be NBIG or more.  The kernel counts a dirty page
+ * cache folio whole: the zeros written ahead of the tail
+ * (src/file/grow.c) come as large folios (64 KiB here), so the tail's
+ * first store dirties its folio.  `first`, the dirty pages after the
+ * first write (the header and the tail's folio), is allowed twice (the
+ * tail may cross into the next folio) besides DIRTY_MAX. */
 #define DIRTY_MAX 6
+#define DIRTY_BOUND(first) (2 * (first) + DIRTY_MAX)
 
 START_TEST(test_dict_overwrite_clean) {
   const char *base = tc_path("dclean");
@@ -85,6 +91,7 @@ START_TEST(test_dict_overwrite_clean) {
   tc_mapping_dirty(df, true);
   ck_assert_int_eq(tc_mapping_dirty(df, false), 0);
   /* Two thirds overwritten with a small value, one third deleted. */
+  long first = 0;
   for (int i = 0; i < NBIG; i++) {
     if (i % 3 == 2) {
       ck_ok(fsc_dict_del(d, key(i), strlen(key(i))));
@@ -92,10 +99,13 @@ START_TEST(test_dict_overwrite_clean) {
       fsc_value v = fsc_i64(i);
       ck_ok(fsc_dict_set(d, key(i), strlen(key(i)), &v));
     }
+    if (i == 0)
+      first = tc_mapping_dirty(df, false);
   }
   long dirty = tc_mapping_dirty(df, false);
-  ck_assert_msg(dirty <= DIRTY_MAX, "%ld dirty pages in the data mapping "
-                "after %d overwrites and deletes", dirty, NBIG);
+  ck_assert_msg(dirty <= DIRTY_BOUND(first), "%ld dirty pages in the data "
+                "mapping after %d overwrites and deletes (%ld after the "
+                "first)", dirty, NBIG, first);
   for (int i = 0; i < NBIG; i++) {
     fsc_value v;
     if (i % 3 == 2) {
@@ -131,13 +141,17 @@ START_TEST(test_set_discard_clean) {
   }
   const char *df = data_file(base);
   tc_mapping_dirty(df, true);
+  long first = 0;
   for (int i = 0; i < NBIG; i++) {
     fsc_value v = fsc_i64(i);
     ck_assert_int_eq(fsc_set_discard(s, &v), 1);
+    if (i == 0)
+      first = tc_mapping_dirty(df, false);
   }
   long dirty = tc_mapping_dirty(df, false);
-  ck_assert_msg(dirty <= DIRTY_MAX, "%ld dirty pages in the data mapping "
-                "after %d discards", dirty, NBIG);
+  ck_assert_msg(dirty <= DIRTY_BOUND(first), "%ld dirty pages in the data "
+                "mapping after %d discards (%ld after the first)", dirty,
+                NBIG, first);
   ck_ok(fsc_set_verify(s, 0, NULL));
   for (int i = 0; i < NBIG; i++) {
     fsc_value v = fsc_i64(i), b = big(buf, i);

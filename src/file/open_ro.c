@@ -95,6 +95,7 @@ int fsc__open_ro_begin(struct fsc__gen *c, uint64_t isize,
   r->type = c->type;
   r->key_type = c->key_type;
   r->crec = c->crec;
+  r->zgrow = c->zgrow;
   r->opts = c->opts;
   r->isize = c->isize;
   r->isafe = ck_pr_load_64(&c->index.safe);
@@ -125,6 +126,7 @@ void fsc__open_ro_undo(struct fsc__gen *c, const struct fsc__open_ro *r) {
   c->type = r->type;
   c->key_type = r->key_type;
   c->crec = r->crec;
+  c->zgrow = r->zgrow;
   c->opts = r->opts;
   c->isize = r->isize;
   ck_pr_store_64(&c->index.safe, r->isafe);
