@@ -77,6 +77,9 @@ struct fsc__file {
   int access;                       /* fsc_options.access: the hint every
                                        view gets (madvise) */
   pthread_mutex_t mu;               /* guards creating views */
+  pthread_mutex_t gmu;              /* grow.c: one growth step of this
+                                       handle's data file at a time (the
+                                       growth lock's in-process half) */
   uint32_t tight;                   /* behind.c: nonzero while the kernel
                                        is seen evicting this file's recent
                                        pages (ck_pr_*: appenders set it) */
@@ -130,6 +133,7 @@ void fsc__mem_populate(void *p, uint64_t len);
  * size limit (write(2) would raise SIGXFSZ).  Advice only: a write that
  * fails is left, never reported. */
 void fsc__file_zero(struct fsc__file *f, uint64_t off, uint64_t len);
+void fsc__fd_zero(int fd, uint64_t off, uint64_t len);
 /* Drop this process's page table entries for the whole pages inside
  * [p, p + len) of a shared file mapping (MADV_DONTNEED: the bytes stay in
  * the file and the page cache; a later access faults them back in), so
@@ -172,9 +176,8 @@ struct fsc__gen;
  * zeros written ahead in version 3).  0, FSC_ENOSPC, FSC_ETIMEDOUT (the
  * growth lock, lock_timeout_ms), FSC__EMOVED, FSC_EIO. */
 int fsc__data_grow(struct fsc__gen *c, uint64_t need);
-/* fsc__file_grow_from with f's mu held (and f mapped). */
-int fsc__file_grow_locked(struct fsc__file *f, uint64_t from, uint64_t size,
-                          const char *path);
+/* fsc__file_grow_from on descriptor fd (the caller keeps it open). */
+int fsc__fd_grow(int fd, uint64_t from, uint64_t size, const char *path);
 /* prealloc.c: after a growth step to `off`, have the next one, [off, off
  * + len), allocated in a detached thread with FALLOC_FL_KEEP_SIZE (blocks
  * past the file's end: no size or capacity changes), so that the writer

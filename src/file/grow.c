@@ -17,7 +17,8 @@
  *
  * Data files of version 3 (FSC__DATA_VERSION_ZEROED) grow under the
  * growth lock, an OFD lock on one byte of the data file (lock.c), taken
- * after the file's mu (threads of one process share the description).
+ * after the file's gmu (threads of one process share the description,
+ * which the OFD lock does not tell apart).
  * The holder re-reads cap, makes sure the file is allocated past the
  * next FSC__ZERO_STEP (a fallocate step as above, when the file's size
  * is not already past it), writes zeros over [cap, new cap) with
@@ -35,6 +36,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -70,18 +72,17 @@ static int grow_free(struct fsc__gen *c, uint64_t need) {
   return 0;
 }
 
-/* Version 3, the growth lock and mu held: raise cap to at least need.
- * A fallocate step sets *ahead to where the next one starts (for
- * prealloc.c, which takes mu: called after it is dropped). */
-static int grow_zeroed_locked(struct fsc__gen *c, uint64_t need,
+/* Version 3, the growth lock held through fd: raise cap to at least
+ * need.  A fallocate step sets *ahead to where the next one starts (for
+ * prealloc.c, called after the lock is dropped). */
+static int grow_zeroed_locked(struct fsc__gen *c, int fd, uint64_t need,
                               uint64_t *ahead) {
-  struct fsc__file *f = &c->data;
   struct fsc__data_hdr *d = fsc__dhdr(c);
   uint64_t cap = ck_pr_load_64(&d->cap);
   if (need <= cap)
     return 0; /* another grower's step covered it */
   struct stat st;
-  if (fstat(f->fd, &st) != 0)
+  if (fstat(fd, &st) != 0)
     return fsc__err_errno(errno, "fstat", c->data_path);
   uint64_t size = (uint64_t)st.st_size;
   uint64_t step = cap < FSC__ZERO_STEP ? cap : FSC__ZERO_STEP;
@@ -90,7 +91,7 @@ static int grow_zeroed_locked(struct fsc__gen *c, uint64_t need,
     size = cap; /* (a file cut short under us: fallocate from cap) */
   if (ncap > size) {
     uint64_t want = fsc__file_grow_size(size, ncap);
-    int rc = fsc__file_grow_locked(f, size, want, c->data_path);
+    int rc = fsc__fd_grow(fd, size, want, c->data_path);
     if (rc)
       return rc;
     *ahead = want;
@@ -99,7 +100,7 @@ static int grow_zeroed_locked(struct fsc__gen *c, uint64_t need,
   /* No record lies at or past cap, and no one else publishes while we
    * hold the lock: the zeros overwrite nothing.  Best effort: a short
    * write leaves allocated bytes that read as zeros anyway. */
-  fsc__file_zero(f, cap, ncap - cap);
+  fsc__fd_zero(fd, cap, ncap - cap);
   /* Publish after the zeros and the fallocate (release). */
   ck_pr_fence_store();
   while (cap < ncap && !ck_pr_cas_64_value(&d->cap, cap, ncap, &cap))
@@ -120,18 +121,30 @@ static int grow_zeroed(struct fsc__gen *c, uint64_t need) {
     if (rc)
       return rc;
   }
+  /* The step works on a duplicate of the handle's descriptor (the same
+   * open file description, so the same OFD lock), made under mu: it is
+   * this generation's file, and stays open if the generation retires
+   * meanwhile.  mu is not held through the step: a reader of this
+   * process that needs a new view (fsc__file_ensure) must not wait for
+   * another process's holder of the growth lock. */
   pthread_mutex_lock(&f->mu);
-  int rc;
-  uint64_t ahead = 0;
-  if (f->fd < 0) {
-    rc = FSC__EMOVED;
-  } else if ((rc = fsc__ofd_lock_timed(f->fd, FSC__GROW_LOCK_OFF,
-                                       c->opts.lock_timeout_ms,
-                                       c->data_path)) == 0) {
-    rc = grow_zeroed_locked(c, need, &ahead);
-    fsc__ofd_unlock(f->fd, FSC__GROW_LOCK_OFF);
-  }
+  int fd = f->fd < 0 ? -2 : fcntl(f->fd, F_DUPFD_CLOEXEC, 0);
+  int e = errno;
   pthread_mutex_unlock(&f->mu);
+  if (fd == -2)
+    return FSC__EMOVED;
+  if (fd < 0)
+    return fsc__err_errno(e, "dup", c->data_path);
+  uint64_t ahead = 0;
+  pthread_mutex_lock(&f->gmu);
+  int rc = fsc__ofd_lock_timed(fd, FSC__GROW_LOCK_OFF,
+                               c->opts.lock_timeout_ms, c->data_path);
+  if (rc == 0) {
+    rc = grow_zeroed_locked(c, fd, need, &ahead);
+    fsc__ofd_unlock(fd, FSC__GROW_LOCK_OFF);
+  }
+  pthread_mutex_unlock(&f->gmu);
+  close(fd);
   /* The step after this one, allocated ahead off this path. */
   if (ahead)
     fsc__file_prealloc(f, ahead, fsc__file_grow_size(ahead, ahead) - ahead);

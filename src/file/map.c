@@ -118,16 +118,21 @@ void fsc__mem_populate(void *p, uint64_t len) {
 }
 
 void fsc__file_zero(struct fsc__file *f, uint64_t off, uint64_t len) {
+  if (f->fd >= 0)
+    fsc__fd_zero(f->fd, off, len);
+}
+
+void fsc__fd_zero(int fd, uint64_t off, uint64_t len) {
   /* Never written: not const, so that it lies in .bss (no file bytes). */
   static uint8_t zeros[64 << 10];
   struct rlimit rl;
-  if (f->fd < 0 || off > UINT64_MAX - len ||
+  if (fd < 0 || off > UINT64_MAX - len ||
       (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
        off + len > (uint64_t)rl.rlim_cur))
     return;
   while (len > 0) {
     size_t n = len < sizeof zeros ? (size_t)len : sizeof zeros;
-    ssize_t r = pwrite(f->fd, zeros, n, (off_t)off);
+    ssize_t r = pwrite(fd, zeros, n, (off_t)off);
     if (r < 0 && errno == EINTR)
       continue;
     if (r <= 0)
@@ -277,6 +282,7 @@ int fsc__file_map(struct fsc__file *f, uint64_t need) {
   f->dropping = 0;
   f->ahead_from = f->ahead_end = 0;
   pthread_mutex_init(&f->mu, NULL);
+  pthread_mutex_init(&f->gmu, NULL);
   int rc = view_add(f, need);
   if (rc == 0)
     f->safe = need; /* the caller checked the file is at least this long */
@@ -294,6 +300,7 @@ void fsc__file_unmap(struct fsc__file *f) {
   f->ndrops = 0; /* (the ranges were in views just unmapped) */
   f->dropping = 0;
   pthread_mutex_destroy(&f->mu);
+  pthread_mutex_destroy(&f->gmu);
 }
 
 /* Map [0, cap) of the file, cap being its published capacity (mu held),
@@ -333,15 +340,10 @@ int fsc__file_grow(struct fsc__file *f, uint64_t size, const char *path) {
   return fsc__file_grow_from(f, 0, size, path);
 }
 
-int fsc__file_grow_locked(struct fsc__file *f, uint64_t from, uint64_t size,
-                          const char *path) {
+int fsc__fd_grow(int fd, uint64_t from, uint64_t size, const char *path) {
   /* fallocate, not posix_fallocate: glibc's fallback for file systems
    * without fallocate writes zeros into the file, which would race with
-   * other processes writing records there.  Under mu: a lock-free writer
-   * still working in a retired generation must not fallocate a descriptor
-   * number fsc__file_close_fd has closed and open(2) has since reused. */
-  if (f->fd < 0)
-    return FSC__EMOVED;
+   * other processes writing records there. */
   /* (Read each time: the application may raise the limit later.) */
   struct rlimit rl;
   if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
@@ -352,7 +354,7 @@ int fsc__file_grow_locked(struct fsc__file *f, uint64_t from, uint64_t size,
                     (unsigned long long)size, (unsigned long long)rl.rlim_cur);
   if (from > size)
     from = size;
-  while (fallocate(f->fd, 0, (off_t)from, (off_t)(size - from)) != 0) {
+  while (fallocate(fd, 0, (off_t)from, (off_t)(size - from)) != 0) {
     if (errno == EINTR)
       continue;
     if (errno == EOPNOTSUPP)
@@ -367,11 +369,14 @@ int fsc__file_grow_locked(struct fsc__file *f, uint64_t from, uint64_t size,
 int fsc__file_grow_from(struct fsc__file *f, uint64_t from, uint64_t size,
                         const char *path) {
   /* Not yet mapped: a new file, one user, mu not yet initialised.  (An
-   * atomic load: view_add publishes cur while other threads grow.) */
+   * atomic load: view_add publishes cur while other threads grow.)
+   * Under mu: a lock-free writer still working in a retired generation
+   * must not fallocate a descriptor number fsc__file_close_fd has closed
+   * and open(2) has since reused. */
   bool mapped = ck_pr_load_ptr(&f->cur) != NULL;
   if (mapped)
     pthread_mutex_lock(&f->mu);
-  int rc = fsc__file_grow_locked(f, from, size, path);
+  int rc = f->fd < 0 ? FSC__EMOVED : fsc__fd_grow(f->fd, from, size, path);
   if (mapped)
     pthread_mutex_unlock(&f->mu);
   return rc;
