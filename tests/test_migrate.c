@@ -1080,6 +1080,16 @@ static void close_child(const char *base, long from, long to,
     if (iput(d, i, i) != 0)
       _exit(11);
     __atomic_store_n(&sh[2], i + 1 - from, __ATOMIC_RELEASE);
+    /* The first time it finds a migration in progress (a step or more
+     * done, more to do), it says so and waits for the parent's close
+     * (a migration lasts a few hundred inserts: polled from outside, the
+     * parent could miss it). */
+    if (!__atomic_load_n(&sh[3], __ATOMIC_ACQUIRE) && i - from >= 1000 &&
+        migrating(base)) {
+      __atomic_store_n(&sh[3], 1, __ATOMIC_RELEASE);
+      while (!__atomic_load_n(&sh[4], __ATOMIC_ACQUIRE))
+        sched_yield();
+    }
   }
   _exit(fsc_dict_close(d) == 0 ? 0 : 12);
 }
@@ -1124,16 +1134,17 @@ START_TEST(test_mig_close) {
   /* Close while a migration is in progress and the child writes. */
   int seen = 0;
   for (;;) {
-    long done = __atomic_load_n(&sh[2], __ATOMIC_ACQUIRE);
-    if (done > 0 && migrating(base)) {
-      seen = 1;
+    if (__atomic_load_n(&sh[3], __ATOMIC_ACQUIRE)) {
+      seen = migrating(base);
       break;
     }
-    if (done >= more)
+    if (__atomic_load_n(&sh[2], __ATOMIC_ACQUIRE) >= more)
       break;
+    sched_yield();
   }
   ck_ok(fsc_dict_close(d));
   fsc_dict_free(d);
+  __atomic_store_n(&sh[4], 1, __ATOMIC_RELEASE);
   int st;
   ck_assert_int_eq(waitpid(p, &st, 0), p);
   ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
