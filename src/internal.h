@@ -236,7 +236,11 @@ struct fsc__gen {
   double threshold;           /* compaction_threshold; 0: off */
   bool auto_compact;          /* swap-and-pop (fixed-size lists) */
   bool crec;                  /* the data file writes compact records (its
-                                 version is FSC__DATA_VERSION_COMPACT) */
+                                 version is FSC__DATA_VERSION_COMPACT or
+                                 later) */
+  bool s8;                    /* its dict/set tables have 8-byte slots (the
+                                 data file's version is
+                                 FSC__DATA_VERSION_SLOT8: struct/hash_slot.h) */
   const struct fsc__kind_ops *ops; /* the kind's structure */
   struct fsc__handle *h;      /* the handle this generation belongs to */
   struct fsc__gen *next;     /* older retired generations */

@@ -349,6 +349,15 @@ struct fsc__useal {
  * (fsc__rec_form_ok).
  */
 #define FSC__DATA_VERSION_COMPACT 2u
+/* A data file of version FSC__DATA_VERSION_SLOT8 writes compact records
+ * too, and its dict or set index's tables have 8-byte slots without hash
+ * words (struct/hash_slot.h; doc/FORMAT.md, "Hash slots"): records lie
+ * below 1 TiB.  Earlier builds refuse it (FSC_EVERSION), as they refuse
+ * any version they do not know: they would take the table's format bit
+ * for damage.  A list's data file has this version too (it has no table:
+ * nothing else differs).  The newest version this build reads, and the
+ * one it creates. */
+#define FSC__DATA_VERSION_SLOT8 3u
 #define FSC__REC_COMPACT 0x80u
 #define FSC__REC_TYPE_MASK 0x7fu
 #define FSC__REC_CHDR 8u   /* the compact form's header bytes */

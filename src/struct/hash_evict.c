@@ -13,8 +13,10 @@
  *
  * Invariants kept here:
  *  - The clock words are indexed by the key hash's top bits, the same 20
- *    bits a slot keeps as its tag (hash_slot.h): a sampled slot gives its
- *    key's clock word without reading the record, and the array never moves
+ *    bits a slot of the old format keeps as its tag (hash_slot.h): a
+ *    sampled slot gives its key's clock word without reading the record
+ *    (an 8-byte slot does not carry them: its record's key is hashed,
+ *    fsc__cache_victim), and the array never moves
  *    with the table (a rebuild leaves it alone, compaction copies it).
  *    Keys whose tags collide share a word: the policy is approximate there,
  *    never wrong about what is live (eviction is an ordinary delete).  An
@@ -337,6 +339,20 @@ int fsc__cache_victim(struct fsc__gen *c, uint64_t *off) {
       continue;
     cand[n++] = s;
   }
+  if (t.s8) {
+    /* An 8-byte slot carries no 20-bit tag (hash_slot.h): each candidate
+     * becomes what the recent ring holds, KS_MAKE(hash, record), the hash
+     * from its record's key (one data page read a candidate); one whose
+     * record does not parse is no candidate. */
+    uint64_t m = 0;
+    for (uint64_t j = 0; j < n; j++) {
+      uint64_t o = cand[j] & KS8_OFF_MASK, h;
+      if (fsc__krec_hash(c, o, &h) == 0)
+        cand[m++] = KS_MAKE(h, o);
+    }
+    fsc__err_clear();
+    n = m;
+  }
   for (uint64_t j = 0; j < n; j++) {
     uint32_t *p = clk_word(c, ch, KS_TAG(cand[j]));
     if (p)
@@ -492,12 +508,12 @@ int fsc__hash_sample(struct fsc__gen *c, uint64_t *offs, unsigned n) {
     uint64_t s[64];
     got = (unsigned)sample_old(c, &t, s, n / 2 < 64 ? n / 2 : 64);
     for (unsigned j = 0; j < got; j++)
-      offs[j] = s[j] & KS_OFF_MASK;
+      offs[j] = s[j] & fsc__ks_offmask(t.s8);
   }
   for (uint64_t j = 0; j < t.cap && got < n; j++, i = (i + 1) & mask) {
     uint64_t s = ck_pr_load_64(&t.arr[i]);
     if (fsc__ks_value(s))
-      offs[got++] = s & KS_OFF_MASK;
+      offs[got++] = s & fsc__ks_offmask(t.s8);
   }
   return (int)got;
 }
