@@ -5,11 +5,16 @@
  *  - growth never reads the data file: the data file's pages are dropped
  *    from the page cache, keys are inserted until the table grows, and
  *    mincore() shows that no page of the records written before became
- *    resident (the rebuild rehashed from the index's hash words alone);
+ *    resident (the growth rehashed from the index's hash words alone, in
+ *    a data file of version 2; from the 8-byte slots, version 3, where
+ *    the inserts' probes read the few records whose 15-bit tags matched
+ *    by chance);
  *  - a damaged hash word is found by verify and repaired;
  *  - a table without hash words (the layout of files written before them)
  *    still opens, reads, grows (from the records, converting it) and
  *    verifies healthy;
+ *  (the cases of hash words make their files at version 2 with the
+ *  library's test hook, FSC_TEST_DATA_VERSION=2);
  *  - a dict whose data file is version 1 keeps tables with hash words (16
  *    bytes a slot) through its growths;
  *  - fsc_options.expected_items sizes the table (no growth while filling
