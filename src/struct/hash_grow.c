@@ -250,13 +250,17 @@ int fsc__hash_rebuild_locked(struct fsc__gen *c, int mode) {
         continue;
       uint64_t off = s & fsc__ks_offmask(src.s8);
       uint64_t hv = src.hv ? ck_pr_load_64(&src.hv[i]) : 0;
-      unsigned nb = 64;
+      unsigned nb = 64, sb = 0; /* (bits of h known: all, or the slot's) */
+      bool known = false;
       if (trust && src.hv && KS_HV_OK(hv, ep)) {
         h = KS_HV_FULL(hv, s); /* the index alone: no data page read */
-      } else if (trust && src.s8 && fsc__ks8_hash(s, i, src.cap, &h, &nb) &&
-                 nb >= fsc__ks_lg(cap)) {
-        /* the slot alone: its home and field bits cover the new home */
-      } else if (nb = 64, fsc__krec_hash(c, off, &h) != 0) {
+        known = true;
+      } else if (trust && src.s8 && fsc__ks8_hash(s, i, src.cap, &h, &sb) &&
+                 sb >= fsc__ks_lg(cap)) {
+        nb = sb; /* the slot alone: its home and field cover the new home */
+        known = true;
+      }
+      if (!known && fsc__krec_hash(c, off, &h) != 0) {
         bad++; /* a slot naming no valid record: dropped */
         continue;
       }

@@ -443,13 +443,19 @@ static int step_w(struct fsc__gen *c, uint64_t w) {
       continue; /* empty (it still ends a chain) or a tombstone */
     uint64_t off = s & fsc__ks_offmask(t.s8), h;
     uint64_t hv = t.ohv ? ck_pr_load_64(&t.ohv[i]) : 0;
-    unsigned nb = 64;
+    unsigned nb = 64, sb = 0; /* (bits of h known: all, or the slot's) */
+    bool known = false;
     if (t.ohv && KS_HV_OK(hv, eo)) {
       h = KS_HV_FULL(hv, s);
-    } else if (t.s8 && fsc__ks8_hash(s, i, t.ocap, &h, &nb) &&
-               nb >= fsc__ks_lg(t.cap)) {
-      /* the old slot alone: one field bit becomes a home bit */
-    } else if (nb = 64, fsc__krec_hash(c, off, &h) != 0) {
+      known = true;
+    } else if (t.s8 && fsc__ks8_hash(s, i, t.ocap, &h, &sb) &&
+               sb >= fsc__ks_lg(t.cap)) {
+      /* the old slot alone: one field bit becomes a home bit (not when
+       * its field ran out or its distance saturated) */
+      nb = sb;
+      known = true;
+    }
+    if (!known && fsc__krec_hash(c, off, &h) != 0) {
       bad++; /* a slot naming no valid record: dropped, as a rebuild does */
       fsc__err_clear();
       ck_pr_store_64(&t.oarr[i], s | KS_MOVED);
