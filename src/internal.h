@@ -256,6 +256,9 @@ struct fsc__gen {
   bool crec;                  /* the data file writes compact records (its
                                  version is FSC__DATA_VERSION_COMPACT or
                                  later) */
+  bool s8;                    /* its dict/set tables have 8-byte slots (the
+                                 data file's version is
+                                 FSC__DATA_VERSION_SLOT8: struct/hash_slot.h) */
   bool zgrow;                 /* the data file grows under the growth lock,
                                  zeros ahead (its version is
                                  FSC__DATA_VERSION_ZEROED: grow.c) */

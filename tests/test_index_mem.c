@@ -306,11 +306,13 @@ static int fill_child(const char *base, long out[4]) {
     return 6;
   unsigned ob = LW_BUF(w) ^ 1u;
   uint64_t ooff = peek64(ip, I_DESC(ob)), ocap = peek64(ip, I_DESC(ob) + 8);
-  double r = resident(ip, ooff, ocap * 16);
+  /* (16 bytes a slot with hash words, data file version 2; 8 without) */
+  uint64_t sb = (hw & (UINT64_C(1) << 63)) ? 16 : 8;
+  double r = resident(ip, ooff, ocap * sb);
   out[0] = (long)(r * 1000);
   out[1] = peek64(ip, I_KPREP(0)) == off &&
            peek64(ip, I_KPREP(1)) == GROWN_CAP &&
-           peek64(ip, I_KPREP(2)) == GROWN_CAP * 16;
+           peek64(ip, I_KPREP(2)) == GROWN_CAP * sb;
   out[3] = i + 1;
   for (long j = 0; j <= i; j += 97) {
     key_of(k, j);

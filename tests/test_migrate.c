@@ -65,6 +65,7 @@
 #define I_DESC(b) (72 + 24 * (b))
 #define LW_BUF(w) ((unsigned)(((w) >> 62) & 1u))
 #define HW_MIG (UINT64_C(1) << 62)
+#define HW_HASHW (UINT64_C(1) << 63)
 #define I_KMIG 288
 #define I_KCOUNT_EP 296
 #define I_KPREP(i) (304 + 8 * (i))
@@ -672,6 +673,13 @@ START_TEST(test_mig_cache) {
 }
 END_TEST
 
+/* Bytes a slot of the active table of the index at ip takes: 16 with its
+ * hash word (data file version 2), 8 (version 3: 8-byte slots). */
+static uint64_t slot_bytes(const char *ip) {
+  uint64_t w = peek64(ip, I_LENWORD);
+  return (peek64(ip, I_DESC(LW_BUF(w)) + 16) & HW_HASHW) ? 16 : 8;
+}
+
 START_TEST(test_mig_prep) {
   const char *base = tc_path("prep");
   const char *ip = fpath(base, "index");
@@ -690,7 +698,8 @@ START_TEST(test_mig_prep) {
     if (!now) {
       poff = peek64(ip, I_KPREP(0));
       whole = (peek64(ip, I_KPREP(3)) >> 63) &&
-              peek64(ip, I_KPREP(2)) == peek64(ip, I_KPREP(1)) * 16;
+              peek64(ip, I_KPREP(2)) ==
+                  peek64(ip, I_KPREP(1)) * slot_bytes(ip);
     }
     was = now;
   }
@@ -720,7 +729,7 @@ static bool prep_partial(const char *base, uint64_t min) {
   uint64_t done = peek64(ip, I_KPREP(2));
   return cap >= min && !migrating(base) &&
          (peek64(ip, I_KPREP(3)) >> 63) && pcap == 2 * cap && done > 0 &&
-         done < pcap * 16;
+         done < pcap * slot_bytes(ip);
 }
 
 /* Fill d (keys from on, value = key) until the region prepared ahead for

@@ -170,7 +170,8 @@ static void table_of(const char *base, uint64_t *off, uint64_t *cap) {
   *cap = tc_peek64(ip, I_DESC(LW_BUF(w)) + 8);
 }
 
-#define KS_OFF(s) ((s) & ((((uint64_t)1 << 44) - 1) & ~UINT64_C(7)))
+/* (bits 39..3: the offset in both slot formats for files below 1 TiB) */
+#define KS_OFF(s) ((s) & ((((uint64_t)1 << 40) - 1) & ~UINT64_C(7)))
 #define KS_IS_KEY(s) (((s) & 7u) == 0 && KS_OFF(s) >= HDR)
 
 /* The slot (index and value) holding a dict key or a set element's

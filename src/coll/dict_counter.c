@@ -38,10 +38,9 @@ static int counter_write(struct fsc__gen *c, const struct fsc__kkey *k,
   uint64_t o = htole64(*off);
   memcpy(pl + voff + 8, &o, 8);
   fsc__rec_seal(pl, (uint8_t)v->type, n);
-  if ((*off & KS_OFF_MASK) != *off) {
+  if (!fsc__ks_off_fits(c, *off)) {
     fsc__rec_retire(c, *off);
-    return fsc__err(FSC_ENOSPC, "the data file has reached the 16 TiB a "
-                                "dict or set can address");
+    return fsc__err(FSC_ENOSPC, "%s", fsc__ks_max_msg(c));
   }
   return 0;
 }

@@ -350,14 +350,23 @@ struct fsc__useal {
  */
 #define FSC__DATA_VERSION_COMPACT 2u
 /*
- * Version 3 (doc/FORMAT.md, "Versions"; doc/CONCURRENCY.md, "Data file
- * growth"): compact records as version 2, and the capacity published
- * only under the growth lock (an OFD lock on byte FSC__GROW_LOCK_OFF of
- * the data file), by a grower that has written zeros over the bytes it
- * publishes, so that an appender's first store to a page finds it in the
- * page cache.  Earlier builds grow without that lock and would publish
- * bytes a zeroing grower is still writing: they refuse version 3.
+ * Version 3 (doc/FORMAT.md, "Versions"): compact records as version 2,
+ * and two rules earlier builds do not know, so they refuse it
+ * (FSC_EVERSION, as any version they do not know):
+ *  - a dict's or set's index tables have 8-byte slots without hash words
+ *    (struct/hash_slot.h; doc/FORMAT.md, "Hash slots"): records lie below
+ *    1 TiB; an earlier build would take the table's format bit for
+ *    damage.  A list's data file has this version too (it has no table);
+ *  - the capacity is published only under the growth lock (an OFD lock
+ *    on byte FSC__GROW_LOCK_OFF of the data file), by a grower that has
+ *    written zeros over the bytes it publishes, so that an appender's
+ *    first store to a page finds it in the page cache (grow.c;
+ *    doc/CONCURRENCY.md, "Data file growth"); an earlier build grows
+ *    without that lock and would publish bytes a grower is still zeroing.
+ * The newest version this build reads, and the one it creates.  Two
+ * names, one per rule, for the places that test it.
  */
+#define FSC__DATA_VERSION_SLOT8 3u
 #define FSC__DATA_VERSION_ZEROED 3u
 #define FSC__GROW_LOCK_OFF 0
 #define FSC__REC_COMPACT 0x80u

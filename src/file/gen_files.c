@@ -71,10 +71,12 @@ static const char *kind_name(int k) {
 
 static void fhdr_init(struct fsc__fhdr *h, const char *magic,
                       const struct fsc__gen *c, uint64_t id) {
-  /* A new data file writes compact records and grows under the growth
-   * lock (format.h): older builds refuse its version. */
-  h->version = memcmp(magic, FSC__DATA_MAGIC, 8) == 0
-                   ? FSC__DATA_VERSION_ZEROED : FSC__FORMAT_VERSION;
+  /* A new data file writes compact records and its tables have 8-byte
+   * slots (format.h; c->s8, new_data_s8): older builds refuse its
+   * version. */
+  h->version = memcmp(magic, FSC__DATA_MAGIC, 8) != 0 ? FSC__FORMAT_VERSION
+               : c->s8 ? FSC__DATA_VERSION_SLOT8
+                       : FSC__DATA_VERSION_COMPACT;
   h->kind = (uint8_t)c->kind;
   h->elem_type = (uint8_t)c->type;
   h->key_type = (uint8_t)(c->kind == FSC__KIND_DICT ? c->key_type : 0);
@@ -84,6 +86,16 @@ static void fhdr_init(struct fsc__fhdr *h, const char *magic,
   /* The magic is written last: a file without it is uninitialised. */
   ck_pr_fence_store();
   memcpy(h->magic, magic, 8);
+}
+
+/* Does a new data file get version FSC__DATA_VERSION_SLOT8 (8-byte hash
+ * slots)?  Yes, unless FSC_TEST_DATA_VERSION=2 is in the environment: the
+ * test hook that creates files as the previous build did (version 2, the
+ * tables with hash words), so that the tests run against both formats.
+ * (Read at creation only.) */
+static bool new_data_s8(void) {
+  const char *e = getenv("FSC_TEST_DATA_VERSION");
+  return !(e && strcmp(e, "2") == 0);
 }
 
 /* Initialise both files of a new collection (structure lock held). */
@@ -116,13 +128,17 @@ static int init_files(struct fsc__gen *c) {
   ih->icap = INDEX_INITIAL;
   ih->itail = FSC__HDR_SIZE;
   ih->last_close_clean = 1;
+  /* The version fhdr_init writes, known before the kind's init lays out
+   * its table (of the version's slot format). */
+  c->crec = true;
+  c->s8 = new_data_s8();
   rc = c->ops->init(c);
   if (rc)
     return rc;
   fhdr_init(&d->h, FSC__DATA_MAGIC, c, id);
   fhdr_init(&ih->h, FSC__INDEX_MAGIC, c, id);
-  c->crec = true;
-  c->zgrow = true;
+  /* (Version 3: the growth lock too, grow.c.) */
+  c->zgrow = c->s8;
   return 0;
 }
 
@@ -135,17 +151,18 @@ static int check_fhdr(struct fsc__gen *c, const struct fsc__fhdr *h,
     return fsc__err(FSC_ECORRUPT, "%s is not an fscollections file (bad "
                                   "magic)", path);
   /* A data file: version 1 (full records only), 2 (compact records too)
-   * or 3 (grown under the growth lock, format.h); an index file:
-   * version 1. */
+   * or 3 (8-byte hash slots and growth under the growth lock too,
+   * format.h); an index file: version 1. */
   bool data = memcmp(magic, FSC__DATA_MAGIC, 8) == 0;
   if (h->version != FSC__FORMAT_VERSION &&
-      !(data && h->version >= FSC__DATA_VERSION_COMPACT &&
-        h->version <= FSC__DATA_VERSION_ZEROED))
+      !(data && (h->version == FSC__DATA_VERSION_COMPACT ||
+                 h->version == FSC__DATA_VERSION_SLOT8)))
     return fsc__err(FSC_EVERSION, "%s has format version %u; this library "
                                   "reads version %u%s", path, h->version,
                     FSC__FORMAT_VERSION, data ? " to 3" : "");
   if (data) {
     c->crec = h->version >= FSC__DATA_VERSION_COMPACT;
+    c->s8 = h->version >= FSC__DATA_VERSION_SLOT8;
     c->zgrow = h->version >= FSC__DATA_VERSION_ZEROED;
   }
   if (h->hdr_size != FSC__HDR_SIZE)

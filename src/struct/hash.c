@@ -175,7 +175,8 @@ int fsc__krec_write(struct fsc__gen *c, const struct fsc__kkey *k,
 }
 
 /* A write of key k is coming: start loading the cache lines of its home
- * slot and of the slot's hash word (for writing), so that both misses
+ * slot and of the slot's hash word (for writing; a table of 8-byte slots
+ * has none), so that both misses
  * overlap each other and the record's write instead of following it: the
  * probe reads the slot, and the locked add after the hash word's store
  * would wait for that store's miss.  A hint only: it reads the table word
@@ -213,11 +214,10 @@ int fsc__krec_write_ttl(struct fsc__gen *c, const struct fsc__kkey *k,
   int rc = fsc__rec_alloc(c, n, off, &pl);
   if (rc)
     return rc;
-  if ((*off & KS_OFF_MASK) != *off) {
+  if (!fsc__ks_off_fits(c, *off)) {
     fsc__rec_seal(pl, dict ? (uint8_t)v->type : k->type, n);
     fsc__rec_retire(c, *off);
-    return fsc__err(FSC_ENOSPC, "the data file has reached the 16 TiB a "
-                                "dict or set can address");
+    return fsc__err(FSC_ENOSPC, "%s", fsc__ks_max_msg(c));
   }
   pl[0] = (uint8_t)k->n;
   pl[1] = (uint8_t)(k->n >> 8);
@@ -282,7 +282,9 @@ static enum probe_result probe(struct fsc__gen *c, const struct fsc__ktab *t,
                                const struct fsc__kkey *k, uint64_t *idx,
                                uint64_t *slot, uint64_t *off,
                                struct fsc__krec *rec) {
-  uint64_t mask = t->cap - 1, i = k->h & mask, tag = KS_TAG(k->h);
+  uint64_t mask = t->cap - 1, i = k->h & mask;
+  uint64_t tag = fsc__ks_tag_of(k->h, t->cap, t->s8);
+  uint64_t om = fsc__ks_offmask(t->s8);
   struct fsc__krec scratch;
   if (!rec)
     rec = &scratch;
@@ -297,10 +299,10 @@ static enum probe_result probe(struct fsc__gen *c, const struct fsc__ktab *t,
       continue;
     if (!fsc__ks_value(s))
       return P_ODD;
-    if ((s >> KS_OFF_BITS) != tag)
+    if (!fsc__ks_tag_eq(s, tag, t->s8))
       continue;
     ck_pr_fence_load(); /* the record is read after the slot naming it */
-    uint64_t o = s & KS_OFF_MASK;
+    uint64_t o = s & om;
     if (key_matches(c, o, k, rec)) {
       *idx = i;
       *slot = s;
@@ -341,7 +343,8 @@ kprobe_mig(struct fsc__gen *c, struct fsc__ktab *t, const struct fsc__kkey *k,
            struct fsc__krec *cur, enum probe_result *r) {
   struct fsc__krec scratch;
   struct fsc__krec *rec = cur ? cur : &scratch;
-  uint64_t mask = t->ocap - 1, i = k->h & mask, tag = KS_TAG(k->h);
+  uint64_t mask = t->ocap - 1, i = k->h & mask;
+  uint64_t tag = fsc__ks_tag_of(k->h, t->ocap, t->s8);
   uint64_t *end = NULL, es = 0;
   bool found = false, odd = false;
   for (uint64_t n = 0; n < t->ocap; n++, i = (i + 1) & mask) {
@@ -359,10 +362,10 @@ kprobe_mig(struct fsc__gen *c, struct fsc__ktab *t, const struct fsc__kkey *k,
       *idx = i;
       break;
     }
-    if ((x >> KS_OFF_BITS) != tag)
+    if (!fsc__ks_tag_eq(x, tag, t->s8))
       continue;
     ck_pr_fence_load(); /* the record is read after the slot naming it */
-    uint64_t ro = x & KS_OFF_MASK;
+    uint64_t ro = x & fsc__ks_offmask(t->s8);
     if (key_matches(c, ro, k, rec)) {
       if (!moved) {
         found = true;
@@ -556,11 +559,10 @@ static int reappend(struct fsc__gen *c, uint64_t *roff) {
     return rc;
   memcpy(pl, fsc__rec_pl(h), (size_t)n);
   fsc__rec_seal(pl, type, n);
-  if ((noff & KS_OFF_MASK) != noff) {
+  if (!fsc__ks_off_fits(c, noff)) {
     fsc__rec_void(c, noff);
     fsc__rec_retire(c, noff);
-    return fsc__err(FSC_ENOSPC, "the data file has reached the 16 TiB a "
-                                "dict or set can address");
+    return fsc__err(FSC_ENOSPC, "%s", fsc__ks_max_msg(c));
   }
   *roff = noff;
   return 1;
@@ -616,7 +618,8 @@ static int put_above(struct fsc__gen *c, const struct fsc__kkey *k,
       if (dict && (rc = set_origin(c, roff, cur.origin)) != 0)
         return rc;
       ck_pr_fence_store(); /* the record before the slot naming it */
-      if (ck_pr_cas_64(&t.arr[idx], s, KS_MAKE(k->h, roff))) {
+      if (ck_pr_cas_64(&t.arr[idx], s,
+                       fsc__ks_make(t.s8, k->h, idx, t.cap, roff))) {
         fsc__rec_retire(c, old);
         /* A growth migrating: an overwrite moves the next old slots too
          * (after the publish, never failing it), or a workload without
@@ -658,7 +661,8 @@ static int put_above(struct fsc__gen *c, const struct fsc__kkey *k,
     if (dict && (rc = set_origin(c, roff, roff)) != 0)
       return rc;
     ck_pr_fence_store(); /* the record before the slot naming it */
-    if (ck_pr_cas_64(&t.arr[idx], s, KS_MAKE(k->h, roff))) {
+    if (ck_pr_cas_64(&t.arr[idx], s,
+                     fsc__ks_make(t.s8, k->h, idx, t.cap, roff))) {
       /* The slot's hash word, for the rebuilds (hash_slot.h): only the
        * winner of the slot writes it, with the epoch of its view, so a
        * late store into a later life of this memory is not trusted.  (A
@@ -745,9 +749,8 @@ static int mark_write(struct fsc__gen *c, uint8_t type, const void *key,
    * value that a rebuild would take for the key's newest version. */
   fsc__rec_seal_flagged(pl, type, n, flag);
   fsc__rec_retire(c, *off);
-  if ((*off & KS_OFF_MASK) != *off)
-    return fsc__err(FSC_ENOSPC, "the data file has reached the 16 TiB a "
-                                "dict or set can address");
+  if (!fsc__ks_off_fits(c, *off))
+    return fsc__err(FSC_ENOSPC, "%s", fsc__ks_max_msg(c));
   return 0;
 }
 

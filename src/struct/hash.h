@@ -265,8 +265,10 @@ static inline void fsc__cache_prefetch(struct fsc__gen *c, uint64_t h) {
   uint64_t n = ck_pr_load_64(&ch->clk_n);
   const uint32_t *a = fsc__ptr_try(&c->index, ck_pr_load_64(&ch->clk_off),
                                    n * 4);
+  /* (the key's clock tag: hash_evict.c, clk_tag) */
+  uint64_t tag = c->s8 ? h : h >> 44;
   if (a && n && !(n & (n - 1)))
-    __builtin_prefetch(a + ((h >> 44) & (n - 1)), 1);
+    __builtin_prefetch(a + (tag & (n - 1)), 1);
 }
 
 /* Number of live keys (lock-free). */

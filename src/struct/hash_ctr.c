@@ -38,12 +38,14 @@ int fsc__hash_ctr_add(struct fsc__gen *c, const void *key, uint32_t klen,
   uint64_t hwd = ck_pr_load_64(&ih->desc[b].hw);
   if (__builtin_expect(aoff < FSC__HDR_SIZE || (aoff & 7u) ||
                            cap < KS_MIN_CAP || cap > KS_MAX_CAP ||
-                           (cap & (cap - 1)) || (hwd & KS_HW_MIG) != 0, 0))
+                           (cap & (cap - 1)) || (hwd & KS_HW_MIG) != 0 ||
+                           ((hwd & KS_HW_SLOT8) != 0) != c->s8, 0))
     return 1; /* damage (fsc__ktab_desc tells), or two tables to probe */
   const uint64_t *arr = fsc__ptr_try(&c->index, aoff, cap * 8);
   if (__builtin_expect(!arr, 0))
     return 1; /* not mapped yet */
-  uint64_t mask = cap - 1, i = h & mask, tag = KS_TAG(h);
+  bool s8 = c->s8;
+  uint64_t mask = cap - 1, i = h & mask, tag = fsc__ks_tag_of(h, cap, s8);
   for (uint64_t n = 0; n < cap; n++, i = (i + 1) & mask) {
     uint64_t s = ck_pr_load_64(&arr[i]);
     if (fsc__ks_empty(s))
@@ -52,10 +54,10 @@ int fsc__hash_ctr_add(struct fsc__gen *c, const void *key, uint32_t klen,
       continue;
     if (__builtin_expect(!fsc__ks_value(s), 0))
       return 1; /* garbage, or a table being reused */
-    if ((s >> KS_OFF_BITS) != tag)
+    if (!fsc__ks_tag_eq(s, tag, s8))
       continue;
     ck_pr_fence_load(); /* the record is read after the slot naming it */
-    uint64_t o = s & KS_OFF_MASK;
+    uint64_t o = s & fsc__ks_offmask(s8);
     const struct fsc__rec *r = fsc__rec_locate_try(c, o);
     if (__builtin_expect(!r, 0))
       return 1;

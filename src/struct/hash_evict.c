@@ -12,8 +12,11 @@
  * policies and their accuracy.
  *
  * Invariants kept here:
- *  - The clock words are indexed by the key hash's top bits, the same 20
- *    bits a slot keeps as its tag (hash_slot.h): a sampled slot gives its
+ *  - The clock words are indexed by 20 bits of the key's hash (its clock
+ *    tag, clk_tag): the top 20, which a slot of the old format keeps as
+ *    its tag, or in a data file of version 3 the low 20, which an 8-byte
+ *    slot's home and field give back (hash_slot.h; its record is read
+ *    only when its distance saturated): a sampled slot gives its
  *    key's clock word without reading the record, and the array never moves
  *    with the table (a rebuild leaves it alone, compaction copies it).
  *    Keys whose tags collide share a word: the policy is approximate there,
@@ -84,6 +87,36 @@ int fsc__cache_layout(struct fsc__gen *c, int policy, uint64_t max_items,
 }
 
 /* The clock word of hash h (NULL: the region is unreadable). */
+/* The clock tag of a key of hash h (above). */
+static uint64_t clk_tag(const struct fsc__gen *c, uint64_t h) {
+  return c->s8 ? h & (CLK_MAX - 1) : h >> KS_OFF_BITS;
+}
+
+/* A key's clock entry: its clock tag over its record offset, as the
+ * recent ring holds them (KS_TAG gives the tag back; in the old format it
+ * is KS_MAKE(hash, record)). */
+static uint64_t clk_entry(uint64_t tag, uint64_t off) {
+  return (tag << KS_OFF_BITS) | off;
+}
+
+/* The clock entry of 8-byte key slot s, at index i of a table of cap
+ * slots: its clock tag from the slot's home and field bits, or when
+ * those do not cover it (a saturated distance) from its record's key.
+ * False if that record does not parse. */
+static bool slot_entry(struct fsc__gen *c, uint64_t s, uint64_t i,
+                       uint64_t cap, uint64_t *e) {
+  uint64_t off = s & KS8_OFF_MASK, h;
+  unsigned nb;
+  if (!fsc__ks8_hash(s, i, cap, &h, &nb) || nb < 20) {
+    if (fsc__krec_hash(c, off, &h) != 0) {
+      fsc__err_clear();
+      return false;
+    }
+  }
+  *e = clk_entry(h & (CLK_MAX - 1), off);
+  return true;
+}
+
 static uint32_t *clk_word(struct fsc__gen *c, const struct fsc__cache_hdr *ch,
                           uint64_t tag) {
   uint64_t n = ck_pr_load_64(&ch->clk_n), off = ck_pr_load_64(&ch->clk_off);
@@ -171,7 +204,8 @@ void fsc__cache_touch(struct fsc__gen *c, uint64_t h) {
   uint64_t policy = ck_pr_load_64(&ch->policy);
   if (policy == FSC_CACHE_FIFO)
     return;
-  uint32_t *p = clk_word(c, ch, KS_TAG(h));
+  uint64_t tag = clk_tag(c, h);
+  uint32_t *p = clk_word(c, ch, tag);
   if (!p)
     return;
   uint32_t w = ck_pr_load_32(p);
@@ -179,7 +213,7 @@ void fsc__cache_touch(struct fsc__gen *c, uint64_t h) {
     /* The common case: our own word, decremented this period already:
      * only the chance of an increment (no store when it does not come). */
     uint32_t now = lfu_now(ch, ck_pr_load_64(&ch->tick));
-    if (__builtin_expect(w >> 24 == lfu_check(ch, KS_TAG(h)) &&
+    if (__builtin_expect(w >> 24 == lfu_check(ch, tag) &&
                              ((w >> 8) & 0xffffu) == now, 1)) {
       uint32_t cnt = w & 0xffu;
       uint64_t m = (uint64_t)(cnt > LFU_INIT ? cnt - LFU_INIT : 0) *
@@ -192,7 +226,7 @@ void fsc__cache_touch(struct fsc__gen *c, uint64_t h) {
       return;
     }
   }
-  uint32_t nw = next_word(ch, w, ck_pr_load_64(&ch->tick), KS_TAG(h), false);
+  uint32_t nw = next_word(ch, w, ck_pr_load_64(&ch->tick), tag, false);
   if (nw != w) { /* only when it changes bucket: a warm hit writes nothing */
     ck_pr_store_32(p, nw);
     /* The admission sketch counts the hits that write their word anyway
@@ -216,11 +250,12 @@ void fsc__cache_stamp(struct fsc__gen *c, uint64_t h, uint64_t roff) {
     /* New keys hold the least counts: exact LFU evicts them first, and
      * random samples would seldom meet them; eviction looks here too. */
     uint64_t i = ck_pr_faa_64(&ch->recent, 1) & (FSC__RECENT - 1);
-    ck_pr_store_64(&recent_ring(c)[i], KS_MAKE(h, roff));
+    ck_pr_store_64(&recent_ring(c)[i], clk_entry(clk_tag(c, h), roff));
   }
-  uint32_t *p = clk_word(c, ch, KS_TAG(h));
+  uint32_t *p = clk_word(c, ch, clk_tag(c, h));
   if (p)
-    ck_pr_store_32(p, next_word(ch, ck_pr_load_32(p), tick, KS_TAG(h), true));
+    ck_pr_store_32(p, next_word(ch, ck_pr_load_32(p), tick, clk_tag(c, h),
+                                true));
 }
 
 /* How good a victim the key of tag is: larger is evicted first. */
@@ -283,7 +318,8 @@ static int expired_among(struct fsc__gen *c, const uint64_t *offs,
 #define OLD_LOOK 128u
 
 /* Up to n live slots (without the frozen bit) of the table a migration
- * copies from, from a random place: its keys not moved yet.  Only old
+ * copies from, from a random place: its keys not moved yet (their
+ * indexes in idx, if not NULL).  Only old
  * slots at or above kmig can hold one (below it every slot is MOVED or
  * empty: hash_migrate.c), and at most OLD_LOOK of them are looked at:
  * near a migration's end, a scan of the rest of the old table cost
@@ -291,15 +327,18 @@ static int expired_among(struct fsc__gen *c, const uint64_t *offs,
  * the admission filter refused stalled there for good; refused sets now
  * move it on too, fsc__hash_migrate_nudge). */
 static uint64_t sample_old(struct fsc__gen *c, const struct fsc__ktab *t,
-                           uint64_t *out, uint64_t n) {
+                           uint64_t *out, uint64_t *idx, uint64_t n) {
   uint64_t k = ck_pr_load_64(&fsc__ihdr(c)->kmig);
   if (k >= t->ocap)
     return 0;
   uint64_t span = t->ocap - k, i = k + rnd() % span, got = 0;
   for (uint64_t j = 0; j < span && j < OLD_LOOK && got < n; j++) {
     uint64_t s = ck_pr_load_64(&t->oarr[i]) & ~KS_FROZEN;
-    if (fsc__ks_value(s))
+    if (fsc__ks_value(s)) {
+      if (idx)
+        idx[got] = i;
       out[got++] = s;
+    }
     if (++i == t->ocap)
       i = k;
   }
@@ -328,14 +367,26 @@ int fsc__cache_victim(struct fsc__gen *c, uint64_t *off) {
    * their clock words are loaded all at once (prefetched), then scored.
    * While a growth migrates, half of them from the old table's keys not
    * moved yet (a clock word is per key hash, not per slot: it stays with
-   * the key). */
-  if (t.oarr)
-    n = sample_old(c, &t, cand, SAMPLES / 2);
+   * the key).  Each candidate is its clock entry (clk_entry): an old
+   * slot is one, an 8-byte slot's comes from its position (slot_entry). */
+  if (t.oarr) {
+    uint64_t os[SAMPLES / 2], oidx[SAMPLES / 2];
+    uint64_t got = sample_old(c, &t, os, oidx, SAMPLES / 2);
+    for (uint64_t j = 0; j < got; j++) {
+      if (!t.s8)
+        cand[n++] = os[j];
+      else if (slot_entry(c, os[j], oidx[j], t.ocap, &cand[n]))
+        n++;
+    }
+  }
   for (uint64_t j = 0; j < t.cap && n < SAMPLES; j++, i = (i + 1) & mask) {
     uint64_t s = ck_pr_load_64(&t.arr[i]);
     if (!fsc__ks_value(s))
       continue;
-    cand[n++] = s;
+    if (!t.s8)
+      cand[n++] = s;
+    else if (slot_entry(c, s, i, t.cap, &cand[n]))
+      n++;
   }
   for (uint64_t j = 0; j < n; j++) {
     uint32_t *p = clk_word(c, ch, KS_TAG(cand[j]));
@@ -399,7 +450,9 @@ int fsc__cache_copy(struct fsc__gen *c, struct fsc__gen *nc) {
                                               adm);
   if (rc || (rc = fsc__sketch_copy(c, nc)) != 0)
     return rc;
-  if (ch->clk_n == nh->clk_n) {
+  /* (Not between slot formats: their clock tags are other hash bits,
+   * clk_tag; the new cache's clock starts afresh.) */
+  if (ch->clk_n == nh->clk_n && c->s8 == nc->s8) {
     const uint32_t *from = fsc__ptr(c, &c->index, ch->clk_off, ch->clk_n * 4);
     uint32_t *to = fsc__ptr(nc, &nc->index, nh->clk_off, nh->clk_n * 4);
     if (!from || !to)
@@ -490,14 +543,14 @@ int fsc__hash_sample(struct fsc__gen *c, uint64_t *offs, unsigned n) {
   unsigned got = 0;
   if (t.oarr) { /* a growth migrating: half from the keys not moved */
     uint64_t s[64];
-    got = (unsigned)sample_old(c, &t, s, n / 2 < 64 ? n / 2 : 64);
+    got = (unsigned)sample_old(c, &t, s, NULL, n / 2 < 64 ? n / 2 : 64);
     for (unsigned j = 0; j < got; j++)
-      offs[j] = s[j] & KS_OFF_MASK;
+      offs[j] = s[j] & fsc__ks_offmask(t.s8);
   }
   for (uint64_t j = 0; j < t.cap && got < n; j++, i = (i + 1) & mask) {
     uint64_t s = ck_pr_load_64(&t.arr[i]);
     if (fsc__ks_value(s))
-      offs[got++] = s & KS_OFF_MASK;
+      offs[got++] = s & fsc__ks_offmask(t.s8);
   }
   return (int)got;
 }

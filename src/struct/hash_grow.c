@@ -48,16 +48,22 @@ static uint64_t slot_freeze(uint64_t *slot) {
   return s & ~KS_FROZEN;
 }
 
-/* Place record off (hash h) in a table being built.  No one else writes
+/* Place record off (its key's hash known in the low nb bits of h, at
+ * least log2(cap); 64 with hash words) in a table being built, of 8-byte
+ * slots if s8.  No one else writes
  * it, but a reader or writer that met this memory in an older life of the
  * table may still load (or fail a CAS on) a slot: atomic stores, so that
  * no word is ever seen half-written (also in the fill of
  * fsc__hash_rebuild_locked). */
-static void place(uint64_t *dst, uint64_t cap, uint64_t fill, uint64_t h,
-                  uint64_t off, uint64_t epoch) {
+static void place(bool s8, uint64_t *dst, uint64_t cap, uint64_t fill,
+                  uint64_t h, unsigned nb, uint64_t off, uint64_t epoch) {
   uint64_t mask = cap - 1, i = h & mask;
   while (dst[i] != fill)
     i = (i + 1) & mask;
+  if (s8) {
+    ck_pr_store_64(&dst[i], fsc__ks8_make(h, nb, i, cap, off));
+    return;
+  }
   ck_pr_store_64(&dst[cap + i], KS_HV_MAKE(h, epoch)); /* its hash word */
   ck_pr_store_64(&dst[i], KS_MAKE(h, off));
 }
@@ -100,7 +106,8 @@ struct spare {
 
 /* Lay out spare table t for cap slots of epoch e1 (structure lock held):
  * a region (fsc__hash_spare_region, clear of the source table src), its
- * pages faulted in, every slot empty and no hash word. */
+ * pages faulted in, every slot empty and no hash word (of the file's
+ * format: hash_slot.h). */
 static int spare_layout(struct fsc__gen *c, unsigned t, uint64_t cap,
                         uint64_t e1, const struct fsc__ktab *src,
                         struct spare *sp) {
@@ -113,14 +120,15 @@ static int spare_layout(struct fsc__gen *c, unsigned t, uint64_t cap,
   if (rc)
     return rc;
   uint64_t room = fresh ? cap : KS_HW_ROOM(ck_pr_load_64(&ih->desc[t].hw));
-  uint64_t *dst = fsc__ptr(c, &c->index, toff, cap * 16);
+  uint64_t *dst = fsc__ptr(c, &c->index, toff, cap * fsc__ks_bytes(c));
   if (!dst)
     return fsc__err_last();
-  fsc__mem_populate(dst, cap * 16);
+  fsc__mem_populate(dst, cap * fsc__ks_bytes(c));
   uint64_t fill = fresh ? 0 : KS_EMPTY(e1);
   for (uint64_t i = 0; i < cap; i++) {
     ck_pr_store_64(&dst[i], fill);
-    ck_pr_store_64(&dst[cap + i], 0); /* no hash word yet */
+    if (!c->s8)
+      ck_pr_store_64(&dst[cap + i], 0); /* no hash word yet */
   }
   *sp = (struct spare){toff, room, cap, fill, fresh};
   return 0;
@@ -213,12 +221,12 @@ int fsc__hash_rebuild_locked(struct fsc__gen *c, int mode) {
   if (early && sp.cap != cap && cap <= sp.room) {
     /* Fewer slots than the guess: the same region, laid out again (its
      * pages are in already). */
-    uint64_t *d = fsc__ptr(c, &c->index, sp.off, cap * 16);
+    uint64_t *d = fsc__ptr(c, &c->index, sp.off, cap * fsc__ks_bytes(c));
     if (!d) {
       rc = fsc__err_last();
       goto unfreeze;
     }
-    for (uint64_t i = 0; i < 2 * cap; i++)
+    for (uint64_t i = 0; i < cap * (fsc__ks_bytes(c) / 8); i++)
       ck_pr_store_64(&d[i], i < cap ? sp.fill : 0);
     sp.cap = cap;
   } else if (!early || sp.cap != cap) {
@@ -229,7 +237,7 @@ int fsc__hash_rebuild_locked(struct fsc__gen *c, int mode) {
   bool fresh = sp.fresh;
   if (fresh) /* the old region is given up (under the frozen word) */
     ck_pr_store_64(&ih->desc[t].hw, 0);
-  uint64_t *dst = fsc__ptr(c, &c->index, toff, cap * 16);
+  uint64_t *dst = fsc__ptr(c, &c->index, toff, cap * fsc__ks_bytes(c));
   if (!dst) {
     rc = fsc__err_last();
     goto unfreeze;
@@ -240,15 +248,23 @@ int fsc__hash_rebuild_locked(struct fsc__gen *c, int mode) {
       uint64_t s = ck_pr_load_64(&src.arr[i]) & ~KS_FROZEN, h;
       if (!fsc__ks_value(s))
         continue;
-      uint64_t off = s & KS_OFF_MASK;
+      uint64_t off = s & fsc__ks_offmask(src.s8);
       uint64_t hv = src.hv ? ck_pr_load_64(&src.hv[i]) : 0;
+      unsigned nb = 64, sb = 0; /* (bits of h known: all, or the slot's) */
+      bool known = false;
       if (trust && src.hv && KS_HV_OK(hv, ep)) {
         h = KS_HV_FULL(hv, s); /* the index alone: no data page read */
-      } else if (fsc__krec_hash(c, off, &h) != 0) {
+        known = true;
+      } else if (trust && src.s8 && fsc__ks8_hash(s, i, src.cap, &h, &sb) &&
+                 sb >= fsc__ks_lg(cap)) {
+        nb = sb; /* the slot alone: its home and field cover the new home */
+        known = true;
+      }
+      if (!known && fsc__krec_hash(c, off, &h) != 0) {
         bad++; /* a slot naming no valid record: dropped */
         continue;
       }
-      place(dst, cap, fill, h, off, e1);
+      place(src.s8, dst, cap, fill, h, nb, off, e1);
       live++;
     }
   }
@@ -260,7 +276,7 @@ int fsc__hash_rebuild_locked(struct fsc__gen *c, int mode) {
   ck_pr_store_64(&ih->desc[t].hw, (fresh ? sp.room
                                          : KS_HW_ROOM(ck_pr_load_64(
                                                &ih->desc[t].hw))) |
-                                      KS_HW_HASHW);
+                                      fsc__ks_hwfmt(c));
   ck_pr_store_64(&ih->desc[src.buf].hw,
                  ck_pr_load_64(&ih->desc[src.buf].hw) & ~KS_HW_MIG);
   ck_pr_store_64(&ih->kused, live);
@@ -277,7 +293,7 @@ int fsc__hash_rebuild_locked(struct fsc__gen *c, int mode) {
     for (uint64_t i = 0; i < src.cap; i++) {
       uint64_t s = ck_pr_load_64(&src.arr[i]) & ~KS_FROZEN;
       if (fsc__ks_value(s))
-        fsc__rec_retire(c, s & KS_OFF_MASK);
+        fsc__rec_retire(c, s & fsc__ks_offmask(src.s8));
     }
   }
   fsc__err_clear();

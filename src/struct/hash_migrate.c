@@ -73,7 +73,12 @@ int fsc__ktab_old(struct fsc__gen *c, unsigned ob, struct fsc__ktab *t) {
     return fsc__err(FSC_ECORRUPT, "the hash table a growth migrates from "
                     "(%u) is invalid (offset %llu, capacity %llu)", ob,
                     (unsigned long long)off, (unsigned long long)cap);
-  bool hw = (ck_pr_load_64(&ih->desc[ob].hw) & KS_HW_HASHW) != 0;
+  uint64_t hwd = ck_pr_load_64(&ih->desc[ob].hw);
+  bool hw = (hwd & KS_HW_HASHW) != 0;
+  if (((hwd & KS_HW_SLOT8) != 0) != t->s8)
+    return fsc__err(FSC_ECORRUPT, "the hash table a growth migrates from "
+                    "(%u) is not of the slot format of the one it migrates "
+                    "into", ob);
   t->oarr = fsc__ptr(c, &c->index, off, cap * (hw ? 16 : 8));
   if (!t->oarr)
     return fsc__err_last();
@@ -148,7 +153,7 @@ static bool prep_ready(struct fsc__gen *c, const struct fsc__ktab *src,
                        uint64_t e, uint64_t cap, bool whole, uint64_t *off) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   uint64_t po = ck_pr_load_64(&ih->kprep[0]);
-  uint64_t bytes = cap * 16;
+  uint64_t bytes = cap * fsc__ks_bytes(c);
   if (ck_pr_load_64(&ih->kprep[3]) != (e | KS_CEP_VALID) ||
       ck_pr_load_64(&ih->kprep[1]) != cap ||
       (whole && ck_pr_load_64(&ih->kprep[2]) != bytes) ||
@@ -157,8 +162,8 @@ static bool prep_ready(struct fsc__gen *c, const struct fsc__ktab *src,
     return false;
   for (unsigned b = 0; b < 2; b++) {
     uint64_t o = ck_pr_load_64(&ih->desc[b].off);
-    uint64_t n = KS_HW_ROOM(ck_pr_load_64(&ih->desc[b].hw));
-    uint64_t sz = (b == src->buf ? src->cap : n) * 16;
+    uint64_t hw = ck_pr_load_64(&ih->desc[b].hw), n = KS_HW_ROOM(hw);
+    uint64_t sz = (b == src->buf ? src->cap : n) * KS_HW_BYTES(hw);
     if (o < po + bytes && po < o + sz)
       return false;
   }
@@ -201,7 +206,7 @@ static int prep_region(struct fsc__gen *c, const struct fsc__ktab *t,
     uint64_t off;
     if ((rc = fsc__hash_new_region(c, cap,
                                    ck_pr_load_64(&ih->desc[t->buf].off),
-                                   t->cap * 16, &off)) != 0)
+                                   t->cap * fsc__ks_bytes(c), &off)) != 0)
       goto out;
     ck_pr_store_64(&ih->kprep[3], 0);
     ck_pr_store_64(&ih->kprep[0], off);
@@ -235,7 +240,7 @@ static int prep_chunk(struct fsc__gen *c, const struct fsc__ktab *t,
   if (rc != 1)
     return rc;
   rc = 0;
-  uint64_t bytes = cap * 16, po;
+  uint64_t bytes = cap * fsc__ks_bytes(c), po;
   if (!prep_ready(c, t, e, cap, false, &po))
     goto out; /* the region changed meanwhile */
   uint64_t done = ck_pr_load_64(&ih->kprep[2]);
@@ -258,8 +263,9 @@ out:
 
 int fsc__hash_migrate_prep(struct fsc__gen *c, const struct fsc__ktab *t) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
-  uint64_t e = FSC__LW_EPOCH(t->w), cap = t->cap * 2, bytes = cap * 16;
-  if (!t->hv || cap > KS_MAX_CAP)
+  uint64_t e = FSC__LW_EPOCH(t->w), cap = t->cap * 2;
+  uint64_t bytes = cap * fsc__ks_bytes(c);
+  if ((!t->hv && !t->s8) || cap > KS_MAX_CAP)
     return 0;
   /* Not while memory is short (index_mem.c): the new table's pages,
    * faulted in now, would push out the slots every insert needs until the
@@ -293,12 +299,13 @@ int fsc__hash_migrate_start(struct fsc__gen *c, uint64_t w) {
   int rc = fsc__ktab_desc(c, FSC__LW_BUFIDX(w), &src);
   if (rc)
     return rc;
-  /* Only a growth of a table with hash words migrates: a clean-up of
-   * tombstones (no larger table) and a table of an earlier build (whose
-   * keys must be rehashed from their records) are rebuilt as before.
+  /* Only a growth of a table with hash words or 8-byte slots migrates: a
+   * clean-up of tombstones (no larger table) and a table of an earlier
+   * build (whose keys must be rehashed from their records) are rebuilt as
+   * before.
    * (The region below is taken last: a refusal leaves nothing behind.) */
   uint64_t cap = fsc__ktab_cap_for(2 * (FSC__LW_LEN(w) + 1));
-  if (src.oarr || !src.hv || cap <= src.cap)
+  if (src.oarr || (!src.hv && !src.s8) || cap <= src.cap)
     return 1;
   unsigned t = src.buf ^ 1u;
   uint64_t off;
@@ -310,7 +317,7 @@ int fsc__hash_migrate_start(struct fsc__gen *c, uint64_t w) {
   if (!prep_ready(c, &src, FSC__LW_EPOCH(w), cap, true, &off) &&
       (rc = fsc__hash_new_region(c, cap,
                                  ck_pr_load_64(&ih->desc[src.buf].off),
-                                 src.cap * 16, &off)) != 0)
+                                 src.cap * fsc__ks_bytes(c), &off)) != 0)
     return rc;
   ck_pr_store_64(&ih->kprep[3], 0); /* (used, or stale: given up) */
   for (;;) {
@@ -324,7 +331,7 @@ int fsc__hash_migrate_start(struct fsc__gen *c, uint64_t w) {
    * change): the new table, the cursor, the seal, then the word. */
   ck_pr_store_64(&ih->desc[t].off, off);
   ck_pr_store_64(&ih->desc[t].cap, cap);
-  ck_pr_store_64(&ih->desc[t].hw, cap | KS_HW_HASHW | KS_HW_MIG);
+  ck_pr_store_64(&ih->desc[t].hw, cap | fsc__ks_hwfmt(c) | KS_HW_MIG);
   ck_pr_store_64(&ih->kmig, 0);
   ck_pr_store_64(&ih->kused, 0);
   if (!(ck_pr_load_64(&ih->kcount_ep) & KS_CEP_VALID))
@@ -339,17 +346,23 @@ int fsc__hash_migrate_start(struct fsc__gen *c, uint64_t w) {
   return 0;
 }
 
-/* Copy key (hash h, record off) into the new table t (epoch en), unless a
- * mover that died already did: 0, or FSC_ECORRUPT with no room. */
+/* Copy key (hash h, known in its low nb bits: 64, or at least the new
+ * table's home bits, hash_slot.h; record off) into the new table t (epoch
+ * en), unless a mover that died already did: 0, or FSC_ECORRUPT with no
+ * room.  (A slot of the 8-byte format is told by its record offset: its
+ * distance and field are the new table's, not the old slot's.) */
 static int copy_key(struct fsc__gen *c, const struct fsc__ktab *t,
-                    uint64_t h, uint64_t off, uint64_t en) {
+                    uint64_t h, unsigned nb, uint64_t off, uint64_t en) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   uint64_t mask = t->cap - 1, i = h & mask, v = KS_MAKE(h, off);
+  uint64_t om = fsc__ks_offmask(t->s8);
   for (uint64_t n = 0; n < t->cap;) {
     uint64_t s = ck_pr_load_64(&t->arr[i]);
-    if (s == v)
+    if (t->s8 ? fsc__ks_value(s) && (s & om) == off : s == v)
       return 0; /* copied before its mover died */
     if (fsc__ks_empty(s) && !(s & KS_FROZEN)) {
+      if (t->s8)
+        v = fsc__ks8_make(h, nb, i, t->cap, off);
       /* (A writer inserting another key may win this slot: look again.) */
       if (!ck_pr_cas_64(&t->arr[i], s, v))
         continue;
@@ -416,7 +429,7 @@ static void mig_end(struct fsc__gen *c, const struct fsc__ktab *t) {
   /* The old table is read no more (a stale view that still probes it
    * faults its pages back in): out of this process's RSS, a chunk an
    * insert (hash.c; at once, 64 MB of table was a pause of 4 ms). */
-  fsc__file_drop_later(&c->index, t->oarr, t->ocap * 16);
+  fsc__file_drop_later(&c->index, t->oarr, t->ocap * (t->ohv ? 16 : 8));
 }
 
 /* One step of the migration the table of word w is in (nothing if none). */
@@ -445,17 +458,27 @@ static int step_w(struct fsc__gen *c, uint64_t w) {
     s &= ~KS_FROZEN;
     if (!fsc__ks_value(s))
       continue; /* empty (it still ends a chain) or a tombstone */
-    uint64_t off = s & KS_OFF_MASK, h;
+    uint64_t off = s & fsc__ks_offmask(t.s8), h;
     uint64_t hv = t.ohv ? ck_pr_load_64(&t.ohv[i]) : 0;
+    unsigned nb = 64, sb = 0; /* (bits of h known: all, or the slot's) */
+    bool known = false;
     if (t.ohv && KS_HV_OK(hv, eo)) {
       h = KS_HV_FULL(hv, s);
-    } else if (fsc__krec_hash(c, off, &h) != 0) {
+      known = true;
+    } else if (t.s8 && fsc__ks8_hash(s, i, t.ocap, &h, &sb) &&
+               sb >= fsc__ks_lg(t.cap)) {
+      /* the old slot alone: one field bit becomes a home bit (not when
+       * its field ran out or its distance saturated) */
+      nb = sb;
+      known = true;
+    }
+    if (!known && fsc__krec_hash(c, off, &h) != 0) {
       bad++; /* a slot naming no valid record: dropped, as a rebuild does */
       fsc__err_clear();
       ck_pr_store_64(&t.oarr[i], s | KS_MOVED);
       continue;
     }
-    if ((rc = copy_key(c, &t, h, off, en)) != 0)
+    if ((rc = copy_key(c, &t, h, nb, off, en)) != 0)
       return rc;
     if (dying && i >= k + (end - k) / 2)
       raise(SIGKILL);

@@ -6,6 +6,7 @@
  * into the next generation.
  */
 #include "struct/hash.h"
+#include "struct/hash_slot.h"
 #include "file/verify.h"
 
 /* Compaction: freeze the table word and every slot (hash.c), so no
@@ -35,6 +36,10 @@ static int copy(struct fsc__gen *c, void *state, struct fsc__gen *nc) {
     uint8_t *pl, type;
     if ((rc = fsc__rec_copy(c, nc, off, &noff, &pl, &type, &size)) != 0)
       return rc;
+    /* (The new files may address less: a data file of version 1 or 2
+     * compacted into version 3, hash_slot.h.) */
+    if (!fsc__ks_off_fits(nc, noff))
+      return fsc__err(FSC_ENOSPC, "%s", fsc__ks_max_msg(nc));
     struct fsc__krec r;
     if ((rc = fsc__krec_read(nc, noff, &r)) != 0)
       return rc;

@@ -17,8 +17,10 @@
 int fsc__hash_init(struct fsc__gen *c) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   uint64_t icap = ck_pr_load_64(&ih->icap);
-  /* 16 bytes a slot: the slot and its hash word (hash_slot.h). */
-  uint64_t room = (icap - FSC__HDR_SIZE - FSC__TRAILER) / 16;
+  /* 16 bytes a slot (the slot and its hash word) or 8 (8-byte slots),
+   * by the data file's version (hash_slot.h). */
+  uint64_t sb = fsc__ks_bytes(c);
+  uint64_t room = (icap - FSC__HDR_SIZE - FSC__TRAILER) / sb;
   uint64_t cap = KS_MIN_CAP;
   while (cap * 2 <= room)
     cap *= 2;
@@ -29,15 +31,15 @@ int fsc__hash_init(struct fsc__gen *c) {
   uint64_t want = c->opts.expected_items;
   if (want && fsc__ktab_cap_for((want + 1) * 4 / 3 + 1) > cap) {
     cap = fsc__ktab_cap_for((want + 1) * 4 / 3 + 1);
-    int rc = fsc__index_grow(c, FSC__HDR_SIZE + cap * 16 + FSC__TRAILER);
+    int rc = fsc__index_grow(c, FSC__HDR_SIZE + cap * sb + FSC__TRAILER);
     if (rc)
       return rc;
   }
   /* The table is zeroed: fallocated space (empty slots, no hash words). */
   ih->desc[0].off = FSC__HDR_SIZE;
   ih->desc[0].cap = cap;
-  ih->desc[0].hw = cap | KS_HW_HASHW;
-  ih->itail = FSC__HDR_SIZE + cap * 16;
+  ih->desc[0].hw = cap | fsc__ks_hwfmt(c);
+  ih->itail = FSC__HDR_SIZE + cap * sb;
   ih->kused = 0;
   fsc__ls_seal(ih, FSC__LW_MAKE(0, 0, 0));
   ih->lenword = FSC__LW_MAKE(0, 0, 0);
@@ -74,8 +76,10 @@ bool fsc__hash_origin_ok(struct fsc__gen *c, uint64_t off,
  * record that names itself, swapped in with one CAS (a writer that
  * replaced the record meanwhile wins; its record is judged next time),
  * the old record retired.  1 if the slot was rewritten. */
-static int origin_fix(struct fsc__gen *c, uint64_t *slot, uint64_t s) {
-  uint64_t off = s & KS_OFF_MASK, noff;
+static int origin_fix(struct fsc__gen *c, const struct fsc__ktab *t,
+                      uint64_t i, uint64_t s) {
+  uint64_t *slot = &t->arr[i];
+  uint64_t off = s & fsc__ks_offmask(t->s8), noff;
   struct fsc__krec kr;
   fsc_value v;
   int rc = fsc__krec_read(c, off, &kr);
@@ -87,7 +91,11 @@ static int origin_fix(struct fsc__gen *c, uint64_t *slot, uint64_t s) {
   fsc__kkey_make(&k, 0, kr.key, kr.klen);
   if ((rc = fsc__krec_write(c, &k, &v, &noff)) != 0)
     return rc;
-  if (!ck_pr_cas_64(slot, s, KS_MAKE(k.h, noff))) {
+  /* (An 8-byte slot keeps its hash bits and distance: the same key, the
+   * same place.) */
+  uint64_t ns = t->s8 ? (s & ~fsc__ks_offmask(true)) | noff
+                      : KS_MAKE(k.h, noff);
+  if (!ck_pr_cas_64(slot, s, ns)) {
     fsc__rec_void(c, noff);
     fsc__rec_retire(c, noff);
     return 0;
@@ -104,11 +112,11 @@ int fsc__hash_origins_fix(struct fsc__gen *c, const struct fsc__ktab *t,
   for (uint64_t i = 0; i < t->cap; i++) {
     uint64_t s = ck_pr_load_64(&t->arr[i]);
     struct fsc__krec kr;
-    if (!fsc__ks_value(s) || (s & KS_FROZEN) ||
-        !krec_verify(c, s & KS_OFF_MASK, &kr) ||
-        fsc__hash_origin_ok(c, s & KS_OFF_MASK, &kr))
+    uint64_t o = s & fsc__ks_offmask(t->s8);
+    if (!fsc__ks_value(s) || (s & KS_FROZEN) || !krec_verify(c, o, &kr) ||
+        fsc__hash_origin_ok(c, o, &kr))
       continue;
-    int rc = origin_fix(c, &t->arr[i], s);
+    int rc = origin_fix(c, t, i, s);
     if (rc < 0)
       return rc;
     *fixed += (uint64_t)rc;
@@ -143,10 +151,17 @@ static bool table_sound(struct fsc__gen *c, uint64_t *live,
       continue;
     if (!fsc__ks_value(s))
       return false;
-    uint64_t off = s & KS_OFF_MASK, h, found;
+    uint64_t off = s & fsc__ks_offmask(t.s8), h, hp;
+    uint64_t found;
+    unsigned nb;
     struct fsc__krec r;
     if (!krec_verify(c, off, &r) || fsc__krec_hash(c, off, &h) != 0 ||
-        KS_TAG(h) != (s >> KS_OFF_BITS))
+        !fsc__ks_tag_eq(s, fsc__ks_tag_of(h, t.cap, t.s8), t.s8))
+      return false;
+    /* (8-byte slots: a known distance names the key's home, or a growth
+     * would misplace it) */
+    if (t.s8 && fsc__ks8_hash(s, i, t.cap, &hp, &nb) &&
+        ((hp ^ h) & (t.cap - 1)) != 0)
       return false;
     const struct fsc__rec *rh;
     if (fsc__rec_locate(c, off, &rh) != 0 ||
@@ -255,21 +270,22 @@ static uint8_t rec_flags(struct fsc__gen *c, uint64_t off) {
  * only removes a surviving slot's lower record of the key (the key is
  * absent then), and is placed nowhere else.  Keeps *live (keys) and
  * *bytes (their records); stores the slot's hash word, of epoch e1, in
- * the words after the cap slots. */
+ * the words after the cap slots (none in a table of 8-byte slots). */
 static void rebuild_place(struct fsc__gen *c, uint64_t *dst, uint64_t cap,
                           uint64_t e1, const struct fsc__kkey *k, uint64_t r,
                           const struct fsc__krec *kr, uint64_t bits,
                           bool only_table, uint64_t *live, uint64_t *bytes) {
   uint64_t mask = cap - 1;
+  bool s8 = c->s8;
+  uint64_t tag = fsc__ks_tag_of(k->h, cap, s8);
   for (uint64_t i = k->h & mask;; i = (i + 1) & mask) {
     uint64_t s = dst[i];
     struct fsc__krec cur = {0};
     if (s == 0 && only_table)
       return;
     if (s != 0) {
-      uint64_t o = s & KS_OFF_MASK;
-      if ((s >> KS_OFF_BITS) != KS_TAG(k->h) ||
-          !fsc__krec_matches(c, o, k, &cur))
+      uint64_t o = s & fsc__ks_offmask(s8);
+      if (!fsc__ks_tag_eq(s, tag, s8) || !fsc__krec_matches(c, o, k, &cur))
         continue;
       if (o >= r || (only_table && !(s & RB_TABLE)))
         return; /* a higher record stands */
@@ -280,8 +296,9 @@ static void rebuild_place(struct fsc__gen *c, uint64_t *dst, uint64_t cap,
         *bytes -= cur.total;
       }
     }
-    dst[i] = KS_MAKE(k->h, r) | bits;
-    dst[cap + i] = KS_HV_MAKE(k->h, e1); /* its hash word (epoch e1) */
+    dst[i] = fsc__ks_make(s8, k->h, i, cap, r) | bits;
+    if (!s8)
+      dst[cap + i] = KS_HV_MAKE(k->h, e1); /* its hash word (epoch e1) */
     if (!(bits & RB_GONE)) {
       (*live)++;
       *bytes += kr->total;
@@ -332,28 +349,29 @@ int fsc__hash_rebuild_from_data(struct fsc__gen *c, uint64_t *live_bytes) {
   }
   if (fresh) /* the old region is given up */
     ck_pr_store_64(&ih->desc[t].hw, 0);
-  uint64_t *dst = fsc__ptr(c, &c->index, toff, cap * 16);
+  uint64_t sb = fsc__ks_bytes(c);
+  uint64_t *dst = fsc__ptr(c, &c->index, toff, cap * sb);
   if (!dst) {
     fsc__ls_seal(ih, w);
     return fsc__err_last();
   }
-  memset(dst, 0, (size_t)(cap * 16)); /* slots, then their hash words */
+  memset(dst, 0, (size_t)(cap * sb)); /* slots, then any hash words */
   uint64_t live = 0, bytes = 0;
   bool dict = fsc__hash_is_dict(c);
   struct fsc__ktab old = {0};
   uint64_t ooff = ck_pr_load_64(&ih->desc[FSC__LW_BUFIDX(w)].off);
   if (fsc__ktab_desc(c, FSC__LW_BUFIDX(w), &old) == 0 &&
       (ooff + old.cap * (old.hv ? 16 : 8) <= toff ||
-       toff + cap * 16 <= ooff)) {
+       toff + cap * sb <= ooff)) {
     for (uint64_t i = 0; i < old.cap; i++) {
       uint64_t s = ck_pr_load_64(&old.arr[i]) & ~KS_FROZEN;
-      uint64_t o = s & KS_OFF_MASK;
+      uint64_t o = s & fsc__ks_offmask(old.s8);
       if (!fsc__ks_value(s) || o >= end || !krec_verify(c, o, &kr) ||
           (rec_flags(c, o) & FSC__REC_DEAD) || kr.mark)
         continue; /* (a slot naming a mark: damage) */
       struct fsc__kkey k;
       fsc__kkey_make(&k, dict ? 0 : kr.type, kr.key, kr.klen);
-      if (KS_TAG(k.h) == (s >> KS_OFF_BITS))
+      if (fsc__ks_tag_eq(s, fsc__ks_tag_of(k.h, old.cap, old.s8), old.s8))
         rebuild_place(c, dst, cap, e1, &k, o, &kr, RB_TABLE, false, &live,
                       &bytes);
     }
@@ -386,7 +404,8 @@ int fsc__hash_rebuild_from_data(struct fsc__gen *c, uint64_t *live_bytes) {
     uint64_t s = dst[i];
     if (s & RB_GONE) {
       dst[i] = KS_TOMB; /* a deleted key: a tombstone keeps probe chains */
-      dst[cap + i] = 0;
+      if (!c->s8)
+        dst[cap + i] = 0;
     } else {
       dst[i] = s & ~RB_TABLE;
     }
@@ -395,7 +414,7 @@ int fsc__hash_rebuild_from_data(struct fsc__gen *c, uint64_t *live_bytes) {
   ck_pr_fence_store();
   ck_pr_store_64(&ih->desc[t].off, toff);
   ck_pr_store_64(&ih->desc[t].cap, cap);
-  ck_pr_store_64(&ih->desc[t].hw, cap | KS_HW_HASHW);
+  ck_pr_store_64(&ih->desc[t].hw, cap | fsc__ks_hwfmt(c));
   /* (a growth's migration is over: every key came from the data file) */
   ck_pr_store_64(&ih->desc[t ^ 1u].hw,
                  ck_pr_load_64(&ih->desc[t ^ 1u].hw) & ~KS_HW_MIG);

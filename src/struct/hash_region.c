@@ -27,18 +27,21 @@ int fsc__hash_spare_region(struct fsc__gen *c, unsigned t, uint64_t cap,
    * of it after a rebuild that shrank it).  The region must be one the
    * index handed out, clear of the table being copied [aoff, +abytes):
    * only a hostile or broken index names another, never written.
-   * Every table this code lays out has hash words: a region has room
-   * for them only if its hw has KS_HW_HASHW (16 bytes a slot); one
-   * without (a file written before hash words) is given up.  New space
+   * Every table this code lays out is of the file's format
+   * (fsc__ks_hwfmt): with hash words (16 bytes a slot) a region has room
+   * for them only if its hw has KS_HW_HASHW; one without (a file written
+   * before hash words) is given up; of 8-byte slots, only a region whose
+   * hw has KS_HW_SLOT8 is reused.  New space
    * leaves desc[t] as it is: the caller gives the old region up
    * (desc[t].hw = 0) once the table word is frozen, so that the words the
    * seal covers change only under a frozen word. */
   uint64_t toff = ck_pr_load_64(&ih->desc[t].off);
   uint64_t hw = ck_pr_load_64(&ih->desc[t].hw), room = KS_HW_ROOM(hw);
-  if ((hw & KS_HW_HASHW) && toff >= FSC__HDR_SIZE && !(toff & 7u) &&
+  uint64_t sb = fsc__ks_bytes(c);
+  if ((hw & fsc__ks_hwfmt(c)) && toff >= FSC__HDR_SIZE && !(toff & 7u) &&
       room >= cap && room <= KS_MAX_CAP &&
-      toff + room * 16 <= ck_pr_load_64(&ih->itail) &&
-      (toff + room * 16 <= aoff || aoff + abytes <= toff)) {
+      toff + room * sb <= ck_pr_load_64(&ih->itail) &&
+      (toff + room * sb <= aoff || aoff + abytes <= toff)) {
     *off = toff;
     *fresh = false;
     return 0;
@@ -50,8 +53,9 @@ int fsc__hash_spare_region(struct fsc__gen *c, unsigned t, uint64_t cap,
 int fsc__hash_new_region(struct fsc__gen *c, uint64_t cap, uint64_t aoff,
                          uint64_t abytes, uint64_t *off) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
-  uint64_t start = ih->itail, end = start + cap * 16 + FSC__TRAILER;
-  if (start < aoff + abytes && aoff < start + cap * 16)
+  uint64_t sb = fsc__ks_bytes(c); /* (the file's format: hash_slot.h) */
+  uint64_t start = ih->itail, end = start + cap * sb + FSC__TRAILER;
+  if (start < aoff + abytes && aoff < start + cap * sb)
     return fsc__err(FSC_ECORRUPT, "the index tail %llu lies inside the "
                     "hash table", (unsigned long long)start);
   int rc = fsc__index_grow(c, end);
@@ -59,7 +63,7 @@ int fsc__hash_new_region(struct fsc__gen *c, uint64_t cap, uint64_t aoff,
     return rc;
   /* itail moves before the region is used: it is never handed out twice,
    * even if this rebuild dies. */
-  ck_pr_store_64(&ih->itail, start + cap * 16);
+  ck_pr_store_64(&ih->itail, start + cap * sb);
   *off = start;
   return 0;
 }

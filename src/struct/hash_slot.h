@@ -18,14 +18,36 @@
  *               only in the table a migration copies from, the key is
  *               in the new table (hash_migrate.c).
  *
- * Hash words (doc/FORMAT.md, "Hash words"): a table whose descriptor's hw
- * has KS_HW_HASHW set has, right after its cap slots, cap hash words, one
- * per slot: bits 39..0 the low 40 bits of the hash of the key the slot
- * was given, bits 63..40 the EPOCH of the table word when it was written,
- * plus one (0: never written).  A rebuild trusts a hash word whose epoch
- * is the table's (KS_HV_OK) and rehashes the slot from it (the slot's tag
- * gives the top bits): growth reads only the index.  Tables without the
- * flag (files written before hash words) are rehashed from the records.
+ * That is the old format: tables of a data file of version 1 or 2
+ * (file/format.h).  Hash words (doc/FORMAT.md, "Hash words"): such a table
+ * whose descriptor's hw has KS_HW_HASHW set has, right after its cap
+ * slots, cap hash words, one per slot: bits 39..0 the low 40 bits of the
+ * hash of the key the slot was given, bits 63..40 the EPOCH of the table
+ * word when it was written, plus one (0: never written).  A rebuild
+ * trusts a hash word whose epoch is the table's (KS_HV_OK) and rehashes
+ * the slot from it (the slot's tag gives the top bits): growth reads only
+ * the index.  Tables without the flag (files written before hash words)
+ * are rehashed from the records.
+ *
+ * 8-byte slots (doc/FORMAT.md, "Hash slots"): every table of a data file
+ * of version FSC__DATA_VERSION_SLOT8 has KS_HW_SLOT8 in its descriptor's
+ * hw (fsc__ktab_desc refuses a table of the other format than its file's,
+ * c->s8), no hash word, and a key's slot
+ *   bits 63..48 a field of hash bits with a leading-1 marker: the marker
+ *               at bit k, below it the k hash bits just above the home
+ *               bits (h >> log2(cap)), k = 15 when written from the hash;
+ *   bits 47..40 the slot's probe distance from its key's home,
+ *               (i - (h & (cap - 1))) & (cap - 1), saturated at 255
+ *               (KS8_DIST_SAT: unknown);
+ *   bits 39..3  the record offset (a data file of at most 1 TiB);
+ *   bits 2..0   the flags above (empty, tombstone, frozen, MOVED alike).
+ * The slot's index minus its distance gives the home, the field the bits
+ * above it: a growth re-places the key from the slot alone
+ * (fsc__ks8_hash), keeping one bit fewer in the field per doubling; when
+ * the bits run out (the field is 1) or the distance saturated, it reads
+ * the record's key and hashes it.  A lookup compares the k valid bits
+ * (fsc__ks_tag_eq), so a key the growths left fewer bits has more record
+ * reads, never a wrong answer.
  */
 #ifndef FSC_HASH_SLOT_H
 #define FSC_HASH_SLOT_H
@@ -50,7 +72,20 @@
 /* In the ACTIVE table's hw: a growth is migrating the keys of the other
  * table (desc[BUF ^ 1]) into this one (hash_migrate.c). */
 #define KS_HW_MIG (UINT64_C(1) << 62)
-#define KS_HW_ROOM(hw) ((hw) & ~(KS_HW_HASHW | KS_HW_MIG))
+/* The table's slots are of the 8-byte format (above), no hash words. */
+#define KS_HW_SLOT8 (UINT64_C(1) << 61)
+#define KS_HW_ROOM(hw) ((hw) & ~(KS_HW_HASHW | KS_HW_MIG | KS_HW_SLOT8))
+/* Bytes a slot of a table of descriptor hw takes (with its hash word). */
+#define KS_HW_BYTES(hw) (((hw) & KS_HW_HASHW) ? UINT64_C(16) : UINT64_C(8))
+
+/* The 8-byte format's fields. */
+#define KS8_OFF_MASK ((UINT64_C(1) << 40) - 8)
+#define KS8_DIST_SHIFT 40
+#define KS8_DIST_SAT UINT64_C(255)
+#define KS8_FIELD_SHIFT 48
+#define KS8_FIELD_BITS 15u
+/* The data file's bound: offsets a slot of c's tables can hold. */
+#define KS8_DATA_MAX (UINT64_C(1) << 40)
 #define KS_HV_BITS 40
 #define KS_HV_HASH(hv) ((hv) & ((UINT64_C(1) << KS_HV_BITS) - 1))
 #define KS_HV_MAKE(h, epoch)                                                 \
@@ -71,6 +106,86 @@
  * most: a COUNT further than this above the keys the table holds is keys
  * lost from the index, which only the data file has. */
 #define KS_COUNT_SLACK 16
+
+/* The format of the tables c creates and reads (its data file's
+ * version): their descriptor's format bit, the bytes of a slot, the mask
+ * of a slot's record offset, and the largest data file they address. */
+static inline uint64_t fsc__ks_hwfmt(const struct fsc__gen *c) {
+  return c->s8 ? KS_HW_SLOT8 : KS_HW_HASHW;
+}
+static inline uint64_t fsc__ks_bytes(const struct fsc__gen *c) {
+  return c->s8 ? 8 : 16;
+}
+static inline uint64_t fsc__ks_offmask(bool s8) {
+  return s8 ? KS8_OFF_MASK : KS_OFF_MASK;
+}
+/* Can a slot of c's tables hold record offset off?  Else the data file
+ * is full: FSC_ENOSPC with the bound's message. */
+static inline bool fsc__ks_off_fits(const struct fsc__gen *c, uint64_t off) {
+  return (off & fsc__ks_offmask(c->s8)) == off;
+}
+static inline const char *fsc__ks_max_msg(const struct fsc__gen *c) {
+  return c->s8 ? "the data file has reached the 1 TiB a dict or set of "
+                 "this format can address"
+               : "the data file has reached the 16 TiB a dict or set can "
+                 "address";
+}
+
+/* log2 of a table capacity (a power of two). */
+static inline unsigned fsc__ks_lg(uint64_t cap) {
+  return (unsigned)__builtin_ctzll(cap);
+}
+/* What a probe of hash h in a table of cap slots compares slots with
+ * (fsc__ks_tag_eq): the old format's 20-bit tag, or the hash's bits above
+ * the home bits. */
+static inline uint64_t fsc__ks_tag_of(uint64_t h, uint64_t cap, bool s8) {
+  return s8 ? h >> fsc__ks_lg(cap) : h >> KS_OFF_BITS;
+}
+/* Does key slot s carry tag q (fsc__ks_tag_of)?  The one tag compare of
+ * every probe.  8-byte format: the field's valid bits, those below its
+ * marker (none when the field is 1: the record decides). */
+static inline __attribute__((always_inline)) bool
+fsc__ks_tag_eq(uint64_t s, uint64_t q, bool s8) {
+  if (!s8)
+    return (s >> KS_OFF_BITS) == q;
+  uint64_t f = s >> KS8_FIELD_SHIFT; /* (0 only in damage: no bits) */
+  uint64_t m = (UINT64_C(1) << (63 - __builtin_clzll(f | 1u))) - 1;
+  return ((f ^ q) & m) == 0;
+}
+/* The 8-byte key slot for record off at index i of a table of cap slots,
+ * its key's hash known in its low nb bits hp (nb >= log2(cap); 64: the
+ * whole hash): up to 15 of the bits above the home in the field. */
+static inline uint64_t fsc__ks8_make(uint64_t hp, unsigned nb, uint64_t i,
+                                     uint64_t cap, uint64_t off) {
+  unsigned lg = fsc__ks_lg(cap);
+  unsigned k = nb - lg < KS8_FIELD_BITS ? nb - lg : KS8_FIELD_BITS;
+  uint64_t f = (UINT64_C(1) << k) | ((hp >> lg) & ((UINT64_C(1) << k) - 1));
+  uint64_t d = (i - hp) & (cap - 1);
+  if (d > KS8_DIST_SAT)
+    d = KS8_DIST_SAT;
+  return (f << KS8_FIELD_SHIFT) | (d << KS8_DIST_SHIFT) | off;
+}
+/* The key slot for record off (key hash h) at index i of table t's kind
+ * (s8, cap slots), without flags. */
+static inline uint64_t fsc__ks_make(bool s8, uint64_t h, uint64_t i,
+                                    uint64_t cap, uint64_t off) {
+  return s8 ? fsc__ks8_make(h, 64, i, cap, off) : KS_MAKE(h, off);
+}
+/* What 8-byte key slot s at index i of a table of cap slots tells of its
+ * key's hash: its low *nb bits in *hp (the home's, then the field's).
+ * False when the distance saturated (the home is not known). */
+static inline bool fsc__ks8_hash(uint64_t s, uint64_t i, uint64_t cap,
+                                 uint64_t *hp, unsigned *nb) {
+  uint64_t d = (s >> KS8_DIST_SHIFT) & KS8_DIST_SAT;
+  uint64_t f = s >> KS8_FIELD_SHIFT;
+  if (d == KS8_DIST_SAT)
+    return false;
+  unsigned lg = fsc__ks_lg(cap), k = 63u - (unsigned)__builtin_clzll(f | 1u);
+  *hp = ((i - d) & (cap - 1)) |
+        ((f & ((UINT64_C(1) << k) - 1)) << lg);
+  *nb = lg + k;
+  return true;
+}
 
 static inline bool fsc__ks_value(uint64_t s) {
   return (s & 6u) == 0 && (s & KS_OFF_MASK) >= FSC__HDR_SIZE;
@@ -133,6 +248,8 @@ struct fsc__ktab {
   uint64_t *arr;
   uint64_t *hv;   /* the hash words (arr + cap), or NULL: none */
   uint64_t cap;
+  bool s8;        /* its slots (and the old table's) are of the 8-byte
+                     format (KS_HW_SLOT8; the data file's c->s8) */
   unsigned buf;
   /* While a growth migrates (KS_HW_MIG in this table's hw): the table it
    * copies from (desc[buf ^ 1]), else oarr is NULL. */
@@ -159,6 +276,10 @@ fsc__ktab_desc(struct fsc__gen *c, unsigned b, struct fsc__ktab *t) {
                     (unsigned long long)cap);
   uint64_t hwd = ck_pr_load_64(&ih->desc[b].hw);
   bool hw = (hwd & KS_HW_HASHW) != 0;
+  t->s8 = (hwd & KS_HW_SLOT8) != 0;
+  if (__builtin_expect(t->s8 != c->s8 || (hw && t->s8), 0))
+    return fsc__err(FSC_ECORRUPT, "hash table %u is not of the slot format "
+                    "its data file's version says", b);
   t->arr = fsc__ptr(c, &c->index, off, cap * (hw ? 16 : 8));
   if (!t->arr)
     return fsc__err_last();

@@ -38,15 +38,16 @@
 static uint64_t lookup(struct fsc__gen *c, const uint64_t *arr, uint64_t cap,
                        const struct fsc__kkey *k, uint64_t *s) {
   uint64_t mask = cap - 1, i = k->h & mask;
+  uint64_t tag = fsc__ks_tag_of(k->h, cap, c->s8); /* (the file's format) */
   for (uint64_t n = 0; n < cap; n++, i = (i + 1) & mask) {
     uint64_t v = ck_pr_load_64(&arr[i]) & ~KS_FROZEN;
     if (fsc__ks_empty(v))
       return cap;
-    if (!fsc__ks_value(v) || KS_TAG(k->h) != (v >> KS_OFF_BITS))
+    if (!fsc__ks_value(v) || !fsc__ks_tag_eq(v, tag, c->s8))
       continue;
     ck_pr_fence_load(); /* the record is read after the slot naming it */
     struct fsc__krec cur;
-    if (fsc__krec_matches(c, v & KS_OFF_MASK, k, &cur)) {
+    if (fsc__krec_matches(c, v & fsc__ks_offmask(c->s8), k, &cur)) {
       *s = v;
       return i;
     }
@@ -73,7 +74,7 @@ int fsc__hash_superseded(struct fsc__gen *c, const uint64_t *arr,
     struct fsc__kkey k;
     fsc__kkey_make(&k, dict ? 0 : kr.type, kr.key, kr.klen);
     uint64_t s = 0, i = lookup(c, arr, cap, &k, &s);
-    if (i == cap || (s & KS_OFF_MASK) >= x)
+    if (i == cap || (s & fsc__ks_offmask(c->s8)) >= x)
       continue;
     /* (FSC__REC_REMOVED: the key was deleted above the slot's record.) */
     bool removed = (fl & FSC__REC_REMOVED) != 0;

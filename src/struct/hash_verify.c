@@ -57,13 +57,14 @@ static int keyed_parse(struct fsc__gen *c, uint64_t off,
 
 /* Is record off (slot s) the key k?  (A record that does not parse is no
  * key, as for hash.c's probes.) */
-static bool holds_key(struct fsc__vpass *p, uint64_t s,
+static bool holds_key(struct fsc__vpass *p, uint64_t s, uint64_t cap,
                       const struct fsc__kkey *k,
                       const struct fsc__krec *want) {
-  if ((s >> KS_OFF_BITS) != (k->h >> KS_OFF_BITS))
+  bool s8 = p->c->s8; /* (the file's format: fsc__ktab_desc) */
+  if (!fsc__ks_tag_eq(s, fsc__ks_tag_of(k->h, cap, s8), s8))
     return false;
   struct fsc__krec r;
-  if (fsc__krec_read(p->c, s & KS_OFF_MASK, &r) != 0)
+  if (fsc__krec_read(p->c, s & fsc__ks_offmask(s8), &r) != 0)
     return false;
   if (r.klen != want->klen ||
       (p->c->kind == FSC__KIND_SET && r.type != want->type))
@@ -83,7 +84,7 @@ static int reach(struct fsc__vpass *p, const uint64_t *arr, uint64_t cap,
     uint64_t t = ck_pr_load_64(&arr[j]);
     if (fsc__ks_empty(t))
       return 1;
-    if (fsc__ks_value(t) && holds_key(p, t & ~KS_FROZEN, k, kr)) {
+    if (fsc__ks_value(t) && holds_key(p, t & ~KS_FROZEN, cap, k, kr)) {
       *dup = j;
       return 2;
     }
@@ -156,12 +157,14 @@ static void check_superseded(struct fsc__vpass *p, const uint64_t *arr,
       continue; /* a writer was between its append and its publish (a
                    mark: voided only by exactly that flag) */
     }
-    if (fsc__rec_locate(p->c, st.v[i].s & KS_OFF_MASK, &h) != 0 ||
+    if (fsc__rec_locate(p->c, st.v[i].s & fsc__ks_offmask(p->c->s8),
+                        &h) != 0 ||
         (ck_pr_load_8((const uint8_t *)&h->flags) & FSC__REC_DEAD))
       continue; /* (flagged: the slot's check counted it) */
     p->superseded++;
     unsigned long long idx = st.v[i].idx;
-    unsigned long long o = st.v[i].s & KS_OFF_MASK, a = st.v[i].above;
+    unsigned long long o = st.v[i].s & fsc__ks_offmask(p->c->s8);
+    unsigned long long a = st.v[i].above;
     if (st.v[i].removed)
       fsc__vnote(p, &p->dangling, "hash slot %llu names the record at %llu, "
                  "but its key was deleted after that record was written "
@@ -231,12 +234,22 @@ void fsc__hash_vscan(struct fsc__vpass *p) {
   uint64_t off = ck_pr_load_64(&ih->desc[buf].off);
   uint64_t cap = ck_pr_load_64(&ih->desc[buf].cap);
   /* (A table with hash words is twice its slots: both lie below itail.) */
-  bool hw = (ck_pr_load_64(&ih->desc[buf].hw) & KS_HW_HASHW) != 0;
+  uint64_t hwd = ck_pr_load_64(&ih->desc[buf].hw);
+  bool hw = (hwd & KS_HW_HASHW) != 0, s8 = c->s8;
   if (cap < KS_MIN_CAP || cap > KS_MAX_CAP || (cap & (cap - 1)) ||
       !fsc__vregion_ok(c, off, hw ? cap * 2 : cap)) {
     fsc__vnote(p, &p->structure, "the hash table descriptor (offset %llu, "
                "capacity %llu) names no valid table", (unsigned long long)off,
                (unsigned long long)cap);
+    p->need_data = true;
+    return;
+  }
+  /* The slot format is the data file's version's (hash_slot.h): a table
+   * of the other is read as garbage by every probe. */
+  if (((hwd & KS_HW_SLOT8) != 0) != s8 || (hw && s8)) {
+    fsc__vnote(p, &p->structure, "the hash table descriptor's slot format "
+               "(hw %#llx) is not the one of the data file's version",
+               (unsigned long long)hwd);
     p->need_data = true;
     return;
   }
@@ -271,7 +284,7 @@ void fsc__hash_vscan(struct fsc__vpass *p) {
       continue;
     }
     p->vslots++;
-    uint64_t roff = s & KS_OFF_MASK, total = 0;
+    uint64_t roff = s & fsc__ks_offmask(s8), total = 0;
     struct fsc__krec kr;
     enum fsc__verdict r = fsc__vcheck_rec(p, roff, keyed_parse, &kr, &total);
     p->records_checked++;
@@ -299,7 +312,9 @@ void fsc__hash_vscan(struct fsc__vpass *p) {
     }
     struct fsc__kkey k;
     fsc__kkey_make(&k, dict ? 0 : kr.type, kr.key, kr.klen);
-    if ((k.h >> KS_OFF_BITS) != (s >> KS_OFF_BITS)) {
+    uint64_t hp;
+    unsigned nb;
+    if (!fsc__ks_tag_eq(s, fsc__ks_tag_of(k.h, cap, s8), s8)) {
       fsc__vnote(p, &p->structure, "hash slot %llu: its tag does not match "
                  "its key's hash (lookups miss the key)",
                  (unsigned long long)i);
@@ -331,6 +346,15 @@ void fsc__hash_vscan(struct fsc__vpass *p) {
           }
           p->need_struct = true;
         }
+      } else if (s8 && (fsc__ks8_hash(s, i, cap, &hp, &nb)
+                            ? ((hp ^ k.h) & (cap - 1)) != 0
+                            : ((i - k.h) & (cap - 1)) < KS8_DIST_SAT)) {
+        /* (Reached, but a growth would re-place it from a wrong home.  A
+         * saturated distance is right for a slot that far from home.) */
+        fsc__vnote(p, &p->structure, "hash slot %llu: its probe distance "
+                   "does not match its key's home (a growth would misplace "
+                   "the key)", (unsigned long long)i);
+        p->need_struct = true;
       }
     }
     if (dict && !fsc__hash_origin_ok(c, roff, &kr)) {
@@ -358,7 +382,7 @@ void fsc__hash_vscan(struct fsc__vpass *p) {
       if (!fsc__ks_value(s))
         continue; /* (empty, a tombstone, or moved) */
       struct fsc__krec kr;
-      uint64_t roff = s & KS_OFF_MASK;
+      uint64_t roff = s & fsc__ks_offmask(s8);
       enum fsc__verdict r = fsc__vcheck_rec(p, roff, keyed_parse, &kr,
                                             &total);
       p->records_checked++;
