@@ -21,7 +21,13 @@
  *  - list increments of element 0 from two processes racing a third that
  *    pops element 0 (each pop closes the counter it returns) and compacts
  *    (which closes every counter): every increment is in a popped value
- *    or in an element left, exactly once.
+ *    or in an element left, exactly once;
+ *  - on x86-64, the one-atomic path (lock cmpxchg16b over a compact
+ *    counter's header and value word, when 16-aligned): a watcher process
+ *    never sees ctl count a writer inside; exact totals of 8 processes on
+ *    one element and on 8; both paths on the same records at once
+ *    (counters at 8 mod 16, writers with durability ALWAYS); racing
+ *    compare-and-swaps in place.
  * (A sealed counter whose value was damaged: tests/test_counter_seal.c,
  * through the same fast paths.)
  */
@@ -684,6 +690,58 @@ START_TEST(list_one_atomic_never_inside) {
 }
 END_TEST
 
+/* Increments on the one-atomic path racing compare-and-swaps of the same
+ * counter in place (fsc__ctr_rmw: inside the three-atomic protocol): 2
+ * processes x 100,000 increments, one process with 2,000 successful
+ * swaps each adding 1,000.  Exact total.  (Closers racing it: the pops and
+ * compactions of list_races_pop_compact.) */
+START_TEST(list_one_atomic_races_cas) {
+  const char *base = tc_path("l9");
+  enum { P = 2, N = 100000, K = 2000 };
+  fsc_list *l = lopen(base, FSC_TYPE_INT64, FSC_CREATE, false);
+  int64_t x = 0;
+  ck_ok(fsc_list_append_i64(l, 0));
+  ck_ok(fsc_list_incr(l, 0, 1, &x));
+  ck_ok(fsc_list_incr(l, 0, 1, &x)); /* unsealed */
+  ck_assert_uint_eq(list_ctr(base, 2) % 16, 0);
+  pid_t pids[P + 1];
+  for (int i = 0; i < P; i++) {
+    if ((pids[i] = fork()) == 0) {
+      fsc_list *cl = lopen(base, FSC_TYPE_INT64, 0, false);
+      for (int j = 0; j < N; j++)
+        CHILD_OK(fsc_list_incr(cl, 0, 1, NULL));
+      fsc_list_close(cl);
+      fsc_list_free(cl);
+      _exit(0);
+    }
+  }
+  if ((pids[P] = fork()) == 0) {
+    fsc_list *cl = lopen(base, FSC_TYPE_INT64, 0, false);
+    int64_t cur = 0;
+    CHILD_OK(fsc_list_get_i64(cl, 0, &cur));
+    for (int k = 0; k < K;) {
+      fsc_value e = fsc_i64(cur), d = fsc_i64(cur + 1000), now;
+      int rc = fsc_list_cas(cl, 0, &e, &d, &now);
+      if (rc < 0)
+        CHILD_OK(rc);
+      if (rc == 1) {
+        k++;
+        cur += 1000;
+      } else {
+        cur = now.u.i64;
+      }
+    }
+    fsc_list_close(cl);
+    fsc_list_free(cl);
+    _exit(0);
+  }
+  tc_reap(pids, P + 1, 240);
+  ck_assert_int_eq(lget(l, 0), 2 + (int64_t)P * N + 1000 * (int64_t)K);
+  ck_ok(fsc_list_destroy(l));
+  fsc_list_free(l);
+}
+END_TEST
+
 /* P processes, each n increments of `per` elements of the list at base
  * (element j % per on its j-th), `dur` its durability; each answer must
  * be more than the element's value before it. */
@@ -800,6 +858,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, list_one_atomic_never_inside);
   tcase_add_test(tc, list_one_atomic_totals);
   tcase_add_test(tc, list_one_atomic_mixed);
+  tcase_add_test(tc, list_one_atomic_races_cas);
   suite_add_tcase(s, tc);
   return s;
 }
