@@ -854,7 +854,8 @@ int fsc__ctr_abandoned(uint64_t off) __attribute__((cold));
  * all within one cache line) being atomic with respect to each other and
  * in the one total order: what every x86-64 processor does for aligned
  * locked operations inside a cache line (they lock the line), though the
- * Intel SDM (vol. 3A, 9.1.2.2) recommends identical sizes for semaphores.
+ * Intel SDM (vol. 3A, "Software Controlled Bus Locking") advises
+ * identical sizes and addresses for semaphores.
  * Only where Concurrency Kit has ck_pr_cas_64_2 on x86-64 (its inline
  * asm: not in a build on compiler builtins, such as --enable-tsan, which
  * keeps the three-atomic path).  The two loads need no order between
