@@ -21,7 +21,13 @@
  *  - list increments of element 0 from two processes racing a third that
  *    pops element 0 (each pop closes the counter it returns) and compacts
  *    (which closes every counter): every increment is in a popped value
- *    or in an element left, exactly once.
+ *    or in an element left, exactly once;
+ *  - on x86-64, the one-atomic path (lock cmpxchg16b over a compact
+ *    counter's header and value word, when 16-aligned): a watcher process
+ *    never sees ctl count a writer inside; exact totals of 8 processes on
+ *    one element and on 8; both paths on the same records at once
+ *    (counters at 8 mod 16, writers with durability ALWAYS); racing
+ *    compare-and-swaps in place.
  * (A sealed counter whose value was damaged: tests/test_counter_seal.c,
  * through the same fast paths.)
  */
@@ -32,10 +38,12 @@
 #include "check_procs.h"
 #include "check_records.h"
 
+#include <ck_pr.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 /* The record header and index header words the tests reach
@@ -593,6 +601,249 @@ START_TEST(list_races_pop_compact) {
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* One atomic (x86-64: lock cmpxchg16b over a compact counter's header and
+ * value word; doc/CONCURRENCY.md, "Counters in place")                  */
+/* ------------------------------------------------------------------ */
+
+#define CTR_INSIDE 0x0fffu
+
+/*
+ * One writer process increments an aligned, unsealed int64 list counter
+ * while a watcher process maps the data file and reads the record's ctl
+ * as fast as it can: the one-atomic path never counts itself inside
+ * (its CAS writes the header back as it was), and with no other writer it
+ * never fails and falls back, so INSIDE is never seen nonzero.  On the
+ * three-atomic path the writer is inside for a third of each increment:
+ * the watcher sees it within a few thousand reads (the writer goes on
+ * until the watcher has read ctl 2,000,000 times while it ran, or 20 s).
+ */
+START_TEST(list_one_atomic_never_inside) {
+  /* The library's condition for the path (src/internal.h FSC__CTR_ONE),
+   * with the same Concurrency Kit and flags (a TSan build's compiler
+   * builtins have no ck_pr_cas_64_2: three atomics there). */
+#if defined(__x86_64__) && defined(CK_F_PR_CAS_64_2)
+  const char *base = tc_path("l6");
+  enum { N = 200000, SAMPLES = 2000000 };
+  fsc_list *l = lopen(base, FSC_TYPE_INT64, FSC_CREATE, false);
+  ck_ok(fsc_list_append_i64(l, 0));
+  ck_ok(fsc_list_append_i64(l, 7));
+  int64_t x = 0;
+  ck_ok(fsc_list_incr(l, 1, 1, &x)); /* a counter now (written sealed) */
+  ck_ok(fsc_list_incr(l, 1, 1, &x)); /* unsealed: in place from here */
+  ck_assert_int_eq(x, 9);
+  uint64_t rec = list_ctr(base, 9);
+  /* An int64 list's records are all compact (16 bytes) from 4096 on. */
+  ck_assert_uint_eq(rec % 16, 0);
+  off_t sz = data_size(base);
+  /* [0] writer running, [1] writer done, [2] reads while it ran,
+   * [3] reads that saw INSIDE nonzero, [4] increments done. */
+  int64_t *sh = tc_shm(5 * sizeof(int64_t));
+  pid_t pids[2];
+  if ((pids[0] = fork()) == 0) {
+    int fd = open(tc_fpath(base, "data"), O_RDONLY);
+    const uint8_t *m = fd < 0 ? MAP_FAILED
+                              : mmap(NULL, (size_t)rec + 16, PROT_READ,
+                                     MAP_SHARED, fd, 0);
+    if (m == MAP_FAILED)
+      _exit(92);
+    const uint16_t *ctl = (const uint16_t *)(const void *)(m + rec + 2);
+    while (!__atomic_load_n(&sh[0], __ATOMIC_SEQ_CST))
+      ;
+    int64_t n = 0, seen = 0;
+    while (!__atomic_load_n(&sh[1], __ATOMIC_SEQ_CST)) {
+      if (__atomic_load_n(ctl, __ATOMIC_RELAXED) & CTR_INSIDE)
+        seen++;
+      if ((++n & 1023) == 0)
+        __atomic_store_n(&sh[2], n, __ATOMIC_SEQ_CST);
+    }
+    sh[3] = seen;
+    _exit(0);
+  }
+  if ((pids[1] = fork()) == 0) {
+    fsc_list *cl = lopen(base, FSC_TYPE_INT64, 0, false);
+    __atomic_store_n(&sh[0], 1, __ATOMIC_SEQ_CST);
+    double t0 = tc_now_s();
+    int64_t j = 0, y = 0;
+    for (;; j++) {
+      if (j >= N && (j & 1023) == 0 &&
+          (__atomic_load_n(&sh[2], __ATOMIC_SEQ_CST) >= SAMPLES ||
+           tc_now_s() - t0 > 20))
+        break;
+      CHILD_OK(fsc_list_incr(cl, 1, 1, &y));
+      if (y != 9 + j + 1)
+        _exit(93);
+    }
+    sh[4] = j;
+    __atomic_store_n(&sh[1], 1, __ATOMIC_SEQ_CST);
+    fsc_list_close(cl);
+    fsc_list_free(cl);
+    _exit(0);
+  }
+  tc_reap(pids, 2, 100);
+  ck_assert_int_ge(sh[4], N);
+  ck_assert_int_gt(sh[2], 0);
+  ck_assert_msg(sh[3] == 0, "ctl counted a writer inside in %lld of %lld "
+                "reads", (long long)sh[3], (long long)sh[2]);
+  ck_assert_int_eq(lget(l, 1), 9 + sh[4]);
+  ck_assert_uint_eq(list_ctr(base, 9 + sh[4]), rec); /* in place */
+  ck_assert_uint_eq(ctl_at(base, rec) & (CTR_INSIDE | CTR_CLOSED), 0);
+  ck_assert_int_eq(data_size(base), sz);
+  ck_ok(fsc_list_destroy(l));
+  fsc_list_free(l);
+#endif
+}
+END_TEST
+
+/* Increments on the one-atomic path racing compare-and-swaps of the same
+ * counter in place (fsc__ctr_rmw: inside the three-atomic protocol): 2
+ * processes x 100,000 increments, one process with 2,000 successful
+ * swaps each adding 1,000.  Exact total.  (Closers racing it: the pops and
+ * compactions of list_races_pop_compact.) */
+START_TEST(list_one_atomic_races_cas) {
+  const char *base = tc_path("l9");
+  enum { P = 2, N = 100000, K = 2000 };
+  fsc_list *l = lopen(base, FSC_TYPE_INT64, FSC_CREATE, false);
+  int64_t x = 0;
+  ck_ok(fsc_list_append_i64(l, 0));
+  ck_ok(fsc_list_incr(l, 0, 1, &x));
+  ck_ok(fsc_list_incr(l, 0, 1, &x)); /* unsealed */
+  ck_assert_uint_eq(list_ctr(base, 2) % 16, 0);
+  pid_t pids[P + 1];
+  for (int i = 0; i < P; i++) {
+    if ((pids[i] = fork()) == 0) {
+      fsc_list *cl = lopen(base, FSC_TYPE_INT64, 0, false);
+      for (int j = 0; j < N; j++)
+        CHILD_OK(fsc_list_incr(cl, 0, 1, NULL));
+      fsc_list_close(cl);
+      fsc_list_free(cl);
+      _exit(0);
+    }
+  }
+  if ((pids[P] = fork()) == 0) {
+    fsc_list *cl = lopen(base, FSC_TYPE_INT64, 0, false);
+    int64_t cur = 0;
+    CHILD_OK(fsc_list_get_i64(cl, 0, &cur));
+    for (int k = 0; k < K;) {
+      fsc_value e = fsc_i64(cur), d = fsc_i64(cur + 1000), now;
+      int rc = fsc_list_cas(cl, 0, &e, &d, &now);
+      if (rc < 0)
+        CHILD_OK(rc);
+      if (rc == 1) {
+        k++;
+        cur += 1000;
+      } else {
+        cur = now.u.i64;
+      }
+    }
+    fsc_list_close(cl);
+    fsc_list_free(cl);
+    _exit(0);
+  }
+  tc_reap(pids, P + 1, 240);
+  ck_assert_int_eq(lget(l, 0), 2 + (int64_t)P * N + 1000 * (int64_t)K);
+  ck_ok(fsc_list_destroy(l));
+  fsc_list_free(l);
+}
+END_TEST
+
+/* P processes, each n increments of `per` elements of the list at base
+ * (element j % per on its j-th), `dur` its durability; each answer must
+ * be more than the element's value before it. */
+static void incr_procs(const char *base, fsc_type t, pid_t *pids, int p,
+                       int n, int per, fsc_durability dur) {
+  for (int i = 0; i < p; i++) {
+    if ((pids[i] = fork()) == 0) {
+      fsc_options o = FSC_OPTIONS_INIT;
+      o.type = t;
+      o.durability = dur;
+      fsc_list *cl = NULL;
+      CHILD_OK(fsc_list_open(base, &o, &cl));
+      for (int j = 0; j < n; j++) {
+        int64_t e = j % per, y = 0, before = 0;
+        CHILD_OK(fsc_list_get_i64(cl, e, &before));
+        CHILD_OK(fsc_list_incr(cl, e, 1, &y));
+        if (y <= before)
+          _exit(94);
+      }
+      fsc_list_close(cl);
+      fsc_list_free(cl);
+      _exit(0);
+    }
+  }
+}
+
+/* 8 processes x 100,000 increments of one element, then of 8 elements:
+ * exact totals, all in place (the data file does not grow). */
+START_TEST(list_one_atomic_totals) {
+  const char *base = tc_path("l7");
+  enum { P = 8, N = 100000, E = 8 };
+  fsc_list *l = lopen(base, FSC_TYPE_INT64, FSC_CREATE, false);
+  int64_t x = 0;
+  for (int e = 0; e < E; e++) {
+    ck_ok(fsc_list_append_i64(l, 1000 * e));
+    ck_ok(fsc_list_incr(l, e, 1, &x));
+    ck_ok(fsc_list_incr(l, e, 1, &x)); /* unsealed */
+    ck_assert_uint_eq(list_ctr(base, 1000 * e + 2) % 16, 0);
+  }
+  off_t sz = data_size(base);
+  pid_t pids[P];
+  incr_procs(base, FSC_TYPE_INT64, pids, P, N, 1, FSC_DURABLE_NONE);
+  tc_reap(pids, P, 240);
+  ck_assert_int_eq(lget(l, 0), 2 + (int64_t)P * N);
+  incr_procs(base, FSC_TYPE_INT64, pids, P, N, E, FSC_DURABLE_NONE);
+  tc_reap(pids, P, 240);
+  for (int e = 0; e < E; e++)
+    ck_assert_int_eq(lget(l, e), 1000 * e + 2 + (int64_t)P * N / E +
+                                     (e == 0 ? (int64_t)P * N : 0));
+  ck_assert_int_eq(data_size(base), sz);
+  ck_ok(fsc_list_destroy(l));
+  fsc_list_free(l);
+}
+END_TEST
+
+/*
+ * Both protocols on the same records at once: a list of any type whose 8
+ * counters alternate between 16-aligned records (one atomic) and records
+ * at 8 mod 16 (three atomics: a 24-byte string record written between
+ * them shifts the tail), incremented by 6 processes with the fast path
+ * and 2 with durability ALWAYS (every increment through fsc__ctr_rmw's
+ * enter, add, leave, and a sync).  Exact totals.
+ */
+START_TEST(list_one_atomic_mixed) {
+  const char *base = tc_path("l8");
+  enum { P = 6, N = 50000, Q = 2, M = 200, E = 8 };
+  fsc_list *l = lopen(base, FSC_TYPE_ANY, FSC_CREATE, false);
+  int64_t x = 0;
+  for (int e = 0; e < E; e++)
+    ck_ok(fsc_list_append_i64(l, 1000 * e));
+  ck_ok(fsc_list_append_str(l, "abc"));
+  /* The tail is at 8 mod 16 now (8 records of 16 bytes, one of 24); each
+   * counter record is written at the tail, and a string record between
+   * two counters moves it on by 24. */
+  fsc_value str = fsc_str("abc");
+  int aligned = 0;
+  for (int e = 0; e < E; e++) {
+    ck_ok(fsc_list_incr(l, e, 1, &x));
+    ck_ok(fsc_list_incr(l, e, 1, &x)); /* unsealed */
+    ck_ok(fsc_list_set(l, E, &str));
+    uint64_t rec = list_ctr(base, 1000 * e + 2);
+    ck_assert_uint_eq(rec % 16, e % 2 ? 0 : 8);
+    aligned += rec % 16 == 0;
+  }
+  ck_assert_int_eq(aligned, E / 2);
+  pid_t pids[P + Q];
+  incr_procs(base, FSC_TYPE_ANY, pids, P, N, E, FSC_DURABLE_NONE);
+  incr_procs(base, FSC_TYPE_ANY, pids + P, Q, M, E, FSC_DURABLE_ALWAYS);
+  tc_reap(pids, P + Q, 240);
+  for (int e = 0; e < E; e++)
+    ck_assert_int_eq(lget(l, e), 1000 * e + 2 + (int64_t)P * N / E +
+                                     (int64_t)Q * M / E);
+  ck_ok(fsc_list_destroy(l));
+  fsc_list_free(l);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("incr_fast");
   TCase *tc = tcase_create("incr_fast");
@@ -609,6 +860,10 @@ static Suite *suite(void) {
   tcase_add_test(tc, list_overflow_and_handles);
   tcase_add_test(tc, list_ctl_bits);
   tcase_add_test(tc, list_races_pop_compact);
+  tcase_add_test(tc, list_one_atomic_never_inside);
+  tcase_add_test(tc, list_one_atomic_totals);
+  tcase_add_test(tc, list_one_atomic_mixed);
+  tcase_add_test(tc, list_one_atomic_races_cas);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -701,7 +701,8 @@ static int __attribute__((noinline)) incr_slow(fsc_list *l, int64_t index,
  * The common case of incr_g straight through (issue #14): a writable
  * handle of int64 elements with no swap and pop and no sync per write, the
  * element's record a counter, neither closed nor sealed: fast_off, the
- * record's header, then fsc__ctr_add_try's three atomics.  Everything else
+ * record's header, then fsc__ctr_add_try (on x86-64 one 16-byte CAS when
+ * the compact record is 16-aligned, else three atomics).  Everything else
  * - a first increment (not a counter yet), a closed or sealed counter, a
  * change in progress, an error to report - goes to incr_slow, which starts
  * over (nothing was changed).

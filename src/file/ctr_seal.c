@@ -101,6 +101,8 @@ static void seal_rec(const struct fsc__rec *r, bool force) {
   uint32_t us = fsc__ctr_sum(r->rtype, fsc__rec_pl(r), n, false);
   if (ck_pr_load_32(sumw(r)) != us)
     return; /* sealed already, or damaged: left for verify to judge */
+  /* Locked: a one-atomic writer's CAS after it fails (internal.h
+   * fsc__ctr_add_one); one before it is in the value summed next. */
   ck_pr_or_16(ctlw(r), FSC__CTR_SEALED);
   uint32_t ss = fsc__ctr_sum(r->rtype, fsc__rec_pl(r), n, true);
   ck_pr_cas_32(sumw(r), us, ss);

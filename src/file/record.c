@@ -18,7 +18,9 @@
  * writer in place unseals it; `ctl` counts the writers inside the value
  * word so that whoever needs the value final (compaction's copy, a pop
  * that returns it, a compare-and-swap that replaces the record) can close
- * it and wait for them (doc/CONCURRENCY.md, "Counters in place").
+ * it and wait for them (doc/CONCURRENCY.md, "Counters in place"; a writer
+ * that checks the header and adds in one 16-byte CAS, fsc__ctr_add_one in
+ * internal.h, needs no count: the closer's locked or makes its CAS fail).
  */
 #include "internal.h"
 
@@ -255,6 +257,10 @@ void fsc__ctr_close(struct fsc__gen *c, uint64_t off) {
   if (!fsc__ctr_is(c, off, NULL) || fsc__rec_locate(c, off, &r) != 0)
     return;
   uint16_t *ctl = (uint16_t *)(uintptr_t)&r->ctl;
+  /* A locked operation: a one-atomic writer (fsc__ctr_add_one, internal.h:
+   * never counted inside) whose 16-byte CAS comes after it compares a
+   * header without CLOSED and fails; one before it is in the value read
+   * after this. */
   ck_pr_or_16(ctl, FSC__CTR_CLOSED);
   uint16_t g = ck_pr_load_16(ctl);
   if (g & FSC__CTR_ABANDONED)
