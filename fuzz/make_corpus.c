@@ -17,8 +17,11 @@
  * before compact records (data files of version 1, full records only);
  * those named v2-* by one with them (version 2: the int64, float and any
  * lists' and the int32 set's 8-byte payloads in the compact form,
- * doc/FORMAT.md, "Compact records").  Regenerating (FSC_FUZZ_SEEDS=1)
- * writes version 2 seeds only: keep a copy of the version 1 ones.
+ * doc/FORMAT.md, "Compact records"); those named v3-* by one that writes
+ * version 3 (every kind: dicts' and sets' tables of 8-byte slots,
+ * doc/FORMAT.md "Hash slots"; growth under the growth lock).
+ * Regenerating (FSC_FUZZ_SEEDS=1) writes version 3 seeds only, without
+ * a prefix: keep a copy of the version 1 and 2 ones.
  */
 #include "internal.h"
 
