@@ -119,7 +119,8 @@ static void grow_and_look(const char *base, int steps, uint64_t *in,
 
 START_TEST(test_zeros_ahead) {
   uint64_t in, all;
-  const char *base = strdup(tc_path("z3"));
+  char base[512];
+  snprintf(base, sizeof base, "%s", tc_path("z3"));
   fsc_list *l = list_open(base, 5000);
   ck_assert_uint_eq(tc_peek64(tc_fpath(base, "data"), D_VERSION) &
                         0xffffffffu, 3);
@@ -130,7 +131,8 @@ START_TEST(test_zeros_ahead) {
                 "tail and the capacity are in the page cache",
                 (unsigned long long)in, (unsigned long long)all);
   /* The control: version 2 grows lock-free, without zeros. */
-  const char *b2 = strdup(tc_path("z2"));
+  char b2[512];
+  snprintf(b2, sizeof b2, "%s", tc_path("z2"));
   make_version(b2, 2);
   grow_and_look(b2, 8, &in, &all);
   ck_assert_msg(in < all / 4, "version 2: %llu of %llu pages resident",
@@ -175,7 +177,8 @@ static void check_elements(fsc_list *l, int64_t n) {
 }
 
 START_TEST(test_growth_lock_bounded) {
-  const char *base = strdup(tc_path("lk"));
+  char base[512];
+  snprintf(base, sizeof base, "%s", tc_path("lk"));
   fsc_list *l = list_open(base, 100);
   int fd = hold_growth_lock(base);
   int64_t n = 0;
@@ -195,7 +198,8 @@ START_TEST(test_growth_lock_bounded) {
   fsc_list_free(l);
 
   /* A version-2 file: the lock is not its. */
-  const char *b2 = strdup(tc_path("lk2"));
+  char b2[512];
+  snprintf(b2, sizeof b2, "%s", tc_path("lk2"));
   make_version(b2, 2);
   l = list_open(b2, 100);
   fd = hold_growth_lock(b2);
@@ -228,7 +232,8 @@ static void appender(fsc_list *l, const char *base, int w) {
 }
 
 START_TEST(test_growth_race_procs) {
-  const char *base = strdup(tc_path("race"));
+  char base[512];
+  snprintf(base, sizeof base, "%s", tc_path("race"));
   fsc_list *l = list_open(base, 10000);
   pid_t pids[PROCS];
   for (int w = 0; w < PROCS; w++) {
@@ -273,7 +278,8 @@ END_TEST
 /* A child that holds the growth lock as a grower does, then is killed
  * there (SIGKILL): the next appender takes the lock. */
 START_TEST(test_growth_lock_holder_killed) {
-  const char *base = strdup(tc_path("kill"));
+  char base[512];
+  snprintf(base, sizeof base, "%s", tc_path("kill"));
   fsc_list *l = list_open(base, 5000);
   append_range(l, 0, 1000);
   int p[2];
