@@ -60,17 +60,22 @@ static inline void tc_reap(pid_t *pids, int n, double secs) {
   }
 }
 
-/* A child holding flock(LOCK_EX) on `path` until killed (returned once it
- * holds it). */
-static inline pid_t tc_hold_lock(const char *path) {
+/* A child holding flock(LOCK_EX) on each of the paths p1 and p2 (NULL:
+ * none) until killed (returned once it holds them). */
+static inline pid_t tc_hold_locks(const char *p1, const char *p2) {
   int pp[2];
   ck_assert_int_eq(pipe(pp), 0);
   pid_t p = fork();
   ck_assert_int_ge(p, 0);
   if (p == 0) {
-    int fd = open(path, O_RDONLY);
-    if (fd < 0 || flock(fd, LOCK_EX) != 0)
-      _exit(1);
+    const char *ps[2] = {p1, p2};
+    for (int i = 0; i < 2; i++) {
+      if (!ps[i])
+        continue;
+      int fd = open(ps[i], O_RDONLY);
+      if (fd < 0 || flock(fd, LOCK_EX) != 0)
+        _exit(1);
+    }
     if (write(pp[1], "x", 1) != 1)
       _exit(1);
     for (;;)
@@ -81,6 +86,11 @@ static inline pid_t tc_hold_lock(const char *path) {
   ck_assert_int_eq(read(pp[0], &c, 1), 1);
   close(pp[0]);
   return p;
+}
+
+/* The same on one path. */
+static inline pid_t tc_hold_lock(const char *path) {
+  return tc_hold_locks(path, NULL);
 }
 
 #endif

@@ -42,34 +42,6 @@ static void make_list(const char *base, int64_t n) {
   fsc_list_free(l);
 }
 
-/* A child holding flock(LOCK_EX) on each of the paths (NULL: none) until
- * killed. */
-static pid_t hold(const char *p1, const char *p2) {
-  int pp[2];
-  ck_assert_int_eq(pipe(pp), 0);
-  pid_t p = fork();
-  ck_assert_int_ge(p, 0);
-  if (p == 0) {
-    const char *ps[2] = {p1, p2};
-    for (int i = 0; i < 2; i++) {
-      if (!ps[i])
-        continue;
-      int fd = open(ps[i], O_RDONLY);
-      if (fd < 0 || flock(fd, LOCK_EX) != 0)
-        _exit(1);
-    }
-    if (write(pp[1], "x", 1) != 1)
-      _exit(1);
-    for (;;)
-      pause();
-  }
-  char c;
-  close(pp[1]);
-  ck_assert_int_eq(read(pp[0], &c, 1), 1);
-  close(pp[0]);
-  return p;
-}
-
 static void unhold(pid_t p) {
   kill(p, SIGKILL);
   waitpid(p, NULL, 0);
@@ -87,7 +59,7 @@ START_TEST(test_ro_open_takes_no_lock) {
   char data[600], index[600];
   paths(base, data, index);
   make_list(base, 5);
-  pid_t p = hold(index, NULL);
+  pid_t p = tc_hold_lock(index);
   fsc_options o = ro_opts(100);
   fsc_list *l = NULL;
   ck_ok(fsc_list_open(base, &o, &l));
@@ -115,7 +87,7 @@ START_TEST(test_ro_open_takes_no_lock) {
   fsc_list_free(l);
   /* A writer open: its open cleared the marker; a reader takes the lock. */
   ck_ok(fsc_list_open(base, &w, &wl));
-  p = hold(index, NULL);
+  p = tc_hold_lock(index);
   ck_fsc(fsc_list_open(base, &o, &l), FSC_ETIMEDOUT);
   unhold(p);
   ck_ok(fsc_list_open(base, &o, &l)); /* and opens once it is free */
@@ -137,7 +109,7 @@ START_TEST(test_ro_open_takes_no_lock) {
   int st;
   ck_assert_int_eq(waitpid(k, &st, 0), k);
   ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-  p = hold(index, NULL);
+  p = tc_hold_lock(index);
   ck_fsc(fsc_list_open(base, &o, &l), FSC_ETIMEDOUT);
   unhold(p);
   ck_ok(fsc_list_open(base, &o, &l));
@@ -161,12 +133,12 @@ START_TEST(test_ro_open_waits_for_exclusive_presence) {
   make_list(base, 3);
   fsc_options o = ro_opts(150);
   fsc_list *l = NULL;
-  pid_t p = hold(index, data);
+  pid_t p = tc_hold_locks(index, data);
   ck_fsc(fsc_list_open(base, &o, &l), FSC_ETIMEDOUT);
   ck_assert_ptr_null(l);
   unhold(p);
   /* The presence lock alone held exclusively: the same. */
-  p = hold(data, NULL);
+  p = tc_hold_lock(data);
   ck_fsc(fsc_list_open(base, &o, &l), FSC_ETIMEDOUT);
   unhold(p);
   ck_ok(fsc_list_open(base, &o, &l));
