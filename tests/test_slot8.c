@@ -27,6 +27,7 @@
 #define _GNU_SOURCE
 #endif
 #include "check_common.h"
+#include "check_records.h"
 
 #include "struct/hash_slot.h"
 
@@ -42,43 +43,19 @@
 #define HW_MIG (UINT64_C(1) << 62)
 #define HW_SLOT8 (UINT64_C(1) << 61)
 
-static const char *fpath(const char *base, const char *which) {
-  static char buf[4][1024];
-  static unsigned k;
-  char *b = buf[k++ % 4];
-  snprintf(b, 1024, "%.900s.%.5s.fscollection", base, which);
-  return b;
-}
-
-static uint64_t peek64(const char *p, off_t off) {
-  uint64_t v = 0;
-  int fd = open(p, O_RDONLY);
-  ck_assert_msg(fd >= 0, "open %s: %s", p, strerror(errno));
-  ck_assert_int_eq(pread(fd, &v, 8, off), 8);
-  close(fd);
-  return v;
-}
-
-static void poke64(const char *p, off_t off, uint64_t v) {
-  int fd = open(p, O_RDWR);
-  ck_assert_msg(fd >= 0, "open %s: %s", p, strerror(errno));
-  ck_assert_int_eq(pwrite(fd, &v, 8, off), 8);
-  close(fd);
-}
-
 /* The data file's version (struct fsc__fhdr: u32 at 8). */
 static unsigned data_version(const char *base) {
-  return (unsigned)(peek64(fpath(base, "data"), 8) & 0xffffffffu);
+  return (unsigned)(tc_peek64(tc_fpath(base, "data"), 8) & 0xffffffffu);
 }
 
 /* The active table's descriptor: offset, capacity, hw. */
 static void active(const char *base, uint64_t *off, uint64_t *cap,
                    uint64_t *hw) {
-  const char *ip = fpath(base, "index");
-  uint64_t w = peek64(ip, I_LENWORD);
-  *off = peek64(ip, I_DESC(LW_BUF(w)));
-  *cap = peek64(ip, I_DESC(LW_BUF(w)) + 8);
-  *hw = peek64(ip, I_DESC(LW_BUF(w)) + 16);
+  const char *ip = tc_fpath(base, "index");
+  uint64_t w = tc_peek64(ip, I_LENWORD);
+  *off = tc_peek64(ip, I_DESC(LW_BUF(w)));
+  *cap = tc_peek64(ip, I_DESC(LW_BUF(w)) + 8);
+  *hw = tc_peek64(ip, I_DESC(LW_BUF(w)) + 16);
 }
 
 static void files_v2(bool v2) {
@@ -244,17 +221,17 @@ START_TEST(test_version4_refused) {
   ck_ok(fsc_dict_set_i64(d, "a", 1));
   ck_ok(fsc_dict_close(d));
   fsc_dict_free(d);
-  const char *dp = fpath(base, "data");
-  uint64_t v = peek64(dp, 8);
+  const char *dp = tc_fpath(base, "data");
+  uint64_t v = tc_peek64(dp, 8);
   ck_assert_uint_eq(v & 0xffffffffu, 3);
-  poke64(dp, 8, (v & ~UINT64_C(0xffffffff)) | 4u);
+  tc_poke64(dp, 8, (v & ~UINT64_C(0xffffffff)) | 4u);
   fsc_options o = FSC_OPTIONS_INIT;
   o.type = FSC_TYPE_INT64;
   d = NULL;
   ck_fsc(fsc_dict_open(base, &o, &d), FSC_EVERSION);
   ck_assert_msg(strstr(fsc_errmsg(), "version 4"), "%s", fsc_errmsg());
   fsc_dict_free(d);
-  poke64(dp, 8, v); /* (back, so that the files can be removed) */
+  tc_poke64(dp, 8, v); /* (back, so that the files can be removed) */
   d = dict_open(base, 0);
   int64_t x = 0;
   ck_ok(fsc_dict_get_i64(d, "a", &x));
@@ -387,7 +364,7 @@ static void ck_big(fsc_dict *d, long i) {
 
 START_TEST(test_growth_reads_no_data) {
   const char *base = strdup(tc_path("nodata"));
-  const char *dp = strdup(fpath(base, "data"));
+  const char *dp = strdup(tc_fpath(base, "data"));
   fsc_options o = FSC_OPTIONS_INIT;
   o.type = FSC_TYPE_BYTES;
   fsc_dict *d = NULL;
@@ -406,7 +383,7 @@ START_TEST(test_growth_reads_no_data) {
       put_big(d, n++);
     ck_ok(fsc_dict_close(d));
     fsc_dict_free(d);
-    uint64_t tail = peek64(dp, 64); /* struct fsc__data_hdr.tail */
+    uint64_t tail = tc_peek64(dp, 64); /* struct fsc__data_hdr.tail */
     drop_cache(dp);
     d = NULL;
     ck_ok(fsc_dict_open(base, &o, &d));
@@ -508,13 +485,13 @@ static void saturated(bool rebuild) {
     ck_ok(fsc_dict_set_i64(d, key(i), i));
   ck_ok(fsc_dict_close(d));
   fsc_dict_free(d);
-  const char *ip = fpath(base, "index");
+  const char *ip = tc_fpath(base, "index");
   uint64_t off, cap, hw;
   active(base, &off, &cap, &hw);
   ck_assert(hw & HW_SLOT8);
   long sat = 0, bare = 0;
   for (uint64_t i = 0; i < cap; i++) {
-    uint64_t s = peek64(ip, (off_t)(off + 8 * i));
+    uint64_t s = tc_peek64(ip, (off_t)(off + 8 * i));
     if ((s & 7u) || (s & KS8_OFF_MASK) < 4096)
       continue;
     if (i & 1) {
@@ -524,7 +501,7 @@ static void saturated(bool rebuild) {
       s = (s & ((UINT64_C(1) << 48) - 1)) | (UINT64_C(1) << 48);
       bare++;
     }
-    poke64(ip, (off_t)(off + 8 * i), s);
+    tc_poke64(ip, (off_t)(off + 8 * i), s);
   }
   ck_assert_int_eq(sat + bare, n);
   ck_assert_int_gt(sat, 100);
