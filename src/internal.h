@@ -262,6 +262,9 @@ struct fsc__gen {
   bool zgrow;                 /* the data file grows under the growth lock,
                                  zeros ahead (its version is
                                  FSC__DATA_VERSION_ZEROED: grow.c) */
+  bool cw;                    /* its dict counters are written with a close
+                                 word (its version is
+                                 FSC__DATA_VERSION_CLOSEWORD: format.h) */
   const struct fsc__kind_ops *ops; /* the kind's structure */
   struct fsc__handle *h;      /* the handle this generation belongs to */
   struct fsc__gen *next;     /* older retired generations */
@@ -795,6 +798,14 @@ bool fsc__rec_verify_live(struct fsc__gen *c, uint64_t off);
 enum fsc__ctr_op { FSC__CTR_ADD, FSC__CTR_CAS, FSC__CTR_ADDF };
 int fsc__rec_alloc_counter(struct fsc__gen *c, uint64_t n, uint64_t *off,
                            uint8_t **payload);
+/* A dict counter record in the close-word shape (format.h fsc__ctr_cwoff;
+ * a file with c->cw) for a key head of `head` bytes ([u32 klen][key]
+ * padded to 8): reserves it where its close word falls on a 16-aligned
+ * offset; *payload (zeroed, but for the close word: SEALED) is n bytes,
+ * n = head + 24 or head + 32.  Fill the head, value and origin, then
+ * seal it as any record. */
+int fsc__rec_alloc_dctr(struct fsc__gen *c, uint64_t head, uint64_t *off,
+                        uint8_t **payload, uint64_t *n);
 int fsc__ctr_rmw(struct fsc__gen *c, uint64_t off, enum fsc__ctr_op op,
                  const uint64_t *arg, uint64_t *old);
 void fsc__ctr_close(struct fsc__gen *c, uint64_t off);
@@ -887,13 +898,40 @@ static inline bool fsc__ctr_add_one(const struct fsc__rec *r, uint64_t arg,
   *old = cmp[1];
   return true;
 }
+/*
+ * The same for a dict counter with a close word (format.h fsc__ctr_cwoff;
+ * doc/CONCURRENCY.md, "Counters in place", "One atomic"): blk is the
+ * 16-aligned block of its close word and value word, and the CAS expects
+ * a close word of 0 (neither CLOSED nor SEALED) and adds to the value.
+ * A closer or sealer sets its bit in the close word with a locked
+ * operation before it does in ctl and before it reads the value: a CAS
+ * ordered after that fails, one before is in the value it reads (the same
+ * argument as above, on one 8-byte word and one 16-byte block, no mixed
+ * sizes but the block's).  An unsealer clears SEALED here only after its
+ * unsealed checksum is in place (ctr_seal.c), so a value changed by a CAS
+ * always comes with that checksum.  One try, no loop: on failure the
+ * caller takes the three-atomic path, which a close word does not change.
+ */
+static inline bool fsc__ctr_add_cw(uint64_t *blk, uint64_t arg,
+                                   uint64_t *old) {
+  uint64_t cmp[2], set[2];
+  cmp[0] = 0;
+  cmp[1] = ck_pr_load_64(&blk[1]);
+  set[0] = 0;
+  set[1] = htole64(le64toh(cmp[1]) + arg);
+  if (!ck_pr_cas_64_2(blk, cmp, set))
+    return false;
+  *old = cmp[1];
+  return true;
+}
 #endif
 static inline int fsc__ctr_add_try(const struct fsc__rec *r, uint64_t n,
                                    uint64_t off, uint64_t arg,
                                    uint64_t *old) {
 #ifdef FSC__CTR_ONE
   /* A compact record's payload is 8 bytes: the whole of it is the value
-   * word, and the header's 8 bytes precede it. */
+   * word, and the header's 8 bytes precede it.  (A dict counter's close
+   * word: its caller's, struct/hash_ctr.c.) */
   if (n == FSC__REC_CSIZE && fsc__rec_is_compact(r) &&
       ((uintptr_t)r & 15u) == 0 && fsc__ctr_add_one(r, arg, old))
     return 0;

@@ -2,8 +2,8 @@
  * test_grow_data.c - the data file's growth (src/file/grow.c; doc/FORMAT.md,
  * "Versions"; doc/CONCURRENCY.md, "Data file growth"):
  *
- *  - a new collection's data file is version 3, and its growth writes
- *    zeros ahead: the pages between the tail and the capacity are in the
+ *  - a new collection's data file is version 4 (version 3 and later grow
+ *    so), and its growth writes zeros ahead: the pages between the tail and the capacity are in the
  *    page cache before any record is written there (mincore of a fresh
  *    mapping), where a version-2 file's are not;
  *  - the growth lock: while another open file description holds the OFD
@@ -90,7 +90,7 @@ static void make_version(const char *base, uint32_t version) {
   fsc_list_free(l);
   const char *dp = tc_fpath(base, "data");
   uint64_t w = tc_peek64(dp, D_VERSION);
-  ck_assert_uint_eq(w & 0xffffffffu, 3);
+  ck_assert_uint_eq(w & 0xffffffffu, 4);
   tc_poke64(dp, D_VERSION, (w & ~UINT64_C(0xffffffff)) | version);
 }
 
@@ -123,7 +123,7 @@ START_TEST(test_zeros_ahead) {
   snprintf(base, sizeof base, "%s", tc_path("z3"));
   fsc_list *l = list_open(base, 5000);
   ck_assert_uint_eq(tc_peek64(tc_fpath(base, "data"), D_VERSION) &
-                        0xffffffffu, 3);
+                        0xffffffffu, 4);
   ck_ok(fsc_list_close(l));
   fsc_list_free(l);
   grow_and_look(base, 8, &in, &all);

@@ -105,7 +105,7 @@ START_TEST(test_int64_ops) {
   const char *base = tc_path("i");
   fsc_list *l = lopen(base, FSC_TYPE_INT64, false);
   ck_assert_uint_eq(tc_peek64(tc_fpath(base, "data"), D_VERSION) & 0xffffffffu,
-                    3);
+                    4);
   for (int64_t i = 0; i < 100; i++)
     ck_ok(fsc_list_append_i64(l, i * 10));
   /* 16 bytes each, the type byte flagged, the value 8 bytes in. */
@@ -378,7 +378,7 @@ END_TEST
  * from a new empty list by setting its version back, which is all that
  * differs while it holds no record.  This build opens it, writes full
  * 24-byte records into it (an earlier build can still read them), reads
- * them back, repairs it, and a compaction rewrites it as version 3. */
+ * them back, repairs it, and a compaction rewrites it as version 4. */
 START_TEST(test_version1_file) {
   const char *base = tc_path("v1");
   fsc_list *l = lopen(base, FSC_TYPE_INT64, false);
@@ -424,10 +424,10 @@ START_TEST(test_version1_file) {
   ck_ok(fsc_list_verify(l, FSC_VERIFY_REPAIR, &rp));
   ck_assert_uint_eq(rp.items_dropped, 1);
   ck_healthy(l, 98);
-  /* Compaction writes version 3: compact records (and growth under the
+  /* Compaction writes version 4: compact records (and growth under the
    * growth lock, src/file/grow.c). */
   ck_ok(fsc_list_compact(l));
-  ck_assert_uint_eq(tc_peek64(dp, D_VERSION) & 0xffffffffu, 3);
+  ck_assert_uint_eq(tc_peek64(dp, D_VERSION) & 0xffffffffu, 4);
   ck_assert_uint_eq(dtail(base), HDR + 98 * 16);
   ck_assert_int_eq(lget(l, 0), 1);
   ck_assert_int_eq(lget(l, 4), 25);

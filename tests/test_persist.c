@@ -1039,8 +1039,8 @@ START_TEST(test_corrupt_headers) {
     open_fails(base, FSC_TYPE_UNSPEC, FSC_ECORRUPT, what);
     restore(base);
 
-    /* (A data file's version is 1, 2 or 3: doc/FORMAT.md.) */
-    uint32_t ver = f == 0 ? 4 : 2;
+    /* (A data file's version is 1 to 4: doc/FORMAT.md.) */
+    uint32_t ver = f == 0 ? 5 : 2;
     poke(p, OFF_VERSION, &ver, 4);
     snprintf(what, sizeof what, "%s: version %u", p, ver);
     open_fails(base, FSC_TYPE_UNSPEC, FSC_EVERSION, what);

@@ -2,13 +2,14 @@
  * test_slot8.c - the dict/set hash tables of 8-byte slots (data file
  * version 3; doc/FORMAT.md, "Hash slots"; src/struct/hash_slot.h):
  *
- *  - a new dict or set is created at data file version 3 with tables of
- *    that format (the descriptor's KS_HW_SLOT8, no hash words: 8 bytes a
- *    slot in the index file); a new list's data file is version 3 too and
- *    works; a dict created as the previous build did (version 2, the test
- *    hook FSC_TEST_DATA_VERSION=2) keeps tables with hash words through
- *    its growths, and compaction makes it version 3;
- *  - a data file of version 4 is refused with FSC_EVERSION;
+ *  - a new dict or set is created at data file version 4 (version 3's
+ *    tables, and close words on dict counters) with tables of that format
+ *    (the descriptor's KS_HW_SLOT8, no hash words: 8 bytes a slot in the
+ *    index file); a new list's data file is version 4 too and works; a
+ *    dict created as an earlier build did (version 2, the test hook
+ *    FSC_TEST_DATA_VERSION=2) keeps tables with hash words through its
+ *    growths, and compaction makes it version 4;
+ *  - a data file of version 5 is refused with FSC_EVERSION;
  *  - the encoding: the field's marker, the distance and its saturation,
  *    the tag compare with fewer bits, and a doubling's re-placement from
  *    the slot alone (the helpers of hash_slot.h);
@@ -110,7 +111,7 @@ static uint64_t dlen(fsc_dict *d) {
 START_TEST(test_new_format) {
   const char *base = strdup(tc_path("fmt"));
   fsc_dict *d = dict_open(base, 100000);
-  ck_assert_uint_eq(data_version(base), 3);
+  ck_assert_uint_eq(data_version(base), 4); /* (3 and close words) */
   uint64_t off, cap, hw;
   active(base, &off, &cap, &hw);
   ck_assert(hw & HW_SLOT8);
@@ -142,7 +143,7 @@ START_TEST(test_new_format) {
   ck_ok(fsc_set_open(sbase, &o, &s));
   for (long i = 0; i < 500; i++)
     ck_assert_int_eq(fsc_set_add_i64(s, i), 1);
-  ck_assert_uint_eq(data_version(sbase), 3);
+  ck_assert_uint_eq(data_version(sbase), 4);
   active(sbase, &off, &cap, &hw);
   ck_assert((hw & (HW_SLOT8 | HW_HASHW)) == HW_SLOT8);
   for (long i = 0; i < 500; i++)
@@ -151,7 +152,7 @@ START_TEST(test_new_format) {
   ck_ok(fsc_set_destroy(s));
   fsc_set_free(s);
 
-  /* A list (no table): version 3 too, and it works across a reopen. */
+  /* A list (no table): version 4 too, and it works across a reopen. */
   const char *lbase = strdup(tc_path("fmtlist"));
   fsc_list *l = NULL;
   ck_ok(fsc_list_open(lbase, &o, &l));
@@ -159,7 +160,7 @@ START_TEST(test_new_format) {
     ck_ok(fsc_list_append_i64(l, i * 3));
   ck_ok(fsc_list_close(l));
   fsc_list_free(l);
-  ck_assert_uint_eq(data_version(lbase), 3);
+  ck_assert_uint_eq(data_version(lbase), 4);
   l = NULL;
   ck_ok(fsc_list_open(lbase, &o, &l));
   for (long i = 0; i < 3000; i += 7) {
@@ -201,9 +202,10 @@ START_TEST(test_v2_dict) {
   ck_assert_uint_eq(data_version(base), 2);
   active(base, &off, &cap, &hw);
   ck_assert((hw & (HW_SLOT8 | HW_HASHW)) == HW_HASHW);
-  /* Compaction writes new files: version 3, 8-byte slots. */
+  /* Compaction writes new files: the newest version (4: 8-byte slots,
+   * and close words on counters). */
   ck_ok(fsc_dict_compact(d));
-  ck_assert_uint_eq(data_version(base), 3);
+  ck_assert_uint_eq(data_version(base), 4);
   active(base, &off, &cap, &hw);
   ck_assert((hw & (HW_SLOT8 | HW_HASHW)) == HW_SLOT8);
   for (long i = 0; i < 2 * n; i++)
@@ -215,21 +217,21 @@ START_TEST(test_v2_dict) {
 }
 END_TEST
 
-START_TEST(test_version4_refused) {
-  const char *base = strdup(tc_path("v4"));
+START_TEST(test_version5_refused) {
+  const char *base = strdup(tc_path("v5"));
   fsc_dict *d = dict_open(base, 0);
   ck_ok(fsc_dict_set_i64(d, "a", 1));
   ck_ok(fsc_dict_close(d));
   fsc_dict_free(d);
   const char *dp = tc_fpath(base, "data");
   uint64_t v = tc_peek64(dp, 8);
-  ck_assert_uint_eq(v & 0xffffffffu, 3);
-  tc_poke64(dp, 8, (v & ~UINT64_C(0xffffffff)) | 4u);
+  ck_assert_uint_eq(v & 0xffffffffu, 4);
+  tc_poke64(dp, 8, (v & ~UINT64_C(0xffffffff)) | 5u);
   fsc_options o = FSC_OPTIONS_INIT;
   o.type = FSC_TYPE_INT64;
   d = NULL;
   ck_fsc(fsc_dict_open(base, &o, &d), FSC_EVERSION);
-  ck_assert_msg(strstr(fsc_errmsg(), "version 4"), "%s", fsc_errmsg());
+  ck_assert_msg(strstr(fsc_errmsg(), "version 5"), "%s", fsc_errmsg());
   fsc_dict_free(d);
   tc_poke64(dp, 8, v); /* (back, so that the files can be removed) */
   d = dict_open(base, 0);
@@ -541,7 +543,7 @@ static Suite *suite(void) {
   } cases[] = {
       {"new_format", test_new_format},
       {"v2_dict", test_v2_dict},
-      {"version4", test_version4_refused},
+      {"version5", test_version5_refused},
       {"encoding", test_encoding},
       {"nodata", test_growth_reads_no_data},
       {"field_runs_out", test_field_runs_out},

@@ -19,24 +19,27 @@
 /* ------------------------------------------------------------------ */
 
 /* Write a counter record for key k holding the 8-byte value v (int64 or
- * float): [klen][key][zero pad to 8][value][origin = itself] (doc/FORMAT.md,
- * "Counter records"), sealed, not yet published. */
+ * float): [klen][key][zero pad to 8][value][origin = itself], or in a
+ * file of close words [klen][key][zero pad to 8][0 or 8 zero bytes]
+ * [close][value][origin] (doc/FORMAT.md, "Counter records"; format.h
+ * fsc__ctr_cwoff), sealed, not yet published. */
 static int counter_write(struct fsc__gen *c, const struct fsc__kkey *k,
                          const fsc_value *v, uint64_t *off) {
-  uint64_t voff = (4 + (uint64_t)k->n + 7) & ~UINT64_C(7);
-  uint64_t n = voff + 16;
+  uint64_t head = (4 + (uint64_t)k->n + 7) & ~UINT64_C(7);
+  uint64_t n = head + 16;
   uint8_t *pl;
-  int rc = fsc__rec_alloc_counter(c, n, off, &pl);
+  int rc = c->cw ? fsc__rec_alloc_dctr(c, head, off, &pl, &n)
+                 : fsc__rec_alloc_counter(c, n, off, &pl);
   if (rc)
     return rc;
-  memset(pl, 0, (size_t)voff);
+  memset(pl, 0, (size_t)head);
   uint32_t kl = htole32(k->n);
   memcpy(pl, &kl, 4);
   if (k->n)
     memcpy(pl + 4, k->p, k->n);
-  fsc__value_encode(v, pl + voff);
+  fsc__value_encode(v, pl + n - 16);
   uint64_t o = htole64(*off);
-  memcpy(pl + voff + 8, &o, 8);
+  memcpy(pl + n - 8, &o, 8);
   fsc__rec_seal(pl, (uint8_t)v->type, n);
   if (!fsc__ks_off_fits(c, *off)) {
     fsc__rec_retire(c, *off);

@@ -19,14 +19,24 @@ static uint32_t sum_plain(uint8_t type, const void *payload, uint64_t n) {
                                         ((uint64_t)type << 56) ^ n);
 }
 
+/* The bytes of a counter's payload before its value word that a checksum
+ * covers: all of them, or (the close-word shape, format.h) those before
+ * the close word, which sits just before the value word. */
+static uint64_t head_len(const uint8_t *payload, uint64_t n, uint64_t v) {
+  uint64_t cw = fsc__ctr_cwoff(payload, n);
+  return cw ? cw : v;
+}
+
 /* The checksum of a counter record: the payload without its value word
- * (the bytes before it, then the bytes after it, chained), with a seed
- * that no plain record of the same type and size uses. */
+ * and its close word if it has one (the bytes before them, then the bytes
+ * after, chained), with a seed that no plain record of the same type and
+ * size uses. */
 static uint32_t sum_counter(uint8_t type, const uint8_t *payload,
                             uint64_t n) {
   uint64_t v = fsc__ctr_voff(n);
   uint64_t seed = ((uint64_t)type << 56) ^ n ^ UINT64_C(0xC0C0C0C0C0C0C0C0);
-  uint64_t h = XXH3_64bits_withSeed(payload, (size_t)v, seed);
+  uint64_t h = XXH3_64bits_withSeed(payload,
+                                    (size_t)head_len(payload, n, v), seed);
   h = XXH3_64bits_withSeed(payload + v + 8, (size_t)(n - v - 8), h);
   return (uint32_t)h;
 }
@@ -40,7 +50,8 @@ static uint32_t sum_sealed(uint8_t type, const uint8_t *payload,
   uint64_t v = fsc__ctr_voff(n);
   uint64_t seed = ((uint64_t)type << 56) ^ n ^ UINT64_C(0x5EA15EA15EA15EA1);
   uint64_t w = ck_pr_load_64((uint64_t *)(uintptr_t)(payload + v));
-  uint64_t h = XXH3_64bits_withSeed(payload, (size_t)v, seed);
+  uint64_t h = XXH3_64bits_withSeed(payload,
+                                    (size_t)head_len(payload, n, v), seed);
   h = XXH3_64bits_withSeed(&w, 8, h);
   h = XXH3_64bits_withSeed(payload + v + 8, (size_t)(n - v - 8), h);
   return (uint32_t)h;

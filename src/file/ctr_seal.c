@@ -76,8 +76,14 @@ int fsc__ctr_unseal(struct fsc__gen *c, uint64_t off,
         continue;
     }
     /* The checksum is the unsealed one: now the bit (another writer may
-     * have swapped the checksum and not cleared it yet). */
+     * have swapped the checksum and not cleared it yet), in ctl, then in
+     * the close word (its bits include ctl's: format.h).  A one-atomic
+     * writer (fsc__ctr_add_cw) that finds it clear changes the value
+     * after the unsealed checksum is in place. */
     ck_pr_and_16(ctlw(r), (uint16_t)~FSC__CTR_SEALED);
+    uint64_t *cw = fsc__ctr_cw(r);
+    if (cw)
+      ck_pr_and_64(cw, ~htole64(FSC__CTR_SEALED));
     return 0;
   }
 }
@@ -101,8 +107,12 @@ static void seal_rec(const struct fsc__rec *r, bool force) {
   uint32_t us = fsc__ctr_sum(r->rtype, fsc__rec_pl(r), n, false);
   if (ck_pr_load_32(sumw(r)) != us)
     return; /* sealed already, or damaged: left for verify to judge */
-  /* Locked: a one-atomic writer's CAS after it fails (internal.h
-   * fsc__ctr_add_one); one before it is in the value summed next. */
+  /* Locked, the close word's first (format.h): a one-atomic writer's CAS
+   * after them fails (internal.h fsc__ctr_add_one, fsc__ctr_add_cw); one
+   * before them is in the value summed next. */
+  uint64_t *cw = fsc__ctr_cw(r);
+  if (cw)
+    ck_pr_or_64(cw, htole64(FSC__CTR_SEALED));
   ck_pr_or_16(ctlw(r), FSC__CTR_SEALED);
   uint32_t ss = fsc__ctr_sum(r->rtype, fsc__rec_pl(r), n, true);
   ck_pr_cas_32(sumw(r), us, ss);

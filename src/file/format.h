@@ -8,8 +8,10 @@
 #ifndef FSC_FORMAT_H
 #define FSC_FORMAT_H
 
+#include <endian.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 /* ------------------------------------------------------------------ */
 /* File format constants (doc/FORMAT.md)                               */
@@ -315,6 +317,36 @@ static inline bool fsc__ctr_shape_ok(uint64_t n) {
   return n == 8 || (n >= 24 && (n & 7u) == 0);
 }
 /*
+ * The close word (issue #14; doc/FORMAT.md, "Counter records"; written in
+ * data files of version FSC__DATA_VERSION_CLOSEWORD): a dict counter's
+ * payload may be [u32 klen][key][zero pad to 8][p zero bytes][u64 close]
+ * [value][origin], p 0 or 8, chosen when the record is placed so that the
+ * close word starts at a 16-aligned file offset: the close word and the
+ * value word are then one aligned 16-byte block, which one `lock
+ * cmpxchg16b` checks and adds to (internal.h fsc__ctr_add_cw).  The close
+ * word holds FSC__CTR_CLOSED and FSC__CTR_SEALED (a little-endian u64, no
+ * other bit); neither checksum covers it.  Invariant: its bits include
+ * ctl's CLOSED and SEALED bits - a closer or sealer sets the bit here
+ * first, then in ctl; an unsealer clears it in ctl first, then here.
+ * Offset of the close word in the payload pl of n bytes of a counter
+ * record, or 0 when it has none (the plain shape, a list element): the
+ * key's head align8(4 + klen) leaves 24 or 32 bytes.  Only a counter's
+ * payload of 24 bytes or more is a dict record (a list's is 8 bytes).
+ */
+#define FSC__CW_BITS ((uint64_t)(FSC__CTR_CLOSED | FSC__CTR_SEALED))
+/* A dict record's key head: [u32 klen][key] padded to 8 bytes. */
+static inline uint64_t fsc__ctr_head(const uint8_t *pl) {
+  uint32_t kl;
+  memcpy(&kl, pl, 4);
+  return ((uint64_t)(le32toh(kl) & 0x7fffffffu) + 4 + 7) & ~UINT64_C(7);
+}
+static inline uint64_t fsc__ctr_cwoff(const uint8_t *pl, uint64_t n) {
+  if (n < 32)
+    return 0;
+  uint64_t head = fsc__ctr_head(pl);
+  return n - head == 24 || n - head == 32 ? n - 24 : 0;
+}
+/*
  * The unsealed log (index header, FSC__USEAL_OFF; doc/FORMAT.md, "The
  * unsealed log"): the counters whose SEALED bit a writer cleared since the
  * last clean close, so that the last close reseals only those.  `n` counts
@@ -368,6 +400,17 @@ struct fsc__useal {
  */
 #define FSC__DATA_VERSION_SLOT8 3u
 #define FSC__DATA_VERSION_ZEROED 3u
+/*
+ * Version 4 (doc/FORMAT.md, "Versions", "Counter records"): version 3, and
+ * a dict's int64 and float counters written in the close-word shape (see
+ * fsc__ctr_cwoff), which earlier builds would decode as a value of the
+ * wrong size, so they refuse it.  Version-3 files keep the plain shape
+ * (this build writes no close word there), and compaction makes them
+ * version 4.  The newest version this build reads, and the one it
+ * creates.
+ */
+#define FSC__DATA_VERSION_CLOSEWORD 4u
+#define FSC__DATA_VERSION_NEWEST FSC__DATA_VERSION_CLOSEWORD
 #define FSC__GROW_LOCK_OFF 0
 #define FSC__REC_COMPACT 0x80u
 #define FSC__REC_TYPE_MASK 0x7fu
@@ -407,6 +450,13 @@ static inline uint64_t fsc__rec_total(const struct fsc__rec *r) {
 static inline bool fsc__rec_form_ok(bool compact, const struct fsc__rec *r) {
   return fsc__rec_is_compact(r) ? compact
                                 : !(compact && r->fsize == FSC__REC_CSIZE);
+}
+/* The close word of the counter record r, or NULL if it has none
+ * (fsc__ctr_cwoff; r's ctl has FSC__CTR_FLAG). */
+static inline uint64_t *fsc__ctr_cw(const struct fsc__rec *r) {
+  uint64_t n = fsc__rec_size(r);
+  uint64_t o = fsc__ctr_cwoff(fsc__rec_pl(r), n);
+  return o ? (uint64_t *)(uintptr_t)(fsc__rec_pl(r) + o) : NULL;
 }
 /* The header of the record whose n payload bytes are at pl, allocated by
  * fsc__rec_alloc (sealed or not): a compact record's 8 bytes before pl

@@ -72,9 +72,10 @@ static const char *kind_name(int k) {
 static void fhdr_init(struct fsc__fhdr *h, const char *magic,
                       const struct fsc__gen *c, uint64_t id) {
   /* A new data file writes compact records and its tables have 8-byte
-   * slots (format.h; c->s8, new_data_s8): older builds refuse its
+   * slots (format.h; c->s8, c->cw, new_data_version): older builds refuse its
    * version. */
   h->version = memcmp(magic, FSC__DATA_MAGIC, 8) != 0 ? FSC__FORMAT_VERSION
+               : c->cw ? FSC__DATA_VERSION_CLOSEWORD
                : c->s8 ? FSC__DATA_VERSION_SLOT8
                        : FSC__DATA_VERSION_COMPACT;
   h->kind = (uint8_t)c->kind;
@@ -88,14 +89,18 @@ static void fhdr_init(struct fsc__fhdr *h, const char *magic,
   memcpy(h->magic, magic, 8);
 }
 
-/* Does a new data file get version FSC__DATA_VERSION_SLOT8 (8-byte hash
- * slots)?  Yes, unless FSC_TEST_DATA_VERSION=2 is in the environment: the
- * test hook that creates files as the previous build did (version 2, the
- * tables with hash words), so that the tests run against both formats.
- * (Read at creation only.) */
-static bool new_data_s8(void) {
+/* The version of a new data file: the newest, unless the environment has
+ * FSC_TEST_DATA_VERSION=2 or =3, the test hook that creates files as
+ * earlier builds did (version 2: tables with hash words; version 3: dict
+ * counters without a close word), so that the tests run against each
+ * format.  (Read at creation only.) */
+static unsigned new_data_version(void) {
   const char *e = getenv("FSC_TEST_DATA_VERSION");
-  return !(e && strcmp(e, "2") == 0);
+  if (e && strcmp(e, "2") == 0)
+    return FSC__DATA_VERSION_COMPACT;
+  if (e && strcmp(e, "3") == 0)
+    return FSC__DATA_VERSION_SLOT8;
+  return FSC__DATA_VERSION_NEWEST;
 }
 
 /* Initialise both files of a new collection (structure lock held). */
@@ -130,8 +135,10 @@ static int init_files(struct fsc__gen *c) {
   ih->last_close_clean = 1;
   /* The version fhdr_init writes, known before the kind's init lays out
    * its table (of the version's slot format). */
+  unsigned v = new_data_version();
   c->crec = true;
-  c->s8 = new_data_s8();
+  c->s8 = v >= FSC__DATA_VERSION_SLOT8;
+  c->cw = v >= FSC__DATA_VERSION_CLOSEWORD;
   rc = c->ops->init(c);
   if (rc)
     return rc;
@@ -150,20 +157,22 @@ static int check_fhdr(struct fsc__gen *c, const struct fsc__fhdr *h,
   if (memcmp(h->magic, magic, 8) != 0)
     return fsc__err(FSC_ECORRUPT, "%s is not an fscollections file (bad "
                                   "magic)", path);
-  /* A data file: version 1 (full records only), 2 (compact records too)
-   * or 3 (8-byte hash slots and growth under the growth lock too,
-   * format.h); an index file: version 1. */
+  /* A data file: version 1 (full records only), 2 (compact records too),
+   * 3 (8-byte hash slots and growth under the growth lock too) or 4
+   * (close words on dict counters too, format.h); an index file: version
+   * 1. */
   bool data = memcmp(magic, FSC__DATA_MAGIC, 8) == 0;
   if (h->version != FSC__FORMAT_VERSION &&
-      !(data && (h->version == FSC__DATA_VERSION_COMPACT ||
-                 h->version == FSC__DATA_VERSION_SLOT8)))
+      !(data && h->version >= FSC__DATA_VERSION_COMPACT &&
+        h->version <= FSC__DATA_VERSION_NEWEST))
     return fsc__err(FSC_EVERSION, "%s has format version %u; this library "
                                   "reads version %u%s", path, h->version,
-                    FSC__FORMAT_VERSION, data ? " to 3" : "");
+                    FSC__FORMAT_VERSION, data ? " to 4" : "");
   if (data) {
     c->crec = h->version >= FSC__DATA_VERSION_COMPACT;
     c->s8 = h->version >= FSC__DATA_VERSION_SLOT8;
     c->zgrow = h->version >= FSC__DATA_VERSION_ZEROED;
+    c->cw = h->version >= FSC__DATA_VERSION_CLOSEWORD;
   }
   if (h->hdr_size != FSC__HDR_SIZE)
     return fsc__err(FSC_ECORRUPT, "%s: bad header size %u", path,

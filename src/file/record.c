@@ -27,11 +27,21 @@
 #include <string.h>
 
 
-static int reserve(struct fsc__gen *c, uint64_t total, uint64_t *off) {
+/* Reserve `total` bytes at the tail; or, with align16 != 0, total + pad
+ * bytes, pad (in *pad) being 0 or 8 so that the offset returned plus
+ * align16 plus pad is a multiple of 16 (a dict counter's close word:
+ * fsc__rec_alloc_dctr). */
+static int reserve(struct fsc__gen *c, uint64_t total, uint64_t *off,
+                   uint64_t align16, uint64_t *pad) {
   struct fsc__data_hdr *d = fsc__dhdr(c);
+  const uint64_t base = total;
   for (;;) {
     uint64_t t = ck_pr_load_64(&d->tail);
     uint64_t cap = ck_pr_load_64(&d->cap);
+    if (align16) {
+      *pad = (t + align16) & 8u;
+      total = base + *pad;
+    }
     if (t > cap || total > (UINT64_C(1) << 40))
       return fsc__err(FSC_ECORRUPT, "data tail %llu is beyond capacity "
                       "%llu", (unsigned long long)t, (unsigned long long)cap);
@@ -58,15 +68,51 @@ static int reserve(struct fsc__gen *c, uint64_t total, uint64_t *off) {
   }
 }
 
+/* After the reservation of a record of n payload bytes, total bytes in
+ * all, at *off: the counters, the writeback behind, the header. */
+static int alloc_done(struct fsc__gen *c, uint64_t n, uint64_t total,
+                      const uint64_t *off, uint8_t **payload);
+
 int fsc__rec_alloc(struct fsc__gen *c, uint64_t n, uint64_t *off,
                    uint8_t **payload) {
   if (n > (UINT64_C(1) << 40))
     return fsc__err(FSC_EINVAL, "a record of %llu bytes is too large",
                     (unsigned long long)n);
   uint64_t total = fsc__rec_total_n(c->crec, n);
-  int rc = reserve(c, total, off);
+  int rc = reserve(c, total, off, 0, NULL);
   if (rc)
     return rc;
+  return alloc_done(c, n, total, off, payload);
+}
+
+int fsc__rec_alloc_dctr(struct fsc__gen *c, uint64_t head, uint64_t *off,
+                        uint8_t **payload, uint64_t *n) {
+  if (head > (UINT64_C(1) << 40) || (head & 7u))
+    return fsc__err(FSC_EINVAL, "a counter's key of %llu bytes is too "
+                    "large", (unsigned long long)head);
+  /* [header][head][pad][close][value][origin]: the close word lies at
+   * off + 16 + head + pad. */
+  uint64_t pad = 0;
+  int rc = reserve(c, sizeof(struct fsc__rec) + head + 24, off,
+                   sizeof(struct fsc__rec) + head, &pad);
+  if (rc)
+    return rc;
+  *n = head + pad + 24;
+  if ((rc = alloc_done(c, *n, sizeof(struct fsc__rec) + *n, off,
+                       payload)) != 0)
+    return rc;
+  memset(*payload, 0, (size_t)*n);
+  uint16_t ctl = FSC__CTR_FLAG; /* (sealing keeps it: fsc__rec_seal) */
+  memcpy((uint8_t *)fsc__rec_of_pl(*payload, *n) +
+             offsetof(struct fsc__rec, ctl), &ctl, 2);
+  /* Written sealed (fsc__rec_seal): the close word says so too. */
+  uint64_t cw = htole64(FSC__CTR_SEALED);
+  memcpy(*payload + *n - 24, &cw, 8);
+  return 0;
+}
+
+static int alloc_done(struct fsc__gen *c, uint64_t n, uint64_t total,
+                      const uint64_t *off, uint8_t **payload) {
   uint8_t *p = fsc__ptr(c, &c->data, *off, total);
   if (!p)
     return fsc__err_last();
@@ -257,10 +303,14 @@ void fsc__ctr_close(struct fsc__gen *c, uint64_t off) {
   if (!fsc__ctr_is(c, off, NULL) || fsc__rec_locate(c, off, &r) != 0)
     return;
   uint16_t *ctl = (uint16_t *)(uintptr_t)&r->ctl;
-  /* A locked operation: a one-atomic writer (fsc__ctr_add_one, internal.h:
-   * never counted inside) whose 16-byte CAS comes after it compares a
-   * header without CLOSED and fails; one before it is in the value read
-   * after this. */
+  /* Locked operations: a one-atomic writer (fsc__ctr_add_one and
+   * fsc__ctr_add_cw, internal.h: never counted inside) whose 16-byte CAS
+   * comes after them compares a header or close word without CLOSED and
+   * fails; one before them is in the value read after this.  The close
+   * word first (its bits include ctl's: format.h). */
+  uint64_t *cw = fsc__ctr_cw(r);
+  if (cw)
+    ck_pr_or_64(cw, htole64(FSC__CTR_CLOSED));
   ck_pr_or_16(ctl, FSC__CTR_CLOSED);
   uint16_t g = ck_pr_load_16(ctl);
   if (g & FSC__CTR_ABANDONED)
@@ -450,10 +500,25 @@ int fsc__rec_copy(struct fsc__gen *c, struct fsc__gen *nc, uint64_t off,
      * read it (one that comes later replaces the record, and finds the
      * old files frozen or moved), then copy its final value. */
     fsc__ctr_close(c, off);
-    if ((rc = fsc__rec_alloc_counter(nc, n, noff, &pl)) != 0)
-      return rc;
-    memcpy(pl, fsc__rec_pl(r), (size_t)n);
+    const uint8_t *src = fsc__rec_pl(r);
     uint64_t v = ck_pr_load_64(w);
+    if (n == FSC__REC_CSIZE) { /* a list element: its value is all */
+      if ((rc = fsc__rec_alloc_counter(nc, n, noff, &pl)) != 0)
+        return rc;
+    } else {
+      /* A dict counter [head][pad][close][value][origin] or [head][value]
+       * [origin]: in the shape the new file writes (format.h), the key's
+       * head and the origin copied, the close word placed anew. */
+      uint64_t head = fsc__ctr_cwoff(src, n) ? fsc__ctr_head(src) : n - 16;
+      uint64_t origin = n - 8, nn = head + 16;
+      rc = nc->cw ? fsc__rec_alloc_dctr(nc, head, noff, &pl, &nn)
+                  : fsc__rec_alloc_counter(nc, nn, noff, &pl);
+      if (rc)
+        return rc;
+      memcpy(pl, src, (size_t)head);
+      memcpy(pl + nn - 8, src + origin, 8);
+      n = nn;
+    }
     memcpy(pl + fsc__ctr_voff(n), &v, 8);
   } else {
     if ((rc = fsc__rec_alloc(nc, n, noff, &pl)) != 0)

@@ -101,14 +101,17 @@ HOT int krec_parse(const struct fsc__gen *c, uint8_t type,
   r->vlen = n - 4 - kl - tail;
   /* A counter record (FSC__CTR_FLAG in its header, which precedes every
    * payload in the mapping) pads its key to 8 bytes so that its value
-   * word is aligned: [klen][key][pad][value][origin] (doc/FORMAT.md). */
+   * word is aligned: [klen][key][pad][value][origin], or with a close
+   * word before the value, [klen][key][pad][0 or 8 zero bytes][close]
+   * [value][origin] (doc/FORMAT.md; format.h fsc__ctr_cwoff). */
   const struct fsc__rec *h = fsc__rec_of_pl(pl, n);
   if (__builtin_expect(ck_pr_load_16((uint16_t *)(uintptr_t)&h->ctl) &
                            FSC__CTR_FLAG, 0)) {
     uint64_t voff = (4 + (uint64_t)kl + 7) & ~UINT64_C(7);
-    if (!fsc__hash_is_dict(c) || n != voff + 16)
+    if (!fsc__hash_is_dict(c) ||
+        (n != voff + 16 && n != voff + 24 && n != voff + 32))
       return -1;
-    r->val = pl + voff;
+    r->val = pl + n - 16;
     r->vlen = 8;
   }
   r->mark = 0;

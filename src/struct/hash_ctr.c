@@ -71,15 +71,29 @@ int fsc__hash_ctr_add(struct fsc__gen *c, const void *key, uint32_t klen,
     if (kl != klen || !fsc__key_eq(pl + 4, key, klen))
       continue; /* another key with the same tag */
     /* The key's record: an int64 counter [klen][key][pad][value][origin]
-     * without a deadline (doc/FORMAT.md), or the full path's to handle. */
+     * or [klen][key][pad][0 or 8 bytes][close][value][origin] without a
+     * deadline (doc/FORMAT.md; format.h fsc__ctr_cwoff), or the full
+     * path's to handle. */
     uint64_t voff = (4 + (uint64_t)kl + 7) & ~UINT64_C(7);
     if (__builtin_expect((pl[3] & 0x80u) != 0 || /* FSC__KLEN_TTL */
                              fsc__rec_type(r) != FSC_TYPE_INT64 ||
-                             sz != voff + 16,
+                             (sz != voff + 16 && sz != voff + 24 &&
+                              sz != voff + 32),
                          0))
       return 1;
     if (__builtin_expect(fsc__ktab_changed(ih, w), 0))
       return 1; /* a rebuild published under the probe */
+#ifdef FSC__CTR_ONE
+    /* A close word on a 16-aligned offset: one 16-byte CAS. */
+    if (sz != voff + 16) {
+      uint64_t *blk = (uint64_t *)(uintptr_t)(pl + sz - 24);
+      if (__builtin_expect(((uintptr_t)blk & 15u) == 0, 1) &&
+          fsc__ctr_add_cw(blk, arg, old)) {
+        *off = o;
+        return 0;
+      }
+    }
+#endif
     int rc = fsc__ctr_add_try(r, sz, o, arg, old);
     if (rc == 0)
       *off = o;
