@@ -133,7 +133,8 @@ void fsc__mem_populate(void *p, uint64_t len);
  * size limit (write(2) would raise SIGXFSZ).  Advice only: a write that
  * fails is left, never reported. */
 void fsc__file_zero(struct fsc__file *f, uint64_t off, uint64_t len);
-void fsc__fd_zero(int fd, uint64_t off, uint64_t len);
+/* The same on a descriptor: true when every byte was written. */
+bool fsc__fd_zero(int fd, uint64_t off, uint64_t len);
 /* Drop this process's page table entries for the whole pages inside
  * [p, p + len) of a shared file mapping (MADV_DONTNEED: the bytes stay in
  * the file and the page cache; a later access faults them back in), so

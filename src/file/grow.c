@@ -100,7 +100,7 @@ static int grow_zeroed_locked(struct fsc__gen *c, int fd, uint64_t need,
   /* No record lies at or past cap, and no one else publishes while we
    * hold the lock: the zeros overwrite nothing.  Best effort: a short
    * write leaves allocated bytes that read as zeros anyway. */
-  fsc__fd_zero(fd, cap, ncap - cap);
+  (void)fsc__fd_zero(fd, cap, ncap - cap);
   /* Publish after the zeros and the fallocate (release). */
   ck_pr_fence_store();
   while (cap < ncap && !ck_pr_cas_64_value(&d->cap, cap, ncap, &cap))

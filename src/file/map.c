@@ -122,24 +122,25 @@ void fsc__file_zero(struct fsc__file *f, uint64_t off, uint64_t len) {
     fsc__fd_zero(f->fd, off, len);
 }
 
-void fsc__fd_zero(int fd, uint64_t off, uint64_t len) {
+bool fsc__fd_zero(int fd, uint64_t off, uint64_t len) {
   /* Never written: not const, so that it lies in .bss (no file bytes). */
   static uint8_t zeros[64 << 10];
   struct rlimit rl;
   if (fd < 0 || off > UINT64_MAX - len ||
       (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
        off + len > (uint64_t)rl.rlim_cur))
-    return;
+    return false;
   while (len > 0) {
     size_t n = len < sizeof zeros ? (size_t)len : sizeof zeros;
     ssize_t r = pwrite(fd, zeros, n, (off_t)off);
     if (r < 0 && errno == EINTR)
       continue;
     if (r <= 0)
-      return;
+      return false;
     off += (uint64_t)r;
     len -= (uint64_t)r;
   }
+  return true;
 }
 
 void fsc__mem_drop(void *p, uint64_t len) {

@@ -118,6 +118,19 @@ static int trim(struct fsc__gen *c) {
   if (ncap > a.cap)
     ncap = a.cap;
   uint64_t noff = FSC__HDR_SIZE;
+  if (a.off == noff) {
+    /* Already there (a list that grew in place, list_struct.c): only
+     * the capacity comes down, to slots past the end, which hold no
+     * element; the spare is forgotten. */
+    ck_pr_store_64(&ih->desc[b].cap, ncap);
+    ck_pr_store_64(&ih->desc[b].hw, a.hw < ncap ? a.hw : ncap);
+    ck_pr_store_64(&ih->desc[!b].off, 0);
+    ck_pr_store_64(&ih->desc[!b].cap, 0);
+    ck_pr_store_64(&ih->desc[!b].hw, 0);
+    fsc__ls_seal(ih, w);
+    ck_pr_store_64(&ih->itail, noff + ncap * 8);
+    return 0;
+  }
   if (noff + ncap * 8 > a.off)
     return 0; /* would overlap the only copy */
   uint64_t *src = fsc__ptr(c, &c->index, a.off, ncap * 8);

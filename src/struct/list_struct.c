@@ -106,9 +106,9 @@ static void live_desc(struct fsc__index_hdr *ih, struct fsc__list_desc *d) {
   }
 }
 
-void fsc__ls_seal(struct fsc__index_hdr *ih, uint64_t w) {
-  struct fsc__list_desc d[2];
-  live_desc(ih, d);
+/* The seal of the word w and the descriptors d (fsc__ls_seal). */
+static void seal_with(struct fsc__index_hdr *ih, uint64_t w,
+                      const struct fsc__list_desc *d) {
   uint64_t word = w & SEAL_BITS;
   struct fsc__list_seal *s = &ih->seal;
   ck_pr_store_64(&s->word, word);
@@ -119,6 +119,12 @@ void fsc__ls_seal(struct fsc__index_hdr *ih, uint64_t w) {
   }
   ck_pr_store_64(&s->sum, seal_sum(word, d));
   ck_pr_fence_store(); /* the seal before the word it describes */
+}
+
+void fsc__ls_seal(struct fsc__index_hdr *ih, uint64_t w) {
+  struct fsc__list_desc d[2];
+  live_desc(ih, d);
+  seal_with(ih, w, d);
 }
 
 static void seal_load(struct fsc__index_hdr *ih, uint64_t *word,
@@ -487,11 +493,83 @@ int fsc__ls_pop_last(struct fsc__gen *c, uint64_t *off) {
   return 0;
 }
 
-int fsc__ls_grow(struct fsc__gen *c) {
-  struct fsc__lsnap sn;
-  int rc = fsc__ls_begin(c, &sn, true);
+/* Slots an extension in place adds at most (1 MiB of slots): what one
+ * append that finds the array full does before it goes on. */
+#define EXTEND_MAX (UINT64_C(1) << 17)
+
+/*
+ * Growth in place (lock held): when the active array is the last region
+ * of the index file (it ends at itail, as an appended-to list's does after
+ * its first growth) and at most half of it lies below HEAD, the region
+ * is extended past itail by as many slots as it has, at most EXTEND_MAX,
+ * and its descriptor's capacity raised; no slot moves, so nothing is
+ * frozen or copied and the word keeps its epoch.  The new slots hold 0
+ * (an empty slot of a region's first life) before the capacity that lets
+ * an appender reach them is stored (release), and the seal is written
+ * with the new capacity before the live descriptor: a death between
+ * them leaves a seal that recovery restores the descriptor from (the
+ * region is allocated and itail past it by then).  Returns 0 when grown
+ * (or not full any more), 1 when the array cannot grow in place (the
+ * caller copies), or an error.
+ */
+static int extend(struct fsc__gen *c) {
+  struct fsc__index_hdr *ih = fsc__ihdr(c);
+  uint64_t w = 0, h0 = 0, head = 0;
+  int rc = fsc__ls_load(c, &w, &h0, &head);
   if (rc)
     return rc;
+  if (w & FSC__LW_FROZEN)
+    return 1; /* a dead change: begin_locked repairs it */
+  unsigned b = FSC__LW_BUFIDX(w);
+  uint64_t aoff = ck_pr_load_64(&ih->desc[b].off);
+  uint64_t acap = ck_pr_load_64(&ih->desc[b].cap);
+  if (aoff < FSC__HDR_SIZE || (aoff & 7u) || acap == 0 ||
+      acap > (UINT64_C(1) << 36))
+    return 1; /* (the copy's checks report it) */
+  if (FSC__LW_LEN(w) < acap)
+    return 0; /* someone else grew it meanwhile */
+  if (aoff + acap * 8 != ck_pr_load_64(&ih->itail) || head > acap / 2)
+    return 1;
+  uint64_t ncap = acap + (acap < EXTEND_MAX ? acap : EXTEND_MAX);
+  if ((rc = fsc__index_grow(c, aoff + ncap * 8 + FSC__TRAILER)) != 0)
+    return rc;
+  ih = fsc__ihdr(c); /* (the growth may have mapped a new view) */
+  ck_pr_store_64(&ih->itail, aoff + ncap * 8);
+  uint64_t *arr = fsc__ptr(c, &c->index, aoff, ncap * 8);
+  if (!arr)
+    return fsc__err_last();
+  /* No appender reaches a slot at or past acap before the capacity below,
+   * and nothing else lies there: zeros written through the page cache
+   * (several times cheaper than faulting fresh pages in through the
+   * mapping, map.c), over the region's old bytes (the trailer's among
+   * them); where the write falls short, atomic stores. */
+  if (!fsc__fd_zero(c->index.fd, aoff + acap * 8, (ncap - acap) * 8))
+    for (uint64_t i = acap; i < ncap; i++)
+      ck_pr_store_64(&arr[i], 0);
+  struct fsc__list_desc d[2];
+  live_desc(ih, d);
+  d[b].cap = ncap;
+  seal_with(ih, w, d); /* (its fence: the slots and the seal first) */
+  ck_pr_store_64(&ih->desc[b].cap, ncap);
+  return 0;
+}
+
+int fsc__ls_grow(struct fsc__gen *c) {
+  struct fsc__lsnap sn;
+  int rc = fsc__lock(c);
+  if (rc)
+    return rc;
+  rc = extend(c);
+  if (rc <= 0) {
+    fsc__unlock(c);
+    return rc;
+  }
+  fsc__err_clear();
+  rc = begin_locked(c, &sn, true);
+  if (rc) {
+    fsc__unlock(c);
+    return rc;
+  }
   if (sn.len < sn.cap) { /* someone else grew it meanwhile */
     fsc__ls_abort(c, &sn);
     return 0;
