@@ -378,7 +378,7 @@ static pid_t busy_proc(const char *base, bool compact, int64_t *stop,
   while (!__atomic_load_n(stop, __ATOMIC_SEQ_CST) || r == 0) {
     if (compact) {
       CHILD_OK(fsc_dict_compact(cd));
-      usleep(5000);
+      usleep(200);
     } else {
       CHILD_OK(fsc_dict_set_i64(cd, "other", r));
       CHILD_OK(fsc_dict_del(cd, "other", 5));
@@ -579,6 +579,8 @@ START_TEST(close_seal_mirror) {
   ck_ok(fsc_dict_set_i64(d, "r", 100));
   old = ctr_at(base, c.off);
   ck_cw_shape(base, &old);
+  ck_assert_uint_eq(old.ctl & CTR_CLOSED, 0);
+  ck_assert_uint_eq(old.cwv, 0);
   ck_assert_int_eq(old.value, 2);
   ck_assert_int_eq(dget(d, "r"), 100);
   ck_assert_int_eq(dincr(d, "r", 1), 101); /* a new counter */
@@ -729,9 +731,14 @@ END_TEST
 
 /* A bit of a sealed counter's close word flipped in a closed file: the
  * checksum does not cover it, so the file opens, verifies and reads as
- * before; increments count.  _i: 0 an unknown bit, 1 CLOSED. */
+ * before.  _i: 0 an unknown bit set, 1 CLOSED set: increments count too
+ * (on three atomics) and the counter stays sound; 2 SEALED cleared (ctl
+ * still SEALED): reads only - an increment then takes the one 16-byte
+ * CAS without unsealing, and the record fails its sealed checksum, as it
+ * does when damage clears ctl's SEALED bit (neither word is checksummed;
+ * verify reports it). */
 START_TEST(damage_close_word) {
-  static const uint64_t bits[] = {0x1, CTR_CLOSED};
+  static const uint64_t bits[] = {0x1, CTR_CLOSED, CTR_SEALED};
   const char *base = tc_path("dcw");
   ctr p, q;
   sealed_ctrs(base, &p, &q);
@@ -741,9 +748,11 @@ START_TEST(damage_close_word) {
   char k[32];
   for (size_t i = 0; i < 8; i++)
     ck_assert_int_eq(dget(d, key_n(k, i)), 41 + (int64_t)i);
-  for (size_t i = 0; i < 8; i++)
-    ck_assert_int_eq(dincr(d, key_n(k, i), 1), 42 + (int64_t)i);
-  verify_ok(d);
+  if (_i < 2) {
+    for (size_t i = 0; i < 8; i++)
+      ck_assert_int_eq(dincr(d, key_n(k, i), 1), 42 + (int64_t)i);
+    verify_ok(d);
+  }
   ck_ok(fsc_dict_destroy(d));
   fsc_dict_free(d);
 }
@@ -841,7 +850,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, close_seal_mirror);
   tcase_add_loop_test(tc, crash_leftovers, 0, 3);
   tcase_add_test(tc, damage_pad_and_key);
-  tcase_add_loop_test(tc, damage_close_word, 0, 2);
+  tcase_add_loop_test(tc, damage_close_word, 0, 3);
   tcase_add_test(tc, versions_compact);
   suite_add_tcase(s, tc);
   return s;
