@@ -572,7 +572,8 @@ START_TEST(close_seal_mirror) {
   ck_cw_shape(base, &old);
   ck_assert_uint_eq(old.ctl & CTR_CLOSED, CTR_CLOSED);
   ck_assert_uint_eq(old.cwv & CTR_CLOSED, CTR_CLOSED);
-  /* A set replaces the record; the old one keeps the mirror. */
+  /* A set replaces the record without closing it (doc/CONCURRENCY.md,
+   * "Sets and dels do not close counters"): neither word has CLOSED. */
   dincr(d, "r", 1);
   dincr(d, "r", 1);
   c = ctr_of(base, "r");
