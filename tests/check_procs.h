@@ -3,8 +3,8 @@
  * seconds, anonymous shared memory for the children's reports, and the
  * reaping of children with a deadline (each must exit 0), and a child
  * that holds a file's flock.  Included by tests/test_shared.c,
- * tests/test_queue_lockfree.c, tests/test_incr_fast.c and
- * tests/test_open.c.
+ * tests/test_queue_lockfree.c, tests/test_incr_fast.c, tests/test_open.c
+ * and tests/test_closeword.c.
  */
 #ifndef CHECK_PROCS_H
 #define CHECK_PROCS_H

@@ -5,7 +5,8 @@
  * header read from the file, and the walk over the data file's records
  * that finds the last one a test's predicate accepts.  Included by
  * tests/test_verify.c, tests/test_incr_fast.c, tests/test_counter_seal.c,
- * tests/test_overwrite.c and tests/test_list_records.c.
+ * tests/test_overwrite.c, tests/test_list_records.c and
+ * tests/test_closeword.c.
  */
 #ifndef FSC_CHECK_RECORDS_H
 #define FSC_CHECK_RECORDS_H
