@@ -177,6 +177,14 @@ struct fsc__gen;
  * zeros written ahead in version 3).  0, FSC_ENOSPC, FSC_ETIMEDOUT (the
  * growth lock, lock_timeout_ms), FSC__EMOVED, FSC_EIO. */
 int fsc__data_grow(struct fsc__gen *c, uint64_t need);
+/* The step ahead that the appender crossing fsc__grow_mark(cap) takes
+ * (record.c): in a version-3 or -4 file of at least 4 MiB, started in a
+ * background thread of its own (a new open of the file, its own map of
+ * the header, the growth lock: grow.c), so that the appender goes on at
+ * once; else, or if no thread starts, fsc__data_grow(c, cap + 1) here.
+ * A job that fails or has not finished leaves the step to the appender
+ * that needs the space, which waits for the growth lock and grows. */
+int fsc__data_grow_ahead(struct fsc__gen *c, uint64_t cap);
 /* fsc__file_grow_from on descriptor fd (the caller keeps it open). */
 int fsc__fd_grow(int fd, uint64_t from, uint64_t size, const char *path);
 /* prealloc.c: after a growth step to `off`, have the next one, [off, off
@@ -189,6 +197,14 @@ int fsc__fd_grow(int fd, uint64_t from, uint64_t size, const char *path);
  * for this process's threads, then give back any blocks past the file's
  * size. */
 void fsc__file_prealloc(struct fsc__file *f, uint64_t off, uint64_t len);
+/* Background threads (prealloc.c): run fn(arg) on a detached thread with
+ * every signal blocked, counted among the threads the last close waits
+ * for (fsc__file_prealloc_trim); fd (or -1) is the descriptor the thread
+ * owns, which a child forked meanwhile closes.  0, or -1 if no thread
+ * started (the caller still owns arg and fd).  The thread ends with
+ * fsc__bg_end(fd), which closes fd. */
+int fsc__bg_start(void *(*fn)(void *), void *arg, int fd);
+void fsc__bg_end(int fd);
 #define FSC__PREALLOC_INDEX_MAX (UINT64_C(256) << 20)
 void fsc__file_prealloc_trim(struct fsc__file *f);
 /* Give the whole pages inside [off, end) back to the file system

@@ -17,7 +17,13 @@
  *    finds nothing wrong (a grower that wrote its zeros over published
  *    bytes would leave zeroed elements);
  *  - a grower killed while it holds the lock leaves a collection the next
- *    appender grows.
+ *    appender grows;
+ *  - the step ahead runs in a background thread (grow.c, gjob): with the
+ *    growth lock held elsewhere and no limit on lock waits, the append
+ *    that crosses the mark returns (it used to wait for the lock), the
+ *    capacity is raised once the lock is free, and a child forked while
+ *    the thread waits does not keep the thread's descriptor of the data
+ *    file open (prealloc.c, fsc__bg_start).
  */
 #include "check_common.h"
 #include "check_records.h"
@@ -212,6 +218,76 @@ START_TEST(test_growth_lock_bounded) {
 }
 END_TEST
 
+/* How many of this process's descriptors are open on the file at p. */
+static int fds_on(const char *p) {
+  struct stat want, st;
+  ck_assert_int_eq(stat(p, &want), 0);
+  int n = 0;
+  for (int fd = 0; fd < 1024; fd++)
+    if (fstat(fd, &st) == 0 && st.st_dev == want.st_dev &&
+        st.st_ino == want.st_ino)
+      n++;
+  return n;
+}
+
+START_TEST(test_step_ahead_background) {
+  char base[512];
+  snprintf(base, sizeof base, "%s", tc_path("bg"));
+  fsc_list *l = list_open(base, -1); /* lock waits without a limit */
+  const char *dp = tc_fpath(base, "data");
+  const int handle = fds_on(dp); /* the handle's own (no job yet) */
+  int64_t n = 0;
+  /* To 4 MiB (smaller files take their steps in the appender). */
+  for (; tc_peek64(dp, D_CAP) < 4 * MIB; n++)
+    ck_ok(fsc_list_append(l, &(fsc_value){.type = FSC_TYPE_INT64,
+                                            .u.i64 = n}));
+  uint64_t cap = tc_peek64(dp, D_CAP);
+  uint64_t mark = cap - (cap / 4 < 2 * MIB ? cap / 4 : 2 * MIB);
+  ck_assert_uint_lt(tc_peek64(dp, D_TAIL) + 64, mark);
+  int fd = hold_growth_lock(base);
+  /* The job that raised cap to here may still be closing its descriptor. */
+  const int before = handle + 1;
+  for (int i = 0; i < 2000 && fds_on(dp) != before; i++)
+    usleep(1000);
+  ck_assert_int_eq(fds_on(dp), before);
+  /* Across the mark, still below cap: no append needs the space. */
+  while (tc_peek64(dp, D_TAIL) < mark + 64) {
+    ck_ok(fsc_list_append(l, &(fsc_value){.type = FSC_TYPE_INT64,
+                                            .u.i64 = n}));
+    n++;
+  }
+  ck_assert_uint_lt(tc_peek64(dp, D_TAIL), cap);
+  ck_assert_uint_eq(tc_peek64(dp, D_CAP), cap); /* the job waits */
+  /* The job's own descriptor; a child forked now closes its copy. */
+  for (int i = 0; i < 2000 && fds_on(dp) == before; i++)
+    usleep(1000);
+  ck_assert_int_eq(fds_on(dp), before + 1);
+  pid_t p = fork();
+  ck_assert_int_ge(p, 0);
+  if (p == 0)
+    _exit(fds_on(dp) == before ? 0 : 1);
+  int st;
+  ck_assert_int_eq(waitpid(p, &st, 0), p);
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+                "the child kept the job's descriptor (status %#x)", st);
+  close(fd); /* the lock goes with its description */
+  for (int i = 0; i < 10000 && tc_peek64(dp, D_CAP) == cap; i++)
+    usleep(1000);
+  ck_assert_uint_gt(tc_peek64(dp, D_CAP), cap);
+  for (int i = 0; i < 2000 && fds_on(dp) != handle; i++)
+    usleep(1000);
+  ck_assert_int_eq(fds_on(dp), handle); /* the job ended (and our lock) */
+  int64_t m = n;
+  ck_ok(append_until_error(l, &m, n + 200000));
+  check_elements(l, m);
+  fsc_verify_report r = {.size = sizeof r};
+  ck_ok(fsc_list_verify(l, 0, &r));
+  ck_assert(r.healthy);
+  ck_ok(fsc_list_destroy(l));
+  fsc_list_free(l);
+}
+END_TEST
+
 #define PROCS 4
 #define PER 60000
 
@@ -318,6 +394,7 @@ static Suite *grow_data_suite(void) {
   tcase_add_test(tc, test_growth_lock_bounded);
   tcase_add_test(tc, test_growth_race_procs);
   tcase_add_test(tc, test_growth_lock_holder_killed);
+  tcase_add_test(tc, test_step_ahead_background);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -3,8 +3,8 @@
  * (src/struct/list_struct.c, extend; doc/CONCURRENCY.md "List growth"):
  *
  *  - appends that fill the array extend it where it lies (its offset in
- *    the index file never changes), doubling up to 2^17 slots a step and
- *    then 2^17 slots a step, and the list reads back right and verifies;
+ *    the index file never changes), doubling up to 2^15 slots a step and
+ *    then 2^15 slots a step, and the list reads back right and verifies;
  *    the last clean close brings the capacity down to the length and an
  *    eighth, and the index file with it (list_ops.c, trim);
  *  - an array with more than half of it popped at the head is copied
@@ -85,10 +85,10 @@ START_TEST(grows_in_place) {
                     "%lld elements", (unsigned long long)off0,
                     (unsigned long long)off, (long long)i);
       if (cap != prev) {
-        /* Doubling below 2^17 slots, then 2^17 a step (at most: the
-         * samples may skip steps). */
-        if (prev >= (UINT64_C(1) << 17))
-          ck_assert_uint_eq((cap - prev) % (UINT64_C(1) << 17), 0);
+        /* Doubling below 2^15 slots, then 2^15 a step (the samples may
+         * skip steps). */
+        if (prev >= (UINT64_C(1) << 15))
+          ck_assert_uint_eq((cap - prev) % (UINT64_C(1) << 15), 0);
         prev = cap;
         steps++;
       }
@@ -96,7 +96,7 @@ START_TEST(grows_in_place) {
   }
   ck_assert_uint_ge(steps, 5);
   ck_assert_uint_ge(cap, (uint64_t)n);
-  ck_assert_uint_lt(cap, (uint64_t)n + (UINT64_C(1) << 17) + 1);
+  ck_assert_uint_lt(cap, (uint64_t)n + (UINT64_C(1) << 15) + 1);
   ck_assert_uint_eq(llen(l), (uint64_t)n);
   for (int64_t i = 0; i < n; i += 997) {
     int64_t x = -1;

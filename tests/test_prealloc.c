@@ -249,17 +249,23 @@ START_TEST(test_given_back_by_other_last_close) {
 }
 END_TEST
 
-/* A list appended to 64 MiB: its data file grows in steps of 4 MiB
- * (then an eighth, 4 to 8 MiB), about fifteen steps of at least 4 MiB,
- * each of which started a thread when each allocated only the next step.
- * Allocating ahead the next 32 MiB (at most the file's size, at least the
- * step) starts one at 4, 8, 16, 32 and 64 MiB. */
+/* A list appended to 64 MiB: the data file of a version-2 file (the
+ * test hook; its growth is the appender's, lock-free) grows in steps of
+ * 4 MiB (then an eighth, 4 to 8 MiB), about fifteen steps of at least
+ * 4 MiB, each of which started a thread when each allocated only the
+ * next step.  Allocating ahead the next 32 MiB (at most the file's size,
+ * at least the step) starts one at 4, 8, 16, 32 and 64 MiB.  (A file of
+ * version 3 or 4 takes its steps in growth jobs, one thread per 4 MiB
+ * of steps, each allocating its own next step: src/file/grow.c;
+ * test_list_grow_jobs below.) */
 START_TEST(test_list_steps_share_a_thread) {
   const char *base = tc_path("list");
   fsc_options o = tc_opts_none();
   o.flags = FSC_CREATE;
   fsc_list *l;
+  ck_assert_int_eq(setenv("FSC_TEST_DATA_VERSION", "2", 1), 0);
   ck_ok(fsc_list_open(base, &o, &l));
+  ck_assert_int_eq(unsetenv("FSC_TEST_DATA_VERSION"), 0);
   static char buf[4000];
   unsigned before = __atomic_load_n(&thread_starts, __ATOMIC_RELAXED);
   for (int i = 0; i < 16384; i++) { /* 64 MiB of records */
@@ -300,6 +306,49 @@ START_TEST(test_list_steps_share_a_thread) {
 }
 END_TEST
 
+/* The same 64 MiB in a file of the newest version: its steps are taken
+ * ahead by growth jobs (src/file/grow.c), a thread for every 4 MiB of
+ * steps at most, not one a 1 MiB step; once they are done the capacity
+ * covers every record, and the last close leaves nothing past the
+ * end. */
+START_TEST(test_list_grow_jobs) {
+  const char *base = tc_path("jobs");
+  fsc_options o = tc_opts_none();
+  o.flags = FSC_CREATE;
+  fsc_list *l;
+  ck_ok(fsc_list_open(base, &o, &l));
+  static char buf[4000];
+  unsigned before = __atomic_load_n(&thread_starts, __ATOMIC_RELAXED);
+  for (int i = 0; i < 16384; i++) {
+    memset(buf, 'a' + i % 26, sizeof buf);
+    memcpy(buf, &i, sizeof i);
+    fsc_value v = fsc_bytes(buf, sizeof buf);
+    ck_ok(fsc_list_append(l, &v));
+  }
+  unsigned n = __atomic_load_n(&thread_starts, __ATOMIC_RELAXED) - before;
+  ck_assert_msg(n >= 4 && n <= 20, "%u threads started while the data file "
+                "grew to 64 MiB", n);
+  const char *dp = fpath(base, "data");
+  uint64_t tail = word_at(dp, 64);
+  ck_assert_uint_ge(tail, 60 * MIB); /* (16384 records of 4016 bytes) */
+  for (int i = 0; i < 5000 && word_at(dp, 72) < tail + MIB; i++)
+    usleep(1000);
+  ck_assert_uint_ge(word_at(dp, 72), tail + MIB);
+  for (int i = 0; i < 16384; i += 97) {
+    fsc_value got;
+    ck_ok(fsc_list_get(l, i, &got));
+    ck_assert_int_eq(memcmp(got.u.buf.ptr, &i, sizeof i), 0);
+  }
+  ck_ok(fsc_list_close(l));
+  fsc_list_free(l);
+  ck_assert_uint_eq(past_end(dp), 0);
+  o.flags = 0;
+  ck_ok(fsc_list_open(base, &o, &l));
+  ck_ok(fsc_list_destroy(l));
+  fsc_list_free(l);
+}
+END_TEST
+
 static Suite *prealloc_suite(void) {
   Suite *s = suite_create("prealloc");
   TCase *tc = tcase_create("cases");
@@ -308,6 +357,7 @@ static Suite *prealloc_suite(void) {
   tcase_add_test(tc, test_index_ahead_and_given_back);
   tcase_add_test(tc, test_given_back_by_other_last_close);
   tcase_add_test(tc, test_list_steps_share_a_thread);
+  tcase_add_test(tc, test_list_grow_jobs);
   suite_add_tcase(s, tc);
   return s;
 }

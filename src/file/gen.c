@@ -80,7 +80,21 @@ static void trim_tails(struct fsc__gen *c) {
    * not come (prealloc.c) go back first. */
   fsc__file_prealloc_trim(&c->data);
   fsc__file_prealloc_trim(&c->index);
-  if (tail > cap || tail < FSC__HDR_SIZE) {
+  /* A version-3 file: under the growth lock, so that no growth job of
+   * this process (grow.c; one the wait above did not see end) raises cap
+   * over the cut; without it, the data file is not cut. */
+  bool cut = true;
+  if (c->zgrow) {
+    pthread_mutex_lock(&c->data.gmu);
+    cut = fsc__ofd_lock_timed(c->data.fd, FSC__GROW_LOCK_OFF,
+                              c->opts.lock_timeout_ms, c->data_path) == 0;
+    if (!cut)
+      fsc__err_clear();
+    tail = ck_pr_load_64(&d->tail);
+    cap = ck_pr_load_64(&d->cap);
+    want = (tail + page - 1) / page * page;
+  }
+  if (!cut || tail > cap || tail < FSC__HDR_SIZE) {
     /* Not a tail this file ever had: cut nothing. */
   } else if (want < cap) {
     ck_pr_store_64(&d->cap, want);
@@ -89,6 +103,11 @@ static void trim_tails(struct fsc__gen *c) {
   } else if (fstat(c->data.fd, &st) == 0 && (uint64_t)st.st_size > cap &&
              ftruncate(c->data.fd, (off_t)cap) != 0) {
     fsc__err_clear(); /* (a crash between lowering cap and the cut) */
+  }
+  if (c->zgrow) {
+    if (cut)
+      fsc__ofd_unlock(c->data.fd, FSC__GROW_LOCK_OFF);
+    pthread_mutex_unlock(&c->data.gmu);
   }
   /* The kind's own trim: a list moves its array down to the header; a
    * dict or set punches out the tables growth left behind (hash_trim.c). */

@@ -38,6 +38,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -72,18 +75,18 @@ static int grow_free(struct fsc__gen *c, uint64_t need) {
   return 0;
 }
 
-/* Version 3, the growth lock held through fd: raise cap to at least
- * need.  A fallocate step sets *ahead to where the next one starts (for
- * prealloc.c, called after the lock is dropped). */
-static int grow_zeroed_locked(struct fsc__gen *c, int fd, uint64_t need,
+/* Version 3, the growth lock held through fd, the data header at d:
+ * raise cap to at least need.  A fallocate step sets *ahead to where the
+ * next one starts (for prealloc.c, called after the lock is dropped). */
+static int grow_zeroed_locked(struct fsc__data_hdr *d, int fd,
+                              const char *path, uint64_t need,
                               uint64_t *ahead) {
-  struct fsc__data_hdr *d = fsc__dhdr(c);
   uint64_t cap = ck_pr_load_64(&d->cap);
   if (need <= cap)
     return 0; /* another grower's step covered it */
   struct stat st;
   if (fstat(fd, &st) != 0)
-    return fsc__err_errno(errno, "fstat", c->data_path);
+    return fsc__err_errno(errno, "fstat", path);
   uint64_t size = (uint64_t)st.st_size;
   uint64_t step = cap < FSC__ZERO_STEP ? cap : FSC__ZERO_STEP;
   uint64_t ncap = round64k(need > cap + step ? need : cap + step);
@@ -91,7 +94,7 @@ static int grow_zeroed_locked(struct fsc__gen *c, int fd, uint64_t need,
     size = cap; /* (a file cut short under us: fallocate from cap) */
   if (ncap > size) {
     uint64_t want = fsc__file_grow_size(size, ncap);
-    int rc = fsc__fd_grow(fd, size, want, c->data_path);
+    int rc = fsc__fd_grow(fd, size, want, path);
     if (rc)
       return rc;
     *ahead = want;
@@ -140,7 +143,7 @@ static int grow_zeroed(struct fsc__gen *c, uint64_t need) {
   int rc = fsc__ofd_lock_timed(fd, FSC__GROW_LOCK_OFF,
                                c->opts.lock_timeout_ms, c->data_path);
   if (rc == 0) {
-    rc = grow_zeroed_locked(c, fd, need, &ahead);
+    rc = grow_zeroed_locked(fsc__dhdr(c), fd, c->data_path, need, &ahead);
     fsc__ofd_unlock(fd, FSC__GROW_LOCK_OFF);
   }
   pthread_mutex_unlock(&f->gmu);
@@ -153,4 +156,118 @@ static int grow_zeroed(struct fsc__gen *c, uint64_t need) {
 
 int fsc__data_grow(struct fsc__gen *c, uint64_t need) {
   return c->zgrow ? grow_zeroed(c, need) : grow_free(c, need);
+}
+
+/* ------------------------------------------------------------------ */
+/* The step ahead, in the background                                   */
+/* ------------------------------------------------------------------ */
+
+/* A version-3 file of at least this capacity takes its steps ahead in a
+ * background thread (smaller ones in the appender: a small collection
+ * starts no thread).  At 4 MiB the mark lies 1 MiB below cap, and from
+ * 8 MiB on 2 MiB: room for the appenders while a job starts and takes
+ * its first step (a job that falls behind makes an appender that needs
+ * the space wait for the growth lock and grow). */
+#define GROW_JOB_MIN (UINT64_C(4) << 20)
+/* How far past the mark's capacity one job raises it (in steps of
+ * FSC__ZERO_STEP): one thread for several steps, about one every
+ * GROW_JOB_AHEAD - 2 MiB appended (the mark lies 2 MiB below cap). */
+#define GROW_JOB_AHEAD (UINT64_C(4) << 20)
+/* The most steps one job takes. */
+#define GROW_JOB_STEPS 64
+
+/* What a job owns: an open file description of its own (a new open of
+ * the file, so its OFD lock excludes this process's other growers too),
+ * its own mapping of the header page, and the need. */
+struct gjob {
+  int fd;
+  struct fsc__data_hdr *d;
+  uint64_t need;
+  int64_t timeout_ms;
+};
+
+static void *gjob_run(void *arg) {
+  struct gjob *j = arg;
+  uint64_t ahead = 0;
+  /* One step (FSC__ZERO_STEP) at a time, each published as soon as it is
+   * zeroed and the lock dropped between them (an appender that needs the
+   * space waits for one step at most), up to j->need, and on while the
+   * tail is past the mark of the capacity reached: an appender that
+   * crossed that mark while it still read an older capacity started no
+   * job (record.c), so this one goes on (at most GROW_JOB_STEPS). */
+  for (unsigned steps = 0; steps < GROW_JOB_STEPS; steps++) {
+    uint64_t cap = ck_pr_load_64(&j->d->cap);
+    if ((cap >= j->need &&
+         ck_pr_load_64(&j->d->tail) < fsc__grow_mark(cap)) ||
+        fsc__ofd_lock_timed(j->fd, FSC__GROW_LOCK_OFF, j->timeout_ms,
+                            "the data file") != 0)
+      break;
+    int rc = grow_zeroed_locked(j->d, j->fd, "the data file", cap + 1,
+                                &ahead);
+    fsc__ofd_unlock(j->fd, FSC__GROW_LOCK_OFF);
+    if (rc != 0 || ck_pr_load_64(&j->d->cap) <= cap)
+      break;
+  }
+  /* The step after, allocated ahead here (past the end: KEEP_SIZE), as
+   * fsc__file_prealloc would from the appender. */
+  if (ahead) {
+    uint64_t n = fsc__file_grow_size(ahead, ahead) - ahead;
+    while (fallocate(j->fd, FALLOC_FL_KEEP_SIZE, (off_t)ahead, (off_t)n) !=
+               0 &&
+           errno == EINTR)
+      ;
+  }
+  fsc__err_clear(); /* (a failure is the appender's to meet and report) */
+  munmap(j->d, FSC__HDR_SIZE);
+  int fd = j->fd;
+  free(j);
+  fsc__bg_end(fd);
+  return NULL;
+}
+
+/* Start a job raising cap to need: false if none could be started. */
+static bool gjob_start(struct fsc__gen *c, uint64_t need) {
+  struct fsc__file *f = &c->data;
+  struct gjob *j = malloc(sizeof *j);
+  if (!j)
+    return false;
+  /* A new open file description, made under mu (a retired generation
+   * closes f->fd): not a dup, whose description (the handle's) a child
+   * forked meanwhile would share; the job's own a child closes
+   * (prealloc.c, fsc__bg_start). */
+  int fd = -1;
+  pthread_mutex_lock(&f->mu);
+  if (f->fd >= 0) {
+    char p[64];
+    snprintf(p, sizeof p, "/proc/self/fd/%d", f->fd);
+    fd = open(p, O_RDWR | O_CLOEXEC);
+  }
+  pthread_mutex_unlock(&f->mu);
+  void *m = fd < 0 ? MAP_FAILED
+                   : mmap(NULL, FSC__HDR_SIZE, PROT_READ | PROT_WRITE,
+                          MAP_SHARED, fd, 0);
+  if (m == MAP_FAILED) {
+    if (fd >= 0)
+      close(fd);
+    free(j);
+    return false;
+  }
+  j->fd = fd;
+  j->d = m;
+  j->need = need;
+  j->timeout_ms = c->opts.lock_timeout_ms;
+  if (fsc__bg_start(gjob_run, j, fd) != 0) {
+    munmap(m, FSC__HDR_SIZE);
+    close(fd);
+    free(j);
+    return false;
+  }
+  return true;
+}
+
+int fsc__data_grow_ahead(struct fsc__gen *c, uint64_t cap) {
+  if (c->zgrow && cap >= GROW_JOB_MIN &&
+      gjob_start(c, cap + (cap < GROW_JOB_AHEAD ? 1 : GROW_JOB_AHEAD)))
+    return 0;
+  return fsc__data_grow(c, cap + 1);
 }

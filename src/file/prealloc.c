@@ -78,15 +78,97 @@ struct job {
 static uint32_t running;
 static uint32_t running_pid;
 
+/*
+ * The descriptors the background threads of this process own, each as
+ * fd + 1 (0: a free entry; ck_pr).  A child forked while a thread runs
+ * has its descriptor and not the thread: the child's fork handler closes
+ * them, so that the child does not keep the thread's open file
+ * description (and, for a growth job, the OFD lock it may hold: grow.c)
+ * open for as long as it lives.  An entry is taken before the thread
+ * starts and given back before the descriptor is closed, so the handler
+ * never closes a number that another thread reused; a fork between an
+ * open and its entry (or between giving it back and the close) leaves
+ * the child one descriptor it does not know, as before.  Threads beyond
+ * BG_FDS run without an entry.
+ */
+#define BG_FDS 64
+static uint32_t bg_fds[BG_FDS];
+static pthread_once_t bg_once = PTHREAD_ONCE_INIT;
+
+static void bg_child(void) {
+  for (int i = 0; i < BG_FDS; i++) {
+    uint32_t v = ck_pr_load_32(&bg_fds[i]);
+    if (v) {
+      close((int)v - 1);
+      ck_pr_store_32(&bg_fds[i], 0);
+    }
+  }
+}
+
+static void bg_init(void) { (void)pthread_atfork(NULL, NULL, bg_child); }
+
+static void bg_fd_add(int fd) {
+  for (int i = 0; i < BG_FDS; i++)
+    if (ck_pr_cas_32(&bg_fds[i], 0, (uint32_t)fd + 1))
+      return;
+}
+
+static void bg_fd_drop(int fd) {
+  for (int i = 0; i < BG_FDS; i++)
+    if (ck_pr_cas_32(&bg_fds[i], (uint32_t)fd + 1, 0))
+      return;
+}
+
+int fsc__bg_start(void *(*fn)(void *), void *arg, int fd) {
+  pthread_once(&bg_once, bg_init);
+  pthread_attr_t at;
+  sigset_t all, old;
+  int rc = pthread_attr_init(&at);
+  if (rc != 0)
+    return -1;
+  (void)pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+  (void)pthread_attr_setstacksize(&at, UINT64_C(64) << 10);
+  /* The thread inherits the creator's mask: all blocked, so that no
+   * signal of the application is ever handled on it. */
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  uint32_t me = (uint32_t)getpid();
+  if (ck_pr_load_32(&running_pid) != me) {
+    ck_pr_store_32(&running, 0); /* (a forked child's count: no thread) */
+    ck_pr_store_32(&running_pid, me);
+  }
+  ck_pr_inc_32(&running);
+  if (fd >= 0)
+    bg_fd_add(fd);
+  pthread_t t;
+  rc = pthread_create(&t, &at, fn, arg);
+  if (rc != 0) {
+    if (fd >= 0)
+      bg_fd_drop(fd);
+    ck_pr_dec_32(&running);
+  }
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  pthread_attr_destroy(&at);
+  return rc == 0 ? 0 : -1;
+}
+
+void fsc__bg_end(int fd) {
+  if (fd >= 0) {
+    bg_fd_drop(fd);
+    close(fd);
+  }
+  ck_pr_dec_32(&running);
+}
+
 static void *job_run(void *arg) {
   struct job *j = arg;
   while (fallocate(j->fd, FALLOC_FL_KEEP_SIZE, (off_t)j->off,
                    (off_t)j->len) != 0 &&
          errno == EINTR)
     ;
-  close(j->fd);
+  int fd = j->fd;
   free(j);
-  ck_pr_dec_32(&running);
+  fsc__bg_end(fd);
   return NULL;
 }
 
@@ -145,30 +227,8 @@ void fsc__file_prealloc(struct fsc__file *f, uint64_t off, uint64_t len) {
   }
   j->off = off;
   j->len = n;
-  pthread_attr_t at;
-  sigset_t all, old;
-  int rc = pthread_attr_init(&at);
-  if (rc == 0) {
-    (void)pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-    (void)pthread_attr_setstacksize(&at, UINT64_C(64) << 10);
-    /* The thread inherits the creator's mask: all blocked, so that no
-     * signal of the application is ever handled on it. */
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    uint32_t me = (uint32_t)getpid();
-    if (ck_pr_load_32(&running_pid) != me) {
-      ck_pr_store_32(&running, 0); /* (a forked child's count: no thread) */
-      ck_pr_store_32(&running_pid, me);
-    }
-    ck_pr_inc_32(&running);
-    pthread_t t;
-    rc = pthread_create(&t, &at, job_run, j);
-    if (rc != 0)
-      ck_pr_dec_32(&running);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    pthread_attr_destroy(&at);
-  }
-  if (rc != 0) {
+  int fd = j->fd;
+  if (fsc__bg_start(job_run, j, fd) != 0) {
     close(j->fd);
     free(j);
     ahead_undo(f, off, off + n);

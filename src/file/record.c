@@ -60,7 +60,7 @@ static int reserve(struct fsc__gen *c, uint64_t total, uint64_t *off,
        * grows and reports it (FSC_ENOSPC). */
       uint64_t m = fsc__grow_mark(cap);
       if (__builtin_expect(t < m && t + total >= m, 0) &&
-          fsc__data_grow(c, cap + 1) != 0)
+          fsc__data_grow_ahead(c, cap) != 0)
         fsc__err_clear();
       return 0;
     }

@@ -493,9 +493,9 @@ int fsc__ls_pop_last(struct fsc__gen *c, uint64_t *off) {
   return 0;
 }
 
-/* Slots an extension in place adds at most (1 MiB of slots): what one
+/* Slots an extension in place adds at most (256 KiB of slots): what one
  * append that finds the array full does before it goes on. */
-#define EXTEND_MAX (UINT64_C(1) << 17)
+#define EXTEND_MAX (UINT64_C(1) << 15)
 
 /*
  * Growth in place (lock held): when the active array is the last region
