@@ -78,9 +78,20 @@
  *    touches no mapping and ends within that one call; the last clean
  *    close waits for it (at most 2 s) and gives the blocks it allocated
  *    past the end back.  If a thread cannot be started (RLIMIT_NPROC, a seccomp
- *    policy), the writer allocates as it would have: nothing fails.  A
- *    child forked while such a thread runs may inherit its one descriptor
- *    (close-on-exec; it holds no lock).
+ *    policy), the writer allocates as it would have: nothing fails.
+ *    In a data file of format version 3 or 4 (every file this build
+ *    creates) of 4 MiB or more, the writer whose append comes within
+ *    2 MiB (a quarter, below 8 MiB) of the capacity also starts a
+ *    short-lived detached thread that takes the data file's growth lock
+ *    and writes and publishes the next few MiB (a growth job), so that no
+ *    write pays for the zeroing; a writer that needs the space before
+ *    the job published it waits for the growth lock as it always did.
+ *    A process stopped (SIGSTOP, a debugger) while its job holds the
+ *    growth lock makes other processes' writes that need new space wait
+ *    for it, at most lock_timeout_ms, as a writer stopped inside its own
+ *    growth step did.  A child forked while any of these threads runs
+ *    closes its copy of the thread's descriptor (a pthread_atfork
+ *    handler), so it keeps neither the thread's file nor its lock.
  *  - A file size limit (RLIMIT_FSIZE) is checked before the files grow:
  *    past it a write is FSC_ENOSPC, and SIGXFSZ is never raised.
  *  - Only Linux is supported in this release (the open-process count reads

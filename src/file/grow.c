@@ -31,7 +31,22 @@
  * holder killed mid-step loses the lock with its last descriptor; its
  * zeros and its fallocate are harmless to repeat.  The file's size may
  * stay above cap by up to a fallocate step; the last clean close cuts it
- * back to the tail (gen.c).
+ * back to the tail (gen.c), under the growth lock.
+ *
+ * The step ahead (the appender whose record crosses fsc__grow_mark(cap),
+ * record.c) of a version-3 file of at least GROW_JOB_MIN is a growth job
+ * (fsc__data_grow_ahead): a detached thread (prealloc.c, fsc__bg_start)
+ * that owns a new open of the file (its OFD lock excludes this process's
+ * other growers as well as other processes') and its own mapping of the
+ * header page, so that it outlives nothing it uses: a handle that closes,
+ * a generation retired, a fork.  It takes the steps the appender would
+ * have taken, one lock and one MiB at a time, up to GROW_JOB_AHEAD past
+ * the capacity the appender saw, and on while the tail is past the mark
+ * of the capacity it reached (an appender that crossed a mark while it
+ * read an older capacity started no job).  The appender goes on at once:
+ * zeroing fresh page-cache memory costs 0.1 to 3 ms a MiB, which no write
+ * pays now.  A job that cannot start, fails or falls behind changes
+ * nothing else: the appender that needs the space grows (fsc__data_grow).
  */
 #include "internal.h"
 

@@ -1,6 +1,9 @@
 /*
  * prealloc.c - owns the allocation of a file's next growth step ahead of
- * time, off the writers' path, and its release at the last close.
+ * time, off the writers' path, and its release at the last close; and
+ * the background threads that do it and grow.c's growth jobs
+ * (fsc__bg_start: detached, every signal blocked, counted for the last
+ * close, their descriptors closed in a child forked meanwhile).
  *
  * A growth step is one fallocate(2) made by a writer (map.c, record.c's
  * grow-ahead, a dict's next table in hash_region.c).  On ext4 that call
