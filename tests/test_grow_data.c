@@ -28,6 +28,7 @@
 #include "check_common.h"
 #include "check_records.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -218,15 +219,26 @@ START_TEST(test_growth_lock_bounded) {
 }
 END_TEST
 
-/* How many of this process's descriptors are open on the file at p. */
+/* How many of this process's descriptors are open on the file at p: the
+ * inodes their /proc/self/fd links lead to (stat(2) of the link, not
+ * fstat(2) of a descriptor another thread may be closing; the links'
+ * names would not do: a collection's files are made unnamed and linked
+ * in, so a descriptor opened then names no path). */
 static int fds_on(const char *p) {
   struct stat want, st;
+  char fdp[300];
   ck_assert_int_eq(stat(p, &want), 0);
+  DIR *dir = opendir("/proc/self/fd");
+  ck_assert_ptr_nonnull(dir);
   int n = 0;
-  for (int fd = 0; fd < 1024; fd++)
-    if (fstat(fd, &st) == 0 && st.st_dev == want.st_dev &&
+  struct dirent *e;
+  while ((e = readdir(dir)) != NULL) {
+    snprintf(fdp, sizeof fdp, "/proc/self/fd/%s", e->d_name);
+    if (stat(fdp, &st) == 0 && st.st_dev == want.st_dev &&
         st.st_ino == want.st_ino)
       n++;
+  }
+  closedir(dir);
   return n;
 }
 
