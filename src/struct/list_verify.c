@@ -19,6 +19,9 @@
 #include "file/verify.h"
 #include "struct/list_struct.h"
 
+/* Slots above the length a check looks at for hidden elements. */
+#define ABOVE_LOOK 64
+
 /* A list record holds one value. */
 static int list_parse(struct fsc__gen *c, uint64_t off,
                       const struct fsc__rec *h, void *out) {
@@ -246,14 +249,19 @@ void fsc__list_vscan(struct fsc__vpass *p) {
                (unsigned long long)empty_below);
   /* Above slot LEN nothing is ever filled while the word holds still
    * (appenders fill slot LEN only, and the lock keeps changes out): an
-   * element there is one a damaged (shrunken) length hides. */
-  if (p->locked && !frozen && p->pending && len + 1 < cap &&
-      FSC__SLOT_IS_VALUE(ck_pr_load_64(&arr[len + 1]))) {
+   * element there is one a damaged (shrunken) length hides, whatever
+   * slot LEN holds (damage to it too may make it read as empty).  The
+   * first ABOVE_LOOK slots above it are looked at. */
+  uint64_t above = len + 1;
+  while (p->locked && !frozen && above < cap && above <= len + ABOVE_LOOK &&
+         !FSC__SLOT_IS_VALUE(ck_pr_load_64(&arr[above])))
+    above++;
+  if (p->locked && !frozen && above < cap && above <= len + ABOVE_LOOK) {
     ck_pr_fence_load();
     if (FSC__LW_LEN(ck_pr_load_64(&ih->lenword)) == len) {
       fsc__vnote(p, &p->counters, "list slot %llu, above the length %llu, "
                  "holds an element: the length word lost elements",
-                 (unsigned long long)(len + 1), (unsigned long long)len);
+                 (unsigned long long)above, (unsigned long long)len);
       p->need_struct = true;
     }
   }
