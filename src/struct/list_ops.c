@@ -90,6 +90,20 @@ static int copy(struct fsc__gen *c, void *state, struct fsc__gen *nc) {
  * and the word is frozen meanwhile, so a crash anywhere leaves a dead
  * change that recovery republishes from whichever copy the descriptor
  * names (both hold the same slots).  0, or nothing done. */
+/* The descriptors after a trim: the active array b (was *a) at noff with
+ * ncap slots, the spare forgotten, and their seal with the word w. */
+static void trim_descs(struct fsc__index_hdr *ih, unsigned b,
+                       const struct fsc__list_desc *a, uint64_t noff,
+                       uint64_t ncap, uint64_t w) {
+  ck_pr_store_64(&ih->desc[b].off, noff);
+  ck_pr_store_64(&ih->desc[b].cap, ncap);
+  ck_pr_store_64(&ih->desc[b].hw, a->hw < ncap ? a->hw : ncap);
+  ck_pr_store_64(&ih->desc[!b].off, 0);
+  ck_pr_store_64(&ih->desc[!b].cap, 0);
+  ck_pr_store_64(&ih->desc[!b].hw, 0);
+  fsc__ls_seal(ih, w);
+}
+
 static int trim(struct fsc__gen *c) {
   struct fsc__index_hdr *ih = fsc__ihdr(c);
   uint64_t w = ck_pr_load_64(&ih->lenword);
@@ -122,12 +136,7 @@ static int trim(struct fsc__gen *c) {
     /* Already there (a list that grew in place, list_struct.c): only
      * the capacity comes down, to slots past the end, which hold no
      * element; the spare is forgotten. */
-    ck_pr_store_64(&ih->desc[b].cap, ncap);
-    ck_pr_store_64(&ih->desc[b].hw, a.hw < ncap ? a.hw : ncap);
-    ck_pr_store_64(&ih->desc[!b].off, 0);
-    ck_pr_store_64(&ih->desc[!b].cap, 0);
-    ck_pr_store_64(&ih->desc[!b].hw, 0);
-    fsc__ls_seal(ih, w);
+    trim_descs(ih, b, &a, noff, ncap, w);
     ck_pr_store_64(&ih->itail, noff + ncap * 8);
     return 0;
   }
@@ -144,13 +153,7 @@ static int trim(struct fsc__gen *c) {
   for (uint64_t i = 0; i < ncap; i++)
     ck_pr_store_64(&dst[i], ck_pr_load_64(&src[i]));
   ck_pr_fence_store(); /* the copy before the descriptors naming it */
-  ck_pr_store_64(&ih->desc[b].off, noff);
-  ck_pr_store_64(&ih->desc[b].cap, ncap);
-  ck_pr_store_64(&ih->desc[b].hw, a.hw < ncap ? a.hw : ncap);
-  ck_pr_store_64(&ih->desc[!b].off, 0);
-  ck_pr_store_64(&ih->desc[!b].cap, 0);
-  ck_pr_store_64(&ih->desc[!b].hw, 0);
-  fsc__ls_seal(ih, w);
+  trim_descs(ih, b, &a, noff, ncap, w);
   ck_pr_store_64(&ih->lenword, w);
   ck_pr_fence_store(); /* the word names the new array before itail drops */
   ck_pr_store_64(&ih->itail, noff + ncap * 8);
