@@ -182,8 +182,9 @@ int fsc__data_grow(struct fsc__gen *c, uint64_t need);
  * background thread of its own (a new open of the file, its own map of
  * the header, the growth lock: grow.c), so that the appender goes on at
  * once; else, or if no thread starts, fsc__data_grow(c, cap + 1) here.
- * A job that fails or has not finished leaves the step to the appender
- * that needs the space, which waits for the growth lock and grows. */
+ * A job that fails, dies or has not finished leaves the step to the
+ * appender that needs the space, which waits for the growth lock, grows
+ * and starts a job (fsc__data_grow). */
 int fsc__data_grow_ahead(struct fsc__gen *c, uint64_t cap);
 /* fsc__file_grow_from on descriptor fd (the caller keeps it open). */
 int fsc__fd_grow(int fd, uint64_t from, uint64_t size, const char *path);

@@ -398,6 +398,134 @@ START_TEST(test_growth_lock_holder_killed) {
 }
 END_TEST
 
+static uint64_t mark_of(uint64_t cap) {
+  return cap - (cap / 4 < 2 * MIB ? cap / 4 : 2 * MIB);
+}
+
+/* The job started at a mark dies with its process (the appender that
+ * crossed the mark exits at once, as a short-lived worker does): the next
+ * appender needs the space and takes a step itself.  The tail is then
+ * past the new capacity's mark, which nobody crosses; that appender
+ * starts the job, so the capacity gets ahead of the tail again instead
+ * of every later step being taken by an appender in need. */
+START_TEST(test_lost_job_resumed) {
+  char base[512];
+  snprintf(base, sizeof base, "%s", tc_path("lost"));
+  fsc_list *l = list_open(base, 10000);
+  const char *dp = tc_fpath(base, "data");
+  int64_t n = 0;
+  for (; tc_peek64(dp, D_CAP) < 4 * MIB; n++)
+    ck_ok(fsc_list_append(l, &(fsc_value){.type = FSC_TYPE_INT64,
+                                            .u.i64 = n}));
+  uint64_t cap = tc_peek64(dp, D_CAP);
+  ck_assert_uint_lt(tc_peek64(dp, D_TAIL) + 64, mark_of(cap));
+  int fd = hold_growth_lock(base);
+  pid_t p = fork();
+  ck_assert_int_ge(p, 0);
+  if (p == 0) { /* across the mark (a job starts, waits for the lock), out */
+    fsc_list *o = list_open(base, 10000);
+    for (int64_t i = n; tc_peek64(dp, D_TAIL) < mark_of(cap) + 64; i++)
+      if (fsc_list_append(o, &(fsc_value){.type = FSC_TYPE_INT64,
+                                            .u.i64 = i}) != 0)
+        _exit(1);
+    _exit(tc_peek64(dp, D_CAP) == cap ? 0 : 2);
+  }
+  int st;
+  ck_assert_int_eq(waitpid(p, &st, 0), p);
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child: %#x", st);
+  close(fd);
+  ck_assert_uint_eq(tc_peek64(dp, D_CAP), cap); /* the job died */
+  /* The list's length, then the appends that need the space. */
+  uint64_t len;
+  ck_ok(fsc_list_len(l, &len));
+  int64_t m = (int64_t)len;
+  while (tc_peek64(dp, D_CAP) == cap) {
+    ck_ok(fsc_list_append(l, &(fsc_value){.type = FSC_TYPE_INT64,
+                                            .u.i64 = m}));
+    m++;
+  }
+  for (int i = 0; i < 10000 &&
+                  tc_peek64(dp, D_TAIL) >= mark_of(tc_peek64(dp, D_CAP));
+       i++)
+    usleep(1000);
+  uint64_t tail = tc_peek64(dp, D_TAIL), ncap = tc_peek64(dp, D_CAP);
+  ck_assert_msg(tail < mark_of(ncap), "tail %llu, capacity %llu: its mark "
+                "%llu is behind the tail", (unsigned long long)tail,
+                (unsigned long long)ncap,
+                (unsigned long long)mark_of(ncap));
+  fsc_verify_report r = {.size = sizeof r};
+  ck_ok(fsc_list_verify(l, 0, &r));
+  ck_assert(r.healthy);
+  ck_ok(fsc_list_destroy(l));
+  fsc_list_free(l);
+}
+END_TEST
+
+/* A job's claim (one job a generation, src/file/grow.c) is the process's:
+ * a child forked while its parent's job runs has no such thread, and
+ * its own crossing of a mark starts its own job. */
+START_TEST(test_job_claim_after_fork) {
+  char base[512];
+  snprintf(base, sizeof base, "%s", tc_path("fork"));
+  fsc_list *l = list_open(base, 10000);
+  const char *dp = tc_fpath(base, "data");
+  const int handle = fds_on(dp);
+  int64_t n = 0;
+  for (; tc_peek64(dp, D_CAP) < 4 * MIB; n++)
+    ck_ok(fsc_list_append(l, &(fsc_value){.type = FSC_TYPE_INT64,
+                                            .u.i64 = n}));
+  for (int i = 0; i < 2000 && fds_on(dp) != handle; i++)
+    usleep(1000);
+  uint64_t cap = tc_peek64(dp, D_CAP);
+  int fd = hold_growth_lock(base);
+  while (tc_peek64(dp, D_TAIL) < mark_of(cap) + 64) {
+    ck_ok(fsc_list_append(l, &(fsc_value){.type = FSC_TYPE_INT64,
+                                            .u.i64 = n}));
+    n++;
+  }
+  for (int i = 0; i < 2000 && fds_on(dp) != handle + 2; i++)
+    usleep(1000);
+  ck_assert_int_eq(fds_on(dp), handle + 2); /* the job, waiting */
+  int go[2];
+  ck_assert_int_eq(pipe(go), 0);
+  pid_t p = fork();
+  ck_assert_int_ge(p, 0);
+  if (p == 0) {
+    close(fd);
+    char c;
+    if (read(go[0], &c, 1) != 1)
+      _exit(1);
+    uint64_t now = tc_peek64(dp, D_CAP);
+    for (int64_t i = n; tc_peek64(dp, D_TAIL) < mark_of(now) + 64; i++)
+      if (fsc_list_append(l, &(fsc_value){.type = FSC_TYPE_INT64,
+                                            .u.i64 = i}) != 0)
+        _exit(2);
+    for (int i = 0; i < 10000 && tc_peek64(dp, D_TAIL) >=
+                                     mark_of(tc_peek64(dp, D_CAP));
+         i++)
+      usleep(1000);
+    _exit(tc_peek64(dp, D_TAIL) < mark_of(tc_peek64(dp, D_CAP)) ? 0 : 3);
+  }
+  close(fd); /* (and the child's copy: the lock is free) */
+  for (int i = 0; i < 10000 && fds_on(dp) != handle; i++)
+    usleep(1000);
+  ck_assert_int_eq(fds_on(dp), handle); /* the parent's job ended */
+  ck_assert_uint_gt(tc_peek64(dp, D_CAP), cap);
+  ck_assert_int_eq(write(go[1], "g", 1), 1);
+  int st;
+  ck_assert_int_eq(waitpid(p, &st, 0), p);
+  close(go[0]);
+  close(go[1]);
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+                "the child's crossing started no job (status %#x)", st);
+  fsc_verify_report r = {.size = sizeof r};
+  ck_ok(fsc_list_verify(l, 0, &r));
+  ck_assert(r.healthy);
+  ck_ok(fsc_list_destroy(l));
+  fsc_list_free(l);
+}
+END_TEST
+
 static Suite *grow_data_suite(void) {
   Suite *s = suite_create("grow_data");
   TCase *tc = tcase_create("cases");
@@ -407,6 +535,8 @@ static Suite *grow_data_suite(void) {
   tcase_add_test(tc, test_growth_race_procs);
   tcase_add_test(tc, test_growth_lock_holder_killed);
   tcase_add_test(tc, test_step_ahead_background);
+  tcase_add_test(tc, test_lost_job_resumed);
+  tcase_add_test(tc, test_job_claim_after_fork);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -36,7 +36,11 @@ CASES=${*:-"test_value:errors test_list_mp:threads test_queue_lockfree:threads t
 
 supp=""
 [ -f "$root/tests/tsan.supp" ] && supp="suppressions=$root/tests/tsan.supp:"
-export TSAN_OPTIONS="${supp}halt_on_error=0:second_deadlock_stack=1:history_size=4${TSAN_OPTIONS:+:$TSAN_OPTIONS}"
+# die_after_fork=0: the library's background threads (src/file/prealloc.c,
+# src/file/grow.c) may run when a test forks, and a child may start its
+# own; the library is built for that (its fork handlers), TSan by default
+# refuses it.
+export TSAN_OPTIONS="${supp}die_after_fork=0:halt_on_error=0:second_deadlock_stack=1:history_size=4${TSAN_OPTIONS:+:$TSAN_OPTIONS}"
 export CK_TIMEOUT_MULTIPLIER=${CK_TIMEOUT_MULTIPLIER:-10}
 passed=0
 failed=0

@@ -45,8 +45,9 @@
  * of the capacity it reached (an appender that crossed a mark while it
  * read an older capacity started no job).  The appender goes on at once:
  * zeroing fresh page-cache memory costs 0.1 to 3 ms a MiB, which no write
- * pays now.  A job that cannot start, fails or falls behind changes
- * nothing else: the appender that needs the space grows (fsc__data_grow).
+ * pays now.  A job that cannot start, fails, falls behind or dies with
+ * its process changes nothing else: the appender that needs the space
+ * grows (fsc__data_grow), and starts the job the next mark would have.
  */
 #include "internal.h"
 
@@ -91,7 +92,8 @@ static int grow_free(struct fsc__gen *c, uint64_t need) {
 }
 
 /* Version 3, the growth lock held through fd, the data header at d:
- * raise cap to at least need.  A fallocate step sets *ahead to where the
+ * raise cap to at least need: 1 if this call raised it, 0 if it was
+ * there already, or an error.  A fallocate step sets *ahead to where the
  * next one starts (for prealloc.c, called after the lock is dropped). */
 static int grow_zeroed_locked(struct fsc__data_hdr *d, int fd,
                               const char *path, uint64_t need,
@@ -123,9 +125,10 @@ static int grow_zeroed_locked(struct fsc__data_hdr *d, int fd,
   ck_pr_fence_store();
   while (cap < ncap && !ck_pr_cas_64_value(&d->cap, cap, ncap, &cap))
     ;
-  return 0;
+  return 1;
 }
 
+/* 1 if this call raised cap, 0 if another had, or an error. */
 static int grow_zeroed(struct fsc__gen *c, uint64_t need) {
   struct fsc__file *f = &c->data;
   if (need <= ck_pr_load_64(&fsc__dhdr(c)->cap))
@@ -169,14 +172,6 @@ static int grow_zeroed(struct fsc__gen *c, uint64_t need) {
   return rc;
 }
 
-int fsc__data_grow(struct fsc__gen *c, uint64_t need) {
-  return c->zgrow ? grow_zeroed(c, need) : grow_free(c, need);
-}
-
-/* ------------------------------------------------------------------ */
-/* The step ahead, in the background                                   */
-/* ------------------------------------------------------------------ */
-
 /* A version-3 file of at least this capacity takes its steps ahead in a
  * background thread (smaller ones in the appender: a small collection
  * starts no thread).  At 4 MiB the mark lies 1 MiB below cap, and from
@@ -191,36 +186,117 @@ int fsc__data_grow(struct fsc__gen *c, uint64_t need) {
 /* The most steps one job takes. */
 #define GROW_JOB_STEPS 64
 
+static bool gjob_start(struct fsc__gen *c, uint64_t need);
+
+int fsc__data_grow(struct fsc__gen *c, uint64_t need) {
+  if (!c->zgrow)
+    return grow_free(c, need);
+  int rc = grow_zeroed(c, need);
+  /* An appender needed the space: the job of the last mark died with its
+   * process, failed, or fell behind.  The step just published (one
+   * FSC__ZERO_STEP, less than the mark's distance below cap from
+   * GROW_JOB_MIN on) leaves the tail past the new capacity's mark, which
+   * no later appender crosses: without a job started here every later
+   * step would be taken by an appender that needs it, waiting for the
+   * lock.  Started by the one appender that raised cap past need (the
+   * others found it raised), failure left to the next appender in need. */
+  if (rc > 0) {
+    struct fsc__data_hdr *d = fsc__dhdr(c);
+    uint64_t cap = ck_pr_load_64(&d->cap);
+    if (cap >= GROW_JOB_MIN && ck_pr_load_64(&d->tail) >= fsc__grow_mark(cap))
+      (void)gjob_start(c, cap + GROW_JOB_AHEAD);
+  }
+  return rc < 0 ? rc : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The step ahead, in the background                                   */
+/* ------------------------------------------------------------------ */
+
+
+/* The generations of this process with a job running, one claim each:
+ * an appender that crosses a mark while its generation's job runs starts
+ * none (that job goes on: gjob_more), nor does one that needed the space.
+ * Keyed by the generation's address as a number (a job never touches its
+ * generation, which may be freed meanwhile: an address reused only means
+ * that the next appender in need grows).  A key has one slot; a collision
+ * starts the job unclaimed.  Cleared in a forked child, which has no
+ * threads (gjob_forget, a fork handler). */
+#define GJOB_SLOTS 64
+static uint64_t gjob_keys[GJOB_SLOTS];
+
+static uint64_t *gjob_slot(uint64_t key) {
+  return &gjob_keys[(key >> 6) % GJOB_SLOTS];
+}
+
+static pthread_once_t gjob_once = PTHREAD_ONCE_INIT;
+
+static void gjob_forget(void) {
+  for (int i = 0; i < GJOB_SLOTS; i++)
+    ck_pr_store_64(&gjob_keys[i], 0);
+}
+
+static void gjob_init(void) { (void)pthread_atfork(NULL, NULL, gjob_forget); }
+
 /* What a job owns: an open file description of its own (a new open of
  * the file, so its OFD lock excludes this process's other growers too),
- * its own mapping of the header page, and the need. */
+ * its own mapping of the header page, the need, and its claim (key, 0
+ * when unclaimed). */
 struct gjob {
   int fd;
   struct fsc__data_hdr *d;
   uint64_t need;
   int64_t timeout_ms;
+  uint64_t key;
 };
+
+/* Whether job j has a step to take: cap below its need, raised to
+ * GROW_JOB_AHEAD past cap when the tail is past cap's mark (an appender
+ * crossed it while this job ran, or while it read an older capacity, and
+ * started no job). */
+static bool gjob_more(struct gjob *j) {
+  uint64_t cap = ck_pr_load_64(&j->d->cap);
+  if (ck_pr_load_64(&j->d->tail) >= fsc__grow_mark(cap) &&
+      j->need < cap + GROW_JOB_AHEAD)
+    j->need = cap + GROW_JOB_AHEAD;
+  return cap < j->need;
+}
 
 static void *gjob_run(void *arg) {
   struct gjob *j = arg;
   uint64_t ahead = 0;
+  unsigned steps = 0;
+  bool ok = true;
   /* One step (FSC__ZERO_STEP) at a time, each published as soon as it is
    * zeroed and the lock dropped between them (an appender that needs the
-   * space waits for one step at most), up to j->need, and on while the
-   * tail is past the mark of the capacity reached: an appender that
-   * crossed that mark while it still read an older capacity started no
-   * job (record.c), so this one goes on (at most GROW_JOB_STEPS). */
-  for (unsigned steps = 0; steps < GROW_JOB_STEPS; steps++) {
-    uint64_t cap = ck_pr_load_64(&j->d->cap);
-    if ((cap >= j->need &&
-         ck_pr_load_64(&j->d->tail) < fsc__grow_mark(cap)) ||
-        fsc__ofd_lock_timed(j->fd, FSC__GROW_LOCK_OFF, j->timeout_ms,
-                            "the data file") != 0)
+   * space waits for one step at most), while gjob_more (at most
+   * GROW_JOB_STEPS).  Then the claim goes, and gjob_more is asked again:
+   * a mark crossed between the last look and the release started no job
+   * (the claim was there), so this one takes it on, claimed again (if
+   * another appender claimed meanwhile, its job does). */
+  for (;;) {
+    while (ok && steps < GROW_JOB_STEPS && gjob_more(j)) {
+      uint64_t cap = ck_pr_load_64(&j->d->cap);
+      if (fsc__ofd_lock_timed(j->fd, FSC__GROW_LOCK_OFF, j->timeout_ms,
+                              "the data file") != 0) {
+        ok = false;
+        break;
+      }
+      int rc = grow_zeroed_locked(j->d, j->fd, "the data file", cap + 1,
+                                  &ahead);
+      fsc__ofd_unlock(j->fd, FSC__GROW_LOCK_OFF);
+      steps++;
+      ok = rc >= 0 && ck_pr_load_64(&j->d->cap) > cap;
+    }
+    if (!j->key)
       break;
-    int rc = grow_zeroed_locked(j->d, j->fd, "the data file", cap + 1,
-                                &ahead);
-    fsc__ofd_unlock(j->fd, FSC__GROW_LOCK_OFF);
-    if (rc != 0 || ck_pr_load_64(&j->d->cap) <= cap)
+    /* Release, then look (a full barrier between the store and the
+     * loads, against the appender's claim-after-reservation: one of the
+     * two sees the other). */
+    ck_pr_cas_64(gjob_slot(j->key), j->key, 0);
+    ck_pr_fence_memory();
+    if (!ok || steps >= GROW_JOB_STEPS || !gjob_more(j) ||
+        !ck_pr_cas_64(gjob_slot(j->key), 0, j->key))
       break;
   }
   /* The step after, allocated ahead here (past the end: KEEP_SIZE), as
@@ -243,9 +319,19 @@ static void *gjob_run(void *arg) {
 /* Start a job raising cap to need: false if none could be started. */
 static bool gjob_start(struct fsc__gen *c, uint64_t need) {
   struct fsc__file *f = &c->data;
+  /* This generation's claim (a full barrier after the tail's CAS that
+   * crossed the mark, before the load of the slot: the job releasing
+   * sees that tail, or this appender its release). */
+  uint64_t key = (uint64_t)(uintptr_t)c;
+  pthread_once(&gjob_once, gjob_init);
+  ck_pr_fence_memory();
+  if (ck_pr_load_64(gjob_slot(key)) == key)
+    return true; /* its job goes on (gjob_more) */
+  if (!ck_pr_cas_64(gjob_slot(key), 0, key))
+    key = 0; /* (another generation's: unclaimed) */
   struct gjob *j = malloc(sizeof *j);
   if (!j)
-    return false;
+    goto fail;
   /* A new open file description, made under mu (a retired generation
    * closes f->fd): not a dup, whose description (the handle's) a child
    * forked meanwhile would share; the job's own a child closes
@@ -265,19 +351,24 @@ static bool gjob_start(struct fsc__gen *c, uint64_t need) {
     if (fd >= 0)
       close(fd);
     free(j);
-    return false;
+    goto fail;
   }
   j->fd = fd;
   j->d = m;
   j->need = need;
   j->timeout_ms = c->opts.lock_timeout_ms;
+  j->key = key;
   if (fsc__bg_start(gjob_run, j, fd) != 0) {
     munmap(m, FSC__HDR_SIZE);
     close(fd);
     free(j);
-    return false;
+    goto fail;
   }
   return true;
+fail:
+  if (key)
+    ck_pr_cas_64(gjob_slot(key), key, 0);
+  return false;
 }
 
 int fsc__data_grow_ahead(struct fsc__gen *c, uint64_t cap) {
