@@ -693,6 +693,14 @@ void fsc__flock_unlock(int fd);
  * it. */
 int fsc__ofd_lock_timed(int fd, int off, int64_t timeout_ms,
                         const char *path);
+/* The same, except that the wait also ends when *word (a header word
+ * that only grows: the data file's cap) reaches want: 1 then, the lock
+ * not taken.  A job takes its steps one after another, dropping and
+ * retaking the lock within microseconds: a waiter for the space one of
+ * them publishes would otherwise wait for the job's last (grow.c). */
+int fsc__ofd_lock_or_word(int fd, int off, int64_t timeout_ms,
+                          const char *path, const uint64_t *word,
+                          uint64_t want);
 void fsc__ofd_unlock(int fd, int off);
 void fsc__unlock(struct fsc__gen *c);
 /* A writer met the frozen length or table word (a structural change is

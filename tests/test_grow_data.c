@@ -526,6 +526,76 @@ START_TEST(test_job_claim_after_fork) {
 }
 END_TEST
 
+/* An appender waiting for the growth lock stops waiting once the holder
+ * has published the space it needs (a job takes its steps back to back,
+ * dropping and retaking the lock: a waiter that only tried the lock
+ * waited for the job's last step).  Here the test is the holder: it
+ * keeps the lock, allocates a MiB more and publishes it; the appender,
+ * a child blocked at the mark, finishes with the lock still held (on the
+ * old code it waits for the lock and times out). */
+START_TEST(test_waiter_sees_published_space) {
+  char base[512];
+  snprintf(base, sizeof base, "%s", tc_path("pub"));
+  fsc_list *l = list_open(base, 20000);
+  const char *dp = tc_fpath(base, "data");
+  int64_t n = 0;
+  for (; tc_peek64(dp, D_CAP) < MIB; n++)
+    ck_ok(fsc_list_append(l, &(fsc_value){.type = FSC_TYPE_INT64,
+                                            .u.i64 = n}));
+  uint64_t cap = tc_peek64(dp, D_CAP);
+  ck_assert_uint_lt(cap, 4 * MIB); /* (steps in the appender: no job) */
+  int fd = hold_growth_lock(base);
+  const int64_t upto = n + (int64_t)(cap / 16); /* (past the mark) */
+  pid_t p = fork();
+  ck_assert_int_ge(p, 0);
+  if (p == 0) {
+    for (int64_t i = n; i < upto; i++)
+      if (fsc_list_append(l, &(fsc_value){.type = FSC_TYPE_INT64,
+                                            .u.i64 = i}) != 0)
+        _exit(1);
+    _exit(0);
+  }
+  /* The child blocked: the tail still, the capacity unchanged. */
+  uint64_t t = 0;
+  for (int i = 0; i < 100; i++) {
+    usleep(20000);
+    uint64_t now = tc_peek64(dp, D_TAIL);
+    if (now == t && i > 5)
+      break;
+    t = now;
+  }
+  int st;
+  ck_assert_int_eq(waitpid(p, &st, WNOHANG), 0);
+  ck_assert_uint_eq(tc_peek64(dp, D_CAP), cap);
+  /* Grow as a holder does: allocate, then publish (release). */
+  ck_assert_int_eq(posix_fallocate(fd, 0, (off_t)(cap + MIB)), 0);
+  uint64_t *hdr = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+                       0);
+  ck_assert(hdr != MAP_FAILED);
+  __atomic_store_n(&hdr[D_CAP / 8], cap + MIB, __ATOMIC_RELEASE);
+  munmap(hdr, 4096);
+  pid_t w = 0;
+  for (int i = 0; i < 5000 && (w = waitpid(p, &st, WNOHANG)) == 0; i++)
+    usleep(1000);
+  if (w == 0) { /* still blocked: free it, then fail */
+    close(fd);
+    fd = -1;
+    ck_assert_int_eq(waitpid(p, &st, 0), p);
+  }
+  ck_assert_msg(w == p, "the appender waited for the lock although its "
+                "space was published");
+  ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  if (fd >= 0)
+    close(fd);
+  check_elements(l, upto);
+  fsc_verify_report r = {.size = sizeof r};
+  ck_ok(fsc_list_verify(l, 0, &r));
+  ck_assert(r.healthy);
+  ck_ok(fsc_list_destroy(l));
+  fsc_list_free(l);
+}
+END_TEST
+
 static Suite *grow_data_suite(void) {
   Suite *s = suite_create("grow_data");
   TCase *tc = tcase_create("cases");
@@ -537,6 +607,7 @@ static Suite *grow_data_suite(void) {
   tcase_add_test(tc, test_step_ahead_background);
   tcase_add_test(tc, test_lost_job_resumed);
   tcase_add_test(tc, test_job_claim_after_fork);
+  tcase_add_test(tc, test_waiter_sees_published_space);
   suite_add_tcase(s, tc);
   return s;
 }

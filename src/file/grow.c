@@ -48,6 +48,10 @@
  * pays now.  A job that cannot start, fails, falls behind or dies with
  * its process changes nothing else: the appender that needs the space
  * grows (fsc__data_grow), and starts the job the next mark would have.
+ * While it waits for the lock it watches cap, and goes on as soon as a
+ * holder's step covers its need (fsc__ofd_lock_or_word): a job retakes
+ * the lock at once after each step, so the lock alone would keep it
+ * waiting for the job's last.
  */
 #include "internal.h"
 
@@ -158,11 +162,16 @@ static int grow_zeroed(struct fsc__gen *c, uint64_t need) {
     return fsc__err_errno(e, "dup", c->data_path);
   uint64_t ahead = 0;
   pthread_mutex_lock(&f->gmu);
-  int rc = fsc__ofd_lock_timed(fd, FSC__GROW_LOCK_OFF,
-                               c->opts.lock_timeout_ms, c->data_path);
+  /* The lock, or the space published meanwhile by its holder (a job's
+   * step): then there is nothing to do (fsc__ofd_lock_or_word). */
+  int rc = fsc__ofd_lock_or_word(fd, FSC__GROW_LOCK_OFF,
+                                 c->opts.lock_timeout_ms, c->data_path,
+                                 &fsc__dhdr(c)->cap, need);
   if (rc == 0) {
     rc = grow_zeroed_locked(fsc__dhdr(c), fd, c->data_path, need, &ahead);
     fsc__ofd_unlock(fd, FSC__GROW_LOCK_OFF);
+  } else if (rc == 1) {
+    rc = 0;
   }
   pthread_mutex_unlock(&f->gmu);
   close(fd);

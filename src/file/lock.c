@@ -120,30 +120,41 @@ static int try_ofd(int fd, int off) {
   return errno == EAGAIN || errno == EACCES || errno == EINTR ? 1 : -1;
 }
 
-/* Try, then spin a little and sleep with a backoff capped at 1 ms, until
- * the lock is taken (0), the deadline passes (1) or an error (-1). */
-static int wait_timed(try_fn try, int fd, int arg, int64_t timeout_ms) {
+/* Try, then spin a little and sleep with a backoff capped at max_ns,
+ * until the lock is taken (0), the deadline passes (1), *word (when not
+ * NULL) reaches want (2), or an error (-1). */
+static int wait_until(try_fn try, int fd, int arg, int64_t timeout_ms,
+                      const uint64_t *word, uint64_t want, long max_ns) {
   int r = try(fd, arg);
   if (r <= 0)
     return r; /* the common case: one call */
   int64_t deadline = now_ns() + (timeout_ms < 0 ? 0 : timeout_ms) * 1000000;
   long sleep_ns = 1000;
   for (int i = 0;; i++) {
+    /* (acquire: what the word publishes is then visible) */
+    if (word && ck_pr_load_64(word) >= want) {
+      ck_pr_fence_load();
+      return 2;
+    }
     if (i < 16)
       sched_yield(); /* a short spin: most holders are done in microseconds */
     else {
       struct timespec ts = {0, sleep_ns};
       nanosleep(&ts, NULL);
-      if (sleep_ns < 1000000)
-        sleep_ns *= 2; /* exponential backoff, capped at 1 ms */
-      if (sleep_ns > 1000000)
-        sleep_ns = 1000000;
+      if (sleep_ns < max_ns)
+        sleep_ns *= 2; /* exponential backoff, capped */
+      if (sleep_ns > max_ns)
+        sleep_ns = max_ns;
     }
     if ((r = try(fd, arg)) <= 0)
       return r;
     if (timeout_ms >= 0 && now_ns() >= deadline)
       return 1;
   }
+}
+
+static int wait_timed(try_fn try, int fd, int arg, int64_t timeout_ms) {
+  return wait_until(try, fd, arg, timeout_ms, NULL, 0, 1000000);
 }
 
 FSC__OPEN_PATH
@@ -172,16 +183,31 @@ int fsc__flock_timed(int fd, int op, int64_t timeout_ms, const char *path) {
                   path ? path : "(file)");
 }
 
-int fsc__ofd_lock_timed(int fd, int off, int64_t timeout_ms,
-                        const char *path) {
-  int r = wait_timed(try_ofd, fd, off, timeout_ms);
+static int ofd_lock_wait(int fd, int off, int64_t timeout_ms,
+                         const char *path, const uint64_t *word,
+                         uint64_t want) {
+  /* Watching a word, the backoff stops at 100 us: the word is what the
+   * waiter waits for, the lock only a way to make it true itself. */
+  int r = wait_until(try_ofd, fd, off, timeout_ms, word, want,
+                     word ? 100000 : 1000000);
   if (r < 0)
     return fsc__err_errno(errno, "fcntl(F_OFD_SETLK)", path);
-  if (r == 0)
-    return 0;
+  if (r == 0 || r == 2)
+    return r == 2;
   return fsc__err(FSC_ETIMEDOUT, "timed out after %lld ms waiting for the "
                   "growth lock of %s (lock_timeout_ms)",
                   (long long)timeout_ms, path ? path : "(file)");
+}
+
+int fsc__ofd_lock_timed(int fd, int off, int64_t timeout_ms,
+                        const char *path) {
+  return ofd_lock_wait(fd, off, timeout_ms, path, NULL, 0);
+}
+
+int fsc__ofd_lock_or_word(int fd, int off, int64_t timeout_ms,
+                          const char *path, const uint64_t *word,
+                          uint64_t want) {
+  return ofd_lock_wait(fd, off, timeout_ms, path, word, want);
 }
 
 void fsc__ofd_unlock(int fd, int off) {
