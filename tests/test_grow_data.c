@@ -183,6 +183,25 @@ static void check_elements(fsc_list *l, int64_t n) {
   }
 }
 
+/* Append n, n + 1, ... while the word at offset `word` of the data file
+ * at dp is below `until`: the next n. */
+static int64_t append_while_below(fsc_list *l, const char *dp, off_t word,
+                                  uint64_t until, int64_t n) {
+  for (; tc_peek64(dp, word) < until; n++)
+    ck_ok(fsc_list_append(l, &(fsc_value){.type = FSC_TYPE_INT64,
+                                            .u.i64 = n}));
+  return n;
+}
+
+/* The end of a case: the list verifies healthy, then goes. */
+static void verify_destroy(fsc_list *l) {
+  fsc_verify_report r = {.size = sizeof r};
+  ck_ok(fsc_list_verify(l, 0, &r));
+  ck_assert(r.healthy);
+  ck_ok(fsc_list_destroy(l));
+  fsc_list_free(l);
+}
+
 START_TEST(test_growth_lock_bounded) {
   char base[512];
   snprintf(base, sizeof base, "%s", tc_path("lk"));
@@ -263,11 +282,7 @@ START_TEST(test_step_ahead_background) {
     usleep(1000);
   ck_assert_int_eq(fds_on(dp), before);
   /* Across the mark, still below cap: no append needs the space. */
-  while (tc_peek64(dp, D_TAIL) < mark + 64) {
-    ck_ok(fsc_list_append(l, &(fsc_value){.type = FSC_TYPE_INT64,
-                                            .u.i64 = n}));
-    n++;
-  }
+  n = append_while_below(l, dp, D_TAIL, mark + 64, n);
   ck_assert_uint_lt(tc_peek64(dp, D_TAIL), cap);
   ck_assert_uint_eq(tc_peek64(dp, D_CAP), cap); /* the job waits */
   /* The job's own descriptor; a child forked now closes its copy. */
@@ -292,11 +307,7 @@ START_TEST(test_step_ahead_background) {
   int64_t m = n;
   ck_ok(append_until_error(l, &m, n + 200000));
   check_elements(l, m);
-  fsc_verify_report r = {.size = sizeof r};
-  ck_ok(fsc_list_verify(l, 0, &r));
-  ck_assert(r.healthy);
-  ck_ok(fsc_list_destroy(l));
-  fsc_list_free(l);
+  verify_destroy(l);
 }
 END_TEST
 
@@ -413,10 +424,7 @@ START_TEST(test_lost_job_resumed) {
   snprintf(base, sizeof base, "%s", tc_path("lost"));
   fsc_list *l = list_open(base, 10000);
   const char *dp = tc_fpath(base, "data");
-  int64_t n = 0;
-  for (; tc_peek64(dp, D_CAP) < 4 * MIB; n++)
-    ck_ok(fsc_list_append(l, &(fsc_value){.type = FSC_TYPE_INT64,
-                                            .u.i64 = n}));
+  int64_t n = append_while_below(l, dp, D_CAP, 4 * MIB, 0);
   uint64_t cap = tc_peek64(dp, D_CAP);
   ck_assert_uint_lt(tc_peek64(dp, D_TAIL) + 64, mark_of(cap));
   int fd = hold_growth_lock(base);
@@ -453,11 +461,7 @@ START_TEST(test_lost_job_resumed) {
                 "%llu is behind the tail", (unsigned long long)tail,
                 (unsigned long long)ncap,
                 (unsigned long long)mark_of(ncap));
-  fsc_verify_report r = {.size = sizeof r};
-  ck_ok(fsc_list_verify(l, 0, &r));
-  ck_assert(r.healthy);
-  ck_ok(fsc_list_destroy(l));
-  fsc_list_free(l);
+  verify_destroy(l);
 }
 END_TEST
 
@@ -470,19 +474,12 @@ START_TEST(test_job_claim_after_fork) {
   fsc_list *l = list_open(base, 10000);
   const char *dp = tc_fpath(base, "data");
   const int handle = fds_on(dp);
-  int64_t n = 0;
-  for (; tc_peek64(dp, D_CAP) < 4 * MIB; n++)
-    ck_ok(fsc_list_append(l, &(fsc_value){.type = FSC_TYPE_INT64,
-                                            .u.i64 = n}));
+  int64_t n = append_while_below(l, dp, D_CAP, 4 * MIB, 0);
   for (int i = 0; i < 2000 && fds_on(dp) != handle; i++)
     usleep(1000);
   uint64_t cap = tc_peek64(dp, D_CAP);
   int fd = hold_growth_lock(base);
-  while (tc_peek64(dp, D_TAIL) < mark_of(cap) + 64) {
-    ck_ok(fsc_list_append(l, &(fsc_value){.type = FSC_TYPE_INT64,
-                                            .u.i64 = n}));
-    n++;
-  }
+  n = append_while_below(l, dp, D_TAIL, mark_of(cap) + 64, n);
   for (int i = 0; i < 2000 && fds_on(dp) != handle + 2; i++)
     usleep(1000);
   ck_assert_int_eq(fds_on(dp), handle + 2); /* the job, waiting */
@@ -518,11 +515,7 @@ START_TEST(test_job_claim_after_fork) {
   close(go[1]);
   ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
                 "the child's crossing started no job (status %#x)", st);
-  fsc_verify_report r = {.size = sizeof r};
-  ck_ok(fsc_list_verify(l, 0, &r));
-  ck_assert(r.healthy);
-  ck_ok(fsc_list_destroy(l));
-  fsc_list_free(l);
+  verify_destroy(l);
 }
 END_TEST
 
@@ -538,10 +531,7 @@ START_TEST(test_waiter_sees_published_space) {
   snprintf(base, sizeof base, "%s", tc_path("pub"));
   fsc_list *l = list_open(base, 20000);
   const char *dp = tc_fpath(base, "data");
-  int64_t n = 0;
-  for (; tc_peek64(dp, D_CAP) < MIB; n++)
-    ck_ok(fsc_list_append(l, &(fsc_value){.type = FSC_TYPE_INT64,
-                                            .u.i64 = n}));
+  int64_t n = append_while_below(l, dp, D_CAP, MIB, 0);
   uint64_t cap = tc_peek64(dp, D_CAP);
   ck_assert_uint_lt(cap, 4 * MIB); /* (steps in the appender: no job) */
   int fd = hold_growth_lock(base);
@@ -588,11 +578,7 @@ START_TEST(test_waiter_sees_published_space) {
   if (fd >= 0)
     close(fd);
   check_elements(l, upto);
-  fsc_verify_report r = {.size = sizeof r};
-  ck_ok(fsc_list_verify(l, 0, &r));
-  ck_assert(r.healthy);
-  ck_ok(fsc_list_destroy(l));
-  fsc_list_free(l);
+  verify_destroy(l);
 }
 END_TEST
 

@@ -26,30 +26,9 @@
 #include <stdint.h>
 #include <sys/wait.h>
 
+#include "check_list.h"
 #include "file/format.h"
 
-static fsc_list *lopen(const char *p) {
-  fsc_options o = FSC_OPTIONS_INIT;
-  o.type = FSC_TYPE_INT64;
-  fsc_list *l = NULL;
-  int rc = fsc_list_open(p, &o, &l);
-  if (rc) {
-    fprintf(stderr, "open %s: %s\n", p, fsc_errmsg());
-    _exit(90);
-  }
-  return l;
-}
-
-static void lclose(fsc_list *l) {
-  ck_ok(fsc_list_close(l));
-  fsc_list_free(l);
-}
-
-static uint64_t llen(fsc_list *l) {
-  uint64_t n = 0;
-  ck_ok(fsc_list_len(l, &n));
-  return n;
-}
 
 static void healthy(fsc_list *l) {
   fsc_verify_report r = {.size = sizeof r};
@@ -70,7 +49,7 @@ static void active(const char *base, uint64_t *off, uint64_t *cap) {
 
 START_TEST(grows_in_place) {
   const char *base = tc_path("inplace");
-  fsc_list *l = lopen(base);
+  fsc_list *l = tc_lopen(base, 0);
   uint64_t off0 = 0, cap = 0, prev = 0;
   unsigned steps = 0;
   const int64_t n = 700000;
@@ -97,22 +76,22 @@ START_TEST(grows_in_place) {
   ck_assert_uint_ge(steps, 5);
   ck_assert_uint_ge(cap, (uint64_t)n);
   ck_assert_uint_lt(cap, (uint64_t)n + (UINT64_C(1) << 15) + 1);
-  ck_assert_uint_eq(llen(l), (uint64_t)n);
+  ck_assert_uint_eq(tc_llen(l), (uint64_t)n);
   for (int64_t i = 0; i < n; i += 997) {
     int64_t x = -1;
     ck_ok(fsc_list_get_i64(l, i, &x));
     ck_assert_int_eq(x, i * 7);
   }
   healthy(l);
-  lclose(l);
+  tc_lclose(l);
   /* The last close: the capacity comes down where the array lies. */
   uint64_t off;
   active(base, &off, &cap);
   ck_assert_uint_eq(off, off0);
   ck_assert_uint_le(cap, (uint64_t)n + n / 8 + 64);
   ck_assert_uint_ge(cap, (uint64_t)n);
-  l = lopen(base);
-  ck_assert_uint_eq(llen(l), (uint64_t)n);
+  l = tc_lopen(base, 0);
+  ck_assert_uint_eq(tc_llen(l), (uint64_t)n);
   int64_t x = -1;
   ck_ok(fsc_list_get_i64(l, -1, &x));
   ck_assert_int_eq(x, (n - 1) * 7);
@@ -129,7 +108,7 @@ END_TEST
 
 START_TEST(popped_queue_is_copied) {
   const char *base = tc_path("queue");
-  fsc_list *l = lopen(base);
+  fsc_list *l = tc_lopen(base, 0);
   /* Fill the array to its capacity, pop most of it at the head. */
   uint64_t off0, cap0;
   int64_t i = 0;
@@ -154,7 +133,7 @@ START_TEST(popped_queue_is_copied) {
   ck_assert_uint_ne(off1, off0);
   ck_assert_uint_lt(cap1, cap0);
   int64_t left = (int64_t)cap0 + 1 - popped;
-  ck_assert_uint_eq(llen(l), (uint64_t)left);
+  ck_assert_uint_eq(tc_llen(l), (uint64_t)left);
   for (int64_t j = 0; j < left; j++) {
     int64_t x = -1;
     ck_ok(fsc_list_get_i64(l, j, &x));
@@ -170,14 +149,14 @@ enum { APPENDERS = 4, PER = 150000 };
 
 START_TEST(appenders_and_reader) {
   const char *base = tc_path("mp");
-  lclose(lopen(base));
+  tc_lclose(tc_lopen(base, 0));
   volatile uint32_t *done = tc_shm(sizeof *done);
   pid_t pids[APPENDERS + 1];
   for (int p = 0; p < APPENDERS; p++) {
     pids[p] = fork();
     ck_assert_int_ge(pids[p], 0);
     if (pids[p] == 0) {
-      fsc_list *l = lopen(base);
+      fsc_list *l = tc_lopen(base, 0);
       for (int64_t i = 0; i < PER; i++)
         if (fsc_list_append_i64(l, (int64_t)p << 32 | i) != 0)
           _exit(1);
@@ -189,7 +168,7 @@ START_TEST(appenders_and_reader) {
   pids[APPENDERS] = fork();
   ck_assert_int_ge(pids[APPENDERS], 0);
   if (pids[APPENDERS] == 0) {
-    fsc_list *l = lopen(base);
+    fsc_list *l = tc_lopen(base, 0);
     unsigned rounds = 0;
     while (!__atomic_load_n(done, __ATOMIC_ACQUIRE) || rounds < 3) {
       uint64_t n = 0;
@@ -208,8 +187,8 @@ START_TEST(appenders_and_reader) {
   tc_reap(pids, APPENDERS, 300);
   __atomic_store_n(done, 1, __ATOMIC_RELEASE);
   tc_reap(pids + APPENDERS, 1, 60);
-  fsc_list *l = lopen(base);
-  ck_assert_uint_eq(llen(l), (uint64_t)APPENDERS * PER);
+  fsc_list *l = tc_lopen(base, 0);
+  ck_assert_uint_eq(tc_llen(l), (uint64_t)APPENDERS * PER);
   int64_t next[APPENDERS] = {0};
   fsc_list_iter it;
   ck_ok(fsc_list_iter_init(l, &it));
@@ -233,7 +212,7 @@ END_TEST
 
 START_TEST(appender_killed) {
   const char *base = tc_path("kill");
-  lclose(lopen(base));
+  tc_lclose(tc_lopen(base, 0));
   volatile int64_t *acked = tc_shm(sizeof *acked);
   uint64_t seed = 0x9E3779B97F4A7C15u;
   int64_t have = 0;
@@ -241,7 +220,7 @@ START_TEST(appender_killed) {
     pid_t p = fork();
     ck_assert_int_ge(p, 0);
     if (p == 0) {
-      fsc_list *l = lopen(base);
+      fsc_list *l = tc_lopen(base, 0);
       for (int64_t i = have;; i++) {
         if (fsc_list_append_i64(l, i) != 0)
           _exit(1);
@@ -255,8 +234,8 @@ START_TEST(appender_killed) {
     ck_assert_int_eq(waitpid(p, &st, 0), p);
     ck_assert(WIFSIGNALED(st));
     int64_t a = __atomic_load_n(acked, __ATOMIC_ACQUIRE);
-    fsc_list *l = lopen(base);
-    uint64_t n = llen(l);
+    fsc_list *l = tc_lopen(base, 0);
+    uint64_t n = tc_llen(l);
     /* Every acknowledged append, and perhaps the one in flight. */
     ck_assert_msg(n == (uint64_t)a || n == (uint64_t)a + 1,
                   "round %d: %llu elements, %lld acknowledged", round,
@@ -267,12 +246,12 @@ START_TEST(appender_killed) {
       ck_assert_int_eq(x, i);
     }
     healthy(l);
-    lclose(l);
+    tc_lclose(l);
     have = (int64_t)n;
     __atomic_store_n(acked, have, __ATOMIC_RELEASE);
   }
   ck_assert_int_gt(have, 100000); /* the rounds reached the larger steps */
-  fsc_list *l = lopen(base);
+  fsc_list *l = tc_lopen(base, 0);
   ck_ok(fsc_list_destroy(l));
   fsc_list_free(l);
   munmap((void *)acked, sizeof *acked);

@@ -30,32 +30,9 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "check_list.h"
 #include "file/format.h"
 
-static fsc_list *lopen(const char *p, int64_t lock_ms) {
-  fsc_options o = FSC_OPTIONS_INIT;
-  o.type = FSC_TYPE_INT64;
-  if (lock_ms)
-    o.lock_timeout_ms = lock_ms;
-  fsc_list *l = NULL;
-  int rc = fsc_list_open(p, &o, &l);
-  if (rc) {
-    fprintf(stderr, "open %s: %s\n", p, fsc_errmsg());
-    _exit(90);
-  }
-  return l;
-}
-
-static void lclose(fsc_list *l) {
-  ck_ok(fsc_list_close(l));
-  fsc_list_free(l);
-}
-
-static uint64_t llen(fsc_list *l) {
-  uint64_t n = 0;
-  ck_ok(fsc_list_len(l, &n));
-  return n;
-}
 
 static int64_t lget(fsc_list *l, int64_t i) {
   int64_t x = -1;
@@ -133,7 +110,7 @@ START_TEST(pop_head_takes_no_lock) {
   const char *p = tc_path("nolock");
   char base[600];
   snprintf(base, sizeof base, "%s", p);
-  fsc_list *l = lopen(base, 300);
+  fsc_list *l = tc_lopen(base, 300);
   for (int64_t i = 0; i < 10; i++)
     ck_ok(fsc_list_append_i64(l, i));
   pid_t h = tc_hold_lock(ipath(base));
@@ -146,7 +123,7 @@ START_TEST(pop_head_takes_no_lock) {
   ck_fsc(fsc_list_pop(l, -1, &t), FSC_ETIMEDOUT);
   ck_fsc(fsc_list_del(l, -1), FSC_ETIMEDOUT);
   ck_fsc(fsc_list_pop_wait(l, -1, 0, &t), FSC_ETIMEDOUT);
-  ck_assert_uint_eq(llen(l), 10);
+  ck_assert_uint_eq(tc_llen(l), 10);
   ck_assert_int_eq(lget(l, -1), 9);
   /* ...pops at the head and appends do not wait for it. */
   for (int64_t i = 0; i < 4; i++)
@@ -156,7 +133,7 @@ START_TEST(pop_head_takes_no_lock) {
   ck_ok(fsc_list_pop_wait(l, 0, 1000, &v));
   ck_assert_int_eq(v.u.i64, 4);
   ck_ok(fsc_list_del(l, 0)); /* 5 */
-  ck_assert_uint_eq(llen(l), 5);
+  ck_assert_uint_eq(tc_llen(l), 5);
   ck_assert_int_eq(lget(l, 0), 6);
   ck_assert_int_eq(lget(l, -1), 10);
   int64_t x;
@@ -168,8 +145,8 @@ START_TEST(pop_head_takes_no_lock) {
   healthy(l);
   ck_assert_int_eq(lpop(l, -1), 10); /* (the locked end) */
   ck_assert_int_eq(lpop(l, 0), 60);
-  ck_assert_uint_eq(llen(l), 3);
-  lclose(l);
+  ck_assert_uint_eq(tc_llen(l), 3);
+  tc_lclose(l);
 }
 END_TEST
 
@@ -186,35 +163,35 @@ static void claim_head(const char *base) {
 
 START_TEST(dead_claim_finished_by_next_pop) {
   const char *base = tc_path("claim");
-  fsc_list *l = lopen(base, 0);
+  fsc_list *l = tc_lopen(base, 0);
   for (int64_t i = 0; i < 10; i++)
     ck_ok(fsc_list_append_i64(l, i));
   ck_assert_int_eq(lpop(l, 0), 0);
   claim_head(base); /* element 1, claimed by a popper that died */
   /* Until HEAD passes it, the claimed element is element 0. */
-  ck_assert_uint_eq(llen(l), 9);
+  ck_assert_uint_eq(tc_llen(l), 9);
   ck_assert_int_eq(lget(l, 0), 1);
   ck_assert_int_eq(lget(l, -9), 1);
   /* The next pop passes HEAD (1 is gone: its popper had it) and pops 2. */
   ck_assert_int_eq(lpop(l, 0), 2);
-  ck_assert_uint_eq(llen(l), 7);
+  ck_assert_uint_eq(tc_llen(l), 7);
   ck_assert_int_eq(lget(l, 0), 3);
   repaired(l);
   /* A setter meeting a claim passes HEAD too, then sets element 0. */
   claim_head(base); /* 3 */
   ck_ok(lset(l, 0, 40));
-  ck_assert_uint_eq(llen(l), 6);
+  ck_assert_uint_eq(tc_llen(l), 6);
   ck_assert_int_eq(lget(l, 0), 40);
   /* And a structural change (insert) settles HEAD before it copies. */
   claim_head(base); /* 40 */
   ck_ok(fsc_list_insert(l, 1, &(fsc_value){.type = FSC_TYPE_INT64,
                                            .u.i64 = 99}));
-  ck_assert_uint_eq(llen(l), 6);
+  ck_assert_uint_eq(tc_llen(l), 6);
   int64_t want[] = {5, 99, 6, 7, 8, 9};
   for (int i = 0; i < 6; i++)
     ck_assert_int_eq(lget(l, i), want[i]);
   repaired(l);
-  lclose(l);
+  tc_lclose(l);
 }
 END_TEST
 
@@ -223,7 +200,7 @@ START_TEST(crash_mid_pop_recovers) {
   pid_t c = fork();
   ck_assert_int_ge(c, 0);
   if (c == 0) {
-    fsc_list *l = lopen(base, 0);
+    fsc_list *l = tc_lopen(base, 0);
     for (int64_t i = 0; i < 100; i++)
       if (fsc_list_append_i64(l, i))
         _exit(1);
@@ -238,26 +215,26 @@ START_TEST(crash_mid_pop_recovers) {
   uint64_t h;
   head_slot(base, &h);
   ck_assert_uint_eq(h, 3);
-  fsc_list *l = lopen(base, 0);
+  fsc_list *l = tc_lopen(base, 0);
   fsc_metrics m = {.size = sizeof m};
   ck_ok(fsc_list_metrics(l, &m));
   ck_assert(!m.last_close_clean);
-  ck_assert_uint_eq(llen(l), 96);
+  ck_assert_uint_eq(tc_llen(l), 96);
   ck_assert_int_eq(lget(l, 0), 4);
   ck_assert_int_eq(lget(l, -1), 99);
   healthy(l);
   ck_assert_int_eq(lpop(l, 0), 4);
-  lclose(l);
+  tc_lclose(l);
   /* The last clean close rebased the list: HEAD 0, no TAKEN slot left
    * (what a library without heads reads right). */
   off_t at = head_slot(base, &h);
   ck_assert_uint_eq(h, 0);
   ck_assert(FSC__SLOT_IS_VALUE(peek64(ipath(base), at)));
-  l = lopen(base, 0);
-  ck_assert_uint_eq(llen(l), 95);
+  l = tc_lopen(base, 0);
+  ck_assert_uint_eq(tc_llen(l), 95);
   ck_assert_int_eq(lget(l, 0), 5);
   healthy(l);
-  lclose(l);
+  tc_lclose(l);
 }
 END_TEST
 
@@ -265,23 +242,23 @@ END_TEST
  * length word's epoch. */
 START_TEST(file_without_head_word) {
   const char *base = tc_path("old");
-  fsc_list *l = lopen(base, 0);
+  fsc_list *l = tc_lopen(base, 0);
   for (int64_t i = 0; i < 10; i++)
     ck_ok(fsc_list_append_i64(l, i));
   ck_ok(fsc_list_insert(l, 0, &(fsc_value){.type = FSC_TYPE_INT64,
                                            .u.i64 = -1})); /* epoch 1 */
-  lclose(l);
+  tc_lclose(l);
   poke64(ipath(base), I_LHEAD, 0);
   ck_assert_uint_ne(FSC__LW_EPOCH(peek64(ipath(base), I_LENWORD)), 0);
-  l = lopen(base, 0);
-  ck_assert_uint_eq(llen(l), 11);
+  l = tc_lopen(base, 0);
+  ck_assert_uint_eq(tc_llen(l), 11);
   ck_assert_int_eq(lget(l, 0), -1);
   ck_assert_int_eq(lpop(l, 0), -1);
   ck_assert_int_eq(lpop(l, 0), 0);
   ck_assert_int_eq(lget(l, 0), 1);
-  ck_assert_uint_eq(llen(l), 9);
+  ck_assert_uint_eq(tc_llen(l), 9);
   healthy(l);
-  lclose(l);
+  tc_lclose(l);
 }
 END_TEST
 
@@ -289,7 +266,7 @@ END_TEST
  * and verify's repair finds HEAD where the TAKEN slots end. */
 START_TEST(damaged_head_word) {
   const char *base = tc_path("dmg");
-  fsc_list *l = lopen(base, 0);
+  fsc_list *l = tc_lopen(base, 0);
   for (int64_t i = 0; i < 10; i++)
     ck_ok(fsc_list_append_i64(l, i));
   ck_assert_int_eq(lpop(l, 0), 0);
@@ -301,7 +278,7 @@ START_TEST(damaged_head_word) {
   fsc_verify_report r = {.size = sizeof r};
   ck_ok(fsc_list_verify(l, FSC_VERIFY_REPAIR, &r));
   ck_assert(r.repaired);
-  ck_assert_uint_eq(llen(l), 8);
+  ck_assert_uint_eq(tc_llen(l), 8);
   ck_assert_int_eq(lget(l, 0), 2);
   healthy(l);
   /* A HEAD moved forward over elements (2 and 3 hidden), and one moved
@@ -318,11 +295,11 @@ START_TEST(damaged_head_word) {
     r2 = (fsc_verify_report){.size = sizeof r2};
     ck_ok(fsc_list_verify(l, FSC_VERIFY_REPAIR, &r2));
     ck_assert(r2.repaired);
-    ck_assert_uint_eq(llen(l), 7);
+    ck_assert_uint_eq(tc_llen(l), 7);
     ck_assert_int_eq(lget(l, 0), 3);
     healthy(l);
   }
-  lclose(l);
+  tc_lclose(l);
 }
 END_TEST
 
@@ -334,7 +311,7 @@ static uint64_t xs(uint64_t *x) {
 }
 
 START_TEST(model_ends) {
-  fsc_list *l = lopen(tc_path("model"), 0);
+  fsc_list *l = tc_lopen(tc_path("model"), 0);
   enum { CAP = 1024, STEPS = 3000 };
   int64_t *m = malloc(CAP * sizeof *m), next = 0;
   ck_assert_ptr_nonnull(m);
@@ -382,13 +359,13 @@ START_TEST(model_ends) {
       ck_ok(fsc_list_get_i64(l, (int64_t)at - (int64_t)n, &v));
       ck_assert_int_eq(v, m[at]);
     }
-    ck_assert_uint_eq(llen(l), n);
+    ck_assert_uint_eq(tc_llen(l), n);
     if (step % 10 == 0)
       healthy(l);
   }
   healthy(l);
   free(m);
-  lclose(l);
+  tc_lclose(l);
 }
 END_TEST
 
@@ -404,7 +381,7 @@ struct qs {
 };
 
 static void producer(const char *p, struct qs *q, int id) {
-  fsc_list *l = lopen(p, 0);
+  fsc_list *l = tc_lopen(p, 0);
   for (int64_t j = 0; j < NI; j++)
     if (fsc_list_append_i64(l, id * 1000000 + j) != 0)
       _exit(91);
@@ -417,7 +394,7 @@ static void producer(const char *p, struct qs *q, int id) {
 /* Pop with pop_wait at `end` until the producers are done and the list
  * stays empty; at the head, each producer's items must come in order. */
 static void consumer(const char *p, struct qs *q, int64_t end) {
-  fsc_list *l = lopen(p, 0);
+  fsc_list *l = tc_lopen(p, 0);
   int64_t last[NP];
   for (int i = 0; i < NP; i++)
     last[i] = -1;
@@ -453,7 +430,7 @@ static void run_queue(int kills) {
   const char *p = tc_path("q");
   char base[600];
   snprintf(base, sizeof base, "%s", p);
-  fsc_list *l = lopen(base, 0);
+  fsc_list *l = tc_lopen(base, 0);
   struct qs *q = tc_shm(sizeof *q);
   pid_t cons[NC + KILLS], prod[NP];
   int nc = 0;
@@ -490,12 +467,12 @@ static void run_queue(int kills) {
   /* (delivered lags seen by one for a consumer killed between them) */
   ck_assert_int_le(q->delivered + missing, NP * NI);
   ck_assert_int_ge(q->delivered + missing + kills, NP * NI);
-  ck_assert_uint_eq(llen(l), 0);
+  ck_assert_uint_eq(tc_llen(l), 0);
   if (kills)
     repaired(l); /* a killed popper's record may still count as live */
   else
     healthy(l);
-  lclose(l);
+  tc_lclose(l);
 }
 
 START_TEST(producers_consumers_both_ends) { run_queue(0); }
@@ -571,7 +548,7 @@ static void *t_read(void *a) {
 }
 
 START_TEST(threads_share_a_handle) {
-  fsc_list *l = lopen(tc_path("thr"), 0);
+  fsc_list *l = tc_lopen(tc_path("thr"), 0);
   uint32_t *seen = calloc(TA * TN, sizeof *seen);
   ck_assert_ptr_nonnull(seen);
   int64_t appended = 0, delivered = 0, bad = 0;
@@ -591,10 +568,10 @@ START_TEST(threads_share_a_handle) {
   ck_assert_int_eq(bad, 0);
   for (int i = 0; i < TA * TN; i++)
     ck_assert_msg(seen[i] == 1, "item %d delivered %u times", i, seen[i]);
-  ck_assert_uint_eq(llen(l), 0);
+  ck_assert_uint_eq(tc_llen(l), 0);
   healthy(l);
   free(seen);
-  lclose(l);
+  tc_lclose(l);
 }
 END_TEST
 
