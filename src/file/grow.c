@@ -381,8 +381,7 @@ fail:
 }
 
 int fsc__data_grow_ahead(struct fsc__gen *c, uint64_t cap) {
-  if (c->zgrow && cap >= GROW_JOB_MIN &&
-      gjob_start(c, cap + (cap < GROW_JOB_AHEAD ? 1 : GROW_JOB_AHEAD)))
+  if (c->zgrow && cap >= GROW_JOB_MIN && gjob_start(c, cap + GROW_JOB_AHEAD))
     return 0;
   return fsc__data_grow(c, cap + 1);
 }
