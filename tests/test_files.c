@@ -347,7 +347,7 @@ static void views_fill_read(const char *base, uint64_t n, int *maps,
  * the newer one must not stay resident in both: the process's RSS would
  * count it twice (a 1M-key dict filled, then read: 341 MB, against 224
  * for the fill alone).  A view reaches far past the file (map.c,
- * view_len: 1 GiB at least, then 16 times the last), so a fill of 20 MB
+ * view_len: 64 MiB at least, then 16 times the last), so a fill of 20 MB
  * never needs a second one: one mapping. */
 START_TEST(test_views_not_counted_twice) {
   int maps = 0;
@@ -358,14 +358,11 @@ START_TEST(test_views_not_counted_twice) {
 }
 END_TEST
 
-/* A fill of about 110 MB outgrows a first view of 64 MiB (map.c's test
- * hook FSC_TEST_VIEW_MIN lowers the first view from 1 GiB to that): a
- * second view of 1 GiB, and the first one's page table entries are
- * dropped a chunk a 4 MiB of appends (fsc__file_drop_later), all of them
- * before the fill ends: the same bound on what is resident.  (Each test
- * runs in its own child: the variable ends with it.) */
+/* A fill of about 110 MB outgrows the first view (64 MiB): a second view
+ * of 1 GiB, and the first one's page table entries are dropped a chunk a
+ * 4 MiB of appends (fsc__file_drop_later), all of them before the fill
+ * ends: the same bound on what is resident. */
 START_TEST(test_views_replaced) {
-  ck_assert_int_eq(setenv("FSC_TEST_VIEW_MIN", "33554432", 1), 0);
   int maps = 0;
   uint64_t largest = 0;
   views_fill_read(tc_path("views"), 800000, &maps, &largest);

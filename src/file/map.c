@@ -48,7 +48,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -212,30 +211,21 @@ void fsc__file_drop_run(struct fsc__file *f, uint64_t max) {
  * touches a byte beyond the published capacity), so that the file grows
  * for a long time inside one view.  A new view is what costs: the old one
  * must give its page table entries back (view_add), and every page is
- * faulted in again through the new one.  On 64-bit, twice VIEW_MIN (1
- * GiB) at least, and VIEW_MUL (16) times the previous view: address
+ * faulted in again through the new one.  On 64-bit, twice VIEW_MIN (64
+ * MiB) at least, and VIEW_MUL (16) times the previous view: address
  * space, not memory (a shared file mapping reserves no swap and no page
  * until it is touched), so a file is mapped at most three times on its
- * way to 256 GiB (1 GiB, 16 GiB, 256 GiB).  The first view was 64 MiB
- * before: a 4M-key dict (a 576 MB data file, a 128 MB index) then met
- * two views of each file, and its fill took 34,400 page faults in the
- * filling thread against 25,300 with one (fresh process, 4M puts,
- * 16-byte keys, 100-byte values); what a larger first view costs is its
- * munmap at the last close, a few microseconds.  The fallback (a smaller
- * view, 2 times what is needed or 4 times the last) is what an
- * address-space limit (RLIMIT_AS, ulimit -v) leaves room for.  The test
- * hook FSC_TEST_VIEW_MIN (bytes) lowers VIEW_MIN, so that a test can make
- * a file outgrow its first view without a gigabyte of data. */
-#define VIEW_MIN (UINT64_C(512) << 20)
+ * way to 16 GiB (64 MiB, 1 GiB, 16 GiB; before, a view 4 times the last:
+ * 2, 8, 32, 128, 512 MiB, 2 GiB...).  Not larger at first: a small
+ * collection's close would pay for it (munmap of a 4 GiB view, about
+ * 10 us against 4).  The fallback (a smaller view, 2 times what is needed
+ * or 4 times the last) is what an address-space limit (RLIMIT_AS,
+ * ulimit -v) leaves room for. */
+#define VIEW_MIN (UINT64_C(32) << 20)
 #define VIEW_MUL 16
-static uint64_t view_min(void) {
-  const char *e = getenv("FSC_TEST_VIEW_MIN");
-  unsigned long long v = e ? strtoull(e, NULL, 10) : 0;
-  return v >= MIN_VIEW && v <= VIEW_MIN ? (uint64_t)v : VIEW_MIN;
-}
 static uint64_t view_len(struct fsc__file *f, uint64_t need, bool small) {
   small = small || sizeof(void *) < 8; /* (32-bit: no room to spare) */
-  uint64_t min = small ? MIN_VIEW : view_min(), mul = small ? 4 : VIEW_MUL;
+  uint64_t min = small ? MIN_VIEW : VIEW_MIN, mul = small ? 4 : VIEW_MUL;
   uint64_t len = need < min ? min : need;
   if (f->nviews > 0 && len < f->views[f->nviews - 1].len * (mul / 2))
     len = f->views[f->nviews - 1].len * (mul / 2);
