@@ -49,6 +49,7 @@
 #include "bench_util.h"
 #include "engine.h"
 #include "bench_keys.h"
+#include "stall_probe.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -1597,6 +1598,42 @@ static void print_cpu_shares(FILE *f, size_t off) {
   }
 }
 
+/* The machine's own stalls (stall_probe.c), before the engines ran (0)
+ * and after them (1): the floor under every maximum of the run. */
+#define STALL_SPIN_S 3.0
+#define STALL_FAULT_BYTES (UINT64_C(256) << 20)
+static struct {
+  struct stall_stats spin[2], flt[2];
+  bool spin_ok[2], flt_ok[2];
+} g_stall;
+
+static void stall_describe(FILE *f, int when, const char *bullet) {
+  const struct stall_stats *sp = &g_stall.spin[when], *fl = &g_stall.flt[when];
+  fprintf(f, "%s%s the engines: ", bullet, when ? "after" : "before");
+  if (g_stall.spin_ok[when])
+    fprintf(f, "a loop that only reads the clock, %.0f s: %zu gaps over "
+               "1 us, p99.9 %.1f us, max %.0f us",
+            STALL_SPIN_S, sp->n, sp->p999_us, sp->max_us);
+  else
+    fprintf(f, "the clock loop could not run");
+  if (g_stall.flt_ok[when])
+    fprintf(f, "; the first write to each of %zu new pages of a shared "
+               "file mapping: mean %.2f us, p50 %.2f, p99.9 %.1f, max "
+               "%.0f us\n",
+            fl->n, fl->mean_us, fl->p50_us, fl->p999_us, fl->max_us);
+  else
+    fprintf(f, "; the page fault probe could not run\n");
+}
+
+static void stall_run(int when) {
+  g_stall.spin_ok[when] =
+      stall_probe_spin(STALL_SPIN_S, &g_stall.spin[when]) == 0;
+  g_stall.flt_ok[when] = stall_probe_faults(cfg.root, STALL_FAULT_BYTES,
+                                            &g_stall.flt[when]) == 0;
+  stall_describe(stdout, when, "machine stalls (bench/stall_probe.c), ");
+  fflush(stdout);
+}
+
 static void write_markdown(const char *path, const struct machine *m,
                            const char *date, double load0, double load1,
                            double secs, const char *png) {
@@ -1641,6 +1678,11 @@ static void write_markdown(const char *path, const struct machine *m,
   fprintf(f, "- Compiler: %s, CFLAGS `%s`.\n", m->compiler, BENCH_CFLAGS);
   fprintf(f, "- Load average (1 min): %.2f at the start, %.2f at the end "
              "(the run's own processes count in it).\n", load0, load1);
+  fprintf(f, "- The machine's own stalls in this run (bench/stall_probe.c: "
+             "no engine involved; a maximum in the tables near these can "
+             "be the machine's, not the engine's):\n");
+  stall_describe(f, 0, "  - ");
+  stall_describe(f, 1, "  - ");
   if (cfg.load)
     fprintf(f, "- Loaded (`-L`): %ld busy loops and a writer that writes "
                "and fsyncs 64 MiB again and again in the run's directory "
@@ -1974,6 +2016,7 @@ int main(int argc, char **argv) {
     p += k + (p[k] == ',');
   }
 
+  stall_run(0);
   for (unsigned r = 0; r < cfg.rounds; r++) {
     if (cfg.rounds > 1)
       printf("round %u of %u\n", r + 1, cfg.rounds);
@@ -1984,6 +2027,7 @@ int main(int argc, char **argv) {
       }
     open_phase(r);
   }
+  stall_run(1);
   double secs = (double)(now_ns() - t_start) / 1e9;
   double load1 = loadavg1();
   load_stop();
