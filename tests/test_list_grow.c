@@ -13,7 +13,7 @@
  *  - 4 processes appending at once while a fifth reads: every element
  *    exactly once, each appender's in its order, readers never see a
  *    slot they cannot read;
- *  - an appender killed at random moments, 40 times: each reopen
+ *  - an appender killed at random moments, 40 times or more: each reopen
  *    recovers a healthy list holding every append acknowledged before the
  *    kill, in order.
  */
@@ -216,7 +216,10 @@ START_TEST(appender_killed) {
   volatile int64_t *acked = tc_shm(sizeof *acked);
   uint64_t seed = 0x9E3779B97F4A7C15u;
   int64_t have = 0;
-  for (int round = 0; round < 40; round++) {
+  /* 40 rounds, and more (at most 400) until the list is past 100,000
+   * elements, so that kills land in the later 2^15-slot steps too. */
+  for (int round = 0; round < 40 || (have <= 100000 && round < 400);
+       round++) {
     pid_t p = fork();
     ck_assert_int_ge(p, 0);
     if (p == 0) {
@@ -228,7 +231,7 @@ START_TEST(appender_killed) {
       }
     }
     seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
-    usleep((useconds_t)(2000 + seed % 60000));
+    usleep((useconds_t)(1000 + seed % 5000));
     kill(p, SIGKILL);
     int st;
     ck_assert_int_eq(waitpid(p, &st, 0), p);
