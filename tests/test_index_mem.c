@@ -119,6 +119,30 @@ static void active(const char *base, uint64_t *off, uint64_t *cap) {
   *cap = peek64(ip, I_DESC(b) + 8);
 }
 
+/* The share of the last page of file p in the page cache.  An open takes
+ * an index file whose last page (its clean-close marker) is in memory for
+ * warm, and then reads nothing ahead (src/file/open_ro.c's
+ * fsc__marker_read, src/file/index_mem.c): a test of the cold open drops
+ * that page too, and looks. */
+static double last_page_resident(const char *p) {
+  struct stat st;
+  if (stat(p, &st) != 0 || st.st_size <= 0)
+    return -1;
+  return resident(p, (uint64_t)(st.st_size - 1) / 4096 * 4096, 4096);
+}
+
+/* drop(p) until its last page is out too (a few tries: the kernel keeps a
+ * page that something holds for the moment); false if it stayed. */
+static bool drop_cold(const char *p) {
+  for (int t = 0; t < 20; t++) {
+    drop(p);
+    if (last_page_resident(p) == 0)
+      return true;
+    sleep_ms(50);
+  }
+  return false;
+}
+
 START_TEST(test_slots_read_ahead_at_open) {
   const char *base = tc_path("ahead");
   make_dict(base, 300000, 2000); /* 512 Ki slots: 4 MiB */
@@ -126,7 +150,12 @@ START_TEST(test_slots_read_ahead_at_open) {
   active(base, &off, &cap);
   ck_assert_uint_ge(cap * 8, 1u << 20);
   const char *ip = fpath(base, "index");
-  drop(ip);
+  if (!drop_cold(ip)) {
+    fprintf(stderr, "test_slots_read_ahead_at_open: the page cache keeps "
+            "the index file's last page after POSIX_FADV_DONTNEED: "
+            "skipped\n");
+    return;
+  }
   ck_assert_double_lt(resident(ip, off, cap * 8), 0.05);
   fsc_options o = FSC_OPTIONS_INIT;
   o.flags = FSC_RDONLY;
@@ -135,8 +164,9 @@ START_TEST(test_slots_read_ahead_at_open) {
   double r = 0;
   for (int t = 0; t < 100 && (r = resident(ip, off, cap * 8)) < 0.95; t++)
     sleep_ms(50); /* the reads were only started */
-  ck_assert_msg(r >= 0.95, "%.0f%% of the slots in memory after the open",
-                100 * r);
+  ck_assert_msg(r >= 0.95, "%.0f%% of the slots in memory after the open "
+                "(the last page: %.0f%%)", 100 * r,
+                100 * last_page_resident(ip));
   /* Only the slots: the hash words after them (read by growths alone)
    * are not read ahead. */
   double h = resident(ip, off + cap * 8, cap * 8);

@@ -149,7 +149,8 @@ if [ "${FSC_TEST_TSAN:-0}" != 0 ]; then
 fi
 
 if [ "${FSC_TEST_PACKAGE:-0}" != 0 ]; then
-  sh tools/package-check.sh >"$suite_tmp/package.out" 2>&1 &
+  : >"$suite_tmp/package.out" # (there before tail opens it)
+  sh tools/package-check.sh >>"$suite_tmp/package.out" 2>&1 &
   ppid=$!
   # Print its lines as they come, all but the closing one.
   tail -n +1 -f --pid="$ppid" "$suite_tmp/package.out" | grep -vE '^[0-9]+ passed, [0-9]+ failed$'
