@@ -44,11 +44,17 @@ export TSAN_OPTIONS="${supp}die_after_fork=0:halt_on_error=0:second_deadlock_sta
 export CK_TIMEOUT_MULTIPLIER=${CK_TIMEOUT_MULTIPLIER:-10}
 passed=0
 failed=0
+# Every case runs, as many at once as there are CPUs (each its own
+# program, files and log); then each is reported in the list's order.
+# shellcheck disable=SC2086
+printf '%s\n' $CASES | xargs -P "$(nproc)" -n 1 sh -c '
+  prog=${1%%:*}; case_=${1#*:}
+  CK_RUN_CASE=$case_ "./tests/$prog" >"tests/$prog.tsan-$case_.log" 2>&1
+  exit 0' tsan-case
 for spec in $CASES; do
   prog=${spec%%:*}
   case_=${spec#*:}
   log="tests/$prog.tsan-$case_.log"
-  CK_RUN_CASE=$case_ "./tests/$prog" >"$log" 2>&1
   line=$(grep -E '^[0-9]+%: Checks: [0-9]+' "$log" | tail -n 1)
   races=$(grep -c 'WARNING: ThreadSanitizer' "$log")
   if [ -n "$line" ]; then
