@@ -1,6 +1,7 @@
 #!/bin/sh
 # Fuzz the library with libFuzzer, ASan and UBSan, for a bounded time, with
-# two targets that share the seconds (half each):
+# two targets (at once when there are two CPUs, each for all the seconds;
+# else one after the other, half each):
 #  - fuzz/fuzz_open.c: hostile collection files opened as a list, a dict
 #    and a set: a clean error or success, never a crash, leak or hang;
 #  - fuzz/fuzz_recover.c: a program of writes on a fresh collection and a
@@ -72,30 +73,66 @@ fi
 
 # The seconds, split between the targets.
 ntargets=$(echo $targets | wc -w)
-each=$((secs / ntargets))
+# SECONDS is the run's wall time.  With a CPU for each target they run at
+# once, each for all of it; else one after the other, sharing it.
+if [ "$(nproc)" -ge "$ntargets" ]; then
+  each=$secs
+  together=1
+else
+  each=$((secs / ntargets))
+  together=0
+fi
 [ "$each" -ge 1 ] || each=1
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
-# fuzz_recover's one known, documented gap (fuzz/known-failing/README.md,
-# doc/DURABILITY.md): a list slot damaged into naming another live
-# element's record.  It is printed, not fatal, unless the caller sets
-# FSC_FUZZ_RECOVER_IGNORE itself (to "" to make it fatal again).
 export FSC_FUZZ_RECOVER_IGNORE="${FSC_FUZZ_RECOVER_IGNORE-list-slot-redirect}"
-failed=""
-for t in $targets; do
+
+# run_target T [libFuzzer options]: fuzz target T for $each seconds; its
+# exit status in T.status.
+run_target() {
+  t=$1
+  shift
   case $t in
   fuzz_open) corpus=corpus artifacts=artifacts seeds=$root/fuzz/corpus ;;
   fuzz_recover) corpus=corpus-recover artifacts=artifacts-recover
     seeds=$root/fuzz/corpus-recover ;;
-  *) fail "unknown target $t" ;;
   esac
   mkdir -p "$corpus" "$artifacts"
   # Private files for the target (it writes the collection there).
-  FUZZ_TMP=$(mktemp -d "${TMPDIR:-/tmp}/fsc-fuzz.XXXXXX") || fail "mktemp"
+  FUZZ_TMP=$(mktemp -d "${TMPDIR:-/tmp}/fsc-fuzz.XXXXXX") || {
+    echo 1 >"$t.status"; return; }
   TMPDIR=$FUZZ_TMP ./"$t" -max_total_time="$each" -timeout=20 \
     -rss_limit_mb=4096 -artifact_prefix="$artifacts/" -print_final_stats=1 \
     "$@" "$corpus" "$seeds" >"$t.log" 2>&1
-  status=$?
+  echo $? >"$t.status"
   rm -rf "$FUZZ_TMP"
+}
+
+for t in $targets; do
+  case $t in
+  fuzz_open | fuzz_recover) ;;
+  *) fail "unknown target $t" ;;
+  esac
+  rm -f "$t.status"
+done
+pids=""
+for t in $targets; do
+  if [ "$together" -eq 1 ]; then
+    run_target "$t" "$@" &
+    pids="$pids $!"
+  else
+    run_target "$t" "$@"
+  fi
+done
+for p in $pids; do
+  wait "$p"
+done
+failed=""
+for t in $targets; do
+  case $t in
+  fuzz_open) artifacts=artifacts ;;
+  fuzz_recover) artifacts=artifacts-recover ;;
+  esac
+  status=$(cat "$t.status" 2>/dev/null || echo 1)
   runs=$(sed -nE 's/^stat::number_of_executed_units: *([0-9]+).*/\1/p' "$t.log")
   if [ "$status" -ne 0 ]; then
     grep -E 'ERROR|SUMMARY|runtime error|INVARIANT|Test unit written' "$t.log" |
