@@ -25,8 +25,6 @@
  *    the thread waits does not keep the thread's descriptor of the data
  *    file open (prealloc.c, fsc__bg_start).
  */
-#include "check_common.h"
-
 /* Check's own ck_assert_msg here (tests/check_common.h drops its write to
  * the runner for each assertion that passes): with those writes gone, the
  * appends of test_job_claim_after_fork run faster, and it failed 2 and 3
@@ -34,11 +32,8 @@
  * 8 MiB was followed by no growth in 10 s: capacity still 8 MiB, tail at
  * the mark), where it passed 8 of 8 with them.  Not understood yet; until
  * it is, this file keeps the timing it was written with. */
-#undef ck_assert_msg
-#define ck_assert_msg(expr, ...)                                              \
-  ((expr) ? _mark_point(__FILE__, __LINE__)                                   \
-          : _ck_assert_failed(__FILE__, __LINE__,                             \
-                              "Assertion '" #expr "' failed", ##__VA_ARGS__))
+#define FSC_TEST_MARK_POINTS
+#include "check_common.h"
 #include "check_records.h"
 
 #include <dirent.h>

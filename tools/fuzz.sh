@@ -71,7 +71,6 @@ if [ -n "$FSC_FUZZ_SEEDS" ] || ! ls "$root/fuzz/corpus/"* >/dev/null 2>&1; then
   ./make_corpus "$root/fuzz/corpus" || fail "make_corpus failed"
 fi
 
-# The seconds, split between the targets.
 ntargets=$(echo $targets | wc -w)
 # SECONDS is the run's wall time.  With a CPU for each target they run at
 # once, each for all of it; else one after the other, sharing it.
@@ -84,18 +83,27 @@ else
 fi
 [ "$each" -ge 1 ] || each=1
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+# fuzz_recover's one known, documented gap (fuzz/known-failing/README.md,
+# doc/DURABILITY.md): a list slot damaged into naming another live
+# element's record.  It is printed, not fatal, unless the caller sets
+# FSC_FUZZ_RECOVER_IGNORE itself (to "" to make it fatal again).
 export FSC_FUZZ_RECOVER_IGNORE="${FSC_FUZZ_RECOVER_IGNORE-list-slot-redirect}"
+
+# dirs_of T: target T's corpus, artifacts and seeds directories.
+dirs_of() {
+  case $1 in
+  fuzz_open) corpus=corpus artifacts=artifacts seeds=$root/fuzz/corpus ;;
+  fuzz_recover) corpus=corpus-recover artifacts=artifacts-recover
+    seeds=$root/fuzz/corpus-recover ;;
+  esac
+}
 
 # run_target T [libFuzzer options]: fuzz target T for $each seconds; its
 # exit status in T.status.
 run_target() {
   t=$1
   shift
-  case $t in
-  fuzz_open) corpus=corpus artifacts=artifacts seeds=$root/fuzz/corpus ;;
-  fuzz_recover) corpus=corpus-recover artifacts=artifacts-recover
-    seeds=$root/fuzz/corpus-recover ;;
-  esac
+  dirs_of "$t"
   mkdir -p "$corpus" "$artifacts"
   # Private files for the target (it writes the collection there).
   FUZZ_TMP=$(mktemp -d "${TMPDIR:-/tmp}/fsc-fuzz.XXXXXX") || {
@@ -128,10 +136,7 @@ for p in $pids; do
 done
 failed=""
 for t in $targets; do
-  case $t in
-  fuzz_open) artifacts=artifacts ;;
-  fuzz_recover) artifacts=artifacts-recover ;;
-  esac
+  dirs_of "$t"
   status=$(cat "$t.status" 2>/dev/null || echo 1)
   runs=$(sed -nE 's/^stat::number_of_executed_units: *([0-9]+).*/\1/p' "$t.log")
   if [ "$status" -ne 0 ]; then
