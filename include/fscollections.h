@@ -1281,8 +1281,13 @@ FSC_API int fsc_dict_pop(fsc_dict *d, const void *key, size_t klen,
  * d.popitem(): removes the newest key (the last in iteration order) and
  * gives it in *key (a STRING or BYTES view) and its value in *val (either
  * may be NULL; views valid until the handle closes).
- * Cost: a walk of the data file (O(records written since the last
- * compaction)); use a list as a stack when that matters.
+ * Cost: amortized O(1): each handle keeps, per process, a cache of the
+ * walk of the data file that finds the newest key (its first call walks
+ * every record written since the last compaction; later ones only what
+ * was written since, and a rebuild now and then, doc/CONCURRENCY.md).
+ * With writers in other threads or processes, a key whose insert was in
+ * flight during a pop may come out later than strictly newest first; it
+ * comes out before popitem reports the dict empty.
  * Errors: FSC_EKEY ("popitem(): dictionary is empty"), and the others as
  * fsc_dict_set.  Thread-safe and process-safe: racing poppers get
  * different keys.

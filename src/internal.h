@@ -235,6 +235,7 @@ struct fsc__handle;
 /* One generation of an open collection: its two files as this handle
  * mapped them.  Compaction moves a handle to a new generation; the old
  * one stays mapped (views into it stay valid) until the handle closes. */
+struct fsc__handle_ext;
 struct fsc__gen {
   enum fsc__kind kind;
   fsc_type type;              /* element type, ANY for heterogeneous */
@@ -288,6 +289,11 @@ struct fsc__gen {
   struct fsc__gen *next;     /* older retired generations */
   uint64_t chits, cmisses;    /* a cache dict's gets through this handle
                                  (coll/cache.c; atomic, process-local) */
+  struct fsc__handle_ext *hint; /* NULL, or what the struct layer keeps
+                                 for this generation in this process
+                                 (struct/hash_newest.c: popitem's walk),
+                                 installed by CAS, destroyed when the
+                                 generation is freed (handle.c) */
 };
 
 /* Is this generation closed?  A relaxed atomic load: one thread's close

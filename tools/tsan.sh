@@ -22,7 +22,7 @@ else
 fi
 # program:case -- every Check test case that runs threads on shared handles.
 CASES=${*:-"test_value:errors test_list_mp:threads test_queue_lockfree:threads test_dict:growth
-  test_set:threads test_keyed_mp:races test_compact:threads
+  test_set:threads test_popitem:threads test_keyed_mp:races test_compact:threads
   test_async:ops test_async:many test_async:order test_async:cancel
   test_async:close_inflight test_async:pop_wait_remote
   test_async:pop_wait_timeout test_async:pop_wait_cancel

@@ -142,6 +142,13 @@ static void ext_destroy(struct fsc__handle *h) {
     x->destroy(x);
 }
 
+/* Release what the struct layer hung off a generation (once). */
+static void gen_hint_destroy(struct fsc__gen *c) {
+  struct fsc__handle_ext *x = ck_pr_fas_ptr(&c->hint, NULL);
+  if (x)
+    x->destroy(x);
+}
+
 int fsc__handle_close(struct fsc__handle *h, bool destroy) {
   struct fsc__gen *c = fsc__cur(h);
   int rc = fsc__gen_check(c, false);
@@ -177,6 +184,7 @@ void fsc__handle_free(struct fsc__handle *h) {
   while (c) {
     struct fsc__gen *next = c->next;
     fsc__gen_release(c); /* idempotent */
+    gen_hint_destroy(c);
     free(c);
     c = next;
   }
@@ -193,6 +201,7 @@ int fsc__handle_reclaim(struct fsc__handle *h) {
   while (o) {
     struct fsc__gen *next = o->next;
     fsc__gen_release(o);
+    gen_hint_destroy(o);
     free(o);
     o = next;
   }

@@ -905,9 +905,7 @@ int fsc__hash_walk(struct fsc__gen *c, uint64_t *pos, uint64_t end,
   return 0;
 }
 
-/* Is record r (parsed in kr) where a live key's current life began?  Then
- * *live is the key's live record. */
-static int live_origin(struct fsc__gen *c, uint64_t r,
+int fsc__hash_live_origin(struct fsc__gen *c, uint64_t r,
                        const struct fsc__krec *kr, uint64_t *live) {
   if (kr->origin != r)
     return 0;
@@ -952,7 +950,7 @@ int fsc__hash_next(struct fsc__gen *c, uint64_t *pos, uint64_t end,
     int rc = fsc__hash_walk(c, pos, end, &r, &kr);
     if (rc <= 0)
       return rc;
-    if ((rc = live_origin(c, r, &kr, off)) != 0)
+    if ((rc = fsc__hash_live_origin(c, r, &kr, off)) != 0)
       return rc;
   }
 }
@@ -976,12 +974,3 @@ int fsc__hash_iter_next(struct fsc__gen *c, uint64_t *pos,
   return fsc__hash_next(c, pos, mark[0], off);
 }
 
-int fsc__hash_newest(struct fsc__gen *c, uint64_t *off) {
-  uint64_t pos = 0, o, end = fsc__hash_tail(c);
-  int found = 0, rc;
-  while ((rc = fsc__hash_next(c, &pos, end, &o)) == 1) {
-    *off = o;
-    found = 1;
-  }
-  return rc < 0 ? rc : found;
-}

@@ -161,7 +161,13 @@ int fsc__hash_iter_next(struct fsc__gen *c, uint64_t *pos,
                         uint64_t *off);
 
 
-/* The newest live item (last in iteration order): 1 with *off, or 0. */
+/* Is record r (parsed in kr) where a live key's current life began?  Then
+ * 1 with *live the key's live record; 0 if not; or an error. */
+int fsc__hash_live_origin(struct fsc__gen *c, uint64_t r,
+                          const struct fsc__krec *kr, uint64_t *live);
+
+/* The newest live item (last in iteration order): 1 with *off, or 0
+ * (hash_newest.c: amortized O(1) through a cache of the walk). */
 int fsc__hash_newest(struct fsc__gen *c, uint64_t *off);
 
 /* Remove every item (structural: takes the lock). */
