@@ -1284,7 +1284,9 @@ FSC_API int fsc_dict_pop(fsc_dict *d, const void *key, size_t klen,
  * Cost: amortized O(1): each handle keeps, per process, a cache of the
  * walk of the data file that finds the newest key (its first call walks
  * every record written since the last compaction; later ones only what
- * was written since, and a rebuild now and then, doc/CONCURRENCY.md).
+ * was written since, and a rebuild now and then, doc/CONCURRENCY.md);
+ * the cache takes up to 8 bytes of the process's heap per key inserted
+ * since the last compaction, freed with the handle (fsc_dict_free).
  * With writers in other threads or processes, a key whose insert was in
  * flight during a pop may come out later than strictly newest first; it
  * comes out before popitem reports the dict empty.

@@ -13,9 +13,9 @@
  *    pops keep the exact order before and after;
  *  - a child forked with a warm cache pops its parent's keys in order, and
  *    the parent then pops what the child left, in order;
- *  - a set drained by pops from one process while another adds: every
- *    element comes out exactly once, none after "empty" while the set
- *    counts elements;
+ *  - a set drained by pops from two processes (one through a handle its
+ *    parent opened) while two others add: every element comes out exactly
+ *    once, and "empty" only once it is;
  *  - threads popping through one handle (and one through its own) while
  *    another thread adds: every key comes out exactly once (the "threads"
  *    case: tools/tsan.sh runs it);
@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -281,9 +282,41 @@ START_TEST(test_fork_warm_cache) {
 }
 END_TEST
 
-#define ADDS 20000
+#define ADDS 10000 /* per adder */
+#define ADDERS 2
 
-START_TEST(test_set_pop_beside_adder) {
+/* What the popping processes share (a MAP_SHARED page): which elements
+ * came out, how many, and how many adders are done. */
+struct pshared {
+  unsigned char seen[ADDERS * ADDS];
+  int64_t got;
+  int adders_done;
+  int bad;
+};
+
+/* Pop until the adders are done and a pop after that finds the set
+ * empty; each element into sh->seen (twice is bad). */
+static void popper(fsc_set *s, struct pshared *sh) {
+  for (;;) {
+    bool done = __atomic_load_n(&sh->adders_done, __ATOMIC_ACQUIRE) ==
+                ADDERS;
+    fsc_value v;
+    int rc = fsc_set_pop(s, &v);
+    if (rc == FSC_EKEY) {
+      if (done)
+        return;
+      continue;
+    }
+    if (rc != 0 || v.u.i64 < 0 || v.u.i64 >= ADDERS * ADDS ||
+        __atomic_exchange_n(&sh->seen[v.u.i64], 1, __ATOMIC_RELAXED)) {
+      __atomic_store_n(&sh->bad, 1, __ATOMIC_RELAXED);
+      return;
+    }
+    __atomic_fetch_add(&sh->got, 1, __ATOMIC_RELAXED);
+  }
+}
+
+START_TEST(test_set_pop_beside_adders) {
   char base[512];
   snprintf(base, sizeof base, "%s", tc_path("set"));
   fsc_options o = FSC_OPTIONS_INIT;
@@ -291,60 +324,54 @@ START_TEST(test_set_pop_beside_adder) {
   o.type = FSC_TYPE_INT64;
   fsc_set *s;
   ck_ok(fsc_set_open(base, &o, &s));
+  struct pshared *sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE,
+                            MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  ck_assert(sh != MAP_FAILED);
   int go[2];
   ck_assert_int_eq(pipe(go), 0);
-  pid_t p = fork();
-  ck_assert_int_ge(p, 0);
-  if (p == 0) { /* the adder: its own handle */
-    fsc_set *a;
-    if (fsc_set_open(base, &o, &a) != 0)
-      _exit(1);
+  pid_t pids[ADDERS + 1];
+  for (int w = 0; w <= ADDERS; w++) {
+    pids[w] = fork();
+    ck_assert_int_ge(pids[w], 0);
+    if (pids[w] != 0)
+      continue;
     char c;
     if (read(go[0], &c, 1) != 1)
       _exit(2);
-    for (int64_t i = 0; i < ADDS; i++)
+    if (w == ADDERS) { /* the second popper: the parent's handle */
+      popper(s, sh);
+      _exit(0);
+    }
+    fsc_set *a; /* an adder: its own handle */
+    if (fsc_set_open(base, &o, &a) != 0)
+      _exit(1);
+    for (int64_t i = (int64_t)w * ADDS; i < (int64_t)(w + 1) * ADDS; i++)
       if (fsc_set_add_i64(a, i) != 1) {
         fprintf(stderr, "add %lld: %s\n", (long long)i, fsc_errmsg());
         _exit(3);
       }
+    __atomic_fetch_add(&sh->adders_done, 1, __ATOMIC_RELEASE);
     if (fsc_set_close(a) != 0)
       _exit(4);
     fsc_set_free(a);
     _exit(0);
   }
-  static uint8_t seen[ADDS];
-  memset(seen, 0, sizeof seen);
-  ck_assert_int_eq(write(go[1], "g", 1), 1);
-  int64_t got = 0;
-  bool done = false;
-  for (;;) {
-    fsc_value v;
-    int rc = fsc_set_pop(s, &v);
-    if (rc == FSC_EKEY) {
-      if (done)
-        break;
-      int st;
-      pid_t w = waitpid(p, &st, WNOHANG);
-      ck_assert_int_ge(w, 0);
-      if (w == p) {
-        ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "adder: %#x",
-                      st);
-        done = true; /* one more round: what it added last */
-      }
-      continue;
-    }
-    ck_assert_msg(rc == 0, "pop: %d %s", rc, fsc_errmsg());
-    ck_assert(v.u.i64 >= 0 && v.u.i64 < ADDS);
-    ck_assert_msg(!seen[v.u.i64], "%" PRId64 " popped twice", v.u.i64);
-    seen[v.u.i64] = 1;
-    got++;
+  ck_assert_int_eq(write(go[1], "ggg", ADDERS + 1), ADDERS + 1);
+  popper(s, sh);
+  for (int w = 0; w <= ADDERS; w++) {
+    int st;
+    ck_assert_int_eq(waitpid(pids[w], &st, 0), pids[w]);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "process %d: %#x",
+                  w, st);
   }
-  ck_assert_int_eq(got, ADDS);
+  ck_assert_msg(!sh->bad, "an element popped twice, or a pop failed");
+  ck_assert_int_eq(sh->got, ADDERS * ADDS);
   uint64_t len;
   ck_ok(fsc_set_len(s, &len));
   ck_assert_uint_eq(len, 0);
   close(go[0]);
   close(go[1]);
+  munmap(sh, sizeof *sh);
   ck_ok(fsc_set_destroy(s));
   fsc_set_free(s);
 }
@@ -470,7 +497,7 @@ int main(void) {
   tcase_add_test(tc, test_two_handles_model);
   tcase_add_test(tc, test_gap_given_up);
   tcase_add_test(tc, test_fork_warm_cache);
-  tcase_add_test(tc, test_set_pop_beside_adder);
+  tcase_add_test(tc, test_set_pop_beside_adders);
   tcase_add_test(tc, test_drain_large);
   suite_add_tcase(s, tc);
   TCase *th = tcase_create("threads");
