@@ -10,8 +10,8 @@
  * compaction).  So each generation keeps, per process, a cache of its
  * walk (struct nst, hung off the generation: fsc__gen.hint):
  *
- *  - stk: the records of [FSC__HDR_SIZE, frontier) that named themselves
- *    as their origin when walked (the candidates: where a key's life may
+ *  - stk: the records of [floor, frontier) that named themselves as
+ *    their origin when walked (the candidates: where a key's life may
  *    have begun), ascending;
  *  - each call walks only [frontier, tail), pushes the new candidates and
  *    moves the frontier to the tail; then it checks candidates from the
@@ -19,7 +19,17 @@
  *    origin) and drops each that fails, so each is dropped once: a key's
  *    life, once ended, never begins again at the same record (a new life
  *    begins at a new record; an overwrite keeps the live record's
- *    origin).
+ *    origin);
+ *  - a new cache starts FIRST_SPAN below the tail (nst_start), not at the
+ *    file's start: the newest key is most often near the tail, and a
+ *    process's first pop then walks that much, not the file.  Only when
+ *    every candidate above floor is gone does a call walk the chunk below
+ *    it (nst_older: twice as large each time, up to MAX_SPAN, which
+ *    bounds a call's walk).  A chunk starts at an offset, not at a
+ *    record: the walk skips to the first record that verifies, and the
+ *    record it skipped into is the chunk below's.  (A stored value that
+ *    holds the image of whole records, checksums included, could be taken
+ *    for them there, as after any gap: doc/CONCURRENCY.md.)
  *
  * Writers of other threads and processes make two exceptions, both
  * about a record between its append and its publication (hash.c,
@@ -61,6 +71,12 @@
  * remembered (the last DEAD_GAPS): a rebuild does not wait there again. */
 #define GAP_CALLS 64
 #define DEAD_GAPS 8
+/* A new cache walks this much back from the tail first (and twice as
+ * much each time it needs older candidates, up to MAX_SPAN: a bound on
+ * the walk one call makes, but for the walk from the start before
+ * "empty"). */
+#define FIRST_SPAN (UINT64_C(64) << 10)
+#define MAX_SPAN (UINT64_C(1) << 20)
 
 /* A candidate's low bit (records are 8-aligned): it was seen live (an
  * answer), so it was published. */
@@ -78,6 +94,11 @@ struct nst {
   struct arr stk;             /* candidates below the frontier */
   struct arr vol;             /* candidates beyond a gap (one call's) */
   uint64_t frontier;          /* 0: nothing walked yet */
+  uint64_t floor;             /* stk holds the candidates of [floor,
+                                 frontier); older ones are not walked */
+  uint64_t span;              /* the next walk below floor */
+  bool resync;                /* the walk from floor (a chunk start, not
+                                 a record's) has found no record yet */
   uint64_t gap, gap_calls;    /* the gap the frontier waits at */
   uint64_t walked, served;    /* since the last rebuild */
   uint64_t unsure;            /* since then: what may have been a record
@@ -143,7 +164,8 @@ static struct nst *nst_get(struct fsc__gen *c) {
 
 static void nst_reset(struct nst *x) {
   x->stk.n = x->vol.n = 0;
-  x->frontier = 0;
+  x->frontier = x->floor = x->span = 0;
+  x->resync = false;
   x->gap = x->gap_calls = 0;
   x->walked = x->served = x->unsure = 0;
 }
@@ -163,8 +185,6 @@ static int unsure_other(struct fsc__gen *c, uint64_t r,
   return rc == 0 || off != r;
 }
 
-/* Walk [frontier, end): candidates before the first gap go to stk (and
- * the frontier follows), after it to vol. */
 static bool dead_gap(const struct nst *x, uint64_t at) {
   for (unsigned i = 0; i < x->ndead && i < DEAD_GAPS; i++)
     if (x->dead[i] == at)
@@ -172,9 +192,40 @@ static bool dead_gap(const struct nst *x, uint64_t at) {
   return false;
 }
 
+/* Where a new cache starts: the whole file when it is small, else a
+ * chunk back from the tail (nst_older walks further back on need). */
+static void nst_start(struct nst *x, uint64_t tail) {
+  if (tail - FSC__HDR_SIZE <= FIRST_SPAN) {
+    x->floor = FSC__HDR_SIZE;
+    x->frontier = FSC__HDR_SIZE;
+    return;
+  }
+  x->floor = x->frontier = (tail - FIRST_SPAN) & ~UINT64_C(7);
+  x->span = FIRST_SPAN;
+  x->resync = true;
+}
+
+/* Walk [frontier, end): candidates before the first gap go to stk (and
+ * the frontier follows), after it to vol.  From a chunk start (resync)
+ * the bytes before the first record are a record that begins below
+ * floor (nst_older's), not a gap. */
 static int nst_walk(struct fsc__gen *c, struct nst *x, uint64_t end) {
   uint64_t pos = x->frontier, gap = 0;
   x->vol.n = 0;
+  if (x->resync) {
+    uint64_t r;
+    struct fsc__krec kr;
+    int rc = fsc__hash_walk(c, &pos, end, &r, &kr);
+    if (rc < 0)
+      return rc;
+    x->resync = false;
+    if (rc == 0) { /* (one record spans the chunk; or one in flight) */
+      x->frontier = end;
+      x->unsure++;
+      return 0;
+    }
+    pos = x->frontier = r; /* (walked again below, as any record) */
+  }
   for (;;) {
     uint64_t at = pos < FSC__HDR_SIZE ? FSC__HDR_SIZE
                                       : (pos + 7) & ~UINT64_C(7);
@@ -235,11 +286,53 @@ static int live(struct fsc__gen *c, uint64_t r, uint64_t *off) {
   return fsc__hash_live_origin(c, r, &kr, off);
 }
 
+/* The candidates of the chunk below floor (stk is empty): the records
+ * that begin in [from, floor), walked from `from` (a chunk start: the
+ * bytes before its first record belong to a record further down).  A
+ * resync after the first record is a record that does not verify: one in
+ * flight, or garbage, hence unsure. */
+static int nst_older(struct fsc__gen *c, struct nst *x) {
+  uint64_t to = x->floor;
+  uint64_t from = to - FSC__HDR_SIZE > x->span
+                      ? (to - x->span) & ~UINT64_C(7)
+                      : FSC__HDR_SIZE;
+  if (x->span < MAX_SPAN)
+    x->span *= 2;
+  uint64_t pos = from, end = fsc__hash_tail(c);
+  bool first = from > FSC__HDR_SIZE;
+  for (;;) {
+    uint64_t at = (pos + 7) & ~UINT64_C(7), r;
+    struct fsc__krec kr;
+    int rc = fsc__hash_walk(c, &pos, end, &r, &kr);
+    if (rc < 0)
+      return rc;
+    if (rc == 0 || r >= to)
+      break;
+    if (!first && r != at)
+      x->unsure++;
+    first = false;
+    x->walked++;
+    if (kr.mark)
+      continue;
+    if (kr.origin == r) {
+      if (!arr_push(&x->stk, r))
+        return fsc__err(FSC_ENOMEM, "out of memory");
+    } else {
+      if ((rc = unsure_other(c, r, &kr)) < 0)
+        return rc;
+      x->unsure += (uint64_t)rc;
+    }
+  }
+  x->floor = from;
+  return 0;
+}
+
 static int nst_newest(struct fsc__gen *c, struct nst *x, uint64_t *off) {
   bool full = false;
   if (x->frontier == 0 ||
       (x->unsure && x->served > x->walked / 4)) { /* (a rebuild) */
     nst_reset(x);
+    nst_start(x, fsc__hash_tail(c));
     full = true;
   }
   for (;;) {
@@ -252,7 +345,14 @@ static int nst_newest(struct fsc__gen *c, struct nst *x, uint64_t *off) {
           x->served++;
         return rc;
       }
-    while (x->stk.n > 0) {
+    for (;;) {
+      if (x->stk.n == 0) {
+        if (x->floor <= FSC__HDR_SIZE)
+          break;
+        if ((rc = nst_older(c, x)) != 0)
+          return rc;
+        continue;
+      }
       uint64_t *top = &x->stk.v[x->stk.n - 1];
       if ((rc = live(c, *top & ~SEEN, off)) != 0) {
         if (rc == 1) {
@@ -266,11 +366,12 @@ static int nst_newest(struct fsc__gen *c, struct nst *x, uint64_t *off) {
       x->unsure += !(*top & SEEN);
       x->stk.n--;
     }
-    /* Nothing: "empty" only from a walk from the start, or when the
-     * collection counts no key. */
+    /* Nothing: "empty" only from a walk of the whole file begun in this
+     * call, or when the collection counts no key. */
     if (full || fsc__hash_len(c) == 0)
       return 0;
     nst_reset(x);
+    nst_start(x, fsc__hash_tail(c));
     full = true;
   }
 }
