@@ -12,6 +12,8 @@
  *    the dict is open) leaves a gap the cache waits at and then gives up,
  *    in a file smaller than the cache's first chunk and in one whose
  *    damage lies in an older chunk: pops keep the exact order;
+ *  - counters (fsc_dict_incr) among plain values come out in insertion
+ *    order with their totals;
  *  - a child forked with a warm cache pops its parent's keys in order, and
  *    the parent then pops what the child left, in order;
  *  - a set drained by pops from two processes (one through a handle its
@@ -242,6 +244,46 @@ END_TEST
 /* A larger file: the damaged record lies in a chunk below the first one
  * (src/struct/hash_newest.c, nst_older). */
 START_TEST(test_gap_in_older_chunk) { gap_run("gapold", 3000); }
+END_TEST
+
+/* Counters (fsc_dict_incr: a key made by its first increment, then
+ * added to in place) among plain values: popitem gives them in insertion
+ * order with their current totals, through a fresh handle (whose cache
+ * starts a chunk below the tail) and the writer's own. */
+START_TEST(test_counters_in_order) {
+  char base[512];
+  snprintf(base, sizeof base, "%s", tc_path("ctr"));
+  fsc_dict *d = dopen(base);
+  static struct model m;
+  memset(&m, 0, sizeof m);
+  char kn[32];
+  for (int k = 0; k < 3000; k++) {
+    keyname(kn, sizeof kn, k);
+    if (k % 3 == 0) {
+      int64_t x;
+      ck_ok(fsc_dict_incr(d, kn, strlen(kn), k, &x));
+      m_set(&m, k, k);
+    } else {
+      fsc_value v = fsc_i64(-k);
+      ck_ok(fsc_dict_set(d, kn, strlen(kn), &v));
+      m_set(&m, k, -k);
+    }
+  }
+  for (int k = 0; k < 3000; k += 3) { /* in place: no new record */
+    int64_t x;
+    keyname(kn, sizeof kn, k);
+    ck_ok(fsc_dict_incr(d, kn, strlen(kn), 5, &x));
+    m_set(&m, k, m.val[k] + 5);
+  }
+  fsc_dict *e = dopen(base);
+  for (int step = 0; m.n > 0; step++)
+    pop_check(step % 2 ? d : e, &m, step);
+  pop_check(d, &m, -1);
+  ck_ok(fsc_dict_close(e));
+  fsc_dict_free(e);
+  ck_ok(fsc_dict_destroy(d));
+  fsc_dict_free(d);
+}
 END_TEST
 
 START_TEST(test_fork_warm_cache) {
@@ -512,6 +554,7 @@ int main(void) {
   tcase_add_test(tc, test_two_handles_model);
   tcase_add_test(tc, test_gap_given_up);
   tcase_add_test(tc, test_gap_in_older_chunk);
+  tcase_add_test(tc, test_counters_in_order);
   tcase_add_test(tc, test_fork_warm_cache);
   tcase_add_test(tc, test_set_pop_beside_adders);
   tcase_add_test(tc, test_drain_large);
