@@ -135,16 +135,10 @@ out:
   return rc;
 }
 
-/* Release what an upper layer hung off the handle (once). */
-static void ext_destroy(struct fsc__handle *h) {
-  struct fsc__handle_ext *x = ck_pr_fas_ptr(&h->ext, NULL);
-  if (x)
-    x->destroy(x);
-}
-
-/* Release what the struct layer hung off a generation (once). */
-static void gen_hint_destroy(struct fsc__gen *c) {
-  struct fsc__handle_ext *x = ck_pr_fas_ptr(&c->hint, NULL);
+/* Release what an upper layer hung off a handle (h->ext) or a
+ * generation (c->hint), once. */
+static void ext_destroy(struct fsc__handle_ext **slot) {
+  struct fsc__handle_ext *x = ck_pr_fas_ptr(slot, NULL);
   if (x)
     x->destroy(x);
 }
@@ -157,7 +151,7 @@ int fsc__handle_close(struct fsc__handle *h, bool destroy) {
   /* This handle's waiters leave (FSC_ECLOSED) before anything unmaps. */
   fsc__ec_close_handle(h);
   /* The children opened through this handle close with it, first. */
-  ext_destroy(h);
+  ext_destroy(&h->ext);
   fsc__err_clear();
   if (destroy && fsc__gen_moved(c)) {
     /* Destroy the files at the path, not a generation already gone. */
@@ -180,11 +174,11 @@ void fsc__handle_free(struct fsc__handle *h) {
     return;
   if (!fsc__gen_closed(c))
     fsc__handle_close(h, false);
-  ext_destroy(h);
+  ext_destroy(&h->ext);
   while (c) {
     struct fsc__gen *next = c->next;
     fsc__gen_release(c); /* idempotent */
-    gen_hint_destroy(c);
+    ext_destroy(&c->hint);
     free(c);
     c = next;
   }
@@ -201,7 +195,7 @@ int fsc__handle_reclaim(struct fsc__handle *h) {
   while (o) {
     struct fsc__gen *next = o->next;
     fsc__gen_release(o);
-    gen_hint_destroy(o);
+    ext_destroy(&o->hint);
     free(o);
     o = next;
   }

@@ -185,6 +185,25 @@ static int unsure_other(struct fsc__gen *c, uint64_t r,
   return rc == 0 || off != r;
 }
 
+/* A record walked (r, parsed in kr): a candidate goes to `to`; another
+ * (not a mark), when `judge`, counts as unsure if it may name itself
+ * yet. */
+static int take(struct fsc__gen *c, struct nst *x, struct arr *to,
+                bool judge, uint64_t r, const struct fsc__krec *kr) {
+  x->walked++;
+  if (kr->mark)
+    return 0;
+  if (kr->origin == r)
+    return arr_push(to, r) ? 0 : fsc__err(FSC_ENOMEM, "out of memory");
+  if (!judge)
+    return 0;
+  int rc = unsure_other(c, r, kr);
+  if (rc < 0)
+    return rc;
+  x->unsure += (uint64_t)rc;
+  return 0;
+}
+
 static bool dead_gap(const struct nst *x, uint64_t at) {
   for (unsigned i = 0; i < x->ndead && i < DEAD_GAPS; i++)
     if (x->dead[i] == at)
@@ -239,19 +258,10 @@ static int nst_walk(struct fsc__gen *c, struct nst *x, uint64_t end) {
         gap = at; /* (a record being appended at the tail) */
       break;
     }
-    x->walked++;
     if (!gap && r != at && !dead_gap(x, at))
       gap = at;
-    if (kr.mark)
-      ;
-    else if (kr.origin == r) {
-      if (!arr_push(gap ? &x->vol : &x->stk, r))
-        return fsc__err(FSC_ENOMEM, "out of memory");
-    } else if (!gap) {
-      if ((rc = unsure_other(c, r, &kr)) < 0)
-        return rc;
-      x->unsure += (uint64_t)rc;
-    }
+    if ((rc = take(c, x, gap ? &x->vol : &x->stk, !gap, r, &kr)) != 0)
+      return rc;
     if (!gap)
       x->frontier = pos;
   }
@@ -311,17 +321,8 @@ static int nst_older(struct fsc__gen *c, struct nst *x) {
     if (!first && r != at)
       x->unsure++;
     first = false;
-    x->walked++;
-    if (kr.mark)
-      continue;
-    if (kr.origin == r) {
-      if (!arr_push(&x->stk, r))
-        return fsc__err(FSC_ENOMEM, "out of memory");
-    } else {
-      if ((rc = unsure_other(c, r, &kr)) < 0)
-        return rc;
-      x->unsure += (uint64_t)rc;
-    }
+    if ((rc = take(c, x, &x->stk, true, r, &kr)) != 0)
+      return rc;
   }
   x->floor = from;
   return 0;
