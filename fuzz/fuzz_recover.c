@@ -259,6 +259,7 @@ static void remove_at(struct model *m, int i) {
 }
 
 static void keyname(int k, char *out) { snprintf(out, 16, "k%d", k % 100); }
+static int key_of(const fsc_value *k);
 
 /* ---- running the program ------------------------------------------------- */
 
@@ -386,6 +387,29 @@ static void dict_op(fsc_dict *d, struct model *m, uint8_t op, uint8_t arg,
     return;
   case 3:
   case 4: {
+    if (op % 8 == 4 && arg % 4 == 1) {
+      /* popitem: the newest key, the model's last, and its value. */
+      fsc_value kv, vv;
+      int rc = fsc_dict_popitem(d, &kv, &vv);
+      if (m->n == 0) {
+        if (rc != FSC_EKEY)
+          die("fsc_dict_popitem of an empty dict on sound files", rc);
+        say("dict popitem (empty)");
+        return;
+      }
+      OKW(rc);
+      int last = m->key[m->n - 1];
+      if (key_of(&kv) != last)
+        violation("sound-write", "dict popitem on sound files gave key %d, "
+                  "not the newest, k%d", key_of(&kv), last);
+      if (!is_value(m->type, &vv, m->val[m->n - 1]))
+        violation("sound-write", "dict popitem on sound files gave k%d a "
+                  "value other than the model's", last);
+      m->ctr[last] = m->unsealed[last] = false;
+      remove_at(m, m->n - 1);
+      say("dict popitem k%d", last);
+      return;
+    }
     int rc = fsc_dict_del(d, kn, strlen(kn));
     if (rc != (i >= 0 ? 0 : FSC_EKEY))
       die("fsc_dict_del on sound files", rc);
@@ -467,6 +491,24 @@ static void set_op(fsc_set *s, struct model *m, uint8_t op, uint8_t arg,
   }
   case 4:
   case 5: {
+    if (op % 8 == 5 && arg % 4 == 1) {
+      /* pop: the newest element, the model's last. */
+      fsc_value out;
+      int rc = fsc_set_pop(s, &out);
+      if (m->n == 0) {
+        if (rc != FSC_EKEY)
+          die("fsc_set_pop of an empty set on sound files", rc);
+        say("set pop (empty)");
+        return;
+      }
+      OKW(rc);
+      if (!is_value(m->type, &out, m->val[m->n - 1]))
+        violation("sound-write", "set pop on sound files did not give the "
+                  "newest element, %lld", (long long)m->val[m->n - 1]);
+      say("set pop %lld", (long long)m->val[m->n - 1]);
+      remove_at(m, m->n - 1);
+      return;
+    }
     int rc = fsc_set_discard(s, &w);
     if (rc < 0)
       die("fsc_set_discard on sound files", rc);
