@@ -742,12 +742,13 @@ static bool prep_partial(const char *base, uint64_t min) {
 }
 
 /* Fill d (keys from on, value = key) until the region prepared ahead for
- * a table of at least 16384 slots (16 chunks) is partly done
- * (prep_partial): the key it stopped after. */
+ * a table of at least 65536 slots (8 chunks of PREP_CHUNK, 128 KiB, or
+ * more: src/struct/hash_migrate.c) is partly done (prep_partial): the key
+ * it stopped after. */
 static long fill_until_prep(fsc_dict *d, const char *base, long from) {
   for (long i = from; i < from + 200000; i++) {
     ck_ok(iput(d, i, i));
-    if (prep_partial(base, 16384))
+    if (prep_partial(base, 65536))
       return i + 1;
   }
   ck_abort_msg("no region partly prepared");

@@ -143,8 +143,13 @@ bool fsc__hash_recounted(struct fsc__index_hdr *ih, uint64_t w, uint64_t w2) {
  * (prep_chunk), 1.3 us a page at 32 KiB, a call at p50 9 us, p99 12; 1 to
  * 1.25 at 64 KiB, but a call at p50 13 us, p99 21 to 26.  8 KiB faulted
  * in alone was measured too: no cheaper a call, and twice the calls
- * slowed the average put.) */
-#define PREP_CHUNK (UINT64_C(32) << 10)
+ * slowed the average put.)  But a fill counts the calls, not their cost
+ * alone: at 32 KiB the 64 MiB table of a 4M-key fill took 2,048 of them,
+ * about 46 us each in the fill (page cache and page table work of a busy
+ * VM), which were 40% of the fill's puts over 30 us and set its p99.9.
+ * 128 KiB, a quarter as many calls: that p99.9 went from 30.5-31.7 us
+ * to 27.0-27.8 over two fills each, the longest put unchanged. */
+#define PREP_CHUNK (UINT64_C(128) << 10)
 
 /* Is kprep a region of cap slots for the table src of epoch e (reserved
  * below itail, clear of both tables), and whole (every chunk done) if
